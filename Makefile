@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: MIT
+# gtd: hand-written Makefile.  config.mk comes from ./configure; on a fresh
+# clone the first `make` installs missing packages (`make deps`), generates
+# ./configure and runs it, so `make run` and `make check` work as the very
+# first command.
+
+B ?= build
+NOCONF_GOALS = clean distclean deps lint-man
+ifneq ($(filter-out $(NOCONF_GOALS),$(or $(MAKECMDGOALS),all)),)
+include config.mk
+endif
+
+CONFIGURE_FLAGS ?=
+DEPS_PKGS = autoconf pkg-config gcc make libev-dev libjansson-dev \
+	libsqlite3-dev check mandoc
+
+WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
+	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
+	-Wcast-qual -Wsign-compare -Wno-unused-parameter
+ifeq ($(DEBUG),1)
+OPT = -O0 -g -Werror
+else
+OPT = -O2 -g
+endif
+ifeq ($(SANITIZE),1)
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -Iinclude -I. \
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
+
+LIB_SRCS = \
+	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
+	src/config.c src/spawn.c src/registry.c src/child.c src/proto.c \
+	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
+	src/cmd-check-childspec.c src/cmd-count-children.c \
+	src/cmd-delattr.c src/cmd-delete-child.c src/cmd-find.c \
+	src/cmd-find-or-open.c src/cmd-get-childspec.c src/cmd-getattr.c \
+	src/cmd-hello.c src/cmd-increment.c src/cmd-info.c src/cmd-list.c \
+	src/cmd-ping.c src/cmd-restart-child.c src/cmd-setattr.c \
+	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c \
+	src/cmd-terminate-child.c src/cmd-which-children.c
+GTD_SRCS = src/gtd.c
+GTCTL_SRCS = src/gtctl.c
+TESTCHILD_SRCS = tests/helpers/gt-testchild.c
+UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
+	tests/unit/check_policy.c tests/unit/check_registry.c \
+	tests/unit/check_proto.c tests/unit/check_conn.c \
+	tests/unit/check_cmd.c tests/unit/check_child.c \
+	tests/unit/check_config.c
+E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
+	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
+	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
+	tests/e2e/check_e2e_registry.c tests/e2e/check_e2e_gtctl.c \
+	tests/e2e/check_e2e_stress.c
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+LIB_OBJS = $(call obj,$(LIB_SRCS))
+ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
+	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
+
+.PHONY: all check check-unit check-e2e check-asan run install clean \
+	distclean deps lint-man
+.DEFAULT_GOAL := all
+
+all: $(B)/gtd $(B)/gtctl
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B)/libgtd.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/gtd: $(call obj,$(GTD_SRCS)) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
+
+$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
+
+$(B)/gt-testchild: $(call obj,$(TESTCHILD_SRCS)) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
+
+$(B)/check_unit: $(call obj,$(UNIT_SRCS)) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
+
+$(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
+
+# The full suite: unit and e2e tests, then the same again built with
+# AddressSanitizer and UBSan in $(B)/asan, then the manual lint.
+check: check-unit check-e2e check-asan lint-man
+
+check-unit: $(B)/check_unit
+	$(B)/check_unit
+
+check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+	GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
+	    $(B)/check_e2e
+
+check-asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(MAKE) B=$(B)/asan SANITIZE=1 check-unit check-e2e
+
+RUN_DIR ?= /tmp/gtd-demo
+run: all
+	@mkdir -p $(RUN_DIR)
+	@echo "gtd demo zone on $(RUN_DIR)/gtd.sock; in another terminal:"
+	@echo "  export GTD_SOCKET=$(RUN_DIR)/gtd.sock PATH=$(CURDIR)/$(B):\$$PATH"
+	@echo "  gtctl ls; gtctl info ticker; gtctl attr get ticker ticks"
+	@echo "  gtctl open web -- sleep infinity; gtctl stop web; gtctl --help"
+	@echo "stop the demo with Ctrl-C"
+	PATH=$(CURDIR)/$(B):$$PATH exec $(B)/gtd -c contrib/demo.json \
+	    -s $(RUN_DIR)/gtd.sock
+
+install: all
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 \
+	    $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(mandir)/man8
+	install -m 755 $(B)/gtd $(DESTDIR)$(sbindir)/gtd
+	install -m 755 $(B)/gtctl $(DESTDIR)$(bindir)/gtctl
+	install -m 644 man/gtctl.1 $(DESTDIR)$(mandir)/man1/
+	install -m 644 man/gtd.8 $(DESTDIR)$(mandir)/man8/
+	for m in man/*.5 man/*.7; do [ -f "$$m" ] || continue; \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(mandir)/man$$s/; done
+
+lint-man: deps
+	mandoc -Tlint -W warning man/*.[1-8]
+
+# Install whatever a fresh Debian machine lacks (as root, or via sudo).
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	        $$missing >/dev/null; fi
+
+configure: configure.ac | deps
+	autoconf
+
+config.mk: config.mk.in configure | deps
+	./configure $(CONFIGURE_FLAGS)
+
+clean:
+	rm -rf $(B)
+
+distclean: clean
+	rm -rf config.mk config.h config.log config.status configure \
+	    autom4te.cache
+
+-include $(ALL_OBJS:.o=.d)

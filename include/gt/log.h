@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log: the daemon's diagnostics on stderr (the OpenBSD log API).  With
+ * journald (JOURNAL_STREAM set) each line carries a <N> priority prefix.
+ * The log settings are gtd's only mutable globals.
+ */
+#ifndef GT_LOG_H
+#define GT_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void	log_init(enum log_level, int prefix_priority);
+void	log_set_level(enum log_level);
+/* "warn" appends ": strerror(errno)"; "warnx" does not. */
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Log and exit(1); only before ev_run, in xmalloc, or for impossible states. */
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif /* GT_LOG_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log: write the daemon's messages to stderr, one line each.  Never
+ * allocates, so it is safe on every error path.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gt/log.h"
+
+static enum log_level	log_level = LOG_LVL_INFO;
+static int		log_prio;	/* journald "<N>" prefixes */
+
+static void	log_vwrite(int, const char *, const char *, va_list);
+
+void
+log_init(enum log_level level, int prefix_priority)
+{
+	log_level = level;
+	log_prio = prefix_priority;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+static void
+log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
+{
+	char	buf[1024];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (log_prio)
+		fprintf(stderr, "<%d>", prio);
+	if (err != NULL)
+		fprintf(stderr, "gtd: %s: %s\n", buf, err);
+	else
+		fprintf(stderr, "gtd: %s\n", buf);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(4, strerror(saved), fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(4, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_level < LOG_LVL_INFO)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(6, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_level < LOG_LVL_DEBUG)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(7, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	log_vwrite(2, strerror(saved), fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(2, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
