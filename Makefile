@@ -11,12 +11,12 @@ include config.mk
 endif
 
 CONFIGURE_FLAGS ?=
-DEPS_PKGS = autoconf pkg-config gcc make libev-dev libjansson-dev \
+DEPS_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
 	libsqlite3-dev check mandoc
 
 WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
-	-Wcast-qual -Wsign-compare -Wno-unused-parameter
+	-Wsign-compare -Wno-unused-parameter
 ifeq ($(DEBUG),1)
 OPT = -O0 -g -Werror
 else
@@ -42,7 +42,8 @@ LIB_SRCS = \
 	src/cmd-hello.c src/cmd-increment.c src/cmd-info.c src/cmd-list.c \
 	src/cmd-ping.c src/cmd-restart-child.c src/cmd-setattr.c \
 	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c \
-	src/cmd-terminate-child.c src/cmd-which-children.c
+	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
+	src/cmd-which-children.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
@@ -145,7 +146,7 @@ deps:
 	        $$missing >/dev/null; fi
 
 configure: configure.ac | deps
-	autoconf
+	aclocal && autoheader && autoconf
 
 config.mk: config.mk.in configure | deps
 	./configure $(CONFIGURE_FLAGS)
@@ -155,6 +156,6 @@ clean:
 
 distclean: clean
 	rm -rf config.mk config.h config.log config.status configure \
-	    autom4te.cache
+	    autom4te.cache aclocal.m4 configure~ config.h.in
 
 -include $(ALL_OBJS:.o=.d)

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * child: one supervised row and its state machine (protocol §3).  Owns
+ * its ev_child, its one ev_timer (ready, stop or restart deadline, with a
+ * generation guard) and its exec-status ev_io.  child_set_state() is the
+ * only writer of c->state and mirrors every change into the registry.
+ * Decides, so it logs (once, where it decides).  Never blocks.
+ */
+#ifndef GT_CHILD_H
+#define GT_CHILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "gt/policy.h"
+#include "gt/spec.h"
+
+struct gtd;
+struct spawn_plan;
+
+enum child_state {
+	CHILD_STARTING,		/* forked, not yet ready */
+	CHILD_RUNNING,		/* ready */
+	CHILD_STOPPING,		/* stop signal sent, waiting for the exit */
+	CHILD_TERMINATING,	/* gone, after_terminate in progress */
+	CHILD_RESTARTING,	/* a restart delay is armed */
+	CHILD_STOPPED		/* spec kept, not running */
+};
+#define CHILD_NSTATES	6
+
+/* Why the last start of an incarnation failed before it was ready. */
+enum child_fail {
+	CHILD_FAIL_NONE,
+	CHILD_FAIL_SPAWN,	/* fork or exec failed: fail_errno */
+	CHILD_FAIL_EXITED,	/* died before ready: last_status */
+	CHILD_FAIL_TIMEOUT	/* not ready in time */
+};
+
+/*
+ * The spawn seam (dinit's bp_sys): child.c spawns and kills only through
+ * these, so unit tests can pass fakes.
+ */
+struct child_ops {
+	pid_t	(*spawn)(const struct spawn_plan *, int *statusfd);
+	int	(*kill)(pid_t, int);
+};
+extern const struct child_ops child_real_ops;
+
+struct child;
+/*
+ * A waiter is woken (once, then forgotten) at the next state change of
+ * its child, including removal (CHILD_DEAD).  The callback may change the
+ * child's state or add itself again.
+ */
+typedef void	child_wake_cb(struct child *, void *arg);
+struct child_waiter {
+	child_wake_cb			*cb;
+	void				*arg;
+	bool				 queued;
+	TAILQ_ENTRY(child_waiter)	 entry;
+};
+TAILQ_HEAD(child_waiters, child_waiter);
+
+struct child {
+	struct gtd		*gtd;		/* weak */
+	struct childspec	*spec;		/* owned */
+	char			*spec_json;	/* owned, normalised */
+	const char		*name;		/* = spec->name */
+	enum child_state	 state;
+	pid_t			 pid;		/* -1 when no process */
+	unsigned		 incarnation;	/* +1 per spawn */
+	unsigned		 gen;		/* +1 per timer arm */
+	int			 restart_count;
+	struct policy_hist	 hist;
+
+	bool			 want_down;	/* gtd asked it to stop */
+	bool			 delete_after;	/* remove once reaped */
+	bool			 escalated;	/* SIGKILL sent */
+	enum child_fail		 fail;		/* of this incarnation */
+	int			 fail_errno;
+
+	int64_t			 started_at;	/* epoch ms */
+	int64_t			 ready_at;
+	int64_t			 exited_at;
+	bool			 has_exit;
+	int			 last_status;	/* wait(2) status */
+	bool			 last_requested;
+
+	int			 statusfd;	/* exec-status pipe, or -1 */
+	ev_io			 statusw;
+	ev_child		 cw;
+	ev_timer		 timer;
+	unsigned		 timer_gen;
+
+	struct child_waiters	 waiters;
+	int			 refs;
+	int			 flags;
+#define CHILD_DEAD	0x1			/* removed, freed once refs==0 */
+
+	struct child		*next_name;	/* hash chains */
+	struct child		*next_pid;
+	TAILQ_ENTRY(child)	 entry;		/* gtd->children or dead list */
+};
+TAILQ_HEAD(child_list, child);
+
+/*
+ * Create a stopped row for spec and spec_json (both taken: the child owns
+ * them from now on, even on failure) and mirror it.  NULL with errno
+ * EEXIST if the name exists, ENOSPC past max_children.
+ */
+struct child	*child_add(struct gtd *, struct childspec *spec,
+		    char *spec_json);
+struct child	*child_find(struct gtd *, const char *name);
+struct child	*child_find_pid(struct gtd *, pid_t);
+
+/*
+ * Start a process for a row that has none (stopped or restarting).  The
+ * row becomes starting, or running at once for exec readiness when the
+ * exec status arrives.  0, or -1 with errno when fork/pipe/PATH lookup
+ * failed: then the start failure is recorded in c->fail, waiters woken,
+ * and the policy decides (a fresh row is removed).
+ */
+int		 child_start(struct child *);
+
+/*
+ * Stop the process: the spec's shutdown signal, then SIGKILL after its
+ * timeout (timeout_ms >= 0 overrides it).  Pending restarts are cancelled;
+ * the row ends stopped, or removed if delete_after or temporary.  No-op
+ * for a row without a process except cancelling a restart.
+ */
+void		 child_stop(struct child *, int64_t timeout_ms, bool delete_after);
+
+/* Remove the row (must have no process): deferred free. */
+void		 child_remove(struct child *);
+
+/* Handle the reap of c's process (the ev_child entry point for tests). */
+void		 child_handle_exit(struct child *, int status);
+/* Handle the exec status: err 0 = exec ok.  Test entry point too. */
+void		 child_handle_exec(struct child *, int err);
+
+void		 child_wait(struct child *, struct child_waiter *);
+void		 child_unwait(struct child *, struct child_waiter *);
+
+void		 child_ref(struct child *);
+void		 child_unref(struct child *);
+
+bool		 child_is_alive(const struct child *);	/* has a process */
+const char	*child_state_name(enum child_state);
+int		 child_state_parse(const char *, enum child_state *);
+
+/* Free every removed child whose refs dropped to 0 (the reaper). */
+void		 child_reap_dead(struct gtd *);
+/* Free everything at exit (no waiters may remain). */
+void		 child_free_all(struct gtd *);
+
+#endif /* GT_CHILD_H */

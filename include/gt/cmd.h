@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd: the command table and the dispatcher.  One request becomes one
+ * struct cmd_ctx; its exec returns CMD_OK or CMD_ERROR (the reply goes
+ * out at once) or CMD_WAIT (the command holds the context and calls
+ * cmd_finish() later; replies behind it on the connection wait).
+ * Exactly one reply per request.
+ */
+#ifndef GT_CMD_H
+#define GT_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "gt/child.h"
+
+struct conn;
+struct gtd;
+
+enum cmd_ret { CMD_OK, CMD_ERROR, CMD_WAIT };
+
+struct cmd_ctx;
+typedef enum cmd_ret	cmd_exec_fn(struct cmd_ctx *, json_t *args);
+
+struct cmd_entry {
+	const char	*name;		/* wire name */
+	const char	*usage;		/* arguments, as in gtd-protocol(7) */
+	int		 flags;
+#define CMD_MUTATES	0x1		/* refused while shutting down */
+	cmd_exec_fn	*exec;
+};
+
+/* Sorted by name, NULL-terminated. */
+extern const struct cmd_entry *const cmd_table[];
+
+/* One in-flight request.  Fields after `w` are scratch for commands. */
+struct cmd_ctx {
+	struct gtd		*gtd;		/* weak */
+	struct conn		*conn;		/* holds a ref */
+	const struct cmd_entry	*entry;
+	json_t			*id;		/* owned, or NULL */
+	json_t			*res;		/* owned result fields */
+	const char		*err;		/* error code, or NULL */
+	char			*msg;		/* owned error message */
+
+	struct child		*child;		/* ref held while waiting */
+	struct child_waiter	 w;
+	ev_timer		 timer;		/* timeout_ms */
+	unsigned		 incarnation;	/* the start waited for */
+	bool			 wait;
+	bool			 created;
+	json_t			*spec;		/* owned request copy */
+	void			(*timer_cb)(struct cmd_ctx *);
+};
+
+const struct cmd_entry	*cmd_find(const char *);
+
+/*
+ * Handle one request line from conn: parse, look up, check, exec, and
+ * reply now or (CMD_WAIT) later.
+ */
+void	cmd_dispatch(struct conn *, const char *line, size_t len);
+
+/* Result and error building. */
+void	cmd_set(struct cmd_ctx *, const char *key, json_t *val); /* steals */
+void	cmd_error(struct cmd_ctx *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* bad_request naming the offending field. */
+void	cmd_bad(struct cmd_ctx *, const char *field, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Argument checks; each fails with a bad_request naming the field.
+ * cmd_args_known rejects keys not in the NULL-terminated list; the typed
+ * getters leave *out alone when an optional key is absent.  Strings are
+ * borrowed from args: 1 to GT_NAME_MAX bytes, no NUL.
+ */
+int	cmd_args_known(struct cmd_ctx *, json_t *args,
+	    const char *const *keys);
+int	cmd_arg_string(struct cmd_ctx *, json_t *args, const char *key,
+	    bool required, const char **out);
+int	cmd_arg_int(struct cmd_ctx *, json_t *args, const char *key,
+	    int64_t lo, int64_t hi, int64_t *out);
+int	cmd_arg_bool(struct cmd_ctx *, json_t *args, const char *key,
+	    bool *out);
+
+/* Send the reply of a CMD_WAIT request and free the context. */
+void	cmd_finish(struct cmd_ctx *);
+
+/* Wait on c: cb runs at its next state change (see child_wait). */
+void	cmd_wait_child(struct cmd_ctx *, struct child *, child_wake_cb *);
+/* Arm a timeout; cb runs unless the request finished first. */
+void	cmd_wait_timeout(struct cmd_ctx *, int64_t ms,
+	    void (*cb)(struct cmd_ctx *));
+
+/*
+ * Shared by find_or_open, start_child, restart_child: reply with the pid
+ * once c's current incarnation is running, or with the reason it failed
+ * (spawn_failed, exited).  With !ctx->wait reply at once.
+ */
+enum cmd_ret	cmd_await_ready(struct cmd_ctx *, struct child *);
+/* Put c's start-failure error (spawn_failed/exited) into the reply. */
+void		cmd_start_failed(struct cmd_ctx *, struct child *);
+
+/* Look up the child named by args "name", or reply not_found. */
+struct child	*cmd_child(struct cmd_ctx *, const char *name);
+
+/* The start-of-day childspec parse + add + start used by several ops. */
+struct child	*cmd_child_new(struct cmd_ctx *, json_t *specobj);
+
+/* The child named by "name" or "pid" (exactly one), or an error. */
+struct child	*cmd_target(struct cmd_ctx *, json_t *args);
+/* All attrs of name as a new JSON object. */
+json_t		*cmd_attrs_json(struct cmd_ctx *, const char *name);
+/* Are c's attrs writable (starting/running)?  Else not_running. */
+bool		 cmd_attrs_live(struct cmd_ctx *, struct child *);
+/* Set "pid" to c's pid, or null. */
+void		 cmd_pid(struct cmd_ctx *, struct child *);
+
+/* terminate_child and terminate_and_delete (delete = remove the row). */
+enum cmd_ret	 cmd_terminate(struct cmd_ctx *, json_t *args, bool delete);
+
+/* rss bytes and cpu ms of a process from /proc.  0, or -1. */
+int		 cmd_proc_usage(pid_t, int64_t *rss, int64_t *cpu_ms);
+
+#endif /* GT_CMD_H */

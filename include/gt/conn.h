@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn: one client connection.  Reads into a bounded buffer, frames
+ * lines, hands them to cmd_dispatch one at a time (a waiting request
+ * holds back the ones behind it), queues replies in a bounded output
+ * buffer.  conn_close() is deferred: the reaper frees the connection
+ * once no request holds a ref.  Logs its own disconnect decisions.
+ */
+#ifndef GT_CONN_H
+#define GT_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+struct cmd_ctx;
+struct gtd;
+
+struct conn {
+	struct gtd		*gtd;		/* weak */
+	int			 fd;		/* owned */
+	ev_io			 rd;
+	ev_io			 wr;
+	uid_t			 uid;		/* SO_PEERCRED */
+	gid_t			 gid;
+	pid_t			 pid;
+
+	char			*in;		/* owned; inlen bytes used */
+	size_t			 inlen;
+	size_t			 insize;
+	size_t			 scanned;	/* no '\n' before this */
+	char			*out;		/* owned; unsent replies */
+	size_t			 outoff;
+	size_t			 outlen;
+	size_t			 outsize;
+
+	struct cmd_ctx		*busy;		/* the waiting request */
+	int			 refs;
+	int			 flags;
+#define CONN_DEAD	0x1		/* closed; freed once refs == 0 */
+#define CONN_EOF	0x2		/* the peer sent EOF */
+#define CONN_CLOSING	0x4		/* close once the output is sent */
+	TAILQ_ENTRY(conn)	 entry;
+};
+
+/* Take fd (connected, non-blocking) and start reading. */
+struct conn	*conn_new(struct gtd *, int fd);
+/* Stop everything and queue the connection for the reaper. */
+void		 conn_close(struct conn *);
+/* Queue one reply line (without '\n'), copying it; may close on cap. */
+void		 conn_reply(struct conn *, const char *, size_t);
+/* Queue an error reply with no request context (too_big, limit). */
+void		 conn_error(struct conn *, const char *code, const char *msg);
+/* The waiting request finished: continue with the buffered lines. */
+void		 conn_resume(struct conn *);
+void		 conn_ref(struct conn *);
+void		 conn_unref(struct conn *);
+/* Free the dead connections nobody holds (the reaper). */
+void		 conn_reap_dead(struct gtd *);
+void		 conn_free_all(struct gtd *);
+
+#endif /* GT_CONN_H */

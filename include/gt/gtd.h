@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gtd: the daemon's single context.  Every piece of state hangs off one
+ * struct gtd, so a test can build a fresh one.  Lifecycle and the loop
+ * glue (signals, the reaper of dead objects, shutdown order) are in
+ * loop.c.
+ */
+#ifndef GT_GTD_H
+#define GT_GTD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <ev.h>
+
+#include "gt/child.h"
+
+struct conn;
+struct registry;
+TAILQ_HEAD(conn_list, conn);
+
+struct gtd_limits {
+	size_t	max_request_bytes;
+	size_t	max_output_bytes;
+	int	max_connections;
+	int	max_children;
+	int	max_attrs;
+};
+
+struct gtd_stats {
+	uint64_t	requests;
+	uint64_t	connections;	/* accepted, ever */
+	uint64_t	spawns;
+	uint64_t	restarts;
+	uint64_t	spawn_failures;
+	uint64_t	mirror_errors;
+};
+
+struct gtd {
+	struct ev_loop		*loop;		/* EV_DEFAULT */
+	const struct child_ops	*ops;
+	struct registry		*reg;		/* owned */
+	char			*zone;		/* owned */
+	char			*socket_path;	/* owned */
+	pid_t			 pid;
+	char			**env;		/* gtd's env for children */
+	int			 devnull;	/* children's stdin */
+	struct gtd_limits	 lim;
+	struct gtd_stats	 stats;
+	int64_t			 started_at;	/* epoch ms */
+
+	struct child_list	 children;	/* every row, in start order */
+	struct child_list	 dead_children;
+	struct child		**by_name;	/* hash buckets */
+	struct child		**by_pid;
+	size_t			 nbuckets;
+	int			 nchildren;
+	int			 nprocs;	/* rows with a live process */
+
+	struct conn_list	 conns;
+	struct conn_list	 dead_conns;
+	int			 nconns;
+	struct server		*server;	/* owned */
+
+	bool			 shutting_down;
+	int			 exit_code;
+	ev_signal		 sigterm;
+	ev_signal		 sigint;
+	ev_signal		 sighup;
+	ev_prepare		 reaper;
+	ev_timer		 shutdown_timer;
+};
+
+/* Create a context on EV_DEFAULT with an empty registry. */
+struct gtd	*gtd_new(const struct child_ops *, char **cause);
+void		 gtd_free(struct gtd *);		/* NULL is fine */
+/* Install the signal watchers and the reaper (not in unit tests). */
+void		 gtd_loop_init(struct gtd *);
+
+/* Begin shutdown: stop every child; the loop ends when all are gone. */
+void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
+/* SIGKILL every live child (and its group). */
+void		 gtd_kill_all(struct gtd *);
+/* Called by child.c whenever a process is gone, to finish a shutdown. */
+void		 gtd_check_done(struct gtd *);
+
+/* Epoch milliseconds of the loop's current time. */
+int64_t		 gtd_now_ms(struct gtd *);
+/* Monotonic milliseconds. */
+int64_t		 gtd_mono_ms(void);
+
+#endif /* GT_GTD_H */

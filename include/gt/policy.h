@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy: what to do when a child exits.  Pure: input -> decision; the
+ * caller owns all state.  Never logs.
+ */
+#ifndef GT_POLICY_H
+#define GT_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gt/spec.h"
+
+enum policy_action {
+	POLICY_RESTART,		/* restart after *delay_ms */
+	POLICY_STOP,		/* keep the row, state stopped */
+	POLICY_DELETE,		/* remove the row */
+	POLICY_EXIT_DAEMON	/* stop everything, gtd exits non-zero */
+};
+
+/*
+ * Restart intensity: the times (ms) of the restarts made recently, in a
+ * ring of at most spec->max_restarts entries.  Owned by the child.
+ */
+struct policy_hist {
+	int64_t	*at;
+	int	 size;
+	int	 n;
+	int	 head;
+};
+
+struct policy_exit {
+	int	 status;	/* wait(2) status */
+	bool	 requested;	/* gtd asked it to stop */
+	int64_t	 now_ms;	/* monotonic */
+};
+
+/*
+ * Decide what an exit leads to.  For POLICY_RESTART *delay_ms is set and
+ * the restart is recorded in h; *gave_up is set when the decision comes
+ * from on_give_up.
+ */
+enum policy_action	policy_on_exit(const struct childspec *,
+			    struct policy_hist *, const struct policy_exit *,
+			    int64_t *delay_ms, bool *gave_up);
+void			policy_hist_free(struct policy_hist *);
+const char		*policy_action_name(enum policy_action);
+
+#endif /* GT_POLICY_H */

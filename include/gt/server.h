@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server: the listening socket.  Binds (after checking that no live gtd
+ * owns the path, removing a stale file), accepts with accept4, enforces
+ * the connection cap, and pauses accepting on EMFILE instead of spinning.
+ */
+#ifndef GT_SERVER_H
+#define GT_SERVER_H
+
+#include <sys/types.h>
+
+struct gtd;
+struct server;
+
+/*
+ * Bind and listen on path with the given mode.  0 and the fd, or -1 and
+ * *cause (xasprintf'd).  Creates the parent directory if missing.
+ */
+int		 server_bind(const char *path, mode_t mode, char **cause);
+/* Serve fd (bound and listening, owned from now on). */
+struct server	*server_new(struct gtd *, int fd, const char *path);
+/* Stop accepting, close the fd, unlink the path if we bound it. */
+void		 server_free(struct server *);	/* NULL is fine */
+
+#endif /* GT_SERVER_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spawn: fork/exec mechanics only.  Everything the child needs is
+ * prepared before fork; between fork and exec only async-signal-safe
+ * calls run.  Never logs, never waits (libev reaps).
+ */
+#ifndef GT_SPAWN_H
+#define GT_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct spawn_plan {
+	const char	*path;		/* resolved executable */
+	char *const	*argv;
+	char *const	*envp;
+	const char	*cwd;
+	bool		 new_session;	/* setsid(): own process group */
+	pid_t		 parent;	/* getpid() of gtd, for PDEATHSIG */
+	int		 fd_in;		/* dup2'd to 0, 1, 2 */
+	int		 fd_out;
+	int		 fd_err;
+};
+
+/*
+ * fork and exec.  Returns the pid and, in *statusfd, the read end of the
+ * CLOEXEC exec-status pipe (O_NONBLOCK; the caller owns it): EOF means
+ * exec succeeded, 4 bytes are the errno of a failed exec.  -1 with errno
+ * if pipe or fork failed (no child exists then).
+ */
+pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
+
+/*
+ * Read the exec status.  0 with *err = 0 (exec succeeded) or the child's
+ * errno; -1 with errno EAGAIN when nothing is there yet.
+ */
+int	spawn_status_read(int fd, int *err);
+
+/*
+ * Find file in the colon-separated path list (a file with a '/' is used
+ * as is).  0 and an xmalloc'd *out, or -1 with errno (ENOENT, EACCES).
+ */
+int	spawn_resolve(const char *file, const char *pathlist, char **out);
+
+/* The errno's symbolic name ("ENOENT"), or "E<number>". */
+const char	*spawn_errno_name(int);
+
+#endif /* GT_SPAWN_H */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec: struct childspec, what gtd knows about how to run one child, and
+ * struct value, one attr value.  Pure: no I/O, no JSON, never logs.
+ * JSON <-> childspec conversion lives in config.c.
+ */
+#ifndef GT_SPEC_H
+#define GT_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum spec_restart { SPEC_PERMANENT, SPEC_TRANSIENT, SPEC_TEMPORARY };
+enum spec_type { SPEC_WORKER, SPEC_SUPERVISOR };
+enum spec_shutdown { SPEC_SHUT_SIGNAL, SPEC_SHUT_BRUTAL, SPEC_SHUT_INFINITY };
+enum spec_give_up { SPEC_GIVE_UP_STOP, SPEC_GIVE_UP_DELETE, SPEC_GIVE_UP_EXIT };
+
+/* One attr value: integers, reals and text natively, the rest as JSON text. */
+enum value_type { VALUE_INT, VALUE_REAL, VALUE_TEXT, VALUE_JSON };
+struct value {
+	enum value_type	 type;
+	int64_t		 i;
+	double		 r;
+	char		*s;		/* owned; VALUE_TEXT and VALUE_JSON */
+};
+
+struct spec_attr {
+	char		*key;		/* owned */
+	struct value	 v;
+};
+
+#define SPEC_MAX_ARGV		4096	/* cmd + args entries */
+#define SPEC_MAX_ENV		4096
+#define SPEC_MAX_CODES		256	/* success_exit_codes */
+#define SPEC_MAX_RESTARTS	10000	/* bound on the intensity window */
+#define SPEC_MAX_MS		(INT64_C(1) << 40)	/* ~35 years */
+
+/* A childspec owns every string and array it points to. */
+struct childspec {
+	char			*name;
+	char			**cmd;		/* NULL-terminated */
+	size_t			 ncmd;
+	char			**args;		/* NULL-terminated */
+	size_t			 nargs;
+	char			**env;		/* "KEY=VALUE", NULL-terminated */
+	size_t			 nenv;
+	bool			 clear_env;
+	char			*cwd;		/* "/" by default */
+	enum spec_type		 type;
+	enum spec_restart	 restart;
+	int64_t			 restart_delay_ms;
+	int			*success_codes;
+	size_t			 nsuccess;
+	int			 max_restarts;	/* 0 = no limit */
+	int64_t			 max_period_ms;
+	enum spec_give_up	 on_give_up;
+	enum spec_shutdown	 shutdown;
+	int			 shutdown_signal;
+	int64_t			 shutdown_timeout_ms;
+	bool			 kill_group;
+	struct spec_attr	*attrs;
+	size_t			 nattrs;
+};
+
+/* A new spec with every default filled in (name and cmd empty). */
+struct childspec	*spec_new(void);
+void			 spec_free(struct childspec *);	/* NULL is fine */
+struct childspec	*spec_dup(const struct childspec *);
+
+/*
+ * Check the cross-field rules (name length, cmd present, ranges).  0, or
+ * -1 with *field set to the dotted path of the offending field (static
+ * string) and *cause to an xasprintf'd message the caller frees.
+ */
+int	 spec_validate(const struct childspec *, const char **field,
+	    char **cause);
+
+/* Append a string to a NULL-terminated vector (copies it). */
+void	 spec_strv_add(char ***, size_t *, const char *);
+void	 spec_strv_free(char **);
+
+/* The argv of a start: cmd followed by args; free with spec_strv_free. */
+char	**spec_argv(const struct childspec *);
+
+/* Is a wait(2) status a normal exit for this spec (success_exit_codes)? */
+bool	 spec_exit_is_success(const struct childspec *, int status);
+
+const char	*spec_restart_name(enum spec_restart);
+const char	*spec_type_name(enum spec_type);
+const char	*spec_give_up_name(enum spec_give_up);
+int		 spec_restart_parse(const char *, enum spec_restart *);
+int		 spec_type_parse(const char *, enum spec_type *);
+int		 spec_give_up_parse(const char *, enum spec_give_up *);
+
+/*
+ * Signals: "SIGHUP", "HUP" and "1" all parse to 1; -1 if unknown.
+ * spec_signal_name returns "SIGHUP" (static), or NULL if unknown.
+ */
+int		 spec_signal_parse(const char *);
+const char	*spec_signal_name(int);
+
+void	value_free(struct value *);		/* frees the string, not v */
+void	value_copy(struct value *dst, const struct value *src);
+
+#endif /* GT_SPEC_H */

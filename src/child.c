@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * child: the state machine of one supervised row (protocol §3).  Every
+ * start, stop, delay and exit is an event: an ev_child for the reap, an
+ * ev_io for the exec-status pipe, one ev_timer for the stop or restart
+ * deadline.  child_set_state() is the only writer of c->state and keeps
+ * the SQLite mirror exact.  Never blocks; never frees a child inside a
+ * callback chain (removed rows wait for the reaper).
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gt/child.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/registry.h"
+#include "gt/spawn.h"
+#include "gt/xmalloc.h"
+
+static void	child_exit_cb(struct ev_loop *, ev_child *, int);
+static void	child_status_cb(struct ev_loop *, ev_io *, int);
+static void	child_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	child_set_state(struct child *, enum child_state);
+static void	child_mirror(struct child *);
+static void	child_wake(struct child *);
+static void	child_arm(struct child *, int64_t);
+static void	child_disarm(struct child *);
+static void	child_signal(struct child *, int);
+static void	child_status_close(struct child *);
+static void	child_decide(struct child *, int);
+static char   **child_env(struct child *);
+static void	child_hash_add(struct child **, size_t, struct child *, int);
+static void	child_hash_del(struct gtd *, struct child *, int);
+static size_t	child_hash_name(const char *);
+static void	child_rehash(struct gtd *);
+
+static const char *child_state_names[CHILD_NSTATES] = {
+	[CHILD_STARTING] = "starting",
+	[CHILD_RUNNING] = "running",
+	[CHILD_STOPPING] = "stopping",
+	[CHILD_TERMINATING] = "terminating",
+	[CHILD_RESTARTING] = "restarting",
+	[CHILD_STOPPED] = "stopped"
+};
+
+static int
+child_real_kill(pid_t pid, int sig)
+{
+	return (kill(pid, sig));
+}
+
+const struct child_ops child_real_ops = {
+	.spawn = spawn_start,
+	.kill = child_real_kill
+};
+
+const char *
+child_state_name(enum child_state s)
+{
+	return (child_state_names[s]);
+}
+
+int
+child_state_parse(const char *s, enum child_state *out)
+{
+	int	i;
+
+	for (i = 0; i < CHILD_NSTATES; i++) {
+		if (strcmp(s, child_state_names[i]) == 0) {
+			*out = i;
+			return (0);
+		}
+	}
+	errno = EINVAL;
+	return (-1);
+}
+
+bool
+child_is_alive(const struct child *c)
+{
+	return (c->pid > 0);
+}
+
+/* FNV-1a. */
+static size_t
+child_hash_name(const char *s)
+{
+	size_t	h = 14695981039346656037ULL;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return (h);
+}
+
+#define CHILD_BY_NAME	0
+#define CHILD_BY_PID	1
+
+static void
+child_hash_add(struct child **tab, size_t n, struct child *c, int which)
+{
+	size_t	i;
+
+	if (which == CHILD_BY_NAME) {
+		i = child_hash_name(c->name) & (n - 1);
+		c->next_name = tab[i];
+	} else {
+		i = (size_t)c->pid & (n - 1);
+		c->next_pid = tab[i];
+	}
+	tab[i] = c;
+}
+
+static void
+child_hash_del(struct gtd *g, struct child *c, int which)
+{
+	struct child	**pp;
+
+	if (which == CHILD_BY_NAME) {
+		pp = &g->by_name[child_hash_name(c->name) & (g->nbuckets - 1)];
+		while (*pp != c)
+			pp = &(*pp)->next_name;
+		*pp = c->next_name;
+	} else {
+		pp = &g->by_pid[(size_t)c->pid & (g->nbuckets - 1)];
+		while (*pp != c)
+			pp = &(*pp)->next_pid;
+		*pp = c->next_pid;
+	}
+}
+
+/* Double the buckets once the table is full: lookups stay O(1). */
+static void
+child_rehash(struct gtd *g)
+{
+	struct child	*c;
+	size_t		 n = g->nbuckets == 0 ? 64 : g->nbuckets * 2;
+
+	free(g->by_name);
+	free(g->by_pid);
+	g->by_name = xcalloc(n, sizeof *g->by_name);
+	g->by_pid = xcalloc(n, sizeof *g->by_pid);
+	g->nbuckets = n;
+	TAILQ_FOREACH(c, &g->children, entry) {
+		child_hash_add(g->by_name, n, c, CHILD_BY_NAME);
+		if (c->pid > 0)
+			child_hash_add(g->by_pid, n, c, CHILD_BY_PID);
+	}
+}
+
+struct child *
+child_find(struct gtd *g, const char *name)
+{
+	struct child	*c;
+
+	if (g->nbuckets == 0)
+		return (NULL);
+	c = g->by_name[child_hash_name(name) & (g->nbuckets - 1)];
+	for (; c != NULL; c = c->next_name)
+		if (strcmp(c->name, name) == 0)
+			return (c);
+	return (NULL);
+}
+
+struct child *
+child_find_pid(struct gtd *g, pid_t pid)
+{
+	struct child	*c;
+
+	if (g->nbuckets == 0 || pid <= 0)
+		return (NULL);
+	c = g->by_pid[(size_t)pid & (g->nbuckets - 1)];
+	for (; c != NULL; c = c->next_pid)
+		if (c->pid == pid)
+			return (c);
+	return (NULL);
+}
+
+struct child *
+child_add(struct gtd *g, struct childspec *spec, char *spec_json)
+{
+	struct child	*c;
+
+	if (child_find(g, spec->name) != NULL || g->nchildren >=
+	    g->lim.max_children) {
+		errno = g->nchildren >= g->lim.max_children ? ENOSPC : EEXIST;
+		spec_free(spec);
+		free(spec_json);
+		return (NULL);
+	}
+	c = xcalloc(1, sizeof *c);
+	c->gtd = g;
+	c->spec = spec;
+	c->spec_json = spec_json;
+	c->name = spec->name;
+	c->state = CHILD_STOPPED;
+	c->pid = -1;
+	c->statusfd = -1;
+	TAILQ_INIT(&c->waiters);
+	ev_init(&c->timer, child_timer_cb);
+	c->timer.data = c;
+	ev_init(&c->statusw, child_status_cb);
+	c->statusw.data = c;
+	c->cw.data = c;
+	TAILQ_INSERT_TAIL(&g->children, c, entry);
+	g->nchildren++;
+	if ((size_t)g->nchildren > g->nbuckets)
+		child_rehash(g);
+	else
+		child_hash_add(g->by_name, g->nbuckets, c, CHILD_BY_NAME);
+	child_mirror(c);
+	return (c);
+}
+
+/* The only writer of c->state: mirror it, then wake the waiters. */
+static void
+child_set_state(struct child *c, enum child_state st)
+{
+	log_debug("child %s: %s -> %s", c->name, child_state_name(c->state),
+	    child_state_name(st));
+	c->state = st;
+	child_mirror(c);
+	child_wake(c);
+}
+
+static void
+child_mirror(struct child *c)
+{
+	struct gtd		*g = c->gtd;
+	struct registry_row	 row = {
+		.name = c->name,
+		.pid = c->pid,
+		.state = child_state_name(c->state),
+		.type = spec_type_name(c->spec->type),
+		.restart = spec_restart_name(c->spec->restart),
+		.restart_count = c->restart_count,
+		.started_at = c->started_at,
+		.ready_at = c->ready_at,
+		.exit_status = -1,
+		.exited_at = c->exited_at,
+		.spec = c->spec_json
+	};
+
+	if (c->has_exit && WIFEXITED(c->last_status))
+		row.exit_status = WEXITSTATUS(c->last_status);
+	else if (c->has_exit)
+		row.exit_signal = spec_signal_name(WTERMSIG(c->last_status));
+	if (registry_child_put(g->reg, &row) == -1) {
+		g->stats.mirror_errors++;
+		log_warnx("child %s: mirror: %s", c->name,
+		    registry_errmsg(g->reg));
+	}
+}
+
+/* Wake every waiter once; a callback may add itself (or others) again. */
+static void
+child_wake(struct child *c)
+{
+	struct child_waiters	 now;
+	struct child_waiter	*w;
+
+	if (TAILQ_EMPTY(&c->waiters))
+		return;
+	TAILQ_INIT(&now);
+	TAILQ_CONCAT(&now, &c->waiters, entry);
+	child_ref(c);
+	while ((w = TAILQ_FIRST(&now)) != NULL) {
+		TAILQ_REMOVE(&now, w, entry);
+		w->queued = false;
+		w->cb(c, w->arg);
+	}
+	child_unref(c);
+}
+
+void
+child_wait(struct child *c, struct child_waiter *w)
+{
+	assert(!w->queued);
+	w->queued = true;
+	TAILQ_INSERT_TAIL(&c->waiters, w, entry);
+}
+
+void
+child_unwait(struct child *c, struct child_waiter *w)
+{
+	if (!w->queued)
+		return;
+	/* Not in c->waiters only while child_wake runs it: then unqueued. */
+	TAILQ_REMOVE(&c->waiters, w, entry);
+	w->queued = false;
+}
+
+void
+child_ref(struct child *c)
+{
+	c->refs++;
+}
+
+void
+child_unref(struct child *c)
+{
+	assert(c->refs > 0);
+	c->refs--;
+}
+
+static void
+child_arm(struct child *c, int64_t ms)
+{
+	ev_timer_stop(c->gtd->loop, &c->timer);
+	c->timer_gen = ++c->gen;
+	ev_timer_set(&c->timer, ms / 1000.0, 0.);
+	ev_timer_start(c->gtd->loop, &c->timer);
+}
+
+static void
+child_disarm(struct child *c)
+{
+	c->gen++;			/* a stale fire ignores itself */
+	ev_timer_stop(c->gtd->loop, &c->timer);
+}
+
+/* Build the child's environment: gtd's (or none), the spec's, GTD_*. */
+static char **
+child_env(struct child *c)
+{
+	static const char	*drop[] = { "GTD_SOCKET=", "GTD_ZONE=",
+	    "GTD_NAME=", "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
+	    "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
+	struct gtd	*g = c->gtd;
+	char		**env = NULL, **e, *s;
+	size_t		  n = 0, i, klen;
+	const char	**d;
+
+	for (e = c->spec->clear_env ? NULL : g->env; e != NULL &&
+	    *e != NULL; e++) {
+		for (d = drop; *d != NULL; d++)
+			if (strncmp(*e, *d, strlen(*d)) == 0)
+				break;
+		if (*d != NULL)
+			continue;
+		klen = strcspn(*e, "=") + 1;
+		for (i = 0; i < c->spec->nenv; i++)
+			if (strncmp(*e, c->spec->env[i], klen) == 0)
+				break;
+		if (i == c->spec->nenv)
+			spec_strv_add(&env, &n, *e);
+	}
+	for (i = 0; i < c->spec->nenv; i++)
+		spec_strv_add(&env, &n, c->spec->env[i]);
+	xasprintf(&s, "GTD_SOCKET=%s", g->socket_path);
+	spec_strv_add(&env, &n, s);
+	free(s);
+	xasprintf(&s, "GTD_ZONE=%s", g->zone);
+	spec_strv_add(&env, &n, s);
+	free(s);
+	xasprintf(&s, "GTD_NAME=%s", c->name);
+	spec_strv_add(&env, &n, s);
+	free(s);
+	return (env);
+}
+
+/* The PATH the child will search: its own env's, else the default. */
+static const char *
+child_path_of(char **env)
+{
+	for (; *env != NULL; env++)
+		if (strncmp(*env, "PATH=", 5) == 0)
+			return (*env + 5);
+	return (NULL);
+}
+
+int
+child_start(struct child *c)
+{
+	struct gtd		*g = c->gtd;
+	struct spawn_plan	 pl;
+	char			**argv, **envp, *path = NULL;
+	int			 statusfd = -1, saved;
+	pid_t			 pid = -1;
+
+	assert(c->pid == -1 && (c->state == CHILD_STOPPED ||
+	    c->state == CHILD_RESTARTING));
+	child_disarm(c);
+	c->incarnation++;
+	c->fail = CHILD_FAIL_NONE;
+	c->want_down = c->escalated = false;
+	argv = spec_argv(c->spec);
+	envp = child_env(c);
+	if (spawn_resolve(argv[0], child_path_of(envp), &path) == 0) {
+		pl = (struct spawn_plan){ .path = path, .argv = argv,
+		    .envp = envp, .cwd = c->spec->cwd,
+		    .new_session = c->spec->kill_group, .parent = g->pid,
+		    .fd_in = g->devnull, .fd_out = 1, .fd_err = 2 };
+		pid = g->ops->spawn(&pl, &statusfd);
+	}
+	saved = errno;
+	free(path);
+	spec_strv_free(argv);
+	spec_strv_free(envp);
+	g->stats.spawns++;
+	c->started_at = gtd_now_ms(g);
+	c->ready_at = 0;
+	if (pid == -1) {
+		c->fail = CHILD_FAIL_SPAWN;
+		c->fail_errno = saved;
+		g->stats.spawn_failures++;
+		log_warnx("child %s: spawn %s: %s", c->name, c->spec->cmd[0],
+		    strerror(saved));
+		child_decide(c, W_EXITCODE(127, 0));	/* like exec's */
+		errno = saved;
+		return (-1);
+	}
+	c->pid = pid;
+	g->nprocs++;
+	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
+	/* Watch the reap now: ev(3) allows it only before the loop runs. */
+	ev_child_init(&c->cw, child_exit_cb, pid, 0);
+	c->cw.data = c;
+	ev_child_start(g->loop, &c->cw);
+	c->statusfd = statusfd;
+	if (statusfd != -1) {
+		ev_io_set(&c->statusw, statusfd, EV_READ);
+		ev_io_start(g->loop, &c->statusw);
+	}
+	log_debug("child %s: started pid %d", c->name, (int)pid);
+	child_set_state(c, CHILD_STARTING);
+	if (statusfd == -1)
+		child_handle_exec(c, 0);
+	return (0);
+}
+
+static void
+child_status_close(struct child *c)
+{
+	if (c->statusfd == -1)
+		return;
+	ev_io_stop(c->gtd->loop, &c->statusw);
+	close(c->statusfd);
+	c->statusfd = -1;
+}
+
+static void
+child_status_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct child	*c = w->data;
+	int		 err;
+
+	if (spawn_status_read(c->statusfd, &err) == -1) {
+		if (errno == EAGAIN)
+			return;
+		err = 0;		/* unreadable: judge by the exit */
+	}
+	child_status_close(c);
+	child_handle_exec(c, err);
+}
+
+void
+child_handle_exec(struct child *c, int err)
+{
+	if (err != 0) {
+		/* The process exits 127 at once; the reap decides. */
+		c->fail = CHILD_FAIL_SPAWN;
+		c->fail_errno = err;
+		return;
+	}
+	if (c->state != CHILD_STARTING || c->pid == -1)
+		return;
+	c->ready_at = gtd_now_ms(c->gtd);
+	child_set_state(c, CHILD_RUNNING);
+}
+
+static void
+child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);		/* libev leaves it active */
+	child_handle_exit(w->data, w->rstatus);
+}
+
+void
+child_handle_exit(struct child *c, int status)
+{
+	struct gtd	*g = c->gtd;
+	int		 err;
+
+	/* The exec status, if not read yet, is in the pipe by now. */
+	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &err) == 0 &&
+	    err != 0) {
+		c->fail = CHILD_FAIL_SPAWN;
+		c->fail_errno = err;
+	}
+	child_status_close(c);
+	child_disarm(c);
+	if (c->spec->kill_group)		/* leftovers of its group */
+		(void)g->ops->kill(-c->pid, SIGKILL);	/* ESRCH: none */
+	child_hash_del(g, c, CHILD_BY_PID);
+	c->pid = -1;
+	g->nprocs--;
+	c->has_exit = true;
+	c->last_status = status;
+	c->last_requested = c->want_down;
+	c->exited_at = gtd_now_ms(g);
+	if (c->state == CHILD_STARTING && c->fail == CHILD_FAIL_NONE)
+		c->fail = CHILD_FAIL_EXITED;
+	if (c->fail == CHILD_FAIL_SPAWN)
+		log_warnx("child %s: exec %s: %s", c->name, c->spec->cmd[0],
+		    strerror(c->fail_errno));
+	else if (WIFEXITED(status))
+		log_info("child %s: exited with status %d", c->name,
+		    WEXITSTATUS(status));
+	else
+		log_info("child %s: killed by %s", c->name,
+		    spec_signal_name(WTERMSIG(status)));
+	/* attrs stay readable until the (future) after_terminate hook ends. */
+	child_set_state(c, CHILD_TERMINATING);
+	if (registry_attr_clear(g->reg, c->name) == -1) {
+		g->stats.mirror_errors++;
+		log_warnx("child %s: mirror: %s", c->name,
+		    registry_errmsg(g->reg));
+	}
+	child_decide(c, status);
+}
+
+/* After an exit (or a failed spawn): restart, stop, delete or give up. */
+static void
+child_decide(struct child *c, int status)
+{
+	struct gtd		*g = c->gtd;
+	struct policy_exit	 e = { .status = status,
+	    .requested = c->want_down || g->shutting_down,
+	    .now_ms = gtd_mono_ms() };
+	enum policy_action	 a;
+	int64_t			 delay;
+	bool			 gave_up;
+
+	if (c->fail == CHILD_FAIL_SPAWN && c->incarnation == 1)
+		a = POLICY_DELETE;	/* never ran: leave no row behind */
+	else if (c->delete_after)
+		a = POLICY_DELETE;
+	else {
+		a = policy_on_exit(c->spec, &c->hist, &e, &delay, &gave_up);
+		if (gave_up)
+			log_warnx("child %s: restart intensity reached, %s",
+			    c->name, spec_give_up_name(c->spec->on_give_up));
+	}
+	c->want_down = false;
+	switch (a) {
+	case POLICY_RESTART:
+		c->restart_count++;
+		child_arm(c, delay);
+		child_set_state(c, CHILD_RESTARTING);
+		break;
+	case POLICY_STOP:
+		child_set_state(c, CHILD_STOPPED);
+		break;
+	case POLICY_DELETE:
+		child_remove(c);
+		break;
+	case POLICY_EXIT_DAEMON:
+		child_set_state(c, CHILD_STOPPED);
+		gtd_shutdown(g, 1, -1);
+		break;
+	}
+	gtd_check_done(g);
+}
+
+static void
+child_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct child	*c = w->data;
+
+	if (c->timer_gen != c->gen || (c->flags & CHILD_DEAD))
+		return;			/* stale: cancelled meanwhile */
+	switch (c->state) {
+	case CHILD_RESTARTING:
+		c->gtd->stats.restarts++;
+		(void)child_start(c);	/* a failure is logged and decided */
+		break;
+	case CHILD_STOPPING:
+		log_warnx("child %s: still there after its shutdown timeout, "
+		    "SIGKILL", c->name);
+		c->escalated = true;
+		child_signal(c, SIGKILL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Signal the process (and its group when kill_group). */
+static void
+child_signal(struct child *c, int sig)
+{
+	const struct child_ops	*ops = c->gtd->ops;
+
+	if (c->pid <= 0)
+		return;
+	/* Before setsid() has run there is no group yet: ESRCH. */
+	if (!c->spec->kill_group || ops->kill(-c->pid, sig) == -1)
+		(void)ops->kill(c->pid, sig);	/* ESRCH: already gone */
+}
+
+void
+child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
+{
+	const struct childspec	*s = c->spec;
+
+	c->delete_after = c->delete_after || delete_after;
+	switch (c->state) {
+	case CHILD_STARTING:
+	case CHILD_RUNNING:
+		c->want_down = true;
+		if (timeout_ms < 0)
+			timeout_ms = s->shutdown_timeout_ms;
+		if (s->shutdown == SPEC_SHUT_BRUTAL) {
+			c->escalated = true;
+			child_signal(c, SIGKILL);
+		} else {
+			child_signal(c, s->shutdown_signal);
+			if (s->shutdown == SPEC_SHUT_SIGNAL)
+				child_arm(c, timeout_ms);
+		}
+		if (c->state == CHILD_STARTING && c->fail == CHILD_FAIL_NONE)
+			c->fail = CHILD_FAIL_EXITED;
+		child_set_state(c, CHILD_STOPPING);
+		break;
+	case CHILD_RESTARTING:
+		child_disarm(c);
+		if (c->delete_after)
+			child_remove(c);
+		else
+			child_set_state(c, CHILD_STOPPED);
+		break;
+	case CHILD_STOPPED:
+		if (c->delete_after)
+			child_remove(c);
+		break;
+	case CHILD_STOPPING:
+	case CHILD_TERMINATING:
+		break;			/* on its way down already */
+	}
+}
+
+void
+child_remove(struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	assert(c->pid == -1 && !(c->flags & CHILD_DEAD));
+	child_disarm(c);
+	child_status_close(c);
+	child_hash_del(g, c, CHILD_BY_NAME);
+	TAILQ_REMOVE(&g->children, c, entry);
+	g->nchildren--;
+	if (registry_child_del(g->reg, c->name) == -1) {
+		g->stats.mirror_errors++;
+		log_warnx("child %s: mirror: %s", c->name,
+		    registry_errmsg(g->reg));
+	}
+	log_debug("child %s: removed", c->name);
+	c->flags |= CHILD_DEAD;
+	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
+	child_wake(c);
+}
+
+static void
+child_free(struct child *c)
+{
+	spec_free(c->spec);
+	free(c->spec_json);
+	policy_hist_free(&c->hist);
+	free(c);
+}
+
+void
+child_reap_dead(struct gtd *g)
+{
+	struct child	*c, *next;
+
+	for (c = TAILQ_FIRST(&g->dead_children); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->refs > 0)
+			continue;
+		TAILQ_REMOVE(&g->dead_children, c, entry);
+		child_free(c);
+	}
+}
+
+void
+child_free_all(struct gtd *g)
+{
+	struct child	*c;
+
+	while ((c = TAILQ_FIRST(&g->children)) != NULL) {
+		TAILQ_REMOVE(&g->children, c, entry);
+		if (c->pid > 0)
+			ev_child_stop(g->loop, &c->cw);
+		ev_timer_stop(g->loop, &c->timer);
+		child_status_close(c);
+		child_free(c);
+	}
+	while ((c = TAILQ_FIRST(&g->dead_children)) != NULL) {
+		TAILQ_REMOVE(&g->dead_children, c, entry);
+		child_free(c);
+	}
+	g->nchildren = 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-count-children: OTP's count_children: specs, active, workers, supervisors. */
+#include "config.h"
+
+#include "gt/cmd.h"
+#include "gt/gtd.h"
+
+static enum cmd_ret	cmd_count_children_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_count_children_entry = {
+	.name = "count_children",
+	.usage = "",
+	.exec = cmd_count_children_exec
+};
+
+static enum cmd_ret
+cmd_count_children_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { NULL };
+	struct child			*c;
+	int				 sup = 0;
+
+	if (cmd_args_known(ctx, args, keys) == -1)
+		return (CMD_ERROR);
+	TAILQ_FOREACH(c, &ctx->gtd->children, entry)
+		if (c->spec->type == SPEC_SUPERVISOR)
+			sup++;
+	cmd_set(ctx, "specs", json_integer(ctx->gtd->nchildren));
+	cmd_set(ctx, "active", json_integer(ctx->gtd->nprocs));
+	cmd_set(ctx, "workers", json_integer(ctx->gtd->nchildren - sup));
+	cmd_set(ctx, "supervisors", json_integer(sup));
+	return (CMD_OK);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-delattr: remove one attr of a live child (absent keys are fine). */
+#include "config.h"
+
+#include "gt/cmd.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/registry.h"
+
+static enum cmd_ret	cmd_delattr_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_delattr_entry = {
+	.name = "delattr",
+	.usage = "name key",
+	.exec = cmd_delattr_exec
+};
+
+static enum cmd_ret
+cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", "key", NULL };
+	const char			*name, *key;
+	struct child			*c;
+	bool				 found;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
+	    (c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
+		return (CMD_ERROR);
+	if (registry_attr_del(ctx->gtd->reg, c->name, key, &found) == -1) {
+		ctx->gtd->stats.mirror_errors++;
+		log_warnx("child %s: delattr: %s", c->name,
+		    registry_errmsg(ctx->gtd->reg));
+	}
+	return (CMD_OK);
+}

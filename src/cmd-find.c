@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-find: the pid of a running child.  A row in any other state is
+ * not_found with its state, so a caller never gets a dying process.
+ */
+#include "config.h"
+
+#include "gt/cmd.h"
+#include "gt/protocol.h"
+
+static enum cmd_ret	cmd_find_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_find_entry = {
+	.name = "find",
+	.usage = "name",
+	.exec = cmd_find_exec
+};
+
+static enum cmd_ret
+cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", NULL };
+	const char			*name;
+	struct child			*c;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    (c = cmd_child(ctx, name)) == NULL)
+		return (CMD_ERROR);
+	if (c->state != CHILD_RUNNING) {
+		cmd_error(ctx, GT_E_NOT_FOUND, "%s is %s", c->name,
+		    child_state_name(c->state));
+		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+		return (CMD_ERROR);
+	}
+	cmd_set(ctx, "pid", json_integer(c->pid));
+	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	return (CMD_OK);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-get-childspec: the row's normalised childspec. */
+#include "config.h"
+
+#include "gt/cmd.h"
+
+static enum cmd_ret	cmd_get_childspec_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_get_childspec_entry = {
+	.name = "get_childspec",
+	.usage = "name",
+	.exec = cmd_get_childspec_exec
+};
+
+static enum cmd_ret
+cmd_get_childspec_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", NULL };
+	const char			*name;
+	struct child			*c;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    (c = cmd_child(ctx, name)) == NULL)
+		return (CMD_ERROR);
+	cmd_set(ctx, "spec", json_loads(c->spec_json, 0, NULL));
+	return (CMD_OK);
+}

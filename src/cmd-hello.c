@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-hello: the daemon's version, protocol, zone, pid and op names. */
+#include "config.h"
+
+#include "gt/cmd.h"
+#include "gt/gtd.h"
+#include "gt/protocol.h"
+
+static enum cmd_ret	cmd_hello_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_hello_entry = {
+	.name = "hello",
+	.usage = "",
+	.exec = cmd_hello_exec
+};
+
+static enum cmd_ret
+cmd_hello_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { NULL };
+	const struct cmd_entry *const	*e;
+	json_t				*ops;
+
+	if (cmd_args_known(ctx, args, keys) == -1)
+		return (CMD_ERROR);
+	ops = json_array();
+	for (e = cmd_table; *e != NULL; e++)
+		json_array_append_new(ops, json_string((*e)->name));
+	cmd_set(ctx, "version", json_string(GT_VERSION));
+	cmd_set(ctx, "protocol", json_integer(GT_PROTO_VERSION));
+	cmd_set(ctx, "zone", json_string(ctx->gtd->zone));
+	cmd_set(ctx, "pid", json_integer(ctx->gtd->pid));
+	cmd_set(ctx, "ops", ops);
+	return (CMD_OK);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-increment: add to an integer attr and return the new value.
+ * Missing key without default: not_found; a non-integer: not_integer;
+ * past int64: overflow (the value is left unchanged).
+ */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "gt/cmd.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/protocol.h"
+#include "gt/registry.h"
+
+static enum cmd_ret	cmd_increment_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_increment_entry = {
+	.name = "increment",
+	.usage = "name key [by=N] [default=N]",
+	.exec = cmd_increment_exec
+};
+
+static enum cmd_ret
+cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", "key", "by",
+	    "default", NULL };
+	const char			*name, *key;
+	struct child			*c;
+	int64_t				 by = 1, dflt = 0, result;
+	enum registry_incr		 how;
+	int				 n;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
+	    cmd_arg_int(ctx, args, "by", INT64_MIN, INT64_MAX, &by) == -1 ||
+	    cmd_arg_int(ctx, args, "default", INT64_MIN, INT64_MAX, &dflt) ==
+	    -1 || (c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
+		return (CMD_ERROR);
+	if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
+	    n >= ctx->gtd->lim.max_attrs)
+		n = -1;		/* full: only existing keys may change */
+	if (registry_attr_incr(ctx->gtd->reg, c->name, key, by,
+	    json_object_get(args, "default") != NULL && n != -1 ? &dflt : NULL,
+	    &result, &how) == -1) {
+		log_warnx("child %s: increment: %s", c->name,
+		    registry_errmsg(ctx->gtd->reg));
+		cmd_error(ctx, GT_E_SQL_ERROR, "mirror failure");
+		return (CMD_ERROR);
+	}
+	switch (how) {
+	case REGISTRY_INCR_OK:
+		cmd_set(ctx, "value", json_integer(result));
+		return (CMD_OK);
+	case REGISTRY_INCR_NOT_FOUND:
+		if (n == -1 && json_object_get(args, "default") != NULL) {
+			cmd_error(ctx, GT_E_LIMIT, "more than max_attrs (%d) "
+			    "attrs", ctx->gtd->lim.max_attrs);
+			cmd_set(ctx, "limit", json_string("max_attrs"));
+		} else
+			cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s",
+			    c->name, key);
+		return (CMD_ERROR);
+	case REGISTRY_INCR_NOT_INTEGER:
+		cmd_error(ctx, GT_E_NOT_INTEGER, "%.128s is not an integer", key);
+		return (CMD_ERROR);
+	case REGISTRY_INCR_OVERFLOW:
+		cmd_error(ctx, GT_E_OVERFLOW, "%.128s would overflow int64", key);
+		return (CMD_ERROR);
+	}
+	return (CMD_ERROR);
+}

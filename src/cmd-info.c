@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-info: everything about one row, with its process's rss and cpu time. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gt/cmd.h"
+#include "gt/gtd.h"
+#include "gt/proto.h"
+
+static enum cmd_ret	cmd_info_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_info_entry = {
+	.name = "info",
+	.usage = "name",
+	.exec = cmd_info_exec
+};
+
+/* rss and utime+stime of pid from /proc/PID/stat.  0 or -1. */
+int
+cmd_proc_usage(pid_t pid, int64_t *rss, int64_t *cpu_ms)
+{
+	char			 path[64], buf[1024], *p;
+	FILE			*f;
+	unsigned long long	 ut, st;
+	long long		 pages;
+	size_t			 n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm may hold spaces and parens: parse after the last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d %*d "
+	    "%*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
+	    "%*u %*u %lld", &ut, &st, &pages) != 3)
+		return (-1);
+	*rss = pages * sysconf(_SC_PAGESIZE);
+	*cpu_ms = (int64_t)((ut + st) * 1000 / sysconf(_SC_CLK_TCK));
+	return (0);
+}
+
+static json_t *
+cmd_info_ms(int64_t ms)
+{
+	return (ms != 0 ? json_integer(ms) : json_null());
+}
+
+static enum cmd_ret
+cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", NULL };
+	const char			*name;
+	struct child			*c;
+	json_t				*last = json_null();
+	int64_t				 rss, cpu;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    (c = cmd_child(ctx, name)) == NULL)
+		return (CMD_ERROR);
+	cmd_set(ctx, "name", json_string(c->name));
+	cmd_set(ctx, "spec", json_loads(c->spec_json, 0, NULL));
+	cmd_pid(ctx, c);
+	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	cmd_set(ctx, "restart_count", json_integer(c->restart_count));
+	cmd_set(ctx, "started_at", cmd_info_ms(c->started_at));
+	cmd_set(ctx, "ready_at", cmd_info_ms(c->ready_at));
+	if (c->has_exit) {
+		last = proto_exit_json(c->last_status, c->last_requested);
+		json_object_set_new(last, "at", json_integer(c->exited_at));
+	}
+	cmd_set(ctx, "last_exit", last);
+	cmd_set(ctx, "attrs", cmd_attrs_json(ctx, c->name));
+	if (c->pid > 0 && cmd_proc_usage(c->pid, &rss, &cpu) == 0) {
+		cmd_set(ctx, "rss_bytes", json_integer(rss));
+		cmd_set(ctx, "cpu_ms", json_integer(cpu));
+	} else {
+		cmd_set(ctx, "rss_bytes", json_null());
+		cmd_set(ctx, "cpu_ms", json_null());
+	}
+	return (CMD_OK);
+}

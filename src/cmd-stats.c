@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-stats: daemon counters. */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "gt/cmd.h"
+#include "gt/gtd.h"
+
+static enum cmd_ret	cmd_stats_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_stats_entry = {
+	.name = "stats",
+	.usage = "",
+	.exec = cmd_stats_exec
+};
+
+static enum cmd_ret
+cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { NULL };
+	struct gtd			*g = ctx->gtd;
+	struct child			*c;
+	json_t				*by;
+	int				 n[CHILD_NSTATES] = { 0 }, i;
+	int64_t				 rss = 0, cpu = 0;
+
+	if (cmd_args_known(ctx, args, keys) == -1)
+		return (CMD_ERROR);
+	TAILQ_FOREACH(c, &g->children, entry)
+		n[c->state]++;
+	by = json_object();
+	for (i = 0; i < CHILD_NSTATES; i++)
+		json_object_set_new(by, child_state_name(i), json_integer(n[i]));
+	(void)cmd_proc_usage(getpid(), &rss, &cpu);	/* 0s if unreadable */
+	cmd_set(ctx, "uptime_ms", json_integer(gtd_now_ms(g) - g->started_at));
+	cmd_set(ctx, "children", json_integer(g->nchildren));
+	cmd_set(ctx, "by_state", by);
+	cmd_set(ctx, "requests", json_integer((json_int_t)g->stats.requests));
+	cmd_set(ctx, "connections", json_integer(g->nconns));
+	cmd_set(ctx, "connections_total",
+	    json_integer((json_int_t)g->stats.connections));
+	cmd_set(ctx, "spawns", json_integer((json_int_t)g->stats.spawns));
+	cmd_set(ctx, "spawn_failures",
+	    json_integer((json_int_t)g->stats.spawn_failures));
+	cmd_set(ctx, "restarts", json_integer((json_int_t)g->stats.restarts));
+	cmd_set(ctx, "mirror_errors",
+	    json_integer((json_int_t)g->stats.mirror_errors));
+	cmd_set(ctx, "rss_bytes", json_integer(rss));
+	cmd_set(ctx, "cpu_ms", json_integer(cpu));
+	return (CMD_OK);
+}

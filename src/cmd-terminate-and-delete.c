@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd-terminate-and-delete: stop a child, then remove its row; {} after the reap. */
+#include "config.h"
+
+#include "gt/cmd.h"
+
+static enum cmd_ret	cmd_terminate_and_delete_exec(struct cmd_ctx *,
+			    json_t *);
+
+const struct cmd_entry cmd_terminate_and_delete_entry = {
+	.name = "terminate_and_delete",
+	.usage = "name|pid [timeout_ms=N]",
+	.flags = CMD_MUTATES,
+	.exec = cmd_terminate_and_delete_exec
+};
+
+static enum cmd_ret
+cmd_terminate_and_delete_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	keys[] = { "name", "pid", "timeout_ms",
+	    NULL };
+
+	if (cmd_args_known(ctx, args, keys) == -1)
+		return (CMD_ERROR);
+	return (cmd_terminate(ctx, args, true));
+}

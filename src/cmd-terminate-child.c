@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-terminate-child: stop a child and reply after the reap with the
+ * reason.  The row becomes stopped (a temporary child's is removed).  A
+ * row without a process has any pending restart cancelled at once.
+ * cmd_terminate() is shared with terminate_and_delete.
+ */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "gt/cmd.h"
+#include "gt/proto.h"
+#include "gt/protocol.h"
+
+static enum cmd_ret	cmd_terminate_child_exec(struct cmd_ctx *, json_t *);
+static void		cmd_terminate_wake(struct child *, void *);
+
+const struct cmd_entry cmd_terminate_child_entry = {
+	.name = "terminate_child",
+	.usage = "name|pid [timeout_ms=N]",
+	.flags = CMD_MUTATES,
+	.exec = cmd_terminate_child_exec
+};
+
+static enum cmd_ret
+cmd_terminate_child_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	keys[] = { "name", "pid", "timeout_ms",
+	    NULL };
+
+	if (cmd_args_known(ctx, args, keys) == -1)
+		return (CMD_ERROR);
+	return (cmd_terminate(ctx, args, false));
+}
+
+enum cmd_ret
+cmd_terminate(struct cmd_ctx *ctx, json_t *args, bool delete)
+{
+	struct child	*c;
+	int64_t		 timeout = -1;
+
+	if (cmd_arg_int(ctx, args, "timeout_ms", 0, SPEC_MAX_MS, &timeout) ==
+	    -1 || (c = cmd_target(ctx, args)) == NULL)
+		return (CMD_ERROR);
+	if (!child_is_alive(c)) {
+		child_stop(c, timeout, delete);	/* cancels a restart */
+		return (CMD_OK);
+	}
+	ctx->incarnation = c->incarnation;
+	ctx->created = delete;			/* reply {} instead of reason */
+	cmd_wait_child(ctx, c, cmd_terminate_wake);
+	child_stop(c, timeout, delete);
+	return (CMD_WAIT);
+}
+
+/* Wait until the process we were asked to stop has been reaped. */
+static void
+cmd_terminate_wake(struct child *c, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+
+	if (!(c->flags & CHILD_DEAD) && c->incarnation == ctx->incarnation &&
+	    c->pid > 0) {
+		child_wait(c, &ctx->w);
+		return;
+	}
+	if (!ctx->created && c->has_exit)
+		cmd_set(ctx, "reason", proto_exit_json(c->last_status,
+		    c->last_requested));
+	cmd_finish(ctx);
+}

@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd: the command table and the dispatcher (house style 3.7).  Parses a
+ * line, checks the envelope, enforces the table flags, calls exec and
+ * sends exactly one reply: at once for CMD_OK/CMD_ERROR, from
+ * cmd_finish() for CMD_WAIT.  Also the helpers commands share.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gt/cmd.h"
+#include "gt/config.h"
+#include "gt/conn.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/proto.h"
+#include "gt/protocol.h"
+#include "gt/registry.h"
+#include "gt/spawn.h"
+#include "gt/xmalloc.h"
+
+extern const struct cmd_entry cmd_check_childspec_entry;
+extern const struct cmd_entry cmd_count_children_entry;
+extern const struct cmd_entry cmd_delattr_entry;
+extern const struct cmd_entry cmd_delete_child_entry;
+extern const struct cmd_entry cmd_find_entry;
+extern const struct cmd_entry cmd_find_or_open_entry;
+extern const struct cmd_entry cmd_get_childspec_entry;
+extern const struct cmd_entry cmd_getattr_entry;
+extern const struct cmd_entry cmd_hello_entry;
+extern const struct cmd_entry cmd_increment_entry;
+extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_ping_entry;
+extern const struct cmd_entry cmd_restart_child_entry;
+extern const struct cmd_entry cmd_setattr_entry;
+extern const struct cmd_entry cmd_shutdown_entry;
+extern const struct cmd_entry cmd_start_child_entry;
+extern const struct cmd_entry cmd_stats_entry;
+extern const struct cmd_entry cmd_terminate_and_delete_entry;
+extern const struct cmd_entry cmd_terminate_child_entry;
+extern const struct cmd_entry cmd_which_children_entry;
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_check_childspec_entry,
+	&cmd_count_children_entry,
+	&cmd_delattr_entry,
+	&cmd_delete_child_entry,
+	&cmd_find_entry,
+	&cmd_find_or_open_entry,
+	&cmd_get_childspec_entry,
+	&cmd_getattr_entry,
+	&cmd_hello_entry,
+	&cmd_increment_entry,
+	&cmd_info_entry,
+	&cmd_list_entry,
+	&cmd_ping_entry,
+	&cmd_restart_child_entry,
+	&cmd_setattr_entry,
+	&cmd_shutdown_entry,
+	&cmd_start_child_entry,
+	&cmd_stats_entry,
+	&cmd_terminate_and_delete_entry,
+	&cmd_terminate_child_entry,
+	&cmd_which_children_entry,
+	NULL
+};
+
+static void	cmd_send(struct cmd_ctx *);
+static void	cmd_free(struct cmd_ctx *);
+static void	cmd_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	cmd_ready_wake(struct child *, void *);
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry *const	*e;
+	size_t				 lo = 0, hi, mid;
+	int				 r;
+
+	for (e = cmd_table; *e != NULL; e++)
+		;
+	hi = e - cmd_table;
+	while (lo < hi) {			/* the table is sorted */
+		mid = (lo + hi) / 2;
+		r = strcmp(name, cmd_table[mid]->name);
+		if (r == 0)
+			return (cmd_table[mid]);
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (NULL);
+}
+
+static struct cmd_ctx *
+cmd_new(struct conn *cn)
+{
+	struct cmd_ctx	*ctx;
+
+	ctx = xcalloc(1, sizeof *ctx);
+	ctx->gtd = cn->gtd;
+	ctx->conn = cn;
+	conn_ref(cn);
+	ctx->res = json_object();
+	ev_init(&ctx->timer, cmd_timer_cb);
+	ctx->timer.data = ctx;
+	ctx->w.cb = NULL;
+	return (ctx);
+}
+
+static void
+cmd_free(struct cmd_ctx *ctx)
+{
+	ev_timer_stop(ctx->gtd->loop, &ctx->timer);
+	if (ctx->child != NULL) {
+		child_unwait(ctx->child, &ctx->w);
+		child_unref(ctx->child);
+	}
+	conn_unref(ctx->conn);
+	json_decref(ctx->id);
+	json_decref(ctx->res);
+	json_decref(ctx->spec);
+	free(ctx->msg);
+	free(ctx);
+}
+
+/* Only whitespace: not a request, no reply. */
+static int
+cmd_blank(const char *line, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return (0);
+	return (1);
+}
+
+void
+cmd_dispatch(struct conn *cn, const char *line, size_t len)
+{
+	struct gtd	*g = cn->gtd;
+	struct cmd_ctx	*ctx;
+	json_t		*req, *op;
+	char		*cause = NULL;
+	enum cmd_ret	 ret;
+
+	if (cmd_blank(line, len))
+		return;
+	g->stats.requests++;
+	ctx = cmd_new(cn);
+	if ((req = proto_parse(line, len, &cause)) == NULL) {
+		cmd_error(ctx, GT_E_BAD_JSON, "%s", cause);
+		free(cause);
+		goto reply;
+	}
+	if ((ctx->id = json_object_get(req, "id")) != NULL) {
+		json_incref(ctx->id);
+		json_object_del(req, "id");
+	}
+	op = json_object_get(req, "op");
+	if (op == NULL || !json_is_string(op)) {
+		cmd_bad(ctx, "op", "op must be a string naming an operation");
+		goto reply;
+	}
+	if ((ctx->entry = cmd_find(json_string_value(op))) == NULL) {
+		cmd_error(ctx, GT_E_UNKNOWN_OP, "unknown op %.64s",
+		    json_string_value(op));
+		goto reply;
+	}
+	json_object_del(req, "op");
+	if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES)) {
+		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
+		goto reply;
+	}
+	ret = ctx->entry->exec(ctx, req);
+	if (ret == CMD_WAIT) {
+		cn->busy = ctx;
+		json_decref(req);
+		return;
+	}
+reply:
+	json_decref(req);
+	cmd_send(ctx);
+	cmd_free(ctx);
+}
+
+/* Build {"id", "ok", error/message, result fields} and queue it. */
+static void
+cmd_send(struct cmd_ctx *ctx)
+{
+	json_t	*out;
+	char	*line;
+	size_t	 len;
+
+	out = json_object();
+	if (ctx->id != NULL)
+		json_object_set(out, "id", ctx->id);
+	json_object_set_new(out, "ok", json_boolean(ctx->err == NULL));
+	if (ctx->err != NULL) {
+		json_object_set_new(out, "error", json_string(ctx->err));
+		json_object_set_new(out, "message", json_string(ctx->msg));
+	}
+	json_object_update(out, ctx->res);
+	if ((line = proto_dump(out, &len)) == NULL) {
+		/* Only invalid UTF-8 could do this; it was rejected earlier. */
+		log_warnx("%s: reply not encodable", __func__);
+		line = xstrdup("{\"ok\":false,\"error\":\"bad_request\","
+		    "\"message\":\"reply not encodable\"}");
+		len = strlen(line);
+	}
+	conn_reply(ctx->conn, line, len);
+	free(line);
+	json_decref(out);
+}
+
+void
+cmd_finish(struct cmd_ctx *ctx)
+{
+	struct conn	*cn = ctx->conn;
+
+	assert(cn->busy == ctx);
+	cn->busy = NULL;
+	cmd_send(ctx);
+	cmd_free(ctx);
+	conn_resume(cn);
+}
+
+void
+cmd_set(struct cmd_ctx *ctx, const char *key, json_t *val)
+{
+	json_object_set_new(ctx->res, key, val);
+}
+
+void
+cmd_error(struct cmd_ctx *ctx, const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	ctx->err = code;
+	free(ctx->msg);
+	va_start(ap, fmt);
+	if (vasprintf(&ctx->msg, fmt, ap) == -1)
+		ctx->msg = NULL;
+	va_end(ap);
+	if (ctx->msg == NULL)
+		ctx->msg = xstrdup(code);
+}
+
+void
+cmd_bad(struct cmd_ctx *ctx, const char *field, const char *fmt, ...)
+{
+	va_list	ap;
+
+	ctx->err = GT_E_BAD_REQUEST;
+	free(ctx->msg);
+	va_start(ap, fmt);
+	if (vasprintf(&ctx->msg, fmt, ap) == -1)
+		ctx->msg = xstrdup(GT_E_BAD_REQUEST);
+	va_end(ap);
+	cmd_set(ctx, "field", json_string(field));
+}
+
+int
+cmd_args_known(struct cmd_ctx *ctx, json_t *args, const char *const *keys)
+{
+	const char		*k;
+	const char *const	*kp;
+	json_t			*v;
+
+	json_object_foreach(args, k, v) {
+		for (kp = keys; *kp != NULL && strcmp(*kp, k) != 0; kp++)
+			;
+		if (*kp == NULL) {
+			cmd_bad(ctx, k, "unknown argument %.64s", k);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+int
+cmd_arg_string(struct cmd_ctx *ctx, json_t *args, const char *key,
+    bool required, const char **out)
+{
+	json_t	*v = json_object_get(args, key);
+
+	if (v == NULL && !required)
+		return (0);
+	if (v == NULL) {
+		cmd_bad(ctx, key, "missing argument %s", key);
+		return (-1);
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > GT_NAME_MAX ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		cmd_bad(ctx, key, "%s must be a string of 1 to %d bytes "
+		    "without NUL", key, GT_NAME_MAX);
+		return (-1);
+	}
+	*out = json_string_value(v);
+	return (0);
+}
+
+int
+cmd_arg_int(struct cmd_ctx *ctx, json_t *args, const char *key,
+    int64_t lo, int64_t hi, int64_t *out)
+{
+	json_t	*v = json_object_get(args, key);
+
+	if (v == NULL)
+		return (0);
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi) {
+		cmd_bad(ctx, key, "%s must be an integer from %lld to %lld", key,
+		    (long long)lo, (long long)hi);
+		return (-1);
+	}
+	*out = json_integer_value(v);
+	return (0);
+}
+
+int
+cmd_arg_bool(struct cmd_ctx *ctx, json_t *args, const char *key, bool *out)
+{
+	json_t	*v = json_object_get(args, key);
+
+	if (v == NULL)
+		return (0);
+	if (!json_is_boolean(v)) {
+		cmd_bad(ctx, key, "%s must be true or false", key);
+		return (-1);
+	}
+	*out = json_is_true(v);
+	return (0);
+}
+
+struct child *
+cmd_child(struct cmd_ctx *ctx, const char *name)
+{
+	struct child	*c;
+
+	if ((c = child_find(ctx->gtd, name)) == NULL)
+		cmd_error(ctx, GT_E_NOT_FOUND, "no child named %.128s", name);
+	return (c);
+}
+
+/* Parse args as a childspec, add the row and start it. */
+struct child *
+cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
+{
+	struct childspec	*s;
+	struct child		*c;
+	char			*field = NULL, *cause = NULL;
+
+	if ((s = config_spec_parse(specobj, &field, &cause)) == NULL) {
+		cmd_bad(ctx, field, "%s", cause);
+		free(field);
+		free(cause);
+		return (NULL);
+	}
+	if ((c = child_add(ctx->gtd, s, config_spec_text(s))) == NULL) {
+		cmd_error(ctx, GT_E_LIMIT, "max_children (%d) reached",
+		    ctx->gtd->lim.max_children);
+		cmd_set(ctx, "limit", json_string("max_children"));
+		return (NULL);
+	}
+	if (child_start(c) == -1) {
+		cmd_start_failed(ctx, c);
+		return (NULL);
+	}
+	return (c);
+}
+
+void
+cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
+{
+	json_t	*j;
+
+	switch (c->fail) {
+	case CHILD_FAIL_SPAWN:
+		cmd_error(ctx, GT_E_SPAWN_FAILED, "%s: %s", c->spec->cmd[0],
+		    strerror(c->fail_errno));
+		cmd_set(ctx, "errno",
+		    json_string(spawn_errno_name(c->fail_errno)));
+		break;
+	case CHILD_FAIL_TIMEOUT:
+		cmd_error(ctx, GT_E_TIMEOUT, "%s was not ready in time",
+		    c->name);
+		break;
+	case CHILD_FAIL_EXITED:
+	case CHILD_FAIL_NONE:
+		cmd_error(ctx, GT_E_EXITED, "%s exited before it was ready",
+		    c->name);
+		if (c->has_exit) {
+			j = proto_exit_json(c->last_status, 0);
+			json_object_update(ctx->res, j);
+			json_decref(j);
+		}
+		break;
+	}
+}
+
+void
+cmd_wait_child(struct cmd_ctx *ctx, struct child *c, child_wake_cb *cb)
+{
+	if (ctx->child != c) {
+		if (ctx->child != NULL) {
+			child_unwait(ctx->child, &ctx->w);
+			child_unref(ctx->child);
+		}
+		ctx->child = c;
+		child_ref(c);
+	}
+	ctx->w.cb = cb;
+	ctx->w.arg = ctx;
+	child_wait(c, &ctx->w);
+}
+
+void
+cmd_wait_timeout(struct cmd_ctx *ctx, int64_t ms, void (*cb)(struct cmd_ctx *))
+{
+	ctx->timer_cb = cb;
+	ev_timer_set(&ctx->timer, ms / 1000.0, 0.);
+	ev_timer_start(ctx->gtd->loop, &ctx->timer);
+}
+
+static void
+cmd_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct cmd_ctx	*ctx = w->data;
+
+	ctx->timer_cb(ctx);
+}
+
+static void
+cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
+{
+	if (c->pid > 0)
+		cmd_set(ctx, "pid", json_integer(c->pid));
+	else
+		cmd_set(ctx, "pid", json_null());
+	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+}
+
+enum cmd_ret
+cmd_await_ready(struct cmd_ctx *ctx, struct child *c)
+{
+	if (c->state == CHILD_RUNNING || (c->state == CHILD_STARTING &&
+	    !ctx->wait)) {
+		cmd_ready_reply(ctx, c);
+		return (CMD_OK);
+	}
+	if (c->state != CHILD_STARTING) {	/* failed synchronously */
+		cmd_start_failed(ctx, c);
+		return (CMD_ERROR);
+	}
+	ctx->incarnation = c->incarnation;
+	cmd_wait_child(ctx, c, cmd_ready_wake);
+	return (CMD_WAIT);
+}
+
+/* A state change of the child whose start ctx waits for. */
+static void
+cmd_ready_wake(struct child *c, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+
+	if (!(c->flags & CHILD_DEAD) && c->incarnation == ctx->incarnation) {
+		if (c->state == CHILD_STARTING) {
+			child_wait(c, &ctx->w);
+			return;
+		}
+		if (c->state == CHILD_RUNNING) {
+			cmd_ready_reply(ctx, c);
+			cmd_finish(ctx);
+			return;
+		}
+	}
+	cmd_start_failed(ctx, c);
+	cmd_finish(ctx);
+}
+
+struct child *
+cmd_target(struct cmd_ctx *ctx, json_t *args)
+{
+	struct child	*c;
+	const char	*name = NULL;
+	int64_t		 pid = 0;
+
+	if (cmd_arg_string(ctx, args, "name", false, &name) == -1 ||
+	    cmd_arg_int(ctx, args, "pid", 1, INT32_MAX, &pid) == -1)
+		return (NULL);
+	if ((name == NULL) == (pid == 0)) {
+		cmd_bad(ctx, "name", "give either name or pid");
+		return (NULL);
+	}
+	if (name != NULL)
+		return (cmd_child(ctx, name));
+	if ((c = child_find_pid(ctx->gtd, (pid_t)pid)) == NULL)
+		cmd_error(ctx, GT_E_NOT_FOUND, "no child with pid %lld",
+		    (long long)pid);
+	return (c);
+}
+
+static void
+cmd_attrs_add(const char *key, const struct value *v, void *arg)
+{
+	json_object_set_new(arg, key, proto_value_json(v));
+}
+
+json_t *
+cmd_attrs_json(struct cmd_ctx *ctx, const char *name)
+{
+	json_t	*o = json_object();
+
+	if (registry_attr_foreach(ctx->gtd->reg, name, cmd_attrs_add, o) ==
+	    -1) {
+		ctx->gtd->stats.mirror_errors++;
+		log_warnx("child %s: attrs: %s", name,
+		    registry_errmsg(ctx->gtd->reg));
+	}
+	return (o);
+}
+
+bool
+cmd_attrs_live(struct cmd_ctx *ctx, struct child *c)
+{
+	if (c->state == CHILD_STARTING || c->state == CHILD_RUNNING)
+		return (true);
+	cmd_error(ctx, GT_E_NOT_RUNNING, "%s is %s", c->name,
+	    child_state_name(c->state));
+	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	return (false);
+}
+
+void
+cmd_pid(struct cmd_ctx *ctx, struct child *c)
+{
+	cmd_set(ctx, "pid", c->pid > 0 ? json_integer(c->pid) : json_null());
+}

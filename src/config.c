@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config: the childspec and config-file parsers.  Strict: every key is
+ * known, every type checked, every number range-checked, and an error
+ * names the key by its dotted path (protocol §4 "field").  Pure: reads
+ * the file it is given and nothing else; never logs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gt/config.h"
+#include "gt/proto.h"
+#include "gt/protocol.h"
+#include "gt/xmalloc.h"
+
+struct config_err {
+	char	*field;
+	char	*cause;
+};
+
+typedef int	config_field_fn(struct childspec *, const json_t *,
+		    struct config_err *);
+
+static int	config_fail(struct config_err *, const char *, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+
+static int
+config_fail(struct config_err *e, const char *field, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (e->field != NULL)		/* keep the innermost error */
+		return (-1);
+	e->field = xstrdup(field);
+	va_start(ap, fmt);
+	if (vasprintf(&e->cause, fmt, ap) == -1)
+		e->cause = NULL;
+	va_end(ap);
+	if (e->cause == NULL)
+		e->cause = xstrdup("invalid");
+	return (-1);
+}
+
+/* An integer in [lo, hi]. */
+static int
+config_int(const json_t *j, const char *field, int64_t lo, int64_t hi,
+    int64_t *out, struct config_err *e)
+{
+	if (!json_is_integer(j))
+		return (config_fail(e, field, "%s must be an integer", field));
+	if (json_integer_value(j) < lo || json_integer_value(j) > hi)
+		return (config_fail(e, field, "%s must be %lld to %lld", field,
+		    (long long)lo, (long long)hi));
+	*out = json_integer_value(j);
+	return (0);
+}
+
+static int
+config_string(const json_t *j, const char *field, size_t max, char **out,
+    struct config_err *e)
+{
+	if (!json_is_string(j))
+		return (config_fail(e, field, "%s must be a string", field));
+	if (json_string_length(j) > max)
+		return (config_fail(e, field, "%s is longer than %zu bytes",
+		    field, max));
+	if (strlen(json_string_value(j)) != json_string_length(j))
+		return (config_fail(e, field, "%s contains a NUL byte", field));
+	free(*out);
+	*out = xstrdup(json_string_value(j));
+	return (0);
+}
+
+static int
+config_strv(const json_t *j, const char *field, char ***v, size_t *n,
+    struct config_err *e)
+{
+	const json_t	*el;
+	size_t		 i;
+	char		 sub[64];
+
+	if (!json_is_array(j))
+		return (config_fail(e, field, "%s must be an array of strings",
+		    field));
+	if (json_array_size(j) > SPEC_MAX_ARGV)
+		return (config_fail(e, field, "%s has more than %d entries",
+		    field, SPEC_MAX_ARGV));
+	spec_strv_free(*v);
+	*v = xcalloc(1, sizeof **v);
+	*n = 0;
+	json_array_foreach(j, i, el) {
+		snprintf(sub, sizeof sub, "%s.%zu", field, i);
+		if (!json_is_string(el) ||
+		    strlen(json_string_value(el)) != json_string_length(el))
+			return (config_fail(e, sub, "%s must be a string "
+			    "without NUL bytes", sub));
+		spec_strv_add(v, n, json_string_value(el));
+	}
+	return (0);
+}
+
+static int
+config_bool(const json_t *j, const char *field, bool *out,
+    struct config_err *e)
+{
+	if (!json_is_boolean(j))
+		return (config_fail(e, field, "%s must be true or false",
+		    field));
+	*out = json_is_true(j);
+	return (0);
+}
+
+static int
+cs_name(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	if (config_string(j, "name", GT_NAME_MAX, &s->name, e) == -1)
+		return (-1);
+	if (*s->name == '\0')
+		return (config_fail(e, "name", "name must not be empty"));
+	return (0);
+}
+
+static int
+cs_cmd(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	if (config_strv(j, "cmd", &s->cmd, &s->ncmd, e) == -1)
+		return (-1);
+	if (s->ncmd == 0 || *s->cmd[0] == '\0')
+		return (config_fail(e, "cmd", "cmd must name a program"));
+	return (0);
+}
+
+static int
+cs_args(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_strv(j, "args", &s->args, &s->nargs, e));
+}
+
+static int
+cs_env(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	const char	*k;
+	json_t		*v;
+	char		*kv, sub[GT_KEY_MAX + 8];
+
+	if (!json_is_object(j))
+		return (config_fail(e, "env", "env must be an object of "
+		    "strings"));
+	if (json_object_size(j) > SPEC_MAX_ENV)
+		return (config_fail(e, "env", "env has more than %d entries",
+		    SPEC_MAX_ENV));
+	json_object_foreach((json_t *)j, k, v) {
+		snprintf(sub, sizeof sub, "env.%.*s", GT_KEY_MAX, k);
+		if (*k == '\0' || strchr(k, '=') != NULL)
+			return (config_fail(e, sub, "bad variable name"));
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return (config_fail(e, sub, "%s must be a string", sub));
+		xasprintf(&kv, "%s=%s", k, json_string_value(v));
+		spec_strv_add(&s->env, &s->nenv, kv);
+		free(kv);
+	}
+	return (0);
+}
+
+static int
+cs_clear_env(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_bool(j, "clear_env", &s->clear_env, e));
+}
+
+static int
+cs_cwd(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	if (config_string(j, "cwd", PATH_MAX, &s->cwd, e) == -1)
+		return (-1);
+	if (*s->cwd != '/')
+		return (config_fail(e, "cwd", "cwd must be an absolute path"));
+	return (0);
+}
+
+static int
+cs_type(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	if (!json_is_string(j) || spec_type_parse(json_string_value(j),
+	    &s->type) == -1)
+		return (config_fail(e, "type", "type must be worker or "
+		    "supervisor"));
+	return (0);
+}
+
+static int
+cs_restart(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	if (!json_is_string(j) || spec_restart_parse(json_string_value(j),
+	    &s->restart) == -1)
+		return (config_fail(e, "restart", "restart must be permanent, "
+		    "transient or temporary"));
+	return (0);
+}
+
+static int
+cs_restart_delay(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_int(j, "restart_delay_ms", 0, SPEC_MAX_MS,
+	    &s->restart_delay_ms, e));
+}
+
+static int
+cs_success(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	const json_t	*el;
+	size_t		 i;
+	int64_t		 code;
+	char		 sub[48];
+
+	if (!json_is_array(j) || json_array_size(j) > SPEC_MAX_CODES)
+		return (config_fail(e, "success_exit_codes", "success_exit_codes"
+		    " must be an array of at most %d integers", SPEC_MAX_CODES));
+	free(s->success_codes);
+	s->success_codes = xcalloc(json_array_size(j) + 1, sizeof(int));
+	s->nsuccess = 0;
+	json_array_foreach(j, i, el) {
+		snprintf(sub, sizeof sub, "success_exit_codes.%zu", i);
+		if (config_int(el, sub, 0, 255, &code, e) == -1)
+			return (-1);
+		s->success_codes[s->nsuccess++] = (int)code;
+	}
+	return (0);
+}
+
+static int
+cs_max_restarts(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	int64_t	n = 0;
+
+	if (config_int(j, "max_restarts", 0, SPEC_MAX_RESTARTS, &n, e) == -1)
+		return (-1);
+	s->max_restarts = (int)n;
+	return (0);
+}
+
+static int
+cs_max_period(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_int(j, "max_period_ms", 1, SPEC_MAX_MS,
+	    &s->max_period_ms, e));
+}
+
+static int
+cs_give_up(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	if (!json_is_string(j) || spec_give_up_parse(json_string_value(j),
+	    &s->on_give_up) == -1)
+		return (config_fail(e, "on_give_up", "on_give_up must be stop, "
+		    "delete or exit_daemon"));
+	return (0);
+}
+
+/* A signal given as "SIGHUP", "HUP" or 1. */
+static int
+config_signal(const json_t *j, const char *field, int *sig,
+    struct config_err *e)
+{
+	char	buf[24];
+
+	if (json_is_integer(j)) {
+		snprintf(buf, sizeof buf, "%lld",
+		    (long long)json_integer_value(j));
+		*sig = json_integer_value(j) > 0 && json_integer_value(j) < 65 ?
+		    spec_signal_parse(buf) : -1;
+	} else if (json_is_string(j))
+		*sig = spec_signal_parse(json_string_value(j));
+	else
+		*sig = -1;
+	if (*sig == -1)
+		return (config_fail(e, field, "%s is not a known signal",
+		    field));
+	return (0);
+}
+
+static int
+cs_shutdown(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	json_t	*v;
+	int64_t	 ms;
+
+	if (json_is_string(j) && strcmp(json_string_value(j),
+	    "brutal_kill") == 0) {
+		s->shutdown = SPEC_SHUT_BRUTAL;
+		return (0);
+	}
+	if (json_is_string(j) && strcmp(json_string_value(j), "infinity") == 0) {
+		s->shutdown = SPEC_SHUT_INFINITY;
+		return (0);
+	}
+	if (!json_is_object(j))
+		return (config_fail(e, "shutdown", "shutdown must be "
+		    "\"brutal_kill\", \"infinity\" or {\"signal\", "
+		    "\"timeout_ms\"}"));
+	s->shutdown = SPEC_SHUT_SIGNAL;
+	if ((v = json_object_get(j, "signal")) != NULL &&
+	    config_signal(v, "shutdown.signal", &s->shutdown_signal, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "timeout_ms")) != NULL) {
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    "infinity") == 0)
+			s->shutdown = SPEC_SHUT_INFINITY;
+		else if (config_int(v, "shutdown.timeout_ms", 0, SPEC_MAX_MS,
+		    &ms, e) == -1)
+			return (-1);
+		else
+			s->shutdown_timeout_ms = ms;
+	}
+	if (json_object_size(j) != (size_t)(json_object_get(j, "signal") !=
+	    NULL) + (json_object_get(j, "timeout_ms") != NULL))
+		return (config_fail(e, "shutdown", "shutdown takes only "
+		    "signal and timeout_ms"));
+	return (0);
+}
+
+static int
+cs_kill_group(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_bool(j, "kill_group", &s->kill_group, e));
+}
+
+static int
+cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 n;
+
+	if (!json_is_object(j))
+		return (config_fail(e, "attrs", "attrs must be an object"));
+	if (json_object_size(j) > GT_ATTRS_MAX)
+		return (config_fail(e, "attrs", "more than %d attrs",
+		    GT_ATTRS_MAX));
+	s->attrs = xcalloc(json_object_size(j) + 1, sizeof *s->attrs);
+	n = 0;
+	json_object_foreach((json_t *)j, k, v) {
+		if (strlen(k) > GT_KEY_MAX || *k == '\0')
+			return (config_fail(e, "attrs", "attr keys must be 1 to "
+			    "%d bytes", GT_KEY_MAX));
+		s->attrs[n].key = xstrdup(k);
+		proto_value_from_json(v, &s->attrs[n].v);
+		s->nattrs = ++n;
+	}
+	return (0);
+}
+
+static const struct {
+	const char	*key;
+	config_field_fn	*fn;
+} config_spec_fields[] = {
+	{ "args", cs_args },
+	{ "attrs", cs_attrs },
+	{ "clear_env", cs_clear_env },
+	{ "cmd", cs_cmd },
+	{ "cwd", cs_cwd },
+	{ "env", cs_env },
+	{ "kill_group", cs_kill_group },
+	{ "max_period_ms", cs_max_period },
+	{ "max_restarts", cs_max_restarts },
+	{ "name", cs_name },
+	{ "on_give_up", cs_give_up },
+	{ "restart", cs_restart },
+	{ "restart_delay_ms", cs_restart_delay },
+	{ "shutdown", cs_shutdown },
+	{ "success_exit_codes", cs_success },
+	{ "type", cs_type },
+};
+#define CONFIG_NSPEC	(sizeof config_spec_fields / sizeof config_spec_fields[0])
+
+struct childspec *
+config_spec_parse(const json_t *obj, char **field, char **cause)
+{
+	struct config_err	 e = { NULL, NULL };
+	struct childspec	*s;
+	const char		*k;
+	json_t			*v;
+	size_t			 i;
+	const char		*vf;
+	char			*vc;
+
+	if (!json_is_object(obj)) {
+		*field = xstrdup("spec");
+		*cause = xstrdup("a childspec must be an object");
+		return (NULL);
+	}
+	s = spec_new();
+	json_object_foreach((json_t *)obj, k, v) {
+		for (i = 0; i < CONFIG_NSPEC; i++)
+			if (strcmp(k, config_spec_fields[i].key) == 0)
+				break;
+		if (i == CONFIG_NSPEC) {
+			config_fail(&e, k, "unknown field %s", k);
+			goto fail;
+		}
+		if (config_spec_fields[i].fn(s, v, &e) == -1)
+			goto fail;
+	}
+	/* A supervisor's default shutdown is infinity (protocol §4). */
+	if (s->type == SPEC_SUPERVISOR && json_object_get(obj, "shutdown") ==
+	    NULL)
+		s->shutdown = SPEC_SHUT_INFINITY;
+	if (spec_validate(s, &vf, &vc) == -1) {
+		e.field = xstrdup(vf);
+		e.cause = vc;
+		goto fail;
+	}
+	return (s);
+fail:
+	spec_free(s);
+	*field = e.field;
+	*cause = e.cause;
+	return (NULL);
+}
+
+static json_t *
+config_strv_json(char **v)
+{
+	json_t	*a = json_array();
+
+	for (; *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return (a);
+}
+
+json_t *
+config_spec_json(const struct childspec *s)
+{
+	json_t	*j, *env, *codes, *attrs, *sd;
+	size_t	 i;
+	char	*eq;
+
+	env = json_object();
+	for (i = 0; i < s->nenv; i++) {
+		eq = strchr(s->env[i], '=');
+		*eq = '\0';
+		json_object_set_new(env, s->env[i], json_string(eq + 1));
+		*eq = '=';
+	}
+	codes = json_array();
+	for (i = 0; i < s->nsuccess; i++)
+		json_array_append_new(codes, json_integer(s->success_codes[i]));
+	attrs = json_object();
+	for (i = 0; i < s->nattrs; i++)
+		json_object_set_new(attrs, s->attrs[i].key,
+		    proto_value_json(&s->attrs[i].v));
+	if (s->shutdown == SPEC_SHUT_BRUTAL)
+		sd = json_string("brutal_kill");
+	else if (s->shutdown == SPEC_SHUT_INFINITY)
+		sd = json_string("infinity");
+	else
+		sd = json_pack("{s:s, s:I}", "signal",
+		    spec_signal_name(s->shutdown_signal), "timeout_ms",
+		    (json_int_t)s->shutdown_timeout_ms);
+	j = json_pack("{s:s, s:o, s:o, s:o, s:b, s:s, s:s, s:s, s:I, s:o, "
+	    "s:i, s:I, s:s, s:o, s:b, s:o}",
+	    "name", s->name, "cmd", config_strv_json(s->cmd),
+	    "args", config_strv_json(s->args), "env", env,
+	    "clear_env", s->clear_env, "cwd", s->cwd,
+	    "type", spec_type_name(s->type),
+	    "restart", spec_restart_name(s->restart),
+	    "restart_delay_ms", (json_int_t)s->restart_delay_ms,
+	    "success_exit_codes", codes, "max_restarts", s->max_restarts,
+	    "max_period_ms", (json_int_t)s->max_period_ms,
+	    "on_give_up", spec_give_up_name(s->on_give_up),
+	    "shutdown", sd, "kill_group", s->kill_group, "attrs", attrs);
+	return (j);
+}
+
+char *
+config_spec_text(const struct childspec *s)
+{
+	json_t	*j = config_spec_json(s);
+	char	*t;
+
+	t = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return (t != NULL ? t : xstrdup("{}"));
+}
+
+void
+config_default_limits(struct gtd_limits *l)
+{
+	l->max_request_bytes = GT_REQUEST_MAX;
+	l->max_output_bytes = GT_OUTPUT_MAX;
+	l->max_connections = GT_CONN_MAX;
+	l->max_children = GT_CHILDREN_MAX;
+	l->max_attrs = GT_ATTRS_MAX;
+}
+
+static int
+config_limit(const json_t *j, const char *key, int64_t lo, int64_t hi,
+    int64_t *out, struct config_err *e)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(j, key)) == NULL)
+		return (0);
+	return (config_int(v, key, lo, hi, out, e));
+}
+
+static int
+config_children(struct config *c, const json_t *arr, struct config_err *e)
+{
+	const json_t	*el;
+	size_t		 i, k;
+	char		*f = NULL, *cause = NULL, sub[64];
+
+	if (!json_is_array(arr))
+		return (config_fail(e, "children", "children must be an array"));
+	c->children = xcalloc(json_array_size(arr) + 1, sizeof *c->children);
+	json_array_foreach(arr, i, el) {
+		if ((c->children[i] = config_spec_parse(el, &f, &cause)) ==
+		    NULL) {
+			snprintf(sub, sizeof sub, "children.%zu.", i);
+			xasprintf(&e->field, "%s%s", sub, f);
+			e->cause = cause;
+			free(f);
+			return (-1);
+		}
+		c->nchildren = i + 1;
+		for (k = 0; k < i; k++)
+			if (strcmp(c->children[k]->name,
+			    c->children[i]->name) == 0) {
+				snprintf(sub, sizeof sub, "children.%zu.name", i);
+				return (config_fail(e, sub, "duplicate name %s",
+				    c->children[i]->name));
+			}
+	}
+	return (0);
+}
+
+static int
+config_parse(struct config *c, const json_t *j, struct config_err *e)
+{
+	static const char	*keys[] = { "zone", "socket", "children",
+	    "max_connections", "max_request_bytes", "max_children",
+	    "max_attrs", "log_level", NULL };
+	const char		*k, **kp;
+	json_t			*v;
+	int64_t			 n;
+
+	if (!json_is_object(j))
+		return (config_fail(e, "", "the config must be a JSON object"));
+	json_object_foreach((json_t *)j, k, v) {
+		for (kp = keys; *kp != NULL && strcmp(*kp, k) != 0; kp++)
+			;
+		if (*kp == NULL)
+			return (config_fail(e, k, "unknown key %s", k));
+	}
+	if ((v = json_object_get(j, "zone")) != NULL &&
+	    config_string(v, "zone", 64, &c->zone, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "socket")) != NULL &&
+	    config_string(v, "socket", PATH_MAX, &c->socket, e) == -1)
+		return (-1);
+	n = c->lim.max_connections;
+	if (config_limit(j, "max_connections", 1, 100000, &n, e) == -1)
+		return (-1);
+	c->lim.max_connections = (int)n;
+	n = c->lim.max_request_bytes;
+	if (config_limit(j, "max_request_bytes", 64, 64 << 20, &n, e) == -1)
+		return (-1);
+	c->lim.max_request_bytes = (size_t)n;
+	n = c->lim.max_children;
+	if (config_limit(j, "max_children", 1, 10000000, &n, e) == -1)
+		return (-1);
+	c->lim.max_children = (int)n;
+	n = c->lim.max_attrs;
+	if (config_limit(j, "max_attrs", 1, 1000000, &n, e) == -1)
+		return (-1);
+	c->lim.max_attrs = (int)n;
+	if ((v = json_object_get(j, "log_level")) != NULL) {
+		if (!json_is_string(v))
+			return (config_fail(e, "log_level", "log_level must be "
+			    "warning, info or debug"));
+		if (strcmp(json_string_value(v), "warning") == 0)
+			c->log_level = LOG_LVL_WARN;
+		else if (strcmp(json_string_value(v), "info") == 0)
+			c->log_level = LOG_LVL_INFO;
+		else if (strcmp(json_string_value(v), "debug") == 0)
+			c->log_level = LOG_LVL_DEBUG;
+		else
+			return (config_fail(e, "log_level", "log_level must be "
+			    "warning, info or debug"));
+	}
+	if ((v = json_object_get(j, "children")) != NULL &&
+	    config_children(c, v, e) == -1)
+		return (-1);
+	return (0);
+}
+
+struct config *
+config_load(const char *path, char **field, char **cause)
+{
+	struct config_err	 e = { NULL, NULL };
+	struct config		*c;
+	json_error_t		 je;
+	json_t			*j;
+
+	c = xcalloc(1, sizeof *c);
+	config_default_limits(&c->lim);
+	c->log_level = LOG_LVL_INFO;
+	if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		*field = xstrdup("");
+		xasprintf(cause, "%s:%d: %s", path, je.line, je.text);
+		config_free(c);
+		return (NULL);
+	}
+	if (config_parse(c, j, &e) == -1) {
+		json_decref(j);
+		config_free(c);
+		*field = e.field;
+		*cause = e.cause;
+		return (NULL);
+	}
+	json_decref(j);
+	return (c);
+}
+
+void
+config_free(struct config *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	free(c->zone);
+	free(c->socket);
+	for (i = 0; i < c->nchildren; i++)
+		spec_free(c->children[i]);
+	free(c->children);
+	free(c);
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn: one control connection (protocol §1).  Bounded input (a line may
+ * not exceed max_request_bytes), bounded output (max_output_bytes of
+ * unsent replies), one request in flight, replies in request order.
+ * Never blocks: reads and writes are non-blocking, EINTR/EAGAIN are
+ * handled here and nowhere else.  Never frees itself inside its own
+ * callbacks: conn_close() queues it for the reaper.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gt/cmd.h"
+#include "gt/conn.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/protocol.h"
+#include "gt/xmalloc.h"
+
+#define CONN_READ_CHUNK	16384
+
+static void	conn_read_cb(struct ev_loop *, ev_io *, int);
+static void	conn_write_cb(struct ev_loop *, ev_io *, int);
+static void	conn_process(struct conn *);
+static void	conn_flush(struct conn *);
+static int	conn_fill(struct conn *);
+
+struct conn *
+conn_new(struct gtd *g, int fd)
+{
+	struct conn	*cn;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+
+	cn = xcalloc(1, sizeof *cn);
+	cn->gtd = g;
+	cn->fd = fd;
+	cn->uid = (uid_t)-1;
+	cn->gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		cn->uid = cred.uid;
+		cn->gid = cred.gid;
+		cn->pid = cred.pid;
+	}
+	ev_io_init(&cn->rd, conn_read_cb, fd, EV_READ);
+	cn->rd.data = cn;
+	ev_io_init(&cn->wr, conn_write_cb, fd, EV_WRITE);
+	cn->wr.data = cn;
+	ev_io_start(g->loop, &cn->rd);
+	TAILQ_INSERT_TAIL(&g->conns, cn, entry);
+	g->nconns++;
+	g->stats.connections++;
+	return (cn);
+}
+
+void
+conn_close(struct conn *cn)
+{
+	struct gtd	*g = cn->gtd;
+
+	if (cn->flags & CONN_DEAD)
+		return;
+	ev_io_stop(g->loop, &cn->rd);
+	ev_io_stop(g->loop, &cn->wr);
+	close(cn->fd);
+	cn->fd = -1;
+	cn->flags |= CONN_DEAD;
+	TAILQ_REMOVE(&g->conns, cn, entry);
+	g->nconns--;
+	TAILQ_INSERT_TAIL(&g->dead_conns, cn, entry);
+}
+
+void
+conn_ref(struct conn *cn)
+{
+	cn->refs++;
+}
+
+void
+conn_unref(struct conn *cn)
+{
+	assert(cn->refs > 0);
+	cn->refs--;
+}
+
+static void
+conn_free(struct conn *cn)
+{
+	free(cn->in);
+	free(cn->out);
+	free(cn);
+}
+
+void
+conn_reap_dead(struct gtd *g)
+{
+	struct conn	*cn, *next;
+
+	for (cn = TAILQ_FIRST(&g->dead_conns); cn != NULL; cn = next) {
+		next = TAILQ_NEXT(cn, entry);
+		if (cn->refs > 0)
+			continue;
+		TAILQ_REMOVE(&g->dead_conns, cn, entry);
+		conn_free(cn);
+	}
+}
+
+void
+conn_free_all(struct gtd *g)
+{
+	struct conn	*cn;
+
+	while ((cn = TAILQ_FIRST(&g->conns)) != NULL)
+		conn_close(cn);
+	while ((cn = TAILQ_FIRST(&g->dead_conns)) != NULL) {
+		TAILQ_REMOVE(&g->dead_conns, cn, entry);
+		conn_free(cn);
+	}
+}
+
+/* Read once into the input buffer.  0, or -1 when the peer is gone. */
+static int
+conn_fill(struct conn *cn)
+{
+	size_t	max = cn->gtd->lim.max_request_bytes + 1;
+	ssize_t	n;
+
+	if (cn->insize - cn->inlen < CONN_READ_CHUNK && cn->insize < max) {
+		cn->insize = cn->insize == 0 ? CONN_READ_CHUNK : cn->insize * 2;
+		if (cn->insize > max)
+			cn->insize = max;
+		cn->in = xreallocarray(cn->in, 1, cn->insize);
+	}
+	if (cn->inlen == cn->insize)
+		return (0);		/* full: conn_process says too_big */
+	n = read(cn->fd, cn->in + cn->inlen, cn->insize - cn->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return (0);
+	if (n == -1)
+		return (-1);
+	if (n == 0) {
+		cn->flags |= CONN_EOF;
+		ev_io_stop(cn->gtd->loop, &cn->rd);
+		return (0);
+	}
+	cn->inlen += n;
+	return (0);
+}
+
+static void
+conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn	*cn = w->data;
+
+	if (cn->busy == NULL && !(cn->flags & CONN_EOF) &&
+	    conn_fill(cn) == -1) {
+		conn_close(cn);
+		return;
+	}
+	conn_process(cn);
+}
+
+/* Dispatch every complete line, one request at a time. */
+static void
+conn_process(struct conn *cn)
+{
+	char	*nl;
+	size_t	 used = 0, len;
+
+	while (cn->busy == NULL && !(cn->flags & (CONN_DEAD | CONN_CLOSING))) {
+		nl = memchr(cn->in + used + cn->scanned, '\n',
+		    cn->inlen - used - cn->scanned);
+		if (nl == NULL) {
+			cn->scanned = cn->inlen - used;
+			break;
+		}
+		len = nl - (cn->in + used);
+		cn->scanned = 0;
+		if (len > cn->gtd->lim.max_request_bytes)
+			break;
+		cmd_dispatch(cn, cn->in + used, len);
+		used += len + 1;
+	}
+	if (used > 0) {
+		memmove(cn->in, cn->in + used, cn->inlen - used);
+		cn->inlen -= used;
+	}
+	if (!(cn->flags & (CONN_DEAD | CONN_CLOSING)) && cn->busy == NULL &&
+	    cn->inlen > cn->gtd->lim.max_request_bytes) {
+		conn_error(cn, GT_E_TOO_BIG, "request line exceeds "
+		    "max_request_bytes");
+		cn->flags |= CONN_CLOSING;
+		ev_io_stop(cn->gtd->loop, &cn->rd);
+	}
+	if (cn->busy != NULL)		/* resumed by conn_resume() */
+		ev_io_stop(cn->gtd->loop, &cn->rd);
+	else if (cn->flags & CONN_EOF)
+		cn->flags |= CONN_CLOSING;	/* all answered: done */
+	conn_flush(cn);
+}
+
+void
+conn_resume(struct conn *cn)
+{
+	if (cn->flags & CONN_DEAD)
+		return;
+	/* Not from here: we may be deep in a child's callback chain. */
+	if (!(cn->flags & CONN_EOF))
+		ev_io_start(cn->gtd->loop, &cn->rd);
+	ev_feed_event(cn->gtd->loop, &cn->rd, EV_READ);
+}
+
+void
+conn_reply(struct conn *cn, const char *line, size_t len)
+{
+	if (cn->flags & CONN_DEAD)
+		return;
+	if (cn->outlen - cn->outoff + len + 1 > cn->gtd->lim.max_output_bytes &&
+	    cn->outlen > cn->outoff) {
+		log_warnx("connection from pid %d: %zu reply bytes unread, "
+		    "closing", (int)cn->pid, cn->outlen - cn->outoff);
+		conn_close(cn);
+		return;
+	}
+	if (cn->outoff > 0 && cn->outoff == cn->outlen)
+		cn->outoff = cn->outlen = 0;
+	if (cn->outsize - cn->outlen < len + 1) {
+		if (cn->outoff > 0) {
+			memmove(cn->out, cn->out + cn->outoff,
+			    cn->outlen - cn->outoff);
+			cn->outlen -= cn->outoff;
+			cn->outoff = 0;
+		}
+		while (cn->outsize - cn->outlen < len + 1)
+			cn->outsize = cn->outsize == 0 ? 4096 : cn->outsize * 2;
+		cn->out = xreallocarray(cn->out, 1, cn->outsize);
+	}
+	memcpy(cn->out + cn->outlen, line, len);
+	cn->out[cn->outlen + len] = '\n';
+	cn->outlen += len + 1;
+}
+
+void
+conn_error(struct conn *cn, const char *code, const char *msg)
+{
+	char	*line;
+	int	 n;
+
+	n = xasprintf(&line, "{\"ok\":false,\"error\":\"%s\","
+	    "\"message\":\"%s\"}", code, msg);
+	conn_reply(cn, line, n);
+	free(line);
+}
+
+/* Write what is queued; wait for EV_WRITE if the socket is full. */
+static void
+conn_flush(struct conn *cn)
+{
+	ssize_t	n;
+
+	while (!(cn->flags & CONN_DEAD) && cn->outoff < cn->outlen) {
+		n = send(cn->fd, cn->out + cn->outoff, cn->outlen - cn->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			ev_io_start(cn->gtd->loop, &cn->wr);
+			return;
+		}
+		if (n == -1) {
+			conn_close(cn);		/* EPIPE, ECONNRESET */
+			return;
+		}
+		cn->outoff += n;
+	}
+	if (cn->flags & CONN_DEAD)
+		return;
+	ev_io_stop(cn->gtd->loop, &cn->wr);
+	cn->outoff = cn->outlen = 0;
+	if (cn->flags & CONN_CLOSING)
+		conn_close(cn);
+}
+
+static void
+conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	conn_flush(w->data);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gtd: main().  Options, config, the socket, the boot children, the
+ * readiness fd, then ev_run until shutdown.  The only place (with
+ * xmalloc) where gtd may die: before the loop runs, a bad config or an
+ * unusable socket exits non-zero.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gt/child.h"
+#include "gt/client.h"
+#include "gt/config.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/protocol.h"
+#include "gt/server.h"
+#include "gt/xmalloc.h"
+
+#define GTD_SOCKET_MODE	0660
+
+static void	usage(void) __attribute__((noreturn));
+static void	gtd_help(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: gtd [-dhnV] [-c config] [-r fd] [-s socket] "
+	    "[-z zone]\n");
+	exit(64);
+}
+
+static void
+gtd_help(void)
+{
+	printf("usage: gtd [-dhnV] [-c config] [-r fd] [-s socket] "
+	    "[-z zone]\n"
+	    "  -c config  read the JSON config file\n"
+	    "  -d         debug logging\n"
+	    "  -h         this help\n"
+	    "  -n         check the config and exit\n"
+	    "  -r fd      write a newline to fd once ready, then close it\n"
+	    "  -s socket  control socket path (default: $GTD_SOCKET, or\n"
+	    "             /run/gtd/ZONE.sock for root,\n"
+	    "             $XDG_RUNTIME_DIR/gtd/ZONE.sock otherwise)\n"
+	    "  -V         print the version\n"
+	    "  -z zone    zone name (default \"default\")\n"
+	    "See gtd(8), gtd.conf(5) and gtd-protocol(7).\n");
+	exit(0);
+}
+
+/* Start the config's children in order; any failure is fatal here. */
+static void
+gtd_boot(struct gtd *g, struct config *cf)
+{
+	struct child	*c;
+	size_t		 i;
+
+	for (i = 0; i < cf->nchildren; i++) {
+		c = child_add(g, cf->children[i],
+		    config_spec_text(cf->children[i]));
+		cf->children[i] = NULL;		/* taken */
+		if (c == NULL || child_start(c) == -1) {
+			log_warnx("boot child %zu failed to start, stopping", i);
+			gtd_shutdown(g, 1, -1);
+			ev_run(g->loop, 0);
+			exit(1);
+		}
+	}
+}
+
+static void
+gtd_ready(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "\n", 1) != 1)
+		log_warn("readiness fd %d", fd);
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gtd	*g;
+	struct config	*cf = NULL;
+	const char	*conffile = NULL, *sockopt = NULL, *zoneopt = NULL;
+	char		*cause = NULL, *field = NULL, *end, *path;
+	int		 ch, debug = 0, check = 0, readyfd = -1, fd, code;
+
+	while ((ch = getopt(argc, argv, "c:dhnr:s:Vz:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			gtd_help();
+		case 'n':
+			check = 1;
+			break;
+		case 'r':
+			readyfd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || readyfd < 0)
+				usage();
+			break;
+		case 's':
+			sockopt = optarg;
+			break;
+		case 'V':
+			printf("gtd %s (protocol %d)\n", GT_VERSION,
+			    GT_PROTO_VERSION);
+			exit(0);
+		case 'z':
+			zoneopt = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+	    getenv("JOURNAL_STREAM") != NULL);
+	xmalloc_install_json();
+	if (conffile != NULL &&
+	    (cf = config_load(conffile, &field, &cause)) == NULL)
+		fatalx("%s: %s%s%s", conffile, field != NULL && *field != '\0' ?
+		    field : "", field != NULL && *field != '\0' ? ": " : "",
+		    cause);
+	if (check) {
+		printf("%s: ok\n", conffile != NULL ? conffile : "(no config)");
+		exit(0);
+	}
+	if (cf != NULL && !debug)
+		log_set_level(cf->log_level);
+	if ((g = gtd_new(&child_real_ops, &cause)) == NULL)
+		fatalx("%s", cause);
+	if (cf != NULL)
+		g->lim = cf->lim;
+	free(g->zone);
+	g->zone = xstrdup(zoneopt != NULL ? zoneopt : cf != NULL &&
+	    cf->zone != NULL ? cf->zone : GT_DEFAULT_ZONE);
+	path = sockopt != NULL ? xstrdup(sockopt) : cf != NULL &&
+	    cf->socket != NULL ? xstrdup(cf->socket) :
+	    client_socket_path(NULL, g->zone);
+	free(g->socket_path);
+	g->socket_path = path;
+	signal(SIGPIPE, SIG_IGN);	/* writes use MSG_NOSIGNAL anyway */
+	if ((fd = server_bind(path, GTD_SOCKET_MODE, &cause)) == -1)
+		fatalx("%s", cause);
+	g->server = server_new(g, fd, path);
+	gtd_loop_init(g);
+	if (cf != NULL)
+		gtd_boot(g, cf);
+	config_free(cf);
+	log_info("zone %s ready on %s (pid %d)", g->zone, path, (int)g->pid);
+	gtd_ready(readyfd);
+	ev_run(g->loop, 0);
+	code = g->exit_code;
+	log_info("exiting with status %d", code);
+	gtd_free(g);
+	return (code);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy: the exit decision (protocol §4 "Which exits restart" and
+ * "Intensity").  Pure: the caller passes the spec, the restart history
+ * and the exit; nothing here touches a process or logs.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "gt/policy.h"
+#include "gt/xmalloc.h"
+
+static enum policy_action	policy_give_up(const struct childspec *);
+static bool			policy_intense(const struct childspec *,
+				    struct policy_hist *, int64_t);
+static void			policy_record(const struct childspec *,
+				    struct policy_hist *, int64_t);
+
+enum policy_action
+policy_on_exit(const struct childspec *s, struct policy_hist *h,
+    const struct policy_exit *e, int64_t *delay_ms, bool *gave_up)
+{
+	*gave_up = false;
+	*delay_ms = 0;
+	if (e->requested)
+		return (s->restart == SPEC_TEMPORARY ? POLICY_DELETE :
+		    POLICY_STOP);
+	switch (s->restart) {
+	case SPEC_TEMPORARY:
+		return (POLICY_DELETE);
+	case SPEC_TRANSIENT:
+		if (spec_exit_is_success(s, e->status))
+			return (POLICY_DELETE);
+		break;
+	case SPEC_PERMANENT:
+		break;
+	}
+	if (policy_intense(s, h, e->now_ms)) {
+		*gave_up = true;
+		return (policy_give_up(s));
+	}
+	policy_record(s, h, e->now_ms);
+	*delay_ms = s->restart_delay_ms;
+	return (POLICY_RESTART);
+}
+
+static enum policy_action
+policy_give_up(const struct childspec *s)
+{
+	switch (s->on_give_up) {
+	case SPEC_GIVE_UP_DELETE:
+		return (POLICY_DELETE);
+	case SPEC_GIVE_UP_EXIT:
+		return (POLICY_EXIT_DAEMON);
+	case SPEC_GIVE_UP_STOP:
+		break;
+	}
+	return (POLICY_STOP);
+}
+
+/* Have max_restarts restarts been made within max_period_ms of now? */
+static bool
+policy_intense(const struct childspec *s, struct policy_hist *h, int64_t now)
+{
+	int	i, n = 0;
+
+	if (s->max_restarts <= 0)
+		return (false);
+	for (i = 0; i < h->n; i++)
+		if (now - h->at[i] < s->max_period_ms)
+			n++;
+	return (n >= s->max_restarts);
+}
+
+static void
+policy_record(const struct childspec *s, struct policy_hist *h, int64_t now)
+{
+	if (s->max_restarts <= 0)
+		return;
+	if (h->size != s->max_restarts) {	/* first use, or a new spec */
+		free(h->at);
+		h->size = s->max_restarts;
+		h->at = xcalloc(h->size, sizeof *h->at);
+		h->n = h->head = 0;
+	}
+	h->at[h->head] = now;
+	h->head = (h->head + 1) % h->size;
+	if (h->n < h->size)
+		h->n++;
+}
+
+void
+policy_hist_free(struct policy_hist *h)
+{
+	free(h->at);
+	h->at = NULL;
+	h->size = h->n = h->head = 0;
+}
+
+const char *
+policy_action_name(enum policy_action a)
+{
+	switch (a) {
+	case POLICY_RESTART:
+		return ("restart");
+	case POLICY_STOP:
+		return ("stop");
+	case POLICY_DELETE:
+		return ("delete");
+	case POLICY_EXIT_DAEMON:
+		return ("exit_daemon");
+	}
+	return ("unknown");
+}

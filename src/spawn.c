@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spawn: fork/exec mechanics only (house style 3.6).  The parent prepares
+ * every string before fork; the child runs only async-signal-safe calls,
+ * then execs or reports its errno through the CLOEXEC status pipe.
+ * Never logs, never waits: libev reaps.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "gt/spawn.h"
+#include "gt/xmalloc.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC	(1U << 2)
+#endif
+
+static void	spawn_exec(const struct spawn_plan *, int)
+		    __attribute__((noreturn));
+static int	spawn_cloexec_from(int);
+
+/* Mark fds >= lowfd close-on-exec without closing them (signal-safe). */
+static int
+spawn_cloexec_from(int lowfd)
+{
+	return ((int)syscall(SYS_close_range, (unsigned)lowfd, ~0U,
+	    CLOSE_RANGE_CLOEXEC));
+}
+
+static void
+spawn_exec(const struct spawn_plan *pl, int statusfd)
+{
+	struct sigaction	sa;
+	sigset_t		none;
+	int			e, sig;
+
+	/* (1) A clean signal mask and default dispositions. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);	/* EINVAL for KILL/STOP: fine */
+	/* (2) Die with gtd, in a session of our own. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != pl->parent)
+		goto fail;
+	if (pl->new_session && setsid() == -1)
+		goto fail;
+	/* (3) stdio, then close-on-exec for all else (statusfd lives on). */
+	if (dup2(pl->fd_in, 0) == -1 || dup2(pl->fd_out, 1) == -1 ||
+	    dup2(pl->fd_err, 2) == -1)
+		goto fail;
+	if (spawn_cloexec_from(3) == -1)
+		goto fail;
+	if (chdir(pl->cwd) == -1)
+		goto fail;
+	/* (4) exec. */
+	execve(pl->path, pl->argv, pl->envp);
+fail:
+	e = errno;
+	/* The parent treats a short write as EOF: exec "succeeded". */
+	(void)!write(statusfd, &e, sizeof e);
+	_exit(127);
+}
+
+pid_t
+spawn_start(const struct spawn_plan *pl, int *statusfd)
+{
+	int	p[2];
+	pid_t	pid;
+	int	saved;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return (-1);
+	if ((pid = fork()) == -1) {
+		saved = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = saved;
+		return (-1);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		spawn_exec(pl, p[1]);
+	}
+	close(p[1]);
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) {
+		/* Cannot happen on a fresh pipe; reading would then block. */
+		saved = errno;
+		close(p[0]);
+		errno = saved;
+		*statusfd = -1;
+		return (pid);
+	}
+	*statusfd = p[0];
+	return (pid);
+}
+
+int
+spawn_status_read(int fd, int *err)
+{
+	ssize_t	n;
+	int	e = 0;
+
+	do {
+		n = read(fd, &e, sizeof e);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return (-1);			/* EAGAIN: not yet */
+	*err = n == (ssize_t)sizeof e ? e : 0;
+	return (0);
+}
+
+int
+spawn_resolve(const char *file, const char *pathlist, char **out)
+{
+	const char	*p, *end;
+	char		*cand;
+	int		 saw_eacces = 0;
+	size_t		 len;
+
+	if (strchr(file, '/') != NULL) {
+		*out = xstrdup(file);
+		return (0);
+	}
+	if (pathlist == NULL)
+		pathlist = "/usr/local/bin:/usr/bin:/bin";
+	for (p = pathlist; ; p = end + 1) {
+		end = strchrnul(p, ':');
+		len = end - p;
+		xasprintf(&cand, "%.*s/%s", (int)len, len == 0 ? "." : p, file);
+		if (access(cand, X_OK) == 0) {
+			*out = cand;
+			return (0);
+		}
+		if (errno == EACCES)
+			saw_eacces = 1;
+		free(cand);
+		if (*end == '\0')
+			break;
+	}
+	errno = saw_eacces ? EACCES : ENOENT;
+	return (-1);
+}
+
+const char *
+spawn_errno_name(int e)
+{
+	static char	buf[16];
+
+	switch (e) {
+#define E(x)	case x: return (#x)
+	E(EPERM); E(ENOENT); E(ESRCH); E(EINTR); E(EIO); E(ENXIO);
+	E(E2BIG); E(ENOEXEC); E(EBADF); E(ECHILD); E(EAGAIN); E(ENOMEM);
+	E(EACCES); E(EFAULT); E(EBUSY); E(EEXIST); E(ENOTDIR); E(EISDIR);
+	E(EINVAL); E(ENFILE); E(EMFILE); E(ETXTBSY); E(EFBIG); E(ENOSPC);
+	E(EROFS); E(EMLINK); E(ENAMETOOLONG); E(ELOOP); E(ELIBBAD);
+#undef E
+	}
+	snprintf(buf, sizeof buf, "E%d", e);
+	return (buf);
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec: childspec construction, copy, validation and the names of its
+ * enumerations.  Pure: no I/O, never logs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+
+#include "gt/protocol.h"
+#include "gt/spec.h"
+#include "gt/xmalloc.h"
+
+static char	**spec_strv_dup(char **, size_t);
+
+static const char *spec_restart_names[] = {
+	[SPEC_PERMANENT] = "permanent",
+	[SPEC_TRANSIENT] = "transient",
+	[SPEC_TEMPORARY] = "temporary"
+};
+static const char *spec_type_names[] = {
+	[SPEC_WORKER] = "worker",
+	[SPEC_SUPERVISOR] = "supervisor"
+};
+static const char *spec_give_up_names[] = {
+	[SPEC_GIVE_UP_STOP] = "stop",
+	[SPEC_GIVE_UP_DELETE] = "delete",
+	[SPEC_GIVE_UP_EXIT] = "exit_daemon"
+};
+
+/* Signals by number; index = signal number. */
+static const char *spec_signals[] = {
+	[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
+	[SIGILL] = "SIGILL", [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+	[SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE", [SIGKILL] = "SIGKILL",
+	[SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+	[SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+	[SIGSTKFLT] = "SIGSTKFLT", [SIGCHLD] = "SIGCHLD",
+	[SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",
+	[SIGTTIN] = "SIGTTIN", [SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG",
+	[SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
+	[SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF",
+	[SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO", [SIGPWR] = "SIGPWR",
+	[SIGSYS] = "SIGSYS"
+};
+#define SPEC_NSIGNALS	(int)(sizeof spec_signals / sizeof spec_signals[0])
+
+struct childspec *
+spec_new(void)
+{
+	struct childspec	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->cmd = xcalloc(1, sizeof *s->cmd);
+	s->args = xcalloc(1, sizeof *s->args);
+	s->env = xcalloc(1, sizeof *s->env);
+	s->cwd = xstrdup("/");
+	s->type = SPEC_WORKER;
+	s->restart = SPEC_PERMANENT;
+	s->restart_delay_ms = 100;
+	s->success_codes = xcalloc(1, sizeof *s->success_codes);
+	s->nsuccess = 1;			/* [0] */
+	s->max_restarts = 10;
+	s->max_period_ms = 60000;
+	s->on_give_up = SPEC_GIVE_UP_STOP;
+	s->shutdown = SPEC_SHUT_SIGNAL;
+	s->shutdown_signal = SIGTERM;
+	s->shutdown_timeout_ms = 5000;
+	s->kill_group = true;
+	return (s);
+}
+
+void
+spec_free(struct childspec *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	free(s->name);
+	spec_strv_free(s->cmd);
+	spec_strv_free(s->args);
+	spec_strv_free(s->env);
+	free(s->cwd);
+	free(s->success_codes);
+	for (i = 0; i < s->nattrs; i++) {
+		free(s->attrs[i].key);
+		value_free(&s->attrs[i].v);
+	}
+	free(s->attrs);
+	free(s);
+}
+
+static char **
+spec_strv_dup(char **v, size_t n)
+{
+	char	**d;
+	size_t	  i;
+
+	d = xcalloc(n + 1, sizeof *d);
+	for (i = 0; i < n; i++)
+		d[i] = xstrdup(v[i]);
+	return (d);
+}
+
+struct childspec *
+spec_dup(const struct childspec *s)
+{
+	struct childspec	*d;
+	size_t			 i;
+
+	d = xmalloc(sizeof *d);
+	*d = *s;
+	d->name = s->name == NULL ? NULL : xstrdup(s->name);
+	d->cmd = spec_strv_dup(s->cmd, s->ncmd);
+	d->args = spec_strv_dup(s->args, s->nargs);
+	d->env = spec_strv_dup(s->env, s->nenv);
+	d->cwd = xstrdup(s->cwd);
+	d->success_codes = xreallocarray(NULL, s->nsuccess + 1,
+	    sizeof *d->success_codes);
+	memcpy(d->success_codes, s->success_codes,
+	    s->nsuccess * sizeof *d->success_codes);
+	d->attrs = xreallocarray(NULL, s->nattrs + 1, sizeof *d->attrs);
+	for (i = 0; i < s->nattrs; i++) {
+		d->attrs[i].key = xstrdup(s->attrs[i].key);
+		value_copy(&d->attrs[i].v, &s->attrs[i].v);
+	}
+	return (d);
+}
+
+int
+spec_validate(const struct childspec *s, const char **field, char **cause)
+{
+	if (s->name == NULL || *s->name == '\0' ||
+	    strlen(s->name) > GT_NAME_MAX) {
+		*field = "name";
+		xasprintf(cause, "name must be 1 to %d bytes", GT_NAME_MAX);
+		return (-1);
+	}
+	if (s->ncmd == 0 || *s->cmd[0] == '\0') {
+		*field = "cmd";
+		xasprintf(cause, "cmd must name a program");
+		return (-1);
+	}
+	if (s->ncmd + s->nargs > SPEC_MAX_ARGV) {
+		*field = "args";
+		xasprintf(cause, "more than %d arguments", SPEC_MAX_ARGV);
+		return (-1);
+	}
+	if (*s->cwd != '/') {
+		*field = "cwd";
+		xasprintf(cause, "cwd must be an absolute path");
+		return (-1);
+	}
+	return (0);
+}
+
+void
+spec_strv_add(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+void
+spec_strv_free(char **v)
+{
+	char	**p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+char **
+spec_argv(const struct childspec *s)
+{
+	char	**v;
+	size_t	  i, n = 0;
+
+	v = xcalloc(s->ncmd + s->nargs + 1, sizeof *v);
+	for (i = 0; i < s->ncmd; i++)
+		v[n++] = xstrdup(s->cmd[i]);
+	for (i = 0; i < s->nargs; i++)
+		v[n++] = xstrdup(s->args[i]);
+	return (v);
+}
+
+bool
+spec_exit_is_success(const struct childspec *s, int status)
+{
+	size_t	i;
+
+	if (!WIFEXITED(status))
+		return (false);
+	for (i = 0; i < s->nsuccess; i++)
+		if (s->success_codes[i] == WEXITSTATUS(status))
+			return (true);
+	return (false);
+}
+
+const char *
+spec_restart_name(enum spec_restart r)
+{
+	return (spec_restart_names[r]);
+}
+
+const char *
+spec_type_name(enum spec_type t)
+{
+	return (spec_type_names[t]);
+}
+
+const char *
+spec_give_up_name(enum spec_give_up g)
+{
+	return (spec_give_up_names[g]);
+}
+
+/* Parse a name from a table of n names into its index. */
+static int
+spec_enum_parse(const char *s, const char **names, int n, int *out)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return (0);
+		}
+	}
+	errno = EINVAL;
+	return (-1);
+}
+
+int
+spec_restart_parse(const char *s, enum spec_restart *r)
+{
+	int	i;
+
+	if (spec_enum_parse(s, spec_restart_names, 3, &i) == -1)
+		return (-1);
+	*r = i;
+	return (0);
+}
+
+int
+spec_type_parse(const char *s, enum spec_type *t)
+{
+	int	i;
+
+	if (spec_enum_parse(s, spec_type_names, 2, &i) == -1)
+		return (-1);
+	*t = i;
+	return (0);
+}
+
+int
+spec_give_up_parse(const char *s, enum spec_give_up *g)
+{
+	int	i;
+
+	if (spec_enum_parse(s, spec_give_up_names, 3, &i) == -1)
+		return (-1);
+	*g = i;
+	return (0);
+}
+
+int
+spec_signal_parse(const char *s)
+{
+	char	*end;
+	long	 n;
+	int	 i;
+
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (*end != '\0' || errno != 0 || n < 1 || n >= SPEC_NSIGNALS ||
+		    spec_signals[n] == NULL)
+			return (-1);
+		return ((int)n);
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 1; i < SPEC_NSIGNALS; i++) {
+		if (spec_signals[i] != NULL &&
+		    strcasecmp(s, spec_signals[i] + 3) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+const char *
+spec_signal_name(int sig)
+{
+	if (sig < 1 || sig >= SPEC_NSIGNALS)
+		return (NULL);
+	return (spec_signals[sig]);
+}
+
+void
+value_free(struct value *v)
+{
+	free(v->s);
+	v->s = NULL;
+}
+
+void
+value_copy(struct value *dst, const struct value *src)
+{
+	*dst = *src;
+	if (src->s != NULL)
+		dst->s = xstrdup(src->s);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_e2e_main: run every e2e suite in one SRunner.  CK_RUN_SUITE and
+ * CK_RUN_CASE select a subset (Check reads them itself).  Failures are
+ * listed first, so the output ends with Check's summary line, which CI
+ * reads ("N%: Checks: N, Failures: 0, Errors: 0").
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+int
+main(void)
+{
+	TestResult	**tr;
+	SRunner		 *sr;
+	int		  i, nfail;
+
+	/* A gtd that closes a connection must not kill the test with EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	sr = srunner_create(e2e_basic_suite());
+	srunner_add_suite(sr, e2e_framing_suite());
+	srunner_add_suite(sr, e2e_lifecycle_suite());
+	srunner_add_suite(sr, e2e_attrs_suite());
+	srunner_add_suite(sr, e2e_registry_suite());
+	srunner_add_suite(sr, e2e_gtctl_suite());
+	srunner_add_suite(sr, e2e_stress_suite());
+	srunner_run_all(sr, CK_SILENT);
+	nfail = srunner_ntests_failed(sr);
+	tr = srunner_failures(sr);
+	for (i = 0; i < nfail; i++)
+		printf("%s:%d:%s:%s: %s\n", tr_lfile(tr[i]), tr_lno(tr[i]),
+		    tr_rtype(tr[i]) == CK_ERROR ? "E" : "F", tr_tcname(tr[i]),
+		    tr_msg(tr[i]));
+	free(tr);
+	fflush(stdout);
+	srunner_print(sr, CK_MINIMAL);
+	srunner_free(sr);
+	return (nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * harness: run the real gtd on a private socket and talk to it, for the
+ * e2e suites (house style 3.8).
+ *
+ * e2e_start() makes a directory with mkdtemp("/tmp/gtd-XXXXXX"), starts
+ * `$GTD -d -s DIR/sock -r 3 [-c DIR/gtd.json]` in its own process group
+ * (stderr to DIR/gtd.log, stdout to DIR/gtd.out) and waits for the
+ * readiness line with a deadline.  A guardian process watches the test:
+ * if the test dies before e2e_stop() finished (a failed ck_assert
+ * _exit()s at once, a Check timeout SIGKILLs it), the guardian kills gtd
+ * and every process of this test, keeps DIR and prints the log's path.
+ *
+ * "Process of this test" means: its environ holds GTD_SOCKET=DIR/...;
+ * gtd gives every child GTD_SOCKET and grandchildren inherit it.
+ *
+ * Ownership: every json_t and string the harness returns is borrowed and
+ * stays valid until e2e_stop(), which frees them all, so tests never free
+ * anything.  All waits take a deadline in milliseconds; nothing sleeps
+ * for a fixed time.  Any harness failure fails the test (ck_abort_msg).
+ */
+#ifndef GT_E2E_HARNESS_H
+#define GT_E2E_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define E2E_REPLY_MS	15000		/* default wait for one reply */
+#define E2E_TIMEOUT	30		/* tcase_set_timeout() for e2e */
+
+struct e2e;				/* one gtd under test */
+struct e2e_conn;			/* one client connection */
+
+/*
+ * Start gtd.  conf is the config file's text (written to DIR/gtd.json
+ * and passed with -c), or NULL for none.  extra (NULL-terminated, may be
+ * NULL) are further gtd arguments.
+ */
+struct e2e	*e2e_start_(const char *conf);
+struct e2e	*e2e_start_args_(const char *conf, const char *const *extra);
+/* The same, with conf as a JSON object (stolen). */
+struct e2e	*e2e_start_json_(json_t *conf);
+/*
+ * The same, with the config read from $GT_TESTDATA/name (default
+ * tests/data/name); "@TESTCHILD@" and "@DIR@" in it are replaced.
+ */
+struct e2e	*e2e_start_file_(const char *name);
+
+/*
+ * Stop gtd: SIGTERM, wait (e2e_set_stop_ms, default 10000), SIGKILL if it
+ * is still there.  Fails the test unless gtd exited with the expected
+ * status (0 unless e2e_expect_exit() said otherwise) and no process of
+ * the test survives (after a deadline).  On success DIR is removed.
+ */
+void		 e2e_stop_(struct e2e *);
+/* Expected exit code of gtd; -1 = do not check (e.g. SIGKILLed). */
+void		 e2e_expect_exit(struct e2e *, int code);
+void		 e2e_set_stop_ms(struct e2e *, int ms);
+
+/* Wait for gtd to exit by itself; false on timeout.  *status: wait(2). */
+bool		 e2e_wait_exit(struct e2e *, int ms, int *status);
+
+const char	*e2e_dir(struct e2e *);
+const char	*e2e_sock(struct e2e *);
+pid_t		 e2e_pid(struct e2e *);		/* gtd's pid */
+/* "DIR/name", borrowed. */
+const char	*e2e_path(struct e2e *, const char *name);
+/* printf into a borrowed string. */
+const char	*e2e_fmt(struct e2e *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Absolute path of $GT_TESTCHILD (e may be NULL). */
+const char	*e2e_testchild(struct e2e *);
+/*
+ * A new JSON array [testchild, arg...] for a childspec's "cmd"; the list
+ * ends with NULL.  Use it with json_pack's "o", which steals it.
+ */
+json_t		*e2e_cmd(const char *arg, ...);
+
+/*
+ * Requests on the main connection.  The request is
+ * {"id":N, "op":op, ...json_pack(fmt, ...)} (fmt NULL = no arguments);
+ * the reply must arrive within E2E_REPLY_MS and echo the id.
+ * e2e_ok also asserts "ok":true, e2e_err "ok":false with error == code.
+ */
+json_t		*e2e_req_(struct e2e *, const char *op, const char *fmt, ...);
+json_t		*e2e_ok_(struct e2e *, const char *op, const char *fmt, ...);
+json_t		*e2e_err_(struct e2e *, const char *code, const char *op,
+		    const char *fmt, ...);
+
+/*
+ * start_child {name, cmd: [testchild, arg...]} (NULL-terminated); asserts
+ * ok and returns the pid.
+ */
+pid_t		 e2e_spawn_(struct e2e *, const char *name, ...)
+		    __attribute__((sentinel));
+
+/* Extra connections (closed by e2e_stop), and the main one. */
+struct e2e_conn	*e2e_client_(struct e2e *);
+struct e2e_conn	*e2e_main(struct e2e *);
+void		 e2e_conn_close(struct e2e_conn *);
+int		 e2e_conn_fd(struct e2e_conn *);	/* -1 once closed */
+json_t		*e2e_creq_(struct e2e_conn *, const char *op, const char *fmt,
+		    ...);
+json_t		*e2e_cok_(struct e2e_conn *, const char *op, const char *fmt,
+		    ...);
+json_t		*e2e_cerr_(struct e2e_conn *, const char *code, const char *op,
+		    const char *fmt, ...);
+
+/*
+ * Raw I/O.  e2e_send_raw writes len bytes (no newline added) and
+ * returns how many were written before an error (EPIPE when gtd closed
+ * the connection).  e2e_send_line writes line plus '\n' or fails the
+ * test.  e2e_recv_line returns the next line without '\n', or NULL on
+ * timeout/EOF (errno ETIMEDOUT/ECONNRESET).  e2e_recv parses it (no line
+ * or a non-JSON one fails the test).  e2e_closed is true when the
+ * connection reaches EOF within ms with no further line.
+ */
+size_t		 e2e_send_raw(struct e2e_conn *, const void *buf, size_t len);
+void		 e2e_send_line(struct e2e_conn *, const char *line);
+const char	*e2e_recv_line(struct e2e_conn *, int ms);
+json_t		*e2e_recv_(struct e2e_conn *, int ms);
+bool		 e2e_closed(struct e2e_conn *, int ms);
+
+/* which_children row of name, or NULL. */
+json_t		*e2e_row(struct e2e *, const char *name);
+/* Condition waits on which_children: true when reached before ms. */
+bool		 e2e_wait_state(struct e2e *, const char *name,
+		    const char *state, int ms);
+bool		 e2e_wait_absent(struct e2e *, const char *name, int ms);
+
+/* Monotonic clock in milliseconds, for elapsed-time bounds. */
+long		 e2e_now_ms(void);
+
+/* Files and processes. */
+bool		 e2e_wait_file(const char *path, int ms);
+bool		 e2e_wait_text(const char *path, const char *text, int ms);
+/* Wait for path, then read it whole (borrowed); fails the test if absent. */
+const char	*e2e_read_file_(struct e2e *, const char *path, int ms);
+pid_t		 e2e_read_pid_(struct e2e *, const char *path, int ms);
+int		 e2e_count_lines(const char *path);	/* -1: no file */
+bool		 e2e_pid_alive(pid_t);		/* exists, not a zombie */
+bool		 e2e_wait_dead(pid_t, int ms);	/* gone or a zombie */
+/* Live processes of this test other than gtd; fills pids, returns count. */
+int		 e2e_survivors(struct e2e *, pid_t *pids, int max);
+
+/*
+ * Run $GTCTL with GTD_SOCKET=DIR/sock (or the socket set with
+ * e2e_gtctl_socket) and the given arguments (NULL-terminated).  Returns
+ * its exit status (128+N if killed by signal N); *out (may be NULL) gets
+ * its stdout, e2e_gtctl_stderr() its stderr.
+ */
+int		 e2e_gtctl_(struct e2e *, const char **out, ...)
+		    __attribute__((sentinel));
+const char	*e2e_gtctl_stderr(struct e2e *);
+/*
+ * Run $GTD with these arguments (NULL-terminated) to completion, at most
+ * ms; returns its exit status, *err (may be NULL) its stderr.
+ */
+int		 e2e_gtd_run_(struct e2e *, int ms, const char **err, ...)
+		    __attribute__((sentinel));
+/* Start gtd again in the same directory (same config) after it exited. */
+void		 e2e_restart_(struct e2e *);
+void		 e2e_gtctl_socket(struct e2e *, const char *path);
+
+/* JSON accessors that fail the test when the member is missing. */
+json_int_t	 e2e_int_(json_t *, const char *key);
+const char	*e2e_str_(json_t *, const char *key);
+json_t		*e2e_get_(json_t *, const char *key);
+/* Compact dump (borrowed), for messages. */
+const char	*e2e_dump(struct e2e *, json_t *);
+
+/*
+ * Call sites.  The helpers that can fail a test are macros that record
+ * the caller's file and line first, so a failure (or a Check timeout,
+ * through _mark_point) points at the test, not at the harness.
+ */
+void		 e2e_at(const char *file, int line);
+#define E2E_AT		e2e_at(__FILE__, __LINE__)
+#define e2e_start(...)		(E2E_AT, e2e_start_(__VA_ARGS__))
+#define e2e_start_args(...)	(E2E_AT, e2e_start_args_(__VA_ARGS__))
+#define e2e_start_json(...)	(E2E_AT, e2e_start_json_(__VA_ARGS__))
+#define e2e_start_file(...)	(E2E_AT, e2e_start_file_(__VA_ARGS__))
+#define e2e_stop(...)		(E2E_AT, e2e_stop_(__VA_ARGS__))
+#define e2e_req(...)		(E2E_AT, e2e_req_(__VA_ARGS__))
+#define e2e_ok(...)		(E2E_AT, e2e_ok_(__VA_ARGS__))
+#define e2e_err(...)		(E2E_AT, e2e_err_(__VA_ARGS__))
+#define e2e_creq(...)		(E2E_AT, e2e_creq_(__VA_ARGS__))
+#define e2e_cok(...)		(E2E_AT, e2e_cok_(__VA_ARGS__))
+#define e2e_cerr(...)		(E2E_AT, e2e_cerr_(__VA_ARGS__))
+#define e2e_client(...)		(E2E_AT, e2e_client_(__VA_ARGS__))
+#define e2e_recv(...)		(E2E_AT, e2e_recv_(__VA_ARGS__))
+#define e2e_read_file(...)	(E2E_AT, e2e_read_file_(__VA_ARGS__))
+#define e2e_read_pid(...)	(E2E_AT, e2e_read_pid_(__VA_ARGS__))
+#define e2e_gtctl(...)		(E2E_AT, e2e_gtctl_(__VA_ARGS__))
+#define e2e_spawn(...)		(E2E_AT, e2e_spawn_(__VA_ARGS__))
+#define e2e_gtd_run(...)	(E2E_AT, e2e_gtd_run_(__VA_ARGS__))
+#define e2e_restart(...)	(E2E_AT, e2e_restart_(__VA_ARGS__))
+#define e2e_int(...)		(E2E_AT, e2e_int_(__VA_ARGS__))
+#define e2e_str(...)		(E2E_AT, e2e_str_(__VA_ARGS__))
+#define e2e_get(...)		(E2E_AT, e2e_get_(__VA_ARGS__))
+
+/* Suites (check_e2e_*.c). */
+#include <check.h>
+Suite		*e2e_basic_suite(void);
+Suite		*e2e_framing_suite(void);
+Suite		*e2e_lifecycle_suite(void);
+Suite		*e2e_attrs_suite(void);
+Suite		*e2e_registry_suite(void);
+Suite		*e2e_gtctl_suite(void);
+Suite		*e2e_stress_suite(void);
+
+#endif /* GT_E2E_HARNESS_H */

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gt-testchild: a deterministic child for the e2e tests.  It does exactly
+ * what its options say, in a fixed order, and then waits: it never relies
+ * on timing except for --exit-after-ms, which is a deadline.  Every file it
+ * writes appears atomically (tmp + rename), so a test can poll for it.
+ *
+ * Order of actions (each only when asked):
+ *   1. signal dispositions (--ignore-term, --term-exit-code)
+ *   2. --check-fds (first, before this program opens anything)
+ *   3. --env, --stdout, --append-pid
+ *   4. --grandchild
+ *   5. --setattr / --incr, in the order given (one connection each)
+ *   6. --pidfile (so the pidfile is the "setup done" cue)
+ *   7. --kill-self
+ *   8. exit after --exit-after-ms (or at once if only --exit-code is
+ *      given), else wait for signals forever
+ *
+ * Exit codes of its own: 64 bad usage, 70 a gtd request failed, 71 a
+ * file could not be written.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gt/client.h"
+#include "gt/xmalloc.h"
+
+#define TC_EX_USAGE	64
+#define TC_EX_GTD	70
+#define TC_EX_FILE	71
+#define TC_MAX_OPS	64
+
+extern char	**environ;
+
+/* One --setattr or --incr, kept in command-line order. */
+struct tc_op {
+	bool		 incr;
+	char		*key;
+	json_t		*value;		/* owned; NULL for --incr */
+};
+
+struct tc_opts {
+	long		 exit_after_ms;		/* -1: no deadline */
+	int		 exit_code;
+	bool		 have_exit_code;
+	bool		 ignore_term;
+	int		 term_exit_code;	/* -1: default action */
+	const char	*grandchild;
+	const char	*pidfile;
+	const char	*append_pid;
+	const char	*check_fds;
+	const char	*env;
+	const char	*out;
+	int		 kill_self;		/* 0: none */
+	struct tc_op	 ops[TC_MAX_OPS];
+	int		 nops;
+};
+
+static volatile sig_atomic_t	tc_term_code = -1;
+
+static void	tc_usage(const char *) __attribute__((noreturn));
+static long	tc_number(const char *, const char *);
+static int	tc_signum(const char *);
+static void	tc_parse(struct tc_opts *, int, char **);
+static void	tc_write_file(const char *, const char *, size_t);
+static void	tc_term_cb(int);
+static void	tc_signals(const struct tc_opts *);
+static void	tc_check_fds(const char *);
+static void	tc_env(const char *);
+static void	tc_append_pid(const char *);
+static void	tc_grandchild(const char *);
+static void	tc_request(const struct tc_op *);
+static void	tc_wait(const struct tc_opts *) __attribute__((noreturn));
+
+static void
+tc_usage(const char *why)
+{
+	fprintf(stderr, "gt-testchild: %s\n"
+	    "usage: gt-testchild [--exit-after-ms=N] [--exit-code=N] "
+	    "[--ignore-term]\n"
+	    "\t[--term-exit-code=N] [--grandchild=PATH] [--pidfile=PATH]\n"
+	    "\t[--append-pid=PATH] [--setattr=KEY=JSON] [--incr=KEY]\n"
+	    "\t[--check-fds=PATH] [--env=PATH] [--kill-self=SIG] "
+	    "[--stdout=TEXT]\n", why);
+	exit(TC_EX_USAGE);
+}
+
+static long
+tc_number(const char *opt, const char *s)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || n < 0)
+		tc_usage(opt);
+	return (n);
+}
+
+/* "TERM", "SIGTERM" or "15". */
+static int
+tc_signum(const char *s)
+{
+	static const struct {
+		const char	*name;
+		int		 num;
+	} tab[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+		{ "ABRT", SIGABRT }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV },
+		{ "TERM", SIGTERM }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }
+	};
+	size_t	i;
+
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (strcmp(s, tab[i].name) == 0)
+			return (tab[i].num);
+	return ((int)tc_number("--kill-self", s));
+}
+
+static void
+tc_parse(struct tc_opts *o, int argc, char **argv)
+{
+	const char	*a, *v, *eq;
+	int		 i;
+
+	memset(o, 0, sizeof *o);
+	o->exit_after_ms = -1;
+	o->term_exit_code = -1;
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strncmp(a, "--", 2) != 0)
+			tc_usage(a);
+		v = strchr(a, '=') != NULL ? strchr(a, '=') + 1 : NULL;
+#define OPT(s)	(strncmp(a, s "=", sizeof s) == 0)
+		if (strcmp(a, "--ignore-term") == 0)
+			o->ignore_term = true;
+		else if (v == NULL)
+			tc_usage(a);
+		else if (OPT("--exit-after-ms"))
+			o->exit_after_ms = tc_number(a, v);
+		else if (OPT("--exit-code")) {
+			o->exit_code = (int)tc_number(a, v);
+			o->have_exit_code = true;
+		} else if (OPT("--term-exit-code"))
+			o->term_exit_code = (int)tc_number(a, v);
+		else if (OPT("--grandchild"))
+			o->grandchild = v;
+		else if (OPT("--pidfile"))
+			o->pidfile = v;
+		else if (OPT("--append-pid"))
+			o->append_pid = v;
+		else if (OPT("--check-fds"))
+			o->check_fds = v;
+		else if (OPT("--env"))
+			o->env = v;
+		else if (OPT("--stdout"))
+			o->out = v;
+		else if (OPT("--kill-self"))
+			o->kill_self = tc_signum(v);
+		else if ((OPT("--setattr") || OPT("--incr")) &&
+		    o->nops < TC_MAX_OPS) {
+			struct tc_op	*op = &o->ops[o->nops++];
+
+			op->incr = OPT("--incr");
+			if (op->incr) {
+				op->key = xstrdup(v);
+				continue;
+			}
+			if ((eq = strchr(v, '=')) == NULL)
+				tc_usage(a);
+			op->key = xstrndup(v, eq - v);
+			op->value = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+			if (op->value == NULL)
+				tc_usage(a);
+		} else
+			tc_usage(a);
+#undef OPT
+	}
+}
+
+/* Write path atomically: PATH.tmp.PID, then rename over PATH. */
+static void
+tc_write_file(const char *path, const char *buf, size_t len)
+{
+	char	*tmp;
+	ssize_t	 n;
+	size_t	 off = 0;
+	int	 fd;
+
+	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644)) == -1)
+		goto fail;
+	while (off < len) {
+		if ((n = write(fd, buf + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += n;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		goto fail;
+	free(tmp);
+	return;
+fail:
+	fprintf(stderr, "gt-testchild: %s: %s\n", path, strerror(errno));
+	exit(TC_EX_FILE);
+}
+
+static void
+tc_term_cb(int sig)
+{
+	_exit(tc_term_code);
+}
+
+static void
+tc_signals(const struct tc_opts *o)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	if (o->ignore_term)
+		sa.sa_handler = SIG_IGN;
+	else if (o->term_exit_code != -1) {
+		tc_term_code = o->term_exit_code;
+		sa.sa_handler = tc_term_cb;
+	} else
+		return;
+	if (sigaction(SIGTERM, &sa, NULL) == -1) {
+		perror("gt-testchild: sigaction");
+		exit(TC_EX_USAGE);
+	}
+}
+
+/*
+ * List the open fds as "0 1 2\n", leaving out the one opendir() uses to
+ * read /proc/self/fd.
+ */
+static void
+tc_check_fds(const char *path)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 buf[8192];
+	size_t		 len = 0;
+	int		 n, fds[512], nfds = 0, i, j, t;
+
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		perror("gt-testchild: /proc/self/fd");
+		exit(TC_EX_FILE);
+	}
+	while ((de = readdir(d)) != NULL && nfds < 512) {
+		if (de->d_name[0] == '.')
+			continue;
+		n = atoi(de->d_name);
+		if (n != dirfd(d))
+			fds[nfds++] = n;
+	}
+	closedir(d);
+	for (i = 1; i < nfds; i++)	/* sort: readdir order is arbitrary */
+		for (j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			t = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = t;
+		}
+	for (i = 0; i < nfds && len < sizeof buf - 16; i++)
+		len += snprintf(buf + len, sizeof buf - len, "%s%d",
+		    i == 0 ? "" : " ", fds[i]);
+	buf[len++] = '\n';
+	tc_write_file(path, buf, len);
+}
+
+/* One "NAME=VALUE" per line. */
+static void
+tc_env(const char *path)
+{
+	char	*buf = NULL, *line;
+	size_t	 len = 0, n;
+	char	**e;
+
+	for (e = environ; *e != NULL; e++) {
+		n = strlen(*e);
+		buf = xreallocarray(buf, len + n + 2, 1);
+		line = buf + len;
+		memcpy(line, *e, n);
+		line[n] = '\n';
+		len += n + 1;
+	}
+	tc_write_file(path, buf == NULL ? "" : buf, len);
+	free(buf);
+}
+
+/* One write with O_APPEND: lines from many incarnations never mix. */
+static void
+tc_append_pid(const char *path)
+{
+	char	buf[32];
+	int	fd, n;
+
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if ((fd = open(path, O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC,
+	    0644)) == -1 || write(fd, buf, n) != n) {
+		fprintf(stderr, "gt-testchild: %s: %s\n", path,
+		    strerror(errno));
+		exit(TC_EX_FILE);
+	}
+	close(fd);
+}
+
+/*
+ * A grandchild in our process group that waits forever with default
+ * signal dispositions.  It has no PR_SET_PDEATHSIG (fork clears it), so
+ * only a group kill reaches it.
+ */
+static void
+tc_grandchild(const char *path)
+{
+	char		buf[32];
+	sigset_t	none;
+	pid_t		pid;
+	int		n;
+
+	fflush(NULL);
+	switch (pid = fork()) {
+	case -1:
+		perror("gt-testchild: fork");
+		exit(TC_EX_FILE);
+	case 0:
+		signal(SIGTERM, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (;;)
+			pause();
+	default:
+		n = snprintf(buf, sizeof buf, "%ld\n", (long)pid);
+		tc_write_file(path, buf, n);
+	}
+}
+
+/* setattr or increment on our own row, through $GTD_SOCKET. */
+static void
+tc_request(const struct tc_op *op)
+{
+	struct client	*c;
+	json_t		*req, *rep;
+	const char	*sock, *name, *line;
+	char		*cause, *s;
+
+	sock = getenv("GTD_SOCKET");
+	name = getenv("GTD_NAME");
+	if (sock == NULL || name == NULL) {
+		fprintf(stderr, "gt-testchild: GTD_SOCKET or GTD_NAME unset\n");
+		exit(TC_EX_GTD);
+	}
+	if ((c = client_connect(sock, &cause)) == NULL) {
+		fprintf(stderr, "gt-testchild: %s\n", cause);
+		exit(TC_EX_GTD);
+	}
+	if (op->incr)
+		req = json_pack("{s:s, s:s, s:s}", "op", "increment",
+		    "name", name, "key", op->key);
+	else
+		req = json_pack("{s:s, s:s, s:{s:O}}", "op", "setattr",
+		    "name", name, "attrs", op->key, op->value);
+	s = json_dumps(req, JSON_COMPACT);
+	if (client_send(c, s, strlen(s)) == -1 ||
+	    (line = client_recv(c, 10000, NULL)) == NULL) {
+		fprintf(stderr, "gt-testchild: %s: %s\n", s, strerror(errno));
+		exit(TC_EX_GTD);
+	}
+	rep = json_loads(line, 0, NULL);
+	if (rep == NULL || !json_is_true(json_object_get(rep, "ok"))) {
+		fprintf(stderr, "gt-testchild: %s -> %s\n", s, line);
+		exit(TC_EX_GTD);
+	}
+	json_decref(rep);
+	json_decref(req);
+	free(s);
+	client_free(c);
+}
+
+/* Exit at the deadline, or wait for signals forever. */
+static void
+tc_wait(const struct tc_opts *o)
+{
+	struct timespec	now, end, left;
+
+	if (o->exit_after_ms == -1 && o->have_exit_code)
+		exit(o->exit_code);
+	if (o->exit_after_ms == -1)
+		for (;;)
+			pause();
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += o->exit_after_ms / 1000;
+	end.tv_nsec += (o->exit_after_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec))
+			break;
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		nanosleep(&left, NULL);		/* EINTR: recompute */
+	}
+	exit(o->exit_code);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tc_opts	 o;
+	char		 buf[32];
+	int		 i, n;
+
+	tc_parse(&o, argc, argv);
+	tc_signals(&o);
+	if (o.check_fds != NULL)
+		tc_check_fds(o.check_fds);
+	if (o.env != NULL)
+		tc_env(o.env);
+	if (o.out != NULL) {
+		printf("%s\n", o.out);
+		fflush(stdout);
+	}
+	if (o.append_pid != NULL)
+		tc_append_pid(o.append_pid);
+	if (o.grandchild != NULL)
+		tc_grandchild(o.grandchild);
+	for (i = 0; i < o.nops; i++) {
+		tc_request(&o.ops[i]);
+		free(o.ops[i].key);
+		json_decref(o.ops[i].value);
+	}
+	if (o.pidfile != NULL) {
+		n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+		tc_write_file(o.pidfile, buf, n);
+	}
+	if (o.kill_self != 0)
+		raise(o.kill_self);
+	tc_wait(&o);
+}
