@@ -65,7 +65,7 @@ cmd_find_or_open_decide(struct cmd_ctx *ctx)
 	struct child	*c;
 
 	name = json_string_value(json_object_get(ctx->spec, "name"));
-	cmd_set(ctx, "created", json_boolean(ctx->created));
+	cmd_set_ok(ctx, "created", json_boolean(ctx->created));
 	if (ctx->gtd->shutting_down) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return (CMD_ERROR);
@@ -106,7 +106,6 @@ cmd_find_or_open_wake(struct child *c, void *arg)
 static void
 cmd_find_or_open_timeout(struct cmd_ctx *ctx)
 {
-	json_object_clear(ctx->res);
 	cmd_error(ctx, GT_E_TIMEOUT, "not running after timeout_ms");
 	cmd_finish(ctx);
 }

@@ -110,6 +110,7 @@ cmd_new(struct conn *cn)
 	ctx->conn = cn;
 	conn_ref(cn);
 	ctx->res = json_object();
+	ctx->res_ok = json_object();
 	ev_init(&ctx->timer, cmd_timer_cb);
 	ctx->timer.data = ctx;
 	ctx->w.cb = NULL;
@@ -127,6 +128,7 @@ cmd_free(struct cmd_ctx *ctx)
 	conn_unref(ctx->conn);
 	json_decref(ctx->id);
 	json_decref(ctx->res);
+	json_decref(ctx->res_ok);
 	json_decref(ctx->spec);
 	free(ctx->msg);
 	free(ctx);
@@ -209,6 +211,8 @@ cmd_send(struct cmd_ctx *ctx)
 		json_object_set_new(out, "error", json_string(ctx->err));
 		json_object_set_new(out, "message", json_string(ctx->msg));
 	}
+	else
+		json_object_update(out, ctx->res_ok);
 	json_object_update(out, ctx->res);
 	if ((line = proto_dump(out, &len)) == NULL) {
 		/* Only invalid UTF-8 could do this; it was rejected earlier. */
@@ -238,6 +242,12 @@ void
 cmd_set(struct cmd_ctx *ctx, const char *key, json_t *val)
 {
 	json_object_set_new(ctx->res, key, val);
+}
+
+void
+cmd_set_ok(struct cmd_ctx *ctx, const char *key, json_t *val)
+{
+	json_object_set_new(ctx->res_ok, key, val);
 }
 
 void

@@ -177,6 +177,9 @@ conn_process(struct conn *cn)
 	while (cn->busy == NULL && !(cn->flags & (CONN_DEAD | CONN_CLOSING))) {
 		nl = memchr(cn->in + used + cn->scanned, '\n',
 		    cn->inlen - used - cn->scanned);
+		if (nl == NULL && (cn->flags & CONN_EOF) && cn->inlen > used &&
+		    cn->inlen - used <= cn->gtd->lim.max_request_bytes)
+			nl = cn->in + cn->inlen;	/* last line, no '\n' */
 		if (nl == NULL) {
 			cn->scanned = cn->inlen - used;
 			break;
@@ -186,7 +189,9 @@ conn_process(struct conn *cn)
 		if (len > cn->gtd->lim.max_request_bytes)
 			break;
 		cmd_dispatch(cn, cn->in + used, len);
-		used += len + 1;
+		used += len;
+		if (used < cn->inlen)
+			used++;			/* the '\n' */
 	}
 	if (used > 0) {
 		memmove(cn->in, cn->in + used, cn->inlen - used);

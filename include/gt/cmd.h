@@ -44,6 +44,7 @@ struct cmd_ctx {
 	const struct cmd_entry	*entry;
 	json_t			*id;		/* owned, or NULL */
 	json_t			*res;		/* owned result fields */
+	json_t			*res_ok;	/* owned: only if no error */
 	const char		*err;		/* error code, or NULL */
 	char			*msg;		/* owned error message */
 
@@ -67,6 +68,8 @@ void	cmd_dispatch(struct conn *, const char *line, size_t len);
 
 /* Result and error building. */
 void	cmd_set(struct cmd_ctx *, const char *key, json_t *val); /* steals */
+/* A result field sent only if the request succeeds (steals val). */
+void	cmd_set_ok(struct cmd_ctx *, const char *key, json_t *val);
 void	cmd_error(struct cmd_ctx *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* bad_request naming the offending field. */
