@@ -35,6 +35,7 @@ static void	child_arm(struct child *, int64_t);
 static void	child_disarm(struct child *);
 static void	child_signal(struct child *, int);
 static void	child_status_close(struct child *);
+static void	child_attrs_init(struct child *);
 static void	child_decide(struct child *, int);
 static char   **child_env(struct child *);
 static void	child_hash_add(struct child **, size_t, struct child *, int);
@@ -430,10 +431,30 @@ child_start(struct child *c)
 		ev_io_start(g->loop, &c->statusw);
 	}
 	log_debug("child %s: started pid %d", c->name, (int)pid);
+	child_attrs_init(c);
 	child_set_state(c, CHILD_STARTING);
 	if (statusfd == -1)
 		child_handle_exec(c, 0);
 	return (0);
+}
+
+/* A new incarnation starts with the spec's attrs only (protocol §3). */
+static void
+child_attrs_init(struct child *c)
+{
+	struct registry	*reg = c->gtd->reg;
+	size_t		 i;
+	int		 rc;
+
+	rc = registry_attr_clear(reg, c->name);
+	for (i = 0; rc == 0 && i < c->spec->nattrs; i++)
+		rc = registry_attr_set(reg, c->name, c->spec->attrs[i].key,
+		    &c->spec->attrs[i].v);
+	if (rc == -1) {
+		c->gtd->stats.mirror_errors++;
+		log_warnx("child %s: mirror: %s", c->name,
+		    registry_errmsg(reg));
+	}
 }
 
 static void

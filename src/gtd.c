@@ -152,6 +152,16 @@ main(int argc, char **argv)
 	path = sockopt != NULL ? xstrdup(sockopt) : cf != NULL &&
 	    cf->socket != NULL ? xstrdup(cf->socket) :
 	    client_socket_path(NULL, g->zone);
+	if (*path != '/') {		/* children run in "/": absolute */
+		char	*cwd = getcwd(NULL, 0);
+
+		if (cwd == NULL)
+			fatal("getcwd");
+		xasprintf(&end, "%s/%s", cwd, path);
+		free(cwd);
+		free(path);
+		path = end;
+	}
 	free(g->socket_path);
 	g->socket_path = path;
 	signal(SIGPIPE, SIG_IGN);	/* writes use MSG_NOSIGNAL anyway */

@@ -113,7 +113,7 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (g->shutting_down) {
 		log_warnx("%s again: killing every child now",
 		    strsignal(w->signum));
-		gtd_kill_all(g);
+		gtd_kill_all(g, true);
 		return;
 	}
 	log_info("%s: shutting down", strsignal(w->signum));
@@ -166,12 +166,13 @@ gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 }
 
 void
-gtd_kill_all(struct gtd *g)
+gtd_kill_all(struct gtd *g, bool infinity_too)
 {
 	struct child	*c;
 
 	TAILQ_FOREACH(c, &g->children, entry) {
-		if (c->pid <= 0)
+		if (c->pid <= 0 || (!infinity_too &&
+		    c->spec->shutdown == SPEC_SHUT_INFINITY))
 			continue;
 		if (c->spec->kill_group)
 			(void)g->ops->kill(-c->pid, SIGKILL);	/* ESRCH ok */
@@ -187,7 +188,7 @@ gtd_shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (g->nprocs == 0)
 		return;
 	log_warnx("shutdown: %d children still alive, SIGKILL", g->nprocs);
-	gtd_kill_all(g);
+	gtd_kill_all(g, false);
 }
 
 void

@@ -81,8 +81,8 @@ void		 gtd_loop_init(struct gtd *);
 
 /* Begin shutdown: stop every child; the loop ends when all are gone. */
 void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
-/* SIGKILL every live child (and its group). */
-void		 gtd_kill_all(struct gtd *);
+/* SIGKILL every live child (and its group); shutdown "infinity" ones too? */
+void		 gtd_kill_all(struct gtd *, bool infinity_too);
 /* Called by child.c whenever a process is gone, to finish a shutdown. */
 void		 gtd_check_done(struct gtd *);
 
