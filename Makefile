@@ -127,6 +127,9 @@ install: all
 	install -m 755 $(B)/gtctl $(DESTDIR)$(bindir)/gtctl
 	install -m 644 man/gtctl.1 $(DESTDIR)$(mandir)/man1/
 	install -m 644 man/gtd.8 $(DESTDIR)$(mandir)/man8/
+	install -d $(DESTDIR)$(datarootdir)/bash-completion/completions
+	install -m 644 contrib/bash-completion/gtctl \
+	    $(DESTDIR)$(datarootdir)/bash-completion/completions/gtctl
 	for m in man/*.5 man/*.7; do [ -f "$$m" ] || continue; \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(mandir)/man$$s/; done
 

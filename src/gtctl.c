@@ -557,6 +557,7 @@ gtctl_set_path(struct gtctl *g, json_t *obj, const char *key, json_t *v)
 static int
 gtctl_add_kv(struct gtctl *g, json_t *req, char **words, int n)
 {
+	json_t	*v;
 	char	*key;
 	int	 i;
 	size_t	 klen;
@@ -567,7 +568,12 @@ gtctl_add_kv(struct gtctl *g, json_t *req, char **words, int n)
 			return (gtctl_bad_usage(g->cmd,
 			    "expected key=value: %s", words[i]));
 		key = xstrndup(words[i], klen);
-		gtctl_set_path(g, req, key, gtctl_value(words[i] + klen + 1));
+		/* Environment values are strings, even "env.PORT=8080". */
+		if (strncmp(key, "env.", 4) == 0)
+			v = json_string(words[i] + klen + 1);
+		else
+			v = gtctl_value(words[i] + klen + 1);
+		gtctl_set_path(g, req, key, v);
 		free(key);
 	}
 	return (0);
