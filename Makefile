@@ -36,6 +36,8 @@ LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
 	src/config.c src/spawn.c src/registry.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
+	src/hook.c src/notify.c \
+	src/cmd-add-existing-child.c src/cmd-release.c src/cmd-signal.c \
 	src/cmd-check-childspec.c src/cmd-count-children.c \
 	src/cmd-delattr.c src/cmd-delete-child.c src/cmd-find.c \
 	src/cmd-find-or-open.c src/cmd-get-childspec.c src/cmd-getattr.c \

@@ -13,13 +13,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "gt/child.h"
 #include "gt/gtd.h"
+#include "gt/hook.h"
 #include "gt/log.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
@@ -36,6 +39,13 @@ static void	child_disarm(struct child *);
 static void	child_signal(struct child *, int);
 static void	child_status_close(struct child *);
 static void	child_attrs_init(struct child *);
+static void	child_ready_cb(struct ev_loop *, ev_io *, int);
+static void	child_pidfd_cb(struct ev_loop *, ev_io *, int);
+static void	child_hook_cb(struct ev_loop *, ev_child *, int);
+static int	child_hook_start(struct child *);
+static void	child_terminated(struct child *, int);
+static void	child_fd_close(struct child *, int *, ev_io *);
+static void	child_wake_list(struct child *, struct child_waiters *);
 static void	child_decide(struct child *, int);
 static char   **child_env(struct child *);
 static void	child_hash_add(struct child **, size_t, struct child *, int);
@@ -203,8 +213,15 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	c->name = spec->name;
 	c->state = CHILD_STOPPED;
 	c->pid = -1;
-	c->statusfd = -1;
+	c->statusfd = c->readyfd = c->hook_statusfd = c->pidfd = -1;
+	c->hook_pid = -1;
 	TAILQ_INIT(&c->waiters);
+	TAILQ_INIT(&c->attr_waiters);
+	ev_init(&c->readyw, child_ready_cb);
+	c->readyw.data = c;
+	ev_init(&c->pidw, child_pidfd_cb);
+	c->pidw.data = c;
+	c->hookw.data = c;
 	ev_init(&c->timer, child_timer_cb);
 	c->timer.data = c;
 	ev_init(&c->statusw, child_status_cb);
@@ -260,17 +277,23 @@ child_mirror(struct child *c)
 	}
 }
 
-/* Wake every waiter once; a callback may add itself (or others) again. */
 static void
 child_wake(struct child *c)
+{
+	child_wake_list(c, &c->waiters);
+}
+
+/* Wake every waiter once; a callback may add itself (or others) again. */
+static void
+child_wake_list(struct child *c, struct child_waiters *list)
 {
 	struct child_waiters	 now;
 	struct child_waiter	*w;
 
-	if (TAILQ_EMPTY(&c->waiters))
+	if (TAILQ_EMPTY(list))
 		return;
 	TAILQ_INIT(&now);
-	TAILQ_CONCAT(&now, &c->waiters, entry);
+	TAILQ_CONCAT(&now, list, entry);
 	child_ref(c);
 	while ((w = TAILQ_FIRST(&now)) != NULL) {
 		TAILQ_REMOVE(&now, w, entry);
@@ -285,6 +308,7 @@ child_wait(struct child *c, struct child_waiter *w)
 {
 	assert(!w->queued);
 	w->queued = true;
+	w->attrs = false;
 	TAILQ_INSERT_TAIL(&c->waiters, w, entry);
 }
 
@@ -293,9 +317,24 @@ child_unwait(struct child *c, struct child_waiter *w)
 {
 	if (!w->queued)
 		return;
-	/* Not in c->waiters only while child_wake runs it: then unqueued. */
-	TAILQ_REMOVE(&c->waiters, w, entry);
+	/* Not on a list only while child_wake runs it: then unqueued. */
+	TAILQ_REMOVE(w->attrs ? &c->attr_waiters : &c->waiters, w, entry);
 	w->queued = false;
+}
+
+void
+child_wait_attrs(struct child *c, struct child_waiter *w)
+{
+	assert(!w->queued);
+	w->queued = true;
+	w->attrs = true;
+	TAILQ_INSERT_TAIL(&c->attr_waiters, w, entry);
+}
+
+void
+child_attrs_changed(struct child *c)
+{
+	child_wake_list(c, &c->attr_waiters);
 }
 
 void
@@ -364,6 +403,17 @@ child_env(struct child *c)
 	xasprintf(&s, "GTD_NAME=%s", c->name);
 	spec_strv_add(&env, &n, s);
 	free(s);
+	if (c->spec->ready == SPEC_READY_NOTIFY && g->notify_path != NULL) {
+		xasprintf(&s, "NOTIFY_SOCKET=%s", g->notify_path);
+		spec_strv_add(&env, &n, s);
+		free(s);
+	}
+	if (c->spec->watchdog_ms > 0) {
+		xasprintf(&s, "WATCHDOG_USEC=%lld",
+		    (long long)c->spec->watchdog_ms * 1000);
+		spec_strv_add(&env, &n, s);
+		free(s);
+	}
 	return (env);
 }
 
@@ -383,10 +433,10 @@ child_start(struct child *c)
 	struct gtd		*g = c->gtd;
 	struct spawn_plan	 pl;
 	char			**argv, **envp, *path = NULL;
-	int			 statusfd = -1, saved;
+	int			 statusfd = -1, saved, rp[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
-	assert(c->pid == -1 && (c->state == CHILD_STOPPED ||
+	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
 	    c->state == CHILD_RESTARTING));
 	child_disarm(c);
 	c->incarnation++;
@@ -394,14 +444,22 @@ child_start(struct child *c)
 	c->want_down = c->escalated = false;
 	argv = spec_argv(c->spec);
 	envp = child_env(c);
-	if (spawn_resolve(argv[0], child_path_of(envp), &path) == 0) {
+	if (spawn_resolve(argv[0], child_path_of(envp), &path) == 0 &&
+	    (c->spec->ready != SPEC_READY_FD ||
+	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == 0)) {
 		pl = (struct spawn_plan){ .path = path, .argv = argv,
 		    .envp = envp, .cwd = c->spec->cwd,
 		    .new_session = c->spec->kill_group, .parent = g->pid,
-		    .fd_in = g->devnull, .fd_out = 1, .fd_err = 2 };
+		    .fd_in = g->devnull, .fd_out = 1, .fd_err = 2,
+		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
+		    .set_nofile = true, .nofile = g->nofile };
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
 	saved = errno;
+	if (rp[1] != -1)
+		close(rp[1]);		/* the child has its own copy */
+	if (pid == -1 && rp[0] != -1)
+		close(rp[0]);
 	free(path);
 	spec_strv_free(argv);
 	spec_strv_free(envp);
@@ -430,12 +488,69 @@ child_start(struct child *c)
 		ev_io_set(&c->statusw, statusfd, EV_READ);
 		ev_io_start(g->loop, &c->statusw);
 	}
+	if ((c->readyfd = rp[0]) != -1) {
+		ev_io_set(&c->readyw, c->readyfd, EV_READ);
+		ev_io_start(g->loop, &c->readyw);
+	}
 	log_debug("child %s: started pid %d", c->name, (int)pid);
 	child_attrs_init(c);
+	child_arm(c, c->spec->ready_timeout_ms);
 	child_set_state(c, CHILD_STARTING);
 	if (statusfd == -1)
 		child_handle_exec(c, 0);
 	return (0);
+}
+
+/* A newline on the ready fd (s6 style) means ready; EOF means never. */
+static void
+child_ready_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct child	*c = w->data;
+	char		 buf[256];
+	ssize_t		 n;
+
+	n = read(c->readyfd, buf, sizeof buf);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && memchr(buf, '\n', n) == NULL)
+		return;
+	child_fd_close(c, &c->readyfd, &c->readyw);
+	if (n > 0)
+		child_ready(c);
+}
+
+void
+child_ready(struct child *c)
+{
+	if (c->state != CHILD_STARTING || c->pid <= 0)
+		return;
+	c->ready_at = gtd_now_ms(c->gtd);
+	child_disarm(c);
+	if (c->spec->watchdog_ms > 0)
+		child_arm(c, c->spec->watchdog_ms);
+	child_set_state(c, CHILD_RUNNING);
+}
+
+void
+child_watchdog_kick(struct child *c)
+{
+	if (c->state == CHILD_RUNNING && c->spec->watchdog_ms > 0)
+		child_arm(c, c->spec->watchdog_ms);
+}
+
+void
+child_set_status(struct child *c, const char *text)
+{
+	struct value	v = { .type = VALUE_TEXT, .s = (char *)(uintptr_t)text };
+
+	if (c->state != CHILD_STARTING && c->state != CHILD_RUNNING)
+		return;
+	if (registry_attr_set(c->gtd->reg, c->name, "status", &v) == -1) {
+		c->gtd->stats.mirror_errors++;
+		log_warnx("child %s: mirror: %s", c->name,
+		    registry_errmsg(c->gtd->reg));
+	}
+	child_attrs_changed(c);
 }
 
 /* A new incarnation starts with the spec's attrs only (protocol §3). */
@@ -455,16 +570,23 @@ child_attrs_init(struct child *c)
 		log_warnx("child %s: mirror: %s", c->name,
 		    registry_errmsg(reg));
 	}
+	child_attrs_changed(c);
+}
+
+static void
+child_fd_close(struct child *c, int *fd, ev_io *w)
+{
+	if (*fd == -1)
+		return;
+	ev_io_stop(c->gtd->loop, w);
+	close(*fd);
+	*fd = -1;
 }
 
 static void
 child_status_close(struct child *c)
 {
-	if (c->statusfd == -1)
-		return;
-	ev_io_stop(c->gtd->loop, &c->statusw);
-	close(c->statusfd);
-	c->statusfd = -1;
+	child_fd_close(c, &c->statusfd, &c->statusw);
 }
 
 static void
@@ -491,10 +613,8 @@ child_handle_exec(struct child *c, int err)
 		c->fail_errno = err;
 		return;
 	}
-	if (c->state != CHILD_STARTING || c->pid == -1)
-		return;
-	c->ready_at = gtd_now_ms(c->gtd);
-	child_set_state(c, CHILD_RUNNING);
+	if (c->spec->ready == SPEC_READY_EXEC)
+		child_ready(c);
 }
 
 static void
@@ -521,6 +641,7 @@ child_handle_exit(struct child *c, int status)
 	if (c->spec->kill_group)		/* leftovers of its group */
 		(void)g->ops->kill(-c->pid, SIGKILL);	/* ESRCH: none */
 	child_hash_del(g, c, CHILD_BY_PID);
+	c->last_pid = c->pid;
 	c->pid = -1;
 	g->nprocs--;
 	c->has_exit = true;
@@ -538,14 +659,108 @@ child_handle_exit(struct child *c, int status)
 	else
 		log_info("child %s: killed by %s", c->name,
 		    spec_signal_name(WTERMSIG(status)));
-	/* attrs stay readable until the (future) after_terminate hook ends. */
+	child_fd_close(c, &c->readyfd, &c->readyw);
+	/* attrs stay readable until the after_terminate hook has run. */
 	child_set_state(c, CHILD_TERMINATING);
+	if (c->spec->after_terminate != NULL && child_hook_start(c) == 0)
+		return;			/* child_handle_hook_exit goes on */
+	child_terminated(c, status);
+}
+
+/* The incarnation is over: its attrs go, then the policy decides. */
+static void
+child_terminated(struct child *c, int status)
+{
+	struct gtd	*g = c->gtd;
+
 	if (registry_attr_clear(g->reg, c->name) == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("child %s: mirror: %s", c->name,
 		    registry_errmsg(g->reg));
 	}
+	child_attrs_changed(c);
 	child_decide(c, status);
+}
+
+/* Run after_terminate with the payload on stdin (a memfd: never blocks). */
+static int
+child_hook_start(struct child *c)
+{
+	struct gtd		*g = c->gtd;
+	struct spawn_plan	 pl;
+	char			**envp, *path = NULL, *payload, *s;
+	size_t			 n;
+	int			 fd, statusfd = -1, st = c->last_status;
+	pid_t			 pid = -1;
+
+	payload = hook_payload(c);
+	envp = child_env(c);
+	n = spec_strv_len(envp);
+	if (WIFEXITED(st))
+		xasprintf(&s, "GTD_EXIT_STATUS=%d", WEXITSTATUS(st));
+	else
+		xasprintf(&s, "GTD_EXIT_SIGNAL=%s",
+		    spec_signal_name(WTERMSIG(st)));
+	spec_strv_add(&envp, &n, s);
+	free(s);
+	if ((fd = hook_stdin(payload)) != -1 &&
+	    spawn_resolve(c->spec->after_terminate[0], child_path_of(envp),
+	    &path) == 0) {
+		pl = (struct spawn_plan){ .path = path,
+		    .argv = c->spec->after_terminate, .envp = envp,
+		    .cwd = c->spec->cwd, .new_session = true, .parent = g->pid,
+		    .fd_in = fd, .fd_out = 1, .fd_err = 2, .extra_fd = -1,
+		    .set_nofile = true, .nofile = g->nofile };
+		pid = g->ops->spawn(&pl, &statusfd);
+	}
+	if (pid == -1)
+		log_warn("child %s: after_terminate %s", c->name,
+		    c->spec->after_terminate[0]);
+	if (fd != -1)
+		close(fd);
+	free(payload);
+	free(path);
+	spec_strv_free(envp);
+	if (pid == -1)
+		return (-1);
+	c->hook_pid = pid;
+	c->hook_statusfd = statusfd;
+	g->nprocs++;
+	ev_child_init(&c->hookw, child_hook_cb, pid, 0);
+	c->hookw.data = c;
+	ev_child_start(g->loop, &c->hookw);
+	child_arm(c, c->spec->hook_timeout_ms);
+	return (0);
+}
+
+static void
+child_hook_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	ev_child_stop(loop, w);
+	child_handle_hook_exit(w->data, w->rstatus);
+}
+
+void
+child_handle_hook_exit(struct child *c, int status)
+{
+	int	err = 0;
+
+	if (c->hook_statusfd != -1) {
+		if (spawn_status_read(c->hook_statusfd, &err) == 0 && err != 0)
+			log_warnx("child %s: after_terminate: exec %s: %s",
+			    c->name, c->spec->after_terminate[0], strerror(err));
+		close(c->hook_statusfd);
+		c->hook_statusfd = -1;
+	}
+	if (err == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		log_warnx("child %s: after_terminate failed (%s %d)", c->name,
+		    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ?
+		    WEXITSTATUS(status) : WTERMSIG(status));
+	(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);	/* its leftovers */
+	c->hook_pid = -1;
+	c->gtd->nprocs--;
+	child_disarm(c);
+	child_terminated(c, c->last_status);
 }
 
 /* After an exit (or a failed spawn): restart, stop, delete or give up. */
@@ -555,7 +770,9 @@ child_decide(struct child *c, int status)
 	struct gtd		*g = c->gtd;
 	struct policy_exit	 e = { .status = status,
 	    .requested = c->want_down || g->shutting_down,
-	    .now_ms = gtd_mono_ms() };
+	    .now_ms = gtd_mono_ms(), .restart_count = c->restart_count,
+	    .ran_ms = c->exited_at - c->started_at,
+	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;
 	int64_t			 delay;
 	bool			 gave_up;
@@ -598,10 +815,35 @@ child_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (c->timer_gen != c->gen || (c->flags & CHILD_DEAD))
 		return;			/* stale: cancelled meanwhile */
+	child_handle_timer(c);
+}
+
+/* Kill a hung child (not a requested stop: the policy decides after). */
+static void
+child_abort(struct child *c, const char *why, enum child_fail fail)
+{
+	log_warnx("child %s: %s, killing it", c->name, why);
+	if (c->state == CHILD_STARTING)
+		c->fail = fail;
+	c->escalated = true;
+	child_signal(c, SIGKILL);
+	child_set_state(c, CHILD_STOPPING);
+}
+
+void
+child_handle_timer(struct child *c)
+{
 	switch (c->state) {
 	case CHILD_RESTARTING:
 		c->gtd->stats.restarts++;
 		(void)child_start(c);	/* a failure is logged and decided */
+		break;
+	case CHILD_STARTING:
+		child_abort(c, "not ready within ready_timeout_ms",
+		    CHILD_FAIL_TIMEOUT);
+		break;
+	case CHILD_RUNNING:
+		child_abort(c, "watchdog_ms expired", CHILD_FAIL_NONE);
 		break;
 	case CHILD_STOPPING:
 		log_warnx("child %s: still there after its shutdown timeout, "
@@ -609,7 +851,15 @@ child_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		c->escalated = true;
 		child_signal(c, SIGKILL);
 		break;
-	default:
+	case CHILD_TERMINATING:
+		if (c->hook_pid > 0) {
+			log_warnx("child %s: after_terminate still running "
+			    "after hook_timeout_ms, SIGKILL", c->name);
+			(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);
+			(void)c->gtd->ops->kill(c->hook_pid, SIGKILL);
+		}
+		break;
+	case CHILD_STOPPED:
 		break;
 	}
 }
@@ -622,9 +872,95 @@ child_signal(struct child *c, int sig)
 
 	if (c->pid <= 0)
 		return;
+	if (c->adopted) {		/* the pidfd cannot hit a reused pid */
+		(void)syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
+		return;
+	}
 	/* Before setsid() has run there is no group yet: ESRCH. */
 	if (!c->spec->kill_group || ops->kill(-c->pid, sig) == -1)
 		(void)ops->kill(c->pid, sig);	/* ESRCH: already gone */
+}
+
+int
+child_kill(struct child *c, int sig)
+{
+	if (c->pid <= 0) {
+		errno = ESRCH;
+		return (-1);
+	}
+	child_signal(c, sig);
+	return (0);
+}
+
+void
+child_release(struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (c->pid > 0) {
+		if (c->adopted)
+			child_fd_close(c, &c->pidfd, &c->pidw);
+		else
+			ev_child_stop(g->loop, &c->cw);	/* libev still reaps */
+		child_status_close(c);
+		child_hash_del(g, c, CHILD_BY_PID);
+		c->pid = -1;
+		g->nprocs--;
+	}
+	log_info("child %s: released", c->name);
+	child_remove(c);
+}
+
+struct child *
+child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
+    pid_t pid, int pidfd)
+{
+	struct child	*c;
+
+	if ((c = child_add(g, spec, spec_json)) == NULL) {
+		close(pidfd);
+		return (NULL);
+	}
+	c->adopted = true;
+	c->incarnation++;
+	c->pid = pid;
+	c->pidfd = pidfd;
+	g->nprocs++;
+	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
+	ev_io_set(&c->pidw, pidfd, EV_READ);	/* readable once it exits */
+	ev_io_start(g->loop, &c->pidw);
+	c->started_at = c->ready_at = gtd_now_ms(g);
+	child_attrs_init(c);
+	log_info("child %s: adopted pid %d", c->name, (int)pid);
+	child_set_state(c, CHILD_RUNNING);
+	return (c);
+}
+
+/*
+ * An adopted process died.  It is not our child, so its status is
+ * unknown: the row goes, or (with a cmd) the policy restarts it as a
+ * child of our own.  No hook runs.
+ */
+static void
+child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct child	*c = w->data;
+	struct gtd	*g = c->gtd;
+
+	child_fd_close(c, &c->pidfd, &c->pidw);
+	child_disarm(c);
+	child_hash_del(g, c, CHILD_BY_PID);
+	c->pid = -1;
+	g->nprocs--;
+	c->adopted = false;
+	c->exited_at = gtd_now_ms(g);
+	c->last_requested = c->want_down;
+	log_info("child %s: adopted process is gone", c->name);
+	if (c->spec->ncmd == 0)
+		c->delete_after = true;
+	child_set_state(c, CHILD_TERMINATING);
+	child_terminated(c, c->want_down ? W_EXITCODE(0, SIGTERM) :
+	    W_EXITCODE(255, 0));
 }
 
 void
@@ -676,6 +1012,8 @@ child_remove(struct child *c)
 	assert(c->pid == -1 && !(c->flags & CHILD_DEAD));
 	child_disarm(c);
 	child_status_close(c);
+	child_fd_close(c, &c->readyfd, &c->readyw);
+	child_fd_close(c, &c->pidfd, &c->pidw);
 	child_hash_del(g, c, CHILD_BY_NAME);
 	TAILQ_REMOVE(&g->children, c, entry);
 	g->nchildren--;
@@ -688,6 +1026,7 @@ child_remove(struct child *c)
 	c->flags |= CHILD_DEAD;
 	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
 	child_wake(c);
+	child_attrs_changed(c);
 }
 
 static void
@@ -720,10 +1059,16 @@ child_free_all(struct gtd *g)
 
 	while ((c = TAILQ_FIRST(&g->children)) != NULL) {
 		TAILQ_REMOVE(&g->children, c, entry);
-		if (c->pid > 0)
+		if (c->pid > 0 && !c->adopted)
 			ev_child_stop(g->loop, &c->cw);
+		if (c->hook_pid > 0)
+			ev_child_stop(g->loop, &c->hookw);
+		if (c->hook_statusfd != -1)
+			close(c->hook_statusfd);
 		ev_timer_stop(g->loop, &c->timer);
 		child_status_close(c);
+		child_fd_close(c, &c->readyfd, &c->readyw);
+		child_fd_close(c, &c->pidfd, &c->pidw);
 		child_free(c);
 	}
 	while ((c = TAILQ_FIRST(&g->dead_children)) != NULL) {

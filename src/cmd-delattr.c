@@ -33,5 +33,6 @@ cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
 		log_warnx("child %s: delattr: %s", c->name,
 		    registry_errmsg(ctx->gtd->reg));
 	}
+	child_attrs_changed(c);
 	return (CMD_OK);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-getattr: one attr of a child.  attrs are readable from start until
- * the incarnation is gone; a missing key or row is not_found.
+ * the incarnation is gone; a missing key or row is not_found.  With
+ * wait_ms, a missing key is waited for (an attr watcher and a timer,
+ * never a poll) as long as the row exists.
  */
 #include "config.h"
 
@@ -12,35 +14,87 @@
 #include "gt/registry.h"
 
 static enum cmd_ret	cmd_getattr_exec(struct cmd_ctx *, json_t *);
+static int		cmd_getattr_try(struct cmd_ctx *, struct child *);
+static void		cmd_getattr_wake(struct child *, void *);
+static void		cmd_getattr_timeout(struct cmd_ctx *);
 
 const struct cmd_entry cmd_getattr_entry = {
 	.name = "getattr",
-	.usage = "name key",
+	.usage = "name key [wait_ms=N]",
 	.exec = cmd_getattr_exec
 };
+
+/* Reply with the value if the key exists: 0, else -1 (nothing set). */
+static int
+cmd_getattr_try(struct cmd_ctx *ctx, struct child *c)
+{
+	struct value	v;
+	bool		found = false;
+
+	if (registry_attr_get(ctx->gtd->reg, c->name,
+	    json_string_value(ctx->spec), &v, &found) == -1 || !found)
+		return (-1);
+	cmd_set(ctx, "value", proto_value_json(&v));
+	value_free(&v);
+	return (0);
+}
+
+static void
+cmd_getattr_missing(struct cmd_ctx *ctx, struct child *c)
+{
+	cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s", c->name,
+	    json_string_value(ctx->spec));
+	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+}
 
 static enum cmd_ret
 cmd_getattr_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "key", NULL };
+	static const char *const	 keys[] = { "name", "key", "wait_ms",
+	    NULL };
 	const char			*name, *key;
 	struct child			*c;
-	struct value			 v;
-	bool				 found = false;
+	int64_t				 wait = -1;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
 	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
 	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
+	    cmd_arg_int(ctx, args, "wait_ms", 0, SPEC_MAX_MS, &wait) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL)
 		return (CMD_ERROR);
-	if (registry_attr_get(ctx->gtd->reg, c->name, key, &v, &found) == -1 ||
-	    !found) {
-		cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s", c->name,
-		    key);
-		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	ctx->spec = json_string(key);
+	if (cmd_getattr_try(ctx, c) == 0)
+		return (CMD_OK);
+	if (wait <= 0) {
+		cmd_getattr_missing(ctx, c);
 		return (CMD_ERROR);
 	}
-	cmd_set(ctx, "value", proto_value_json(&v));
-	value_free(&v);
-	return (CMD_OK);
+	ctx->child = c;
+	child_ref(c);
+	ctx->w.cb = cmd_getattr_wake;
+	ctx->w.arg = ctx;
+	child_wait_attrs(c, &ctx->w);
+	cmd_wait_timeout(ctx, wait, cmd_getattr_timeout);
+	return (CMD_WAIT);
+}
+
+static void
+cmd_getattr_wake(struct child *c, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+
+	if (c->flags & CHILD_DEAD) {
+		cmd_getattr_missing(ctx, c);
+		cmd_finish(ctx);
+	} else if (cmd_getattr_try(ctx, c) == 0)
+		cmd_finish(ctx);
+	else
+		child_wait_attrs(c, &ctx->w);
+}
+
+static void
+cmd_getattr_timeout(struct cmd_ctx *ctx)
+{
+	cmd_getattr_missing(ctx, ctx->child);
+	cmd_finish(ctx);
 }

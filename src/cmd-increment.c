@@ -54,6 +54,7 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	switch (how) {
 	case REGISTRY_INCR_OK:
 		cmd_set(ctx, "value", json_integer(result));
+		child_attrs_changed(c);
 		return (CMD_OK);
 	case REGISTRY_INCR_NOT_FOUND:
 		if (n == -1 && json_object_get(args, "default") != NULL) {

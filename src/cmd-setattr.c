@@ -87,5 +87,6 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 		}
 		value_free(&v);
 	}
+	child_attrs_changed(c);
 	return (CMD_OK);
 }

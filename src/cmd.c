@@ -25,6 +25,7 @@
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
+extern const struct cmd_entry cmd_add_existing_child_entry;
 extern const struct cmd_entry cmd_check_childspec_entry;
 extern const struct cmd_entry cmd_count_children_entry;
 extern const struct cmd_entry cmd_delattr_entry;
@@ -38,9 +39,11 @@ extern const struct cmd_entry cmd_increment_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_ping_entry;
+extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_restart_child_entry;
 extern const struct cmd_entry cmd_setattr_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
+extern const struct cmd_entry cmd_signal_entry;
 extern const struct cmd_entry cmd_start_child_entry;
 extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_terminate_and_delete_entry;
@@ -48,6 +51,7 @@ extern const struct cmd_entry cmd_terminate_child_entry;
 extern const struct cmd_entry cmd_which_children_entry;
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_add_existing_child_entry,
 	&cmd_check_childspec_entry,
 	&cmd_count_children_entry,
 	&cmd_delattr_entry,
@@ -61,9 +65,11 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_info_entry,
 	&cmd_list_entry,
 	&cmd_ping_entry,
+	&cmd_release_entry,
 	&cmd_restart_child_entry,
 	&cmd_setattr_entry,
 	&cmd_shutdown_entry,
+	&cmd_signal_entry,
 	&cmd_start_child_entry,
 	&cmd_stats_entry,
 	&cmd_terminate_and_delete_entry,

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,26 +357,209 @@ cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
 	return (0);
 }
 
+/* A number (integer or real) in [lo, hi]. */
+static int
+config_real(const json_t *j, const char *field, double lo, double hi,
+    double *out, struct config_err *e)
+{
+	if (!json_is_number(j) || json_number_value(j) < lo ||
+	    json_number_value(j) > hi)
+		return (config_fail(e, field, "%s must be a number from %g to %g",
+		    field, lo, hi));
+	*out = json_number_value(j);
+	return (0);
+}
+
+/* Reject keys of obj not in the NULL-terminated list. */
+static int
+config_keys(const json_t *obj, const char *prefix, const char *const *keys,
+    struct config_err *e)
+{
+	const char		*k;
+	const char *const	*kp;
+	json_t			*v;
+	char			 sub[GT_KEY_MAX + 64];
+
+	json_object_foreach((json_t *)obj, k, v) {
+		for (kp = keys; *kp != NULL && strcmp(*kp, k) != 0; kp++)
+			;
+		if (*kp == NULL) {
+			snprintf(sub, sizeof sub, "%s.%.*s", prefix, GT_KEY_MAX,
+			    k);
+			return (config_fail(e, sub, "unknown field %s", sub));
+		}
+	}
+	return (0);
+}
+
+static int
+cs_backoff(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	static const char *const	 keys[] = { "factor", "max_ms",
+	    "reset_after_ms", "jitter", NULL };
+	json_t				*v;
+
+	if (!json_is_object(j))
+		return (config_fail(e, "backoff", "backoff must be an object"));
+	if (config_keys(j, "backoff", keys, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "factor")) != NULL && config_real(v,
+	    "backoff.factor", 1, 1000, &s->backoff_factor, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "max_ms")) != NULL && config_int(v,
+	    "backoff.max_ms", 0, SPEC_MAX_MS, &s->backoff_max_ms, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "reset_after_ms")) != NULL && config_int(v,
+	    "backoff.reset_after_ms", 0, SPEC_MAX_MS, &s->backoff_reset_ms,
+	    e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "jitter")) != NULL && config_real(v,
+	    "backoff.jitter", 0, 1, &s->backoff_jitter, e) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+cs_step(struct spec_step *st, const json_t *j, size_t i, struct config_err *e)
+{
+	static const char *const	 keys[] = { "upto", "action", "delay_ms",
+	    NULL };
+	json_t				*v;
+	char				 sub[64];
+
+	snprintf(sub, sizeof sub, "on_exit.%zu", i);
+	if (!json_is_object(j))
+		return (config_fail(e, sub, "%s must be an object", sub));
+	if (config_keys(j, sub, keys, e) == -1)
+		return (-1);
+	snprintf(sub, sizeof sub, "on_exit.%zu.action", i);
+	v = json_object_get(j, "action");
+	if (!json_is_string(v) ||
+	    spec_action_parse(json_string_value(v), &st->action) == -1)
+		return (config_fail(e, sub, "%s must be restart, stop, delete "
+		    "or exit_daemon", sub));
+	snprintf(sub, sizeof sub, "on_exit.%zu.upto", i);
+	if ((v = json_object_get(j, "upto")) != NULL &&
+	    config_int(v, sub, 1, INT32_MAX, &st->upto, e) == -1)
+		return (-1);
+	snprintf(sub, sizeof sub, "on_exit.%zu.delay_ms", i);
+	if ((v = json_object_get(j, "delay_ms")) != NULL &&
+	    config_int(v, sub, 0, SPEC_MAX_MS, &st->delay_ms, e) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+cs_on_exit(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	const json_t	*el;
+	size_t		 i;
+	char		 sub[64];
+
+	if (!json_is_array(j) || json_array_size(j) == 0 ||
+	    json_array_size(j) > SPEC_MAX_STEPS)
+		return (config_fail(e, "on_exit", "on_exit must be an array of "
+		    "1 to %d steps", SPEC_MAX_STEPS));
+	s->on_exit = xcalloc(json_array_size(j), sizeof *s->on_exit);
+	json_array_foreach(j, i, el) {
+		if (cs_step(&s->on_exit[i], el, i, e) == -1)
+			return (-1);
+		s->non_exit = i + 1;
+		if (i > 0 && (s->on_exit[i - 1].upto == 0 ||
+		    s->on_exit[i].upto <= s->on_exit[i - 1].upto) &&
+		    s->on_exit[i].upto != 0) {
+			snprintf(sub, sizeof sub, "on_exit.%zu.upto", i);
+			return (config_fail(e, sub, "upto must grow from step "
+			    "to step"));
+		}
+	}
+	return (0);
+}
+
+static int
+cs_ready(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	json_t	*v;
+	int64_t	 fd;
+
+	if (json_is_string(j) && strcmp(json_string_value(j), "exec") == 0)
+		s->ready = SPEC_READY_EXEC;
+	else if (json_is_string(j) && strcmp(json_string_value(j),
+	    "notify") == 0)
+		s->ready = SPEC_READY_NOTIFY;
+	else if (json_is_object(j) && json_object_size(j) == 1 &&
+	    (v = json_object_get(j, "fd")) != NULL) {
+		if (config_int(v, "ready.fd", 3, 1023, &fd, e) == -1)
+			return (-1);
+		s->ready = SPEC_READY_FD;
+		s->ready_fd = (int)fd;
+	} else
+		return (config_fail(e, "ready", "ready must be \"exec\", "
+		    "\"notify\" or {\"fd\": N}"));
+	return (0);
+}
+
+static int
+cs_ready_timeout(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_int(j, "ready_timeout_ms", 1, SPEC_MAX_MS,
+	    &s->ready_timeout_ms, e));
+}
+
+static int
+cs_watchdog(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_int(j, "watchdog_ms", 0, SPEC_MAX_MS, &s->watchdog_ms,
+	    e));
+}
+
+static int
+cs_after_terminate(struct childspec *s, const json_t *j,
+    struct config_err *e)
+{
+	if (config_strv(j, "after_terminate", &s->after_terminate, &s->nhook,
+	    e) == -1)
+		return (-1);
+	if (s->nhook == 0 || *s->after_terminate[0] == '\0')
+		return (config_fail(e, "after_terminate", "after_terminate "
+		    "must name a program"));
+	return (0);
+}
+
+static int
+cs_hook_timeout(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_int(j, "hook_timeout_ms", 1, SPEC_MAX_MS,
+	    &s->hook_timeout_ms, e));
+}
+
 static const struct {
 	const char	*key;
 	config_field_fn	*fn;
 } config_spec_fields[] = {
+	{ "after_terminate", cs_after_terminate },
 	{ "args", cs_args },
 	{ "attrs", cs_attrs },
+	{ "backoff", cs_backoff },
 	{ "clear_env", cs_clear_env },
 	{ "cmd", cs_cmd },
 	{ "cwd", cs_cwd },
 	{ "env", cs_env },
+	{ "hook_timeout_ms", cs_hook_timeout },
 	{ "kill_group", cs_kill_group },
 	{ "max_period_ms", cs_max_period },
 	{ "max_restarts", cs_max_restarts },
 	{ "name", cs_name },
+	{ "on_exit", cs_on_exit },
 	{ "on_give_up", cs_give_up },
+	{ "ready", cs_ready },
+	{ "ready_timeout_ms", cs_ready_timeout },
 	{ "restart", cs_restart },
 	{ "restart_delay_ms", cs_restart_delay },
 	{ "shutdown", cs_shutdown },
 	{ "success_exit_codes", cs_success },
 	{ "type", cs_type },
+	{ "watchdog_ms", cs_watchdog },
 };
 #define CONFIG_NSPEC	(sizeof config_spec_fields / sizeof config_spec_fields[0])
 
@@ -434,6 +618,48 @@ config_strv_json(char **v)
 	return (a);
 }
 
+/* The supervision fields of the normalised spec. */
+static void
+config_spec_json_more(const struct childspec *s, json_t *j)
+{
+	json_t	*steps, *st;
+	size_t	 i;
+
+	json_object_set_new(j, "backoff", json_pack("{s:f, s:I, s:I, s:f}",
+	    "factor", s->backoff_factor, "max_ms", (json_int_t)s->backoff_max_ms,
+	    "reset_after_ms", (json_int_t)s->backoff_reset_ms,
+	    "jitter", s->backoff_jitter));
+	if (s->on_exit != NULL) {
+		steps = json_array();
+		for (i = 0; i < s->non_exit; i++) {
+			st = json_pack("{s:s}", "action",
+			    spec_action_name(s->on_exit[i].action));
+			if (s->on_exit[i].upto != 0)
+				json_object_set_new(st, "upto",
+				    json_integer(s->on_exit[i].upto));
+			if (s->on_exit[i].action == SPEC_ACT_RESTART)
+				json_object_set_new(st, "delay_ms",
+				    json_integer(s->on_exit[i].delay_ms));
+			json_array_append_new(steps, st);
+		}
+		json_object_set_new(j, "on_exit", steps);
+	}
+	if (s->ready == SPEC_READY_FD)
+		json_object_set_new(j, "ready", json_pack("{s:i}", "fd",
+		    s->ready_fd));
+	else
+		json_object_set_new(j, "ready", json_string(s->ready ==
+		    SPEC_READY_NOTIFY ? "notify" : "exec"));
+	json_object_set_new(j, "ready_timeout_ms",
+	    json_integer(s->ready_timeout_ms));
+	json_object_set_new(j, "watchdog_ms", json_integer(s->watchdog_ms));
+	if (s->after_terminate != NULL)
+		json_object_set_new(j, "after_terminate",
+		    config_strv_json(s->after_terminate));
+	json_object_set_new(j, "hook_timeout_ms",
+	    json_integer(s->hook_timeout_ms));
+}
+
 json_t *
 config_spec_json(const struct childspec *s)
 {
@@ -475,6 +701,7 @@ config_spec_json(const struct childspec *s)
 	    "max_period_ms", (json_int_t)s->max_period_ms,
 	    "on_give_up", spec_give_up_name(s->on_give_up),
 	    "shutdown", sd, "kill_group", s->kill_group, "attrs", attrs);
+	config_spec_json_more(s, j);
 	return (j);
 }
 

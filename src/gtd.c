@@ -8,10 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gt/child.h"
@@ -19,6 +22,7 @@
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/notify.h"
 #include "gt/protocol.h"
 #include "gt/server.h"
 #include "gt/xmalloc.h"
@@ -75,6 +79,36 @@ gtd_boot(struct gtd *g, struct config *cf)
 	}
 }
 
+/*
+ * Children get gtd's soft RLIMIT_NOFILE back; gtd itself takes the hard
+ * limit, since it holds a few fds per starting child.
+ */
+static void
+gtd_rlimits(struct gtd *g)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &g->nofile) == -1)
+		fatal("getrlimit");
+	rl = g->nofile;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE %llu",
+		    (unsigned long long)rl.rlim_max);
+}
+
+/* fds 0-2 must be open, or pipes would land there and be clobbered. */
+static void
+gtd_stdio(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
 static void
 gtd_ready(int fd)
 {
@@ -128,6 +162,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	gtd_stdio();
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));	/* jitter */
 	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 	    getenv("JOURNAL_STREAM") != NULL);
 	xmalloc_install_json();
@@ -165,6 +201,9 @@ main(int argc, char **argv)
 	free(g->socket_path);
 	g->socket_path = path;
 	signal(SIGPIPE, SIG_IGN);	/* writes use MSG_NOSIGNAL anyway */
+	gtd_rlimits(g);
+	if ((g->notify = notify_new(g, &cause)) == NULL)
+		fatalx("%s", cause);
 	if ((fd = server_bind(path, GTD_SOCKET_MODE, &cause)) == -1)
 		fatalx("%s", cause);
 	g->server = server_new(g, fd, path);

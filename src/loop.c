@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gt/conn.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/notify.h"
 #include "gt/registry.h"
 #include "gt/server.h"
 #include "gt/xmalloc.h"
@@ -50,6 +52,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->loop = EV_DEFAULT;
 	g->ops = ops;
 	g->pid = getpid();
+	(void)getrlimit(RLIMIT_NOFILE, &g->nofile);	/* cannot fail */
 	g->env = environ;
 	g->zone = xstrdup("default");
 	g->socket_path = xstrdup("");
@@ -75,6 +78,8 @@ gtd_free(struct gtd *g)
 	ev_prepare_stop(g->loop, &g->reaper);
 	ev_timer_stop(g->loop, &g->shutdown_timer);
 	server_free(g->server);
+	notify_free(g->notify);
+	free(g->notify_path);
 	conn_free_all(g);
 	child_free_all(g);
 	registry_free(g->reg);

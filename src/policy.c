@@ -12,6 +12,12 @@
 #include "gt/xmalloc.h"
 
 static enum policy_action	policy_give_up(const struct childspec *);
+static enum policy_action	policy_ladder(const struct childspec *,
+				    const struct policy_exit *, int64_t *,
+				    bool *);
+static int64_t			policy_backoff(const struct childspec *,
+				    struct policy_hist *,
+				    const struct policy_exit *);
 static bool			policy_intense(const struct childspec *,
 				    struct policy_hist *, int64_t);
 static void			policy_record(const struct childspec *,
@@ -36,13 +42,63 @@ policy_on_exit(const struct childspec *s, struct policy_hist *h,
 	case SPEC_PERMANENT:
 		break;
 	}
+	if (s->on_exit != NULL)
+		return (policy_ladder(s, e, delay_ms, gave_up));
 	if (policy_intense(s, h, e->now_ms)) {
 		*gave_up = true;
 		return (policy_give_up(s));
 	}
 	policy_record(s, h, e->now_ms);
-	*delay_ms = s->restart_delay_ms;
+	*delay_ms = policy_backoff(s, h, e);
 	return (POLICY_RESTART);
+}
+
+static enum policy_action
+policy_ladder(const struct childspec *s, const struct policy_exit *e,
+    int64_t *delay_ms, bool *gave_up)
+{
+	const struct spec_step	*st;
+	int64_t			 n = (int64_t)e->restart_count + 1;
+	size_t			 i;
+
+	for (i = 0; i < s->non_exit; i++) {
+		st = &s->on_exit[i];
+		if (st->upto != 0 && st->upto < n)
+			continue;
+		switch (st->action) {
+		case SPEC_ACT_RESTART:
+			*delay_ms = st->delay_ms;
+			return (POLICY_RESTART);
+		case SPEC_ACT_STOP:
+			return (POLICY_STOP);
+		case SPEC_ACT_DELETE:
+			return (POLICY_DELETE);
+		case SPEC_ACT_EXIT:
+			return (POLICY_EXIT_DAEMON);
+		}
+	}
+	*gave_up = true;		/* past the last step */
+	return (POLICY_STOP);
+}
+
+/* restart_delay_ms * factor^consecutive, capped, with +-jitter. */
+static int64_t
+policy_backoff(const struct childspec *s, struct policy_hist *h,
+    const struct policy_exit *e)
+{
+	double	d = (double)s->restart_delay_ms;
+	int	i;
+
+	if (e->ran_ms >= s->backoff_reset_ms)
+		h->consecutive = 0;
+	for (i = 0; i < h->consecutive && d < (double)s->backoff_max_ms; i++)
+		d *= s->backoff_factor;
+	if (d > (double)s->backoff_max_ms)
+		d = (double)s->backoff_max_ms;
+	d *= 1.0 + s->backoff_jitter * (2.0 * e->rand01 - 1.0);
+	if (h->consecutive < 64)
+		h->consecutive++;
+	return (d < 0 ? 0 : (int64_t)d);
 }
 
 static enum policy_action
@@ -95,7 +151,7 @@ policy_hist_free(struct policy_hist *h)
 {
 	free(h->at);
 	h->at = NULL;
-	h->size = h->n = h->head = 0;
+	h->size = h->n = h->head = h->consecutive = 0;
 }
 
 const char *

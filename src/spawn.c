@@ -61,7 +61,18 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 	if (dup2(pl->fd_in, 0) == -1 || dup2(pl->fd_out, 1) == -1 ||
 	    dup2(pl->fd_err, 2) == -1)
 		goto fail;
+	if (pl->extra_fd != -1) {
+		if (statusfd == pl->extra_target &&
+		    (statusfd = fcntl(statusfd, F_DUPFD_CLOEXEC, 3)) == -1)
+			goto fail;
+		if (dup2(pl->extra_fd, pl->extra_target) == -1)
+			goto fail;
+	}
 	if (spawn_cloexec_from(3) == -1)
+		goto fail;
+	if (pl->extra_fd != -1 && fcntl(pl->extra_target, F_SETFD, 0) == -1)
+		goto fail;
+	if (pl->set_nofile && setrlimit(RLIMIT_NOFILE, &pl->nofile) == -1)
 		goto fail;
 	if (chdir(pl->cwd) == -1)
 		goto fail;

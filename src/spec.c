@@ -33,6 +33,13 @@ static const char *spec_give_up_names[] = {
 	[SPEC_GIVE_UP_EXIT] = "exit_daemon"
 };
 
+static const char *spec_action_names[] = {
+	[SPEC_ACT_RESTART] = "restart",
+	[SPEC_ACT_STOP] = "stop",
+	[SPEC_ACT_DELETE] = "delete",
+	[SPEC_ACT_EXIT] = "exit_daemon"
+};
+
 /* Signals by number; index = signal number. */
 static const char *spec_signals[] = {
 	[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
@@ -68,6 +75,13 @@ spec_new(void)
 	s->max_restarts = 10;
 	s->max_period_ms = 60000;
 	s->on_give_up = SPEC_GIVE_UP_STOP;
+	s->backoff_factor = 2.0;
+	s->backoff_max_ms = 30000;
+	s->backoff_reset_ms = 10000;
+	s->backoff_jitter = 0.1;
+	s->ready = SPEC_READY_EXEC;
+	s->ready_timeout_ms = 30000;
+	s->hook_timeout_ms = 5000;
 	s->shutdown = SPEC_SHUT_SIGNAL;
 	s->shutdown_signal = SIGTERM;
 	s->shutdown_timeout_ms = 5000;
@@ -88,6 +102,8 @@ spec_free(struct childspec *s)
 	spec_strv_free(s->env);
 	free(s->cwd);
 	free(s->success_codes);
+	free(s->on_exit);
+	spec_strv_free(s->after_terminate);
 	for (i = 0; i < s->nattrs; i++) {
 		free(s->attrs[i].key);
 		value_free(&s->attrs[i].v);
@@ -125,6 +141,12 @@ spec_dup(const struct childspec *s)
 	    sizeof *d->success_codes);
 	memcpy(d->success_codes, s->success_codes,
 	    s->nsuccess * sizeof *d->success_codes);
+	if (s->on_exit != NULL) {
+		d->on_exit = xreallocarray(NULL, s->non_exit, sizeof *d->on_exit);
+		memcpy(d->on_exit, s->on_exit, s->non_exit * sizeof *d->on_exit);
+	}
+	if (s->after_terminate != NULL)
+		d->after_terminate = spec_strv_dup(s->after_terminate, s->nhook);
 	d->attrs = xreallocarray(NULL, s->nattrs + 1, sizeof *d->attrs);
 	for (i = 0; i < s->nattrs; i++) {
 		d->attrs[i].key = xstrdup(s->attrs[i].key);
@@ -166,6 +188,16 @@ spec_strv_add(char ***v, size_t *n, const char *s)
 	*v = xreallocarray(*v, *n + 2, sizeof **v);
 	(*v)[(*n)++] = xstrdup(s);
 	(*v)[*n] = NULL;
+}
+
+size_t
+spec_strv_len(char **v)
+{
+	size_t	n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return (n);
 }
 
 void
@@ -239,6 +271,23 @@ spec_enum_parse(const char *s, const char **names, int n, int *out)
 	}
 	errno = EINVAL;
 	return (-1);
+}
+
+const char *
+spec_action_name(enum spec_action a)
+{
+	return (spec_action_names[a]);
+}
+
+int
+spec_action_parse(const char *s, enum spec_action *a)
+{
+	int	i;
+
+	if (spec_enum_parse(s, spec_action_names, 4, &i) == -1)
+		return (-1);
+	*a = i;
+	return (0);
 }
 
 int

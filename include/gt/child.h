@@ -61,6 +61,7 @@ struct child_waiter {
 	child_wake_cb			*cb;
 	void				*arg;
 	bool				 queued;
+	bool				 attrs;	/* on attr_waiters */
 	TAILQ_ENTRY(child_waiter)	 entry;
 };
 TAILQ_HEAD(child_waiters, child_waiter);
@@ -72,6 +73,7 @@ struct child {
 	const char		*name;		/* = spec->name */
 	enum child_state	 state;
 	pid_t			 pid;		/* -1 when no process */
+	pid_t			 last_pid;	/* of the last incarnation */
 	unsigned		 incarnation;	/* +1 per spawn */
 	unsigned		 gen;		/* +1 per timer arm */
 	int			 restart_count;
@@ -92,6 +94,15 @@ struct child {
 
 	int			 statusfd;	/* exec-status pipe, or -1 */
 	ev_io			 statusw;
+	int			 readyfd;	/* ready {"fd":N} pipe, or -1 */
+	ev_io			 readyw;
+	pid_t			 hook_pid;	/* after_terminate, or -1 */
+	int			 hook_statusfd;
+	ev_child		 hookw;
+	bool			 adopted;	/* not our child: pidfd */
+	int			 pidfd;		/* adopted only, or -1 */
+	ev_io			 pidw;
+	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
 	ev_child		 cw;
 	ev_timer		 timer;
 	unsigned		 timer_gen;
@@ -141,8 +152,36 @@ void		 child_remove(struct child *);
 void		 child_handle_exit(struct child *, int status);
 /* Handle the exec status: err 0 = exec ok.  Test entry point too. */
 void		 child_handle_exec(struct child *, int err);
+/* Handle the reap of the after_terminate hook.  Test entry point too. */
+void		 child_handle_hook_exit(struct child *, int status);
+/* The one timer fired (ready/watchdog/stop/hook/restart deadline). */
+void		 child_handle_timer(struct child *);
+
+/* Readiness by notify READY=1 or the ready fd: starting -> running. */
+void		 child_ready(struct child *);
+/* sd_notify WATCHDOG=1: the watchdog deadline starts again. */
+void		 child_watchdog_kick(struct child *);
+/* sd_notify STATUS=text: kept as attr "status". */
+void		 child_set_status(struct child *, const char *);
+
+/* Send a signal to the child (its group with kill_group).  0 or -1. */
+int		 child_kill(struct child *, int sig);
+/* Stop supervising: the row goes, the process keeps running. */
+void		 child_release(struct child *);
+/*
+ * Adopt a process gtd did not start (its pidfd is taken).  The row is
+ * running; when the process dies it is removed, or restarted by policy
+ * if the spec has a cmd.  NULL with errno EEXIST/ENOSPC.
+ */
+struct child	*child_adopt(struct gtd *, struct childspec *, char *spec_json,
+		    pid_t pid, int pidfd);
+
+/* attrs of c changed: wake the attr waiters. */
+void		 child_attrs_changed(struct child *);
+void		 child_wait_attrs(struct child *, struct child_waiter *);
 
 void		 child_wait(struct child *, struct child_waiter *);
+/* Forget a waiter (of either list); fine if it is not queued. */
 void		 child_unwait(struct child *, struct child_waiter *);
 
 void		 child_ref(struct child *);

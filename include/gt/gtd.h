@@ -12,12 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 
 #include <ev.h>
 
 #include "gt/child.h"
 
 struct conn;
+struct notify;
 struct registry;
 TAILQ_HEAD(conn_list, conn);
 
@@ -47,6 +49,9 @@ struct gtd {
 	pid_t			 pid;
 	char			**env;		/* gtd's env for children */
 	int			 devnull;	/* children's stdin */
+	struct rlimit		 nofile;	/* the soft limit children get */
+	char			*notify_path;	/* NOTIFY_SOCKET, or NULL */
+	struct notify		*notify;	/* owned */
 	struct gtd_limits	 lim;
 	struct gtd_stats	 stats;
 	int64_t			 started_at;	/* epoch ms */

@@ -27,18 +27,25 @@ struct policy_hist {
 	int	 size;
 	int	 n;
 	int	 head;
+	int	 consecutive;	/* restarts since the backoff reset */
 };
 
 struct policy_exit {
 	int	 status;	/* wait(2) status */
 	bool	 requested;	/* gtd asked it to stop */
 	int64_t	 now_ms;	/* monotonic */
+	int64_t	 ran_ms;	/* how long the incarnation ran */
+	int	 restart_count;	/* before this exit */
+	double	 rand01;	/* uniform in [0, 1): backoff jitter */
 };
 
 /*
  * Decide what an exit leads to.  For POLICY_RESTART *delay_ms is set and
  * the restart is recorded in h; *gave_up is set when the decision comes
- * from on_give_up.
+ * from on_give_up.  An on_exit ladder, when the spec has one, replaces
+ * the delay, backoff and intensity rules: the exit numbered
+ * restart_count + 1 takes the first step whose upto is at least that
+ * (or has no upto); past the last step, the child is stopped.
  */
 enum policy_action	policy_on_exit(const struct childspec *,
 			    struct policy_hist *, const struct policy_exit *,

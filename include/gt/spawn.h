@@ -8,6 +8,7 @@
 #define GT_SPAWN_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct spawn_plan {
@@ -20,6 +21,10 @@ struct spawn_plan {
 	int		 fd_in;		/* dup2'd to 0, 1, 2 */
 	int		 fd_out;
 	int		 fd_err;
+	int		 extra_fd;	/* -1, or dup2'd to extra_target */
+	int		 extra_target;	/* >= 3; stays open across exec */
+	bool		 set_nofile;	/* restore this RLIMIT_NOFILE */
+	struct rlimit	 nofile;
 };
 
 /*

@@ -15,6 +15,17 @@ enum spec_restart { SPEC_PERMANENT, SPEC_TRANSIENT, SPEC_TEMPORARY };
 enum spec_type { SPEC_WORKER, SPEC_SUPERVISOR };
 enum spec_shutdown { SPEC_SHUT_SIGNAL, SPEC_SHUT_BRUTAL, SPEC_SHUT_INFINITY };
 enum spec_give_up { SPEC_GIVE_UP_STOP, SPEC_GIVE_UP_DELETE, SPEC_GIVE_UP_EXIT };
+enum spec_ready { SPEC_READY_EXEC, SPEC_READY_NOTIFY, SPEC_READY_FD };
+enum spec_action {
+	SPEC_ACT_RESTART, SPEC_ACT_STOP, SPEC_ACT_DELETE, SPEC_ACT_EXIT
+};
+
+/* One step of an on_exit ladder (Director): exits up to `upto` do this. */
+struct spec_step {
+	int64_t			upto;		/* 0: every later exit */
+	enum spec_action	action;
+	int64_t			delay_ms;	/* restart only */
+};
 
 /* One attr value: integers, reals and text natively, the rest as JSON text. */
 enum value_type { VALUE_INT, VALUE_REAL, VALUE_TEXT, VALUE_JSON };
@@ -35,6 +46,7 @@ struct spec_attr {
 #define SPEC_MAX_CODES		256	/* success_exit_codes */
 #define SPEC_MAX_RESTARTS	10000	/* bound on the intensity window */
 #define SPEC_MAX_MS		(INT64_C(1) << 40)	/* ~35 years */
+#define SPEC_MAX_STEPS		64	/* on_exit ladder */
 
 /* A childspec owns every string and array it points to. */
 struct childspec {
@@ -55,6 +67,19 @@ struct childspec {
 	int			 max_restarts;	/* 0 = no limit */
 	int64_t			 max_period_ms;
 	enum spec_give_up	 on_give_up;
+	double			 backoff_factor;	/* >= 1 */
+	int64_t			 backoff_max_ms;
+	int64_t			 backoff_reset_ms;
+	double			 backoff_jitter;	/* 0..1 */
+	struct spec_step	*on_exit;		/* NULL: none */
+	size_t			 non_exit;
+	enum spec_ready		 ready;
+	int			 ready_fd;		/* SPEC_READY_FD */
+	int64_t			 ready_timeout_ms;
+	int64_t			 watchdog_ms;		/* 0: off */
+	char			**after_terminate;	/* NULL: no hook */
+	size_t			 nhook;
+	int64_t			 hook_timeout_ms;
 	enum spec_shutdown	 shutdown;
 	int			 shutdown_signal;
 	int64_t			 shutdown_timeout_ms;
@@ -79,6 +104,7 @@ int	 spec_validate(const struct childspec *, const char **field,
 /* Append a string to a NULL-terminated vector (copies it). */
 void	 spec_strv_add(char ***, size_t *, const char *);
 void	 spec_strv_free(char **);
+size_t	 spec_strv_len(char **);
 
 /* The argv of a start: cmd followed by args; free with spec_strv_free. */
 char	**spec_argv(const struct childspec *);
@@ -89,6 +115,8 @@ bool	 spec_exit_is_success(const struct childspec *, int status);
 const char	*spec_restart_name(enum spec_restart);
 const char	*spec_type_name(enum spec_type);
 const char	*spec_give_up_name(enum spec_give_up);
+const char	*spec_action_name(enum spec_action);
+int		 spec_action_parse(const char *, enum spec_action *);
 int		 spec_restart_parse(const char *, enum spec_restart *);
 int		 spec_type_parse(const char *, enum spec_type *);
 int		 spec_give_up_parse(const char *, enum spec_give_up *);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-add-existing-child: adopt a process gtd did not start (gen_tracker's
+ * add_existing_child).  It is watched through a pidfd; its start time is
+ * read before and after the pidfd is opened, so a pid reused meanwhile is
+ * noproc rather than a stranger adopted.  Without a cmd the row vanishes
+ * when the process dies; with one the policy may restart it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "gt/cmd.h"
+#include "gt/config.h"
+#include "gt/gtd.h"
+#include "gt/protocol.h"
+#include "gt/xmalloc.h"
+
+static enum cmd_ret	cmd_add_existing_child_exec(struct cmd_ctx *,
+			    json_t *);
+
+const struct cmd_entry cmd_add_existing_child_entry = {
+	.name = "add_existing_child",
+	.usage = "name pid=N [attrs={...}] [childspec fields]",
+	.flags = CMD_MUTATES,
+	.exec = cmd_add_existing_child_exec
+};
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks; 0 if gone. */
+static unsigned long long
+cmd_add_existing_start_time(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 t = 0;
+	FILE			*f;
+	size_t			 n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (0);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d %*d "
+	    "%*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	    &t) != 1)
+		return (0);
+	return (t);
+}
+
+/* The spec: the given fields, with no cmd allowed (then ncmd == 0). */
+static struct childspec *
+cmd_add_existing_spec(struct cmd_ctx *ctx, json_t *args)
+{
+	struct childspec	*s;
+	char			*field, *cause;
+	bool			 nocmd = json_object_get(args, "cmd") == NULL;
+
+	if (nocmd)
+		json_object_set_new(args, "cmd", json_pack("[s]", "-"));
+	if ((s = config_spec_parse(args, &field, &cause)) == NULL) {
+		cmd_bad(ctx, field, "%s", cause);
+		free(field);
+		free(cause);
+		return (NULL);
+	}
+	if (nocmd) {
+		spec_strv_free(s->cmd);
+		s->cmd = xcalloc(1, sizeof *s->cmd);
+		s->ncmd = 0;
+	}
+	return (s);
+}
+
+static enum cmd_ret
+cmd_add_existing_child_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	struct childspec	*s;
+	struct child		*c;
+	unsigned long long	 t0;
+	int64_t			 pid = 0;
+	int			 fd;
+
+	if (cmd_arg_int(ctx, args, "pid", 1, INT32_MAX, &pid) == -1)
+		return (CMD_ERROR);
+	if (pid == 0) {
+		cmd_bad(ctx, "pid", "missing argument pid");
+		return (CMD_ERROR);
+	}
+	json_object_del(args, "pid");
+	if ((s = cmd_add_existing_spec(ctx, args)) == NULL)
+		return (CMD_ERROR);
+	if ((c = child_find(ctx->gtd, s->name)) != NULL ||
+	    (c = child_find_pid(ctx->gtd, (pid_t)pid)) != NULL) {
+		spec_free(s);
+		cmd_error(ctx, GT_E_ALREADY_STARTED, "%s is supervised already",
+		    c->name);
+		cmd_pid(ctx, c);
+		return (CMD_ERROR);
+	}
+	t0 = cmd_add_existing_start_time((pid_t)pid);
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd == -1 || t0 == 0 ||
+	    cmd_add_existing_start_time((pid_t)pid) != t0) {
+		if (fd != -1)
+			close(fd);
+		spec_free(s);
+		cmd_error(ctx, GT_E_NOPROC, "no process %lld", (long long)pid);
+		return (CMD_ERROR);
+	}
+	if ((c = child_adopt(ctx->gtd, s, config_spec_text(s), (pid_t)pid,
+	    fd)) == NULL) {
+		cmd_error(ctx, GT_E_LIMIT, "max_children (%d) reached",
+		    ctx->gtd->lim.max_children);
+		cmd_set(ctx, "limit", json_string("max_children"));
+		return (CMD_ERROR);
+	}
+	cmd_pid(ctx, c);
+	return (CMD_OK);
+}

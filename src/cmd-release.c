@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-release: stop supervising a child.  The row and its attrs go; the
+ * process keeps running (but, forked by gtd, it still dies with gtd:
+ * PR_SET_PDEATHSIG cannot be undone from outside).
+ */
+#include "config.h"
+
+#include "gt/cmd.h"
+#include "gt/protocol.h"
+
+static enum cmd_ret	cmd_release_exec(struct cmd_ctx *, json_t *);
+
+const struct cmd_entry cmd_release_entry = {
+	.name = "release",
+	.usage = "name",
+	.flags = CMD_MUTATES,
+	.exec = cmd_release_exec
+};
+
+static enum cmd_ret
+cmd_release_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", NULL };
+	const char			*name;
+	struct child			*c;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    (c = cmd_child(ctx, name)) == NULL)
+		return (CMD_ERROR);
+	if (c->state == CHILD_TERMINATING) {
+		cmd_error(ctx, GT_E_NOT_RUNNING, "%s is terminating", c->name);
+		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+		return (CMD_ERROR);
+	}
+	child_release(c);
+	return (CMD_OK);
+}
