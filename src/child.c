@@ -620,7 +620,6 @@ child_handle_exec(struct child *c, int err)
 static void
 child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
-	ev_child_stop(loop, w);		/* libev leaves it active */
 	child_handle_exit(w->data, w->rstatus);
 }
 
@@ -630,6 +629,7 @@ child_handle_exit(struct child *c, int status)
 	struct gtd	*g = c->gtd;
 	int		 err;
 
+	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
 	/* The exec status, if not read yet, is in the pipe by now. */
 	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &err) == 0 &&
 	    err != 0) {
@@ -736,7 +736,6 @@ child_hook_start(struct child *c)
 static void
 child_hook_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
-	ev_child_stop(loop, w);
 	child_handle_hook_exit(w->data, w->rstatus);
 }
 
@@ -745,6 +744,7 @@ child_handle_hook_exit(struct child *c, int status)
 {
 	int	err = 0;
 
+	ev_child_stop(c->gtd->loop, &c->hookw);	/* libev leaves it active */
 	if (c->hook_statusfd != -1) {
 		if (spawn_status_read(c->hook_statusfd, &err) == 0 && err != 0)
 			log_warnx("child %s: after_terminate: exec %s: %s",

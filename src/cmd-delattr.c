@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-delattr: remove one attr of a live child (absent keys are fine). */
+/* cmd-delattr: remove one attr of a live child; a missing key is not_found. */
 #include "config.h"
 
 #include "gt/cmd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/protocol.h"
 #include "gt/registry.h"
 
 static enum cmd_ret	cmd_delattr_exec(struct cmd_ctx *, json_t *);
@@ -32,6 +33,10 @@ cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
 		ctx->gtd->stats.mirror_errors++;
 		log_warnx("child %s: delattr: %s", c->name,
 		    registry_errmsg(ctx->gtd->reg));
+	} else if (!found) {
+		cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s", c->name,
+		    key);
+		return (CMD_ERROR);
 	}
 	child_attrs_changed(c);
 	return (CMD_OK);

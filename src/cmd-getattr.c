@@ -63,6 +63,12 @@ cmd_getattr_exec(struct cmd_ctx *ctx, json_t *args)
 	    (c = cmd_child(ctx, name)) == NULL)
 		return (CMD_ERROR);
 	ctx->spec = json_string(key);
+	if (c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING) {
+		cmd_error(ctx, GT_E_NOT_RUNNING, "%s is %s", c->name,
+		    child_state_name(c->state));
+		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+		return (CMD_ERROR);
+	}
 	if (cmd_getattr_try(ctx, c) == 0)
 		return (CMD_OK);
 	if (wait <= 0) {

@@ -2,6 +2,7 @@
 /* cmd-list: running children with their attrs (optionally only some keys). */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "gt/cmd.h"
@@ -43,6 +44,7 @@ cmd_list_exec(struct cmd_ctx *ctx, json_t *args)
 	json_t				*keys, *rows, *attrs, *kv;
 	struct child			*c;
 	size_t				 i;
+	char				 field[32];
 
 	if (cmd_args_known(ctx, args, akeys) == -1)
 		return (CMD_ERROR);
@@ -53,7 +55,8 @@ cmd_list_exec(struct cmd_ctx *ctx, json_t *args)
 		}
 		json_array_foreach(keys, i, kv)
 			if (!json_is_string(kv)) {
-				cmd_bad(ctx, "keys", "keys must be an array of "
+				snprintf(field, sizeof field, "keys.%zu", i);
+				cmd_bad(ctx, field, "keys must be an array of "
 				    "strings");
 				return (CMD_ERROR);
 			}

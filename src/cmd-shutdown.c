@@ -12,7 +12,6 @@
 #include "gt/spec.h"
 
 static enum cmd_ret	cmd_shutdown_exec(struct cmd_ctx *, json_t *);
-static void		cmd_shutdown_cb(struct ev_loop *, ev_idle *, int);
 
 const struct cmd_entry cmd_shutdown_entry = {
 	.name = "shutdown",
@@ -20,9 +19,6 @@ const struct cmd_entry cmd_shutdown_entry = {
 	.flags = CMD_MUTATES,
 	.exec = cmd_shutdown_exec
 };
-
-static ev_idle	cmd_shutdown_idle;
-static int64_t	cmd_shutdown_ms;
 
 static enum cmd_ret
 cmd_shutdown_exec(struct cmd_ctx *ctx, json_t *args)
@@ -34,17 +30,10 @@ cmd_shutdown_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_arg_int(ctx, args, "timeout_ms", 0, SPEC_MAX_MS, &ms) == -1)
 		return (CMD_ERROR);
 	log_info("shutdown requested by pid %d", (int)ctx->conn->pid);
-	/* Reply first; stop the children from the loop, after this reply. */
-	cmd_shutdown_ms = ms;
-	ev_idle_init(&cmd_shutdown_idle, cmd_shutdown_cb);
-	cmd_shutdown_idle.data = ctx->gtd;
-	ev_idle_start(ctx->gtd->loop, &cmd_shutdown_idle);
+	/*
+	 * From now on new work is refused.  The loop ends only after this
+	 * callback, and the reply is written before that.
+	 */
+	gtd_shutdown(ctx->gtd, 0, ms);
 	return (CMD_OK);
-}
-
-static void
-cmd_shutdown_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
-	ev_idle_stop(loop, w);
-	gtd_shutdown(w->data, 0, cmd_shutdown_ms);
 }

@@ -30,6 +30,8 @@ typedef int	config_field_fn(struct childspec *, const json_t *,
 
 static int	config_fail(struct config_err *, const char *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
+static int	config_keys(const json_t *, const char *, const char *const *,
+		    struct config_err *);
 
 static int
 config_fail(struct config_err *e, const char *field, const char *fmt, ...)
@@ -289,7 +291,9 @@ config_signal(const json_t *j, const char *field, int *sig,
 static int
 cs_shutdown(struct childspec *s, const json_t *j, struct config_err *e)
 {
-	json_t	*v;
+	static const char *const	 keys[] = { "signal", "timeout_ms",
+	    NULL };
+	json_t				*v;
 	int64_t	 ms;
 
 	if (json_is_string(j) && strcmp(json_string_value(j),
@@ -306,6 +310,8 @@ cs_shutdown(struct childspec *s, const json_t *j, struct config_err *e)
 		    "\"brutal_kill\", \"infinity\" or {\"signal\", "
 		    "\"timeout_ms\"}"));
 	s->shutdown = SPEC_SHUT_SIGNAL;
+	if (config_keys(j, "shutdown", keys, e) == -1)
+		return (-1);
 	if ((v = json_object_get(j, "signal")) != NULL &&
 	    config_signal(v, "shutdown.signal", &s->shutdown_signal, e) == -1)
 		return (-1);
@@ -319,10 +325,6 @@ cs_shutdown(struct childspec *s, const json_t *j, struct config_err *e)
 		else
 			s->shutdown_timeout_ms = ms;
 	}
-	if (json_object_size(j) != (size_t)(json_object_get(j, "signal") !=
-	    NULL) + (json_object_get(j, "timeout_ms") != NULL))
-		return (config_fail(e, "shutdown", "shutdown takes only "
-		    "signal and timeout_ms"));
 	return (0);
 }
 
@@ -684,7 +686,9 @@ config_spec_json(const struct childspec *s)
 	if (s->shutdown == SPEC_SHUT_BRUTAL)
 		sd = json_string("brutal_kill");
 	else if (s->shutdown == SPEC_SHUT_INFINITY)
-		sd = json_string("infinity");
+		sd = json_pack("{s:s, s:s}", "signal",
+		    spec_signal_name(s->shutdown_signal), "timeout_ms",
+		    "infinity");
 	else
 		sd = json_pack("{s:s, s:I}", "signal",
 		    spec_signal_name(s->shutdown_signal), "timeout_ms",
