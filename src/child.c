@@ -784,8 +784,9 @@ child_decide(struct child *c, int status)
 	else {
 		a = policy_on_exit(c->spec, &c->hist, &e, &delay, &gave_up);
 		if (gave_up)
-			log_warnx("child %s: restart intensity reached, %s",
-			    c->name, spec_give_up_name(c->spec->on_give_up));
+			log_warnx("child %s: %s, %s", c->name,
+			    c->spec->on_exit != NULL ? "past its on_exit ladder" :
+			    "restart intensity reached", policy_action_name(a));
 	}
 	c->want_down = false;
 	switch (a) {
@@ -975,6 +976,7 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 		c->want_down = true;
 		if (timeout_ms < 0)
 			timeout_ms = s->shutdown_timeout_ms;
+		child_disarm(c);	/* ready or watchdog: not now */
 		if (s->shutdown == SPEC_SHUT_BRUTAL) {
 			c->escalated = true;
 			child_signal(c, SIGKILL);

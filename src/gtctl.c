@@ -148,7 +148,7 @@ static void	 gtctl_flat(const char *, json_t *, bool);
 
 static gtctl_exec_fn	gtctl_exec_generic, gtctl_exec_ls, gtctl_exec_list,
 			gtctl_exec_rm, gtctl_exec_raw, gtctl_exec_attr_get,
-			gtctl_exec_attr_set, gtctl_exec_attr_del,
+			gtctl_exec_attr_set, gtctl_exec_attr_del, gtctl_exec_kill,
 			gtctl_exec_attr_incr;
 static gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 			gtctl_print_fields, gtctl_print_spec,
@@ -228,6 +228,19 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .help = "delete a child that is not running (-f: stop it first)",
 	  .flags = GTCTL_NAME, .maxpos = 1, .opts = gtctl_opts_rm,
 	  .exec = gtctl_exec_rm, .print = gtctl_print_none },
+	{ .name = "kill", .op = "signal", .usage = "name signal",
+	  .help = "send a signal (HUP, SIGUSR1, 9) to a child",
+	  .flags = GTCTL_NAME, .minpos = 2, .maxpos = 2,
+	  .exec = gtctl_exec_kill, .print = gtctl_print_none },
+	{ .name = "adopt", .op = "add_existing_child",
+	  .usage = "name pid=N [key=value ...] [-- cmd [arg ...]]",
+	  .help = "supervise a process gtd did not start; prints its pid",
+	  .flags = GTCTL_ARGV | GTCTL_NAME, .minpos = 2, .maxpos = -1,
+	  .print = gtctl_print_pid },
+	{ .name = "release", .op = "release", .usage = "name",
+	  .help = "stop supervising a child; the process keeps running",
+	  .flags = GTCTL_NAME, .minpos = 1, .maxpos = 1,
+	  .print = gtctl_print_none },
 	{ .name = "info", .op = "info", .usage = "name",
 	  .help = "show everything gtd knows about a child",
 	  .flags = GTCTL_LOOKUP | GTCTL_NAME, .minpos = 1, .maxpos = 1,
@@ -733,6 +746,25 @@ gtctl_exec_attr_del(struct gtctl *g, struct gtctl_args *a)
 
 	gtctl_set(g, req, "name", json_string(a->pos[0]));
 	gtctl_set(g, req, "key", json_string(a->pos[1]));
+	return (gtctl_run(g, req));
+}
+
+/* A signal is a name ("HUP", "SIGHUP") or a number. */
+static int
+gtctl_exec_kill(struct gtctl *g, struct gtctl_args *a)
+{
+	json_t		*req = gtctl_request(g, g->cmd->op);
+	json_int_t	 n;
+
+	gtctl_set(g, req, "name", json_string(a->pos[0]));
+	if (isdigit((unsigned char)*a->pos[1])) {
+		if (gtctl_int("signal", a->pos[1], &n) != 0) {
+			json_decref(req);
+			return (EX_USAGE);
+		}
+		gtctl_set(g, req, "signal", json_integer(n));
+	} else
+		gtctl_set(g, req, "signal", json_string(a->pos[1]));
 	return (gtctl_run(g, req));
 }
 

@@ -1,0 +1,1626 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_child: the child state machine through the spawn seam (house
+ * style E7).  fake_ops never fork: spawn hands out pids from
+ * FAKE_PID_BASE that no process has, and kill only records its calls.
+ * The tests drive child_start(), child_handle_exit() and child_stop()
+ * and assert the state, the timer and the attrs in the registry.  The
+ * loop runs only with EVRUN_NOWAIT and only where a test needs a timer
+ * or the exec-status pipe; no real process is ever created.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "gt/child.h"
+#include "gt/gtd.h"
+#include "gt/notify.h"
+#include "gt/registry.h"
+#include "gt/spec.h"
+#include "gt/xmalloc.h"
+
+#include "check_unit.h"
+
+static struct gtd	*g;
+
+static void
+setup(void)
+{
+	g = test_gtd_new();
+}
+
+static void
+teardown(void)
+{
+	gtd_free(g);
+	g = NULL;
+}
+
+static struct child *
+add(const char *name, enum spec_restart restart)
+{
+	struct child	*c;
+
+	c = child_add(g, test_spec(name, restart), xstrdup("{}"));
+	ck_assert_ptr_nonnull(c);
+	return (c);
+}
+
+/* Start c and check it is running under the next fake pid. */
+static void
+start(struct child *c)
+{
+	int	n = fake_nspawn;
+
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(fake_nspawn, n + 1);
+	ck_assert_int_eq(c->pid, FAKE_PID_BASE + n + 1);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+}
+
+static void
+set_attr(const char *name, const char *key)
+{
+	struct value	v = { .type = VALUE_INT, .i = 1 };
+
+	ck_assert_int_eq(registry_attr_set(g->reg, name, key, &v), 0);
+}
+
+static int
+attr_count(const char *name)
+{
+	int	n = -1;
+
+	ck_assert_int_eq(registry_attr_count(g->reg, name, &n), 0);
+	return (n);
+}
+
+/* The seconds left on c's timer, within 50 ms of want. */
+static void
+assert_timer(struct child *c, double want)
+{
+	double	left;
+
+	ck_assert(ev_is_active(&c->timer));
+	left = ev_timer_remaining(g->loop, &c->timer);
+	ck_assert_msg(left > want - 0.05 && left < want + 0.05,
+	    "timer %.3f s, want %.3f s", left, want);
+}
+
+/* Fire c's timer as libev would (a stale one must ignore itself). */
+static void
+fire(struct child *c)
+{
+	ev_invoke(g->loop, &c->timer, EV_TIMER);
+}
+
+static bool
+removed(struct child *c, const char *name)
+{
+	return (child_find(g, name) == NULL && (c->flags & CHILD_DEAD));
+}
+
+/*
+ * Make the next fake spawn hand back an exec-status pipe (the row stays
+ * starting until it is read); returns the write end, the child's side.
+ */
+static int
+status_pipe(void)
+{
+	int	p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	fake_statusfd = p[0];			/* the child owns it */
+	return (p[1]);
+}
+
+/* Let whatever is ready now be handled: a few non-blocking iterations. */
+static void
+settle(void)
+{
+	int	i;
+
+	for (i = 0; i < 10; i++)
+		ev_run(g->loop, EVRUN_NOWAIT);
+}
+
+/* Run the loop until cond(arg) or the deadline. */
+static void
+run_until(bool (*cond)(void *), void *arg)
+{
+	long long	deadline = test_now_ms() + TEST_DEADLINE_MS;
+
+	while (!cond(arg) && test_now_ms() < deadline)
+		ev_run(g->loop, EVRUN_NOWAIT);
+}
+
+START_TEST(test_child_add_find)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(c->pid, -1);
+	ck_assert(!child_is_alive(c));
+	ck_assert_ptr_eq(child_find(g, "web"), c);
+	ck_assert_ptr_null(child_find(g, "we"));
+	ck_assert_ptr_null(child_find(g, "web2"));
+	ck_assert_ptr_null(child_find_pid(g, 0));
+	ck_assert_ptr_null(child_find_pid(g, -1));
+	ck_assert_int_eq(g->nchildren, 1);
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(fake_nspawn, 0);
+	ck_assert(!ev_is_active(&c->timer));
+}
+END_TEST
+
+START_TEST(test_child_add_duplicate_and_limit)
+{
+	add("a", SPEC_PERMANENT);
+	errno = 0;
+	ck_assert_ptr_null(child_add(g, test_spec("a", SPEC_TEMPORARY),
+	    xstrdup("{}")));			/* spec and json are taken */
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(g->nchildren, 1);
+	g->lim.max_children = 2;
+	add("b", SPEC_PERMANENT);
+	errno = 0;
+	ck_assert_ptr_null(child_add(g, test_spec("c", SPEC_PERMANENT),
+	    xstrdup("{}")));
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(g->nchildren, 2);
+	ck_assert_ptr_null(child_find(g, "c"));
+}
+END_TEST
+
+/* Past the first 64 buckets: every name and pid still found. */
+START_TEST(test_child_many_rows)
+{
+	struct child	*c;
+	char		 name[16];
+	int		 i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		c = add(name, SPEC_PERMANENT);
+		if (i % 3 == 0)
+			start(c);
+	}
+	ck_assert_int_eq(g->nchildren, 300);
+	ck_assert_int_eq(g->nprocs, 100);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		c = child_find(g, name);
+		ck_assert_msg(c != NULL, "%s lost", name);
+		ck_assert_str_eq(c->name, name);
+		if (c->pid > 0)
+			ck_assert_ptr_eq(child_find_pid(g, c->pid), c);
+	}
+	/* Remove every other stopped row; the rest stay reachable. */
+	for (i = 1; i < 300; i += 3) {
+		snprintf(name, sizeof name, "c%d", i);
+		child_remove(child_find(g, name));
+	}
+	ck_assert_int_eq(g->nchildren, 200);
+	ck_assert_ptr_null(child_find(g, "c1"));
+	ck_assert_ptr_nonnull(child_find(g, "c2"));
+	ck_assert_ptr_nonnull(child_find(g, "c299"));
+	child_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_children));
+}
+END_TEST
+
+/*
+ * Pids that all fall into one hash bucket, a rehash while they are live,
+ * and exits in another order: every pid lookup stays right.
+ */
+START_TEST(test_child_pid_hash_collisions)
+{
+	struct child	*c[80];
+	char		 name[16];
+	int		 i;
+
+	fake_pid_step = 1024;
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "p%d", i);
+		c[i] = add(name, SPEC_TEMPORARY);
+		ck_assert_int_eq(child_start(c[i]), 0);
+	}
+	for (i = 40; i < 80; i++) {		/* past 64 rows: rehash */
+		snprintf(name, sizeof name, "p%d", i);
+		c[i] = add(name, SPEC_TEMPORARY);
+		ck_assert_int_eq(child_start(c[i]), 0);
+	}
+	for (i = 0; i < 80; i++)
+		ck_assert_ptr_eq(child_find_pid(g, FAKE_PID_BASE +
+		    (i + 1) * 1024), c[i]);
+	for (i = 1; i < 80; i += 2)		/* odd ones exit first */
+		child_handle_exit(c[i], W_EXITCODE(0, 0));
+	for (i = 0; i < 80; i++)
+		ck_assert_ptr_eq(child_find_pid(g, FAKE_PID_BASE +
+		    (i + 1) * 1024), i % 2 ? NULL : c[i]);
+	for (i = 78; i >= 0; i -= 2)
+		child_handle_exit(c[i], W_EXITCODE(0, 0));
+	ck_assert_int_eq(g->nchildren, 0);
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_ptr_null(child_find_pid(g, FAKE_PID_BASE + 1024));
+}
+END_TEST
+
+START_TEST(test_child_start_running)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	ck_assert(child_is_alive(c));
+	ck_assert_ptr_eq(child_find_pid(g, c->pid), c);
+	ck_assert_int_eq(g->nprocs, 1);
+	ck_assert_int_eq(c->incarnation, 1);
+	ck_assert_int_eq(c->restart_count, 0);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_NONE);
+	ck_assert_int_gt(c->started_at, 0);
+	ck_assert_int_gt(c->ready_at, 0);
+	ck_assert(ev_is_active(&c->cw));	/* the reap is watched */
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(g->stats.spawns, 1);
+	ck_assert_int_eq(fake_nkills, 0);
+}
+END_TEST
+
+/* What the fake spawn was asked to run. */
+START_TEST(test_child_start_plan)
+{
+	static char		*env[] = { (char *)"PATH=/usr/bin",
+	    (char *)"FOO=gtd", (char *)"GTD_NAME=stale",
+	    (char *)"GTD_SOCKET=stale", (char *)"NOTIFY_SOCKET=/x",
+	    (char *)"KEEP=1", NULL };
+	struct childspec	*s = test_spec("web", SPEC_PERMANENT);
+	struct child		*c;
+
+	g->env = env;
+	spec_strv_add(&s->args, &s->nargs, "--port");
+	spec_strv_add(&s->args, &s->nargs, "80");
+	spec_strv_add(&s->env, &s->nenv, "FOO=spec");
+	free(s->cwd);
+	s->cwd = xstrdup("/tmp");
+	c = child_add(g, s, xstrdup("{}"));
+	start(c);
+	ck_assert_str_eq(fake_last_plan.path, "/bin/true");
+	ck_assert_str_eq(fake_last_plan.argv[0], "/bin/true");
+	ck_assert_str_eq(fake_last_plan.argv[1], "--port");
+	ck_assert_str_eq(fake_last_plan.argv[2], "80");
+	ck_assert_ptr_null(fake_last_plan.argv[3]);
+	ck_assert_str_eq(fake_last_plan.cwd, "/tmp");
+	ck_assert(fake_last_plan.new_session);	/* kill_group */
+	ck_assert_int_eq(fake_last_plan.parent, getpid());
+	ck_assert_int_eq(fake_last_plan.fd_in, g->devnull);
+	ck_assert(fake_plan_has_env("PATH=/usr/bin"));
+	ck_assert(fake_plan_has_env("KEEP=1"));
+	ck_assert(fake_plan_has_env("FOO=spec"));	/* the spec wins */
+	ck_assert(!fake_plan_has_env("FOO=gtd"));
+	ck_assert(fake_plan_has_env("GTD_NAME=web"));
+	ck_assert(fake_plan_has_env("GTD_ZONE=default"));
+	ck_assert(fake_plan_has_env("GTD_SOCKET="));
+	ck_assert(!fake_plan_has_env("GTD_NAME=stale"));
+	ck_assert(!fake_plan_has_env("GTD_SOCKET=stale"));
+	ck_assert(!fake_plan_has_env("NOTIFY_SOCKET=/x"));
+}
+END_TEST
+
+START_TEST(test_child_start_clear_env)
+{
+	static char		*env[] = { (char *)"PATH=/usr/bin",
+	    (char *)"KEEP=1", NULL };
+	struct childspec	*s = test_spec("web", SPEC_PERMANENT);
+	struct child		*c;
+	int			 n;
+
+	g->env = env;
+	s->clear_env = true;
+	s->kill_group = false;
+	spec_strv_add(&s->env, &s->nenv, "ONLY=me");
+	c = child_add(g, s, xstrdup("{}"));
+	start(c);
+	ck_assert(!fake_plan_has_env("PATH=/usr/bin"));
+	ck_assert(!fake_plan_has_env("KEEP=1"));
+	ck_assert(fake_plan_has_env("ONLY=me"));
+	ck_assert(fake_plan_has_env("GTD_NAME=web"));
+	ck_assert(!fake_last_plan.new_session);
+	for (n = 0; fake_last_plan.envp[n] != NULL; n++)
+		;
+	ck_assert_int_eq(n, 4);		/* ONLY + GTD_SOCKET/ZONE/NAME */
+}
+END_TEST
+
+START_TEST(test_child_permanent_crash_restarts)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	c->spec->restart_delay_ms = 300;
+	c->spec->backoff_jitter = 0;
+	start(c);
+	pid = c->pid;
+	set_attr("web", "k");
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	assert_timer(c, 0.3);
+	ck_assert_int_eq(c->restart_count, 1);
+	ck_assert_int_eq(c->pid, -1);
+	ck_assert_ptr_null(child_find_pid(g, pid));
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert(c->has_exit);
+	ck_assert_int_eq(c->last_status, W_EXITCODE(1, 0));
+	ck_assert(!c->last_requested);
+	ck_assert_int_gt(c->exited_at, 0);
+	ck_assert_int_eq(attr_count("web"), 0);	/* gone with the process */
+	/* The group's leftovers get SIGKILL after the leader's exit. */
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, -pid);
+	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
+	/* The timer fires: the same row starts again. */
+	fire(c);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(fake_nspawn, 2);
+	ck_assert_int_eq(c->pid, FAKE_PID_BASE + 2);
+	ck_assert_int_eq(c->incarnation, 2);
+	ck_assert_int_eq(c->restart_count, 1);
+	ck_assert_int_eq(g->stats.restarts, 1);
+	ck_assert(!ev_is_active(&c->timer));
+}
+END_TEST
+
+static bool
+is_running(void *arg)
+{
+	return (((struct child *)arg)->state == CHILD_RUNNING);
+}
+
+/* The restart timer through the real loop (delay 0, fake pids only). */
+START_TEST(test_child_restart_via_loop)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	c->spec->restart_delay_ms = 0;
+	start(c);
+	child_handle_exit(c, W_EXITCODE(0, SIGSEGV));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	run_until(is_running, c);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(fake_nspawn, 2);
+}
+END_TEST
+
+static const struct {
+	enum spec_restart	restart;
+	int			status;
+	bool			restarts;	/* else the row is removed */
+} exit_rows[] = {
+	{ SPEC_PERMANENT, W_EXITCODE(0, 0), true },
+	{ SPEC_PERMANENT, W_EXITCODE(0, SIGKILL), true },
+	{ SPEC_TRANSIENT, W_EXITCODE(0, 0), false },
+	{ SPEC_TRANSIENT, W_EXITCODE(1, 0), true },
+	{ SPEC_TRANSIENT, W_EXITCODE(0, SIGTERM), true },
+	{ SPEC_TEMPORARY, W_EXITCODE(0, 0), false },
+	{ SPEC_TEMPORARY, W_EXITCODE(1, 0), false },
+	{ SPEC_TEMPORARY, W_EXITCODE(0, SIGKILL), false },
+};
+
+START_TEST(test_child_exit_table)
+{
+	struct child	*c = add("x", exit_rows[_i].restart);
+
+	start(c);
+	set_attr("x", "k");
+	child_handle_exit(c, exit_rows[_i].status);
+	if (exit_rows[_i].restarts) {
+		ck_assert_int_eq(c->state, CHILD_RESTARTING);
+		ck_assert(ev_is_active(&c->timer));
+		ck_assert_int_eq(c->restart_count, 1);
+		ck_assert_ptr_eq(child_find(g, "x"), c);
+	} else {
+		ck_assert(removed(c, "x"));
+		ck_assert(!ev_is_active(&c->timer));
+		ck_assert_int_eq(g->nchildren, 0);
+	}
+	ck_assert_int_eq(attr_count("x"), 0);
+	ck_assert_int_eq(g->nprocs, 0);
+}
+END_TEST
+
+START_TEST(test_child_stop_running)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	start(c);
+	pid = c->pid;
+	child_stop(c, -1, false);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert(c->want_down);
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, -pid);	/* the whole group */
+	ck_assert_int_eq(fake_kills[0].sig, SIGTERM);
+	assert_timer(c, 5.0);				/* shutdown timeout */
+	ck_assert(child_is_alive(c));
+	/* Stopping twice sends nothing more. */
+	child_stop(c, -1, false);
+	ck_assert_int_eq(fake_nkills, 1);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(c->restart_count, 0);
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert(c->last_requested);
+	ck_assert(!c->want_down);
+	ck_assert_ptr_eq(child_find(g, "web"), c);
+	ck_assert_int_eq(fake_nspawn, 1);
+}
+END_TEST
+
+static const struct {
+	const char		*shutdown;	/* how the spec stops */
+	int64_t			 timeout_ms;	/* child_stop's argument */
+	int			 sig;
+	double			 timer;		/* < 0: no timer */
+} stop_rows[] = {
+	{ "signal", -1, SIGTERM, 5.0 },
+	{ "signal", 250, SIGTERM, 0.25 },	/* timeout_ms overrides */
+	{ "signal", 0, SIGTERM, 0.0 },
+	{ "hup", -1, SIGHUP, 2.0 },
+	{ "brutal", -1, SIGKILL, -1 },
+	{ "brutal", 250, SIGKILL, -1 },
+	{ "infinity", -1, SIGTERM, -1 },
+	{ "infinity", 250, SIGTERM, -1 },
+};
+
+START_TEST(test_child_stop_table)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	if (strcmp(stop_rows[_i].shutdown, "hup") == 0) {
+		c->spec->shutdown_signal = SIGHUP;
+		c->spec->shutdown_timeout_ms = 2000;
+	} else if (strcmp(stop_rows[_i].shutdown, "brutal") == 0)
+		c->spec->shutdown = SPEC_SHUT_BRUTAL;
+	else if (strcmp(stop_rows[_i].shutdown, "infinity") == 0)
+		c->spec->shutdown = SPEC_SHUT_INFINITY;
+	start(c);
+	pid = c->pid;
+	child_stop(c, stop_rows[_i].timeout_ms, false);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, -pid);
+	ck_assert_int_eq(fake_kills[0].sig, stop_rows[_i].sig);
+	ck_assert(c->escalated == (stop_rows[_i].sig == SIGKILL));
+	if (stop_rows[_i].timer < 0)
+		ck_assert(!ev_is_active(&c->timer));
+	else
+		assert_timer(c, stop_rows[_i].timer);
+}
+END_TEST
+
+/* Stopped while still starting: a requested stop, so no restart. */
+START_TEST(test_child_stop_while_starting)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe();
+
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	child_stop(c, 100, false);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_EXITED);
+	assert_timer(c, 0.1);			/* the stop timeout now */
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(c->restart_count, 0);
+	close(wfd);
+}
+END_TEST
+
+/*
+ * shutdown "infinity" never escalates (protocol §4), so a ready or
+ * watchdog deadline armed before the stop must not fire a SIGKILL.
+ */
+static const struct {
+	bool	starting;	/* ready timer, else watchdog timer */
+} infinity_rows[] = { { true }, { false } };
+
+START_TEST(test_child_stop_infinity_disarms)
+{
+	struct child	*c = add("sup", SPEC_PERMANENT);
+	int		 wfd = -1;
+
+	c->spec->shutdown = SPEC_SHUT_INFINITY;
+	if (infinity_rows[_i].starting) {
+		wfd = status_pipe();
+		ck_assert_int_eq(child_start(c), 0);
+	} else {
+		c->spec->watchdog_ms = 300;
+		start(c);
+	}
+	ck_assert(ev_is_active(&c->timer));
+	child_stop(c, -1, false);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].sig, SIGTERM);
+	fire(c);		/* the old deadline, if it was left armed */
+	ck_assert_msg(fake_nkills == 1, "infinity escalated: signal %d",
+	    fake_kills[fake_nkills - 1].sig);
+	ck_assert(!c->escalated);
+	if (wfd != -1)
+		close(wfd);
+}
+END_TEST
+
+/* The stop timeout escalates to SIGKILL; the row stays stopping. */
+START_TEST(test_child_stop_escalates)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	start(c);
+	pid = c->pid;
+	child_stop(c, 100, false);
+	ck_assert(!c->escalated);
+	fire(c);
+	ck_assert(c->escalated);
+	ck_assert_int_eq(fake_nkills, 2);
+	ck_assert_int_eq(fake_kills[1].pid, -pid);
+	ck_assert_int_eq(fake_kills[1].sig, SIGKILL);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	child_handle_exit(c, W_EXITCODE(0, SIGKILL));
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(c->restart_count, 0);
+}
+END_TEST
+
+static bool
+killed_twice(void *arg)
+{
+	return (fake_nkills >= 2);
+}
+
+/* The same through the loop with timeout 0. */
+START_TEST(test_child_stop_escalates_via_loop)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	child_stop(c, 0, false);
+	run_until(killed_twice, NULL);
+	ck_assert_int_eq(fake_nkills, 2);
+	ck_assert_int_eq(fake_kills[1].sig, SIGKILL);
+}
+END_TEST
+
+START_TEST(test_child_stop_without_group)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	c->spec->kill_group = false;
+	start(c);
+	pid = c->pid;
+	child_stop(c, -1, false);
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, pid);	/* the process only */
+	ck_assert_int_eq(fake_kills[0].sig, SIGTERM);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(fake_nkills, 1);	/* no group to clean up */
+}
+END_TEST
+
+/* Before setsid() has run there is no group: fall back to the pid. */
+START_TEST(test_child_stop_group_esrch)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	start(c);
+	pid = c->pid;
+	fake_group_esrch = true;
+	child_stop(c, -1, false);
+	ck_assert_int_eq(fake_nkills, 2);
+	ck_assert_int_eq(fake_kills[0].pid, -pid);
+	ck_assert_int_eq(fake_kills[1].pid, pid);
+	ck_assert_int_eq(fake_kills[1].sig, SIGTERM);
+}
+END_TEST
+
+START_TEST(test_child_stop_temporary_removes)
+{
+	struct child	*c = add("tmp", SPEC_TEMPORARY);
+
+	start(c);
+	child_stop(c, -1, false);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert(removed(c, "tmp"));
+}
+END_TEST
+
+START_TEST(test_child_stop_delete_after)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	set_attr("web", "k");
+	child_stop(c, -1, true);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert_ptr_eq(child_find(g, "web"), c);
+	child_handle_exit(c, W_EXITCODE(0, 0));
+	ck_assert(removed(c, "web"));
+	ck_assert_int_eq(attr_count("web"), 0);
+}
+END_TEST
+
+START_TEST(test_child_stop_stopped_row)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	child_stop(c, -1, false);		/* nothing to stop */
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(fake_nkills, 0);
+	ck_assert_ptr_eq(child_find(g, "web"), c);
+	child_stop(c, -1, true);		/* delete: at once */
+	ck_assert(removed(c, "web"));
+	ck_assert_int_eq(fake_nkills, 0);
+}
+END_TEST
+
+/* A stop while a restart is pending cancels it for good. */
+START_TEST(test_child_stop_restarting)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert(ev_is_active(&c->timer));
+	child_stop(c, -1, false);
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(fake_nkills, 1);	/* only the leftover kill */
+	/* A fire that was already on its way is stale: no restart. */
+	fire(c);
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(fake_nspawn, 1);
+	ck_assert_int_eq(c->restart_count, 1);
+}
+END_TEST
+
+START_TEST(test_child_delete_restarting)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	child_stop(c, -1, true);
+	ck_assert(removed(c, "web"));
+	ck_assert(!ev_is_active(&c->timer));
+	fire(c);				/* must not resurrect it */
+	ck_assert_int_eq(fake_nspawn, 1);
+	ck_assert_ptr_null(child_find(g, "web"));
+}
+END_TEST
+
+static const struct {
+	enum spec_give_up	give_up;
+} give_up_rows[] = {
+	{ SPEC_GIVE_UP_STOP },
+	{ SPEC_GIVE_UP_DELETE },
+	{ SPEC_GIVE_UP_EXIT },
+};
+
+START_TEST(test_child_intensity_gives_up)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 i;
+
+	c->spec->max_restarts = 2;
+	c->spec->on_give_up = give_up_rows[_i].give_up;
+	start(c);
+	for (i = 1; i <= 2; i++) {
+		child_handle_exit(c, W_EXITCODE(1, 0));
+		ck_assert_int_eq(c->state, CHILD_RESTARTING);
+		ck_assert_int_eq(c->restart_count, i);
+		fire(c);
+		ck_assert_int_eq(c->state, CHILD_RUNNING);
+	}
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 2);
+	ck_assert_int_eq(fake_nspawn, 3);
+	switch (give_up_rows[_i].give_up) {
+	case SPEC_GIVE_UP_STOP:
+		ck_assert_int_eq(c->state, CHILD_STOPPED);
+		ck_assert(!g->shutting_down);
+		break;
+	case SPEC_GIVE_UP_DELETE:
+		ck_assert(removed(c, "web"));
+		ck_assert(!g->shutting_down);
+		break;
+	case SPEC_GIVE_UP_EXIT:
+		ck_assert_int_eq(c->state, CHILD_STOPPED);
+		ck_assert(g->shutting_down);
+		ck_assert_int_eq(g->exit_code, 1);
+		break;
+	}
+}
+END_TEST
+
+/* exit_daemon stops the other children too. */
+START_TEST(test_child_give_up_exit_stops_others)
+{
+	struct child	*a = add("a", SPEC_PERMANENT);
+	struct child	*b = add("b", SPEC_PERMANENT);
+
+	a->spec->max_restarts = 1;
+	a->spec->on_give_up = SPEC_GIVE_UP_EXIT;
+	start(a);
+	start(b);
+	child_handle_exit(a, W_EXITCODE(1, 0));
+	fire(a);
+	fake_nkills = 0;
+	child_handle_exit(a, W_EXITCODE(1, 0));
+	ck_assert(g->shutting_down);
+	ck_assert_int_eq(b->state, CHILD_STOPPING);
+	ck_assert_int_eq(fake_kills[fake_nkills - 1].pid, -b->pid);
+	ck_assert_int_eq(fake_kills[fake_nkills - 1].sig, SIGTERM);
+	child_handle_exit(b, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(b->state, CHILD_STOPPED);	/* no restart */
+	ck_assert_int_eq(g->nprocs, 0);
+}
+END_TEST
+
+START_TEST(test_child_shutdown_stops_all)
+{
+	struct child	*a = add("a", SPEC_PERMANENT);
+	struct child	*b = add("b", SPEC_TEMPORARY);
+	struct child	*r = add("r", SPEC_PERMANENT);
+
+	start(a);
+	start(b);
+	start(r);
+	child_handle_exit(r, W_EXITCODE(1, 0));		/* r: restart pending */
+	gtd_shutdown(g, 0, 300);
+	ck_assert(g->shutting_down);
+	ck_assert_int_eq(g->exit_code, 0);
+	ck_assert_int_eq(a->state, CHILD_STOPPING);
+	ck_assert_int_eq(b->state, CHILD_STOPPING);
+	assert_timer(a, 0.3);
+	ck_assert_int_eq(r->state, CHILD_STOPPED);
+	ck_assert(!ev_is_active(&r->timer));
+	/* A crash during shutdown is not restarted either. */
+	child_handle_exit(a, W_EXITCODE(1, 0));
+	ck_assert_int_eq(a->state, CHILD_STOPPED);
+	child_handle_exit(b, W_EXITCODE(0, SIGTERM));
+	ck_assert(removed(b, "b"));
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(fake_nspawn, 3);
+}
+END_TEST
+
+START_TEST(test_child_kill_all)
+{
+	struct child	*a = add("a", SPEC_PERMANENT);
+	struct child	*b = add("b", SPEC_PERMANENT);
+	struct child	*inf = add("inf", SPEC_PERMANENT);
+
+	add("idle", SPEC_PERMANENT);
+	b->spec->kill_group = false;
+	inf->spec->shutdown = SPEC_SHUT_INFINITY;
+	start(a);
+	start(b);
+	start(inf);
+	/* The shutdown backstop spares "infinity" children... */
+	gtd_kill_all(g, false);
+	ck_assert_int_eq(fake_nkills, 3);
+	ck_assert_int_eq(fake_kills[0].pid, -a->pid);
+	ck_assert_int_eq(fake_kills[1].pid, a->pid);
+	ck_assert_int_eq(fake_kills[2].pid, b->pid);
+	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
+	ck_assert_int_eq(fake_kills[1].sig, SIGKILL);
+	ck_assert_int_eq(fake_kills[2].sig, SIGKILL);
+	/* ...a second signal does not. */
+	fake_nkills = 0;
+	gtd_kill_all(g, true);
+	ck_assert_int_eq(fake_nkills, 5);
+	ck_assert_int_eq(fake_kills[3].pid, -inf->pid);
+	ck_assert_int_eq(fake_kills[4].pid, inf->pid);
+}
+END_TEST
+
+/* fork failing (EAGAIN) on a row's very first start leaves no row. */
+START_TEST(test_child_spawn_fails_new_row)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	fake_spawn_errno = EAGAIN;
+	errno = 0;
+	ck_assert_int_eq(child_start(c), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert(removed(c, "web"));
+	ck_assert_int_eq(c->fail, CHILD_FAIL_SPAWN);
+	ck_assert_int_eq(c->fail_errno, EAGAIN);
+	ck_assert_int_eq(c->pid, -1);
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->stats.spawn_failures, 1);
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert(!ev_is_active(&c->cw));
+	ck_assert_int_eq(fake_nspawn, 0);
+}
+END_TEST
+
+/* A program not in the child's PATH fails before any fork. */
+START_TEST(test_child_spawn_not_in_path)
+{
+	struct childspec	*s = spec_new();
+	struct child		*c;
+
+	s->name = xstrdup("ghost");
+	spec_strv_add(&s->cmd, &s->ncmd, "gtd-check-no-such-program");
+	spec_strv_add(&s->env, &s->nenv, "PATH=/nonexistent-gtd-check");
+	c = child_add(g, s, xstrdup("{}"));
+	ck_assert_int_eq(child_start(c), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(c->fail_errno, ENOENT);
+	ck_assert(removed(c, "ghost"));
+	ck_assert_ptr_null(fake_last_plan.path);	/* spawn never called */
+}
+END_TEST
+
+/* On a restart, a spawn failure is just another exit: policy decides. */
+START_TEST(test_child_spawn_fails_on_restart)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->restart_count, 1);
+	fake_spawn_errno = EAGAIN;
+	fire(c);				/* the restart fails */
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert(ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 2);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_SPAWN);
+	ck_assert_ptr_eq(child_find(g, "web"), c);
+	fake_spawn_errno = 0;
+	fire(c);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_NONE);
+}
+END_TEST
+
+START_TEST(test_child_spawn_fails_restart_gives_up)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	c->spec->max_restarts = 1;
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	fake_spawn_errno = EAGAIN;
+	ck_assert_int_eq(child_start(c), -1);
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert(!ev_is_active(&c->timer));
+}
+END_TEST
+
+/* A stopped row started again (incarnation 2) is not removed on failure. */
+START_TEST(test_child_spawn_fails_stopped_row)
+{
+	struct child	*c = add("tr", SPEC_TRANSIENT);
+
+	start(c);
+	child_stop(c, -1, false);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	fake_spawn_errno = EMFILE;
+	ck_assert_int_eq(child_start(c), -1);
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_ptr_eq(child_find(g, "tr"), c);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);	/* 127: abnormal */
+}
+END_TEST
+
+static bool
+not_starting(void *arg)
+{
+	return (((struct child *)arg)->state != CHILD_STARTING);
+}
+
+static bool
+status_read(void *arg)
+{
+	return (((struct child *)arg)->statusfd == -1);
+}
+
+static bool
+ready_closed(void *arg)
+{
+	return (((struct child *)arg)->readyfd == -1);
+}
+
+/* A real exec-status pipe: EOF means exec succeeded -> running. */
+START_TEST(test_child_exec_status_ok)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe();
+
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	ck_assert(ev_is_active(&c->statusw));
+	ck_assert_int_eq(c->ready_at, 0);
+	settle();
+	ck_assert_int_eq(c->state, CHILD_STARTING);	/* nothing yet */
+	close(wfd);
+	run_until(not_starting, c);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(c->statusfd, -1);
+	ck_assert(!ev_is_active(&c->statusw));
+	ck_assert_int_gt(c->ready_at, 0);
+}
+END_TEST
+
+/* exec failed (4 bytes of errno), then the 127 exit: no row is left. */
+START_TEST(test_child_exec_status_fail)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe(), e = ENOEXEC;
+
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(write(wfd, &e, sizeof e), (ssize_t)sizeof e);
+	close(wfd);
+	run_until(status_read, c);
+	ck_assert_int_eq(c->state, CHILD_STARTING);	/* the reap decides */
+	ck_assert_int_eq(c->fail, CHILD_FAIL_SPAWN);
+	ck_assert_int_eq(c->fail_errno, ENOEXEC);
+	child_handle_exit(c, W_EXITCODE(127, 0));
+	ck_assert(removed(c, "web"));
+}
+END_TEST
+
+/* The exit arrives before the status was read: it is read at the reap. */
+START_TEST(test_child_exec_status_read_at_exit)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe(), e = EACCES;
+
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(write(wfd, &e, sizeof e), (ssize_t)sizeof e);
+	close(wfd);
+	child_handle_exit(c, W_EXITCODE(127, 0));	/* no loop run yet */
+	ck_assert_int_eq(c->fail, CHILD_FAIL_SPAWN);
+	ck_assert_int_eq(c->fail_errno, EACCES);
+	ck_assert_int_eq(c->statusfd, -1);
+	ck_assert(removed(c, "web"));
+}
+END_TEST
+
+/* Died while starting (exec ok, not ready): exited, and policy decides. */
+START_TEST(test_child_exit_while_starting)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe();
+
+	ck_assert_int_eq(child_start(c), 0);
+	child_handle_exit(c, W_EXITCODE(2, 0));
+	close(wfd);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_EXITED);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(c->statusfd, -1);
+	ck_assert(!ev_is_active(&c->statusw));
+}
+END_TEST
+
+struct wake_log {
+	int			n;
+	enum child_state	states[8];
+	bool			dead[8];
+};
+
+static void
+wake_cb(struct child *c, void *arg)
+{
+	struct wake_log	*l = arg;
+
+	if (l->n < 8) {
+		l->states[l->n] = c->state;
+		l->dead[l->n] = (c->flags & CHILD_DEAD) != 0;
+	}
+	l->n++;
+}
+
+START_TEST(test_child_waiters)
+{
+	struct child		*c = add("web", SPEC_PERMANENT);
+	struct child_waiter	 w = { .cb = wake_cb };
+	struct wake_log		 l = { .n = 0 };
+
+	w.arg = &l;
+	child_wait(c, &w);
+	ck_assert(w.queued);
+	start(c);
+	/* Woken once (by starting), then forgotten. */
+	ck_assert_int_eq(l.n, 1);
+	ck_assert_int_eq(l.states[0], CHILD_STARTING);
+	ck_assert(!w.queued);
+	child_wait(c, &w);
+	child_unwait(c, &w);
+	ck_assert(!w.queued);
+	child_unwait(c, &w);			/* not queued: a no-op */
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(l.n, 1);
+	/* Removal wakes too, with the row marked dead. */
+	child_wait(c, &w);
+	child_stop(c, -1, true);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert(l.dead[1]);
+}
+END_TEST
+
+/* A removed row is freed by the reaper only once nobody holds it. */
+START_TEST(test_child_refs_defer_free)
+{
+	struct child	*c = add("web", SPEC_TEMPORARY);
+
+	child_ref(c);
+	start(c);
+	child_handle_exit(c, W_EXITCODE(0, 0));
+	ck_assert(removed(c, "web"));
+	child_reap_dead(g);
+	ck_assert_ptr_eq(TAILQ_FIRST(&g->dead_children), c);	/* held */
+	ck_assert_str_eq(c->name, "web");
+	child_unref(c);
+	child_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_children));
+}
+END_TEST
+
+START_TEST(test_child_state_names)
+{
+	static const char	*names[CHILD_NSTATES] = { "starting",
+	    "running", "stopping", "terminating", "restarting", "stopped" };
+	enum child_state	 st;
+	int			 i;
+
+	for (i = 0; i < CHILD_NSTATES; i++) {
+		ck_assert_str_eq(child_state_name(i), names[i]);
+		ck_assert_int_eq(child_state_parse(names[i], &st), 0);
+		ck_assert_int_eq(st, i);
+	}
+	errno = 0;
+	ck_assert_int_eq(child_state_parse("Running", &st), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(child_state_parse("", &st), -1);
+}
+END_TEST
+
+/*
+ * Protocol §3/§4: "A new incarnation starts with the spec's attrs only";
+ * the spec field `attrs` is "initial attrs of every incarnation".
+ */
+START_TEST(test_child_spec_attrs_seeded)
+{
+	struct childspec	*s = test_spec("web", SPEC_PERMANENT);
+	struct child		*c;
+	struct value		 v;
+	bool			 found = false;
+
+	s->attrs = xcalloc(2, sizeof *s->attrs);
+	s->attrs[0].key = xstrdup("role");
+	s->attrs[0].v.type = VALUE_TEXT;
+	s->attrs[0].v.s = xstrdup("front");
+	s->nattrs = 1;
+	c = child_add(g, s, xstrdup("{}"));
+	start(c);
+	ck_assert_int_eq(registry_attr_get(g->reg, "web", "role", &v, &found),
+	    0);
+	ck_assert_msg(found, "spec attr \"role\" missing after start");
+	ck_assert_int_eq(v.type, VALUE_TEXT);
+	ck_assert_str_eq(v.s, "front");
+	value_free(&v);
+	/* The next incarnation: the spec's attrs again, nothing else. */
+	set_attr("web", "extra");
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	fire(c);
+	ck_assert_int_eq(attr_count("web"), 1);
+}
+END_TEST
+
+/*
+ * child_handle_exit is the test entry point for a reap (child.h); after
+ * it the pid has no process, so its ev_child must not stay active (else
+ * the next child_start ev_child_init()s an active watcher).
+ */
+START_TEST(test_child_handle_exit_stops_watcher)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	ck_assert(ev_is_active(&c->cw));
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_msg(!ev_is_active(&c->cw),
+	    "ev_child still active after child_handle_exit");
+}
+END_TEST
+
+/* Not ready within ready_timeout_ms: killed, and the policy decides. */
+START_TEST(test_child_ready_timeout)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe();
+	pid_t		 pid;
+
+	c->spec->ready_timeout_ms = 200;
+	ck_assert_int_eq(child_start(c), 0);
+	pid = c->pid;
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	assert_timer(c, 0.2);
+	fire(c);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_TIMEOUT);
+	ck_assert(c->escalated);
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, -pid);
+	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
+	child_handle_exit(c, W_EXITCODE(0, SIGKILL));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);	/* not requested */
+	ck_assert_int_eq(c->fail, CHILD_FAIL_TIMEOUT);
+	ck_assert(!c->last_requested);
+	close(wfd);
+}
+END_TEST
+
+/* ready "notify": exec is not readiness; READY=1 from the pid is. */
+START_TEST(test_child_ready_notify)
+{
+	static char		*env[] = { (char *)"NOTIFY_SOCKET=/gtd/own",
+	    NULL };
+	struct child		*c = add("web", SPEC_PERMANENT);
+	struct value		 v;
+	bool			 found = false;
+
+	g->env = env;
+	g->notify_path = xstrdup("@gtd-check-notify");
+	c->spec->ready = SPEC_READY_NOTIFY;
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(c->state, CHILD_STARTING);	/* exec succeeded */
+	ck_assert(ev_is_active(&c->timer));		/* ready timeout */
+	ck_assert(fake_plan_has_env("NOTIFY_SOCKET=@gtd-check-notify"));
+	ck_assert(!fake_plan_has_env("NOTIFY_SOCKET=/gtd/own"));
+	/* Another pid's READY=1 is ignored. */
+	notify_handle(g, c->pid + 1, "READY=1", 7);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	notify_handle(g, c->pid, "STATUS=warming up\nREADY=1\n", 26);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_gt(c->ready_at, 0);
+	ck_assert_int_eq(registry_attr_get(g->reg, "web", "status", &v,
+	    &found), 0);
+	ck_assert(found);
+	ck_assert_str_eq(v.s, "warming up");
+	value_free(&v);
+}
+END_TEST
+
+/* ready {"fd":N}: a newline on the child's end of the pipe. */
+START_TEST(test_child_ready_fd)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	c->spec->ready = SPEC_READY_FD;
+	c->spec->ready_fd = 5;
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(fake_last_plan.extra_target, 5);
+	ck_assert_int_ne(fake_extra_fd, -1);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	ck_assert_int_eq(write(fake_extra_fd, "almost", 6), 6);
+	settle();
+	ck_assert_int_eq(c->readyfd != -1, 1);	/* read, still open */
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	ck_assert_int_eq(write(fake_extra_fd, "\n", 1), 1);
+	run_until(not_starting, c);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(c->readyfd, -1);
+}
+END_TEST
+
+/* The ready fd closed without a newline: never ready (the timeout rules). */
+START_TEST(test_child_ready_fd_eof)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	c->spec->ready = SPEC_READY_FD;
+	c->spec->ready_fd = 3;
+	ck_assert_int_eq(child_start(c), 0);
+	close(fake_extra_fd);
+	fake_extra_fd = -1;
+	run_until(ready_closed, c);
+	ck_assert_int_eq(c->readyfd, -1);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	ck_assert(ev_is_active(&c->timer));
+}
+END_TEST
+
+/* watchdog_ms: WATCHDOG=1 re-arms; silence kills (not a requested stop). */
+START_TEST(test_child_watchdog)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	c->spec->watchdog_ms = 300;
+	start(c);
+	ck_assert(fake_plan_has_env("WATCHDOG_USEC=300000"));
+	assert_timer(c, 0.3);
+	c->spec->watchdog_ms = 700;		/* to see the re-arm */
+	notify_handle(g, c->pid, "WATCHDOG=1", 10);
+	assert_timer(c, 0.7);
+	child_watchdog_kick(c);
+	assert_timer(c, 0.7);
+	fire(c);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_NONE);
+	child_handle_exit(c, W_EXITCODE(0, SIGKILL));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+}
+END_TEST
+
+START_TEST(test_child_set_status)
+{
+	struct child		*c = add("web", SPEC_PERMANENT);
+	struct child_waiter	 w = { .cb = wake_cb };
+	struct wake_log		 l = { .n = 0 };
+
+	w.arg = &l;
+	child_set_status(c, "ignored");		/* stopped: no attrs */
+	ck_assert_int_eq(attr_count("web"), 0);
+	start(c);
+	child_wait_attrs(c, &w);
+	child_set_status(c, "busy");
+	ck_assert_int_eq(attr_count("web"), 1);
+	ck_assert_int_eq(l.n, 1);		/* attr waiters woken */
+	ck_assert(!w.queued);
+	child_wait_attrs(c, &w);
+	child_unwait(c, &w);			/* from the attr list */
+	ck_assert(!w.queued);
+	child_set_status(c, "idle");
+	ck_assert_int_eq(l.n, 1);
+}
+END_TEST
+
+START_TEST(test_child_kill)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	errno = 0;
+	ck_assert_int_eq(child_kill(c, SIGHUP), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	ck_assert_int_eq(fake_nkills, 0);
+	start(c);
+	ck_assert_int_eq(child_kill(c, SIGHUP), 0);
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, -c->pid);
+	ck_assert_int_eq(fake_kills[0].sig, SIGHUP);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);	/* just a signal */
+}
+END_TEST
+
+/* release: the row goes, the process is left alone. */
+START_TEST(test_child_release)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 pid;
+
+	start(c);
+	pid = c->pid;
+	set_attr("web", "k");
+	child_release(c);
+	ck_assert(removed(c, "web"));
+	ck_assert_ptr_null(child_find_pid(g, pid));
+	ck_assert_int_eq(fake_nkills, 0);
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert(!ev_is_active(&c->cw));
+	ck_assert_int_eq(attr_count("web"), 0);
+}
+END_TEST
+
+static bool
+is_dead(void *arg)
+{
+	return ((((struct child *)arg)->flags & CHILD_DEAD) != 0);
+}
+
+static bool
+not_adopted(void *arg)
+{
+	return (!((struct child *)arg)->adopted);
+}
+
+/*
+ * Adoption.  The "pidfd" here is a pipe's read end: like a pidfd, it
+ * becomes readable when the process (our write end) goes away.
+ */
+START_TEST(test_child_adopt_without_cmd)
+{
+	struct childspec	*s = spec_new();
+	struct child		*c;
+	int			 p[2];
+
+	s->name = xstrdup("stranger");
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	c = child_adopt(g, s, xstrdup("{}"), 4242, p[0]);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->adopted);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(c->pid, 4242);
+	ck_assert_ptr_eq(child_find_pid(g, 4242), c);
+	ck_assert_int_eq(g->nprocs, 1);
+	ck_assert_int_eq(fake_nspawn, 0);
+	set_attr("stranger", "k");
+	close(p[1]);				/* it dies */
+	run_until(is_dead, c);
+	ck_assert(removed(c, "stranger"));
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(attr_count("stranger"), 0);
+}
+END_TEST
+
+START_TEST(test_child_adopt_with_cmd_restarts)
+{
+	struct child	*c;
+	int		 p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	c = child_adopt(g, test_spec("web", SPEC_PERMANENT), xstrdup("{}"),
+	    4242, p[0]);
+	ck_assert_ptr_nonnull(c);
+	close(p[1]);
+	run_until(not_adopted, c);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);	/* by policy */
+	ck_assert_int_eq(c->pid, -1);
+	fire(c);			/* now a child of our own */
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(c->pid, FAKE_PID_BASE + 1);
+}
+END_TEST
+
+START_TEST(test_child_adopt_duplicate)
+{
+	int	p[2];
+
+	add("web", SPEC_PERMANENT);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	errno = 0;
+	ck_assert_ptr_null(child_adopt(g, test_spec("web", SPEC_PERMANENT),
+	    xstrdup("{}"), 4242, p[0]));	/* takes p[0] */
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_ptr_null(child_find_pid(g, 4242));
+	ck_assert_int_eq(fcntl(p[0], F_GETFD), -1);	/* closed */
+	close(p[1]);
+}
+END_TEST
+
+/* after_terminate: the row is terminating, attrs readable, until it ends. */
+START_TEST(test_child_hook_runs)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	json_t		*payload;
+	pid_t		 pid;
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook,
+	    "/usr/local/bin/gtd-hook");
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "-v");
+	c->spec->hook_timeout_ms = 400;
+	start(c);
+	pid = c->pid;
+	set_attr("web", "k");
+	child_handle_exit(c, W_EXITCODE(3, 0));
+	ck_assert_int_eq(c->state, CHILD_TERMINATING);
+	ck_assert_int_eq(fake_nspawn, 2);		/* the hook */
+	ck_assert_int_eq(c->hook_pid, FAKE_PID_BASE + 2);
+	ck_assert_int_eq(g->nprocs, 1);
+	ck_assert_int_eq(attr_count("web"), 1);		/* still readable */
+	assert_timer(c, 0.4);
+	ck_assert_str_eq(fake_last_plan.path, "/usr/local/bin/gtd-hook");
+	ck_assert_str_eq(fake_last_plan.argv[1], "-v");
+	ck_assert(fake_plan_has_env("GTD_EXIT_STATUS=3"));
+	ck_assert(fake_plan_has_env("GTD_NAME=web"));
+	ck_assert(fake_plan_has_env("GTD_ZONE=default"));
+	payload = json_loads(fake_last_plan.stdin_text, 0, NULL);
+	ck_assert_msg(payload != NULL, "hook stdin: %s",
+	    fake_last_plan.stdin_text);
+	ck_assert_str_eq(json_string_value(json_object_get(payload, "name")),
+	    "web");
+	ck_assert_int_eq(json_integer_value(json_object_get(payload, "pid")),
+	    pid);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    payload, "reason"), "exit_status")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    payload, "attrs"), "k")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(payload,
+	    "restart_count")), 0);
+	json_decref(payload);
+	/* The hook is done: attrs go, then the policy. */
+	child_handle_hook_exit(c, W_EXITCODE(0, 0));
+	ck_assert_int_eq(c->hook_pid, -1);
+	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(attr_count("web"), 0);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(c->restart_count, 1);
+}
+END_TEST
+
+START_TEST(test_child_hook_signal_env)
+{
+	struct child	*c = add("web", SPEC_TEMPORARY);
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "/bin/h");
+	start(c);
+	child_stop(c, -1, false);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert(fake_plan_has_env("GTD_EXIT_SIGNAL=SIGTERM"));
+	ck_assert_ptr_nonnull(strstr(fake_last_plan.stdin_text,
+	    "\"requested\":true"));
+	child_handle_hook_exit(c, W_EXITCODE(1, 0));	/* failed: logged */
+	ck_assert(removed(c, "web"));			/* temporary */
+}
+END_TEST
+
+/* A hook past hook_timeout_ms is killed; its reap ends the incarnation. */
+START_TEST(test_child_hook_timeout)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	pid_t		 hook;
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "/bin/h");
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	hook = c->hook_pid;
+	fake_nkills = 0;
+	fire(c);
+	ck_assert_int_eq(fake_nkills, 2);
+	ck_assert_int_eq(fake_kills[0].pid, -hook);
+	ck_assert_int_eq(fake_kills[1].pid, hook);
+	ck_assert_int_eq(fake_kills[1].sig, SIGKILL);
+	ck_assert_int_eq(c->state, CHILD_TERMINATING);
+	child_handle_hook_exit(c, W_EXITCODE(0, SIGKILL));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+}
+END_TEST
+
+/* A hook that cannot start does not hold the row up. */
+START_TEST(test_child_hook_spawn_fails)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "/bin/h");
+	start(c);
+	set_attr("web", "k");
+	fake_spawn_errno = EAGAIN;
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->hook_pid, -1);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(attr_count("web"), 0);
+	ck_assert_int_eq(g->nprocs, 0);
+}
+END_TEST
+
+/* child_handle_hook_exit is a test entry point too (child.h). */
+START_TEST(test_child_handle_hook_exit_stops_watcher)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "/bin/h");
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert(ev_is_active(&c->hookw));
+	child_handle_hook_exit(c, W_EXITCODE(0, 0));
+	ck_assert_msg(!ev_is_active(&c->hookw),
+	    "hook ev_child still active after child_handle_hook_exit");
+}
+END_TEST
+
+Suite *
+child_suite(void)
+{
+	Suite	*s = suite_create("child");
+	TCase	*tc;
+
+	tc = tcase_create("rows");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_add_find);
+	tcase_add_test(tc, test_child_add_duplicate_and_limit);
+	tcase_add_test(tc, test_child_many_rows);
+	tcase_add_test(tc, test_child_pid_hash_collisions);
+	tcase_add_test(tc, test_child_state_names);
+	tcase_add_test(tc, test_child_waiters);
+	tcase_add_test(tc, test_child_refs_defer_free);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("start");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_start_running);
+	tcase_add_test(tc, test_child_start_plan);
+	tcase_add_test(tc, test_child_start_clear_env);
+	tcase_add_test(tc, test_child_exec_status_ok);
+	tcase_add_test(tc, test_child_exec_status_fail);
+	tcase_add_test(tc, test_child_exec_status_read_at_exit);
+	tcase_add_test(tc, test_child_exit_while_starting);
+	tcase_add_test(tc, test_child_spawn_fails_new_row);
+	tcase_add_test(tc, test_child_spawn_not_in_path);
+	tcase_add_test(tc, test_child_spawn_fails_on_restart);
+	tcase_add_test(tc, test_child_spawn_fails_restart_gives_up);
+	tcase_add_test(tc, test_child_spawn_fails_stopped_row);
+	tcase_add_test(tc, test_child_spec_attrs_seeded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ready");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_ready_timeout);
+	tcase_add_test(tc, test_child_ready_notify);
+	tcase_add_test(tc, test_child_ready_fd);
+	tcase_add_test(tc, test_child_ready_fd_eof);
+	tcase_add_test(tc, test_child_watchdog);
+	tcase_add_test(tc, test_child_set_status);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hook");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_hook_runs);
+	tcase_add_test(tc, test_child_hook_signal_env);
+	tcase_add_test(tc, test_child_hook_timeout);
+	tcase_add_test(tc, test_child_hook_spawn_fails);
+	tcase_add_test(tc, test_child_handle_hook_exit_stops_watcher);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("adopt");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_kill);
+	tcase_add_test(tc, test_child_release);
+	tcase_add_test(tc, test_child_adopt_without_cmd);
+	tcase_add_test(tc, test_child_adopt_with_cmd_restarts);
+	tcase_add_test(tc, test_child_adopt_duplicate);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_permanent_crash_restarts);
+	tcase_add_test(tc, test_child_restart_via_loop);
+	tcase_add_loop_test(tc, test_child_exit_table, 0, NROWS(exit_rows));
+	tcase_add_loop_test(tc, test_child_intensity_gives_up, 0,
+	    NROWS(give_up_rows));
+	tcase_add_test(tc, test_child_give_up_exit_stops_others);
+	tcase_add_test(tc, test_child_handle_exit_stops_watcher);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stop");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_stop_running);
+	tcase_add_loop_test(tc, test_child_stop_table, 0, NROWS(stop_rows));
+	tcase_add_test(tc, test_child_stop_while_starting);
+	tcase_add_loop_test(tc, test_child_stop_infinity_disarms, 0,
+	    NROWS(infinity_rows));
+	tcase_add_test(tc, test_child_stop_escalates);
+	tcase_add_test(tc, test_child_stop_escalates_via_loop);
+	tcase_add_test(tc, test_child_stop_without_group);
+	tcase_add_test(tc, test_child_stop_group_esrch);
+	tcase_add_test(tc, test_child_stop_temporary_removes);
+	tcase_add_test(tc, test_child_stop_delete_after);
+	tcase_add_test(tc, test_child_stop_stopped_row);
+	tcase_add_test(tc, test_child_stop_restarting);
+	tcase_add_test(tc, test_child_delete_restarting);
+	tcase_add_test(tc, test_child_shutdown_stops_all);
+	tcase_add_test(tc, test_child_kill_all);
+	suite_add_tcase(s, tc);
+	return (s);
+}

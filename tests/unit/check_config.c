@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_config: the childspec parser (accept and reject tables with the
+ * exact dotted `field`), the normalised JSON and its round trip, and
+ * config_load on temporary files.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "gt/config.h"
+#include "gt/protocol.h"
+#include "gt/spec.h"
+#include "gt/xmalloc.h"
+
+#include "check_unit.h"
+
+/* Parse a test's JSON text (\u0000 allowed, to reach the NUL checks). */
+static json_t *
+load(const char *text)
+{
+	json_error_t	 je;
+	json_t		*j;
+
+	j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	ck_assert_msg(j != NULL, "bad test JSON %s: %s", text, je.text);
+	return (j);
+}
+
+static struct childspec *
+parse(const char *text, char **field, char **cause)
+{
+	struct childspec	*s;
+	json_t			*j = load(text);
+
+	*field = *cause = NULL;
+	s = config_spec_parse(j, field, cause);
+	json_decref(j);
+	return (s);
+}
+
+#define SPEC(rest)	"{\"name\":\"a\",\"cmd\":[\"x\"]" rest "}"
+
+static const struct {
+	const char	*json;
+	const char	*field;
+} reject_rows[] = {
+	{ "[]", "spec" },
+	{ "\"name\"", "spec" },
+	{ "{}", "name" },
+	{ "{\"cmd\":[\"x\"]}", "name" },
+	{ "{\"name\":\"a\"}", "cmd" },
+	{ "{\"name\":\"\",\"cmd\":[\"x\"]}", "name" },
+	{ "{\"name\":1,\"cmd\":[\"x\"]}", "name" },
+	{ "{\"name\":null,\"cmd\":[\"x\"]}", "name" },
+	{ "{\"name\":\"a\\u0000b\",\"cmd\":[\"x\"]}", "name" },
+	{ "{\"name\":\"a\",\"cmd\":[]}", "cmd" },
+	{ "{\"name\":\"a\",\"cmd\":[\"\"]}", "cmd" },
+	{ "{\"name\":\"a\",\"cmd\":\"x\"}", "cmd" },
+	{ "{\"name\":\"a\",\"cmd\":[\"x\",1]}", "cmd.1" },
+	{ "{\"name\":\"a\",\"cmd\":[\"x\",\"y\",null]}", "cmd.2" },
+	{ "{\"name\":\"a\",\"cmd\":[\"x\\u0000\"]}", "cmd.0" },
+	{ SPEC(",\"bogus\":1"), "bogus" },
+	{ SPEC(",\"Name\":\"b\""), "Name" },
+	{ SPEC(",\"args\":\"y\""), "args" },
+	{ SPEC(",\"args\":[\"y\",false]"), "args.1" },
+	{ SPEC(",\"env\":[]"), "env" },
+	{ SPEC(",\"env\":{\"FOO\":1}"), "env.FOO" },
+	{ SPEC(",\"env\":{\"OK\":\"1\",\"FOO\":null}"), "env.FOO" },
+	{ SPEC(",\"env\":{\"A=B\":\"x\"}"), "env.A=B" },
+	{ SPEC(",\"env\":{\"\":\"x\"}"), "env." },
+	{ SPEC(",\"env\":{\"FOO\":\"a\\u0000\"}"), "env.FOO" },
+	{ SPEC(",\"clear_env\":1"), "clear_env" },
+	{ SPEC(",\"clear_env\":\"true\""), "clear_env" },
+	{ SPEC(",\"cwd\":\"srv\""), "cwd" },
+	{ SPEC(",\"cwd\":\"\""), "cwd" },
+	{ SPEC(",\"cwd\":1"), "cwd" },
+	{ SPEC(",\"type\":\"boss\""), "type" },
+	{ SPEC(",\"type\":1"), "type" },
+	{ SPEC(",\"restart\":\"always\""), "restart" },
+	{ SPEC(",\"restart\":\"Permanent\""), "restart" },
+	{ SPEC(",\"restart_delay_ms\":-1"), "restart_delay_ms" },
+	{ SPEC(",\"restart_delay_ms\":1.5"), "restart_delay_ms" },
+	{ SPEC(",\"restart_delay_ms\":\"100\""), "restart_delay_ms" },
+	{ SPEC(",\"restart_delay_ms\":1099511627777"), "restart_delay_ms" },
+	{ SPEC(",\"success_exit_codes\":0"), "success_exit_codes" },
+	{ SPEC(",\"success_exit_codes\":[0,256]"), "success_exit_codes.1" },
+	{ SPEC(",\"success_exit_codes\":[-1]"), "success_exit_codes.0" },
+	{ SPEC(",\"success_exit_codes\":[\"0\"]"), "success_exit_codes.0" },
+	{ SPEC(",\"max_restarts\":-1"), "max_restarts" },
+	{ SPEC(",\"max_restarts\":10001"), "max_restarts" },
+	{ SPEC(",\"max_restarts\":true"), "max_restarts" },
+	{ SPEC(",\"max_period_ms\":0"), "max_period_ms" },
+	{ SPEC(",\"on_give_up\":\"explode\""), "on_give_up" },
+	{ SPEC(",\"on_give_up\":null"), "on_give_up" },
+	{ SPEC(",\"shutdown\":\"gentle\""), "shutdown" },
+	{ SPEC(",\"shutdown\":5000"), "shutdown" },
+	{ SPEC(",\"shutdown\":{\"bogus\":1}"), "shutdown.bogus" },
+	{ SPEC(",\"shutdown\":{\"signal\":\"TERM\",\"x\":1}"), "shutdown.x" },
+	{ SPEC(",\"shutdown\":{\"timeout_ms\":-5}"), "shutdown.timeout_ms" },
+	{ SPEC(",\"shutdown\":{\"timeout_ms\":\"soon\"}"),
+	    "shutdown.timeout_ms" },
+	{ SPEC(",\"shutdown\":{\"timeout_ms\":1.5}"), "shutdown.timeout_ms" },
+	{ SPEC(",\"shutdown\":{\"signal\":\"NOPE\"}"), "shutdown.signal" },
+	{ SPEC(",\"shutdown\":{\"signal\":0}"), "shutdown.signal" },
+	{ SPEC(",\"shutdown\":{\"signal\":65}"), "shutdown.signal" },
+	{ SPEC(",\"shutdown\":{\"signal\":-9}"), "shutdown.signal" },
+	{ SPEC(",\"shutdown\":{\"signal\":9.0}"), "shutdown.signal" },
+	{ SPEC(",\"shutdown\":{\"signal\":null}"), "shutdown.signal" },
+	{ SPEC(",\"kill_group\":\"yes\""), "kill_group" },
+	{ SPEC(",\"backoff\":[]"), "backoff" },
+	{ SPEC(",\"backoff\":{\"factor\":0.5}"), "backoff.factor" },
+	{ SPEC(",\"backoff\":{\"factor\":\"2\"}"), "backoff.factor" },
+	{ SPEC(",\"backoff\":{\"max_ms\":-1}"), "backoff.max_ms" },
+	{ SPEC(",\"backoff\":{\"reset_after_ms\":1.5}"),
+	    "backoff.reset_after_ms" },
+	{ SPEC(",\"backoff\":{\"jitter\":1.5}"), "backoff.jitter" },
+	{ SPEC(",\"backoff\":{\"jitter\":-0.1}"), "backoff.jitter" },
+	{ SPEC(",\"backoff\":{\"bogus\":1}"), "backoff.bogus" },
+	{ SPEC(",\"on_exit\":[]"), "on_exit" },
+	{ SPEC(",\"on_exit\":{}"), "on_exit" },
+	{ SPEC(",\"on_exit\":[1]"), "on_exit.0" },
+	{ SPEC(",\"on_exit\":[{}]"), "on_exit.0.action" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"explode\"}]"),
+	    "on_exit.0.action" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"restart\",\"upto\":0}]"),
+	    "on_exit.0.upto" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"restart\",\"delay_ms\":-1}]"),
+	    "on_exit.0.delay_ms" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"stop\",\"bogus\":1}]"),
+	    "on_exit.0.bogus" },
+	{ SPEC(",\"on_exit\":[{\"upto\":3,\"action\":\"restart\"},"
+	    "{\"upto\":3,\"action\":\"stop\"}]"), "on_exit.1.upto" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"restart\"},"
+	    "{\"upto\":5,\"action\":\"stop\"}]"), "on_exit.1.upto" },
+	{ SPEC(",\"ready\":\"socket\""), "ready" },
+	{ SPEC(",\"ready\":{\"fd\":2}"), "ready.fd" },
+	{ SPEC(",\"ready\":{\"fd\":1024}"), "ready.fd" },
+	{ SPEC(",\"ready\":{\"fd\":3,\"x\":1}"), "ready" },
+	{ SPEC(",\"ready_timeout_ms\":0"), "ready_timeout_ms" },
+	{ SPEC(",\"watchdog_ms\":-1"), "watchdog_ms" },
+	{ SPEC(",\"after_terminate\":[]"), "after_terminate" },
+	{ SPEC(",\"after_terminate\":[\"\"]"), "after_terminate" },
+	{ SPEC(",\"after_terminate\":[\"x\",1]"), "after_terminate.1" },
+	{ SPEC(",\"after_terminate\":\"x\""), "after_terminate" },
+	{ SPEC(",\"hook_timeout_ms\":0"), "hook_timeout_ms" },
+	{ SPEC(",\"attrs\":[]"), "attrs" },
+	{ SPEC(",\"attrs\":{\"\":1}"), "attrs" },
+	/* The first bad key in object order is the one reported. */
+	{ "{\"zzz\":1,\"name\":\"\",\"cmd\":[]}", "zzz" },
+	{ "{\"cmd\":[\"x\",2],\"bogus\":1}", "cmd.1" },
+};
+
+START_TEST(test_config_spec_reject_table)
+{
+	struct childspec	*s;
+	char			*field, *cause;
+
+	s = parse(reject_rows[_i].json, &field, &cause);
+	ck_assert_msg(s == NULL, "accepted %s", reject_rows[_i].json);
+	ck_assert_msg(field != NULL && strcmp(field,
+	    reject_rows[_i].field) == 0, "%s: field \"%s\", want \"%s\"",
+	    reject_rows[_i].json, field, reject_rows[_i].field);
+	ck_assert_msg(cause != NULL && *cause != '\0', "%s: no cause",
+	    reject_rows[_i].json);
+	free(field);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_config_spec_reject_long_name)
+{
+	struct childspec	*s;
+	json_t			*j;
+	char			*name, *field = NULL, *cause = NULL;
+
+	name = xmalloc(GT_NAME_MAX + 2);
+	memset(name, 'n', GT_NAME_MAX + 1);
+	name[GT_NAME_MAX + 1] = '\0';
+	j = json_pack("{s:s, s:[s]}", "name", name, "cmd", "x");
+	ck_assert_ptr_null(config_spec_parse(j, &field, &cause));
+	ck_assert_str_eq(field, "name");
+	free(field);
+	free(cause);
+	/* Exactly GT_NAME_MAX bytes is fine. */
+	name[GT_NAME_MAX] = '\0';
+	json_object_set_new(j, "name", json_string(name));
+	s = config_spec_parse(j, &field, &cause);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(strlen(s->name), GT_NAME_MAX);
+	spec_free(s);
+	json_decref(j);
+	free(name);
+}
+END_TEST
+
+/* Accepted specs and one field each must come out as given. */
+enum acc_check { AC_SIGNAL, AC_TIMEOUT, AC_SHUTDOWN, AC_DELAY, AC_NCODES,
+    AC_MAXR, AC_KILL_GROUP, AC_TYPE_SHUT };
+
+static const struct {
+	const char	*json;
+	enum acc_check	 what;
+	int64_t		 want;
+} accept_rows[] = {
+	{ SPEC(",\"shutdown\":{\"signal\":\"SIGHUP\"}"), AC_SIGNAL, SIGHUP },
+	{ SPEC(",\"shutdown\":{\"signal\":\"HUP\"}"), AC_SIGNAL, SIGHUP },
+	{ SPEC(",\"shutdown\":{\"signal\":\"hup\"}"), AC_SIGNAL, SIGHUP },
+	{ SPEC(",\"shutdown\":{\"signal\":1}"), AC_SIGNAL, SIGHUP },
+	{ SPEC(",\"shutdown\":{\"signal\":\"1\"}"), AC_SIGNAL, SIGHUP },
+	{ SPEC(",\"shutdown\":{\"signal\":\"USR2\"}"), AC_SIGNAL, SIGUSR2 },
+	{ SPEC(""), AC_SIGNAL, SIGTERM },
+	{ SPEC(""), AC_TIMEOUT, 5000 },
+	{ SPEC(",\"shutdown\":{\"timeout_ms\":0}"), AC_TIMEOUT, 0 },
+	{ SPEC(",\"shutdown\":{\"timeout_ms\":1099511627776}"), AC_TIMEOUT,
+	    SPEC_MAX_MS },
+	{ SPEC(",\"shutdown\":{}"), AC_SHUTDOWN, SPEC_SHUT_SIGNAL },
+	{ SPEC(",\"shutdown\":\"brutal_kill\""), AC_SHUTDOWN,
+	    SPEC_SHUT_BRUTAL },
+	{ SPEC(",\"shutdown\":\"infinity\""), AC_SHUTDOWN, SPEC_SHUT_INFINITY },
+	{ SPEC(",\"shutdown\":{\"timeout_ms\":\"infinity\"}"), AC_SHUTDOWN,
+	    SPEC_SHUT_INFINITY },
+	{ SPEC(",\"restart_delay_ms\":0"), AC_DELAY, 0 },
+	{ SPEC(",\"restart_delay_ms\":1099511627776"), AC_DELAY, SPEC_MAX_MS },
+	{ SPEC(",\"success_exit_codes\":[]"), AC_NCODES, 0 },
+	{ SPEC(",\"success_exit_codes\":[0,1,255]"), AC_NCODES, 3 },
+	{ SPEC(",\"max_restarts\":0"), AC_MAXR, 0 },
+	{ SPEC(",\"max_restarts\":10000"), AC_MAXR, 10000 },
+	{ SPEC(",\"kill_group\":false"), AC_KILL_GROUP, 0 },
+	/* A supervisor's default shutdown is infinity, an explicit one wins. */
+	{ SPEC(",\"type\":\"supervisor\""), AC_TYPE_SHUT, SPEC_SHUT_INFINITY },
+	{ SPEC(",\"type\":\"worker\""), AC_TYPE_SHUT, SPEC_SHUT_SIGNAL },
+	{ SPEC(",\"type\":\"supervisor\",\"shutdown\":{\"timeout_ms\":10}"),
+	    AC_TYPE_SHUT, SPEC_SHUT_SIGNAL },
+	{ "{\"shutdown\":\"brutal_kill\",\"type\":\"supervisor\","
+	    "\"name\":\"a\",\"cmd\":[\"x\"]}", AC_TYPE_SHUT, SPEC_SHUT_BRUTAL },
+};
+
+START_TEST(test_config_spec_accept_table)
+{
+	struct childspec	*s;
+	char			*field, *cause;
+	int64_t			 got = -1;
+
+	s = parse(accept_rows[_i].json, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s: %s", accept_rows[_i].json, field,
+	    cause);
+	switch (accept_rows[_i].what) {
+	case AC_SIGNAL:
+		got = s->shutdown_signal;
+		break;
+	case AC_TIMEOUT:
+		got = s->shutdown_timeout_ms;
+		break;
+	case AC_SHUTDOWN:
+	case AC_TYPE_SHUT:
+		got = s->shutdown;
+		break;
+	case AC_DELAY:
+		got = s->restart_delay_ms;
+		break;
+	case AC_NCODES:
+		got = (int64_t)s->nsuccess;
+		break;
+	case AC_MAXR:
+		got = s->max_restarts;
+		break;
+	case AC_KILL_GROUP:
+		got = s->kill_group;
+		break;
+	}
+	ck_assert_msg(got == accept_rows[_i].want, "%s: %lld, want %lld",
+	    accept_rows[_i].json, (long long)got,
+	    (long long)accept_rows[_i].want);
+	spec_free(s);
+}
+END_TEST
+
+START_TEST(test_config_spec_full_parse)
+{
+	struct childspec	*s;
+	char			*field, *cause;
+
+	s = parse("{\"name\":\"web\",\"cmd\":[\"nginx\",\"-g\"],"
+	    "\"args\":[\"daemon off;\"],\"env\":{\"A\":\"1\",\"B\":\"x=y\"},"
+	    "\"clear_env\":true,\"cwd\":\"/srv\",\"restart\":\"transient\","
+	    "\"on_give_up\":\"exit_daemon\",\"max_period_ms\":5,"
+	    "\"attrs\":{\"role\":\"front\",\"n\":2,\"r\":0.5,\"l\":[1]}}",
+	    &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	ck_assert_str_eq(s->name, "web");
+	ck_assert_uint_eq(s->ncmd, 2);
+	ck_assert_str_eq(s->cmd[1], "-g");
+	ck_assert_uint_eq(s->nargs, 1);
+	ck_assert_str_eq(s->args[0], "daemon off;");
+	ck_assert_uint_eq(s->nenv, 2);
+	ck_assert_str_eq(s->env[0], "A=1");
+	ck_assert_str_eq(s->env[1], "B=x=y");
+	ck_assert(s->clear_env);
+	ck_assert_str_eq(s->cwd, "/srv");
+	ck_assert_int_eq(s->restart, SPEC_TRANSIENT);
+	ck_assert_int_eq(s->on_give_up, SPEC_GIVE_UP_EXIT);
+	ck_assert_int_eq(s->max_period_ms, 5);
+	ck_assert_uint_eq(s->nattrs, 4);
+	ck_assert_str_eq(s->attrs[0].key, "role");
+	ck_assert_int_eq(s->attrs[0].v.type, VALUE_TEXT);
+	ck_assert_str_eq(s->attrs[0].v.s, "front");
+	ck_assert_int_eq(s->attrs[1].v.type, VALUE_INT);
+	ck_assert_int_eq(s->attrs[1].v.i, 2);
+	ck_assert_int_eq(s->attrs[2].v.type, VALUE_REAL);
+	ck_assert_int_eq(s->attrs[3].v.type, VALUE_JSON);
+	ck_assert_str_eq(s->attrs[3].v.s, "[1]");
+	spec_free(s);
+}
+END_TEST
+
+/* The normalised spec of the minimal one: every default, by name. */
+START_TEST(test_config_spec_json_defaults)
+{
+	struct childspec	*s;
+	json_t			*got, *want;
+	char			*field, *cause, *text;
+
+	s = parse(SPEC(""), &field, &cause);
+	ck_assert_ptr_nonnull(s);
+	got = config_spec_json(s);
+	want = load("{\"name\":\"a\",\"cmd\":[\"x\"],\"args\":[],\"env\":{},"
+	    "\"clear_env\":false,\"cwd\":\"/\",\"type\":\"worker\","
+	    "\"restart\":\"permanent\",\"restart_delay_ms\":100,"
+	    "\"success_exit_codes\":[0],\"max_restarts\":10,"
+	    "\"max_period_ms\":60000,\"on_give_up\":\"stop\","
+	    "\"shutdown\":{\"signal\":\"SIGTERM\",\"timeout_ms\":5000},"
+	    "\"kill_group\":true,\"attrs\":{},"
+	    "\"backoff\":{\"factor\":2.0,\"max_ms\":30000,"
+	    "\"reset_after_ms\":10000,\"jitter\":0.1},\"ready\":\"exec\","
+	    "\"ready_timeout_ms\":30000,\"watchdog_ms\":0,"
+	    "\"hook_timeout_ms\":5000}");
+	text = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_msg(json_equal(got, want), "got %s", text);
+	free(text);
+	/* config_spec_text is the same object on one line. */
+	text = config_spec_text(s);
+	ck_assert_ptr_null(strchr(text, '\n'));
+	json_decref(want);
+	want = load(text);
+	ck_assert(json_equal(got, want));
+	free(text);
+	json_decref(got);
+	json_decref(want);
+	spec_free(s);
+}
+END_TEST
+
+/* Field-by-field equality of two specs; names the first difference. */
+static const char *
+spec_diff(const struct childspec *a, const struct childspec *b)
+{
+	size_t	i;
+
+#define DIFF(c, f)	do { if (c) return (f); } while (0)
+	DIFF(strcmp(a->name, b->name) != 0, "name");
+	DIFF(a->ncmd != b->ncmd || a->nargs != b->nargs || a->nenv != b->nenv,
+	    "vector sizes");
+	for (i = 0; i < a->ncmd; i++)
+		DIFF(strcmp(a->cmd[i], b->cmd[i]) != 0, "cmd");
+	for (i = 0; i < a->nargs; i++)
+		DIFF(strcmp(a->args[i], b->args[i]) != 0, "args");
+	for (i = 0; i < a->nenv; i++)
+		DIFF(strcmp(a->env[i], b->env[i]) != 0, "env");
+	DIFF(a->clear_env != b->clear_env, "clear_env");
+	DIFF(strcmp(a->cwd, b->cwd) != 0, "cwd");
+	DIFF(a->type != b->type, "type");
+	DIFF(a->restart != b->restart, "restart");
+	DIFF(a->restart_delay_ms != b->restart_delay_ms, "restart_delay_ms");
+	DIFF(a->nsuccess != b->nsuccess, "nsuccess");
+	for (i = 0; i < a->nsuccess; i++)
+		DIFF(a->success_codes[i] != b->success_codes[i], "success");
+	DIFF(a->max_restarts != b->max_restarts, "max_restarts");
+	DIFF(a->max_period_ms != b->max_period_ms, "max_period_ms");
+	DIFF(a->on_give_up != b->on_give_up, "on_give_up");
+	DIFF(a->backoff_factor != b->backoff_factor, "backoff.factor");
+	DIFF(a->backoff_max_ms != b->backoff_max_ms, "backoff.max_ms");
+	DIFF(a->backoff_reset_ms != b->backoff_reset_ms,
+	    "backoff.reset_after_ms");
+	DIFF(a->backoff_jitter != b->backoff_jitter, "backoff.jitter");
+	DIFF(a->non_exit != b->non_exit || (a->on_exit == NULL) !=
+	    (b->on_exit == NULL), "on_exit");
+	for (i = 0; i < a->non_exit; i++) {
+		DIFF(a->on_exit[i].upto != b->on_exit[i].upto, "on_exit.upto");
+		DIFF(a->on_exit[i].action != b->on_exit[i].action,
+		    "on_exit.action");
+		DIFF(a->on_exit[i].action == SPEC_ACT_RESTART &&
+		    a->on_exit[i].delay_ms != b->on_exit[i].delay_ms,
+		    "on_exit.delay_ms");
+	}
+	DIFF(a->ready != b->ready || a->ready_fd != b->ready_fd, "ready");
+	DIFF(a->ready_timeout_ms != b->ready_timeout_ms, "ready_timeout_ms");
+	DIFF(a->watchdog_ms != b->watchdog_ms, "watchdog_ms");
+	DIFF(a->nhook != b->nhook || (a->after_terminate == NULL) !=
+	    (b->after_terminate == NULL), "after_terminate");
+	for (i = 0; i < a->nhook; i++)
+		DIFF(strcmp(a->after_terminate[i], b->after_terminate[i]) != 0,
+		    "after_terminate");
+	DIFF(a->hook_timeout_ms != b->hook_timeout_ms, "hook_timeout_ms");
+	DIFF(a->shutdown != b->shutdown, "shutdown");
+	DIFF(a->shutdown_signal != b->shutdown_signal, "shutdown.signal");
+	DIFF(a->shutdown != SPEC_SHUT_INFINITY && a->shutdown_timeout_ms !=
+	    b->shutdown_timeout_ms, "shutdown.timeout_ms");
+	DIFF(a->kill_group != b->kill_group, "kill_group");
+	DIFF(a->nattrs != b->nattrs, "nattrs");
+	for (i = 0; i < a->nattrs; i++) {
+		DIFF(strcmp(a->attrs[i].key, b->attrs[i].key) != 0, "attrs");
+		DIFF(a->attrs[i].v.type != b->attrs[i].v.type, "attr type");
+	}
+#undef DIFF
+	return (NULL);
+}
+
+static const char *round_trip_rows[] = {
+	SPEC(""),
+	"{\"name\":\"web\",\"cmd\":[\"nginx\",\"-g\"],\"args\":[\"a b\",\"\"],"
+	    "\"env\":{\"A\":\"1\",\"B\":\"x=y\",\"C\":\"\"},\"clear_env\":true,"
+	    "\"cwd\":\"/srv\",\"type\":\"worker\",\"restart\":\"transient\","
+	    "\"restart_delay_ms\":0,\"success_exit_codes\":[0,3,255],"
+	    "\"max_restarts\":0,\"max_period_ms\":1,\"on_give_up\":\"delete\","
+	    "\"shutdown\":{\"signal\":\"HUP\",\"timeout_ms\":0},"
+	    "\"kill_group\":false,\"attrs\":{\"s\":\"t\",\"i\":-5,\"r\":0.25,"
+	    "\"b\":true,\"n\":null,\"a\":[1,{\"x\":[]}],\"o\":{}}}",
+	SPEC(",\"type\":\"supervisor\""),
+	SPEC(",\"shutdown\":\"brutal_kill\",\"on_give_up\":\"exit_daemon\""),
+	SPEC(",\"success_exit_codes\":[]"),
+	SPEC(",\"backoff\":{\"factor\":1.5,\"max_ms\":0,\"reset_after_ms\":0,"
+	    "\"jitter\":1},\"ready\":{\"fd\":3},\"ready_timeout_ms\":1,"
+	    "\"watchdog_ms\":250,\"after_terminate\":[\"/bin/hook\",\"-v\"],"
+	    "\"hook_timeout_ms\":1"),
+	SPEC(",\"ready\":\"notify\",\"backoff\":{\"factor\":1},"
+	    "\"on_exit\":[{\"upto\":3,\"action\":\"restart\"},"
+	    "{\"upto\":4,\"action\":\"restart\",\"delay_ms\":1000},"
+	    "{\"action\":\"exit_daemon\"}]"),
+	SPEC(",\"on_exit\":[{\"upto\":1,\"action\":\"stop\"},"
+	    "{\"upto\":2,\"action\":\"delete\"}]"),
+	SPEC(",\"shutdown\":{\"signal\":\"USR1\",\"timeout_ms\":\"infinity\"}"),
+	("{\"name\":\"snow\\u2603man\",\"cmd\":[\"x\"],"
+	    "\"env\":{\"\\u00e9\":\"\\n\"}}"),
+};
+
+/* parse(json(spec)) is the same spec, and json of it the same JSON. */
+START_TEST(test_config_spec_round_trip)
+{
+	struct childspec	*s1, *s2;
+	json_t			*j1, *j2;
+	char			*field, *cause, *text;
+	const char		*diff;
+
+	s1 = parse(round_trip_rows[_i], &field, &cause);
+	ck_assert_msg(s1 != NULL, "row %d: %s: %s", _i, field, cause);
+	j1 = config_spec_json(s1);
+	ck_assert_ptr_nonnull(j1);
+	s2 = config_spec_parse(j1, &field, &cause);
+	text = json_dumps(j1, JSON_COMPACT);
+	ck_assert_msg(s2 != NULL, "normalised spec rejected: %s: %s: %s", text,
+	    field, cause);
+	diff = spec_diff(s1, s2);
+	ck_assert_msg(diff == NULL, "row %d: %s differs after %s", _i, diff,
+	    text);
+	j2 = config_spec_json(s2);
+	ck_assert_msg(json_equal(j1, j2), "row %d: JSON changed", _i);
+	free(text);
+	json_decref(j1);
+	json_decref(j2);
+	spec_free(s1);
+	spec_free(s2);
+}
+END_TEST
+
+/* Write text to a new temporary file; the caller unlinks and frees. */
+static char *
+tmp_config(const char *text)
+{
+	char	*path;
+	int	 fd;
+
+	path = xstrdup("/tmp/gtd-check-config-XXXXXX");
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return (path);
+}
+
+static struct config *
+load_config(const char *text, char **field, char **cause)
+{
+	struct config	*c;
+	char		*path = tmp_config(text);
+
+	*field = *cause = NULL;
+	c = config_load(path, field, cause);
+	unlink(path);
+	free(path);
+	return (c);
+}
+
+static const struct {
+	const char	*json;
+	const char	*field;
+} load_reject_rows[] = {
+	{ "[]", "" },
+	{ "{", "" },
+	{ "", "" },
+	{ "{\"zone\":\"a\",\"zone\":\"b\"}", "" },	/* duplicate key */
+	{ "{\"bogus\":1}", "bogus" },
+	{ "{\"zone\":\"z\",\"Children\":[]}", "Children" },
+	{ "{\"zone\":1}", "zone" },
+	{ "{\"zone\":\"0123456789012345678901234567890123456789012345678901"
+	    "2345678901234\"}", "zone" },
+	{ "{\"socket\":[]}", "socket" },
+	{ "{\"children\":{}}", "children" },
+	{ "{\"children\":[1]}", "children.0.spec" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\",1]}]}",
+	    "children.0.cmd.1" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"]},{\"name\":\"b\","
+	    "\"cmd\":[\"x\"],\"shutdown\":{\"timeout_ms\":-1}}]}",
+	    "children.1.shutdown.timeout_ms" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"]},{\"name\":\"a\","
+	    "\"cmd\":[\"y\"]}]}", "children.1.name" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"]},{\"name\":\"b\","
+	    "\"cmd\":[\"y\"]},{\"name\":\"b\",\"cmd\":[\"z\"]}]}",
+	    "children.2.name" },
+	{ "{\"max_connections\":0}", "max_connections" },
+	{ "{\"max_connections\":100001}", "max_connections" },
+	{ "{\"max_connections\":\"1024\"}", "max_connections" },
+	{ "{\"max_request_bytes\":63}", "max_request_bytes" },
+	{ "{\"max_request_bytes\":67108865}", "max_request_bytes" },
+	{ "{\"max_children\":0}", "max_children" },
+	{ "{\"max_children\":10000001}", "max_children" },
+	{ "{\"max_attrs\":0}", "max_attrs" },
+	{ "{\"max_attrs\":1000001}", "max_attrs" },
+	{ "{\"max_attrs\":1.5}", "max_attrs" },
+	{ "{\"log_level\":\"loud\"}", "log_level" },
+	{ "{\"log_level\":2}", "log_level" },
+};
+
+START_TEST(test_config_load_reject_table)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	c = load_config(load_reject_rows[_i].json, &field, &cause);
+	ck_assert_msg(c == NULL, "accepted %s", load_reject_rows[_i].json);
+	ck_assert_msg(field != NULL && strcmp(field,
+	    load_reject_rows[_i].field) == 0, "%s: field \"%s\", want \"%s\"",
+	    load_reject_rows[_i].json, field, load_reject_rows[_i].field);
+	ck_assert_msg(cause != NULL && *cause != '\0', "no cause");
+	free(field);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_config_load_defaults)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	c = load_config("{}", &field, &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	ck_assert_ptr_null(c->zone);
+	ck_assert_ptr_null(c->socket);
+	ck_assert_uint_eq(c->nchildren, 0);
+	ck_assert_uint_eq(c->lim.max_request_bytes, GT_REQUEST_MAX);
+	ck_assert_uint_eq(c->lim.max_output_bytes, GT_OUTPUT_MAX);
+	ck_assert_int_eq(c->lim.max_connections, GT_CONN_MAX);
+	ck_assert_int_eq(c->lim.max_children, GT_CHILDREN_MAX);
+	ck_assert_int_eq(c->lim.max_attrs, GT_ATTRS_MAX);
+	ck_assert_int_eq(c->log_level, LOG_LVL_INFO);
+	config_free(c);
+	config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_config_load_full)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	c = load_config("{\"zone\":\"prod\",\"socket\":\"/tmp/x.sock\","
+	    "\"max_connections\":1,\"max_request_bytes\":64,"
+	    "\"max_children\":10000000,\"max_attrs\":1000000,"
+	    "\"log_level\":\"debug\",\"children\":["
+	    "{\"name\":\"b\",\"cmd\":[\"x\"]},"
+	    "{\"name\":\"a\",\"cmd\":[\"y\"],\"type\":\"supervisor\"}]}",
+	    &field, &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	ck_assert_str_eq(c->zone, "prod");
+	ck_assert_str_eq(c->socket, "/tmp/x.sock");
+	ck_assert_int_eq(c->lim.max_connections, 1);
+	ck_assert_uint_eq(c->lim.max_request_bytes, 64);
+	ck_assert_int_eq(c->lim.max_children, 10000000);
+	ck_assert_int_eq(c->lim.max_attrs, 1000000);
+	ck_assert_int_eq(c->log_level, LOG_LVL_DEBUG);
+	/* Boot order is file order. */
+	ck_assert_uint_eq(c->nchildren, 2);
+	ck_assert_str_eq(c->children[0]->name, "b");
+	ck_assert_str_eq(c->children[1]->name, "a");
+	ck_assert_int_eq(c->children[1]->shutdown, SPEC_SHUT_INFINITY);
+	config_free(c);
+	c = load_config("{\"log_level\":\"warning\","
+	    "\"max_request_bytes\":67108864}", &field, &cause);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->log_level, LOG_LVL_WARN);
+	ck_assert_uint_eq(c->lim.max_request_bytes, 64 << 20);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_load_missing_file)
+{
+	struct config	*c;
+	char		*field = NULL, *cause = NULL;
+
+	c = config_load("/nonexistent/gtd-check.json", &field, &cause);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, "/nonexistent/gtd-check.json") != NULL,
+	    "cause does not name the file: %s", cause);
+	free(field);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_config_default_limits)
+{
+	struct gtd_limits	l;
+
+	memset(&l, 0xff, sizeof l);
+	config_default_limits(&l);
+	ck_assert_uint_eq(l.max_request_bytes, 1024 * 1024);
+	ck_assert_uint_eq(l.max_output_bytes, 16 * 1024 * 1024);
+	ck_assert_int_eq(l.max_connections, 1024);
+	ck_assert_int_eq(l.max_children, GT_CHILDREN_MAX);
+	ck_assert_int_eq(l.max_attrs, 1000);
+}
+END_TEST
+
+Suite *
+config_suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc;
+
+	tc = tcase_create("spec");
+	tcase_add_loop_test(tc, test_config_spec_reject_table, 0,
+	    NROWS(reject_rows));
+	tcase_add_test(tc, test_config_spec_reject_long_name);
+	tcase_add_loop_test(tc, test_config_spec_accept_table, 0,
+	    NROWS(accept_rows));
+	tcase_add_test(tc, test_config_spec_full_parse);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("json");
+	tcase_add_test(tc, test_config_spec_json_defaults);
+	tcase_add_loop_test(tc, test_config_spec_round_trip, 0,
+	    NROWS(round_trip_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_loop_test(tc, test_config_load_reject_table, 0,
+	    NROWS(load_reject_rows));
+	tcase_add_test(tc, test_config_load_defaults);
+	tcase_add_test(tc, test_config_load_full);
+	tcase_add_test(tc, test_config_load_missing_file);
+	tcase_add_test(tc, test_config_default_limits);
+	suite_add_tcase(s, tc);
+	return (s);
+}

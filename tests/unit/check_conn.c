@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_conn: one connection over a socketpair, the daemon side driven
+ * by EVRUN_NOWAIT iterations: framing, pipelining and reply order, the
+ * request size bound, half-close, and a waiting request holding back the
+ * ones behind it.  Children are fakes (no process is ever created).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "gt/child.h"
+#include "gt/conn.h"
+#include "gt/gtd.h"
+#include "gt/protocol.h"
+#include "gt/xmalloc.h"
+
+#include "check_unit.h"
+
+static struct gtd		*g;
+static struct test_client	 cl, cl2;
+
+static void
+setup(void)
+{
+	g = test_gtd_new();
+	test_client_open(&cl, g);
+	cl2.fd = -1;
+}
+
+static void
+teardown(void)
+{
+	test_client_close(&cl);
+	test_client_close(&cl2);
+	gtd_free(g);
+	g = NULL;
+}
+
+/* The next reply; fails the test if none comes. */
+static json_t *
+reply(struct test_client *c)
+{
+	json_t	*j = test_client_reply(c);
+
+	ck_assert_msg(j != NULL, "no reply (eof %d, %zu bytes pending)",
+	    c->eof, c->len);
+	return (j);
+}
+
+static void
+assert_ok(json_t *j, json_int_t id)
+{
+	char	*s = json_dumps(j, JSON_COMPACT);
+
+	ck_assert_msg(json_is_true(json_object_get(j, "ok")), "not ok: %s", s);
+	ck_assert_msg(json_integer_value(json_object_get(j, "id")) == id,
+	    "id: %s, want %lld", s, (long long)id);
+	free(s);
+}
+
+static void
+assert_error(json_t *j, const char *code)
+{
+	char	*s = json_dumps(j, JSON_COMPACT);
+
+	ck_assert_msg(json_is_false(json_object_get(j, "ok")), "ok: %s", s);
+	ck_assert_msg(json_is_string(json_object_get(j, "error")) &&
+	    strcmp(json_string_value(json_object_get(j, "error")), code) == 0,
+	    "error: %s, want %s", s, code);
+	ck_assert_msg(json_is_string(json_object_get(j, "message")),
+	    "no message: %s", s);
+	free(s);
+}
+
+/* Nothing arrives within a few loop iterations (after a condition). */
+static void
+assert_quiet(struct test_client *c)
+{
+	int	i;
+
+	for (i = 0; i < 20; i++)
+		test_client_pump(c, 1);
+	ck_assert_msg(c->len == 0 && !c->eof, "unexpected %zu bytes: %.*s",
+	    c->len, (int)c->len, c->buf);
+}
+
+START_TEST(test_conn_pipelined_in_order)
+{
+	json_t	*j;
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"ping\"}\n"
+	    "{\"id\":2,\"op\":\"hello\"}\n{\"id\":3,\"op\":\"nope\"}\n"
+	    "{\"id\":4,\"op\":\"count_children\"}\n");
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "protocol")),
+	    GT_PROTO_VERSION);
+	json_decref(j);
+	j = reply(&cl);
+	assert_error(j, GT_E_UNKNOWN_OP);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), 3);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 4);
+	json_decref(j);
+	assert_quiet(&cl);
+	ck_assert_int_eq(g->stats.requests, 4);
+}
+END_TEST
+
+/* Any JSON value is a valid id and comes back verbatim. */
+static const char *id_rows[] = {
+	"0", "-7", "1.5", "\"abc\"", "\"\"", "true", "null", "[]",
+	"[1,{\"a\":[null]}]", "{\"x\":\"y\"}", "\"multi\\nline\"",
+	"9223372036854775807",
+};
+
+START_TEST(test_conn_ids_echoed)
+{
+	json_t	*j, *want;
+	char	*line;
+
+	xasprintf(&line, "{\"op\":\"ping\",\"id\":%s}\n", id_rows[_i]);
+	test_client_sendz(&cl, line);
+	free(line);
+	j = reply(&cl);
+	want = json_loads(id_rows[_i], JSON_DECODE_ANY, NULL);
+	ck_assert_ptr_nonnull(json_object_get(j, "id"));
+	ck_assert_msg(json_equal(json_object_get(j, "id"), want), "id %s",
+	    id_rows[_i]);
+	ck_assert(json_is_true(json_object_get(j, "ok")));
+	json_decref(want);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_conn_no_id_no_id)
+{
+	json_t	*j;
+
+	test_client_sendz(&cl, "{\"op\":\"ping\"}\n");
+	j = reply(&cl);
+	ck_assert(json_is_true(json_object_get(j, "ok")));
+	ck_assert_ptr_null(json_object_get(j, "id"));
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_conn_blank_lines)
+{
+	json_t	*j;
+
+	test_client_sendz(&cl, "\n \n\t\r\n\r\n   \t  \n{\"id\":7,"
+	    "\"op\":\"ping\"}\n\n");
+	j = reply(&cl);
+	assert_ok(j, 7);
+	json_decref(j);
+	assert_quiet(&cl);
+	ck_assert_int_eq(g->stats.requests, 1);
+	shutdown(cl.fd, SHUT_WR);
+	ck_assert(test_client_wait_eof(&cl));
+}
+END_TEST
+
+static const char *bad_json_rows[] = {
+	"{nope",
+	"[1,2]",
+	"\"ping\"",
+	"42",
+	"{\"op\":\"ping\",\"op\":\"ping\"}",
+	"{\"op\":\"\xff\"}",
+	"{\"op\":\"ping\"} trailing",
+};
+
+/* bad_json is answered and the connection stays open (protocol §1). */
+START_TEST(test_conn_bad_json_keeps_connection)
+{
+	json_t	*j;
+	char	*line;
+
+	xasprintf(&line, "%s\n{\"id\":2,\"op\":\"ping\"}\n", bad_json_rows[_i]);
+	test_client_sendz(&cl, line);
+	free(line);
+	j = reply(&cl);
+	assert_error(j, GT_E_BAD_JSON);
+	ck_assert_ptr_null(json_object_get(j, "id"));
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	ck_assert_int_eq(g->nconns, 1);
+	ck_assert(!(cl.cn->flags & (CONN_DEAD | CONN_CLOSING)));
+}
+END_TEST
+
+static const struct {
+	const char	*line;
+	const char	*error;
+	const char	*field;		/* NULL: none expected */
+} envelope_rows[] = {
+	{ "{\"id\":1}", GT_E_BAD_REQUEST, "op" },
+	{ "{\"id\":1,\"op\":7}", GT_E_BAD_REQUEST, "op" },
+	{ "{\"id\":1,\"op\":null}", GT_E_BAD_REQUEST, "op" },
+	{ "{\"id\":1,\"op\":[\"ping\"]}", GT_E_BAD_REQUEST, "op" },
+	{ "{\"id\":1,\"op\":\"\"}", GT_E_UNKNOWN_OP, NULL },
+	{ "{\"id\":1,\"op\":\"PING\"}", GT_E_UNKNOWN_OP, NULL },
+	{ "{\"id\":1,\"op\":\"pin\"}", GT_E_UNKNOWN_OP, NULL },
+	{ "{\"id\":1,\"op\":\"ping \"}", GT_E_UNKNOWN_OP, NULL },
+	{ "{\"id\":1,\"op\":\"ping\",\"extra\":1}", GT_E_BAD_REQUEST, "extra" },
+};
+
+/* Envelope errors are answered with the id, and the connection stays. */
+START_TEST(test_conn_envelope_errors)
+{
+	json_t		*j;
+	const char	*field;
+	char		*line;
+
+	xasprintf(&line, "%s\n{\"id\":2,\"op\":\"ping\"}\n",
+	    envelope_rows[_i].line);
+	test_client_sendz(&cl, line);
+	free(line);
+	j = reply(&cl);
+	assert_error(j, envelope_rows[_i].error);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), 1);
+	field = json_string_value(json_object_get(j, "field"));
+	if (envelope_rows[_i].field != NULL)
+		ck_assert_msg(field != NULL && strcmp(field,
+		    envelope_rows[_i].field) == 0, "field %s, want %s", field,
+		    envelope_rows[_i].field);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+}
+END_TEST
+
+static bool
+has_input(void *arg)
+{
+	return (cl.cn->inlen > 0);
+}
+
+START_TEST(test_conn_partial_line)
+{
+	json_t	*j;
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":");
+	ck_assert(test_client_until(&cl, has_input, NULL));
+	assert_quiet(&cl);
+	test_client_sendz(&cl, "\"pi");
+	assert_quiet(&cl);
+	test_client_sendz(&cl, "ng\"}\r\n{\"id\":2,");	/* CRLF is fine */
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	assert_quiet(&cl);
+	test_client_sendz(&cl, "\"op\":\"ping\"}\n");
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_conn_large_batch)
+{
+	json_t	*j;
+	char	*buf;
+	size_t	 len = 0;
+	int	 i, n = 2000;
+
+	buf = xmalloc(n * 48);
+	for (i = 0; i < n; i++)
+		len += snprintf(buf + len, 48, "{\"id\":%d,\"op\":\"ping\"}\n",
+		    i);
+	ck_assert_uint_gt(len, 16384 * 2);	/* several reads */
+	test_client_send(&cl, buf, len);
+	free(buf);
+	for (i = 0; i < n; i++) {
+		j = reply(&cl);
+		assert_ok(j, i);
+		json_decref(j);
+	}
+	assert_quiet(&cl);
+}
+END_TEST
+
+/* Limits around the read chunk (16 KiB) and its doublings. */
+static const size_t limit_rows[] = { 64, 100, 16383, 16384, 16385, 40000 };
+
+/* A request line of n bytes ({"id":1,"op":"ping"} padded), plus "\n". */
+static char *
+padded_ping(size_t n)
+{
+	char	*line;
+
+	line = xmalloc(n + 1);
+	memset(line, ' ', n);
+	memcpy(line, "{\"id\":1,\"op\":\"ping\"}", 20);
+	line[n] = '\n';
+	return (line);
+}
+
+/* A request of exactly max_request_bytes is served, and so is the next. */
+START_TEST(test_conn_request_at_limit)
+{
+	size_t	 n = limit_rows[_i];
+	json_t	*j;
+	char	*line;
+
+	g->lim.max_request_bytes = n;
+	line = padded_ping(n);
+	test_client_send(&cl, line, n + 1);
+	free(line);
+	test_client_sendz(&cl, "{\"id\":2,\"op\":\"ping\"}\n");
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	ck_assert_int_eq(g->nconns, 1);
+}
+END_TEST
+
+/* One byte over: too_big, then the connection closes (protocol §1). */
+START_TEST(test_conn_too_big_then_eof)
+{
+	size_t	 n = limit_rows[_i];
+	json_t	*j;
+	char	*line;
+
+	g->lim.max_request_bytes = n;
+	line = padded_ping(n + 1);
+	test_client_send(&cl, line, n + 2);
+	free(line);
+	/* A good request behind it is never answered. */
+	test_client_sendz(&cl, "{\"id\":2,\"op\":\"ping\"}\n");
+	j = reply(&cl);
+	assert_error(j, GT_E_TOO_BIG);
+	json_decref(j);
+	ck_assert(test_client_wait_eof(&cl));
+	ck_assert_int_eq(g->nconns, 0);
+}
+END_TEST
+
+/* Far over the limit, and behind a good request. */
+START_TEST(test_conn_too_big_after_good)
+{
+	json_t	*j;
+	char	*line;
+
+	g->lim.max_request_bytes = 64;
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"ping\"}\n");
+	line = padded_ping(100000);
+	test_client_send(&cl, line, 100001);
+	free(line);
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	j = reply(&cl);
+	assert_error(j, GT_E_TOO_BIG);
+	json_decref(j);
+	ck_assert(test_client_wait_eof(&cl));
+}
+END_TEST
+
+/* No newline at all: too_big as soon as the limit is passed. */
+START_TEST(test_conn_too_big_no_newline)
+{
+	char	line[100];
+	json_t	*j;
+
+	g->lim.max_request_bytes = 64;
+	memset(line, 'x', sizeof line);
+	test_client_send(&cl, line, sizeof line);
+	j = reply(&cl);
+	assert_error(j, GT_E_TOO_BIG);
+	json_decref(j);
+	ck_assert(test_client_wait_eof(&cl));
+}
+END_TEST
+
+/* SHUT_WR after pipelining: every reply, then EOF from the daemon. */
+START_TEST(test_conn_half_close)
+{
+	json_t	*j;
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,"
+	    "\"op\":\"hello\"}\n{\"id\":3,\"op\":\"ping\"}");	/* no \n */
+	ck_assert_int_eq(shutdown(cl.fd, SHUT_WR), 0);
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 3);
+	json_decref(j);
+	ck_assert(test_client_wait_eof(&cl));
+	ck_assert_int_eq(g->nconns, 0);
+}
+END_TEST
+
+static bool
+no_conns(void *arg)
+{
+	return (g->nconns == 0);
+}
+
+/* The peer goes away with a request in flight: closed, then reaped. */
+START_TEST(test_conn_peer_close)
+{
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"ping\"}\n");
+	test_client_close(&cl);			/* pumping now polls nothing */
+	ck_assert(test_client_until(&cl, no_conns, NULL));
+	ck_assert(!TAILQ_EMPTY(&g->dead_conns));
+	conn_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+}
+END_TEST
+
+/* Replies nobody reads past max_output_bytes: the connection is closed. */
+START_TEST(test_conn_output_cap)
+{
+	char	*buf;
+	size_t	 len = 0;
+	int	 i, n = 200;
+
+	g->lim.max_output_bytes = 4096;
+	buf = xmalloc(n * 32);
+	for (i = 0; i < n; i++)
+		len += snprintf(buf + len, 32, "{\"op\":\"hello\"}\n");
+	test_client_send(&cl, buf, len);
+	free(buf);
+	ck_assert(test_client_until(&cl, no_conns, NULL));
+	test_client_open(&cl2, g);		/* the daemon carries on */
+	test_client_sendz(&cl2, "{\"id\":1,\"op\":\"ping\"}\n");
+	json_decref(reply(&cl2));
+}
+END_TEST
+
+/* Make the next fake spawn start with an exec-status pipe we hold. */
+static int
+starting_child(void)
+{
+	int	p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	fake_statusfd = p[0];			/* the child will own it */
+	return (p[1]);
+}
+
+static bool
+conn_busy(void *arg)
+{
+	return (cl.cn->busy != NULL);
+}
+
+/*
+ * A waiting request (find_or_open on a starting child) holds back the
+ * requests behind it on its connection, not on others (protocol §1).
+ */
+START_TEST(test_conn_wait_holds_back)
+{
+	json_t		*j;
+	struct child	*c;
+	int		 wfd = starting_child();
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"find_or_open\","
+	    "\"name\":\"w\",\"cmd\":[\"/bin/true\"]}\n"
+	    "{\"id\":2,\"op\":\"ping\"}\n");
+	ck_assert(test_client_until(&cl, conn_busy, NULL));
+	ck_assert_ptr_nonnull(c = child_find(g, "w"));
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	assert_quiet(&cl);			/* not even the ping */
+	/* Another connection is served meanwhile. */
+	test_client_open(&cl2, g);
+	test_client_sendz(&cl2, "{\"id\":9,\"op\":\"ping\"}\n");
+	j = reply(&cl2);
+	assert_ok(j, 9);
+	json_decref(j);
+	assert_quiet(&cl);
+	/* exec succeeded: the waiting reply, then the ping, in order. */
+	close(wfd);
+	j = reply(&cl);
+	assert_ok(j, 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")),
+	    FAKE_PID_BASE + 1);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "state")),
+	    "running");
+	ck_assert(json_is_true(json_object_get(j, "created")));
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	ck_assert_ptr_null(cl.cn->busy);
+}
+END_TEST
+
+/* A half-closed client still gets the reply of its waiting request. */
+START_TEST(test_conn_wait_then_eof)
+{
+	json_t	*j;
+	int	 wfd = starting_child();
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"find_or_open\","
+	    "\"name\":\"w\",\"cmd\":[\"/bin/true\"]}\n"
+	    "{\"id\":2,\"op\":\"ping\"}\n");
+	ck_assert_int_eq(shutdown(cl.fd, SHUT_WR), 0);
+	ck_assert(test_client_until(&cl, conn_busy, NULL));
+	assert_quiet(&cl);
+	close(wfd);
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	ck_assert(test_client_wait_eof(&cl));
+}
+END_TEST
+
+/* find_or_open's timeout_ms: a timeout error, without "created". */
+START_TEST(test_conn_wait_timeout)
+{
+	json_t	*j;
+	int	 wfd = starting_child();
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"find_or_open\","
+	    "\"name\":\"w\",\"cmd\":[\"/bin/true\"],\"timeout_ms\":0}\n"
+	    "{\"id\":2,\"op\":\"ping\"}\n");
+	j = reply(&cl);
+	assert_error(j, GT_E_TIMEOUT);
+	ck_assert_ptr_null(json_object_get(j, "created"));
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	close(wfd);
+}
+END_TEST
+
+Suite *
+conn_suite(void)
+{
+	Suite	*s = suite_create("conn");
+	TCase	*tc;
+
+	tc = tcase_create("framing");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conn_pipelined_in_order);
+	tcase_add_loop_test(tc, test_conn_ids_echoed, 0, NROWS(id_rows));
+	tcase_add_test(tc, test_conn_no_id_no_id);
+	tcase_add_test(tc, test_conn_blank_lines);
+	tcase_add_loop_test(tc, test_conn_bad_json_keeps_connection, 0,
+	    NROWS(bad_json_rows));
+	tcase_add_loop_test(tc, test_conn_envelope_errors, 0,
+	    NROWS(envelope_rows));
+	tcase_add_test(tc, test_conn_partial_line);
+	tcase_add_test(tc, test_conn_large_batch);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_conn_request_at_limit, 0,
+	    NROWS(limit_rows));
+	tcase_add_loop_test(tc, test_conn_too_big_then_eof, 0,
+	    NROWS(limit_rows));
+	tcase_add_test(tc, test_conn_too_big_after_good);
+	tcase_add_test(tc, test_conn_too_big_no_newline);
+	tcase_add_test(tc, test_conn_output_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("close");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conn_half_close);
+	tcase_add_test(tc, test_conn_peer_close);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wait");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conn_wait_holds_back);
+	tcase_add_test(tc, test_conn_wait_then_eof);
+	tcase_add_test(tc, test_conn_wait_timeout);
+	suite_add_tcase(s, tc);
+	return (s);
+}

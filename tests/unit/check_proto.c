@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_proto: request parsing (objects only, duplicates, nesting, UTF-8),
+ * one-line dumps, attr value conversion and the exit "reason" object.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "gt/proto.h"
+#include "gt/spec.h"
+#include "gt/xmalloc.h"
+
+#include "check_unit.h"
+
+static json_t *
+parse_len(const char *s, size_t len, char **cause)
+{
+	*cause = NULL;
+	return (proto_parse(s, len, cause));
+}
+
+static json_t *
+parse(const char *s, char **cause)
+{
+	return (parse_len(s, strlen(s), cause));
+}
+
+START_TEST(test_proto_parse_valid)
+{
+	json_t	*j;
+	char	*cause;
+
+	j = parse("{\"id\":1,\"op\":\"ping\",\"x\":{\"y\":[1,2]}}", &cause);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_ptr_null(cause);
+	ck_assert(json_is_object(j));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "op")), "ping");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), 1);
+	json_decref(j);
+	/* Only len bytes are read: what follows is not part of the line. */
+	j = parse_len("{}garbage", 2, &cause);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_uint_eq(json_object_size(j), 0);
+	json_decref(j);
+	/* Surrounding whitespace and a CR are fine. */
+	j = parse(" \t{\"op\":\"x\"} \r", &cause);
+	ck_assert_ptr_nonnull(j);
+	json_decref(j);
+	/* The same key in different objects is not a duplicate. */
+	j = parse("{\"a\":{\"a\":1},\"b\":{\"a\":2}}", &cause);
+	ck_assert_ptr_nonnull(j);
+	json_decref(j);
+}
+END_TEST
+
+static const char *reject_rows[] = {
+	"",
+	" ",
+	"[]",
+	"[{\"op\":\"ping\"}]",
+	"\"op\"",
+	"1",
+	"null",
+	"true",
+	"{",
+	"{\"op\":\"ping\"",
+	"{\"op\":\"ping\"}}",
+	"{\"op\":\"ping\"} {}",
+	"{\"op\":\"ping\"}x",
+	"{op:\"ping\"}",
+	"{'op':'ping'}",
+	"{\"op\":\"ping\",}",
+	"{\"a\":1,\"a\":2}",			/* duplicates */
+	"{\"a\":1,\"b\":{\"c\":1,\"c\":1}}",	/* nested duplicates */
+	"{\"a\":[{\"x\":1,\"x\":2}]}",
+	"{\"a\":\"\xff\"}",			/* invalid UTF-8 */
+	"{\"a\":\"\xc0\x80\"}",			/* overlong NUL */
+	"{\"a\":\"\xed\xa0\x80\"}",		/* a surrogate */
+	"{\"\xfe\":1}",				/* in a key */
+	"{\"a\":\"\\ud800\"}",			/* lone surrogate escape */
+	"{\"a\":\"\\u0000\"}",			/* NUL escape */
+	"{\"a\":NaN}",
+	"{\"a\":01}",
+};
+
+START_TEST(test_proto_parse_rejects)
+{
+	json_t	*j;
+	char	*cause;
+
+	j = parse(reject_rows[_i], &cause);
+	ck_assert_msg(j == NULL, "accepted \"%s\"", reject_rows[_i]);
+	ck_assert_msg(cause != NULL && *cause != '\0', "no cause for \"%s\"",
+	    reject_rows[_i]);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_proto_parse_raw_nul)
+{
+	static const char	line[] = "{\"a\":\"x\0y\"}";
+	json_t			*j;
+	char			*cause;
+
+	j = parse_len(line, sizeof line - 1, &cause);	/* NUL inside */
+	ck_assert_ptr_null(j);
+	ck_assert_ptr_nonnull(cause);
+	free(cause);
+}
+END_TEST
+
+/* A line nesting `depth` arrays inside {"a": ...}: depth + 1 levels. */
+static char *
+nested(int depth, const char *open, const char *close)
+{
+	char	*s;
+	size_t	 n = 0;
+	int	 i;
+
+	s = xmalloc(16 + depth * 2);
+	n += strlen(strcpy(s, "{\"a\":"));
+	for (i = 0; i < depth; i++)
+		s[n++] = *open;
+	for (i = 0; i < depth; i++)
+		s[n++] = *close;
+	s[n++] = '}';
+	s[n] = '\0';
+	return (s);
+}
+
+static const struct {
+	int	 depth;			/* inner levels */
+	bool	 ok;
+} depth_rows[] = {
+	{ 62, true },
+	{ 63, true },			/* 64 levels in all */
+	{ 64, false },
+	{ 100000, false },		/* never reaches jansson */
+};
+
+START_TEST(test_proto_parse_depth)
+{
+	json_t	*j;
+	char	*s, *cause;
+
+	s = nested(depth_rows[_i].depth, "[", "]");
+	j = parse(s, &cause);
+	ck_assert_msg((j != NULL) == depth_rows[_i].ok, "depth %d: %s",
+	    depth_rows[_i].depth + 1, cause);
+	if (!depth_rows[_i].ok)
+		ck_assert_ptr_nonnull(cause);
+	json_decref(j);
+	free(cause);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_proto_parse_depth_objects)
+{
+	json_t	*j;
+	char	*s, *cause;
+	size_t	 n = 0;
+	int	 i;
+
+	/* {"a":{"a":...{}...}} 65 levels of objects. */
+	s = xmalloc(65 * 6 + 8);
+	for (i = 0; i < 65; i++) {
+		memcpy(s + n, i == 64 ? "{}" : "{\"a\":", i == 64 ? 2 : 5);
+		n += i == 64 ? 2 : 5;
+	}
+	for (i = 0; i < 64; i++)
+		s[n++] = '}';
+	s[n] = '\0';
+	j = parse(s, &cause);
+	ck_assert_ptr_null(j);
+	free(cause);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_proto_parse_brackets_in_strings)
+{
+	json_t	*j;
+	char	*s, *cause;
+	size_t	 n;
+
+	/* 200 brackets inside a string are not nesting. */
+	s = xmalloc(300);
+	n = strlen(strcpy(s, "{\"a\":\"\\\""));		/* {"a":"\" */
+	memset(s + n, '[', 200);
+	n += 200;
+	strcpy(s + n, "\\\\\",\"b\":[1]}");		/* \\","b":[1]} */
+	j = parse(s, &cause);
+	ck_assert_msg(j != NULL, "%s: %s", s, cause);
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(j, "a"))),
+	    202);
+	json_decref(j);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_proto_dump_one_line)
+{
+	const char	*prefix = "{\"a\":\"line1\\nline2\\r\\n\",\"b\":[1,2],";
+	json_t		*j;
+	char		*s;
+	size_t		 len = 0;
+
+	j = json_pack("{s:s, s:[i,i], s:s}", "a", "line1\nline2\r\n", "b", 1,
+	    2, "c", "\xe2\x80\xa8");		/* U+2028 too */
+	s = proto_dump(j, &len);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(len, strlen(s));
+	ck_assert_ptr_null(strchr(s, '\n'));
+	ck_assert_ptr_null(strchr(s, '\r'));
+	ck_assert_ptr_null(strchr(s, ' '));	/* compact */
+	ck_assert_msg(strncmp(s, prefix, strlen(prefix)) == 0, "%s", s);
+	json_decref(j);
+	j = json_loads(s, 0, NULL);		/* and it reads back */
+	ck_assert_str_eq(json_string_value(json_object_get(j, "a")),
+	    "line1\nline2\r\n");
+	json_decref(j);
+	free(s);
+	/* Not only objects; lenp may be NULL. */
+	j = json_integer(5);
+	s = proto_dump(j, NULL);
+	ck_assert_str_eq(s, "5");
+	free(s);
+	json_decref(j);
+}
+END_TEST
+
+static const struct {
+	const char	*json;
+	enum value_type	 type;
+} value_rows[] = {
+	{ "0", VALUE_INT },
+	{ "-9223372036854775808", VALUE_INT },
+	{ "9223372036854775807", VALUE_INT },
+	{ "1.5", VALUE_REAL },
+	{ "1e-300", VALUE_REAL },
+	{ "\"\"", VALUE_TEXT },
+	{ "\"a\\nb\"", VALUE_TEXT },
+	{ "\"\\u2603\"", VALUE_TEXT },
+	{ "true", VALUE_JSON },
+	{ "false", VALUE_JSON },
+	{ "null", VALUE_JSON },
+	{ "[]", VALUE_JSON },
+	{ "[1,[2,[3]]]", VALUE_JSON },
+	{ "{}", VALUE_JSON },
+	{ "{\"k\":[{}],\"s\":\"x\\ny\"}", VALUE_JSON },
+};
+
+START_TEST(test_proto_value_round_trip)
+{
+	struct value	 v;
+	json_t		*in, *out;
+
+	in = json_loads(value_rows[_i].json, JSON_DECODE_ANY, NULL);
+	ck_assert_ptr_nonnull(in);
+	proto_value_from_json(in, &v);
+	ck_assert_int_eq(v.type, value_rows[_i].type);
+	if (v.type == VALUE_INT || v.type == VALUE_REAL)
+		ck_assert_ptr_null(v.s);
+	else
+		ck_assert_ptr_nonnull(v.s);
+	if (v.type == VALUE_JSON)	/* compact text, one line */
+		ck_assert_ptr_null(strchr(v.s, '\n'));
+	out = proto_value_json(&v);
+	ck_assert_msg(json_equal(in, out), "%s", value_rows[_i].json);
+	json_decref(in);
+	json_decref(out);
+	value_free(&v);
+}
+END_TEST
+
+START_TEST(test_proto_value_json_forms)
+{
+	struct value	 v = { .type = VALUE_TEXT };
+	json_t		*j;
+
+	/* The type, not the bytes, decides between a string and JSON. */
+	v.s = xstrdup("[1]");
+	j = proto_value_json(&v);
+	ck_assert(json_is_string(j));		/* text, not an array */
+	json_decref(j);
+	v.type = VALUE_JSON;
+	j = proto_value_json(&v);
+	ck_assert(json_is_array(j));
+	json_decref(j);
+	free(v.s);
+	/* Broken stored JSON degrades to null instead of failing. */
+	v.s = xstrdup("{broken");
+	j = proto_value_json(&v);
+	ck_assert(json_is_null(j));
+	json_decref(j);
+	value_free(&v);
+	v.type = VALUE_INT;
+	v.i = -7;
+	j = proto_value_json(&v);
+	ck_assert_int_eq(json_integer_value(j), -7);
+	json_decref(j);
+}
+END_TEST
+
+static const struct {
+	int		 status;
+	int		 requested;
+	const char	*json;
+} exit_rows[] = {
+	{ W_EXITCODE(0, 0), 0, "{\"exit_status\":0}" },
+	{ W_EXITCODE(3, 0), 0, "{\"exit_status\":3}" },
+	{ W_EXITCODE(255, 0), 1, "{\"exit_status\":255,\"requested\":true}" },
+	{ W_EXITCODE(0, SIGKILL), 0, "{\"signal\":\"SIGKILL\"}" },
+	{ W_EXITCODE(0, SIGTERM), 1, "{\"signal\":\"SIGTERM\","
+	    "\"requested\":true}" },
+	{ SIGSEGV | 0x80, 0, "{\"signal\":\"SIGSEGV\"}" },	/* core */
+	{ W_EXITCODE(0, 40), 0, "{\"signal\":\"SIG40\"}" },	/* realtime */
+};
+
+START_TEST(test_proto_exit_json_table)
+{
+	json_t	*got, *want;
+	char	*s;
+
+	got = proto_exit_json(exit_rows[_i].status, exit_rows[_i].requested);
+	want = json_loads(exit_rows[_i].json, 0, NULL);
+	s = json_dumps(got, JSON_COMPACT);
+	ck_assert_msg(json_equal(got, want), "got %s, want %s", s,
+	    exit_rows[_i].json);
+	free(s);
+	json_decref(got);
+	json_decref(want);
+}
+END_TEST
+
+Suite *
+proto_suite(void)
+{
+	Suite	*s = suite_create("proto");
+	TCase	*tc;
+
+	tc = tcase_create("parse");
+	tcase_add_test(tc, test_proto_parse_valid);
+	tcase_add_loop_test(tc, test_proto_parse_rejects, 0,
+	    NROWS(reject_rows));
+	tcase_add_test(tc, test_proto_parse_raw_nul);
+	tcase_add_loop_test(tc, test_proto_parse_depth, 0, NROWS(depth_rows));
+	tcase_add_test(tc, test_proto_parse_depth_objects);
+	tcase_add_test(tc, test_proto_parse_brackets_in_strings);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dump");
+	tcase_add_test(tc, test_proto_dump_one_line);
+	tcase_add_loop_test(tc, test_proto_value_round_trip, 0,
+	    NROWS(value_rows));
+	tcase_add_test(tc, test_proto_value_json_forms);
+	tcase_add_loop_test(tc, test_proto_exit_json_table, 0,
+	    NROWS(exit_rows));
+	suite_add_tcase(s, tc);
+	return (s);
+}
