@@ -12,7 +12,7 @@ endif
 
 CONFIGURE_FLAGS ?=
 DEPS_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
-	libsqlite3-dev check mandoc
+	libsqlite3-dev sqlite3 check mandoc
 
 WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
@@ -36,14 +36,16 @@ LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
 	src/config.c src/spawn.c src/registry.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
-	src/hook.c src/notify.c \
+	src/hook.c src/notify.c src/event.c \
+	src/sd.c src/gtd-sd.c \
+	src/snapshot.c src/cmd-query.c \
 	src/cmd-add-existing-child.c src/cmd-release.c src/cmd-signal.c \
 	src/cmd-check-childspec.c src/cmd-count-children.c \
 	src/cmd-delattr.c src/cmd-delete-child.c src/cmd-find.c \
 	src/cmd-find-or-open.c src/cmd-get-childspec.c src/cmd-getattr.c \
 	src/cmd-hello.c src/cmd-increment.c src/cmd-info.c src/cmd-list.c \
 	src/cmd-ping.c src/cmd-restart-child.c src/cmd-setattr.c \
-	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c \
+	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c src/cmd-subscribe.c \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c
 GTD_SRCS = src/gtd.c
@@ -53,12 +55,14 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
 	tests/unit/check_proto.c tests/unit/check_conn.c \
 	tests/unit/check_cmd.c tests/unit/check_child.c \
-	tests/unit/check_config.c
+	tests/unit/check_config.c tests/unit/check_sd.c \
+	tests/unit/check_query.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
 	tests/e2e/check_e2e_registry.c tests/e2e/check_e2e_gtctl.c \
-	tests/e2e/check_e2e_stress.c
+	tests/e2e/check_e2e_stress.c tests/e2e/check_e2e_systemd.c \
+	tests/e2e/check_e2e_sql.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/hook.h"
 #include "gt/log.h"
@@ -241,10 +242,13 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 static void
 child_set_state(struct child *c, enum child_state st)
 {
-	log_debug("child %s: %s -> %s", c->name, child_state_name(c->state),
+	enum child_state	old = c->state;
+
+	log_debug("child %s: %s -> %s", c->name, child_state_name(old),
 	    child_state_name(st));
 	c->state = st;
 	child_mirror(c);
+	event_child_state(c->gtd, c, old);
 	child_wake(c);
 }
 
@@ -392,8 +396,13 @@ child_env(struct child *c)
 		if (i == c->spec->nenv)
 			spec_strv_add(&env, &n, *e);
 	}
-	for (i = 0; i < c->spec->nenv; i++)
-		spec_strv_add(&env, &n, c->spec->env[i]);
+	for (i = 0; i < c->spec->nenv; i++) {
+		for (d = drop; *d != NULL && d < drop + 3; d++)
+			if (strncmp(c->spec->env[i], *d, strlen(*d)) == 0)
+				break;
+		if (*d == NULL || d == drop + 3)	/* GTD_* are gtd's */
+			spec_strv_add(&env, &n, c->spec->env[i]);
+	}
 	xasprintf(&s, "GTD_SOCKET=%s", g->socket_path);
 	spec_strv_add(&env, &n, s);
 	free(s);
@@ -631,10 +640,9 @@ child_handle_exit(struct child *c, int status)
 
 	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
 	/* The exec status, if not read yet, is in the pipe by now. */
-	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &err) == 0 &&
-	    err != 0) {
-		c->fail = CHILD_FAIL_SPAWN;
-		c->fail_errno = err;
+	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &err) == 0) {
+		child_status_close(c);
+		child_handle_exec(c, err);	/* it may have been ready */
 	}
 	child_status_close(c);
 	child_disarm(c);
@@ -757,6 +765,7 @@ child_handle_hook_exit(struct child *c, int status)
 		    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ?
 		    WEXITSTATUS(status) : WTERMSIG(status));
 	(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);	/* its leftovers */
+	event_child_hook_done(c->gtd, c, status);
 	c->hook_pid = -1;
 	c->gtd->nprocs--;
 	child_disarm(c);
@@ -783,10 +792,12 @@ child_decide(struct child *c, int status)
 		a = POLICY_DELETE;
 	else {
 		a = policy_on_exit(c->spec, &c->hist, &e, &delay, &gave_up);
-		if (gave_up)
+		if (gave_up) {
 			log_warnx("child %s: %s, %s", c->name,
 			    c->spec->on_exit != NULL ? "past its on_exit ladder" :
 			    "restart intensity reached", policy_action_name(a));
+			event_child_gave_up(g, c, policy_action_name(a));
+		}
 	}
 	c->want_down = false;
 	switch (a) {
@@ -1002,7 +1013,10 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 		break;
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
-		break;			/* on its way down already */
+		/* On its way down already; but now it was asked to stop. */
+		if (c->pid > 0)
+			c->want_down = true;
+		break;
 	}
 }
 
@@ -1025,6 +1039,7 @@ child_remove(struct child *c)
 		    registry_errmsg(g->reg));
 	}
 	log_debug("child %s: removed", c->name);
+	event_emit(g, EVENT_DELETED, c->name, NULL);
 	c->flags |= CHILD_DEAD;
 	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
 	child_wake(c);

@@ -39,12 +39,14 @@ extern const struct cmd_entry cmd_increment_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_ping_entry;
+extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_restart_child_entry;
 extern const struct cmd_entry cmd_setattr_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_signal_entry;
 extern const struct cmd_entry cmd_start_child_entry;
+extern const struct cmd_entry cmd_subscribe_entry;
 extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_terminate_and_delete_entry;
 extern const struct cmd_entry cmd_terminate_child_entry;
@@ -65,6 +67,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_info_entry,
 	&cmd_list_entry,
 	&cmd_ping_entry,
+	&cmd_query_entry,
 	&cmd_release_entry,
 	&cmd_restart_child_entry,
 	&cmd_setattr_entry,
@@ -72,6 +75,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_signal_entry,
 	&cmd_start_child_entry,
 	&cmd_stats_entry,
+	&cmd_subscribe_entry,
 	&cmd_terminate_and_delete_entry,
 	&cmd_terminate_child_entry,
 	&cmd_which_children_entry,
@@ -230,6 +234,9 @@ cmd_send(struct cmd_ctx *ctx)
 	conn_reply(ctx->conn, line, len);
 	free(line);
 	json_decref(out);
+	if (ctx->err == NULL && ctx->after != NULL &&
+	    !(ctx->conn->flags & CONN_DEAD))
+		ctx->after(ctx);
 }
 
 void
@@ -401,6 +408,10 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 {
 	json_t	*j;
 
+	if (ctx->gtd->shutting_down) {
+		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
+		return;
+	}
 	switch (c->fail) {
 	case CHILD_FAIL_SPAWN:
 		cmd_error(ctx, GT_E_SPAWN_FAILED, "%s: %s", c->spec->cmd[0],

@@ -772,12 +772,41 @@ config_children(struct config *c, const json_t *arr, struct config_err *e)
 	return (0);
 }
 
+/* "snapshot": {"path": an absolute path, "interval_ms": N}. */
+static int
+config_snapshot(struct config *c, const json_t *j, struct config_err *e)
+{
+	static const char *const	 keys[] = { "path", "interval_ms", NULL };
+	json_t				*v;
+
+	if (!json_is_object(j))
+		return (config_fail(e, "snapshot", "snapshot must be an object"));
+	if (config_keys(j, "snapshot", keys, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "path")) == NULL)
+		return (config_fail(e, "snapshot.path", "snapshot.path is "
+		    "missing"));
+	/* Room for the ".tmp" of the scratch file. */
+	if (config_string(v, "snapshot.path", PATH_MAX - 8, &c->snapshot_path,
+	    e) == -1)
+		return (-1);
+	if (*c->snapshot_path != '/')
+		return (config_fail(e, "snapshot.path", "snapshot.path must be "
+		    "an absolute path"));
+	c->snapshot_interval_ms = CONFIG_SNAPSHOT_MS;
+	if ((v = json_object_get(j, "interval_ms")) != NULL &&
+	    config_int(v, "snapshot.interval_ms", CONFIG_SNAPSHOT_MIN_MS,
+	    CONFIG_SNAPSHOT_MAX_MS, &c->snapshot_interval_ms, e) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 config_parse(struct config *c, const json_t *j, struct config_err *e)
 {
 	static const char	*keys[] = { "zone", "socket", "children",
 	    "max_connections", "max_request_bytes", "max_children",
-	    "max_attrs", "log_level", NULL };
+	    "max_attrs", "log_level", "snapshot", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -829,6 +858,9 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	if ((v = json_object_get(j, "children")) != NULL &&
 	    config_children(c, v, e) == -1)
 		return (-1);
+	if ((v = json_object_get(j, "snapshot")) != NULL &&
+	    config_snapshot(c, v, e) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -869,6 +901,7 @@ config_free(struct config *c)
 		return;
 	free(c->zone);
 	free(c->socket);
+	free(c->snapshot_path);
 	for (i = 0; i < c->nchildren; i++)
 		spec_free(c->children[i]);
 	free(c->children);

@@ -19,6 +19,7 @@
 
 #include "gt/cmd.h"
 #include "gt/conn.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -67,6 +68,7 @@ conn_close(struct conn *cn)
 
 	if (cn->flags & CONN_DEAD)
 		return;
+	event_unsubscribe(cn);
 	ev_io_stop(g->loop, &cn->rd);
 	ev_io_stop(g->loop, &cn->wr);
 	close(cn->fd);
@@ -206,7 +208,7 @@ conn_process(struct conn *cn)
 	}
 	if (cn->busy != NULL)		/* resumed by conn_resume() */
 		ev_io_stop(cn->gtd->loop, &cn->rd);
-	else if (cn->flags & CONN_EOF)
+	else if ((cn->flags & CONN_EOF) && cn->sub == NULL)
 		cn->flags |= CONN_CLOSING;	/* all answered: done */
 	conn_flush(cn);
 }
@@ -250,6 +252,8 @@ conn_reply(struct conn *cn, const char *line, size_t len)
 	memcpy(cn->out + cn->outlen, line, len);
 	cn->out[cn->outlen + len] = '\n';
 	cn->outlen += len + 1;
+	/* Sent by conn_process, or (events) once the socket is writable. */
+	ev_io_start(cn->gtd->loop, &cn->wr);
 }
 
 void

@@ -146,17 +146,22 @@ static void	 gtctl_table_add(struct gtctl_table *, ...);
 static void	 gtctl_table_print(struct gtctl_table *);
 static void	 gtctl_flat(const char *, json_t *, bool);
 
-static gtctl_exec_fn	gtctl_exec_generic, gtctl_exec_ls, gtctl_exec_list,
+static gtctl_exec_fn	gtctl_exec_events, gtctl_exec_generic, gtctl_exec_ls, gtctl_exec_list,
 			gtctl_exec_rm, gtctl_exec_raw, gtctl_exec_attr_get,
 			gtctl_exec_attr_set, gtctl_exec_attr_del, gtctl_exec_kill,
-			gtctl_exec_attr_incr;
+			gtctl_exec_attr_incr, gtctl_exec_query;
 static gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 			gtctl_print_fields, gtctl_print_spec,
 			gtctl_print_reason, gtctl_print_value,
-			gtctl_print_attrs, gtctl_print_ls, gtctl_print_list;
+			gtctl_print_attrs, gtctl_print_ls, gtctl_print_list,
+			gtctl_print_query;
 static int	gtctl_raw_line(struct gtctl *, const char *, size_t);
 static int	gtctl_raw_stdin(struct gtctl *);
 
+static const struct gtctl_opt gtctl_opts_events[] = {
+	{ "since", 0, true },
+	{ NULL, 0, false }
+};
 static const struct gtctl_opt gtctl_opts_ls[] = {
 	{ .name = "all", .letter = 'a' },
 	{ .name = "state", .has_arg = true },
@@ -177,6 +182,10 @@ static const struct gtctl_opt gtctl_opts_rm[] = {
 };
 static const struct gtctl_opt gtctl_opts_get[] = {
 	{ .name = "wait", .has_arg = true },
+	{ .name = NULL }
+};
+static const struct gtctl_opt gtctl_opts_query[] = {
+	{ .name = "max-rows", .has_arg = true },
 	{ .name = NULL }
 };
 static const struct gtctl_opt gtctl_opts_incr[] = {
@@ -241,6 +250,11 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .help = "stop supervising a child; the process keeps running",
 	  .flags = GTCTL_NAME, .minpos = 1, .maxpos = 1,
 	  .print = gtctl_print_none },
+	{ .name = "events", .op = "subscribe",
+	  .usage = "[--since seq] [name ...]",
+	  .help = "print events as they happen (all children, or these)",
+	  .flags = GTCTL_WAITS, .maxpos = -1, .opts = gtctl_opts_events,
+	  .exec = gtctl_exec_events, .print = gtctl_print_none },
 	{ .name = "info", .op = "info", .usage = "name",
 	  .help = "show everything gtd knows about a child",
 	  .flags = GTCTL_LOOKUP | GTCTL_NAME, .minpos = 1, .maxpos = 1,
@@ -279,6 +293,11 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "count", .op = "count_children", .usage = "",
 	  .help = "count children: specs, active, workers, supervisors",
 	  .print = gtctl_print_fields },
+	{ .name = "query", .op = "query",
+	  .usage = "[--max-rows N] sql [param ...]",
+	  .help = "run read-only SQL on the registry; prints a table",
+	  .minpos = 1, .maxpos = -1, .opts = gtctl_opts_query,
+	  .exec = gtctl_exec_query, .print = gtctl_print_query },
 	{ .name = "stats", .op = "stats", .usage = "",
 	  .help = "show the counters of gtd",
 	  .print = gtctl_print_fields },
@@ -747,6 +766,65 @@ gtctl_exec_attr_del(struct gtctl *g, struct gtctl_args *a)
 	gtctl_set(g, req, "name", json_string(a->pos[0]));
 	gtctl_set(g, req, "key", json_string(a->pos[1]));
 	return (gtctl_run(g, req));
+}
+
+/* Print event lines until gtd goes away: raw with --json, else a line each. */
+static int
+gtctl_stream(struct gtctl *g)
+{
+	const char	*line;
+	size_t		 len;
+	json_t		*ev, *v;
+	const char	*k;
+	char		*t, *s;
+
+	for (;;) {
+		if ((line = client_recv(g->client, -1, &len)) == NULL)
+			return (errno == ECONNRESET ? 0 : EX_UNAVAILABLE);
+		if (g->json || (ev = json_loadb(line, len, 0, NULL)) == NULL) {
+			printf("%s\n", line);
+			fflush(stdout);
+			continue;
+		}
+		t = gtctl_str_key("at", json_object_get(ev, "at"));
+		printf("%s %s %s", t, json_string_value(json_object_get(ev,
+		    "event")), json_string_value(json_object_get(ev, "name")));
+		free(t);
+		json_object_foreach(ev, k, v) {
+			if (strcmp(k, "event") == 0 || strcmp(k, "name") == 0 ||
+			    strcmp(k, "at") == 0 || strcmp(k, "seq") == 0)
+				continue;
+			s = gtctl_str(v);
+			printf(" %s=%s", k, s);
+			free(s);
+		}
+		printf("\n");
+		fflush(stdout);
+		json_decref(ev);
+	}
+}
+
+static int
+gtctl_exec_events(struct gtctl *g, struct gtctl_args *a)
+{
+	json_t		*req = gtctl_request(g, g->cmd->op), *reply;
+	const char	*v;
+	json_int_t	 n;
+	int		 ret;
+
+	if (a->npos > 0)
+		gtctl_set(g, req, "names", gtctl_strings(g, a->pos, a->npos));
+	if ((v = gtctl_optval(g, a, "since")) != NULL) {
+		if (gtctl_int("--since", v, &n) != 0) {
+			json_decref(req);
+			return (EX_USAGE);
+		}
+		gtctl_set(g, req, "since", json_integer(n));
+	}
+	if ((ret = gtctl_call(g, req, &reply)) != 0)
+		return (ret);
+	json_decref(reply);
+	return (gtctl_stream(g));
 }
 
 /* A signal is a name ("HUP", "SIGHUP") or a number. */
@@ -1299,6 +1377,77 @@ gtctl_print_list(struct gtctl *g, json_t *reply)
 		    gtctl_str(attrs));
 	}
 	gtctl_table_print(&t);
+	return (0);
+}
+
+/* query: the SQL, then each param as JSON if it parses, else a string. */
+static int
+gtctl_exec_query(struct gtctl *g, struct gtctl_args *a)
+{
+	json_t		*req = gtctl_request(g, g->cmd->op), *params;
+	const char	*v;
+	json_int_t	 n;
+	int		 i;
+
+	gtctl_set(g, req, "sql", json_string(a->pos[0]));
+	if (a->npos > 1) {
+		params = json_array();
+		for (i = 1; i < a->npos; i++)
+			if (json_array_append_new(params,
+			    gtctl_value(a->pos[i])) == -1)
+				g->bad_utf8 = true;
+		gtctl_set(g, req, "params", params);
+	}
+	if ((v = gtctl_optval(g, a, "max-rows")) != NULL) {
+		if (gtctl_int("--max-rows", v, &n) != 0) {
+			json_decref(req);
+			return (EX_USAGE);
+		}
+		gtctl_set(g, req, "max_rows", json_integer(n));
+	}
+	return (gtctl_run(g, req));
+}
+
+/*
+ * A query result as a table: a header of column names, then one line
+ * per row, columns as wide as their widest cell (in bytes).  Any number
+ * of columns, unlike gtctl_table.
+ */
+static int
+gtctl_print_query(struct gtctl *g, json_t *reply)
+{
+	json_t	*cols = json_object_get(reply, "columns"), *rows, *row;
+	size_t	 ncol, nrow, i, j, n, *w;
+	char	**cell;
+
+	rows = json_object_get(reply, "rows");
+	if (!json_is_array(cols) || !json_is_array(rows))
+		return (gtctl_malformed("no \"columns\" or \"rows\""));
+	ncol = json_array_size(cols);
+	nrow = json_array_size(rows) + 1;
+	cell = xcalloc(nrow * ncol + 1, sizeof *cell);
+	w = xcalloc(ncol + 1, sizeof *w);
+	for (i = 0; i < nrow; i++) {
+		row = i == 0 ? cols : json_array_get(rows, i - 1);
+		for (j = 0; j < ncol; j++) {
+			cell[i * ncol + j] = gtctl_str(json_array_get(row, j));
+			if ((n = strlen(cell[i * ncol + j])) > w[j])
+				w[j] = n;
+		}
+	}
+	for (i = 0; i < nrow * ncol; i++) {
+		j = i % ncol;
+		if (j + 1 < ncol)
+			printf("%-*s  ", (int)w[j], cell[i]);
+		else
+			printf("%s\n", cell[i]);
+		free(cell[i]);
+	}
+	free(cell);
+	free(w);
+	if (json_is_true(json_object_get(reply, "truncated")))
+		fprintf(stderr, "gtctl: truncated after %zu rows "
+		    "(see --max-rows)\n", nrow - 1);
 	return (0);
 }
 

@@ -20,11 +20,14 @@
 #include "gt/child.h"
 #include "gt/client.h"
 #include "gt/config.h"
+#include "gt/gtd-sd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/protocol.h"
+#include "gt/sd.h"
 #include "gt/server.h"
+#include "gt/snapshot.h"
 #include "gt/xmalloc.h"
 
 #define GTD_SOCKET_MODE	0660
@@ -109,6 +112,27 @@ gtd_stdio(void)
 		close(fd);
 }
 
+/*
+ * The path children get in GTD_SOCKET when systemd passed the socket:
+ * where that socket is really bound.  path (from -s, the config or the
+ * default) stays only if the socket has no name in the filesystem.
+ */
+static char *
+gtd_listen_path(int fd, char *path, int explicit)
+{
+	char	*real;
+
+	if ((real = sd_socket_path(fd)) == NULL) {
+		log_warn("socket from systemd: no path, children get %s",
+		    path);
+		return (path);
+	}
+	if (explicit && strcmp(real, path) != 0)
+		log_warnx("socket from systemd is %s, not %s", real, path);
+	free(path);
+	return (real);
+}
+
 static void
 gtd_ready(int fd)
 {
@@ -126,7 +150,7 @@ main(int argc, char **argv)
 	struct config	*cf = NULL;
 	const char	*conffile = NULL, *sockopt = NULL, *zoneopt = NULL;
 	char		*cause = NULL, *field = NULL, *end, *path;
-	int		 ch, debug = 0, check = 0, readyfd = -1, fd, code;
+	int		 ch, debug = 0, check = 0, readyfd = -1, fd, code, lfd;
 
 	while ((ch = getopt(argc, argv, "c:dhnr:s:Vz:")) != -1) {
 		switch (ch) {
@@ -165,7 +189,7 @@ main(int argc, char **argv)
 	gtd_stdio();
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));	/* jitter */
 	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-	    getenv("JOURNAL_STREAM") != NULL);
+	    sd_journal_stream(STDERR_FILENO));
 	xmalloc_install_json();
 	if (conffile != NULL &&
 	    (cf = config_load(conffile, &field, &cause)) == NULL)
@@ -180,6 +204,10 @@ main(int argc, char **argv)
 		log_set_level(cf->log_level);
 	if ((g = gtd_new(&child_real_ops, &cause)) == NULL)
 		fatalx("%s", cause);
+	/* Both unset systemd's variables before anything is spawned. */
+	if (sd_listen_fd(&lfd) == -1)
+		fatal("socket from systemd (LISTEN_FDS)");
+	gtd_sd_init(g);
 	if (cf != NULL)
 		g->lim = cf->lim;
 	free(g->zone);
@@ -198,20 +226,30 @@ main(int argc, char **argv)
 		free(path);
 		path = end;
 	}
+	if (lfd != -1)
+		path = gtd_listen_path(lfd, path, sockopt != NULL ||
+		    (cf != NULL && cf->socket != NULL));
 	free(g->socket_path);
 	g->socket_path = path;
 	signal(SIGPIPE, SIG_IGN);	/* writes use MSG_NOSIGNAL anyway */
 	gtd_rlimits(g);
 	if ((g->notify = notify_new(g, &cause)) == NULL)
 		fatalx("%s", cause);
-	if ((fd = server_bind(path, GTD_SOCKET_MODE, &cause)) == -1)
+	if ((fd = lfd) == -1 &&
+	    (fd = server_bind(path, GTD_SOCKET_MODE, &cause)) == -1)
 		fatalx("%s", cause);
-	g->server = server_new(g, fd, path);
+	/* systemd's socket is systemd's to remove: no path to unlink. */
+	g->server = server_new(g, fd, lfd == -1 ? path : NULL);
 	gtd_loop_init(g);
+	if (cf != NULL && cf->snapshot_path != NULL && (g->snapshot =
+	    snapshot_new(g, cf->snapshot_path, cf->snapshot_interval_ms,
+	    &cause)) == NULL)
+		fatalx("snapshot: %s", cause);
 	if (cf != NULL)
 		gtd_boot(g, cf);
 	config_free(cf);
 	log_info("zone %s ready on %s (pid %d)", g->zone, path, (int)g->pid);
+	gtd_sd_ready(g);		/* READY=1, STATUS= */
 	gtd_ready(readyfd);
 	ev_run(g->loop, 0);
 	code = g->exit_code;

@@ -34,15 +34,19 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
 {
-	char	buf[1024];
+	char	buf[1024], pre[8] = "";
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	if (log_prio)
-		fprintf(stderr, "<%d>", prio);
+		snprintf(pre, sizeof pre, "<%d>", prio);
+	/*
+	 * One fprintf, so one write(2) on unbuffered stderr: the "<N>" must
+	 * not be split from its line by a child writing to the same pipe.
+	 */
 	if (err != NULL)
-		fprintf(stderr, "gtd: %s: %s\n", buf, err);
+		fprintf(stderr, "%sgtd: %s: %s\n", pre, buf, err);
 	else
-		fprintf(stderr, "gtd: %s\n", buf);
+		fprintf(stderr, "%sgtd: %s\n", pre, buf);
 }
 
 void

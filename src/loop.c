@@ -17,12 +17,15 @@
 #include <unistd.h>
 
 #include "gt/conn.h"
+#include "gt/event.h"
 #include "gt/config.h"
+#include "gt/gtd-sd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/registry.h"
 #include "gt/server.h"
+#include "gt/snapshot.h"
 #include "gt/xmalloc.h"
 
 #define GTD_SHUTDOWN_MARGIN_MS	1000	/* past the largest stop timeout */
@@ -55,6 +58,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	(void)getrlimit(RLIMIT_NOFILE, &g->nofile);	/* cannot fail */
 	g->env = environ;
 	g->zone = xstrdup("default");
+	g->events = events_new();
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);
 	TAILQ_INIT(&g->children);
@@ -79,9 +83,12 @@ gtd_free(struct gtd *g)
 	ev_timer_stop(g->loop, &g->shutdown_timer);
 	server_free(g->server);
 	notify_free(g->notify);
+	gtd_sd_free(g->sd);
 	free(g->notify_path);
+	snapshot_free(g->snapshot);	/* the final state, then no timer */
 	conn_free_all(g);
 	child_free_all(g);
+	events_free(g->events);
 	registry_free(g->reg);
 	close(g->devnull);
 	free(g->by_name);
@@ -145,6 +152,7 @@ gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 		return;
 	g->shutting_down = true;
 	g->exit_code = exit_code;
+	gtd_sd_stopping(g);		/* STOPPING=1 to systemd */
 	/* Stopping one child may wake waiters that touch others: snapshot. */
 	all = xcalloc(g->nchildren + 1, sizeof *all);
 	TAILQ_FOREACH(c, &g->children, entry) {

@@ -2,14 +2,26 @@
 /*
  * registry: the in-memory SQLite mirror of the children and attrs tables
  * (protocol §6).  Every statement is prepared once; each use is bind,
- * step, reset.  Never logs: failures return -1 and registry_errmsg()
- * says why.  The only file that includes sqlite3.h.
+ * step, reset.  Also the two ways out of the mirror: read-only `query`
+ * statements (an authorizer, a progress handler as the clock, a length
+ * and a heap limit, all armed only while one runs) and snapshot files
+ * (the online backup API).  Never logs: failures return -1 and
+ * registry_errmsg() or *cause says why.  The only file that includes
+ * sqlite3.h.
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -63,6 +75,7 @@ struct registry {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT];
 	int		 in_txn;
+	uint64_t	 gen;		/* successful writes */
 };
 
 static sqlite3_stmt	*registry_stmt(struct registry *, enum registry_stmt);
@@ -81,6 +94,16 @@ registry_new(char **cause)
 	r = xcalloc(1, sizeof *r);
 	if (sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	/* `query` runs client SQL here: no extensions, no schema tricks. */
+	if (sqlite3_db_config(r->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_db_config(r->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	/* Sorts and temp b-trees stay in memory, under the heap limit. */
+	if (sqlite3_exec(r->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
+	    NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_exec(r->db, registry_schema, NULL, NULL, NULL) !=
 	    SQLITE_OK)
@@ -136,6 +159,7 @@ registry_done(struct registry *r, sqlite3_stmt *st)
 		errno = EIO;
 		return (-1);
 	}
+	r->gen++;			/* a snapshot is due */
 	return (0);
 }
 
@@ -386,4 +410,482 @@ registry_commit(struct registry *r)
 		return (0);
 	r->in_txn = 0;
 	return (registry_done(r, registry_stmt(r, ST_COMMIT)));
+}
+
+uint64_t
+registry_generation(struct registry *r)
+{
+	return (r->gen);
+}
+
+/*
+ * Snapshots.  The backup API copies every page of the in-memory db into
+ * a fresh file next to the target, which then replaces the target with
+ * rename(2), so a reader opens either the old file or the new one, never
+ * half of one.  No journal and no fsync: the file is a cache that the
+ * next interval rewrites, and a crash can at worst leave it stale.
+ */
+
+/* *cause = "what: sqlite's message (errno's)". */
+static void
+registry_snapshot_cause(sqlite3 *db, int rc, const char *what, char **cause)
+{
+	int	e = db != NULL ? sqlite3_system_errno(db) : 0;
+
+	xasprintf(cause, "%s: %s%s%s%s", what, db != NULL ?
+	    sqlite3_errmsg(db) : sqlite3_errstr(rc), e != 0 ? " (" : "",
+	    e != 0 ? strerror(e) : "", e != 0 ? ")" : "");
+}
+
+/* Copy r's db into the new file tmp. */
+static int
+registry_backup(struct registry *r, const char *tmp, char **cause)
+{
+	sqlite3		*dst = NULL;
+	sqlite3_backup	*b;
+	int		 rc;
+
+	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(dst, "PRAGMA journal_mode = OFF; "
+		    "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		if ((b = sqlite3_backup_init(dst, "main", r->db, "main")) ==
+		    NULL)
+			rc = sqlite3_errcode(dst);
+		else {
+			rc = sqlite3_backup_step(b, -1);
+			if (sqlite3_backup_finish(b) == SQLITE_OK &&
+			    rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+			else if (rc == SQLITE_DONE)
+				rc = sqlite3_errcode(dst);
+		}
+	}
+	if (rc != SQLITE_OK)
+		registry_snapshot_cause(dst, rc, tmp, cause);
+	if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) {
+		registry_snapshot_cause(dst, rc, tmp, cause);
+		rc = SQLITE_ERROR;
+	}
+	return (rc == SQLITE_OK ? 0 : -1);
+}
+
+int
+registry_snapshot(struct registry *r, const char *path, char **cause)
+{
+	char	*tmp;
+	int	 saved;
+
+	xasprintf(&tmp, "%s.tmp", path);
+	/* A leftover of a crash would be opened, not replaced. */
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (registry_backup(r, tmp, cause) == -1)
+		goto fail;
+	/* Specs hold env values: no wider than the socket's 0660. */
+	if (chmod(tmp, 0640) == -1 || rename(tmp, path) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(tmp);
+	return (0);
+fail:
+	saved = errno;
+	(void)unlink(tmp);		/* may not exist; nothing to report */
+	free(tmp);
+	errno = saved;
+	return (-1);
+}
+
+/*
+ * Queries.  A client's SQL runs on the mirror's own connection (so it
+ * sees every write, committed or not), with guards armed only for the
+ * duration of the call: the authorizer, the progress handler, the
+ * length limit and the heap limit.  The process is single-threaded, so
+ * the global heap limit applies to this query alone.
+ */
+#define REGISTRY_PROGRESS_OPS	1000	/* VM steps between clock checks */
+
+/* The state of one registry_query(), seen by the callbacks. */
+struct registry_qstate {
+	struct registry			*r;
+	const struct registry_query	*opts;
+	sqlite3_stmt			*st;
+	int64_t				 deadline;	/* monotonic ms */
+	bool				 timed_out;
+	bool				 truncated;
+	char				*denied;	/* the first refusal */
+	enum registry_qerr		 err;
+	char				*cause;
+	int				 saved_length;
+	sqlite3_int64			 saved_heap;
+};
+
+/* Schema pragmas: they only read, whatever their argument. */
+static const char *const registry_pragmas[] = {
+	"foreign_key_list", "index_info", "index_list", "index_xinfo",
+	"table_info", "table_list", "table_xinfo", NULL
+};
+/* Functions no query may call (most are not even compiled in). */
+static const char *const registry_bad_funcs[] = {
+	"edit", "fts3_tokenizer", "load_extension", "readfile", "writefile",
+	NULL
+};
+/* Authorizer action codes, for messages. */
+static const char *const registry_actions[] = {
+	[SQLITE_CREATE_INDEX] = "CREATE INDEX",
+	[SQLITE_CREATE_TABLE] = "CREATE TABLE",
+	[SQLITE_CREATE_TEMP_INDEX] = "CREATE TEMP INDEX",
+	[SQLITE_CREATE_TEMP_TABLE] = "CREATE TEMP TABLE",
+	[SQLITE_CREATE_TEMP_TRIGGER] = "CREATE TEMP TRIGGER",
+	[SQLITE_CREATE_TEMP_VIEW] = "CREATE TEMP VIEW",
+	[SQLITE_CREATE_TRIGGER] = "CREATE TRIGGER",
+	[SQLITE_CREATE_VIEW] = "CREATE VIEW",
+	[SQLITE_DELETE] = "DELETE",
+	[SQLITE_DROP_INDEX] = "DROP INDEX",
+	[SQLITE_DROP_TABLE] = "DROP TABLE",
+	[SQLITE_DROP_TEMP_INDEX] = "DROP TEMP INDEX",
+	[SQLITE_DROP_TEMP_TABLE] = "DROP TEMP TABLE",
+	[SQLITE_DROP_TEMP_TRIGGER] = "DROP TEMP TRIGGER",
+	[SQLITE_DROP_TEMP_VIEW] = "DROP TEMP VIEW",
+	[SQLITE_DROP_TRIGGER] = "DROP TRIGGER",
+	[SQLITE_DROP_VIEW] = "DROP VIEW",
+	[SQLITE_INSERT] = "INSERT",
+	[SQLITE_PRAGMA] = "PRAGMA",
+	[SQLITE_READ] = "read",
+	[SQLITE_SELECT] = "SELECT",
+	[SQLITE_TRANSACTION] = "transaction",
+	[SQLITE_UPDATE] = "UPDATE",
+	[SQLITE_ATTACH] = "ATTACH",
+	[SQLITE_DETACH] = "DETACH",
+	[SQLITE_ALTER_TABLE] = "ALTER TABLE",
+	[SQLITE_REINDEX] = "REINDEX",
+	[SQLITE_ANALYZE] = "ANALYZE",
+	[SQLITE_CREATE_VTABLE] = "CREATE VIRTUAL TABLE",
+	[SQLITE_DROP_VTABLE] = "DROP VIRTUAL TABLE",
+	[SQLITE_FUNCTION] = "function",
+	[SQLITE_SAVEPOINT] = "SAVEPOINT",
+	[SQLITE_RECURSIVE] = "recursive query"
+};
+#define REGISTRY_NACTIONS \
+	((int)(sizeof registry_actions / sizeof registry_actions[0]))
+
+static int64_t
+registry_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static bool
+registry_listed(const char *const *list, const char *word)
+{
+	for (; word != NULL && *list != NULL; list++)
+		if (strcasecmp(*list, word) == 0)
+			return (true);
+	return (false);
+}
+
+static int
+registry_auth_cb(void *arg, int action, const char *a1, const char *a2,
+    const char *dbname, const char *trigger)
+{
+	struct registry_qstate	*q = arg;
+	const char		*what, *detail;
+
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_RECURSIVE:
+		return (SQLITE_OK);
+	case SQLITE_FUNCTION:
+		if (!registry_listed(registry_bad_funcs, a2))
+			return (SQLITE_OK);
+		break;
+	case SQLITE_PRAGMA:
+		if (registry_listed(registry_pragmas, a1))
+			return (SQLITE_OK);
+		break;
+	case SQLITE_UPDATE:
+		/*
+		 * Connecting an eponymous virtual table (json_each,
+		 * pragma_table_info) asks this of the schema table.  A real
+		 * UPDATE of it does not compile, and any statement that
+		 * writes fails sqlite3_stmt_readonly() anyway.
+		 */
+		if (a1 != NULL && strcmp(a1, "sqlite_master") == 0 &&
+		    dbname != NULL && strcmp(dbname, "main") == 0)
+			return (SQLITE_OK);
+		break;
+	}
+	if (q->denied == NULL) {
+		what = action >= 0 && action < REGISTRY_NACTIONS &&
+		    registry_actions[action] != NULL ?
+		    registry_actions[action] : "this";
+		detail = action == SQLITE_FUNCTION ? a2 : a1;
+		xasprintf(&q->denied, "%s%s%s", what, detail != NULL ? " " : "",
+		    detail != NULL ? detail : "");
+	}
+	return (SQLITE_DENY);
+}
+
+static int
+registry_progress_cb(void *arg)
+{
+	struct registry_qstate	*q = arg;
+
+	if (registry_mono_ms() < q->deadline)
+		return (0);
+	q->timed_out = true;
+	return (1);			/* interrupts sqlite3_step() */
+}
+
+static int
+registry_qfail(struct registry_qstate *q, enum registry_qerr err,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	q->err = err;
+	va_start(ap, fmt);
+	if (vasprintf(&q->cause, fmt, ap) == -1)
+		q->cause = NULL;
+	va_end(ap);
+	if (q->cause == NULL)
+		q->cause = xstrdup("query failed");
+	return (-1);
+}
+
+/* Classify a failed prepare or step. */
+static int
+registry_query_error(struct registry_qstate *q, int rc)
+{
+	if (q->timed_out)
+		return (registry_qfail(q, REGISTRY_QERR_TIMEOUT, "the query "
+		    "ran for more than %lld ms",
+		    (long long)q->opts->budget_ms));
+	if (q->denied != NULL)
+		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "%s is not "
+		    "allowed: queries are read-only", q->denied));
+	if (rc == SQLITE_AUTH)
+		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "%s",
+		    sqlite3_errmsg(q->r->db)));
+	if (rc == SQLITE_NOMEM)
+		return (registry_qfail(q, REGISTRY_QERR_SQL, "out of memory: "
+		    "a query may use %d MiB", REGISTRY_QUERY_HEAP >> 20));
+	if (rc == SQLITE_TOOBIG)
+		return (registry_qfail(q, REGISTRY_QERR_SQL, "%s: a value may "
+		    "have %lld bytes", sqlite3_errmsg(q->r->db),
+		    (long long)q->opts->max_value));
+	return (registry_qfail(q, REGISTRY_QERR_SQL, "%s",
+	    sqlite3_errmsg(q->r->db)));
+}
+
+/* Is the rest of the SQL only blanks, comments and semicolons? */
+static bool
+registry_sql_blank(const char *s)
+{
+	for (;;) {
+		s += strspn(s, " \t\n\v\f\r;");
+		if (s[0] == '-' && s[1] == '-') {
+			if ((s = strchr(s, '\n')) == NULL)
+				return (true);
+		} else if (s[0] == '/' && s[1] == '*') {
+			/* SQLite ends an unterminated comment at the end. */
+			if ((s = strstr(s + 2, "*/")) == NULL)
+				return (true);
+			s += 2;
+		} else
+			return (*s == '\0');
+	}
+}
+
+static void
+registry_bind_param(sqlite3_stmt *st, int i, const struct value *v)
+{
+	switch (v->type) {
+	case VALUE_INT:
+		sqlite3_bind_int64(st, i, v->i);
+		break;
+	case VALUE_REAL:
+		sqlite3_bind_double(st, i, v->r);
+		break;
+	case VALUE_JSON:
+		/* null is NULL; other JSON binds as text, as attrs hold it. */
+		if (strcmp(v->s, "null") == 0) {
+			sqlite3_bind_null(st, i);
+			break;
+		}
+		/* FALLTHROUGH */
+	case VALUE_TEXT:
+		sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
+		break;
+	}
+}
+
+static int
+registry_query_prepare(struct registry_qstate *q)
+{
+	const struct registry_query	*o = q->opts;
+	const char			*tail = NULL;
+	size_t				 i;
+	int				 rc, n;
+
+	rc = sqlite3_prepare_v3(q->r->db, o->sql, -1, 0, &q->st, &tail);
+	if (rc != SQLITE_OK)
+		return (registry_query_error(q, rc));
+	if (q->st == NULL)
+		return (registry_qfail(q, REGISTRY_QERR_EMPTY,
+		    "sql holds no statement"));
+	if (!registry_sql_blank(tail))
+		return (registry_qfail(q, REGISTRY_QERR_MULTI, "sql must be one "
+		    "statement; more follows at byte %zu", (size_t)(tail -
+		    o->sql)));
+	if (!sqlite3_stmt_readonly(q->st))
+		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "the "
+		    "statement would write: queries are read-only"));
+	n = sqlite3_bind_parameter_count(q->st);
+	if ((size_t)n != o->nparams)
+		return (registry_qfail(q, REGISTRY_QERR_PARAMS, "the statement "
+		    "has %d parameter%s, params has %zu", n, n == 1 ? "" : "s",
+		    o->nparams));
+	for (i = 0; i < o->nparams; i++)
+		registry_bind_param(q->st, (int)i + 1, &o->params[i]);
+	return (0);
+}
+
+/* The current row into cells (borrowed until the next step). */
+static void
+registry_query_cells(sqlite3_stmt *st, int ncols, struct registry_cell *c)
+{
+	int	i;
+
+	for (i = 0; i < ncols; i++, c++) {
+		memset(c, 0, sizeof *c);
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			c->type = REGISTRY_INT;
+			c->i = sqlite3_column_int64(st, i);
+			break;
+		case SQLITE_FLOAT:
+			c->type = REGISTRY_REAL;
+			c->r = sqlite3_column_double(st, i);
+			break;
+		case SQLITE_TEXT:
+			c->type = REGISTRY_TEXT;
+			c->p = sqlite3_column_text(st, i);
+			break;
+		case SQLITE_BLOB:
+			c->type = REGISTRY_BLOB;
+			c->p = sqlite3_column_blob(st, i);
+			break;
+		default:
+			c->type = REGISTRY_NULL;
+			continue;
+		}
+		c->len = sqlite3_column_bytes(st, i);
+		if (c->p == NULL)		/* an empty blob */
+			c->p = "";
+	}
+}
+
+static int
+registry_query_rows(struct registry_qstate *q)
+{
+	const struct registry_query	*o = q->opts;
+	struct registry_cell		*cells;
+	const char			**names;
+	int64_t				 nrows = 0;
+	int				 ncols, rc, i;
+
+	ncols = sqlite3_column_count(q->st);
+	names = xcalloc(ncols + 1, sizeof *names);
+	for (i = 0; i < ncols; i++)
+		if ((names[i] = sqlite3_column_name(q->st, i)) == NULL)
+			names[i] = "";
+	o->cols(ncols, names, o->arg);
+	free(names);
+	cells = xcalloc(ncols + 1, sizeof *cells);
+	while ((rc = sqlite3_step(q->st)) == SQLITE_ROW) {
+		if (nrows == o->max_rows) {
+			q->truncated = true;	/* there was one more */
+			break;
+		}
+		registry_query_cells(q->st, ncols, cells);
+		if (o->row(ncols, cells, o->arg) == -1) {
+			q->truncated = true;
+			break;
+		}
+		nrows++;
+		/* The callback's time counts too. */
+		if (registry_mono_ms() >= q->deadline) {
+			q->timed_out = true;
+			rc = SQLITE_INTERRUPT;
+			break;
+		}
+	}
+	free(cells);
+	if (!q->timed_out && (rc == SQLITE_ROW || rc == SQLITE_DONE))
+		return (0);
+	return (registry_query_error(q, rc));
+}
+
+/* Install the guards (registry_query_disarm takes them down). */
+static void
+registry_query_arm(struct registry_qstate *q)
+{
+	sqlite3	*db = q->r->db;
+
+	q->deadline = registry_mono_ms() + q->opts->budget_ms;
+	q->saved_length = sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
+	    q->opts->max_value > INT_MAX ? INT_MAX : (int)q->opts->max_value);
+	q->saved_heap = sqlite3_hard_heap_limit64(sqlite3_memory_used() +
+	    REGISTRY_QUERY_HEAP);
+	sqlite3_set_authorizer(db, registry_auth_cb, q);
+	sqlite3_progress_handler(db, REGISTRY_PROGRESS_OPS,
+	    registry_progress_cb, q);
+}
+
+static void
+registry_query_disarm(struct registry_qstate *q)
+{
+	sqlite3	*db = q->r->db;
+
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	sqlite3_set_authorizer(db, NULL, NULL);
+	sqlite3_hard_heap_limit64(q->saved_heap);
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, q->saved_length);
+}
+
+int
+registry_query(struct registry *r, const struct registry_query *opts,
+    bool *truncated, enum registry_qerr *err, char **cause)
+{
+	struct registry_qstate	q;
+	int			rc;
+
+	assert(opts->sql != NULL && opts->max_rows > 0 &&
+	    opts->budget_ms > 0 && opts->max_value > 0 &&
+	    opts->cols != NULL && opts->row != NULL);
+	memset(&q, 0, sizeof q);
+	q.r = r;
+	q.opts = opts;
+	registry_query_arm(&q);
+	rc = registry_query_prepare(&q);
+	if (rc == 0)
+		rc = registry_query_rows(&q);
+	sqlite3_finalize(q.st);			/* NULL is fine */
+	registry_query_disarm(&q);
+	free(q.denied);
+	*truncated = q.truncated;
+	*err = q.err;
+	if (rc == -1)
+		*cause = q.cause;
+	return (rc);
 }

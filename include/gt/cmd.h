@@ -56,6 +56,10 @@ struct cmd_ctx {
 	bool			 created;
 	json_t			*spec;		/* owned request copy */
 	void			(*timer_cb)(struct cmd_ctx *);
+	/* Runs right after a successful reply is queued (subscribe). */
+	void			(*after)(struct cmd_ctx *);
+	int64_t			 num;		/* scratch */
+	unsigned		 mask;		/* scratch */
 };
 
 const struct cmd_entry	*cmd_find(const char *);

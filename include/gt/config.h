@@ -9,6 +9,7 @@
 #define GT_CONFIG_H_
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -23,7 +24,13 @@ struct config {
 	size_t			 nchildren;
 	struct gtd_limits	 lim;
 	enum log_level		 log_level;
+	char			*snapshot_path;	/* NULL: no snapshot */
+	int64_t			 snapshot_interval_ms;
 };
+
+#define CONFIG_SNAPSHOT_MS	1000		/* default interval_ms */
+#define CONFIG_SNAPSHOT_MIN_MS	100
+#define CONFIG_SNAPSHOT_MAX_MS	86400000	/* a day */
 
 /* Parse and validate a childspec object (unknown keys are errors). */
 struct childspec	*config_spec_parse(const json_t *obj, char **field,

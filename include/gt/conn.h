@@ -17,6 +17,7 @@
 #include <ev.h>
 
 struct cmd_ctx;
+struct event_sub;
 struct gtd;
 
 struct conn {
@@ -38,6 +39,7 @@ struct conn {
 	size_t			 outsize;
 
 	struct cmd_ctx		*busy;		/* the waiting request */
+	struct event_sub	*sub;		/* owned by the events */
 	int			 refs;
 	int			 flags;
 #define CONN_DEAD	0x1		/* closed; freed once refs == 0 */

@@ -19,8 +19,11 @@
 #include "gt/child.h"
 
 struct conn;
+struct events;
+struct gtd_sd;
 struct notify;
 struct registry;
+struct snapshot;
 TAILQ_HEAD(conn_list, conn);
 
 struct gtd_limits {
@@ -44,6 +47,7 @@ struct gtd {
 	struct ev_loop		*loop;		/* EV_DEFAULT */
 	const struct child_ops	*ops;
 	struct registry		*reg;		/* owned */
+	struct snapshot		*snapshot;	/* owned; NULL: none */
 	char			*zone;		/* owned */
 	char			*socket_path;	/* owned */
 	pid_t			 pid;
@@ -52,6 +56,8 @@ struct gtd {
 	struct rlimit		 nofile;	/* the soft limit children get */
 	char			*notify_path;	/* NOTIFY_SOCKET, or NULL */
 	struct notify		*notify;	/* owned */
+	struct gtd_sd		*sd;		/* owned; NULL: no NOTIFY_SOCKET */
+	struct events		*events;	/* owned */
 	struct gtd_limits	 lim;
 	struct gtd_stats	 stats;
 	int64_t			 started_at;	/* epoch ms */

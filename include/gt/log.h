@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log: the daemon's diagnostics on stderr (the OpenBSD log API).  With
- * journald (JOURNAL_STREAM set) each line carries a <N> priority prefix.
+ * log: the daemon's diagnostics on stderr (the OpenBSD log API).  When
+ * stderr is the journal (sd_journal_stream) each line carries a <N>
+ * priority prefix, written with the line in one write(2).
  * The log settings are gtd's only mutable globals.
  */
 #ifndef GT_LOG_H

@@ -76,4 +76,87 @@ int	registry_attr_foreach(struct registry *, const char *name,
 int	registry_begin(struct registry *);
 int	registry_commit(struct registry *);
 
+/*
+ * The number of successful writes so far: a snapshot is due when it
+ * differs from the value at the last snapshot.
+ */
+uint64_t	registry_generation(struct registry *);
+
+/*
+ * Copy the whole database into the SQLite file path, atomically: write
+ * "path.tmp" with the online backup API (no journal, no fsync: the file
+ * is a cache), make it mode 0640 and rename() it over path.  0, or -1
+ * with *cause (xasprintf'd, the caller frees).  Synchronous.
+ */
+int	registry_snapshot(struct registry *, const char *path, char **cause);
+
+/* One column value of a query row, borrowed for the callback. */
+enum registry_ctype {
+	REGISTRY_NULL,
+	REGISTRY_INT,
+	REGISTRY_REAL,			/* may be infinite */
+	REGISTRY_TEXT,			/* p, len: UTF-8 unless forged */
+	REGISTRY_BLOB			/* p, len */
+};
+struct registry_cell {
+	enum registry_ctype	 type;
+	int64_t			 i;
+	double			 r;
+	const void		*p;	/* never NULL for TEXT and BLOB */
+	size_t			 len;
+};
+
+/* Why registry_query() failed (protocol §2 in parentheses). */
+enum registry_qerr {
+	REGISTRY_QERR_NONE,
+	REGISTRY_QERR_SQL,		/* does not compile or failed (sql_error) */
+	REGISTRY_QERR_READ_ONLY,	/* would write, attach... (read_only) */
+	REGISTRY_QERR_TIMEOUT,		/* ran past budget_ms (timeout) */
+	REGISTRY_QERR_EMPTY,		/* no statement (bad_request) */
+	REGISTRY_QERR_MULTI,		/* more than one (bad_request) */
+	REGISTRY_QERR_PARAMS		/* params != placeholders (bad_request) */
+};
+
+/* The column names, once, before the first row; borrowed for the call. */
+typedef void	registry_cols_cb(int ncols, const char *const *names,
+		    void *arg);
+/* One row; 0 to go on, -1 to stop here (the result is truncated). */
+typedef int	registry_row_cb(int ncols, const struct registry_cell *,
+		    void *arg);
+
+/* A read-only query: see registry_query(). */
+struct registry_query {
+	const char		*sql;
+	const struct value	*params;	/* bound to ?1.. in order */
+	size_t			 nparams;
+	int64_t			 max_rows;	/* > 0 */
+	int64_t			 budget_ms;	/* wall clock, > 0 */
+	int64_t			 max_value;	/* bytes of one value, > 0 */
+	registry_cols_cb	*cols;
+	registry_row_cb		*row;
+	void			*arg;
+};
+
+/*
+ * Run one read-only SQL statement against the mirror (protocol §5
+ * `query`).  An authorizer allows only SELECT, reads, recursive CTEs,
+ * functions other than load_extension (and fts3_tokenizer, readfile,
+ * writefile, edit), and the schema pragmas
+ * (table_info, table_xinfo, table_list, index_list, index_info,
+ * index_xinfo, foreign_key_list); anything else, or a statement SQLite
+ * itself does not call read-only, is REGISTRY_QERR_READ_ONLY.  Params:
+ * VALUE_INT, VALUE_REAL and VALUE_TEXT bind natively, VALUE_JSON "null"
+ * binds NULL and other VALUE_JSON text binds as that text (the way attrs
+ * store it).  While it runs, one value may not exceed max_value bytes
+ * and SQLite may allocate at most REGISTRY_QUERY_HEAP more bytes (else
+ * REGISTRY_QERR_SQL); after budget_ms it is REGISTRY_QERR_TIMEOUT (the
+ * callbacks' time counts).  *truncated is set when max_rows rows were
+ * returned and there were more, or when row() stopped it.  0, or -1 with
+ * *err and *cause (xasprintf'd, the caller frees); rows already passed
+ * to row() before a failure are the caller's to discard.
+ */
+#define REGISTRY_QUERY_HEAP	(64 * 1024 * 1024)
+int	registry_query(struct registry *, const struct registry_query *,
+	    bool *truncated, enum registry_qerr *err, char **cause);
+
 #endif /* GT_REGISTRY_H */

@@ -36,6 +36,8 @@ static const char *const foundation_ops[] = {
 static bool	has_string(json_t *, const char *);
 static bool	has_key_like(json_t *, const char *);
 static bool	env_has(const char *, const char *);
+static int	env_count(const char *, const char *);
+static const char *env_grep(struct e2e *, const char *, const char *);
 static unsigned long long status_mask(pid_t, const char *);
 
 static bool
@@ -150,19 +152,32 @@ START_TEST(e2e_ping)
 }
 END_TEST
 
+/* stats: uptime, children by state, requests, connections, spawns... */
 START_TEST(e2e_stats)
 {
 	struct e2e	*e = e2e_start(NULL);
-	json_t		*r;
+	json_t		*r0, *r;
+	pid_t		 pid;
 	static const char *const keys[] = { "uptime", "request", "connection",
-	    "spawn", "restart", NULL };
+	    "spawn", "restart", "rss", NULL };
 	int		 i;
 
-	e2e_spawn(e, "s", NULL);
-	r = e2e_ok(e, "stats", NULL);
+	r0 = e2e_ok(e, "stats", NULL);
 	for (i = 0; keys[i] != NULL; i++)
-		ck_assert_msg(has_key_like(r, keys[i]), "stats without %s: %s",
-		    keys[i], e2e_dump(e, r));
+		ck_assert_msg(has_key_like(r0, keys[i]), "stats without %s: %s",
+		    keys[i], e2e_dump(e, r0));
+	pid = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:i}",
+	    "name", "s", "cmd", e2e_cmd(NULL), "restart_delay_ms", 10), "pid");
+	kill(pid, SIGKILL);
+	ck_assert(e2e_wait_restarted(e, "s", pid, 3000) > 0);
+	e2e_client(e);
+	r = e2e_ok(e, "stats", NULL);
+	ck_assert_int_ge(e2e_int(r, "uptime_ms"), e2e_int(r0, "uptime_ms"));
+	ck_assert_int_gt(e2e_int(r, "requests"), e2e_int(r0, "requests"));
+	ck_assert_int_eq(e2e_int(r, "spawns") - e2e_int(r0, "spawns"), 2);
+	ck_assert_int_eq(e2e_int(r, "restarts") - e2e_int(r0, "restarts"), 1);
+	ck_assert_int_eq(e2e_int(r, "connections"), 2);
+	ck_assert_int_eq(e2e_int(e2e_get(r, "by_state"), "running"), 1);
 	e2e_err(e, "bad_request", "stats", "{s:i}", "bogus", 1);
 	e2e_stop(e);
 }
@@ -304,7 +319,9 @@ stop_by_signal(int sig)
 	int		 st;
 
 	a = e2e_spawn(e, "a", NULL);
-	b = e2e_spawn(e, "b", "--term-exit-code=9", NULL);
+	b = e2e_spawn(e, "b", "--term-exit-code=9", e2e_ready_arg(e, "b"),
+	    NULL);
+	e2e_wait_ready(e, "b");
 	kill(e2e_pid(e), sig);
 	ck_assert_msg(e2e_wait_exit(e, 8000, &st), "gtd ignored signal %d",
 	    sig);
@@ -358,8 +375,11 @@ START_TEST(e2e_shutdown_concurrent)
 	for (i = 0; i < 3; i++)
 		e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i}}",
 		    "name", e2e_fmt(e, "slow%d", i),
-		    "cmd", e2e_cmd("--ignore-term", NULL),
+		    "cmd", e2e_cmd("--ignore-term", e2e_ready_arg(e,
+		    e2e_fmt(e, "slow%d", i)), NULL),
 		    "shutdown", "signal", "TERM", "timeout_ms", 800);
+	for (i = 0; i < 3; i++)
+		e2e_wait_ready(e, e2e_fmt(e, "slow%d", i));
 	t0 = e2e_now_ms();
 	e2e_ok(e, "shutdown", NULL);
 	ck_assert(e2e_wait_exit(e, 8000, &st));
@@ -383,8 +403,9 @@ START_TEST(e2e_shutdown_timeout_arg)
 
 	pid = (pid_t)e2e_int(e2e_ok(e, "start_child",
 	    "{s:s, s:o, s:{s:s, s:i}}", "name", "stubborn",
-	    "cmd", e2e_cmd("--ignore-term", NULL),
+	    "cmd", e2e_cmd("--ignore-term", e2e_ready_arg(e, "stubborn"), NULL),
 	    "shutdown", "signal", "TERM", "timeout_ms", 60000), "pid");
+	e2e_wait_ready(e, "stubborn");
 	t0 = e2e_now_ms();
 	e2e_ok(e, "shutdown", "{s:i}", "timeout_ms", 300);
 	ck_assert_msg(e2e_wait_exit(e, 5000, &st), "shutdown timeout_ms=300 "
@@ -405,8 +426,9 @@ START_TEST(e2e_shutting_down)
 	int		 st;
 
 	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i}}", "name", "slow",
-	    "cmd", e2e_cmd("--ignore-term", NULL),
+	    "cmd", e2e_cmd("--ignore-term", e2e_ready_arg(e, "slow"), NULL),
 	    "shutdown", "signal", "TERM", "timeout_ms", 1500);
+	e2e_wait_ready(e, "slow");
 	e2e_cok(b, "ping", NULL);
 	e2e_ok(e, "shutdown", NULL);
 	e2e_cerr(b, "shutting_down", "start_child", "{s:s, s:o}",
@@ -414,6 +436,42 @@ START_TEST(e2e_shutting_down)
 	e2e_cerr(b, "shutting_down", "find_or_open", "{s:s, s:o}",
 	    "name", "new2", "cmd", e2e_cmd(NULL));
 	e2e_cok(b, "ping", NULL);
+	ck_assert(e2e_wait_exit(e, 8000, &st));
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * Requests that wait on a child when gtd shuts down still get their one
+ * reply, an error; "exited" carries its context (exit_status or signal).
+ */
+START_TEST(e2e_shutdown_answers_waiters)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*a = e2e_client(e);
+	json_t		*r;
+	const char	*err;
+	int		 st;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "g",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--ready-after=%s",
+	    e2e_path(e, "never")), "--ready-fd=3", NULL), "ready", "fd", 3,
+	    "wait", 0);
+	e2e_send_line(a, "{\"id\":1,\"op\":\"find_or_open\",\"name\":\"g\","
+	    "\"cmd\":[\"/bin/true\"]}");
+	e2e_cok(e2e_client(e), "ping", NULL);
+	ck_assert_ptr_null(e2e_recv_line(a, 0));
+	e2e_ok(e, "shutdown", NULL);
+	r = e2e_recv(a, 5000);
+	ck_assert_msg(json_is_false(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	err = e2e_str(r, "error");
+	ck_assert_msg(strcmp(err, "shutting_down") == 0 ||
+	    (strcmp(err, "exited") == 0 &&
+	    (json_object_get(r, "exit_status") != NULL ||
+	    json_object_get(r, "signal") != NULL)),
+	    "waiter at shutdown got %s", e2e_dump(e, r));
 	ck_assert(e2e_wait_exit(e, 8000, &st));
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	e2e_stop(e);
@@ -605,6 +663,138 @@ START_TEST(e2e_limit_connections)
 }
 END_TEST
 
+/* Lines of the env dump that start with prefix. */
+static int
+env_count(const char *env, const char *prefix)
+{
+	const char	*p = env;
+	size_t		 n = strlen(prefix);
+	int		 c = 0;
+
+	for (; *p != '\0'; p = strchrnul(p, '\n') + (*strchrnul(p, '\n') != 0))
+		c += strncmp(p, prefix, n) == 0;
+	return (c);
+}
+
+/* The lines of the env dump that start with prefix, for messages. */
+static const char *
+env_grep(struct e2e *e, const char *env, const char *prefix)
+{
+	const char	*p, *out = "";
+	size_t		 n = strlen(prefix);
+
+	for (p = env; *p != '\0'; p = strchrnul(p, '\n') +
+	    (*strchrnul(p, '\n') != '\0'))
+		if (strncmp(p, prefix, n) == 0)
+			out = e2e_fmt(e, "%s %.*s", out,
+			    (int)(strchrnul(p, '\n') - p), p);
+	return (out);
+}
+
+/*
+ * GTD_SOCKET, GTD_ZONE and GTD_NAME are gtd's, whatever the spec's env or
+ * gtd's own environment (a gtd run by a gtd) say, and a service manager's
+ * variables are not passed on.
+ */
+START_TEST(e2e_child_env_reserved)
+{
+	struct e2e	*e;
+	const char	*env;
+
+	/* This test's own process: gtd inherits these. */
+	setenv("GTD_SOCKET", "/outer/gtd.sock", 1);
+	setenv("GTD_NAME", "outer", 1);
+	setenv("GTD_ZONE", "outer", 1);
+	setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
+	setenv("WATCHDOG_USEC", "1000000", 1);
+	setenv("LISTEN_FDNAMES", "x", 1);
+	e = e2e_start(NULL);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:s, s:s}}", "name", "y",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--env=%s", e2e_path(e, "env")), NULL),
+	    "env", "GTD_NAME", "evil", "GTD_SOCKET", "/evil", "GTD_ZONE", "x");
+	env = e2e_read_file(e, e2e_path(e, "env"), 5000);
+	ck_assert_msg(env_count(env, "NOTIFY_SOCKET=") == 0 &&
+	    env_count(env, "WATCHDOG_USEC=") == 0 &&
+	    env_count(env, "LISTEN_FDNAMES=") == 0,
+	    "service manager variables passed on: %s%s%s",
+	    env_grep(e, env, "NOTIFY_"), env_grep(e, env, "WATCHDOG_"),
+	    env_grep(e, env, "LISTEN_"));
+	ck_assert_msg(env_count(env, "GTD_NAME=") == 1 &&
+	    env_has(env, "GTD_NAME=y") && env_count(env, "GTD_SOCKET=") == 1 &&
+	    env_has(env, e2e_fmt(e, "GTD_SOCKET=%s", e2e_sock(e))) &&
+	    env_count(env, "GTD_ZONE=") == 1 &&
+	    env_has(env, "GTD_ZONE=default"), "child env (in order):%s",
+	    env_grep(e, env, "GTD_"));
+	e2e_stop(e);
+}
+END_TEST
+
+START_TEST(e2e_socket_mode)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct stat	 sb;
+
+	ck_assert_int_eq(stat(e2e_sock(e), &sb), 0);
+	ck_assert(S_ISSOCK(sb.st_mode));
+	ck_assert_int_eq(sb.st_mode & 07777, 0660);
+	e2e_stop(e);
+}
+END_TEST
+
+START_TEST(e2e_gtd_version_usage)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*err;
+
+	/* -V prints to stdout, which e2e_gtd_run drops; exit 0 is enough */
+	ck_assert_int_eq(e2e_gtd_run(e, 5000, &err, "-V", NULL), 0);
+	ck_assert_int_eq(e2e_gtd_run(e, 5000, &err, "-h", NULL), 0);
+	ck_assert_int_eq(e2e_gtd_run(e, 5000, &err, "-x", NULL), 64);
+	ck_assert_msg(strstr(err, "usage: gtd [-dhnV] [-c config] [-r fd] "
+	    "[-s socket] [-z zone]") != NULL, "usage: %s", err);
+	e2e_stop(e);
+}
+END_TEST
+
+START_TEST(e2e_sighup_ignored)
+{
+	struct e2e	*e = e2e_start(NULL);
+	pid_t		 pid;
+
+	pid = e2e_spawn(e, "a", NULL);
+	ck_assert_int_eq(kill(e2e_pid(e), SIGHUP), 0);
+	e2e_ok(e, "ping", NULL);
+	ck_assert_int_eq(e2e_int(e2e_ok(e, "find", "{s:s}", "name", "a"),
+	    "pid"), pid);
+	e2e_stop(e);
+}
+END_TEST
+
+/* A second SIGTERM while stopping kills every child at once. */
+START_TEST(e2e_second_sigterm)
+{
+	struct e2e	*e = e2e_start(NULL);
+	long		 t0;
+	pid_t		 pid;
+	int		 st;
+
+	pid = (pid_t)e2e_int(e2e_ok(e, "start_child",
+	    "{s:s, s:o, s:{s:s, s:i}}", "name", "slow",
+	    "cmd", e2e_cmd("--ignore-term", e2e_ready_arg(e, "slow"), NULL),
+	    "shutdown", "signal", "TERM", "timeout_ms", 20000), "pid");
+	e2e_wait_ready(e, "slow");
+	ck_assert_int_eq(kill(e2e_pid(e), SIGTERM), 0);
+	ck_assert(e2e_wait_state(e, "slow", "stopping", 3000));
+	t0 = e2e_now_ms();
+	ck_assert_int_eq(kill(e2e_pid(e), SIGTERM), 0);
+	ck_assert_msg(e2e_wait_exit(e, 3000, &st), "gtd still waits");
+	ck_assert_int_lt(e2e_now_ms() - t0, 3000);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert(e2e_wait_dead(pid, 2000));
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_basic_suite(void)
 {
@@ -619,6 +809,8 @@ e2e_basic_suite(void)
 	tcase_add_test(tc, e2e_stats);
 	tcase_add_test(tc, e2e_limit_children);
 	tcase_add_test(tc, e2e_limit_connections);
+	tcase_add_test(tc, e2e_socket_mode);
+	tcase_add_test(tc, e2e_gtd_version_usage);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");
@@ -639,12 +831,16 @@ e2e_basic_suite(void)
 	tcase_add_test(tc, e2e_shutdown_concurrent);
 	tcase_add_test(tc, e2e_shutdown_timeout_arg);
 	tcase_add_test(tc, e2e_shutting_down);
+	tcase_add_test(tc, e2e_shutdown_answers_waiters);
+	tcase_add_test(tc, e2e_sighup_ignored);
+	tcase_add_test(tc, e2e_second_sigterm);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("child_env");
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_child_env);
 	tcase_add_test(tc, e2e_child_clear_env);
+	tcase_add_test(tc, e2e_child_env_reserved);
 	tcase_add_test(tc, e2e_child_fds);
 	tcase_add_test(tc, e2e_child_stdio);
 	tcase_add_test(tc, e2e_child_cwd);

@@ -31,6 +31,8 @@ main(void)
 	srunner_add_suite(sr, e2e_registry_suite());
 	srunner_add_suite(sr, e2e_gtctl_suite());
 	srunner_add_suite(sr, e2e_stress_suite());
+	srunner_add_suite(sr, e2e_systemd_suite());
+	srunner_add_suite(sr, e2e_sql_suite());
 	srunner_run_all(sr, CK_SILENT);
 	nfail = srunner_ntests_failed(sr);
 	tr = srunner_failures(sr);

@@ -92,7 +92,7 @@ static void	e2e_exec_gtd(struct e2e *, int, const char *const *, int);
 static void	e2e_guard_start(struct e2e *);
 static void	e2e_guard_run(const char *, pid_t, int)
 		    __attribute__((noreturn));
-static int	e2e_scan(const char *, pid_t, pid_t *, int);
+static int	e2e_scan(const char *, pid_t, pid_t, pid_t *, int);
 static int	e2e_rm_cb(const char *, const struct stat *, int,
 		    struct FTW *);
 static void	e2e_free(struct e2e *);
@@ -102,6 +102,7 @@ static json_t	*e2e_vreq(struct e2e_conn *, const char *, const char *,
 static json_t	*e2e_check_ok(struct e2e_conn *, json_t *);
 static json_t	*e2e_check_err(struct e2e_conn *, json_t *, const char *);
 static char	*e2e_replace(const char *, const char *, const char *);
+static char	*e2e_fixture(struct e2e *, const char *);
 static int	e2e_run(struct e2e *, int, const char *const *, int,
 		    const char **, const char **);
 
@@ -236,8 +237,15 @@ struct e2e *
 e2e_start_args_(const char *conf, const char *const *extra)
 {
 	struct e2e	*e = e2e_new();
+	const char	*p = conf;
+	char		*text = NULL;
 
+	while (p != NULL && (*p == ' ' || *p == '\t' || *p == '\n'))
+		p++;
+	if (p != NULL && *p != '{')	/* a fixture name, as in E8 */
+		conf = text = e2e_fixture(e, conf);
 	e2e_launch(e, conf, extra);
+	free(text);
 	return (e);
 }
 
@@ -275,10 +283,10 @@ e2e_replace(const char *s, const char *from, const char *to)
 	return (out);
 }
 
-struct e2e *
-e2e_start_file_(const char *name)
+/* The text of fixture $GT_TESTDATA/name with @TESTCHILD@ and @DIR@ set. */
+static char *
+e2e_fixture(struct e2e *e, const char *name)
 {
-	struct e2e	*e = e2e_new();
 	const char	*dir;
 	char		*path, *raw, *a, *b;
 
@@ -289,11 +297,21 @@ e2e_start_file_(const char *name)
 		e2e_fail("%s: %s", path, strerror(errno));
 	a = e2e_replace(raw, "@TESTCHILD@", e2e_testchild(e));
 	b = e2e_replace(a, "@DIR@", e->dir);
-	e2e_launch(e, b, NULL);
-	free(b);
 	free(a);
 	free(raw);
 	free(path);
+	return (b);
+}
+
+struct e2e *
+e2e_start_file_(const char *name)
+{
+	struct e2e	*e = e2e_new();
+	char		*text;
+
+	text = e2e_fixture(e, name);
+	e2e_launch(e, text, NULL);
+	free(text);
 	return (e);
 }
 
@@ -460,9 +478,15 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 	}
 	if (!reaped)
 		kill(gtd, SIGKILL);
+	/*
+	 * gtd leads its own process group; a wrapper ($GTD=strace ...) may
+	 * have forked the real gtd into it.  ESRCH once the group is empty.
+	 */
+	kill(-gtd, SIGKILL);
 	deadline = e2e_now_ms() + E2E_SURVIVOR_MS;
 	do {
-		n = e2e_scan(dir, reaped ? -1 : gtd, pids, E2E_MAXPROCS);
+		n = e2e_scan(dir, gtd, reaped ? -1 : gtd, pids,
+		    E2E_MAXPROCS);
 		for (i = 0; i < n; i++)
 			kill(pids[i], SIGKILL);
 		if (n > 0)
@@ -475,18 +499,19 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 
 /*
  * Live (non-zombie) processes other than us and skip whose environ has
- * GTD_SOCKET=DIR/...: the children of this test's gtd and their own
- * children.
+ * GTD_SOCKET=DIR/... (the children of this test's gtd and their own
+ * children) or that are in process group pgrp (gtd leads it: a $GTD
+ * wrapper's gtd, children with kill_group false).
  */
 static int
-e2e_scan(const char *dir, pid_t skip, pid_t *pids, int max)
+e2e_scan(const char *dir, pid_t pgrp, pid_t skip, pid_t *pids, int max)
 {
 	struct dirent	*de;
 	DIR		*d;
 	char		 path[64], key[64], *buf, *p, *rp;
 	size_t		 len, kl;
 	pid_t		 pid;
-	int		 n = 0;
+	int		 n = 0, pg;
 
 	kl = snprintf(key, sizeof key, "GTD_SOCKET=%s/", dir);
 	if ((d = opendir("/proc")) == NULL)
@@ -499,8 +524,15 @@ e2e_scan(const char *dir, pid_t skip, pid_t *pids, int max)
 		if ((buf = e2e_slurp(path, NULL)) == NULL)
 			continue;
 		rp = strrchr(buf, ')');
-		if (rp == NULL || rp[1] == '\0' || rp[2] == 'Z') {
+		if (rp == NULL || rp[1] == '\0' || rp[2] == 'Z' ||
+		    rp[2] == 'X') {
 			free(buf);
+			continue;
+		}
+		/* ") S ppid pgrp ..." */
+		if (sscanf(rp + 2, "%*c %*d %d", &pg) == 1 && pg == pgrp) {
+			free(buf);
+			pids[n++] = pid;
 			continue;
 		}
 		free(buf);
@@ -521,7 +553,7 @@ e2e_scan(const char *dir, pid_t skip, pid_t *pids, int max)
 int
 e2e_survivors(struct e2e *e, pid_t *pids, int max)
 {
-	return (e2e_scan(e->dir, e->reaped ? -1 : e->pid, pids, max));
+	return (e2e_scan(e->dir, e->pid, e->reaped ? -1 : e->pid, pids, max));
 }
 
 bool
@@ -999,6 +1031,19 @@ e2e_spawn_(struct e2e *e, const char *name, ...)
 	return ((pid_t)e2e_int_(rep, "pid"));
 }
 
+const char *
+e2e_ready_arg(struct e2e *e, const char *name)
+{
+	return (e2e_fmt(e, "--pidfile=%s/%s.ready", e->dir, name));
+}
+
+pid_t
+e2e_wait_ready_(struct e2e *e, const char *name)
+{
+	return (e2e_read_pid_(e, e2e_fmt(e, "%s/%s.ready", e->dir, name),
+	    5000));
+}
+
 /* Conditions. */
 
 json_t *
@@ -1033,6 +1078,26 @@ e2e_wait_state(struct e2e *e, const char *name, const char *state, int ms)
 			return (true);
 		if (e2e_now_ms() >= deadline)
 			return (false);
+		poll(NULL, 0, E2E_POLL_MS);
+	}
+}
+
+pid_t
+e2e_wait_restarted(struct e2e *e, const char *name, pid_t old, int ms)
+{
+	long	 deadline = e2e_now_ms() + ms;
+	json_t	*row, *st, *pid;
+
+	for (;;) {
+		row = e2e_row(e, name);
+		st = row != NULL ? json_object_get(row, "state") : NULL;
+		pid = row != NULL ? json_object_get(row, "pid") : NULL;
+		if (json_is_string(st) && strcmp(json_string_value(st),
+		    "running") == 0 && json_is_integer(pid) &&
+		    json_integer_value(pid) != old)
+			return ((pid_t)json_integer_value(pid));
+		if (e2e_now_ms() >= deadline)
+			return (-1);
 		poll(NULL, 0, E2E_POLL_MS);
 	}
 }
@@ -1088,6 +1153,20 @@ e2e_read_pid_(struct e2e *e, const char *path, int ms)
 	if (pid <= 0)
 		e2e_fail("%s: bad pid \"%s\"", path, s);
 	return ((pid_t)pid);
+}
+
+bool
+e2e_wait_lines(const char *path, int n, int ms)
+{
+	long	deadline = e2e_now_ms() + ms;
+
+	for (;;) {
+		if (e2e_count_lines(path) >= n)
+			return (true);
+		if (e2e_now_ms() >= deadline)
+			return (false);
+		poll(NULL, 0, E2E_POLL_MS);
+	}
 }
 
 int

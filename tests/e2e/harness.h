@@ -18,14 +18,19 @@
  * stays valid until e2e_stop(), which frees them all, so tests never free
  * anything.  All waits take a deadline in milliseconds; nothing sleeps
  * for a fixed time.  Any harness failure fails the test (ck_abort_msg).
+ *
+ * Beware: jansson's json_is_*() macros evaluate their argument twice, so
+ * never pass them a call that sends or receives (e2e_ok, e2e_recv...).
  */
 #ifndef GT_E2E_HARNESS_H
 #define GT_E2E_HARNESS_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <sys/types.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <check.h>
 #include <jansson.h>
 
 #define E2E_REPLY_MS	15000		/* default wait for one reply */
@@ -36,8 +41,9 @@ struct e2e_conn;			/* one client connection */
 
 /*
  * Start gtd.  conf is the config file's text (written to DIR/gtd.json
- * and passed with -c), or NULL for none.  extra (NULL-terminated, may be
- * NULL) are further gtd arguments.
+ * and passed with -c), or the name of a fixture in tests/data when it
+ * does not start with '{' (see e2e_start_file), or NULL for none.  extra
+ * (NULL-terminated, may be NULL) are further gtd arguments.
  */
 struct e2e	*e2e_start_(const char *conf);
 struct e2e	*e2e_start_args_(const char *conf, const char *const *extra);
@@ -97,6 +103,16 @@ json_t		*e2e_err_(struct e2e *, const char *code, const char *op,
 pid_t		 e2e_spawn_(struct e2e *, const char *name, ...)
 		    __attribute__((sentinel));
 
+/*
+ * Readiness of gt-testchild: gtd calls a child ready once execve()
+ * succeeded, before the child has set up its signal dispositions.  A test
+ * that relies on --ignore-term or --term-exit-code passes
+ * e2e_ready_arg(e, name) ("--pidfile=DIR/name.ready") and waits with
+ * e2e_wait_ready(e, name), which returns the pid written there.
+ */
+const char	*e2e_ready_arg(struct e2e *, const char *name);
+pid_t		 e2e_wait_ready_(struct e2e *, const char *name);
+
 /* Extra connections (closed by e2e_stop), and the main one. */
 struct e2e_conn	*e2e_client_(struct e2e *);
 struct e2e_conn	*e2e_main(struct e2e *);
@@ -130,6 +146,9 @@ json_t		*e2e_row(struct e2e *, const char *name);
 bool		 e2e_wait_state(struct e2e *, const char *name,
 		    const char *state, int ms);
 bool		 e2e_wait_absent(struct e2e *, const char *name, int ms);
+/* Wait until name runs with a pid other than old; the new pid or -1. */
+pid_t		 e2e_wait_restarted(struct e2e *, const char *name, pid_t old,
+		    int ms);
 
 /* Monotonic clock in milliseconds, for elapsed-time bounds. */
 long		 e2e_now_ms(void);
@@ -141,6 +160,8 @@ bool		 e2e_wait_text(const char *path, const char *text, int ms);
 const char	*e2e_read_file_(struct e2e *, const char *path, int ms);
 pid_t		 e2e_read_pid_(struct e2e *, const char *path, int ms);
 int		 e2e_count_lines(const char *path);	/* -1: no file */
+/* Wait until path has at least n lines. */
+bool		 e2e_wait_lines(const char *path, int n, int ms);
 bool		 e2e_pid_alive(pid_t);		/* exists, not a zombie */
 bool		 e2e_wait_dead(pid_t, int ms);	/* gone or a zombie */
 /* Live processes of this test other than gtd; fills pids, returns count. */
@@ -155,6 +176,7 @@ int		 e2e_survivors(struct e2e *, pid_t *pids, int max);
 int		 e2e_gtctl_(struct e2e *, const char **out, ...)
 		    __attribute__((sentinel));
 const char	*e2e_gtctl_stderr(struct e2e *);
+void		 e2e_gtctl_socket(struct e2e *, const char *path);
 /*
  * Run $GTD with these arguments (NULL-terminated) to completion, at most
  * ms; returns its exit status, *err (may be NULL) its stderr.
@@ -163,7 +185,6 @@ int		 e2e_gtd_run_(struct e2e *, int ms, const char **err, ...)
 		    __attribute__((sentinel));
 /* Start gtd again in the same directory (same config) after it exited. */
 void		 e2e_restart_(struct e2e *);
-void		 e2e_gtctl_socket(struct e2e *, const char *path);
 
 /* JSON accessors that fail the test when the member is missing. */
 json_int_t	 e2e_int_(json_t *, const char *key);
@@ -195,6 +216,7 @@ void		 e2e_at(const char *file, int line);
 #define e2e_read_file(...)	(E2E_AT, e2e_read_file_(__VA_ARGS__))
 #define e2e_read_pid(...)	(E2E_AT, e2e_read_pid_(__VA_ARGS__))
 #define e2e_gtctl(...)		(E2E_AT, e2e_gtctl_(__VA_ARGS__))
+#define e2e_wait_ready(...)	(E2E_AT, e2e_wait_ready_(__VA_ARGS__))
 #define e2e_spawn(...)		(E2E_AT, e2e_spawn_(__VA_ARGS__))
 #define e2e_gtd_run(...)	(E2E_AT, e2e_gtd_run_(__VA_ARGS__))
 #define e2e_restart(...)	(E2E_AT, e2e_restart_(__VA_ARGS__))
@@ -203,7 +225,6 @@ void		 e2e_at(const char *file, int line);
 #define e2e_get(...)		(E2E_AT, e2e_get_(__VA_ARGS__))
 
 /* Suites (check_e2e_*.c). */
-#include <check.h>
 Suite		*e2e_basic_suite(void);
 Suite		*e2e_framing_suite(void);
 Suite		*e2e_lifecycle_suite(void);
@@ -211,5 +232,7 @@ Suite		*e2e_attrs_suite(void);
 Suite		*e2e_registry_suite(void);
 Suite		*e2e_gtctl_suite(void);
 Suite		*e2e_stress_suite(void);
+Suite		*e2e_systemd_suite(void);
+Suite		*e2e_sql_suite(void);
 
 #endif /* GT_E2E_HARNESS_H */

@@ -12,8 +12,10 @@
  *   4. --grandchild
  *   5. --setattr / --incr, in the order given (one connection each)
  *   6. --pidfile (so the pidfile is the "setup done" cue)
- *   7. --kill-self
- *   8. exit after --exit-after-ms (or at once if only --exit-code is
+ *   7. --ready-after (wait until that file exists), then --ready-fd
+ *      (write "\n" to that fd and close it: gtd's ready {"fd":N})
+ *   8. --kill-self (at the --exit-after-ms deadline if one is given)
+ *   9. exit after --exit-after-ms (or at once if only --exit-code is
  *      given), else wait for signals forever
  *
  * Exit codes of its own: 64 bad usage, 70 a gtd request failed, 71 a
@@ -64,6 +66,8 @@ struct tc_opts {
 	const char	*check_fds;
 	const char	*env;
 	const char	*out;
+	const char	*ready_after;
+	int		 ready_fd;		/* -1: none */
 	int		 kill_self;		/* 0: none */
 	struct tc_op	 ops[TC_MAX_OPS];
 	int		 nops;
@@ -83,6 +87,7 @@ static void	tc_env(const char *);
 static void	tc_append_pid(const char *);
 static void	tc_grandchild(const char *);
 static void	tc_request(const struct tc_op *);
+static void	tc_ready(const struct tc_opts *);
 static void	tc_wait(const struct tc_opts *) __attribute__((noreturn));
 
 static void
@@ -94,7 +99,8 @@ tc_usage(const char *why)
 	    "\t[--term-exit-code=N] [--grandchild=PATH] [--pidfile=PATH]\n"
 	    "\t[--append-pid=PATH] [--setattr=KEY=JSON] [--incr=KEY]\n"
 	    "\t[--check-fds=PATH] [--env=PATH] [--kill-self=SIG] "
-	    "[--stdout=TEXT]\n", why);
+	    "[--stdout=TEXT]\n"
+	    "\t[--ready-after=PATH] [--ready-fd=N]\n", why);
 	exit(TC_EX_USAGE);
 }
 
@@ -142,6 +148,7 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 	memset(o, 0, sizeof *o);
 	o->exit_after_ms = -1;
 	o->term_exit_code = -1;
+	o->ready_fd = -1;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (strncmp(a, "--", 2) != 0)
@@ -171,6 +178,10 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 			o->env = v;
 		else if (OPT("--stdout"))
 			o->out = v;
+		else if (OPT("--ready-after"))
+			o->ready_after = v;
+		else if (OPT("--ready-fd"))
+			o->ready_fd = (int)tc_number(a, v);
 		else if (OPT("--kill-self"))
 			o->kill_self = tc_signum(v);
 		else if ((OPT("--setattr") || OPT("--incr")) &&
@@ -396,6 +407,28 @@ tc_request(const struct tc_op *op)
 	client_free(c);
 }
 
+/*
+ * Readiness on cue: wait until ready_after exists (a condition, polled),
+ * then tell gtd through the ready fd.
+ */
+static void
+tc_ready(const struct tc_opts *o)
+{
+	struct timespec	tick = { 0, 2000000L };
+
+	if (o->ready_after != NULL)
+		while (access(o->ready_after, F_OK) == -1)
+			nanosleep(&tick, NULL);
+	if (o->ready_fd == -1)
+		return;
+	if (write(o->ready_fd, "\n", 1) != 1) {
+		fprintf(stderr, "gt-testchild: ready fd %d: %s\n", o->ready_fd,
+		    strerror(errno));
+		exit(TC_EX_FILE);
+	}
+	close(o->ready_fd);
+}
+
 /* Exit at the deadline, or wait for signals forever. */
 static void
 tc_wait(const struct tc_opts *o)
@@ -427,6 +460,8 @@ tc_wait(const struct tc_opts *o)
 		}
 		nanosleep(&left, NULL);		/* EINTR: recompute */
 	}
+	if (o->kill_self != 0)
+		raise(o->kill_self);
 	exit(o->exit_code);
 }
 
@@ -460,7 +495,8 @@ main(int argc, char **argv)
 		n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 		tc_write_file(o.pidfile, buf, n);
 	}
-	if (o.kill_self != 0)
+	tc_ready(&o);
+	if (o.kill_self != 0 && o.exit_after_ms == -1)
 		raise(o.kill_self);
 	tc_wait(&o);
 }

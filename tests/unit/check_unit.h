@@ -31,6 +31,8 @@ Suite	*conn_suite(void);
 Suite	*cmd_suite(void);
 Suite	*child_suite(void);
 Suite	*config_suite(void);
+Suite	*sd_suite(void);
+Suite	*query_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +

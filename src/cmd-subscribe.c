@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-subscribe: turn the connection into an event stream.  The reply
+ * carries the current seq; then kept events after `since` are replayed,
+ * and new ones follow as they happen.  Requests may still be sent on the
+ * same connection; their replies interleave with the events.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "gt/cmd.h"
+#include "gt/conn.h"
+#include "gt/event.h"
+#include "gt/gtd.h"
+#include "gt/protocol.h"
+
+static enum cmd_ret	cmd_subscribe_exec(struct cmd_ctx *, json_t *);
+static void		cmd_subscribe_after(struct cmd_ctx *);
+
+const struct cmd_entry cmd_subscribe_entry = {
+	.name = "subscribe",
+	.usage = "[events=[...]] [names=[...]] [since=seq]",
+	.exec = cmd_subscribe_exec
+};
+
+/* An optional array of strings; each checked by ok (NULL: any). */
+static int
+cmd_subscribe_strings(struct cmd_ctx *ctx, json_t *args, const char *key,
+    unsigned *mask)
+{
+	json_t			*a = json_object_get(args, key), *v;
+	size_t			 i;
+	enum event_kind		 k;
+
+	if (a == NULL)
+		return (0);
+	if (!json_is_array(a)) {
+		cmd_bad(ctx, key, "%s must be an array of strings", key);
+		return (-1);
+	}
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || (mask != NULL &&
+		    event_kind_parse(json_string_value(v), &k) == -1)) {
+			cmd_bad(ctx, key, "%s.%zu is not %s", key, i, mask != NULL ?
+			    "an event name" : "a string");
+			cmd_set(ctx, "field", json_sprintf("%s.%zu", key, i));
+			return (-1);
+		}
+		if (mask != NULL)
+			*mask |= EVENT_MASK(k);
+	}
+	return (0);
+}
+
+static enum cmd_ret
+cmd_subscribe_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "events", "names", "since",
+	    NULL };
+	char				*cause;
+
+	ctx->num = -1;
+	ctx->mask = 0;
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_subscribe_strings(ctx, args, "events", &ctx->mask) == -1 ||
+	    cmd_subscribe_strings(ctx, args, "names", NULL) == -1 ||
+	    cmd_arg_int(ctx, args, "since", 0, INT64_MAX, &ctx->num) == -1)
+		return (CMD_ERROR);
+	if (event_since_ok(ctx->gtd, ctx->num, &cause) == -1) {
+		cmd_error(ctx, GT_E_LIMIT, "%s", cause);
+		cmd_set(ctx, "limit", json_string("event_ring"));
+		free(cause);
+		return (CMD_ERROR);
+	}
+	if (json_object_get(args, "events") == NULL)
+		ctx->mask = EVENT_MASK_DEFAULT;
+	ctx->spec = json_incref(json_object_get(args, "names"));
+	cmd_set(ctx, "seq", json_integer((json_int_t)event_seq(ctx->gtd)));
+	ctx->after = cmd_subscribe_after;
+	return (CMD_OK);
+}
+
+/* After the reply: register, then replay (checked already: cannot fail). */
+static void
+cmd_subscribe_after(struct cmd_ctx *ctx)
+{
+	char	*cause = NULL;
+
+	if (event_subscribe(ctx->conn, ctx->mask, ctx->spec, ctx->num,
+	    &cause) == -1)
+		free(cause);
+}
