@@ -36,7 +36,7 @@ LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
 	src/config.c src/spawn.c src/registry.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
-	src/hook.c src/notify.c src/event.c \
+	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
 	src/sd.c src/gtd-sd.c \
 	src/snapshot.c src/cmd-query.c \
 	src/cmd-add-existing-child.c src/cmd-release.c src/cmd-signal.c \

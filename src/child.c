@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/childlog.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/hook.h"
@@ -47,6 +48,9 @@ static int	child_hook_start(struct child *);
 static void	child_terminated(struct child *, int);
 static void	child_fd_close(struct child *, int *, ev_io *);
 static void	child_wake_list(struct child *, struct child_waiters *);
+static int	child_outputs(struct child *, int [2], int [2]);
+static bool	child_outputs_shared(const struct spec_output *);
+static void	child_outputs_done(struct child *, int [2], int [2], bool);
 static void	child_decide(struct child *, int);
 static char   **child_env(struct child *);
 static void	child_hash_add(struct child **, size_t, struct child *, int);
@@ -426,6 +430,79 @@ child_env(struct child *c)
 	return (env);
 }
 
+/*
+ * The child's stdout and stderr: gtd's own, /dev/null, or a pipe that
+ * gtd reads (log and file).  Both in log mode share one pipe ("output"),
+ * so a child costs gtd one fd.  out[] gets the write ends, rd[] the read
+ * ends.  0, or -1 with errno (nothing left open).
+ */
+static int
+child_outputs(struct child *c, int out[2], int rd[2])
+{
+	const struct spec_output	*o = c->spec->out;
+	int				 i, p[2], saved;
+
+	for (i = 0; i < 2; i++) {
+		if (o[i].mode == SPEC_OUT_INHERIT)
+			out[i] = i + 1;
+		else if (o[i].mode == SPEC_OUT_NULL)
+			out[i] = c->gtd->devnull;
+		else if (i == 1 && rd[0] != -1 && child_outputs_shared(o)) {
+			out[1] = out[0];
+		} else {
+			if (pipe2(p, O_CLOEXEC) == -1 ||
+			    fcntl(p[0], F_SETFL, O_NONBLOCK) == -1)
+				goto fail;
+			rd[i] = p[0];
+			out[i] = p[1];
+		}
+	}
+	return (0);
+fail:
+	saved = errno;
+	child_outputs_done(c, out, rd, false);
+	errno = saved;
+	return (-1);
+}
+
+/* Both streams to the same place: one pipe. */
+static bool
+child_outputs_shared(const struct spec_output *o)
+{
+	if (o[0].mode == SPEC_OUT_LOG && o[1].mode == SPEC_OUT_LOG)
+		return (true);
+	return (o[0].mode == SPEC_OUT_FILE && o[1].mode == SPEC_OUT_FILE &&
+	    strcmp(o[0].path, o[1].path) == 0);
+}
+
+/* After the fork: close the write ends; attach (or close) the read ends. */
+static void
+child_outputs_done(struct child *c, int out[2], int rd[2], bool spawned)
+{
+	static const char *const	 names[] = { "stdout", "stderr" };
+	const struct spec_output	*o = c->spec->out;
+	const char			*stream;
+	int				 i;
+
+	for (i = 0; i < 2; i++) {
+		if (rd[i] == -1)
+			continue;
+		close(out[i]);
+		if (!spawned) {
+			close(rd[i]);
+			continue;
+		}
+		if (c->log == NULL)
+			c->log = childlog_new(c);
+		stream = i == 0 && out[1] == out[0] ? "output" : names[i];
+		childlog_attach(c->log, i, rd[i], stream, o[i].path,
+		    o[i].max_bytes, o[i].keep, o[i].mode == SPEC_OUT_LOG);
+	}
+	out[0] = 1;
+	out[1] = 2;
+	rd[0] = rd[1] = -1;
+}
+
 /* The PATH the child will search: its own env's, else the default. */
 static const char *
 child_path_of(char **env)
@@ -443,6 +520,7 @@ child_start(struct child *c)
 	struct spawn_plan	 pl;
 	char			**argv, **envp, *path = NULL;
 	int			 statusfd = -1, saved, rp[2] = { -1, -1 };
+	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
@@ -455,11 +533,12 @@ child_start(struct child *c)
 	envp = child_env(c);
 	if (spawn_resolve(argv[0], child_path_of(envp), &path) == 0 &&
 	    (c->spec->ready != SPEC_READY_FD ||
-	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == 0)) {
+	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == 0) &&
+	    child_outputs(c, out, logrd) == 0) {
 		pl = (struct spawn_plan){ .path = path, .argv = argv,
 		    .envp = envp, .cwd = c->spec->cwd,
 		    .new_session = c->spec->kill_group, .parent = g->pid,
-		    .fd_in = g->devnull, .fd_out = 1, .fd_err = 2,
+		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
 		    .set_nofile = true, .nofile = g->nofile };
 		pid = g->ops->spawn(&pl, &statusfd);
@@ -469,6 +548,7 @@ child_start(struct child *c)
 		close(rp[1]);		/* the child has its own copy */
 	if (pid == -1 && rp[0] != -1)
 		close(rp[0]);
+	child_outputs_done(c, out, logrd, pid != -1);
 	free(path);
 	spec_strv_free(argv);
 	spec_strv_free(envp);
@@ -668,6 +748,8 @@ child_handle_exit(struct child *c, int status)
 		log_info("child %s: killed by %s", c->name,
 		    spec_signal_name(WTERMSIG(status)));
 	child_fd_close(c, &c->readyfd, &c->readyw);
+	if (c->log != NULL)
+		childlog_detach(c->log);
 	/* attrs stay readable until the after_terminate hook has run. */
 	child_set_state(c, CHILD_TERMINATING);
 	if (c->spec->after_terminate != NULL && child_hook_start(c) == 0)
@@ -1049,6 +1131,7 @@ child_remove(struct child *c)
 static void
 child_free(struct child *c)
 {
+	childlog_free(c->log);
 	spec_free(c->spec);
 	free(c->spec_json);
 	policy_hist_free(&c->hist);

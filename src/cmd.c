@@ -38,6 +38,7 @@ extern const struct cmd_entry cmd_hello_entry;
 extern const struct cmd_entry cmd_increment_entry;
 extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_release_entry;
@@ -66,6 +67,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_increment_entry,
 	&cmd_info_entry,
 	&cmd_list_entry,
+	&cmd_logs_entry,
 	&cmd_ping_entry,
 	&cmd_query_entry,
 	&cmd_release_entry,

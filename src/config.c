@@ -529,6 +529,65 @@ cs_after_terminate(struct childspec *s, const json_t *j,
 }
 
 static int
+cs_output(struct childspec *s, int i, const json_t *j, struct config_err *e)
+{
+	static const char *const	 keys[] = { "file", "max_bytes", "keep",
+	    NULL };
+	static const char *const	 names[] = { "stdout", "stderr" };
+	struct spec_output		*o = &s->out[i];
+	json_t				*v;
+	int64_t				 n;
+	char				 sub[32];
+	const char			*m = json_string_value(j);
+
+	if (m != NULL && strcmp(m, "log") == 0)
+		o->mode = SPEC_OUT_LOG;
+	else if (m != NULL && strcmp(m, "inherit") == 0)
+		o->mode = SPEC_OUT_INHERIT;
+	else if (m != NULL && strcmp(m, "null") == 0)
+		o->mode = SPEC_OUT_NULL;
+	else if (json_is_object(j)) {
+		if (config_keys(j, names[i], keys, e) == -1)
+			return (-1);
+		snprintf(sub, sizeof sub, "%s.file", names[i]);
+		if (config_string(json_object_get(j, "file"), sub, PATH_MAX,
+		    &o->path, e) == -1)
+			return (-1);
+		if (*o->path != '/')
+			return (config_fail(e, sub, "%s must be an absolute "
+			    "path", sub));
+		o->mode = SPEC_OUT_FILE;
+		o->max_bytes = 10 * 1024 * 1024;
+		o->keep = 3;
+		snprintf(sub, sizeof sub, "%s.max_bytes", names[i]);
+		if ((v = json_object_get(j, "max_bytes")) != NULL &&
+		    config_int(v, sub, 0, INT64_MAX, &o->max_bytes, e) == -1)
+			return (-1);
+		snprintf(sub, sizeof sub, "%s.keep", names[i]);
+		n = o->keep;
+		if ((v = json_object_get(j, "keep")) != NULL &&
+		    config_int(v, sub, 0, 100, &n, e) == -1)
+			return (-1);
+		o->keep = (int)n;
+	} else
+		return (config_fail(e, names[i], "%s must be \"log\", "
+		    "\"inherit\", \"null\" or {\"file\": PATH}", names[i]));
+	return (0);
+}
+
+static int
+cs_stdout(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (cs_output(s, 0, j, e));
+}
+
+static int
+cs_stderr(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (cs_output(s, 1, j, e));
+}
+
+static int
 cs_hook_timeout(struct childspec *s, const json_t *j, struct config_err *e)
 {
 	return (config_int(j, "hook_timeout_ms", 1, SPEC_MAX_MS,
@@ -559,6 +618,8 @@ static const struct {
 	{ "restart", cs_restart },
 	{ "restart_delay_ms", cs_restart_delay },
 	{ "shutdown", cs_shutdown },
+	{ "stderr", cs_stderr },
+	{ "stdout", cs_stdout },
 	{ "success_exit_codes", cs_success },
 	{ "type", cs_type },
 	{ "watchdog_ms", cs_watchdog },
@@ -620,6 +681,18 @@ config_strv_json(char **v)
 	return (a);
 }
 
+static json_t *
+config_output_json(const struct spec_output *o)
+{
+	static const char *const	names[] = { [SPEC_OUT_LOG] = "log",
+	    [SPEC_OUT_INHERIT] = "inherit", [SPEC_OUT_NULL] = "null" };
+
+	if (o->mode == SPEC_OUT_FILE)
+		return (json_pack("{s:s, s:I, s:i}", "file", o->path,
+		    "max_bytes", (json_int_t)o->max_bytes, "keep", o->keep));
+	return (json_string(names[o->mode]));
+}
+
 /* The supervision fields of the normalised spec. */
 static void
 config_spec_json_more(const struct childspec *s, json_t *j)
@@ -660,6 +733,8 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 		    config_strv_json(s->after_terminate));
 	json_object_set_new(j, "hook_timeout_ms",
 	    json_integer(s->hook_timeout_ms));
+	json_object_set_new(j, "stdout", config_output_json(&s->out[0]));
+	json_object_set_new(j, "stderr", config_output_json(&s->out[1]));
 }
 
 json_t *

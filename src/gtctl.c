@@ -146,7 +146,7 @@ static void	 gtctl_table_add(struct gtctl_table *, ...);
 static void	 gtctl_table_print(struct gtctl_table *);
 static void	 gtctl_flat(const char *, json_t *, bool);
 
-static gtctl_exec_fn	gtctl_exec_events, gtctl_exec_generic, gtctl_exec_ls, gtctl_exec_list,
+static gtctl_exec_fn	gtctl_exec_events, gtctl_exec_logs, gtctl_exec_generic, gtctl_exec_ls, gtctl_exec_list,
 			gtctl_exec_rm, gtctl_exec_raw, gtctl_exec_attr_get,
 			gtctl_exec_attr_set, gtctl_exec_attr_del, gtctl_exec_kill,
 			gtctl_exec_attr_incr, gtctl_exec_query;
@@ -158,6 +158,11 @@ static gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 static int	gtctl_raw_line(struct gtctl *, const char *, size_t);
 static int	gtctl_raw_stdin(struct gtctl *);
 
+static const struct gtctl_opt gtctl_opts_logs[] = {
+	{ "follow", 'f', false },
+	{ "lines", 'n', true },
+	{ NULL, 0, false }
+};
 static const struct gtctl_opt gtctl_opts_events[] = {
 	{ "since", 0, true },
 	{ NULL, 0, false }
@@ -249,6 +254,11 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "release", .op = "release", .usage = "name",
 	  .help = "stop supervising a child; the process keeps running",
 	  .flags = GTCTL_NAME, .minpos = 1, .maxpos = 1,
+	  .print = gtctl_print_none },
+	{ .name = "logs", .op = "logs", .usage = "[-f] [-n lines] name",
+	  .help = "print the last lines a child wrote (-f: and follow)",
+	  .flags = GTCTL_LOOKUP | GTCTL_NAME, .minpos = 1, .maxpos = 1,
+	  .opts = gtctl_opts_logs, .exec = gtctl_exec_logs,
 	  .print = gtctl_print_none },
 	{ .name = "events", .op = "subscribe",
 	  .usage = "[--since seq] [name ...]",
@@ -768,6 +778,8 @@ gtctl_exec_attr_del(struct gtctl *g, struct gtctl_args *a)
 	return (gtctl_run(g, req));
 }
 
+static int	gtctl_stream_logs(struct gtctl *);
+
 /* Print event lines until gtd goes away: raw with --json, else a line each. */
 static int
 gtctl_stream(struct gtctl *g)
@@ -825,6 +837,63 @@ gtctl_exec_events(struct gtctl *g, struct gtctl_args *a)
 		return (ret);
 	json_decref(reply);
 	return (gtctl_stream(g));
+}
+
+static int
+gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
+{
+	json_t		*req = gtctl_request(g, g->cmd->op), *reply, *ln;
+	const char	*v;
+	json_int_t	 n;
+	size_t		 i;
+	int		 ret;
+	bool		 follow = gtctl_optval(g, a, "follow") != NULL;
+
+	gtctl_set(g, req, "name", json_string(a->pos[0]));
+	if ((v = gtctl_optval(g, a, "lines")) != NULL) {
+		if (gtctl_int("-n", v, &n) != 0) {
+			json_decref(req);
+			return (EX_USAGE);
+		}
+		gtctl_set(g, req, "lines", json_integer(n));
+	}
+	if (follow) {
+		g->waits = true;
+		gtctl_set(g, req, "follow", json_true());
+	}
+	if ((ret = gtctl_call(g, req, &reply)) != 0)
+		return (ret);
+	if (!g->json)
+		json_array_foreach(json_object_get(reply, "lines"), i, ln)
+			printf("%s\n", json_string_value(json_object_get(ln,
+			    "line")));
+	fflush(stdout);
+	json_decref(reply);
+	if (!follow)
+		return (0);
+	return (gtctl_stream_logs(g));
+}
+
+/* Follow: print each log event's line (or the raw JSON with --json). */
+static int
+gtctl_stream_logs(struct gtctl *g)
+{
+	const char	*line;
+	size_t		 len;
+	json_t		*ev;
+
+	for (;;) {
+		if ((line = client_recv(g->client, -1, &len)) == NULL)
+			return (errno == ECONNRESET ? 0 : EX_UNAVAILABLE);
+		if (g->json || (ev = json_loadb(line, len, 0, NULL)) == NULL)
+			printf("%s\n", line);
+		else {
+			printf("%s\n", json_string_value(json_object_get(ev,
+			    "line")));
+			json_decref(ev);
+		}
+		fflush(stdout);
+	}
 }
 
 /* A signal is a name ("HUP", "SIGHUP") or a number. */

@@ -82,6 +82,7 @@ spec_new(void)
 	s->ready = SPEC_READY_EXEC;
 	s->ready_timeout_ms = 30000;
 	s->hook_timeout_ms = 5000;
+	s->out[0].mode = s->out[1].mode = SPEC_OUT_LOG;
 	s->shutdown = SPEC_SHUT_SIGNAL;
 	s->shutdown_signal = SIGTERM;
 	s->shutdown_timeout_ms = 5000;
@@ -104,6 +105,8 @@ spec_free(struct childspec *s)
 	free(s->success_codes);
 	free(s->on_exit);
 	spec_strv_free(s->after_terminate);
+	free(s->out[0].path);
+	free(s->out[1].path);
 	for (i = 0; i < s->nattrs; i++) {
 		free(s->attrs[i].key);
 		value_free(&s->attrs[i].v);
@@ -147,6 +150,9 @@ spec_dup(const struct childspec *s)
 	}
 	if (s->after_terminate != NULL)
 		d->after_terminate = spec_strv_dup(s->after_terminate, s->nhook);
+	for (i = 0; i < 2; i++)
+		if (s->out[i].path != NULL)
+			d->out[i].path = xstrdup(s->out[i].path);
 	d->attrs = xreallocarray(NULL, s->nattrs + 1, sizeof *d->attrs);
 	for (i = 0; i < s->nattrs; i++) {
 		d->attrs[i].key = xstrdup(s->attrs[i].key);

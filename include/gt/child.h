@@ -19,6 +19,7 @@
 #include "gt/policy.h"
 #include "gt/spec.h"
 
+struct childlog;
 struct gtd;
 struct spawn_plan;
 
@@ -103,6 +104,7 @@ struct child {
 	int			 pidfd;		/* adopted only, or -1 */
 	ev_io			 pidw;
 	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
+	struct childlog		*log;		/* owned, or NULL: output */
 	ev_child		 cw;
 	ev_timer		 timer;
 	unsigned		 timer_gen;

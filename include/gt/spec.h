@@ -20,6 +20,16 @@ enum spec_action {
 	SPEC_ACT_RESTART, SPEC_ACT_STOP, SPEC_ACT_DELETE, SPEC_ACT_EXIT
 };
 
+enum spec_out { SPEC_OUT_LOG, SPEC_OUT_INHERIT, SPEC_OUT_NULL, SPEC_OUT_FILE };
+
+/* Where stdout or stderr goes. */
+struct spec_output {
+	enum spec_out	 mode;
+	char		*path;		/* SPEC_OUT_FILE: owned */
+	int64_t		 max_bytes;	/* rotate at this size; 0: never */
+	int		 keep;		/* rotated files kept */
+};
+
 /* One step of an on_exit ladder (Director): exits up to `upto` do this. */
 struct spec_step {
 	int64_t			upto;		/* 0: every later exit */
@@ -80,6 +90,7 @@ struct childspec {
 	char			**after_terminate;	/* NULL: no hook */
 	size_t			 nhook;
 	int64_t			 hook_timeout_ms;
+	struct spec_output	 out[2];		/* stdout, stderr */
 	enum spec_shutdown	 shutdown;
 	int			 shutdown_signal;
 	int64_t			 shutdown_timeout_ms;

@@ -549,8 +549,14 @@ START_TEST(e2e_child_stdio)
 	ck_assert((n = readlink(path, link, sizeof link - 1)) > 0);
 	link[n] = '\0';
 	ck_assert_str_eq(link, "/dev/null");
+	/* The default, "log": captured, relayed to gtd's log with the name. */
+	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.log"),
+	    "child io: hello from the child", 5000), "not relayed");
+	/* "inherit": the child writes to gtd's own stdout. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name", "io2", "cmd",
+	    e2e_cmd("--stdout=inherited line", NULL), "stdout", "inherit");
 	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.out"),
-	    "hello from the child", 5000), "child stdout is not gtd's");
+	    "inherited line", 5000), "child stdout is not gtd's");
 	e2e_stop(e);
 }
 END_TEST

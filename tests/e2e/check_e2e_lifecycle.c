@@ -585,10 +585,10 @@ START_TEST(e2e_permanent_restarts)
 
 	/* Each incarnation lives 300 ms; restarts come 600 ms after exits. */
 	t0 = e2e_now_ms();
-	pid = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:i}",
-	    "name", "p", "cmd", e2e_cmd("--exit-after-ms=300",
+	pid = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:i, "
+	    "s:{s:f}}", "name", "p", "cmd", e2e_cmd("--exit-after-ms=300",
 	    e2e_fmt(e, "--append-pid=%s", spawns), NULL),
-	    "restart_delay_ms", 600), "pid");
+	    "restart_delay_ms", 600, "backoff", "jitter", 0.0), "pid");
 	ck_assert(e2e_wait_state(e, "p", "restarting", 3000));
 	ck_assert(json_is_null(e2e_get(e2e_row(e, "p"), "pid")));
 	deadline = e2e_now_ms() + 3000;

@@ -341,7 +341,8 @@ START_TEST(test_config_spec_json_defaults)
 	    "\"backoff\":{\"factor\":2.0,\"max_ms\":30000,"
 	    "\"reset_after_ms\":10000,\"jitter\":0.1},\"ready\":\"exec\","
 	    "\"ready_timeout_ms\":30000,\"watchdog_ms\":0,"
-	    "\"hook_timeout_ms\":5000}");
+	    "\"hook_timeout_ms\":5000,\"stdout\":\"log\","
+	    "\"stderr\":\"log\"}");
 	text = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
 	ck_assert_msg(json_equal(got, want), "got %s", text);
 	free(text);

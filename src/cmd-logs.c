@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-logs: the last lines a child wrote (from its ring) and, with
+ * follow, its further lines as `log` events on this connection.
+ */
+#include "config.h"
+
+#include "gt/childlog.h"
+#include "gt/cmd.h"
+#include "gt/event.h"
+
+static enum cmd_ret	cmd_logs_exec(struct cmd_ctx *, json_t *);
+static void		cmd_logs_after(struct cmd_ctx *);
+
+const struct cmd_entry cmd_logs_entry = {
+	.name = "logs",
+	.usage = "name [lines=N] [follow=bool]",
+	.exec = cmd_logs_exec
+};
+
+static void
+cmd_logs_add(const struct childlog_line *ln, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:s}", "stream",
+	    ln->stream, "at", (json_int_t)ln->at, "line", ln->text));
+}
+
+static enum cmd_ret
+cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
+{
+	static const char *const	 keys[] = { "name", "lines", "follow",
+	    NULL };
+	const char			*name;
+	struct child			*c;
+	int64_t				 n = 100;
+	bool				 follow = false;
+	json_t				*lines;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	    cmd_arg_int(ctx, args, "lines", 0, CHILDLOG_RING_LINES, &n) == -1 ||
+	    cmd_arg_bool(ctx, args, "follow", &follow) == -1 ||
+	    (c = cmd_child(ctx, name)) == NULL)
+		return (CMD_ERROR);
+	lines = json_array();
+	if (c->log != NULL)
+		childlog_tail(c->log, (size_t)n, cmd_logs_add, lines);
+	cmd_set(ctx, "lines", lines);
+	if (follow) {
+		ctx->spec = json_string(c->name);
+		ctx->after = cmd_logs_after;
+	}
+	return (CMD_OK);
+}
+
+static void
+cmd_logs_after(struct cmd_ctx *ctx)
+{
+	event_follow(ctx->conn, json_string_value(ctx->spec));
+}
