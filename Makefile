@@ -12,7 +12,7 @@ endif
 
 CONFIGURE_FLAGS ?=
 DEPS_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
-	libsqlite3-dev sqlite3 check mandoc
+	libsqlite3-dev sqlite3 check mandoc clang libclang-rt-14-dev valgrind
 
 WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
@@ -26,6 +26,9 @@ ifeq ($(SANITIZE),1)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 endif
+ifeq ($(FUZZ),1)
+SAN += -fsanitize=fuzzer-no-link
+endif
 
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -Iinclude -I. \
 	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) -MMD -MP
@@ -37,6 +40,7 @@ LIB_SRCS = \
 	src/config.c src/spawn.c src/registry.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
+	src/reload.c src/cmd-reload.c \
 	src/sd.c src/gtd-sd.c \
 	src/snapshot.c src/cmd-query.c \
 	src/cmd-add-existing-child.c src/cmd-release.c src/cmd-signal.c \
@@ -70,7 +74,8 @@ ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
 .PHONY: all check check-unit check-e2e check-asan run install clean \
-	distclean deps lint-man
+	distclean deps lint-man fuzz fuzz-build fuzz-bins check-fuzz \
+	check-valgrind
 .DEFAULT_GOAL := all
 
 all: $(B)/gtd $(B)/gtctl
@@ -100,7 +105,7 @@ $(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtd.a
 
 # The full suite: unit and e2e tests, then the same again built with
 # AddressSanitizer and UBSan in $(B)/asan, then the manual lint.
-check: check-unit check-e2e check-asan lint-man
+check: check-unit check-e2e check-asan check-fuzz lint-man
 
 check-unit: $(B)/check_unit
 	$(B)/check_unit
@@ -113,6 +118,80 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(MAKE) B=$(B)/asan SANITIZE=1 check-unit check-e2e
+
+# libFuzzer targets (tests/fuzz), built with clang, ASan and UBSan in
+# $(B)/fuzz.  `make fuzz FUZZ_SECONDS=600` runs each target that long;
+# check-fuzz replays the seeds and the regression inputs, then fuzzes
+# each target for FUZZ_CHECK_SECONDS.  New inputs go to
+# $(B)/fuzz/corpus/TARGET, crashes to $(B)/fuzz/crash-TARGET-*, each
+# run's output to $(B)/fuzz/TARGET.log.  A crash found becomes a file in
+# tests/fuzz/regress/TARGET (and a test where it fits).
+FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config
+FUZZ_SRCS = $(patsubst %,tests/fuzz/%.c,$(FUZZ_TARGETS))
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_OPTS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_LDFLAGS_fuzz_request = -Wl,--wrap=syscall
+FUZZ_MAXLEN_fuzz_request = 16384
+FUZZ_MAXLEN_fuzz_spec = 4096
+FUZZ_MAXLEN_fuzz_config = 8192
+# gtd logs every refused spawn and closed connection: keep stderr quiet.
+FUZZ_FDMASK_fuzz_request = -close_fd_mask=2
+
+fuzz-build:
+	$(MAKE) B=$(B)/fuzz CC=$(FUZZ_CC) SANITIZE=1 FUZZ=1 fuzz-bins
+
+fuzz-bins: $(patsubst %,$(B)/%,$(FUZZ_TARGETS))
+
+$(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$(@F)) -o $@ \
+	    $^ $(LIBDEPS)
+
+# $(1): seconds per target (0: only replay seeds and regressions).
+fuzz_run = set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(B)/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
+	    f="$(B)/fuzz/$$t -dict=tests/fuzz/gtd.dict $(FUZZ_OPTS) \
+	        $$(case $$t in fuzz_request) echo "$(FUZZ_FDMASK_fuzz_request) \
+	        -max_len=$(FUZZ_MAXLEN_fuzz_request)";; fuzz_spec) echo \
+	        "-max_len=$(FUZZ_MAXLEN_fuzz_spec)";; *) echo \
+	        "-max_len=$(FUZZ_MAXLEN_fuzz_config)";; esac) \
+	        -artifact_prefix=$(B)/fuzz/crash-$$t-"; \
+	    echo "fuzz: $$t: replaying seeds and regressions"; \
+	    $$f -runs=0 tests/fuzz/corpus/$$t tests/fuzz/regress/$$t \
+	        >$(B)/fuzz/$$t.log 2>&1 || { tail -n 60 $(B)/fuzz/$$t.log; \
+	        exit 1; }; \
+	    [ "$(1)" -gt 0 ] || continue; \
+	    echo "fuzz: $$t: $(1) s"; \
+	    $$f -max_total_time=$(1) $(B)/fuzz/corpus/$$t \
+	        tests/fuzz/corpus/$$t >>$(B)/fuzz/$$t.log 2>&1 || { \
+	        tail -n 60 $(B)/fuzz/$$t.log; exit 1; }; \
+	    grep -E '^(\#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss)' \
+	        $(B)/fuzz/$$t.log | tail -n 3; \
+	done
+
+fuzz: fuzz-build
+	@$(call fuzz_run,$(FUZZ_SECONDS))
+
+check-fuzz: fuzz-build
+	@$(call fuzz_run,$(FUZZ_CHECK_SECONDS))
+
+# The e2e suite with gtd under valgrind's memcheck (tests/valgrind-gtd.sh):
+# gtd exits 99 on any memcheck error or definite leak, which fails the
+# test that stopped it; every gtd's report is kept in $(B)/valgrind and
+# scanned at the end.  E2E_SLOW and CK_TIMEOUT_MULTIPLIER stretch the
+# harness's and Check's deadlines.
+VALGRIND_SLOW ?= 5
+check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+	rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind
+	GTD=tests/valgrind-gtd.sh GTD_REAL=$(B)/gtd \
+	    GTD_VALGRIND_LOGS=$(CURDIR)/$(B)/valgrind \
+	    E2E_SLOW=$(VALGRIND_SLOW) CK_TIMEOUT_MULTIPLIER=$(VALGRIND_SLOW) \
+	    GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild $(B)/check_e2e
+	@if grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' \
+	    $(B)/valgrind/*.log; then echo "memcheck: errors, see above"; \
+	    exit 1; fi; echo "memcheck: $$(ls $(B)/valgrind | wc -l) gtd runs, \
+	    no errors"
 
 RUN_DIR ?= /tmp/gtd-demo
 run: all
@@ -168,3 +247,4 @@ distclean: clean
 	    autom4te.cache aclocal.m4 configure~ config.h.in
 
 -include $(ALL_OBJS:.o=.d)
+-include $(patsubst %.c,$(B)/%.d,$(FUZZ_SRCS))

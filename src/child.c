@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -197,6 +198,32 @@ child_find_pid(struct gtd *g, pid_t pid)
 		if (c->pid == pid)
 			return (c);
 	return (NULL);
+}
+
+struct child *
+child_find_owner(struct gtd *g, pid_t pid)
+{
+	struct child	*c;
+	char		 path[64], buf[512], *p;
+	FILE		*f;
+	size_t		 n;
+	int		 pgrp, sid;
+
+	if ((c = child_find_pid(g, pid)) != NULL || pid <= 0)
+		return (c);
+	/* A kill_group child leads its session and group: ask /proc. */
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (NULL);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %d %d", &pgrp, &sid) != 2)
+		return (NULL);
+	if ((c = child_find_pid(g, sid)) == NULL)
+		c = child_find_pid(g, pgrp);
+	return (c);
 }
 
 struct child *
@@ -526,6 +553,16 @@ child_start(struct child *c)
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
 	    c->state == CHILD_RESTARTING));
 	child_disarm(c);
+	if (c->next_spec != NULL) {	/* a reload changed the spec */
+		spec_free(c->spec);
+		free(c->spec_json);
+		c->spec = c->next_spec;
+		c->spec_json = c->next_json;
+		c->name = c->spec->name;	/* same text, new owner */
+		c->next_spec = NULL;
+		c->next_json = NULL;
+		child_mirror(c);
+	}
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
 	c->want_down = c->escalated = false;
@@ -1133,6 +1170,9 @@ child_free(struct child *c)
 {
 	childlog_free(c->log);
 	spec_free(c->spec);
+	spec_free(c->next_spec);
+	free(c->next_json);
+	free(c->inst_json);
 	free(c->spec_json);
 	policy_hist_free(&c->hist);
 	free(c);

@@ -26,6 +26,7 @@ static enum cmd_ret	cmd_add_existing_child_exec(struct cmd_ctx *,
 
 const struct cmd_entry cmd_add_existing_child_entry = {
 	.name = "add_existing_child",
+	.access = ACL_CONTROL,
 	.usage = "name pid=N [attrs={...}] [childspec fields]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_add_existing_child_exec
@@ -63,7 +64,8 @@ cmd_add_existing_spec(struct cmd_ctx *ctx, json_t *args)
 
 	if (nocmd)
 		json_object_set_new(args, "cmd", json_pack("[s]", "-"));
-	if ((s = config_spec_parse(args, &field, &cause)) == NULL) {
+	if ((s = config_spec_build(cmd_tpl(ctx), args, &field,
+	    &cause)) == NULL) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);

@@ -11,6 +11,7 @@ static enum cmd_ret	cmd_check_childspec_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_check_childspec_entry = {
 	.name = "check_childspec",
+	.access = ACL_READ,
 	.usage = "childspec",
 	.exec = cmd_check_childspec_exec
 };
@@ -21,7 +22,8 @@ cmd_check_childspec_exec(struct cmd_ctx *ctx, json_t *args)
 	struct childspec	*s;
 	char			*field, *cause;
 
-	if ((s = config_spec_parse(args, &field, &cause)) == NULL) {
+	if ((s = config_spec_build(cmd_tpl(ctx), args, &field,
+	    &cause)) == NULL) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);

@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 
 static enum cmd_ret	cmd_count_children_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_count_children_entry = {
 	.name = "count_children",
+	.access = ACL_READ,
 	.usage = "",
 	.exec = cmd_count_children_exec
 };

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -12,6 +13,7 @@ static enum cmd_ret	cmd_delattr_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_delattr_entry = {
 	.name = "delattr",
+	.access = ACL_WRITE,
 	.usage = "name key",
 	.exec = cmd_delattr_exec
 };

@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/protocol.h"
 
 static enum cmd_ret	cmd_delete_child_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_delete_child_entry = {
 	.name = "delete_child",
+	.access = ACL_CONTROL,
 	.usage = "name",
 	.flags = CMD_MUTATES,
 	.exec = cmd_delete_child_exec

@@ -20,6 +20,7 @@ static void		cmd_find_or_open_timeout(struct cmd_ctx *);
 
 const struct cmd_entry cmd_find_or_open_entry = {
 	.name = "find_or_open",
+	.access = ACL_CONTROL,
 	.usage = "childspec [wait=bool] [timeout_ms=N]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_find_or_open_exec
@@ -42,7 +43,8 @@ cmd_find_or_open_exec(struct cmd_ctx *ctx, json_t *args)
 	json_object_del(args, "wait");
 	json_object_del(args, "timeout_ms");
 	/* Always validate, so a typo fails even when the row exists. */
-	if ((s = config_spec_parse(args, &field, &cause)) == NULL) {
+	if ((s = config_spec_build(cmd_tpl(ctx), args, &field,
+	    &cause)) == NULL) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);

@@ -6,12 +6,14 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/protocol.h"
 
 static enum cmd_ret	cmd_find_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_find_entry = {
 	.name = "find",
+	.access = ACL_READ,
 	.usage = "name",
 	.exec = cmd_find_exec
 };

@@ -3,11 +3,13 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 
 static enum cmd_ret	cmd_get_childspec_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_get_childspec_entry = {
 	.name = "get_childspec",
+	.access = ACL_READ,
 	.usage = "name",
 	.exec = cmd_get_childspec_exec
 };

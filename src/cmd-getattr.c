@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
@@ -20,6 +21,7 @@ static void		cmd_getattr_timeout(struct cmd_ctx *);
 
 const struct cmd_entry cmd_getattr_entry = {
 	.name = "getattr",
+	.access = ACL_READ,
 	.usage = "name key [wait_ms=N]",
 	.exec = cmd_getattr_exec
 };

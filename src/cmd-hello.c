@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
 
@@ -10,6 +11,7 @@ static enum cmd_ret	cmd_hello_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_hello_entry = {
 	.name = "hello",
+	.access = ACL_READ,
 	.usage = "",
 	.exec = cmd_hello_exec
 };

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -18,6 +19,7 @@ static enum cmd_ret	cmd_increment_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_increment_entry = {
 	.name = "increment",
+	.access = ACL_WRITE,
 	.usage = "name key [by=N] [default=N]",
 	.exec = cmd_increment_exec
 };

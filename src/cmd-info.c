@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/proto.h"
 
@@ -14,6 +15,7 @@ static enum cmd_ret	cmd_info_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_info_entry = {
 	.name = "info",
+	.access = ACL_READ,
 	.usage = "name",
 	.exec = cmd_info_exec
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
 
@@ -13,6 +14,7 @@ static enum cmd_ret	cmd_list_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
+	.access = ACL_READ,
 	.usage = "[keys=[...]]",
 	.exec = cmd_list_exec
 };

@@ -7,6 +7,7 @@
 
 #include "gt/childlog.h"
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/event.h"
 
 static enum cmd_ret	cmd_logs_exec(struct cmd_ctx *, json_t *);
@@ -14,6 +15,7 @@ static void		cmd_logs_after(struct cmd_ctx *);
 
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs",
+	.access = ACL_READ,
 	.usage = "name [lines=N] [follow=bool]",
 	.exec = cmd_logs_exec
 };

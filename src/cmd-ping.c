@@ -6,11 +6,13 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 
 static enum cmd_ret	cmd_ping_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_ping_entry = {
 	.name = "ping",
+	.access = ACL_READ,
 	.usage = "",
 	.exec = cmd_ping_exec
 };

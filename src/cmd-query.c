@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
@@ -54,6 +55,7 @@ static json_t		*cmd_query_base64(const unsigned char *, size_t);
 
 const struct cmd_entry cmd_query_entry = {
 	.name = "query",
+	.access = ACL_READ,
 	.usage = "sql [params=[...]] [max_rows=N]",
 	.exec = cmd_query_exec
 };

@@ -7,12 +7,14 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/protocol.h"
 
 static enum cmd_ret	cmd_release_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_release_entry = {
 	.name = "release",
+	.access = ACL_CONTROL,
 	.usage = "name",
 	.flags = CMD_MUTATES,
 	.exec = cmd_release_exec

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/proto.h"
@@ -18,6 +19,7 @@ static enum cmd_ret	cmd_setattr_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_setattr_entry = {
 	.name = "setattr",
+	.access = ACL_WRITE,
 	.usage = "name attrs={...}",
 	.exec = cmd_setattr_exec
 };

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/conn.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
@@ -15,6 +16,7 @@ static enum cmd_ret	cmd_shutdown_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_shutdown_entry = {
 	.name = "shutdown",
+	.access = ACL_ADMIN,
 	.usage = "[timeout_ms=N]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_shutdown_exec

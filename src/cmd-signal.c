@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/protocol.h"
 #include "gt/spec.h"
 
@@ -10,6 +11,7 @@ static enum cmd_ret	cmd_signal_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_signal_entry = {
 	.name = "signal",
+	.access = ACL_CONTROL,
 	.usage = "name signal=NAME|N",
 	.flags = CMD_MUTATES,
 	.exec = cmd_signal_exec

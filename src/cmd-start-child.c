@@ -6,12 +6,14 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/protocol.h"
 
 static enum cmd_ret	cmd_start_child_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_start_child_entry = {
 	.name = "start_child",
+	.access = ACL_CONTROL,
 	.usage = "childspec [wait=bool]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_start_child_exec

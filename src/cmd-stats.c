@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 
 static enum cmd_ret	cmd_stats_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_stats_entry = {
 	.name = "stats",
+	.access = ACL_READ,
 	.usage = "",
 	.exec = cmd_stats_exec
 };

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
@@ -20,6 +21,7 @@ static void		cmd_subscribe_after(struct cmd_ctx *);
 
 const struct cmd_entry cmd_subscribe_entry = {
 	.name = "subscribe",
+	.access = ACL_READ,
 	.usage = "[events=[...]] [names=[...]] [since=seq]",
 	.exec = cmd_subscribe_exec
 };

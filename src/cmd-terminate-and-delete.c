@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 
 static enum cmd_ret	cmd_terminate_and_delete_exec(struct cmd_ctx *,
 			    json_t *);
 
 const struct cmd_entry cmd_terminate_and_delete_entry = {
 	.name = "terminate_and_delete",
+	.access = ACL_CONTROL,
 	.usage = "name|pid [timeout_ms=N]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_terminate_and_delete_exec

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
 
@@ -18,6 +19,7 @@ static void		cmd_terminate_wake(struct child *, void *);
 
 const struct cmd_entry cmd_terminate_child_entry = {
 	.name = "terminate_child",
+	.access = ACL_CONTROL,
 	.usage = "name|pid [timeout_ms=N]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_terminate_child_exec

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/spec.h"
 
@@ -10,6 +11,7 @@ static enum cmd_ret	cmd_which_children_exec(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry cmd_which_children_entry = {
 	.name = "which_children",
+	.access = ACL_READ,
 	.usage = "[state=S]",
 	.exec = cmd_which_children_exec
 };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -42,6 +43,7 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_release_entry;
+extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_restart_child_entry;
 extern const struct cmd_entry cmd_setattr_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
@@ -71,6 +73,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_ping_entry,
 	&cmd_query_entry,
 	&cmd_release_entry,
+	&cmd_reload_entry,
 	&cmd_restart_child_entry,
 	&cmd_setattr_entry,
 	&cmd_shutdown_entry,
@@ -85,6 +88,7 @@ const struct cmd_entry *const cmd_table[] = {
 };
 
 static void	cmd_send(struct cmd_ctx *);
+static int	cmd_access(struct cmd_ctx *, json_t *);
 static void	cmd_free(struct cmd_ctx *);
 static void	cmd_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	cmd_ready_wake(struct child *, void *);
@@ -191,6 +195,8 @@ cmd_dispatch(struct conn *cn, const char *line, size_t len)
 		goto reply;
 	}
 	json_object_del(req, "op");
+	if (cmd_access(ctx, req) == -1)
+		goto reply;
 	if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES)) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		goto reply;
@@ -205,6 +211,78 @@ reply:
 	json_decref(req);
 	cmd_send(ctx);
 	cmd_free(ctx);
+}
+
+/* The peer's class under the acl (protocol §7). */
+static enum acl_class
+cmd_peer_class(struct gtd *g, struct conn *cn)
+{
+	const struct acl	*a;
+	enum acl_class		 best;
+	size_t			 i;
+	int			 k;
+
+	/* root and gtd's own user always; everyone when there is no acl. */
+	if (cn->uid == 0 || cn->uid == geteuid() || g->conf == NULL ||
+	    !g->conf->acl.set)
+		return (ACL_ADMIN);
+	a = &g->conf->acl;
+	best = a->dflt;
+	for (i = 0; i < a->n; i++) {
+		if (a->e[i].class <= best)
+			continue;
+		if (!a->e[i].is_group && a->e[i].id == cn->uid)
+			best = a->e[i].class;
+		else if (a->e[i].is_group && a->e[i].id == cn->gid)
+			best = a->e[i].class;
+		for (k = 0; a->e[i].is_group && k < cn->ngroups; k++)
+			if (a->e[i].id == cn->groups[k])
+				best = a->e[i].class;
+	}
+	return (best);
+}
+
+/*
+ * "self": true names the caller's own row; then the class check.  A
+ * supervised child may always read, and write its own row's attrs.
+ */
+static int
+cmd_access(struct cmd_ctx *ctx, json_t *args)
+{
+	struct gtd		*g = ctx->gtd;
+	struct conn		*cn = ctx->conn;
+	const struct cmd_entry	*e = ctx->entry;
+	struct child		*own = NULL;
+	json_t			*self, *name;
+
+	if ((self = json_object_get(args, "self")) != NULL) {
+		if (!json_is_true(self) || json_object_get(args, "name") !=
+		    NULL) {
+			cmd_bad(ctx, "self", "self must be true, instead of name");
+			return (-1);
+		}
+		if ((own = child_find_owner(g, cn->pid)) == NULL) {
+			cmd_error(ctx, GT_E_PERMISSION, "self: pid %d is not a "
+			    "supervised child", (int)cn->pid);
+			return (-1);
+		}
+		json_object_del(args, "self");
+		json_object_set_new(args, "name", json_string(own->name));
+	}
+	if (cmd_peer_class(g, cn) >= (enum acl_class)e->access)
+		return (0);
+	if (own == NULL)
+		own = child_find_owner(g, cn->pid);
+	name = json_object_get(args, "name");
+	if (own != NULL && (e->access == ACL_READ || (e->access == ACL_WRITE &&
+	    json_is_string(name) && strcmp(json_string_value(name),
+	    own->name) == 0)))
+		return (0);
+	log_warnx("uid %d pid %d: %s denied (needs %s)", (int)cn->uid,
+	    (int)cn->pid, e->name, acl_class_name(e->access));
+	cmd_error(ctx, GT_E_PERMISSION, "%s needs %s access", e->name,
+	    acl_class_name(e->access));
+	return (-1);
 }
 
 /* Build {"id", "ok", error/message, result fields} and queue it. */
@@ -368,6 +446,12 @@ cmd_arg_bool(struct cmd_ctx *ctx, json_t *args, const char *key, bool *out)
 	return (0);
 }
 
+const struct config_tpl *
+cmd_tpl(struct cmd_ctx *ctx)
+{
+	return (ctx->gtd->conf == NULL ? NULL : &ctx->gtd->conf->tpl);
+}
+
 struct child *
 cmd_child(struct cmd_ctx *ctx, const char *name)
 {
@@ -386,7 +470,8 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 	struct child		*c;
 	char			*field = NULL, *cause = NULL;
 
-	if ((s = config_spec_parse(specobj, &field, &cause)) == NULL) {
+	if ((s = config_spec_build(cmd_tpl(ctx), specobj, &field,
+	    &cause)) == NULL) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);
@@ -398,6 +483,9 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 		cmd_set(ctx, "limit", json_string("max_children"));
 		return (NULL);
 	}
+	/* Kept so that a changed template applies at its next start. */
+	if (c->spec->template != NULL)
+		c->inst_json = json_dumps(specobj, JSON_COMPACT);
 	if (child_start(c) == -1) {
 		cmd_start_failed(ctx, c);
 		return (NULL);

@@ -7,7 +7,10 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -137,6 +140,12 @@ cs_cmd(struct childspec *s, const json_t *j, struct config_err *e)
 	if (s->ncmd == 0 || *s->cmd[0] == '\0')
 		return (config_fail(e, "cmd", "cmd must name a program"));
 	return (0);
+}
+
+static int
+cs_template(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_string(j, "template", GT_NAME_MAX, &s->template, e));
 }
 
 static int
@@ -621,6 +630,7 @@ static const struct {
 	{ "stderr", cs_stderr },
 	{ "stdout", cs_stdout },
 	{ "success_exit_codes", cs_success },
+	{ "template", cs_template },
 	{ "type", cs_type },
 	{ "watchdog_ms", cs_watchdog },
 };
@@ -669,6 +679,136 @@ fail:
 	*field = e.field;
 	*cause = e.cause;
 	return (NULL);
+}
+
+/* a ++ b for two optional arrays of strings; NULL if a non-array. */
+static json_t *
+config_args_concat(const json_t *a, const json_t *b)
+{
+	json_t	*r = json_array();
+
+	if ((a != NULL && !json_is_array(a)) || (b != NULL && !json_is_array(b))) {
+		json_decref(r);
+		return (NULL);
+	}
+	if (a != NULL)
+		json_array_extend(r, (json_t *)a);
+	if (b != NULL)
+		json_array_extend(r, (json_t *)b);
+	return (r);
+}
+
+/* defaults, then the template, then the instance (see config.h). */
+static json_t *
+config_resolve(const struct config_tpl *tpl, const json_t *obj,
+    char **field, char **cause)
+{
+	json_t		*r, *t = NULL, *args;
+	const char	*tname = NULL;
+	const char	*k;
+	json_t		*v;
+
+	if (!json_is_object(obj)) {
+		*field = xstrdup("spec");
+		*cause = xstrdup("a childspec must be an object");
+		return (NULL);
+	}
+	if ((v = json_object_get(obj, "template")) != NULL) {
+		if (!json_is_string(v)) {
+			*field = xstrdup("template");
+			*cause = xstrdup("template must be a string");
+			return (NULL);
+		}
+		tname = json_string_value(v);
+		if (tpl == NULL || tpl->templates == NULL ||
+		    (t = json_object_get(tpl->templates, tname)) == NULL) {
+			*field = xstrdup("template");
+			xasprintf(cause, "no template named %.64s", tname);
+			return (NULL);
+		}
+	}
+	r = json_object();
+	if (tpl != NULL && tpl->defaults != NULL)
+		json_object_update(r, tpl->defaults);
+	if (t != NULL)
+		json_object_update(r, t);
+	json_object_foreach((json_t *)obj, k, v)
+		if (strcmp(k, "args") != 0 || t == NULL)
+			json_object_set(r, k, v);
+	if (t != NULL) {
+		if ((args = config_args_concat(json_object_get(t, "args"),
+		    json_object_get(obj, "args"))) == NULL) {
+			json_decref(r);
+			*field = xstrdup("args");
+			*cause = xstrdup("args must be an array of strings");
+			return (NULL);
+		}
+		json_object_set_new(r, "args", args);
+	}
+	return (r);
+}
+
+struct childspec *
+config_spec_build(const struct config_tpl *tpl, const json_t *obj,
+    char **field, char **cause)
+{
+	struct childspec	*s;
+	json_t			*r;
+
+	if ((r = config_resolve(tpl, obj, field, cause)) == NULL)
+		return (NULL);
+	s = config_spec_parse(r, field, cause);
+	json_decref(r);
+	return (s);
+}
+
+void
+config_tpl_clear(struct config_tpl *t)
+{
+	json_decref(t->defaults);
+	json_decref(t->templates);
+	t->defaults = t->templates = NULL;
+}
+
+int
+config_tpl_changed(const struct config_tpl *a, const struct config_tpl *b,
+    const char *name)
+{
+	json_t	*x, *y;
+
+	if (!json_equal(a->defaults != NULL ? a->defaults : json_null(),
+	    b->defaults != NULL ? b->defaults : json_null()))
+		return (1);
+	if (name == NULL)
+		return (0);
+	x = a->templates == NULL ? NULL : json_object_get(a->templates, name);
+	y = b->templates == NULL ? NULL : json_object_get(b->templates, name);
+	return (x == NULL || y == NULL || !json_equal(x, y));
+}
+
+static const char *acl_names[] = {
+	[ACL_NONE] = "none", [ACL_READ] = "read", [ACL_WRITE] = "write",
+	[ACL_CONTROL] = "control", [ACL_ADMIN] = "admin"
+};
+
+const char *
+acl_class_name(enum acl_class c)
+{
+	return (acl_names[c]);
+}
+
+int
+acl_class_parse(const char *s, enum acl_class *c)
+{
+	int	i;
+
+	for (i = 0; i <= ACL_ADMIN; i++) {
+		if (strcmp(s, acl_names[i]) == 0) {
+			*c = i;
+			return (0);
+		}
+	}
+	return (-1);
 }
 
 static json_t *
@@ -781,6 +921,8 @@ config_spec_json(const struct childspec *s)
 	    "on_give_up", spec_give_up_name(s->on_give_up),
 	    "shutdown", sd, "kill_group", s->kill_group, "attrs", attrs);
 	config_spec_json_more(s, j);
+	if (s->template != NULL)
+		json_object_set_new(j, "template", json_string(s->template));
 	return (j);
 }
 
@@ -817,38 +959,6 @@ config_limit(const json_t *j, const char *key, int64_t lo, int64_t hi,
 }
 
 static int
-config_children(struct config *c, const json_t *arr, struct config_err *e)
-{
-	const json_t	*el;
-	size_t		 i, k;
-	char		*f = NULL, *cause = NULL, sub[64];
-
-	if (!json_is_array(arr))
-		return (config_fail(e, "children", "children must be an array"));
-	c->children = xcalloc(json_array_size(arr) + 1, sizeof *c->children);
-	json_array_foreach(arr, i, el) {
-		if ((c->children[i] = config_spec_parse(el, &f, &cause)) ==
-		    NULL) {
-			snprintf(sub, sizeof sub, "children.%zu.", i);
-			xasprintf(&e->field, "%s%s", sub, f);
-			e->cause = cause;
-			free(f);
-			return (-1);
-		}
-		c->nchildren = i + 1;
-		for (k = 0; k < i; k++)
-			if (strcmp(c->children[k]->name,
-			    c->children[i]->name) == 0) {
-				snprintf(sub, sizeof sub, "children.%zu.name", i);
-				return (config_fail(e, sub, "duplicate name %s",
-				    c->children[i]->name));
-			}
-	}
-	return (0);
-}
-
-/* "snapshot": {"path": an absolute path, "interval_ms": N}. */
-static int
 config_snapshot(struct config *c, const json_t *j, struct config_err *e)
 {
 	static const char *const	 keys[] = { "path", "interval_ms", NULL };
@@ -876,12 +986,274 @@ config_snapshot(struct config *c, const json_t *j, struct config_err *e)
 	return (0);
 }
 
+/* Validate a partial spec (defaults, a template) by parsing it whole. */
+static int
+config_partial(const struct config_tpl *tpl, json_t *obj, const char *prefix,
+    struct config_err *e)
+{
+	struct childspec	*sp;
+	json_t			*o;
+	char			*f = NULL, *cause = NULL;
+
+	if (!json_is_object(obj))
+		return (config_fail(e, prefix, "%s must be an object", prefix));
+	if (json_object_get(obj, "name") != NULL) {
+		xasprintf(&f, "%s.name", prefix);
+		config_fail(e, f, "%s may not set name", prefix);
+		free(f);
+		return (-1);
+	}
+	o = json_deep_copy(obj);
+	json_object_set_new(o, "name", json_string("x"));
+	if (json_object_get(o, "cmd") == NULL &&
+	    json_object_get(o, "template") == NULL)
+		json_object_set_new(o, "cmd", json_pack("[s]", "x"));
+	sp = config_spec_build(tpl, o, &f, &cause);
+	json_decref(o);
+	if (sp == NULL) {
+		xasprintf(&e->field, "%s.%s", prefix, f);
+		e->cause = cause;
+		free(f);
+		return (-1);
+	}
+	spec_free(sp);
+	return (0);
+}
+
+static int
+config_templates(struct config *c, const json_t *j, struct config_err *e)
+{
+	struct config_tpl	 none = { c->tpl.defaults, NULL };
+	const char		*k;
+	json_t			*v;
+	char			 sub[GT_NAME_MAX + 16];
+
+	if (!json_is_object(j))
+		return (config_fail(e, "templates", "templates must be an "
+		    "object of partial childspecs"));
+	json_object_foreach((json_t *)j, k, v) {
+		snprintf(sub, sizeof sub, "templates.%.*s", GT_NAME_MAX, k);
+		if (json_is_object(v) && json_object_get(v, "template") != NULL)
+			return (config_fail(e, sub, "a template cannot use a "
+			    "template"));
+		if (config_partial(&none, v, sub, e) == -1)
+			return (-1);
+	}
+	c->tpl.templates = json_incref((json_t *)j);
+	return (0);
+}
+
+/* Parse one more boot child; src names it for errors ("children.3"). */
+static int
+config_child_add(struct config *c, const json_t *el, const char *src,
+    struct config_err *e)
+{
+	struct childspec	*sp;
+	char			*f = NULL, *cause = NULL;
+	size_t			 k;
+
+	if ((sp = config_spec_build(&c->tpl, el, &f, &cause)) == NULL) {
+		xasprintf(&e->field, "%s.%s", src, f);
+		e->cause = cause;
+		free(f);
+		return (-1);
+	}
+	for (k = 0; k < c->nchildren; k++) {
+		if (strcmp(c->children[k]->name, sp->name) == 0) {
+			xasprintf(&f, "%s.name", src);
+			config_fail(e, f, "duplicate name %s (also in %s)",
+			    sp->name, c->child_src[k]);
+			free(f);
+			spec_free(sp);
+			return (-1);
+		}
+	}
+	c->children = xreallocarray(c->children, c->nchildren + 2,
+	    sizeof *c->children);
+	c->child_src = xreallocarray(c->child_src, c->nchildren + 2,
+	    sizeof *c->child_src);
+	c->children[c->nchildren] = sp;
+	c->child_src[c->nchildren++] = xstrdup(src);
+	c->children[c->nchildren] = NULL;
+	return (0);
+}
+
+static int
+config_name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* Every *.json in dir, in name order, is one more boot child. */
+static int
+config_include(struct config *c, const json_t *v, struct config_err *e)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		**names = NULL, *path, *src;
+	size_t		  n = 0, i, len;
+	json_t		 *j;
+	json_error_t	  je;
+	int		  rc = 0;
+
+	if (!json_is_string(v) || *json_string_value(v) != '/')
+		return (config_fail(e, "include", "include must be an absolute "
+		    "directory path"));
+	if ((d = opendir(json_string_value(v))) == NULL)
+		return (config_fail(e, "include", "%s: %s",
+		    json_string_value(v), strerror(errno)));
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len > 5 && de->d_name[0] != '.' &&
+		    strcmp(de->d_name + len - 5, ".json") == 0)
+			spec_strv_add(&names, &n, de->d_name);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof *names, config_name_cmp);
+	for (i = 0; i < n && rc == 0; i++) {
+		xasprintf(&path, "%s/%s", json_string_value(v), names[i]);
+		xasprintf(&src, "include.%s", names[i]);
+		if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) ==
+		    NULL)
+			rc = config_fail(e, src, "%s:%d: %s", path, je.line,
+			    je.text);
+		else
+			rc = config_child_add(c, j, src, e);
+		json_decref(j);
+		free(path);
+		free(src);
+	}
+	spec_strv_free(names);
+	return (rc);
+}
+
+/* "users"/"groups": name or numeric id -> class. */
+static int
+config_acl_map(struct acl *a, const json_t *m, int is_group,
+    struct config_err *e)
+{
+	const char	*k, *what = is_group ? "groups" : "users";
+	json_t		*v;
+	char		 sub[300], *end;
+	unsigned long	 id;
+	enum acl_class	 cl;
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if (!json_is_object(m))
+		return (config_fail(e, is_group ? "acl.groups" : "acl.users",
+		    "acl.%s must be an object of classes", what));
+	json_object_foreach((json_t *)m, k, v) {
+		snprintf(sub, sizeof sub, "acl.%s.%.256s", what, k);
+		if (!json_is_string(v) ||
+		    acl_class_parse(json_string_value(v), &cl) == -1)
+			return (config_fail(e, sub, "%s must be none, read, "
+			    "write, control or admin", sub));
+		errno = 0;
+		id = strtoul(k, &end, 10);
+		if (*k == '\0' || *end != '\0' || errno != 0) {
+			/* A name: resolved once, here, not per request. */
+			if (!is_group && (pw = getpwnam(k)) != NULL)
+				id = pw->pw_uid;
+			else if (is_group && (gr = getgrnam(k)) != NULL)
+				id = gr->gr_gid;
+			else
+				return (config_fail(e, sub, "no %s named %s",
+				    is_group ? "group" : "user", k));
+		}
+		a->e = xreallocarray(a->e, a->n + 1, sizeof *a->e);
+		a->e[a->n++] = (struct acl_entry){ is_group, (unsigned)id, cl };
+	}
+	return (0);
+}
+
+static int
+config_acl(struct config *c, const json_t *j, struct config_err *e)
+{
+	static const char *const	 keys[] = { "default", "users", "groups",
+	    NULL };
+	json_t				*v;
+
+	if (!json_is_object(j))
+		return (config_fail(e, "acl", "acl must be an object"));
+	if (config_keys(j, "acl", keys, e) == -1)
+		return (-1);
+	c->acl.set = 1;
+	c->acl.dflt = ACL_NONE;
+	if ((v = json_object_get(j, "default")) != NULL &&
+	    (!json_is_string(v) || acl_class_parse(json_string_value(v),
+	    &c->acl.dflt) == -1))
+		return (config_fail(e, "acl.default", "acl.default must be none, "
+		    "read, write, control or admin"));
+	if ((v = json_object_get(j, "users")) != NULL &&
+	    config_acl_map(&c->acl, v, 0, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "groups")) != NULL &&
+	    config_acl_map(&c->acl, v, 1, e) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+config_socket_mode(struct config *c, const json_t *v, struct config_err *e)
+{
+	char		*end;
+	long		 m = -1;
+
+	if (json_is_string(v)) {
+		m = strtol(json_string_value(v), &end, 8);
+		if (*json_string_value(v) == '\0' || *end != '\0')
+			m = -1;
+	} else if (json_is_integer(v))
+		m = (long)json_integer_value(v);
+	if (m < 0 || m > 0777)
+		return (config_fail(e, "socket_mode", "socket_mode must be an "
+		    "octal string such as \"0660\""));
+	c->socket_mode = (int)m;
+	return (0);
+}
+
+/* The parts that build on each other: defaults, templates, children. */
+static int
+config_parse_specs(struct config *c, const json_t *j, struct config_err *e)
+{
+	const json_t	*el;
+	json_t		*v;
+	size_t		 i;
+	char		 sub[64];
+
+	if ((v = json_object_get(j, "defaults")) != NULL) {
+		if (config_partial(NULL, v, "defaults", e) == -1)
+			return (-1);
+		c->tpl.defaults = json_incref(v);
+	}
+	if ((v = json_object_get(j, "templates")) != NULL &&
+	    config_templates(c, v, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "children")) != NULL) {
+		if (!json_is_array(v))
+			return (config_fail(e, "children", "children must be an "
+			    "array"));
+		json_array_foreach(v, i, el) {
+			snprintf(sub, sizeof sub, "children.%zu", i);
+			if (config_child_add(c, el, sub, e) == -1)
+				return (-1);
+		}
+	}
+	if ((v = json_object_get(j, "include")) != NULL &&
+	    config_include(c, v, e) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 config_parse(struct config *c, const json_t *j, struct config_err *e)
 {
 	static const char	*keys[] = { "zone", "socket", "children",
 	    "max_connections", "max_request_bytes", "max_children",
-	    "max_attrs", "log_level", "snapshot", NULL };
+	    "max_attrs", "log_level", "snapshot", "defaults", "templates",
+	    "include", "acl", "socket_mode", "socket_group", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -930,8 +1302,15 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 			return (config_fail(e, "log_level", "log_level must be "
 			    "warning, info or debug"));
 	}
-	if ((v = json_object_get(j, "children")) != NULL &&
-	    config_children(c, v, e) == -1)
+	if (config_parse_specs(c, j, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "acl")) != NULL && config_acl(c, v, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "socket_mode")) != NULL &&
+	    config_socket_mode(c, v, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "socket_group")) != NULL &&
+	    config_string(v, "socket_group", 256, &c->socket_group, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "snapshot")) != NULL &&
 	    config_snapshot(c, v, e) == -1)
@@ -950,6 +1329,7 @@ config_load(const char *path, char **field, char **cause)
 	c = xcalloc(1, sizeof *c);
 	config_default_limits(&c->lim);
 	c->log_level = LOG_LVL_INFO;
+	c->socket_mode = -1;
 	if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		*field = xstrdup("");
 		xasprintf(cause, "%s:%d: %s", path, je.line, je.text);
@@ -977,8 +1357,14 @@ config_free(struct config *c)
 	free(c->zone);
 	free(c->socket);
 	free(c->snapshot_path);
-	for (i = 0; i < c->nchildren; i++)
+	for (i = 0; i < c->nchildren; i++) {
 		spec_free(c->children[i]);
+		free(c->child_src[i]);
+	}
 	free(c->children);
+	free(c->child_src);
+	config_tpl_clear(&c->tpl);
+	free(c->socket_group);
+	free(c->acl.e);
 	free(c);
 }

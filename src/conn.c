@@ -28,10 +28,37 @@
 #define CONN_READ_CHUNK	16384
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
+static void	conn_groups(struct conn *);
 static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
 static int	conn_fill(struct conn *);
+
+/* The peer's supplementary groups, from /proc (for the acl; at most 64). */
+static void
+conn_groups(struct conn *cn)
+{
+	char		 path[64], line[1024], *p, *end;
+	FILE		*f;
+	unsigned long	 id;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)cn->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		cn->groups = xcalloc(64, sizeof *cn->groups);
+		for (p = line + 7; cn->ngroups < 64; p = end) {
+			id = strtoul(p, &end, 10);
+			if (end == p)
+				break;
+			cn->groups[cn->ngroups++] = (gid_t)id;
+		}
+		break;
+	}
+	fclose(f);
+}
 
 struct conn *
 conn_new(struct gtd *g, int fd)
@@ -49,6 +76,7 @@ conn_new(struct gtd *g, int fd)
 		cn->uid = cred.uid;
 		cn->gid = cred.gid;
 		cn->pid = cred.pid;
+		conn_groups(cn);
 	}
 	ev_io_init(&cn->rd, conn_read_cb, fd, EV_READ);
 	cn->rd.data = cn;
@@ -95,6 +123,7 @@ conn_unref(struct conn *cn)
 static void
 conn_free(struct conn *cn)
 {
+	free(cn->groups);
 	free(cn->in);
 	free(cn->out);
 	free(cn);

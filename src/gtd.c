@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/protocol.h"
+#include "gt/reload.h"
 #include "gt/sd.h"
 #include "gt/server.h"
 #include "gt/snapshot.h"
@@ -62,24 +64,32 @@ gtd_help(void)
 	exit(0);
 }
 
-/* Start the config's children in order; any failure is fatal here. */
-static void
-gtd_boot(struct gtd *g, struct config *cf)
+/* The socket_group of the config, resolved once at start. */
+static gid_t
+gtd_socket_gid(const struct config *cf)
 {
-	struct child	*c;
-	size_t		 i;
+	struct group	*gr;
 
-	for (i = 0; i < cf->nchildren; i++) {
-		c = child_add(g, cf->children[i],
-		    config_spec_text(cf->children[i]));
-		cf->children[i] = NULL;		/* taken */
-		if (c == NULL || child_start(c) == -1) {
-			log_warnx("boot child %zu failed to start, stopping", i);
-			gtd_shutdown(g, 1, -1);
-			ev_run(g->loop, 0);
-			exit(1);
-		}
-	}
+	if (cf == NULL || cf->socket_group == NULL)
+		return ((gid_t)-1);
+	if ((gr = getgrnam(cf->socket_group)) == NULL)
+		fatalx("socket_group %s: no such group", cf->socket_group);
+	return (gr->gr_gid);
+}
+
+/* All boot children are running: tell whoever waits for us. */
+static void
+gtd_announce(struct gtd *g)
+{
+	log_info("zone %s ready on %s (pid %d)", g->zone, g->socket_path,
+	    (int)g->pid);
+	gtd_sd_ready(g);		/* READY=1, STATUS= */
+	if (g->readyfd < 0)
+		return;
+	if (write(g->readyfd, "\n", 1) != 1)
+		log_warn("readiness fd %d", g->readyfd);
+	close(g->readyfd);
+	g->readyfd = -1;
 }
 
 /*
@@ -133,15 +143,6 @@ gtd_listen_path(int fd, char *path, int explicit)
 	return (real);
 }
 
-static void
-gtd_ready(int fd)
-{
-	if (fd < 0)
-		return;
-	if (write(fd, "\n", 1) != 1)
-		log_warn("readiness fd %d", fd);
-	close(fd);
-}
 
 int
 main(int argc, char **argv)
@@ -235,8 +236,9 @@ main(int argc, char **argv)
 	gtd_rlimits(g);
 	if ((g->notify = notify_new(g, &cause)) == NULL)
 		fatalx("%s", cause);
-	if ((fd = lfd) == -1 &&
-	    (fd = server_bind(path, GTD_SOCKET_MODE, &cause)) == -1)
+	if ((fd = lfd) == -1 && (fd = server_bind(path, cf != NULL &&
+	    cf->socket_mode >= 0 ? (mode_t)cf->socket_mode : GTD_SOCKET_MODE,
+	    gtd_socket_gid(cf), &cause)) == -1)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
 	g->server = server_new(g, fd, lfd == -1 ? path : NULL);
@@ -245,12 +247,12 @@ main(int argc, char **argv)
 	    snapshot_new(g, cf->snapshot_path, cf->snapshot_interval_ms,
 	    &cause)) == NULL)
 		fatalx("snapshot: %s", cause);
-	if (cf != NULL)
-		gtd_boot(g, cf);
-	config_free(cf);
-	log_info("zone %s ready on %s (pid %d)", g->zone, path, (int)g->pid);
-	gtd_sd_ready(g);		/* READY=1, STATUS= */
-	gtd_ready(readyfd);
+	g->conf = cf;
+	if (conffile != NULL && (g->conf_path = realpath(conffile, NULL)) ==
+	    NULL)
+		g->conf_path = xstrdup(conffile);	/* reload says why */
+	g->readyfd = readyfd;
+	reload_boot(g, gtd_announce);
 	ev_run(g->loop, 0);
 	code = g->exit_code;
 	log_info("exiting with status %d", code);

@@ -24,6 +24,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/registry.h"
+#include "gt/reload.h"
 #include "gt/server.h"
 #include "gt/snapshot.h"
 #include "gt/xmalloc.h"
@@ -32,6 +33,7 @@
 
 static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
+static void	gtd_reload(struct gtd *);
 static void	gtd_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
 
 extern char	**environ;
@@ -58,6 +60,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	(void)getrlimit(RLIMIT_NOFILE, &g->nofile);	/* cannot fail */
 	g->env = environ;
 	g->zone = xstrdup("default");
+	g->readyfd = -1;
 	g->events = events_new();
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);
@@ -89,6 +92,11 @@ gtd_free(struct gtd *g)
 	conn_free_all(g);
 	child_free_all(g);
 	events_free(g->events);
+	config_free(g->conf);
+	free(g->conf_path);
+	free(g->boot);		/* a boot cut short by shutdown */
+	if (g->readyfd >= 0)
+		close(g->readyfd);
 	registry_free(g->reg);
 	close(g->devnull);
 	free(g->by_name);
@@ -119,7 +127,7 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct gtd	*g = w->data;
 
 	if (w->signum == SIGHUP) {
-		log_info("SIGHUP: configuration reload is not supported yet");
+		gtd_reload(g);
 		return;
 	}
 	if (g->shutting_down) {
@@ -130,6 +138,21 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	log_info("%s: shutting down", strsignal(w->signum));
 	gtd_shutdown(g, 0, -1);
+}
+
+/* SIGHUP: reload; a config that does not validate changes nothing. */
+static void
+gtd_reload(struct gtd *g)
+{
+	char	*field = NULL, *cause = NULL;
+
+	if (g->shutting_down || reload_apply(g, &field, &cause) == 0)
+		return;
+	log_warnx("SIGHUP: reload failed, nothing changed: %s%s%s",
+	    field != NULL && *field != '\0' ? field : "",
+	    field != NULL && *field != '\0' ? ": " : "", cause);
+	free(field);
+	free(cause);
 }
 
 static void

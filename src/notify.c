@@ -75,32 +75,6 @@ notify_free(struct notify *n)
 	free(n);
 }
 
-/* The session or group leader of pid, from /proc (a child's helper). */
-static struct child *
-notify_owner(struct gtd *g, pid_t pid)
-{
-	struct child	*c;
-	char		 path[64], buf[512], *p;
-	FILE		*f;
-	size_t		 n;
-	int		 pgrp, sid;
-
-	if ((c = child_find_pid(g, pid)) != NULL)
-		return (c);
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return (NULL);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %d %d", &pgrp, &sid) != 2)
-		return (NULL);
-	if ((c = child_find_pid(g, sid)) == NULL)
-		c = child_find_pid(g, pgrp);
-	return (c);
-}
-
 void
 notify_handle(struct gtd *g, pid_t pid, const char *msg, size_t len)
 {
@@ -108,7 +82,7 @@ notify_handle(struct gtd *g, pid_t pid, const char *msg, size_t len)
 	const char	*line, *end, *stop = msg + len;
 	char		*text;
 
-	if ((c = notify_owner(g, pid)) == NULL) {
+	if ((c = child_find_owner(g, pid)) == NULL) {
 		log_debug("notify: from pid %d, no child of ours", (int)pid);
 		return;
 	}

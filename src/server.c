@@ -82,7 +82,7 @@ server_alive(const struct sockaddr_un *sun)
 }
 
 int
-server_bind(const char *path, mode_t mode, char **cause)
+server_bind(const char *path, mode_t mode, gid_t gid, char **cause)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
@@ -122,7 +122,9 @@ server_bind(const char *path, mode_t mode, char **cause)
 		goto fail;
 	}
 	umask(old);
-	if (chmod(path, mode) == -1 || listen(fd, 512) == -1)
+	/* Owner, group and mode are right before anyone can connect. */
+	if (chmod(path, mode) == -1 || (gid != (gid_t)-1 &&
+	    chown(path, (uid_t)-1, gid) == -1) || listen(fd, 512) == -1)
 		goto fail;
 	return (fd);
 fail:

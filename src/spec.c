@@ -98,6 +98,7 @@ spec_free(struct childspec *s)
 	if (s == NULL)
 		return;
 	free(s->name);
+	free(s->template);
 	spec_strv_free(s->cmd);
 	spec_strv_free(s->args);
 	spec_strv_free(s->env);
@@ -136,6 +137,7 @@ spec_dup(const struct childspec *s)
 	d = xmalloc(sizeof *d);
 	*d = *s;
 	d->name = s->name == NULL ? NULL : xstrdup(s->name);
+	d->template = s->template == NULL ? NULL : xstrdup(s->template);
 	d->cmd = spec_strv_dup(s->cmd, s->ncmd);
 	d->args = spec_strv_dup(s->args, s->nargs);
 	d->env = spec_strv_dup(s->env, s->nenv);

@@ -71,6 +71,10 @@ struct child {
 	struct gtd		*gtd;		/* weak */
 	struct childspec	*spec;		/* owned */
 	char			*spec_json;	/* owned, normalised */
+	struct childspec	*next_spec;	/* owned: at the next start */
+	char			*next_json;	/* owned */
+	char			*inst_json;	/* owned: as asked (templates) */
+	bool			 boot;		/* a child of the config */
 	const char		*name;		/* = spec->name */
 	enum child_state	 state;
 	pid_t			 pid;		/* -1 when no process */
@@ -129,6 +133,11 @@ struct child	*child_add(struct gtd *, struct childspec *spec,
 		    char *spec_json);
 struct child	*child_find(struct gtd *, const char *name);
 struct child	*child_find_pid(struct gtd *, pid_t);
+/*
+ * The child a process belongs to: itself, or the leader of its session
+ * or process group (read from /proc; a kill_group child leads both).
+ */
+struct child	*child_find_owner(struct gtd *, pid_t);
 
 /*
  * Start a process for a row that has none (stopped or restarting).  The

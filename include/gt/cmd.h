@@ -18,6 +18,7 @@
 
 #include "gt/child.h"
 
+struct config_tpl;
 struct conn;
 struct gtd;
 
@@ -29,6 +30,7 @@ typedef enum cmd_ret	cmd_exec_fn(struct cmd_ctx *, json_t *args);
 struct cmd_entry {
 	const char	*name;		/* wire name */
 	const char	*usage;		/* arguments, as in gtd-protocol(7) */
+	int		 access;	/* enum acl_class it needs */
 	int		 flags;
 #define CMD_MUTATES	0x1		/* refused while shutting down */
 	cmd_exec_fn	*exec;
@@ -112,6 +114,9 @@ void	cmd_wait_timeout(struct cmd_ctx *, int64_t ms,
 enum cmd_ret	cmd_await_ready(struct cmd_ctx *, struct child *);
 /* Put c's start-failure error (spawn_failed/exited) into the reply. */
 void		cmd_start_failed(struct cmd_ctx *, struct child *);
+
+/* The active defaults and templates (NULL: none). */
+const struct config_tpl	*cmd_tpl(struct cmd_ctx *);
 
 /* Look up the child named by args "name", or reply not_found. */
 struct child	*cmd_child(struct cmd_ctx *, const char *name);

@@ -17,6 +17,31 @@
 #include "gt/log.h"
 #include "gt/spec.h"
 
+/*
+ * Defaults and templates (JSON objects, validated; either may be NULL):
+ * an instance spec is resolved against them before it is parsed.
+ */
+struct config_tpl {
+	json_t	*defaults;
+	json_t	*templates;	/* name -> partial childspec */
+};
+
+/* The access classes of protocol §7, each including the ones before. */
+enum acl_class { ACL_NONE, ACL_READ, ACL_WRITE, ACL_CONTROL, ACL_ADMIN };
+
+struct acl_entry {
+	int		 is_group;
+	unsigned	 id;		/* uid or gid */
+	enum acl_class	 class;
+};
+
+struct acl {
+	enum acl_class		 dflt;	/* peers not listed */
+	struct acl_entry	*e;
+	size_t			 n;
+	int			 set;	/* an "acl" was configured */
+};
+
 struct config {
 	char			*zone;		/* NULL: not set */
 	char			*socket;
@@ -24,6 +49,11 @@ struct config {
 	size_t			 nchildren;
 	struct gtd_limits	 lim;
 	enum log_level		 log_level;
+	struct config_tpl	 tpl;		/* owned JSON */
+	char			**child_src;	/* where each child came from */
+	int			 socket_mode;	/* -1: default */
+	char			*socket_group;
+	struct acl		 acl;
 	char			*snapshot_path;	/* NULL: no snapshot */
 	int64_t			 snapshot_interval_ms;
 };
@@ -35,6 +65,18 @@ struct config {
 /* Parse and validate a childspec object (unknown keys are errors). */
 struct childspec	*config_spec_parse(const json_t *obj, char **field,
 			    char **cause);
+/*
+ * Resolve obj against tpl (defaults, then its template; cmd = template
+ * cmd, args = template args + instance args), then parse it.
+ */
+struct childspec	*config_spec_build(const struct config_tpl *,
+			    const json_t *obj, char **field, char **cause);
+void			 config_tpl_clear(struct config_tpl *);
+/* Is the template named by spec (or NULL) different in a and b? */
+int			 config_tpl_changed(const struct config_tpl *,
+			    const struct config_tpl *, const char *name);
+const char		*acl_class_name(enum acl_class);
+int			 acl_class_parse(const char *, enum acl_class *);
 /* The normalised spec: every field, defaults filled in. New reference. */
 json_t			*config_spec_json(const struct childspec *);
 /* config_spec_json dumped compactly (xmalloc'd). */

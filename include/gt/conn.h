@@ -28,6 +28,8 @@ struct conn {
 	uid_t			 uid;		/* SO_PEERCRED */
 	gid_t			 gid;
 	pid_t			 pid;
+	gid_t			*groups;	/* owned: supplementary */
+	int			 ngroups;
 
 	char			*in;		/* owned; inlen bytes used */
 	size_t			 inlen;

@@ -58,6 +58,10 @@ struct gtd {
 	struct notify		*notify;	/* owned */
 	struct gtd_sd		*sd;		/* owned; NULL: no NOTIFY_SOCKET */
 	struct events		*events;	/* owned */
+	struct config		*conf;		/* owned: the active config */
+	struct reload_boot	*boot;		/* owned: boot in progress */
+	int			 readyfd;	/* -r: written once ready */
+	char			*conf_path;	/* owned, or NULL */
 	struct gtd_limits	 lim;
 	struct gtd_stats	 stats;
 	int64_t			 started_at;	/* epoch ms */

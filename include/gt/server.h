@@ -13,10 +13,12 @@ struct gtd;
 struct server;
 
 /*
- * Bind and listen on path with the given mode.  0 and the fd, or -1 and
- * *cause (xasprintf'd).  Creates the parent directory if missing.
+ * Bind and listen on path with the given mode (and group, unless
+ * (gid_t)-1).  The fd, or -1 and *cause (xasprintf'd).  Creates the
+ * parent directory if missing.
  */
-int		 server_bind(const char *path, mode_t mode, char **cause);
+int		 server_bind(const char *path, mode_t mode, gid_t gid,
+		    char **cause);
 /* Serve fd (bound and listening, owned from now on). */
 struct server	*server_new(struct gtd *, int fd, const char *path);
 /* Stop accepting, close the fd, unlink the path if we bound it. */

@@ -61,6 +61,7 @@ struct spec_attr {
 /* A childspec owns every string and array it points to. */
 struct childspec {
 	char			*name;
+	char			*template;	/* informational, or NULL */
 	char			**cmd;		/* NULL-terminated */
 	size_t			 ncmd;
 	char			**args;		/* NULL-terminated */

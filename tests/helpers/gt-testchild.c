@@ -12,16 +12,24 @@
  *   4. --grandchild
  *   5. --setattr / --incr, in the order given (one connection each)
  *   6. --pidfile (so the pidfile is the "setup done" cue)
- *   7. --ready-after (wait until that file exists), then --ready-fd
- *      (write "\n" to that fd and close it: gtd's ready {"fd":N})
+ *   7. --ready-after (wait until that file exists), then, counted from
+ *      that cue: --notify-status (STATUS=TEXT at once), --ready-fd
+ *      (write "\n" to that fd and close it: gtd's ready {"fd":N}) after
+ *      --ready-fd-after-ms, READY=1 after --notify-ready-after-ms
+ *      (sd_notify on $NOTIFY_SOCKET, '@' = abstract), then
+ *      --watchdog-every-ms: WATCHDOG=1 every N ms, --watchdog-count
+ *      times (forever if not given)
  *   8. --kill-self (at the --exit-after-ms deadline if one is given)
  *   9. exit after --exit-after-ms (or at once if only --exit-code is
  *      given), else wait for signals forever
  *
- * Exit codes of its own: 64 bad usage, 70 a gtd request failed, 71 a
- * file could not be written.
+ * Exit codes of its own: 64 bad usage, 70 a gtd request or notify
+ * datagram failed, 71 a file could not be written.
  */
 #include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +37,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +77,11 @@ struct tc_opts {
 	const char	*out;
 	const char	*ready_after;
 	int		 ready_fd;		/* -1: none */
+	long		 ready_fd_after_ms;	/* 0: at once */
+	long		 notify_ready_after_ms;	/* -1: never */
+	const char	*notify_status;
+	long		 watchdog_every_ms;	/* -1: no pings */
+	long		 watchdog_count;	/* -1: forever */
 	int		 kill_self;		/* 0: none */
 	struct tc_op	 ops[TC_MAX_OPS];
 	int		 nops;
@@ -88,6 +102,9 @@ static void	tc_append_pid(const char *);
 static void	tc_grandchild(const char *);
 static void	tc_request(const struct tc_op *);
 static void	tc_ready(const struct tc_opts *);
+static void	tc_notify(const char *);
+static void	tc_sleep_until(const struct timespec *);
+static void	tc_deadline(struct timespec *, const struct timespec *, long);
 static void	tc_wait(const struct tc_opts *) __attribute__((noreturn));
 
 static void
@@ -100,7 +117,9 @@ tc_usage(const char *why)
 	    "\t[--append-pid=PATH] [--setattr=KEY=JSON] [--incr=KEY]\n"
 	    "\t[--check-fds=PATH] [--env=PATH] [--kill-self=SIG] "
 	    "[--stdout=TEXT]\n"
-	    "\t[--ready-after=PATH] [--ready-fd=N]\n", why);
+	    "\t[--ready-after=PATH] [--ready-fd=N] [--ready-fd-after-ms=N]\n"
+	    "\t[--notify-ready-after-ms=N] [--notify-status=TEXT]\n"
+	    "\t[--watchdog-every-ms=N] [--watchdog-count=N]\n", why);
 	exit(TC_EX_USAGE);
 }
 
@@ -149,6 +168,9 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 	o->exit_after_ms = -1;
 	o->term_exit_code = -1;
 	o->ready_fd = -1;
+	o->notify_ready_after_ms = -1;
+	o->watchdog_every_ms = -1;
+	o->watchdog_count = -1;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (strncmp(a, "--", 2) != 0)
@@ -182,6 +204,16 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 			o->ready_after = v;
 		else if (OPT("--ready-fd"))
 			o->ready_fd = (int)tc_number(a, v);
+		else if (OPT("--ready-fd-after-ms"))
+			o->ready_fd_after_ms = tc_number(a, v);
+		else if (OPT("--notify-ready-after-ms"))
+			o->notify_ready_after_ms = tc_number(a, v);
+		else if (OPT("--notify-status"))
+			o->notify_status = v;
+		else if (OPT("--watchdog-every-ms"))
+			o->watchdog_every_ms = tc_number(a, v);
+		else if (OPT("--watchdog-count"))
+			o->watchdog_count = tc_number(a, v);
 		else if (OPT("--kill-self"))
 			o->kill_self = tc_signum(v);
 		else if ((OPT("--setattr") || OPT("--incr")) &&
@@ -407,26 +439,107 @@ tc_request(const struct tc_op *op)
 	client_free(c);
 }
 
+/* *out = from + ms. */
+static void
+tc_deadline(struct timespec *out, const struct timespec *from, long ms)
+{
+	*out = *from;
+	out->tv_sec += ms / 1000;
+	out->tv_nsec += (ms % 1000) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Sleep until the monotonic clock reaches end (EINTR: sleep on). */
+static void
+tc_sleep_until(const struct timespec *end)
+{
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, end, NULL) ==
+	    EINTR)
+		continue;
+}
+
+/*
+ * One sd_notify datagram to $NOTIFY_SOCKET ('@': abstract namespace), on
+ * a blocking socket: when gtd's queue is full we wait, we never drop.
+ */
+static void
+tc_notify(const char *msg)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = getenv("NOTIFY_SOCKET");
+	socklen_t		 len;
+	size_t			 n;
+	int			 fd;
+
+	if (path == NULL || (n = strlen(path)) == 0 ||
+	    n >= sizeof sun.sun_path) {
+		fprintf(stderr, "gt-testchild: NOTIFY_SOCKET unset or bad\n");
+		exit(TC_EX_GTD);
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, n);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + n +
+	    (path[0] == '@' ? 0 : 1);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, len) == -1) {
+		fprintf(stderr, "gt-testchild: notify %s: %s\n", path,
+		    strerror(errno));
+		exit(TC_EX_GTD);
+	}
+	close(fd);
+}
+
 /*
  * Readiness on cue: wait until ready_after exists (a condition, polled),
- * then tell gtd through the ready fd.
+ * then tell gtd through the ready fd and/or $NOTIFY_SOCKET, each after
+ * its own delay counted from the cue, then ping the watchdog.
  */
 static void
 tc_ready(const struct tc_opts *o)
 {
-	struct timespec	tick = { 0, 2000000L };
+	struct timespec	 tick = { 0, 2000000L }, cue, at;
+	char		*msg;
+	long		 i;
 
 	if (o->ready_after != NULL)
 		while (access(o->ready_after, F_OK) == -1)
 			nanosleep(&tick, NULL);
-	if (o->ready_fd == -1)
-		return;
-	if (write(o->ready_fd, "\n", 1) != 1) {
-		fprintf(stderr, "gt-testchild: ready fd %d: %s\n", o->ready_fd,
-		    strerror(errno));
-		exit(TC_EX_FILE);
+	clock_gettime(CLOCK_MONOTONIC, &cue);
+	if (o->notify_status != NULL) {
+		xasprintf(&msg, "STATUS=%s", o->notify_status);
+		tc_notify(msg);
+		free(msg);
 	}
-	close(o->ready_fd);
+	if (o->ready_fd != -1) {
+		tc_deadline(&at, &cue, o->ready_fd_after_ms);
+		tc_sleep_until(&at);
+		if (write(o->ready_fd, "\n", 1) != 1) {
+			fprintf(stderr, "gt-testchild: ready fd %d: %s\n",
+			    o->ready_fd, strerror(errno));
+			exit(TC_EX_FILE);
+		}
+		close(o->ready_fd);
+	}
+	if (o->notify_ready_after_ms != -1) {
+		tc_deadline(&at, &cue, o->notify_ready_after_ms);
+		tc_sleep_until(&at);
+		tc_notify("READY=1");
+	}
+	if (o->watchdog_every_ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	for (i = 0; o->watchdog_count == -1 || i < o->watchdog_count; i++) {
+		tc_deadline(&at, &at, o->watchdog_every_ms);
+		tc_sleep_until(&at);
+		tc_notify("WATCHDOG=1");
+	}
 }
 
 /* Exit at the deadline, or wait for signals forever. */

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench: shared declarations of the `make bench` driver (gtbench) and its
+ * load generator.  Nothing here is linked into gtd; the bench talks to gtd
+ * only through its socket, as any client would.
+ */
+#ifndef GT_BENCH_H
+#define GT_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BENCH_MAXREQ	(64 * 1024)	/* largest request line we send */
+
+/* ---- util.c: time, statistics, processes, sockets ---- */
+
+/* CLOCK_MONOTONIC in nanoseconds / seconds. */
+int64_t		 bench_now_ns(void);
+double		 bench_now(void);
+
+/* Sort v[0..n) in place and return its p-quantile (0 <= p <= 1). */
+double		 bench_quantile(double *v, size_t n, double p);
+/* Median, min and max of v[0..n) (v is sorted in place). */
+void		 bench_mmm(double *v, size_t n, double *med, double *min,
+		     double *max);
+
+/* Print to stderr and exit 1: the bench cannot go on. */
+void		 bench_die(const char *, ...)
+		     __attribute__((noreturn, format(printf, 1, 2)));
+/* Progress to stderr (stdout carries only the figures). */
+void		 bench_note(const char *, ...)
+		     __attribute__((format(printf, 1, 2)));
+
+/* Connect to a Unix stream socket; -1 with errno on failure. */
+int		 bench_connect(const char *path);
+/* Connect, retrying until the deadline (seconds from now). */
+int		 bench_connect_wait(const char *path, double secs);
+/* Resident set size of a process in KiB (VmRSS), -1 if unknown. */
+long		 bench_rss_kib(pid_t);
+/* Raise RLIMIT_NOFILE's soft limit to the hard limit. */
+void		 bench_nofile_max(void);
+
+/*
+ * Start argv[0] with stdin /dev/null, stderr appended to logpath (NULL:
+ * inherit), and, when readyfd >= 0, a pipe on that fd number: returns after
+ * the child wrote a line on it (s6 readiness, gtd -r), or dies after secs.
+ */
+pid_t		 bench_start(char *const argv[], const char *logpath,
+		     int readyfd, double secs);
+/* SIGTERM, wait up to secs, then SIGKILL; reaps.  Returns the status. */
+int		 bench_stop(pid_t, double secs);
+/* Wait up to secs for pid to exit (reaps); 0 if it did, -1 otherwise. */
+int		 bench_wait_exit(pid_t, double secs, int *status);
+
+/* ---- line.c: a small line client over a Unix socket ---- */
+
+struct bconn {
+	int	 fd;
+	char	*in;		/* received, not yet consumed */
+	size_t	 inlen, insize;
+	char	*out;		/* queued, not yet written */
+	size_t	 outlen, outoff, outsize;
+	bool	 eof;
+};
+
+struct bconn	*bconn_new(int fd);		/* takes fd; makes it O_NONBLOCK */
+void		 bconn_free(struct bconn *);	/* closes; NULL is fine */
+/* Queue bytes / a formatted line ('\n' appended). */
+void		 bconn_queue(struct bconn *, const char *, size_t);
+void		 bconn_printf(struct bconn *, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+/* Write what the socket takes now.  -1 on error. */
+int		 bconn_flush(struct bconn *);
+/* Read what is there now.  -1 on error; sets eof. */
+int		 bconn_fill(struct bconn *);
+/* Next complete line (NUL-terminated, no '\n'), or NULL.  Valid until the
+ * next bconn call. */
+char		*bconn_line(struct bconn *);
+/* Flush everything and return the next line, waiting up to secs. */
+char		*bconn_wait_line(struct bconn *, double secs);
+/* A synchronous request: send the line, return the reply (borrowed). */
+char		*bconn_req(struct bconn *, double secs, const char *, ...)
+		     __attribute__((format(printf, 3, 4)));
+/* Integer after "key": in a JSON line, or def. */
+long long	 bench_json_int(const char *line, const char *key,
+		     long long def);
+/* String value of "key": copied into buf; false when absent. */
+bool		 bench_json_str(const char *line, const char *key, char *buf,
+		     size_t size);
+
+/* ---- load.c: the load generator ---- */
+
+struct load_opts {
+	const char	 *path;		/* server socket */
+	const char	**reqs;		/* request lines, each ending '\n' */
+	size_t		 *reqlens;
+	size_t		  nreqs;	/* sent round-robin */
+	int		  nconn;	/* client connections */
+	int		  depth;	/* requests outstanding per connection */
+	long		  count;	/* stop after this many replies... */
+	double		  secs;		/* ...or after this long (count == 0) */
+	long		  warmup;	/* replies not counted at the start */
+	bool		  latency;	/* keep per-request latencies */
+};
+
+struct load_result {
+	long		  n;		/* replies counted */
+	double		  secs;		/* counted interval */
+	double		  rate;		/* replies per second */
+	double		  p50_us, p99_us;
+};
+
+/* Run one load; 0, or -1 (message printed) if the server misbehaved. */
+int		 load_run(const struct load_opts *, struct load_result *);
+
+/* ---- gtdproc.c: one gtd (or echo, redis) under test ---- */
+
+struct server {
+	pid_t	 pid;
+	char	 sock[108];
+	char	 log[256];
+};
+
+/* Start gtd on DIR/NAME.sock with -r readiness; config may be NULL. */
+void		 server_gtd(struct server *, const char *gtd, const char *dir,
+		     const char *config);
+/* Start the echo baseline on DIR/echo.sock. */
+void		 server_echo(struct server *, const char *echo,
+		     const char *dir);
+/* Start redis-server on DIR/redis.sock; false if it is not installed. */
+bool		 server_redis(struct server *, const char *dir);
+/* Ask gtd to shut down (stops its children), wait, else kill. */
+void		 server_gtd_stop(struct server *);
+void		 server_kill(struct server *);
+
+#endif

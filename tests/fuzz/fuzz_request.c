@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_request: libFuzzer target for the request path.  One input is a
+ * client session: its bytes go, line by line, into one connection of a
+ * fresh struct gtd whose spawn seam is faked (no process is ever
+ * created, no real signal is ever sent), and every reply line that comes
+ * back must be a JSON object that is a well-formed reply or event.
+ *
+ * A line that starts with a control byte is not sent; it plays the
+ * world around gtd instead, so the fuzzer reaches the lifecycle:
+ *   \x01 S   every live process exits (S picks the status), hooks too
+ *   \x02     every armed child timer and request timer fires now
+ *   \x03 M   the next spawns behave as M says (see fuzz_spawn)
+ *   \x04     a second connection takes over (the first stays open)
+ *   \x05     the current connection's client half-closes (SHUT_WR)
+ * At the end gtd shuts down the way the daemon does (gtd_shutdown, the
+ * processes exit, the loop runs), the client goes away and gtd_free()
+ * must leave nothing behind: LeakSanitizer checks every input.
+ *
+ * add_existing_child and the adopted-process signals use pidfds: the
+ * link wraps syscall() (-Wl,--wrap=syscall) so that pidfd_open gives a
+ * pipe instead and pidfd_send_signal closes its write end (the process
+ * "died") rather than signalling a real process.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "gt/child.h"
+#include "gt/cmd.h"
+#include "gt/conn.h"
+#include "gt/gtd.h"
+#include "gt/log.h"
+#include "gt/spawn.h"
+#include "gt/xmalloc.h"
+
+#define FUZZ_PID_BASE	2000000		/* above pid_max's default */
+#define FUZZ_MAX_FD	4096
+#define FUZZ_ROUNDS	4		/* loop turns after each line */
+#define FUZZ_DOWN_ROUNDS 64		/* loop turns for the shutdown */
+#define FUZZ_MAX_CONNS	4
+
+int		LLVMFuzzerInitialize(int *, char ***);
+int		LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+long		__wrap_syscall(long, ...);
+long		__real_syscall(long, ...);
+
+static pid_t	fuzz_spawn(const struct spawn_plan *, int *);
+static int	fuzz_kill(pid_t, int);
+
+static const struct child_ops fuzz_ops = {
+	.spawn = fuzz_spawn,
+	.kill = fuzz_kill
+};
+
+/* The fake world, reset for every input. */
+static int	fuzz_mode;		/* how the next spawn behaves */
+static pid_t	fuzz_next_pid;
+static int	fuzz_pidfd_w[FUZZ_MAX_FD];	/* pidfd -> its write end */
+
+struct fuzz_client {
+	int	 fd;			/* our end; -1 once closed */
+	char	*buf;			/* received, not yet a full line */
+	size_t	 len;
+	size_t	 size;
+};
+
+/*
+ * The fake spawn.  fuzz_mode % 5: 0 exec succeeds at once (statusfd -1),
+ * 1 fork fails (EAGAIN), 2 exec fails (ENOENT through a status pipe),
+ * 3 exec succeeds through a status pipe (EOF), 4 like 0 and a ready fd
+ * gets its newline at once.
+ */
+static pid_t
+fuzz_spawn(const struct spawn_plan *pl, int *statusfd)
+{
+	int	p[2], e = ENOENT, mode = fuzz_mode % 5;
+
+	assert(pl->path != NULL && pl->argv != NULL && pl->argv[0] != NULL);
+	assert(pl->envp != NULL && pl->fd_in >= 0);
+	*statusfd = -1;
+	if (mode == 1) {
+		errno = EAGAIN;
+		return (-1);
+	}
+	if (mode == 2 || mode == 3) {
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+			abort();
+		if (mode == 2 && write(p[1], &e, sizeof e) != sizeof e)
+			abort();
+		close(p[1]);
+		*statusfd = p[0];
+	}
+	if (mode == 4 && pl->extra_fd != -1 && write(pl->extra_fd, "\n", 1) != 1)
+		abort();
+	return (fuzz_next_pid++);
+}
+
+static int
+fuzz_kill(pid_t pid, int sig)
+{
+	assert(sig >= 0 && sig < 65);
+	/* Only our fake pids: anything else is a real process (or all). */
+	assert(pid >= FUZZ_PID_BASE || -pid >= FUZZ_PID_BASE);
+	return (0);
+}
+
+static void
+fuzz_pidfd_close(int fd)
+{
+	if (fd >= 0 && fd < FUZZ_MAX_FD && fuzz_pidfd_w[fd] != -1) {
+		close(fuzz_pidfd_w[fd]);
+		fuzz_pidfd_w[fd] = -1;
+	}
+}
+
+/* pidfds are pipes here: readable (EOF) once the "process" is gone. */
+long
+__wrap_syscall(long nr, ...)
+{
+	va_list	ap;
+	long	a[6];
+	int	i, p[2];
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_pidfd_open) {
+		if (a[0] <= 0 || (kill((pid_t)a[0], 0) == -1 &&
+		    errno == ESRCH)) {
+			errno = ESRCH;
+			return (-1);
+		}
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+			return (-1);
+		if (p[0] >= FUZZ_MAX_FD)
+			abort();
+		fuzz_pidfd_close(p[0]);		/* a reused number */
+		fuzz_pidfd_w[p[0]] = p[1];
+		return (p[0]);
+	}
+	if (nr == SYS_pidfd_send_signal) {
+		if (a[1] != 0)
+			fuzz_pidfd_close((int)a[0]);
+		return (0);
+	}
+	return (__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+static void
+fuzz_check_reply(const char *line, size_t len)
+{
+	json_error_t	 je;
+	json_t		*j, *ok, *v;
+
+	assert(memchr(line, '\r', len) == NULL);
+	j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (j == NULL) {
+		fprintf(stderr, "reply is not JSON: %.*s: %s\n", (int)len, line,
+		    je.text);
+		abort();
+	}
+	assert(json_is_object(j));
+	if ((ok = json_object_get(j, "ok")) == NULL) {
+		/* An event line. */
+		assert(json_is_string(json_object_get(j, "event")));
+	} else {
+		assert(json_is_boolean(ok));
+		if (json_is_false(ok)) {
+			v = json_object_get(j, "error");
+			assert(json_is_string(v) && json_string_length(v) > 0);
+			assert(json_is_string(json_object_get(j, "message")));
+			v = json_object_get(j, "field");
+			assert(v == NULL || json_is_string(v));
+		} else
+			assert(json_object_get(j, "error") == NULL);
+	}
+	json_decref(j);
+}
+
+/* Read what gtd sent and check every complete line. */
+static void
+fuzz_drain(struct fuzz_client *cl)
+{
+	ssize_t	 n;
+	char	*nl;
+	size_t	 used;
+
+	while (cl->fd != -1) {
+		if (cl->size - cl->len < 65536) {
+			cl->size = cl->size == 0 ? 131072 : cl->size * 2;
+			cl->buf = xreallocarray(cl->buf, 1, cl->size);
+		}
+		n = recv(cl->fd, cl->buf + cl->len, cl->size - cl->len,
+		    MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		cl->len += n;
+	}
+	used = 0;
+	while ((nl = memchr(cl->buf + used, '\n', cl->len - used)) != NULL) {
+		fuzz_check_reply(cl->buf + used, nl - (cl->buf + used));
+		used = nl + 1 - cl->buf;
+	}
+	memmove(cl->buf, cl->buf + used, cl->len - used);
+	cl->len -= used;
+}
+
+/* The daemon's context must agree with itself. */
+static void
+fuzz_check_gtd(struct gtd *g)
+{
+	struct child	*c;
+	struct conn	*cn;
+	int		 n = 0, procs = 0;
+
+	TAILQ_FOREACH(c, &g->children, entry) {
+		n++;
+		assert(!(c->flags & CHILD_DEAD));
+		assert(c->state >= 0 && c->state < CHILD_NSTATES);
+		assert(child_find(g, c->name) == c);
+		if (c->pid > 0) {
+			procs++;
+			assert(child_find_pid(g, c->pid) == c);
+		}
+		if (c->hook_pid > 0)
+			procs++;
+		if (c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING)
+			assert(c->pid == -1);
+		if (c->state == CHILD_STARTING || c->state == CHILD_RUNNING)
+			assert(c->pid > 0);
+	}
+	assert(n == g->nchildren);
+	assert(procs == g->nprocs);
+	n = 0;
+	TAILQ_FOREACH(cn, &g->conns, entry) {
+		n++;
+		assert(!(cn->flags & CONN_DEAD) && cn->fd != -1);
+		assert(cn->inlen <= g->lim.max_request_bytes + 1);
+	}
+	assert(n == g->nconns);
+}
+
+/* What ev_prepare's reaper does in the daemon. */
+static void
+fuzz_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct gtd	*g = w->data;
+
+	conn_reap_dead(g);
+	child_reap_dead(g);
+}
+
+static void
+fuzz_pump(struct gtd *g, struct fuzz_client *cl, int n, int ncl)
+{
+	int	i, k;
+
+	for (i = 0; i < n; i++) {
+		ev_run(g->loop, EVRUN_NOWAIT);
+		for (k = 0; k < ncl; k++)
+			fuzz_drain(&cl[k]);
+	}
+	fuzz_check_gtd(g);
+}
+
+/* \x01: every live process exits with a status picked by s. */
+static void
+fuzz_exit_all(struct gtd *g, unsigned s)
+{
+	static const int	 st[] = { W_EXITCODE(0, 0), W_EXITCODE(1, 0),
+	    SIGTERM, SIGKILL, W_EXITCODE(127, 0), W_EXITCODE(3, 0) };
+	struct child		*c, **all;
+	int			 n = 0, i;
+
+	all = xcalloc(g->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->children, entry) {
+		child_ref(c);
+		all[n++] = c;
+	}
+	/* Each exit may start, stop or remove others: one at a time. */
+	for (i = 0; i < n; i++) {
+		c = all[i];
+		if (!(c->flags & CHILD_DEAD)) {
+			if (c->hook_pid > 0)
+				child_handle_hook_exit(c, st[s % 6]);
+			else if (c->pid > 0 && c->adopted)
+				fuzz_pidfd_close(c->pidfd);
+			else if (c->pid > 0)
+				child_handle_exit(c, st[s % 6]);
+		}
+		child_unref(c);
+		s /= 2;
+	}
+	free(all);
+}
+
+/* \x02: the armed timers fire (the same guard as child_timer_cb). */
+static void
+fuzz_timers(struct gtd *g)
+{
+	struct child	*c, **all;
+	struct conn	*cn;
+	struct cmd_ctx	*ctx;
+	int		 n = 0, i;
+
+	all = xcalloc(g->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->children, entry) {
+		child_ref(c);
+		all[n++] = c;
+	}
+	for (i = 0; i < n; i++) {
+		c = all[i];
+		if (!(c->flags & CHILD_DEAD) && ev_is_active(&c->timer)) {
+			ev_timer_stop(g->loop, &c->timer);
+			if (c->timer_gen == c->gen)
+				child_handle_timer(c);
+		}
+		child_unref(c);
+	}
+	free(all);
+	TAILQ_FOREACH(cn, &g->conns, entry) {
+		if ((ctx = cn->busy) != NULL && ev_is_active(&ctx->timer)) {
+			ev_timer_stop(g->loop, &ctx->timer);
+			ctx->timer_cb(ctx);
+			break;		/* conns may have changed: once */
+		}
+	}
+}
+
+static void
+fuzz_client_open(struct gtd *g, struct fuzz_client *cl)
+{
+	int	sv[2];
+
+	memset(cl, 0, sizeof *cl);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
+		abort();
+	cl->fd = sv[1];
+	(void)conn_new(g, sv[0]);	/* owns sv[0] */
+}
+
+static void
+fuzz_client_close(struct fuzz_client *cl)
+{
+	if (cl->fd != -1)
+		close(cl->fd);
+	cl->fd = -1;
+	free(cl->buf);
+	memset(cl, 0, sizeof *cl);
+	cl->fd = -1;
+}
+
+/* Send a line (with its '\n'), draining replies while the socket is full. */
+static void
+fuzz_send(struct gtd *g, struct fuzz_client *cl, int ncl, int cur,
+    const uint8_t *p, size_t len)
+{
+	ssize_t	n;
+	int	spins = 0;
+
+	while (len > 0 && cl[cur].fd != -1) {
+		n = send(cl[cur].fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			p += n;
+			len -= n;
+			continue;
+		}
+		if (n == -1 && errno != EAGAIN)
+			return;		/* gtd closed it: fine */
+		fuzz_pump(g, cl, 1, ncl);
+		if (++spins > 1000)
+			return;		/* gtd stopped reading: a held line */
+	}
+}
+
+static bool
+fuzz_quiet(struct gtd *g)
+{
+	struct conn	*cn;
+
+	if (g->nprocs > 0)
+		return (false);
+	TAILQ_FOREACH(cn, &g->conns, entry)
+		if (cn->busy != NULL)
+			return (false);
+	return (true);
+}
+
+/* Shut down the way gtd does, then drop the clients and free it all. */
+static void
+fuzz_teardown(struct gtd *g, struct fuzz_client *cl, int ncl,
+    ev_prepare *reaper)
+{
+	int	i;
+
+	gtd_shutdown(g, 0, -1);
+	for (i = 0; i < FUZZ_DOWN_ROUNDS && !fuzz_quiet(g); i++) {
+		fuzz_pump(g, cl, 1, ncl);
+		fuzz_exit_all(g, (unsigned)i);
+		if (i >= FUZZ_DOWN_ROUNDS / 2)
+			fuzz_timers(g);
+	}
+	fuzz_pump(g, cl, 2, ncl);
+	if (!fuzz_quiet(g)) {
+		fprintf(stderr, "shutdown did not finish: %d processes\n",
+		    g->nprocs);
+		abort();
+	}
+	for (i = 0; i < ncl; i++)
+		fuzz_client_close(&cl[i]);
+	fuzz_pump(g, cl, 4, ncl);
+	/* Every connection saw EOF and is gone. */
+	assert(g->nconns == 0);
+	ev_prepare_stop(g->loop, reaper);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	log_set_level(LOG_LVL_WARN);
+	xmalloc_install_json();
+	json_object_seed(1);		/* reproducible key order */
+	return (0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_client	 cl[FUZZ_MAX_CONNS];
+	struct gtd		*g;
+	ev_prepare		 reaper;
+	char			*cause = NULL;
+	const uint8_t		*p = data, *end = data + size, *nl;
+	size_t			 len;
+	int			 i, ncl = 1, cur = 0;
+
+	fuzz_mode = 0;
+	fuzz_next_pid = FUZZ_PID_BASE;
+	for (i = 0; i < FUZZ_MAX_FD; i++)
+		fuzz_pidfd_w[i] = -1;
+	srandom(1);
+	if ((g = gtd_new(&fuzz_ops, &cause)) == NULL) {
+		fprintf(stderr, "gtd_new: %s\n", cause);
+		abort();
+	}
+	/* Small limits, so that inputs of a few KiB reach them. */
+	g->lim.max_request_bytes = 2048;
+	g->lim.max_output_bytes = 65536;
+	g->lim.max_children = 8;
+	g->lim.max_attrs = 8;
+	ev_prepare_init(&reaper, fuzz_reap_cb);
+	reaper.data = g;
+	ev_prepare_start(g->loop, &reaper);
+	for (i = 0; i < FUZZ_MAX_CONNS; i++)
+		cl[i].fd = -1, cl[i].buf = NULL, cl[i].len = cl[i].size = 0;
+	fuzz_client_open(g, &cl[0]);
+
+	while (p < end) {
+		nl = memchr(p, '\n', end - p);
+		len = (nl != NULL ? nl + 1 : end) - p;
+		switch (p[0]) {
+		case 0x01:
+			fuzz_exit_all(g, len > 1 ? p[1] : 0);
+			break;
+		case 0x02:
+			fuzz_timers(g);
+			break;
+		case 0x03:
+			fuzz_mode = len > 1 ? p[1] : 0;
+			break;
+		case 0x04:
+			if (ncl < FUZZ_MAX_CONNS) {
+				fuzz_client_open(g, &cl[ncl]);
+				cur = ncl++;
+			}
+			break;
+		case 0x05:
+			if (cl[cur].fd != -1)
+				(void)shutdown(cl[cur].fd, SHUT_WR);
+			break;
+		default:
+			fuzz_send(g, cl, ncl, cur, p, len);
+			break;
+		}
+		fuzz_pump(g, cl, FUZZ_ROUNDS, ncl);
+		p += len;
+	}
+	fuzz_teardown(g, cl, ncl, &reaper);
+	gtd_free(g);
+	for (i = 0; i < FUZZ_MAX_FD; i++)
+		fuzz_pidfd_close(i);
+	return (0);
+}
