@@ -131,50 +131,23 @@ FUZZ_SRCS = $(patsubst %,tests/fuzz/%.c,$(FUZZ_TARGETS))
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
-FUZZ_OPTS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_LDFLAGS_fuzz_request = -Wl,--wrap=syscall
-FUZZ_MAXLEN_fuzz_request = 16384
-FUZZ_MAXLEN_fuzz_spec = 4096
-FUZZ_MAXLEN_fuzz_config = 8192
-# gtd logs every refused spawn and closed connection: keep stderr quiet.
-FUZZ_FDMASK_fuzz_request = -close_fd_mask=2
 
 fuzz-build:
 	$(MAKE) B=$(B)/fuzz CC=$(FUZZ_CC) SANITIZE=1 FUZZ=1 fuzz-bins
 
 fuzz-bins: $(patsubst %,$(B)/%,$(FUZZ_TARGETS))
+.SECONDARY: $(call obj,$(FUZZ_SRCS))
 
 $(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libgtd.a
 	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$(@F)) -o $@ \
 	    $^ $(LIBDEPS)
 
-# $(1): seconds per target (0: only replay seeds and regressions).
-fuzz_run = set -e; for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(B)/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
-	    f="$(B)/fuzz/$$t -dict=tests/fuzz/gtd.dict $(FUZZ_OPTS) \
-	        $$(case $$t in fuzz_request) echo "$(FUZZ_FDMASK_fuzz_request) \
-	        -max_len=$(FUZZ_MAXLEN_fuzz_request)";; fuzz_spec) echo \
-	        "-max_len=$(FUZZ_MAXLEN_fuzz_spec)";; *) echo \
-	        "-max_len=$(FUZZ_MAXLEN_fuzz_config)";; esac) \
-	        -artifact_prefix=$(B)/fuzz/crash-$$t-"; \
-	    echo "fuzz: $$t: replaying seeds and regressions"; \
-	    $$f -runs=0 tests/fuzz/corpus/$$t tests/fuzz/regress/$$t \
-	        >$(B)/fuzz/$$t.log 2>&1 || { tail -n 60 $(B)/fuzz/$$t.log; \
-	        exit 1; }; \
-	    [ "$(1)" -gt 0 ] || continue; \
-	    echo "fuzz: $$t: $(1) s"; \
-	    $$f -max_total_time=$(1) $(B)/fuzz/corpus/$$t \
-	        tests/fuzz/corpus/$$t >>$(B)/fuzz/$$t.log 2>&1 || { \
-	        tail -n 60 $(B)/fuzz/$$t.log; exit 1; }; \
-	    grep -E '^(\#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss)' \
-	        $(B)/fuzz/$$t.log | tail -n 3; \
-	done
-
 fuzz: fuzz-build
-	@$(call fuzz_run,$(FUZZ_SECONDS))
+	tests/fuzz/run.sh $(B)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 check-fuzz: fuzz-build
-	@$(call fuzz_run,$(FUZZ_CHECK_SECONDS))
+	tests/fuzz/run.sh $(B)/fuzz $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
 
 # The e2e suite with gtd under valgrind's memcheck (tests/valgrind-gtd.sh):
 # gtd exits 99 on any memcheck error or definite leak, which fails the

@@ -103,6 +103,7 @@ struct load_opts {
 	double		  secs;		/* ...or after this long (count == 0) */
 	long		  warmup;	/* replies not counted at the start */
 	bool		  latency;	/* keep per-request latencies */
+	const char	 *expect;	/* every reply starts with this */
 };
 
 struct load_result {

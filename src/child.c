@@ -50,6 +50,7 @@ static void	child_terminated(struct child *, int);
 static void	child_fd_close(struct child *, int *, ev_io *);
 static void	child_wake_list(struct child *, struct child_waiters *);
 static int	child_outputs(struct child *, int [2], int [2]);
+static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
 static void	child_decide(struct child *, int);
@@ -401,6 +402,37 @@ child_disarm(struct child *c)
 	ev_timer_stop(c->gtd->loop, &c->timer);
 }
 
+/* HOME, USER, LOGNAME and SHELL belong to the user a child runs as. */
+static bool
+child_env_user_var(const char *kv)
+{
+	return (strncmp(kv, "HOME=", 5) == 0 || strncmp(kv, "USER=", 5) == 0 ||
+	    strncmp(kv, "LOGNAME=", 8) == 0 || strncmp(kv, "SHELL=", 6) == 0);
+}
+
+/* The user's own values, unless the spec's env sets them. */
+static void
+child_env_user(const struct childspec *s, char ***env, size_t *n)
+{
+	const char	*k[] = { "HOME", "USER", "LOGNAME", "SHELL" };
+	const char	*v[] = { s->home, s->login, s->login, s->shell };
+	char		*kv;
+	size_t		 i, j, klen;
+
+	for (i = 0; i < 4; i++) {
+		klen = strlen(k[i]);
+		for (j = 0; j < s->nenv; j++)
+			if (strncmp(s->env[j], k[i], klen) == 0 &&
+			    s->env[j][klen] == '=')
+				break;
+		if (j < s->nenv || v[i] == NULL)
+			continue;
+		xasprintf(&kv, "%s=%s", k[i], v[i]);
+		spec_strv_add(env, n, kv);
+		free(kv);
+	}
+}
+
 /* Build the child's environment: gtd's (or none), the spec's, GTD_*. */
 static char **
 child_env(struct child *c)
@@ -418,7 +450,8 @@ child_env(struct child *c)
 		for (d = drop; *d != NULL; d++)
 			if (strncmp(*e, *d, strlen(*d)) == 0)
 				break;
-		if (*d != NULL)
+		if (*d != NULL || (c->spec->login != NULL &&
+		    child_env_user_var(*e)))
 			continue;
 		klen = strcspn(*e, "=") + 1;
 		for (i = 0; i < c->spec->nenv; i++)
@@ -427,6 +460,8 @@ child_env(struct child *c)
 		if (i == c->spec->nenv)
 			spec_strv_add(&env, &n, *e);
 	}
+	if (c->spec->login != NULL)
+		child_env_user(c->spec, &env, &n);
 	for (i = 0; i < c->spec->nenv; i++) {
 		for (d = drop; *d != NULL && d < drop + 3; d++)
 			if (strncmp(c->spec->env[i], *d, strlen(*d)) == 0)
@@ -530,6 +565,24 @@ child_outputs_done(struct child *c, int out[2], int rd[2], bool spawned)
 	rd[0] = rd[1] = -1;
 }
 
+/* The spec's credentials and process attributes, for a spawn plan. */
+static void
+child_plan_attrs(const struct childspec *s, struct spawn_plan *pl)
+{
+	pl->rlimits = s->rlimits;
+	pl->nrlimits = s->nrlimits;
+	pl->set_nice = s->set_nice;
+	pl->nice = s->nice;
+	pl->umask = s->umask;
+	pl->set_gid = s->set_gid;
+	pl->gid = (gid_t)s->gid;
+	pl->set_uid = s->set_uid;
+	pl->uid = (uid_t)s->uid;
+	/* gid_t is unsigned int on Linux: the arrays are the same. */
+	pl->groups = (const gid_t *)s->groups;
+	pl->ngroups = s->ngroups;
+}
+
 /* The PATH the child will search: its own env's, else the default. */
 static const char *
 child_path_of(char **env)
@@ -578,6 +631,7 @@ child_start(struct child *c)
 		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
 		    .set_nofile = true, .nofile = g->nofile };
+		child_plan_attrs(c->spec, &pl);
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
 	saved = errno;
@@ -838,6 +892,7 @@ child_hook_start(struct child *c)
 		    .cwd = c->spec->cwd, .new_session = true, .parent = g->pid,
 		    .fd_in = fd, .fd_out = 1, .fd_err = 2, .extra_fd = -1,
 		    .set_nofile = true, .nofile = g->nofile };
+		child_plan_attrs(c->spec, &pl);	/* the child's credentials */
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
 	if (pid == -1)

@@ -596,11 +596,156 @@ cs_stderr(struct childspec *s, const json_t *j, struct config_err *e)
 	return (cs_output(s, 1, j, e));
 }
 
+/* user: a name or a uid; the primary group and home come with it. */
+static int
+cs_user(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	struct passwd	*pw;
+	char		 buf[32], *end;
+	unsigned long	 id;
+
+	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
+	    json_integer_value(j) < UINT32_MAX) {
+		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(j));
+		free(s->user);
+		s->user = xstrdup(buf);
+	} else if (config_string(j, "user", 256, &s->user, e) == -1)
+		return (-1);
+	errno = 0;
+	id = strtoul(s->user, &end, 10);
+	/* Resolved here, once; a name service may be slow, not the spawn. */
+	pw = *end == '\0' && errno == 0 ? getpwuid((uid_t)id) :
+	    getpwnam(s->user);
+	if (pw == NULL && !(*end == '\0' && errno == 0))
+		return (config_fail(e, "user", "no user named %s", s->user));
+	s->set_uid = true;
+	s->uid = pw != NULL ? pw->pw_uid : (unsigned)id;
+	if (pw != NULL) {
+		if (!s->set_gid) {	/* "group" may override it later */
+			s->gid = pw->pw_gid;
+			s->set_gid = true;
+		}
+		s->home = xstrdup(pw->pw_dir);
+		s->shell = xstrdup(pw->pw_shell);
+		s->login = xstrdup(pw->pw_name);
+	}
+	return (0);
+}
+
+static int
+cs_group(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	struct group	*gr;
+	char		 buf[32], *end;
+	unsigned long	 id;
+
+	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
+	    json_integer_value(j) < UINT32_MAX) {
+		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(j));
+		free(s->group);
+		s->group = xstrdup(buf);
+	} else if (config_string(j, "group", 256, &s->group, e) == -1)
+		return (-1);
+	errno = 0;
+	id = strtoul(s->group, &end, 10);
+	if (*end == '\0' && errno == 0)
+		s->gid = (unsigned)id;
+	else if ((gr = getgrnam(s->group)) != NULL)
+		s->gid = gr->gr_gid;
+	else
+		return (config_fail(e, "group", "no group named %s", s->group));
+	s->set_gid = true;
+	return (0);
+}
+
+static int
+cs_umask(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	char	*end;
+	long	 m = -1;
+
+	if (json_is_string(j)) {
+		m = strtol(json_string_value(j), &end, 8);
+		if (*json_string_value(j) == '\0' || *end != '\0')
+			m = -1;
+	} else if (json_is_integer(j))
+		m = (long)json_integer_value(j);
+	if (m < 0 || m > 0777)
+		return (config_fail(e, "umask", "umask must be an octal string "
+		    "such as \"022\""));
+	s->umask = (int)m;
+	return (0);
+}
+
+static int
+cs_nice(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	int64_t	n = 0;
+
+	if (config_int(j, "nice", -20, 19, &n, e) == -1)
+		return (-1);
+	s->set_nice = true;
+	s->nice = (int)n;
+	return (0);
+}
+
+static int
+cs_rlimits(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	const char	*k;
+	json_t		*v;
+	char		 sub[64];
+	int		 res;
+
+	if (!json_is_object(j))
+		return (config_fail(e, "rlimits", "rlimits must be an object "
+		    "such as {\"nofile\": 4096}"));
+	free(s->rlimits);
+	s->rlimits = xcalloc(json_object_size(j) + 1, sizeof *s->rlimits);
+	s->nrlimits = 0;
+	json_object_foreach((json_t *)j, k, v) {
+		snprintf(sub, sizeof sub, "rlimits.%.32s", k);
+		if ((res = spec_rlimit_parse(k)) == -1)
+			return (config_fail(e, sub, "unknown limit %s", sub));
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    "infinity") == 0)
+			s->rlimits[s->nrlimits].value = UINT64_MAX;
+		else if (json_is_integer(v) && json_integer_value(v) >= 0)
+			s->rlimits[s->nrlimits].value = json_integer_value(v);
+		else
+			return (config_fail(e, sub, "%s must be a non-negative "
+			    "integer or \"infinity\"", sub));
+		s->rlimits[s->nrlimits++].resource = res;
+	}
+	return (0);
+}
+
 static int
 cs_hook_timeout(struct childspec *s, const json_t *j, struct config_err *e)
 {
 	return (config_int(j, "hook_timeout_ms", 1, SPEC_MAX_MS,
 	    &s->hook_timeout_ms, e));
+}
+
+/* The user's supplementary groups (for setgroups in the child). */
+static void
+config_groups(struct childspec *s)
+{
+	gid_t	*g;
+	int	 n = 32, i;
+
+	g = xcalloc(n, sizeof *g);
+	if (getgrouplist(s->login, (gid_t)s->gid, g, &n) == -1) {
+		g = xreallocarray(g, n, sizeof *g);
+		if (getgrouplist(s->login, (gid_t)s->gid, g, &n) == -1)
+			n = 0;
+	}
+	free(s->groups);
+	s->groups = xcalloc(n + 1, sizeof *s->groups);
+	for (i = 0; i < n; i++)
+		s->groups[i] = (unsigned)g[i];
+	s->ngroups = n;
+	free(g);
 }
 
 static const struct {
@@ -615,10 +760,12 @@ static const struct {
 	{ "cmd", cs_cmd },
 	{ "cwd", cs_cwd },
 	{ "env", cs_env },
+	{ "group", cs_group },
 	{ "hook_timeout_ms", cs_hook_timeout },
 	{ "kill_group", cs_kill_group },
 	{ "max_period_ms", cs_max_period },
 	{ "max_restarts", cs_max_restarts },
+	{ "nice", cs_nice },
 	{ "name", cs_name },
 	{ "on_exit", cs_on_exit },
 	{ "on_give_up", cs_give_up },
@@ -626,12 +773,15 @@ static const struct {
 	{ "ready_timeout_ms", cs_ready_timeout },
 	{ "restart", cs_restart },
 	{ "restart_delay_ms", cs_restart_delay },
+	{ "rlimits", cs_rlimits },
 	{ "shutdown", cs_shutdown },
 	{ "stderr", cs_stderr },
 	{ "stdout", cs_stdout },
 	{ "success_exit_codes", cs_success },
 	{ "template", cs_template },
 	{ "type", cs_type },
+	{ "umask", cs_umask },
+	{ "user", cs_user },
 	{ "watchdog_ms", cs_watchdog },
 };
 #define CONFIG_NSPEC	(sizeof config_spec_fields / sizeof config_spec_fields[0])
@@ -664,6 +814,8 @@ config_spec_parse(const json_t *obj, char **field, char **cause)
 		if (config_spec_fields[i].fn(s, v, &e) == -1)
 			goto fail;
 	}
+	if (s->set_uid && s->login != NULL)
+		config_groups(s);
 	/* A supervisor's default shutdown is infinity (protocol §4). */
 	if (s->type == SPEC_SUPERVISOR && json_object_get(obj, "shutdown") ==
 	    NULL)
@@ -877,6 +1029,34 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 	json_object_set_new(j, "stderr", config_output_json(&s->out[1]));
 }
 
+/* user, group, umask, nice, rlimits: only when set. */
+static void
+config_spec_json_proc(const struct childspec *s, json_t *j)
+{
+	json_t	*rl;
+	size_t	 i;
+	char	 buf[16];
+
+	if (s->user != NULL)
+		json_object_set_new(j, "user", json_string(s->user));
+	if (s->group != NULL)
+		json_object_set_new(j, "group", json_string(s->group));
+	if (s->umask >= 0) {
+		snprintf(buf, sizeof buf, "%04o", (unsigned)s->umask);
+		json_object_set_new(j, "umask", json_string(buf));
+	}
+	if (s->set_nice)
+		json_object_set_new(j, "nice", json_integer(s->nice));
+	if (s->nrlimits == 0)
+		return;
+	rl = json_object();
+	for (i = 0; i < s->nrlimits; i++)
+		json_object_set_new(rl, spec_rlimit_name(s->rlimits[i].resource),
+		    s->rlimits[i].value == UINT64_MAX ? json_string("infinity") :
+		    json_integer((json_int_t)s->rlimits[i].value));
+	json_object_set_new(j, "rlimits", rl);
+}
+
 json_t *
 config_spec_json(const struct childspec *s)
 {
@@ -923,6 +1103,7 @@ config_spec_json(const struct childspec *s)
 	config_spec_json_more(s, j);
 	if (s->template != NULL)
 		json_object_set_new(j, "template", json_string(s->template));
+	config_spec_json_proc(s, j);
 	return (j);
 }
 

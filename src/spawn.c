@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@
 static void	spawn_exec(const struct spawn_plan *, int)
 		    __attribute__((noreturn));
 static int	spawn_cloexec_from(int);
+static int	spawn_attrs(const struct spawn_plan *);
 
 /* Mark fds >= lowfd close-on-exec without closing them (signal-safe). */
 static int
@@ -36,6 +40,33 @@ spawn_cloexec_from(int lowfd)
 {
 	return ((int)syscall(SYS_close_range, (unsigned)lowfd, ~0U,
 	    CLOSE_RANGE_CLOEXEC));
+}
+
+/* rlimits, nice, umask, then groups, gid, uid (dropping root last). */
+static int
+spawn_attrs(const struct spawn_plan *pl)
+{
+	struct rlimit	rl;
+	size_t		i;
+
+	for (i = 0; i < pl->nrlimits; i++) {
+		rl.rlim_cur = rl.rlim_max = pl->rlimits[i].value == UINT64_MAX ?
+		    RLIM_INFINITY : (rlim_t)pl->rlimits[i].value;
+		if (setrlimit(pl->rlimits[i].resource, &rl) == -1)
+			return (-1);
+	}
+	errno = 0;
+	if (pl->set_nice && setpriority(PRIO_PROCESS, 0, pl->nice) == -1)
+		return (-1);
+	if (pl->umask >= 0)
+		umask((mode_t)pl->umask);
+	if (pl->set_uid && setgroups(pl->ngroups, pl->groups) == -1)
+		return (-1);
+	if (pl->set_gid && setresgid(pl->gid, pl->gid, pl->gid) == -1)
+		return (-1);
+	if (pl->set_uid && setresuid(pl->uid, pl->uid, pl->uid) == -1)
+		return (-1);
+	return (0);
 }
 
 static void
@@ -73,6 +104,8 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 	if (pl->extra_fd != -1 && fcntl(pl->extra_target, F_SETFD, 0) == -1)
 		goto fail;
 	if (pl->set_nofile && setrlimit(RLIMIT_NOFILE, &pl->nofile) == -1)
+		goto fail;
+	if (spawn_attrs(pl) == -1)
 		goto fail;
 	if (chdir(pl->cwd) == -1)
 		goto fail;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "gt/protocol.h"
@@ -83,6 +84,7 @@ spec_new(void)
 	s->ready_timeout_ms = 30000;
 	s->hook_timeout_ms = 5000;
 	s->out[0].mode = s->out[1].mode = SPEC_OUT_LOG;
+	s->umask = -1;
 	s->shutdown = SPEC_SHUT_SIGNAL;
 	s->shutdown_signal = SIGTERM;
 	s->shutdown_timeout_ms = 5000;
@@ -108,6 +110,13 @@ spec_free(struct childspec *s)
 	spec_strv_free(s->after_terminate);
 	free(s->out[0].path);
 	free(s->out[1].path);
+	free(s->user);
+	free(s->group);
+	free(s->home);
+	free(s->shell);
+	free(s->login);
+	free(s->groups);
+	free(s->rlimits);
 	for (i = 0; i < s->nattrs; i++) {
 		free(s->attrs[i].key);
 		value_free(&s->attrs[i].v);
@@ -155,6 +164,15 @@ spec_dup(const struct childspec *s)
 	for (i = 0; i < 2; i++)
 		if (s->out[i].path != NULL)
 			d->out[i].path = xstrdup(s->out[i].path);
+	d->user = s->user == NULL ? NULL : xstrdup(s->user);
+	d->group = s->group == NULL ? NULL : xstrdup(s->group);
+	d->home = s->home == NULL ? NULL : xstrdup(s->home);
+	d->shell = s->shell == NULL ? NULL : xstrdup(s->shell);
+	d->login = s->login == NULL ? NULL : xstrdup(s->login);
+	d->groups = xreallocarray(NULL, s->ngroups + 1, sizeof *d->groups);
+	memcpy(d->groups, s->groups, s->ngroups * sizeof *d->groups);
+	d->rlimits = xreallocarray(NULL, s->nrlimits + 1, sizeof *d->rlimits);
+	memcpy(d->rlimits, s->rlimits, s->nrlimits * sizeof *d->rlimits);
 	d->attrs = xreallocarray(NULL, s->nattrs + 1, sizeof *d->attrs);
 	for (i = 0; i < s->nattrs; i++) {
 		d->attrs[i].key = xstrdup(s->attrs[i].key);
@@ -279,6 +297,43 @@ spec_enum_parse(const char *s, const char **names, int n, int *out)
 	}
 	errno = EINVAL;
 	return (-1);
+}
+
+static const struct {
+	const char	*name;
+	int		 res;
+} spec_rlimits[] = {
+	{ "as", RLIMIT_AS }, { "core", RLIMIT_CORE }, { "cpu", RLIMIT_CPU },
+	{ "data", RLIMIT_DATA }, { "fsize", RLIMIT_FSIZE },
+	{ "locks", RLIMIT_LOCKS }, { "memlock", RLIMIT_MEMLOCK },
+	{ "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+	{ "nofile", RLIMIT_NOFILE }, { "nproc", RLIMIT_NPROC },
+	{ "rss", RLIMIT_RSS }, { "rtprio", RLIMIT_RTPRIO },
+	{ "rttime", RLIMIT_RTTIME }, { "sigpending", RLIMIT_SIGPENDING },
+	{ "stack", RLIMIT_STACK }
+};
+#define SPEC_NRLIMITS	(sizeof spec_rlimits / sizeof spec_rlimits[0])
+
+int
+spec_rlimit_parse(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < SPEC_NRLIMITS; i++)
+		if (strcmp(s, spec_rlimits[i].name) == 0)
+			return (spec_rlimits[i].res);
+	return (-1);
+}
+
+const char *
+spec_rlimit_name(int res)
+{
+	size_t	i;
+
+	for (i = 0; i < SPEC_NRLIMITS; i++)
+		if (spec_rlimits[i].res == res)
+			return (spec_rlimits[i].name);
+	return (NULL);
 }
 
 const char *

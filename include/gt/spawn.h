@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "gt/spec.h"
+
 struct spawn_plan {
 	const char	*path;		/* resolved executable */
 	char *const	*argv;
@@ -25,6 +27,18 @@ struct spawn_plan {
 	int		 extra_target;	/* >= 3; stays open across exec */
 	bool		 set_nofile;	/* restore this RLIMIT_NOFILE */
 	struct rlimit	 nofile;
+	/* Process attributes (struct childspec's), applied in this order. */
+	const struct spec_rlimit *rlimits;
+	size_t		 nrlimits;
+	bool		 set_nice;
+	int		 nice;
+	int		 umask;		/* -1: keep */
+	bool		 set_gid;
+	gid_t		 gid;
+	const gid_t	*groups;	/* supplementary, with set_uid */
+	int		 ngroups;
+	bool		 set_uid;
+	uid_t		 uid;
 };
 
 /*

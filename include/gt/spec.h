@@ -30,6 +30,12 @@ struct spec_output {
 	int		 keep;		/* rotated files kept */
 };
 
+/* One setrlimit before exec. */
+struct spec_rlimit {
+	int		 resource;	/* RLIMIT_* */
+	uint64_t	 value;		/* soft and hard; UINT64_MAX: infinity */
+};
+
 /* One step of an on_exit ladder (Director): exits up to `upto` do this. */
 struct spec_step {
 	int64_t			upto;		/* 0: every later exit */
@@ -92,6 +98,23 @@ struct childspec {
 	size_t			 nhook;
 	int64_t			 hook_timeout_ms;
 	struct spec_output	 out[2];		/* stdout, stderr */
+	/* Credentials and process attributes; resolved when parsed. */
+	char			*user;		/* as given, or NULL */
+	char			*group;
+	bool			 set_uid;
+	unsigned		 uid;
+	bool			 set_gid;
+	unsigned		 gid;
+	char			*home;		/* the user's, for the env */
+	char			*shell;
+	char			*login;
+	unsigned		*groups;	/* supplementary, resolved */
+	int			 ngroups;
+	int			 umask;		/* -1: gtd's */
+	bool			 set_nice;
+	int			 nice;
+	struct spec_rlimit	*rlimits;
+	size_t			 nrlimits;
 	enum spec_shutdown	 shutdown;
 	int			 shutdown_signal;
 	int64_t			 shutdown_timeout_ms;
@@ -128,6 +151,9 @@ const char	*spec_restart_name(enum spec_restart);
 const char	*spec_type_name(enum spec_type);
 const char	*spec_give_up_name(enum spec_give_up);
 const char	*spec_action_name(enum spec_action);
+/* "nofile" -> RLIMIT_NOFILE, and back; -1/NULL if unknown. */
+int		 spec_rlimit_parse(const char *);
+const char	*spec_rlimit_name(int);
 int		 spec_action_parse(const char *, enum spec_action *);
 int		 spec_restart_parse(const char *, enum spec_restart *);
 int		 spec_type_parse(const char *, enum spec_type *);

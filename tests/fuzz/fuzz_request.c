@@ -214,6 +214,8 @@ fuzz_drain(struct fuzz_client *cl)
 			break;
 		cl->len += n;
 	}
+	if (cl->len == 0)
+		return;
 	used = 0;
 	while ((nl = memchr(cl->buf + used, '\n', cl->len - used)) != NULL) {
 		fuzz_check_reply(cl->buf + used, nl - (cl->buf + used));
