@@ -116,7 +116,7 @@ struct load_result {
 /* Run one load; 0, or -1 (message printed) if the server misbehaved. */
 int		 load_run(const struct load_opts *, struct load_result *);
 
-/* ---- gtdproc.c: one gtd (or echo, redis) under test ---- */
+/* ---- server.c: one gtd (or echo, redis) under test ---- */
 
 struct server {
 	pid_t	 pid;
@@ -135,5 +135,61 @@ bool		 server_redis(struct server *, const char *dir);
 /* Ask gtd to shut down (stops its children), wait, else kill. */
 void		 server_gtd_stop(struct server *);
 void		 server_kill(struct server *);
+
+/* ---- gtbench.c: the run and its report ---- */
+
+#define BENCH_MAXREPS	16
+
+struct bctx {
+	char		 dir[64];		/* private temp directory */
+	char		 gtd[4096];		/* binaries, absolute */
+	char		 echo[4096];
+	char		 spawnloop[4096];
+	char		 idle[4096];
+	bool		 quick;			/* BENCH_QUICK=1: a smoke run */
+	bool		 redis_only;		/* make bench-redis */
+	int		 reps;			/* runs of each figure */
+	int		 nchild;		/* children in W-spawn etc. */
+	int		 nrestart;		/* kills per W-restart run */
+	int		 nmem;			/* children in W-memory's big case */
+	int		 nscale;		/* rows in W-scale's big case */
+	long		 pp_count;		/* replies per ping-pong run */
+	double		 tput_secs;		/* seconds per throughput run */
+	int		 met, missed;
+};
+
+enum target {
+	TARGET_NONE,
+	TARGET_RATIO_LE,		/* ratio <= limit */
+	TARGET_RATIO_GE,		/* ratio >= limit */
+	TARGET_VALUE_LE,		/* median <= limit (in unit) */
+	TARGET_VALUE_LT			/* median < limit (in unit) */
+};
+
+struct figure {
+	const char	*name;		/* "W-find 1c p50" */
+	const char	*unit;		/* "us", "ms", "kreq/s", "KiB" */
+	const double	*v;		/* one value per run */
+	int		 n;
+	const char	*bname;		/* baseline's name */
+	const double	*b;		/* baseline, per run (paired) or less */
+	int		 nb;
+	enum target	 target;
+	double		 limit;
+};
+
+/* Print one figure line: median (min, max), ratio, target verdict. */
+void		 report(struct bctx *, const struct figure *);
+/* A section heading. */
+void		 report_section(const char *, ...)
+		     __attribute__((format(printf, 1, 2)));
+
+/* ---- the workloads ---- */
+
+void		 wl_rr(struct bctx *);		/* wl-rr.c */
+void		 wl_proc(struct bctx *);	/* wl-proc.c */
+void		 wl_ready(struct bctx *);
+void		 wl_memory(struct bctx *);
+void		 wl_scale(struct bctx *);	/* wl-scale.c */
 
 #endif

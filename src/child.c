@@ -50,6 +50,9 @@ static void	child_terminated(struct child *, int);
 static void	child_fd_close(struct child *, int *, ev_io *);
 static void	child_wake_list(struct child *, struct child_waiters *);
 static int	child_outputs(struct child *, int [2], int [2]);
+static int	child_spawn(struct child *);
+static void	child_queue_kick(struct gtd *);
+static void	child_unqueue(struct child *);
 static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
@@ -276,6 +279,11 @@ child_set_state(struct child *c, enum child_state st)
 {
 	enum child_state	old = c->state;
 
+	if (c->counted && st != CHILD_STARTING) {
+		c->counted = false;
+		c->gtd->nstarting--;
+		child_queue_kick(c->gtd);
+	}
 	log_debug("child %s: %s -> %s", c->name, child_state_name(old),
 	    child_state_name(st));
 	c->state = st;
@@ -597,11 +605,6 @@ int
 child_start(struct child *c)
 {
 	struct gtd		*g = c->gtd;
-	struct spawn_plan	 pl;
-	char			**argv, **envp, *path = NULL;
-	int			 statusfd = -1, saved, rp[2] = { -1, -1 };
-	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
-	pid_t			 pid = -1;
 
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
 	    c->state == CHILD_RESTARTING));
@@ -619,6 +622,27 @@ child_start(struct child *c)
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
 	c->want_down = c->escalated = false;
+	if (g->lim.max_starting > 0 && g->nstarting >= g->lim.max_starting) {
+		/* Over the zone's cap: wait in line, in the starting state. */
+		c->queued = true;
+		TAILQ_INSERT_TAIL(&g->start_queue, c, qentry);
+		child_set_state(c, CHILD_STARTING);
+		return (0);
+	}
+	return (child_spawn(c));
+}
+
+/* Fork and exec the current incarnation (see child_start). */
+static int
+child_spawn(struct child *c)
+{
+	struct gtd		*g = c->gtd;
+	struct spawn_plan	 pl;
+	char			**argv, **envp, *path = NULL;
+	int			 statusfd = -1, saved, rp[2] = { -1, -1 };
+	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
+	pid_t			 pid = -1;
+
 	argv = spec_argv(c->spec);
 	envp = child_env(c);
 	if (spawn_resolve(argv[0], child_path_of(envp), &path) == 0 &&
@@ -658,6 +682,8 @@ child_start(struct child *c)
 	}
 	c->pid = pid;
 	g->nprocs++;
+	g->nstarting++;			/* until it leaves "starting" */
+	c->counted = true;
 	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
 	/* Watch the reap now: ev(3) allows it only before the loop runs. */
 	ev_child_init(&c->cw, child_exit_cb, pid, 0);
@@ -679,6 +705,47 @@ child_start(struct child *c)
 	if (statusfd == -1)
 		child_handle_exec(c, 0);
 	return (0);
+}
+
+/* A start slot may be free: spawn the next queued child from the loop. */
+static void
+child_queue_kick(struct gtd *g)
+{
+	if (!TAILQ_EMPTY(&g->start_queue))
+		ev_idle_start(g->loop, &g->start_idle);
+}
+
+static void
+child_queue_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct gtd	*g = w->data;
+	struct child	*c;
+
+	ev_idle_stop(loop, w);
+	while ((g->lim.max_starting <= 0 || g->nstarting <
+	    g->lim.max_starting) && (c = TAILQ_FIRST(&g->start_queue)) !=
+	    NULL) {
+		TAILQ_REMOVE(&g->start_queue, c, qentry);
+		c->queued = false;
+		(void)child_spawn(c);	/* a failure is logged and decided */
+	}
+}
+
+void
+child_queue_init(struct gtd *g)
+{
+	TAILQ_INIT(&g->start_queue);
+	ev_idle_init(&g->start_idle, child_queue_cb);
+	g->start_idle.data = g;
+}
+
+/* Leave the start queue without having run: stopped, or removed. */
+static void
+child_unqueue(struct child *c)
+{
+	TAILQ_REMOVE(&c->gtd->start_queue, c, qentry);
+	c->queued = false;
+	c->fail = CHILD_FAIL_EXITED;
 }
 
 /* A newline on the ready fd (s6 style) means ready; EOF means never. */
@@ -1155,6 +1222,14 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	const struct childspec	*s = c->spec;
 
 	c->delete_after = c->delete_after || delete_after;
+	if (c->queued) {		/* never ran: nothing to signal */
+		child_unqueue(c);
+		if (c->delete_after || c->spec->restart == SPEC_TEMPORARY)
+			child_remove(c);
+		else
+			child_set_state(c, CHILD_STOPPED);
+		return;
+	}
 	switch (c->state) {
 	case CHILD_STARTING:
 	case CHILD_RUNNING:
@@ -1200,6 +1275,12 @@ child_remove(struct child *c)
 	struct gtd	*g = c->gtd;
 
 	assert(c->pid == -1 && !(c->flags & CHILD_DEAD));
+	if (c->queued)
+		child_unqueue(c);
+	if (c->counted) {		/* cannot happen: it has no process */
+		c->counted = false;
+		g->nstarting--;
+	}
 	child_disarm(c);
 	child_status_close(c);
 	child_fd_close(c, &c->readyfd, &c->readyw);

@@ -1434,7 +1434,8 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	static const char	*keys[] = { "zone", "socket", "children",
 	    "max_connections", "max_request_bytes", "max_children",
 	    "max_attrs", "log_level", "snapshot", "defaults", "templates",
-	    "include", "acl", "socket_mode", "socket_group", NULL };
+	    "include", "acl", "socket_mode", "socket_group", "max_starting",
+	    NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1465,6 +1466,10 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	if (config_limit(j, "max_children", 1, 10000000, &n, e) == -1)
 		return (-1);
 	c->lim.max_children = (int)n;
+	n = c->lim.max_starting;
+	if (config_limit(j, "max_starting", 0, 1000000, &n, e) == -1)
+		return (-1);
+	c->lim.max_starting = (int)n;
 	n = c->lim.max_attrs;
 	if (config_limit(j, "max_attrs", 1, 1000000, &n, e) == -1)
 		return (-1);

@@ -11,6 +11,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
 static int	conn_fill(struct conn *);
+static bool	conn_peer_gone(struct conn *);
 
 /* The peer's supplementary groups, from /proc (for the acl; at most 64). */
 static void
@@ -237,9 +239,24 @@ conn_process(struct conn *cn)
 	}
 	if (cn->busy != NULL)		/* resumed by conn_resume() */
 		ev_io_stop(cn->gtd->loop, &cn->rd);
-	else if ((cn->flags & CONN_EOF) && cn->sub == NULL)
+	else if ((cn->flags & CONN_EOF) && (cn->sub == NULL ||
+	    conn_peer_gone(cn)))
 		cn->flags |= CONN_CLOSING;	/* all answered: done */
 	conn_flush(cn);
+}
+
+/*
+ * A subscriber's EOF may be a half-close (it still reads events) or a
+ * close: only then is the socket hung up.  Without this check a closed
+ * subscriber would hold its fd and a connection slot until an event
+ * happened to be written to it.
+ */
+static bool
+conn_peer_gone(struct conn *cn)
+{
+	struct pollfd	pfd = { .fd = cn->fd, .events = 0 };
+
+	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)));
 }
 
 void

@@ -65,6 +65,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);
 	TAILQ_INIT(&g->children);
+	child_queue_init(g);
 	TAILQ_INIT(&g->dead_children);
 	TAILQ_INIT(&g->conns);
 	TAILQ_INIT(&g->dead_conns);
@@ -84,6 +85,7 @@ gtd_free(struct gtd *g)
 	ev_signal_stop(g->loop, &g->sighup);
 	ev_prepare_stop(g->loop, &g->reaper);
 	ev_timer_stop(g->loop, &g->shutdown_timer);
+	ev_idle_stop(g->loop, &g->start_idle);
 	server_free(g->server);
 	notify_free(g->notify);
 	gtd_sd_free(g->sd);

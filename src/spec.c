@@ -169,10 +169,14 @@ spec_dup(const struct childspec *s)
 	d->home = s->home == NULL ? NULL : xstrdup(s->home);
 	d->shell = s->shell == NULL ? NULL : xstrdup(s->shell);
 	d->login = s->login == NULL ? NULL : xstrdup(s->login);
+	/* memcpy from NULL is undefined even for 0 bytes (UBSan aborts). */
 	d->groups = xreallocarray(NULL, s->ngroups + 1, sizeof *d->groups);
-	memcpy(d->groups, s->groups, s->ngroups * sizeof *d->groups);
+	if (s->ngroups > 0)
+		memcpy(d->groups, s->groups, s->ngroups * sizeof *d->groups);
 	d->rlimits = xreallocarray(NULL, s->nrlimits + 1, sizeof *d->rlimits);
-	memcpy(d->rlimits, s->rlimits, s->nrlimits * sizeof *d->rlimits);
+	if (s->nrlimits > 0)
+		memcpy(d->rlimits, s->rlimits,
+		    s->nrlimits * sizeof *d->rlimits);
 	d->attrs = xreallocarray(NULL, s->nattrs + 1, sizeof *d->attrs);
 	for (i = 0; i < s->nattrs; i++) {
 		d->attrs[i].key = xstrdup(s->attrs[i].key);

@@ -75,6 +75,9 @@ struct child {
 	char			*next_json;	/* owned */
 	char			*inst_json;	/* owned: as asked (templates) */
 	bool			 boot;		/* a child of the config */
+	bool			 queued;	/* waits for a start slot */
+	bool			 counted;	/* in gtd->nstarting */
+	TAILQ_ENTRY(child)	 qentry;	/* gtd->start_queue */
 	const char		*name;		/* = spec->name */
 	enum child_state	 state;
 	pid_t			 pid;		/* -1 when no process */
@@ -201,6 +204,9 @@ void		 child_unref(struct child *);
 bool		 child_is_alive(const struct child *);	/* has a process */
 const char	*child_state_name(enum child_state);
 int		 child_state_parse(const char *, enum child_state *);
+
+/* Set up gtd's start queue (max_starting); gtd_new calls it. */
+void		 child_queue_init(struct gtd *);
 
 /* Free every removed child whose refs dropped to 0 (the reaper). */
 void		 child_reap_dead(struct gtd *);

@@ -32,6 +32,7 @@ struct gtd_limits {
 	int	max_connections;
 	int	max_children;
 	int	max_attrs;
+	int	max_starting;	/* 0: no cap */
 };
 
 struct gtd_stats {
@@ -73,6 +74,9 @@ struct gtd {
 	size_t			 nbuckets;
 	int			 nchildren;
 	int			 nprocs;	/* rows with a live process */
+	int			 nstarting;	/* forked, not yet ready */
+	struct child_list	 start_queue;	/* over max_starting, FIFO */
+	ev_idle			 start_idle;
 
 	struct conn_list	 conns;
 	struct conn_list	 dead_conns;
