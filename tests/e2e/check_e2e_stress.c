@@ -111,7 +111,7 @@ START_TEST(e2e_concurrent_find_or_open)
 		    "caller 0 got %s", i, e2e_dump(e, r), e2e_dump(e, first));
 	}
 	ck_assert(json_is_true(e2e_get(first, "created")));
-	ck_assert(e2e_wait_file(spawns, 5000));	/* written after exec */
+	ck_assert(e2e_wait_lines(spawns, 1, 5000));	/* after exec */
 	ck_assert_int_eq(e2e_count_lines(spawns), 1);
 	ck_assert_int_eq(e2e_int(e2e_ok(e, "find", "{s:s}", "name", "shared"),
 	    "pid"), e2e_int(first, "pid"));
@@ -184,7 +184,7 @@ START_TEST(e2e_concurrent_processes)
 	    "pid");
 	for (i = 0, p = buf; i < NCLIENTS; i++, p = strchr(p, '\n') + 1)
 		ck_assert_int_eq(atoi(p), want);
-	ck_assert(e2e_wait_file(spawns, 5000));	/* written after exec */
+	ck_assert(e2e_wait_lines(spawns, 1, 5000));	/* after exec */
 	ck_assert_int_eq(e2e_count_lines(spawns), 1);
 	free(line);
 	e2e_stop(e);

@@ -53,7 +53,6 @@ static json_t		*next_event(struct e2e *, struct e2e_conn *,
 static long		 at_of(json_t *);
 static void		 send_req(struct e2e_conn *, int, const char *,
 			    const char *, ...);
-static json_t		*recv_reply(struct e2e *, struct e2e_conn *, int);
 static void		 touch(const char *);
 static json_t		*hook_sh(struct e2e *, const char *, const char *);
 static json_t		*read_json(struct e2e *, const char *, int);
@@ -155,12 +154,6 @@ send_req(struct e2e_conn *c, int id, const char *op, const char *fmt, ...)
 	e2e_send_line(c, line);
 	free(line);
 	json_decref(req);
-}
-
-static json_t *
-recv_reply(struct e2e *e, struct e2e_conn *c, int ms)
-{
-	return (e2e_recv(c, ms));
 }
 
 static void
@@ -713,7 +706,7 @@ START_TEST(e2e_sup_ready_notify)
 	    "status", "wait_ms", 3000);
 	ck_assert_str_eq(e2e_str(r, "value"), "booting");
 	ck_assert_str_eq(row_state(e, "n"), "starting");
-	r = recv_reply(e, a, 5000);
+	r = e2e_recv(a, 5000);
 	dt = e2e_now_ms() - t0;
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
 	    e2e_dump(e, r));
@@ -827,7 +820,7 @@ START_TEST(e2e_sup_ready_fd)
 	ck_assert(e2e_wait_state(e, "fd", "starting", 3000));
 	r = e2e_err(e, "not_found", "find", "{s:s}", "name", "fd");
 	ck_assert_str_eq(e2e_str(r, "state"), "starting");
-	r = recv_reply(e, a, 5000);
+	r = e2e_recv(a, 5000);
 	dt = e2e_now_ms() - t0;
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
 	    e2e_dump(e, r));
@@ -859,11 +852,11 @@ START_TEST(e2e_sup_ready_timeout_waiters)
 	ck_assert(e2e_wait_state(e, "t", "starting", 3000));
 	send_req(b, 1, "find_or_open", "{s:s, s:o}", "name", "t",
 	    "cmd", e2e_cmd(NULL));
-	r = recv_reply(e, a, 5000);
+	r = e2e_recv(a, 5000);
 	ck_assert_msg(json_is_false(json_object_get(r, "ok")) &&
 	    strcmp(e2e_str(r, "error"), "timeout") == 0, "%s",
 	    e2e_dump(e, r));
-	r = recv_reply(e, b, 5000);
+	r = e2e_recv(b, 5000);
 	dt = e2e_now_ms() - t0;
 	ck_assert_msg(json_is_false(json_object_get(r, "ok")) &&
 	    strcmp(e2e_str(r, "error"), "timeout") == 0, "%s",
@@ -900,7 +893,7 @@ START_TEST(e2e_sup_exited_before_ready)
 	send_req(b, 1, "find_or_open", "{s:s, s:o}", "name", "x",
 	    "cmd", e2e_cmd(NULL));
 	for (i = 0; i < 2; i++) {
-		r = recv_reply(e, i == 0 ? a : b, 5000);
+		r = e2e_recv(i == 0 ? a : b, 5000);
 		ck_assert_msg(json_is_false(json_object_get(r, "ok")) &&
 		    strcmp(e2e_str(r, "error"), "exited") == 0, "%s",
 		    e2e_dump(e, r));
@@ -1054,7 +1047,7 @@ START_TEST(e2e_sup_hook_terminating)
 	ck_assert_str_eq(row_state(e, "h"), "terminating");
 	t0 = e2e_now_ms();
 	touch(gate);
-	r = recv_reply(e, a, 5000);
+	r = e2e_recv(a, 5000);
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
 	    e2e_dump(e, r));
 	pid2 = (pid_t)e2e_int(r, "pid");
@@ -1384,7 +1377,7 @@ START_TEST(e2e_sup_getattr_wait)
 	ck_assert_ptr_null(e2e_recv_line(a, 100));
 	t0 = e2e_now_ms();
 	e2e_ok(e, "setattr", "{s:s, s:{s:i}}", "name", "g", "attrs", "k", 42);
-	r = recv_reply(e, a, 3000);
+	r = e2e_recv(a, 3000);
 	dt = e2e_now_ms() - t0;
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
 	    e2e_dump(e, r));
@@ -1396,7 +1389,7 @@ START_TEST(e2e_sup_getattr_wait)
 	    "never", "wait_ms", 400);
 	e2e_ok(e, "ping", NULL);
 	ck_assert_msg(e2e_now_ms() - t0 < 200, "ping blocked by getattr");
-	r = recv_reply(e, a, 3000);
+	r = e2e_recv(a, 3000);
 	dt = e2e_now_ms() - t0;
 	ck_assert_msg(json_is_false(json_object_get(r, "ok")) &&
 	    strcmp(e2e_str(r, "error"), "not_found") == 0, "%s",
@@ -1474,11 +1467,11 @@ START_TEST(e2e_sup_shutdown_all_states)
 		    "ready", i == 3 ? "notify" : "exec", "wait", 0), "pid");
 		e2e_wait_ready(e, ign[i]);
 	}
-	pids[4] = e2e_spawn(e, "hk", NULL);
-	e2e_ok(e, "start_child", "{s:s, s:o, s:o}", "name", "hk2",
+	pids[4] = e2e_spawn(e, "plain", NULL);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:o}", "name", "hk",
 	    "cmd", e2e_cmd(NULL), "after_terminate",
 	    hook_sh(e, HOOK_APPEND, "hk.calls"));
-	pids[5] = (pid_t)row_int(e, "hk2", "pid");
+	pids[5] = (pid_t)row_int(e, "hk", "pid");
 	e2e_ok(e, "start_child", "{s:s, s:o, s:i}", "name", "rs",
 	    "cmd", e2e_cmd("--exit-after-ms=10", "--exit-code=1",
 	    e2e_fmt(e, "--append-pid=%s", spawns), NULL),
