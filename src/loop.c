@@ -164,6 +164,11 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	conn_reap_dead(g);
 	child_reap_dead(g);
+	/* One commit per loop iteration for every write made in it. */
+	if (registry_commit(g->reg) == -1) {
+		g->stats.mirror_errors++;
+		log_warnx("mirror: commit: %s", registry_errmsg(g->reg));
+	}
 }
 
 void

@@ -80,6 +80,7 @@ struct registry {
 
 static sqlite3_stmt	*registry_stmt(struct registry *, enum registry_stmt);
 static int		 registry_done(struct registry *, sqlite3_stmt *);
+static int		 registry_write(struct registry *, sqlite3_stmt *);
 static void		 registry_bind_value(sqlite3_stmt *, int,
 			    const struct value *);
 static void		 registry_column_value(sqlite3_stmt *, int, int,
@@ -146,6 +147,22 @@ registry_stmt(struct registry *r, enum registry_stmt which)
 	return (r->st[which]);
 }
 
+/*
+ * A write: inside the loop iteration's transaction (begun here, committed
+ * by registry_commit from the loop's prepare watcher), so a burst of
+ * state changes costs one commit, not one each.
+ */
+static int
+registry_write(struct registry *r, sqlite3_stmt *st)
+{
+	if (!r->in_txn && registry_begin(r) == -1)
+		return (-1);
+	if (registry_done(r, st) == -1)
+		return (-1);
+	r->gen++;			/* a snapshot is due */
+	return (0);
+}
+
 /* Step a statement that returns no row, then reset it. */
 static int
 registry_done(struct registry *r, sqlite3_stmt *st)
@@ -159,7 +176,6 @@ registry_done(struct registry *r, sqlite3_stmt *st)
 		errno = EIO;
 		return (-1);
 	}
-	r->gen++;			/* a snapshot is due */
 	return (0);
 }
 
@@ -200,7 +216,7 @@ registry_child_put(struct registry *r, const struct registry_row *row)
 	registry_bind_text(st, 10, row->exit_signal);
 	registry_bind_ms(st, 11, row->exited_at);
 	registry_bind_text(st, 12, row->spec);
-	return (registry_done(r, st));
+	return (registry_write(r, st));
 }
 
 int
@@ -209,7 +225,7 @@ registry_child_del(struct registry *r, const char *name)
 	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_DEL);
 
 	registry_bind_text(st, 1, name);
-	if (registry_done(r, st) == -1)
+	if (registry_write(r, st) == -1)
 		return (-1);
 	return (registry_attr_clear(r, name));
 }
@@ -267,7 +283,7 @@ registry_attr_set(struct registry *r, const char *name, const char *key,
 	registry_bind_text(st, 1, name);
 	registry_bind_text(st, 2, key);
 	registry_bind_value(st, 3, v);
-	return (registry_done(r, st));
+	return (registry_write(r, st));
 }
 
 int
@@ -300,7 +316,7 @@ registry_attr_del(struct registry *r, const char *name, const char *key,
 
 	registry_bind_text(st, 1, name);
 	registry_bind_text(st, 2, key);
-	if (registry_done(r, st) == -1)
+	if (registry_write(r, st) == -1)
 		return (-1);
 	*found = sqlite3_changes(r->db) > 0;
 	return (0);
@@ -312,7 +328,7 @@ registry_attr_clear(struct registry *r, const char *name)
 	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_CLEAR);
 
 	registry_bind_text(st, 1, name);
-	return (registry_done(r, st));
+	return (registry_write(r, st));
 }
 
 int
@@ -478,6 +494,10 @@ registry_snapshot(struct registry *r, const char *path, char **cause)
 	char	*tmp;
 	int	 saved;
 
+	if (registry_commit(r) == -1) {	/* the backup sees committed data */
+		xasprintf(cause, "commit: %s", sqlite3_errmsg(r->db));
+		return (-1);
+	}
 	xasprintf(&tmp, "%s.tmp", path);
 	/* A leftover of a crash would be opened, not replaced. */
 	if (unlink(tmp) == -1 && errno != ENOENT) {

@@ -72,7 +72,11 @@ int	registry_attr_incr(struct registry *, const char *name,
 int	registry_attr_foreach(struct registry *, const char *name,
 	    registry_attr_cb *cb, void *arg);
 
-/* Group every write until registry_commit() into one transaction. */
+/*
+ * Writes open a transaction by themselves; registry_commit() ends it (the
+ * loop calls it once per iteration).  Reads on this connection see the
+ * uncommitted writes; a snapshot commits first.
+ */
 int	registry_begin(struct registry *);
 int	registry_commit(struct registry *);
 

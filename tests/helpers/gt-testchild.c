@@ -8,7 +8,9 @@
  * Order of actions (each only when asked):
  *   1. signal dispositions (--ignore-term, --term-exit-code)
  *   2. --check-fds (first, before this program opens anything)
- *   3. --env, --stdout, --append-pid
+ *   3. --env, --stdout, --stderr, --flood (N lines on stdout, as fast
+ *      as the pipe takes them or one every --flood-every-ms; --flood=0
+ *      floods forever and goes no further), --append-pid
  *   4. --grandchild
  *   5. --setattr / --incr, in the order given (one connection each)
  *   6. --pidfile (so the pidfile is the "setup done" cue)
@@ -75,6 +77,9 @@ struct tc_opts {
 	const char	*check_fds;
 	const char	*env;
 	const char	*out;
+	const char	*err;
+	long		 flood;			/* -1: none, 0: forever */
+	long		 flood_every_ms;	/* 0: no pause */
 	const char	*ready_after;
 	int		 ready_fd;		/* -1: none */
 	long		 ready_fd_after_ms;	/* 0: at once */
@@ -98,6 +103,8 @@ static void	tc_term_cb(int);
 static void	tc_signals(const struct tc_opts *);
 static void	tc_check_fds(const char *);
 static void	tc_env(const char *);
+static void	tc_write_all(int, const char *, size_t);
+static void	tc_flood(const struct tc_opts *);
 static void	tc_append_pid(const char *);
 static void	tc_grandchild(const char *);
 static void	tc_request(const struct tc_op *);
@@ -117,6 +124,7 @@ tc_usage(const char *why)
 	    "\t[--append-pid=PATH] [--setattr=KEY=JSON] [--incr=KEY]\n"
 	    "\t[--check-fds=PATH] [--env=PATH] [--kill-self=SIG] "
 	    "[--stdout=TEXT]\n"
+	    "\t[--stderr=TEXT] [--flood=N] [--flood-every-ms=N]\n"
 	    "\t[--ready-after=PATH] [--ready-fd=N] [--ready-fd-after-ms=N]\n"
 	    "\t[--notify-ready-after-ms=N] [--notify-status=TEXT]\n"
 	    "\t[--watchdog-every-ms=N] [--watchdog-count=N]\n", why);
@@ -171,6 +179,7 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 	o->notify_ready_after_ms = -1;
 	o->watchdog_every_ms = -1;
 	o->watchdog_count = -1;
+	o->flood = -1;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (strncmp(a, "--", 2) != 0)
@@ -200,6 +209,12 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 			o->env = v;
 		else if (OPT("--stdout"))
 			o->out = v;
+		else if (OPT("--stderr"))
+			o->err = v;
+		else if (OPT("--flood"))
+			o->flood = tc_number(a, v);
+		else if (OPT("--flood-every-ms"))
+			o->flood_every_ms = tc_number(a, v);
 		else if (OPT("--ready-after"))
 			o->ready_after = v;
 		else if (OPT("--ready-fd"))
@@ -348,6 +363,54 @@ tc_env(const char *path)
 	}
 	tc_write_file(path, buf == NULL ? "" : buf, len);
 	free(buf);
+}
+
+/* Write all of buf to fd (a pipe: partial writes happen). */
+static void
+tc_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "gt-testchild: write: %s\n",
+			    strerror(errno));
+			exit(TC_EX_FILE);
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+/*
+ * --flood=N: lines "flood 000001", "flood 000002"... on stdout, N of them
+ * (0: forever).  Unpaced, they go out in 64 KiB writes, as fast as the
+ * reader takes them; with --flood-every-ms, one line per write and
+ * period.
+ */
+static void
+tc_flood(const struct tc_opts *o)
+{
+	char		buf[65536];
+	struct timespec	at;
+	size_t		len = 0;
+	long		i;
+
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	for (i = 1; o->flood == 0 || i <= o->flood; i++) {
+		len += snprintf(buf + len, sizeof buf - len, "flood %06ld\n", i);
+		if (o->flood_every_ms == 0 && len < sizeof buf - 64 &&
+		    i != o->flood)
+			continue;
+		tc_write_all(STDOUT_FILENO, buf, len);
+		len = 0;
+		if (o->flood_every_ms > 0) {
+			tc_deadline(&at, &at, o->flood_every_ms);
+			tc_sleep_until(&at);
+		}
+	}
 }
 
 /* One write with O_APPEND: lines from many incarnations never mix. */
@@ -595,6 +658,10 @@ main(int argc, char **argv)
 		printf("%s\n", o.out);
 		fflush(stdout);
 	}
+	if (o.err != NULL)
+		fprintf(stderr, "%s\n", o.err);
+	if (o.flood != -1)
+		tc_flood(&o);
 	if (o.append_pid != NULL)
 		tc_append_pid(o.append_pid);
 	if (o.grandchild != NULL)
