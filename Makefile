@@ -65,7 +65,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
 	tests/e2e/check_e2e_registry.c tests/e2e/check_e2e_gtctl.c \
-	tests/e2e/check_e2e_stress.c tests/e2e/check_e2e_systemd.c \
+	tests/e2e/check_e2e_stress.c tests/e2e/check_e2e_security.c tests/e2e/check_e2e_systemd.c \
 	tests/e2e/check_e2e_sql.c tests/e2e/check_e2e_supervision.c tests/e2e/check_e2e_slow.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))

@@ -126,7 +126,7 @@ struct server {
 
 /* Start gtd on DIR/NAME.sock with -r readiness; config may be NULL. */
 void		 server_gtd(struct server *, const char *gtd, const char *dir,
-		     const char *config);
+		     const char *name, const char *config);
 /* Start the echo baseline on DIR/echo.sock. */
 void		 server_echo(struct server *, const char *echo,
 		     const char *dir);
@@ -183,6 +183,63 @@ void		 report(struct bctx *, const struct figure *);
 /* A section heading. */
 void		 report_section(const char *, ...)
 		     __attribute__((format(printf, 1, 2)));
+
+/* ---- sess.c: a gtd under test with its request, event and probe
+ * connections, driven by one poll loop ---- */
+
+struct sess {
+	struct bctx	*b;
+	struct server	 srv;		/* gtd; pid 0 when none */
+	struct bconn	*ctl;		/* requests; every reply must be ok */
+	long		 sent, replied;
+	struct bconn	*sub;		/* event stream */
+	char		 prefix;	/* children are named PREFIX<index> */
+	pid_t		*pids;		/* by index, from ready events */
+	int		 n;
+	long		 nready, nstopped;
+	double		 tready;	/* when the last ready event came */
+	struct bconn	*ping;		/* ping-pong probe, or NULL */
+	double		 pingsent;
+	double		*lat;		/* probe round trips, us */
+	size_t		 nlat, latsize;
+	int		 xfd;		/* extra fd to read to EOF, or -1 */
+	char		*xout;		/* what it gave, NUL-terminated */
+	size_t		 xlen, xsize;
+	bool		 xeof;
+};
+
+/* Start gtd as NAME (config may be NULL), connect, subscribe to events
+ * (a JSON array), for n children named prefix<index>. */
+void		 sess_gtd(struct sess *, struct bctx *, const char *name,
+		     const char *config, const char *events, char prefix,
+		     int n);
+/* Only the loop (no gtd): for the baselines' probe and output. */
+void		 sess_bare(struct sess *, struct bctx *);
+void		 sess_close(struct sess *);	/* stops gtd, frees */
+/* Queue one request line on ctl. */
+void		 sess_queue(struct sess *, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+/* Queue start_child for prefix<first..first+count) with spec fields. */
+void		 sess_start(struct sess *, int first, int count,
+		     const char *fields);
+/* One round of the poll loop, waiting up to ms. */
+void		 sess_pump(struct sess *, int ms);
+/* Pump until cond holds; die after secs. */
+void		 sess_until(struct sess *, bool (*)(struct sess *, long),
+		     long, double secs, const char *what);
+bool		 sess_all_ready(struct sess *, long);	/* nready >= arg */
+bool		 sess_all_replied(struct sess *, long);
+/* Close ctl (its buffers go) and open a fresh one. */
+void		 sess_new_ctl(struct sess *);
+/* A ping on a fresh connection, then gtd's RSS in KiB. */
+long		 sess_barrier_rss(struct sess *);
+/* Start the ping-pong probe on a socket / stop it. */
+void		 sess_ping_start(struct sess *, const char *sock);
+void		 sess_ping_stop(struct sess *);
+/* Read fd to EOF from the loop (a baseline's output). */
+void		 sess_watch(struct sess *, int fd);
+/* The value after "key=" in the watched output, or -1. */
+double		 sess_xval(struct sess *, const char *key);
 
 /* ---- the workloads ---- */
 

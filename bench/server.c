@@ -34,12 +34,12 @@ server_paths(struct server *s, const char *dir, const char *name)
 
 void
 server_gtd(struct server *s, const char *gtd, const char *dir,
-    const char *config)
+    const char *name, const char *config)
 {
 	char	*argv[] = { (char *)gtd, "-s", NULL, "-r", "3", NULL, NULL,
 	    NULL };
 
-	server_paths(s, dir, "gtd");
+	server_paths(s, dir, name);
 	argv[2] = s->sock;
 	if (config != NULL) {
 		argv[5] = "-c";

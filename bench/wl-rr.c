@@ -79,7 +79,7 @@ rr_setup_gtd(struct rr *rr)
 	char		*l;
 	int		 fd, i;
 
-	server_gtd(&rr->gtd, rr->b->gtd, rr->b->dir, NULL);
+	server_gtd(&rr->gtd, rr->b->gtd, rr->b->dir, "gtd", NULL);
 	if ((fd = bench_connect(rr->gtd.sock)) == -1)
 		bench_die("connect %s", rr->gtd.sock);
 	bc = bconn_new(fd);

@@ -33,6 +33,7 @@ main(void)
 	srunner_add_suite(sr, e2e_stress_suite());
 	srunner_add_suite(sr, e2e_systemd_suite());
 	srunner_add_suite(sr, e2e_sql_suite());
+	srunner_add_suite(sr, e2e_security_suite());
 	srunner_add_suite(sr, e2e_supervision_suite());
 	srunner_add_suite(sr, e2e_slow_suite());
 	srunner_run_all(sr, CK_SILENT);

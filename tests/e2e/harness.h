@@ -234,6 +234,7 @@ Suite		*e2e_gtctl_suite(void);
 Suite		*e2e_stress_suite(void);
 Suite		*e2e_systemd_suite(void);
 Suite		*e2e_sql_suite(void);
+Suite		*e2e_security_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
 
