@@ -66,7 +66,9 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
 	tests/e2e/check_e2e_registry.c tests/e2e/check_e2e_gtctl.c \
 	tests/e2e/check_e2e_stress.c tests/e2e/check_e2e_security.c tests/e2e/check_e2e_systemd.c \
-	tests/e2e/check_e2e_sql.c tests/e2e/check_e2e_supervision.c tests/e2e/check_e2e_slow.c
+	tests/e2e/check_e2e_sql.c tests/e2e/check_e2e_supervision.c tests/e2e/check_e2e_slow.c \
+	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
+	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
@@ -74,7 +76,7 @@ ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
 .PHONY: all check check-unit check-e2e check-asan run install clean \
-	distclean deps lint-man fuzz fuzz-build fuzz-bins check-fuzz \
+	distclean deps lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
 
@@ -220,4 +222,30 @@ distclean: clean
 	    autom4te.cache aclocal.m4 configure~ config.h.in
 
 -include $(ALL_OBJS:.o=.d)
+
+# `make bench`: the performance figures of gtd against baselines built here
+# (bench/README.md).  Not part of `make check`: nothing in it is timed.
+# BENCH_QUICK=1 is a smoke run; `make bench-redis` is only the increment vs
+# redis HINCRBY comparison (needs redis-server, redis-tools).
+BENCH_SRCS = bench/gtbench.c bench/util.c bench/line.c bench/load.c \
+	bench/server.c bench/sess.c bench/wl-rr.c bench/wl-proc.c \
+	bench/wl-scale.c
+BENCH_HELPER_SRCS = bench/echo.c bench/spawnloop.c bench/idle.c
+BENCH_BINS = $(B)/bench/gtbench $(B)/bench/bench-echo \
+	$(B)/bench/bench-spawnloop $(B)/bench/bench-idle
+
+$(B)/bench/gtbench: $(call obj,$(BENCH_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(B)/bench/bench-%: $(B)/bench/%.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+bench: $(B)/gtd $(BENCH_BINS)
+	BENCH_QUICK=$(BENCH_QUICK) $(B)/bench/gtbench
+
+bench-redis: $(B)/gtd $(BENCH_BINS)
+	$(B)/bench/gtbench --redis
+
+BENCH_OBJS = $(call obj,$(BENCH_SRCS) $(BENCH_HELPER_SRCS))
+-include $(BENCH_OBJS:.o=.d)
 -include $(patsubst %.c,$(B)/%.d,$(FUZZ_SRCS))

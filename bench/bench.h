@@ -47,7 +47,7 @@ void		 bench_nofile_max(void);
  * inherit), and, when readyfd >= 0, a pipe on that fd number: returns after
  * the child wrote a line on it (s6 readiness, gtd -r), or dies after secs.
  */
-pid_t		 bench_start(char *const argv[], const char *logpath,
+pid_t		 bench_start(const char *const argv[], const char *logpath,
 		     int readyfd, double secs);
 /* SIGTERM, wait up to secs, then SIGKILL; reaps.  Returns the status. */
 int		 bench_stop(pid_t, double secs);

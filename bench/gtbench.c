@@ -7,13 +7,18 @@
  * Absolute times on a shared machine are noise; the ratios are the result.
  *
  * usage: gtbench [--redis]
- * environment: BENCH_QUICK=1 (a smoke run), BENCH_REPS=N, GTD=path
+ *        gtbench --load SOCKET CONNS DEPTH SECS|COUNTn REQUEST-LINE
+ *	  (the load generator alone, e.g. to profile gtd under perf; "5"
+ *	  runs 5 seconds, "50000n" stops after 50000 replies)
+ * environment: BENCH_QUICK=1 (a smoke run), BENCH_REPS=N, GTD=path,
+ * BENCH_ONLY=rr,proc,ready,memory,scale (a subset of the sections)
  */
 #include "config.h"
 
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +31,22 @@
 
 static char	bench_dir[64];
 static bool	bench_done;
+
+/* Is this section in BENCH_ONLY (or is BENCH_ONLY unset)? */
+static bool
+bench_want(const char *section)
+{
+	const char	*only = getenv("BENCH_ONLY"), *p;
+	size_t		 n = strlen(section);
+
+	if (only == NULL || *only == '\0')
+		return (true);
+	for (p = only; (p = strstr(p, section)) != NULL; p += n)
+		if ((p == only || p[-1] == ',') && (p[n] == ',' ||
+		    p[n] == '\0'))
+			return (true);
+	return (false);
+}
 
 /* Remove the private directory, unless a failure left logs to read. */
 static void
@@ -175,6 +196,79 @@ report(struct bctx *b, const struct figure *f)
 	fflush(stdout);
 }
 
+/* gtbench --load: one load run against any line server. */
+static int
+bench_load_cmd(int argc, char *argv[])
+{
+	struct load_opts	o;
+	struct load_result	r;
+	char			*req;
+	size_t			 len;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: gtbench --load socket conns depth secs "
+		    "request-line\n");
+		return (64);
+	}
+	len = strlen(argv[6]);
+	if ((req = malloc(len + 2)) == NULL)
+		bench_die("out of memory");
+	memcpy(req, argv[6], len);
+	req[len++] = '\n';
+	memset(&o, 0, sizeof o);
+	o.path = argv[2];
+	o.reqs = (const char **)&req;
+	o.reqlens = &len;
+	o.nreqs = 1;
+	o.nconn = atoi(argv[3]);
+	o.depth = atoi(argv[4]);
+	if (argv[5][0] != '\0' && argv[5][strlen(argv[5]) - 1] == 'n')
+		o.count = atol(argv[5]);
+	else
+		o.secs = atof(argv[5]);
+	o.warmup = 1000;
+	o.latency = true;
+	o.expect = "";
+	if (o.nconn < 1 || o.depth < 1 || (o.secs <= 0 && o.count <= 0))
+		bench_die("conns, depth and secs (or count) must be positive");
+	if (load_run(&o, &r) == -1)
+		return (1);
+	printf("%ld replies in %.2f s: %.1f kreq/s, p50 %.1f us, p99 %.1f us\n",
+	    r.n, r.secs, r.rate / 1e3, r.p50_us, r.p99_us);
+	free(req);
+	return (0);
+}
+
+/*
+ * How busy the CPUs are with work other than ours, from /proc/stat over
+ * secs: the run's noise floor, printed so a reader can judge the figures.
+ */
+static double
+bench_busy(double secs)
+{
+	unsigned long long	 v[2][8];
+	double			 idle, total = 0;
+	FILE			*f;
+	int			 i, k;
+
+	for (k = 0; k < 2; k++) {
+		memset(v[k], 0, sizeof v[k]);
+		if ((f = fopen("/proc/stat", "re")) == NULL)
+			return (-1);
+		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+		    &v[k][0], &v[k][1], &v[k][2], &v[k][3], &v[k][4], &v[k][5],
+		    &v[k][6], &v[k][7]) != 8)
+			memset(v[k], 0, sizeof v[k]);
+		fclose(f);
+		if (k == 0)
+			poll(NULL, 0, (int)(secs * 1000));
+	}
+	for (i = 0; i < 8; i++)
+		total += v[1][i] - v[0][i];
+	idle = (v[1][3] - v[0][3]) + (v[1][4] - v[0][4]);
+	return (total > 0 ? 100.0 * (1 - idle / total) : -1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -184,6 +278,8 @@ main(int argc, char *argv[])
 	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(&b, 0, sizeof b);
+	if (argc > 1 && strcmp(argv[1], "--load") == 0)
+		return (bench_load_cmd(argc, argv));
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--redis") != 0)) {
 		fprintf(stderr, "usage: gtbench [--redis]\n");
 		return (64);
@@ -204,16 +300,22 @@ main(int argc, char *argv[])
 	    b.quick ? " (BENCH_QUICK: small sizes, a smoke run)" : "");
 	printf("ratio = median over runs of (measured / baseline measured in "
 	    "the same run); min/max are over runs\n");
+	printf("other load before the run: %.0f%% of the cpus busy\n",
+	    bench_busy(1.0));
 	fflush(stdout);
-	wl_rr(&b);
-	if (!b.redis_only) {
+	if (b.redis_only || bench_want("rr"))
+		wl_rr(&b);
+	if (!b.redis_only && bench_want("proc"))
 		wl_proc(&b);
+	if (!b.redis_only && bench_want("ready"))
 		wl_ready(&b);
+	if (!b.redis_only && bench_want("memory"))
 		wl_memory(&b);
+	if (!b.redis_only && bench_want("scale"))
 		wl_scale(&b);
-	}
-	printf("\ntargets: %d met, %d missed; gtbench took %.0f s\n", b.met,
-	    b.missed, bench_now() - t0);
+	printf("\ntargets: %d met, %d missed; gtbench took %.0f s; other load "
+	    "after the run: %.0f%% of the cpus busy\n", b.met, b.missed,
+	    bench_now() - t0, bench_busy(1.0));
 	bench_done = true;
 	return (0);
 }

@@ -36,14 +36,14 @@ void
 server_gtd(struct server *s, const char *gtd, const char *dir,
     const char *name, const char *config)
 {
-	char	*argv[] = { (char *)gtd, "-s", NULL, "-r", "3", NULL, NULL,
+	const char	*argv[] = { gtd, "-s", NULL, "-r", "3", NULL, NULL,
 	    NULL };
 
 	server_paths(s, dir, name);
 	argv[2] = s->sock;
 	if (config != NULL) {
 		argv[5] = "-c";
-		argv[6] = (char *)config;
+		argv[6] = config;
 	}
 	s->pid = bench_start(argv, s->log, 3, SERVER_START_SECS);
 }
@@ -51,7 +51,7 @@ server_gtd(struct server *s, const char *gtd, const char *dir,
 void
 server_echo(struct server *s, const char *echo, const char *dir)
 {
-	char	*argv[] = { (char *)echo, "-s", NULL, "-r", "3", NULL };
+	const char	*argv[] = { echo, "-s", NULL, "-r", "3", NULL };
 
 	server_paths(s, dir, "echo");
 	argv[2] = s->sock;
@@ -78,7 +78,7 @@ server_have(const char *prog)
 bool
 server_redis(struct server *s, const char *dir)
 {
-	char		*argv[] = { "redis-server", "--port", "0",
+	const char	*argv[] = { "redis-server", "--port", "0",
 	    "--unixsocket", NULL, "--unixsocketperm", "700", "--save", "",
 	    "--appendonly", "no", "--daemonize", "no", "--loglevel",
 	    "warning", NULL };

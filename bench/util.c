@@ -171,7 +171,7 @@ bench_nofile_max(void)
 
 /* The child side of bench_start: never returns. */
 static void
-bench_start_child(char *const argv[], const char *logpath, int readyfd,
+bench_start_child(const char *const argv[], const char *logpath, int readyfd,
     int wr)
 {
 	int	fd;
@@ -189,13 +189,14 @@ bench_start_child(char *const argv[], const char *logpath, int readyfd,
 			_exit(126);
 		fcntl(readyfd, F_SETFD, 0);
 	}
-	execvp(argv[0], argv);
+	/* execvp's prototype predates const; it does not write argv. */
+	execvp(argv[0], (char *const *)argv);
 	fprintf(stderr, "gtbench: exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
 
 pid_t
-bench_start(char *const argv[], const char *logpath, int readyfd,
+bench_start(const char *const argv[], const char *logpath, int readyfd,
     double secs)
 {
 	struct pollfd	pfd;

@@ -42,14 +42,15 @@ struct rr {
 	double		 rb[RR_NSHAPES][BENCH_MAXREPS];	/* redis-benchmark */
 };
 
-/* One request line per child name; fmt takes the name index twice. */
+/* One request line per child name: {"op":OP,"name":"tN"EXTRA}. */
 static void
-rr_build(struct rr_reqs *q, const char *fmt)
+rr_build(struct rr_reqs *q, const char *op, const char *extra)
 {
 	int	i, n;
 
 	for (i = 0; i < RR_NAMES; i++) {
-		n = snprintf(q->buf[i], sizeof q->buf[i], fmt, i, i);
+		n = snprintf(q->buf[i], sizeof q->buf[i],
+		    "{\"op\":\"%s\",\"name\":\"t%d\"%s}\n", op, i, extra);
 		q->r[i] = q->buf[i];
 		q->len[i] = n;
 	}
@@ -240,12 +241,10 @@ wl_rr(struct bctx *b)
 	if ((rr = calloc(1, sizeof *rr)) == NULL)
 		bench_die("out of memory");
 	rr->b = b;
-	rr_build(&rr->q[RR_ECHO], "{\"op\":\"find\",\"name\":\"t%d\"}\n");
-	rr_build(&rr->q[RR_FIND], "{\"op\":\"find\",\"name\":\"t%d\"}\n");
-	rr_build(&rr->q[RR_GETATTR],
-	    "{\"op\":\"getattr\",\"name\":\"t%d\",\"key\":\"k\"}\n");
-	rr_build(&rr->q[RR_INCR],
-	    "{\"op\":\"increment\",\"name\":\"t%d\",\"key\":\"n\"}\n");
+	rr_build(&rr->q[RR_ECHO], "find", "");
+	rr_build(&rr->q[RR_FIND], "find", "");
+	rr_build(&rr->q[RR_GETATTR], "getattr", ",\"key\":\"k\"");
+	rr_build(&rr->q[RR_INCR], "increment", ",\"key\":\"n\"");
 	rr_build_redis(&rr->q[RR_REDIS]);
 	bench_note("request/response: starting echo, gtd%s",
 	    b->redis_only ? ", redis" : "");

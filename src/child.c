@@ -486,7 +486,8 @@ child_env(struct child *c)
 	xasprintf(&s, "GTD_NAME=%s", c->name);
 	spec_strv_add(&env, &n, s);
 	free(s);
-	if (c->spec->ready == SPEC_READY_NOTIFY && g->notify_path != NULL) {
+	if ((c->spec->ready == SPEC_READY_NOTIFY || c->spec->watchdog_ms > 0) &&
+	    g->notify_path != NULL) {
 		xasprintf(&s, "NOTIFY_SOCKET=%s", g->notify_path);
 		spec_strv_add(&env, &n, s);
 		free(s);
@@ -1203,6 +1204,7 @@ child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	child_fd_close(c, &c->pidfd, &c->pidw);
 	child_disarm(c);
 	child_hash_del(g, c, CHILD_BY_PID);
+	c->last_pid = c->pid;
 	c->pid = -1;
 	g->nprocs--;
 	c->adopted = false;
@@ -1263,8 +1265,7 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
 		/* On its way down already; but now it was asked to stop. */
-		if (c->pid > 0)
-			c->want_down = true;
+		c->want_down = true;
 		break;
 	}
 }

@@ -4,6 +4,7 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -41,5 +42,8 @@ cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	}
 	child_attrs_changed(c);
+	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
+		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:s}",
+		    "deleted", key));
 	return (CMD_OK);
 }

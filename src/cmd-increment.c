@@ -10,6 +10,7 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -57,6 +58,10 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	case REGISTRY_INCR_OK:
 		cmd_set(ctx, "value", json_integer(result));
 		child_attrs_changed(c);
+		if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
+			event_emit(ctx->gtd, EVENT_ATTR, c->name,
+			    json_pack("{s:{s:I}}", "attrs", key,
+			    (json_int_t)result));
 		return (CMD_OK);
 	case REGISTRY_INCR_NOT_FOUND:
 		if (n == -1 && json_object_get(args, "default") != NULL) {

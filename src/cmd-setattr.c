@@ -9,6 +9,7 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/proto.h"
@@ -90,5 +91,8 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 		value_free(&v);
 	}
 	child_attrs_changed(c);
+	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
+		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:O}",
+		    "attrs", attrs));
 	return (CMD_OK);
 }

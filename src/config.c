@@ -1254,6 +1254,10 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 	c->child_src = xreallocarray(c->child_src, c->nchildren + 2,
 	    sizeof *c->child_src);
 	c->children[c->nchildren] = sp;
+	c->names = xreallocarray(c->names, c->nchildren + 2,
+	    sizeof *c->names);
+	c->names[c->nchildren] = xstrdup(sp->name);
+	c->names[c->nchildren + 1] = NULL;
 	c->child_src[c->nchildren++] = xstrdup(src);
 	c->children[c->nchildren] = NULL;
 	return (0);
@@ -1395,6 +1399,28 @@ config_socket_mode(struct config *c, const json_t *v, struct config_err *e)
 	return (0);
 }
 
+/* socket_group: a name or a gid, resolved here so -n can check it. */
+static int
+config_socket_group(struct config *c, const json_t *v, struct config_err *e)
+{
+	struct group	*gr;
+	char		*end;
+	unsigned long	 id;
+
+	if (config_string(v, "socket_group", 256, &c->socket_group, e) == -1)
+		return (-1);
+	errno = 0;
+	id = strtoul(c->socket_group, &end, 10);
+	if (*c->socket_group != '\0' && *end == '\0' && errno == 0)
+		c->socket_gid = (int64_t)id;
+	else if ((gr = getgrnam(c->socket_group)) != NULL)
+		c->socket_gid = gr->gr_gid;
+	else
+		return (config_fail(e, "socket_group", "no group named %s",
+		    c->socket_group));
+	return (0);
+}
+
 /* The parts that build on each other: defaults, templates, children. */
 static int
 config_parse_specs(struct config *c, const json_t *j, struct config_err *e)
@@ -1496,7 +1522,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    config_socket_mode(c, v, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "socket_group")) != NULL &&
-	    config_string(v, "socket_group", 256, &c->socket_group, e) == -1)
+	    config_socket_group(c, v, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "snapshot")) != NULL &&
 	    config_snapshot(c, v, e) == -1)
@@ -1516,6 +1542,7 @@ config_load(const char *path, char **field, char **cause)
 	config_default_limits(&c->lim);
 	c->log_level = LOG_LVL_INFO;
 	c->socket_mode = -1;
+	c->socket_gid = -1;
 	if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		*field = xstrdup("");
 		xasprintf(cause, "%s:%d: %s", path, je.line, je.text);
@@ -1549,6 +1576,7 @@ config_free(struct config *c)
 	}
 	free(c->children);
 	free(c->child_src);
+	spec_strv_free(c->names);
 	config_tpl_clear(&c->tpl);
 	free(c->socket_group);
 	free(c->acl.e);

@@ -27,8 +27,11 @@
 #include "gt/xmalloc.h"
 
 #define CONN_READ_CHUNK	16384
+#define CONN_SLICE_MIN	8	/* requests before the clock is asked */
+#define CONN_SLICE_US	200	/* then at most this long per turn */
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
+static void	conn_more_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_groups(struct conn *);
 static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_process(struct conn *);
@@ -84,6 +87,8 @@ conn_new(struct gtd *g, int fd)
 	cn->rd.data = cn;
 	ev_io_init(&cn->wr, conn_write_cb, fd, EV_WRITE);
 	cn->wr.data = cn;
+	ev_timer_init(&cn->more, conn_more_cb, 0., 0.);
+	cn->more.data = cn;
 	ev_io_start(g->loop, &cn->rd);
 	TAILQ_INSERT_TAIL(&g->conns, cn, entry);
 	g->nconns++;
@@ -101,6 +106,7 @@ conn_close(struct conn *cn)
 	event_unsubscribe(cn);
 	ev_io_stop(g->loop, &cn->rd);
 	ev_io_stop(g->loop, &cn->wr);
+	ev_timer_stop(g->loop, &cn->more);
 	close(cn->fd);
 	cn->fd = -1;
 	cn->flags |= CONN_DEAD;
@@ -206,8 +212,20 @@ conn_process(struct conn *cn)
 {
 	char	*nl;
 	size_t	 used = 0, len;
+	int64_t	 t0 = gtd_mono_us();
+	int	 n = 0;
+	bool	 more = false;
 
 	while (cn->busy == NULL && !(cn->flags & (CONN_DEAD | CONN_CLOSING))) {
+		/*
+		 * Fairness: after a slice of work (spawns cost a fork each),
+		 * let the loop serve everyone else before going on.
+		 */
+		if (++n > CONN_SLICE_MIN && gtd_mono_us() - t0 >
+		    CONN_SLICE_US) {
+			more = true;
+			break;
+		}
 		nl = memchr(cn->in + used + cn->scanned, '\n',
 		    cn->inlen - used - cn->scanned);
 		if (nl == NULL && (cn->flags & CONN_EOF) && cn->inlen > used &&
@@ -229,6 +247,11 @@ conn_process(struct conn *cn)
 	if (used > 0) {
 		memmove(cn->in, cn->in + used, cn->inlen - used);
 		cn->inlen -= used;
+	}
+	if (more) {
+		ev_timer_start(cn->gtd->loop, &cn->more);
+		conn_flush(cn);
+		return;
 	}
 	if (!(cn->flags & (CONN_DEAD | CONN_CLOSING)) && cn->busy == NULL &&
 	    cn->inlen > cn->gtd->lim.max_request_bytes) {
@@ -341,6 +364,16 @@ conn_flush(struct conn *cn)
 	cn->outoff = cn->outlen = 0;
 	if (cn->flags & CONN_CLOSING)
 		conn_close(cn);
+}
+
+/* The rest of a batch that conn_process left for the next turn. */
+static void
+conn_more_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn	*cn = w->data;
+
+	if (cn->busy == NULL)
+		conn_process(cn);
 }
 
 static void

@@ -170,7 +170,10 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 		json_decref(fields);
 		return;
 	}
-	/* Log lines are numbered but not kept: they would flood the ring. */
+	/*
+	 * Log lines and attr changes are numbered but not kept: they would
+	 * flood the ring.
+	 */
 	j = json_pack("{s:s, s:I, s:I, s:s}", "event", event_names[kind],
 	    "seq", (json_int_t)++ev->seq, "at", (json_int_t)gtd_now_ms(g),
 	    "name", name);
@@ -183,7 +186,7 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 	if (line == NULL)
 		return;
 	event_deliver(ev, kind, name, line, len);
-	if (kind == EVENT_LOG) {
+	if (kind == EVENT_LOG || kind == EVENT_ATTR) {
 		free(line);
 		return;
 	}
@@ -243,18 +246,27 @@ event_child_hook_done(struct gtd *g, struct child *c, int status)
 	    proto_exit_json(status, 0)));
 }
 
+bool
+event_wanted(struct gtd *g, enum event_kind kind, const char *name)
+{
+	struct event_sub	*s;
+
+	if (g->events == NULL)
+		return (false);
+	TAILQ_FOREACH(s, &g->events->subs, entry)
+		if (event_sub_wants(s, kind, name))
+			return (true);
+	return (false);
+}
+
 void
 event_child_log(struct gtd *g, struct child *c, const char *stream,
     int64_t at, const char *line, size_t len)
 {
-	struct event_sub	*s;
-	json_t			*text;
+	json_t	*text;
 
 	/* Nobody follows this child: do not even number the line. */
-	TAILQ_FOREACH(s, &g->events->subs, entry)
-		if (event_sub_wants(s, EVENT_LOG, c->name))
-			break;
-	if (s == NULL)
+	if (!event_wanted(g, EVENT_LOG, c->name))
 		return;
 	if ((text = json_stringn_nocheck(line, len)) == NULL)
 		return;

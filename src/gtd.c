@@ -64,17 +64,13 @@ gtd_help(void)
 	exit(0);
 }
 
-/* The socket_group of the config, resolved once at start. */
+/* The socket_group of the config (resolved when it was parsed). */
 static gid_t
 gtd_socket_gid(const struct config *cf)
 {
-	struct group	*gr;
-
-	if (cf == NULL || cf->socket_group == NULL)
+	if (cf == NULL || cf->socket_gid < 0)
 		return ((gid_t)-1);
-	if ((gr = getgrnam(cf->socket_group)) == NULL)
-		fatalx("socket_group %s: no such group", cf->socket_group);
-	return (gr->gr_gid);
+	return ((gid_t)cf->socket_gid);
 }
 
 /* All boot children are running: tell whoever waits for us. */
@@ -248,6 +244,7 @@ main(int argc, char **argv)
 	    &cause)) == NULL)
 		fatalx("snapshot: %s", cause);
 	g->conf = cf;
+	g->debug = debug;
 	if (conffile != NULL && (g->conf_path = realpath(conffile, NULL)) ==
 	    NULL)
 		g->conf_path = xstrdup(conffile);	/* reload says why */

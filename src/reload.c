@@ -127,9 +127,25 @@ reload_respec(struct child *c, struct childspec *s)
 	c->next_json = text;
 }
 
-/* Boot children: start new ones, re-spec changed ones. */
+/* Was name a boot child of cf? */
+static int
+reload_in(const struct config *cf, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nchildren; i++)
+		if (strcmp(cf->names[i], name) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * Boot children: start the ones new in the config, re-spec changed ones.
+ * A row that is gone though the old config had it (a temporary child
+ * that ran) is not started again.
+ */
 static void
-reload_children(struct gtd *g, struct config *cf)
+reload_children(struct gtd *g, const struct config *old, struct config *cf)
 {
 	struct child	*c;
 	size_t		 i;
@@ -138,7 +154,9 @@ reload_children(struct gtd *g, struct config *cf)
 		if ((c = child_find(g, cf->children[i]->name)) != NULL) {
 			c->boot = true;
 			reload_respec(c, cf->children[i]);
-		} else if ((c = child_add(g, cf->children[i],
+		} else if (reload_in(old, cf->names[i]))
+			spec_free(cf->children[i]);
+		else if ((c = child_add(g, cf->children[i],
 		    config_spec_text(cf->children[i]))) != NULL) {
 			c->boot = true;
 			log_info("child %s: new in the config, starting",
@@ -147,19 +165,6 @@ reload_children(struct gtd *g, struct config *cf)
 		}
 		cf->children[i] = NULL;		/* taken either way */
 	}
-}
-
-/* Was name a boot child of cf? */
-static int
-reload_in(const struct config *cf, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < cf->nchildren; i++)
-		if (cf->children[i] != NULL &&
-		    strcmp(cf->children[i]->name, name) == 0)
-			return (1);
-	return (0);
 }
 
 /* Boot rows gone from the config stop and go; template users re-spec. */
@@ -218,10 +223,11 @@ reload_apply(struct gtd *g, char **field, char **cause)
 	    strcmp(old->socket, cf->socket) != 0))
 		log_warnx("reload: zone and socket changes need a restart");
 	g->lim = cf->lim;
-	log_set_level(cf->log_level);
+	if (!g->debug)			/* -d wins over the config */
+		log_set_level(cf->log_level);
 	/* Others first: reload_children takes cf's specs. */
 	reload_others(g, old, cf);
-	reload_children(g, cf);
+	reload_children(g, old, cf);
 	if (g->conf != NULL)
 		config_free(g->conf);
 	g->conf = cf;

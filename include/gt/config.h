@@ -51,8 +51,10 @@ struct config {
 	enum log_level		 log_level;
 	struct config_tpl	 tpl;		/* owned JSON */
 	char			**child_src;	/* where each child came from */
+	char			**names;	/* boot children's names */
 	int			 socket_mode;	/* -1: default */
 	char			*socket_group;
+	int64_t			 socket_gid;	/* -1: not set */
 	struct acl		 acl;
 	char			*snapshot_path;	/* NULL: no snapshot */
 	int64_t			 snapshot_interval_ms;

@@ -25,6 +25,7 @@ struct conn {
 	int			 fd;		/* owned */
 	ev_io			 rd;
 	ev_io			 wr;
+	ev_timer		 more;		/* rest of a batch, next turn */
 	uid_t			 uid;		/* SO_PEERCRED */
 	gid_t			 gid;
 	pid_t			 pid;

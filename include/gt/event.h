@@ -46,6 +46,12 @@ int		 event_kind_parse(const char *, enum event_kind *);
 /* The seq of the newest event (0: none yet). */
 uint64_t	 event_seq(struct gtd *);
 
+/*
+ * Does any subscriber want this kind of event for name?  (Attr and log
+ * events are built only then: they are frequent.)
+ */
+bool	event_wanted(struct gtd *, enum event_kind, const char *name);
+
 /* Record and deliver an event; fields (stolen, may be NULL) are added. */
 void	event_emit(struct gtd *, enum event_kind, const char *name,
 	    struct json_t *fields);

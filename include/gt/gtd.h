@@ -84,6 +84,7 @@ struct gtd {
 	struct server		*server;	/* owned */
 
 	bool			 shutting_down;
+	bool			 debug;		/* -d */
 	int			 exit_code;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
@@ -107,7 +108,8 @@ void		 gtd_check_done(struct gtd *);
 
 /* Epoch milliseconds of the loop's current time. */
 int64_t		 gtd_now_ms(struct gtd *);
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds and microseconds. */
 int64_t		 gtd_mono_ms(void);
+int64_t		 gtd_mono_us(void);
 
 #endif /* GT_GTD_H */

@@ -33,6 +33,10 @@ main(void)
 	srunner_add_suite(sr, e2e_stress_suite());
 	srunner_add_suite(sr, e2e_systemd_suite());
 	srunner_add_suite(sr, e2e_sql_suite());
+	srunner_add_suite(sr, e2e_config_suite());
+	srunner_add_suite(sr, e2e_acl_suite());
+	srunner_add_suite(sr, e2e_logs_suite());
+	srunner_add_suite(sr, e2e_events_suite());
 	srunner_add_suite(sr, e2e_security_suite());
 	srunner_add_suite(sr, e2e_supervision_suite());
 	srunner_add_suite(sr, e2e_slow_suite());

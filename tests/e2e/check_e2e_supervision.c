@@ -392,7 +392,7 @@ START_TEST(e2e_sup_backoff)
 	ck_assert_ptr_nonnull(st = next_event(e, ev, "b", "started", 3000));
 	pid = (pid_t)e2e_int(st, "pid");
 	for (i = 0; i < 5; i++) {
-		if (i == 4)		/* this one runs past reset_after_ms */
+		if (i == 4)	/* this one runs past reset_after_ms */
 			ck_assert_msg(next_event(e, ev, "b", "exited", 700) ==
 			    NULL, "incarnation %d died by itself", (int)pid);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
@@ -903,9 +903,9 @@ START_TEST(e2e_sup_exited_before_ready)
 	/* killed by a signal before ready */
 	r = e2e_err(e, "exited", "start_child", "{s:s, s:o, s:{s:i}, s:s}",
 	    "name", "y", "cmd", e2e_cmd("--exit-after-ms=100",
-	    "--kill-self=SEGV", NULL), "ready", "fd", 3,
+	    "--kill-self=USR1", NULL), "ready", "fd", 3,
 	    "restart", "temporary");
-	ck_assert_str_eq(e2e_str(r, "signal"), "SIGSEGV");
+	ck_assert_str_eq(e2e_str(r, "signal"), "SIGUSR1");
 	stop(e);
 }
 END_TEST
@@ -937,6 +937,14 @@ START_TEST(e2e_sup_nowait)
 	ck_assert_int_gt(p2 = (pid_t)e2e_int(r, "pid"), 0);
 	ck_assert_str_eq(e2e_str(r, "state"), "starting");
 	ck_assert_str_eq(row_state(e, "nw1"), "starting");
+	/* wait:false on the starting row: the same child, at once */
+	t0 = e2e_now_ms();
+	r = e2e_ok(e, "find_or_open", "{s:s, s:o, s:b}", "name", "nw1",
+	    "cmd", e2e_cmd(NULL), "wait", 0);
+	ck_assert_msg(e2e_now_ms() - t0 < 300, "find_or_open wait:false on a "
+	    "starting row took %ld ms", e2e_now_ms() - t0);
+	ck_assert_int_eq(e2e_int(r, "pid"), p1);
+	ck_assert_str_eq(e2e_str(r, "state"), "starting");
 	/* a waiting caller gets the same child once it is ready */
 	r = e2e_cok(a, "find_or_open", "{s:s, s:o}", "name", "nw1",
 	    "cmd", e2e_cmd(NULL));
@@ -1016,7 +1024,8 @@ START_TEST(e2e_sup_hook_terminating)
 {
 	struct e2e	*e = e2e_start(NULL);
 	struct e2e_conn	*a = e2e_client(e);
-	const char	*gate = e2e_path(e, "go"), *hpf = e2e_path(e, "hook.pid");
+	const char	*gate = e2e_path(e, "go");
+	const char	*hpf = e2e_path(e, "hook.pid");
 	json_t		*r;
 	pid_t		 pid, hpid, pid2;
 	long		 t0;
@@ -1061,6 +1070,126 @@ START_TEST(e2e_sup_hook_terminating)
 	e2e_err(e, "not_found", "getattr", "{s:s, s:s}", "name", "h",
 	    "key", "k");
 	/* its hook will wait for the gate: it exists already */
+	stop(e);
+}
+END_TEST
+
+/*
+ * A crash (not a requested stop): while the hook runs, find_or_open waits;
+ * the policy restarts the row after the hook and the caller gets the new
+ * incarnation.
+ */
+START_TEST(e2e_sup_hook_terminating_restart)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*a = e2e_client(e);
+	const char	*gate = e2e_path(e, "go");
+	const char	*hpf = e2e_path(e, "hook.pid");
+	json_t		*r;
+	pid_t		 pid, pid2;
+
+	pid = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:o, s:i}",
+	    "name", "h", "cmd", e2e_cmd(NULL), "after_terminate",
+	    e2e_cmd(e2e_fmt(e, "--pidfile=%s", hpf),
+	    e2e_fmt(e, "--ready-after=%s", gate), "--exit-code=0", NULL),
+	    "restart_delay_ms", 100), "pid");
+	kill(pid, SIGKILL);
+	e2e_read_pid(e, hpf, 3000);
+	ck_assert_str_eq(row_state(e, "h"), "terminating");
+	send_req(a, 1, "find_or_open", "{s:s, s:o}", "name", "h",
+	    "cmd", e2e_cmd(NULL));
+	ck_assert_ptr_null(e2e_recv_line(a, 300));
+	touch(gate);
+	r = e2e_recv(a, 5000);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	pid2 = (pid_t)e2e_int(r, "pid");
+	ck_assert_int_ne(pid2, pid);
+	ck_assert_str_eq(e2e_str(r, "state"), "running");
+	ck_assert_int_eq(row_int(e, "h", "pid"), pid2);
+	ck_assert_int_eq(row_int(e, "h", "restart_count"), 1);
+	stop(e);
+}
+END_TEST
+
+/*
+ * A temporary child's row goes after its hook: a find_or_open that waited
+ * then creates the child from its own spec.
+ */
+START_TEST(e2e_sup_hook_terminating_removed)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*a = e2e_client(e);
+	const char	*gate = e2e_path(e, "go");
+	const char	*hpf = e2e_path(e, "hook.pid");
+	const char	*npf = e2e_path(e, "new.pid");
+	json_t		*r;
+	pid_t		 pid, pid2;
+
+	pid = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:o, s:s}",
+	    "name", "h", "cmd", e2e_cmd(NULL), "after_terminate",
+	    e2e_cmd(e2e_fmt(e, "--pidfile=%s", hpf),
+	    e2e_fmt(e, "--ready-after=%s", gate), "--exit-code=0", NULL),
+	    "restart", "temporary"), "pid");
+	kill(pid, SIGKILL);
+	e2e_read_pid(e, hpf, 3000);
+	ck_assert_str_eq(row_state(e, "h"), "terminating");
+	send_req(a, 1, "find_or_open", "{s:s, s:o}", "name", "h",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--pidfile=%s", npf), NULL));
+	ck_assert_ptr_null(e2e_recv_line(a, 300));
+	touch(gate);
+	r = e2e_recv(a, 5000);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	pid2 = (pid_t)e2e_int(r, "pid");
+	ck_assert_int_ne(pid2, pid);
+	ck_assert(json_is_true(e2e_get(r, "created")));
+	/* the waiting caller's spec was used */
+	ck_assert_int_eq(e2e_read_pid(e, npf, 3000), pid2);
+	stop(e);
+}
+END_TEST
+
+/*
+ * terminate_child while the hook of a crashed child runs: the restart the
+ * policy would have made is cancelled, the row ends stopped (protocol
+ * section 5, terminate_child: "The row becomes stopped").
+ */
+START_TEST(e2e_sup_terminate_while_terminating)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*ev;
+	const char	*gate = e2e_path(e, "go");
+	const char	*hpf = e2e_path(e, "hook.pid");
+	const char	*spawns = e2e_path(e, "spawns");
+	json_t		*row, *st;
+	pid_t		 pid;
+	long		 t0;
+
+	pid = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:o, s:i}",
+	    "name", "h", "cmd", e2e_cmd(e2e_fmt(e, "--append-pid=%s", spawns),
+	    NULL), "after_terminate", e2e_cmd(e2e_fmt(e, "--pidfile=%s", hpf),
+	    e2e_fmt(e, "--ready-after=%s", gate), "--exit-code=0", NULL),
+	    "restart_delay_ms", 100), "pid");
+	ck_assert(e2e_wait_lines(spawns, 1, 3000));
+	kill(pid, SIGKILL);
+	e2e_read_pid(e, hpf, 3000);
+	ck_assert_str_eq(row_state(e, "h"), "terminating");
+	t0 = e2e_now_ms();
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "h");
+	ck_assert_msg(e2e_now_ms() - t0 < 300, "terminate_child of a "
+	    "terminating row took %ld ms", e2e_now_ms() - t0);
+	ev = subscribe(e, "h");
+	touch(gate);
+	ck_assert_ptr_nonnull(next_event(e, ev, "h", "hook_done", 3000));
+	st = next_event(e, ev, "h", "started", 600);
+	row = e2e_row(e, "h");
+	ck_assert_msg(st == NULL && row != NULL && strcmp(e2e_str(row,
+	    "state"), "stopped") == 0 && e2e_count_lines(spawns) == 1,
+	    "terminate_child replied ok during the hook, yet afterwards: "
+	    "event %s, row %s, %d spawns", st != NULL ? e2e_dump(e, st) :
+	    "(no started)", row != NULL ? e2e_dump(e, row) : "(none)",
+	    e2e_count_lines(spawns));
 	stop(e);
 }
 END_TEST
@@ -1234,9 +1363,12 @@ START_TEST(e2e_sup_adopt)
 	e2e_err(e, "noproc", "add_existing_child", "{s:s, s:i}",
 	    "name", "gone", "pid", (int)q);
 	ck_assert_ptr_null(e2e_row(e, "gone"));
-	/* it dies: the row and its attrs vanish, no hook runs */
-	kill(p, SIGKILL);
+	/* signal reaches it (through its pidfd); it dies: the row and its
+	 * attrs vanish, no hook runs */
+	e2e_ok(e, "signal", "{s:s, s:s}", "name", "ad", "signal", "KILL");
 	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	    "status 0x%x", st);
 	ck_assert(e2e_wait_absent(e, "ad", 3000));
 	e2e_err(e, "not_found", "getattr", "{s:s, s:s}", "name", "ad",
 	    "key", "role");
@@ -1284,6 +1416,7 @@ START_TEST(e2e_sup_release)
 {
 	struct e2e	*e = e2e_start(NULL);
 	pid_t		 pid;
+	int		 st;
 
 	pid = e2e_spawn(e, "rl", NULL);
 	e2e_ok(e, "setattr", "{s:s, s:{s:i}}", "name", "rl", "attrs", "k", 1);
@@ -1303,6 +1436,17 @@ START_TEST(e2e_sup_release)
 	ck_assert(e2e_wait_dead(pid, 3000));
 	e2e_ok(e, "ping", NULL);
 	ck_assert_str_eq(row_state(e, "rl"), "running");
+	/* an adopted process: released, it lives on too */
+	pid = fork_stray(e);
+	e2e_ok(e, "add_existing_child", "{s:s, s:i}", "name", "ra",
+	    "pid", (int)pid);
+	e2e_ok(e, "release", "{s:s}", "name", "ra");
+	ck_assert_ptr_null(e2e_row(e, "ra"));
+	ck_assert_msg(!e2e_wait_dead(pid, 300), "released %d died",
+	    (int)pid);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	e2e_ok(e, "ping", NULL);
 	stop(e);
 }
 END_TEST
@@ -1534,6 +1678,9 @@ e2e_supervision_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_sup_hook_payload);
 	tcase_add_test(tc, e2e_sup_hook_terminating);
+	tcase_add_test(tc, e2e_sup_hook_terminating_restart);
+	tcase_add_test(tc, e2e_sup_hook_terminating_removed);
+	tcase_add_test(tc, e2e_sup_terminate_while_terminating);
 	tcase_add_test(tc, e2e_sup_hook_once);
 	tcase_add_test(tc, e2e_sup_hook_at_shutdown);
 	tcase_add_test(tc, e2e_sup_hook_timeout);

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_e2e_logs: children's output.  stdout/stderr "log" (the `logs`
+ * op, with stream, at and line, and the relay into gtd's log as "child
+ * NAME: line"), "inherit" (gtd's own stdout and stderr: DIR/gtd.out and
+ * DIR/gtd.log), "null", and {"file"} with size rotation and `keep`; the
+ * ring stays bounded under 100000 lines and so does gtd's memory; follow
+ * (the op and `gtctl logs -f`) delivers further lines as they come; a
+ * child flooding its output never starves requests.  Output comes from
+ * gt-testchild (--stdout, --stderr, --flood).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+#define LG_WAIT_MS	5000		/* one condition */
+#define LG_PING_MS	100		/* a ping reply while a child floods */
+#define LG_STALL_MS	500		/* ...even on a loaded machine */
+
+/* A program run by the test with its stdout on a pipe (gtctl -f). */
+struct proc {
+	pid_t	pid;
+	int	fd;
+	char	buf[65536];
+	size_t	len;
+};
+
+/* E2E_SLOW (valgrind) stretches latency bounds. */
+static long
+slow(void)
+{
+	const char	*s = getenv("E2E_SLOW");
+
+	return (s != NULL && atol(s) > 0 ? atol(s) : 1);
+}
+
+/* Wall clock in epoch ms, the unit of "at". */
+static long long
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000);
+}
+
+/* The `logs` lines of name (lines = n). */
+static json_t *
+logs(struct e2e *e, const char *name, int n)
+{
+	json_t	*l;
+
+	l = e2e_get(e2e_ok(e, "logs", "{s:s, s:i}", "name", name, "lines", n),
+	    "lines");
+	ck_assert_msg(json_is_array(l), "lines: %s", e2e_dump(e, l));
+	return (l);
+}
+
+/* The entry of name's log whose line is text, or NULL. */
+static json_t *
+log_find(struct e2e *e, const char *name, const char *text)
+{
+	json_t		*l = logs(e, name, 1000), *ln;
+	const char	*s;
+	size_t		 i;
+
+	json_array_foreach(l, i, ln) {
+		s = json_string_value(json_object_get(ln, "line"));
+		if (s != NULL && strcmp(s, text) == 0)
+			return (ln);
+	}
+	return (NULL);
+}
+
+/* Wait until name's log has a line text; that entry, or NULL. */
+static json_t *
+log_wait(struct e2e *e, const char *name, const char *text, int ms)
+{
+	long	 deadline = e2e_now_ms() + ms;
+	json_t	*ln;
+
+	for (;;) {
+		if ((ln = log_find(e, name, text)) != NULL)
+			return (ln);
+		if (e2e_now_ms() >= deadline)
+			return (NULL);
+		poll(NULL, 0, 5);
+	}
+}
+
+/* The number N of a "flood N" line, or -1. */
+static long
+flood_no(const char *s)
+{
+	if (s == NULL || strncmp(s, "flood ", 6) != 0)
+		return (-1);
+	return (atol(s + 6));
+}
+
+/* VmRSS of pid in KiB. */
+static long
+rss_kib(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	ck_assert_ptr_nonnull(f = fopen(path, "re"));
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	ck_assert_int_gt(kib, 0);
+	return (kib);
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0 ? sb.st_size : -1);
+}
+
+/* How many times text occurs in the file at path. */
+static int
+count_text(const char *path, const char *text)
+{
+	char	*buf, *p;
+	off_t	 size = file_size(path);
+	ssize_t	 n;
+	int	 fd, count = 0;
+
+	if (size <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	ck_assert_ptr_nonnull(buf = malloc(size + 1));
+	n = read(fd, buf, size);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (p = buf; (p = strstr(p, text)) != NULL; p += strlen(text))
+		count++;
+	free(buf);
+	return (count);
+}
+
+/* Start $GTCTL args... (NULL-terminated) with its stdout on a pipe. */
+static void
+proc_gtctl(struct e2e *e, struct proc *p, ...)
+{
+	const char	*argv[16], *arg;
+	va_list		 ap;
+	int		 fds[2], i = 0, fd;
+
+	argv[i++] = getenv("GTCTL") != NULL ? getenv("GTCTL") : "build/gtctl";
+	va_start(ap, p);
+	while ((arg = va_arg(ap, const char *)) != NULL && i < 15)
+		argv[i++] = arg;
+	va_end(ap);
+	argv[i] = NULL;
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	fflush(NULL);
+	ck_assert_int_ne(p->pid = fork(), -1);
+	if (p->pid == 0) {
+		setenv("GTD_SOCKET", e2e_sock(e), 1);
+		if ((fd = open(e2e_path(e, "gtctl.err"), O_WRONLY | O_CREAT |
+		    O_APPEND, 0644)) == -1 || dup2(fd, 2) == -1 ||
+		    dup2(fds[1], 1) == -1)
+			_exit(126);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->fd = fds[0];
+	p->len = 0;
+}
+
+/* The next line the program printed (borrowed), or NULL after ms. */
+static const char *
+proc_line(struct e2e *e, struct proc *p, int ms)
+{
+	struct pollfd	 pfd = { .fd = p->fd, .events = POLLIN };
+	long		 deadline = e2e_now_ms() + ms;
+	const char	*line;
+	char		*nl;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((nl = memchr(p->buf, '\n', p->len)) != NULL) {
+			line = e2e_fmt(e, "%.*s", (int)(nl - p->buf), p->buf);
+			p->len -= nl + 1 - p->buf;
+			memmove(p->buf, nl + 1, p->len);
+			return (line);
+		}
+		if (e2e_now_ms() >= deadline || p->len == sizeof p->buf)
+			return (NULL);
+		if (poll(&pfd, 1, (int)(deadline - e2e_now_ms())) <= 0)
+			continue;
+		if ((n = read(p->fd, p->buf + p->len, sizeof p->buf -
+		    p->len)) <= 0)
+			return (NULL);
+		p->len += n;
+	}
+}
+
+static void
+proc_kill(struct proc *p)
+{
+	int	st;
+
+	kill(p->pid, SIGKILL);
+	ck_assert_int_eq(waitpid(p->pid, &st, 0), p->pid);
+	close(p->fd);
+}
+
+/*
+ * "log": the lines are in `logs` with stream, at and line, and in gtd's
+ * log as "child NAME: line".  Both streams "log" share one pipe and are
+ * labelled "output"; each alone is "stdout" or "stderr".
+ */
+START_TEST(e2e_logs_log_mode)
+{
+	struct e2e	*e = e2e_start(NULL);
+	long long	 t0 = wall_ms();
+	json_t		*ln, *l;
+
+	e2e_ok(e, "start_child", "{s:s, s:o}", "name", "a", "cmd",
+	    e2e_cmd("--stdout=out-a", "--stderr=err-a", NULL));
+	ck_assert_ptr_nonnull(ln = log_wait(e, "a", "out-a", LG_WAIT_MS));
+	ck_assert_str_eq(e2e_str(ln, "stream"), "output");
+	ck_assert_int_ge(e2e_int(ln, "at"), t0 - 1000);
+	ck_assert_int_le(e2e_int(ln, "at"), wall_ms() + 1000);
+	ck_assert_ptr_nonnull(ln = log_wait(e, "a", "err-a", LG_WAIT_MS));
+	ck_assert_str_eq(e2e_str(ln, "stream"), "output");
+	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.log"), "child a: out-a\n",
+	    LG_WAIT_MS), "stdout line not relayed to gtd's log");
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"), "child a: err-a\n",
+	    LG_WAIT_MS));
+	/* lines = 1: the newest only. */
+	l = logs(e, "a", 1);
+	ck_assert_int_eq(json_array_size(l), 1);
+	ck_assert_str_eq(e2e_str(json_array_get(l, 0), "line"), "err-a");
+	ck_assert_int_eq(json_array_size(logs(e, "a", 0)), 0);
+
+	/* stdout alone. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name", "b", "cmd",
+	    e2e_cmd("--stdout=out-b", "--stderr=err-b", NULL), "stderr", "null");
+	ck_assert_ptr_nonnull(ln = log_wait(e, "b", "out-b", LG_WAIT_MS));
+	ck_assert_str_eq(e2e_str(ln, "stream"), "stdout");
+	/* stderr alone. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name", "c", "cmd",
+	    e2e_cmd("--stdout=out-c", "--stderr=err-c", NULL), "stdout", "null");
+	ck_assert_ptr_nonnull(ln = log_wait(e, "c", "err-c", LG_WAIT_MS));
+	ck_assert_str_eq(e2e_str(ln, "stream"), "stderr");
+	ck_assert(log_find(e, "b", "err-b") == NULL);
+	ck_assert(log_find(e, "c", "out-c") == NULL);
+	/* No such child. */
+	e2e_err(e, "not_found", "logs", "{s:s}", "name", "nope");
+	e2e_stop(e);
+}
+END_TEST
+
+/* "inherit" is gtd's own stdout/stderr; "null" goes nowhere. */
+START_TEST(e2e_logs_inherit_null)
+{
+	struct e2e	*e = e2e_start(NULL);
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:s}", "name", "i", "cmd",
+	    e2e_cmd("--stdout=inherited-out", "--stderr=inherited-err",
+	    e2e_fmt(e, "--pidfile=%s", e2e_path(e, "i.pid")), NULL),
+	    "stdout", "inherit", "stderr", "inherit");
+	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.out"), "inherited-out\n",
+	    LG_WAIT_MS), "stdout inherit: not in gtd's stdout");
+	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.log"), "inherited-err\n",
+	    LG_WAIT_MS), "stderr inherit: not in gtd's stderr");
+	ck_assert_int_eq(count_text(e2e_path(e, "gtd.log"),
+	    "child i: inherited"), 0);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:s}", "name", "n", "cmd",
+	    e2e_cmd("--stdout=nulled-out", "--stderr=nulled-err",
+	    e2e_fmt(e, "--pidfile=%s", e2e_path(e, "n.pid")), NULL),
+	    "stdout", "null", "stderr", "null");
+	/* The pidfile comes after the output: nothing more can come. */
+	e2e_read_pid(e, e2e_path(e, "n.pid"), LG_WAIT_MS);
+	e2e_read_pid(e, e2e_path(e, "i.pid"), LG_WAIT_MS);
+	e2e_ok(e, "ping", NULL);
+	ck_assert_int_eq(json_array_size(logs(e, "n", 1000)), 0);
+	ck_assert_int_eq(json_array_size(logs(e, "i", 1000)), 0);
+	ck_assert_int_eq(count_text(e2e_path(e, "gtd.out"), "nulled"), 0);
+	ck_assert_int_eq(count_text(e2e_path(e, "gtd.log"), "nulled"), 0);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * {"file", "max_bytes", "keep"}: the file is rotated by size to PATH.1
+ * ... PATH.keep, never more; keep 0 keeps no old file.  The lines go
+ * into the ring too, not into gtd's log.
+ */
+START_TEST(e2e_logs_file_rotation)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*path, *p0, *last = "flood 025000\n";
+	long		 deadline;
+	int		 i, found;
+
+	path = e2e_path(e, "out.log");
+	p0 = e2e_path(e, "zero.log");
+	/* 325 KB: at least five 64 KiB reads, so at least five rotations. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i, s:i}}", "name", "r",
+	    "cmd", e2e_cmd("--flood=25000", NULL),
+	    "stdout", "file", path, "max_bytes", 1000, "keep", 2);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i, s:i}}", "name", "z",
+	    "cmd", e2e_cmd("--flood=25000", NULL),
+	    "stdout", "file", p0, "max_bytes", 1000, "keep", 0);
+	/* Until the last line is written and the last rotation is done. */
+	deadline = e2e_now_ms() + LG_WAIT_MS;
+	for (;;) {
+		found = count_text(path, last) + count_text(e2e_fmt(e, "%s.1",
+		    path), last) + count_text(e2e_fmt(e, "%s.2", path), last);
+		if ((found == 1 && file_size(e2e_fmt(e, "%s.1", path)) >=
+		    1000 && file_size(e2e_fmt(e, "%s.2", path)) >= 1000) ||
+		    e2e_now_ms() >= deadline)
+			break;
+		poll(NULL, 0, 5);
+	}
+	ck_assert_msg(found == 1, "the last line is in %d files", found);
+	for (i = 1; i <= 2; i++)
+		ck_assert_msg(file_size(e2e_fmt(e, "%s.%d", path, i)) >= 1000,
+		    "%s.%d: size %lld", path, i,
+		    (long long)file_size(e2e_fmt(e, "%s.%d", path, i)));
+	ck_assert_msg(file_size(e2e_fmt(e, "%s.3", path)) == -1,
+	    "keep 2, but %s.3 exists", path);
+	ck_assert(log_wait(e, "r", "flood 025000", LG_WAIT_MS) != NULL);
+	ck_assert_int_eq(count_text(e2e_path(e, "gtd.log"), "child r: flood"), 0);
+	/* keep 0: rotation leaves no old file. */
+	ck_assert(log_wait(e, "z", "flood 025000", LG_WAIT_MS) != NULL);
+	ck_assert_int_eq(file_size(e2e_fmt(e, "%s.1", p0)), -1);
+	ck_assert_int_lt(file_size(p0), 65536 + 1000);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * 100000 lines: `logs` returns at most 1000 (the newest, in order), gtd's
+ * log gets at most 50 relayed lines per second, and gtd's memory stays
+ * bounded (VmRSS, with generous slack).
+ */
+START_TEST(e2e_logs_ring_bounded)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*l, *ln;
+	long		 rss0, rss1, prev = -1, no;
+	size_t		 i;
+	int		 relayed;
+
+	e2e_spawn(e, "warmup", "--stdout=warm", NULL);
+	ck_assert(log_wait(e, "warmup", "warm", LG_WAIT_MS) != NULL);
+	rss0 = rss_kib(e2e_pid(e));
+	e2e_spawn(e, "big", "--flood=100000", NULL);
+	ck_assert_msg(log_wait(e, "big", "flood 100000", 10000) != NULL,
+	    "the last of 100000 lines did not arrive");
+	l = logs(e, "big", 1000);
+	ck_assert_int_le(json_array_size(l), 1000);
+	ck_assert_int_ge(json_array_size(l), 100);
+	json_array_foreach(l, i, ln) {
+		no = flood_no(json_string_value(json_object_get(ln, "line")));
+		ck_assert_msg(prev == -1 || no == prev + 1, "line %ld after %ld",
+		    no, prev);
+		prev = no;
+	}
+	ck_assert_int_eq(prev, 100000);
+	ck_assert_int_eq(json_array_size(logs(e, "big", 100)), 100);
+	e2e_err(e, "bad_request", "logs", "{s:s, s:i}", "name", "big",
+	    "lines", 1001);
+	rss1 = rss_kib(e2e_pid(e));
+	ck_assert_msg(rss1 - rss0 < 16 * 1024, "gtd grew from %ld to %ld KiB",
+	    rss0, rss1);
+	relayed = count_text(e2e_path(e, "gtd.log"), "child big: flood");
+	ck_assert_msg(relayed <= 50 * 12, "%d lines relayed to gtd's log",
+	    relayed);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * follow: after the reply, further lines come as `log` events (name,
+ * stream, line, growing seq), across a restart; subscribe with events
+ * ["log"] gets them too.
+ */
+START_TEST(e2e_logs_follow)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*c = e2e_client(e), *s = e2e_client(e);
+	json_t		*ev;
+	long		 no, prev = -1;
+	json_int_t	 seq = -1;
+	pid_t		 pid, again;
+	int		 i;
+
+	pid = e2e_spawn(e, "t", "--flood=0", "--flood-every-ms=10", NULL);
+	e2e_spawn(e, "other", "--flood=0", "--flood-every-ms=10", NULL);
+	ck_assert(log_wait(e, "t", "flood 000002", LG_WAIT_MS) != NULL);
+	e2e_cok(c, "logs", "{s:s, s:i, s:b}", "name", "t", "lines", 0,
+	    "follow", 1);
+	e2e_cok(s, "subscribe", "{s:[s], s:[s]}", "events", "log", "names",
+	    "t");
+	for (i = 0; i < 5; i++) {
+		ev = e2e_recv(c, LG_WAIT_MS);
+		ck_assert_str_eq(e2e_str(ev, "event"), "log");
+		ck_assert_str_eq(e2e_str(ev, "name"), "t");
+		ck_assert_str_eq(e2e_str(ev, "stream"), "output");
+		ck_assert(json_is_integer(e2e_get(ev, "at")));
+		ck_assert_int_gt(e2e_int(ev, "seq"), seq);
+		seq = e2e_int(ev, "seq");
+		no = flood_no(e2e_str(ev, "line"));
+		ck_assert_msg(no > prev, "line %ld after %ld", no, prev);
+		prev = no;
+		ev = e2e_recv(s, LG_WAIT_MS);
+		ck_assert_str_eq(e2e_str(ev, "event"), "log");
+		ck_assert_str_eq(e2e_str(ev, "name"), "t");
+	}
+	/* Across a restart: the new incarnation's lines follow too. */
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	again = e2e_wait_restarted(e, "t", pid, LG_WAIT_MS);
+	ck_assert_int_gt(again, 0);
+	for (i = 0; i < 1000; i++) {
+		ev = e2e_recv(c, LG_WAIT_MS);
+		ck_assert_str_eq(e2e_str(ev, "name"), "t");
+		if (flood_no(e2e_str(ev, "line")) < prev)
+			break;		/* numbering starts again */
+		prev = flood_no(e2e_str(ev, "line"));
+	}
+	ck_assert_msg(i < 1000, "no line of the new incarnation");
+	/* The follower still serves requests. */
+	e2e_send_line(c, "{\"id\":\"p\",\"op\":\"ping\"}");
+	for (i = 0; i < 1000; i++) {
+		ev = e2e_recv(c, LG_WAIT_MS);
+		if (json_object_get(ev, "event") == NULL)
+			break;
+	}
+	ck_assert_str_eq(e2e_str(ev, "id"), "p");
+	ck_assert(json_is_true(e2e_get(ev, "ok")));
+	e2e_stop(e);
+}
+END_TEST
+
+/* `gtctl logs -f NAME` prints the ring, then lines as they come. */
+START_TEST(e2e_logs_gtctl_follow)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct proc	 p;
+	const char	*line;
+	json_t		*l;
+	long		 newest, no = -1;
+
+	e2e_spawn(e, "t", "--flood=0", "--flood-every-ms=20", NULL);
+	ck_assert(log_wait(e, "t", "flood 000002", LG_WAIT_MS) != NULL);
+	proc_gtctl(e, &p, "logs", "-f", "t", NULL);
+	line = proc_line(e, &p, LG_WAIT_MS);
+	ck_assert_msg(line != NULL, "gtctl logs -f printed nothing");
+	ck_assert_msg(flood_no(line) > 0, "gtctl printed %s", line);
+	/* A line written after this point must show up. */
+	l = logs(e, "t", 1);
+	newest = flood_no(e2e_str(json_array_get(l, 0), "line"));
+	while (no <= newest && (line = proc_line(e, &p, LG_WAIT_MS)) != NULL)
+		no = flood_no(line);
+	ck_assert_msg(no > newest, "gtctl logs -f: no line after %ld (%s)",
+	    newest, line != NULL ? line : "timeout");
+	proc_kill(&p);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * Children flooding their output (to the log and to a rotated file)
+ * never starve requests: while they run, pings are answered within
+ * 100 ms (99% of them: the floods and other tests share the CPUs, and
+ * the scheduler may hold gtd back now and then; never more than 500 ms),
+ * and gtd's memory stays bounded.
+ */
+START_TEST(e2e_logs_flood_no_starvation)
+{
+	struct e2e	*e = e2e_start(NULL);
+	long		 t, worst = 0, end, rss0, rss1, deadline;
+	int		 pings = 0, slow_pings = 0;
+
+	e2e_spawn(e, "warmup", "--stdout=warm", NULL);
+	ck_assert(log_wait(e, "warmup", "warm", LG_WAIT_MS) != NULL);
+	rss0 = rss_kib(e2e_pid(e));
+	e2e_spawn(e, "flood", "--flood=0", NULL);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i, s:i}}", "name",
+	    "fflood", "cmd", e2e_cmd("--flood=0", NULL), "stdout", "file",
+	    e2e_path(e, "flood.out"), "max_bytes", 1 << 20, "keep", 1);
+	deadline = e2e_now_ms() + LG_WAIT_MS;
+	while (json_array_size(logs(e, "flood", 1)) == 0 &&
+	    e2e_now_ms() < deadline)
+		poll(NULL, 0, 5);
+	ck_assert_int_eq(json_array_size(logs(e, "flood", 1)), 1);
+	end = e2e_now_ms() + 1500;
+	while (e2e_now_ms() < end) {
+		t = e2e_now_ms();
+		e2e_ok(e, "ping", NULL);
+		t = e2e_now_ms() - t;
+		if (t > worst)
+			worst = t;
+		slow_pings += t > LG_PING_MS * slow();
+		pings++;
+		if (pings % 10 == 0)
+			e2e_ok(e, "find", "{s:s}", "name", "flood");
+	}
+	ck_assert_msg(slow_pings * 100 <= pings, "%d of %d pings took over "
+	    "%d ms while children flood", slow_pings, pings, LG_PING_MS);
+	ck_assert_msg(worst <= LG_STALL_MS * slow(), "a ping took %ld ms "
+	    "(%d pings) while children flood", worst, pings);
+	ck_assert_int_ge(pings, 10);
+	/* The flood really ran: many lines, and the file rotated. */
+	ck_assert_int_gt(flood_no(e2e_str(json_array_get(logs(e, "flood", 1),
+	    0), "line")), 1000);
+	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.log"), "lines not shown",
+	    3000), "the relay did not say it left lines out");
+	rss1 = rss_kib(e2e_pid(e));
+	ck_assert_msg(rss1 - rss0 < 32 * 1024, "gtd grew from %ld to %ld KiB",
+	    rss0, rss1);
+	e2e_stop(e);
+}
+END_TEST
+
+Suite *
+e2e_logs_suite(void)
+{
+	Suite	*s = suite_create("e2e_logs");
+	TCase	*tc;
+
+	tc = tcase_create("modes");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_logs_log_mode);
+	tcase_add_test(tc, e2e_logs_inherit_null);
+	tcase_add_test(tc, e2e_logs_file_rotation);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("volume");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_logs_ring_bounded);
+	tcase_add_test(tc, e2e_logs_flood_no_starvation);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("follow");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_logs_follow);
+	tcase_add_test(tc, e2e_logs_gtctl_follow);
+	suite_add_tcase(s, tc);
+	return (s);
+}
