@@ -365,6 +365,7 @@ START_TEST(e2e_terminate_cancels_restart)
 	    e2e_fmt(e, "--append-pid=%s", spawns), NULL),
 	    "restart_delay_ms", 700);
 	ck_assert(e2e_wait_state(e, "r", "restarting", 3000));
+	ck_assert(e2e_wait_lines(spawns, 1, 3000));
 	t0 = e2e_now_ms();
 	e2e_ok(e, "terminate_child", "{s:s}", "name", "r");
 	ck_assert_msg(e2e_now_ms() - t0 < 500, "terminate_child of a "
