@@ -22,17 +22,12 @@ static enum cmd_ret
 cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "name", NULL };
-	const char			*name;
 	struct child			*c;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
-	    (c = cmd_child(ctx, name)) == NULL)
+	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
 	if (c->state != CHILD_RUNNING) {
-		cmd_error(ctx, GT_E_NOT_FOUND, "%s is %s", c->name,
-		    child_state_name(c->state));
-		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+		cmd_state_error(ctx, GT_E_NOT_FOUND, c);
 		return (CMD_ERROR);
 	}
 	cmd_set(ctx, "pid", json_integer(c->pid));

@@ -18,12 +18,9 @@ static enum cmd_ret
 cmd_get_childspec_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "name", NULL };
-	const char			*name;
 	struct child			*c;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
-	    (c = cmd_child(ctx, name)) == NULL)
+	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
 	cmd_set(ctx, "spec", json_loads(c->spec_json, 0, NULL));
 	return (CMD_OK);

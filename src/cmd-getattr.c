@@ -66,9 +66,7 @@ cmd_getattr_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	ctx->spec = json_string(key);
 	if (c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING) {
-		cmd_error(ctx, GT_E_NOT_RUNNING, "%s is %s", c->name,
-		    child_state_name(c->state));
-		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+		cmd_state_error(ctx, GT_E_NOT_RUNNING, c);
 		return (CMD_ERROR);
 	}
 	if (cmd_getattr_try(ctx, c) == 0)

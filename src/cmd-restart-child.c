@@ -23,12 +23,9 @@ static enum cmd_ret
 cmd_restart_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "name", NULL };
-	const char			*name;
 	struct child			*c;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
-	    (c = cmd_child(ctx, name)) == NULL)
+	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
 	switch (c->state) {
 	case CHILD_STOPPED:

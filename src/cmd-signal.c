@@ -45,9 +45,7 @@ cmd_signal_exec(struct cmd_ctx *ctx, json_t *args)
 	if ((c = cmd_child(ctx, name)) == NULL)
 		return (CMD_ERROR);
 	if (child_kill(c, sig) == -1) {
-		cmd_error(ctx, GT_E_NOT_RUNNING, "%s is %s", c->name,
-		    child_state_name(c->state));
-		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+		cmd_state_error(ctx, GT_E_NOT_RUNNING, c);
 		return (CMD_ERROR);
 	}
 	return (CMD_OK);

@@ -453,6 +453,24 @@ cmd_tpl(struct cmd_ctx *ctx)
 }
 
 struct child *
+cmd_named(struct cmd_ctx *ctx, json_t *args, const char *const *keys)
+{
+	const char	*name;
+
+	if (cmd_args_known(ctx, args, keys) == -1 ||
+	    cmd_arg_string(ctx, args, "name", true, &name) == -1)
+		return (NULL);
+	return (cmd_child(ctx, name));
+}
+
+void
+cmd_state_error(struct cmd_ctx *ctx, const char *code, struct child *c)
+{
+	cmd_error(ctx, code, "%s is %s", c->name, child_state_name(c->state));
+	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+}
+
+struct child *
 cmd_child(struct cmd_ctx *ctx, const char *name)
 {
 	struct child	*c;
@@ -653,9 +671,7 @@ cmd_attrs_live(struct cmd_ctx *ctx, struct child *c)
 {
 	if (c->state == CHILD_STARTING || c->state == CHILD_RUNNING)
 		return (true);
-	cmd_error(ctx, GT_E_NOT_RUNNING, "%s is %s", c->name,
-	    child_state_name(c->state));
-	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	cmd_state_error(ctx, GT_E_NOT_RUNNING, c);
 	return (false);
 }
 

@@ -118,6 +118,16 @@ void		cmd_start_failed(struct cmd_ctx *, struct child *);
 /* The active defaults and templates (NULL: none). */
 const struct config_tpl	*cmd_tpl(struct cmd_ctx *);
 
+/*
+ * Check args against keys (NULL-terminated), then look up the child named
+ * by "name": the row, or NULL with the error set.
+ */
+struct child	*cmd_named(struct cmd_ctx *, json_t *args,
+		    const char *const *keys);
+/* Fail with code, "NAME is STATE" and the row's state as context. */
+void		 cmd_state_error(struct cmd_ctx *, const char *code,
+		    struct child *);
+
 /* Look up the child named by args "name", or reply not_found. */
 struct child	*cmd_child(struct cmd_ctx *, const char *name);
 
