@@ -65,7 +65,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
 	tests/e2e/check_e2e_registry.c tests/e2e/check_e2e_gtctl.c \
-	tests/e2e/check_e2e_stress.c tests/e2e/check_e2e_security.c tests/e2e/check_e2e_systemd.c \
+	tests/e2e/check_e2e_stress.c tests/e2e/check_e2e_security.c tests/e2e/check_e2e_load.c tests/e2e/check_e2e_systemd.c \
 	tests/e2e/check_e2e_sql.c tests/e2e/check_e2e_supervision.c tests/e2e/check_e2e_slow.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c
@@ -75,7 +75,7 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-unit check-e2e check-asan run install clean \
+.PHONY: all check check-unit check-e2e check-asan run install uninstall clean \
 	distclean deps lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
@@ -179,19 +179,35 @@ run: all
 	PATH=$(CURDIR)/$(B):$$PATH exec $(B)/gtd -c contrib/demo.json \
 	    -s $(RUN_DIR)/gtd.sock
 
+# PREFIX defaults to configure's --prefix; DESTDIR stages an install.
+PREFIX ?= $(prefix)
+BINDIR = $(PREFIX)/bin
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+COMPDIR = $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANPAGES = man/gtctl.1 man/gtd.conf.5 man/gtd-protocol.7 man/gtd.8
+
 install: all
-	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
-	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 \
-	    $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(mandir)/man8
-	install -m 755 $(B)/gtd $(DESTDIR)$(sbindir)/gtd
-	install -m 755 $(B)/gtctl $(DESTDIR)$(bindir)/gtctl
-	install -m 644 man/gtctl.1 $(DESTDIR)$(mandir)/man1/
-	install -m 644 man/gtd.8 $(DESTDIR)$(mandir)/man8/
-	install -d $(DESTDIR)$(datarootdir)/bash-completion/completions
-	install -m 644 contrib/bash-completion/gtctl \
-	    $(DESTDIR)$(datarootdir)/bash-completion/completions/gtctl
-	for m in man/*.5 man/*.7; do [ -f "$$m" ] || continue; \
-	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(mandir)/man$$s/; done
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(B)/gtd $(DESTDIR)$(SBINDIR)/gtd
+	install -m 755 $(B)/gtctl $(DESTDIR)$(BINDIR)/gtctl
+	for m in $(MANPAGES); do s=$${m##*.}; \
+	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+	install -m 644 contrib/bash-completion/gtctl $(DESTDIR)$(COMPDIR)/gtctl
+	for u in contrib/systemd/gtd@.service contrib/systemd/gtd@.socket; do \
+	    sed 's|/usr/local/sbin/gtd|$(SBINDIR)/gtd|g' $$u > \
+	    $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/gtd $(DESTDIR)$(BINDIR)/gtctl \
+	    $(DESTDIR)$(COMPDIR)/gtctl $(DESTDIR)$(UNITDIR)/gtd@.service \
+	    $(DESTDIR)$(UNITDIR)/gtd@.socket
+	for m in $(MANPAGES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 
 lint-man: deps
 	mandoc -Tlint -W warning man/*.[1-8]

@@ -29,6 +29,14 @@
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
 #endif
 
+/* The kernel's struct sigaction (rt_sigaction), not glibc's. */
+struct spawn_ksigaction {
+	void		(*handler)(int);
+	unsigned long	  flags;
+	void		(*restorer)(void);
+	uint64_t	  mask;
+};
+
 static void	spawn_exec(const struct spawn_plan *, int)
 		    __attribute__((noreturn));
 static int	spawn_cloexec_from(int);
@@ -76,7 +84,7 @@ spawn_attrs(const struct spawn_plan *pl)
 static void
 spawn_exec(const struct spawn_plan *pl, int statusfd)
 {
-	struct sigaction	sa;
+	struct spawn_ksigaction	ka;
 	sigset_t		none;
 	int			e, sig;
 
@@ -84,10 +92,12 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 	 * (1) Default dispositions, then a clean mask: every signal is
 	 * blocked until then, so none of gtd's (libev's) handlers runs here.
 	 */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
+	memset(&ka, 0, sizeof ka);
+	ka.handler = SIG_DFL;
+	/* Raw: glibc's sigaction refuses the two signals it keeps for itself. */
 	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);	/* EINVAL for KILL/STOP: fine */
+		(void)syscall(SYS_rt_sigaction, sig, &ka, NULL,
+		    sizeof ka.mask);		/* EINVAL for KILL/STOP: fine */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* (2) Die with gtd, in a session of our own. */

@@ -38,6 +38,7 @@ main(void)
 	srunner_add_suite(sr, e2e_logs_suite());
 	srunner_add_suite(sr, e2e_events_suite());
 	srunner_add_suite(sr, e2e_security_suite());
+	srunner_add_suite(sr, e2e_load_suite());
 	srunner_add_suite(sr, e2e_supervision_suite());
 	srunner_add_suite(sr, e2e_slow_suite());
 	srunner_run_all(sr, CK_SILENT);

@@ -239,6 +239,7 @@ Suite		*e2e_acl_suite(void);
 Suite		*e2e_logs_suite(void);
 Suite		*e2e_events_suite(void);
 Suite		*e2e_security_suite(void);
+Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
 
