@@ -116,6 +116,27 @@ struct load_result {
 /* Run one load; 0, or -1 (message printed) if the server misbehaved. */
 int		 load_run(const struct load_opts *, struct load_result *);
 
+/*
+ * Ping-pong against several servers in turn (one blocking connection
+ * each), LOAD_CHUNK requests to one, then the next: each server is in its
+ * steady ping-pong state, yet all see the same machine noise within a few
+ * milliseconds, so their latencies compare even on a busy machine.  The
+ * first LOAD_CHUNK_WARM replies of each turn are not counted.  count
+ * replies per target after warmup; res[i] gets target i's figures.  0, or
+ * -1 (message printed).
+ */
+#define LOAD_CHUNK	500
+#define LOAD_CHUNK_WARM	5
+struct load_target {
+	const char	 *path;
+	const char	**reqs;		/* round-robin, each ending '\n' */
+	size_t		 *reqlens;
+	size_t		  nreqs;
+	const char	 *expect;
+};
+int		 load_pingpong(const struct load_target *, int ntargets,
+		     long count, long warmup, struct load_result *res);
+
 /* ---- server.c: one gtd (or echo, redis) under test ---- */
 
 struct server {

@@ -301,3 +301,109 @@ load_run(const struct load_opts *o, struct load_result *r)
 	load_teardown(&l);
 	return (rc == -1 || l.bad > 0 ? -1 : 0);
 }
+
+/* Send one request on fd and read its one-line reply; -1 on failure. */
+static int
+load_pp_one(int fd, const char *req, size_t len, const char *expect,
+    char *buf, size_t size)
+{
+	size_t	got = 0, off = 0;
+	ssize_t	n;
+
+	while (off < len) {
+		if ((n = write(fd, req + off, len - off)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		off += n;
+	}
+	for (;;) {
+		if ((n = read(fd, buf + got, size - 1 - got)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		got += n;
+		if (memchr(buf + got - n, '\n', n) != NULL)
+			break;
+		if (got == size - 1)
+			got = 0;	/* a long reply: keep reading */
+	}
+	buf[got] = '\0';
+	return (strncmp(buf, expect, strlen(expect)) == 0 ? 0 : -1);
+}
+
+/* Target j's next LOAD_CHUNK requests; latencies from lat[*got] on. */
+static int
+load_pp_turn(const struct load_target *t, int fd, long *sent, double *lat,
+    long *got, long want, char *buf, size_t size)
+{
+	int64_t	t0;
+	size_t	q;
+	int	i;
+
+	for (i = 0; i < LOAD_CHUNK && *got < want; i++) {
+		q = (size_t)(*sent)++ % t->nreqs;
+		t0 = bench_now_ns();
+		if (load_pp_one(fd, t->reqs[q], t->reqlens[q], t->expect, buf,
+		    size) == -1) {
+			fprintf(stderr, "gtbench: %s: bad or no reply: %.80s\n",
+			    t->path, buf);
+			return (-1);
+		}
+		if (i >= LOAD_CHUNK_WARM)
+			lat[(*got)++] = (bench_now_ns() - t0) / 1e3;
+	}
+	return (0);
+}
+
+int
+load_pingpong(const struct load_target *t, int nt, long count, long warmup,
+    struct load_result *res)
+{
+	char		  buf[65536];
+	double		**lat;
+	long		 *sent, *got, r, left;
+	int		 *fd, i, rc = 0;
+
+	if ((fd = calloc(nt, sizeof *fd)) == NULL ||
+	    (sent = calloc(nt, sizeof *sent)) == NULL ||
+	    (got = calloc(nt, sizeof *got)) == NULL ||
+	    (lat = calloc(nt, sizeof *lat)) == NULL)
+		bench_die("out of memory");
+	for (i = 0; i < nt; i++) {
+		if ((fd[i] = bench_connect(t[i].path)) == -1)
+			bench_die("connect %s: %s", t[i].path, strerror(errno));
+		/* Room for the warm-up too; it is dropped below. */
+		if ((lat[i] = calloc(count + warmup, sizeof **lat)) == NULL)
+			bench_die("out of memory");
+	}
+	do {
+		for (left = 0, i = 0; i < nt && rc == 0; i++) {
+			rc = load_pp_turn(&t[i], fd[i], &sent[i], lat[i],
+			    &got[i], count + warmup, buf, sizeof buf);
+			left += count + warmup - got[i];
+		}
+	} while (rc == 0 && left > 0);
+	for (i = 0; i < nt; i++) {
+		memset(&res[i], 0, sizeof res[i]);
+		if (rc == 0) {
+			res[i].n = count;
+			for (r = warmup; r < count + warmup; r++)
+				res[i].secs += lat[i][r] / 1e6;
+			res[i].rate = res[i].secs > 0 ? count / res[i].secs : 0;
+			res[i].p99_us = bench_quantile(lat[i] + warmup, count,
+			    0.99);
+			res[i].p50_us = bench_quantile(lat[i] + warmup, count,
+			    0.50);
+		}
+		close(fd[i]);
+		free(lat[i]);
+	}
+	free(lat);
+	free(sent);
+	free(got);
+	free(fd);
+	return (rc);
+}

@@ -108,10 +108,8 @@ rr_load(struct rr *rr, enum rr_target t, enum rr_shape s,
 		.nreqs = s == RR_1C ? 1 : RR_NAMES,
 		.nconn = s == RR_50C ? RR_NAMES : 1,
 		.depth = s == RR_P16 ? 16 : 1,
-		.count = s == RR_1C ? b->pp_count : 0,
 		.secs = b->tput_secs,
-		.warmup = s == RR_1C ? b->pp_count / 10 : 2000,
-		.latency = s == RR_1C,
+		.warmup = 2000,
 		.expect = t == RR_REDIS ? ":" : "{\"ok\":true"
 	};
 
@@ -147,6 +145,43 @@ rr_redis_benchmark(struct rr *rr, enum rr_shape s)
 	return (strtod(q, NULL));
 }
 
+/* Is target t measured in this run? */
+static bool
+rr_wanted(struct rr *rr, int t)
+{
+	if (t == RR_REDIS && !rr->have_redis)
+		return (false);
+	return (!rr->b->redis_only || (t != RR_FIND && t != RR_GETATTR));
+}
+
+/* 1c: every target in one interleaved ping-pong (same noise for all). */
+static void
+rr_measure_1c(struct rr *rr, int run)
+{
+	struct load_target	tg[RR_NTARGETS];
+	struct load_result	res[RR_NTARGETS];
+	int			idx[RR_NTARGETS], t, n = 0;
+
+	for (t = 0; t < RR_NTARGETS; t++) {
+		if (!rr_wanted(rr, t))
+			continue;
+		tg[n] = (struct load_target){ .reqs = rr->q[t].r,
+		    .reqlens = rr->q[t].len, .nreqs = 1,
+		    .expect = t == RR_REDIS ? ":" : "{\"ok\":true" };
+		tg[n].path = t == RR_ECHO ? rr->echo.sock : t == RR_REDIS ?
+		    rr->redis.sock : rr->gtd.sock;
+		idx[n++] = t;
+	}
+	if (load_pingpong(tg, n, rr->b->pp_count, rr->b->pp_count / 10,
+	    res) == -1)
+		bench_die("1c ping-pong failed");
+	for (t = 0; t < n; t++) {
+		rr->p50[idx[t]][run] = res[t].p50_us;
+		rr->p99[idx[t]][run] = res[t].p99_us;
+		rr->rate[RR_1C][idx[t]][run] = res[t].rate / 1e3;
+	}
+}
+
 static void
 rr_measure(struct rr *rr, int run)
 {
@@ -154,20 +189,15 @@ rr_measure(struct rr *rr, int run)
 	enum rr_shape		s;
 	int			t;
 
+	rr_measure_1c(rr, run);
 	for (s = 0; s < RR_NSHAPES; s++) {
-		for (t = 0; t < RR_NTARGETS; t++) {
-			if ((t == RR_REDIS && !rr->have_redis) ||
-			    (rr->b->redis_only && (t == RR_FIND ||
-			    t == RR_GETATTR)))
+		for (t = 0; s != RR_1C && t < RR_NTARGETS; t++) {
+			if (!rr_wanted(rr, t))
 				continue;
 			if (rr_load(rr, t, s, &res) == -1)
 				bench_die("%s %s: load failed",
 				    rr_target_names[t], rr_shape_names[s]);
 			rr->rate[s][t][run] = res.rate / 1e3;
-			if (s == RR_1C) {
-				rr->p50[t][run] = res.p50_us;
-				rr->p99[t][run] = res.p99_us;
-			}
 		}
 		if (rr->have_redis)
 			rr->rb[s][run] = rr_redis_benchmark(rr, s) / 1e3;
@@ -258,9 +288,10 @@ wl_rr(struct bctx *b)
 	server_gtd_stop(&rr->gtd);
 	server_kill(&rr->echo);
 	server_kill(&rr->redis);
-	report_section("request/response: 1 client ping-pong (%ld replies), "
-	    "50 clients and 1 client pipelining 16 deep (%.1f s each); "
-	    "baseline bench-echo", b->pp_count, b->tput_secs);
+	report_section("request/response: 1 client ping-pong (%ld replies per "
+	    "server; the servers take turns every %d requests), 50 clients "
+	    "and 1 client pipelining 16 deep (%.1f s each, back to back); "
+	    "baseline bench-echo", b->pp_count, LOAD_CHUNK, b->tput_secs);
 	rr_fig(rr, "echo 1c p50", "us", rr->p50[RR_ECHO], NULL, NULL,
 	    TARGET_NONE, 0);
 	rr_fig(rr, "echo 1c p99", "us", rr->p99[RR_ECHO], NULL, NULL,

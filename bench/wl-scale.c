@@ -121,20 +121,25 @@ scale_setup(struct bctx *b, struct sess *s, const char *name,
 		    scale_rows(s), rows);
 }
 
+/* One run: small and big interleaved request by request. */
 static void
-scale_load(struct bctx *b, struct sess *s, struct scale_reqs *q,
-    double *p50, double *p99)
+scale_load(struct bctx *b, struct sess *small, struct sess *big,
+    struct scale_reqs *q, double v[4][BENCH_MAXREPS], int run)
 {
-	struct load_result	r;
-	struct load_opts	o = { .path = s->srv.sock, .reqs = q->r,
-	    .reqlens = q->len, .nreqs = SCALE_NREQ, .nconn = 1, .depth = 1,
-	    .count = b->pp_count, .warmup = b->pp_count / 10, .latency = true,
-	    .expect = "{\"ok\":true" };
+	struct load_result	r[2];
+	struct load_target	t[2] = {
+		{ .path = small->srv.sock, .reqs = q->r, .reqlens = q->len,
+		    .nreqs = SCALE_NREQ, .expect = "{\"ok\":true" },
+		{ .path = big->srv.sock, .reqs = q->r, .reqlens = q->len,
+		    .nreqs = SCALE_NREQ, .expect = "{\"ok\":true" }
+	};
 
-	if (load_run(&o, &r) == -1)
+	if (load_pingpong(t, 2, b->pp_count, b->pp_count / 10, r) == -1)
 		bench_die("W-scale: load failed");
-	*p50 = r.p50_us;
-	*p99 = r.p99_us;
+	v[0][run] = r[0].p50_us;
+	v[1][run] = r[1].p50_us;
+	v[2][run] = r[0].p99_us;
+	v[3][run] = r[1].p99_us;
 }
 
 /* "1k" for 1000, "100k" for 100000, else the number. */
@@ -160,9 +165,10 @@ scale_report(struct bctx *b, double v[4][BENCH_MAXREPS], long big)
 	snprintf(n[1], sizeof n[1], "W-scale find p50 %s rows", bg);
 	snprintf(n[2], sizeof n[2], "W-scale find p99 %s rows", sm);
 	snprintf(n[3], sizeof n[3], "W-scale find p99 %s rows", bg);
-	report_section("W-scale: find, 1 client ping-pong, random names of "
-	    "%d live children, in %d vs %ld registry rows (extra rows: "
-	    "adopted, then stopped)", b->nchild, b->nchild, big);
+	report_section("W-scale: find, 1 client ping-pong, the two gtds taking "
+	    "turns every %d requests, random names of %d live children, in %d vs %ld "
+	    "registry rows (extra rows: adopted, then stopped)", LOAD_CHUNK,
+	    b->nchild, b->nchild, big);
 	for (i = 0; i < 4; i++) {
 		f.name = n[i];
 		f.v = v[i];
@@ -207,14 +213,7 @@ wl_scale(struct bctx *b)
 	scale_setup(b, &big, "gtd-big", config, b->nscale);
 	for (run = 0; run < b->reps; run++) {
 		bench_note("W-scale run %d/%d", run + 1, b->reps);
-		/* Alternate which goes first: neither always runs warm. */
-		if (run % 2 == 0) {
-			scale_load(b, &small, q, &v[0][run], &v[2][run]);
-			scale_load(b, &big, q, &v[1][run], &v[3][run]);
-		} else {
-			scale_load(b, &big, q, &v[1][run], &v[3][run]);
-			scale_load(b, &small, q, &v[0][run], &v[2][run]);
-		}
+		scale_load(b, &small, &big, q, v, run);
 	}
 	sess_close(&small);
 	sess_close(&big);

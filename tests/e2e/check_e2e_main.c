@@ -33,6 +33,8 @@ main(void)
 	srunner_add_suite(sr, e2e_stress_suite());
 	srunner_add_suite(sr, e2e_systemd_suite());
 	srunner_add_suite(sr, e2e_sql_suite());
+	srunner_add_suite(sr, e2e_badinput_suite());
+	srunner_add_suite(sr, e2e_faults_suite());
 	srunner_add_suite(sr, e2e_config_suite());
 	srunner_add_suite(sr, e2e_acl_suite());
 	srunner_add_suite(sr, e2e_logs_suite());

@@ -146,6 +146,19 @@ e2e_now_ms(void)
 	return (ts.tv_sec * 1000L + ts.tv_nsec / 1000000L);
 }
 
+long
+e2e_slow(long ms)
+{
+	static long	 slow;
+	const char	*s;
+
+	if (slow == 0) {
+		s = getenv("E2E_SLOW");
+		slow = s != NULL && atol(s) > 0 ? atol(s) : 1;
+	}
+	return (ms * slow);
+}
+
 /* A pidfd (readable once pid has exited), or -1 (ESRCH: already gone). */
 static int
 e2e_pidfd(pid_t pid)
@@ -398,7 +411,7 @@ e2e_launch(struct e2e *e, const char *conf, const char *const *extra)
 		e2e_fail("guardian: %s", strerror(errno));
 
 	/* s6 readiness: a line on fd 3, or EOF if gtd died first. */
-	deadline = e2e_now_ms() + E2E_READY_MS;
+	deadline = e2e_now_ms() + e2e_slow(E2E_READY_MS);
 	pfd.fd = rp[0];
 	pfd.events = POLLIN;
 	while (!ready && e2e_now_ms() < deadline) {
@@ -483,7 +496,7 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 	 * have forked the real gtd into it.  ESRCH once the group is empty.
 	 */
 	kill(-gtd, SIGKILL);
-	deadline = e2e_now_ms() + E2E_SURVIVOR_MS;
+	deadline = e2e_now_ms() + e2e_slow(E2E_SURVIVOR_MS);
 	do {
 		n = e2e_scan(dir, gtd, reaped ? -1 : gtd, pids,
 		    E2E_MAXPROCS);
@@ -560,7 +573,7 @@ bool
 e2e_wait_exit(struct e2e *e, int ms, int *status)
 {
 	struct pollfd	pfd;
-	long		deadline = e2e_now_ms() + ms;
+	long		deadline = e2e_now_ms() + e2e_slow(ms);
 	int		st, pfdfd;
 
 	if (e->reaped) {
@@ -654,7 +667,7 @@ e2e_stop_(struct e2e *e)
 		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), e->expect);
 
 	/* Nothing of the test may survive gtd (reaped zombies excepted). */
-	deadline = e2e_now_ms() + E2E_SURVIVOR_MS;
+	deadline = e2e_now_ms() + e2e_slow(E2E_SURVIVOR_MS);
 	while ((n = e2e_survivors(e, pids, E2E_MAXPROCS)) > 0 &&
 	    e2e_now_ms() < deadline)
 		poll(NULL, 0, E2E_POLL_MS);
@@ -824,7 +837,7 @@ e2e_send_raw(struct e2e_conn *cn, const void *buf, size_t len)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if (poll(&pfd, 1, E2E_REPLY_MS) <= 0)
+			if (poll(&pfd, 1, (int)e2e_slow(E2E_REPLY_MS)) <= 0)
 				break;
 			continue;
 		}
@@ -854,7 +867,7 @@ e2e_recv_line(struct e2e_conn *cn, int ms)
 
 	if (cn->c == NULL)
 		e2e_fail("recv on a closed connection");
-	if ((line = client_recv(cn->c, ms, &len)) == NULL)
+	if ((line = client_recv(cn->c, (int)e2e_slow(ms), &len)) == NULL)
 		return (NULL);
 	return (e2e_keep(cn->e, xstrndup(line, len)));
 }
@@ -881,7 +894,7 @@ e2e_closed(struct e2e_conn *cn, int ms)
 {
 	if (cn->c == NULL)
 		e2e_fail("recv on a closed connection");
-	if (client_recv(cn->c, ms, NULL) != NULL)
+	if (client_recv(cn->c, (int)e2e_slow(ms), NULL) != NULL)
 		return (false);
 	return (errno != ETIMEDOUT);
 }
@@ -1067,7 +1080,7 @@ e2e_row(struct e2e *e, const char *name)
 bool
 e2e_wait_state(struct e2e *e, const char *name, const char *state, int ms)
 {
-	long	 deadline = e2e_now_ms() + ms;
+	long	 deadline = e2e_now_ms() + e2e_slow(ms);
 	json_t	*row, *st;
 
 	for (;;) {
@@ -1085,7 +1098,7 @@ e2e_wait_state(struct e2e *e, const char *name, const char *state, int ms)
 pid_t
 e2e_wait_restarted(struct e2e *e, const char *name, pid_t old, int ms)
 {
-	long	 deadline = e2e_now_ms() + ms;
+	long	 deadline = e2e_now_ms() + e2e_slow(ms);
 	json_t	*row, *st, *pid;
 
 	for (;;) {
@@ -1105,7 +1118,7 @@ e2e_wait_restarted(struct e2e *e, const char *name, pid_t old, int ms)
 bool
 e2e_wait_absent(struct e2e *e, const char *name, int ms)
 {
-	long	deadline = e2e_now_ms() + ms;
+	long	deadline = e2e_now_ms() + e2e_slow(ms);
 
 	for (;;) {
 		if (e2e_row(e, name) == NULL)
@@ -1120,7 +1133,7 @@ bool
 e2e_wait_file(const char *path, int ms)
 {
 	struct stat	sb;
-	long		deadline = e2e_now_ms() + ms;
+	long		deadline = e2e_now_ms() + e2e_slow(ms);
 
 	for (;;) {
 		if (stat(path, &sb) == 0)
@@ -1158,7 +1171,7 @@ e2e_read_pid_(struct e2e *e, const char *path, int ms)
 bool
 e2e_wait_lines(const char *path, int n, int ms)
 {
-	long	deadline = e2e_now_ms() + ms;
+	long	deadline = e2e_now_ms() + e2e_slow(ms);
 
 	for (;;) {
 		if (e2e_count_lines(path) >= n)
@@ -1202,7 +1215,7 @@ bool
 e2e_wait_dead(pid_t pid, int ms)
 {
 	struct pollfd	pfd;
-	long		deadline = e2e_now_ms() + ms;
+	long		deadline = e2e_now_ms() + e2e_slow(ms);
 	int		fd;
 
 	if ((fd = e2e_pidfd(pid)) == -1) {
@@ -1284,7 +1297,7 @@ e2e_run(struct e2e *e, int ms, const char *const *argv, int sock,
 	pfd[0].fd = po[0];
 	pfd[1].fd = pe[0];
 	pfd[0].events = pfd[1].events = POLLIN;
-	deadline = e2e_now_ms() + ms;
+	deadline = e2e_now_ms() + e2e_slow(ms);
 	while (nopen > 0 && e2e_now_ms() < deadline) {
 		if (poll(pfd, 2, (int)(deadline - e2e_now_ms())) <= 0)
 			continue;
@@ -1371,7 +1384,7 @@ e2e_restart_(struct e2e *e)
 bool
 e2e_wait_text(const char *path, const char *text, int ms)
 {
-	long	 deadline = e2e_now_ms() + ms;
+	long	 deadline = e2e_now_ms() + e2e_slow(ms);
 	char	*s;
 	bool	 found;
 

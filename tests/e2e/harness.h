@@ -152,6 +152,12 @@ pid_t		 e2e_wait_restarted(struct e2e *, const char *name, pid_t old,
 
 /* Monotonic clock in milliseconds, for elapsed-time bounds. */
 long		 e2e_now_ms(void);
+/*
+ * ms times $E2E_SLOW (default 1): every deadline of the harness is
+ * stretched so, and tests scale their elapsed-time bounds with it (gtd
+ * under valgrind: make check-valgrind).
+ */
+long		 e2e_slow(long ms);
 
 /* Files and processes. */
 bool		 e2e_wait_file(const char *path, int ms);
@@ -234,6 +240,8 @@ Suite		*e2e_gtctl_suite(void);
 Suite		*e2e_stress_suite(void);
 Suite		*e2e_systemd_suite(void);
 Suite		*e2e_sql_suite(void);
+Suite		*e2e_badinput_suite(void);
+Suite		*e2e_faults_suite(void);
 Suite		*e2e_config_suite(void);
 Suite		*e2e_acl_suite(void);
 Suite		*e2e_logs_suite(void);

@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,12 +74,24 @@ static const struct child_ops fuzz_ops = {
 static int	fuzz_mode;		/* how the next spawn behaves */
 static pid_t	fuzz_next_pid;
 static int	fuzz_pidfd_w[FUZZ_MAX_FD];	/* pidfd -> its write end */
+static bool	fuzz_trace;		/* $FUZZ_TRACE: print the session */
 
+/*
+ * One client.  Every request gets exactly one reply: unless gtd closed
+ * the connection (too_big, the output cap) or a send was cut short,
+ * replies must equal requests once gtd has shut down.
+ */
 struct fuzz_client {
 	int	 fd;			/* our end; -1 once closed */
 	char	*buf;			/* received, not yet a full line */
 	size_t	 len;
 	size_t	 size;
+	int	 requests;		/* non-blank lines sent */
+	int	 replies;		/* lines with "ok" received */
+	bool	 partial;		/* a non-blank unterminated line */
+	bool	 shut;			/* we sent SHUT_WR */
+	bool	 inexact;		/* a send failed or gave up */
+	bool	 closed;		/* gtd closed (EOF or reset) */
 };
 
 /*
@@ -181,7 +194,20 @@ __wrap_syscall(long nr, ...)
 	return (__real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
 }
 
-static void
+/* Is this request line blank (no reply due)? */
+static bool
+fuzz_blank(const uint8_t *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return (false);
+	return (true);
+}
+
+/* Check one line from gtd; true if it is a reply (not an event). */
+static bool
 fuzz_check_reply(const char *line, size_t len)
 {
 	json_error_t	 je;
@@ -198,6 +224,8 @@ fuzz_check_reply(const char *line, size_t len)
 	if ((ok = json_object_get(j, "ok")) == NULL) {
 		/* An event line. */
 		assert(json_is_string(json_object_get(j, "event")));
+		json_decref(j);
+		return (false);
 	} else {
 		assert(json_is_boolean(ok));
 		if (json_is_false(ok)) {
@@ -210,6 +238,7 @@ fuzz_check_reply(const char *line, size_t len)
 			assert(json_object_get(j, "error") == NULL);
 	}
 	json_decref(j);
+	return (true);
 }
 
 /* Read what gtd sent and check every complete line. */
@@ -227,6 +256,8 @@ fuzz_drain(struct fuzz_client *cl)
 		}
 		n = recv(cl->fd, cl->buf + cl->len, cl->size - cl->len,
 		    MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN))
+			cl->closed = true;
 		if (n <= 0)
 			break;
 		cl->len += n;
@@ -235,7 +266,11 @@ fuzz_drain(struct fuzz_client *cl)
 		return;
 	used = 0;
 	while ((nl = memchr(cl->buf + used, '\n', cl->len - used)) != NULL) {
-		fuzz_check_reply(cl->buf + used, nl - (cl->buf + used));
+		if (fuzz_trace)
+			fprintf(stderr, "< %.*s\n", (int)(nl - (cl->buf + used)),
+			    cl->buf + used);
+		if (fuzz_check_reply(cl->buf + used, nl - (cl->buf + used)))
+			cl->replies++;
 		used = nl + 1 - cl->buf;
 	}
 	memmove(cl->buf, cl->buf + used, cl->len - used);
@@ -397,18 +432,31 @@ fuzz_send(struct gtd *g, struct fuzz_client *cl, int ncl, int cur,
 	ssize_t	n;
 	int	spins = 0;
 
-	while (len > 0 && cl[cur].fd != -1) {
+	if (fuzz_trace)
+		fprintf(stderr, "%d> %.*s\n", cur, (int)len, p);
+	if (cl[cur].fd == -1)
+		return;
+	if (p[len - 1] == '\n') {
+		if (!fuzz_blank(p, len - 1))
+			cl[cur].requests++;
+	} else
+		cl[cur].partial = !fuzz_blank(p, len);
+	while (len > 0) {
 		n = send(cl[cur].fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			p += n;
 			len -= n;
 			continue;
 		}
-		if (n == -1 && errno != EAGAIN)
+		if (n == -1 && errno != EAGAIN) {
+			cl[cur].inexact = true;
 			return;		/* gtd closed it: fine */
+		}
 		fuzz_pump(g, cl, 1, ncl);
-		if (++spins > 1000)
+		if (++spins > 1000) {
+			cl[cur].inexact = true;
 			return;		/* gtd stopped reading: a held line */
+		}
 	}
 }
 
@@ -431,7 +479,7 @@ fuzz_teardown(struct gtd *g, struct fuzz_client *cl, int ncl,
     ev_prepare *reaper)
 {
 	struct conn	*cn;
-	int		 i;
+	int		 i, want;
 
 	gtd_shutdown(g, 0, -1);
 	for (i = 0; i < FUZZ_DOWN_ROUNDS && !fuzz_quiet(g); i++) {
@@ -444,6 +492,15 @@ fuzz_teardown(struct gtd *g, struct fuzz_client *cl, int ncl,
 	if (!fuzz_quiet(g)) {
 		fprintf(stderr, "shutdown did not finish: %d processes\n",
 		    g->nprocs);
+		abort();
+	}
+	/* Exactly one reply per request (house style 3.4.4). */
+	for (i = 0; i < ncl; i++) {
+		want = cl[i].requests + (cl[i].shut && cl[i].partial);
+		if (cl[i].inexact || cl[i].closed || cl[i].replies == want)
+			continue;
+		fprintf(stderr, "connection %d: %d replies to %d requests\n",
+		    i, cl[i].replies, want);
 		abort();
 	}
 	for (i = 0; i < ncl; i++)
@@ -466,6 +523,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_level(LOG_LVL_WARN);
 	xmalloc_install_json();
 	json_object_seed(1);		/* reproducible key order */
+	fuzz_trace = getenv("FUZZ_TRACE") != NULL;
 	return (0);
 }
 
@@ -497,8 +555,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev_prepare_init(&reaper, fuzz_reap_cb);
 	reaper.data = g;
 	ev_prepare_start(g->loop, &reaper);
+	memset(cl, 0, sizeof cl);
 	for (i = 0; i < FUZZ_MAX_CONNS; i++)
-		cl[i].fd = -1, cl[i].buf = NULL, cl[i].len = cl[i].size = 0;
+		cl[i].fd = -1;
 	fuzz_client_open(g, &cl[0]);
 
 	while (p < end) {
@@ -521,8 +580,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 0x05:
-			if (cl[cur].fd != -1)
+			if (cl[cur].fd != -1 && !cl[cur].shut) {
 				(void)shutdown(cl[cur].fd, SHUT_WR);
+				cl[cur].shut = true;
+			}
 			break;
 		default:
 			fuzz_send(g, cl, ncl, cur, p, len);
