@@ -269,11 +269,29 @@ bench_busy(double secs)
 	return (total > 0 ? 100.0 * (1 - idle / total) : -1);
 }
 
+/* What `gtd -V` says, for the record. */
+static const char *
+bench_version(const char *gtd, char *buf, size_t size)
+{
+	char	 cmd[4200];
+	FILE	*f;
+
+	snprintf(cmd, sizeof cmd, "'%s' -V 2>&1", gtd);
+	snprintf(buf, size, "version unknown");
+	if ((f = popen(cmd, "r")) == NULL)
+		return (buf);
+	if (fgets(buf, size, f) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	pclose(f);
+	return (buf);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct bctx	 b;
 	struct utsname	 u;
+	char		 version[128];
 	double		 t0 = bench_now();
 	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -295,8 +313,9 @@ main(int argc, char *argv[])
 	strcpy(b.dir, bench_dir);
 	atexit(bench_cleanup);
 	uname(&u);
-	printf("gtbench: %s on %s %s, %ld cpus; %d runs per figure%s\n",
-	    b.gtd, u.sysname, u.release, ncpu, b.reps,
+	printf("gtbench: %s (%s) on %s %s, %ld cpus; %d runs per figure%s\n",
+	    b.gtd, bench_version(b.gtd, version, sizeof version), u.sysname,
+	    u.release, ncpu, b.reps,
 	    b.quick ? " (BENCH_QUICK: small sizes, a smoke run)" : "");
 	printf("ratio = median over runs of (measured / baseline measured in "
 	    "the same run); min/max are over runs\n");

@@ -159,6 +159,16 @@ e2e_slow(long ms)
 	return (ms * slow);
 }
 
+long
+e2e_rss_bound(long kib)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return (kib + 4L * 1024 * 1024);	/* ASan's quarantine and shadow */
+#else
+	return (getenv("E2E_SLOW") != NULL ? kib + 4L * 1024 * 1024 : kib);
+#endif
+}
+
 /* A pidfd (readable once pid has exited), or -1 (ESRCH: already gone). */
 static int
 e2e_pidfd(pid_t pid)

@@ -158,6 +158,11 @@ long		 e2e_now_ms(void);
  * under valgrind: make check-valgrind).
  */
 long		 e2e_slow(long ms);
+/*
+ * A bound on gtd's RSS growth in KiB: kib, or far more when gtd runs
+ * under ASan (freed memory is quarantined) or valgrind (E2E_SLOW).
+ */
+long		 e2e_rss_bound(long kib);
 
 /* Files and processes. */
 bool		 e2e_wait_file(const char *path, int ms);

@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -54,7 +55,7 @@
 #define FUZZ_PID_BASE	2000000		/* above pid_max's default */
 #define FUZZ_MAX_FD	4096
 #define FUZZ_ROUNDS	4		/* loop turns after each line */
-#define FUZZ_DOWN_ROUNDS 64		/* loop turns for the shutdown */
+#define FUZZ_DOWN_ROUNDS 256		/* loop turns for the shutdown */
 #define FUZZ_MAX_CONNS	4
 
 int		LLVMFuzzerInitialize(int *, char ***);
@@ -460,16 +461,23 @@ fuzz_send(struct gtd *g, struct fuzz_client *cl, int ncl, int cur,
 	}
 }
 
+/* No process left, and every connection has handled all it was sent. */
 static bool
 fuzz_quiet(struct gtd *g)
 {
 	struct conn	*cn;
+	int		 unread;
 
 	if (g->nprocs > 0)
 		return (false);
-	TAILQ_FOREACH(cn, &g->conns, entry)
-		if (cn->busy != NULL)
+	TAILQ_FOREACH(cn, &g->conns, entry) {
+		if (cn->busy != NULL || cn->outoff < cn->outlen)
 			return (false);
+		if (ioctl(cn->fd, FIONREAD, &unread) == -1 || unread > 0)
+			return (false);
+		if (cn->inlen > 0 && memchr(cn->in, '\n', cn->inlen) != NULL)
+			return (false);
+	}
 	return (true);
 }
 
@@ -485,13 +493,13 @@ fuzz_teardown(struct gtd *g, struct fuzz_client *cl, int ncl,
 	for (i = 0; i < FUZZ_DOWN_ROUNDS && !fuzz_quiet(g); i++) {
 		fuzz_pump(g, cl, 1, ncl);
 		fuzz_exit_all(g, (unsigned)i);
-		if (i >= FUZZ_DOWN_ROUNDS / 2)
+		if (i >= 16)		/* what the shutdown left waiting */
 			fuzz_timers(g);
 	}
 	fuzz_pump(g, cl, 2, ncl);
 	if (!fuzz_quiet(g)) {
-		fprintf(stderr, "shutdown did not finish: %d processes\n",
-		    g->nprocs);
+		fprintf(stderr, "shutdown did not finish: %d processes, or a "
+		    "connection still holds requests\n", g->nprocs);
 		abort();
 	}
 	/* Exactly one reply per request (house style 3.4.4). */
