@@ -41,6 +41,8 @@ int		 bench_connect_wait(const char *path, double secs);
 long		 bench_rss_kib(pid_t);
 /* Raise RLIMIT_NOFILE's soft limit to the hard limit. */
 void		 bench_nofile_max(void);
+/* Run pid (0: the bench itself) on one cpu, or on every cpu (cpu -1). */
+void		 bench_pin(pid_t, int cpu);
 
 /*
  * Start argv[0] with stdin /dev/null, stderr appended to logpath (NULL:

@@ -161,7 +161,8 @@ report(struct bctx *b, const struct figure *f)
 		bench_mmm(bv, f->nb, &bmed, &x, &y);
 		ratio = report_ratio(f, med, bmed);
 		printf("  ratio %6.2f vs %s %.2f", ratio, f->bname, bmed);
-	}
+	} else
+		printf("  (a baseline)");
 	switch (f->target) {
 	case TARGET_NONE:
 		break;

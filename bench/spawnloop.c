@@ -76,7 +76,8 @@ sl_spawn(struct sl *s)
 	if (pid == 0) {
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* dup2 clears close-on-exec: fd 3 is the ready pipe. */
-		if (s->ready && dup2(p[1], 3) == -1)
+		if (s->ready && (p[1] == 3 ? fcntl(3, F_SETFD, 0) :
+		    dup2(p[1], 3)) == -1)
 			_exit(126);
 		execv(s->argv[0], s->argv);
 		_exit(127);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -167,6 +168,20 @@ bench_nofile_max(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);	/* best effort */
 	}
+}
+
+void
+bench_pin(pid_t pid, int cpu)
+{
+	cpu_set_t	set;
+	long		n = sysconf(_SC_NPROCESSORS_ONLN), i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < n && i < CPU_SETSIZE; i++)
+		if (cpu == -1 || i == cpu)
+			CPU_SET(i, &set);
+	if (pid > 0 || pid == 0)
+		(void)sched_setaffinity(pid, sizeof set, &set);	/* advisory */
 }
 
 /* The child side of bench_start: never returns. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 
@@ -154,7 +155,25 @@ rr_wanted(struct rr *rr, int t)
 	return (!rr->b->redis_only || (t != RR_FIND && t != RR_GETATTR));
 }
 
-/* 1c: every target in one interleaved ping-pong (same noise for all). */
+/*
+ * 1c runs with the client and every server on one cpu.  Unpinned, this
+ * 2-vcpu VM flips between two modes: client and server on one cpu (a
+ * round trip of about 9 us for echo) or on two, where each wake-up of a
+ * halted vcpu costs some 20 us more, for every server alike, and which
+ * mode a run gets depends on the rest of the machine's load.  Pinned, the
+ * figure is the request's own path: syscalls, wake-up, parse, reply.
+ */
+static void
+rr_pin(struct rr *rr, int cpu, int scpu)
+{
+	bench_pin(0, cpu);
+	bench_pin(rr->echo.pid, scpu);
+	bench_pin(rr->gtd.pid, scpu);
+	if (rr->have_redis)
+		bench_pin(rr->redis.pid, scpu);
+}
+
+/* 1c: every target in turn, in one ping-pong run (same noise for all). */
 static void
 rr_measure_1c(struct rr *rr, int run)
 {
@@ -172,6 +191,7 @@ rr_measure_1c(struct rr *rr, int run)
 		    rr->redis.sock : rr->gtd.sock;
 		idx[n++] = t;
 	}
+	rr_pin(rr, 0, 0);
 	if (load_pingpong(tg, n, rr->b->pp_count, rr->b->pp_count / 10,
 	    res) == -1)
 		bench_die("1c ping-pong failed");
@@ -191,6 +211,14 @@ rr_measure(struct rr *rr, int run)
 
 	rr_measure_1c(rr, run);
 	for (s = 0; s < RR_NSHAPES; s++) {
+		/*
+		 * 1c on cpu 0 (see rr_pin).  Throughput: the load generator
+		 * on cpu 0, the server on cpu 1, the usual load-test layout
+		 * (unpinned, the scheduler sometimes puts both on one cpu
+		 * and the figures change 2-4x with it).
+		 */
+		rr_pin(rr, 0, s == RR_1C || sysconf(_SC_NPROCESSORS_ONLN) < 2 ?
+		    0 : 1);
 		for (t = 0; s != RR_1C && t < RR_NTARGETS; t++) {
 			if (!rr_wanted(rr, t))
 				continue;
@@ -199,9 +227,11 @@ rr_measure(struct rr *rr, int run)
 				    rr_target_names[t], rr_shape_names[s]);
 			rr->rate[s][t][run] = res.rate / 1e3;
 		}
+		/* redis-benchmark inherits our cpu; redis is where s says. */
 		if (rr->have_redis)
 			rr->rb[s][run] = rr_redis_benchmark(rr, s) / 1e3;
 	}
+	rr_pin(rr, -1, -1);
 }
 
 static void
@@ -289,8 +319,9 @@ wl_rr(struct bctx *b)
 	server_kill(&rr->echo);
 	server_kill(&rr->redis);
 	report_section("request/response: 1 client ping-pong (%ld replies per "
-	    "server; the servers take turns every %d requests), 50 clients "
-	    "and 1 client pipelining 16 deep (%.1f s each, back to back); "
+	    "server; the servers take turns every %d requests; client and "
+	    "servers on cpu 0), 50 clients and 1 client pipelining 16 deep "
+	    "(%.1f s each, back to back; client on cpu 0, server on cpu 1); "
 	    "baseline bench-echo", b->pp_count, LOAD_CHUNK, b->tput_secs);
 	rr_fig(rr, "echo 1c p50", "us", rr->p50[RR_ECHO], NULL, NULL,
 	    TARGET_NONE, 0);
