@@ -34,7 +34,7 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	struct child			*c;
 	int64_t				 by = 1, dflt = 0, result;
 	enum registry_incr		 how;
-	int				 n;
+	int				 n, rc;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
 	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
@@ -43,12 +43,19 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_arg_int(ctx, args, "default", INT64_MIN, INT64_MAX, &dflt) ==
 	    -1 || (c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
 		return (CMD_ERROR);
-	if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
-	    n >= ctx->gtd->lim.max_attrs)
-		n = -1;		/* full: only existing keys may change */
-	if (registry_attr_incr(ctx->gtd->reg, c->name, key, by,
-	    json_object_get(args, "default") != NULL && n != -1 ? &dflt : NULL,
-	    &result, &how) == -1) {
+	/* Existing keys first: the attr count matters only for a new one. */
+	n = 0;
+	if ((rc = registry_attr_incr(ctx->gtd->reg, c->name, key, by, NULL,
+	    &result, &how)) == 0 && how == REGISTRY_INCR_NOT_FOUND &&
+	    json_object_get(args, "default") != NULL) {
+		if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
+		    n >= ctx->gtd->lim.max_attrs)
+			n = -1;		/* full: no new key */
+		else
+			rc = registry_attr_incr(ctx->gtd->reg, c->name, key,
+			    by, &dflt, &result, &how);
+	}
+	if (rc == -1) {
 		log_warnx("child %s: increment: %s", c->name,
 		    registry_errmsg(ctx->gtd->reg));
 		cmd_error(ctx, GT_E_SQL_ERROR, "mirror failure");

@@ -88,6 +88,9 @@ const struct cmd_entry *const cmd_table[] = {
 };
 
 static void	cmd_send(struct cmd_ctx *);
+static void	cmd_buf_raw(struct gtd *, const char *, size_t);
+static void	cmd_buf_value(struct gtd *, const json_t *);
+static void	cmd_buf_fields(struct gtd *, json_t *);
 static int	cmd_access(struct cmd_ctx *, json_t *);
 static void	cmd_free(struct cmd_ctx *);
 static void	cmd_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -285,35 +288,94 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 	return (-1);
 }
 
+#define CMD_BUF_LIT(g, s)	cmd_buf_raw((g), (s), sizeof (s) - 1)
+
+static void
+cmd_buf_grow(struct gtd *g, size_t need)
+{
+	while (g->rsize - g->rlen < need)
+		g->rsize = g->rsize == 0 ? 4096 : g->rsize * 2;
+	g->rbuf = xreallocarray(g->rbuf, 1, g->rsize);
+}
+
+static void
+cmd_buf_raw(struct gtd *g, const char *s, size_t len)
+{
+	if (g->rsize - g->rlen < len)
+		cmd_buf_grow(g, len);
+	memcpy(g->rbuf + g->rlen, s, len);
+	g->rlen += len;
+}
+
+/* One JSON value, compact (so on one line). */
+static void
+cmd_buf_value(struct gtd *g, const json_t *v)
+{
+	size_t	n;
+
+	n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+	if (n > g->rsize - g->rlen) {
+		cmd_buf_grow(g, n);
+		n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+	if (n == 0)		/* not encodable: cannot happen, but stay JSON */
+		CMD_BUF_LIT(g, "null");
+	else
+		g->rlen += n;
+}
+
+/* ,"key":value for every member; keys are the commands' own literals. */
+static void
+cmd_buf_fields(struct gtd *g, json_t *obj)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(obj, k, v) {
+		CMD_BUF_LIT(g, ",\"");
+		cmd_buf_raw(g, k, strlen(k));
+		CMD_BUF_LIT(g, "\":");
+		cmd_buf_value(g, v);
+	}
+}
+
 /* Build {"id", "ok", error/message, result fields} and queue it. */
 static void
 cmd_send(struct cmd_ctx *ctx)
 {
-	json_t	*out;
-	char	*line;
-	size_t	 len;
+	struct gtd	*g = ctx->gtd;
+	json_t		*msg;
 
-	out = json_object();
-	if (ctx->id != NULL)
-		json_object_set(out, "id", ctx->id);
-	json_object_set_new(out, "ok", json_boolean(ctx->err == NULL));
+	/*
+	 * The reply is written key by key into one reusable buffer: no
+	 * envelope object to build, merge and dump, no allocation per reply.
+	 */
+	g->rlen = 0;
+	CMD_BUF_LIT(g, "{");
+	if (ctx->id != NULL) {
+		CMD_BUF_LIT(g, "\"id\":");
+		cmd_buf_value(g, ctx->id);
+		CMD_BUF_LIT(g, ",");
+	}
 	if (ctx->err != NULL) {
-		json_object_set_new(out, "error", json_string(ctx->err));
-		json_object_set_new(out, "message", json_string(ctx->msg));
+		CMD_BUF_LIT(g, "\"ok\":false,\"error\":");
+		cmd_buf_value(g, msg = json_string(ctx->err));
+		json_decref(msg);
+		/* A message quoting a cut name may not be valid UTF-8. */
+		if ((msg = json_string(ctx->msg)) == NULL)
+			msg = json_string(ctx->err);
+		CMD_BUF_LIT(g, ",\"message\":");
+		cmd_buf_value(g, msg);
+		json_decref(msg);
+	} else {
+		CMD_BUF_LIT(g, "\"ok\":true");
+		cmd_buf_fields(g, ctx->res_ok);
 	}
-	else
-		json_object_update(out, ctx->res_ok);
-	json_object_update(out, ctx->res);
-	if ((line = proto_dump(out, &len)) == NULL) {
-		/* Only invalid UTF-8 could do this; it was rejected earlier. */
-		log_warnx("%s: reply not encodable", __func__);
-		line = xstrdup("{\"ok\":false,\"error\":\"bad_request\","
-		    "\"message\":\"reply not encodable\"}");
-		len = strlen(line);
-	}
-	conn_reply(ctx->conn, line, len);
-	free(line);
-	json_decref(out);
+	cmd_buf_fields(g, ctx->res);
+	CMD_BUF_LIT(g, "}");
+	conn_reply(ctx->conn, g->rbuf, g->rlen);
 	if (ctx->err == NULL && ctx->after != NULL &&
 	    !(ctx->conn->flags & CONN_DEAD))
 		ctx->after(ctx);

@@ -376,6 +376,12 @@ conn_more_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_process(cn);
 }
 
+void
+conn_push(struct conn *cn)
+{
+	conn_flush(cn);
+}
+
 static void
 conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {

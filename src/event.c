@@ -151,8 +151,10 @@ event_deliver(struct events *ev, unsigned kind, const char *name,
 	/* conn_reply may close a slow subscriber, which unsubscribes it. */
 	for (s = TAILQ_FIRST(&ev->subs); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
-		if (event_sub_wants(s, kind, name))
+		if (event_sub_wants(s, kind, name)) {
 			conn_reply(s->conn, line, len);
+			conn_push(s->conn);	/* may close it: next is kept */
+		}
 	}
 }
 

@@ -250,7 +250,9 @@ main(int argc, char **argv)
 		g->conf_path = xstrdup(conffile);	/* reload says why */
 	g->readyfd = readyfd;
 	reload_boot(g, gtd_announce);
-	ev_run(g->loop, 0);
+	/* A boot that failed with nothing left to stop: ev_break was lost. */
+	if (!(g->shutting_down && g->nprocs == 0))
+		ev_run(g->loop, 0);
 	code = g->exit_code;
 	log_info("exiting with status %d", code);
 	gtd_free(g);

@@ -30,6 +30,7 @@
 #include "gt/xmalloc.h"
 
 #define GTD_SHUTDOWN_MARGIN_MS	1000	/* past the largest stop timeout */
+#define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
 
 static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
@@ -105,6 +106,7 @@ gtd_free(struct gtd *g)
 	free(g->by_pid);
 	free(g->zone);
 	free(g->socket_path);
+	free(g->rbuf);
 	free(g);
 }
 
@@ -136,6 +138,7 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("%s again: killing every child now",
 		    strsignal(w->signum));
 		gtd_kill_all(g, true);
+		gtd_check_done(g);
 		return;
 	}
 	log_info("%s: shutting down", strsignal(w->signum));
@@ -164,7 +167,14 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	conn_reap_dead(g);
 	child_reap_dead(g);
-	/* One commit per loop iteration for every write made in it. */
+	/*
+	 * Commit at most every GTD_COMMIT_MS: readers share this connection
+	 * and see every write at once, and the snapshot commits first, so a
+	 * commit per request would only cost time.
+	 */
+	if (gtd_mono_ms() - g->committed_at < GTD_COMMIT_MS)
+		return;
+	g->committed_at = gtd_mono_ms();
 	if (registry_commit(g->reg) == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("mirror: commit: %s", registry_errmsg(g->reg));

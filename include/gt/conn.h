@@ -57,6 +57,8 @@ struct conn	*conn_new(struct gtd *, int fd);
 void		 conn_close(struct conn *);
 /* Queue one reply line (without '\n'), copying it; may close on cap. */
 void		 conn_reply(struct conn *, const char *, size_t);
+/* Write what is queued now (events: no reply batch will flush them). */
+void		 conn_push(struct conn *);
 /* Queue an error reply with no request context (too_big, limit). */
 void		 conn_error(struct conn *, const char *code, const char *msg);
 /* The waiting request finished: continue with the buffered lines. */

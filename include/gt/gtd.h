@@ -85,6 +85,10 @@ struct gtd {
 
 	bool			 shutting_down;
 	bool			 debug;		/* -d */
+	int64_t			 committed_at;	/* mono ms of the last commit */
+	char			*rbuf;		/* owned: the reply being built */
+	size_t			 rlen;
+	size_t			 rsize;
 	int			 exit_code;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;

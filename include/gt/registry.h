@@ -74,7 +74,7 @@ int	registry_attr_foreach(struct registry *, const char *name,
 
 /*
  * Writes open a transaction by themselves; registry_commit() ends it (the
- * loop calls it once per iteration).  Reads on this connection see the
+ * loop calls it at most every 100 ms).  Reads on this connection see the
  * uncommitted writes; a snapshot commits first.
  */
 int	registry_begin(struct registry *);

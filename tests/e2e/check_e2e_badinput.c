@@ -403,7 +403,8 @@ END_TEST
 /* Raw NUL bytes and a CR inside a line. */
 START_TEST(bad_raw_bytes)
 {
-	static const char	 nul[] = "{\"op\":\"find\",\"name\":\"a\0b\"}\n";
+	static const char	 nul[] =
+	    "{\"op\":\"find\",\"name\":\"a\0b\"}\n";
 	static const char	 nul2[] = "{\"op\":\"ping\"}\0\n";
 	struct e2e		*e = e2e_start(NULL);
 	struct e2e_conn		*b = bystander(e), *c = e2e_client(e);
@@ -504,7 +505,8 @@ START_TEST(bad_deep_nesting)
 	free(s);
 	/* 64 levels of attrs are kept and read back; 65 are not JSON. */
 	s = malloc(4096);
-	len = sprintf(s, "{\"op\":\"setattr\",\"name\":\"a\",\"attrs\":{\"k\":");
+	len = sprintf(s, "{\"op\":\"setattr\",\"name\":\"a\","
+	    "\"attrs\":{\"k\":");
 	for (i = 0; i < 62; i++)
 		len += sprintf(s + len, "{\"k\":");
 	len += sprintf(s + len, "1");
@@ -517,7 +519,8 @@ START_TEST(bad_deep_nesting)
 	    e2e_dump(e, r));
 	r = e2e_ok(e, "getattr", "{s:s, s:s}", "name", "a", "key", "k");
 	ck_assert(json_is_object(e2e_get(r, "value")));
-	len = sprintf(s, "{\"op\":\"setattr\",\"name\":\"a\",\"attrs\":{\"k\":");
+	len = sprintf(s, "{\"op\":\"setattr\",\"name\":\"a\","
+	    "\"attrs\":{\"k\":");
 	for (i = 0; i < 64; i++)
 		len += sprintf(s + len, "[");
 	for (i = 0; i < 64; i++)
@@ -817,7 +820,8 @@ START_TEST(bad_half_closed)
 	fd = raw_connect(e);
 	for (i = 0; i < 50; i++)
 		ck_assert_int_eq(write(fd, "{\"op\":\"ping\"}\n", 14), 14);
-	ck_assert_int_eq(write(fd, "{\"op\":\"ping\"}", 13), 13);	/* no \n */
+	/* The last one without its newline. */
+	ck_assert_int_eq(write(fd, "{\"op\":\"ping\"}", 13), 13);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
 	while ((n = read(fd, buf, sizeof buf)) > 0) {
 		for (i = 0; i < n; i++)

@@ -33,7 +33,7 @@
 
 #include "harness.h"
 
-#define FAULT_NOFILE	40		/* gtd's fd limit in fault_nofile */
+#define FAULT_NOFILE	40		/* gtd's fds in fault_nofile */
 #define FAULT_CLIENTS	80
 #define FAULT_MANY	1000
 
@@ -112,9 +112,10 @@ wait_restarts(struct e2e *e, const char *name, int n, int ms)
 
 /*
  * RLIMIT_NOFILE: gtd gets 40 descriptors (soft = hard, so it cannot
- * raise them; set from outside with prlimit(2)), 80 clients connect.  Those beyond the limit wait in the
- * backlog while accept pauses; once others leave they are accepted and
- * answered.  A spawn that needs descriptors fails cleanly meanwhile.
+ * raise them; set from outside with prlimit(2)), 80 clients connect.
+ * Those beyond the limit wait in the backlog while accept pauses; once
+ * others leave they are accepted and answered.  A spawn that needs
+ * descriptors meanwhile is answered (it may fail cleanly).
  */
 START_TEST(fault_nofile)
 {
@@ -122,6 +123,7 @@ START_TEST(fault_nofile)
 	struct e2e	*e = e2e_start(NULL);
 	json_t		*r;
 	int		 fds[FAULT_CLIENTS], n = 0, i, ok = 0, late = 0;
+	bool		 done[FAULT_CLIENTS] = { false };
 
 	/*
 	 * Lower gtd's own limit, hard too: it raised soft to hard at start,
@@ -135,11 +137,11 @@ START_TEST(fault_nofile)
 		ck_assert_int_eq(write(fds[n], "{\"op\":\"ping\"}\n", 14), 14);
 		n++;
 	}
+	/* Nobody leaves yet: gtd can hold fewer than 40 of them. */
 	for (i = 0; i < n; i++) {
-		if (fds[i] != -1 && answered(fds[i], i < 20 ? 2000 : 50)) {
+		if (answered(fds[i], i < 20 ? 2000 : 50)) {
 			ok++;
-			close(fds[i]);	/* make room */
-			fds[i] = -1;
+			done[i] = true;
 		}
 	}
 	ck_assert_msg(ok > 0 && ok < n, "%d of %d answered at once", ok, n);
@@ -148,8 +150,11 @@ START_TEST(fault_nofile)
 	    e2e_cmd(NULL));
 	ck_assert(json_is_boolean(json_object_get(r, "ok")));
 	/* Room again: the waiting clients are accepted and answered. */
+	for (i = 0; i < n; i++)
+		if (done[i])
+			close(fds[i]);
 	for (i = 0; i < n; i++) {
-		if (fds[i] == -1)
+		if (done[i])
 			continue;
 		if (answered(fds[i], 5000))
 			late++;
@@ -168,10 +173,12 @@ static const char *
 nobody_wrapper(void)
 {
 	static char	 dir[] = "/tmp/gtdw-XXXXXX", path[64];
-	const char	*gtd = getenv("GTD") != NULL ? getenv("GTD") : "build/gtd";
+	const char	*gtd = getenv("GTD");
 	char		 real[PATH_MAX];
 	FILE		*f;
 
+	if (gtd == NULL)
+		gtd = "build/gtd";
 	ck_assert_ptr_nonnull(realpath(gtd, real));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chmod(dir, 0755), 0);
@@ -297,9 +304,16 @@ START_TEST(fault_exec_fails)
 	fputs("#!/nonexistent/interpreter\n", f);
 	fclose(f);
 	chmod(badinterp, 0755);
-	r = e2e_err(e, "spawn_failed", "start_child", "{s:s, s:[s]}", "name",
-	    "x", "cmd", badinterp);
-	ck_assert_str_eq(e2e_str(r, "errno"), "ENOENT");
+	/*
+	 * Under valgrind (make check-valgrind) a forked child's execve()
+	 * that fails past valgrind's point of no return exits the child
+	 * instead, so gtd sees an exec that succeeded and an exit.
+	 */
+	if (getenv("E2E_VALGRIND") == NULL) {
+		r = e2e_err(e, "spawn_failed", "start_child", "{s:s, s:[s]}",
+		    "name", "x", "cmd", badinterp);
+		ck_assert_str_eq(e2e_str(r, "errno"), "ENOENT");
+	}
 	/*
 	 * A running child whose program loses its x bit: the restarts fail
 	 * with EACCES and count against the intensity; then it gives up.
@@ -405,8 +419,8 @@ START_TEST(fault_flood)
 	}
 	ck_assert_msg(worst < e2e_slow(1000), "a ping took %ld ms", worst);
 	rss1 = rss_kib(e2e_pid(e));
-	ck_assert_msg(rss1 - rss0 < e2e_slow(64 * 1024), "gtd grew from %ld to %ld KiB",
-	    rss0, rss1);
+	ck_assert_msg(rss1 - rss0 < e2e_rss_bound(64 * 1024),
+	    "gtd grew from %ld to %ld KiB", rss0, rss1);
 	/* The file rotated and stayed bounded. */
 	ck_assert_int_eq(stat(e2e_fmt(e, "%s.1", file), &st), 0);
 	total = 0;
@@ -571,8 +585,8 @@ START_TEST(fault_sigterm_1000)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x",
 	    st);
 	/* 500 ms timeouts + gtd's 1 s margin, with room for a slow box. */
-	ck_assert_msg(e2e_now_ms() - t0 < e2e_slow(10000), "shutdown took %ld ms",
-	    e2e_now_ms() - t0);
+	ck_assert_msg(e2e_now_ms() - t0 < e2e_slow(10000),
+	    "shutdown took %ld ms", e2e_now_ms() - t0);
 	e2e_stop(e);
 }
 END_TEST

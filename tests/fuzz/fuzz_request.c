@@ -52,7 +52,7 @@
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
-#define FUZZ_PID_BASE	2000000		/* above pid_max's default */
+#define FUZZ_PID_BASE	4194304 /* PID_MAX_LIMIT: no real pid */
 #define FUZZ_MAX_FD	4096
 #define FUZZ_ROUNDS	4		/* loop turns after each line */
 #define FUZZ_DOWN_ROUNDS 256		/* loop turns for the shutdown */
@@ -75,7 +75,7 @@ static const struct child_ops fuzz_ops = {
 static int	fuzz_mode;		/* how the next spawn behaves */
 static pid_t	fuzz_next_pid;
 static int	fuzz_pidfd_w[FUZZ_MAX_FD];	/* pidfd -> its write end */
-static bool	fuzz_trace;		/* $FUZZ_TRACE: print the session */
+static bool	fuzz_trace;		/* $FUZZ_TRACE: print it all */
 
 /*
  * One client.  Every request gets exactly one reply: unless gtd closed
@@ -84,7 +84,7 @@ static bool	fuzz_trace;		/* $FUZZ_TRACE: print the session */
  */
 struct fuzz_client {
 	int	 fd;			/* our end; -1 once closed */
-	char	*buf;			/* received, not yet a full line */
+	char	*buf;			/* received, not yet a line */
 	size_t	 len;
 	size_t	 size;
 	int	 requests;		/* non-blank lines sent */
@@ -121,7 +121,8 @@ fuzz_spawn(const struct spawn_plan *pl, int *statusfd)
 		close(p[1]);
 		*statusfd = p[0];
 	}
-	if (mode == 4 && pl->extra_fd != -1 && write(pl->extra_fd, "\n", 1) != 1)
+	if (mode == 4 && pl->extra_fd != -1 &&
+	    write(pl->extra_fd, "\n", 1) != 1)
 		abort();
 	return (fuzz_next_pid++);
 }
@@ -268,8 +269,8 @@ fuzz_drain(struct fuzz_client *cl)
 	used = 0;
 	while ((nl = memchr(cl->buf + used, '\n', cl->len - used)) != NULL) {
 		if (fuzz_trace)
-			fprintf(stderr, "< %.*s\n", (int)(nl - (cl->buf + used)),
-			    cl->buf + used);
+			fprintf(stderr, "< %.*s\n",
+			    (int)(nl - (cl->buf + used)), cl->buf + used);
 		if (fuzz_check_reply(cl->buf + used, nl - (cl->buf + used)))
 			cl->replies++;
 		used = nl + 1 - cl->buf;
@@ -456,7 +457,7 @@ fuzz_send(struct gtd *g, struct fuzz_client *cl, int ncl, int cur,
 		fuzz_pump(g, cl, 1, ncl);
 		if (++spins > 1000) {
 			cl[cur].inexact = true;
-			return;		/* gtd stopped reading: a held line */
+			return;		/* gtd holds a waiting line */
 		}
 	}
 }
