@@ -152,19 +152,20 @@ fuzz: fuzz-build
 check-fuzz: fuzz-build
 	tests/fuzz/run.sh $(B)/fuzz $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
 
-# The e2e suite with gtd under valgrind's memcheck (tests/valgrind-gtd.sh):
+# The e2e suite with gtd under valgrind's memcheck (tests/valgrind-gtd.sh).
 # gtd exits 99 on any memcheck error or definite leak, which fails the
-# test that stops it; each gtd's report goes to $(B)/valgrind/gtd.PID.log
-# and any memcheck report in one ("==PID== ...") fails the target; "--PID--"
-# lines are valgrind's own warnings (3.19 does not know pidfd_open, so
-# the adopt tests fail under it with noproc).  E2E_VALGRIND=1 tells the
-# tests what valgrind cannot do (a failed execve past its point of no
-# return exits the forked child).  E2E_SLOW
+# test that stops it; each gtd's report goes to $(B)/valgrind/gtd.PID.log,
+# and a memcheck report in any of them ("==PID== ...") fails the target
+# ("--PID--" lines are valgrind's own warnings: 3.19 does not know
+# pidfd_open, so the adopt tests fail under it with noproc).  The log
+# directory is world-writable: fault_fork_fails runs its gtd as nobody.
+# E2E_VALGRIND=1 tells tests what valgrind cannot do (an execve that
+# fails past its point of no return exits the forked child).  E2E_SLOW
 # and CK_TIMEOUT_MULTIPLIER stretch the harness's and Check's deadlines.
 VALGRIND_SLOW ?= 5
 check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
 	rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind && \
-	    chmod 1777 $(B)/valgrind	# a gtd may run as nobody
+	    chmod 1777 $(B)/valgrind
 	@st=0; GTD=tests/valgrind-gtd.sh GTD_REAL=$(B)/gtd E2E_VALGRIND=1 \
 	    GTD_VALGRIND_LOGS=$(CURDIR)/$(B)/valgrind \
 	    E2E_SLOW=$(VALGRIND_SLOW) CK_TIMEOUT_MULTIPLIER=$(VALGRIND_SLOW) \
