@@ -104,6 +104,8 @@ conn_close(struct conn *cn)
 	if (cn->flags & CONN_DEAD)
 		return;
 	event_unsubscribe(cn);
+	g->outq_total -= cn->outlen - cn->outoff;	/* never to be sent */
+	cn->outoff = cn->outlen = 0;
 	ev_io_stop(g->loop, &cn->rd);
 	ev_io_stop(g->loop, &cn->wr);
 	ev_timer_stop(g->loop, &cn->more);
@@ -298,7 +300,13 @@ conn_reply(struct conn *cn, const char *line, size_t len)
 {
 	if (cn->flags & CONN_DEAD)
 		return;
-	if (cn->outlen - cn->outoff + len + 1 > cn->gtd->lim.max_output_bytes &&
+	/*
+	 * Unread replies are bounded per connection and, since a thousand
+	 * clients that never read could otherwise take gigabytes, for the
+	 * whole daemon: past either cap the connection is closed.
+	 */
+	if ((cn->outlen - cn->outoff + len + 1 > cn->gtd->lim.max_output_bytes ||
+	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX) &&
 	    cn->outlen > cn->outoff) {
 		log_warnx("connection from pid %d: %zu reply bytes unread, "
 		    "closing", (int)cn->pid, cn->outlen - cn->outoff);
@@ -321,6 +329,7 @@ conn_reply(struct conn *cn, const char *line, size_t len)
 	memcpy(cn->out + cn->outlen, line, len);
 	cn->out[cn->outlen + len] = '\n';
 	cn->outlen += len + 1;
+	cn->gtd->outq_total += len + 1;
 	/* Sent by conn_process, or (events) once the socket is writable. */
 	ev_io_start(cn->gtd->loop, &cn->wr);
 }
@@ -357,6 +366,7 @@ conn_flush(struct conn *cn)
 			return;
 		}
 		cn->outoff += n;
+		cn->gtd->outq_total -= n;
 	}
 	if (cn->flags & CONN_DEAD)
 		return;

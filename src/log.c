@@ -34,9 +34,13 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
 {
-	char	buf[1024], pre[8] = "";
+	char	buf[1024], pre[8] = "", *p;
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
+	/* One message, one line: a name with a newline cannot forge lines. */
+	for (p = buf; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = '?';
 	if (log_prio)
 		snprintf(pre, sizeof pre, "<%d>", prio);
 	/*

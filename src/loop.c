@@ -227,9 +227,8 @@ gtd_kill_all(struct gtd *g, bool infinity_too)
 		if (c->pid <= 0 || (!infinity_too &&
 		    c->spec->shutdown == SPEC_SHUT_INFINITY))
 			continue;
-		if (c->spec->kill_group)
-			(void)g->ops->kill(-c->pid, SIGKILL);	/* ESRCH ok */
-		(void)g->ops->kill(c->pid, SIGKILL);
+		/* Its group too; an adopted one through its pidfd. */
+		(void)child_kill(c, SIGKILL);
 	}
 }
 

@@ -81,6 +81,7 @@ struct gtd {
 	struct conn_list	 conns;
 	struct conn_list	 dead_conns;
 	int			 nconns;
+	size_t			 outq_total;	/* unsent reply bytes, all conns */
 	struct server		*server;	/* owned */
 
 	bool			 shutting_down;

@@ -17,6 +17,7 @@
 #define GT_KEY_MAX		1024		/* bytes in an attr key */
 #define GT_REQUEST_MAX		(1024 * 1024)	/* default max_request_bytes */
 #define GT_OUTPUT_MAX		(16 * 1024 * 1024) /* queued reply bytes */
+#define GT_OUTPUT_TOTAL_MAX	(256 * 1024 * 1024) /* ... of all conns */
 #define GT_CONN_MAX		1024		/* default max_connections */
 #define GT_CHILDREN_MAX		100000		/* default max_children */
 #define GT_ATTRS_MAX		1000		/* default max_attrs per child */
