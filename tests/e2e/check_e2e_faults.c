@@ -421,7 +421,8 @@ START_TEST(fault_flood)
 	rss1 = rss_kib(e2e_pid(e));
 	ck_assert_msg(rss1 - rss0 < e2e_rss_bound(64 * 1024),
 	    "gtd grew from %ld to %ld KiB", rss0, rss1);
-	/* The file rotated and stayed bounded. */
+	/* The file rotated (a condition with a deadline) and stayed bounded. */
+	ck_assert(e2e_wait_file(e2e_fmt(e, "%s.1", file), e2e_slow(10000)));
 	ck_assert_int_eq(stat(e2e_fmt(e, "%s.1", file), &st), 0);
 	total = 0;
 	for (i = 0; i <= 3; i++)
