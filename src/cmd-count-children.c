@@ -12,6 +12,7 @@ const struct cmd_entry cmd_count_children_entry = {
 	.name = "count_children",
 	.access = ACL_READ,
 	.usage = "",
+	.flags = CMD_FLAT,
 	.exec = cmd_count_children_exec
 };
 

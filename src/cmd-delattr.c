@@ -16,6 +16,7 @@ const struct cmd_entry cmd_delattr_entry = {
 	.name = "delattr",
 	.access = ACL_WRITE,
 	.usage = "name key",
+	.flags = CMD_FLAT,
 	.exec = cmd_delattr_exec
 };
 

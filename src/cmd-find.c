@@ -15,6 +15,7 @@ const struct cmd_entry cmd_find_entry = {
 	.name = "find",
 	.access = ACL_READ,
 	.usage = "name",
+	.flags = CMD_FLAT,
 	.exec = cmd_find_exec
 };
 
@@ -30,7 +31,7 @@ cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_state_error(ctx, GT_E_NOT_FOUND, c);
 		return (CMD_ERROR);
 	}
-	cmd_set(ctx, "pid", json_integer(c->pid));
-	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	cmd_set_int(ctx, "pid", c->pid);
+	cmd_set_str(ctx, "state", child_state_name(c->state));
 	return (CMD_OK);
 }

@@ -11,6 +11,7 @@ const struct cmd_entry cmd_get_childspec_entry = {
 	.name = "get_childspec",
 	.access = ACL_READ,
 	.usage = "name",
+	.flags = CMD_FLAT,
 	.exec = cmd_get_childspec_exec
 };
 

@@ -15,7 +15,10 @@
 #include "gt/registry.h"
 
 static enum cmd_ret	cmd_getattr_exec(struct cmd_ctx *, json_t *);
-static int		cmd_getattr_try(struct cmd_ctx *, struct child *);
+static int		cmd_getattr_try(struct cmd_ctx *, struct child *,
+			    const char *);
+static void		cmd_getattr_missing(struct cmd_ctx *, struct child *,
+			    const char *);
 static void		cmd_getattr_wake(struct child *, void *);
 static void		cmd_getattr_timeout(struct cmd_ctx *);
 
@@ -23,30 +26,30 @@ const struct cmd_entry cmd_getattr_entry = {
 	.name = "getattr",
 	.access = ACL_READ,
 	.usage = "name key [wait_ms=N]",
+	.flags = CMD_FLAT,
 	.exec = cmd_getattr_exec
 };
 
 /* Reply with the value if the key exists: 0, else -1 (nothing set). */
 static int
-cmd_getattr_try(struct cmd_ctx *ctx, struct child *c)
+cmd_getattr_try(struct cmd_ctx *ctx, struct child *c, const char *key)
 {
 	struct value	v;
 	bool		found = false;
 
-	if (registry_attr_get(ctx->gtd->reg, c->name,
-	    json_string_value(ctx->spec), &v, &found) == -1 || !found)
+	if (registry_attr_get(ctx->gtd->reg, c->name, key, &v, &found) ==
+	    -1 || !found)
 		return (-1);
-	cmd_set(ctx, "value", proto_value_json(&v));
+	cmd_set_value(ctx, "value", &v);
 	value_free(&v);
 	return (0);
 }
 
 static void
-cmd_getattr_missing(struct cmd_ctx *ctx, struct child *c)
+cmd_getattr_missing(struct cmd_ctx *ctx, struct child *c, const char *key)
 {
-	cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s", c->name,
-	    json_string_value(ctx->spec));
-	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s", c->name, key);
+	cmd_set_str(ctx, "state", child_state_name(c->state));
 }
 
 static enum cmd_ret
@@ -64,17 +67,17 @@ cmd_getattr_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_arg_int(ctx, args, "wait_ms", 0, SPEC_MAX_MS, &wait) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL)
 		return (CMD_ERROR);
-	ctx->spec = json_string(key);
 	if (c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING) {
 		cmd_state_error(ctx, GT_E_NOT_RUNNING, c);
 		return (CMD_ERROR);
 	}
-	if (cmd_getattr_try(ctx, c) == 0)
+	if (cmd_getattr_try(ctx, c, key) == 0)
 		return (CMD_OK);
 	if (wait <= 0) {
-		cmd_getattr_missing(ctx, c);
+		cmd_getattr_missing(ctx, c, key);
 		return (CMD_ERROR);
 	}
+	ctx->spec = json_string(key);	/* args do not outlive exec */
 	ctx->child = c;
 	child_ref(c);
 	ctx->w.cb = cmd_getattr_wake;
@@ -89,10 +92,12 @@ cmd_getattr_wake(struct child *c, void *arg)
 {
 	struct cmd_ctx	*ctx = arg;
 
+	const char	*key = json_string_value(ctx->spec);
+
 	if (c->flags & CHILD_DEAD) {
-		cmd_getattr_missing(ctx, c);
+		cmd_getattr_missing(ctx, c, key);
 		cmd_finish(ctx);
-	} else if (cmd_getattr_try(ctx, c) == 0)
+	} else if (cmd_getattr_try(ctx, c, key) == 0)
 		cmd_finish(ctx);
 	else
 		child_wait_attrs(c, &ctx->w);
@@ -101,6 +106,6 @@ cmd_getattr_wake(struct child *c, void *arg)
 static void
 cmd_getattr_timeout(struct cmd_ctx *ctx)
 {
-	cmd_getattr_missing(ctx, ctx->child);
+	cmd_getattr_missing(ctx, ctx->child, json_string_value(ctx->spec));
 	cmd_finish(ctx);
 }

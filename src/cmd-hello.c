@@ -13,6 +13,7 @@ const struct cmd_entry cmd_hello_entry = {
 	.name = "hello",
 	.access = ACL_READ,
 	.usage = "",
+	.flags = CMD_FLAT,
 	.exec = cmd_hello_exec
 };
 

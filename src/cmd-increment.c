@@ -22,6 +22,7 @@ const struct cmd_entry cmd_increment_entry = {
 	.name = "increment",
 	.access = ACL_WRITE,
 	.usage = "name key [by=N] [default=N]",
+	.flags = CMD_FLAT,
 	.exec = cmd_increment_exec
 };
 
@@ -34,20 +35,21 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	struct child			*c;
 	int64_t				 by = 1, dflt = 0, result;
 	enum registry_incr		 how;
-	int				 n, rc;
+	int				 n, rc, has_dflt;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
 	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
 	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
 	    cmd_arg_int(ctx, args, "by", INT64_MIN, INT64_MAX, &by) == -1 ||
-	    cmd_arg_int(ctx, args, "default", INT64_MIN, INT64_MAX, &dflt) ==
-	    -1 || (c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
+	    (has_dflt = cmd_arg_int(ctx, args, "default", INT64_MIN, INT64_MAX,
+	    &dflt)) == -1 || (c = cmd_child(ctx, name)) == NULL ||
+	    !cmd_attrs_live(ctx, c))
 		return (CMD_ERROR);
 	/* Existing keys first: the attr count matters only for a new one. */
 	n = 0;
 	if ((rc = registry_attr_incr(ctx->gtd->reg, c->name, key, by, NULL,
 	    &result, &how)) == 0 && how == REGISTRY_INCR_NOT_FOUND &&
-	    json_object_get(args, "default") != NULL) {
+	    has_dflt) {
 		if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
 		    n >= ctx->gtd->lim.max_attrs)
 			n = -1;		/* full: no new key */
@@ -63,7 +65,7 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	}
 	switch (how) {
 	case REGISTRY_INCR_OK:
-		cmd_set(ctx, "value", json_integer(result));
+		cmd_set_int(ctx, "value", result);
 		child_attrs_changed(c);
 		if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
 			event_emit(ctx->gtd, EVENT_ATTR, c->name,
@@ -71,7 +73,7 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 			    (json_int_t)result));
 		return (CMD_OK);
 	case REGISTRY_INCR_NOT_FOUND:
-		if (n == -1 && json_object_get(args, "default") != NULL) {
+		if (n == -1 && has_dflt) {
 			cmd_error(ctx, GT_E_LIMIT, "more than max_attrs (%d) "
 			    "attrs", ctx->gtd->lim.max_attrs);
 			cmd_set(ctx, "limit", json_string("max_attrs"));

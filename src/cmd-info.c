@@ -17,6 +17,7 @@ const struct cmd_entry cmd_info_entry = {
 	.name = "info",
 	.access = ACL_READ,
 	.usage = "name",
+	.flags = CMD_FLAT,
 	.exec = cmd_info_exec
 };
 

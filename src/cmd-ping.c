@@ -14,6 +14,7 @@ const struct cmd_entry cmd_ping_entry = {
 	.name = "ping",
 	.access = ACL_READ,
 	.usage = "",
+	.flags = CMD_FLAT,
 	.exec = cmd_ping_exec
 };
 

@@ -14,6 +14,7 @@ const struct cmd_entry cmd_stats_entry = {
 	.name = "stats",
 	.access = ACL_READ,
 	.usage = "",
+	.flags = CMD_FLAT,
 	.exec = cmd_stats_exec
 };
 

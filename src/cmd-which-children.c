@@ -13,6 +13,7 @@ const struct cmd_entry cmd_which_children_entry = {
 	.name = "which_children",
 	.access = ACL_READ,
 	.usage = "[state=S]",
+	.flags = CMD_FLAT,
 	.exec = cmd_which_children_exec
 };
 

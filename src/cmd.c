@@ -92,6 +92,11 @@ static void	cmd_buf_raw(struct gtd *, const char *, size_t);
 static void	cmd_buf_value(struct gtd *, const json_t *);
 static void	cmd_buf_fields(struct gtd *, json_t *);
 static int	cmd_access(struct cmd_ctx *, json_t *);
+static const char *cmd_arg_peek(struct cmd_ctx *, json_t *, const char *);
+static const struct proto_field *cmd_flat_get(struct cmd_ctx *,
+		    const char *);
+static void	cmd_raw_key(struct cmd_ctx *, const char *, size_t);
+static void	cmd_raw_str(struct cmd_ctx *, const char *);
 static void	cmd_free(struct cmd_ctx *);
 static void	cmd_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	cmd_ready_wake(struct child *, void *);
@@ -122,35 +127,47 @@ cmd_find(const char *name)
 static struct cmd_ctx *
 cmd_new(struct conn *cn)
 {
+	struct gtd	*g = cn->gtd;
 	struct cmd_ctx	*ctx;
 
-	ctx = xcalloc(1, sizeof *ctx);
-	ctx->gtd = cn->gtd;
+	if ((ctx = g->spare_ctx) != NULL) {
+		g->spare_ctx = NULL;
+		memset(ctx, 0, sizeof *ctx);
+	} else
+		ctx = xcalloc(1, sizeof *ctx);
+	ctx->gtd = g;
 	ctx->conn = cn;
 	conn_ref(cn);
-	ctx->res = json_object();
-	ctx->res_ok = json_object();
+	ctx->raw = ctx->rawbuf;
+	ctx->rawsize = sizeof ctx->rawbuf;
 	ev_init(&ctx->timer, cmd_timer_cb);
 	ctx->timer.data = ctx;
-	ctx->w.cb = NULL;
 	return (ctx);
 }
 
 static void
 cmd_free(struct cmd_ctx *ctx)
 {
-	ev_timer_stop(ctx->gtd->loop, &ctx->timer);
+	struct gtd	*g = ctx->gtd;
+
+	ev_timer_stop(g->loop, &ctx->timer);
 	if (ctx->child != NULL) {
 		child_unwait(ctx->child, &ctx->w);
 		child_unref(ctx->child);
 	}
 	conn_unref(ctx->conn);
 	json_decref(ctx->id);
+	free(ctx->idraw);
 	json_decref(ctx->res);
 	json_decref(ctx->res_ok);
 	json_decref(ctx->spec);
 	free(ctx->msg);
-	free(ctx);
+	if (ctx->raw != ctx->rawbuf)
+		free(ctx->raw);
+	if (g->spare_ctx == NULL)	/* most requests reuse this one */
+		g->spare_ctx = ctx;
+	else
+		free(ctx);
 }
 
 /* Only whitespace: not a request, no reply. */
@@ -165,12 +182,54 @@ cmd_blank(const char *line, size_t len)
 	return (1);
 }
 
+/*
+ * The fast path: a flat request (proto_scan) to a CMD_FLAT command runs
+ * with no JSON tree at all.  0 when it ran, -1 to take the JSON path.
+ */
+static int
+cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
+{
+	struct gtd		*g = ctx->gtd;
+	struct proto_flat	 fl;
+	enum cmd_ret		 ret;
+	size_t			 i;
+
+	if (g->scansize < len + PROTO_SCRATCH_EXTRA) {
+		g->scansize = len + PROTO_SCRATCH_EXTRA;
+		g->scan = xreallocarray(g->scan, 1, g->scansize);
+	}
+	if (proto_scan(line, len, &fl, g->scan) == -1 || fl.op == NULL ||
+	    (ctx->entry = cmd_find(fl.op)) == NULL ||
+	    !(ctx->entry->flags & CMD_FLAT))
+		return (-1);
+	for (i = 0; i < fl.n; i++)		/* "self" rewrites the args */
+		if (strcmp(fl.f[i].key, "self") == 0)
+			return (-1);
+	if (fl.id != NULL)
+		ctx->idraw = xstrndup(fl.id, fl.idlen);
+	ctx->flat = &fl;
+	if (cmd_access(ctx, NULL) == 0) {
+		if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES))
+			cmd_error(ctx, GT_E_SHUTTING_DOWN,
+			    "gtd is shutting down");
+		else if ((ret = ctx->entry->exec(ctx, NULL)) == CMD_WAIT) {
+			ctx->flat = NULL;
+			ctx->conn->busy = ctx;
+			return (0);
+		}
+	}
+	ctx->flat = NULL;
+	cmd_send(ctx);
+	cmd_free(ctx);
+	return (0);
+}
+
 void
 cmd_dispatch(struct conn *cn, const char *line, size_t len)
 {
 	struct gtd	*g = cn->gtd;
 	struct cmd_ctx	*ctx;
-	json_t		*req, *op;
+	json_t		*req = NULL, *op;
 	char		*cause = NULL;
 	enum cmd_ret	 ret;
 
@@ -178,6 +237,9 @@ cmd_dispatch(struct conn *cn, const char *line, size_t len)
 		return;
 	g->stats.requests++;
 	ctx = cmd_new(cn);
+	if (cmd_dispatch_flat(ctx, line, len) == 0)
+		return;
+	ctx->entry = NULL;
 	if ((req = proto_parse(line, len, &cause)) == NULL) {
 		cmd_error(ctx, GT_E_BAD_JSON, "%s", cause);
 		free(cause);
@@ -256,9 +318,10 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 	struct conn		*cn = ctx->conn;
 	const struct cmd_entry	*e = ctx->entry;
 	struct child		*own = NULL;
-	json_t			*self, *name;
+	json_t			*self;
+	const char		*name = NULL;
 
-	if ((self = json_object_get(args, "self")) != NULL) {
+	if (args != NULL && (self = json_object_get(args, "self")) != NULL) {
 		if (!json_is_true(self) || json_object_get(args, "name") !=
 		    NULL) {
 			cmd_bad(ctx, "self", "self must be true, instead of name");
@@ -276,10 +339,10 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 		return (0);
 	if (own == NULL)
 		own = child_find_owner(g, cn->pid);
-	name = json_object_get(args, "name");
+	if (own != NULL && e->access == ACL_WRITE)
+		name = cmd_arg_peek(ctx, args, "name");
 	if (own != NULL && (e->access == ACL_READ || (e->access == ACL_WRITE &&
-	    json_is_string(name) && strcmp(json_string_value(name),
-	    own->name) == 0)))
+	    name != NULL && strcmp(name, own->name) == 0)))
 		return (0);
 	log_warnx("uid %d pid %d: %s denied (needs %s)", (int)cn->uid,
 	    (int)cn->pid, e->name, acl_class_name(e->access));
@@ -354,7 +417,11 @@ cmd_send(struct cmd_ctx *ctx)
 	 */
 	g->rlen = 0;
 	CMD_BUF_LIT(g, "{");
-	if (ctx->id != NULL) {
+	if (ctx->idraw != NULL) {
+		CMD_BUF_LIT(g, "\"id\":");
+		cmd_buf_raw(g, ctx->idraw, strlen(ctx->idraw));
+		CMD_BUF_LIT(g, ",");
+	} else if (ctx->id != NULL) {
 		CMD_BUF_LIT(g, "\"id\":");
 		cmd_buf_value(g, ctx->id);
 		CMD_BUF_LIT(g, ",");
@@ -371,9 +438,12 @@ cmd_send(struct cmd_ctx *ctx)
 		json_decref(msg);
 	} else {
 		CMD_BUF_LIT(g, "\"ok\":true");
-		cmd_buf_fields(g, ctx->res_ok);
+		if (ctx->res_ok != NULL)
+			cmd_buf_fields(g, ctx->res_ok);
 	}
-	cmd_buf_fields(g, ctx->res);
+	if (ctx->res != NULL)
+		cmd_buf_fields(g, ctx->res);
+	cmd_buf_raw(g, ctx->raw, ctx->rawlen);
 	CMD_BUF_LIT(g, "}");
 	conn_reply(ctx->conn, g->rbuf, g->rlen);
 	if (ctx->err == NULL && ctx->after != NULL &&
@@ -396,13 +466,115 @@ cmd_finish(struct cmd_ctx *ctx)
 void
 cmd_set(struct cmd_ctx *ctx, const char *key, json_t *val)
 {
+	if (ctx->res == NULL)
+		ctx->res = json_object();
 	json_object_set_new(ctx->res, key, val);
 }
 
 void
 cmd_set_ok(struct cmd_ctx *ctx, const char *key, json_t *val)
 {
+	if (ctx->res_ok == NULL)
+		ctx->res_ok = json_object();
 	json_object_set_new(ctx->res_ok, key, val);
+}
+
+/* Append len bytes of JSON text to the raw result fields. */
+static void
+cmd_raw(struct cmd_ctx *ctx, const char *s, size_t len)
+{
+	size_t	size = ctx->rawsize;
+
+	if (size - ctx->rawlen < len) {
+		while (size - ctx->rawlen < len)
+			size *= 2;
+		if (ctx->raw == ctx->rawbuf) {
+			ctx->raw = xmalloc(size);
+			memcpy(ctx->raw, ctx->rawbuf, ctx->rawlen);
+		} else
+			ctx->raw = xreallocarray(ctx->raw, 1, size);
+		ctx->rawsize = size;
+	}
+	memcpy(ctx->raw + ctx->rawlen, s, len);
+	ctx->rawlen += len;
+}
+
+/* ,"key": -- keys are the commands' own literals. */
+static void
+cmd_raw_key(struct cmd_ctx *ctx, const char *key, size_t len)
+{
+	cmd_raw(ctx, ",\"", 2);
+	cmd_raw(ctx, key, len);
+	cmd_raw(ctx, "\":", 2);
+}
+
+/*
+ * s as a JSON string.  Strings here came in as JSON or are gtd's own, so
+ * they are UTF-8: only '"', '\\' and control bytes need escaping.
+ */
+static void
+cmd_raw_str(struct cmd_ctx *ctx, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p;
+	char			 esc[6] = { '\\', 'u', '0', '0' };
+
+	cmd_raw(ctx, "\"", 1);
+	for (p = s; *p != '\0'; p++) {
+		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+			continue;
+		cmd_raw(ctx, s, p - s);
+		s = p + 1;
+		if (*p == '"' || *p == '\\') {
+			esc[1] = *p;
+			cmd_raw(ctx, esc, 2);
+			esc[1] = 'u';
+		} else {
+			esc[4] = hex[(unsigned char)*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			cmd_raw(ctx, esc, 6);
+		}
+	}
+	cmd_raw(ctx, s, p - s);
+	cmd_raw(ctx, "\"", 1);
+}
+
+void
+cmd_set_int(struct cmd_ctx *ctx, const char *key, int64_t v)
+{
+	char	buf[24];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+	cmd_raw_key(ctx, key, strlen(key));
+	cmd_raw(ctx, buf, n);
+}
+
+void
+cmd_set_str(struct cmd_ctx *ctx, const char *key, const char *s)
+{
+	cmd_raw_key(ctx, key, strlen(key));
+	cmd_raw_str(ctx, s);
+}
+
+void
+cmd_set_value(struct cmd_ctx *ctx, const char *key, const struct value *v)
+{
+	switch (v->type) {
+	case VALUE_INT:
+		cmd_set_int(ctx, key, v->i);
+		return;
+	case VALUE_TEXT:
+		cmd_set_str(ctx, key, v->s);
+		return;
+	case VALUE_JSON:		/* compact JSON text written by gtd */
+		cmd_raw_key(ctx, key, strlen(key));
+		cmd_raw(ctx, v->s, strlen(v->s));
+		return;
+	case VALUE_REAL:
+		break;
+	}
+	cmd_set(ctx, key, proto_value_json(v));
 }
 
 void
@@ -434,17 +606,57 @@ cmd_bad(struct cmd_ctx *ctx, const char *field, const char *fmt, ...)
 	cmd_set(ctx, "field", json_string(field));
 }
 
+static const struct proto_field *
+cmd_flat_get(struct cmd_ctx *ctx, const char *key)
+{
+	const struct proto_flat	*fl = ctx->flat;
+	size_t			 i;
+
+	for (i = 0; i < fl->n; i++)
+		if (strcmp(fl->f[i].key, key) == 0)
+			return (&fl->f[i]);
+	return (NULL);
+}
+
+/* The string argument key, if it is one; no checks, no error. */
+static const char *
+cmd_arg_peek(struct cmd_ctx *ctx, json_t *args, const char *key)
+{
+	const struct proto_field	*f;
+
+	if (args != NULL)
+		return (json_string_value(json_object_get(args, key)));
+	f = cmd_flat_get(ctx, key);
+	return (f != NULL && f->type == PROTO_STR ? f->s : NULL);
+}
+
+static bool
+cmd_key_known(const char *const *keys, const char *k)
+{
+	for (; *keys != NULL; keys++)
+		if (strcmp(*keys, k) == 0)
+			return (true);
+	return (false);
+}
+
 int
 cmd_args_known(struct cmd_ctx *ctx, json_t *args, const char *const *keys)
 {
-	const char		*k;
-	const char *const	*kp;
-	json_t			*v;
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
 
+	if (args == NULL) {
+		for (i = 0; i < ctx->flat->n; i++)
+			if (!cmd_key_known(keys, ctx->flat->f[i].key)) {
+				k = ctx->flat->f[i].key;
+				cmd_bad(ctx, k, "unknown argument %.64s", k);
+				return (-1);
+			}
+		return (0);
+	}
 	json_object_foreach(args, k, v) {
-		for (kp = keys; *kp != NULL && strcmp(*kp, k) != 0; kp++)
-			;
-		if (*kp == NULL) {
+		if (!cmd_key_known(keys, k)) {
 			cmd_bad(ctx, k, "unknown argument %.64s", k);
 			return (-1);
 		}
@@ -456,56 +668,92 @@ int
 cmd_arg_string(struct cmd_ctx *ctx, json_t *args, const char *key,
     bool required, const char **out)
 {
-	json_t	*v = json_object_get(args, key);
+	const struct proto_field	*f;
+	json_t				*v = NULL;
+	const char			*s = NULL;
+	size_t				 len = 0;
+	bool				 present;
 
-	if (v == NULL && !required)
+	if (args == NULL) {
+		if ((present = (f = cmd_flat_get(ctx, key)) != NULL) &&
+		    f->type == PROTO_STR) {
+			s = f->s;	/* the scan took only ASCII, no NUL */
+			len = f->slen;
+		}
+	} else if ((present = (v = json_object_get(args, key)) != NULL) &&
+	    json_is_string(v) && strlen(json_string_value(v)) ==
+	    json_string_length(v)) {
+		s = json_string_value(v);
+		len = json_string_length(v);
+	}
+	if (!present && !required)
 		return (0);
-	if (v == NULL) {
+	if (!present) {
 		cmd_bad(ctx, key, "missing argument %s", key);
 		return (-1);
 	}
-	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    json_string_length(v) > GT_NAME_MAX ||
-	    strlen(json_string_value(v)) != json_string_length(v)) {
+	if (s == NULL || len == 0 || len > GT_NAME_MAX) {
 		cmd_bad(ctx, key, "%s must be a string of 1 to %d bytes "
 		    "without NUL", key, GT_NAME_MAX);
 		return (-1);
 	}
-	*out = json_string_value(v);
-	return (0);
+	*out = s;
+	return (1);
 }
 
 int
 cmd_arg_int(struct cmd_ctx *ctx, json_t *args, const char *key,
     int64_t lo, int64_t hi, int64_t *out)
 {
-	json_t	*v = json_object_get(args, key);
+	const struct proto_field	*f;
+	json_t				*v;
+	int64_t				 i;
+	bool				 isint;
 
-	if (v == NULL)
-		return (0);
-	if (!json_is_integer(v) || json_integer_value(v) < lo ||
-	    json_integer_value(v) > hi) {
+	if (args == NULL) {
+		if ((f = cmd_flat_get(ctx, key)) == NULL)
+			return (0);
+		isint = f->type == PROTO_INT;
+		i = f->i;
+	} else {
+		if ((v = json_object_get(args, key)) == NULL)
+			return (0);
+		isint = json_is_integer(v);
+		i = json_integer_value(v);
+	}
+	if (!isint || i < lo || i > hi) {
 		cmd_bad(ctx, key, "%s must be an integer from %lld to %lld", key,
 		    (long long)lo, (long long)hi);
 		return (-1);
 	}
-	*out = json_integer_value(v);
-	return (0);
+	*out = i;
+	return (1);
 }
 
 int
 cmd_arg_bool(struct cmd_ctx *ctx, json_t *args, const char *key, bool *out)
 {
-	json_t	*v = json_object_get(args, key);
+	const struct proto_field	*f;
+	json_t				*v;
+	bool				 isbool, b;
 
-	if (v == NULL)
-		return (0);
-	if (!json_is_boolean(v)) {
+	if (args == NULL) {
+		if ((f = cmd_flat_get(ctx, key)) == NULL)
+			return (0);
+		isbool = f->type == PROTO_TRUE || f->type == PROTO_FALSE;
+		b = f->type == PROTO_TRUE;
+	} else {
+		if ((v = json_object_get(args, key)) == NULL)
+			return (0);
+		isbool = json_is_boolean(v);
+		b = json_is_true(v);
+	}
+	if (!isbool) {
 		cmd_bad(ctx, key, "%s must be true or false", key);
 		return (-1);
 	}
-	*out = json_is_true(v);
-	return (0);
+	*out = b;
+	return (1);
 }
 
 const struct config_tpl *
@@ -529,7 +777,7 @@ void
 cmd_state_error(struct cmd_ctx *ctx, const char *code, struct child *c)
 {
 	cmd_error(ctx, code, "%s is %s", c->name, child_state_name(c->state));
-	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	cmd_set_str(ctx, "state", child_state_name(c->state));
 }
 
 struct child *
@@ -599,6 +847,8 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 		    c->name);
 		if (c->has_exit) {
 			j = proto_exit_json(c->last_status, 0);
+			if (ctx->res == NULL)
+				ctx->res = json_object();
 			json_object_update(ctx->res, j);
 			json_decref(j);
 		}
@@ -641,11 +891,8 @@ cmd_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
 {
-	if (c->pid > 0)
-		cmd_set(ctx, "pid", json_integer(c->pid));
-	else
-		cmd_set(ctx, "pid", json_null());
-	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
+	cmd_pid(ctx, c);
+	cmd_set_str(ctx, "state", child_state_name(c->state));
 }
 
 enum cmd_ret
@@ -740,5 +987,8 @@ cmd_attrs_live(struct cmd_ctx *ctx, struct child *c)
 void
 cmd_pid(struct cmd_ctx *ctx, struct child *c)
 {
-	cmd_set(ctx, "pid", c->pid > 0 ? json_integer(c->pid) : json_null());
+	if (c->pid > 0)
+		cmd_set_int(ctx, "pid", c->pid);
+	else
+		cmd_set(ctx, "pid", json_null());
 }

@@ -107,6 +107,8 @@ gtd_free(struct gtd *g)
 	free(g->zone);
 	free(g->socket_path);
 	free(g->rbuf);
+	free(g->scan);
+	free(g->spare_ctx);
 	free(g);
 }
 

@@ -16,6 +16,10 @@
 #define PROTO_DEPTH_MAX	64	/* deeper nesting is bad_json, not a crash */
 
 static int	proto_too_deep(const char *, size_t);
+static const char *proto_ws(const char *, const char *);
+static const char *proto_str(const char *, const char *, char **,
+		    const char **, size_t *);
+static const char *proto_int(const char *, const char *, int64_t *);
 
 /* jansson recurses per level; refuse absurd nesting before parsing. */
 static int
@@ -65,6 +69,148 @@ proto_parse(const char *line, size_t len, char **cause)
 		return (NULL);
 	}
 	return (j);
+}
+
+static const char *
+proto_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+	    *p == '\n'))
+		p++;
+	return (p);
+}
+
+/*
+ * A string of printable ASCII without escapes, copied NUL-terminated to
+ * *sp.  Anything else (escapes, UTF-8, control bytes) is left to jansson.
+ */
+static const char *
+proto_str(const char *p, const char *end, char **sp, const char **out,
+    size_t *lenp)
+{
+	const char	*q;
+
+	if (p == end || *p != '"')
+		return (NULL);
+	for (q = ++p; q < end && *q != '"'; q++)
+		if (*q == '\\' || (unsigned char)*q < 0x20 ||
+		    (unsigned char)*q >= 0x7f)
+			return (NULL);
+	if (q == end)
+		return (NULL);
+	memcpy(*sp, p, q - p);
+	(*sp)[q - p] = '\0';
+	*out = *sp;
+	*lenp = q - p;
+	*sp += q - p + 1;
+	return (q + 1);
+}
+
+/* An integer without fraction or exponent that fits int64_t. */
+static const char *
+proto_int(const char *p, const char *end, int64_t *out)
+{
+	uint64_t	 v = 0, lim = INT64_MAX;
+	int		 neg = 0;
+	const char	*d;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		lim = (uint64_t)INT64_MAX + 1;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end &&
+	    p[1] >= '0' && p[1] <= '9'))
+		return (NULL);
+	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (lim - (*p - '0')) / 10)
+			return (NULL);
+		v = v * 10 + (*p - '0');
+	}
+	if (p - d > 19 || (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
+		return (NULL);
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return (p);
+}
+
+int
+proto_scan(const char *line, size_t len, struct proto_flat *fl,
+    char *scratch)
+{
+	const char		*p = line, *end = line + len, *k, *v0;
+	struct proto_field	*f;
+	size_t			 klen, i;
+	char			*sp = scratch;
+
+	fl->op = fl->id = NULL;
+	fl->n = 0;
+	p = proto_ws(p, end);
+	if (p == end || *p++ != '{')
+		return (-1);
+	p = proto_ws(p, end);
+	if (p < end && *p == '}') {
+		p++;
+		goto done;
+	}
+	for (;;) {
+		if ((p = proto_str(p, end, &sp, &k, &klen)) == NULL)
+			return (-1);
+		p = proto_ws(p, end);
+		if (p == end || *p++ != ':')
+			return (-1);
+		p = proto_ws(p, end);
+		if (p == end || fl->n == PROTO_FLAT_MAX)
+			return (-1);
+		for (i = 0; i < fl->n; i++)	/* duplicates: jansson says so */
+			if (strcmp(fl->f[i].key, k) == 0)
+				return (-1);
+		if ((fl->op != NULL && strcmp(k, "op") == 0) ||
+		    (fl->id != NULL && strcmp(k, "id") == 0))
+			return (-1);
+		f = &fl->f[fl->n];
+		f->key = k;
+		v0 = p;
+		if (*p == '"') {
+			f->type = PROTO_STR;
+			p = proto_str(p, end, &sp, &f->s, &f->slen);
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			f->type = PROTO_INT;
+			p = proto_int(p, end, &f->i);
+		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+			f->type = PROTO_TRUE;
+			p += 4;
+		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+			f->type = PROTO_FALSE;
+			p += 5;
+		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			f->type = PROTO_NULL;
+			p += 4;
+		} else
+			return (-1);		/* objects, arrays, junk */
+		if (p == NULL)
+			return (-1);
+		if (klen == 2 && strcmp(k, "id") == 0) {
+			fl->id = v0;
+			fl->idlen = p - v0;
+		} else if (klen == 2 && strcmp(k, "op") == 0) {
+			if (f->type != PROTO_STR)
+				return (-1);
+			fl->op = f->s;
+		} else
+			fl->n++;
+		p = proto_ws(p, end);
+		if (p == end)
+			return (-1);
+		if (*p == '}') {
+			p++;
+			break;
+		}
+		if (*p++ != ',')
+			return (-1);
+		p = proto_ws(p, end);
+	}
+done:
+	return (proto_ws(p, end) == end ? 0 : -1);
 }
 
 char *

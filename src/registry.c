@@ -25,6 +25,7 @@
 
 #include <sqlite3.h>
 
+#include "gt/attrtab.h"
 #include "gt/registry.h"
 #include "gt/xmalloc.h"
 
@@ -32,11 +33,8 @@ enum registry_stmt {
 	ST_CHILD_PUT,
 	ST_CHILD_DEL,
 	ST_ATTR_SET,
-	ST_ATTR_GET,
 	ST_ATTR_DEL,
 	ST_ATTR_CLEAR,
-	ST_ATTR_COUNT,
-	ST_ATTR_LIST,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_COUNT
@@ -49,13 +47,8 @@ static const char *registry_sql[ST_COUNT] = {
 	[ST_ATTR_SET] = "INSERT INTO attrs (name, key, value, json) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, key) DO UPDATE "
 	    "SET value = excluded.value, json = excluded.json",
-	[ST_ATTR_GET] = "SELECT value, json FROM attrs "
-	    "WHERE name = ?1 AND key = ?2",
 	[ST_ATTR_DEL] = "DELETE FROM attrs WHERE name = ?1 AND key = ?2",
 	[ST_ATTR_CLEAR] = "DELETE FROM attrs WHERE name = ?1",
-	[ST_ATTR_COUNT] = "SELECT count(*) FROM attrs WHERE name = ?1",
-	[ST_ATTR_LIST] = "SELECT key, value, json FROM attrs WHERE name = ?1 "
-	    "ORDER BY key",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT"
 };
@@ -73,6 +66,7 @@ static const char registry_schema[] =
 
 struct registry {
 	sqlite3		*db;
+	struct attrtab	*attrs;		/* owned: the attrs; SQLite follows */
 	sqlite3_stmt	*st[ST_COUNT];
 	int		 in_txn;
 	uint64_t	 gen;		/* successful writes */
@@ -83,8 +77,6 @@ static int		 registry_done(struct registry *, sqlite3_stmt *);
 static int		 registry_write(struct registry *, sqlite3_stmt *);
 static void		 registry_bind_value(sqlite3_stmt *, int,
 			    const struct value *);
-static void		 registry_column_value(sqlite3_stmt *, int, int,
-			    struct value *);
 
 struct registry *
 registry_new(char **cause)
@@ -93,6 +85,7 @@ registry_new(char **cause)
 	int		 i;
 
 	r = xcalloc(1, sizeof *r);
+	r->attrs = attrtab_new();
 	if (sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
@@ -132,6 +125,7 @@ registry_free(struct registry *r)
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);		/* NULL is fine */
 	sqlite3_close(r->db);
+	attrtab_free(r->attrs);
 	free(r);
 }
 
@@ -248,63 +242,29 @@ registry_bind_value(sqlite3_stmt *st, int i, const struct value *v)
 	sqlite3_bind_int(st, i + 1, v->type == VALUE_JSON);
 }
 
-/* Copy column col (and its json flag in col + 1) into *v. */
-static void
-registry_column_value(sqlite3_stmt *st, int col, int jcol, struct value *v)
-{
-	memset(v, 0, sizeof *v);
-	switch (sqlite3_column_type(st, col)) {
-	case SQLITE_INTEGER:
-		v->type = VALUE_INT;
-		v->i = sqlite3_column_int64(st, col);
-		break;
-	case SQLITE_FLOAT:
-		v->type = VALUE_REAL;
-		v->r = sqlite3_column_double(st, col);
-		break;
-	case SQLITE_NULL:
-		v->type = VALUE_JSON;
-		v->s = xstrdup("null");
-		break;
-	default:
-		v->type = sqlite3_column_int(st, jcol) ? VALUE_JSON :
-		    VALUE_TEXT;
-		v->s = xstrdup((const char *)sqlite3_column_text(st, col));
-		break;
-	}
-}
-
+/*
+ * Attrs.  They are read from the attrtab, never from SQLite, and written
+ * to SQLite behind: registry_flush() writes every changed attr, from the
+ * commit (so at most every 100 ms) and before a `query` reads the
+ * tables.  Clearing a name's attrs is rare and goes to SQLite at once.
+ */
 int
 registry_attr_set(struct registry *r, const char *name, const char *key,
     const struct value *v)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_SET);
-
-	registry_bind_text(st, 1, name);
-	registry_bind_text(st, 2, key);
-	registry_bind_value(st, 3, v);
-	return (registry_write(r, st));
+	attrtab_set(r->attrs, name, key, v);
+	r->gen++;
+	return (0);
 }
 
 int
 registry_attr_get(struct registry *r, const char *name, const char *key,
     struct value *out, bool *found)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_GET);
-	int		 rc;
+	struct value	*v = attrtab_get(r->attrs, name, key);
 
-	registry_bind_text(st, 1, name);
-	registry_bind_text(st, 2, key);
-	rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
-	if (*found)
-		registry_column_value(st, 0, 1, out);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		errno = EIO;
-		return (-1);
-	}
+	if ((*found = v != NULL))
+		value_copy(out, v);
 	return (0);
 }
 
@@ -312,13 +272,8 @@ int
 registry_attr_del(struct registry *r, const char *name, const char *key,
     bool *found)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_DEL);
-
-	registry_bind_text(st, 1, name);
-	registry_bind_text(st, 2, key);
-	if (registry_write(r, st) == -1)
-		return (-1);
-	*found = sqlite3_changes(r->db) > 0;
+	if ((*found = attrtab_del(r->attrs, name, key)))
+		r->gen++;
 	return (0);
 }
 
@@ -327,6 +282,7 @@ registry_attr_clear(struct registry *r, const char *name)
 {
 	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_CLEAR);
 
+	attrtab_clear(r->attrs, name);
 	registry_bind_text(st, 1, name);
 	return (registry_write(r, st));
 }
@@ -334,19 +290,7 @@ registry_attr_clear(struct registry *r, const char *name)
 int
 registry_attr_count(struct registry *r, const char *name, int *n)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_COUNT);
-	int		 rc;
-
-	registry_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW) {
-		errno = EIO;
-		return (-1);
-	}
+	*n = (int)attrtab_count(r->attrs, name);
 	return (0);
 }
 
@@ -355,32 +299,35 @@ registry_attr_incr(struct registry *r, const char *name, const char *key,
     int64_t by, const int64_t *dflt, int64_t *result,
     enum registry_incr *how)
 {
-	struct value	v;
-	bool		found;
+	struct value	*v = attrtab_get(r->attrs, name, key), nv;
 
-	if (registry_attr_get(r, name, key, &v, &found) == -1)
-		return (-1);
-	if (!found) {
+	if (v == NULL) {
 		if (dflt == NULL) {
 			*how = REGISTRY_INCR_NOT_FOUND;
 			return (0);
 		}
-		v.type = VALUE_INT;
-		v.i = *dflt;
-		v.s = NULL;
+		memset(&nv, 0, sizeof nv);
+		nv.type = VALUE_INT;
+		if (__builtin_add_overflow(*dflt, by, &nv.i)) {
+			*how = REGISTRY_INCR_OVERFLOW;
+			return (0);
+		}
+		registry_attr_set(r, name, key, &nv);
+		*result = nv.i;
+		*how = REGISTRY_INCR_OK;
+		return (0);
 	}
-	if (v.type != VALUE_INT) {
-		value_free(&v);
+	if (v->type != VALUE_INT) {
 		*how = REGISTRY_INCR_NOT_INTEGER;
 		return (0);
 	}
-	if (__builtin_add_overflow(v.i, by, &v.i)) {
+	if (__builtin_add_overflow(v->i, by, result)) {
 		*how = REGISTRY_INCR_OVERFLOW;
 		return (0);
 	}
-	if (registry_attr_set(r, name, key, &v) == -1)
-		return (-1);
-	*result = v.i;
+	v->i = *result;
+	attrtab_touch(r->attrs, v);
+	r->gen++;
 	*how = REGISTRY_INCR_OK;
 	return (0);
 }
@@ -389,23 +336,35 @@ int
 registry_attr_foreach(struct registry *r, const char *name,
     registry_attr_cb *cb, void *arg)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_LIST);
-	struct value	 v;
-	int		 rc;
-
-	registry_bind_text(st, 1, name);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		registry_column_value(st, 1, 2, &v);
-		cb((const char *)sqlite3_column_text(st, 0), &v, arg);
-		value_free(&v);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		errno = EIO;
-		return (-1);
-	}
+	attrtab_foreach(r->attrs, name, cb, arg);
 	return (0);
+}
+
+/* Write one changed attr into SQLite. */
+static int
+registry_flush_attr(const char *name, const char *key, const struct value *v,
+    void *arg)
+{
+	struct registry	*r = arg;
+	sqlite3_stmt	*st;
+
+	st = registry_stmt(r, v == NULL ? ST_ATTR_DEL : ST_ATTR_SET);
+	registry_bind_text(st, 1, name);
+	registry_bind_text(st, 2, key);
+	if (v != NULL)
+		registry_bind_value(st, 3, v);
+	return (registry_done(r, st));
+}
+
+/* Bring the attrs table up to date (inside the open transaction). */
+static int
+registry_flush(struct registry *r)
+{
+	if (attrtab_dirty(r->attrs) == 0)
+		return (0);
+	if (!r->in_txn && registry_begin(r) == -1)
+		return (-1);
+	return (attrtab_flush(r->attrs, registry_flush_attr, r));
 }
 
 int
@@ -422,6 +381,8 @@ registry_begin(struct registry *r)
 int
 registry_commit(struct registry *r)
 {
+	if (registry_flush(r) == -1)
+		return (-1);
 	if (!r->in_txn)
 		return (0);
 	r->in_txn = 0;
@@ -896,6 +857,12 @@ registry_query(struct registry *r, const struct registry_query *opts,
 	memset(&q, 0, sizeof q);
 	q.r = r;
 	q.opts = opts;
+	if (registry_flush(r) == -1) {	/* the query sees every attr */
+		*truncated = false;
+		*err = REGISTRY_QERR_SQL;
+		xasprintf(cause, "mirror: %s", sqlite3_errmsg(r->db));
+		return (-1);
+	}
 	registry_query_arm(&q);
 	rc = registry_query_prepare(&q);
 	if (rc == 0)

@@ -20,6 +20,8 @@
 
 struct config_tpl;
 struct conn;
+struct proto_flat;
+struct value;
 struct gtd;
 
 enum cmd_ret { CMD_OK, CMD_ERROR, CMD_WAIT };
@@ -33,22 +35,38 @@ struct cmd_entry {
 	int		 access;	/* enum acl_class it needs */
 	int		 flags;
 #define CMD_MUTATES	0x1		/* refused while shutting down */
+#define CMD_FLAT	0x2		/* exec takes args == NULL: see below */
 	cmd_exec_fn	*exec;
 };
 
 /* Sorted by name, NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
 
-/* One in-flight request.  Fields after `w` are scratch for commands. */
+/*
+ * One in-flight request.  Fields after `w` are scratch for commands.
+ *
+ * A flat request (proto_scan) to a CMD_FLAT command runs without a JSON
+ * tree: exec gets args == NULL and reads its arguments only through the
+ * cmd_arg_* helpers, which then read ctx->flat.  Those strings live only
+ * until exec returns: a command that waits copies what it keeps.
+ */
+#define CMD_RAW_INLINE	80
 struct cmd_ctx {
 	struct gtd		*gtd;		/* weak */
 	struct conn		*conn;		/* holds a ref */
 	const struct cmd_entry	*entry;
+	const struct proto_flat	*flat;		/* during exec, or NULL */
 	json_t			*id;		/* owned, or NULL */
-	json_t			*res;		/* owned result fields */
+	char			*idraw;		/* owned raw "id" text, or NULL */
+	json_t			*res;		/* owned result fields, or NULL */
 	json_t			*res_ok;	/* owned: only if no error */
 	const char		*err;		/* error code, or NULL */
 	char			*msg;		/* owned error message */
+	/* Result fields already in JSON text: ,"key":value ... */
+	char			*raw;		/* rawbuf, or owned */
+	size_t			 rawlen;
+	size_t			 rawsize;
+	char			 rawbuf[CMD_RAW_INLINE];
 
 	struct child		*child;		/* ref held while waiting */
 	struct child_waiter	 w;
@@ -74,6 +92,11 @@ void	cmd_dispatch(struct conn *, const char *line, size_t len);
 
 /* Result and error building. */
 void	cmd_set(struct cmd_ctx *, const char *key, json_t *val); /* steals */
+/* Result fields without a JSON value: an integer, a string, an attr. */
+void	cmd_set_int(struct cmd_ctx *, const char *key, int64_t);
+void	cmd_set_str(struct cmd_ctx *, const char *key, const char *);
+void	cmd_set_value(struct cmd_ctx *, const char *key,
+	    const struct value *);
 /* A result field sent only if the request succeeds (steals val). */
 void	cmd_set_ok(struct cmd_ctx *, const char *key, json_t *val);
 void	cmd_error(struct cmd_ctx *, const char *code, const char *fmt, ...)
@@ -85,8 +108,9 @@ void	cmd_bad(struct cmd_ctx *, const char *field, const char *fmt, ...)
 /*
  * Argument checks; each fails with a bad_request naming the field.
  * cmd_args_known rejects keys not in the NULL-terminated list; the typed
- * getters leave *out alone when an optional key is absent.  Strings are
- * borrowed from args: 1 to GT_NAME_MAX bytes, no NUL.
+ * getters leave *out alone when an optional key is absent and return 0,
+ * or 1 when it is present and valid.  Strings are borrowed from args:
+ * 1 to GT_NAME_MAX bytes, no NUL.  args NULL: the flat request.
  */
 int	cmd_args_known(struct cmd_ctx *, json_t *args,
 	    const char *const *keys);

@@ -18,6 +18,7 @@
 
 #include "gt/child.h"
 
+struct cmd_ctx;
 struct conn;
 struct events;
 struct gtd_sd;
@@ -90,6 +91,9 @@ struct gtd {
 	char			*rbuf;		/* owned: the reply being built */
 	size_t			 rlen;
 	size_t			 rsize;
+	char			*scan;		/* owned: flat request strings */
+	size_t			 scansize;
+	struct cmd_ctx		*spare_ctx;	/* owned: one freed context */
 	int			 exit_code;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;

@@ -2,8 +2,9 @@
 /*
  * registry: the in-memory SQLite mirror (protocol §6).  child.c holds the
  * truth about processes and mirrors every state change into `children`;
- * the `attrs` table is the only store of attrs.  The only file that
- * includes sqlite3.h.  Never logs: every function returns 0 or -1 and
+ * attrs live in an attrtab here and are written into `attrs` behind (at
+ * every commit, and before a query).  The only file that includes
+ * sqlite3.h.  Never logs: every function returns 0 or -1 and
  * registry_errmsg() says why.
  */
 #ifndef GT_REGISTRY_H
@@ -73,9 +74,10 @@ int	registry_attr_foreach(struct registry *, const char *name,
 	    registry_attr_cb *cb, void *arg);
 
 /*
- * Writes open a transaction by themselves; registry_commit() ends it (the
- * loop calls it at most every 100 ms).  Reads on this connection see the
- * uncommitted writes; a snapshot commits first.
+ * Writes open a transaction by themselves; registry_commit() writes the
+ * changed attrs and ends it (the loop calls it at most every 100 ms).
+ * Reads on this connection see the uncommitted writes; registry_query()
+ * writes the changed attrs first, and a snapshot commits first.
  */
 int	registry_begin(struct registry *);
 int	registry_commit(struct registry *);

@@ -78,7 +78,7 @@ START_TEST(test_cmd_table_entry)
 		    "%s: wire names are lower case with underscores", e->name);
 	ck_assert_msg(e->usage != NULL, "%s has no usage", e->name);
 	ck_assert_msg(e->exec != NULL, "%s has no exec", e->name);
-	ck_assert_msg((e->flags & ~CMD_MUTATES) == 0, "%s: unknown flags %#x",
+	ck_assert_msg((e->flags & ~(CMD_MUTATES | CMD_FLAT)) == 0, "%s: unknown flags %#x",
 	    e->name, e->flags);
 }
 END_TEST
@@ -576,6 +576,60 @@ START_TEST(test_cmd_attrs)
 }
 END_TEST
 
+/*
+ * The flat path and the JSON path give the same reply.  "\u0061" is "a"
+ * to JSON, but its escape sends the line down the JSON path.
+ */
+static const char *const flat_rows[] = {
+	"{\"op\":\"find\",\"name\":\"%s\"}",
+	"{\"op\":\"find\",\"name\":\"%s\",\"id\":7}",
+	"{\"id\":\"q\",\"op\":\"find\",\"name\":\"%s\",\"x\":1}",
+	"{\"op\":\"find\",\"name\":\"%s\",\"id\":null}",
+	"{\"op\":\"find\",\"name\":1,\"k\":\"%s\"}",
+	"{\"op\":\"find\",\"k\":\"%s\"}",
+	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"role\"}",
+	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"n\"}",
+	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"nope\"}",
+	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"n\","
+	    "\"wait_ms\":true}",
+	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"n\"}",
+	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"n\","
+	    "\"by\":-3}",
+	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"role\"}",
+	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"n\","
+	    "\"by\":\"1\"}",
+	"{\"op\":\"info\",\"name\":\"%s\",\"key\":1}",
+	"{\"op\":\"which_children\",\"state\":\"%s\"}",
+	"{\"op\":\"ping\",\"x\":\"%s\"}",
+	"{\"op\":\"count_children\",\"x\":\"%s\"}",
+};
+
+START_TEST(test_cmd_flat_same_reply)
+{
+	json_t	*flat, *slow;
+	char	*a, *b;
+
+	expect("", "{\"op\":\"find_or_open\"," A_SPEC ","
+	    "\"attrs\":{\"role\":\"web\",\"n\":1}}");
+	/* Two increments in a row: each path sees the other's result. */
+	flat = request(flat_rows[_i], "a");
+	slow = request(flat_rows[_i], "\\u0061");
+	a = json_dumps(flat, JSON_COMPACT | JSON_SORT_KEYS);
+	b = json_dumps(slow, JSON_COMPACT | JSON_SORT_KEYS);
+	if (strstr(flat_rows[_i], "increment") != NULL &&
+	    json_is_true(json_object_get(flat, "ok")))
+		ck_assert_int_eq(int_of(slow, "value") - int_of(flat, "value"),
+		    strstr(flat_rows[_i], "-3") != NULL ? -3 : 1);
+	else
+		ck_assert_msg(strcmp(a, b) == 0, "%s: flat %s, JSON %s",
+		    flat_rows[_i], a, b);
+	free(a);
+	free(b);
+	json_decref(flat);
+	json_decref(slow);
+}
+END_TEST
+
 /* Two terminates of one child: one signal, both answered after the reap. */
 START_TEST(test_cmd_terminate_twice)
 {
@@ -724,6 +778,7 @@ cmd_suite(void)
 	tcase_add_test(tc, test_cmd_terminate_restarting);
 	tcase_add_test(tc, test_cmd_find_or_open_waits_for_restart);
 	tcase_add_test(tc, test_cmd_attrs);
+	tcase_add_loop_test(tc, test_cmd_flat_same_reply, 0, NROWS(flat_rows));
 	tcase_add_test(tc, test_cmd_terminate_twice);
 	tcase_add_test(tc, test_cmd_restart_child);
 	tcase_add_test(tc, test_cmd_getattr_wait);

@@ -283,6 +283,7 @@ main(void)
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, registry_suite());
+	srunner_add_suite(sr, attrtab_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, child_suite());
 	srunner_add_suite(sr, conn_suite());

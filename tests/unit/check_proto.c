@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -341,6 +342,153 @@ START_TEST(test_proto_exit_json_table)
 }
 END_TEST
 
+/* Lines the flat scanner takes, and what it makes of them. */
+static const struct {
+	const char	*line;
+	const char	*op;		/* NULL: none */
+	const char	*id;		/* raw text, NULL: none */
+	size_t		 n;
+	const char	*key0;
+	int		 type0;
+	const char	*s0;
+	long long	 i0;
+} scan_ok_rows[] = {
+	{ "{}", NULL, NULL, 0, NULL, 0, NULL, 0 },
+	{ " { } \r", NULL, NULL, 0, NULL, 0, NULL, 0 },
+	{ "{\"op\":\"find\",\"name\":\"t7\"}", "find", NULL, 1, "name",
+	    PROTO_STR, "t7", 0 },
+	{ "{ \"name\" : \"a b\" , \"op\" : \"find\" }", "find", NULL, 1,
+	    "name", PROTO_STR, "a b", 0 },
+	{ "{\"id\":[1],\"op\":\"x\"}", NULL, NULL, 0, NULL, 0, NULL, 0 },
+	{ "{\"id\":-12,\"op\":\"x\"}", "x", "-12", 0, NULL, 0, NULL, 0 },
+	{ "{\"id\":\"r1\",\"op\":\"x\"}", "x", "\"r1\"", 0, NULL, 0, NULL,
+	    0 },
+	{ "{\"op\":\"x\",\"id\":null}", "x", "null", 0, NULL, 0, NULL, 0 },
+	{ "{\"by\":-9223372036854775808}", NULL, NULL, 1, "by", PROTO_INT,
+	    NULL, INT64_MIN },
+	{ "{\"by\":9223372036854775807}", NULL, NULL, 1, "by", PROTO_INT,
+	    NULL, INT64_MAX },
+	{ "{\"by\":0}", NULL, NULL, 1, "by", PROTO_INT, NULL, 0 },
+	{ "{\"by\":-0}", NULL, NULL, 1, "by", PROTO_INT, NULL, 0 },
+	{ "{\"w\":true}", NULL, NULL, 1, "w", PROTO_TRUE, NULL, 0 },
+	{ "{\"w\":false}", NULL, NULL, 1, "w", PROTO_FALSE, NULL, 0 },
+	{ "{\"w\":null}", NULL, NULL, 1, "w", PROTO_NULL, NULL, 0 },
+	{ "{\"w\":\"\"}", NULL, NULL, 1, "w", PROTO_STR, "", 0 },
+};
+
+START_TEST(test_proto_scan_takes)
+{
+	struct proto_flat	 fl;
+	const char		*line = scan_ok_rows[_i].line;
+	char			*scratch;
+	size_t			 len = strlen(line);
+
+	scratch = xmalloc(len + PROTO_SCRATCH_EXTRA);
+	if (scan_ok_rows[_i].op == NULL && strstr(line, "[") != NULL) {
+		ck_assert_int_eq(proto_scan(line, len, &fl, scratch), -1);
+		free(scratch);
+		return;
+	}
+	ck_assert_msg(proto_scan(line, len, &fl, scratch) == 0, "%s", line);
+	if (scan_ok_rows[_i].op == NULL)
+		ck_assert_ptr_null(fl.op);
+	else
+		ck_assert_str_eq(fl.op, scan_ok_rows[_i].op);
+	if (scan_ok_rows[_i].id == NULL)
+		ck_assert_ptr_null(fl.id);
+	else {
+		ck_assert_uint_eq(fl.idlen, strlen(scan_ok_rows[_i].id));
+		ck_assert(memcmp(fl.id, scan_ok_rows[_i].id, fl.idlen) == 0);
+	}
+	ck_assert_uint_eq(fl.n, scan_ok_rows[_i].n);
+	if (fl.n > 0) {
+		ck_assert_str_eq(fl.f[0].key, scan_ok_rows[_i].key0);
+		ck_assert_int_eq(fl.f[0].type, scan_ok_rows[_i].type0);
+		if (fl.f[0].type == PROTO_STR) {
+			ck_assert_str_eq(fl.f[0].s, scan_ok_rows[_i].s0);
+			ck_assert_uint_eq(fl.f[0].slen,
+			    strlen(scan_ok_rows[_i].s0));
+		}
+		if (fl.f[0].type == PROTO_INT)
+			ck_assert(fl.f[0].i == scan_ok_rows[_i].i0);
+	}
+	free(scratch);
+}
+END_TEST
+
+/* Lines left to jansson: every other form, valid JSON or not. */
+static const char *const scan_other_rows[] = {
+	"", "[]", "1", "\"x\"", "{", "}", "{\"a\":1", "{\"a\":1}x",
+	"{\"a\":1,}", "{,}", "{\"a\" 1}", "{a:1}", "{\"a\":1 \"b\":2}",
+	"{\"a\":{}}", "{\"a\":[]}", "{\"a\":1.5}", "{\"a\":1e3}",
+	"{\"a\":1E3}", "{\"a\":01}", "{\"a\":-}", "{\"a\":+1}",
+	"{\"a\":9223372036854775808}", "{\"a\":-9223372036854775809}",
+	"{\"a\":99999999999999999999}", "{\"a\":tru}", "{\"a\":nul}",
+	"{\"a\":\"x\\ny\"}", "{\"a\":\"\\u0061\"}", "{\"\\u0061\":1}",
+	"{\"a\":\"\xc3\xa9\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\x7f\"}",
+	"{\"a\":\"unterminated}", "{\"a\":1,\"a\":2}",
+	"{\"op\":\"x\",\"op\":\"x\"}", "{\"id\":1,\"id\":1}",
+	"{\"op\":1}", "{\"op\":null}",
+	"{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,"
+	    "\"h\":1,\"i\":1}",
+};
+
+START_TEST(test_proto_scan_leaves)
+{
+	struct proto_flat	 fl;
+	const char		*line = scan_other_rows[_i];
+	char			*scratch;
+	size_t			 len = strlen(line);
+
+	scratch = xmalloc(len + PROTO_SCRATCH_EXTRA);
+	ck_assert_msg(proto_scan(line, len, &fl, scratch) == -1, "%s", line);
+	free(scratch);
+}
+END_TEST
+
+/* Every line the scanner takes, jansson takes too, with equal values. */
+START_TEST(test_proto_scan_agrees)
+{
+	struct proto_flat	 fl;
+	const char		*line = scan_ok_rows[_i].line;
+	char			*scratch, *cause;
+	size_t			 len = strlen(line), i;
+	json_t			*j, *v;
+
+	scratch = xmalloc(len + PROTO_SCRATCH_EXTRA);
+	j = parse(line, &cause);
+	ck_assert_msg(j != NULL, "%s: %s", line, cause);
+	if (proto_scan(line, len, &fl, scratch) == 0) {
+		ck_assert_uint_eq(json_object_size(j), fl.n +
+		    (fl.op != NULL) + (fl.id != NULL));
+		for (i = 0; i < fl.n; i++) {
+			v = json_object_get(j, fl.f[i].key);
+			ck_assert_ptr_nonnull(v);
+			switch (fl.f[i].type) {
+			case PROTO_STR:
+				ck_assert_str_eq(json_string_value(v),
+				    fl.f[i].s);
+				break;
+			case PROTO_INT:
+				ck_assert(json_integer_value(v) == fl.f[i].i);
+				break;
+			case PROTO_TRUE:
+				ck_assert(json_is_true(v));
+				break;
+			case PROTO_FALSE:
+				ck_assert(json_is_false(v));
+				break;
+			case PROTO_NULL:
+				ck_assert(json_is_null(v));
+				break;
+			}
+		}
+	}
+	json_decref(j);
+	free(scratch);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -355,6 +503,14 @@ proto_suite(void)
 	tcase_add_loop_test(tc, test_proto_parse_depth, 0, NROWS(depth_rows));
 	tcase_add_test(tc, test_proto_parse_depth_objects);
 	tcase_add_test(tc, test_proto_parse_brackets_in_strings);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scan");
+	tcase_add_loop_test(tc, test_proto_scan_takes, 0, NROWS(scan_ok_rows));
+	tcase_add_loop_test(tc, test_proto_scan_leaves, 0,
+	    NROWS(scan_other_rows));
+	tcase_add_loop_test(tc, test_proto_scan_agrees, 0,
+	    NROWS(scan_ok_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dump");

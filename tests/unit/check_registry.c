@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <check.h>
@@ -394,6 +395,78 @@ START_TEST(test_registry_transaction)
 }
 END_TEST
 
+/* The SQL text of the attrs table, as "name/key=value;" in key order. */
+static void
+sql_cols(int ncols, const char *const *names, void *arg)
+{
+}
+
+static int
+sql_row(int ncols, const struct registry_cell *c, void *arg)
+{
+	char	*buf = arg;
+	size_t	 len = strlen(buf);
+
+	ck_assert_int_eq(ncols, 3);
+	snprintf(buf + len, 512 - len, "%.*s/%.*s=%lld;", (int)c[0].len,
+	    (const char *)c[0].p, (int)c[1].len, (const char *)c[1].p,
+	    (long long)c[2].i);
+	return (0);
+}
+
+static const char *
+sql_attrs(char *buf)
+{
+	struct registry_query	 q = {
+		.sql = "SELECT name, key, value FROM attrs ORDER BY name, key",
+		.max_rows = 100, .budget_ms = 1000, .max_value = 1000,
+		.cols = sql_cols, .row = sql_row, .arg = buf
+	};
+	enum registry_qerr	 err;
+	char			*cause = NULL;
+	bool			 trunc;
+
+	buf[0] = '\0';
+	ck_assert_msg(registry_query(reg, &q, &trunc, &err, &cause) == 0,
+	    "%s", cause);
+	return (buf);
+}
+
+/*
+ * Attrs are written into SQLite behind, but a query always sees them
+ * as they are: sets, increments, deletes, clears, with or without a
+ * commit in between.
+ */
+START_TEST(test_registry_attrs_mirrored)
+{
+	char			buf[512];
+	int64_t			r;
+	enum registry_incr	how;
+	bool			found;
+
+	set_int("a", "k", 1);
+	set_int("b", "k", 2);
+	ck_assert_str_eq(sql_attrs(buf), "a/k=1;b/k=2;");
+	ck_assert_int_eq(registry_attr_incr(reg, "a", "k", 5, NULL, &r, &how),
+	    0);
+	ck_assert_int_eq(how, REGISTRY_INCR_OK);
+	ck_assert_str_eq(sql_attrs(buf), "a/k=6;b/k=2;");
+	ck_assert_int_eq(registry_attr_del(reg, "b", "k", &found), 0);
+	ck_assert(found);
+	ck_assert_int_eq(registry_commit(reg), 0);
+	ck_assert_str_eq(sql_attrs(buf), "a/k=6;");
+	set_int("a", "j", 3);
+	ck_assert_int_eq(registry_attr_clear(reg, "a"), 0);
+	ck_assert_str_eq(sql_attrs(buf), "");
+	set_int("a", "j", 4);
+	ck_assert_int_eq(registry_commit(reg), 0);
+	ck_assert_str_eq(sql_attrs(buf), "a/j=4;");
+	ck_assert_int_eq(registry_child_del(reg, "a"), 0);
+	ck_assert_str_eq(sql_attrs(buf), "");
+	ck_assert_int_eq(count("a"), 0);
+}
+END_TEST
+
 /* Two registries never share state (each is its own :memory: db). */
 START_TEST(test_registry_instances_independent)
 {
@@ -422,6 +495,7 @@ registry_suite(void)
 	tcase_add_test(tc, test_registry_child_put_del);
 	tcase_add_test(tc, test_registry_instances_independent);
 	tcase_add_test(tc, test_registry_transaction);
+	tcase_add_test(tc, test_registry_attrs_mirrored);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("attrs");
