@@ -169,6 +169,40 @@ START_TEST(e2e_sql_query)
 }
 END_TEST
 
+/*
+ * Attrs are kept in memory and written into SQLite behind: a query right
+ * behind a burst of pipelined writes still sees every one of them.
+ */
+START_TEST(e2e_sql_query_sees_writes)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*c = e2e_main(e);
+	json_t		*r;
+	int		 i;
+
+	e2e_spawn(e, "a", NULL);
+	for (i = 0; i < 1000; i++)
+		e2e_send_line(c, "{\"op\":\"increment\",\"name\":\"a\","
+		    "\"key\":\"n\",\"default\":0}");
+	e2e_send_line(c, "{\"op\":\"setattr\",\"name\":\"a\","
+	    "\"attrs\":{\"gone\":1,\"s\":\"x\"}}");
+	e2e_send_line(c, "{\"op\":\"delattr\",\"name\":\"a\","
+	    "\"key\":\"gone\"}");
+	e2e_send_line(c, "{\"op\":\"query\",\"sql\":\"SELECT key, value "
+	    "FROM attrs WHERE name = 'a' ORDER BY key\"}");
+	for (i = 0; i < 1002; i++) {
+		r = e2e_recv(c, 5000);
+		ck_assert_msg(r != NULL && json_is_true(e2e_get(r, "ok")),
+		    "reply %d: %s", i, e2e_dump(e, r));
+	}
+	r = e2e_recv(c, 5000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(e2e_dump(e, e2e_get(r, "rows")),
+	    "[[\"n\",1000],[\"s\",\"x\"]]");
+	e2e_stop(e);
+}
+END_TEST
+
 START_TEST(e2e_sql_gtctl)
 {
 	struct e2e	*e = e2e_start(NULL);
@@ -222,6 +256,7 @@ e2e_sql_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_sql_snapshot_follows);
 	tcase_add_test(tc, e2e_sql_query);
+	tcase_add_test(tc, e2e_sql_query_sees_writes);
 	tcase_add_test(tc, e2e_sql_gtctl);
 	tcase_add_test(tc, e2e_sql_snapshot_bad_path);
 	suite_add_tcase(s, tc);
