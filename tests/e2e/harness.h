@@ -189,6 +189,19 @@ int		 e2e_gtctl_(struct e2e *, const char **out, ...)
 const char	*e2e_gtctl_stderr(struct e2e *);
 void		 e2e_gtctl_socket(struct e2e *, const char *path);
 /*
+ * $GTCTL in the background with its stdout on a pipe, for commands that
+ * go on printing (gtctl events, gtctl logs -f): GTD_SOCKET as for
+ * e2e_gtctl, stdin /dev/null, stderr appended to DIR/gtctl.err,
+ * arguments NULL-terminated.  e2e_proc_line returns the next line it
+ * printed (borrowed, without '\n'), or NULL at EOF or when none came
+ * within ms.  e2e_proc_kill SIGKILLs and reaps it and frees p; call it
+ * before e2e_stop, which counts a gtctl still running as a survivor.
+ */
+struct e2e_proc;
+struct e2e_proc	*e2e_gtctl_bg_(struct e2e *, ...) __attribute__((sentinel));
+const char	*e2e_proc_line(struct e2e_proc *, int ms);
+void		 e2e_proc_kill(struct e2e_proc *);
+/*
  * Run $GTD with these arguments (NULL-terminated) to completion, at most
  * ms; returns its exit status, *err (may be NULL) its stderr.
  */
@@ -227,6 +240,7 @@ void		 e2e_at(const char *file, int line);
 #define e2e_read_file(...)	(E2E_AT, e2e_read_file_(__VA_ARGS__))
 #define e2e_read_pid(...)	(E2E_AT, e2e_read_pid_(__VA_ARGS__))
 #define e2e_gtctl(...)		(E2E_AT, e2e_gtctl_(__VA_ARGS__))
+#define e2e_gtctl_bg(...)	(E2E_AT, e2e_gtctl_bg_(__VA_ARGS__))
 #define e2e_wait_ready(...)	(E2E_AT, e2e_wait_ready_(__VA_ARGS__))
 #define e2e_spawn(...)		(E2E_AT, e2e_spawn_(__VA_ARGS__))
 #define e2e_gtd_run(...)	(E2E_AT, e2e_gtd_run_(__VA_ARGS__))
