@@ -210,6 +210,16 @@ int		 e2e_gtd_run_(struct e2e *, int ms, const char **err, ...)
 /* Start gtd again in the same directory (same config) after it exited. */
 void		 e2e_restart_(struct e2e *);
 
+/*
+ * reply is add_existing_child's: false when it is ok.  true when gtd
+ * runs under valgrind (E2E_VALGRIND), which does not implement
+ * pidfd_open(2) (3.19), and gtd said so (spawn_failed, errno ENOSYS):
+ * the test then skips what needs adoption; a note on stderr names what.
+ * Any other reply fails the test.
+ */
+bool		 e2e_adopt_unsupported_(struct e2e *, json_t *reply,
+		    const char *what);
+
 /* JSON accessors that fail the test when the member is missing. */
 json_int_t	 e2e_int_(json_t *, const char *key);
 const char	*e2e_str_(json_t *, const char *key);
@@ -248,6 +258,8 @@ void		 e2e_at(const char *file, int line);
 #define e2e_int(...)		(E2E_AT, e2e_int_(__VA_ARGS__))
 #define e2e_str(...)		(E2E_AT, e2e_str_(__VA_ARGS__))
 #define e2e_get(...)		(E2E_AT, e2e_get_(__VA_ARGS__))
+#define e2e_adopt_unsupported(...) \
+	(E2E_AT, e2e_adopt_unsupported_(__VA_ARGS__))
 
 /* Suites (check_e2e_*.c). */
 Suite		*e2e_basic_suite(void);
