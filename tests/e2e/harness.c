@@ -1148,6 +1148,26 @@ e2e_wait_absent(struct e2e *e, const char *name, int ms)
 	}
 }
 
+json_int_t
+e2e_conns(struct e2e *e)
+{
+	return (e2e_int_(e2e_ok_(e, "stats", NULL), "connections"));
+}
+
+bool
+e2e_wait_conns(struct e2e *e, json_int_t n, int ms)
+{
+	long	deadline = e2e_now_ms() + e2e_slow(ms);
+
+	for (;;) {
+		if (e2e_conns(e) == n)
+			return (true);
+		if (e2e_now_ms() >= deadline)
+			return (false);
+		poll(NULL, 0, E2E_POLL_MS);
+	}
+}
+
 bool
 e2e_wait_file(const char *path, int ms)
 {

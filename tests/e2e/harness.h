@@ -150,6 +150,13 @@ bool		 e2e_wait_absent(struct e2e *, const char *name, int ms);
 pid_t		 e2e_wait_restarted(struct e2e *, const char *name, pid_t old,
 		    int ms);
 
+/*
+ * The connections gtd holds (stats "connections", the main one and the
+ * one asking included), and a condition wait until there are n.
+ */
+json_int_t	 e2e_conns(struct e2e *);
+bool		 e2e_wait_conns(struct e2e *, json_int_t n, int ms);
+
 /* Monotonic clock in milliseconds, for elapsed-time bounds. */
 long		 e2e_now_ms(void);
 /*
