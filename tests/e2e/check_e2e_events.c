@@ -5,10 +5,12 @@
  * that grows by one; the events and names filters; since replays from
  * the ring, and a since older than the ring (4096 events, made by fast
  * restarting children) is a `limit` error; `gtctl events --json` prints
- * JSON lines as the events happen.
+ * JSON lines as the events happen; a subscriber that closes, even after
+ * a half-close, is let go at once.
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -302,6 +304,58 @@ START_TEST(e2e_events_since_too_old)
 END_TEST
 
 /*
+ * A subscriber that goes away is let go at once, not when the next event
+ * fails to be written to it: one that closes; one that half-closes
+ * (SHUT_WR: it keeps its events) and closes later; one that shuts down
+ * both ways.  No event happens meanwhile, as a watcher shows.
+ */
+START_TEST(e2e_events_subscriber_hangup)
+{
+	static const char	 last[] = "{\"id\":\"last\",\"op\":\"ping\"}";
+	struct e2e		*e = e2e_start(NULL);
+	struct e2e_conn		*all = e2e_client(e), *c;
+	json_int_t		 base;
+	json_t			*r;
+
+	e2e_cok(all, "subscribe", NULL);
+	base = e2e_conns(e);
+	/* Closes. */
+	c = e2e_client(e);
+	e2e_cok(c, "subscribe", NULL);
+	ck_assert_int_eq(e2e_conns(e), base + 1);
+	e2e_conn_close(c);
+	ck_assert_msg(e2e_wait_conns(e, base, EV_WAIT_MS), "closed subscriber "
+	    "held: %lld connections, want %lld", (long long)e2e_conns(e),
+	    (long long)base);
+	/*
+	 * Half-closes.  The last request has no newline, so its reply
+	 * shows that gtd has read the EOF; the subscriber stays.
+	 */
+	c = e2e_client(e);
+	e2e_cok(c, "subscribe", NULL);
+	ck_assert_uint_eq(e2e_send_raw(c, last, sizeof last - 1),
+	    sizeof last - 1);
+	ck_assert_int_eq(shutdown(e2e_conn_fd(c), SHUT_WR), 0);
+	r = e2e_recv(c, EV_WAIT_MS);
+	ck_assert_str_eq(e2e_str(r, "id"), "last");
+	ck_assert_int_eq(e2e_conns(e), base + 1);
+	e2e_conn_close(c);
+	ck_assert_msg(e2e_wait_conns(e, base, EV_WAIT_MS), "half-closed "
+	    "subscriber held after its close: %lld connections, want %lld",
+	    (long long)e2e_conns(e), (long long)base);
+	/* Shuts down both ways, without closing. */
+	c = e2e_client(e);
+	e2e_cok(c, "subscribe", NULL);
+	ck_assert_int_eq(shutdown(e2e_conn_fd(c), SHUT_RDWR), 0);
+	ck_assert_msg(e2e_wait_conns(e, base, EV_WAIT_MS), "shut down "
+	    "subscriber held: %lld connections, want %lld",
+	    (long long)e2e_conns(e), (long long)base);
+	ck_assert_str_eq(drain(e, all), "");
+	e2e_stop(e);
+}
+END_TEST
+
+/*
  * attr events come only when asked for (events ["attr"]), for the names
  * asked for: setattr and increment with the new values, delattr with the
  * key; they are numbered but not kept for since.
@@ -414,6 +468,7 @@ e2e_events_suite(void)
 	tcase_add_test(tc, e2e_events_gave_up_hook_done);
 	tcase_add_test(tc, e2e_events_filters);
 	tcase_add_test(tc, e2e_events_attr);
+	tcase_add_test(tc, e2e_events_subscriber_hangup);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("since");
