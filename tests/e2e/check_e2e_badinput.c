@@ -224,7 +224,7 @@ static const struct bad_line spec_fields[] = {
 	{ "\"ready\":{\"fd\":-1}", "bad_request", "ready.fd" },
 	{ "\"ready\":{\"fd\":1}", "bad_request", "ready.fd" },
 	{ "\"ready\":{\"fd\":2147483648}", "bad_request", "ready.fd" },
-	{ "\"ready\":{\"fd\":3,\"x\":1}", "bad_request", "ready" },
+	{ "\"ready\":{\"fd\":3,\"x\":1}", "bad_request", "ready.x" },
 	{ "\"ready_timeout_ms\":\"1\"", "bad_request", "ready_timeout_ms" },
 	{ "\"ready_timeout_ms\":-1", "bad_request", "ready_timeout_ms" },
 	{ "\"stdout\":1", "bad_request", "stdout" },
