@@ -158,7 +158,8 @@ check-fuzz: fuzz-build
 # test that stops it; each gtd's report goes to $(B)/valgrind/gtd.PID.log,
 # and a memcheck report in any of them ("==PID== ...") fails the target
 # ("--PID--" lines are valgrind's own warnings: 3.19 does not know
-# pidfd_open, so the adopt tests fail under it with noproc).  The log
+# pidfd_open, so gtd answers add_existing_child with spawn_failed/ENOSYS
+# and the tests skip what needs adoption, saying so).  The log
 # directory is world-writable: fault_fork_fails runs its gtd as nobody.
 # E2E_VALGRIND=1 tells tests what valgrind cannot do (an execve that
 # fails past its point of no return exits the forked child).  E2E_SLOW

@@ -78,9 +78,16 @@ child_real_kill(pid_t pid, int sig)
 	return (kill(pid, sig));
 }
 
+static int
+child_real_pidfd_open(pid_t pid)
+{
+	return ((int)syscall(SYS_pidfd_open, pid, 0));
+}
+
 const struct child_ops child_real_ops = {
 	.spawn = spawn_start,
-	.kill = child_real_kill
+	.kill = child_real_kill,
+	.pidfd_open = child_real_pidfd_open
 };
 
 const char *

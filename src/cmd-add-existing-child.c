@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-add-existing-child: adopt a process gtd did not start (gen_tracker's
- * add_existing_child).  It is watched through a pidfd; its start time is
- * read before and after the pidfd is opened, so a pid reused meanwhile is
- * noproc rather than a stranger adopted.  Without a cmd the row vanishes
- * when the process dies; with one the policy may restart it.
+ * add_existing_child).  It is watched through a pidfd, opened through
+ * the child_ops seam; its start time is read before and after the pidfd
+ * is opened, so a pid reused meanwhile is noproc rather than a stranger
+ * adopted.  Without a cmd the row vanishes when the process dies; with
+ * one the policy may restart it.
  */
 #include "config.h"
 
@@ -12,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
+#include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
 static enum cmd_ret	cmd_add_existing_child_exec(struct cmd_ctx *,
@@ -79,12 +80,49 @@ cmd_add_existing_spec(struct cmd_ctx *ctx, json_t *args)
 	return (s);
 }
 
+/*
+ * A pidfd of pid (owned by the caller), or -1 once the error is set.  The
+ * start time is read before and after it is opened, so a pid reused
+ * meanwhile is noproc.  A pidfd_open that fails for any other reason
+ * than a missing process (ENOSYS: a kernel before 5.3, or an emulator
+ * such as valgrind) is spawn_failed with its errno, never noproc: the
+ * process may well exist.
+ */
+static int
+cmd_add_existing_pidfd(struct cmd_ctx *ctx, pid_t pid)
+{
+	unsigned long long	t0;
+	int			fd, e;
+
+	t0 = cmd_add_existing_start_time(pid);
+	fd = ctx->gtd->ops->pidfd_open(pid);
+	if (fd == -1 && errno != ESRCH && errno != EINVAL) {
+		e = errno;
+		if (e == ENOSYS)
+			cmd_error(ctx, GT_E_SPAWN_FAILED, "cannot adopt pid %d: "
+			    "pidfd_open is not supported here (ENOSYS)",
+			    (int)pid);
+		else
+			cmd_error(ctx, GT_E_SPAWN_FAILED, "cannot adopt pid %d: "
+			    "pidfd_open: %s", (int)pid, strerror(e));
+		cmd_set(ctx, "errno", json_string(spawn_errno_name(e)));
+		return (-1);
+	}
+	/* ESRCH: no such process; EINVAL: a thread, not a process. */
+	if (fd == -1 || t0 == 0 || cmd_add_existing_start_time(pid) != t0) {
+		if (fd != -1)
+			close(fd);
+		cmd_error(ctx, GT_E_NOPROC, "no process %d", (int)pid);
+		return (-1);
+	}
+	return (fd);
+}
+
 static enum cmd_ret
 cmd_add_existing_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	struct childspec	*s;
 	struct child		*c;
-	unsigned long long	 t0;
 	int64_t			 pid = 0;
 	int			 fd;
 
@@ -105,14 +143,8 @@ cmd_add_existing_child_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_pid(ctx, c);
 		return (CMD_ERROR);
 	}
-	t0 = cmd_add_existing_start_time((pid_t)pid);
-	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	if (fd == -1 || t0 == 0 ||
-	    cmd_add_existing_start_time((pid_t)pid) != t0) {
-		if (fd != -1)
-			close(fd);
+	if ((fd = cmd_add_existing_pidfd(ctx, (pid_t)pid)) == -1) {
 		spec_free(s);
-		cmd_error(ctx, GT_E_NOPROC, "no process %lld", (long long)pid);
 		return (CMD_ERROR);
 	}
 	if ((c = child_adopt(ctx->gtd, s, config_spec_text(s), (pid_t)pid,

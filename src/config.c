@@ -53,6 +53,26 @@ config_fail(struct config_err *e, const char *field, const char *fmt, ...)
 	return (-1);
 }
 
+/*
+ * The dotted path "prefix.key" into buf, with key cut to at most max
+ * bytes but never inside a UTF-8 sequence: the path goes back to the
+ * client as a JSON string (a cut one would be dropped).  Returns buf.
+ */
+static const char *
+config_path(char *buf, size_t size, const char *prefix, const char *key,
+    size_t max)
+{
+	size_t	n = strlen(key);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)key[n] & 0xc0) == 0x80)
+			n--;		/* key[n] continues a sequence */
+	}
+	snprintf(buf, size, "%s.%.*s", prefix, (int)n, key);
+	return (buf);
+}
+
 /* An integer in [lo, hi]. */
 static int
 config_int(const json_t *j, const char *field, int64_t lo, int64_t hi,
@@ -168,7 +188,7 @@ cs_env(struct childspec *s, const json_t *j, struct config_err *e)
 		return (config_fail(e, "env", "env has more than %d entries",
 		    SPEC_MAX_ENV));
 	json_object_foreach((json_t *)j, k, v) {
-		snprintf(sub, sizeof sub, "env.%.*s", GT_KEY_MAX, k);
+		config_path(sub, sizeof sub, "env", k, GT_KEY_MAX);
 		if (*k == '\0' || strchr(k, '=') != NULL)
 			return (config_fail(e, sub, "bad variable name"));
 		if (!json_is_string(v) ||
@@ -349,6 +369,7 @@ cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
 	const char	*k;
 	json_t		*v;
 	size_t		 n;
+	char		 sub[GT_KEY_MAX + 8];
 
 	if (!json_is_object(j))
 		return (config_fail(e, "attrs", "attrs must be an object"));
@@ -358,9 +379,11 @@ cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
 	s->attrs = xcalloc(json_object_size(j) + 1, sizeof *s->attrs);
 	n = 0;
 	json_object_foreach((json_t *)j, k, v) {
-		if (strlen(k) > GT_KEY_MAX || *k == '\0')
-			return (config_fail(e, "attrs", "attr keys must be 1 to "
-			    "%d bytes", GT_KEY_MAX));
+		if (strlen(k) > GT_KEY_MAX || *k == '\0') {
+			config_path(sub, sizeof sub, "attrs", k, GT_KEY_MAX);
+			return (config_fail(e, sub, "attr keys must be 1 to %d "
+			    "bytes", GT_KEY_MAX));
+		}
 		s->attrs[n].key = xstrdup(k);
 		proto_value_from_json(v, &s->attrs[n].v);
 		s->nattrs = ++n;
@@ -395,8 +418,7 @@ config_keys(const json_t *obj, const char *prefix, const char *const *keys,
 		for (kp = keys; *kp != NULL && strcmp(*kp, k) != 0; kp++)
 			;
 		if (*kp == NULL) {
-			snprintf(sub, sizeof sub, "%s.%.*s", prefix, GT_KEY_MAX,
-			    k);
+			config_path(sub, sizeof sub, prefix, k, GT_KEY_MAX);
 			return (config_fail(e, sub, "unknown field %s", sub));
 		}
 	}
@@ -490,17 +512,19 @@ cs_on_exit(struct childspec *s, const json_t *j, struct config_err *e)
 static int
 cs_ready(struct childspec *s, const json_t *j, struct config_err *e)
 {
-	json_t	*v;
-	int64_t	 fd;
+	static const char *const	 keys[] = { "fd", NULL };
+	int64_t				 fd;
 
 	if (json_is_string(j) && strcmp(json_string_value(j), "exec") == 0)
 		s->ready = SPEC_READY_EXEC;
 	else if (json_is_string(j) && strcmp(json_string_value(j),
 	    "notify") == 0)
 		s->ready = SPEC_READY_NOTIFY;
-	else if (json_is_object(j) && json_object_size(j) == 1 &&
-	    (v = json_object_get(j, "fd")) != NULL) {
-		if (config_int(v, "ready.fd", 3, 1023, &fd, e) == -1)
+	else if (json_is_object(j)) {
+		/* The wrong key is named, a missing fd is ready.fd. */
+		if (config_keys(j, "ready", keys, e) == -1 ||
+		    config_int(json_object_get(j, "fd"), "ready.fd", 3, 1023,
+		    &fd, e) == -1)
 			return (-1);
 		s->ready = SPEC_READY_FD;
 		s->ready_fd = (int)fd;
@@ -704,7 +728,7 @@ cs_rlimits(struct childspec *s, const json_t *j, struct config_err *e)
 	s->rlimits = xcalloc(json_object_size(j) + 1, sizeof *s->rlimits);
 	s->nrlimits = 0;
 	json_object_foreach((json_t *)j, k, v) {
-		snprintf(sub, sizeof sub, "rlimits.%.32s", k);
+		config_path(sub, sizeof sub, "rlimits", k, 32);
 		if ((res = spec_rlimit_parse(k)) == -1)
 			return (config_fail(e, sub, "unknown limit %s", sub));
 		if (json_is_string(v) && strcmp(json_string_value(v),
@@ -1213,7 +1237,7 @@ config_templates(struct config *c, const json_t *j, struct config_err *e)
 		return (config_fail(e, "templates", "templates must be an "
 		    "object of partial childspecs"));
 	json_object_foreach((json_t *)j, k, v) {
-		snprintf(sub, sizeof sub, "templates.%.*s", GT_NAME_MAX, k);
+		config_path(sub, sizeof sub, "templates", k, GT_NAME_MAX);
 		if (json_is_object(v) && json_object_get(v, "template") != NULL)
 			return (config_fail(e, sub, "a template cannot use a "
 			    "template"));
@@ -1330,7 +1354,8 @@ config_acl_map(struct acl *a, const json_t *m, int is_group,
 		return (config_fail(e, is_group ? "acl.groups" : "acl.users",
 		    "acl.%s must be an object of classes", what));
 	json_object_foreach((json_t *)m, k, v) {
-		snprintf(sub, sizeof sub, "acl.%s.%.256s", what, k);
+		config_path(sub, sizeof sub, is_group ? "acl.groups" :
+		    "acl.users", k, 256);
 		if (!json_is_string(v) ||
 		    acl_class_parse(json_string_value(v), &cl) == -1)
 			return (config_fail(e, sub, "%s must be none, read, "

@@ -6,6 +6,12 @@
  * Never blocks: reads and writes are non-blocking, EINTR/EAGAIN are
  * handled here and nowhere else.  Never frees itself inside its own
  * callbacks: conn_close() queues it for the reaper.
+ *
+ * A client that half-closes (SHUT_WR) gets its answers, then the
+ * connection closes; a subscriber's stays open for its events until the
+ * client closes it.  Its socket then reads EOF forever, so it cannot stay
+ * in the loop: it waits in one epoll set (gtd->hupfd, itself watched by
+ * the loop) for the hangup, and is closed as soon as that comes.
  */
 #include "config.h"
 
@@ -15,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,6 +45,8 @@ static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
 static int	conn_fill(struct conn *);
 static bool	conn_peer_gone(struct conn *);
+static void	conn_watch_hangup(struct conn *);
+static void	conn_hangup_cb(struct ev_loop *, ev_io *, int);
 
 /* The peer's supplementary groups, from /proc (for the acl; at most 64). */
 static void
@@ -109,6 +118,12 @@ conn_close(struct conn *cn)
 	ev_io_stop(g->loop, &cn->rd);
 	ev_io_stop(g->loop, &cn->wr);
 	ev_timer_stop(g->loop, &cn->more);
+	/*
+	 * close() alone would leave it in the set while a forked child
+	 * not yet exec'd shares the descriptor, pointing at a freed conn.
+	 */
+	if (cn->flags & CONN_HUPWATCH)
+		(void)epoll_ctl(g->hupfd, EPOLL_CTL_DEL, cn->fd, NULL);
 	close(cn->fd);
 	cn->fd = -1;
 	cn->flags |= CONN_DEAD;
@@ -163,6 +178,11 @@ conn_free_all(struct gtd *g)
 	while ((cn = TAILQ_FIRST(&g->dead_conns)) != NULL) {
 		TAILQ_REMOVE(&g->dead_conns, cn, entry);
 		conn_free(cn);
+	}
+	if (g->hupfd != -1) {
+		ev_io_stop(g->loop, &g->hupw);
+		close(g->hupfd);
+		g->hupfd = -1;
 	}
 }
 
@@ -267,6 +287,8 @@ conn_process(struct conn *cn)
 	else if ((cn->flags & CONN_EOF) && (cn->sub == NULL ||
 	    conn_peer_gone(cn)))
 		cn->flags |= CONN_CLOSING;	/* all answered: done */
+	else if (cn->flags & CONN_EOF)
+		conn_watch_hangup(cn);		/* a half-closed subscriber */
 	conn_flush(cn);
 }
 
@@ -282,6 +304,53 @@ conn_peer_gone(struct conn *cn)
 	struct pollfd	pfd = { .fd = cn->fd, .events = 0 };
 
 	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)));
+}
+
+/*
+ * Watch a half-closed subscriber for the client's close.  Its fd goes
+ * into gtd's epoll set asking for no event: epoll always reports
+ * EPOLLHUP (both directions shut: the client closed) and EPOLLERR, never
+ * the EOF that is always there.  A hangup that came before the fd was
+ * added is reported at once.  Should the set fail, the close is noticed
+ * when the next event cannot be written, as before.
+ */
+static void
+conn_watch_hangup(struct conn *cn)
+{
+	struct gtd		*g = cn->gtd;
+	struct epoll_event	 ev = { .events = 0, .data.ptr = cn };
+
+	if (cn->flags & CONN_HUPWATCH)
+		return;
+	if (g->hupfd == -1) {
+		if ((g->hupfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+			log_warn("%s: epoll_create1", __func__);
+			return;
+		}
+		ev_io_init(&g->hupw, conn_hangup_cb, g->hupfd, EV_READ);
+		g->hupw.data = g;
+		ev_io_start(g->loop, &g->hupw);
+	}
+	if (epoll_ctl(g->hupfd, EPOLL_CTL_ADD, cn->fd, &ev) == -1) {
+		log_warn("%s: epoll_ctl", __func__);
+		return;
+	}
+	cn->flags |= CONN_HUPWATCH;
+}
+
+/* Half-closed subscribers whose client closed: close them now. */
+static void
+conn_hangup_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct gtd		*g = w->data;
+	struct epoll_event	 evs[64];
+	int			 i, n;
+
+	/* conn_close only queues a conn: the later pointers stay valid. */
+	if ((n = epoll_wait(g->hupfd, evs, 64, 0)) == -1)
+		return;				/* EINTR: the loop calls again */
+	for (i = 0; i < n; i++)
+		conn_close(evs[i].data.ptr);
 }
 
 void

@@ -62,6 +62,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->env = environ;
 	g->zone = xstrdup("default");
 	g->readyfd = -1;
+	g->hupfd = -1;
 	g->events = events_new();
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);

@@ -237,6 +237,7 @@ spawn_errno_name(int e)
 	E(EACCES); E(EFAULT); E(EBUSY); E(EEXIST); E(ENOTDIR); E(EISDIR);
 	E(EINVAL); E(ENFILE); E(EMFILE); E(ETXTBSY); E(EFBIG); E(ENOSPC);
 	E(EROFS); E(EMLINK); E(ENAMETOOLONG); E(ELOOP); E(ELIBBAD);
+	E(ENOSYS);
 #undef E
 	}
 	snprintf(buf, sizeof buf, "E%d", e);

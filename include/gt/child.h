@@ -48,6 +48,8 @@ enum child_fail {
 struct child_ops {
 	pid_t	(*spawn)(const struct spawn_plan *, int *statusfd);
 	int	(*kill)(pid_t, int);
+	/* A pidfd of pid (O_CLOEXEC), or -1 with errno (ENOSYS: no such call). */
+	int	(*pidfd_open)(pid_t);
 };
 extern const struct child_ops child_real_ops;
 

@@ -48,6 +48,8 @@ struct conn {
 #define CONN_DEAD	0x1		/* closed; freed once refs == 0 */
 #define CONN_EOF	0x2		/* the peer sent EOF */
 #define CONN_CLOSING	0x4		/* close once the output is sent */
+#define CONN_HUPWATCH	0x8		/* fd in gtd's hupfd (half-closed
+					 * subscriber) */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
@@ -67,6 +69,7 @@ void		 conn_ref(struct conn *);
 void		 conn_unref(struct conn *);
 /* Free the dead connections nobody holds (the reaper). */
 void		 conn_reap_dead(struct gtd *);
+/* Close and free every connection, and the hangup watch (gtd_free). */
 void		 conn_free_all(struct gtd *);
 
 #endif /* GT_CONN_H */

@@ -83,6 +83,9 @@ struct gtd {
 	struct conn_list	 dead_conns;
 	int			 nconns;
 	size_t			 outq_total;	/* unsent reply bytes, all conns */
+	int			 hupfd;		/* owned: epoll of half-closed
+						 * subscribers, or -1 (conn.c) */
+	ev_io			 hupw;
 	struct server		*server;	/* owned */
 
 	bool			 shutting_down;

@@ -18,8 +18,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,23 +49,6 @@
 #ifndef LG_ASAN
 #define LG_ASAN		0
 #endif
-
-/* A program run by the test with its stdout on a pipe (gtctl -f). */
-struct proc {
-	pid_t	pid;
-	int	fd;
-	char	buf[65536];
-	size_t	len;
-};
-
-/* E2E_SLOW (valgrind) stretches latency bounds. */
-static long
-slow(void)
-{
-	const char	*s = getenv("E2E_SLOW");
-
-	return (s != NULL && atol(s) > 0 ? atol(s) : 1);
-}
 
 /* How much gtd may grow (KiB): kib, unless RSS means little here. */
 static long
@@ -184,75 +165,6 @@ count_text(const char *path, const char *text)
 		count++;
 	free(buf);
 	return (count);
-}
-
-/* Start $GTCTL args... (NULL-terminated) with its stdout on a pipe. */
-static void
-proc_gtctl(struct e2e *e, struct proc *p, ...)
-{
-	const char	*argv[16], *arg;
-	va_list		 ap;
-	int		 fds[2], i = 0, fd;
-
-	argv[i++] = getenv("GTCTL") != NULL ? getenv("GTCTL") : "build/gtctl";
-	va_start(ap, p);
-	while ((arg = va_arg(ap, const char *)) != NULL && i < 15)
-		argv[i++] = arg;
-	va_end(ap);
-	argv[i] = NULL;
-	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
-	fflush(NULL);
-	ck_assert_int_ne(p->pid = fork(), -1);
-	if (p->pid == 0) {
-		setenv("GTD_SOCKET", e2e_sock(e), 1);
-		if ((fd = open(e2e_path(e, "gtctl.err"), O_WRONLY | O_CREAT |
-		    O_APPEND, 0644)) == -1 || dup2(fd, 2) == -1 ||
-		    dup2(fds[1], 1) == -1)
-			_exit(126);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	p->fd = fds[0];
-	p->len = 0;
-}
-
-/* The next line the program printed (borrowed), or NULL after ms. */
-static const char *
-proc_line(struct e2e *e, struct proc *p, int ms)
-{
-	struct pollfd	 pfd = { .fd = p->fd, .events = POLLIN };
-	long		 deadline = e2e_now_ms() + ms;
-	const char	*line;
-	char		*nl;
-	ssize_t		 n;
-
-	for (;;) {
-		if ((nl = memchr(p->buf, '\n', p->len)) != NULL) {
-			line = e2e_fmt(e, "%.*s", (int)(nl - p->buf), p->buf);
-			p->len -= nl + 1 - p->buf;
-			memmove(p->buf, nl + 1, p->len);
-			return (line);
-		}
-		if (e2e_now_ms() >= deadline || p->len == sizeof p->buf)
-			return (NULL);
-		if (poll(&pfd, 1, (int)(deadline - e2e_now_ms())) <= 0)
-			continue;
-		if ((n = read(p->fd, p->buf + p->len, sizeof p->buf -
-		    p->len)) <= 0)
-			return (NULL);
-		p->len += n;
-	}
-}
-
-static void
-proc_kill(struct proc *p)
-{
-	int	st;
-
-	kill(p->pid, SIGKILL);
-	ck_assert_int_eq(waitpid(p->pid, &st, 0), p->pid);
-	close(p->fd);
 }
 
 /*
@@ -490,25 +402,25 @@ END_TEST
 START_TEST(e2e_logs_gtctl_follow)
 {
 	struct e2e	*e = e2e_start(NULL);
-	struct proc	 p;
+	struct e2e_proc	*p;
 	const char	*line;
 	json_t		*l;
 	long		 newest, no = -1;
 
 	e2e_spawn(e, "t", "--flood=0", "--flood-every-ms=20", NULL);
 	ck_assert(log_wait(e, "t", "flood 000002", LG_WAIT_MS) != NULL);
-	proc_gtctl(e, &p, "logs", "-f", "t", NULL);
-	line = proc_line(e, &p, LG_WAIT_MS);
+	p = e2e_gtctl_bg(e, "logs", "-f", "t", NULL);
+	line = e2e_proc_line(p, LG_WAIT_MS);
 	ck_assert_msg(line != NULL, "gtctl logs -f printed nothing");
 	ck_assert_msg(flood_no(line) > 0, "gtctl printed %s", line);
 	/* A line written after this point must show up. */
 	l = logs(e, "t", 1);
 	newest = flood_no(e2e_str(json_array_get(l, 0), "line"));
-	while (no <= newest && (line = proc_line(e, &p, LG_WAIT_MS)) != NULL)
+	while (no <= newest && (line = e2e_proc_line(p, LG_WAIT_MS)) != NULL)
 		no = flood_no(line);
 	ck_assert_msg(no > newest, "gtctl logs -f: no line after %ld (%s)",
 	    newest, line != NULL ? line : "timeout");
-	proc_kill(&p);
+	e2e_proc_kill(p);
 	e2e_stop(e);
 }
 END_TEST
@@ -545,14 +457,14 @@ START_TEST(e2e_logs_flood_no_starvation)
 		t = e2e_now_ms() - t;
 		if (t > worst)
 			worst = t;
-		slow_pings += t > LG_PING_MS * slow();
+		slow_pings += t > e2e_slow(LG_PING_MS);
 		pings++;
 		if (pings % 10 == 0)
 			e2e_ok(e, "find", "{s:s}", "name", "flood");
 	}
 	ck_assert_msg(slow_pings * 100 <= pings, "%d of %d pings took over "
 	    "%d ms while children flood", slow_pings, pings, LG_PING_MS);
-	ck_assert_msg(worst <= LG_STALL_MS * slow(), "a ping took %ld ms "
+	ck_assert_msg(worst <= e2e_slow(LG_STALL_MS), "a ping took %ld ms "
 	    "(%d pings) while children flood", worst, pings);
 	ck_assert_int_ge(pings, 10);
 	/* The flood really ran: many lines, and the file rotated. */

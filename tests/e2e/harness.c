@@ -54,6 +54,15 @@ struct e2e_conn {
 	struct e2e_conn	*next;
 };
 
+/* A program in the background with its stdout on a pipe (e2e_gtctl_bg). */
+struct e2e_proc {
+	struct e2e	*e;		/* weak: lines are kept there */
+	pid_t		 pid;
+	int		 fd;		/* owned: its stdout */
+	char		 buf[65536];	/* read, not yet a line */
+	size_t		 len;
+};
+
 struct e2e {
 	char		 dir[32];
 	char		*sock;		/* owned: DIR/sock */
@@ -1139,6 +1148,26 @@ e2e_wait_absent(struct e2e *e, const char *name, int ms)
 	}
 }
 
+json_int_t
+e2e_conns(struct e2e *e)
+{
+	return (e2e_int_(e2e_ok_(e, "stats", NULL), "connections"));
+}
+
+bool
+e2e_wait_conns(struct e2e *e, json_int_t n, int ms)
+{
+	long	deadline = e2e_now_ms() + e2e_slow(ms);
+
+	for (;;) {
+		if (e2e_conns(e) == n)
+			return (true);
+		if (e2e_now_ms() >= deadline)
+			return (false);
+		poll(NULL, 0, E2E_POLL_MS);
+	}
+}
+
 bool
 e2e_wait_file(const char *path, int ms)
 {
@@ -1260,6 +1289,26 @@ e2e_gtctl_stderr(struct e2e *e)
 }
 
 /*
+ * A child's environment: ours without GTD_SOCKET, plus (when sock)
+ * *sockenv = "GTD_SOCKET=" gtd's socket or e->gtctl_sock, which the
+ * caller frees after the fork.  envp has room for max pointers.
+ */
+static void
+e2e_child_env(struct e2e *e, int sock, char **envp, int max, char **sockenv)
+{
+	int	i, j;
+
+	xasprintf(sockenv, "GTD_SOCKET=%s",
+	    e->gtctl_sock != NULL ? e->gtctl_sock : e->sock);
+	for (i = j = 0; environ[i] != NULL && j < max - 2; i++)
+		if (strncmp(environ[i], "GTD_SOCKET=", 11) != 0)
+			envp[j++] = environ[i];
+	if (sock)
+		envp[j++] = *sockenv;
+	envp[j] = NULL;
+}
+
+/*
  * Run prog with argv (argv[0] included), stdin /dev/null, for at most ms;
  * with sock set, GTD_SOCKET points at gtd's socket (or e->gtctl_sock).
  * Returns the exit status (128+N for signal N); *out and *err (may be
@@ -1275,16 +1324,9 @@ e2e_run(struct e2e *e, int ms, const char *const *argv, int sock,
 	long		 deadline;
 	ssize_t		 n;
 	pid_t		 pid;
-	int		 po[2], pe[2], i, j, st, nopen = 2;
+	int		 po[2], pe[2], i, st, nopen = 2;
 
-	xasprintf(&sockenv, "GTD_SOCKET=%s",
-	    e->gtctl_sock != NULL ? e->gtctl_sock : e->sock);
-	for (i = j = 0; environ[i] != NULL && j < 510; i++)
-		if (strncmp(environ[i], "GTD_SOCKET=", 11) != 0)
-			envp[j++] = environ[i];
-	if (sock)
-		envp[j++] = sockenv;
-	envp[j] = NULL;
+	e2e_child_env(e, sock, envp, 512, &sockenv);
 	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1)
 		e2e_fail("pipe2: %s", strerror(errno));
 	fflush(NULL);
@@ -1359,6 +1401,89 @@ e2e_gtctl_(struct e2e *e, const char **out, ...)
 	va_end(ap);
 	argv[i] = NULL;
 	return (e2e_run(e, E2E_GTCTL_MS, argv, 1, out, &e->gtctl_err));
+}
+
+struct e2e_proc *
+e2e_gtctl_bg_(struct e2e *e, ...)
+{
+	struct e2e_proc	*p;
+	va_list		 ap;
+	const char	*argv[64], *arg;
+	char		*envp[512], *sockenv;
+	int		 fds[2], err, i;
+
+	argv[0] = getenv("GTCTL") != NULL ? getenv("GTCTL") : "build/gtctl";
+	va_start(ap, e);
+	for (i = 1; i < 63 && (arg = va_arg(ap, const char *)) != NULL; i++)
+		argv[i] = arg;
+	va_end(ap);
+	argv[i] = NULL;
+	e2e_child_env(e, 1, envp, 512, &sockenv);
+	if (pipe2(fds, O_CLOEXEC) == -1 || (err = open(e2e_path(e,
+	    "gtctl.err"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0644)) == -1)
+		e2e_fail("gtctl: pipe or gtctl.err: %s", strerror(errno));
+	p = xcalloc(1, sizeof *p);
+	p->e = e;
+	fflush(NULL);
+	if ((p->pid = fork()) == -1)
+		e2e_fail("fork: %s", strerror(errno));
+	if (p->pid == 0) {
+		if ((i = open("/dev/null", O_RDONLY)) == -1 ||
+		    dup2(i, 0) == -1 || dup2(fds[1], 1) == -1 ||
+		    dup2(err, 2) == -1)
+			_exit(126);
+		execve(argv[0], (char *const *)(uintptr_t)argv, envp);
+		dprintf(2, "e2e: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	free(sockenv);
+	close(fds[1]);
+	close(err);
+	p->fd = fds[0];
+	return (p);
+}
+
+const char *
+e2e_proc_line(struct e2e_proc *p, int ms)
+{
+	struct pollfd	 pfd = { .fd = p->fd, .events = POLLIN };
+	long		 deadline = e2e_now_ms() + e2e_slow(ms);
+	const char	*line;
+	char		*nl;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((nl = memchr(p->buf, '\n', p->len)) != NULL) {
+			line = e2e_fmt(p->e, "%.*s", (int)(nl - p->buf),
+			    p->buf);
+			p->len -= nl + 1 - p->buf;
+			memmove(p->buf, nl + 1, p->len);
+			return (line);
+		}
+		if (e2e_now_ms() >= deadline || p->len == sizeof p->buf)
+			return (NULL);
+		if (poll(&pfd, 1, (int)(deadline - e2e_now_ms())) <= 0)
+			continue;
+		n = read(p->fd, p->buf + p->len, sizeof p->buf - p->len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (NULL);
+		p->len += n;
+	}
+}
+
+void
+e2e_proc_kill(struct e2e_proc *p)
+{
+	int	st;
+
+	kill(p->pid, SIGKILL);
+	if (waitpid(p->pid, &st, 0) != p->pid)
+		e2e_fail("waitpid %d: %s", (int)p->pid, strerror(errno));
+	close(p->fd);
+	free(p);
 }
 
 int
@@ -1449,6 +1574,23 @@ e2e_str_(json_t *o, const char *key)
 		e2e_fail("\"%s\" is not a string in %s", key, s);
 	}
 	return (json_string_value(v));
+}
+
+bool
+e2e_adopt_unsupported_(struct e2e *e, json_t *reply, const char *what)
+{
+	const char	*code, *err;
+
+	if (json_is_true(json_object_get(reply, "ok")))
+		return (false);
+	code = json_string_value(json_object_get(reply, "error"));
+	err = json_string_value(json_object_get(reply, "errno"));
+	if (getenv("E2E_VALGRIND") == NULL || code == NULL || err == NULL ||
+	    strcmp(code, "spawn_failed") != 0 || strcmp(err, "ENOSYS") != 0)
+		e2e_fail("add_existing_child: %s: want ok", e2e_dump(e, reply));
+	fprintf(stderr, "%s: gtd under valgrind cannot open a pidfd "
+	    "(pidfd_open: ENOSYS), adoption skipped\n", what);
+	return (true);
 }
 
 const char *

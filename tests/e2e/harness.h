@@ -150,6 +150,13 @@ bool		 e2e_wait_absent(struct e2e *, const char *name, int ms);
 pid_t		 e2e_wait_restarted(struct e2e *, const char *name, pid_t old,
 		    int ms);
 
+/*
+ * The connections gtd holds (stats "connections", the main one and the
+ * one asking included), and a condition wait until there are n.
+ */
+json_int_t	 e2e_conns(struct e2e *);
+bool		 e2e_wait_conns(struct e2e *, json_int_t n, int ms);
+
 /* Monotonic clock in milliseconds, for elapsed-time bounds. */
 long		 e2e_now_ms(void);
 /*
@@ -189,6 +196,19 @@ int		 e2e_gtctl_(struct e2e *, const char **out, ...)
 const char	*e2e_gtctl_stderr(struct e2e *);
 void		 e2e_gtctl_socket(struct e2e *, const char *path);
 /*
+ * $GTCTL in the background with its stdout on a pipe, for commands that
+ * go on printing (gtctl events, gtctl logs -f): GTD_SOCKET as for
+ * e2e_gtctl, stdin /dev/null, stderr appended to DIR/gtctl.err,
+ * arguments NULL-terminated.  e2e_proc_line returns the next line it
+ * printed (borrowed, without '\n'), or NULL at EOF or when none came
+ * within ms.  e2e_proc_kill SIGKILLs and reaps it and frees p; call it
+ * before e2e_stop, which counts a gtctl still running as a survivor.
+ */
+struct e2e_proc;
+struct e2e_proc	*e2e_gtctl_bg_(struct e2e *, ...) __attribute__((sentinel));
+const char	*e2e_proc_line(struct e2e_proc *, int ms);
+void		 e2e_proc_kill(struct e2e_proc *);
+/*
  * Run $GTD with these arguments (NULL-terminated) to completion, at most
  * ms; returns its exit status, *err (may be NULL) its stderr.
  */
@@ -196,6 +216,16 @@ int		 e2e_gtd_run_(struct e2e *, int ms, const char **err, ...)
 		    __attribute__((sentinel));
 /* Start gtd again in the same directory (same config) after it exited. */
 void		 e2e_restart_(struct e2e *);
+
+/*
+ * reply is add_existing_child's: false when it is ok.  true when gtd
+ * runs under valgrind (E2E_VALGRIND), which does not implement
+ * pidfd_open(2) (3.19), and gtd said so (spawn_failed, errno ENOSYS):
+ * the test then skips what needs adoption; a note on stderr names what.
+ * Any other reply fails the test.
+ */
+bool		 e2e_adopt_unsupported_(struct e2e *, json_t *reply,
+		    const char *what);
 
 /* JSON accessors that fail the test when the member is missing. */
 json_int_t	 e2e_int_(json_t *, const char *key);
@@ -227,6 +257,7 @@ void		 e2e_at(const char *file, int line);
 #define e2e_read_file(...)	(E2E_AT, e2e_read_file_(__VA_ARGS__))
 #define e2e_read_pid(...)	(E2E_AT, e2e_read_pid_(__VA_ARGS__))
 #define e2e_gtctl(...)		(E2E_AT, e2e_gtctl_(__VA_ARGS__))
+#define e2e_gtctl_bg(...)	(E2E_AT, e2e_gtctl_bg_(__VA_ARGS__))
 #define e2e_wait_ready(...)	(E2E_AT, e2e_wait_ready_(__VA_ARGS__))
 #define e2e_spawn(...)		(E2E_AT, e2e_spawn_(__VA_ARGS__))
 #define e2e_gtd_run(...)	(E2E_AT, e2e_gtd_run_(__VA_ARGS__))
@@ -234,6 +265,8 @@ void		 e2e_at(const char *file, int line);
 #define e2e_int(...)		(E2E_AT, e2e_int_(__VA_ARGS__))
 #define e2e_str(...)		(E2E_AT, e2e_str_(__VA_ARGS__))
 #define e2e_get(...)		(E2E_AT, e2e_get_(__VA_ARGS__))
+#define e2e_adopt_unsupported(...) \
+	(E2E_AT, e2e_adopt_unsupported_(__VA_ARGS__))
 
 /* Suites (check_e2e_*.c). */
 Suite		*e2e_basic_suite(void);

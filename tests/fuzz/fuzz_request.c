@@ -65,10 +65,12 @@ long		__real_syscall(long, ...);
 
 static pid_t	fuzz_spawn(const struct spawn_plan *, int *);
 static int	fuzz_kill(pid_t, int);
+static int	fuzz_pidfd_open(pid_t);
 
 static const struct child_ops fuzz_ops = {
 	.spawn = fuzz_spawn,
-	.kill = fuzz_kill
+	.kill = fuzz_kill,
+	.pidfd_open = fuzz_pidfd_open
 };
 
 /* The fake world, reset for every input. */
@@ -163,6 +165,13 @@ fuzz_syscall_nargs(long nr)
 
 /* pidfds are pipes here: readable (EOF) once the "process" is gone. */
 __attribute__((no_sanitize("address")))
+/* Through syscall(), as the real one: the wrapper below answers. */
+static int
+fuzz_pidfd_open(pid_t pid)
+{
+	return ((int)syscall(SYS_pidfd_open, pid, 0));
+}
+
 long
 __wrap_syscall(long nr, ...)
 {

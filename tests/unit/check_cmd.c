@@ -7,12 +7,14 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -747,6 +749,57 @@ START_TEST(test_cmd_max_attrs)
 }
 END_TEST
 
+/*
+ * add_existing_child when pidfd_open fails.  A missing call (ENOSYS: a
+ * kernel before 5.3, valgrind) or another failure that is not the pid's
+ * is spawn_failed with the errno, never noproc; ESRCH is noproc.  No row
+ * is left behind, and with pidfd_open working the same pid is adopted.
+ */
+START_TEST(test_cmd_adopt_pidfd_fails)
+{
+	static const struct {
+		int		 err;
+		const char	*code;
+		const char	*errname;	/* NULL: no errno field */
+	} t[] = {
+		{ ENOSYS, GT_E_SPAWN_FAILED, "ENOSYS" },
+		{ EMFILE, GT_E_SPAWN_FAILED, "EMFILE" },
+		{ ESRCH, GT_E_NOPROC, NULL },
+	};
+	const char	*msg;
+	json_t		*j;
+	size_t		 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		fake_pidfd_errno = t[i].err;
+		j = request("{\"op\":\"add_existing_child\",\"name\":\"a\","
+		    "\"pid\":%d}", (int)getpid());
+		ck_assert_str_eq(code(j), t[i].code);
+		msg = json_string_value(json_object_get(j, "message"));
+		ck_assert_ptr_nonnull(msg);
+		if (t[i].errname != NULL) {
+			ck_assert_str_eq(json_string_value(json_object_get(j,
+			    "errno")), t[i].errname);
+			ck_assert_msg(strstr(msg, "pidfd_open") != NULL,
+			    "message: %s", msg);
+		} else
+			ck_assert_ptr_null(json_object_get(j, "errno"));
+		json_decref(j);
+		ck_assert_ptr_null(child_find(g, "a"));
+	}
+	fake_pidfd_errno = 0;
+	j = request("{\"op\":\"add_existing_child\",\"name\":\"a\","
+	    "\"pid\":%d}", (int)getpid());
+	ck_assert_str_eq(code(j), "");
+	ck_assert_int_eq(int_of(j, "pid"), getpid());
+	json_decref(j);
+	j = request("{\"op\":\"find\",\"name\":\"a\"}");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "state")),
+	    "running");
+	json_decref(j);
+}
+END_TEST
+
 Suite *
 cmd_suite(void)
 {
@@ -783,6 +836,7 @@ cmd_suite(void)
 	tcase_add_test(tc, test_cmd_restart_child);
 	tcase_add_test(tc, test_cmd_getattr_wait);
 	tcase_add_test(tc, test_cmd_max_attrs);
+	tcase_add_test(tc, test_cmd_adopt_pidfd_fails);
 	suite_add_tcase(s, tc);
 	return (s);
 }

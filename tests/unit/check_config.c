@@ -143,7 +143,11 @@ static const struct {
 	{ SPEC(",\"ready\":\"socket\""), "ready" },
 	{ SPEC(",\"ready\":{\"fd\":2}"), "ready.fd" },
 	{ SPEC(",\"ready\":{\"fd\":1024}"), "ready.fd" },
-	{ SPEC(",\"ready\":{\"fd\":3,\"x\":1}"), "ready" },
+	{ SPEC(",\"ready\":{\"fd\":3,\"x\":1}"), "ready.x" },
+	{ SPEC(",\"ready\":{\"x\":1}"), "ready.x" },
+	{ SPEC(",\"ready\":{}"), "ready.fd" },
+	{ SPEC(",\"ready\":{\"fd\":\"3\"}"), "ready.fd" },
+	{ SPEC(",\"ready\":[3]"), "ready" },
 	{ SPEC(",\"ready_timeout_ms\":0"), "ready_timeout_ms" },
 	{ SPEC(",\"watchdog_ms\":-1"), "watchdog_ms" },
 	{ SPEC(",\"after_terminate\":[]"), "after_terminate" },
@@ -152,7 +156,20 @@ static const struct {
 	{ SPEC(",\"after_terminate\":\"x\""), "after_terminate" },
 	{ SPEC(",\"hook_timeout_ms\":0"), "hook_timeout_ms" },
 	{ SPEC(",\"attrs\":[]"), "attrs" },
-	{ SPEC(",\"attrs\":{\"\":1}"), "attrs" },
+	{ SPEC(",\"attrs\":{\"ok\":1,\"\":1}"), "attrs." },
+	{ SPEC(",\"stdout\":\"pipe\""), "stdout" },
+	{ SPEC(",\"stdout\":{\"file\":\"/x\",\"bogus\":1}"),
+	    "stdout.bogus" },
+	{ SPEC(",\"stdout\":{\"file\":\"x\"}"), "stdout.file" },
+	{ SPEC(",\"stdout\":{\"file\":\"/x\",\"max_bytes\":-1}"),
+	    "stdout.max_bytes" },
+	{ SPEC(",\"stderr\":{}"), "stderr.file" },
+	{ SPEC(",\"stderr\":{\"file\":\"/x\",\"keep\":101}"),
+	    "stderr.keep" },
+	{ SPEC(",\"rlimits\":[]"), "rlimits" },
+	{ SPEC(",\"rlimits\":{\"bogus\":1}"), "rlimits.bogus" },
+	{ SPEC(",\"rlimits\":{\"nofile\":-1}"), "rlimits.nofile" },
+	{ SPEC(",\"rlimits\":{\"nofile\":\"lots\"}"), "rlimits.nofile" },
 	/* The first bad key in object order is the one reported. */
 	{ "{\"zzz\":1,\"name\":\"\",\"cmd\":[]}", "zzz" },
 	{ "{\"cmd\":[\"x\",2],\"bogus\":1}", "cmd.1" },
@@ -172,6 +189,56 @@ START_TEST(test_config_spec_reject_table)
 	    reject_rows[_i].json);
 	free(field);
 	free(cause);
+}
+END_TEST
+
+/*
+ * Over-long keys: the path names the key, cut to a bound but never
+ * inside a UTF-8 sequence (an invalid string could not be sent back).
+ */
+START_TEST(test_config_spec_reject_long_keys)
+{
+	static const struct {
+		const char	*obj;		/* the object holding the key */
+		const char	*prefix;
+		size_t		 max;		/* bytes of the key kept */
+		const char	*unit;		/* repeated to make the key */
+	} t[] = {
+		{ "attrs", "attrs", GT_KEY_MAX, "k" },
+		{ "attrs", "attrs", GT_KEY_MAX, "\xc3\xa9" },	/* e acute */
+		{ "env", "env", GT_KEY_MAX, "\xc3\xa9" },
+		{ "rlimits", "rlimits", 32, "\xe2\x82\xac" },	/* euro */
+		{ "backoff", "backoff", GT_KEY_MAX, "\xe2\x82\xac" },
+	};
+	struct childspec	*s;
+	json_t			*j, *f;
+	char			*key, *field, *cause, *want;
+	size_t			 i, n, len, keep;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		/* "a", then units past the bound; "a" shifts the cut. */
+		len = strlen(t[i].unit);
+		key = xmalloc(1 + (GT_KEY_MAX + 8) * len + 1);
+		strcpy(key, "a");
+		for (n = 0; n < GT_KEY_MAX + 8; n++)
+			strcat(key, t[i].unit);
+		j = json_pack("{s:s, s:[s], s:{s:i}}", "name", "a", "cmd", "x",
+		    t[i].obj, key, 1);
+		ck_assert_ptr_nonnull(j);
+		s = config_spec_parse(j, &field, &cause);
+		ck_assert_ptr_null(s);
+		/* Whole units only: 1 + k * len <= max. */
+		keep = 1 + (t[i].max - 1) / len * len;
+		xasprintf(&want, "%s.%.*s", t[i].prefix, (int)keep, key);
+		ck_assert_str_eq(field, want);
+		ck_assert_ptr_nonnull(f = json_string(field));
+		json_decref(f);
+		free(want);
+		free(field);
+		free(cause);
+		free(key);
+		json_decref(j);
+	}
 }
 END_TEST
 
@@ -659,6 +726,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_config_spec_reject_table, 0,
 	    NROWS(reject_rows));
 	tcase_add_test(tc, test_config_spec_reject_long_name);
+	tcase_add_test(tc, test_config_spec_reject_long_keys);
 	tcase_add_loop_test(tc, test_config_spec_accept_table, 0,
 	    NROWS(accept_rows));
 	tcase_add_test(tc, test_config_spec_full_parse);

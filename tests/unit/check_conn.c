@@ -435,6 +435,35 @@ START_TEST(test_conn_peer_close)
 }
 END_TEST
 
+/*
+ * A subscriber half-closes: its requests are answered and it stays for
+ * its events.  When it then closes, the connection goes at once, with no
+ * event written to find out.
+ */
+START_TEST(test_conn_subscriber_half_close_then_close)
+{
+	json_t	*j;
+	int	 i;
+
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"subscribe\"}\n"
+	    "{\"id\":2,\"op\":\"ping\"}");	/* no \n: answered at EOF */
+	ck_assert_int_eq(shutdown(cl.fd, SHUT_WR), 0);
+	j = reply(&cl);
+	assert_ok(j, 1);
+	json_decref(j);
+	j = reply(&cl);
+	assert_ok(j, 2);
+	json_decref(j);
+	for (i = 0; i < 20; i++)
+		test_client_pump(&cl, 1);
+	ck_assert(!cl.eof);
+	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_ptr_nonnull(TAILQ_FIRST(&g->conns)->sub);
+	test_client_close(&cl);
+	ck_assert(test_client_until(&cl, no_conns, NULL));
+}
+END_TEST
+
 /* Replies nobody reads past max_output_bytes: the connection is closed. */
 START_TEST(test_conn_output_cap)
 {
@@ -602,6 +631,7 @@ conn_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_conn_half_close);
 	tcase_add_test(tc, test_conn_peer_close);
+	tcase_add_test(tc, test_conn_subscriber_half_close_then_close);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wait");

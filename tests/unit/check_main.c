@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +34,12 @@
 
 static pid_t	fake_spawn(const struct spawn_plan *, int *);
 static int	fake_kill(pid_t, int);
+static int	fake_pidfd_open(pid_t);
 
 const struct child_ops fake_ops = {
 	.spawn = fake_spawn,
-	.kill = fake_kill
+	.kill = fake_kill,
+	.pidfd_open = fake_pidfd_open
 };
 
 int			fake_nspawn;
@@ -48,6 +51,7 @@ struct fake_kill	fake_kills[FAKE_MAX_KILLS];
 int			fake_nkills;
 struct fake_plan	fake_last_plan;
 int			fake_extra_fd = -1;
+int			fake_pidfd_errno;
 
 /* Keep a copy of a NULL-terminated vector (truncated to fit). */
 static void
@@ -110,6 +114,16 @@ fake_kill(pid_t pid, int sig)
 		return (-1);
 	}
 	return (0);
+}
+
+static int
+fake_pidfd_open(pid_t pid)
+{
+	if (fake_pidfd_errno != 0) {
+		errno = fake_pidfd_errno;
+		return (-1);
+	}
+	return ((int)syscall(SYS_pidfd_open, pid, 0));
 }
 
 bool

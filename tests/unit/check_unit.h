@@ -43,7 +43,9 @@ Suite	*attrtab_suite(void);
  * fake_spawn_errno when that is non-zero.  kill records each call and
  * returns -1 with ESRCH for a group (negative pid) when fake_group_esrch.
  * A plan's extra fd (the write end of a ready pipe) is dup'd into
- * fake_extra_fd, so a test can play the child's side of it.
+ * fake_extra_fd, so a test can play the child's side of it.  pidfd_open
+ * is the real one unless fake_pidfd_errno is set (then -1 with it: a
+ * kernel without pidfd_open is ENOSYS).
  */
 #define FAKE_PID_BASE	100000
 #define FAKE_MAX_KILLS	64
@@ -77,6 +79,7 @@ extern struct fake_kill		fake_kills[FAKE_MAX_KILLS];
 extern int			fake_nkills;
 extern struct fake_plan		fake_last_plan;
 extern int			fake_extra_fd;	/* dup of the plan's extra_fd */
+extern int			fake_pidfd_errno;
 
 /* A gtd on EV_DEFAULT with fake_ops; fails the test if it cannot. */
 struct gtd		*test_gtd_new(void);
