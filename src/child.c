@@ -35,7 +35,7 @@ static void	child_exit_cb(struct ev_loop *, ev_child *, int);
 static void	child_status_cb(struct ev_loop *, ev_io *, int);
 static void	child_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	child_set_state(struct child *, enum child_state);
-static void	child_mirror(struct child *);
+static void	child_mirror(struct child *, const char *);
 static void	child_wake(struct child *);
 static void	child_arm(struct child *, int64_t);
 static void	child_disarm(struct child *);
@@ -248,7 +248,6 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	c = xcalloc(1, sizeof *c);
 	c->gtd = g;
 	c->spec = spec;
-	c->spec_json = spec_json;
 	c->name = spec->name;
 	c->state = CHILD_STOPPED;
 	c->pid = -1;
@@ -272,7 +271,8 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 		child_rehash(g);
 	else
 		child_hash_add(g->by_name, g->nbuckets, c, CHILD_BY_NAME);
-	child_mirror(c);
+	child_mirror(c, spec_json);	/* SQLite keeps the only copy */
+	free(spec_json);
 	return (c);
 }
 
@@ -290,13 +290,14 @@ child_set_state(struct child *c, enum child_state st)
 	log_debug("child %s: %s -> %s", c->name, child_state_name(old),
 	    child_state_name(st));
 	c->state = st;
-	child_mirror(c);
+	child_mirror(c, NULL);
 	event_child_state(c->gtd, c, old);
 	child_wake(c);
 }
 
+/* Mirror the row: all of it with spec_json, else all but the spec. */
 static void
-child_mirror(struct child *c)
+child_mirror(struct child *c, const char *spec_json)
 {
 	struct gtd		*g = c->gtd;
 	struct registry_row	 row = {
@@ -310,14 +311,19 @@ child_mirror(struct child *c)
 		.ready_at = c->ready_at,
 		.exit_status = -1,
 		.exited_at = c->exited_at,
-		.spec = c->spec_json
+		.spec = spec_json
 	};
+	int			 rc;
 
 	if (c->has_exit && WIFEXITED(c->last_status))
 		row.exit_status = WEXITSTATUS(c->last_status);
 	else if (c->has_exit)
 		row.exit_signal = spec_signal_name(WTERMSIG(c->last_status));
-	if (registry_child_put(g->reg, &row) == -1) {
+	if (spec_json != NULL)
+		rc = registry_child_put(g->reg, &row);
+	else
+		rc = registry_child_update(g->reg, &row);
+	if (rc == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("child %s: mirror: %s", c->name,
 		    registry_errmsg(g->reg));
@@ -672,13 +678,12 @@ child_start(struct child *c)
 	child_disarm(c);
 	if (c->next_spec != NULL) {	/* a reload changed the spec */
 		spec_free(c->spec);
-		free(c->spec_json);
 		c->spec = c->next_spec;
-		c->spec_json = c->next_json;
 		c->name = c->spec->name;	/* same text, new owner */
 		c->next_spec = NULL;
+		child_mirror(c, c->next_json);
+		free(c->next_json);
 		c->next_json = NULL;
-		child_mirror(c);
 	}
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
@@ -1369,7 +1374,6 @@ child_free(struct child *c)
 	spec_free(c->next_spec);
 	free(c->next_json);
 	free(c->inst_json);
-	free(c->spec_json);
 	policy_hist_free(&c->hist);
 	free(c);
 }

@@ -30,6 +30,7 @@
 
 enum registry_stmt {
 	ST_CHILD_PUT,
+	ST_CHILD_UPDATE,
 	ST_CHILD_DEL,
 	ST_ATTR_SET,
 	ST_ATTR_GET,
@@ -45,6 +46,11 @@ enum registry_stmt {
 static const char *registry_sql[ST_COUNT] = {
 	[ST_CHILD_PUT] = "INSERT OR REPLACE INTO children VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	/* Every column but spec: a state change leaves the spec text be. */
+	[ST_CHILD_UPDATE] = "UPDATE children SET pid = ?2, state = ?3, "
+	    "type = ?4, restart = ?5, restart_count = ?6, started_at = ?7, "
+	    "ready_at = ?8, exit_status = ?9, exit_signal = ?10, "
+	    "exited_at = ?11 WHERE name = ?1",
 	[ST_CHILD_DEL] = "DELETE FROM children WHERE name = ?1",
 	[ST_ATTR_SET] = "INSERT INTO attrs (name, key, value, json) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, key) DO UPDATE "
@@ -197,11 +203,10 @@ registry_bind_ms(sqlite3_stmt *st, int i, int64_t ms)
 		sqlite3_bind_int64(st, i, ms);
 }
 
-int
-registry_child_put(struct registry *r, const struct registry_row *row)
+/* Bind ?1..?11 of ST_CHILD_PUT or ST_CHILD_UPDATE. */
+static void
+registry_bind_row(sqlite3_stmt *st, const struct registry_row *row)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_PUT);
-
 	registry_bind_text(st, 1, row->name);
 	if (row->pid > 0)
 		sqlite3_bind_int64(st, 2, row->pid);
@@ -215,8 +220,31 @@ registry_child_put(struct registry *r, const struct registry_row *row)
 		sqlite3_bind_int(st, 9, row->exit_status);
 	registry_bind_text(st, 10, row->exit_signal);
 	registry_bind_ms(st, 11, row->exited_at);
+}
+
+int
+registry_child_put(struct registry *r, const struct registry_row *row)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_PUT);
+
+	registry_bind_row(st, row);
 	registry_bind_text(st, 12, row->spec);
 	return (registry_write(r, st));
+}
+
+int
+registry_child_update(struct registry *r, const struct registry_row *row)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_UPDATE);
+
+	registry_bind_row(st, row);
+	if (registry_write(r, st) == -1)
+		return (-1);
+	if (sqlite3_changes(r->db) != 1) {	/* no row: a bug of the caller */
+		errno = ENOENT;
+		return (-1);
+	}
+	return (0);
 }
 
 int

@@ -70,9 +70,8 @@ TAILQ_HEAD(child_waiters, child_waiter);
 struct child {
 	struct gtd		*gtd;		/* weak */
 	struct childspec	*spec;		/* owned */
-	char			*spec_json;	/* owned, normalised */
 	struct childspec	*next_spec;	/* owned: at the next start */
-	char			*next_json;	/* owned */
+	char			*next_json;	/* owned: its normalised text */
 	char			*inst_json;	/* owned: as asked (templates) */
 	bool			 boot;		/* a child of the config */
 	bool			 queued;	/* waits for a start slot */
@@ -128,9 +127,10 @@ struct child {
 TAILQ_HEAD(child_list, child);
 
 /*
- * Create a stopped row for spec and spec_json (both taken: the child owns
- * them from now on, even on failure) and mirror it.  NULL with errno
- * EEXIST if the name exists, ENOSPC past max_children.
+ * Create a stopped row for spec and mirror it with spec_json, its
+ * normalised text (both taken, even on failure: the child keeps spec,
+ * the mirror's children.spec is the only copy of the text).  NULL with
+ * errno EEXIST if the name exists, ENOSPC past max_children.
  */
 struct child	*child_add(struct gtd *, struct childspec *spec,
 		    char *spec_json);
