@@ -108,8 +108,15 @@ registry_new(char **cause)
 	    sqlite3_db_config(r->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
 	    SQLITE_OK)
 		goto fail;
-	/* Sorts and temp b-trees stay in memory, under the heap limit. */
-	if (sqlite3_exec(r->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
+	/*
+	 * Sorts and temp b-trees stay in memory, under the heap limit.  No
+	 * rollback journal: gtd never rolls back (its transactions only
+	 * batch writes), and a journal would hold a second copy of every
+	 * page a transaction changes.  16 KiB pages pack the children rows
+	 * (each with its spec text) tighter than 4 KiB ones.
+	 */
+	if (sqlite3_exec(r->db, "PRAGMA temp_store = MEMORY; "
+	    "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF", NULL, NULL,
 	    NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_exec(r->db, registry_schema, NULL, NULL, NULL) !=
