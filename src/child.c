@@ -257,14 +257,10 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	TAILQ_INIT(&c->attr_waiters);
 	ev_init(&c->readyw, child_ready_cb);
 	c->readyw.data = c;
-	ev_init(&c->pidw, child_pidfd_cb);
-	c->pidw.data = c;
-	c->hookw.data = c;
 	ev_init(&c->timer, child_timer_cb);
 	c->timer.data = c;
 	ev_init(&c->statusw, child_status_cb);
 	c->statusw.data = c;
-	c->cw.data = c;
 	TAILQ_INSERT_TAIL(&g->children, c, entry);
 	g->nchildren++;
 	if ((size_t)g->nchildren > g->nbuckets)
@@ -1245,7 +1241,8 @@ child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
 	c->pidfd = pidfd;
 	g->nprocs++;
 	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
-	ev_io_set(&c->pidw, pidfd, EV_READ);	/* readable once it exits */
+	ev_io_init(&c->pidw, child_pidfd_cb, pidfd, EV_READ);	/* at exit */
+	c->pidw.data = c;
 	ev_io_start(g->loop, &c->pidw);
 	c->started_at = c->ready_at = gtd_now_ms(g);
 	child_attrs_init(c);
