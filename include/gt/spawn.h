@@ -47,7 +47,9 @@ struct spawn_plan {
  * exec succeeded, 4 bytes are the errno of a failed exec.  -1 with errno
  * if pipe or fork failed (no child exists then).  The plan is copied
  * before the fork, so it need not outlive the call.  The process's brk
- * heap is marked MADV_DONTFORK on the way (children never see it).
+ * heap is marked MADV_DONTFORK on the way (children never see it), so
+ * gtd must fork only through here: a plain fork() would now give a child
+ * without a heap.
  */
 pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
 
