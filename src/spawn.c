@@ -67,8 +67,9 @@ static pid_t	spawn_fork(void);
 #define SPAWN_PACK_STACK	16384	/* bytes; larger plans are mapped */
 
 /*
- * The part of the heap marked so far: [lo, hi).  Process-wide state, not
- * a gtd's, because the heap is the process's (house style 2.3 bends).
+ * The part of the heap marked so far: [lo, hi).  A mutable global, which
+ * house style 3.1 otherwise rules out: the heap is the process's, not a
+ * struct gtd's.
  */
 static uintptr_t	spawn_heap_lo, spawn_heap_hi;
 
