@@ -35,7 +35,7 @@ static void	child_exit_cb(struct ev_loop *, ev_child *, int);
 static void	child_status_cb(struct ev_loop *, ev_io *, int);
 static void	child_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	child_set_state(struct child *, enum child_state);
-static void	child_mirror(struct child *);
+static void	child_mirror(struct child *, const char *);
 static void	child_wake(struct child *);
 static void	child_arm(struct child *, int64_t);
 static void	child_disarm(struct child *);
@@ -57,7 +57,10 @@ static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
 static void	child_decide(struct child *, int);
-static char   **child_env(struct child *);
+struct child_vec;
+static void	child_env(struct child *, struct child_vec *, size_t);
+static void	child_argv(const struct childspec *, struct child_vec *);
+static void	child_vec_free(struct child_vec *);
 static void	child_hash_add(struct child **, size_t, struct child *, int);
 static void	child_hash_del(struct gtd *, struct child *, int);
 static size_t	child_hash_name(const char *);
@@ -252,7 +255,6 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	c = xcalloc(1, sizeof *c);
 	c->gtd = g;
 	c->spec = spec;
-	c->spec_json = spec_json;
 	c->name = spec->name;
 	c->state = CHILD_STOPPED;
 	c->pid = -1;
@@ -262,21 +264,18 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	TAILQ_INIT(&c->attr_waiters);
 	ev_init(&c->readyw, child_ready_cb);
 	c->readyw.data = c;
-	ev_init(&c->pidw, child_pidfd_cb);
-	c->pidw.data = c;
-	c->hookw.data = c;
 	ev_init(&c->timer, child_timer_cb);
 	c->timer.data = c;
 	ev_init(&c->statusw, child_status_cb);
 	c->statusw.data = c;
-	c->cw.data = c;
 	TAILQ_INSERT_TAIL(&g->children, c, entry);
 	g->nchildren++;
 	if ((size_t)g->nchildren > g->nbuckets)
 		child_rehash(g);
 	else
 		child_hash_add(g->by_name, g->nbuckets, c, CHILD_BY_NAME);
-	child_mirror(c);
+	child_mirror(c, spec_json);	/* SQLite keeps the only copy */
+	free(spec_json);
 	return (c);
 }
 
@@ -294,13 +293,14 @@ child_set_state(struct child *c, enum child_state st)
 	log_debug("child %s: %s -> %s", c->name, child_state_name(old),
 	    child_state_name(st));
 	c->state = st;
-	child_mirror(c);
+	child_mirror(c, NULL);
 	event_child_state(c->gtd, c, old);
 	child_wake(c);
 }
 
+/* Mirror the row: all of it with spec_json, else all but the spec. */
 static void
-child_mirror(struct child *c)
+child_mirror(struct child *c, const char *spec_json)
 {
 	struct gtd		*g = c->gtd;
 	struct registry_row	 row = {
@@ -314,14 +314,19 @@ child_mirror(struct child *c)
 		.ready_at = c->ready_at,
 		.exit_status = -1,
 		.exited_at = c->exited_at,
-		.spec = c->spec_json
+		.spec = spec_json
 	};
+	int			 rc;
 
 	if (c->has_exit && WIFEXITED(c->last_status))
 		row.exit_status = WEXITSTATUS(c->last_status);
 	else if (c->has_exit)
 		row.exit_signal = spec_signal_name(WTERMSIG(c->last_status));
-	if (registry_child_put(g->reg, &row) == -1) {
+	if (spec_json != NULL)
+		rc = registry_child_put(g->reg, &row);
+	else
+		rc = registry_child_update(g->reg, &row);
+	if (rc == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("child %s: mirror: %s", c->name,
 		    registry_errmsg(g->reg));
@@ -425,9 +430,50 @@ child_env_user_var(const char *kv)
 	    strncmp(kv, "LOGNAME=", 8) == 0 || strncmp(kv, "SHELL=", 6) == 0);
 }
 
+/*
+ * An exec vector under construction.  Its strings are borrowed (from gtd's
+ * environment and the spec) except the few made for this start, kept in
+ * own[]: a start costs a handful of allocations, not one per variable.
+ */
+#define CHILD_VEC_OWN	10
+struct child_vec {
+	char	**v;			/* owned array, NULL-terminated */
+	size_t	  n;
+	size_t	  cap;			/* v has room for cap + 1 */
+	char	 *own[CHILD_VEC_OWN];	/* owned strings, also in v */
+	int	  nown;
+};
+
+static void
+child_vec_add(struct child_vec *cv, char *s)
+{
+	assert(cv->n < cv->cap);
+	cv->v[cv->n++] = s;
+	cv->v[cv->n] = NULL;
+}
+
+/* Append an xasprintf'd string that the vector owns from now on. */
+static void
+child_vec_own(struct child_vec *cv, char *s)
+{
+	assert(cv->nown < CHILD_VEC_OWN);
+	cv->own[cv->nown++] = s;
+	child_vec_add(cv, s);
+}
+
+static void
+child_vec_free(struct child_vec *cv)
+{
+	int	i;
+
+	for (i = 0; i < cv->nown; i++)
+		free(cv->own[i]);
+	free(cv->v);
+}
+
 /* The user's own values, unless the spec's env sets them. */
 static void
-child_env_user(const struct childspec *s, char ***env, size_t *n)
+child_env_user(const struct childspec *s, struct child_vec *cv)
 {
 	const char	*k[] = { "HOME", "USER", "LOGNAME", "SHELL" };
 	const char	*v[] = { s->home, s->login, s->login, s->shell };
@@ -443,25 +489,32 @@ child_env_user(const struct childspec *s, char ***env, size_t *n)
 		if (j < s->nenv || v[i] == NULL)
 			continue;
 		xasprintf(&kv, "%s=%s", k[i], v[i]);
-		spec_strv_add(env, n, kv);
-		free(kv);
+		child_vec_own(cv, kv);
 	}
 }
 
-/* Build the child's environment: gtd's (or none), the spec's, GTD_*. */
-static char **
-child_env(struct child *c)
+/*
+ * Build the child's environment: gtd's (or none), the spec's, GTD_*.
+ * Room is left for `extra` more owned strings (the hook's).
+ */
+static void
+child_env(struct child *c, struct child_vec *cv, size_t extra)
 {
 	static const char	*drop[] = { "GTD_SOCKET=", "GTD_ZONE=",
 	    "GTD_NAME=", "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
 	    "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
 	struct gtd	*g = c->gtd;
-	char		**env = NULL, **e, *s;
-	size_t		  n = 0, i, klen;
+	char		**base, **e, *s;
+	size_t		  i, klen;
 	const char	**d;
 
-	for (e = c->spec->clear_env ? NULL : g->env; e != NULL &&
-	    *e != NULL; e++) {
+	base = c->spec->clear_env ? NULL : g->env;
+	memset(cv, 0, sizeof *cv);
+	cv->cap = (base != NULL ? spec_strv_len(base) : 0) + c->spec->nenv +
+	    CHILD_VEC_OWN;
+	assert(extra <= CHILD_VEC_OWN - 9);	/* 4 user + 5 GTD_* at most */
+	cv->v = xcalloc(cv->cap + 1, sizeof *cv->v);
+	for (e = base; e != NULL && *e != NULL; e++) {
 		for (d = drop; *d != NULL; d++)
 			if (strncmp(*e, *d, strlen(*d)) == 0)
 				break;
@@ -473,39 +526,48 @@ child_env(struct child *c)
 			if (strncmp(*e, c->spec->env[i], klen) == 0)
 				break;
 		if (i == c->spec->nenv)
-			spec_strv_add(&env, &n, *e);
+			child_vec_add(cv, *e);
 	}
 	if (c->spec->login != NULL)
-		child_env_user(c->spec, &env, &n);
+		child_env_user(c->spec, cv);
 	for (i = 0; i < c->spec->nenv; i++) {
 		for (d = drop; *d != NULL && d < drop + 3; d++)
 			if (strncmp(c->spec->env[i], *d, strlen(*d)) == 0)
 				break;
 		if (*d == NULL || d == drop + 3)	/* GTD_* are gtd's */
-			spec_strv_add(&env, &n, c->spec->env[i]);
+			child_vec_add(cv, c->spec->env[i]);
 	}
 	xasprintf(&s, "GTD_SOCKET=%s", g->socket_path);
-	spec_strv_add(&env, &n, s);
-	free(s);
+	child_vec_own(cv, s);
 	xasprintf(&s, "GTD_ZONE=%s", g->zone);
-	spec_strv_add(&env, &n, s);
-	free(s);
+	child_vec_own(cv, s);
 	xasprintf(&s, "GTD_NAME=%s", c->name);
-	spec_strv_add(&env, &n, s);
-	free(s);
+	child_vec_own(cv, s);
 	if ((c->spec->ready == SPEC_READY_NOTIFY || c->spec->watchdog_ms > 0) &&
 	    g->notify_path != NULL) {
 		xasprintf(&s, "NOTIFY_SOCKET=%s", g->notify_path);
-		spec_strv_add(&env, &n, s);
-		free(s);
+		child_vec_own(cv, s);
 	}
 	if (c->spec->watchdog_ms > 0) {
 		xasprintf(&s, "WATCHDOG_USEC=%lld",
 		    (long long)c->spec->watchdog_ms * 1000);
-		spec_strv_add(&env, &n, s);
-		free(s);
+		child_vec_own(cv, s);
 	}
-	return (env);
+}
+
+/* The argv of a start: the spec's cmd and args, borrowed. */
+static void
+child_argv(const struct childspec *s, struct child_vec *cv)
+{
+	size_t	i;
+
+	memset(cv, 0, sizeof *cv);
+	cv->cap = s->ncmd + s->nargs;
+	cv->v = xcalloc(cv->cap + 1, sizeof *cv->v);
+	for (i = 0; i < s->ncmd; i++)
+		child_vec_add(cv, s->cmd[i]);
+	for (i = 0; i < s->nargs; i++)
+		child_vec_add(cv, s->args[i]);
 }
 
 /*
@@ -619,13 +681,12 @@ child_start(struct child *c)
 	child_disarm(c);
 	if (c->next_spec != NULL) {	/* a reload changed the spec */
 		spec_free(c->spec);
-		free(c->spec_json);
 		c->spec = c->next_spec;
-		c->spec_json = c->next_json;
 		c->name = c->spec->name;	/* same text, new owner */
 		c->next_spec = NULL;
+		child_mirror(c, c->next_json);
+		free(c->next_json);
 		c->next_json = NULL;
-		child_mirror(c);
 	}
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
@@ -646,19 +707,20 @@ child_spawn(struct child *c)
 {
 	struct gtd		*g = c->gtd;
 	struct spawn_plan	 pl;
-	char			**argv, **envp, *path = NULL;
+	struct child_vec	 argv, envp;
+	char			*path = NULL;
 	int			 statusfd = -1, saved, rp[2] = { -1, -1 };
 	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
-	argv = spec_argv(c->spec);
-	envp = child_env(c);
-	if (spawn_resolve(argv[0], child_path_of(envp), &path) == 0 &&
+	child_argv(c->spec, &argv);
+	child_env(c, &envp, 0);
+	if (spawn_resolve(argv.v[0], child_path_of(envp.v), &path) == 0 &&
 	    (c->spec->ready != SPEC_READY_FD ||
 	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == 0) &&
 	    child_outputs(c, out, logrd) == 0) {
-		pl = (struct spawn_plan){ .path = path, .argv = argv,
-		    .envp = envp, .cwd = c->spec->cwd,
+		pl = (struct spawn_plan){ .path = path, .argv = argv.v,
+		    .envp = envp.v, .cwd = c->spec->cwd,
 		    .new_session = c->spec->kill_group, .parent = g->pid,
 		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
@@ -673,8 +735,8 @@ child_spawn(struct child *c)
 		close(rp[0]);
 	child_outputs_done(c, out, logrd, pid != -1);
 	free(path);
-	spec_strv_free(argv);
-	spec_strv_free(envp);
+	child_vec_free(&argv);
+	child_vec_free(&envp);
 	g->stats.spawns++;
 	c->started_at = gtd_now_ms(g);
 	c->ready_at = 0;
@@ -944,26 +1006,24 @@ child_hook_start(struct child *c)
 {
 	struct gtd		*g = c->gtd;
 	struct spawn_plan	 pl;
-	char			**envp, *path = NULL, *payload, *s;
-	size_t			 n;
+	struct child_vec	 envp;
+	char			*path = NULL, *payload, *s;
 	int			 fd, statusfd = -1, st = c->last_status;
 	pid_t			 pid = -1;
 
 	payload = hook_payload(c);
-	envp = child_env(c);
-	n = spec_strv_len(envp);
+	child_env(c, &envp, 1);
 	if (WIFEXITED(st))
 		xasprintf(&s, "GTD_EXIT_STATUS=%d", WEXITSTATUS(st));
 	else
 		xasprintf(&s, "GTD_EXIT_SIGNAL=%s",
 		    spec_signal_name(WTERMSIG(st)));
-	spec_strv_add(&envp, &n, s);
-	free(s);
+	child_vec_own(&envp, s);
 	if ((fd = hook_stdin(payload)) != -1 &&
-	    spawn_resolve(c->spec->after_terminate[0], child_path_of(envp),
+	    spawn_resolve(c->spec->after_terminate[0], child_path_of(envp.v),
 	    &path) == 0) {
 		pl = (struct spawn_plan){ .path = path,
-		    .argv = c->spec->after_terminate, .envp = envp,
+		    .argv = c->spec->after_terminate, .envp = envp.v,
 		    .cwd = c->spec->cwd, .new_session = true, .parent = g->pid,
 		    .fd_in = fd, .fd_out = 1, .fd_err = 2, .extra_fd = -1,
 		    .set_nofile = true, .nofile = g->nofile };
@@ -977,7 +1037,7 @@ child_hook_start(struct child *c)
 		close(fd);
 	free(payload);
 	free(path);
-	spec_strv_free(envp);
+	child_vec_free(&envp);
 	if (pid == -1)
 		return (-1);
 	c->hook_pid = pid;
@@ -1188,7 +1248,8 @@ child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
 	c->pidfd = pidfd;
 	g->nprocs++;
 	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
-	ev_io_set(&c->pidw, pidfd, EV_READ);	/* readable once it exits */
+	ev_io_init(&c->pidw, child_pidfd_cb, pidfd, EV_READ);	/* at exit */
+	c->pidw.data = c;
 	ev_io_start(g->loop, &c->pidw);
 	c->started_at = c->ready_at = gtd_now_ms(g);
 	child_attrs_init(c);
@@ -1317,7 +1378,6 @@ child_free(struct child *c)
 	spec_free(c->next_spec);
 	free(c->next_json);
 	free(c->inst_json);
-	free(c->spec_json);
 	policy_hist_free(&c->hist);
 	free(c);
 }

@@ -23,6 +23,6 @@ cmd_get_childspec_exec(struct cmd_ctx *ctx, json_t *args)
 
 	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
-	cmd_set(ctx, "spec", json_loads(c->spec_json, 0, NULL));
+	cmd_set(ctx, "spec", config_spec_json(c->spec));
 	return (CMD_OK);
 }

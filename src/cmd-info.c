@@ -64,7 +64,7 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
 	cmd_set(ctx, "name", json_string(c->name));
-	cmd_set(ctx, "spec", json_loads(c->spec_json, 0, NULL));
+	cmd_set(ctx, "spec", config_spec_json(c->spec));
 	cmd_pid(ctx, c);
 	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
 	cmd_set(ctx, "restart_count", json_integer(c->restart_count));

@@ -31,6 +31,7 @@
 
 enum registry_stmt {
 	ST_CHILD_PUT,
+	ST_CHILD_UPDATE,
 	ST_CHILD_DEL,
 	ST_ATTR_SET,
 	ST_ATTR_DEL,
@@ -43,6 +44,11 @@ enum registry_stmt {
 static const char *registry_sql[ST_COUNT] = {
 	[ST_CHILD_PUT] = "INSERT OR REPLACE INTO children VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	/* Every column but spec: a state change leaves the spec text be. */
+	[ST_CHILD_UPDATE] = "UPDATE children SET pid = ?2, state = ?3, "
+	    "type = ?4, restart = ?5, restart_count = ?6, started_at = ?7, "
+	    "ready_at = ?8, exit_status = ?9, exit_signal = ?10, "
+	    "exited_at = ?11 WHERE name = ?1",
 	[ST_CHILD_DEL] = "DELETE FROM children WHERE name = ?1",
 	[ST_ATTR_SET] = "INSERT INTO attrs (name, key, value, json) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, key) DO UPDATE "
@@ -95,8 +101,15 @@ registry_new(char **cause)
 	    sqlite3_db_config(r->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
 	    SQLITE_OK)
 		goto fail;
-	/* Sorts and temp b-trees stay in memory, under the heap limit. */
-	if (sqlite3_exec(r->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
+	/*
+	 * Sorts and temp b-trees stay in memory, under the heap limit.  No
+	 * rollback journal: gtd never rolls back (its transactions only
+	 * batch writes), and a journal would hold a second copy of every
+	 * page a transaction changes.  16 KiB pages pack the children rows
+	 * (each with its spec text) tighter than 4 KiB ones.
+	 */
+	if (sqlite3_exec(r->db, "PRAGMA temp_store = MEMORY; "
+	    "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF", NULL, NULL,
 	    NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_exec(r->db, registry_schema, NULL, NULL, NULL) !=
@@ -191,11 +204,10 @@ registry_bind_ms(sqlite3_stmt *st, int i, int64_t ms)
 		sqlite3_bind_int64(st, i, ms);
 }
 
-int
-registry_child_put(struct registry *r, const struct registry_row *row)
+/* Bind ?1..?11 of ST_CHILD_PUT or ST_CHILD_UPDATE. */
+static void
+registry_bind_row(sqlite3_stmt *st, const struct registry_row *row)
 {
-	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_PUT);
-
 	registry_bind_text(st, 1, row->name);
 	if (row->pid > 0)
 		sqlite3_bind_int64(st, 2, row->pid);
@@ -209,8 +221,31 @@ registry_child_put(struct registry *r, const struct registry_row *row)
 		sqlite3_bind_int(st, 9, row->exit_status);
 	registry_bind_text(st, 10, row->exit_signal);
 	registry_bind_ms(st, 11, row->exited_at);
+}
+
+int
+registry_child_put(struct registry *r, const struct registry_row *row)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_PUT);
+
+	registry_bind_row(st, row);
 	registry_bind_text(st, 12, row->spec);
 	return (registry_write(r, st));
+}
+
+int
+registry_child_update(struct registry *r, const struct registry_row *row)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_UPDATE);
+
+	registry_bind_row(st, row);
+	if (registry_write(r, st) == -1)
+		return (-1);
+	if (sqlite3_changes(r->db) != 1) {	/* no row: a bug of the caller */
+		errno = ENOENT;
+		return (-1);
+	}
+	return (0);
 }
 
 int

@@ -113,9 +113,14 @@ reload_boot_wake(struct child *c, void *arg)
 static void
 reload_respec(struct child *c, struct childspec *s)
 {
-	char	*text = config_spec_text(s);
+	char	*text = config_spec_text(s), *cur;
+	int	 same;
 
-	if (strcmp(text, c->spec_json) == 0 && c->next_spec == NULL) {
+	/* The current text is made again: the mirror holds the only copy. */
+	cur = config_spec_text(c->spec);
+	same = strcmp(text, cur) == 0;
+	free(cur);
+	if (same && c->next_spec == NULL) {
 		free(text);
 		spec_free(s);
 		return;

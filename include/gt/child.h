@@ -69,16 +69,16 @@ struct child_waiter {
 };
 TAILQ_HEAD(child_waiters, child_waiter);
 
+/*
+ * Fields are ordered so that the struct has no holes: with thousands of
+ * rows its size is most of gtd's memory per child besides the mirror.
+ */
 struct child {
 	struct gtd		*gtd;		/* weak */
 	struct childspec	*spec;		/* owned */
-	char			*spec_json;	/* owned, normalised */
 	struct childspec	*next_spec;	/* owned: at the next start */
-	char			*next_json;	/* owned */
+	char			*next_json;	/* owned: its normalised text */
 	char			*inst_json;	/* owned: as asked (templates) */
-	bool			 boot;		/* a child of the config */
-	bool			 queued;	/* waits for a start slot */
-	bool			 counted;	/* in gtd->nstarting */
 	TAILQ_ENTRY(child)	 qentry;	/* gtd->start_queue */
 	const char		*name;		/* = spec->name */
 	enum child_state	 state;
@@ -88,40 +88,50 @@ struct child {
 	unsigned		 gen;		/* +1 per timer arm */
 	int			 restart_count;
 	struct policy_hist	 hist;
-
-	bool			 want_down;	/* gtd asked it to stop */
-	bool			 delete_after;	/* remove once reaped */
-	bool			 escalated;	/* SIGKILL sent */
 	enum child_fail		 fail;		/* of this incarnation */
 	int			 fail_errno;
 
 	int64_t			 started_at;	/* epoch ms */
 	int64_t			 ready_at;
 	int64_t			 exited_at;
-	bool			 has_exit;
 	int			 last_status;	/* wait(2) status */
-	bool			 last_requested;
-
 	int			 statusfd;	/* exec-status pipe, or -1 */
-	ev_io			 statusw;
 	int			 readyfd;	/* ready {"fd":N} pipe, or -1 */
-	ev_io			 readyw;
 	pid_t			 hook_pid;	/* after_terminate, or -1 */
 	int			 hook_statusfd;
-	ev_child		 hookw;
-	bool			 adopted;	/* not our child: pidfd */
 	int			 pidfd;		/* adopted only, or -1 */
-	ev_io			 pidw;
-	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
-	struct childlog		*log;		/* owned, or NULL: output */
-	ev_child		 cw;
-	ev_timer		 timer;
 	unsigned		 timer_gen;
-
-	struct child_waiters	 waiters;
 	int			 refs;
 	int			 flags;
 #define CHILD_DEAD	0x1			/* removed, freed once refs==0 */
+
+	bool			 boot;		/* a child of the config */
+	bool			 queued;	/* waits for a start slot */
+	bool			 counted;	/* in gtd->nstarting */
+	bool			 want_down;	/* gtd asked it to stop */
+	bool			 delete_after;	/* remove once reaped */
+	bool			 escalated;	/* SIGKILL sent */
+	bool			 has_exit;
+	bool			 last_requested;
+	bool			 adopted;	/* not our child: pidfd */
+
+	ev_io			 statusw;
+	ev_io			 readyw;
+	/*
+	 * One watcher at a time: the reap of the process (cw), the reap of
+	 * its after_terminate hook (which runs only once the process is
+	 * gone), or the pidfd of an adopted process (never either of those
+	 * until it is gone too).  Each use initialises it afresh.
+	 */
+	union {
+		ev_child	 cw;
+		ev_child	 hookw;
+		ev_io		 pidw;
+	};
+	ev_timer		 timer;
+	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
+	struct child_waiters	 waiters;
+	struct childlog		*log;		/* owned, or NULL: output */
 
 	struct child		*next_name;	/* hash chains */
 	struct child		*next_pid;
@@ -130,9 +140,10 @@ struct child {
 TAILQ_HEAD(child_list, child);
 
 /*
- * Create a stopped row for spec and spec_json (both taken: the child owns
- * them from now on, even on failure) and mirror it.  NULL with errno
- * EEXIST if the name exists, ENOSPC past max_children.
+ * Create a stopped row for spec and mirror it with spec_json, its
+ * normalised text (both taken, even on failure: the child keeps spec,
+ * the mirror's children.spec is the only copy of the text).  NULL with
+ * errno EEXIST if the name exists, ENOSPC past max_children.
  */
 struct child	*child_add(struct gtd *, struct childspec *spec,
 		    char *spec_json);

@@ -31,7 +31,7 @@ struct registry_row {
 	int		 exit_status;	/* -1: NULL */
 	const char	*exit_signal;	/* NULL: NULL */
 	int64_t		 exited_at;
-	const char	*spec;		/* normalised childspec JSON */
+	const char	*spec;		/* normalised childspec JSON (put only) */
 };
 
 enum registry_incr {
@@ -50,8 +50,15 @@ struct registry	*registry_new(char **cause);
 void		 registry_free(struct registry *);	/* NULL is fine */
 const char	*registry_errmsg(struct registry *);	/* borrowed */
 
-/* Insert or replace the row of r->name. */
+/* Insert or replace the row of r->name, spec included. */
 int	registry_child_put(struct registry *, const struct registry_row *r);
+/*
+ * Update every column of the existing row of r->name but spec, which
+ * keeps the text of the last put (r->spec is ignored): the cheap write
+ * of a state change.  -1 with errno ENOENT if there is no such row.
+ */
+int	registry_child_update(struct registry *,
+	    const struct registry_row *r);
 /* Delete the row of name and all its attrs. */
 int	registry_child_del(struct registry *, const char *name);
 

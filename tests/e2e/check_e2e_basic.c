@@ -500,6 +500,28 @@ START_TEST(e2e_child_env)
 }
 END_TEST
 
+/*
+ * An environment larger than the copy of the plan spawn keeps on its
+ * stack (16 KiB) takes the mapped copy instead; the child gets it whole.
+ */
+START_TEST(e2e_child_env_large)
+{
+	struct e2e	*e = e2e_start(NULL);
+	char		 big[40001];
+	const char	*env;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s}}", "name", "big",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--env=%s", e2e_path(e, "env")), NULL),
+	    "env", "BIG", big);
+	env = e2e_read_file(e, e2e_path(e, "env"), 5000);
+	ck_assert(env_has(env, e2e_fmt(e, "BIG=%s", big)));
+	ck_assert(env_has(env, "GTD_NAME=big"));
+	e2e_stop(e);
+}
+END_TEST
+
 START_TEST(e2e_child_clear_env)
 {
 	struct e2e	*e = e2e_start(NULL);
@@ -845,6 +867,7 @@ e2e_basic_suite(void)
 	tc = tcase_create("child_env");
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_child_env);
+	tcase_add_test(tc, e2e_child_env_large);
 	tcase_add_test(tc, e2e_child_clear_env);
 	tcase_add_test(tc, e2e_child_env_reserved);
 	tcase_add_test(tc, e2e_child_fds);

@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -484,6 +486,76 @@ START_TEST(test_registry_instances_independent)
 }
 END_TEST
 
+/* Query callbacks: the first row's cells as "a|b|c" text. */
+static void
+row_cols(int ncols, const char *const *names, void *arg)
+{
+}
+
+static int
+row_text(int ncols, const struct registry_cell *c, void *arg)
+{
+	char	*out = arg;
+	size_t	 n;
+	int	 i;
+
+	for (i = 0; i < ncols; i++, c++) {
+		n = strlen(out);
+		if (c->type == REGISTRY_TEXT)
+			snprintf(out + n, 256 - n, "%s%.*s", i > 0 ? "|" : "",
+			    (int)c->len, (const char *)c->p);
+		else if (c->type == REGISTRY_INT)
+			snprintf(out + n, 256 - n, "%s%lld", i > 0 ? "|" : "",
+			    (long long)c->i);
+		else
+			snprintf(out + n, 256 - n, "%sNULL", i > 0 ? "|" : "");
+	}
+	return (-1);
+}
+
+static const char *
+row_of(const char *sql)
+{
+	static char		 out[256];
+	struct registry_query	 q = { .sql = sql, .max_rows = 1,
+	    .budget_ms = 1000, .max_value = 1024, .cols = row_cols,
+	    .row = row_text, .arg = out };
+	enum registry_qerr	 err;
+	char			*cause = NULL;
+	bool			 trunc;
+
+	out[0] = '\0';
+	ck_assert_int_eq(registry_query(reg, &q, &trunc, &err, &cause), 0);
+	return (out);
+}
+
+START_TEST(test_registry_child_update)
+{
+	struct registry_row	row = {
+		.name = "web", .pid = 1234, .state = "starting",
+		.type = "worker", .restart = "permanent",
+		.started_at = 1700000000000LL, .exit_status = -1,
+		.spec = "{\"name\":\"web\"}"
+	};
+
+	ck_assert_int_eq(registry_child_put(reg, &row), 0);
+	/* Every column but the spec changes; the spec text stays. */
+	row.pid = -1;
+	row.state = "restarting";
+	row.restart_count = 1;
+	row.exit_signal = "SIGKILL";
+	row.exited_at = 1700000000002LL;
+	row.spec = NULL;
+	ck_assert_int_eq(registry_child_update(reg, &row), 0);
+	ck_assert_str_eq(row_of("SELECT pid, state, restart_count, "
+	    "exit_status, exit_signal, exited_at, spec FROM children"),
+	    "NULL|restarting|1|NULL|SIGKILL|1700000000002|{\"name\":\"web\"}");
+	row.name = "absent";
+	ck_assert_int_eq(registry_child_update(reg, &row), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 Suite *
 registry_suite(void)
 {
@@ -493,6 +565,7 @@ registry_suite(void)
 	tc = tcase_create("children");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_registry_child_put_del);
+	tcase_add_test(tc, test_registry_child_update);
 	tcase_add_test(tc, test_registry_instances_independent);
 	tcase_add_test(tc, test_registry_transaction);
 	tcase_add_test(tc, test_registry_attrs_mirrored);
