@@ -261,13 +261,21 @@ spawn_heap_start(void)
 static void
 spawn_heap_dontfork(void)
 {
-	uintptr_t	brk = (uintptr_t)sbrk(0);
+	static __thread char	tls;	/* where this thread's TLS lives */
+	uintptr_t		brk = (uintptr_t)sbrk(0);
 
 	if (brk == spawn_heap_hi || brk == (uintptr_t)-1)
 		return;
 	spawn_heap_hi = brk;
 	/* No heap yet (or a malloc without brk): look again once it moved. */
 	if (spawn_heap_lo == 0 && (spawn_heap_lo = spawn_heap_start()) == 0)
+		return;
+	/*
+	 * A static link puts the thread's TLS and TCB (errno, the stack
+	 * canary) in the brk heap: the child needs them, so then the heap
+	 * stays in the fork.
+	 */
+	if ((uintptr_t)&tls >= spawn_heap_lo && (uintptr_t)&tls < brk)
 		return;
 	if (brk > spawn_heap_lo)
 		(void)madvise((void *)spawn_heap_lo, brk - spawn_heap_lo,

@@ -1198,9 +1198,13 @@ e2e_read_file_(struct e2e *e, const char *path, int ms)
 pid_t
 e2e_read_pid_(struct e2e *e, const char *path, int ms)
 {
-	const char	*s = e2e_read_file_(e, path, ms);
+	const char	*s;
 	long		 pid;
 
+	/* A file appended to exists before its line is written: wait for it. */
+	if (!e2e_wait_lines(path, 1, ms))
+		e2e_fail("%s: no complete line within %d ms", path, ms);
+	s = e2e_read_file_(e, path, ms);
 	pid = strtol(s, NULL, 10);
 	if (pid <= 0)
 		e2e_fail("%s: bad pid \"%s\"", path, s);
