@@ -892,7 +892,12 @@ registry_query(struct registry *r, const struct registry_query *opts,
 	memset(&q, 0, sizeof q);
 	q.r = r;
 	q.opts = opts;
-	if (registry_flush(r) == -1) {	/* the query sees every attr */
+	/*
+	 * Client SQL runs outside any write transaction: it sees every attr
+	 * (the commit writes them first), and if SQLite rolled back after
+	 * an error (it may, on SQLITE_NOMEM) there would be nothing to lose.
+	 */
+	if (registry_commit(r) == -1) {
 		*truncated = false;
 		*err = REGISTRY_QERR_SQL;
 		xasprintf(cause, "mirror: %s", sqlite3_errmsg(r->db));

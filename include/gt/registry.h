@@ -84,7 +84,7 @@ int	registry_attr_foreach(struct registry *, const char *name,
  * Writes open a transaction by themselves; registry_commit() writes the
  * changed attrs and ends it (the loop calls it at most every 100 ms).
  * Reads on this connection see the uncommitted writes; registry_query()
- * writes the changed attrs first, and a snapshot commits first.
+ * and a snapshot commit first.
  */
 int	registry_begin(struct registry *);
 int	registry_commit(struct registry *);
