@@ -67,7 +67,8 @@ struct bconn {
 	bool	 eof;
 };
 
-struct bconn	*bconn_new(int fd);		/* takes fd; makes it O_NONBLOCK */
+/* Takes fd; makes it O_NONBLOCK. */
+struct bconn	*bconn_new(int fd);
 void		 bconn_free(struct bconn *);	/* closes; NULL is fine */
 /* Queue bytes / a formatted line ('\n' appended). */
 void		 bconn_queue(struct bconn *, const char *, size_t);
@@ -100,7 +101,7 @@ struct load_opts {
 	size_t		 *reqlens;
 	size_t		  nreqs;	/* sent round-robin */
 	int		  nconn;	/* client connections */
-	int		  depth;	/* requests outstanding per connection */
+	int		  depth;	/* in-flight requests per connection */
 	long		  count;	/* stop after this many replies... */
 	double		  secs;		/* ...or after this long (count == 0) */
 	long		  warmup;	/* replies not counted at the start */
@@ -174,7 +175,8 @@ struct bctx {
 	int		 reps;			/* runs of each figure */
 	int		 nchild;		/* children in W-spawn etc. */
 	int		 nrestart;		/* kills per W-restart run */
-	int		 nmem;			/* children in W-memory's big case */
+	/* Children in W-memory's big case. */
+	int		 nmem;
 	int		 nscale;		/* rows in W-scale's big case */
 	long		 pp_count;		/* replies per ping-pong run */
 	double		 tput_secs;		/* seconds per throughput run */

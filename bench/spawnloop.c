@@ -105,7 +105,10 @@ sl_wait_all(struct sl *s)
 			sl_die("epoll_wait");
 		}
 		for (i = 0; i < n; i++) {
-			/* EOF, the ready line, or an error: this one is done. */
+			/*
+			 * EOF, the ready line, or an error: this one is
+			 * done.
+			 */
 			(void)!read(evs[i].data.fd, buf, sizeof buf);
 			close(evs[i].data.fd);
 			s->pending--;

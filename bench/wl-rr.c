@@ -86,7 +86,8 @@ rr_setup_gtd(struct rr *rr)
 		bench_die("connect %s", rr->gtd.sock);
 	bc = bconn_new(fd);
 	for (i = 0; i < RR_NAMES; i++) {
-		l = bconn_req(bc, 10.0, "{\"op\":\"start_child\",\"name\":\"t%d\","
+		l = bconn_req(bc, 10.0,
+		    "{\"op\":\"start_child\",\"name\":\"t%d\","
 		    "\"cmd\":[\"%s\"],\"stdout\":\"null\",\"stderr\":\"null\"}",
 		    i, rr->b->idle);
 		if (l == NULL || strncmp(l, "{\"ok\":true", 10) != 0)
@@ -268,7 +269,8 @@ static void
 rr_report_redis(struct rr *rr)
 {
 	static const char *const	rbn[RR_NSHAPES] = {
-	    "redis-benchmark 1c", "redis-benchmark 50c", "redis-benchmark p16" };
+	    "redis-benchmark 1c", "redis-benchmark 50c",
+	    "redis-benchmark p16" };
 	static const char *const	incn[RR_NSHAPES] = {
 	    "W-increment 1c throughput", "W-increment 50c throughput",
 	    "W-increment p16 throughput" };

@@ -173,7 +173,8 @@ scale_report(struct bctx *b, double v[4][BENCH_MAXREPS], long big)
 	snprintf(n[2], sizeof n[2], "W-scale find p99 %s rows", sm);
 	snprintf(n[3], sizeof n[3], "W-scale find p99 %s rows", bg);
 	report_section("W-scale: find, 1 client ping-pong on one cpu, the two "
-	    "gtds taking turns every %d requests, random names of %d live children, in %d vs %ld "
+	    "gtds taking turns every %d requests, random names of %d live "
+	    "children, in %d vs %ld "
 	    "registry rows (extra rows: adopted, then stopped)", LOAD_CHUNK,
 	    b->nchild, b->nchild, big);
 	for (i = 0; i < 4; i++) {

@@ -23,7 +23,7 @@ struct attr {
 	struct value		 v;
 	uint32_t		 hash;
 	bool			 is_dirty;
-	bool			 dead;		/* deleted, delete not written */
+	bool			 dead;		/* deleted, delete unwritten */
 	char			 key[];
 };
 TAILQ_HEAD(attr_list, attr);

@@ -858,7 +858,8 @@ child_watchdog_kick(struct child *c)
 void
 child_set_status(struct child *c, const char *text)
 {
-	struct value	v = { .type = VALUE_TEXT, .s = (char *)(uintptr_t)text };
+	struct value	v = { .type = VALUE_TEXT,
+	    .s = (char *)(uintptr_t)text };
 
 	if (c->state != CHILD_STARTING && c->state != CHILD_RUNNING)
 		return;
@@ -1065,7 +1066,8 @@ child_handle_hook_exit(struct child *c, int status)
 	if (c->hook_statusfd != -1) {
 		if (spawn_status_read(c->hook_statusfd, &err) == 0 && err != 0)
 			log_warnx("child %s: after_terminate: exec %s: %s",
-			    c->name, c->spec->after_terminate[0], strerror(err));
+			    c->name, c->spec->after_terminate[0],
+			    strerror(err));
 		close(c->hook_statusfd);
 		c->hook_statusfd = -1;
 	}
@@ -1103,7 +1105,8 @@ child_decide(struct child *c, int status)
 		a = policy_on_exit(c->spec, &c->hist, &e, &delay, &gave_up);
 		if (gave_up) {
 			log_warnx("child %s: %s, %s", c->name,
-			    c->spec->on_exit != NULL ? "past its on_exit ladder" :
+			    c->spec->on_exit != NULL ?
+			    "past its on_exit ladder" :
 			    "restart intensity reached", policy_action_name(a));
 			event_child_gave_up(g, c, policy_action_name(a));
 		}

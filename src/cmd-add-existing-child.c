@@ -99,12 +99,14 @@ cmd_add_existing_pidfd(struct cmd_ctx *ctx, pid_t pid)
 	if (fd == -1 && errno != ESRCH && errno != EINVAL) {
 		e = errno;
 		if (e == ENOSYS)
-			cmd_error(ctx, GT_E_SPAWN_FAILED, "cannot adopt pid %d: "
+			cmd_error(ctx, GT_E_SPAWN_FAILED,
+			    "cannot adopt pid %d: "
 			    "pidfd_open is not supported here (ENOSYS)",
 			    (int)pid);
 		else
-			cmd_error(ctx, GT_E_SPAWN_FAILED, "cannot adopt pid %d: "
-			    "pidfd_open: %s", (int)pid, strerror(e));
+			cmd_error(ctx, GT_E_SPAWN_FAILED,
+			    "cannot adopt pid %d: pidfd_open: %s", (int)pid,
+			    strerror(e));
 		cmd_set(ctx, "errno", json_string(spawn_errno_name(e)));
 		return (-1);
 	}

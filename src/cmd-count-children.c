@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-count-children: OTP's count_children: specs, active, workers, supervisors. */
+/*
+ * cmd-count-children: OTP's count_children: specs, active, workers,
+ * supervisors.
+ */
 #include "config.h"
 
 #include "gt/cmd.h"

@@ -82,10 +82,12 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 			    c->name, key);
 		return (CMD_ERROR);
 	case REGISTRY_INCR_NOT_INTEGER:
-		cmd_error(ctx, GT_E_NOT_INTEGER, "%.128s is not an integer", key);
+		cmd_error(ctx, GT_E_NOT_INTEGER, "%.128s is not an integer",
+		    key);
 		return (CMD_ERROR);
 	case REGISTRY_INCR_OVERFLOW:
-		cmd_error(ctx, GT_E_OVERFLOW, "%.128s would overflow int64", key);
+		cmd_error(ctx, GT_E_OVERFLOW, "%.128s would overflow int64",
+		    key);
 		return (CMD_ERROR);
 	}
 	return (CMD_ERROR);

@@ -52,7 +52,8 @@ cmd_list_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	if ((keys = json_object_get(args, "keys")) != NULL) {
 		if (!json_is_array(keys)) {
-			cmd_bad(ctx, "keys", "keys must be an array of strings");
+			cmd_bad(ctx, "keys",
+			    "keys must be an array of strings");
 			return (CMD_ERROR);
 		}
 		json_array_foreach(keys, i, kv)

@@ -33,7 +33,7 @@
  */
 #define QUERY_BUDGET_MS		250
 #define QUERY_MAX_BYTES		(8 * 1024 * 1024)	/* of reply JSON */
-#define QUERY_NUMBER_BYTES	24		/* JSON of one number, at most */
+#define QUERY_NUMBER_BYTES	24		/* JSON of a number, at most */
 
 /* The result being built; the rows count against max_bytes. */
 struct cmd_query_out {
@@ -219,7 +219,8 @@ cmd_query_cell_bytes(const struct registry_cell *c)
 	}
 	for (i = 0; i < c->len; i++) {
 		if (p[i] == '"' || p[i] == '\\' || p[i] == '\b' ||
-		    p[i] == '\f' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')
+		    p[i] == '\f' || p[i] == '\n' || p[i] == '\r' ||
+		    p[i] == '\t')
 			n += 2;
 		else if (p[i] < 0x20)
 			n += 6;			/* \u00XX */

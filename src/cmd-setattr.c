@@ -36,8 +36,8 @@ cmd_setattr_new_keys(struct cmd_ctx *ctx, const char *name, json_t *attrs)
 	int		 n = 0;
 
 	json_object_foreach(attrs, k, jv) {
-		if (registry_attr_get(ctx->gtd->reg, name, k, &v, &found) == 0 &&
-		    found)
+		if (registry_attr_get(ctx->gtd->reg, name, k, &v,
+		    &found) == 0 && found)
 			value_free(&v);
 		else
 			n++;

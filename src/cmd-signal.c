@@ -39,7 +39,8 @@ cmd_signal_exec(struct cmd_ctx *ctx, json_t *args)
 		sig = spec_signal_parse(buf);
 	}
 	if (sig == -1) {
-		cmd_bad(ctx, "signal", "signal must be a signal name or number");
+		cmd_bad(ctx, "signal",
+		    "signal must be a signal name or number");
 		return (CMD_ERROR);
 	}
 	if ((c = cmd_child(ctx, name)) == NULL)

@@ -37,8 +37,8 @@ cmd_start_child_exec(struct cmd_ctx *ctx, json_t *args)
 			    c->name);
 			cmd_pid(ctx, c);
 		} else {
-			cmd_error(ctx, GT_E_ALREADY_PRESENT, "%s is %s", c->name,
-			    child_state_name(c->state));
+			cmd_error(ctx, GT_E_ALREADY_PRESENT, "%s is %s",
+			    c->name, child_state_name(c->state));
 			cmd_set(ctx, "state",
 			    json_string(child_state_name(c->state)));
 		}

@@ -34,7 +34,8 @@ cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 		n[c->state]++;
 	by = json_object();
 	for (i = 0; i < CHILD_NSTATES; i++)
-		json_object_set_new(by, child_state_name(i), json_integer(n[i]));
+		json_object_set_new(by, child_state_name(i),
+		    json_integer(n[i]));
 	(void)cmd_proc_usage(getpid(), &rss, &cpu);	/* 0s if unreadable */
 	cmd_set(ctx, "uptime_ms", json_integer(gtd_now_ms(g) - g->started_at));
 	cmd_set(ctx, "children", json_integer(g->nchildren));

@@ -44,8 +44,8 @@ cmd_subscribe_strings(struct cmd_ctx *ctx, json_t *args, const char *key,
 	json_array_foreach(a, i, v) {
 		if (!json_is_string(v) || (mask != NULL &&
 		    event_kind_parse(json_string_value(v), &k) == -1)) {
-			cmd_bad(ctx, key, "%s.%zu is not %s", key, i, mask != NULL ?
-			    "an event name" : "a string");
+			cmd_bad(ctx, key, "%s.%zu is not %s", key, i,
+			    mask != NULL ? "an event name" : "a string");
 			cmd_set(ctx, "field", json_sprintf("%s.%zu", key, i));
 			return (-1);
 		}

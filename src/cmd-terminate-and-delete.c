@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-terminate-and-delete: stop a child, then remove its row; {} after the reap. */
+/*
+ * cmd-terminate-and-delete: stop a child, then remove its row; {} after
+ * the reap.
+ */
 #include "config.h"
 
 #include "gt/cmd.h"

@@ -324,7 +324,8 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 	if (args != NULL && (self = json_object_get(args, "self")) != NULL) {
 		if (!json_is_true(self) || json_object_get(args, "name") !=
 		    NULL) {
-			cmd_bad(ctx, "self", "self must be true, instead of name");
+			cmd_bad(ctx, "self",
+			    "self must be true, instead of name");
 			return (-1);
 		}
 		if ((own = child_find_owner(g, cn->pid)) == NULL) {
@@ -383,7 +384,7 @@ cmd_buf_value(struct gtd *g, const json_t *v)
 		n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 		    JSON_COMPACT | JSON_ENCODE_ANY);
 	}
-	if (n == 0)		/* not encodable: cannot happen, but stay JSON */
+	if (n == 0)	/* not encodable: cannot happen, but stay JSON */
 		CMD_BUF_LIT(g, "null");
 	else
 		g->rlen += n;
@@ -722,8 +723,8 @@ cmd_arg_int(struct cmd_ctx *ctx, json_t *args, const char *key,
 		i = json_integer_value(v);
 	}
 	if (!isint || i < lo || i > hi) {
-		cmd_bad(ctx, key, "%s must be an integer from %lld to %lld", key,
-		    (long long)lo, (long long)hi);
+		cmd_bad(ctx, key, "%s must be an integer from %lld to %lld",
+		    key, (long long)lo, (long long)hi);
 		return (-1);
 	}
 	*out = i;

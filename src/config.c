@@ -193,7 +193,8 @@ cs_env(struct childspec *s, const json_t *j, struct config_err *e)
 			return (config_fail(e, sub, "bad variable name"));
 		if (!json_is_string(v) ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return (config_fail(e, sub, "%s must be a string", sub));
+			return (config_fail(e, sub, "%s must be a string",
+			    sub));
 		xasprintf(&kv, "%s=%s", k, json_string_value(v));
 		spec_strv_add(&s->env, &s->nenv, kv);
 		free(kv);
@@ -253,8 +254,9 @@ cs_success(struct childspec *s, const json_t *j, struct config_err *e)
 	char		 sub[48];
 
 	if (!json_is_array(j) || json_array_size(j) > SPEC_MAX_CODES)
-		return (config_fail(e, "success_exit_codes", "success_exit_codes"
-		    " must be an array of at most %d integers", SPEC_MAX_CODES));
+		return (config_fail(e, "success_exit_codes",
+		    "success_exit_codes must be an array of at most %d "
+		    "integers", SPEC_MAX_CODES));
 	free(s->success_codes);
 	s->success_codes = xcalloc(json_array_size(j) + 1, sizeof(int));
 	s->nsuccess = 0;
@@ -330,7 +332,8 @@ cs_shutdown(struct childspec *s, const json_t *j, struct config_err *e)
 		s->shutdown = SPEC_SHUT_BRUTAL;
 		return (0);
 	}
-	if (json_is_string(j) && strcmp(json_string_value(j), "infinity") == 0) {
+	if (json_is_string(j) && strcmp(json_string_value(j),
+	    "infinity") == 0) {
 		s->shutdown = SPEC_SHUT_INFINITY;
 		return (0);
 	}
@@ -398,8 +401,8 @@ config_real(const json_t *j, const char *field, double lo, double hi,
 {
 	if (!json_is_number(j) || json_number_value(j) < lo ||
 	    json_number_value(j) > hi)
-		return (config_fail(e, field, "%s must be a number from %g to %g",
-		    field, lo, hi));
+		return (config_fail(e, field,
+		    "%s must be a number from %g to %g", field, lo, hi));
 	*out = json_number_value(j);
 	return (0);
 }
@@ -455,8 +458,8 @@ cs_backoff(struct childspec *s, const json_t *j, struct config_err *e)
 static int
 cs_step(struct spec_step *st, const json_t *j, size_t i, struct config_err *e)
 {
-	static const char *const	 keys[] = { "upto", "action", "delay_ms",
-	    NULL };
+	static const char *const	 keys[] = { "upto", "action",
+	    "delay_ms", NULL };
 	json_t				*v;
 	char				 sub[64];
 
@@ -630,7 +633,8 @@ cs_user(struct childspec *s, const json_t *j, struct config_err *e)
 
 	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
 	    json_integer_value(j) < UINT32_MAX) {
-		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(j));
+		snprintf(buf, sizeof buf, "%lld",
+		    (long long)json_integer_value(j));
 		free(s->user);
 		s->user = xstrdup(buf);
 	} else if (config_string(j, "user", 256, &s->user, e) == -1)
@@ -665,7 +669,8 @@ cs_group(struct childspec *s, const json_t *j, struct config_err *e)
 
 	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
 	    json_integer_value(j) < UINT32_MAX) {
-		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(j));
+		snprintf(buf, sizeof buf, "%lld",
+		    (long long)json_integer_value(j));
 		free(s->group);
 		s->group = xstrdup(buf);
 	} else if (config_string(j, "group", 256, &s->group, e) == -1)
@@ -808,7 +813,8 @@ static const struct {
 	{ "user", cs_user },
 	{ "watchdog_ms", cs_watchdog },
 };
-#define CONFIG_NSPEC	(sizeof config_spec_fields / sizeof config_spec_fields[0])
+#define CONFIG_NSPEC \
+	(sizeof config_spec_fields / sizeof config_spec_fields[0])
 
 struct childspec *
 config_spec_parse(const json_t *obj, char **field, char **cause)
@@ -863,7 +869,8 @@ config_args_concat(const json_t *a, const json_t *b)
 {
 	json_t	*r = json_array();
 
-	if ((a != NULL && !json_is_array(a)) || (b != NULL && !json_is_array(b))) {
+	if ((a != NULL && !json_is_array(a)) ||
+	    (b != NULL && !json_is_array(b))) {
 		json_decref(r);
 		return (NULL);
 	}
@@ -1017,7 +1024,8 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 	size_t	 i;
 
 	json_object_set_new(j, "backoff", json_pack("{s:f, s:I, s:I, s:f}",
-	    "factor", s->backoff_factor, "max_ms", (json_int_t)s->backoff_max_ms,
+	    "factor", s->backoff_factor,
+	    "max_ms", (json_int_t)s->backoff_max_ms,
 	    "reset_after_ms", (json_int_t)s->backoff_reset_ms,
 	    "jitter", s->backoff_jitter));
 	if (s->on_exit != NULL) {
@@ -1075,8 +1083,10 @@ config_spec_json_proc(const struct childspec *s, json_t *j)
 		return;
 	rl = json_object();
 	for (i = 0; i < s->nrlimits; i++)
-		json_object_set_new(rl, spec_rlimit_name(s->rlimits[i].resource),
-		    s->rlimits[i].value == UINT64_MAX ? json_string("infinity") :
+		json_object_set_new(rl,
+		    spec_rlimit_name(s->rlimits[i].resource),
+		    s->rlimits[i].value == UINT64_MAX ?
+		    json_string("infinity") :
 		    json_integer((json_int_t)s->rlimits[i].value));
 	json_object_set_new(j, "rlimits", rl);
 }
@@ -1166,11 +1176,13 @@ config_limit(const json_t *j, const char *key, int64_t lo, int64_t hi,
 static int
 config_snapshot(struct config *c, const json_t *j, struct config_err *e)
 {
-	static const char *const	 keys[] = { "path", "interval_ms", NULL };
+	static const char *const	 keys[] = { "path", "interval_ms",
+	    NULL };
 	json_t				*v;
 
 	if (!json_is_object(j))
-		return (config_fail(e, "snapshot", "snapshot must be an object"));
+		return (config_fail(e, "snapshot",
+		    "snapshot must be an object"));
 	if (config_keys(j, "snapshot", keys, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "path")) == NULL)
@@ -1381,8 +1393,8 @@ config_acl_map(struct acl *a, const json_t *m, int is_group,
 static int
 config_acl(struct config *c, const json_t *j, struct config_err *e)
 {
-	static const char *const	 keys[] = { "default", "users", "groups",
-	    NULL };
+	static const char *const	 keys[] = { "default", "users",
+	    "groups", NULL };
 	json_t				*v;
 
 	if (!json_is_object(j))
@@ -1394,8 +1406,8 @@ config_acl(struct config *c, const json_t *j, struct config_err *e)
 	if ((v = json_object_get(j, "default")) != NULL &&
 	    (!json_is_string(v) || acl_class_parse(json_string_value(v),
 	    &c->acl.dflt) == -1))
-		return (config_fail(e, "acl.default", "acl.default must be none, "
-		    "read, write, control or admin"));
+		return (config_fail(e, "acl.default", "acl.default must be "
+		    "none, read, write, control or admin"));
 	if ((v = json_object_get(j, "users")) != NULL &&
 	    config_acl_map(&c->acl, v, 0, e) == -1)
 		return (-1);
@@ -1465,8 +1477,8 @@ config_parse_specs(struct config *c, const json_t *j, struct config_err *e)
 		return (-1);
 	if ((v = json_object_get(j, "children")) != NULL) {
 		if (!json_is_array(v))
-			return (config_fail(e, "children", "children must be an "
-			    "array"));
+			return (config_fail(e, "children",
+			    "children must be an array"));
 		json_array_foreach(v, i, el) {
 			snprintf(sub, sizeof sub, "children.%zu", i);
 			if (config_child_add(c, el, sub, e) == -1)
@@ -1541,7 +1553,8 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	}
 	if (config_parse_specs(c, j, e) == -1)
 		return (-1);
-	if ((v = json_object_get(j, "acl")) != NULL && config_acl(c, v, e) == -1)
+	if ((v = json_object_get(j, "acl")) != NULL &&
+	    config_acl(c, v, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "socket_mode")) != NULL &&
 	    config_socket_mode(c, v, e) == -1)

@@ -348,7 +348,7 @@ conn_hangup_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	/* conn_close only queues a conn: the later pointers stay valid. */
 	if ((n = epoll_wait(g->hupfd, evs, 64, 0)) == -1)
-		return;				/* EINTR: the loop calls again */
+		return;				/* EINTR: loop calls again */
 	for (i = 0; i < n; i++)
 		conn_close(evs[i].data.ptr);
 }
@@ -374,7 +374,8 @@ conn_reply(struct conn *cn, const char *line, size_t len)
 	 * clients that never read could otherwise take gigabytes, for the
 	 * whole daemon: past either cap the connection is closed.
 	 */
-	if ((cn->outlen - cn->outoff + len + 1 > cn->gtd->lim.max_output_bytes ||
+	if ((cn->outlen - cn->outoff + len + 1 >
+	    cn->gtd->lim.max_output_bytes ||
 	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX) &&
 	    cn->outlen > cn->outoff) {
 		log_warnx("connection from pid %d: %zu reply bytes unread, "

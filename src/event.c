@@ -30,7 +30,7 @@ struct event_line {
 
 /* A subscription; owned by the events, pointed to by its conn. */
 struct event_sub {
-	struct conn		*conn;		/* weak: unsubscribes on close */
+	struct conn		*conn;		/* weak: unsubscribe on close */
 	unsigned		 mask;
 	char			**names;	/* NULL: every name */
 	size_t			 nnames;

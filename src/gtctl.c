@@ -146,10 +146,11 @@ static void	 gtctl_table_add(struct gtctl_table *, ...);
 static void	 gtctl_table_print(struct gtctl_table *);
 static void	 gtctl_flat(const char *, json_t *, bool);
 
-static gtctl_exec_fn	gtctl_exec_events, gtctl_exec_logs, gtctl_exec_generic, gtctl_exec_ls, gtctl_exec_list,
+static gtctl_exec_fn	gtctl_exec_events, gtctl_exec_logs, gtctl_exec_generic,
+			gtctl_exec_ls, gtctl_exec_list,
 			gtctl_exec_rm, gtctl_exec_raw, gtctl_exec_attr_get,
-			gtctl_exec_attr_set, gtctl_exec_attr_del, gtctl_exec_kill,
-			gtctl_exec_attr_incr, gtctl_exec_query;
+			gtctl_exec_attr_set, gtctl_exec_attr_del,
+			gtctl_exec_kill, gtctl_exec_attr_incr, gtctl_exec_query;
 static gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 			gtctl_print_fields, gtctl_print_spec,
 			gtctl_print_reason, gtctl_print_value,

@@ -25,9 +25,11 @@
 struct gtd_sd {
 	struct gtd		*gtd;		/* weak: the owner */
 	struct sd_notifier	*n;		/* owned */
-	ev_timer		 status;	/* every GTD_SD_STATUS_S, once ready */
-	ev_timer		 watchdog;	/* every WATCHDOG_USEC / 2, or idle */
-	char			*status_text;	/* owned: the last STATUS= sent */
+	/* Every GTD_SD_STATUS_S, once ready. */
+	ev_timer		 status;
+	/* Every WATCHDOG_USEC / 2, or idle. */
+	ev_timer		 watchdog;
+	char			*status_text;	/* owned: last STATUS= sent */
 	bool			 ready;		/* READY=1 was sent */
 	int			 last_errno;	/* of the last failure logged */
 };

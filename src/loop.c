@@ -207,7 +207,8 @@ gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 		if (!(c->flags & CHILD_DEAD)) {
 			t = timeout_ms >= 0 ? timeout_ms :
 			    c->spec->shutdown_timeout_ms;
-			if (c->spec->shutdown == SPEC_SHUT_SIGNAL && t > longest)
+			if (c->spec->shutdown == SPEC_SHUT_SIGNAL &&
+			    t > longest)
 				longest = t;
 			child_stop(c, timeout_ms, false);
 		}

@@ -93,13 +93,15 @@ notify_handle(struct gtd *g, pid_t pid, const char *msg, size_t len)
 			end = stop;
 		if (end - line == 7 && memcmp(line, "READY=1", 7) == 0)
 			child_ready(c);
-		else if (end - line == 10 && memcmp(line, "WATCHDOG=1", 10) == 0)
+		else if (end - line == 10 &&
+		    memcmp(line, "WATCHDOG=1", 10) == 0)
 			child_watchdog_kick(c);
 		else if (end - line >= 7 && memcmp(line, "STATUS=", 7) == 0) {
 			text = xstrndup(line + 7, end - line - 7);
 			child_set_status(c, text);
 			free(text);
-		} else if (end - line == 10 && memcmp(line, "STOPPING=1", 10) == 0)
+		} else if (end - line == 10 &&
+		    memcmp(line, "STOPPING=1", 10) == 0)
 			log_info("child %s: stopping", c->name);
 	}
 	child_unref(c);

@@ -161,7 +161,8 @@ proto_scan(const char *line, size_t len, struct proto_flat *fl,
 		p = proto_ws(p, end);
 		if (p == end || fl->n == PROTO_FLAT_MAX)
 			return (-1);
-		for (i = 0; i < fl->n; i++)	/* duplicates: jansson says so */
+		/* Duplicates: jansson says so. */
+		for (i = 0; i < fl->n; i++)
 			if (strcmp(fl->f[i].key, k) == 0)
 				return (-1);
 		if ((fl->op != NULL && strcmp(k, "op") == 0) ||

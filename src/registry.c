@@ -241,7 +241,7 @@ registry_child_update(struct registry *r, const struct registry_row *row)
 	registry_bind_row(st, row);
 	if (registry_write(r, st) == -1)
 		return (-1);
-	if (sqlite3_changes(r->db) != 1) {	/* no row: a bug of the caller */
+	if (sqlite3_changes(r->db) != 1) {	/* no row: the caller's bug */
 		errno = ENOENT;
 		return (-1);
 	}
@@ -760,9 +760,9 @@ registry_query_prepare(struct registry_qstate *q)
 		return (registry_qfail(q, REGISTRY_QERR_EMPTY,
 		    "sql holds no statement"));
 	if (!registry_sql_blank(tail))
-		return (registry_qfail(q, REGISTRY_QERR_MULTI, "sql must be one "
-		    "statement; more follows at byte %zu", (size_t)(tail -
-		    o->sql)));
+		return (registry_qfail(q, REGISTRY_QERR_MULTI,
+		    "sql must be one statement; more follows at byte %zu",
+		    (size_t)(tail - o->sql)));
 	if (!sqlite3_stmt_readonly(q->st))
 		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "the "
 		    "statement would write: queries are read-only"));

@@ -39,7 +39,8 @@ reload_boot_end(struct reload_boot *b, int ok)
 	if (ok)
 		b->ready(g);
 	else {
-		log_warnx("boot child %zu did not start: stopping", b->next - 1);
+		log_warnx("boot child %zu did not start: stopping",
+		    b->next - 1);
 		gtd_shutdown(g, 1, -1);
 	}
 	free(b);

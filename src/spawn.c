@@ -125,7 +125,9 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 	 */
 	memset(&ka, 0, sizeof ka);
 	ka.handler = SIG_DFL;
-	/* Raw: glibc's sigaction refuses the two signals it keeps for itself. */
+	/*
+	 * Raw: glibc's sigaction refuses the two signals it keeps for itself.
+	 */
 	for (sig = 1; sig < NSIG; sig++)
 		(void)syscall(SYS_rt_sigaction, sig, &ka, NULL,
 		    sizeof ka.mask);		/* EINVAL for KILL/STOP: fine */

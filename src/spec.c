@@ -156,11 +156,14 @@ spec_dup(const struct childspec *s)
 	memcpy(d->success_codes, s->success_codes,
 	    s->nsuccess * sizeof *d->success_codes);
 	if (s->on_exit != NULL) {
-		d->on_exit = xreallocarray(NULL, s->non_exit, sizeof *d->on_exit);
-		memcpy(d->on_exit, s->on_exit, s->non_exit * sizeof *d->on_exit);
+		d->on_exit = xreallocarray(NULL, s->non_exit,
+		    sizeof *d->on_exit);
+		memcpy(d->on_exit, s->on_exit,
+		    s->non_exit * sizeof *d->on_exit);
 	}
 	if (s->after_terminate != NULL)
-		d->after_terminate = spec_strv_dup(s->after_terminate, s->nhook);
+		d->after_terminate = spec_strv_dup(s->after_terminate,
+		    s->nhook);
 	for (i = 0; i < 2; i++)
 		if (s->out[i].path != NULL)
 			d->out[i].path = xstrdup(s->out[i].path);

@@ -48,7 +48,10 @@ enum child_fail {
 struct child_ops {
 	pid_t	(*spawn)(const struct spawn_plan *, int *statusfd);
 	int	(*kill)(pid_t, int);
-	/* A pidfd of pid (O_CLOEXEC), or -1 with errno (ENOSYS: no such call). */
+	/*
+	 * A pidfd of pid (O_CLOEXEC), or -1 with errno (ENOSYS: no such
+	 * call).
+	 */
 	int	(*pidfd_open)(pid_t);
 };
 extern const struct child_ops child_real_ops;
@@ -78,7 +81,7 @@ struct child {
 	struct childspec	*spec;		/* owned */
 	struct childspec	*next_spec;	/* owned: at the next start */
 	char			*next_json;	/* owned: its normalised text */
-	char			*inst_json;	/* owned: as asked (templates) */
+	char			*inst_json;	/* owned: as asked (template) */
 	TAILQ_ENTRY(child)	 qentry;	/* gtd->start_queue */
 	const char		*name;		/* = spec->name */
 	enum child_state	 state;
@@ -103,7 +106,7 @@ struct child {
 	unsigned		 timer_gen;
 	int			 refs;
 	int			 flags;
-#define CHILD_DEAD	0x1			/* removed, freed once refs==0 */
+#define CHILD_DEAD	0x1			/* removed, freed at refs==0 */
 
 	bool			 boot;		/* a child of the config */
 	bool			 queued;	/* waits for a start slot */
@@ -170,7 +173,8 @@ int		 child_start(struct child *);
  * the row ends stopped, or removed if delete_after or temporary.  No-op
  * for a row without a process except cancelling a restart.
  */
-void		 child_stop(struct child *, int64_t timeout_ms, bool delete_after);
+void		 child_stop(struct child *, int64_t timeout_ms,
+		    bool delete_after);
 
 /* Remove the row (must have no process): deferred free. */
 void		 child_remove(struct child *);

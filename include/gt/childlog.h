@@ -25,7 +25,7 @@ struct child;
 
 struct childlog_line {
 	int64_t		 at;		/* epoch ms */
-	const char	*stream;	/* static: "stdout", "stderr", "output" */
+	const char	*stream;	/* static: "stdout"/"stderr"/"output" */
 	char		*text;		/* owned, valid UTF-8 */
 };
 

@@ -24,7 +24,8 @@ char		*client_default_path(const char *zone);
  * The socket a client should use: explicit (may be NULL), else
  * $GTD_SOCKET, else client_default_path(zone).  xmalloc'd.
  */
-char		*client_socket_path(const char *explicit_path, const char *zone);
+char		*client_socket_path(const char *explicit_path,
+		    const char *zone);
 
 /*
  * Connect to the Unix socket at path.  Returns an owned client, or NULL

@@ -57,8 +57,10 @@ struct cmd_ctx {
 	const struct cmd_entry	*entry;
 	const struct proto_flat	*flat;		/* during exec, or NULL */
 	json_t			*id;		/* owned, or NULL */
-	char			*idraw;		/* owned raw "id" text, or NULL */
-	json_t			*res;		/* owned result fields, or NULL */
+	/* Owned raw "id" text, or NULL. */
+	char			*idraw;
+	/* Owned result fields, or NULL. */
+	json_t			*res;
 	json_t			*res_ok;	/* owned: only if no error */
 	const char		*err;		/* error code, or NULL */
 	char			*msg;		/* owned error message */

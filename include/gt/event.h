@@ -34,7 +34,8 @@ enum event_kind {
 };
 #define EVENT_MASK(k)		(1U << (k))
 #define EVENT_MASK_DEFAULT	(EVENT_MASK(EVENT_NKINDS) - 1 - \
-				    EVENT_MASK(EVENT_ATTR) - EVENT_MASK(EVENT_LOG))
+				    EVENT_MASK(EVENT_ATTR) - \
+				    EVENT_MASK(EVENT_LOG))
 #define EVENT_RING		4096	/* events kept for since */
 
 struct events;

@@ -55,10 +55,11 @@ struct gtd {
 	pid_t			 pid;
 	char			**env;		/* gtd's env for children */
 	int			 devnull;	/* children's stdin */
-	struct rlimit		 nofile;	/* the soft limit children get */
+	struct rlimit		 nofile;	/* soft limit children get */
 	char			*notify_path;	/* NOTIFY_SOCKET, or NULL */
 	struct notify		*notify;	/* owned */
-	struct gtd_sd		*sd;		/* owned; NULL: no NOTIFY_SOCKET */
+	/* Owned; NULL: no NOTIFY_SOCKET. */
+	struct gtd_sd		*sd;
 	struct events		*events;	/* owned */
 	struct config		*conf;		/* owned: the active config */
 	struct reload_boot	*boot;		/* owned: boot in progress */
@@ -82,19 +83,21 @@ struct gtd {
 	struct conn_list	 conns;
 	struct conn_list	 dead_conns;
 	int			 nconns;
-	size_t			 outq_total;	/* unsent reply bytes, all conns */
-	int			 hupfd;		/* owned: epoll of half-closed
-						 * subscribers, or -1 (conn.c) */
+	/* Unsent reply bytes, all conns. */
+	size_t			 outq_total;
+	/* Owned: epoll of half-closed subscribers, or -1 (conn.c). */
+	int			 hupfd;
 	ev_io			 hupw;
 	struct server		*server;	/* owned */
 
 	bool			 shutting_down;
 	bool			 debug;		/* -d */
 	int64_t			 committed_at;	/* mono ms of the last commit */
-	char			*rbuf;		/* owned: the reply being built */
+	char			*rbuf;		/* owned: reply being built */
 	size_t			 rlen;
 	size_t			 rsize;
-	char			*scan;		/* owned: flat request strings */
+	/* Owned: flat request strings. */
+	char			*scan;
 	size_t			 scansize;
 	struct cmd_ctx		*spare_ctx;	/* owned: one freed context */
 	int			 exit_code;

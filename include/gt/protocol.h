@@ -20,7 +20,7 @@
 #define GT_OUTPUT_TOTAL_MAX	(256 * 1024 * 1024) /* ... of all conns */
 #define GT_CONN_MAX		1024		/* default max_connections */
 #define GT_CHILDREN_MAX		100000		/* default max_children */
-#define GT_ATTRS_MAX		1000		/* default max_attrs per child */
+#define GT_ATTRS_MAX		1000	/* default max_attrs per child */
 
 /* Error codes (protocol §2). */
 #define GT_E_BAD_JSON		"bad_json"

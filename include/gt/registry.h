@@ -31,7 +31,8 @@ struct registry_row {
 	int		 exit_status;	/* -1: NULL */
 	const char	*exit_signal;	/* NULL: NULL */
 	int64_t		 exited_at;
-	const char	*spec;		/* normalised childspec JSON (put only) */
+	/* Normalised childspec JSON (put only). */
+	const char	*spec;
 };
 
 enum registry_incr {
@@ -122,12 +123,12 @@ struct registry_cell {
 /* Why registry_query() failed (protocol §2 in parentheses). */
 enum registry_qerr {
 	REGISTRY_QERR_NONE,
-	REGISTRY_QERR_SQL,		/* does not compile or failed (sql_error) */
+	REGISTRY_QERR_SQL,		/* compile or run error (sql_error) */
 	REGISTRY_QERR_READ_ONLY,	/* would write, attach... (read_only) */
 	REGISTRY_QERR_TIMEOUT,		/* ran past budget_ms (timeout) */
 	REGISTRY_QERR_EMPTY,		/* no statement (bad_request) */
 	REGISTRY_QERR_MULTI,		/* more than one (bad_request) */
-	REGISTRY_QERR_PARAMS		/* params != placeholders (bad_request) */
+	REGISTRY_QERR_PARAMS		/* param count mismatch (bad_request) */
 };
 
 /* The column names, once, before the first row; borrowed for the call. */

@@ -33,7 +33,8 @@ struct spec_output {
 /* One setrlimit before exec. */
 struct spec_rlimit {
 	int		 resource;	/* RLIMIT_* */
-	uint64_t	 value;		/* soft and hard; UINT64_MAX: infinity */
+	/* Soft and hard; UINT64_MAX: infinity. */
+	uint64_t	 value;
 };
 
 /* One step of an on_exit ladder (Director): exits up to `upto` do this. */
@@ -72,7 +73,7 @@ struct childspec {
 	size_t			 ncmd;
 	char			**args;		/* NULL-terminated */
 	size_t			 nargs;
-	char			**env;		/* "KEY=VALUE", NULL-terminated */
+	char			**env;		/* KEY=VALUE, NULL-terminated */
 	size_t			 nenv;
 	bool			 clear_env;
 	char			*cwd;		/* "/" by default */

@@ -84,7 +84,8 @@ as_nobody_child(struct e2e *e, const char *const *lines, int out)
 			dprintf(out, "{\"client\":\"%s\"}\n", strerror(errno));
 			_exit(70);
 		}
-		if (write(out, r, len) != (ssize_t)len || write(out, "\n", 1) != 1)
+		if (write(out, r, len) != (ssize_t)len ||
+		    write(out, "\n", 1) != 1)
 			_exit(70);
 	}
 	_exit(0);
@@ -194,7 +195,8 @@ START_TEST(e2e_acl_read_write)
 		"{\"id\":10,\"op\":\"find_or_open\",\"name\":\"b\","
 		"\"cmd\":[\"/bin/true\"]}",
 		"{\"id\":11,\"op\":\"restart_child\",\"name\":\"a\"}",
-		"{\"id\":12,\"op\":\"signal\",\"name\":\"a\",\"signal\":\"HUP\"}",
+		"{\"id\":12,\"op\":\"signal\",\"name\":\"a\","
+		"\"signal\":\"HUP\"}",
 		"{\"id\":13,\"op\":\"reload\"}",
 		"{\"id\":14,\"op\":\"shutdown\"}",
 		"{\"id\":15,\"op\":\"info\",\"name\":\"a\"}",
@@ -216,7 +218,8 @@ START_TEST(e2e_acl_read_write)
 	pid_t		 a;
 	int		 i;
 
-	e = acl_start("{\"default\":\"read\",\"users\":{\"nobody\":\"write\"}}");
+	e = acl_start("{\"default\":\"read\","
+	    "\"users\":{\"nobody\":\"write\"}}");
 	a = e2e_spawn(e, "a", NULL);
 	e2e_ok(e, "setattr", "{s:s, s:{s:i}}", "name", "a", "attrs", "k", 1);
 	as_nobody(e, lines, &p);
@@ -291,7 +294,8 @@ START_TEST(e2e_acl_users_groups)
 	struct peer	 p;
 
 	/* uid 65534 is control: all but reload. */
-	e = acl_start("{\"default\":\"none\",\"users\":{\"65534\":\"control\"}}");
+	e = acl_start("{\"default\":\"none\","
+	    "\"users\":{\"65534\":\"control\"}}");
 	e2e_spawn(e, "a", NULL);
 	as_nobody(e, lines, &p);
 	want(e, lines, &p, 0, NULL);
@@ -303,7 +307,8 @@ START_TEST(e2e_acl_users_groups)
 	e2e_stop(e);
 
 	/* Group nogroup (nobody's) is write: no terminate. */
-	e = acl_start("{\"default\":\"none\",\"groups\":{\"nogroup\":\"write\"}}");
+	e = acl_start("{\"default\":\"none\","
+	    "\"groups\":{\"nogroup\":\"write\"}}");
 	e2e_spawn(e, "a", NULL);
 	as_nobody(e, lines, &p);
 	want(e, lines, &p, 0, NULL);
@@ -369,7 +374,8 @@ START_TEST(e2e_acl_self)
 			text = json_string_value(json_object_get(ln, "line"));
 			r = text != NULL ? json_loads(text, 0, NULL) : NULL;
 			id = json_object_get(r, "id");
-			if (json_is_integer(id) && json_integer_value(id) >= 0 &&
+			if (json_is_integer(id) &&
+			    json_integer_value(id) >= 0 &&
 			    json_integer_value(id) < 6 &&
 			    got[json_integer_value(id)] == NULL) {
 				got[json_integer_value(id)] = r;
@@ -384,13 +390,14 @@ START_TEST(e2e_acl_self)
 	    e2e_dump(e, e2e_ok(e, "logs", "{s:s}", "name", "selfy")));
 	for (i = 0; i < 6; i++) {
 		if (codes[i] == NULL)
-			ck_assert_msg(json_is_true(json_object_get(got[i], "ok")),
-			    "selfy as nobody: %s -> %s: want ok", lines[i],
-			    e2e_dump(e, got[i]));
+			ck_assert_msg(json_is_true(json_object_get(got[i],
+			    "ok")), "selfy as nobody: %s -> %s: want ok",
+			    lines[i], e2e_dump(e, got[i]));
 		else
 			ck_assert_msg(json_is_false(json_object_get(got[i],
 			    "ok")) && strcmp(e2e_str(got[i], "error"),
-			    codes[i]) == 0, "selfy as nobody: %s -> %s: want %s",
+			    codes[i]) == 0,
+			    "selfy as nobody: %s -> %s: want %s",
 			    lines[i], e2e_dump(e, got[i]), codes[i]);
 	}
 	ck_assert_int_eq(e2e_int(got[2], "pid"), other);

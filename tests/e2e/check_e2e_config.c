@@ -761,7 +761,8 @@ START_TEST(e2e_config_socket_mode)
 	struct e2e	*e;
 	struct stat	 sb;
 
-	e = e2e_start("{\"socket_mode\":\"0640\",\"socket_group\":\"nogroup\"}");
+	e = e2e_start("{\"socket_mode\":\"0640\","
+	    "\"socket_group\":\"nogroup\"}");
 	ck_assert_int_eq(stat(e2e_sock(e), &sb), 0);
 	ck_assert_msg(S_ISSOCK(sb.st_mode), "not a socket");
 	ck_assert_int_eq(sb.st_mode & 07777, 0640);
@@ -796,7 +797,8 @@ START_TEST(e2e_config_log_level)
 
 	for (i = 0; i < 3; i++) {
 		sub_launch(e, &s, levels[i], e2e_fmt(e, "{\"log_level\":\"%s\","
-		    "\"children\":[{\"name\":\"a\",\"cmd\":[\"@TESTCHILD@\"]}]}",
+		    "\"children\":[{\"name\":\"a\","
+		    "\"cmd\":[\"@TESTCHILD@\"]}]}",
 		    levels[i]), false);
 		ck_assert_msg(sub_ready(&s, CF_WAIT_MS) == 1, "%s: not ready; "
 		    "log: %s", levels[i], slurp(e, s.log));
@@ -958,7 +960,8 @@ START_TEST(e2e_reload_template)
 	ck_assert(e2e_wait_state(e, "boot-i", "running", CF_WAIT_MS));
 	for (i = 0; i < 2; i++) {
 		pid[i] = row_pid(e, names[i]);
-		ck_assert_ptr_nonnull(strstr(cmdline(e, pid[i]), "--stdout=tv1"));
+		ck_assert_ptr_nonnull(strstr(cmdline(e, pid[i]),
+		    "--stdout=tv1"));
 	}
 	plain = row_pid(e, "plain");
 	plain_at = started_at(e, "plain");
@@ -1020,7 +1023,8 @@ START_TEST(e2e_reload_bad_config)
 		conf = e2e_fmt(e, "{%s\"max_children\":1,\"children\":["
 		    "{\"name\":\"keep\",\"cmd\":[\"@TESTCHILD@\","
 		    "\"--append-pid=@DIR@/keep.v2\"],\"restart_delay_ms\":10},"
-		    "{\"name\":\"fresh\",\"cmd\":[\"@TESTCHILD@\"]}]}", bad[i][0]);
+		    "{\"name\":\"fresh\",\"cmd\":[\"@TESTCHILD@\"]}]}",
+		    bad[i][0]);
 		write_conf(e, conf);
 		r = e2e_err(e, "bad_config", "reload", NULL);
 		ck_assert_msg(json_is_string(json_object_get(r, "field")) &&
@@ -1062,8 +1066,8 @@ START_TEST(e2e_reload_sighup_bad_config)
 	    "[\"@TESTCHILD@\"],\"restart\":\"sometimes\"}]}");
 	ck_assert_int_eq(kill(e2e_pid(e), SIGHUP), 0);
 	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.log"),
-	    "children.0.restart", CF_WAIT_MS), "the failed SIGHUP reload is not "
-	    "logged with its field");
+	    "children.0.restart", CF_WAIT_MS),
+	    "the failed SIGHUP reload is not logged with its field");
 	ck_assert_ptr_nonnull(strstr(slurp(e, e2e_path(e, "gtd.log")),
 	    "reload failed"));
 	ck_assert(e2e_row(e, "fresh") == NULL);

@@ -80,7 +80,8 @@ load_request(char *buf, size_t size, int n)
 		return (snprintf(buf, size, "{\"id\":%d,\"op\":\"increment\","
 		    "\"name\":\"w\",\"key\":\"n\",\"default\":0}\n", n));
 	default:
-		return (snprintf(buf, size, "{\"id\":%d,\"op\":\"ping\"}\n", n));
+		return (snprintf(buf, size, "{\"id\":%d,\"op\":\"ping\"}\n",
+		    n));
 	}
 }
 

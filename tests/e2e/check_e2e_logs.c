@@ -198,12 +198,14 @@ START_TEST(e2e_logs_log_mode)
 
 	/* stdout alone. */
 	e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name", "b", "cmd",
-	    e2e_cmd("--stdout=out-b", "--stderr=err-b", NULL), "stderr", "null");
+	    e2e_cmd("--stdout=out-b", "--stderr=err-b", NULL), "stderr",
+	    "null");
 	ck_assert_ptr_nonnull(ln = log_wait(e, "b", "out-b", LG_WAIT_MS));
 	ck_assert_str_eq(e2e_str(ln, "stream"), "stdout");
 	/* stderr alone. */
 	e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name", "c", "cmd",
-	    e2e_cmd("--stdout=out-c", "--stderr=err-c", NULL), "stdout", "null");
+	    e2e_cmd("--stdout=out-c", "--stderr=err-c", NULL), "stdout",
+	    "null");
 	ck_assert_ptr_nonnull(ln = log_wait(e, "c", "err-c", LG_WAIT_MS));
 	ck_assert_str_eq(e2e_str(ln, "stream"), "stderr");
 	ck_assert(log_find(e, "b", "err-b") == NULL);
@@ -285,7 +287,8 @@ START_TEST(e2e_logs_file_rotation)
 	ck_assert_msg(file_size(e2e_fmt(e, "%s.3", path)) == -1,
 	    "keep 2, but %s.3 exists", path);
 	ck_assert(log_wait(e, "r", "flood 025000", LG_WAIT_MS) != NULL);
-	ck_assert_int_eq(count_text(e2e_path(e, "gtd.log"), "child r: flood"), 0);
+	ck_assert_int_eq(count_text(e2e_path(e, "gtd.log"),
+	    "child r: flood"), 0);
 	/* keep 0: rotation leaves no old file. */
 	ck_assert(log_wait(e, "z", "flood 025000", LG_WAIT_MS) != NULL);
 	ck_assert_int_eq(file_size(e2e_fmt(e, "%s.1", p0)), -1);
@@ -318,8 +321,8 @@ START_TEST(e2e_logs_ring_bounded)
 	ck_assert_int_ge(json_array_size(l), 100);
 	json_array_foreach(l, i, ln) {
 		no = flood_no(json_string_value(json_object_get(ln, "line")));
-		ck_assert_msg(prev == -1 || no == prev + 1, "line %ld after %ld",
-		    no, prev);
+		ck_assert_msg(prev == -1 || no == prev + 1,
+		    "line %ld after %ld", no, prev);
 		prev = no;
 	}
 	ck_assert_int_eq(prev, 100000);

@@ -94,7 +94,8 @@ snapshot_says(struct e2e *e, const char *sql, const char *want, int ms)
 		if (out != NULL && strcmp(out, want) == 0)
 			return (true);
 		if (e2e_now_ms() >= deadline) {
-			fprintf(stderr, "snapshot: %s gave \"%s\", not \"%s\"\n",
+			fprintf(stderr,
+			    "snapshot: %s gave \"%s\", not \"%s\"\n",
 			    sql, out != NULL ? out : "(error)", want);
 			return (false);
 		}
@@ -156,7 +157,8 @@ START_TEST(e2e_sql_query)
 	e2e_err(e, "read_only", "query", "{s:s}", "sql",
 	    "ATTACH '/tmp/x.db' AS x");
 	e2e_err(e, "sql_error", "query", "{s:s}", "sql", "SELECT * FROM nope");
-	e2e_err(e, "bad_request", "query", "{s:s}", "sql", "SELECT 1; SELECT 2");
+	e2e_err(e, "bad_request", "query", "{s:s}", "sql",
+	    "SELECT 1; SELECT 2");
 	/* A runaway statement is cut off; gtd goes on serving. */
 	t0 = e2e_now_ms();
 	e2e_err(e, "timeout", "query", "{s:s}", "sql", "WITH RECURSIVE "

@@ -172,7 +172,7 @@ long
 e2e_rss_bound(long kib)
 {
 #if defined(__SANITIZE_ADDRESS__)
-	return (kib + 4L * 1024 * 1024);	/* ASan's quarantine and shadow */
+	return (kib + 4L * 1024 * 1024);	/* ASan quarantine and shadow */
 #else
 	return (getenv("E2E_SLOW") != NULL ? kib + 4L * 1024 * 1024 : kib);
 #endif

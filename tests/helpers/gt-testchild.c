@@ -400,7 +400,8 @@ tc_flood(const struct tc_opts *o)
 
 	clock_gettime(CLOCK_MONOTONIC, &at);
 	for (i = 1; o->flood == 0 || i <= o->flood; i++) {
-		len += snprintf(buf + len, sizeof buf - len, "flood %06ld\n", i);
+		len += snprintf(buf + len, sizeof buf - len, "flood %06ld\n",
+		    i);
 		if (o->flood_every_ms == 0 && len < sizeof buf - 64 &&
 		    i != o->flood)
 			continue;

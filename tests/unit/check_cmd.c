@@ -80,8 +80,8 @@ START_TEST(test_cmd_table_entry)
 		    "%s: wire names are lower case with underscores", e->name);
 	ck_assert_msg(e->usage != NULL, "%s has no usage", e->name);
 	ck_assert_msg(e->exec != NULL, "%s has no exec", e->name);
-	ck_assert_msg((e->flags & ~(CMD_MUTATES | CMD_FLAT)) == 0, "%s: unknown flags %#x",
-	    e->name, e->flags);
+	ck_assert_msg((e->flags & ~(CMD_MUTATES | CMD_FLAT)) == 0,
+	    "%s: unknown flags %#x", e->name, e->flags);
 }
 END_TEST
 

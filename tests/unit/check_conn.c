@@ -475,7 +475,10 @@ START_TEST(test_conn_output_cap)
 	int		 small = 4096;
 
 	g->lim.max_output_bytes = 4096;
-	/* The client never reads and the socket holds little: replies pile up. */
+	/*
+	 * The client never reads and the socket holds little: replies pile
+	 * up.
+	 */
 	ck_assert_int_eq(setsockopt(cl.cn->fd, SOL_SOCKET, SO_SNDBUF, &small,
 	    sizeof small), 0);
 	buf = xmalloc(n * 32);

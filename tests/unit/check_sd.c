@@ -199,8 +199,8 @@ START_TEST(test_listen_fd)
 	ck_assert_msg(r.rv == act_rows[_i].rv, "%s: rv %d (%s)",
 	    act_rows[_i].name, r.rv, strerror(r.err));
 	if (r.rv == -1)
-		ck_assert_msg(r.err == act_rows[_i].err, "%s: errno %s, want %s",
-		    act_rows[_i].name, strerror(r.err),
+		ck_assert_msg(r.err == act_rows[_i].err,
+		    "%s: errno %s, want %s", act_rows[_i].name, strerror(r.err),
 		    strerror(act_rows[_i].err));
 	ck_assert_msg(r.fd == act_rows[_i].fd, "%s: fd %d",
 	    act_rows[_i].name, r.fd);
