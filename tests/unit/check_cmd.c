@@ -580,31 +580,42 @@ END_TEST
 
 /*
  * The flat path and the JSON path give the same reply.  "\u0061" is "a"
- * to JSON, but its escape sends the line down the JSON path.
+ * to JSON, but its escape sends the line down the JSON path.  '@' in a
+ * row stands for the name.
  */
 static const char *const flat_rows[] = {
-	"{\"op\":\"find\",\"name\":\"%s\"}",
-	"{\"op\":\"find\",\"name\":\"%s\",\"id\":7}",
-	"{\"id\":\"q\",\"op\":\"find\",\"name\":\"%s\",\"x\":1}",
-	"{\"op\":\"find\",\"name\":\"%s\",\"id\":null}",
-	"{\"op\":\"find\",\"name\":1,\"k\":\"%s\"}",
-	"{\"op\":\"find\",\"k\":\"%s\"}",
-	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"role\"}",
-	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"n\"}",
-	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"nope\"}",
-	"{\"op\":\"getattr\",\"name\":\"%s\",\"key\":\"n\","
+	"{\"op\":\"find\",\"name\":\"@\"}",
+	"{\"op\":\"find\",\"name\":\"@\",\"id\":7}",
+	"{\"id\":\"q\",\"op\":\"find\",\"name\":\"@\",\"x\":1}",
+	"{\"op\":\"find\",\"name\":\"@\",\"id\":null}",
+	"{\"op\":\"find\",\"name\":1,\"k\":\"@\"}",
+	"{\"op\":\"find\",\"k\":\"@\"}",
+	"{\"op\":\"getattr\",\"name\":\"@\",\"key\":\"role\"}",
+	"{\"op\":\"getattr\",\"name\":\"@\",\"key\":\"n\"}",
+	"{\"op\":\"getattr\",\"name\":\"@\",\"key\":\"nope\"}",
+	"{\"op\":\"getattr\",\"name\":\"@\",\"key\":\"n\","
 	    "\"wait_ms\":true}",
-	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"n\"}",
-	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"n\","
+	"{\"op\":\"increment\",\"name\":\"@\",\"key\":\"n\"}",
+	"{\"op\":\"increment\",\"name\":\"@\",\"key\":\"n\","
 	    "\"by\":-3}",
-	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"role\"}",
-	"{\"op\":\"increment\",\"name\":\"%s\",\"key\":\"n\","
+	"{\"op\":\"increment\",\"name\":\"@\",\"key\":\"role\"}",
+	"{\"op\":\"increment\",\"name\":\"@\",\"key\":\"n\","
 	    "\"by\":\"1\"}",
-	"{\"op\":\"info\",\"name\":\"%s\",\"key\":1}",
-	"{\"op\":\"which_children\",\"state\":\"%s\"}",
-	"{\"op\":\"ping\",\"x\":\"%s\"}",
-	"{\"op\":\"count_children\",\"x\":\"%s\"}",
+	"{\"op\":\"info\",\"name\":\"@\",\"key\":1}",
+	"{\"op\":\"which_children\",\"state\":\"@\"}",
+	"{\"op\":\"ping\",\"x\":\"@\"}",
+	"{\"op\":\"count_children\",\"x\":\"@\"}",
 };
+
+/* The row with its '@' replaced by name. */
+static json_t *
+flat_request(const char *row, const char *name)
+{
+	const char	*at = strchr(row, '@');
+
+	ck_assert_ptr_nonnull(at);
+	return (request("%.*s%s%s", (int)(at - row), row, name, at + 1));
+}
 
 START_TEST(test_cmd_flat_same_reply)
 {
@@ -614,8 +625,8 @@ START_TEST(test_cmd_flat_same_reply)
 	expect("", "{\"op\":\"find_or_open\"," A_SPEC ","
 	    "\"attrs\":{\"role\":\"web\",\"n\":1}}");
 	/* Two increments in a row: each path sees the other's result. */
-	flat = request(flat_rows[_i], "a");
-	slow = request(flat_rows[_i], "\\u0061");
+	flat = flat_request(flat_rows[_i], "a");
+	slow = flat_request(flat_rows[_i], "\\u0061");
 	a = json_dumps(flat, JSON_COMPACT | JSON_SORT_KEYS);
 	b = json_dumps(slow, JSON_COMPACT | JSON_SORT_KEYS);
 	if (strstr(flat_rows[_i], "increment") != NULL &&
