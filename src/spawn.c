@@ -237,21 +237,30 @@ spawn_pack(const struct spawn_plan *pl, struct spawn_plan *out, char *buf)
 	out->cwd = spawn_pack_str(&p, pl->cwd);
 }
 
-/* The start of the brk heap, from /proc/self/maps; 0 if unknown. */
+/*
+ * The start of the brk heap, from /proc/self/maps; 0 if unknown.  The
+ * [heap] mapping must be the one that ends at brk: under an emulator
+ * (valgrind) the program's brk is elsewhere, and marking the host's heap
+ * would take memory from the emulator's own children.
+ */
 static uintptr_t
-spawn_heap_start(void)
+spawn_heap_start(uintptr_t brk)
 {
 	FILE		*f;
 	char		 line[256];
-	unsigned long	 lo = 0;
+	unsigned long	 lo = 0, hi = 0;
+	long		 page = sysconf(_SC_PAGESIZE);
 
 	if ((f = fopen("/proc/self/maps", "re")) == NULL)
 		return (0);
 	while (fgets(line, sizeof line, f) != NULL)
 		if (strstr(line, "[heap]") != NULL &&
-		    sscanf(line, "%lx-", &lo) == 1)
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2)
 			break;
 	fclose(f);
+	if (page <= 0 || lo == 0 || brk < lo || brk > hi ||
+	    hi - brk >= (unsigned long)page)
+		return (0);
 	return (lo);
 }
 
@@ -270,7 +279,7 @@ spawn_heap_dontfork(void)
 		return;
 	spawn_heap_hi = brk;
 	/* No heap yet (or a malloc without brk): look again once it moved. */
-	if (spawn_heap_lo == 0 && (spawn_heap_lo = spawn_heap_start()) == 0)
+	if (spawn_heap_lo == 0 && (spawn_heap_lo = spawn_heap_start(brk)) == 0)
 		return;
 	/*
 	 * A static link puts the thread's TLS and TCB (errno, the stack
