@@ -23,7 +23,7 @@
 struct event_line {
 	uint64_t	 seq;
 	unsigned	 kind;
-	char		*name;		/* owned */
+	char		*name;		/* in line's allocation */
 	char		*line;		/* owned; JSON, no '\n' */
 	size_t		 len;
 };
@@ -90,10 +90,8 @@ events_free(struct events *ev)
 		s->conn->sub = NULL;
 		event_sub_free(s);
 	}
-	for (i = 0; i < EVENT_RING; i++) {
-		free(ev->ring[i].name);
-		free(ev->ring[i].line);
-	}
+	for (i = 0; i < EVENT_RING; i++)
+		free(ev->ring[i].line);		/* name is in it */
 	free(ev);
 }
 
@@ -166,7 +164,7 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 	struct event_line	*el;
 	json_t			*j;
 	char			*line;
-	size_t			 len;
+	size_t			 len, nlen;
 
 	if (ev == NULL) {
 		json_decref(fields);
@@ -192,12 +190,15 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 		free(line);
 		return;
 	}
+	/* The name goes after the line, in one allocation. */
+	nlen = strlen(name);
+	line = xreallocarray(line, 1, len + 1 + nlen + 1);
+	memcpy(line + len + 1, name, nlen + 1);
 	el = &ev->ring[ev->seq % EVENT_RING];
-	free(el->name);
 	free(el->line);
 	el->seq = ev->seq;
 	el->kind = kind;
-	el->name = xstrdup(name);
+	el->name = line + len + 1;
 	el->line = line;
 	el->len = len;
 }
