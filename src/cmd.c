@@ -543,12 +543,17 @@ cmd_raw_str(struct cmd_ctx *ctx, const char *s)
 void
 cmd_set_int(struct cmd_ctx *ctx, const char *key, int64_t v)
 {
-	char	buf[24];
-	int	n;
+	char		 buf[24], *p = buf + sizeof buf;
+	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+	do {			/* no printf: this is on every reply */
+		*--p = '0' + u % 10;
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
 	cmd_raw_key(ctx, key, strlen(key));
-	cmd_raw(ctx, buf, n);
+	cmd_raw(ctx, p, buf + sizeof buf - p);
 }
 
 void

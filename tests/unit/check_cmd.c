@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -643,6 +644,35 @@ START_TEST(test_cmd_flat_same_reply)
 }
 END_TEST
 
+/* Integers are written without printf: the extremes and zero. */
+START_TEST(test_cmd_int_replies)
+{
+	json_t	*j;
+
+	expect("", "{\"op\":\"find_or_open\"," A_SPEC ","
+	    "\"attrs\":{\"lo\":-9223372036854775807,"
+	    "\"hi\":9223372036854775806,\"z\":1}}");
+	j = request("{\"op\":\"increment\",\"name\":\"a\",\"key\":\"lo\","
+	    "\"by\":-1}");
+	ck_assert(int_of(j, "value") == INT64_MIN);
+	json_decref(j);
+	j = request("{\"op\":\"getattr\",\"name\":\"a\",\"key\":\"lo\"}");
+	ck_assert(int_of(j, "value") == INT64_MIN);
+	json_decref(j);
+	j = request("{\"op\":\"increment\",\"name\":\"a\",\"key\":\"hi\"}");
+	ck_assert(int_of(j, "value") == INT64_MAX);
+	json_decref(j);
+	j = request("{\"op\":\"increment\",\"name\":\"a\",\"key\":\"z\","
+	    "\"by\":-1}");
+	ck_assert(int_of(j, "value") == 0);
+	json_decref(j);
+	j = request("{\"op\":\"increment\",\"name\":\"a\",\"key\":\"z\","
+	    "\"by\":-10}");
+	ck_assert(int_of(j, "value") == -10);
+	json_decref(j);
+}
+END_TEST
+
 /* Two terminates of one child: one signal, both answered after the reap. */
 START_TEST(test_cmd_terminate_twice)
 {
@@ -843,6 +873,7 @@ cmd_suite(void)
 	tcase_add_test(tc, test_cmd_find_or_open_waits_for_restart);
 	tcase_add_test(tc, test_cmd_attrs);
 	tcase_add_loop_test(tc, test_cmd_flat_same_reply, 0, NROWS(flat_rows));
+	tcase_add_test(tc, test_cmd_int_replies);
 	tcase_add_test(tc, test_cmd_terminate_twice);
 	tcase_add_test(tc, test_cmd_restart_child);
 	tcase_add_test(tc, test_cmd_getattr_wait);
