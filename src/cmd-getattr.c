@@ -34,14 +34,11 @@ const struct cmd_entry cmd_getattr_entry = {
 static int
 cmd_getattr_try(struct cmd_ctx *ctx, struct child *c, const char *key)
 {
-	struct value	v;
-	bool		found = false;
+	const struct value	*v;
 
-	if (registry_attr_get(ctx->gtd->reg, c->name, key, &v, &found) ==
-	    -1 || !found)
+	if ((v = registry_attr_ref(ctx->gtd->reg, c->name, key)) == NULL)
 		return (-1);
-	cmd_set_value(ctx, "value", &v);
-	value_free(&v);
+	cmd_set_value(ctx, "value", v);
 	return (0);
 }
 

@@ -29,19 +29,13 @@ const struct cmd_entry cmd_setattr_entry = {
 static int
 cmd_setattr_new_keys(struct cmd_ctx *ctx, const char *name, json_t *attrs)
 {
-	struct value	 v;
 	const char	*k;
 	json_t		*jv;
-	bool		 found;
 	int		 n = 0;
 
-	json_object_foreach(attrs, k, jv) {
-		if (registry_attr_get(ctx->gtd->reg, name, k, &v,
-		    &found) == 0 && found)
-			value_free(&v);
-		else
+	json_object_foreach(attrs, k, jv)
+		if (registry_attr_ref(ctx->gtd->reg, name, k) == NULL)
 			n++;
-	}
 	return (n);
 }
 

@@ -303,6 +303,12 @@ registry_attr_get(struct registry *r, const char *name, const char *key,
 	return (0);
 }
 
+const struct value *
+registry_attr_ref(struct registry *r, const char *name, const char *key)
+{
+	return (attrtab_get(r->attrs, name, key));
+}
+
 int
 registry_attr_del(struct registry *r, const char *name, const char *key,
     bool *found)

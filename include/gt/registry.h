@@ -69,6 +69,9 @@ int	registry_attr_set(struct registry *, const char *name,
 /* *found tells whether the key exists; *out is filled (caller frees). */
 int	registry_attr_get(struct registry *, const char *name,
 	    const char *key, struct value *out, bool *found);
+/* The value of (name, key) or NULL, borrowed until the next write. */
+const struct value *registry_attr_ref(struct registry *, const char *name,
+	    const char *key);
 int	registry_attr_del(struct registry *, const char *name,
 	    const char *key, bool *found);
 int	registry_attr_clear(struct registry *, const char *name);
