@@ -618,8 +618,8 @@ cmd_flat_get(struct cmd_ctx *ctx, const char *key)
 	const struct proto_flat	*fl = ctx->flat;
 	size_t			 i;
 
-	for (i = 0; i < fl->n; i++)
-		if (strcmp(fl->f[i].key, key) == 0)
+	for (i = 0; i < fl->n; i++)	/* the first byte spares most calls */
+		if (fl->f[i].key[0] == key[0] && strcmp(fl->f[i].key, key) == 0)
 			return (&fl->f[i]);
 	return (NULL);
 }
@@ -640,7 +640,7 @@ static bool
 cmd_key_known(const char *const *keys, const char *k)
 {
 	for (; *keys != NULL; keys++)
-		if (strcmp(*keys, k) == 0)
+		if ((*keys)[0] == k[0] && strcmp(*keys, k) == 0)
 			return (true);
 	return (false);
 }
