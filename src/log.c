@@ -16,7 +16,8 @@
 static enum log_level	log_level = LOG_LVL_INFO;
 static int		log_prio;	/* journald "<N>" prefixes */
 
-static void	log_vwrite(int, const char *, const char *, va_list);
+static void	log_vwrite(int, const char *, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
 
 void
 log_init(enum log_level level, int prefix_priority)

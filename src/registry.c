@@ -668,6 +668,9 @@ registry_progress_cb(void *arg)
 	return (1);			/* interrupts sqlite3_step() */
 }
 
+static int	registry_qfail(struct registry_qstate *, enum registry_qerr,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
 static int
 registry_qfail(struct registry_qstate *q, enum registry_qerr err,
     const char *fmt, ...)
