@@ -902,7 +902,9 @@ e2e_recv_(struct e2e_conn *cn, int ms)
 		e2e_fail("no reply within %d ms to %s: %s", ms,
 		    cn->last_req != NULL ? cn->last_req : "?",
 		    strerror(errno));
-	if ((j = json_loads(line, 0, &je)) == NULL || !json_is_object(j))
+	/* A key twice in a reply is a bug of gtd's, never a client's. */
+	if ((j = json_loads(line, JSON_REJECT_DUPLICATES, &je)) == NULL ||
+	    !json_is_object(j))
 		e2e_fail("reply is not a JSON object: %s (%s)", line, je.text);
 	json_array_append_new(cn->e->keep, j);
 	return (j);

@@ -253,7 +253,7 @@ test_client_reply(struct test_client *cl)
 		test_client_pump(cl, 1);
 	}
 	len = nl - cl->buf;
-	j = json_loadb(cl->buf, len, 0, &je);
+	j = json_loadb(cl->buf, len, JSON_REJECT_DUPLICATES, &je);
 	ck_assert_msg(j != NULL, "reply is not JSON: %.*s: %s", (int)len,
 	    cl->buf, je.text);
 	ck_assert_msg(memchr(cl->buf, '\r', len) == NULL, "CR in a reply");
