@@ -510,31 +510,37 @@ cmd_raw_key(struct cmd_ctx *ctx, const char *key, size_t len)
 }
 
 /*
- * s as a JSON string.  Strings here came in as JSON or are gtd's own, so
- * they are UTF-8: only '"', '\\' and control bytes need escaping.
+ * s as a JSON string: '"', '\\' and control bytes escaped, and a byte
+ * that is not part of valid UTF-8 (a child's STATUS= text can be
+ * anything) written as U+FFFD, so the reply is always valid JSON.
  */
 static void
 cmd_raw_str(struct cmd_ctx *ctx, const char *s)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	const char		*p;
+	const char		*p = s, *end = s + strlen(s);
 	char			 esc[6] = { '\\', 'u', '0', '0' };
+	size_t			 n;
 
 	cmd_raw(ctx, "\"", 1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+	while (*p != '\0') {
+		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+		    (n = proto_utf8_len(p, end - p)) > 0) {
+			p += n;
 			continue;
+		}
 		cmd_raw(ctx, s, p - s);
-		s = p + 1;
 		if (*p == '"' || *p == '\\') {
 			esc[1] = *p;
 			cmd_raw(ctx, esc, 2);
 			esc[1] = 'u';
-		} else {
+		} else if ((unsigned char)*p < 0x20) {
 			esc[4] = hex[(unsigned char)*p >> 4];
 			esc[5] = hex[*p & 0xf];
 			cmd_raw(ctx, esc, 6);
-		}
+		} else
+			cmd_raw(ctx, "\\ufffd", 6);
+		s = ++p;
 	}
 	cmd_raw(ctx, s, p - s);
 	cmd_raw(ctx, "\"", 1);

@@ -20,6 +20,7 @@
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/notify.h"
+#include "gt/proto.h"
 #include "gt/xmalloc.h"
 
 #define NOTIFY_MSG_MAX	4096
@@ -31,6 +32,7 @@ struct notify {
 };
 
 static void	notify_read_cb(struct ev_loop *, ev_io *, int);
+static void	notify_utf8(char *);
 
 struct notify *
 notify_new(struct gtd *g, char **cause)
@@ -98,6 +100,7 @@ notify_handle(struct gtd *g, pid_t pid, const char *msg, size_t len)
 			child_watchdog_kick(c);
 		else if (end - line >= 7 && memcmp(line, "STATUS=", 7) == 0) {
 			text = xstrndup(line + 7, end - line - 7);
+			notify_utf8(text);
 			child_set_status(c, text);
 			free(text);
 		} else if (end - line == 10 &&
@@ -105,6 +108,21 @@ notify_handle(struct gtd *g, pid_t pid, const char *msg, size_t len)
 			log_info("child %s: stopping", c->name);
 	}
 	child_unref(c);
+}
+
+/* The attr holds text: a byte that is not valid UTF-8 becomes '?'. */
+static void
+notify_utf8(char *s)
+{
+	size_t	len = strlen(s), i = 0, n;
+
+	while (i < len) {
+		if ((n = proto_utf8_len(s + i, len - i)) == 0) {
+			s[i] = '?';
+			n = 1;
+		}
+		i += n;
+	}
 }
 
 static void

@@ -53,6 +53,12 @@ struct proto_flat {
 int	 proto_scan(const char *line, size_t len, struct proto_flat *fl,
 	    char *scratch);
 
+/*
+ * The length of the valid UTF-8 sequence at s (at most avail bytes; no
+ * overlong forms, surrogates or code points past U+10FFFF), or 0.
+ */
+size_t	 proto_utf8_len(const char *s, size_t avail);
+
 /* Dump j on one line (JSON_COMPACT escapes newlines): malloc'd, or NULL. */
 char	*proto_dump(const json_t *j, size_t *lenp);
 

@@ -1207,6 +1207,12 @@ START_TEST(test_child_ready_notify)
 	ck_assert(found);
 	ck_assert_str_eq(v.s, "warming up");
 	value_free(&v);
+	/* STATUS= can be any bytes; the attr is text: bad UTF-8 reads '?'. */
+	notify_handle(g, c->pid, "STATUS=\xc3\xa9t\xe9\xffx", 13);
+	ck_assert_int_eq(registry_attr_get(g->reg, "web", "status", &v,
+	    &found), 0);
+	ck_assert_str_eq(v.s, "\xc3\xa9t?" "?x");
+	value_free(&v);
 }
 END_TEST
 

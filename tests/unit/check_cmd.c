@@ -25,6 +25,7 @@
 #include "gt/conn.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
+#include "gt/registry.h"
 #include "gt/xmalloc.h"
 
 #include "check_unit.h"
@@ -673,6 +674,25 @@ START_TEST(test_cmd_int_replies)
 }
 END_TEST
 
+/*
+ * A text attr that is not valid UTF-8 (a child's STATUS= can be anything)
+ * still gives a valid reply: the bad bytes read as U+FFFD.
+ */
+START_TEST(test_cmd_text_not_utf8)
+{
+	struct value	 v = { .type = VALUE_TEXT };
+	json_t		*j;
+
+	expect("", "{\"op\":\"find_or_open\"," A_SPEC "}");
+	v.s = (char *)"a\xff\"\x01\xc3\xa9\xe2\x82z";
+	ck_assert_int_eq(registry_attr_set(g->reg, "a", "t", &v), 0);
+	j = request("{\"op\":\"getattr\",\"name\":\"a\",\"key\":\"t\"}");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "value")),
+	    "a\xef\xbf\xbd\"\x01\xc3\xa9\xef\xbf\xbd\xef\xbf\xbdz");
+	json_decref(j);
+}
+END_TEST
+
 /* Two terminates of one child: one signal, both answered after the reap. */
 START_TEST(test_cmd_terminate_twice)
 {
@@ -874,6 +894,7 @@ cmd_suite(void)
 	tcase_add_test(tc, test_cmd_attrs);
 	tcase_add_loop_test(tc, test_cmd_flat_same_reply, 0, NROWS(flat_rows));
 	tcase_add_test(tc, test_cmd_int_replies);
+	tcase_add_test(tc, test_cmd_text_not_utf8);
 	tcase_add_test(tc, test_cmd_terminate_twice);
 	tcase_add_test(tc, test_cmd_restart_child);
 	tcase_add_test(tc, test_cmd_getattr_wait);

@@ -489,6 +489,25 @@ START_TEST(test_proto_scan_agrees)
 }
 END_TEST
 
+static const struct {
+	const char	*s;
+	size_t		 len;
+} utf8_rows[] = {
+	{ "a", 1 }, { "\x7f", 1 }, { "\xc3\xa9", 2 }, { "\xe2\x82\xac", 3 },
+	{ "\xf0\x9f\x98\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 },
+	{ "\x80", 0 }, { "\xbf", 0 }, { "\xc0\x80", 0 }, { "\xc1\xbf", 0 },
+	{ "\xc3", 0 }, { "\xc3x", 0 }, { "\xe0\x80\x80", 0 },
+	{ "\xed\xa0\x80", 0 }, { "\xe2\x82", 0 }, { "\xf0\x80\x80\x80", 0 },
+	{ "\xf4\x90\x80\x80", 0 }, { "\xf5\x80\x80\x80", 0 }, { "\xff", 0 },
+};
+
+START_TEST(test_proto_utf8_len)
+{
+	ck_assert_uint_eq(proto_utf8_len(utf8_rows[_i].s,
+	    strlen(utf8_rows[_i].s)), utf8_rows[_i].len);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -503,6 +522,10 @@ proto_suite(void)
 	tcase_add_loop_test(tc, test_proto_parse_depth, 0, NROWS(depth_rows));
 	tcase_add_test(tc, test_proto_parse_depth_objects);
 	tcase_add_test(tc, test_proto_parse_brackets_in_strings);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("utf8");
+	tcase_add_loop_test(tc, test_proto_utf8_len, 0, NROWS(utf8_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scan");
