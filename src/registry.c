@@ -292,17 +292,6 @@ registry_attr_set(struct registry *r, const char *name, const char *key,
 	return (0);
 }
 
-int
-registry_attr_get(struct registry *r, const char *name, const char *key,
-    struct value *out, bool *found)
-{
-	struct value	*v = attrtab_get(r->attrs, name, key);
-
-	if ((*found = v != NULL))
-		value_copy(out, v);
-	return (0);
-}
-
 const struct value *
 registry_attr_ref(struct registry *r, const char *name, const char *key)
 {

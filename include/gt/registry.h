@@ -66,9 +66,6 @@ int	registry_child_del(struct registry *, const char *name);
 /* Set one attr (the value is copied). */
 int	registry_attr_set(struct registry *, const char *name,
 	    const char *key, const struct value *);
-/* *found tells whether the key exists; *out is filled (caller frees). */
-int	registry_attr_get(struct registry *, const char *name,
-	    const char *key, struct value *out, bool *found);
 /* The value of (name, key) or NULL, borrowed until the next write. */
 const struct value *registry_attr_ref(struct registry *, const char *name,
 	    const char *key);

@@ -1110,8 +1110,7 @@ START_TEST(test_child_spec_attrs_seeded)
 {
 	struct childspec	*s = test_spec("web", SPEC_PERMANENT);
 	struct child		*c;
-	struct value		 v;
-	bool			 found = false;
+	const struct value	*v;
 
 	s->attrs = xcalloc(2, sizeof *s->attrs);
 	s->attrs[0].key = xstrdup("role");
@@ -1120,12 +1119,10 @@ START_TEST(test_child_spec_attrs_seeded)
 	s->nattrs = 1;
 	c = child_add(g, s, xstrdup("{}"));
 	start(c);
-	ck_assert_int_eq(registry_attr_get(g->reg, "web", "role", &v, &found),
-	    0);
-	ck_assert_msg(found, "spec attr \"role\" missing after start");
-	ck_assert_int_eq(v.type, VALUE_TEXT);
-	ck_assert_str_eq(v.s, "front");
-	value_free(&v);
+	ck_assert_msg((v = registry_attr_ref(g->reg, "web", "role")) != NULL,
+	    "spec attr \"role\" missing after start");
+	ck_assert_int_eq(v->type, VALUE_TEXT);
+	ck_assert_str_eq(v->s, "front");
 	/* The next incarnation: the spec's attrs again, nothing else. */
 	set_attr("web", "extra");
 	child_handle_exit(c, W_EXITCODE(1, 0));
@@ -1184,8 +1181,7 @@ START_TEST(test_child_ready_notify)
 	static char		*env[] = { (char *)"NOTIFY_SOCKET=/gtd/own",
 	    NULL };
 	struct child		*c = add("web", SPEC_PERMANENT);
-	struct value		 v;
-	bool			 found = false;
+	const struct value	*v;
 
 	g->env = env;
 	g->notify_path = xstrdup("@gtd-check-notify");
@@ -1202,17 +1198,12 @@ START_TEST(test_child_ready_notify)
 	ck_assert_int_eq(c->state, CHILD_RUNNING);
 	ck_assert(!ev_is_active(&c->timer));
 	ck_assert_int_gt(c->ready_at, 0);
-	ck_assert_int_eq(registry_attr_get(g->reg, "web", "status", &v,
-	    &found), 0);
-	ck_assert(found);
-	ck_assert_str_eq(v.s, "warming up");
-	value_free(&v);
+	ck_assert_ptr_nonnull(v = registry_attr_ref(g->reg, "web", "status"));
+	ck_assert_str_eq(v->s, "warming up");
 	/* STATUS= can be any bytes; the attr is text: bad UTF-8 reads '?'. */
 	notify_handle(g, c->pid, "STATUS=\xc3\xa9t\xe9\xffx", 13);
-	ck_assert_int_eq(registry_attr_get(g->reg, "web", "status", &v,
-	    &found), 0);
-	ck_assert_str_eq(v.s, "\xc3\xa9t?" "?x");
-	value_free(&v);
+	ck_assert_ptr_nonnull(v = registry_attr_ref(g->reg, "web", "status"));
+	ck_assert_str_eq(v->s, "\xc3\xa9t?" "?x");
 }
 END_TEST
 
