@@ -761,23 +761,6 @@ START_TEST(bad_increment)
 }
 END_TEST
 
-/* A connected socket for raw games, non-blocking. */
-static int
-raw_connect(struct e2e *e)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	ck_assert_uint_lt((size_t)snprintf(sun.sun_path, sizeof sun.sun_path,
-	    "%s", e2e_sock(e)), sizeof sun.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
-	return (fd);
-}
-
 /*
  * Half-closed: every request sent before the SHUT_WR is answered, then
  * EOF.  A half-closed subscriber keeps its events until it closes; a
@@ -797,7 +780,7 @@ START_TEST(bad_half_closed)
 	int		 fd, i, lines = 0;
 
 	base = e2e_conns(e);
-	fd = raw_connect(e);
+	fd = e2e_raw_connect(e, false);
 	for (i = 0; i < 50; i++)
 		ck_assert_int_eq(write(fd, "{\"op\":\"ping\"}\n", 14), 14);
 	/* The last one without its newline. */
@@ -812,7 +795,7 @@ START_TEST(bad_half_closed)
 	ck_assert_int_eq(lines, 51);
 	close(fd);
 	/* A subscriber half-closes and still gets events. */
-	fd = raw_connect(e);
+	fd = e2e_raw_connect(e, false);
 	ck_assert_int_eq(write(fd, "{\"op\":\"subscribe\"}\n", 19), 19);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
 	n = read(fd, buf, sizeof buf);
@@ -831,12 +814,12 @@ START_TEST(bad_half_closed)
 	e2e_spawn(e, "ev2", NULL);
 	/* Subscribers that close: gone without waiting for an event. */
 	for (i = 0; i < 20; i++) {
-		fd = raw_connect(e);
+		fd = e2e_raw_connect(e, false);
 		ck_assert_int_eq(write(fd, "{\"op\":\"subscribe\"}\n", 19), 19);
 		ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
 		close(fd);
 	}
-	fd = raw_connect(e);
+	fd = e2e_raw_connect(e, false);
 	line = "{\"op\":\"logs\",\"name\":\"ev\",\"follow\":true}\n";
 	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
 	ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
@@ -867,7 +850,7 @@ START_TEST(bad_reset_connections)
 	e2e_spawn(e, "a", NULL);
 	base = e2e_conns(e);
 	for (i = 0; i < 300; i++) {
-		fd = raw_connect(e);
+		fd = e2e_raw_connect(e, false);
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		switch (i % 3) {
 		case 0:
@@ -908,7 +891,7 @@ START_TEST(bad_never_reads)
 	int		 fd;
 	bool		 cut = false;
 
-	fd = raw_connect(e);
+	fd = e2e_raw_connect(e, false);
 	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	deadline = e2e_now_ms() + e2e_slow(60000);
 	while (!cut && e2e_now_ms() < deadline) {

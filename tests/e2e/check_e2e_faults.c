@@ -37,26 +37,6 @@
 #define FAULT_CLIENTS	80
 #define FAULT_MANY	1000
 
-/* A non-blocking connection attempt: the fd, or -1 (backlog full). */
-static int
-raw_connect(struct e2e *e)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", e2e_sock(e));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	ck_assert_int_ge(fd, 0);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		ck_assert_msg(errno == EAGAIN, "connect: %s", strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	return (fd);
-}
-
 /* Is a reply line waiting on fd within ms?  Reads what is there. */
 static bool
 answered(int fd, int ms)
@@ -73,24 +53,6 @@ answered(int fd, int ms)
 	buf[n] = '\0';
 	ck_assert_msg(strstr(buf, "\"ok\":true") != NULL, "reply %s", buf);
 	return (true);
-}
-
-/* VmRSS of pid in KiB. */
-static long
-rss_kib(pid_t pid)
-{
-	char	 path[64], line[256];
-	FILE	*f;
-	long	 kb = -1;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return (-1);
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return (kb);
 }
 
 /* Wait until e2e_row(name)'s restart_count reaches n. */
@@ -132,7 +94,7 @@ START_TEST(fault_nofile)
 	 */
 	ck_assert_int_eq(prlimit(e2e_pid(e), RLIMIT_NOFILE, &low, NULL), 0);
 	for (i = 0; i < FAULT_CLIENTS; i++) {
-		if ((fds[n] = raw_connect(e)) == -1)
+		if ((fds[n] = e2e_raw_connect(e, true)) == -1)
 			continue;
 		ck_assert_int_eq(write(fds[n], "{\"op\":\"ping\"}\n", 14), 14);
 		n++;
@@ -400,7 +362,7 @@ START_TEST(fault_flood)
 	int		 i;
 
 	e2e_ok(e, "ping", NULL);
-	rss0 = rss_kib(e2e_pid(e));
+	rss0 = e2e_rss_kib(e2e_pid(e));
 	e2e_spawn(e, "loud", "--flood=0", NULL);
 	file = e2e_path(e, "flood.log");
 	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i, s:i}}", "name",
@@ -418,7 +380,7 @@ START_TEST(fault_flood)
 		poll(NULL, 0, 20);
 	}
 	ck_assert_msg(worst < e2e_slow(1000), "a ping took %ld ms", worst);
-	rss1 = rss_kib(e2e_pid(e));
+	rss1 = e2e_rss_kib(e2e_pid(e));
 	ck_assert_msg(rss1 - rss0 < e2e_rss_bound(64 * 1024),
 	    "gtd grew from %ld to %ld KiB", rss0, rss1);
 	/* The file rotated (a condition with a deadline) and stayed bounded. */

@@ -33,38 +33,6 @@ struct load_conn {
 	size_t	 inlen;
 };
 
-static long
-load_rss_kb(pid_t pid)
-{
-	char	 path[64], line[256];
-	FILE	*f;
-	long	 kb = -1;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (-1);
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (kb);
-}
-
-static int
-load_connect(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
-	return (fd);
-}
-
 /* Request n of a connection: a mix of the hot read and write ops. */
 static int
 load_request(char *buf, size_t size, int n)
@@ -138,11 +106,11 @@ START_TEST(e2e_load_million)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s}}", "name", "w",
 	    "cmd", e2e_cmd(NULL), "attrs", "k", "v");
-	rss0 = load_rss_kb(e2e_pid(e));
+	rss0 = e2e_rss_kib(e2e_pid(e));
 	lc = calloc(LOAD_CONNS, sizeof *lc);
 	pfd = calloc(LOAD_CONNS, sizeof *pfd);
 	for (i = 0; i < LOAD_CONNS; i++) {
-		lc[i].fd = pfd[i].fd = load_connect(e2e_sock(e));
+		lc[i].fd = pfd[i].fd = e2e_raw_connect(e, false);
 		pfd[i].events = POLLIN;
 		load_send(&lc[i]);
 	}
@@ -168,7 +136,7 @@ START_TEST(e2e_load_million)
 	/* Every increment counted exactly once. */
 	r = e2e_ok(e, "getattr", "{s:s, s:s}", "name", "w", "key", "n");
 	ck_assert_int_eq(e2e_int(r, "value"), LOAD_CONNS * (LOAD_PER_CONN / 4));
-	rss1 = load_rss_kb(e2e_pid(e));
+	rss1 = e2e_rss_kib(e2e_pid(e));
 	fprintf(stderr, "load: %ld replies on %d connections, gtd RSS %ld -> "
 	    "%ld kB\n", total, LOAD_CONNS, rss0, rss1);
 	/* Generous: buffers of 1000 connections are the only growth. */

@@ -120,24 +120,6 @@ flood_no(const char *s)
 	return (atol(s + 6));
 }
 
-/* VmRSS of pid in KiB. */
-static long
-rss_kib(pid_t pid)
-{
-	char	 path[64], line[256];
-	FILE	*f;
-	long	 kib = -1;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	ck_assert_ptr_nonnull(f = fopen(path, "re"));
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	ck_assert_int_gt(kib, 0);
-	return (kib);
-}
-
 static off_t
 file_size(const char *path)
 {
@@ -312,7 +294,7 @@ START_TEST(e2e_logs_ring_bounded)
 
 	e2e_spawn(e, "warmup", "--stdout=warm", NULL);
 	ck_assert(log_wait(e, "warmup", "warm", LG_WAIT_MS) != NULL);
-	rss0 = rss_kib(e2e_pid(e));
+	rss0 = e2e_rss_kib(e2e_pid(e));
 	e2e_spawn(e, "big", "--flood=100000", NULL);
 	ck_assert_msg(log_wait(e, "big", "flood 100000", 10000) != NULL,
 	    "the last of 100000 lines did not arrive");
@@ -329,7 +311,7 @@ START_TEST(e2e_logs_ring_bounded)
 	ck_assert_int_eq(json_array_size(logs(e, "big", 100)), 100);
 	e2e_err(e, "bad_request", "logs", "{s:s, s:i}", "name", "big",
 	    "lines", 1001);
-	rss1 = rss_kib(e2e_pid(e));
+	rss1 = e2e_rss_kib(e2e_pid(e));
 	ck_assert_msg(rss1 - rss0 < rss_slack(16 * 1024), "gtd grew from %ld "
 	    "to %ld KiB", rss0, rss1);
 	relayed = count_text(e2e_path(e, "gtd.log"), "child big: flood");
@@ -443,7 +425,7 @@ START_TEST(e2e_logs_flood_no_starvation)
 
 	e2e_spawn(e, "warmup", "--stdout=warm", NULL);
 	ck_assert(log_wait(e, "warmup", "warm", LG_WAIT_MS) != NULL);
-	rss0 = rss_kib(e2e_pid(e));
+	rss0 = e2e_rss_kib(e2e_pid(e));
 	e2e_spawn(e, "flood", "--flood=0", NULL);
 	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:s, s:i, s:i}}", "name",
 	    "fflood", "cmd", e2e_cmd("--flood=0", NULL), "stdout", "file",
@@ -475,7 +457,7 @@ START_TEST(e2e_logs_flood_no_starvation)
 	    0), "line")), 1000);
 	ck_assert_msg(e2e_wait_text(e2e_path(e, "gtd.log"), "lines not shown",
 	    3000), "the relay did not say it left lines out");
-	rss1 = rss_kib(e2e_pid(e));
+	rss1 = e2e_rss_kib(e2e_pid(e));
 	ck_assert_msg(rss1 - rss0 < rss_slack(32 * 1024), "gtd grew from %ld "
 	    "to %ld KiB", rss0, rss1);
 	e2e_stop(e);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -176,6 +177,45 @@ e2e_rss_bound(long kib)
 #else
 	return (getenv("E2E_SLOW") != NULL ? kib + 4L * 1024 * 1024 : kib);
 #endif
+}
+
+long
+e2e_rss_kib(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	ck_assert_ptr_nonnull(f = fopen(path, "re"));
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	ck_assert_int_gt(kib, 0);
+	return (kib);
+}
+
+int
+e2e_raw_connect(struct e2e *e, bool nonblock)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	ck_assert_uint_lt((size_t)snprintf(sun.sun_path, sizeof sun.sun_path,
+	    "%s", e2e_sock(e)), sizeof sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    (nonblock ? SOCK_NONBLOCK : 0), 0);
+	ck_assert_int_ge(fd, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		ck_assert_msg(nonblock && errno == EAGAIN, "connect: %s",
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
 }
 
 /* A pidfd (readable once pid has exited), or -1 (ESRCH: already gone). */

@@ -170,6 +170,13 @@ long		 e2e_slow(long ms);
  * under ASan (freed memory is quarantined) or valgrind (E2E_SLOW).
  */
 long		 e2e_rss_bound(long kib);
+/* gtd's VmRSS, or any pid's, in KiB (fails the test if unreadable). */
+long		 e2e_rss_kib(pid_t);
+/*
+ * A raw socket connected to e's gtd, for byte-level games.  nonblock:
+ * a non-blocking socket, and -1 when gtd's backlog is full (EAGAIN).
+ */
+int		 e2e_raw_connect(struct e2e *, bool nonblock);
 
 /* Files and processes. */
 bool		 e2e_wait_file(const char *path, int ms);
