@@ -249,40 +249,6 @@ cmd_query_cell(const struct registry_cell *c)
 	return (json_null());
 }
 
-/*
- * The length of the valid UTF-8 sequence at p (as jansson defines it: no
- * overlong forms, no surrogates, at most U+10FFFF), or 0; NUL is 0 too.
- */
-static size_t
-cmd_query_utf8_len(const unsigned char *p, size_t left)
-{
-	static const uint32_t	 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t		 cp;
-	size_t			 n, i;
-
-	if (p[0] < 0x80)
-		return (p[0] != '\0');
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return (0);
-	if (n > left)
-		return (0);
-	cp = p[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-	return (n);
-}
-
 /* A JSON string of text, each NUL or non-UTF-8 byte as U+FFFD. */
 static json_t *
 cmd_query_text(const unsigned char *p, size_t len)
@@ -296,7 +262,9 @@ cmd_query_text(const unsigned char *p, size_t len)
 		return (s);
 	fixed = xreallocarray(NULL, len + 1, 3);
 	for (i = 0; i < len; i += n) {
-		if ((n = cmd_query_utf8_len(p + i, len - i)) == 0) {
+		/* NUL too: jansson's strings stop there. */
+		if (p[i] == '\0' || (n = proto_utf8_len((const char *)p + i,
+		    len - i)) == 0) {
 			memcpy(fixed + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			n = 1;

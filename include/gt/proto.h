@@ -54,8 +54,9 @@ int	 proto_scan(const char *line, size_t len, struct proto_flat *fl,
 	    char *scratch);
 
 /*
- * The length of the valid UTF-8 sequence at s (at most avail bytes; no
- * overlong forms, surrogates or code points past U+10FFFF), or 0.
+ * The length of the valid UTF-8 sequence at s (at most avail bytes), as
+ * jansson defines it (no overlong forms, surrogates or code points past
+ * U+10FFFF), or 0.
  */
 size_t	 proto_utf8_len(const char *s, size_t avail);
 
