@@ -17,7 +17,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +43,6 @@ static void	conn_write_cb(struct ev_loop *, ev_io *, int);
 static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
 static int	conn_fill(struct conn *);
-static bool	conn_peer_gone(struct conn *);
 static void	conn_watch_hangup(struct conn *);
 static void	conn_hangup_cb(struct ev_loop *, ev_io *, int);
 
@@ -284,30 +282,15 @@ conn_process(struct conn *cn)
 	}
 	if (cn->busy != NULL)		/* resumed by conn_resume() */
 		ev_io_stop(cn->gtd->loop, &cn->rd);
-	else if ((cn->flags & CONN_EOF) && (cn->sub == NULL ||
-	    conn_peer_gone(cn)))
+	else if ((cn->flags & CONN_EOF) && cn->sub == NULL)
 		cn->flags |= CONN_CLOSING;	/* all answered: done */
 	else if (cn->flags & CONN_EOF)
-		conn_watch_hangup(cn);		/* a half-closed subscriber */
+		conn_watch_hangup(cn);		/* a subscriber: closed or not */
 	conn_flush(cn);
 }
 
 /*
- * A subscriber's EOF may be a half-close (it still reads events) or a
- * close: only then is the socket hung up.  Without this check a closed
- * subscriber would hold its fd and a connection slot until an event
- * happened to be written to it.
- */
-static bool
-conn_peer_gone(struct conn *cn)
-{
-	struct pollfd	pfd = { .fd = cn->fd, .events = 0 };
-
-	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR)));
-}
-
-/*
- * Watch a half-closed subscriber for the client's close.  Its fd goes
+ * Watch a subscriber that read EOF for the client's close.  Its fd goes
  * into gtd's epoll set asking for no event: epoll always reports
  * EPOLLHUP (both directions shut: the client closed) and EPOLLERR, never
  * the EOF that is always there.  A hangup that came before the fd was
