@@ -167,6 +167,7 @@ static void
 gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gtd	*g = w->data;
+	int64_t		 now;
 
 	conn_reap_dead(g);
 	child_reap_dead(g);
@@ -175,9 +176,9 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	 * and see every write at once, and the snapshot commits first, so a
 	 * commit per request would only cost time.
 	 */
-	if (gtd_mono_ms() - g->committed_at < GTD_COMMIT_MS)
+	if ((now = gtd_mono_ms()) - g->committed_at < GTD_COMMIT_MS)
 		return;
-	g->committed_at = gtd_mono_ms();
+	g->committed_at = now;
 	if (registry_commit(g->reg) == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("mirror: commit: %s", registry_errmsg(g->reg));
