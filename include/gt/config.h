@@ -60,6 +60,9 @@ struct config {
 	int64_t			 snapshot_interval_ms;
 };
 
+/* A config file or an included file is a regular file of at most this. */
+#define CONFIG_FILE_MAX		(16 * 1024 * 1024)
+
 #define CONFIG_SNAPSHOT_MS	1000		/* default interval_ms */
 #define CONFIG_SNAPSHOT_MIN_MS	100
 #define CONFIG_SNAPSHOT_MAX_MS	86400000	/* a day */

@@ -6,6 +6,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -716,6 +719,234 @@ START_TEST(test_config_default_limits)
 }
 END_TEST
 
+
+/* The env of spec s as "A=1 B=2", in the order of the merge. */
+static char *
+env_text(const struct childspec *s)
+{
+	json_t		*j = config_spec_json(s), *v;
+	const char	*k;
+	char		*out = xstrdup(""), *t;
+
+	json_object_foreach(json_object_get(j, "env"), k, v) {
+		xasprintf(&t, "%s%s%s=%s", out, *out == '\0' ? "" : " ", k,
+		    json_string_value(v));
+		free(out);
+		out = t;
+	}
+	json_decref(j);
+	return (out);
+}
+
+/* env merges per key: defaults < template < instance; null removes. */
+START_TEST(test_config_env_merge)
+{
+	struct config_tpl	 tpl;
+	struct childspec	*s;
+	json_t			*inst;
+	char			*field = NULL, *cause = NULL, *env;
+
+	tpl.defaults = load("{\"env\":{\"A\":\"d\",\"B\":\"d\",\"K\":\"d\"}}");
+	tpl.templates = load("{\"t\":{\"cmd\":[\"x\"],"
+	    "\"env\":{\"B\":\"t\",\"C\":\"t\",\"K\":null}}}");
+	inst = load("{\"name\":\"i\",\"template\":\"t\","
+	    "\"env\":{\"C\":\"i\",\"D\":\"i\",\"A\":null}}");
+	s = config_spec_build(&tpl, inst, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	env = env_text(s);
+	ck_assert_str_eq(env, "B=t C=i D=i");
+	free(env);
+	spec_free(s);
+	json_decref(inst);
+
+	/* No template: the defaults' env and the child's own. */
+	inst = load("{\"name\":\"j\",\"cmd\":[\"x\"],\"env\":{\"E\":\"j\"}}");
+	s = config_spec_build(&tpl, inst, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	env = env_text(s);
+	ck_assert_str_eq(env, "A=d B=d K=d E=j");
+	free(env);
+	spec_free(s);
+	json_decref(inst);
+
+	/* No env of its own: the layers' env still applies. */
+	inst = load("{\"name\":\"k\",\"template\":\"t\"}");
+	s = config_spec_build(&tpl, inst, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	env = env_text(s);
+	ck_assert_str_eq(env, "A=d B=t C=t");
+	free(env);
+	spec_free(s);
+	json_decref(inst);
+
+	/* A non-object env is still named. */
+	inst = load("{\"name\":\"l\",\"template\":\"t\",\"env\":[\"A=1\"]}");
+	ck_assert_ptr_null(config_spec_build(&tpl, inst, &field, &cause));
+	ck_assert_str_eq(field, "env");
+	free(field);
+	free(cause);
+	json_decref(inst);
+	config_tpl_clear(&tpl);
+}
+END_TEST
+
+/* Config files: regular files only, bounded (a FIFO used to hang). */
+
+static char	fdir[] = "/tmp/gtd-check-files-XXXXXX";
+
+/* DIR/name in one of two buffers, so that two may be arguments. */
+static const char *
+fpath(const char *name)
+{
+	static char	buf[2][256];
+	static int	k;
+
+	k = !k;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", fdir, name);
+	return (buf[k]);
+}
+
+static void
+fwrite_text(const char *name, const char *text)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(fpath(name), "w"));
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+files_setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(fdir));
+	ck_assert_int_eq(mkdir(fpath("inc"), 0755), 0);
+	fwrite_text("inc/a.json", "{\"name\":\"a\",\"cmd\":[\"x\"]}");
+}
+
+/* Remove everything a test made (the names are fixed). */
+static void
+files_teardown(void)
+{
+	static const char *const	names[] = { "inc/a.json", "inc/b.json",
+	    "inc/c.json", "real.json", "fifo", "big.json", "conf.json", "inc",
+	    "sub.json", NULL };
+	int				i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (unlink(fpath(names[i])) == -1)
+			rmdir(fpath(names[i]));
+	rmdir(fdir);
+}
+
+/* config_load of {"include": DIR/inc}: NULL or the config. */
+static struct config *
+load_inc(char **field, char **cause)
+{
+	char	text[512];
+
+	snprintf(text, sizeof text, "{\"include\":\"%s\"}", fpath("inc"));
+	fwrite_text("conf.json", text);
+	*field = *cause = NULL;
+	return (config_load(fpath("conf.json"), field, cause));
+}
+
+/* Refused with field and a cause naming the file and containing what. */
+static void
+refused(struct config *c, char *field, char *cause, const char *want_field,
+    const char *file, const char *what)
+{
+	ck_assert_msg(c == NULL, "accepted");
+	ck_assert_msg(field != NULL && strcmp(field, want_field) == 0,
+	    "field %s, want %s", field, want_field);
+	ck_assert_msg(cause != NULL && strstr(cause, file) != NULL &&
+	    strstr(cause, what) != NULL, "cause \"%s\" lacks %s or %s", cause,
+	    file, what);
+	free(field);
+	free(cause);
+}
+
+START_TEST(test_config_include_fifo)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	/* No writer ever opens it: a blocking open would hang here. */
+	ck_assert_int_eq(mkfifo(fpath("inc/b.json"), 0644), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.b.json", fpath("inc/b.json"),
+	    "not a regular file");
+}
+END_TEST
+
+START_TEST(test_config_include_dir_entry)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	ck_assert_int_eq(mkdir(fpath("inc/b.json"), 0755), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.b.json", fpath("inc/b.json"),
+	    "not a regular file");
+}
+END_TEST
+
+/* A symlink to a regular file is read; to a FIFO or nowhere, refused. */
+START_TEST(test_config_include_symlinks)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	fwrite_text("real.json", "{\"name\":\"b\",\"cmd\":[\"y\"]}");
+	ck_assert_int_eq(symlink(fpath("real.json"), fpath("inc/b.json")), 0);
+	c = load_inc(&field, &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	ck_assert_uint_eq(c->nchildren, 2);
+	ck_assert_str_eq(c->children[1]->name, "b");
+	config_free(c);
+
+	ck_assert_int_eq(mkfifo(fpath("fifo"), 0644), 0);
+	ck_assert_int_eq(symlink(fpath("fifo"), fpath("inc/c.json")), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.c.json", fpath("inc/c.json"),
+	    "not a regular file");
+	ck_assert_int_eq(unlink(fpath("inc/c.json")), 0);
+	ck_assert_int_eq(symlink(fpath("nowhere"), fpath("inc/c.json")), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.c.json", fpath("inc/c.json"),
+	    "No such file");
+}
+END_TEST
+
+/* The config itself: a FIFO, and a file over CONFIG_FILE_MAX. */
+START_TEST(test_config_file_not_regular_or_big)
+{
+	struct config	*c;
+	char		*field, *cause;
+	int		 fd;
+
+	ck_assert_int_eq(mkfifo(fpath("fifo"), 0644), 0);
+	c = config_load(fpath("fifo"), &field, &cause);
+	refused(c, field, cause, "", fpath("fifo"), "not a regular file");
+
+	/* Sparse: spaces would do, but the size is what is checked. */
+	ck_assert_int_ne(fd = open(fpath("big.json"), O_WRONLY | O_CREAT,
+	    0644), -1);
+	ck_assert_int_eq(write(fd, "{}", 2), 2);
+	ck_assert_int_eq(ftruncate(fd, CONFIG_FILE_MAX + 1), 0);
+	close(fd);
+	c = config_load(fpath("big.json"), &field, &cause);
+	refused(c, field, cause, "", fpath("big.json"), "larger than");
+	/* At the limit exactly it is read (a NUL tail is bad JSON, though). */
+	ck_assert_int_ne(fd = open(fpath("big.json"), O_WRONLY), -1);
+	ck_assert_int_eq(ftruncate(fd, 2), 0);
+	close(fd);
+	c = config_load(fpath("big.json"), &field, &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	config_free(c);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -730,6 +961,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_config_spec_accept_table, 0,
 	    NROWS(accept_rows));
 	tcase_add_test(tc, test_config_spec_full_parse);
+	tcase_add_test(tc, test_config_env_merge);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
@@ -745,6 +977,14 @@ config_suite(void)
 	tcase_add_test(tc, test_config_load_full);
 	tcase_add_test(tc, test_config_load_missing_file);
 	tcase_add_test(tc, test_config_default_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_checked_fixture(tc, files_setup, files_teardown);
+	tcase_add_test(tc, test_config_include_fifo);
+	tcase_add_test(tc, test_config_include_dir_entry);
+	tcase_add_test(tc, test_config_include_symlinks);
+	tcase_add_test(tc, test_config_file_not_regular_or_big);
 	suite_add_tcase(s, tc);
 	return (s);
 }
