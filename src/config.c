@@ -130,6 +130,9 @@ config_strv(const json_t *j, const char *field, char ***v, size_t *n,
 		    strlen(json_string_value(el)) != json_string_length(el))
 			return (config_fail(e, sub, "%s must be a string "
 			    "without NUL bytes", sub));
+		if (json_string_length(el) > SPEC_MAX_ARG_BYTES)
+			return (config_fail(e, sub, "%s is longer than %d "
+			    "bytes", sub, SPEC_MAX_ARG_BYTES));
 		spec_strv_add(v, n, json_string_value(el));
 	}
 	return (0);
@@ -199,6 +202,9 @@ cs_env(struct childspec *s, const json_t *j, struct config_err *e)
 		    strlen(json_string_value(v)) != json_string_length(v))
 			return (config_fail(e, sub, "%s must be a string",
 			    sub));
+		if (strlen(k) + 1 + json_string_length(v) > SPEC_MAX_ARG_BYTES)
+			return (config_fail(e, sub, "%s: NAME=VALUE is longer "
+			    "than %d bytes", sub, SPEC_MAX_ARG_BYTES));
 		xasprintf(&kv, "%s=%s", k, json_string_value(v));
 		spec_strv_add(&s->env, &s->nenv, kv);
 		free(kv);
@@ -394,6 +400,12 @@ cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
 		s->attrs[n].key = xstrdup(k);
 		proto_value_from_json(v, &s->attrs[n].v);
 		s->nattrs = ++n;
+		if (s->attrs[n - 1].v.s != NULL &&
+		    strlen(s->attrs[n - 1].v.s) > SPEC_MAX_VALUE_BYTES) {
+			config_path(sub, sizeof sub, "attrs", k, GT_KEY_MAX);
+			return (config_fail(e, sub, "%s is longer than %d "
+			    "bytes", sub, SPEC_MAX_VALUE_BYTES));
+		}
 	}
 	return (0);
 }

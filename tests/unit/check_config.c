@@ -720,6 +720,167 @@ START_TEST(test_config_default_limits)
 END_TEST
 
 
+/* A string of n 'x' (caller frees). */
+static char *
+xs(size_t n)
+{
+	char	*p = xmalloc(n + 1);
+
+	memset(p, 'x', n);
+	p[n] = '\0';
+	return (p);
+}
+
+/* A spec {"name":"a","cmd":["x"]} with key set to v (stolen). */
+static json_t *
+spec_with(const char *key, json_t *v)
+{
+	json_t	*j = json_pack("{s:s, s:[s]}", "name", "a", "cmd", "x");
+
+	json_object_set_new(j, key, v);
+	return (j);
+}
+
+/* An array of n strings of len bytes. */
+static json_t *
+strings(size_t n, size_t len)
+{
+	json_t	*a = json_array();
+	char	*p = xs(len);
+
+	while (n-- > 0)
+		json_array_append_new(a, json_string(p));
+	free(p);
+	return (a);
+}
+
+/* An object of n keys K0.. with values of len bytes. */
+static json_t *
+strobj(size_t n, size_t len)
+{
+	json_t	*o = json_object();
+	char	*p = xs(len), k[16];
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(k, sizeof k, "K%zu", i);
+		json_object_set_new(o, k, json_string(p));
+	}
+	free(p);
+	return (o);
+}
+
+/* One row per bound of spec.h: the spec and the field it must name. */
+static void
+limit_row(int i, json_t **j, const char **field)
+{
+	const size_t	arg = SPEC_MAX_ARG_BYTES, big = 120000;
+	/* Nine of 120000 bytes pass each entry's bound, not the total's. */
+	const size_t	nbig = SPEC_MAX_ARGV_BYTES / big + 1;
+
+	switch (i) {
+	case 0:
+		*j = json_pack("{s:s, s:o}", "name", "a", "cmd",
+		    strings(1, arg + 1));
+		*field = "cmd.0";
+		break;
+	case 1:
+		*j = spec_with("args", strings(2, arg + 1));
+		*field = "args.0";
+		break;
+	case 2:
+		*j = spec_with("args", strings(nbig, big));
+		*field = "args";
+		break;
+	case 3:
+		*j = spec_with("env", strobj(1, arg + 1 - 3));	/* K0= */
+		*field = "env.K0";
+		break;
+	case 4:
+		*j = spec_with("env", strobj(nbig, big));
+		*field = "env";
+		break;
+	case 5:
+		*j = spec_with("after_terminate", strings(1, arg + 1));
+		*field = "after_terminate.0";
+		break;
+	case 6:
+		*j = spec_with("after_terminate", strings(nbig, big));
+		*field = "after_terminate";
+		break;
+	case 7:
+		*j = spec_with("attrs", strobj(1, SPEC_MAX_VALUE_BYTES + 1));
+		*field = "attrs.K0";
+		break;
+	case 8:
+		*j = spec_with("attrs", strobj(SPEC_MAX_ATTRS_BYTES /
+		    SPEC_MAX_VALUE_BYTES + 1, SPEC_MAX_VALUE_BYTES));
+		*field = "attrs";
+		break;
+	case 9:
+		*j = spec_with("args", strings(SPEC_MAX_ARGV, 1));
+		*field = "args";
+		break;
+	case 10:
+		*j = spec_with("env", strobj(SPEC_MAX_ENV + 1, 1));
+		*field = "env";
+		break;
+	case 11:
+		*j = spec_with("after_terminate", strings(SPEC_MAX_ARGV + 1,
+		    1));
+		*field = "after_terminate";
+		break;
+	case 12:
+		*j = spec_with("attrs", strobj(GT_ATTRS_MAX + 1, 1));
+		*field = "attrs";
+		break;
+	default:
+		ck_abort_msg("no row %d", i);
+	}
+}
+#define LIMIT_ROWS	13
+
+START_TEST(test_config_spec_limits)
+{
+	struct childspec	*s;
+	json_t			*j;
+	const char		*want;
+	char			*field = NULL, *cause = NULL;
+
+	limit_row(_i, &j, &want);
+	s = config_spec_parse(j, &field, &cause);
+	json_decref(j);
+	ck_assert_msg(s == NULL, "row %d (%s) accepted", _i, want);
+	ck_assert_msg(field != NULL && strcmp(field, want) == 0,
+	    "row %d: field %s, want %s (%s)", _i, field, want, cause);
+	free(field);
+	free(cause);
+}
+END_TEST
+
+/* Right at each bound a spec is accepted. */
+START_TEST(test_config_spec_limits_exact)
+{
+	struct childspec	*s;
+	json_t			*j;
+	char			*field = NULL, *cause = NULL;
+	size_t			 n = SPEC_MAX_ARGV_BYTES / SPEC_MAX_ARG_BYTES;
+
+	j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "name", "a",
+	    "cmd", strings(1, SPEC_MAX_ARG_BYTES),
+	    "args", strings(n - 1, SPEC_MAX_ARG_BYTES),
+	    "env", strobj(1, SPEC_MAX_ARG_BYTES - 3),
+	    "after_terminate", strings(n, SPEC_MAX_ARG_BYTES),
+	    "attrs", strobj(SPEC_MAX_ATTRS_BYTES / SPEC_MAX_VALUE_BYTES - 1,
+	    SPEC_MAX_VALUE_BYTES));
+	s = config_spec_parse(j, &field, &cause);
+	json_decref(j);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	ck_assert_uint_eq(strlen(s->env[0]), SPEC_MAX_ARG_BYTES);
+	spec_free(s);
+}
+END_TEST
+
 /* The env of spec s as "A=1 B=2", in the order of the merge. */
 static char *
 env_text(const struct childspec *s)
@@ -962,6 +1123,8 @@ config_suite(void)
 	    NROWS(accept_rows));
 	tcase_add_test(tc, test_config_spec_full_parse);
 	tcase_add_test(tc, test_config_env_merge);
+	tcase_add_loop_test(tc, test_config_spec_limits, 0, LIMIT_ROWS);
+	tcase_add_test(tc, test_config_spec_limits_exact);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
