@@ -1142,6 +1142,81 @@ START_TEST(e2e_reload_limits_and_no_config)
 }
 END_TEST
 
+/* Childspec fields: the watchdog's socket, the size bounds. */
+
+/*
+ * watchdog_ms with the default ready "exec": the child gets
+ * NOTIFY_SOCKET and WATCHDOG_USEC, and its WATCHDOG=1 keep it alive (10
+ * pings 100 ms apart), until it stops pinging: killed 400 ms later.
+ */
+START_TEST(e2e_config_watchdog_exec)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*env;
+	long		 t0, dt;
+
+	t0 = e2e_now_ms();
+	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:s}", "name", "w",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--env=%s", e2e_path(e, "w.env")),
+	    "--watchdog-every-ms=100", "--watchdog-count=10", NULL),
+	    "watchdog_ms", 400, "restart", "temporary");
+	env = e2e_read_file(e, e2e_path(e, "w.env"), CF_WAIT_MS);
+	ck_assert_msg(strstr(env, "NOTIFY_SOCKET=") != NULL,
+	    "no NOTIFY_SOCKET: %s", env);
+	ck_assert_msg(strstr(env, "WATCHDOG_USEC=400000\n") != NULL,
+	    "no WATCHDOG_USEC: %s", env);
+	ck_assert(e2e_wait_absent(e, "w", 10000));
+	dt = e2e_now_ms() - t0;
+	ck_assert_msg(dt >= 1000, "killed after %ld ms: the pings were lost",
+	    dt);
+	e2e_stop(e);
+}
+END_TEST
+
+/* A string of n 'x' (borrowed). */
+static const char *
+xs(struct e2e *e, size_t n)
+{
+	char		*p = malloc(n + 1);
+	const char	*r;
+
+	ck_assert_ptr_nonnull(p);
+	memset(p, 'x', n);
+	p[n] = '\0';
+	r = e2e_fmt(e, "%s", p);
+	free(p);
+	return (r);
+}
+
+/* Bounds of a spec sent over the wire: bad_request naming the field. */
+START_TEST(e2e_config_spec_bounds)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*r;
+
+	r = e2e_err(e, "bad_request", "start_child", "{s:s, s:[s], s:[s]}",
+	    "name", "a", "cmd", e2e_testchild(e), "args", xs(e, 131072));
+	ck_assert_str_eq(e2e_str(r, "field"), "args.0");
+	r = e2e_err(e, "bad_request", "start_child", "{s:s, s:[s], s:{s:s}}",
+	    "name", "a", "cmd", e2e_testchild(e), "env", "BIG",
+	    xs(e, 131068));
+	ck_assert_str_eq(e2e_str(r, "field"), "env.BIG");
+	r = e2e_err(e, "bad_request", "find_or_open", "{s:s, s:[s], s:{s:s}}",
+	    "name", "a", "cmd", e2e_testchild(e), "attrs", "big",
+	    xs(e, 65537));
+	ck_assert_str_eq(e2e_str(r, "field"), "attrs.big");
+	r = e2e_err(e, "bad_request", "check_childspec", "{s:s, s:[s], s:[s]}",
+	    "name", "a", "cmd", e2e_testchild(e), "after_terminate",
+	    xs(e, 131072));
+	ck_assert_str_eq(e2e_str(r, "field"), "after_terminate.0");
+	/* Right at the bound: started. */
+	e2e_ok(e, "start_child", "{s:s, s:[s,s], s:{s:s}}", "name", "a",
+	    "cmd", e2e_testchild(e), xs(e, 131071), "env", "BIG",
+	    xs(e, 131067));
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_config_suite(void)
 {
@@ -1186,6 +1261,12 @@ e2e_config_suite(void)
 	tcase_add_test(tc, e2e_reload_sighup_bad_config);
 	tcase_add_test(tc, e2e_reload_include);
 	tcase_add_test(tc, e2e_reload_limits_and_no_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fields");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_config_watchdog_exec);
+	tcase_add_test(tc, e2e_config_spec_bounds);
 	suite_add_tcase(s, tc);
 	return (s);
 }
