@@ -1202,7 +1202,7 @@ config_spec_text(const struct childspec *s)
 	json_t	*j = config_spec_json(s);
 	char	*t;
 
-	t = json_dumps(j, JSON_COMPACT);
+	t = proto_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return (t != NULL ? t : xstrdup("{}"));
 }

@@ -1217,6 +1217,57 @@ START_TEST(e2e_config_spec_bounds)
 }
 END_TEST
 
+/*
+ * Numbers print shortest round-trip: an attr of 0.1, the normalised
+ * spec's backoff (0.1 jitter by default), a SQL value and an event, on
+ * the wire and in gtctl's output.
+ */
+START_TEST(e2e_config_numbers_shortest)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*c = e2e_client(e), *ev = e2e_client(e);
+	const char	*line, *out;
+
+	e2e_send_line(ev, "{\"op\":\"subscribe\",\"events\":[\"attr\"]}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(ev, CF_WAIT_MS));
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:f}}", "name", "n",
+	    "cmd", e2e_cmd(NULL), "attrs", "k", 0.1);
+	e2e_send_line(c, "{\"op\":\"setattr\",\"name\":\"n\",\"attrs\":"
+	    "{\"r\":[0.30000000000000004,0.1,2.0]}}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "\"ok\":true") != NULL, "%s", line);
+	e2e_send_line(c, "{\"op\":\"getattr\",\"name\":\"n\",\"key\":\"k\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "\"value\":0.1") != NULL, "%s", line);
+	e2e_send_line(c, "{\"op\":\"getattr\",\"name\":\"n\",\"key\":\"r\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "[0.30000000000000004,0.1,2.0]") != NULL,
+	    "%s", line);
+	e2e_send_line(c, "{\"op\":\"get_childspec\",\"name\":\"n\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "\"jitter\":0.1") != NULL &&
+	    strstr(line, "\"factor\":2.0") != NULL, "%s", line);
+	e2e_send_line(c, "{\"op\":\"query\",\"sql\":\"SELECT value, 1.0/10, "
+	    "json_extract(spec, '$.backoff.jitter') FROM attrs JOIN children "
+	    "USING (name) WHERE key = 'k'\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "[0.1,0.1,0.1]") != NULL, "%s", line);
+	/* The attr event of the setattr. */
+	do
+		ck_assert_ptr_nonnull(line = e2e_recv_line(ev, CF_WAIT_MS));
+	while (strstr(line, "\"r\":") == NULL);
+	ck_assert_msg(strstr(line, "[0.30000000000000004,0.1,2.0]") != NULL,
+	    "%s", line);
+	/* gtctl's human output. */
+	ck_assert_int_eq(e2e_gtctl(e, &out, "attr", "get", "n", "k", NULL), 0);
+	ck_assert_msg(strstr(out, "0.1") != NULL &&
+	    strstr(out, "0000") == NULL, "%s", out);
+	ck_assert_int_eq(e2e_gtctl(e, &out, "info", "n", NULL), 0);
+	ck_assert_msg(strstr(out, "0.10000000000000001") == NULL, "%s", out);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_config_suite(void)
 {
@@ -1267,6 +1318,7 @@ e2e_config_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_config_watchdog_exec);
 	tcase_add_test(tc, e2e_config_spec_bounds);
+	tcase_add_test(tc, e2e_config_numbers_shortest);
 	suite_add_tcase(s, tc);
 	return (s);
 }
