@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log: write the daemon's messages to stderr, one line each.  Never
- * allocates, so it is safe on every error path.
+ * log: write the daemon's messages to stderr, one line each, after a
+ * local timestamp ("2026-12-06T09:51:12.345 gtd: ..."), or after a "<N>"
+ * priority when stderr is the journal, which keeps its own time.  Never
+ * allocates (tzset is done once, in log_init), so it is safe on every
+ * error path.
  */
 #include "config.h"
 
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gt/log.h"
 
@@ -24,6 +28,23 @@ log_init(enum log_level level, int prefix_priority)
 {
 	log_level = level;
 	log_prio = prefix_priority;
+	tzset();		/* localtime_r reads the zone only once */
+}
+
+/* "2026-12-06T09:51:12.345 " in local time into buf, or "". */
+static void
+log_stamp(char *buf, size_t size)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	size_t		n;
+
+	buf[0] = '\0';
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+		return;
+	snprintf(buf + n, size - n, ".%03d ", (int)(ts.tv_nsec / 1000000));
 }
 
 void
@@ -35,7 +56,7 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
 {
-	char	buf[1024], pre[8] = "", *p;
+	char	buf[1024], pre[32], *p;
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	/* One message, one line: a name with a newline cannot forge lines. */
@@ -44,6 +65,8 @@ log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
 			*p = '?';
 	if (log_prio)
 		snprintf(pre, sizeof pre, "<%d>", prio);
+	else
+		log_stamp(pre, sizeof pre);
 	/*
 	 * One fprintf, so one write(2) on unbuffered stderr: the "<N>" must
 	 * not be split from its line by a child writing to the same pipe.

@@ -2,7 +2,8 @@
 /*
  * log: the daemon's diagnostics on stderr (the OpenBSD log API).  When
  * stderr is the journal (sd_journal_stream) each line carries a <N>
- * priority prefix, written with the line in one write(2).
+ * priority prefix, written with the line in one write(2); otherwise it
+ * starts with the local time, "2026-12-06T09:51:12.345 gtd: ...".
  * The log settings are gtd's only mutable globals.
  */
 #ifndef GT_LOG_H

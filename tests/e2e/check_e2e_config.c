@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1268,6 +1269,24 @@ START_TEST(e2e_config_numbers_shortest)
 }
 END_TEST
 
+/* gtd's own log lines start with the local time (stderr is a file). */
+START_TEST(e2e_config_log_timestamp)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*log = e2e_path(e, "gtd.log");
+	regex_t		 re;
+
+	ck_assert(e2e_wait_text(log, " ready on ", CF_WAIT_MS));
+	ck_assert_int_eq(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T"
+	    "[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} gtd: zone [^ ]+ ready on ",
+	    REG_EXTENDED | REG_NOSUB | REG_NEWLINE), 0);
+	ck_assert_msg(regexec(&re, slurp(e, log), 0, NULL, 0) == 0, "%s",
+	    slurp(e, log));
+	regfree(&re);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_config_suite(void)
 {
@@ -1319,6 +1338,7 @@ e2e_config_suite(void)
 	tcase_add_test(tc, e2e_config_watchdog_exec);
 	tcase_add_test(tc, e2e_config_spec_bounds);
 	tcase_add_test(tc, e2e_config_numbers_shortest);
+	tcase_add_test(tc, e2e_config_log_timestamp);
 	suite_add_tcase(s, tc);
 	return (s);
 }
