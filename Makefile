@@ -37,7 +37,7 @@ LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
-	src/config.c src/spawn.c src/registry.c src/attrtab.c src/child.c src/proto.c \
+	src/config.c src/config-check.c src/spawn.c src/registry.c src/attrtab.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
 	src/reload.c src/cmd-reload.c \

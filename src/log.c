@@ -18,16 +18,16 @@
 #include "gt/log.h"
 
 static enum log_level	log_level = LOG_LVL_INFO;
-static int		log_prio;	/* journald "<N>" prefixes */
+static enum log_prefix	log_prefix = LOG_PREFIX_TIME;
 
 static void	log_vwrite(int, const char *, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
 
 void
-log_init(enum log_level level, int prefix_priority)
+log_init(enum log_level level, enum log_prefix prefix)
 {
 	log_level = level;
-	log_prio = prefix_priority;
+	log_prefix = prefix;
 	tzset();		/* localtime_r reads the zone only once */
 }
 
@@ -56,16 +56,16 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
 {
-	char	buf[1024], pre[32], *p;
+	char	buf[1024], pre[32] = "", *p;
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	/* One message, one line: a name with a newline cannot forge lines. */
 	for (p = buf; *p != '\0'; p++)
 		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			*p = '?';
-	if (log_prio)
+	if (log_prefix == LOG_PREFIX_PRIORITY)
 		snprintf(pre, sizeof pre, "<%d>", prio);
-	else
+	else if (log_prefix == LOG_PREFIX_TIME)
 		log_stamp(pre, sizeof pre);
 	/*
 	 * One fprintf, so one write(2) on unbuffered stderr: the "<N>" must

@@ -8,6 +8,7 @@
 #ifndef GT_CONFIG_H_
 #define GT_CONFIG_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,28 @@ int			 acl_class_parse(const char *, enum acl_class *);
 json_t			*config_spec_json(const struct childspec *);
 /* config_spec_json dumped compactly (xmalloc'd). */
 char			*config_spec_text(const struct childspec *);
+
+/*
+ * One finding of config_check: field is the dotted path in the config
+ * ("children.2.cwd"), message says what is wrong; error means that gtd
+ * would fail there (a boot child that cannot start), else a warning.
+ */
+struct config_issue {
+	bool	 error;
+	char	*field;
+	char	*message;
+};
+
+/*
+ * What the config needs from the host, checked without starting
+ * anything (config-check.c; `gtd -n`): each boot child's program in the
+ * PATH it will get, its cwd, the directories of its file outputs, its
+ * user; templates and hooks give warnings only.  Returns the number of
+ * findings, *out an array the caller frees with config_issues_free.
+ */
+size_t			 config_check(const struct config *,
+			    struct config_issue **out);
+void			 config_issues_free(struct config_issue *, size_t);
 
 /* Read and validate a config file. */
 struct config		*config_load(const char *path, char **field,

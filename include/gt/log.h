@@ -13,7 +13,13 @@
 
 enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-void	log_init(enum log_level, int prefix_priority);
+/*
+ * How a line starts before "gtd: ": the local time (the default), the
+ * journal's "<N>" priority, or nothing (gtd -n, which is no daemon).
+ */
+enum log_prefix { LOG_PREFIX_TIME, LOG_PREFIX_PRIORITY, LOG_PREFIX_NONE };
+
+void	log_init(enum log_level, enum log_prefix);
 void	log_set_level(enum log_level);
 /* "warn" appends ": strerror(errno)"; "warnx" does not. */
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

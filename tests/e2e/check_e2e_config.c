@@ -432,6 +432,71 @@ START_TEST(e2e_config_check_socket_group)
 }
 END_TEST
 
+/* {field, what the message must say} of HOST_CONF, in order. */
+static const char *const host_issues[][2] = {
+	{ "children.0.cmd.0", "program nosuchprog-gtd not found in PATH" },
+	{ "children.1.cwd", "cwd @DIR@/nodir: No such file or directory" },
+	{ "children.2.cwd", "cwd @DIR@: permission denied for user nobody" },
+	{ "children.3.cmd.0", "program @DIR@ is not a regular file" },
+	{ "children.4.stdout.file", "log directory @DIR@/nodir: No such" },
+	{ "children.5.cmd.0", "program @DIR@/noexec: permission denied" },
+	{ "children.6.cmd.0", "program true not found in PATH @DIR@" },
+	{ "children.7.user", "warning: uid 54321 has no passwd entry" },
+	{ "children.8.after_terminate.0",
+	  "warning: program nohook-gtd not found in PATH" },
+	{ "templates.t.cmd.0", "warning: program nosuchtpl-gtd not found" },
+	{ NULL, "7 errors, 3 warnings" },
+};
+
+#define HOST_CONF "{\"templates\":{\"t\":{\"cmd\":[\"nosuchtpl-gtd\"]}}," \
+	"\"children\":[" \
+	"{\"name\":\"a\",\"cmd\":[\"nosuchprog-gtd\"]}," \
+	"{\"name\":\"b\",\"cmd\":[\"true\"],\"cwd\":\"@DIR@/nodir\"}," \
+	"{\"name\":\"c\",\"cmd\":[\"/bin/true\"],\"user\":\"nobody\"," \
+	"\"cwd\":\"@DIR@\"}," \
+	"{\"name\":\"d\",\"cmd\":[\"@DIR@\"]}," \
+	"{\"name\":\"e\",\"cmd\":[\"true\"]," \
+	"\"stdout\":{\"file\":\"@DIR@/nodir/x.log\"}}," \
+	"{\"name\":\"f\",\"cmd\":[\"@DIR@/noexec\"]}," \
+	"{\"name\":\"g\",\"cmd\":[\"true\"],\"env\":{\"PATH\":\"@DIR@\"}}," \
+	"{\"name\":\"h\",\"cmd\":[\"/bin/true\"],\"user\":54321}," \
+	"{\"name\":\"i\",\"cmd\":[\"true\"],\"after_terminate\":" \
+	"[\"nohook-gtd\"]}]}"
+
+/*
+ * gtd -n checks the host too, without starting anything: each boot
+ * child's program in its PATH, its cwd and log directory, as its user;
+ * what would stop the boot is an error (exit 1), the rest warnings.  The
+ * test directory is 0700, so nobody cannot reach it.
+ */
+START_TEST(e2e_config_check_host)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*err, *bad = "", *want;
+	int		 i, fd, st;
+
+	ck_assert_int_ne(fd = open(e2e_path(e, "noexec"), O_WRONLY | O_CREAT,
+	    0644), -1);
+	close(fd);
+	st = gtd_check(e, HOST_CONF, &err);
+	ck_assert_msg(st == 1, "exit %d: %s", st, err);
+	for (i = 0; host_issues[i][1] != NULL; i++) {
+		want = host_issues[i][0] == NULL ? subst(e, host_issues[i][1]) :
+		    e2e_fmt(e, ": %s: %s", host_issues[i][0],
+		    subst(e, host_issues[i][1]));
+		if (strstr(err, want) == NULL)
+			bad = e2e_fmt(e, "%s\n  missing: %s", bad, want);
+	}
+	ck_assert_msg(*bad == '\0', "%s\nin:\n%s", bad, err);
+	/* Warnings alone: ok, exit 0; and nothing was started. */
+	st = gtd_check(e, "{\"children\":[{\"name\":\"a\",\"cmd\":[\"true\"],"
+	    "\"after_terminate\":[\"nohook-gtd\"]}]}", &err);
+	ck_assert_msg(st == 0 && strstr(err, "warning: program nohook-gtd") !=
+	    NULL, "exit %d: %s", st, err);
+	e2e_stop(e);
+}
+END_TEST
+
 /* Defaults and templates. */
 
 /*
@@ -1298,6 +1363,7 @@ e2e_config_suite(void)
 	tcase_add_test(tc, e2e_config_check_good);
 	tcase_add_test(tc, e2e_config_check_bad);
 	tcase_add_test(tc, e2e_config_check_socket_group);
+	tcase_add_test(tc, e2e_config_check_host);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("specs");

@@ -75,7 +75,7 @@ START_TEST(test_log_timestamp)
 	time_t		 t = time(NULL);
 	struct tm	 tm;
 
-	log_init(LOG_LVL_INFO, 0);
+	log_init(LOG_LVL_INFO, LOG_PREFIX_TIME);
 	log_info("child %s: started", "web");
 	errno = ENOENT;
 	log_warn("open %s", "/x");
@@ -99,11 +99,20 @@ END_TEST
 /* Under journald: the priority, no timestamp (the journal has its own). */
 START_TEST(test_log_journal_priority)
 {
-	log_init(LOG_LVL_DEBUG, 1);
+	log_init(LOG_LVL_DEBUG, LOG_PREFIX_PRIORITY);
 	log_info("i");
 	log_warnx("w");
 	log_debug("d");
 	ck_assert_str_eq(logged(), "<6>gtd: i\n<4>gtd: w\n<7>gtd: d\n");
+}
+END_TEST
+
+/* gtd -n is a command, not a daemon: plain lines. */
+START_TEST(test_log_plain)
+{
+	log_init(LOG_LVL_INFO, LOG_PREFIX_NONE);
+	log_warnx("x: y");
+	ck_assert_str_eq(logged(), "gtd: x: y\n");
 }
 END_TEST
 
@@ -117,6 +126,7 @@ log_suite(void)
 	tcase_add_checked_fixture(tc, log_setup, log_teardown);
 	tcase_add_test(tc, test_log_timestamp);
 	tcase_add_test(tc, test_log_journal_priority);
+	tcase_add_test(tc, test_log_plain);
 	suite_add_tcase(s, tc);
 	return (s);
 }

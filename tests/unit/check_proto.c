@@ -578,7 +578,7 @@ START_TEST(test_proto_real_format_round_trip)
 	double		d;
 	int		i, k;
 
-	for (i = 0; i < 200000; i++) {
+	for (i = 0; i < 30000; i++) {
 		/* xorshift over all bit patterns; NaNs and infinities skipped */
 		bits ^= bits << 13;
 		bits ^= bits >> 7;
