@@ -1349,6 +1349,10 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 	    sizeof *c->names);
 	c->names[c->nchildren] = xstrdup(sp->name);
 	c->names[c->nchildren + 1] = NULL;
+	c->texts = xreallocarray(c->texts, c->nchildren + 2,
+	    sizeof *c->texts);
+	c->texts[c->nchildren] = config_spec_text(sp);
+	c->texts[c->nchildren + 1] = NULL;
 	c->child_src[c->nchildren++] = xstrdup(src);
 	c->children[c->nchildren] = NULL;
 	return (0);
@@ -1722,6 +1726,7 @@ config_free(struct config *c)
 	free(c->children);
 	free(c->child_src);
 	spec_strv_free(c->names);
+	spec_strv_free(c->texts);
 	config_tpl_clear(&c->tpl);
 	free(c->socket_group);
 	free(c->acl.e);

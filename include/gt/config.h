@@ -53,6 +53,7 @@ struct config {
 	struct config_tpl	 tpl;		/* owned JSON */
 	char			**child_src;	/* where each child came from */
 	char			**names;	/* boot children's names */
+	char			**texts;	/* ... and normalised specs */
 	int			 socket_mode;	/* -1: default */
 	char			*socket_group;
 	int64_t			 socket_gid;	/* -1: not set */

@@ -913,6 +913,37 @@ END_TEST
 	"\"--append-pid=@DIR@/change.v2\"],\"restart_delay_ms\":10}," \
 	"{\"name\":\"fresh\",\"cmd\":[\"@TESTCHILD@\"]}]}"
 
+/*
+ * A reload reply as "started=a,b stopped= changed= unchanged= absent=
+ * failed= warnings=N" (borrowed).
+ */
+static const char *
+report(struct e2e *e, json_t *r)
+{
+	static const char *const	 keys[] = { "started", "stopped",
+	    "changed", "unchanged", "absent", "failed", NULL };
+	const char			*out = "";
+	json_t				*a, *v;
+	size_t				 i;
+	int				 k;
+
+	for (k = 0; keys[k] != NULL; k++) {
+		a = json_object_get(r, keys[k]);
+		ck_assert_msg(json_is_array(a), "no %s: %s", keys[k],
+		    e2e_dump(e, r));
+		out = e2e_fmt(e, "%s%s%s=", out, k == 0 ? "" : " ", keys[k]);
+		json_array_foreach(a, i, v)
+			out = e2e_fmt(e, "%s%s%s", out, i == 0 ? "" : ",",
+			    json_string_value(v));
+	}
+	a = json_object_get(r, "warnings");
+	ck_assert_msg(json_is_array(a), "no warnings: %s", e2e_dump(e, r));
+	return (e2e_fmt(e, "%s warnings=%zu", out, json_array_size(a)));
+}
+
+#define RELOAD_CONF2_REPORT "started=fresh stopped=gone changed=change " \
+	"unchanged=keep absent= failed= warnings=0"
+
 /* The state before a reload of ops-reload.json to RELOAD_CONF2. */
 struct reload_before {
 	pid_t		keep, change, gone;
@@ -979,8 +1010,75 @@ START_TEST(e2e_reload_op_diff)
 	struct e2e		*e = reload_start(&b);
 
 	write_conf(e, RELOAD_CONF2);
-	e2e_ok(e, "reload", NULL);
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    RELOAD_CONF2_REPORT);
 	reload_check(e, &b);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * reload dry_run says what a reload would do and does nothing: no new
+ * row, the removed child still runs, and the real reload that follows
+ * reports (and does) the very same.
+ */
+START_TEST(e2e_reload_dry_run)
+{
+	struct reload_before	 b;
+	struct e2e		*e = reload_start(&b);
+
+	write_conf(e, RELOAD_CONF2);
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", "{s:b}", "dry_run",
+	    1)), RELOAD_CONF2_REPORT);
+	ck_assert_ptr_null(e2e_row(e, "fresh"));
+	ck_assert_int_eq(row_pid(e, "gone"), b.gone);
+	ck_assert(e2e_pid_alive(b.gone));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", "{s:b}", "dry_run",
+	    0)), RELOAD_CONF2_REPORT);
+	reload_check(e, &b);
+	/* Nothing left to do. */
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", "{s:b}", "dry_run",
+	    1)), "started= stopped= changed= unchanged=keep,change,fresh "
+	    "absent= failed= warnings=0");
+	e2e_err(e, "bad_request", "reload", "{s:s}", "dry_run", "yes");
+	e2e_stop(e);
+}
+END_TEST
+
+#define ONCE_CONF "{\"children\":[{\"name\":\"keep\",\"cmd\":" \
+	"[\"@TESTCHILD@\"]},{\"name\":\"once\",\"restart\":\"temporary\"," \
+	"\"cmd\":[\"@TESTCHILD@\",\"--exit-after-ms=%d\"]}]}"
+
+/*
+ * A boot child whose row is gone (a temporary one that ran, a deleted
+ * one) is not started again by a reload while its entry is unchanged:
+ * "absent".  A changed entry starts it again.
+ */
+START_TEST(e2e_reload_absent)
+{
+	struct e2e	*e = e2e_start("{}");
+
+	write_conf(e, e2e_fmt(e, ONCE_CONF, 10));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started=keep,once stopped= changed= unchanged= absent= failed= "
+	    "warnings=0");
+	ck_assert(e2e_wait_absent(e, "once", CF_WAIT_MS));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started= stopped= changed= unchanged=keep absent=once failed= "
+	    "warnings=0");
+	ck_assert_ptr_null(e2e_row(e, "once"));
+	/* Deleted by hand: the same. */
+	e2e_ok(e, "terminate_and_delete", "{s:s}", "name", "keep");
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started= stopped= changed= unchanged= absent=keep,once failed= "
+	    "warnings=0");
+	ck_assert_ptr_null(e2e_row(e, "keep"));
+	/* once's entry changed: it runs again (and goes again). */
+	write_conf(e, e2e_fmt(e, ONCE_CONF, 20));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started=once stopped= changed= unchanged= absent=keep failed= "
+	    "warnings=0");
+	ck_assert_ptr_nonnull(e2e_row(e, "once"));
 	e2e_stop(e);
 }
 END_TEST
@@ -1033,7 +1131,10 @@ START_TEST(e2e_reload_template)
 	plain_at = started_at(e, "plain");
 
 	write_conf(e, e2e_fmt(e, TEMPLATE_CONF, "tv2"));
-	e2e_ok(e, "reload", NULL);
+	/* The run-time instance is listed when it changed. */
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started= stopped= changed=rt-i,boot-i unchanged=plain absent= "
+	    "failed= warnings=0");
 	ck_assert_int_eq(row_pid(e, "plain"), plain);
 	ck_assert_int_eq(started_at(e, "plain"), plain_at);
 	for (i = 0; i < 2; i++) {
@@ -1392,6 +1493,8 @@ e2e_config_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_reload_op_diff);
 	tcase_add_test(tc, e2e_reload_sighup_diff);
+	tcase_add_test(tc, e2e_reload_dry_run);
+	tcase_add_test(tc, e2e_reload_absent);
 	tcase_add_test(tc, e2e_reload_template);
 	tcase_add_test(tc, e2e_reload_bad_config);
 	tcase_add_test(tc, e2e_reload_sighup_bad_config);
