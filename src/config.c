@@ -1709,6 +1709,45 @@ config_load(const char *path, char **field, char **cause)
 	return (c);
 }
 
+/* The default socket path of zone for euid, or NULL + *cause. */
+static char *
+config_socket_default(const struct config_socket_in *in, const char *zone,
+    char **cause)
+{
+	char	*path;
+
+	if (in->euid == 0)
+		xasprintf(&path, "/run/gtd/%s.sock", zone);
+	else if (in->xdg != NULL && *in->xdg == '/')
+		xasprintf(&path, "%s/gtd/%s.sock", in->xdg, zone);
+	else {
+		xasprintf(cause, "no socket path for uid %u: XDG_RUNTIME_DIR is "
+		    "not set to an absolute path; give -s PATH or \"socket\" "
+		    "in the config", in->euid);
+		return (NULL);
+	}
+	return (path);
+}
+
+char *
+config_socket_path(const struct config_socket_in *in, char **cause)
+{
+	const char	*zone;
+
+	if (in->sockopt != NULL && *in->sockopt != '\0')
+		return (xstrdup(in->sockopt));
+	if (in->cf != NULL && in->cf->socket != NULL)
+		return (xstrdup(in->cf->socket));
+	/* An explicit zone beats an inherited $GTD_SOCKET. */
+	if (in->zoneopt != NULL)
+		return (config_socket_default(in, in->zoneopt, cause));
+	if (in->env_socket != NULL && *in->env_socket != '\0')
+		return (xstrdup(in->env_socket));
+	zone = in->cf != NULL && in->cf->zone != NULL ? in->cf->zone :
+	    GT_DEFAULT_ZONE;
+	return (config_socket_default(in, zone, cause));
+}
+
 void
 config_free(struct config *c)
 {

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "gt/child.h"
-#include "gt/client.h"
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
@@ -57,7 +56,8 @@ gtd_help(void)
 	    "  -h         this help\n"
 	    "  -n         check the config and exit\n"
 	    "  -r fd      write a newline to fd once ready, then close it\n"
-	    "  -s socket  control socket path (default: $GTD_SOCKET, or\n"
+	    "  -s socket  control socket path (default: the config's, else\n"
+	    "             $GTD_SOCKET unless -z is given, else\n"
 	    "             /run/gtd/ZONE.sock for root,\n"
 	    "             $XDG_RUNTIME_DIR/gtd/ZONE.sock otherwise)\n"
 	    "  -V         print the version\n"
@@ -179,11 +179,14 @@ gtd_listen_path(int fd, char *path, int explicit)
 int
 main(int argc, char **argv)
 {
-	struct gtd	*g;
-	struct config	*cf = NULL;
-	const char	*conffile = NULL, *sockopt = NULL, *zoneopt = NULL;
-	char		*cause = NULL, *field = NULL, *end, *path;
-	int		 ch, debug = 0, check = 0, readyfd = -1, fd, code, lfd;
+	struct gtd		*g;
+	struct config		*cf = NULL;
+	struct config_socket_in	 sin;
+	const char		*conffile = NULL, *sockopt = NULL;
+	const char		*zoneopt = NULL;
+	char			*cause = NULL, *field = NULL, *end, *path;
+	int			 ch, debug = 0, check = 0, readyfd = -1, fd;
+	int			 code, lfd;
 
 	while ((ch = getopt(argc, argv, "c:dhnr:s:Vz:")) != -1) {
 		switch (ch) {
@@ -245,9 +248,11 @@ main(int argc, char **argv)
 	free(g->zone);
 	g->zone = xstrdup(zoneopt != NULL ? zoneopt : cf != NULL &&
 	    cf->zone != NULL ? cf->zone : GT_DEFAULT_ZONE);
-	path = sockopt != NULL ? xstrdup(sockopt) : cf != NULL &&
-	    cf->socket != NULL ? xstrdup(cf->socket) :
-	    client_socket_path(NULL, g->zone);
+	sin = (struct config_socket_in){ .sockopt = sockopt,
+	    .zoneopt = zoneopt, .cf = cf, .env_socket = getenv("GTD_SOCKET"),
+	    .xdg = getenv("XDG_RUNTIME_DIR"), .euid = geteuid() };
+	if ((path = config_socket_path(&sin, &cause)) == NULL)
+		fatalx("%s", cause);
 	if (*path != '/') {		/* children run in "/": absolute */
 		char	*cwd = getcwd(NULL, 0);
 

@@ -115,6 +115,26 @@ void			 config_issues_free(struct config_issue *, size_t);
 struct config		*config_load(const char *path, char **field,
 			    char **cause);
 void			 config_free(struct config *);	/* NULL is fine */
+
+/*
+ * Where gtd's socket goes (protocol §1), in this order: -s; the config's
+ * "socket"; an explicit -z gives its zone's default path; $GTD_SOCKET;
+ * the default path of the zone (-z, the config's, or "default"):
+ * /run/gtd/ZONE.sock for root, $XDG_RUNTIME_DIR/gtd/ZONE.sock for other
+ * users.  Without XDG_RUNTIME_DIR (absolute) a non-root gtd has no
+ * default, and no fallback into a shared directory such as /tmp.
+ */
+struct config_socket_in {
+	const char		*sockopt;	/* -s, or NULL */
+	const char		*zoneopt;	/* -z, or NULL */
+	const struct config	*cf;		/* or NULL */
+	const char		*env_socket;	/* $GTD_SOCKET, or NULL */
+	const char		*xdg;		/* $XDG_RUNTIME_DIR, or NULL */
+	unsigned		 euid;
+};
+/* The path (xmalloc'd, maybe relative), or NULL with *cause. */
+char			*config_socket_path(const struct config_socket_in *,
+			    char **cause);
 void			 config_default_limits(struct gtd_limits *);
 
 #endif /* GT_CONFIG_H_ */

@@ -1453,6 +1453,52 @@ START_TEST(e2e_config_log_timestamp)
 }
 END_TEST
 
+/*
+ * An explicit -z beats an inherited $GTD_SOCKET: root's gtd -z Z serves
+ * /run/gtd/Z.sock (and removes it when it stops), not $GTD_SOCKET.
+ */
+START_TEST(e2e_config_zone_beats_env_socket)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct sub	 s;
+	struct stat	 st;
+	const char	*gtd = getenv("GTD") != NULL ? getenv("GTD") :
+			    "build/gtd";
+	const char	*zone = e2e_fmt(e, "e2e-cfg-%d", (int)getpid());
+	const char	*want = e2e_fmt(e, "/run/gtd/%s.sock", zone);
+	int		 p[2], fd, nul;
+
+	ck_assert_int_eq(geteuid(), 0);		/* the e2e suites run as root */
+	s.log = e2e_path(e, "z.log");
+	s.sock = e2e_path(e, "env.sock");
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	fflush(NULL);
+	ck_assert_int_ne(s.pid = fork(), -1);
+	if (s.pid == 0) {
+		setpgid(0, 0);
+		setenv("GTD_SOCKET", s.sock, 1);
+		if ((fd = open(s.log, O_WRONLY | O_CREAT | O_APPEND, 0644)) ==
+		    -1 || (nul = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(nul, 0) == -1 || dup2(nul, 1) == -1 ||
+		    dup2(fd, 2) == -1 || dup2(p[1], 3) == -1)
+			_exit(126);
+		execl(gtd, gtd, "-r", "3", "-z", zone, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	s.rfd = p[0];
+	ck_assert_msg(sub_ready(&s, CF_WAIT_MS) == 1, "not ready: %s",
+	    slurp(e, s.log));
+	ck_assert_msg(stat(want, &st) == 0 && S_ISSOCK(st.st_mode),
+	    "no socket %s: %s", want, slurp(e, s.log));
+	ck_assert_msg(access(s.sock, F_OK) == -1, "bound $GTD_SOCKET %s",
+	    s.sock);
+	sub_stop(&s);
+	ck_assert_int_eq(access(want, F_OK), -1);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_config_suite(void)
 {
@@ -1508,6 +1554,7 @@ e2e_config_suite(void)
 	tcase_add_test(tc, e2e_config_spec_bounds);
 	tcase_add_test(tc, e2e_config_numbers_shortest);
 	tcase_add_test(tc, e2e_config_log_timestamp);
+	tcase_add_test(tc, e2e_config_zone_beats_env_socket);
 	suite_add_tcase(s, tc);
 	return (s);
 }

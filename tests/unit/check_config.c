@@ -1108,6 +1108,62 @@ START_TEST(test_config_file_not_regular_or_big)
 }
 END_TEST
 
+/* The socket path: {-s, -z, config socket, config zone, env, xdg, euid}. */
+static const struct {
+	const char	*sockopt, *zoneopt, *csock, *czone, *env, *xdg;
+	unsigned	 euid;
+	const char	*want;		/* NULL: an error naming XDG */
+} sock_rows[] = {
+	{ "/s", "z", "/c", "cz", "/e", "/x", 0, "/s" },
+	{ NULL, "z", "/c", "cz", "/e", "/x", 0, "/c" },
+	{ NULL, "z", NULL, "cz", "/e", "/x", 0, "/run/gtd/z.sock" },
+	{ NULL, "z", NULL, "cz", "/e", "/x", 1000, "/x/gtd/z.sock" },
+	{ NULL, NULL, NULL, "cz", "/e", "/x", 1000, "/e" },
+	{ NULL, NULL, NULL, "cz", "", "/x", 1000, "/x/gtd/cz.sock" },
+	{ NULL, NULL, NULL, NULL, NULL, "/x", 1000, "/x/gtd/default.sock" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, "/run/gtd/default.sock" },
+	{ NULL, NULL, NULL, "cz", NULL, NULL, 0, "/run/gtd/cz.sock" },
+	{ "rel.sock", NULL, NULL, NULL, NULL, NULL, 1000, "rel.sock" },
+	/* No XDG_RUNTIME_DIR: no default for a user, never /tmp. */
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 1000, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, "", 1000, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, "run/user", 1000, NULL },
+	{ NULL, "z", NULL, NULL, "/e", NULL, 1000, NULL },
+};
+
+START_TEST(test_config_socket_path)
+{
+	struct config			 cf;
+	struct config_socket_in		 in;
+	char				*path, *cause = NULL;
+
+	memset(&cf, 0, sizeof cf);
+	cf.socket = (char *)sock_rows[_i].csock;
+	cf.zone = (char *)sock_rows[_i].czone;
+	in = (struct config_socket_in){ .sockopt = sock_rows[_i].sockopt,
+	    .zoneopt = sock_rows[_i].zoneopt, .cf = &cf,
+	    .env_socket = sock_rows[_i].env, .xdg = sock_rows[_i].xdg,
+	    .euid = sock_rows[_i].euid };
+	path = config_socket_path(&in, &cause);
+	if (sock_rows[_i].want == NULL) {
+		ck_assert_msg(path == NULL, "row %d: %s", _i, path);
+		ck_assert_ptr_nonnull(strstr(cause, "XDG_RUNTIME_DIR"));
+		free(cause);
+		return;
+	}
+	ck_assert_msg(path != NULL, "row %d: %s", _i, cause);
+	ck_assert_str_eq(path, sock_rows[_i].want);
+	free(path);
+	/* No config at all: as one without socket and zone. */
+	in.cf = NULL;
+	if (sock_rows[_i].csock == NULL && sock_rows[_i].czone == NULL) {
+		ck_assert_ptr_nonnull(path = config_socket_path(&in, &cause));
+		ck_assert_str_eq(path, sock_rows[_i].want);
+		free(path);
+	}
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1140,6 +1196,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_load_full);
 	tcase_add_test(tc, test_config_load_missing_file);
 	tcase_add_test(tc, test_config_default_limits);
+	tcase_add_loop_test(tc, test_config_socket_path, 0, NROWS(sock_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
