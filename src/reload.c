@@ -31,6 +31,9 @@ struct reload_boot {
 
 static void	reload_boot_next(struct reload_boot *);
 static void	reload_boot_wake(struct child *, void *);
+struct reload_ctx;
+static void	reload_warn(struct reload_ctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 static void
 reload_boot_end(struct reload_boot *b, int ok)
@@ -115,7 +118,7 @@ reload_boot_wake(struct child *c, void *arg)
 }
 
 /* One reload: the configs, whether it only looks, what it found. */
-struct reload_run {
+struct reload_ctx {
 	struct gtd		*gtd;
 	const struct config	*old;
 	struct config		*cf;
@@ -150,17 +153,14 @@ reload_report_free(struct reload_report *rep)
 }
 
 static void
-reload_note(struct reload_run *r, enum reload_what w, const char *name)
+reload_note(struct reload_ctx *r, enum reload_what w, const char *name)
 {
 	spec_strv_add(&r->rep->names[w], &r->rep->n[w], name);
 }
 
-static void	reload_warn(struct reload_run *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
 /* A problem that did not stop the reload: logged and reported. */
 static void
-reload_warn(struct reload_run *r, const char *fmt, ...)
+reload_warn(struct reload_ctx *r, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*msg;
@@ -183,7 +183,7 @@ reload_warn(struct reload_run *r, const char *fmt, ...)
  * have run before.
  */
 static bool
-reload_respec(struct reload_run *r, struct child *c, struct childspec *s)
+reload_respec(struct reload_ctx *r, struct child *c, struct childspec *s)
 {
 	char	*text = config_spec_text(s), *cur;
 	int	 same_cur, same_next;
@@ -229,7 +229,7 @@ reload_text(const struct config *cf, const char *name)
 
 /* A boot child of cf without a row: start it, or leave it absent. */
 static void
-reload_add(struct reload_run *r, struct childspec *s, const char *text)
+reload_add(struct reload_ctx *r, struct childspec *s, const char *text)
 {
 	struct child	*c;
 	const char	*was = reload_text(r->old, s->name);
@@ -271,7 +271,7 @@ reload_add(struct reload_run *r, struct childspec *s, const char *text)
  * the same (a temporary child that ran) is not started again.
  */
 static void
-reload_children(struct reload_run *r)
+reload_children(struct reload_ctx *r)
 {
 	struct config	*cf = r->cf;
 	struct child	*c;
@@ -291,7 +291,7 @@ reload_children(struct reload_run *r)
 
 /* A row made from a template at run time, its template changed. */
 static void
-reload_template_user(struct reload_run *r, struct child *c)
+reload_template_user(struct reload_ctx *r, struct child *c)
 {
 	struct childspec	*s;
 	json_t			*inst;
@@ -311,7 +311,7 @@ reload_template_user(struct reload_run *r, struct child *c)
 
 /* Boot rows gone from the config stop and go; template users re-spec. */
 static void
-reload_others(struct reload_run *r)
+reload_others(struct reload_ctx *r)
 {
 	struct child	*c, *next;
 
@@ -336,7 +336,7 @@ reload_others(struct reload_run *r)
 
 /* The settings that apply at once (not in a dry run). */
 static void
-reload_settings(struct reload_run *r)
+reload_settings(struct reload_ctx *r)
 {
 	struct gtd	*g = r->gtd;
 	struct config	*cf = r->cf;
@@ -366,7 +366,7 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 {
 	struct reload_report	 mine;
 	struct config		 none = { 0 };
-	struct reload_run	 r = { g, g->conf, NULL, dry_run, rep };
+	struct reload_ctx	 r = { g, g->conf, NULL, dry_run, rep };
 	size_t			 i;
 
 	if (r.rep == NULL)
