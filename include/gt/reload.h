@@ -27,7 +27,7 @@ struct gtd;
  *   absent     boot children whose row is gone (a temporary child that
  *              ran, a deleted one) and whose entry did not change: not
  *              started again
- *   failed     boot children whose start failed at once (spawn)
+ *   failed     boot children whose start failed at once (PATH, fork)
  * and warnings, each a sentence (a template that no longer fits...).
  */
 enum reload_what { RELOAD_STARTED, RELOAD_STOPPED, RELOAD_CHANGED,

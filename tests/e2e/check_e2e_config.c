@@ -1083,6 +1083,28 @@ START_TEST(e2e_reload_absent)
 }
 END_TEST
 
+/*
+ * A new boot child whose program is not in PATH is "failed" and leaves
+ * no row; a zone change is a warning (it needs a restart).
+ */
+START_TEST(e2e_reload_failed_and_warnings)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r, *w;
+
+	write_conf(e, "{\"zone\":\"elsewhere\",\"children\":[{\"name\":"
+	    "\"bad\",\"cmd\":[\"no-such-program-gtd\"]}]}");
+	r = e2e_ok(e, "reload", NULL);
+	ck_assert_str_eq(report(e, r), "started= stopped= changed= "
+	    "unchanged= absent= failed=bad warnings=1");
+	w = json_array_get(e2e_get(r, "warnings"), 0);
+	ck_assert_msg(strstr(json_string_value(w), "restart") != NULL, "%s",
+	    json_string_value(w));
+	ck_assert(e2e_wait_absent(e, "bad", CF_WAIT_MS));
+	e2e_stop(e);
+}
+END_TEST
+
 /* SIGHUP does the same as the op. */
 START_TEST(e2e_reload_sighup_diff)
 {
@@ -1541,6 +1563,7 @@ e2e_config_suite(void)
 	tcase_add_test(tc, e2e_reload_sighup_diff);
 	tcase_add_test(tc, e2e_reload_dry_run);
 	tcase_add_test(tc, e2e_reload_absent);
+	tcase_add_test(tc, e2e_reload_failed_and_warnings);
 	tcase_add_test(tc, e2e_reload_template);
 	tcase_add_test(tc, e2e_reload_bad_config);
 	tcase_add_test(tc, e2e_reload_sighup_bad_config);
