@@ -446,6 +446,7 @@ static const char *const host_issues[][2] = {
 	  "warning: program nohook-gtd not found in PATH" },
 	{ "templates.t.cmd.0", "warning: program nosuchtpl-gtd not found" },
 	{ NULL, "7 errors, 3 warnings" },
+	{ NULL, NULL }
 };
 
 #define HOST_CONF "{\"templates\":{\"t\":{\"cmd\":[\"nosuchtpl-gtd\"]}}," \

@@ -240,7 +240,7 @@ validate_sizes(struct childspec *s, enum vbreak brk)
 		s->nattrs = 1;
 		s->attrs[0].key = xstrdup("k");
 		s->attrs[0].v.type = VALUE_TEXT;
-		s->attrs[0].v.s = xmalloc(SPEC_MAX_ATTRS_BYTES);
+		s->attrs[0].v.s = xmalloc(SPEC_MAX_ATTRS_BYTES + 1);
 		i = SPEC_MAX_ATTRS_BYTES - 1 + one;
 		memset(s->attrs[0].v.s, 'v', i);
 		s->attrs[0].v.s[i] = '\0';
