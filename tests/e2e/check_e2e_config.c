@@ -1529,7 +1529,8 @@ e2e_config_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("check");
-	tcase_set_timeout(tc, E2E_TIMEOUT);
+	/* e2e_config_check_bad runs gtd -n some 40 times (slow under ASan). */
+	tcase_set_timeout(tc, 2 * E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_config_check_good);
 	tcase_add_test(tc, e2e_config_check_bad);
 	tcase_add_test(tc, e2e_config_check_socket_group);
