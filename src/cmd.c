@@ -377,11 +377,11 @@ cmd_buf_value(struct gtd *g, const json_t *v)
 {
 	size_t	n;
 
-	n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+	n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 	    JSON_COMPACT | JSON_ENCODE_ANY);
 	if (n > g->rsize - g->rlen) {
 		cmd_buf_grow(g, n);
-		n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+		n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 		    JSON_COMPACT | JSON_ENCODE_ANY);
 	}
 	if (n == 0)	/* not encodable: cannot happen, but stay JSON */

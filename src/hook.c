@@ -40,7 +40,7 @@ hook_payload(struct child *c)
 	    "pid", (int)c->last_pid, "reason",
 	    proto_exit_json(c->last_status, c->last_requested),
 	    "restart_count", c->restart_count, "attrs", attrs);
-	s = j == NULL ? NULL : json_dumps(j, JSON_COMPACT);
+	s = j == NULL ? NULL : proto_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s == NULL)
 		return (xstrdup("{}"));
