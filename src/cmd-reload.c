@@ -38,5 +38,7 @@ cmd_reload_exec(struct cmd_ctx *ctx, json_t *args)
 		free(cause);
 		return (CMD_ERROR);
 	}
+	if (reload_queued(ctx->gtd))	/* applied once the boot ends */
+		cmd_set(ctx, "queued", json_true());
 	return (CMD_OK);
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct reload_boot {
 	struct child		*cur;		/* ref held */
 	struct child_waiter	 w;
 	void			(*ready)(struct gtd *);
+	bool			 reload;	/* one came meanwhile */
 };
 
 static void	reload_boot_next(struct reload_boot *);
@@ -32,6 +34,8 @@ static void
 reload_boot_end(struct reload_boot *b, int ok)
 {
 	struct gtd	*g = b->gtd;
+	char		*field = NULL, *cause = NULL;
+	bool		 reload = b->reload;
 
 	if (b->cur != NULL)
 		child_unref(b->cur);
@@ -44,6 +48,21 @@ reload_boot_end(struct reload_boot *b, int ok)
 		gtd_shutdown(g, 1, -1);
 	}
 	free(b);
+	/* A reload asked for during the boot: the file as it is now. */
+	if (ok && reload && !g->shutting_down &&
+	    reload_apply(g, &field, &cause) == -1) {
+		log_warnx("reload queued during the boot failed, nothing "
+		    "changed: %s%s%s", field != NULL ? field : "",
+		    field != NULL && *field != '\0' ? ": " : "", cause);
+		free(field);
+		free(cause);
+	}
+}
+
+bool
+reload_queued(const struct gtd *g)
+{
+	return (g->boot != NULL && g->boot->reload);
 }
 
 void
@@ -221,6 +240,18 @@ reload_apply(struct gtd *g, char **field, char **cause)
 	}
 	if ((cf = config_load(g->conf_path, field, cause)) == NULL)
 		return (-1);
+	if (g->boot != NULL) {
+		/*
+		 * The boot walks g->conf's children and waits on one of
+		 * them: a new config now would pull both from under it.
+		 * The file is valid; it is read again once the boot ends.
+		 */
+		config_free(cf);
+		g->boot->reload = true;
+		log_info("reload: boot in progress, %s applies when it ends",
+		    g->conf_path);
+		return (0);
+	}
 	if (old == NULL)
 		old = &none;
 	if ((old->zone == NULL) != (cf->zone == NULL) || (cf->zone != NULL &&
