@@ -500,7 +500,8 @@ START_TEST(test_child_stop_table)
 	ck_assert_int_eq(fake_nkills, 1);
 	ck_assert_int_eq(fake_kills[0].pid, -pid);
 	ck_assert_int_eq(fake_kills[0].sig, stop_rows[_i].sig);
-	ck_assert(c->escalated == (stop_rows[_i].sig == SIGKILL));
+	ck_assert_int_eq(c->stop_sig, stop_rows[_i].sig);
+	ck_assert(!c->escalated);		/* only after the timeout */
 	if (stop_rows[_i].timer < 0)
 		ck_assert(!ev_is_active(&c->timer));
 	else
@@ -508,12 +509,17 @@ START_TEST(test_child_stop_table)
 }
 END_TEST
 
-/* Stopped while still starting: a requested stop, so no restart. */
+/*
+ * Stopped while still starting: a requested stop, so no restart.  A row
+ * that was ready once is kept stopped (a fresh one goes: see
+ * test_child_never_ready_removed).
+ */
 START_TEST(test_child_stop_while_starting)
 {
 	struct child	*c = add("web", SPEC_PERMANENT);
 	int		 wfd = status_pipe();
 
+	c->ever_ready = true;
 	ck_assert_int_eq(child_start(c), 0);
 	ck_assert_int_eq(c->state, CHILD_STARTING);
 	child_stop(c, 100, false);
@@ -912,7 +918,10 @@ START_TEST(test_child_spawn_fails_restart_gives_up)
 }
 END_TEST
 
-/* A stopped row started again (incarnation 2) is not removed on failure. */
+/*
+ * A stopped row started again on request (incarnation 2) is not removed
+ * when that start fails, and not restarted either: it stays stopped.
+ */
 START_TEST(test_child_spawn_fails_stopped_row)
 {
 	struct child	*c = add("tr", SPEC_TRANSIENT);
@@ -925,7 +934,9 @@ START_TEST(test_child_spawn_fails_stopped_row)
 	ck_assert_int_eq(child_start(c), -1);
 	ck_assert_int_eq(errno, EMFILE);
 	ck_assert_ptr_eq(child_find(g, "tr"), c);
-	ck_assert_int_eq(c->state, CHILD_RESTARTING);	/* 127: abnormal */
+	ck_assert_int_eq(c->state, CHILD_STOPPED);	/* no policy restart */
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 0);
 }
 END_TEST
 
@@ -1010,6 +1021,8 @@ START_TEST(test_child_exit_while_starting)
 	int		 wfd = status_pipe();
 
 	ck_assert_int_eq(child_start(c), 0);
+	c->ever_ready = true;		/* a restart: the policy decides */
+	c->manual = false;
 	child_handle_exit(c, W_EXITCODE(2, 0));
 	close(wfd);
 	ck_assert_int_eq(c->fail, CHILD_FAIL_EXITED);
@@ -1160,10 +1173,11 @@ START_TEST(test_child_ready_timeout)
 	pid = c->pid;
 	ck_assert_int_eq(c->state, CHILD_STARTING);
 	assert_timer(c, 0.2);
+	c->ever_ready = true;		/* a restart: the policy decides */
+	c->manual = false;
 	fire(c);
 	ck_assert_int_eq(c->state, CHILD_STOPPING);
 	ck_assert_int_eq(c->fail, CHILD_FAIL_TIMEOUT);
-	ck_assert(c->escalated);
 	ck_assert_int_eq(fake_nkills, 1);
 	ck_assert_int_eq(fake_kills[0].pid, -pid);
 	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
