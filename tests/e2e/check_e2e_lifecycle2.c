@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 #define LC_WAIT_MS	5000		/* one condition */
 
 static void	touch(const char *);
+static void	assert_exit(struct e2e *, json_t *, int, const char *);
+static bool	has_line(const char *, const char *);
 static void	write_conf(struct e2e *, const char *);
 
 /* Create path (empty), as a cue for gt-testchild --ready-after. */
@@ -112,6 +115,318 @@ START_TEST(e2e_lc_reload_during_boot)
 }
 END_TEST
 
+/* The exit fields of reply r: exit_status n (or signal sig if n < 0). */
+static void
+assert_exit(struct e2e *e, json_t *r, int n, const char *sig)
+{
+	if (n >= 0) {
+		ck_assert_msg(e2e_int(r, "exit_status") == n, "%s",
+		    e2e_dump(e, r));
+		ck_assert_ptr_null(json_object_get(r, "signal"));
+	} else {
+		ck_assert_str_eq(e2e_str(r, "signal"), sig);
+		ck_assert_ptr_null(json_object_get(r, "exit_status"));
+	}
+}
+
+/*
+ * A start that never became ready leaves no row and no restart behind
+ * (protocol §4), whichever request made the row: start_child,
+ * find_or_open, a reload that adds a child; and whether it exited
+ * (exited, with the exit_status), missed its ready_timeout_ms (timeout)
+ * or could not be spawned (spawn_failed).  restart_delay_ms is short: a
+ * row that was kept would be restarting by the time we look.
+ */
+START_TEST(e2e_lc_never_ready_no_row)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r;
+
+	r = e2e_err(e, "exited", "start_child", "{s:s, s:o, s:{s:i}, s:i}",
+	    "name", "s", "cmd", e2e_cmd("--exit-code=3", NULL), "ready",
+	    "fd", 3, "restart_delay_ms", 10);
+	assert_exit(e, r, 3, NULL);
+	ck_assert_ptr_null(json_object_get(r, "requested"));
+	ck_assert_ptr_null(e2e_row(e, "s"));
+	r = e2e_err(e, "exited", "find_or_open", "{s:s, s:o, s:{s:i}, s:i}",
+	    "name", "f", "cmd", e2e_cmd("--kill-self=9", NULL), "ready",
+	    "fd", 3, "restart_delay_ms", 10);
+	assert_exit(e, r, -1, "SIGKILL");
+	ck_assert_ptr_null(e2e_row(e, "f"));
+	e2e_err(e, "timeout", "start_child", "{s:s, s:o, s:{s:i}, s:i, s:i}",
+	    "name", "t", "cmd", e2e_cmd(NULL), "ready", "fd", 3,
+	    "ready_timeout_ms", 200, "restart_delay_ms", 10);
+	ck_assert(e2e_wait_absent(e, "t", LC_WAIT_MS));
+	r = e2e_err(e, "spawn_failed", "find_or_open", "{s:s, s:o, s:s, s:i}",
+	    "name", "c", "cmd", e2e_cmd(NULL), "cwd", "/nonexistent",
+	    "restart_delay_ms", 10);
+	ck_assert_ptr_null(e2e_row(e, "c"));
+	/* A reload that adds a child: no caller, the same rule. */
+	write_conf(e, e2e_fmt(e, "{\"children\":[{\"name\":\"rl\",\"cmd\":"
+	    "[\"%s\",\"--exit-code=4\"],\"ready\":{\"fd\":3},"
+	    "\"restart_delay_ms\":10}]}", e2e_testchild(e)));
+	e2e_ok(e, "reload", NULL);
+	ck_assert(e2e_wait_absent(e, "rl", LC_WAIT_MS));
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"),
+	    "child rl: exited with status 4", LC_WAIT_MS));
+	r = e2e_ok(e, "stats", NULL);
+	ck_assert_int_eq(e2e_int(r, "restarts"), 0);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * A row that was ready once: a manual restart (restart_child, and
+ * find_or_open of the stopped row) that exits before it is ready
+ * returns exited and leaves the row stopped, with no restart due.
+ */
+START_TEST(e2e_lc_manual_restart_fails_stopped)
+{
+	struct e2e	*e = e2e_start("{}");
+	const char	*gate = e2e_path(e, "gate");
+	json_t		*r;
+
+	touch(gate);
+	/* Ready (a newline on fd 3) while the gate exists, else exit 5. */
+	e2e_ok(e, "start_child", "{s:s, s:[s,s,s,s], s:{s:i}, s:i}", "name",
+	    "m", "cmd", "/bin/sh", "-c", "if [ -e \"$0\" ]; then echo >&3; "
+	    "exec sleep 600; fi; exit 5", gate, "ready", "fd", 3,
+	    "restart_delay_ms", 10);
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "m");
+	ck_assert_int_eq(unlink(gate), 0);
+	r = e2e_err(e, "exited", "restart_child", "{s:s}", "name", "m");
+	assert_exit(e, r, 5, NULL);
+	ck_assert(e2e_wait_state(e, "m", "stopped", LC_WAIT_MS));
+	r = e2e_row(e, "m");
+	ck_assert(json_is_null(e2e_get(r, "restart_at")));
+	ck_assert_int_eq(e2e_int(r, "restart_count"), 0);
+	r = e2e_err(e, "exited", "find_or_open", "{s:s, s:o}", "name", "m",
+	    "cmd", e2e_cmd(NULL));
+	assert_exit(e, r, 5, NULL);
+	ck_assert(e2e_wait_state(e, "m", "stopped", LC_WAIT_MS));
+	r = e2e_ok(e, "stats", NULL);
+	ck_assert_int_eq(e2e_int(r, "restarts"), 0);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * terminate_child of a starting child: every start waiter gets exited
+ * with the signal and requested: true, once the process is reaped; the
+ * terminate reply says who asked and what was sent; the row goes.
+ */
+START_TEST(e2e_lc_exited_requested)
+{
+	struct e2e	*e = e2e_start("{}");
+	struct e2e_conn	*b = e2e_client(e);
+	json_t		*r;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "w",
+	    "cmd", e2e_cmd(NULL), "ready", "fd", 3, "wait", 0);
+	e2e_send_line(b, "{\"id\":7,\"op\":\"find_or_open\",\"name\":\"w\","
+	    "\"cmd\":[\"/bin/true\"]}");
+	e2e_cok(e2e_client(e), "ping", NULL);
+	ck_assert(!e2e_closed(b, 0));
+	r = e2e_ok(e, "terminate_child", "{s:s}", "name", "w");
+	r = e2e_get(r, "reason");
+	ck_assert(json_is_true(e2e_get(r, "requested")));
+	ck_assert_str_eq(e2e_str(r, "stop_signal"), "SIGTERM");
+	ck_assert_ptr_null(json_object_get(r, "escalated"));
+	r = e2e_recv(b, LC_WAIT_MS);
+	ck_assert_msg(json_is_false(json_object_get(r, "ok")) &&
+	    strcmp(e2e_str(r, "error"), "exited") == 0, "%s",
+	    e2e_dump(e, r));
+	assert_exit(e, r, -1, "SIGTERM");
+	ck_assert(json_is_true(e2e_get(r, "requested")));
+	ck_assert(e2e_wait_absent(e, "w", LC_WAIT_MS));
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * spawn_failed names the step that failed and its path, in the reply
+ * (errno, step, path, message) and in gtd's log; info's last_exit keeps
+ * it for a restart that failed so.
+ */
+START_TEST(e2e_lc_spawn_failed_step)
+{
+	struct e2e	*e = e2e_start("{}");
+	const char	*priv = e2e_path(e, "private");
+	const char	*wd = e2e_path(e, "wd");
+	json_t		*r, *last;
+
+	r = e2e_err(e, "spawn_failed", "start_child", "{s:s, s:[s,s], s:s}",
+	    "name", "a", "cmd", "sleep", "9", "cwd", "/nonexistent");
+	ck_assert_str_eq(e2e_str(r, "errno"), "ENOENT");
+	ck_assert_str_eq(e2e_str(r, "step"), "chdir");
+	ck_assert_str_eq(e2e_str(r, "path"), "/nonexistent");
+	ck_assert_str_eq(e2e_str(r, "message"),
+	    "chdir /nonexistent: No such file or directory");
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"),
+	    "child a: chdir /nonexistent: No such file or directory",
+	    LC_WAIT_MS));
+	/* A directory nobody may enter: the chdir, not the program. */
+	ck_assert_int_eq(mkdir(priv, 0700), 0);
+	r = e2e_err(e, "spawn_failed", "start_child", "{s:s, s:[s,s], s:s, "
+	    "s:s}", "name", "b", "cmd", "sleep", "9", "user", "nobody", "cwd",
+	    priv);
+	ck_assert_str_eq(e2e_str(r, "errno"), "EACCES");
+	ck_assert_str_eq(e2e_str(r, "step"), "chdir");
+	ck_assert_str_eq(e2e_str(r, "path"), priv);
+	r = e2e_err(e, "spawn_failed", "start_child", "{s:s, s:[s]}", "name",
+	    "c", "cmd", "/nonexistent/prog");
+	ck_assert_str_eq(e2e_str(r, "step"), "exec");
+	ck_assert_str_eq(e2e_str(r, "path"), "/nonexistent/prog");
+	/* A restart whose cwd went away: the policy's, kept in last_exit. */
+	ck_assert_int_eq(mkdir(wd, 0755), 0);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:i}", "name", "d", "cmd",
+	    e2e_cmd(NULL), "cwd", wd, "restart_delay_ms", 100);
+	ck_assert_int_eq(rmdir(wd), 0);
+	e2e_ok(e, "signal", "{s:s, s:s}", "name", "d", "signal", "KILL");
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"), e2e_fmt(e,
+	    "child d: chdir %s: No such file or directory", wd), LC_WAIT_MS));
+	ck_assert(e2e_wait_state(e, "d", "restarting", LC_WAIT_MS));
+	last = e2e_get(e2e_ok(e, "info", "{s:s}", "name", "d"), "last_exit");
+	ck_assert_str_eq(e2e_str(last, "step"), "chdir");
+	ck_assert_str_eq(e2e_str(last, "errno"), "ENOENT");
+	ck_assert_str_eq(e2e_str(last, "path"), wd);
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "d");
+	e2e_stop(e);
+}
+END_TEST
+
+/* At boot, gtd's log names the step too (and gtd exits unready). */
+START_TEST(e2e_lc_spawn_failed_boot_log)
+{
+	struct e2e	*e;
+	int		 st;
+
+	e = e2e_start_booting("{\"children\":[{\"name\":\"bad\","
+	    "\"cmd\":[\"sleep\",\"9\"],\"cwd\":\"/nonexistent\"}]}");
+	ck_assert_int_eq(e2e_wait_booted(e, LC_WAIT_MS), 0);
+	ck_assert(e2e_wait_exit(e, LC_WAIT_MS, &st));
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"),
+	    "child bad: chdir /nonexistent: No such file or directory", 0));
+	e2e_expect_exit(e, 1);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * A released child goes on writing: gtd reads its output pipe (and logs
+ * it) until the process closes it, instead of closing it under the
+ * process (SIGPIPE at its next write).  gt-testchild writes its pidfile
+ * only after the last flood line.
+ */
+START_TEST(e2e_lc_release_keeps_writing)
+{
+	struct e2e	*e = e2e_start("{}");
+	const char	*pidf = e2e_path(e, "x.pid");
+	pid_t		 pid;
+	json_t		*r;
+
+	r = e2e_ok(e, "start_child", "{s:s, s:o}", "name", "x", "cmd",
+	    e2e_cmd("--flood=20", "--flood-every-ms=25",
+	    e2e_fmt(e, "--pidfile=%s", pidf), NULL));
+	pid = e2e_int(r, "pid");
+	e2e_ok(e, "release", "{s:s}", "name", "x");
+	ck_assert_ptr_null(e2e_row(e, "x"));
+	ck_assert_msg(e2e_read_pid(e, pidf, LC_WAIT_MS) == pid,
+	    "the released child did not finish writing");
+	ck_assert(e2e_pid_alive(pid));
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"),
+	    "child x: flood 000020", LC_WAIT_MS));
+	/* The name is free for a new row meanwhile. */
+	e2e_ok(e, "start_child", "{s:s, s:o}", "name", "x", "cmd",
+	    e2e_cmd(NULL));
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "x");
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert(e2e_wait_dead(pid, LC_WAIT_MS));
+	e2e_stop(e);
+}
+END_TEST
+
+/* Does text have line as a whole line? */
+static bool
+has_line(const char *text, const char *line)
+{
+	size_t		 n = strlen(line);
+	const char	*p;
+
+	for (p = text; (p = strstr(p, line)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' ||
+		    p[n] == '\0'))
+			return (true);
+	return (false);
+}
+
+/*
+ * A hook's stdout and stderr go to the child's log (stream "hook"), not
+ * to gtd's own descriptors: the raw lines never appear in gtd's log.
+ */
+START_TEST(e2e_lc_hook_output_to_log)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r, *lines, *l;
+	size_t		 i;
+	int		 seen = 0;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[s,s,s], s:i, s:s}", "name",
+	    "h", "cmd", e2e_cmd("--exit-after-ms=100", NULL),
+	    "after_terminate", "/bin/sh", "-c",
+	    "echo HOOK-OUT; echo HOOK-ERR >&2",
+	    "restart_delay_ms", 60000, "user", "nobody");
+	/* restarting: the hook has finished. */
+	ck_assert(e2e_wait_state(e, "h", "restarting", LC_WAIT_MS));
+	r = e2e_ok(e, "logs", "{s:s}", "name", "h");
+	lines = e2e_get(r, "lines");
+	json_array_foreach(lines, i, l)
+		if (strcmp(e2e_str(l, "stream"), "hook") == 0 &&
+		    (strcmp(e2e_str(l, "line"), "HOOK-OUT") == 0 ||
+		    strcmp(e2e_str(l, "line"), "HOOK-ERR") == 0))
+			seen++;
+	ck_assert_msg(seen == 2, "hook lines in logs: %s", e2e_dump(e, r));
+	r = NULL;
+	ck_assert(!has_line(e2e_read_file(e, e2e_path(e, "gtd.log"), 0),
+	    "HOOK-ERR"));
+	ck_assert(!has_line(e2e_read_file(e, e2e_path(e, "gtd.out"), 0),
+	    "HOOK-OUT"));
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "h");
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * A hook holds the shutdown at most hook_timeout_ms; a second SIGTERM
+ * ends it at once: the hook is killed with everything else.
+ */
+START_TEST(e2e_lc_hook_second_signal)
+{
+	struct e2e	*e = e2e_start("{}");
+	const char	*hpid = e2e_path(e, "hook.pid");
+	pid_t		 hook;
+	long		 t0;
+	int		 st;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[s,s,s,s], s:i}", "name", "k",
+	    "cmd", e2e_cmd(NULL), "after_terminate", "/bin/sh", "-c",
+	    "echo $$ > \"$0.tmp\" && mv \"$0.tmp\" \"$0\" && exec sleep 60",
+	    hpid, "hook_timeout_ms", 60000);
+	ck_assert_int_eq(kill(e2e_pid(e), SIGTERM), 0);
+	hook = e2e_read_pid(e, hpid, LC_WAIT_MS);
+	ck_assert(e2e_pid_alive(hook));
+	t0 = e2e_now_ms();
+	ck_assert_int_eq(kill(e2e_pid(e), SIGTERM), 0);
+	ck_assert_msg(e2e_wait_exit(e, 3000, &st), "gtd still waits for "
+	    "its hook after a second SIGTERM");
+	ck_assert(e2e_now_ms() - t0 < e2e_slow(3000));
+	ck_assert(e2e_wait_dead(hook, LC_WAIT_MS));
+	e2e_expect_exit(e, 0);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_lifecycle2_suite(void)
 {
@@ -121,6 +436,22 @@ e2e_lifecycle2_suite(void)
 	tc = tcase_create("boot");
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_lc_reload_during_boot);
+	tcase_add_test(tc, e2e_lc_spawn_failed_boot_log);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("start");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_lc_never_ready_no_row);
+	tcase_add_test(tc, e2e_lc_manual_restart_fails_stopped);
+	tcase_add_test(tc, e2e_lc_exited_requested);
+	tcase_add_test(tc, e2e_lc_spawn_failed_step);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("release_hooks");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_lc_release_keeps_writing);
+	tcase_add_test(tc, e2e_lc_hook_output_to_log);
+	tcase_add_test(tc, e2e_lc_hook_second_signal);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1689,6 +1689,8 @@ e2e_booting(struct e2e *e, int rfd)
 			e2e_fail("socket: %s", strerror(errno));
 		ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
 		close(fd);
+		if (!ok && e2e_wait_exit(e, 0, NULL))
+			return;		/* gone already: no connection */
 		if (!ok)
 			poll(NULL, 0, E2E_POLL_MS);
 	}

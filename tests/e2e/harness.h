@@ -278,7 +278,8 @@ void		 e2e_at(const char *file, int line);
 /*
  * Start gtd with the config text conf (@TESTCHILD@ and @DIR@ replaced)
  * like e2e_start, but return once its socket listens, without waiting
- * for readiness (the boot may still be starting its children).
+ * for readiness (the boot may still be starting its children), or once
+ * gtd has exited (then there is no main connection).
  * e2e_wait_booted then waits for the readiness pipe: 1 the newline came,
  * 0 it was closed without one (gtd exits unready), -1 neither within ms.
  */
