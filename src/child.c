@@ -317,7 +317,9 @@ child_mirror(struct child *c, const char *spec_json)
 		.ready_at = c->ready_at,
 		.exit_status = -1,
 		.exited_at = c->exited_at,
-		.spec = spec_json
+		.spec = spec_json,
+		.restart_at = c->restart_at,
+		.gave_up = c->gave_up
 	};
 	int			 rc;
 

@@ -911,6 +911,8 @@ cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
 {
 	cmd_pid(ctx, c);
 	cmd_set_str(ctx, "state", child_state_name(c->state));
+	if (c->queued)		/* wait:false behind max_starting: pid null */
+		cmd_set(ctx, "queued", json_true());
 }
 
 enum cmd_ret

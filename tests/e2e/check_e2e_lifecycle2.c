@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -34,6 +35,8 @@
 static void	touch(const char *);
 static void	assert_exit(struct e2e *, json_t *, int, const char *);
 static bool	has_line(const char *, const char *);
+static long long epoch_ms(void);
+static json_t	*sql_row(struct e2e *, const char *);
 static void	write_conf(struct e2e *, const char *);
 
 /* Create path (empty), as a cue for gt-testchild --ready-after. */
@@ -427,6 +430,188 @@ START_TEST(e2e_lc_hook_second_signal)
 }
 END_TEST
 
+/* Epoch milliseconds, to compare with gtd's *_at fields. */
+static long long
+epoch_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * restart_child force of a running child is one step for every other
+ * client: the old process is stopped as on request (here it ignores
+ * SIGTERM, so that takes its 400 ms timeout and a SIGKILL), and a
+ * find_or_open meanwhile waits and gets the new pid, never the old one
+ * or not_found.  No policy restart is counted.
+ */
+START_TEST(e2e_lc_restart_force)
+{
+	struct e2e	*e = e2e_start("{}");
+	struct e2e_conn	*b = e2e_client(e);
+	json_t		*r;
+	pid_t		 old, pid;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}}", "name", "f", "cmd",
+	    e2e_cmd("--ignore-term", e2e_ready_arg(e, "f"), NULL),
+	    "shutdown", "timeout_ms", 400);
+	old = e2e_wait_ready(e, "f");
+	/* Without force: running, and it says how. */
+	r = e2e_err(e, "running", "restart_child", "{s:s}", "name", "f");
+	ck_assert_int_eq(e2e_int(r, "pid"), old);
+	e2e_send_line(b, "{\"id\":1,\"op\":\"restart_child\",\"name\":\"f\","
+	    "\"force\":true}");
+	ck_assert(e2e_wait_state(e, "f", "stopping", LC_WAIT_MS));
+	r = e2e_ok(e, "find_or_open", "{s:s, s:o}", "name", "f", "cmd",
+	    e2e_cmd(NULL));
+	pid = e2e_int(r, "pid");
+	ck_assert_int_ne(pid, old);
+	ck_assert(e2e_wait_dead(old, LC_WAIT_MS));
+	r = e2e_recv(b, LC_WAIT_MS);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	ck_assert_int_eq(e2e_int(r, "pid"), pid);
+	ck_assert_str_eq(e2e_str(r, "state"), "running");
+	r = e2e_row(e, "f");
+	ck_assert_int_eq(e2e_int(r, "restart_count"), 0);
+	r = e2e_get(e2e_ok(e, "info", "{s:s}", "name", "f"), "last_exit");
+	ck_assert(json_is_true(e2e_get(r, "requested")));
+	ck_assert(json_is_true(e2e_get(r, "escalated")));
+	/* A restarting row: force starts it now. */
+	e2e_ok(e, "terminate_child", "{s:s, s:i}", "name", "f",
+	    "timeout_ms", 0);
+	r = e2e_ok(e, "restart_child", "{s:s, s:b}", "name", "f", "force", 1);
+	ck_assert_int_gt(e2e_int(r, "pid"), 0);
+	e2e_ok(e, "terminate_child", "{s:s, s:i}", "name", "f",
+	    "timeout_ms", 0);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * The terminate reply says who asked and how it went: requested, the
+ * signal sent first, and that SIGKILL followed after timeout_ms.
+ */
+START_TEST(e2e_lc_terminate_reason)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r;
+
+	e2e_ok(e, "start_child", "{s:s, s:o}", "name", "g", "cmd",
+	    e2e_cmd("--ignore-term", e2e_ready_arg(e, "g"), NULL));
+	(void)e2e_wait_ready(e, "g");
+	r = e2e_get(e2e_ok(e, "terminate_child", "{s:s, s:i}", "name", "g",
+	    "timeout_ms", 300), "reason");
+	ck_assert_str_eq(e2e_str(r, "signal"), "SIGKILL");
+	ck_assert(json_is_true(e2e_get(r, "requested")));
+	ck_assert_str_eq(e2e_str(r, "stop_signal"), "SIGTERM");
+	ck_assert(json_is_true(e2e_get(r, "escalated")));
+	ck_assert_int_eq(e2e_int(r, "timeout_ms"), 300);
+	/* Stopped in time: no escalation. */
+	e2e_spawn(e, "h", NULL);
+	r = e2e_get(e2e_ok(e, "terminate_child", "{s:s}", "name", "h"),
+	    "reason");
+	ck_assert(json_is_true(e2e_get(r, "requested")));
+	ck_assert_str_eq(e2e_str(r, "stop_signal"), "SIGTERM");
+	ck_assert_ptr_null(json_object_get(r, "escalated"));
+	e2e_stop(e);
+}
+END_TEST
+
+/* The SQL children row of name: [restart_at, gave_up]. */
+static json_t *
+sql_row(struct e2e *e, const char *name)
+{
+	json_t	*r;
+
+	r = e2e_ok(e, "query", "{s:s, s:[s]}", "sql", "SELECT restart_at, "
+	    "gave_up FROM children WHERE name = ?1", "params", name);
+	return (json_array_get(e2e_get(r, "rows"), 0));
+}
+
+/*
+ * A restarting row says when its next try is (restart_at, epoch ms, in
+ * which_children, info and SQL); a row the policy gave up on says so
+ * (gave_up); restart_child then starts afresh: a new intensity window,
+ * so the next exit is restarted again instead of giving up at once.
+ */
+START_TEST(e2e_lc_gave_up_restart_at)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r;
+	long long	 t0;
+	json_int_t	 at;
+
+	t0 = epoch_ms();
+	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:{s:f}, s:i, s:i}",
+	    "name", "g", "cmd", e2e_cmd("--exit-after-ms=50",
+	    "--exit-code=1", NULL), "restart_delay_ms", 1500, "backoff",
+	    "jitter", 0.0, "max_restarts", 1, "max_period_ms", 60000);
+	ck_assert(e2e_wait_state(e, "g", "restarting", LC_WAIT_MS));
+	r = e2e_row(e, "g");
+	at = e2e_int(r, "restart_at");
+	ck_assert_msg(at >= t0 + 1500 && at <= epoch_ms() + 1500, "restart_at "
+	    "%lld, started at %lld", (long long)at, t0);
+	ck_assert(json_is_false(e2e_get(r, "gave_up")));
+	r = e2e_ok(e, "info", "{s:s}", "name", "g");
+	ck_assert_int_eq(e2e_int(r, "restart_at"), at);
+	ck_assert(json_is_false(e2e_get(r, "gave_up")));
+	ck_assert_int_eq(json_integer_value(json_array_get(sql_row(e, "g"),
+	    0)), at);
+	/* The restart exits too: past max_restarts, it gives up. */
+	ck_assert(e2e_wait_state(e, "g", "stopped", LC_WAIT_MS));
+	r = e2e_row(e, "g");
+	ck_assert(json_is_true(e2e_get(r, "gave_up")));
+	ck_assert(json_is_null(e2e_get(r, "restart_at")));
+	ck_assert_int_eq(e2e_int(r, "restart_count"), 1);
+	ck_assert(json_is_true(e2e_get(e2e_ok(e, "info", "{s:s}", "name",
+	    "g"), "gave_up")));
+	r = sql_row(e, "g");
+	ck_assert(json_is_null(json_array_get(r, 0)));
+	ck_assert_int_eq(json_integer_value(json_array_get(r, 1)), 1);
+	/* restart_child: a fresh window, so this exit restarts again. */
+	e2e_ok(e, "restart_child", "{s:s}", "name", "g");
+	ck_assert(e2e_wait_state(e, "g", "restarting", LC_WAIT_MS));
+	r = e2e_row(e, "g");
+	ck_assert(json_is_false(e2e_get(r, "gave_up")));
+	ck_assert_int_eq(e2e_int(r, "restart_count"), 2);
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "g");
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * wait:false behind max_starting: the start is queued, the reply is ok
+ * with pid null, state starting and queued: true.
+ */
+START_TEST(e2e_lc_nowait_queued)
+{
+	struct e2e	*e = e2e_start("{\"max_starting\":1}");
+	json_t		*r;
+
+	r = e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "a",
+	    "cmd", e2e_cmd(NULL), "ready", "fd", 3, "wait", 0);
+	ck_assert_int_gt(e2e_int(r, "pid"), 0);
+	ck_assert_ptr_null(json_object_get(r, "queued"));
+	r = e2e_ok(e, "start_child", "{s:s, s:o, s:b}", "name", "b",
+	    "cmd", e2e_cmd(NULL), "wait", 0);
+	ck_assert(json_is_null(e2e_get(r, "pid")));
+	ck_assert_str_eq(e2e_str(r, "state"), "starting");
+	ck_assert(json_is_true(e2e_get(r, "queued")));
+	r = e2e_ok(e, "find_or_open", "{s:s, s:o, s:b}", "name", "c",
+	    "cmd", e2e_cmd(NULL), "wait", 0);
+	ck_assert(json_is_null(e2e_get(r, "pid")));
+	ck_assert(json_is_true(e2e_get(r, "queued")));
+	/* A slot frees: they start. */
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "a");
+	ck_assert(e2e_wait_state(e, "b", "running", LC_WAIT_MS));
+	ck_assert(e2e_wait_state(e, "c", "running", LC_WAIT_MS));
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_lifecycle2_suite(void)
 {
@@ -452,6 +637,14 @@ e2e_lifecycle2_suite(void)
 	tcase_add_test(tc, e2e_lc_release_keeps_writing);
 	tcase_add_test(tc, e2e_lc_hook_output_to_log);
 	tcase_add_test(tc, e2e_lc_hook_second_signal);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("restart");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_lc_restart_force);
+	tcase_add_test(tc, e2e_lc_terminate_reason);
+	tcase_add_test(tc, e2e_lc_gave_up_restart_at);
+	tcase_add_test(tc, e2e_lc_nowait_queued);
 	suite_add_tcase(s, tc);
 	return (s);
 }
