@@ -1476,8 +1476,7 @@ child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->pid = -1;
 	g->nprocs--;
 	c->adopted = false;
-	c->exited_at = gtd_now_ms(g);
-	c->last_requested = c->want_down;
+	child_record_exit(c, -1);	/* not our child: no status */
 	log_info("child %s: adopted process is gone", c->name);
 	if (c->spec->ncmd == 0)
 		c->delete_after = true;
