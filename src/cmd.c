@@ -952,9 +952,13 @@ cmd_ready_wake(struct child *c, void *arg)
 			child_wait(c, &ctx->w);
 			return;
 		}
-		/* Stopped while starting: reply with its exit, once reaped. */
+		/*
+		 * Stopped while starting: reply with its exit, once reaped
+		 * (a timeout, or shutting_down, needs no exit status).
+		 */
 		if (c->state == CHILD_STARTING || (c->state == CHILD_STOPPING &&
-		    c->fail != CHILD_FAIL_TIMEOUT)) {
+		    c->fail != CHILD_FAIL_TIMEOUT &&
+		    !c->gtd->shutting_down)) {
 			child_wait(c, &ctx->w);
 			return;
 		}

@@ -34,10 +34,8 @@
 
 static void	touch(const char *);
 static void	assert_exit(struct e2e *, json_t *, int, const char *);
-static bool	has_line(const char *, const char *);
 static long long epoch_ms(void);
 static json_t	*sql_row(struct e2e *, const char *);
-static void	write_conf(struct e2e *, const char *);
 
 /* Create path (empty), as a cue for gt-testchild --ready-after. */
 static void
@@ -48,21 +46,6 @@ touch(const char *path)
 	ck_assert_msg((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
 	    0644)) != -1, "%s: %s", path, strerror(errno));
 	close(fd);
-}
-
-/* Replace DIR/gtd.json with text, atomically (tmp + rename). */
-static void
-write_conf(struct e2e *e, const char *text)
-{
-	const char	*path = e2e_path(e, "gtd.json");
-	const char	*tmp = e2e_fmt(e, "%s.tmp", path);
-	FILE		*f;
-
-	ck_assert_msg((f = fopen(tmp, "we")) != NULL, "%s: %s", tmp,
-	    strerror(errno));
-	ck_assert_int_ge(fputs(text, f), 0);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(rename(tmp, path), 0);
 }
 
 /*
@@ -86,7 +69,7 @@ START_TEST(e2e_lc_reload_during_boot)
 	e = e2e_start_booting(conf1);
 	ck_assert(e2e_wait_state(e, "a", "starting", LC_WAIT_MS));
 	/* The new file: "a" is gone, "c" is new. */
-	write_conf(e, e2e_fmt(e, "{\"children\":["
+	e2e_write_conf(e, e2e_fmt(e, "{\"children\":["
 	    "{\"name\":\"b\",\"cmd\":[\"%s\"]},"
 	    "{\"name\":\"c\",\"cmd\":[\"%s\"]}]}", e2e_testchild(e),
 	    e2e_testchild(e)));
@@ -99,9 +82,9 @@ START_TEST(e2e_lc_reload_during_boot)
 	ck_assert_str_eq(e2e_str(e2e_row(e, "a"), "state"), "starting");
 	ck_assert_ptr_null(e2e_row(e, "c"));
 	/* A file that does not validate is refused now, as ever. */
-	write_conf(e, "{\"children\":[{\"name\":\"x\"}]}");
+	e2e_write_conf(e, "{\"children\":[{\"name\":\"x\"}]}");
 	e2e_err(e, "bad_config", "reload", NULL);
-	write_conf(e, e2e_fmt(e, "{\"children\":["
+	e2e_write_conf(e, e2e_fmt(e, "{\"children\":["
 	    "{\"name\":\"b\",\"cmd\":[\"%s\"]},"
 	    "{\"name\":\"c\",\"cmd\":[\"%s\"]}]}", e2e_testchild(e),
 	    e2e_testchild(e)));
@@ -165,7 +148,7 @@ START_TEST(e2e_lc_never_ready_no_row)
 	    "restart_delay_ms", 10);
 	ck_assert_ptr_null(e2e_row(e, "c"));
 	/* A reload that adds a child: no caller, the same rule. */
-	write_conf(e, e2e_fmt(e, "{\"children\":[{\"name\":\"rl\",\"cmd\":"
+	e2e_write_conf(e, e2e_fmt(e, "{\"children\":[{\"name\":\"rl\",\"cmd\":"
 	    "[\"%s\",\"--exit-code=4\"],\"ready\":{\"fd\":3},"
 	    "\"restart_delay_ms\":10}]}", e2e_testchild(e)));
 	e2e_ok(e, "reload", NULL);
@@ -350,20 +333,6 @@ START_TEST(e2e_lc_release_keeps_writing)
 }
 END_TEST
 
-/* Does text have line as a whole line? */
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t		 n = strlen(line);
-	const char	*p;
-
-	for (p = text; (p = strstr(p, line)) != NULL; p += n)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' ||
-		    p[n] == '\0'))
-			return (true);
-	return (false);
-}
-
 /*
  * A hook's stdout and stderr go to the child's log (stream "hook"), not
  * to gtd's own descriptors: the raw lines never appear in gtd's log.
@@ -391,9 +360,9 @@ START_TEST(e2e_lc_hook_output_to_log)
 			seen++;
 	ck_assert_msg(seen == 2, "hook lines in logs: %s", e2e_dump(e, r));
 	r = NULL;
-	ck_assert(!has_line(e2e_read_file(e, e2e_path(e, "gtd.log"), 0),
+	ck_assert(!e2e_has_line(e2e_read_file(e, e2e_path(e, "gtd.log"), 0),
 	    "HOOK-ERR"));
-	ck_assert(!has_line(e2e_read_file(e, e2e_path(e, "gtd.out"), 0),
+	ck_assert(!e2e_has_line(e2e_read_file(e, e2e_path(e, "gtd.out"), 0),
 	    "HOOK-OUT"));
 	e2e_ok(e, "terminate_child", "{s:s}", "name", "h");
 	e2e_stop(e);
@@ -612,6 +581,69 @@ START_TEST(e2e_lc_nowait_queued)
 }
 END_TEST
 
+/*
+ * add_existing_child with a cmd: the adopted process counts as ready,
+ * so when it dies the row is restarted by its policy (as a child of
+ * gtd's own), unlike a start that never became ready.
+ */
+START_TEST(e2e_lc_adopted_restarts)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r;
+	pid_t		 pid, again;
+	int		 st;
+
+	fflush(NULL);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		setenv("GTD_SOCKET", e2e_sock(e), 1);	/* the survivor scan */
+		execl(e2e_testchild(e), e2e_testchild(e), (char *)NULL);
+		_exit(127);
+	}
+	r = e2e_req(e, "add_existing_child", "{s:s, s:i, s:o, s:i}", "name",
+	    "ad", "pid", (int)pid, "cmd", e2e_cmd(NULL), "restart_delay_ms",
+	    10);
+	if (e2e_adopt_unsupported(e, r, "e2e_lc_adopted_restarts")) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		e2e_stop(e);
+		return;
+	}
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	again = e2e_wait_restarted(e, "ad", pid, LC_WAIT_MS);
+	ck_assert_int_gt(again, 0);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "ad"), "restart_count"), 1);
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "ad");
+	e2e_stop(e);
+}
+END_TEST
+
+/* At shutdown a hook holds gtd for at most its hook_timeout_ms. */
+START_TEST(e2e_lc_hook_bounded_at_shutdown)
+{
+	struct e2e	*e = e2e_start("{}");
+	const char	*hpid = e2e_path(e, "hook.pid");
+	pid_t		 hook;
+	long		 t0;
+	int		 st;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[s,s,s,s], s:i}", "name", "k",
+	    "cmd", e2e_cmd(NULL), "after_terminate", "/bin/sh", "-c",
+	    "echo $$ > \"$0.tmp\" && mv \"$0.tmp\" \"$0\" && exec sleep 60",
+	    hpid, "hook_timeout_ms", 400);
+	t0 = e2e_now_ms();
+	ck_assert_int_eq(kill(e2e_pid(e), SIGTERM), 0);
+	hook = e2e_read_pid(e, hpid, LC_WAIT_MS);
+	ck_assert(e2e_wait_exit(e, LC_WAIT_MS, &st));
+	ck_assert_msg(e2e_now_ms() - t0 >= 350, "gtd did not wait for its "
+	    "hook");
+	ck_assert(e2e_wait_dead(hook, LC_WAIT_MS));
+	e2e_expect_exit(e, 0);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_lifecycle2_suite(void)
 {
@@ -630,6 +662,7 @@ e2e_lifecycle2_suite(void)
 	tcase_add_test(tc, e2e_lc_manual_restart_fails_stopped);
 	tcase_add_test(tc, e2e_lc_exited_requested);
 	tcase_add_test(tc, e2e_lc_spawn_failed_step);
+	tcase_add_test(tc, e2e_lc_adopted_restarts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("release_hooks");
@@ -637,6 +670,7 @@ e2e_lifecycle2_suite(void)
 	tcase_add_test(tc, e2e_lc_release_keeps_writing);
 	tcase_add_test(tc, e2e_lc_hook_output_to_log);
 	tcase_add_test(tc, e2e_lc_hook_second_signal);
+	tcase_add_test(tc, e2e_lc_hook_bounded_at_shutdown);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("restart");

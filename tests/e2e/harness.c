@@ -1728,3 +1728,27 @@ e2e_wait_booted(struct e2e *e, int ms)
 	}
 	return (ret);
 }
+
+void
+e2e_write_conf(struct e2e *e, const char *text)
+{
+	const char	*path = e2e_path(e, "gtd.json");
+	const char	*tmp = e2e_fmt(e, "%s.tmp", path);
+
+	e2e_write_file(tmp, text);
+	if (rename(tmp, path) == -1)
+		e2e_fail("rename %s: %s", tmp, strerror(errno));
+}
+
+bool
+e2e_has_line(const char *text, const char *line)
+{
+	size_t		 n = strlen(line);
+	const char	*p;
+
+	for (p = text; (p = strstr(p, line)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' ||
+		    p[n] == '\0'))
+			return (true);
+	return (false);
+}

@@ -287,6 +287,11 @@ struct e2e	*e2e_start_booting_(const char *conf);
 #define e2e_start_booting(...)	(E2E_AT, e2e_start_booting_(__VA_ARGS__))
 int		 e2e_wait_booted(struct e2e *, int ms);
 
+/* Replace DIR/gtd.json with text, atomically (tmp + rename). */
+void		 e2e_write_conf(struct e2e *, const char *text);
+/* Does text hold line as a whole line? */
+bool		 e2e_has_line(const char *text, const char *line);
+
 /* Suites (check_e2e_*.c). */
 Suite		*e2e_basic_suite(void);
 Suite		*e2e_framing_suite(void);
