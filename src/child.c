@@ -60,6 +60,9 @@ static void	child_decide(struct child *, int);
 static void	child_spawn_failed(struct child *, int, int);
 static void	child_record_exit(struct child *, int);
 static int	child_start_as(struct child *, bool);
+static void	child_hook_output(struct child *, int [2], bool);
+static enum policy_action child_decide_action(struct child *, int,
+		    int64_t *);
 struct child_vec;
 static void	child_env(struct child *, struct child_vec *, size_t);
 static void	child_argv(const struct childspec *, struct child_vec *);
@@ -1130,6 +1133,23 @@ child_terminated(struct child *c, int status)
 	child_decide(c, status);
 }
 
+/* After the hook's fork: its output pipe's read end goes to c's log. */
+static void
+child_hook_output(struct child *c, int out[2], bool spawned)
+{
+	if (out[1] != -1)
+		close(out[1]);		/* the hook has its own copy */
+	if (out[0] == -1)
+		return;
+	if (!spawned) {
+		close(out[0]);
+		return;
+	}
+	if (c->log == NULL)
+		c->log = childlog_new(c);
+	childlog_attach(c->log, 0, out[0], "hook", NULL, 0, 0, true);
+}
+
 /* Run after_terminate with the payload on stdin (a memfd: never blocks). */
 static int
 child_hook_start(struct child *c)
@@ -1171,14 +1191,7 @@ child_hook_start(struct child *c)
 	if (pid == -1)
 		log_warn("child %s: after_terminate %s", c->name,
 		    c->spec->after_terminate[0]);
-	if (out[1] != -1)
-		close(out[1]);
-	if (pid != -1) {
-		if (c->log == NULL)
-			c->log = childlog_new(c);
-		childlog_attach(c->log, 0, out[0], "hook", NULL, 0, 0, true);
-	} else if (out[0] != -1)
-		close(out[0]);
+	child_hook_output(c, out, pid != -1);
 	if (fd != -1)
 		close(fd);
 	free(payload);
@@ -1233,9 +1246,12 @@ child_handle_hook_exit(struct child *c, int status)
 	child_terminated(c, c->last_status);
 }
 
-/* After an exit (or a failed spawn): restart, stop, delete or give up. */
-static void
-child_decide(struct child *c, int status)
+/*
+ * What an exit (or a failed start) leads to: the rules of protocol §4
+ * before the restart policy, then the policy.  *delay_ms for a restart.
+ */
+static enum policy_action
+child_decide_action(struct child *c, int status, int64_t *delay_ms)
 {
 	struct gtd		*g = c->gtd;
 	struct policy_exit	 e = { .status = status,
@@ -1244,8 +1260,33 @@ child_decide(struct child *c, int status)
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;
-	int64_t			 delay;
 	bool			 gave_up;
+
+	*delay_ms = 0;
+	if (c->delete_after)
+		return (POLICY_DELETE);
+	if (c->fail != CHILD_FAIL_NONE && !c->ever_ready)
+		return (POLICY_DELETE);	/* never ready: leave no row behind */
+	if (c->fail != CHILD_FAIL_NONE && c->manual)
+		return (POLICY_STOP);	/* a start on request failed */
+	a = policy_on_exit(c->spec, &c->hist, &e, delay_ms, &gave_up);
+	if (gave_up) {
+		log_warnx("child %s: %s, %s", c->name, c->spec->on_exit != NULL ?
+		    "past its on_exit ladder" : "restart intensity reached",
+		    policy_action_name(a));
+		c->gave_up = true;
+		event_child_gave_up(g, c, policy_action_name(a));
+	}
+	return (a);
+}
+
+/* After an exit (or a failed spawn): restart, stop, delete or give up. */
+static void
+child_decide(struct child *c, int status)
+{
+	struct gtd		*g = c->gtd;
+	enum policy_action	 a;
+	int64_t			 delay;
 
 	if (c->bounce && !c->delete_after && !g->shutting_down) {
 		/* restart_child force: down on request, now up again. */
@@ -1256,23 +1297,7 @@ child_decide(struct child *c, int status)
 		return;
 	}
 	c->bounce = false;
-	if (c->delete_after)
-		a = POLICY_DELETE;
-	else if (c->fail != CHILD_FAIL_NONE && !c->ever_ready)
-		a = POLICY_DELETE;	/* never ready: leave no row behind */
-	else if (c->fail != CHILD_FAIL_NONE && c->manual)
-		a = POLICY_STOP;	/* a start on request failed */
-	else {
-		a = policy_on_exit(c->spec, &c->hist, &e, &delay, &gave_up);
-		if (gave_up) {
-			log_warnx("child %s: %s, %s", c->name,
-			    c->spec->on_exit != NULL ?
-			    "past its on_exit ladder" :
-			    "restart intensity reached", policy_action_name(a));
-			c->gave_up = true;
-			event_child_gave_up(g, c, policy_action_name(a));
-		}
-	}
+	a = child_decide_action(c, status, &delay);
 	c->want_down = false;
 	switch (a) {
 	case POLICY_RESTART:

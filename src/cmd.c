@@ -851,7 +851,8 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 		    child_fail_text(c, buf, sizeof buf));
 		cmd_set(ctx, "errno",
 		    json_string(spawn_errno_name(c->fail_errno)));
-		cmd_set(ctx, "step", json_string(spawn_step_name(c->fail_step)));
+		cmd_set(ctx, "step",
+		    json_string(spawn_step_name(c->fail_step)));
 		if (c->fail_path != NULL)
 			cmd_set(ctx, "path", json_string(c->fail_path));
 		break;

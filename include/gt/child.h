@@ -103,7 +103,7 @@ struct child {
 	int			 stop_sig;	/* of the stop in progress */
 	int64_t			 stop_timeout_ms;
 	int64_t			 last_timeout_ms;
-	int64_t			 restart_at;	/* epoch ms, 0: no restart due */
+	int64_t			 restart_at;	/* epoch ms; 0: none due */
 
 	int64_t			 started_at;	/* epoch ms */
 	int64_t			 ready_at;

@@ -77,7 +77,7 @@ struct gtd {
 	int			 nchildren;
 	int			 nprocs;	/* rows with a live process */
 	int			 nstarting;	/* forked, not yet ready */
-	int			 nreleased;	/* released, output still read */
+	int			 nreleased;	/* released, output read */
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 

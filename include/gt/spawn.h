@@ -44,8 +44,8 @@ struct spawn_plan {
 /*
  * fork and exec.  Returns the pid and, in *statusfd, the read end of the
  * CLOEXEC exec-status pipe (O_NONBLOCK; the caller owns it): EOF means
- * exec succeeded, a struct spawn_fail says which step failed and why.  -1 with errno
- * if pipe or fork failed (no child exists then).  The plan is copied
+ * exec succeeded, a struct spawn_fail says which step failed and why.
+ * -1 with errno if pipe or fork failed (no child exists then).  The plan is copied
  * before the fork, so it need not outlive the call.  The process's brk
  * heap is marked MADV_DONTFORK on the way (children never see it), so
  * gtd must fork only through here: a plain fork() would now give a child
