@@ -33,6 +33,11 @@ cmd_restart_child_exec(struct cmd_ctx *ctx, json_t *args)
 	if ((c = cmd_named(ctx, args, keys)) == NULL ||
 	    cmd_arg_bool(ctx, args, "force", &force) == -1)
 		return (CMD_ERROR);
+	if (force && c->spec->ncmd == 0) {	/* adopted, nothing to run */
+		cmd_bad(ctx, "force", "%s was adopted without a cmd: it cannot "
+		    "be started again", c->name);
+		return (CMD_ERROR);
+	}
 	switch (force ? CHILD_STOPPED : c->state) {
 	case CHILD_STOPPED:
 		break;

@@ -94,14 +94,13 @@ struct child {
 	enum child_fail		 fail;		/* of this incarnation */
 	int			 fail_errno;
 	int			 fail_step;	/* enum spawn_step */
-	char			*fail_path;	/* owned, or NULL */
 	/* How the last incarnation ended (see child_reason). */
-	char			*last_spawn_path;	/* owned, or NULL */
 	int			 last_spawn_errno;	/* 0: it spawned */
 	int			 last_spawn_step;
 	int			 last_stop_sig;	/* first signal sent, or 0 */
-	int			 stop_sig;	/* of the stop in progress */
-	int64_t			 stop_timeout_ms;
+	char			*fail_path;	/* owned, or NULL */
+	char			*last_spawn_path;	/* owned, or NULL */
+	int64_t			 stop_timeout_ms;	/* of the stop */
 	int64_t			 last_timeout_ms;
 	int64_t			 restart_at;	/* epoch ms; 0: none due */
 
@@ -109,6 +108,7 @@ struct child {
 	int64_t			 ready_at;
 	int64_t			 exited_at;
 	int			 last_status;	/* wait(2) status */
+	int			 stop_sig;	/* of the stop in progress */
 	int			 statusfd;	/* exec-status pipe, or -1 */
 	int			 readyfd;	/* ready {"fd":N} pipe, or -1 */
 	pid_t			 hook_pid;	/* after_terminate, or -1 */

@@ -615,6 +615,23 @@ START_TEST(e2e_lc_adopted_restarts)
 	ck_assert_int_gt(again, 0);
 	ck_assert_int_eq(e2e_int(e2e_row(e, "ad"), "restart_count"), 1);
 	e2e_ok(e, "terminate_child", "{s:s}", "name", "ad");
+	/* Adopted without a cmd: restart force has nothing to start. */
+	fflush(NULL);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		setenv("GTD_SOCKET", e2e_sock(e), 1);
+		execl(e2e_testchild(e), e2e_testchild(e), (char *)NULL);
+		_exit(127);
+	}
+	e2e_ok(e, "add_existing_child", "{s:s, s:i}", "name", "nc", "pid",
+	    (int)pid);
+	r = e2e_err(e, "bad_request", "restart_child", "{s:s, s:b}", "name",
+	    "nc", "force", 1);
+	ck_assert_str_eq(e2e_str(r, "field"), "force");
+	ck_assert_int_eq(e2e_int(e2e_row(e, "nc"), "pid"), pid);
+	e2e_ok(e, "release", "{s:s}", "name", "nc");
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	e2e_stop(e);
 }
 END_TEST
