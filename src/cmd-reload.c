@@ -61,5 +61,7 @@ cmd_reload_exec(struct cmd_ctx *ctx, json_t *args)
 		    cmd_reload_names(rep.names[i]));
 	cmd_set(ctx, "warnings", cmd_reload_names(rep.warnings));
 	reload_report_free(&rep);
+	if (!dry && reload_queued(ctx->gtd))	/* applied once the boot ends */
+		cmd_set(ctx, "queued", json_true());
 	return (CMD_OK);
 }

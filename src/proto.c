@@ -467,3 +467,30 @@ proto_exit_json(int status, int requested)
 		json_object_set_new(j, "requested", json_true());
 	return (j);
 }
+
+json_t *
+proto_exit_reason(const struct policy_reason *r)
+{
+	json_t	*j;
+
+	j = r->has_status ? proto_exit_json(r->status, r->requested) :
+	    json_object();
+	if (!r->has_status && r->requested)
+		json_object_set_new(j, "requested", json_true());
+	if (r->requested && r->stop_signal > 0)
+		json_object_set_new(j, "stop_signal",
+		    json_string(spec_signal_name(r->stop_signal)));
+	if (r->requested && r->escalated) {
+		json_object_set_new(j, "escalated", json_true());
+		json_object_set_new(j, "timeout_ms",
+		    json_integer(r->timeout_ms));
+	}
+	if (r->spawn_errno != NULL) {
+		json_object_set_new(j, "errno", json_string(r->spawn_errno));
+		json_object_set_new(j, "step", json_string(r->spawn_step));
+		if (r->spawn_path != NULL)
+			json_object_set_new(j, "path",
+			    json_string(r->spawn_path));
+	}
+	return (j);
+}

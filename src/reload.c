@@ -27,6 +27,7 @@ struct reload_boot {
 	struct child		*cur;		/* ref held */
 	struct child_waiter	 w;
 	void			(*ready)(struct gtd *);
+	bool			 reload;	/* one came meanwhile */
 };
 
 static void	reload_boot_next(struct reload_boot *);
@@ -39,6 +40,8 @@ static void
 reload_boot_end(struct reload_boot *b, int ok)
 {
 	struct gtd	*g = b->gtd;
+	char		*field = NULL, *cause = NULL;
+	bool		 reload = b->reload;
 
 	if (b->cur != NULL)
 		child_unref(b->cur);
@@ -51,6 +54,21 @@ reload_boot_end(struct reload_boot *b, int ok)
 		gtd_shutdown(g, 1, -1);
 	}
 	free(b);
+	/* A reload asked for during the boot: the file as it is now. */
+	if (ok && reload && !g->shutting_down &&
+	    reload_apply(g, &field, &cause) == -1) {
+		log_warnx("reload queued during the boot failed, nothing "
+		    "changed: %s%s%s", field != NULL ? field : "",
+		    field != NULL && *field != '\0' ? ": " : "", cause);
+		free(field);
+		free(cause);
+	}
+}
+
+bool
+reload_queued(const struct gtd *g)
+{
+	return (g->boot != NULL && g->boot->reload);
 }
 
 void
@@ -379,6 +397,24 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 	}
 	if ((r.cf = config_load(g->conf_path, field, cause)) == NULL)
 		return (-1);
+	if (g->boot != NULL) {
+		/*
+		 * The boot walks g->conf's children and waits on one of
+		 * them: a new config now would pull both from under it.
+		 * The file is valid; it is read again once the boot ends.
+		 * A dry run has nothing stable to compare with yet.
+		 */
+		config_free(r.cf);
+		if (dry_run)
+			reload_warn(&r, "the boot is in progress: try again "
+			    "once it has ended");
+		else {
+			g->boot->reload = true;
+			log_info("reload: boot in progress, %s applies when "
+			    "it ends", g->conf_path);
+		}
+		goto out;
+	}
 	if (r.old == NULL)
 		r.old = &none;
 	if (reload_str_differs(r.old->zone, r.cf->zone) ||
@@ -399,6 +435,7 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 		    r.rep->n[RELOAD_CHANGED], r.rep->n[RELOAD_UNCHANGED],
 		    r.rep->n[RELOAD_ABSENT], r.rep->n[RELOAD_FAILED]);
 	}
+out:
 	for (i = 0; i < RELOAD_NWHAT; i++)	/* never NULL for the caller */
 		if (r.rep->names[i] == NULL)
 			r.rep->names[i] = xcalloc(1, sizeof *r.rep->names[i]);

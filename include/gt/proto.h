@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "gt/policy.h"
+
 #include "gt/spec.h"
 
 /*
@@ -89,5 +91,11 @@ void	 proto_value_from_json(const json_t *j, struct value *v);
 
 /* The "reason" object of an exit: {exit_status|signal, requested?}. */
 json_t	*proto_exit_json(int status, int requested);
+/*
+ * The full "reason" object (protocol §4): exit_status or signal, then
+ * requested, stop_signal, escalated and timeout_ms for a stop gtd asked
+ * for, and errno, step and path for a start that failed.  A new object.
+ */
+json_t	*proto_exit_reason(const struct policy_reason *);
 
 #endif /* GT_PROTO_H */

@@ -53,8 +53,13 @@ void	reload_boot(struct gtd *, void (*ready)(struct gtd *));
 /*
  * Re-read g->conf_path and apply it.  0, or -1 with *field and *cause
  * (the caller frees both) when it does not validate: nothing changed.
+ * During the boot a valid file is not applied but queued: the boot ends
+ * first (every boot child of the old config running), then the file is
+ * read again and applied (a failure then is logged).
  */
 int	reload_apply(struct gtd *, char **field, char **cause);
+/* Is a reload queued until the boot ends? */
+bool	reload_queued(const struct gtd *);
 
 /*
  * reload_apply, filling *rep (if not NULL; the caller frees it with

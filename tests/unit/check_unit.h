@@ -68,6 +68,8 @@ struct fake_plan {
 	int	 fd_in;
 	char	*stdin_text;		/* what fd_in held (a hook's payload) */
 	int	 extra_target;		/* -1: no extra fd */
+	int	 fd_out;		/* dup2'd to 1 and 2 */
+	int	 fd_err;
 };
 
 extern const struct child_ops	fake_ops;
