@@ -359,6 +359,20 @@ registry_attr_clear(struct registry *r, const char *name)
 	return (registry_write(r, st));
 }
 
+void
+registry_attr_batch(struct registry *r, const char *name)
+{
+	if (r->shm != NULL)
+		shmirror_batch_begin(r->shm, name);
+}
+
+void
+registry_attr_batch_end(struct registry *r)
+{
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_batch_end(r->shm));
+}
+
 int
 registry_attr_count(struct registry *r, const char *name, int *n)
 {

@@ -75,7 +75,7 @@ struct shm_ent {
 	size_t		 vlen;
 };
 
-enum shm_op { SHM_PUT, SHM_DEL, SHM_ASET, SHM_ADEL, SHM_ACLEAR };
+enum shm_op { SHM_PUT, SHM_DEL, SHM_ASET, SHM_ADEL, SHM_ACLEAR, SHM_RECORD };
 
 /* One change, as the registry asked for it. */
 struct shm_change {
@@ -86,6 +86,8 @@ struct shm_change {
 	const char		*state;
 	uint32_t		 restart_count;
 	struct shm_ent		 attr;		/* SHM_ASET, SHM_ADEL (key) */
+	const uint8_t		*rec;		/* SHM_RECORD: a whole record */
+	size_t			 reclen;
 };
 
 struct shmirror {
@@ -106,6 +108,11 @@ struct shmirror {
 	size_t			 scratchsize;
 	struct shm_ent		*ents;		/* owned */
 	size_t			 entsize;
+	/* A batch: the attr changes of one row, kept here until the end. */
+	char			*bname;		/* owned; NULL: no batch */
+	uint8_t			*brec;		/* owned: the record so far */
+	size_t			 blen, bsize;
+	bool			 bdirty;
 };
 
 static void	shm_file_free(struct shm_file *);
@@ -508,6 +515,8 @@ shmirror_free(struct shmirror *m)
 	}
 	shm_file_free(m->cur);
 	shm_file_free(m->stage);
+	free(m->bname);
+	free(m->brec);
 	free(m->scratch);
 	free(m->ents);
 	free(m->err);
@@ -841,6 +850,8 @@ shm_fixed(struct shm_record *fix, struct shm_record *r,
     const struct shm_change *c)
 {
 	memset(fix, 0, sizeof *fix);
+	if (c->op == SHM_RECORD)
+		r = (struct shm_record *)(uintptr_t)c->rec;
 	if (c->op == SHM_PUT) {
 		ST(fix->pid, c->pid);
 		ST(fix->restart_count, c->restart_count);
@@ -892,6 +903,17 @@ shm_apply(struct shmirror *m, struct shm_file *f, const struct shm_change *c)
 		if (r == NULL || (LD(r->nattrs) == 0 && !partial))
 			return (0);
 		break;
+	case SHM_RECORD:
+		shm_scratch_room(m, c->reclen);
+		memcpy(m->scratch, c->rec, c->reclen);
+		if (shm_store(m, f, h, link, off, c->reclen) == -1)
+			return (-1);
+		if (partial)
+			f->npartial--;
+		if (LD(((const struct shm_record *)c->rec)->flags) &
+		    SHM_R_PARTIAL)
+			f->npartial++;
+		return (0);
 	}
 	shm_fixed(&fix, r, c);
 	n = c->op == SHM_ACLEAR || c->op == SHM_PUT ? 0 :
@@ -1012,15 +1034,38 @@ shm_degrade(struct shmirror *m, const struct shm_change *c)
 	return (-1);
 }
 
-/* Apply c to the target file, growing it as needed. */
+static int	shm_batch_add(struct shmirror *, const struct shm_change *);
+static int	shm_batch_flush(struct shmirror *);
+static int	shm_change_now(struct shmirror *, const struct shm_change *);
+
+/* Apply c, or add it to the batch (which other changes store first). */
 static int
 shm_change(struct shmirror *m, const struct shm_change *c)
+{
+	int	flushed, rc;
+	bool	same;
+
+	if (c->len == 0 || c->len > SHM_NAME_MAX)
+		return (0);		/* no such row can exist */
+	if (m->bname == NULL)
+		return (shm_change_now(m, c));
+	same = strlen(m->bname) == c->len &&
+	    memcmp(m->bname, c->name, c->len) == 0;
+	if (same && c->op != SHM_PUT && c->op != SHM_DEL)
+		return (shm_batch_add(m, c));
+	/* First the batch, then this; a change of its row's own ends it. */
+	flushed = same ? shmirror_batch_end(m) : shm_batch_flush(m);
+	rc = shm_change_now(m, c);
+	return (flushed == -1 ? -1 : rc);
+}
+
+/* Apply c to the target file, growing it as needed. */
+static int
+shm_change_now(struct shmirror *m, const struct shm_change *c)
 {
 	struct shm_file	*f;
 	int		 i, rc;
 
-	if (c->len == 0 || c->len > SHM_NAME_MAX)
-		return (0);		/* no such row can exist */
 	if (m->stage == NULL && (m->cur == NULL || m->full))
 		return (0);		/* nothing to keep, or known stale */
 	if (m->stage != NULL && m->stage_failed)
@@ -1139,6 +1184,8 @@ shmirror_rebuild_begin(struct shmirror *m)
 {
 	size_t	size = SHM_MIN_BYTES;
 
+	if (m->bname != NULL)
+		(void)shmirror_batch_end(m);	/* reported by its calls */
 	shm_file_free(m->stage);
 	m->stage = NULL;
 	m->stage_failed = false;
@@ -1170,4 +1217,107 @@ shmirror_rebuild_abort(struct shmirror *m)
 	shm_file_free(m->stage);
 	m->stage = NULL;
 	m->stage_failed = false;
+}
+
+/*
+ * Batches.  The attr changes of the batch's row are composed into a
+ * private copy of its record (m->brec), which the end of the batch
+ * stores in one write, so readers see all of them or none.  Any other
+ * change flushes the batch first, keeping the order of changes.
+ */
+static void
+shm_brec_room(struct shmirror *m, size_t n)
+{
+	if (n <= m->bsize)
+		return;
+	free(m->brec);
+	m->brec = xmalloc(n);
+	m->bsize = n;
+}
+
+void
+shmirror_batch_begin(struct shmirror *m, const char *name)
+{
+	struct shm_file		*f = shm_target(m);
+	_Atomic uint32_t	*link;
+	uint32_t		 off = 0;
+	size_t			 len = strlen(name);
+
+	if (m->bname != NULL)
+		(void)shmirror_batch_end(m);	/* reported by its calls */
+	if (f == NULL || len == 0 || len > SHM_NAME_MAX)
+		return;
+	m->bname = xstrdup(name);
+	m->blen = 0;
+	m->bdirty = false;
+	if ((off = shm_lookup(f, shm_hash(m->seed, name, len), name, len,
+	    &link)) != 0) {
+		m->blen = LD(shm_rec(f, off)->size);
+		shm_brec_room(m, m->blen);
+		memcpy(m->brec, shm_rec(f, off), m->blen);
+	}
+}
+
+/* Apply an attr change of the batch's row to its private record. */
+static int
+shm_batch_add(struct shmirror *m, const struct shm_change *c)
+{
+	struct shm_record	 fix, *r = NULL;
+	size_t			 n = 0, size;
+	uint32_t		 h = shm_hash(m->seed, c->name, c->len);
+	bool			 found = false, partial;
+
+	if (m->blen != 0)
+		r = (struct shm_record *)m->brec;
+	partial = r != NULL && (LD(r->flags) & SHM_R_PARTIAL);
+	if ((c->op == SHM_ASET || c->op == SHM_ADEL) && partial)
+		return (0);
+	if (c->op != SHM_ACLEAR)
+		n = shm_gather(m, r, c, &found);
+	if (c->op == SHM_ADEL && !found)
+		return (0);
+	if (c->op == SHM_ACLEAR && r == NULL)
+		return (0);
+	shm_fixed(&fix, r, c);
+	if ((size = shm_compose(m, c, h, &fix, n, 0)) == 0)
+		return (shm_fail(m, "%s: a record of %s is too large",
+		    m->path, c->name));
+	shm_brec_room(m, size);
+	memcpy(m->brec, m->scratch, size);
+	m->blen = size;
+	m->bdirty = true;
+	return (0);
+}
+
+/* Store the batch's record, if it changed; the batch goes on. */
+static int
+shm_batch_flush(struct shmirror *m)
+{
+	struct shm_change	c;
+	char			*name = m->bname;
+	int			 rc;
+
+	if (name == NULL || !m->bdirty)
+		return (0);
+	memset(&c, 0, sizeof c);
+	c.op = SHM_RECORD;
+	c.name = name;
+	c.len = strlen(name);
+	c.rec = m->brec;
+	c.reclen = m->blen;
+	m->bdirty = false;
+	rc = shm_change_now(m, &c);
+	return (rc);
+}
+
+int
+shmirror_batch_end(struct shmirror *m)
+{
+	int	rc;
+
+	rc = shm_batch_flush(m);
+	free(m->bname);
+	m->bname = NULL;
+	m->blen = 0;
+	return (rc);
 }

@@ -74,6 +74,12 @@ const struct value *registry_attr_ref(struct registry *, const char *name,
 int	registry_attr_del(struct registry *, const char *name,
 	    const char *key, bool *found);
 int	registry_attr_clear(struct registry *, const char *name);
+/*
+ * The attr writes of name between these two are one change for readers
+ * of the shared-memory mirror: all or none (a setattr of several keys).
+ */
+void	registry_attr_batch(struct registry *, const char *name);
+void	registry_attr_batch_end(struct registry *);
 int	registry_attr_count(struct registry *, const char *name, int *n);
 /* Add by to an integer attr; dflt (may be NULL) is the missing value. */
 int	registry_attr_incr(struct registry *, const char *name,

@@ -6,9 +6,9 @@
  * change is in the mapping before gtd replies to the request that made
  * it.  Never blocks on a reader, never logs: a change it cannot write
  * degrades the mirror (the record or the whole file tells readers to ask
- * the socket instead) and the call returns -1 once, with
- * shmirror_errmsg() saying why; calls on an already degraded mirror
- * return 0.  shmirror_degraded() tells the registry to rebuild it later.
+ * the socket instead) and that call returns -1, with shmirror_errmsg()
+ * saying why; calls on a file already marked full return 0.
+ * shmirror_degraded() tells the registry to rebuild it later.
  */
 #ifndef GT_SHMIRROR_H
 #define GT_SHMIRROR_H
@@ -84,6 +84,16 @@ int		 shmirror_attr_del(struct shmirror *, const char *name,
 /* Every attr of name goes (the row stays); a partial record is whole
  * again. */
 int		 shmirror_attr_clear(struct shmirror *, const char *name);
+
+/*
+ * Group the attr changes of name that follow (shmirror_attr_*) until
+ * shmirror_batch_end(): readers see all of them or none of them (a
+ * setattr of several keys, a new incarnation's attrs).  Any other call
+ * in between stores the batch so far first.  batch_end returns what
+ * storing it returned.
+ */
+void		 shmirror_batch_begin(struct shmirror *, const char *name);
+int		 shmirror_batch_end(struct shmirror *);
 
 /* For tests and stats: the published file's size, its generation, and
  * the bytes in allocated blocks. */
