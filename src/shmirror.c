@@ -92,7 +92,7 @@ struct shm_change {
 
 struct shmirror {
 	char			*path;		/* owned */
-	char			*tmp;		/* owned: path.tmp, for linkat */
+	char			*tmp;		/* owned: path.tmp (linkat) */
 	char			*dir;		/* owned: path's directory */
 	mode_t			 mode;
 	gid_t			 gid;

@@ -82,10 +82,10 @@
 
 #define SHM_MAGIC		"GTDMIRR"	/* 7 bytes and a NUL */
 #define SHM_VERSION		1
-#define SHM_SUFFIX		".mirror"	/* appended to the socket path */
+#define SHM_SUFFIX		".mirror"	/* after the socket's path */
 
 #define SHM_HEADER_SIZE		128
-#define SHM_BLOCK_MIN		64		/* bytes; heap blocks are 2^k * */
+#define SHM_BLOCK_MIN		64		/* bytes, times 2^k: a block */
 #define SHM_BUCKET_BYTES	256		/* heap bytes per bucket */
 #define SHM_MIN_BYTES		65536		/* smallest file and cap */
 #define SHM_MAX_BYTES		(1u << 30)	/* largest file and cap */
@@ -111,7 +111,7 @@ struct shm_header {
 	uint32_t		hash_seed;
 	_Atomic uint32_t	flags;		/* SHM_F_* */
 	uint32_t		pid;		/* gtd's */
-	uint64_t		generation;	/* 1, 2, ... per file gtd made */
+	uint64_t		generation;	/* 1, 2...: files gtd made */
 	uint8_t			reserved[72];
 };
 
@@ -154,7 +154,7 @@ struct shm_attr {
 	_Atomic uint8_t		type;		/* SHM_T_* */
 	uint8_t			reserved;
 	_Atomic uint16_t	klen;		/* 1..SHM_KEY_MAX */
-	_Atomic uint32_t	vlen;		/* bytes of value (8: numbers) */
+	_Atomic uint32_t	vlen;		/* value bytes (numbers: 8) */
 };
 
 #define SHM_T_INT		1

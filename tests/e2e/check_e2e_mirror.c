@@ -90,7 +90,8 @@ mir_text_ok(const char *s, size_t len, long long n)
 
 START_TEST(e2e_mirror_after_reply)
 {
-	struct e2e		*e = e2e_start("{\"max_mirror_bytes\":1048576}");
+	struct e2e		*e = e2e_start("{\"max_mirror_bytes\":"
+	    "1048576}");
 	struct gtd_handle	*h = gtd_open(e2e_sock(e));
 	struct gtd_mirror_stat	 st;
 	struct gtd_child	 c;
@@ -315,7 +316,8 @@ START_TEST(e2e_mirror_storm)
 	struct gtd_child	 c;
 	struct mir_result	 res;
 	pid_t			 pids[MIR_W], rpid[MIR_READERS];
-	char			*batch[64], text[MIR_PAD + 64], name[8], line[512];
+	char			*batch[64], text[MIR_PAD + 64], name[8];
+	char			 line[512];
 	char			 blob[4097];
 	long long		 fin[MIR_W];
 	long			 total = 0, deadline;
@@ -361,8 +363,8 @@ START_TEST(e2e_mirror_storm)
 		j = i % MIR_W;
 		mir_text(i, text, sizeof text);
 		ck_assert_int_ne(asprintf(&batch[nb++], "{\"op\":\"setattr\","
-		    "\"name\":\"w%d\",\"attrs\":{\"n\":%d,\"m\":%d,\"s\":\"%s\"}}",
-		    j, i, 3 * i + 1, text), -1);
+		    "\"name\":\"w%d\",\"attrs\":{\"n\":%d,\"m\":%d,"
+		    "\"s\":\"%s\"}}", j, i, 3 * i + 1, text), -1);
 		fin[j] = i;
 		if (i % 250 == 0) {
 			ck_assert_int_ne(asprintf(&batch[nb++], "{\"op\":"
