@@ -787,6 +787,21 @@ gtd_getattr(struct gtd_handle *h, const char *name, const char *key,
 	return (lg_getattr_socket(h, name, key, v, buf, size));
 }
 
+/* gtd_getattr for one type: another is GTD_ETYPE. */
+static int
+lg_getattr_typed(struct gtd_handle *h, const char *name, const char *key,
+    enum gtd_type type, struct gtd_value *v, char *buf, size_t size)
+{
+	int	rc;
+
+	rc = gtd_getattr(h, name, key, v, buf, size);
+	if (rc != GTD_OK && rc != GTD_ERANGE)
+		return (rc);
+	/* Numbers never need the buffer: a short one says nothing. */
+	return (v->type != type ? GTD_ETYPE : type == GTD_STRING ? rc :
+	    GTD_OK);
+}
+
 LG_API int
 gtd_getattr_int(struct gtd_handle *h, const char *name, const char *key,
     int64_t *i)
@@ -794,13 +809,10 @@ gtd_getattr_int(struct gtd_handle *h, const char *name, const char *key,
 	struct gtd_value	v;
 	int			rc;
 
-	rc = gtd_getattr(h, name, key, &v, NULL, 0);
-	if (rc != GTD_OK && rc != GTD_ERANGE)
-		return (rc);
-	if (v.type != GTD_INT)
-		return (GTD_ETYPE);
-	*i = v.i;
-	return (GTD_OK);
+	if ((rc = lg_getattr_typed(h, name, key, GTD_INT, &v, NULL, 0)) ==
+	    GTD_OK)
+		*i = v.i;
+	return (rc);
 }
 
 LG_API int
@@ -810,13 +822,10 @@ gtd_getattr_double(struct gtd_handle *h, const char *name, const char *key,
 	struct gtd_value	v;
 	int			rc;
 
-	rc = gtd_getattr(h, name, key, &v, NULL, 0);
-	if (rc != GTD_OK && rc != GTD_ERANGE)
-		return (rc);
-	if (v.type != GTD_DOUBLE)
-		return (GTD_ETYPE);
-	*d = v.d;
-	return (GTD_OK);
+	if ((rc = lg_getattr_typed(h, name, key, GTD_DOUBLE, &v, NULL, 0)) ==
+	    GTD_OK)
+		*d = v.d;
+	return (rc);
 }
 
 LG_API int
@@ -826,12 +835,8 @@ gtd_getattr_string(struct gtd_handle *h, const char *name, const char *key,
 	struct gtd_value	v;
 	int			rc;
 
-	rc = gtd_getattr(h, name, key, &v, buf, size);
-	if (rc != GTD_OK && rc != GTD_ERANGE)
-		return (rc);
-	if (v.type != GTD_STRING)
-		return (GTD_ETYPE);
-	if (len != NULL)
+	rc = lg_getattr_typed(h, name, key, GTD_STRING, &v, buf, size);
+	if (len != NULL && (rc == GTD_OK || rc == GTD_ERANGE))
 		*len = v.len;
 	return (rc);
 }
