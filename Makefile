@@ -340,6 +340,8 @@ install-libgtd: libgtd
 	    -e 's|@version@|$(GT_PKG_VERSION)|' gtd.pc.in \
 	    > $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	    ldconfig 2>/dev/null || :; fi
 
 uninstall-libgtd:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/gtd.h $(DESTDIR)$(LIBDIR)/$(LIBGTD_SO) \
