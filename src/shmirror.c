@@ -327,6 +327,8 @@ shm_file_open(struct shmirror *m, struct shm_file *f)
 		f->map = NULL;
 		return (-1);
 	}
+	/* Not in a forked child: nothing to copy, nothing to scribble on. */
+	(void)madvise(f->map, f->size, MADV_DONTFORK);	/* advisory */
 	return (0);
 }
 
