@@ -270,7 +270,8 @@ lg_unmap(struct gtd_handle *h)
  * Open the mirror file and check its header before mapping it: a regular
  * file (never through a symlink, never a FIFO that would block), of a
  * size that fits the reservation, with the magic and version, not marked
- * replaced, written by a gtd that still exists.  0, or -1.
+ * replaced, written by a gtd that still exists.  0, -2 when it was
+ * replaced meanwhile (open the path again), or -1.
  */
 static int
 lg_check(struct gtd_handle *h, int fd, struct stat *st, struct mview *v,
@@ -284,7 +285,7 @@ lg_check(struct gtd_handle *h, int fd, struct stat *st, struct mview *v,
 	    mview_init(v, hdr, (size_t)st->st_size) != MV_OK)
 		return (-1);
 	if (atomic_load(&hdr->flags) & SHM_F_REPLACED)
-		return (-1);
+		return (-2);		/* replaced since we opened it */
 	/* A crashed gtd's file (in another pid namespace, the socket). */
 	if (hdr->pid != 0 && kill((pid_t)hdr->pid, 0) == -1 &&
 	    errno == ESRCH)
@@ -299,13 +300,15 @@ lg_map(struct gtd_handle *h)
 	struct stat		st;
 	struct mview		v;
 	size_t			len;
-	int			fd;
+	int			fd, rc;
 
 	fd = open(h->mpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd == -1)
 		return (-1);
-	if (lg_check(h, fd, &st, &v, &hdr) == -1)
-		goto fail;
+	if ((rc = lg_check(h, fd, &st, &v, &hdr)) != 0) {
+		close(fd);
+		return (rc);
+	}
 	if (h->res == NULL) {
 		h->res = mmap(NULL, LG_RESERVE, PROT_READ, MAP_PRIVATE |
 		    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -346,9 +349,13 @@ fail:
 static void
 lg_remap(struct gtd_handle *h, uint32_t seen)
 {
+	int	rc, n;
+
 	pthread_mutex_lock(&h->mu);
 	if (atomic_load_explicit(&h->gen, memory_order_relaxed) == seen) {
-		if (lg_map(h) == 0)
+		for (n = 0; (rc = lg_map(h)) == -2 && n < 4; n++)
+			;		/* replaced again: the newest is there */
+		if (rc == 0)
 			atomic_store(&h->next_open, 0);
 		else {
 			lg_unmap(h);

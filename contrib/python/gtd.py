@@ -438,13 +438,19 @@ class Gtd(object):
             self._map = None
 
     def _remap(self):
+        for _ in range(4):        # replaced again meanwhile: open anew
+            if self._map_once():
+                return
+
+    def _map_once(self):
+        """Map the path's file: False when it was replaced meanwhile."""
         self._unmap()
         try:
             fd = os.open(self.mirror_path, os.O_RDONLY | os.O_CLOEXEC |
                          os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             self._next_open = time.monotonic() + _REOPEN_S
-            return
+            return True
         try:
             st = os.fstat(fd)
             if (not stat.S_ISREG(st.st_mode) or
@@ -453,7 +459,7 @@ class Gtd(object):
             hdr = os.pread(fd, _HEADER_SIZE, 0)
             view = _View(hdr, st.st_size)
             if _U32.unpack_from(hdr, _FLAGS_OFF)[0] & _F_REPLACED:
-                raise _Proto("replaced")
+                return False
             if view.pid:
                 try:
                     os.kill(view.pid, 0)
@@ -476,6 +482,7 @@ class Gtd(object):
             self._next_open = time.monotonic() + _REOPEN_S
         finally:
             os.close(fd)
+        return True
 
     def _mirror(self, attempt):
         """attempt(view) -> (status, data); (status, data) with _OK or
