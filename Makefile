@@ -355,7 +355,7 @@ check-libgtd: $(B)/gtd $(B)/gt-testchild libgtd
 	    DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr
 	tests/libgtd/run.sh $(CURDIR)/$(B) $(CURDIR)/$(B)/stage/usr
 
-check-python: $(B)/gtd $(B)/gt-testchild
+check-python: deps $(B)/gtd $(B)/gt-testchild
 	GTD=$(CURDIR)/$(B)/gtd GT_TESTCHILD=$(CURDIR)/$(B)/gt-testchild \
 	    python3 contrib/python/test_gtd.py
 
