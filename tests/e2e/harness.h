@@ -313,5 +313,6 @@ Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
 Suite		*e2e_lifecycle2_suite(void);
+Suite		*e2e_mirror_suite(void);
 
 #endif /* GT_E2E_HARNESS_H */
