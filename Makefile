@@ -31,9 +31,9 @@ SAN += -fsanitize=fuzzer-no-link
 endif
 
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -Iinclude -I. \
-	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) -MMD -MP
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(ALL_CFLAGS_CLUSTER) -MMD -MP
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
+LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
@@ -71,6 +71,15 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c
+
+# Cluster (etcd): built when configure found libcurl; the e2e tests start
+# a three-member etcd of their own (etcd-server, a check dependency).
+DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
+ifeq ($(HAVE_LIBCURL),1)
+LIB_SRCS += src/etcd.c
+E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c
+ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
+endif
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
