@@ -76,8 +76,9 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 # a three-member etcd of their own (etcd-server, a check dependency).
 DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
 ifeq ($(HAVE_LIBCURL),1)
-LIB_SRCS += src/etcd.c
-E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c
+LIB_SRCS += src/etcd.c src/cluster.c
+E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
+	tests/e2e/check_e2e_cluster.c
 ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
 endif
 

@@ -45,6 +45,7 @@ main(void)
 	srunner_add_suite(sr, e2e_slow_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, e2e_etcd_suite());
+	srunner_add_suite(sr, e2e_cluster_suite());
 #endif
 	srunner_run_all(sr, CK_SILENT);
 	nfail = srunner_ntests_failed(sr);

@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e2e_cluster: src/cluster.c against a real three-member etcd on
+ * loopback (etcdrun.h).  Several nodes (struct cluster) run on the loop
+ * of the test's process, each with its own etcd client and lease; the
+ * self-fencing test runs a node in a process of its own
+ * (gt-clusternode) to stop it with SIGSTOP.  Every wait is a condition
+ * with a deadline.  CLUSTER_LONG=1 runs the longer variants.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <ev.h>
+#include <jansson.h>
+
+#include "gt/cluster.h"
+#include "gt/etcd.h"
+#include "gt/xmalloc.h"
+#include "etcdrun.h"
+#include "harness.h"
+
+#define TTL_MS		2000
+#define NAMES_MAX	200
+#define NODES_MAX	4
+#define W_MS		8000		/* a generous condition deadline */
+
+/* One node and what its observer saw. */
+struct tnode {
+	struct cluster		*cl;
+	char			 name[16];
+	enum cluster_state	 state;
+	int			 nfence;
+	long			 fence_at;	/* e2e_now_ms of must_fence */
+	int64_t			 kill_by;
+	int			 nlost;
+	int			 nfo;		/* failovers won */
+	char			*fo[NAMES_MAX];
+	int64_t			 fo_fence[NAMES_MAX];
+	long			 fo_at[NAMES_MAX];
+	int			 nrenewed;
+};
+
+/* One claim's result. */
+struct tclaim {
+	bool				 done;
+	enum cluster_claim_status	 status;
+	int64_t				 fence;
+	char				*holder;
+	char				*message;
+	long				 at;
+};
+
+static struct ev_loop	*loop;
+static struct etcdrun	*run;
+static struct tnode	 nodes[NODES_MAX];
+static int		 op_ms;		/* cluster_opts.op_timeout_ms */
+
+static void
+obs_state(enum cluster_state st, const char *why, void *arg)
+{
+	((struct tnode *)arg)->state = st;
+}
+
+static void
+obs_fence(int64_t kill_by, const char *why, void *arg)
+{
+	struct tnode	*n = arg;
+
+	n->nfence++;
+	n->fence_at = e2e_now_ms();
+	n->kill_by = kill_by;
+}
+
+static void
+obs_lost(const char *name, void *arg)
+{
+	((struct tnode *)arg)->nlost++;
+}
+
+static void
+obs_renewed(int64_t kill_by, void *arg)
+{
+	((struct tnode *)arg)->nrenewed++;
+}
+
+static void
+obs_failover(const struct cluster_failover *f, void *arg)
+{
+	struct tnode	*n = arg;
+
+	ck_assert_int_lt(n->nfo, NAMES_MAX);
+	ck_assert_int_gt(f->fence, 0);
+	n->fo_fence[n->nfo] = f->fence;
+	n->fo_at[n->nfo] = e2e_now_ms();
+	n->fo[n->nfo++] = xstrdup(f->name);
+	/* The owner starts it and says so. */
+	ck_assert_int_eq(cluster_update(n->cl, f->name, 4242, "running"), 0);
+}
+
+static const struct cluster_observer tobs = {
+	.state = obs_state,
+	.must_fence = obs_fence,
+	.lost = obs_lost,
+	.renewed = obs_renewed,
+	.start_failover = obs_failover
+};
+
+static void
+setup(void)
+{
+	loop = EV_DEFAULT;
+	memset(nodes, 0, sizeof nodes);
+	op_ms = 0;
+	run = etcdrun_start(3);
+}
+
+static void
+teardown(void)
+{
+	int	i, j;
+
+	for (i = 0; i < NODES_MAX; i++) {
+		cluster_free(nodes[i].cl);
+		for (j = 0; j < nodes[i].nfo; j++)
+			free(nodes[i].fo[j]);
+	}
+	memset(nodes, 0, sizeof nodes);
+	etcdrun_stop(run);
+}
+
+/* Start node i named name; endpoints rotate so nodes start on different members. */
+static struct tnode *
+node_start(int i, const char *name, int ttl_ms)
+{
+	struct cluster_opts	 o;
+	const char		*eps[ETCDRUN_MAX];
+	char			*cause = NULL;
+	struct tnode		*n = &nodes[i];
+	int			 k, sz = etcdrun_size(run);
+
+	for (k = 0; k < sz; k++)
+		eps[k] = etcdrun_endpoint(run, (i + k) % sz);
+	memset(&o, 0, sizeof o);
+	o.loop = loop;
+	o.endpoints = eps;
+	o.nendpoints = sz;
+	o.zone = "test";
+	o.node = name;
+	o.lease_ttl_ms = ttl_ms;
+	o.op_timeout_ms = op_ms;
+	o.pid = getpid();
+	o.obs = &tobs;
+	o.obs_arg = n;
+	snprintf(n->name, sizeof n->name, "%s", name);
+	n->cl = cluster_new(&o, &cause);
+	ck_assert_msg(n->cl != NULL, "cluster_new: %s", cause);
+	return (n);
+}
+
+/* Up, connected, and its own node key in its mirror. */
+static bool
+is_up(void *arg)
+{
+	struct tnode		*n = arg;
+	struct cluster_status	 st;
+	size_t			 i;
+
+	if (n->state != CLUSTER_UP || cluster_stale(n->cl))
+		return (false);
+	cluster_status(n->cl, &st);
+	for (i = 0; i < st.nnodes; i++)
+		if (strcmp(st.nodes[i].name, n->name) == 0)
+			return (true);
+	return (false);
+}
+
+static void
+wait_up(struct tnode *n)
+{
+	ck_assert_msg(etcdrun_loop_until(loop, is_up, n, W_MS),
+	    "node %s not up (state %s)", n->name,
+	    cluster_state_name(n->state));
+}
+
+static void
+claim_cb(const struct cluster_claim_result *r, void *arg)
+{
+	struct tclaim	*c = arg;
+
+	ck_assert(!c->done);
+	c->done = true;
+	c->at = e2e_now_ms();
+	c->status = r->status;
+	c->fence = r->fence;
+	if (r->status == CLUSTER_HELD)
+		c->holder = xstrdup(r->holder->node);
+	if (r->message != NULL)
+		c->message = xstrdup(r->message);
+}
+
+static bool
+claim_done(void *arg)
+{
+	return (((struct tclaim *)arg)->done);
+}
+
+static void
+tclaim_clear(struct tclaim *c)
+{
+	free(c->holder);
+	free(c->message);
+	memset(c, 0, sizeof *c);
+}
+
+/* Claim name on n and wait for the result. */
+static enum cluster_claim_status
+claim(struct tnode *n, const char *name, bool failover, struct tclaim *c)
+{
+	char	spec[128];
+
+	tclaim_clear(c);
+	snprintf(spec, sizeof spec, "{\"name\":\"%s\",\"cmd\":[\"true\"]}",
+	    name);
+	cluster_claim(n->cl, name, spec, failover, claim_cb, c);
+	ck_assert_msg(etcdrun_loop_until(loop, claim_done, c, W_MS),
+	    "claim of %s on %s: no result", name, n->name);
+	return (c->status);
+}
+
+struct holder_wait {
+	struct tnode	*n;
+	const char	*name;
+	const char	*node;		/* NULL: absent; "*": any */
+	const char	*state;		/* NULL: any */
+};
+
+static bool
+holder_is(void *arg)
+{
+	struct holder_wait		*w = arg;
+	const struct cluster_entry	*e = cluster_lookup(w->n->cl, w->name);
+
+	if (w->node == NULL)
+		return (e == NULL);
+	return (e != NULL && (strcmp(w->node, "*") == 0 ||
+	    strcmp(e->node, w->node) == 0) &&
+	    (w->state == NULL || strcmp(e->state, w->state) == 0));
+}
+
+static void
+wait_holder(struct tnode *n, const char *name, const char *node,
+    const char *state)
+{
+	struct holder_wait	w = { n, name, node, state };
+
+	ck_assert_msg(etcdrun_loop_until(loop, holder_is, &w, W_MS),
+	    "%s: mirror of %s never showed %s", n->name, name,
+	    node != NULL ? node : "nothing");
+}
+
+/* Node names: joins, the status, and a second gtd with a taken name. */
+START_TEST(cluster_join_and_conflict)
+{
+	struct cluster_status	 st;
+	struct tnode		*a, *b;
+	long			 t0;
+
+	a = node_start(0, "a", TTL_MS);
+	wait_up(a);
+	ck_assert_int_ge(a->nrenewed, 1);
+	cluster_status(a->cl, &st);
+	ck_assert_str_eq(st.node, "a");
+	ck_assert(st.connected);
+	ck_assert_int_eq(st.lease_ttl_ms, 2000);
+	ck_assert_uint_eq(st.nnodes, 1);
+	ck_assert_str_eq(st.nodes[0].name, "a");
+	ck_assert_int_eq(st.nodes[0].lease_ttl_ms, 2000);
+	ck_assert_int_gt(st.fence_in_ms, 0);
+	ck_assert_int_le(st.fence_in_ms, 2000);
+	/* Same name again: it waits a TTL (a crashed one's key expires), then refuses. */
+	t0 = e2e_now_ms();
+	b = node_start(1, "a", TTL_MS);
+	ck_assert(!etcdrun_loop_until(loop, is_up, b, 1000));
+	while (b->state != CLUSTER_CONFLICT && e2e_now_ms() - t0 < W_MS)
+		ev_run(loop, EVRUN_ONCE);
+	ck_assert_str_eq(cluster_state_name(b->state), "conflict");
+	ck_assert_int_ge(e2e_now_ms() - t0, TTL_MS);
+	cluster_status(b->cl, &st);
+	ck_assert_ptr_nonnull(strstr(st.message, "node name a is in use"));
+	ck_assert(!cluster_available(b->cl));
+	/* The first node is untouched. */
+	ck_assert_int_eq(a->state, CLUSTER_UP);
+	ck_assert_int_eq(a->nfence, 0);
+	/* A restarted node (free, no revoke) gets its name back in a TTL. */
+	cluster_free(a->cl);
+	a->cl = NULL;
+	a->state = CLUSTER_JOINING;
+	a = node_start(2, "a", TTL_MS);
+	wait_up(a);
+	ck_assert_int_lt(e2e_now_ms() - t0, 2 * W_MS);
+}
+END_TEST
+
+/* 100 names raced by 3 nodes: exactly one owner each, seen by all. */
+struct race {
+	struct tclaim	c[NODES_MAX][NAMES_MAX];
+	int		n;
+};
+
+static bool
+race_done(void *arg)
+{
+	struct race	*r = arg;
+	int		 i, k;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < r->n; i++)
+			if (!r->c[k][i].done)
+				return (false);
+	return (true);
+}
+
+START_TEST(cluster_claim_race)
+{
+	static struct race	 r;
+	struct tnode		*n[3];
+	json_t			*dump, *v;
+	const char		*winner;
+	char			 name[32], key[64], spec[96];
+	int			 i, k, owners, total = 0;
+
+	memset(&r, 0, sizeof r);
+	r.n = getenv("CLUSTER_LONG") != NULL ? NAMES_MAX : 100;
+	/* Exclusivity is the point here, not latency: a slow disk is fine. */
+	op_ms = 15000;
+	n[0] = node_start(0, "n0", TTL_MS);
+	n[1] = node_start(1, "n1", TTL_MS);
+	n[2] = node_start(2, "n2", TTL_MS);
+	for (k = 0; k < 3; k++)
+		wait_up(n[k]);
+	/* Interleaved: every node's claim of a name is in flight at once. */
+	for (i = 0; i < r.n; i++)
+		for (k = 0; k < 3; k++) {
+			snprintf(name, sizeof name, "svc-%03d", i);
+			snprintf(spec, sizeof spec, "{\"name\":\"%s\"}", name);
+			cluster_claim(n[(k + i) % 3]->cl, name, spec, false,
+			    claim_cb, &r.c[(k + i) % 3][i]);
+		}
+	ck_assert(etcdrun_loop_until(loop, race_done, &r, 3 * W_MS));
+	dump = etcdrun_dump(run, "/gtd/test/children/");
+	ck_assert_uint_eq(json_object_size(dump), r.n);
+	for (i = 0; i < r.n; i++) {
+		snprintf(name, sizeof name, "svc-%03d", i);
+		for (k = owners = 0, winner = NULL; k < 3; k++) {
+			ck_assert_msg(r.c[k][i].status != CLUSTER_UNAVAILABLE,
+			    "%s on n%d: %s", name, k, r.c[k][i].message);
+			if (r.c[k][i].status == CLUSTER_CLAIMED) {
+				owners++;
+				winner = n[k]->name;
+				ck_assert(cluster_holds(n[k]->cl, name, NULL));
+			}
+		}
+		ck_assert_msg(owners == 1, "%s: %d owners", name, owners);
+		total += owners;
+		for (k = 0; k < 3; k++)
+			if (r.c[k][i].status == CLUSTER_HELD)
+				ck_assert_str_eq(r.c[k][i].holder, winner);
+		/* etcd agrees, and so does every mirror. */
+		snprintf(key, sizeof key, "/gtd/test/children/%s", name);
+		v = json_loads(json_string_value(json_object_get(dump, key)),
+		    0, NULL);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "node")),
+		    winner);
+		json_decref(v);
+		for (k = 0; k < 3; k++)
+			wait_holder(n[k], name, winner, NULL);
+	}
+	ck_assert_int_eq(total, r.n);
+	json_decref(dump);
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < r.n; i++)
+			tclaim_clear(&r.c[k][i]);
+}
+END_TEST
+
+/*
+ * Updates reach every mirror; a release deletes the key and starts no
+ * failover; a claim after a release works; a claim of a name this node
+ * holds says so.
+ */
+START_TEST(cluster_update_release)
+{
+	struct tnode			*a, *b;
+	struct tclaim			 c = { 0 };
+	const struct cluster_entry	*e;
+	int64_t				 fence;
+
+	a = node_start(0, "a", TTL_MS);
+	b = node_start(1, "b", TTL_MS);
+	wait_up(a);
+	wait_up(b);
+	ck_assert_int_eq(claim(a, "web", true, &c), CLUSTER_CLAIMED);
+	fence = c.fence;
+	ck_assert(cluster_holds(a->cl, "web", NULL));
+	wait_holder(b, "web", "a", "starting");
+	e = cluster_lookup(b->cl, "web");
+	ck_assert_int_eq(e->revision, fence);
+	ck_assert_int_eq(e->pid, -1);
+	ck_assert(e->failover);
+	ck_assert_ptr_nonnull(strstr(e->spec, "\"cmd\""));
+	ck_assert_int_eq(cluster_update(a->cl, "web", 1234, "running"), 0);
+	wait_holder(b, "web", "a", "running");
+	ck_assert_int_eq(cluster_lookup(b->cl, "web")->pid, 1234);
+	/* Another claim of it anywhere: held, by a (a says so for itself). */
+	ck_assert_int_eq(claim(b, "web", true, &c), CLUSTER_HELD);
+	ck_assert_str_eq(c.holder, "a");
+	ck_assert_int_eq(claim(a, "web", true, &c), CLUSTER_HELD);
+	ck_assert_str_eq(c.holder, "a");
+	/* Not ours: refused. */
+	ck_assert_int_eq(cluster_update(b->cl, "web", 1, "running"), -1);
+	ck_assert_int_eq(cluster_release(b->cl, "web"), -1);
+	/* Release: gone everywhere, no failover (a is alive). */
+	ck_assert_int_eq(cluster_release(a->cl, "web"), 0);
+	wait_holder(b, "web", NULL, NULL);
+	wait_holder(a, "web", NULL, NULL);
+	ck_assert(!etcdrun_loop_until(loop, claim_done, &(struct tclaim){ 0 },
+	    TTL_MS));			/* time for a failover that must not come */
+	ck_assert_int_eq(b->nfo, 0);
+	ck_assert_int_eq(a->nfo, 0);
+	/* Claimed again: a later claim has a larger fence. */
+	ck_assert_int_eq(claim(b, "web", true, &c), CLUSTER_CLAIMED);
+	ck_assert_int_gt(c.fence, fence);
+	wait_holder(a, "web", "b", NULL);
+	tclaim_clear(&c);
+}
+END_TEST
+
+struct fo_wait {
+	struct tnode	**n;
+	int		  nn;
+	int		  want;
+};
+
+static bool
+fo_count(void *arg)
+{
+	struct fo_wait	*w = arg;
+	int		 i, t = 0;
+
+	for (i = 0; i < w->nn; i++)
+		t += w->n[i]->nfo;
+	return (t >= w->want);
+}
+
+/*
+ * Node a dies (its cluster freed: no revoke, the lease expires): each of
+ * its failover children is claimed by exactly one survivor within TTL +
+ * 1 s, spread over both; its other children are not.  With clean:
+ * a shuts down (revoke), and the failover comes at once.
+ */
+static void
+failover(bool clean)
+{
+	struct tnode	*a, *b, *c, *surv[2];
+	struct tclaim	 cl = { 0 };
+	struct fo_wait	 w;
+	char		 name[32];
+	long		 t0;
+	int		 i, k, nb = 0;
+	const int	 nfo = 20;
+
+	a = node_start(0, "a", TTL_MS);
+	b = node_start(1, "b", TTL_MS);
+	c = node_start(2, "c", TTL_MS);
+	wait_up(a);
+	wait_up(b);
+	wait_up(c);
+	for (i = 0; i < nfo + 2; i++) {
+		snprintf(name, sizeof name, "%s-%02d", i < nfo ? "fo" : "local",
+		    i);
+		ck_assert_int_eq(claim(a, name, i < nfo, &cl), CLUSTER_CLAIMED);
+		ck_assert_int_eq(cluster_update(a->cl, name, 100 + i,
+		    "running"), 0);
+	}
+	for (i = 0; i < nfo + 2; i++) {
+		snprintf(name, sizeof name, "%s-%02d", i < nfo ? "fo" : "local",
+		    i);
+		wait_holder(b, name, "a", "running");
+		wait_holder(c, name, "a", "running");
+	}
+	t0 = e2e_now_ms();
+	if (clean) {
+		cluster_shutdown(a->cl, NULL, NULL);
+	} else {
+		cluster_free(a->cl);
+		a->cl = NULL;
+	}
+	surv[0] = b;
+	surv[1] = c;
+	w.n = surv;
+	w.nn = 2;
+	w.want = nfo;
+	ck_assert(etcdrun_loop_until(loop, fo_count, &w, TTL_MS + 3000));
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < surv[k]->nfo; i++) {
+			ck_assert_msg(surv[k]->fo_at[i] - t0 <= (clean ? 1000 :
+			    TTL_MS + 1000), "failover of %s after %ld ms",
+			    surv[k]->fo[i], surv[k]->fo_at[i] - t0);
+			ck_assert_ptr_nonnull(strstr(surv[k]->fo[i], "fo-"));
+		}
+	ck_assert_int_eq(b->nfo + c->nfo, nfo);
+	ck_assert_int_gt(b->nfo, 0);
+	ck_assert_int_gt(c->nfo, 0);
+	for (i = 0; i < nfo; i++) {
+		snprintf(name, sizeof name, "fo-%02d", i);
+		for (k = nb = 0; k < 2; k++)
+			nb += cluster_holds(surv[k]->cl, name, NULL);
+		ck_assert_msg(nb == 1, "%s held by %d nodes", name, nb);
+		wait_holder(b, name, "*", "running");
+	}
+	/* The non-failover children are gone, and stay gone. */
+	for (i = nfo; i < nfo + 2; i++) {
+		snprintf(name, sizeof name, "local-%02d", i);
+		wait_holder(b, name, NULL, NULL);
+		ck_assert(!cluster_holds(b->cl, name, NULL));
+		ck_assert(!cluster_holds(c->cl, name, NULL));
+	}
+	w.want = nfo + 1;
+	ck_assert(!etcdrun_loop_until(loop, fo_count, &w, 1000));
+	ck_assert_int_eq(b->nfence + c->nfence, 0);
+	tclaim_clear(&cl);
+}
+
+START_TEST(cluster_failover_dead_node)
+{
+	failover(false);
+}
+END_TEST
+
+START_TEST(cluster_failover_clean_shutdown)
+{
+	failover(true);
+}
+END_TEST
+
+Suite *
+e2e_cluster_suite(void)
+{
+	Suite	*s = suite_create("cluster");
+	TCase	*tc = tcase_create("cluster");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, cluster_join_and_conflict);
+	tcase_add_test(tc, cluster_claim_race);
+	tcase_add_test(tc, cluster_update_release);
+	tcase_add_test(tc, cluster_failover_dead_node);
+	tcase_add_test(tc, cluster_failover_clean_shutdown);
+	suite_add_tcase(s, tc);
+	return (s);
+}
