@@ -75,6 +75,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).
 DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
+LIB_SRCS += src/fence.c
 ifeq ($(HAVE_LIBCURL),1)
 LIB_SRCS += src/etcd.c src/cluster.c
 E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
@@ -285,3 +286,13 @@ bench-redis: $(B)/gtd $(BENCH_BINS)
 BENCH_OBJS = $(call obj,$(BENCH_SRCS) $(BENCH_HELPER_SRCS))
 -include $(BENCH_OBJS:.o=.d)
 -include $(patsubst %.c,$(B)/%.d,$(FUZZ_SRCS))
+
+# Cluster (etcd): the node helper the cluster e2e tests run (found next
+# to $GT_TESTCHILD).
+ifeq ($(HAVE_LIBCURL),1)
+$(B)/gt-clusternode: $(call obj,tests/helpers/gt-clusternode.c) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
+
+check-e2e: $(B)/gt-clusternode
+-include $(B)/tests/helpers/gt-clusternode.d
+endif

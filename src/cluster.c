@@ -120,6 +120,7 @@ struct cluster_gone {
 struct cluster {
 	struct ev_loop			*loop;
 	struct etcd			*etcd;		/* owned */
+	struct etcd			*lease_etcd;	/* owned: renewals */
 	char				*zone, *node;
 	char				*prefix;	/* "/gtd/ZONE/" */
 	char				*node_key;
@@ -341,7 +342,13 @@ cluster_new(const struct cluster_opts *o, char **cause)
 	/* An attempt is short enough to try another member in time. */
 	eo.attempt_ms = ttl / 4 > 1000 ? 1000 : ttl / 4;
 	cl = xcalloc(1, sizeof *cl);
-	if ((cl->etcd = etcd_new(&eo, cause)) == NULL) {
+	/*
+	 * Renewals get a client of their own: they never queue behind
+	 * claims and reads for one of libcurl's connections.
+	 */
+	if ((cl->etcd = etcd_new(&eo, cause)) == NULL ||
+	    (cl->lease_etcd = etcd_new(&eo, cause)) == NULL) {
+		etcd_free(cl->etcd);
 		free(cl);
 		return (NULL);
 	}
@@ -466,6 +473,7 @@ cluster_destroy(struct cluster *cl)
 	size_t			  i, n;
 
 	etcd_free(cl->etcd);
+	etcd_free(cl->lease_etcd);
 	v = chash_items(&cl->rows, &n);
 	for (i = 0; i < n; i++)
 		cluster_row_free((struct cluster_row *)v[i]);
@@ -536,7 +544,7 @@ cluster_shutdown(struct cluster *cl, void (*done)(void *), void *arg)
 	cl->done = done;
 	cl->done_arg = arg;
 	if (lease != 0)
-		cl->down_req = etcd_lease_revoke(cl->etcd, lease, cl->op_ms,
+		cl->down_req = etcd_lease_revoke(cl->lease_etcd, lease, cl->op_ms,
 		    cluster_down_cb, cl);
 	else {
 		ev_set_cb(&cl->done_t, cluster_done_cb);
@@ -715,13 +723,13 @@ cluster_join_step(struct cluster *cl)
 	    cl->state == CLUSTER_STOPPED)
 		return;
 	if (cl->old_lease != 0) {
-		cl->join_req = etcd_lease_revoke(cl->etcd, cl->old_lease,
+		cl->join_req = etcd_lease_revoke(cl->lease_etcd, cl->old_lease,
 		    cl->op_ms, cluster_revoked_cb, cl);
 		return;
 	}
 	if (cl->lease == 0) {
 		cl->ka_sent = cluster_clock_ms();
-		cl->join_req = etcd_lease_grant(cl->etcd, cl->ttl_ms / 1000,
+		cl->join_req = etcd_lease_grant(cl->lease_etcd, cl->ttl_ms / 1000,
 		    cl->op_ms, cluster_granted_cb, cl);
 		return;
 	}
@@ -784,11 +792,32 @@ cluster_ka_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct cluster	*cl = w->data;
 
-	if (cl->lease == 0 || cl->ka_req != NULL)
+	int64_t		 left;
+	char		*why;
+
+	if (cl->lease == 0)
 		return;
+	if (cl->ka_req != NULL) {
+		if (cl->state == CLUSTER_UP &&
+		    cluster_clock_ms() - cl->ka_sent >= cl->ka_ms) {
+			cluster_enter(cl);
+			xasprintf(&why, "no answer to a renewal for %" PRId64
+			    " ms", cluster_clock_ms() - cl->ka_sent);
+			cluster_set_state(cl, CLUSTER_DEGRADED, why);
+			free(why);
+			cluster_leave(cl);
+		}
+		return;
+	}
+	/*
+	 * One renewal may try every endpoint until the fencing deadline (a
+	 * member waiting for a new leader holds it one attempt long);
+	 * the timer sends no other meanwhile.
+	 */
 	cl->ka_sent = cluster_clock_ms();
-	cl->ka_req = etcd_lease_keepalive(cl->etcd, cl->lease, cl->ka_ms,
-	    cluster_ka_done_cb, cl);
+	left = cl->fence_at - cl->ka_sent;
+	cl->ka_req = etcd_lease_keepalive(cl->lease_etcd, cl->lease,
+	    left > cl->ka_ms ? (int)left : cl->ka_ms, cluster_ka_done_cb, cl);
 }
 
 static void

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -49,7 +50,10 @@ struct tnode {
 	char			*fo[NAMES_MAX];
 	int64_t			 fo_fence[NAMES_MAX];
 	long			 fo_at[NAMES_MAX];
+	int64_t			 fo_sent[NAMES_MAX];	/* cluster_clock_ms */
 	int			 nrenewed;
+	int64_t			 last_kill_by;		/* last renewal's */
+	int64_t			 fence_boot;	/* cluster_clock_ms */
 };
 
 /* One claim's result. */
@@ -80,6 +84,7 @@ obs_fence(int64_t kill_by, const char *why, void *arg)
 
 	n->nfence++;
 	n->fence_at = e2e_now_ms();
+	n->fence_boot = cluster_clock_ms();
 	n->kill_by = kill_by;
 }
 
@@ -93,6 +98,7 @@ static void
 obs_renewed(int64_t kill_by, void *arg)
 {
 	((struct tnode *)arg)->nrenewed++;
+	((struct tnode *)arg)->last_kill_by = kill_by;
 }
 
 static void
@@ -104,6 +110,7 @@ obs_failover(const struct cluster_failover *f, void *arg)
 	ck_assert_int_gt(f->fence, 0);
 	n->fo_fence[n->nfo] = f->fence;
 	n->fo_at[n->nfo] = e2e_now_ms();
+	n->fo_sent[n->nfo] = f->sent_at;
 	n->fo[n->nfo++] = xstrdup(f->name);
 	/* The owner starts it and says so. */
 	ck_assert_int_eq(cluster_update(n->cl, f->name, 4242, "running"), 0);
@@ -140,22 +147,18 @@ teardown(void)
 	etcdrun_stop(run);
 }
 
-/* Start node i named name; endpoints rotate so nodes start on different members. */
+/* Start node i named name with these etcd endpoints. */
 static struct tnode *
-node_start(int i, const char *name, int ttl_ms)
+node_start_eps(int i, const char *name, int ttl_ms, const char **eps, int neps)
 {
 	struct cluster_opts	 o;
-	const char		*eps[ETCDRUN_MAX];
 	char			*cause = NULL;
 	struct tnode		*n = &nodes[i];
-	int			 k, sz = etcdrun_size(run);
 
-	for (k = 0; k < sz; k++)
-		eps[k] = etcdrun_endpoint(run, (i + k) % sz);
 	memset(&o, 0, sizeof o);
 	o.loop = loop;
 	o.endpoints = eps;
-	o.nendpoints = sz;
+	o.nendpoints = neps;
 	o.zone = "test";
 	o.node = name;
 	o.lease_ttl_ms = ttl_ms;
@@ -167,6 +170,18 @@ node_start(int i, const char *name, int ttl_ms)
 	n->cl = cluster_new(&o, &cause);
 	ck_assert_msg(n->cl != NULL, "cluster_new: %s", cause);
 	return (n);
+}
+
+/* Node i on every member, starting with a different one per node. */
+static struct tnode *
+node_start(int i, const char *name, int ttl_ms)
+{
+	const char	*eps[ETCDRUN_MAX];
+	int		 k, sz = etcdrun_size(run);
+
+	for (k = 0; k < sz; k++)
+		eps[k] = etcdrun_endpoint(run, (i + k) % sz);
+	return (node_start_eps(i, name, ttl_ms, eps, sz));
 }
 
 /* Up, connected, and its own node key in its mirror. */
@@ -313,11 +328,17 @@ START_TEST(cluster_join_and_conflict)
 }
 END_TEST
 
-/* 100 names raced by 3 nodes: exactly one owner each, seen by all. */
+/*
+ * Names raced by 3 nodes: every node claims every name at once; exactly
+ * one owner each, the others told who; etcd and every mirror agree.
+ */
 struct race {
-	struct tclaim	c[NODES_MAX][NAMES_MAX];
-	int		n;
+	struct tclaim	c[3][NAMES_MAX];
+	int		first, n;
 };
+
+static struct race	 race_r;
+static const char	*winners[NAMES_MAX];
 
 static bool
 race_done(void *arg)
@@ -326,23 +347,82 @@ race_done(void *arg)
 	int		 i, k;
 
 	for (k = 0; k < 3; k++)
-		for (i = 0; i < r->n; i++)
+		for (i = r->first; i < r->first + r->n; i++)
 			if (!r->c[k][i].done)
 				return (false);
 	return (true);
 }
 
+static void
+race(struct tnode **n, int first, int count)
+{
+	struct race	*r = &race_r;
+	char		 name[32], spec[96];
+	int		 i, k, owners;
+
+	ck_assert_int_le(first + count, NAMES_MAX);
+	r->first = first;
+	r->n = count;
+	/* Interleaved: every node's claim of a name is in flight at once. */
+	for (i = first; i < first + count; i++)
+		for (k = 0; k < 3; k++) {
+			snprintf(name, sizeof name, "svc-%03d", i);
+			snprintf(spec, sizeof spec, "{\"name\":\"%s\"}", name);
+			tclaim_clear(&r->c[(k + i) % 3][i]);
+			cluster_claim(n[(k + i) % 3]->cl, name, spec, false,
+			    claim_cb, &r->c[(k + i) % 3][i]);
+		}
+	ck_assert(etcdrun_loop_until(loop, race_done, r, 4 * W_MS));
+	for (i = first; i < first + count; i++) {
+		snprintf(name, sizeof name, "svc-%03d", i);
+		for (k = owners = 0; k < 3; k++) {
+			ck_assert_msg(r->c[k][i].status != CLUSTER_UNAVAILABLE,
+			    "%s on %s: %s", name, n[k]->name,
+			    r->c[k][i].message);
+			if (r->c[k][i].status == CLUSTER_CLAIMED) {
+				owners++;
+				winners[i] = n[k]->name;
+				ck_assert(cluster_holds(n[k]->cl, name, NULL));
+			}
+		}
+		ck_assert_msg(owners == 1, "%s: %d owners", name, owners);
+		for (k = 0; k < 3; k++)
+			if (r->c[k][i].status == CLUSTER_HELD)
+				ck_assert_str_eq(r->c[k][i].holder, winners[i]);
+	}
+}
+
+/* etcd holds names 0..total-1, each with its winner; so do the mirrors. */
+static void
+race_verify(struct tnode **n, int total)
+{
+	json_t	*dump, *v;
+	char	 name[32], key[64];
+	int	 i, k;
+
+	dump = etcdrun_dump(run, "/gtd/test/children/");
+	ck_assert_uint_eq(json_object_size(dump), total);
+	for (i = 0; i < total; i++) {
+		snprintf(name, sizeof name, "svc-%03d", i);
+		snprintf(key, sizeof key, "/gtd/test/children/%s", name);
+		v = json_loads(json_string_value(json_object_get(dump, key)),
+		    0, NULL);
+		ck_assert_msg(v != NULL, "%s lost", name);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "node")),
+		    winners[i]);
+		json_decref(v);
+		for (k = 0; k < 3; k++)
+			wait_holder(n[k], name, winners[i], NULL);
+	}
+	json_decref(dump);
+}
+
 START_TEST(cluster_claim_race)
 {
-	static struct race	 r;
-	struct tnode		*n[3];
-	json_t			*dump, *v;
-	const char		*winner;
-	char			 name[32], key[64], spec[96];
-	int			 i, k, owners, total = 0;
+	struct tnode	*n[3];
+	int		 count, k;
 
-	memset(&r, 0, sizeof r);
-	r.n = getenv("CLUSTER_LONG") != NULL ? NAMES_MAX : 100;
+	count = getenv("CLUSTER_LONG") != NULL ? NAMES_MAX : 100;
 	/* Exclusivity is the point here, not latency: a slow disk is fine. */
 	op_ms = 15000;
 	n[0] = node_start(0, "n0", TTL_MS);
@@ -350,49 +430,45 @@ START_TEST(cluster_claim_race)
 	n[2] = node_start(2, "n2", TTL_MS);
 	for (k = 0; k < 3; k++)
 		wait_up(n[k]);
-	/* Interleaved: every node's claim of a name is in flight at once. */
-	for (i = 0; i < r.n; i++)
-		for (k = 0; k < 3; k++) {
-			snprintf(name, sizeof name, "svc-%03d", i);
-			snprintf(spec, sizeof spec, "{\"name\":\"%s\"}", name);
-			cluster_claim(n[(k + i) % 3]->cl, name, spec, false,
-			    claim_cb, &r.c[(k + i) % 3][i]);
-		}
-	ck_assert(etcdrun_loop_until(loop, race_done, &r, 3 * W_MS));
-	dump = etcdrun_dump(run, "/gtd/test/children/");
-	ck_assert_uint_eq(json_object_size(dump), r.n);
-	for (i = 0; i < r.n; i++) {
-		snprintf(name, sizeof name, "svc-%03d", i);
-		for (k = owners = 0, winner = NULL; k < 3; k++) {
-			ck_assert_msg(r.c[k][i].status != CLUSTER_UNAVAILABLE,
-			    "%s on n%d: %s", name, k, r.c[k][i].message);
-			if (r.c[k][i].status == CLUSTER_CLAIMED) {
-				owners++;
-				winner = n[k]->name;
-				ck_assert(cluster_holds(n[k]->cl, name, NULL));
-			}
-		}
-		ck_assert_msg(owners == 1, "%s: %d owners", name, owners);
-		total += owners;
-		for (k = 0; k < 3; k++)
-			if (r.c[k][i].status == CLUSTER_HELD)
-				ck_assert_str_eq(r.c[k][i].holder, winner);
-		/* etcd agrees, and so does every mirror. */
-		snprintf(key, sizeof key, "/gtd/test/children/%s", name);
-		v = json_loads(json_string_value(json_object_get(dump, key)),
-		    0, NULL);
-		ck_assert_ptr_nonnull(v);
-		ck_assert_str_eq(json_string_value(json_object_get(v, "node")),
-		    winner);
-		json_decref(v);
-		for (k = 0; k < 3; k++)
-			wait_holder(n[k], name, winner, NULL);
+	race(n, 0, count);
+	race_verify(n, count);
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(n[k]->nfence, 0);
+		ck_assert_int_eq(n[k]->nlost, 0);
 	}
-	ck_assert_int_eq(total, r.n);
-	json_decref(dump);
+}
+END_TEST
+
+/*
+ * Killing etcd's leader between and during races loses no claim and
+ * makes no second owner; no node fences (TTL 5 s; etcd's elections take
+ * 0.5 s, but a member may hold a renewal for seconds after one).
+ */
+START_TEST(cluster_leader_killed)
+{
+	struct tnode	*n[3];
+	int		 k, leader;
+
+	op_ms = 15000;
+	n[0] = node_start(0, "n0", 5000);
+	n[1] = node_start(1, "n1", 5000);
+	n[2] = node_start(2, "n2", 5000);
 	for (k = 0; k < 3; k++)
-		for (i = 0; i < r.n; i++)
-			tclaim_clear(&r.c[k][i]);
+		wait_up(n[k]);
+	race(n, 0, 30);
+	ck_assert_int_ge(leader = etcdrun_leader(run), 0);
+	etcdrun_kill(run, leader);
+	race(n, 30, 30);
+	etcdrun_restart(run, leader);
+	ck_assert_int_ge(leader = etcdrun_leader(run), 0);
+	etcdrun_kill(run, leader);
+	race(n, 60, 20);
+	etcdrun_restart(run, leader);
+	race_verify(n, 80);
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(n[k]->nfence, 0);
+		ck_assert_int_eq(n[k]->nlost, 0);
+	}
 }
 END_TEST
 
@@ -556,6 +632,330 @@ START_TEST(cluster_failover_clean_shutdown)
 }
 END_TEST
 
+/*
+ * etcd entirely down: a claim answers unavailable within 2 s; the node
+ * fences itself at its deadline, before the time by which the lease
+ * could expire, and its mirror still answers (stale); when etcd is back
+ * it rejoins with a new lease and its failover names are claimed again.
+ */
+START_TEST(cluster_etcd_down_and_back)
+{
+	struct tnode	*a;
+	struct tclaim	 c = { 0 };
+	long		 t0;
+	int		 i;
+
+	a = node_start(0, "a", TTL_MS);
+	wait_up(a);
+	ck_assert_int_eq(claim(a, "f1", true, &c), CLUSTER_CLAIMED);
+	ck_assert_int_eq(claim(a, "l1", false, &c), CLUSTER_CLAIMED);
+	wait_holder(a, "f1", "a", NULL);
+	for (i = 0; i < etcdrun_size(run); i++)
+		etcdrun_kill(run, i);
+	t0 = e2e_now_ms();
+	ck_assert_int_eq(claim(a, "x", false, &c), CLUSTER_UNAVAILABLE);
+	ck_assert_int_le(c.at - t0, 2000 + 300);
+	ck_assert_ptr_nonnull(strstr(c.message, "unavailable"));
+	while (a->nfence == 0 && e2e_now_ms() - t0 < W_MS)
+		ev_run(loop, EVRUN_ONCE);
+	ck_assert_int_eq(a->nfence, 1);
+	ck_assert_int_eq(a->state, CLUSTER_FENCED);
+	/* At the deadline of the last renewal, before its kill_by. */
+	ck_assert_int_eq(a->kill_by, a->last_kill_by);
+	ck_assert_int_le(a->fence_boot, a->kill_by);
+	ck_assert_int_le(a->fence_at - t0, TTL_MS);
+	/* The mirror still answers, marked stale; claims are refused. */
+	ck_assert(cluster_stale(a->cl));
+	ck_assert_ptr_nonnull(cluster_lookup(a->cl, "f1"));
+	ck_assert(!cluster_holds(a->cl, "f1", NULL));
+	ck_assert_int_eq(claim(a, "x", false, &c), CLUSTER_UNAVAILABLE);
+	for (i = 0; i < etcdrun_size(run); i++)
+		etcdrun_restart(run, i);
+	ck_assert(etcdrun_wait_healthy(run, ETCDRUN_READY_MS));
+	ck_assert_msg(etcdrun_loop_until(loop, is_up, a, 3 * W_MS),
+	    "no rejoin: %s", cluster_state_name(a->state));
+	/* The old lease was revoked: f1 fails over (here, to a itself). */
+	while (a->nfo == 0 && e2e_now_ms() - t0 < 4 * W_MS)
+		ev_run(loop, EVRUN_ONCE);
+	ck_assert_int_eq(a->nfo, 1);
+	ck_assert_str_eq(a->fo[0], "f1");
+	wait_holder(a, "l1", NULL, NULL);
+	ck_assert_int_eq(claim(a, "x", false, &c), CLUSTER_CLAIMED);
+	ck_assert_int_eq(a->nfence, 1);
+	tclaim_clear(&c);
+}
+END_TEST
+
+struct resync_wait {
+	struct tnode	*n;
+	uint64_t	 resyncs;
+};
+
+static bool
+resynced(void *arg)
+{
+	struct resync_wait	*w = arg;
+	struct cluster_status	 st;
+
+	cluster_status(w->n->cl, &st);
+	return (st.resyncs >= w->resyncs && !cluster_stale(w->n->cl));
+}
+
+/*
+ * A node cut off while the history it needs is compacted away reads the
+ * registry again when it is back, and its mirror converges: releases
+ * seen, new claims seen, updates seen.
+ */
+START_TEST(cluster_compaction_resync)
+{
+	struct tnode		*a, *b;
+	struct tclaim		 c = { 0 };
+	struct resync_wait	 rw;
+	const char		*m0[1];
+	char			 name[16];
+	int			 i;
+
+	a = node_start_eps(0, "a", 10000, (const char *[]){
+	    etcdrun_endpoint(run, 1), etcdrun_endpoint(run, 2) }, 2);
+	m0[0] = etcdrun_endpoint(run, 0);
+	b = node_start_eps(1, "b", 10000, m0, 1);
+	wait_up(a);
+	wait_up(b);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		ck_assert_int_eq(claim(a, name, false, &c), CLUSTER_CLAIMED);
+		wait_holder(b, name, "a", NULL);
+	}
+	etcdrun_kill(run, 0);
+	ck_assert_int_eq(cluster_release(a->cl, "k0"), 0);
+	ck_assert_int_eq(cluster_release(a->cl, "k1"), 0);
+	ck_assert_int_eq(claim(a, "k5", false, &c), CLUSTER_CLAIMED);
+	ck_assert_int_eq(claim(a, "k6", false, &c), CLUSTER_CLAIMED);
+	ck_assert_int_eq(cluster_update(a->cl, "k2", 77, "running"), 0);
+	wait_holder(a, "k0", NULL, NULL);
+	wait_holder(a, "k1", NULL, NULL);
+	wait_holder(a, "k2", "a", "running");
+	etcdrun_compact(run, etcdrun_revision(run));
+	/* b still shows the old state: it cannot know. */
+	ck_assert_ptr_nonnull(cluster_lookup(b->cl, "k0"));
+	etcdrun_restart(run, 0);
+	rw.n = b;
+	rw.resyncs = 1;
+	ck_assert(etcdrun_loop_until(loop, resynced, &rw, 2 * W_MS));
+	wait_holder(b, "k0", NULL, NULL);
+	wait_holder(b, "k1", NULL, NULL);
+	wait_holder(b, "k2", "a", "running");
+	ck_assert_int_eq(cluster_lookup(b->cl, "k2")->pid, 77);
+	wait_holder(b, "k5", "a", NULL);
+	wait_holder(b, "k6", "a", NULL);
+	ck_assert_int_eq(b->nfence, 0);
+	ck_assert_int_eq(b->nfo + a->nfo, 0);
+	tclaim_clear(&c);
+}
+END_TEST
+
+/* A node in a process of its own (gt-clusternode), read through the loop. */
+struct pnode {
+	pid_t	 pid;
+	int	 in, out;
+	ev_io	 io;
+	char	 buf[16384];
+	size_t	 len;
+	char	*lines[512];
+	int	 nlines, next;
+};
+
+static void
+pnode_read_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct pnode	*p = w->data;
+	char		*nl;
+	ssize_t		 n;
+
+	n = read(p->out, p->buf + p->len, sizeof p->buf - p->len - 1);
+	if (n <= 0) {
+		ev_io_stop(l, w);
+		return;
+	}
+	p->len += n;
+	while ((nl = memchr(p->buf, '\n', p->len)) != NULL) {
+		*nl = '\0';
+		if (p->nlines < 512)
+			p->lines[p->nlines++] = xstrdup(p->buf);
+		p->len -= nl + 1 - p->buf;
+		memmove(p->buf, nl + 1, p->len);
+	}
+}
+
+static struct pnode *
+pnode_start(const char *node, int ttl_ms)
+{
+	struct pnode	*p = xcalloc(1, sizeof *p);
+	const char	*tc = getenv("GT_TESTCHILD");
+	char		 bin[1024], ttl[16], *slash;
+	const char	*argv[16];
+	int		 in[2], out[2], i, k = 0;
+
+	snprintf(bin, sizeof bin, "%s", tc != NULL ? tc : "build/gt-testchild");
+	slash = strrchr(bin, '/');
+	snprintf(slash != NULL ? slash + 1 : bin, sizeof bin -
+	    (slash != NULL ? (size_t)(slash + 1 - bin) : 0), "gt-clusternode");
+	snprintf(ttl, sizeof ttl, "%d", ttl_ms);
+	argv[k++] = bin;
+	argv[k++] = "test";
+	argv[k++] = node;
+	argv[k++] = ttl;
+	for (i = 0; i < etcdrun_size(run); i++)
+		argv[k++] = etcdrun_endpoint(run, i);
+	argv[k] = NULL;
+	ck_assert(pipe(in) == 0 && pipe(out) == 0);
+	fflush(NULL);
+	ck_assert_int_ne(p->pid = fork(), -1);
+	if (p->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	p->in = in[1];
+	p->out = out[0];
+	ev_io_init(&p->io, pnode_read_cb, p->out, EV_READ);
+	p->io.data = p;
+	ev_io_start(loop, &p->io);
+	return (p);
+}
+
+struct pwait {
+	struct pnode	*p;
+	const char	*prefix;
+	const char	*line;
+};
+
+static bool
+pnode_has(void *arg)
+{
+	struct pwait	*w = arg;
+	int		 i;
+
+	for (i = w->p->next; i < w->p->nlines; i++)
+		if (strncmp(w->p->lines[i], w->prefix,
+		    strlen(w->prefix)) == 0) {
+			w->p->next = i + 1;
+			w->line = w->p->lines[i];
+			return (true);
+		}
+	return (false);
+}
+
+/* The next line starting with prefix (later lines are kept). */
+static const char *
+pnode_expect(struct pnode *p, const char *prefix, int ms)
+{
+	struct pwait	w = { p, prefix, NULL };
+
+	ck_assert_msg(etcdrun_loop_until(loop, pnode_has, &w, ms),
+	    "node process: no \"%s\" within %d ms (last: %s)", prefix, ms,
+	    p->nlines > 0 ? p->lines[p->nlines - 1] : "nothing");
+	return (w.line);
+}
+
+static void
+pnode_send(struct pnode *p, const char *line)
+{
+	ck_assert_int_eq(write(p->in, line, strlen(line)), strlen(line));
+	ck_assert_int_eq(write(p->in, "\n", 1), 1);
+}
+
+static void
+pnode_kill(struct pnode *p)
+{
+	int	i;
+
+	ev_io_stop(loop, &p->io);
+	kill(p->pid, SIGCONT);
+	kill(p->pid, SIGKILL);
+	/* (void): the loop may have reaped it already (ECHILD) */
+	(void)waitpid(p->pid, NULL, 0);
+	close(p->in);
+	close(p->out);
+	for (i = 0; i < p->nlines; i++)
+		free(p->lines[i]);
+	free(p);
+}
+
+/* The fenced child's death, as seen through a pidfd. */
+static void
+pidfd_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	*(int64_t *)w->data = cluster_clock_ms();
+	ev_io_stop(l, w);
+}
+
+static bool
+fo_one(void *arg)
+{
+	return (((struct tnode *)arg)->nfo >= 1);
+}
+
+/*
+ * Self-fencing of a stopped node: node a (a process) holds x, whose
+ * process runs; a is stopped with SIGSTOP for longer than its TTL.  Its
+ * watchdog kills x's process before node b even sends its failover claim
+ * (so before b's claim can succeed), and b's claim comes within TTL + 1
+ * s.  When a resumes, it fences at once, then rejoins, and never takes
+ * x back.
+ */
+START_TEST(cluster_sigstop_self_fencing)
+{
+	struct pnode	*a;
+	struct tnode	*b;
+	const char	*line;
+	long long	 fence;
+	int64_t		 dead_at = 0, t_stop;
+	ev_io		 pw;
+	int		 kpid, pidfd;
+
+	a = pnode_start("a", TTL_MS);
+	pnode_expect(a, "state up", W_MS);
+	b = node_start(1, "b", TTL_MS);
+	wait_up(b);
+	pnode_send(a, "claim x 1");
+	line = pnode_expect(a, "claimed x ", W_MS);
+	ck_assert_int_eq(sscanf(line, "claimed x %lld %d", &fence, &kpid), 2);
+	wait_holder(b, "x", "a", "running");
+	ck_assert_int_ge(pidfd = (int)syscall(SYS_pidfd_open, kpid, 0), 0);
+	ev_io_init(&pw, pidfd_cb, pidfd, EV_READ);
+	pw.data = &dead_at;
+	ev_io_start(loop, &pw);
+	t_stop = cluster_clock_ms();
+	ck_assert_int_eq(kill(a->pid, SIGSTOP), 0);
+	ck_assert(etcdrun_loop_until(loop, fo_one, b, TTL_MS + 3000));
+	ck_assert_str_eq(b->fo[0], "x");
+	ck_assert_int_gt(b->fo_fence[0], fence);
+	ck_assert_msg(dead_at != 0 && dead_at < b->fo_sent[0],
+	    "x's process died at %lld, b's claim left at %lld (stop at %lld)",
+	    (long long)dead_at, (long long)b->fo_sent[0], (long long)t_stop);
+	ck_assert_msg(b->fo_sent[0] - t_stop <= TTL_MS + 1000,
+	    "failover claim %lld ms after the stop",
+	    (long long)(b->fo_sent[0] - t_stop));
+	fprintf(stderr, "cluster_sigstop_self_fencing: x killed %lld ms "
+	    "after SIGSTOP, claimed elsewhere %lld ms after it\n",
+	    (long long)(dead_at - t_stop), (long long)(b->fo_sent[0] - t_stop));
+	ck_assert_int_eq(kill(a->pid, SIGCONT), 0);
+	pnode_expect(a, "fence ", 2000);
+	pnode_expect(a, "state up", 3 * W_MS);
+	wait_holder(b, "x", "b", "running");
+	ck_assert(cluster_holds(b->cl, "x", NULL));
+	ck_assert_int_eq(b->nlost, 0);
+	pnode_kill(a);
+	close(pidfd);
+}
+END_TEST
+
 Suite *
 e2e_cluster_suite(void)
 {
@@ -569,6 +969,10 @@ e2e_cluster_suite(void)
 	tcase_add_test(tc, cluster_update_release);
 	tcase_add_test(tc, cluster_failover_dead_node);
 	tcase_add_test(tc, cluster_failover_clean_shutdown);
+	tcase_add_test(tc, cluster_leader_killed);
+	tcase_add_test(tc, cluster_etcd_down_and_back);
+	tcase_add_test(tc, cluster_compaction_resync);
+	tcase_add_test(tc, cluster_sigstop_self_fencing);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -170,12 +170,15 @@ static bool
 etcdrun_reap(struct etcdrun *r, int i, int ms)
 {
 	long	deadline = etcdrun_now_ms() + ms;
+	pid_t	w;
 	int	st;
 
 	if (r->m[i].pid == -1)
 		return (true);
 	do {
-		if (waitpid(r->m[i].pid, &st, WNOHANG) == r->m[i].pid) {
+		/* ECHILD: a test's libev loop reaped it (it reaps all). */
+		w = waitpid(r->m[i].pid, &st, WNOHANG);
+		if (w == r->m[i].pid || (w == -1 && errno == ECHILD)) {
 			r->m[i].pid = -1;
 			return (true);
 		}
@@ -516,15 +519,16 @@ etcdrun_loop_until(struct ev_loop *loop, bool (*pred)(void *), void *arg,
     int ms)
 {
 	ev_timer	t;
-	bool		late = false;
+	bool		late = false, ok;
 
 	if (pred(arg))
 		return (true);
 	ev_timer_init(&t, etcdrun_deadline_cb, ms / 1000., 0.);
 	t.data = &late;
 	ev_timer_start(loop, &t);
-	while (!late && !pred(arg))
+	/* pred is called once per iteration: it may consume what it finds. */
+	while (!(ok = pred(arg)) && !late)
 		ev_run(loop, EVRUN_ONCE);
 	ev_timer_stop(loop, &t);
-	return (pred(arg));
+	return (ok);
 }
