@@ -76,11 +76,15 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 # a three-member etcd of their own (etcd-server, a check dependency).
 DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
 LIB_SRCS += src/fence.c
+UNIT_SRCS += tests/unit/check_fence.c
 ifeq ($(HAVE_LIBCURL),1)
 LIB_SRCS += src/etcd.c src/cluster.c
+UNIT_SRCS += tests/unit/check_etcd.c
 E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
 	tests/e2e/check_e2e_cluster.c
 ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
+else
+LIB_SRCS += src/cluster-none.c
 endif
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
