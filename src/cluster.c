@@ -717,6 +717,7 @@ static void
 cluster_join_step(struct cluster *cl)
 {
 	struct etcd_txn	 t;
+	json_t		*v;
 	char		*value;
 
 	if (cl->join_req != NULL || cl->state == CLUSTER_CONFLICT ||
@@ -733,9 +734,11 @@ cluster_join_step(struct cluster *cl)
 		    cl->op_ms, cluster_granted_cb, cl);
 		return;
 	}
-	value = json_dumps(json_pack("{s:s, s:i, s:I, s:I}", "node", cl->node,
+	v = json_pack("{s:s, s:i, s:I, s:I}", "node", cl->node,
 	    "lease_ttl_ms", cl->ttl_ms, "pid", (json_int_t)cl->pid,
-	    "started_at", (json_int_t)time(NULL) * 1000), JSON_COMPACT);
+	    "started_at", (json_int_t)time(NULL) * 1000);
+	value = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
 	memset(&t, 0, sizeof t);
 	t.key = cl->node_key;
 	t.keylen = strlen(cl->node_key);

@@ -1235,8 +1235,9 @@ etcd_watch_connect(struct etcd_watch *w)
 		json_object_set_new(cr, "range_end",
 		    etcd_bytes(w->end, w->endlen));
 	free(w->post);
-	w->post = json_dumps(json_pack("{s:o}", "create_request", cr),
-	    JSON_COMPACT);
+	cr = json_pack("{s:o}", "create_request", cr);
+	w->post = json_dumps(cr, JSON_COMPACT);
+	json_decref(cr);
 	if (etcd_xfer_start(&w->x, "/v3/watch", w->post, 0) == -1) {
 		etcd_watch_mark(w, "libcurl refused the transfer");
 		return;
