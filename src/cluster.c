@@ -317,6 +317,14 @@ cluster_init_timer(struct cluster *cl, ev_timer *t,
 	t->data = cl;
 }
 
+static void
+cluster_lease_rotated(const char *failed, void *arg)
+{
+	struct cluster	*cl = arg;
+
+	etcd_endpoint_failed(cl->etcd, failed);
+}
+
 struct cluster *
 cluster_new(const struct cluster_opts *o, char **cause)
 {
@@ -344,10 +352,16 @@ cluster_new(const struct cluster_opts *o, char **cause)
 	cl = xcalloc(1, sizeof *cl);
 	/*
 	 * Renewals get a client of their own: they never queue behind
-	 * claims and reads for one of libcurl's connections.
+	 * claims and reads for one of libcurl's connections.  A member the
+	 * renewals leave is left by the other client (and its watch) too.
 	 */
-	if ((cl->etcd = etcd_new(&eo, cause)) == NULL ||
-	    (cl->lease_etcd = etcd_new(&eo, cause)) == NULL) {
+	if ((cl->etcd = etcd_new(&eo, cause)) == NULL) {
+		free(cl);
+		return (NULL);
+	}
+	eo.rotated = cluster_lease_rotated;
+	eo.rotated_arg = cl;
+	if ((cl->lease_etcd = etcd_new(&eo, cause)) == NULL) {
 		etcd_free(cl->etcd);
 		free(cl);
 		return (NULL);

@@ -97,6 +97,7 @@ struct etcd_watch {
 	bool				 data;	/* bytes arrived, not parsed */
 	char				*restart; /* owned: why, restart pending */
 	int				 backoff_ms;
+	int				 confirm_ms; /* wait for "created" */
 	ev_timer			 timer;	/* reconnect or confirm deadline */
 	TAILQ_ENTRY(etcd_watch)		 entry;
 };
@@ -123,6 +124,8 @@ struct etcd {
 	uint64_t		 rotations;
 	int			 attempt_ms;
 	size_t			 max_body;
+	void			(*rotated)(const char *, void *);
+	void			*rotated_arg;
 	int			 depth;		/* dispatches on the stack */
 	bool			 dying;		/* etcd_free was called */
 	struct etcd_reqs	 reqs;		/* owned: in flight */
@@ -317,6 +320,8 @@ etcd_new(const struct etcd_opts *o, char **cause)
 	e->loop = o->loop;
 	e->attempt_ms = o->attempt_ms > 0 ? o->attempt_ms : ETCD_ATTEMPT_MS;
 	e->max_body = o->max_body > 0 ? o->max_body : ETCD_MAX_BODY;
+	e->rotated = o->rotated;
+	e->rotated_arg = o->rotated_arg;
 	e->neps = o->nendpoints;
 	e->eps = xcalloc(e->neps, sizeof *e->eps);
 	for (i = 0; i < e->neps; i++) {
@@ -399,6 +404,20 @@ etcd_destroy(struct etcd *e)
 	curl_global_cleanup();
 }
 
+void
+etcd_endpoint_failed(struct etcd *e, const char *endpoint)
+{
+	size_t	i;
+
+	for (i = 0; i < e->neps; i++)
+		if (strcmp(e->eps[i], endpoint) == 0 && i == e->cur) {
+			etcd_enter(e);
+			etcd_rotate(e, i);
+			etcd_leave(e);		/* restarts watches there */
+			return;
+		}
+}
+
 const char *
 etcd_endpoint(const struct etcd *e)
 {
@@ -466,6 +485,8 @@ etcd_rotate(struct etcd *e, size_t ep)
 	if (e->cur == ep) {
 		e->cur = (e->cur + 1) % e->neps;
 		e->rotations++;
+		if (e->rotated != NULL)
+			e->rotated(e->eps[ep], e->rotated_arg);
 	}
 	TAILQ_FOREACH(w, &e->watches, entry) {
 		if (w->x.active && w->x.ep == ep && e->neps > 1)
@@ -1211,8 +1232,11 @@ etcd_watch_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct etcd		*e = w->x.e;
 
 	etcd_enter(e);
-	if (w->x.active && !w->up)
+	if (w->x.active && !w->up) {
+		if (w->confirm_ms < 16 * e->attempt_ms)
+			w->confirm_ms *= 2;
 		etcd_watch_mark(w, "etcd did not confirm the watch in time");
+	}
 	else if (!w->x.active)
 		etcd_watch_connect(w);
 	etcd_leave(e);			/* restarts it if marked */
@@ -1242,8 +1266,11 @@ etcd_watch_connect(struct etcd_watch *w)
 		etcd_watch_mark(w, "libcurl refused the transfer");
 		return;
 	}
+	/* A busy etcd confirms late: each miss waits twice as long. */
+	if (w->confirm_ms == 0)
+		w->confirm_ms = 2 * e->attempt_ms;
 	ev_timer_stop(e->loop, &w->timer);
-	ev_timer_set(&w->timer, 2. * e->attempt_ms / 1000., 0.);
+	ev_timer_set(&w->timer, w->confirm_ms / 1000., 0.);
 	ev_timer_start(e->loop, &w->timer);
 }
 
@@ -1335,6 +1362,7 @@ etcd_watch_line(struct etcd_watch *w, const char *line, size_t len)
 	if (json_is_true(json_object_get(res, "created")) && !w->up) {
 		w->up = true;
 		w->backoff_ms = 0;
+		w->confirm_ms = 0;
 		ev_timer_stop(e->loop, &w->timer);
 		if (w->ops->state != NULL)
 			w->ops->state(w, true, NULL, w->arg);

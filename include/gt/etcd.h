@@ -55,6 +55,12 @@ struct etcd_opts {
 	size_t			 nendpoints;	/* 1..ETCD_MAX_ENDPOINTS */
 	int			 attempt_ms;	/* one try on one endpoint; 0: default */
 	size_t			 max_body;	/* largest answer; 0: default */
+	/*
+	 * Called (may be NULL) when a failure makes the client leave
+	 * endpoint failed; it must not free this client.
+	 */
+	void			(*rotated)(const char *failed, void *arg);
+	void			*rotated_arg;
 };
 
 enum etcd_status {
@@ -171,6 +177,13 @@ struct etcd	*etcd_new(const struct etcd_opts *, char **cause);
  */
 void		 etcd_free(struct etcd *);
 
+/*
+ * Another client found endpoint (as given, or as a result's endpoint)
+ * failing: if it is the current one, move on, and restart a watch that
+ * uses it (a stopped member keeps a watch's TCP connection open).  May
+ * run watch callbacks (state).
+ */
+void		 etcd_endpoint_failed(struct etcd *, const char *endpoint);
 /* The current endpoint (borrowed) and how many times it changed. */
 const char	*etcd_endpoint(const struct etcd *);
 uint64_t	 etcd_rotations(const struct etcd *);

@@ -365,7 +365,7 @@ START_TEST(etcd_watch_stream)
 	cl = client(0, 3, 0);
 	start = etcdrun_revision(run) + 1;
 	l.w = etcd_watch_new(cl, "/w/", 3, true, start, &wlog_ops, &l);
-	ck_assert(etcdrun_loop_until(loop, is_up, &l, T_MS));
+	ck_assert(etcdrun_loop_until(loop, is_up, &l, 3 * T_MS));
 	for (i = 0; i < N_EVENTS; i++) {
 		snprintf(key, sizeof key, "/w/%03d", i);
 		txn_put(key, "v", 0, 0);
@@ -428,7 +428,7 @@ START_TEST(etcd_rotation_member_dies)
 	cl = client(0, 3, 500);
 	l.w = etcd_watch_new(cl, "/r/", 3, true, etcdrun_revision(run) + 1,
 	    &wlog_ops, &l);
-	ck_assert(etcdrun_loop_until(loop, is_up, &l, T_MS));
+	ck_assert(etcdrun_loop_until(loop, is_up, &l, 3 * T_MS));
 	ck_assert_str_eq(etcd_endpoint(cl), etcdrun_endpoint(run, 0));
 	/* Writes through another client, before and after the kill. */
 	other = cl;
@@ -474,7 +474,7 @@ START_TEST(etcd_all_down_then_back)
 	cl = client(0, 3, 500);
 	l.w = etcd_watch_new(cl, "/d/", 3, true, etcdrun_revision(run) + 1,
 	    &wlog_ops, &l);
-	ck_assert(etcdrun_loop_until(loop, is_up, &l, T_MS));
+	ck_assert(etcdrun_loop_until(loop, is_up, &l, 3 * T_MS));
 	for (i = 0; i < 3; i++)
 		etcdrun_kill(run, i);
 	t0 = e2e_now_ms();

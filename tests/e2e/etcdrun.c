@@ -159,7 +159,7 @@ etcdrun_spawn(struct etcdrun *r, int i, bool existing)
 	    "--initial-advertise-peer-urls", purl, "--initial-cluster", cluster,
 	    "--initial-cluster-state", existing ? "existing" : "new",
 	    "--initial-cluster-token", r->token,
-	    "--heartbeat-interval", "50", "--election-timeout", "500",
+	    "--heartbeat-interval", "100", "--election-timeout", "1000",
 	    "--logger", "zap", "--log-level", "warn", (char *)NULL);
 	dprintf(2, "exec etcd: %s\n", strerror(errno));
 	_exit(127);

@@ -4,9 +4,10 @@
  *
  * etcdrun_start(n) picks free loopback ports, makes a directory with
  * mkdtemp("/tmp/gtd-etcd-XXXXXX") (one data directory and one log per
- * member), starts n `etcd` members (fast elections: 50 ms heartbeats,
- * 500 ms election timeout) and waits with a deadline until every member
- * answers /health.  Each member gets PR_SET_PDEATHSIG(SIGKILL): if the
+ * member), starts n `etcd` members (etcd's default timing, 100 ms
+ * heartbeats and a 1 s election timeout: faster ones make a loaded
+ * machine hold elections all the time) and waits with a deadline until
+ * every member answers /health.  Each member gets PR_SET_PDEATHSIG(SIGKILL): if the
  * test dies (a failed assertion _exit()s, a Check timeout kills it), its
  * members die with it.  etcdrun_stop() stops every member by pid
  * (SIGKILL), reaps it with a deadline, checks that none is left and
