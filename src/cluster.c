@@ -124,7 +124,8 @@ struct cluster {
 	char				*zone, *node;
 	char				*prefix;	/* "/gtd/ZONE/" */
 	char				*node_key;
-	int				 ttl_ms, margin_ms, ka_ms, op_ms, step_ms;
+	int				 ttl_ms, margin_ms, ka_ms;
+	int				 op_ms, step_ms;
 	pid_t				 pid;
 	const struct cluster_observer	*obs;
 	void				*obs_arg;
@@ -558,7 +559,8 @@ cluster_shutdown(struct cluster *cl, void (*done)(void *), void *arg)
 	cl->done = done;
 	cl->done_arg = arg;
 	if (lease != 0)
-		cl->down_req = etcd_lease_revoke(cl->lease_etcd, lease, cl->op_ms,
+		cl->down_req = etcd_lease_revoke(cl->lease_etcd, lease,
+		    cl->op_ms,
 		    cluster_down_cb, cl);
 	else {
 		ev_set_cb(&cl->done_t, cluster_done_cb);
@@ -646,8 +648,8 @@ cluster_join_retry(struct cluster *cl, const char *why)
 {
 	cluster_note(cl, why);
 	if (!cl->warned && cl->state != CLUSTER_CONFLICT) {
-		log_warnx("cluster: cannot join zone %s: %s; cluster ops answer "
-		    "unavailable until it works", cl->zone, why);
+		log_warnx("cluster: cannot join zone %s: %s; cluster ops "
+		    "answer unavailable until it works", cl->zone, why);
 		cl->warned = true;
 	}
 	cl->join_ms = cl->join_ms == 0 ? CLUSTER_RETRY_MS :
@@ -703,12 +705,13 @@ cluster_node_key_cb(const struct etcd_result *r, void *arg)
 	cluster_enter(cl);
 	if (r->status != ETCD_OK)
 		cluster_join_retry(cl, r->message);
-	else if (r->succeeded || (r->nkvs > 0 && r->kvs[0].lease == cl->lease)) {
+	else if (r->succeeded ||
+	    (r->nkvs > 0 && r->kvs[0].lease == cl->lease)) {
 		cl->conflict_since = 0;
 		cl->join_ms = 0;
 		cluster_set_state(cl, CLUSTER_UP, NULL);
 	} else {
-		/* A crashed incarnation's key goes within its TTL; a live one's never. */
+		/* A crashed node's key goes within a TTL, a live one's not. */
 		if (cl->conflict_since == 0)
 			cl->conflict_since = now;
 		xasprintf(&why, "node name %s is in use in zone %s (lease %"
@@ -744,7 +747,8 @@ cluster_join_step(struct cluster *cl)
 	}
 	if (cl->lease == 0) {
 		cl->ka_sent = cluster_clock_ms();
-		cl->join_req = etcd_lease_grant(cl->lease_etcd, cl->ttl_ms / 1000,
+		cl->join_req = etcd_lease_grant(cl->lease_etcd,
+		    cl->ttl_ms / 1000,
 		    cl->op_ms, cluster_granted_cb, cl);
 		return;
 	}
@@ -1200,7 +1204,8 @@ cluster_apply_put(struct cluster *cl, const struct etcd_kv *kv)
 			break;
 		}
 	h = (struct cluster_held *)chash_find(&cl->held, name);
-	if (h != NULL && h->st == HELD_HELD && h->fence != kv->create_revision) {
+	if (h != NULL && h->st == HELD_HELD &&
+	    h->fence != kv->create_revision) {
 		cluster_held_drop(h);		/* someone else's key now */
 		if (cl->obs->lost != NULL)
 			cl->obs->lost(row->name, cl->obs_arg);
@@ -1300,7 +1305,8 @@ cluster_rank(struct cluster *cl, const char *name)
 	v = chash_items(&cl->nodes, &n);
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i]->key, cl->node) == 0) {
-			live = ((struct cluster_node *)v[i])->lease == cl->lease;
+			live = ((struct cluster_node *)v[i])->lease ==
+			    cl->lease;
 			continue;
 		}
 		rank += cluster_score(v[i]->key, name) > mine;
@@ -1392,7 +1398,8 @@ cluster_fo_claimed(const struct cluster_claim_result *res, void *arg)
 	if (res->status == CLUSTER_CLAIMED) {
 		cl->failovers++;
 		log_info("cluster: %s of node %s fails over to node %s "
-		    "(fence %" PRId64 ")", fo->name, fo->from, cl->node, res->fence);
+		    "(fence %" PRId64 ")", fo->name, fo->from, cl->node,
+		    res->fence);
 		f.name = fo->name;
 		f.spec = fo->spec;
 		f.from = fo->from;

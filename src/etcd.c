@@ -95,10 +95,10 @@ struct etcd_watch {
 	bool				 up;	/* etcd confirmed it */
 	bool				 dead;	/* freed or compacted */
 	bool				 data;	/* bytes arrived, not parsed */
-	char				*restart; /* owned: why, restart pending */
+	char				*restart; /* owned: a restart is due */
 	int				 backoff_ms;
 	int				 confirm_ms; /* wait for "created" */
-	ev_timer			 timer;	/* reconnect or confirm deadline */
+	ev_timer			 timer;	/* reconnect, or confirm by */
 	TAILQ_ENTRY(etcd_watch)		 entry;
 };
 
@@ -273,7 +273,7 @@ etcd_prefix_end(const char *prefix, size_t len, size_t *endlen)
 		len--;
 	if (len == 0) {
 		end = xcalloc(1, 2);
-		*endlen = 1;			/* "\0": to the end of the keys */
+		*endlen = 1;			/* "\0": to the last key */
 		return (end);
 	}
 	end = xmalloc(len + 1);
@@ -599,7 +599,8 @@ etcd_drain(struct etcd *e)
 		w->data = false;
 		etcd_watch_parse(w);
 	}
-	while (!e->dying && (m = curl_multi_info_read(e->multi, &left)) != NULL) {
+	while (!e->dying &&
+	    (m = curl_multi_info_read(e->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		easy = m->easy_handle;	/* m is invalid after the next call */
@@ -976,7 +977,8 @@ etcd_int64(json_t *o, const char *key, int64_t *v)
 static int
 etcd_kv_parse(json_t *o, struct etcd_kv *kv)
 {
-	json_t	*k = json_object_get(o, "key"), *v = json_object_get(o, "value");
+	json_t	*k = json_object_get(o, "key");
+	json_t	*v = json_object_get(o, "value");
 
 	if (!json_is_object(o) || !json_is_string(k) ||
 	    (v != NULL && !json_is_string(v)))

@@ -205,7 +205,7 @@ fence_send(struct fence *f, enum fence_op op, int64_t v)
 	if ((n = write(f->fd, &m, sizeof m)) == (ssize_t)sizeof m)
 		return (0);
 	if (n >= 0)
-		errno = EIO;			/* cannot happen below PIPE_BUF */
+		errno = EIO;		/* cannot happen below PIPE_BUF */
 	return (-1);
 }
 

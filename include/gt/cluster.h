@@ -49,7 +49,7 @@ struct cluster_op;
 #define CLUSTER_NODE_MAX	255	/* zone and node names */
 
 enum cluster_state {
-	CLUSTER_JOINING,	/* no lease yet: starting, or etcd unreachable */
+	CLUSTER_JOINING,	/* no lease yet: starting, or no etcd */
 	CLUSTER_UP,		/* lease held and renewed, node key in place */
 	CLUSTER_DEGRADED,	/* renewals fail; the lease may still live */
 	CLUSTER_FENCED,		/* the lease may be gone: children stopped */
@@ -134,7 +134,7 @@ struct cluster_opts {
 	size_t				 nendpoints;
 	const char			*zone;
 	const char			*node;
-	int				 lease_ttl_ms;	/* rounded up: s, >= 2000 */
+	int				 lease_ttl_ms;	/* whole s, >= 2000 */
 	int				 op_timeout_ms;	/* 0: CLUSTER_OP_MS */
 	int				 failover_step_ms; /* 0: default */
 	pid_t				 pid;		/* in the node key */
@@ -220,7 +220,7 @@ struct cluster_status {
 	int64_t				 fence_in_ms;	/* -1: no lease */
 	int64_t				 last_contact_ms; /* ago; -1: never */
 	const char			*endpoint;
-	const char			*message;	/* last problem or NULL */
+	const char			*message;	/* last problem */
 	size_t				 held;		/* claims held here */
 	size_t				 rows;		/* mirror rows */
 	const struct cluster_node_info	*nodes;		/* by name */

@@ -53,7 +53,7 @@ struct etcd_opts {
 	struct ev_loop		*loop;
 	const char *const	*endpoints;	/* "http://host:port", copied */
 	size_t			 nendpoints;	/* 1..ETCD_MAX_ENDPOINTS */
-	int			 attempt_ms;	/* one try on one endpoint; 0: default */
+	int			 attempt_ms;	/* one try; 0: default */
 	size_t			 max_body;	/* largest answer; 0: default */
 	/*
 	 * Called (may be NULL) when a failure makes the client leave
@@ -86,7 +86,7 @@ struct etcd_kv {
 
 struct etcd_result {
 	enum etcd_status	 status;
-	const char		*message;	/* why, when status != ETCD_OK */
+	const char		*message;	/* why, unless ETCD_OK */
 	const char		*endpoint;	/* the last endpoint asked */
 	int64_t			 revision;	/* header.revision */
 	int64_t			 id;		/* lease grant/keepalive: ID */
@@ -134,7 +134,7 @@ struct etcd_range {
 	int			 timeout_ms;
 };
 
-/* One event of a watch: a put, or a delete (kv has only key and mod_revision). */
+/* A watch event: a put, or a delete (kv: only key and mod_revision). */
 struct etcd_event {
 	bool			 deleted;
 	const struct etcd_kv	*kv;
@@ -233,7 +233,8 @@ bool		 etcd_watch_up(const struct etcd_watch *);
  * NUL-terminated string; decode returns xmalloc'd bytes (NUL-terminated,
  * *outlen without the NUL) or NULL on bad input.
  */
-char		*etcd_prefix_end(const char *prefix, size_t len, size_t *endlen);
+char		*etcd_prefix_end(const char *prefix, size_t len,
+		    size_t *endlen);
 char		*etcd_b64_encode(const void *, size_t);
 char		*etcd_b64_decode(const char *, size_t, size_t *outlen);
 

@@ -33,7 +33,7 @@ struct fence;
 
 /* Fork the watchdog.  NULL and *cause (xmalloc'd) on failure. */
 struct fence	*fence_new(char **cause);
-/* Close its pipe (it exits; libev's SIGCHLD handling reaps it).  NULL is fine. */
+/* Close its pipe: it exits (libev reaps it).  NULL is fine. */
 void		 fence_free(struct fence *);
 pid_t		 fence_pid(const struct fence *);
 /* Kill every target at kill_by (CLOCK_BOOTTIME ms); 0 disarms.  0 or -1. */

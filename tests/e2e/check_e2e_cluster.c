@@ -304,7 +304,7 @@ START_TEST(cluster_join_and_conflict)
 	ck_assert_int_eq(st.nodes[0].lease_ttl_ms, 2000);
 	ck_assert_int_gt(st.fence_in_ms, 0);
 	ck_assert_int_le(st.fence_in_ms, 2000);
-	/* Same name again: it waits a TTL (a crashed one's key expires), then refuses. */
+	/* Same name: it waits a TTL (a crashed one's key expires), refuses. */
 	t0 = e2e_now_ms();
 	b = node_start(1, "a", TTL_MS);
 	ck_assert(!etcdrun_loop_until(loop, is_up, b, 1000));
@@ -515,7 +515,7 @@ START_TEST(cluster_update_release)
 	wait_holder(b, "web", NULL, NULL);
 	wait_holder(a, "web", NULL, NULL);
 	ck_assert(!etcdrun_loop_until(loop, claim_done, &(struct tclaim){ 0 },
-	    TTL_MS));			/* time for a failover that must not come */
+	    TTL_MS));		/* time for a failover that must not come */
 	ck_assert_int_eq(b->nfo, 0);
 	ck_assert_int_eq(a->nfo, 0);
 	/* Claimed again: a later claim has a larger fence. */

@@ -494,7 +494,10 @@ START_TEST(etcd_all_down_then_back)
 }
 END_TEST
 
-/* Canceling requests: from outside, inside its own callback, and freeing the client there. */
+/*
+ * Canceling requests: from outside, inside its own callback, and freeing
+ * the client there.
+ */
 static void
 cancel_self_cb(const struct etcd_result *r, void *arg)
 {

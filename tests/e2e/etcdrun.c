@@ -297,7 +297,8 @@ etcdrun_start(int n)
 			if (r->m[i].pid != -1)
 				kill(r->m[i].pid, SIGKILL);
 			etcdrun_reap(r, i, ETCDRUN_STOP_MS);
-			snprintf(sub, sizeof sub, "%s/%s", r->dir, r->m[i].name);
+			snprintf(sub, sizeof sub, "%s/%s", r->dir,
+			    r->m[i].name);
 			nftw(sub, etcdrun_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 		}
 	}
@@ -385,7 +386,7 @@ etcdrun_restart(struct etcdrun *r, int i)
 	for (j = 0; j < r->n; j++)
 		up += r->m[j].pid != -1;
 	if (2 * up <= r->n)
-		return;				/* no quorum yet: nothing to wait for */
+		return;			/* no quorum: nothing to wait for */
 	if (!etcdrun_wait_healthy(r, ETCDRUN_READY_MS) || r->m[i].pid == -1)
 		etcdrun_fail(r, "member %d not healthy after a restart", i);
 }

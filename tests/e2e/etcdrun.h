@@ -7,12 +7,12 @@
  * member), starts n `etcd` members (etcd's default timing, 100 ms
  * heartbeats and a 1 s election timeout: faster ones make a loaded
  * machine hold elections all the time) and waits with a deadline until
- * every member answers /health.  Each member gets PR_SET_PDEATHSIG(SIGKILL): if the
- * test dies (a failed assertion _exit()s, a Check timeout kills it), its
- * members die with it.  etcdrun_stop() stops every member by pid
- * (SIGKILL), reaps it with a deadline, checks that none is left and
- * removes the directory; after a failure the directory stays,
- * and failure messages name it.
+ * every member answers /health.  Each member gets
+ * PR_SET_PDEATHSIG(SIGKILL): if the test dies (a failed assertion
+ * _exit()s, a Check timeout kills it), its members die with it.
+ * etcdrun_stop() stops every member by pid (SIGKILL), reaps it with a
+ * deadline, checks that none is left and removes the directory; after a
+ * failure the directory stays, and failure messages name it.
  *
  * $ETCD overrides the etcd binary (default: etcd in PATH).  Any failure
  * of the helper fails the test (ck_abort_msg).  The helper blocks (it is
