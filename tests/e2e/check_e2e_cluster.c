@@ -717,6 +717,8 @@ START_TEST(cluster_compaction_resync)
 	char			 name[16];
 	int			 i;
 
+	/* The member killed may lead: claims wait out an election. */
+	op_ms = 15000;
 	a = node_start_eps(0, "a", 10000, (const char *[]){
 	    etcdrun_endpoint(run, 1), etcdrun_endpoint(run, 2) }, 2);
 	m0[0] = etcdrun_endpoint(run, 0);
@@ -767,6 +769,7 @@ START_TEST(cluster_member_stopped)
 	struct tnode	*a, *b;
 	struct tclaim	 c = { 0 };
 
+	op_ms = 15000;			/* the member stopped may lead */
 	a = node_start_eps(0, "a", 3000, (const char *[]){
 	    etcdrun_endpoint(run, 1), etcdrun_endpoint(run, 2) }, 2);
 	b = node_start_eps(1, "b", 3000, (const char *[]){
