@@ -32,9 +32,9 @@ SAN += -fsanitize=fuzzer-no-link
 endif
 
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -Iinclude -I. \
-	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) -MMD -MP
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(ALL_CFLAGS_CLUSTER) -MMD -MP
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
+LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
@@ -75,6 +75,21 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
 	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c
+
+# Cluster (etcd): built when configure found libcurl; the e2e tests start
+# a three-member etcd of their own (etcd-server, a check dependency).
+DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
+LIB_SRCS += src/fence.c
+UNIT_SRCS += tests/unit/check_fence.c
+ifeq ($(HAVE_LIBCURL),1)
+LIB_SRCS += src/etcd.c src/cluster.c
+UNIT_SRCS += tests/unit/check_etcd.c
+E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
+	tests/e2e/check_e2e_cluster.c
+ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
+else
+LIB_SRCS += src/cluster-none.c
+endif
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
@@ -361,3 +376,12 @@ check-python: deps $(B)/gtd $(B)/gt-testchild
 	    python3 contrib/python/test_gtd.py
 
 -include $(LIBGTD_OBJS:.o=.d)
+# Cluster (etcd): the node helper the cluster e2e tests run (found next
+# to $GT_TESTCHILD).
+ifeq ($(HAVE_LIBCURL),1)
+$(B)/gt-clusternode: $(call obj,tests/helpers/gt-clusternode.c) $(B)/libgtd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
+
+check-e2e: $(B)/gt-clusternode
+-include $(B)/tests/helpers/gt-clusternode.d
+endif
