@@ -379,7 +379,7 @@ check-python: deps $(B)/gtd $(B)/gt-testchild
 # Cluster (etcd): the node helper the cluster e2e tests run (found next
 # to $GT_TESTCHILD).
 ifeq ($(HAVE_LIBCURL),1)
-$(B)/gt-clusternode: $(call obj,tests/helpers/gt-clusternode.c) $(B)/libgtd.a
+$(B)/gt-clusternode: $(call obj,tests/helpers/gt-clusternode.c) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
 check-e2e: $(B)/gt-clusternode
