@@ -110,7 +110,11 @@ conn_close(struct conn *cn)
 
 	if (cn->flags & CONN_DEAD)
 		return;
-	event_unsubscribe(cn);
+	/*
+	 * Nothing is freed here: a caller up the stack (an event delivery,
+	 * a request) may still hold cn or its subscription.  The reaper
+	 * frees both once no request holds a ref.
+	 */
 	g->outq_total -= cn->outlen - cn->outoff;	/* never to be sent */
 	cn->outoff = cn->outlen = 0;
 	ev_io_stop(g->loop, &cn->rd);
@@ -146,6 +150,7 @@ conn_unref(struct conn *cn)
 static void
 conn_free(struct conn *cn)
 {
+	event_unsubscribe(cn);
 	free(cn->groups);
 	free(cn->in);
 	free(cn->out);

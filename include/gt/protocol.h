@@ -21,6 +21,8 @@
 #define GT_CONN_MAX		1024		/* default max_connections */
 #define GT_CHILDREN_MAX		100000		/* default max_children */
 #define GT_ATTRS_MAX		1000	/* default max_attrs per child */
+#define GT_FOLLOWS_MAX		64	/* logs follow names per connection */
+#define GT_SUBSCRIBE_NAMES_MAX	4096	/* names of one subscribe */
 
 /* Error codes (protocol §2). */
 #define GT_E_BAD_JSON		"bad_json"

@@ -20,9 +20,12 @@
 #include <jansson.h>
 
 #include "gt/child.h"
+#include "gt/config.h"
 #include "gt/conn.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
+#include "gt/spec.h"
 #include "gt/xmalloc.h"
 
 #include "check_unit.h"
@@ -599,6 +602,205 @@ START_TEST(test_conn_wait_timeout)
 }
 END_TEST
 
+
+/* A running (fake) child named name. */
+static struct child *
+running_child(const char *name)
+{
+	struct childspec	*s = test_spec(name, SPEC_PERMANENT);
+	struct child		*c;
+
+	ck_assert_ptr_nonnull(c = child_add(g, s, config_spec_text(s)));
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	return (c);
+}
+
+/* An event line of about n bytes, for name. */
+static void
+emit_padded(const char *name, size_t n)
+{
+	char	*pad = xmalloc(n + 1);
+
+	memset(pad, 'p', n);
+	pad[n] = '\0';
+	event_emit(g, EVENT_STOPPED, name, json_pack("{s:s}", "pad", pad));
+	free(pad);
+}
+
+/*
+ * Two subscribers; the first stops reading (a tiny socket buffer and
+ * output cap) and is closed in the middle of an event's delivery.  The
+ * subscription it had must outlive that delivery (it used to be freed
+ * by conn_close and then read: a use after free), the second subscriber
+ * gets every event, and the reaper frees the closed one.
+ */
+START_TEST(test_conn_subscriber_closed_during_delivery)
+{
+	struct conn	*slow;
+	json_t		*j;
+	int		 i, small = 4096, n = 64;
+
+	test_client_open(&cl2, g);
+	g->lim.max_output_bytes = 8192;
+	slow = cl.cn;
+	ck_assert_int_eq(setsockopt(slow->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof small), 0);
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"subscribe\"}\n");
+	test_client_sendz(&cl2, "{\"id\":2,\"op\":\"subscribe\"}\n");
+	assert_ok(j = reply(&cl), 1);
+	json_decref(j);
+	assert_ok(j = reply(&cl2), 2);
+	json_decref(j);
+	for (i = 0; i < n; i++) {
+		emit_padded("x", 1000);
+		j = reply(&cl2);
+		ck_assert_str_eq(json_string_value(json_object_get(j,
+		    "event")), "stopped");
+		json_decref(j);
+	}
+	ck_assert_msg(slow->flags & CONN_DEAD, "the slow subscriber is open");
+	ck_assert_int_eq(g->nconns, 1);
+	/* Closed, inert, but not freed until the reaper runs. */
+	ck_assert_ptr_nonnull(slow->sub);
+	ck_assert_ptr_eq(TAILQ_FIRST(&g->dead_conns), slow);
+	ck_assert(!event_wanted(g, EVENT_STOPPED, "y") ||
+	    cl2.cn->sub != NULL);
+	conn_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+	emit_padded("x", 10);
+	json_decref(reply(&cl2));
+}
+END_TEST
+
+/* The same with log lines of a followed child (logs follow). */
+START_TEST(test_conn_follower_closed_during_delivery)
+{
+	struct child	*c;
+	struct conn	*slow;
+	json_t		*j;
+	char		 line[2048];
+	int		 i, small = 4096;
+
+	c = running_child("chatty");
+	test_client_open(&cl2, g);
+	g->lim.max_output_bytes = 8192;
+	slow = cl.cn;
+	ck_assert_int_eq(setsockopt(slow->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof small), 0);
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"logs\",\"name\":\"chatty\","
+	    "\"follow\":true}\n");
+	test_client_sendz(&cl2, "{\"id\":2,\"op\":\"logs\",\"name\":"
+	    "\"chatty\",\"follow\":true}\n");
+	assert_ok(j = reply(&cl), 1);
+	json_decref(j);
+	assert_ok(j = reply(&cl2), 2);
+	json_decref(j);
+	memset(line, 'l', sizeof line);
+	for (i = 0; i < 64; i++) {
+		event_child_log(g, c, "stdout", 0, line, sizeof line);
+		j = reply(&cl2);
+		ck_assert_str_eq(json_string_value(json_object_get(j,
+		    "event")), "log");
+		json_decref(j);
+	}
+	ck_assert(slow->flags & CONN_DEAD);
+	conn_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+}
+END_TEST
+
+/* One request; its reply, which must be an error with this limit. */
+static void
+assert_limit(struct test_client *c, const char *req, const char *limit)
+{
+	json_t	*j;
+
+	test_client_sendz(c, req);
+	j = reply(c);
+	assert_error(j, GT_E_LIMIT);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "limit")),
+	    limit);
+	json_decref(j);
+}
+
+/* Following one name again and again adds nothing; names are bounded. */
+START_TEST(test_conn_follow_bounded)
+{
+	json_t	*j;
+	char	 req[128], name[16];
+	int	 i;
+
+	running_child("a");
+	for (i = 0; i < 1000; i++) {
+		test_client_sendz(&cl, "{\"id\":1,\"op\":\"logs\",\"name\":"
+		    "\"a\",\"follow\":true,\"lines\":0}\n");
+		assert_ok(j = reply(&cl), 1);
+		json_decref(j);
+	}
+	ck_assert_int_eq(event_follow_ok(cl.cn, "a"), 0);
+	for (i = 1; i < GT_FOLLOWS_MAX; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		running_child(name);
+		snprintf(req, sizeof req, "{\"id\":2,\"op\":\"logs\",\"name\":"
+		    "\"%s\",\"follow\":true}\n", name);
+		test_client_sendz(&cl, req);
+		assert_ok(j = reply(&cl), 2);
+		json_decref(j);
+	}
+	running_child("one_more");
+	assert_limit(&cl, "{\"op\":\"logs\",\"name\":\"one_more\","
+	    "\"follow\":true}\n", "max_follows");
+	/* Without follow, and a name already followed: fine. */
+	test_client_sendz(&cl, "{\"id\":3,\"op\":\"logs\",\"name\":"
+	    "\"one_more\"}\n{\"id\":4,\"op\":\"logs\",\"name\":\"c5\","
+	    "\"follow\":true}\n");
+	assert_ok(j = reply(&cl), 3);
+	json_decref(j);
+	assert_ok(j = reply(&cl), 4);
+	json_decref(j);
+}
+END_TEST
+
+/* subscribe names: bounded, duplicates fold, a new subscribe replaces. */
+START_TEST(test_conn_subscribe_names_bounded)
+{
+	json_t	*j;
+	char	*req;
+	size_t	 len = 0, size = (GT_SUBSCRIBE_NAMES_MAX + 2) * 16;
+	int	 i;
+
+	req = xmalloc(size);
+	len += snprintf(req + len, size - len, "{\"op\":\"subscribe\","
+	    "\"names\":[");
+	for (i = 0; i <= GT_SUBSCRIBE_NAMES_MAX; i++)
+		len += snprintf(req + len, size - len, "%s\"n%d\"",
+		    i > 0 ? "," : "", i);
+	snprintf(req + len, size - len, "]}\n");
+	assert_limit(&cl, req, "max_subscribe_names");
+	free(req);
+	ck_assert_ptr_null(cl.cn->sub);
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"subscribe\",\"names\":"
+	    "[\"b\",\"a\",\"b\",\"a\",\"c\"]}\n");
+	assert_ok(j = reply(&cl), 1);
+	json_decref(j);
+	ck_assert(event_wanted(g, EVENT_STOPPED, "a"));
+	ck_assert(event_wanted(g, EVENT_STOPPED, "b"));
+	ck_assert(event_wanted(g, EVENT_STOPPED, "c"));
+	ck_assert(!event_wanted(g, EVENT_STOPPED, "d"));
+	test_client_sendz(&cl, "{\"id\":2,\"op\":\"subscribe\",\"names\":"
+	    "[\"d\"]}\n");
+	assert_ok(j = reply(&cl), 2);
+	json_decref(j);
+	ck_assert(!event_wanted(g, EVENT_STOPPED, "a"));
+	ck_assert(event_wanted(g, EVENT_STOPPED, "d"));
+	test_client_sendz(&cl, "{\"id\":3,\"op\":\"subscribe\"}\n");
+	assert_ok(j = reply(&cl), 3);
+	json_decref(j);
+	ck_assert(event_wanted(g, EVENT_STOPPED, "anything"));
+}
+END_TEST
+
 Suite *
 conn_suite(void)
 {
@@ -642,6 +844,14 @@ conn_suite(void)
 	tcase_add_test(tc, test_conn_wait_holds_back);
 	tcase_add_test(tc, test_conn_wait_then_eof);
 	tcase_add_test(tc, test_conn_wait_timeout);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conn_subscriber_closed_during_delivery);
+	tcase_add_test(tc, test_conn_follower_closed_during_delivery);
+	tcase_add_test(tc, test_conn_follow_bounded);
+	tcase_add_test(tc, test_conn_subscribe_names_bounded);
 	suite_add_tcase(s, tc);
 	return (s);
 }
