@@ -35,6 +35,7 @@
 #define CONN_READ_CHUNK	16384
 #define CONN_SLICE_MIN	8	/* requests before the clock is asked */
 #define CONN_SLICE_US	200	/* then at most this long per turn */
+#define CONN_FLUSH_AT	65536	/* unsent bytes: send before the next */
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
 static void	conn_more_cb(struct ev_loop *, ev_timer *, int);
@@ -264,6 +265,15 @@ conn_process(struct conn *cn)
 		cn->scanned = 0;
 		if (len > cn->gtd->lim.max_request_bytes)
 			break;
+		/*
+		 * Send what piled up first, so that a pipelining client that
+		 * reads is never taken for one that does not.
+		 */
+		if (cn->outlen - cn->outoff > CONN_FLUSH_AT) {
+			conn_flush(cn);
+			if (cn->flags & CONN_DEAD)
+				break;
+		}
 		cmd_dispatch(cn, cn->in + used, len);
 		used += len;
 		if (used < cn->inlen)
@@ -352,25 +362,40 @@ conn_resume(struct conn *cn)
 	ev_feed_event(cn->gtd->loop, &cn->rd, EV_READ);
 }
 
-void
-conn_reply(struct conn *cn, const char *line, size_t len)
+size_t
+conn_reply_max(struct conn *cn)
 {
-	if (cn->flags & CONN_DEAD)
-		return;
-	/*
-	 * Unread replies are bounded per connection and, since a thousand
-	 * clients that never read could otherwise take gigabytes, for the
-	 * whole daemon: past either cap the connection is closed.
-	 */
-	if ((cn->outlen - cn->outoff + len + 1 >
+	struct gtd	*g = cn->gtd;
+	size_t		 max = g->lim.max_output_bytes;
+
+	if (GT_OUTPUT_TOTAL_MAX - g->outq_total < max)
+		max = g->outq_total >= GT_OUTPUT_TOTAL_MAX ? 0 :
+		    GT_OUTPUT_TOTAL_MAX - g->outq_total;
+	return (max > 0 ? max - 1 : 0);		/* its '\n' */
+}
+
+/* Would len more bytes take cn or gtd past its output cap? */
+static bool
+conn_over(struct conn *cn, size_t len)
+{
+	return (cn->outlen - cn->outoff + len + 1 >
 	    cn->gtd->lim.max_output_bytes ||
-	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX) &&
-	    cn->outlen > cn->outoff) {
-		log_warnx("connection from pid %d: %zu reply bytes unread, "
-		    "closing", (int)cn->pid, cn->outlen - cn->outoff);
-		conn_close(cn);
-		return;
-	}
+	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX);
+}
+
+/* Unread output piled up past a cap: the peer does not read. */
+static void
+conn_drop(struct conn *cn)
+{
+	log_warnx("connection from pid %d: %zu reply bytes unread, closing",
+	    (int)cn->pid, cn->outlen - cn->outoff);
+	conn_close(cn);
+}
+
+/* Append one line; the caller checked the caps. */
+static void
+conn_queue(struct conn *cn, const char *line, size_t len)
+{
 	if (cn->outoff > 0 && cn->outoff == cn->outlen)
 		cn->outoff = cn->outlen = 0;
 	if (cn->outsize - cn->outlen < len + 1) {
@@ -390,6 +415,34 @@ conn_reply(struct conn *cn, const char *line, size_t len)
 	cn->gtd->outq_total += len + 1;
 	/* Sent by conn_process, or (events) once the socket is writable. */
 	ev_io_start(cn->gtd->loop, &cn->wr);
+}
+
+void
+conn_reply(struct conn *cn, const char *line, size_t len)
+{
+	if (cn->flags & CONN_DEAD)
+		return;
+	/*
+	 * A reply fits on its own (cmd_send made sure, or it is a short
+	 * error); past a cap behind unread ones, the peer does not read.
+	 */
+	if (cn->outlen > cn->outoff && conn_over(cn, len)) {
+		conn_drop(cn);
+		return;
+	}
+	conn_queue(cn, line, len);
+}
+
+void
+conn_event(struct conn *cn, const char *line, size_t len)
+{
+	if (cn->flags & CONN_DEAD)
+		return;
+	if (conn_over(cn, len)) {
+		conn_drop(cn);
+		return;
+	}
+	conn_queue(cn, line, len);
 }
 
 void

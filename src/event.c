@@ -242,7 +242,7 @@ event_sub_wants(const struct event_sub *s, unsigned kind, const char *name)
 }
 
 /*
- * conn_reply and conn_push may close a subscriber; a closed one stays in
+ * conn_event and conn_push may close a subscriber; a closed one stays in
  * the list (see struct event_sub), so s and next remain valid.
  */
 static void
@@ -253,7 +253,7 @@ event_deliver(struct events *ev, unsigned kind, const char *name,
 
 	TAILQ_FOREACH(s, &ev->subs, entry) {
 		if (event_sub_wants(s, kind, name)) {
-			conn_reply(s->conn, line, len);
+			conn_event(s->conn, line, len);
 			conn_push(s->conn);
 		}
 	}
@@ -432,7 +432,7 @@ event_subscribe(struct conn *cn, unsigned mask, json_t *names, int64_t since,
 	    q++) {
 		el = &ev->ring[q % EVENT_RING];
 		if (el->seq == q && event_sub_wants(s, el->kind, el->name))
-			conn_reply(cn, el->line, el->len);
+			conn_event(cn, el->line, el->len);
 	}
 	return (0);
 }

@@ -57,8 +57,21 @@ struct conn {
 struct conn	*conn_new(struct gtd *, int fd);
 /* Stop everything and queue the connection for the reaper. */
 void		 conn_close(struct conn *);
-/* Queue one reply line (without '\n'), copying it; may close on cap. */
+/*
+ * Output is bounded per connection (lim.max_output_bytes of unsent
+ * lines) and for the daemon (GT_OUTPUT_TOTAL_MAX).  conn_reply_max() is
+ * the longest line (without '\n') that fits both caps on its own now.
+ */
+size_t		 conn_reply_max(struct conn *);
+/*
+ * Queue a request's reply line (without '\n'), copying it.  The caller
+ * made it fit (conn_reply_max), or it is a short error: it is queued.
+ * Behind unsent lines that take it past a cap, the peer does not read:
+ * the connection is closed instead.
+ */
 void		 conn_reply(struct conn *, const char *, size_t);
+/* Queue an event line; past either cap the connection is closed. */
+void		 conn_event(struct conn *, const char *, size_t);
 /* Write what is queued now (events: no reply batch will flush them). */
 void		 conn_push(struct conn *);
 /* Queue an error reply with no request context (too_big, limit). */

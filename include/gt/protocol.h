@@ -19,6 +19,9 @@
 #define GT_OUTPUT_MAX		(16 * 1024 * 1024) /* queued reply bytes */
 #define GT_OUTPUT_TOTAL_MAX	(256 * 1024 * 1024) /* ... of all conns */
 #define GT_CONN_MAX		1024		/* default max_connections */
+#define GT_CONN_ROOT_EXTRA	4	/* root's slots past max_connections */
+#define GT_ATTR_VALUE_MAX	(64 * 1024)	/* default max_attr_value_bytes */
+#define GT_ATTR_BYTES_MAX	(1024 * 1024)	/* default max_attr_bytes */
 #define GT_CHILDREN_MAX		100000		/* default max_children */
 #define GT_ATTRS_MAX		1000	/* default max_attrs per child */
 #define GT_FOLLOWS_MAX		64	/* logs follow names per connection */
