@@ -288,8 +288,7 @@ cmd_peer_class(struct gtd *g, struct conn *cn)
 	int			 k;
 
 	/* root and gtd's own user always; everyone when there is no acl. */
-	if (cn->uid == 0 || cn->uid == geteuid() || g->conf == NULL ||
-	    !g->conf->acl.set)
+	if (conn_privileged(cn) || g->conf == NULL || !g->conf->acl.set)
 		return (ACL_ADMIN);
 	a = &g->conf->acl;
 	best = a->dflt;
@@ -309,7 +308,10 @@ cmd_peer_class(struct gtd *g, struct conn *cn)
 
 /*
  * "self": true names the caller's own row; then the class check.  A
- * supervised child may always read, and write its own row's attrs.
+ * supervised child may always read, and write its own row's attrs.  Its
+ * row is found from the process that connected, through its pidfd
+ * (conn_peer_child): once that process is gone, no row is its own, even
+ * if a child got its pid since.
  */
 static int
 cmd_access(struct cmd_ctx *ctx, json_t *args)
@@ -328,9 +330,10 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 			    "self must be true, instead of name");
 			return (-1);
 		}
-		if ((own = child_find_owner(g, cn->pid)) == NULL) {
-			cmd_error(ctx, GT_E_PERMISSION, "self: pid %d is not a "
-			    "supervised child", (int)cn->pid);
+		if ((own = conn_peer_child(cn)) == NULL) {
+			cmd_error(ctx, GT_E_PERMISSION, "self: the process that "
+			    "connected (pid %d) is not a supervised child, or "
+			    "has exited", (int)cn->pid);
 			return (-1);
 		}
 		json_object_del(args, "self");
@@ -339,7 +342,7 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 	if (cmd_peer_class(g, cn) >= (enum acl_class)e->access)
 		return (0);
 	if (own == NULL)
-		own = child_find_owner(g, cn->pid);
+		own = conn_peer_child(cn);
 	if (own != NULL && e->access == ACL_WRITE)
 		name = cmd_arg_peek(ctx, args, "name");
 	if (own != NULL && (e->access == ACL_READ || (e->access == ACL_WRITE &&

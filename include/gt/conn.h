@@ -16,6 +16,7 @@
 
 #include <ev.h>
 
+struct child;
 struct cmd_ctx;
 struct event_sub;
 struct gtd;
@@ -28,9 +29,11 @@ struct conn {
 	ev_timer		 more;		/* rest of a batch, next turn */
 	uid_t			 uid;		/* SO_PEERCRED */
 	gid_t			 gid;
-	pid_t			 pid;
+	pid_t			 pid;		/* logs only: see pidfd */
+	int			 pidfd;		/* owned: the peer, or -1 */
 	gid_t			*groups;	/* owned: supplementary */
 	int			 ngroups;
+	char			*child;		/* owned: its row at connect */
 
 	char			*in;		/* owned; inlen bytes used */
 	size_t			 inlen;
@@ -53,8 +56,34 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 };
 
-/* Take fd (connected, non-blocking) and start reading. */
+/*
+ * Take fd (connected, non-blocking) and start reading.  The peer's
+ * identity is bound now: uid, gid and pid (SO_PEERCRED), a pidfd of that
+ * process (SO_PEERPIDFD, else pidfd_open and a start time older than the
+ * accept; none if the peer is gone already), its supplementary groups
+ * (kept only if the pidfd shows it still alive after reading them), and
+ * the row it belongs to, if it is a supervised child (for counting).
+ */
 struct conn	*conn_new(struct gtd *, int fd);
+/* Root or gtd's own user: always admin. */
+bool		 conn_privileged(const struct conn *);
+/*
+ * The supervised child the peer process is (or is in the session or
+ * process group of) now, or NULL: never when that process is gone, so a
+ * reused pid is never taken for the peer.  Borrowed.
+ */
+struct child	*conn_peer_child(struct conn *);
+/*
+ * May the new connection cn stay?  NULL, or the name of the limit it hit
+ * (max_connections, max_connections_per_uid) and *cause (freed by the
+ * caller).  Root and gtd's user may use every slot and GT_CONN_ROOT_EXTRA
+ * more; a supervised child counts against a budget of its own; other
+ * users may not take the last reserved_connections slots, and at most
+ * max_connections_per_uid each.
+ */
+const char	*conn_admit(struct conn *, char **cause);
+/* Send a limit error (best effort) and close. */
+void		 conn_refuse(struct conn *, const char *limit, const char *msg);
 /* Stop everything and queue the connection for the reaper. */
 void		 conn_close(struct conn *);
 /*

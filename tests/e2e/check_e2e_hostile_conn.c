@@ -88,9 +88,9 @@ START_TEST(hc_subscriber_stops_reading)
 	struct e2e	*e = e2e_start(NULL);
 	struct e2e_conn	*slow, *fast;
 	json_int_t	 base;
-	json_t		*ev;
+	json_t		*ev, *attrs;
 	pid_t		 pid = e2e_pid(e);
-	int		 i, got = 0;
+	int		 i, k, got = 0;
 
 	e2e_spawn(e, "b", NULL);
 	base = e2e_conns(e);
@@ -99,8 +99,13 @@ START_TEST(hc_subscriber_stops_reading)
 	e2e_cok(slow, "subscribe", "{s:[s]}", "events", "attr");
 	e2e_cok(fast, "subscribe", "{s:[s]}", "events", "attr");
 	for (i = 0; i < 48 && e2e_conns(e) > base + 1; i++) {
-		e2e_ok(e, "setattr", "{s:s, s:{s:o}}", "name", "b", "attrs",
-		    "blob", hc_blob(512 * 1024 + i));
+		/* 15 values of 60 KiB: within the default attr limits. */
+		attrs = json_object();
+		for (k = 0; k < 15; k++)
+			json_object_set_new(attrs, e2e_fmt(e, "blob%d", k),
+			    hc_blob(60 * 1024 + i));
+		e2e_ok(e, "setattr", "{s:s, s:o}", "name", "b", "attrs",
+		    attrs);
 		/* The fast one reads everything. */
 		ev = e2e_recv(fast, 10000);
 		ck_assert_str_eq(e2e_str(ev, "event"), "attr");
