@@ -123,6 +123,383 @@ START_TEST(hc_subscriber_stops_reading)
 }
 END_TEST
 
+
+#define NOBODY		65534
+#define DAEMON_UID	1		/* another user without privileges */
+
+/*
+ * gtd with {"socket_mode":"0666", "acl":{"default":CLASS}, EXTRA}, its
+ * directory searchable by everyone.  These tests switch users.
+ */
+static struct e2e *
+hc_start_acl(const char *dflt, const char *extra)
+{
+	struct e2e	*e;
+	char		 conf[1024];
+
+	ck_assert_msg(geteuid() == 0, "these tests switch users: run them "
+	    "as root");
+	snprintf(conf, sizeof conf, "{\"socket_mode\":\"0666\",\"acl\":"
+	    "{\"default\":\"%s\"}%s%s}", dflt, extra != NULL ? "," : "",
+	    extra != NULL ? extra : "");
+	e = e2e_start(conf);
+	ck_assert_int_eq(chmod(e2e_dir(e), 0755), 0);
+	return (e);
+}
+
+/* In a forked process: become uid (and its group), or exit 71. */
+static void
+hc_become(uid_t uid)
+{
+	if (setgroups(0, NULL) == -1 || setgid(uid) == -1 ||
+	    setuid(uid) == -1)
+		_exit(71);
+}
+
+/* Connect fd to e's socket; 0 or -1. */
+static int
+hc_connect_fd(struct e2e *e, int fd)
+{
+	struct sockaddr_un	sun;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", e2e_sock(e));
+	return (connect(fd, (struct sockaddr *)&sun, sizeof sun));
+}
+
+/* Read one line from fd into buf (NUL-terminated, no '\n'); -1 if none. */
+static int
+hc_read_line(int fd, char *buf, size_t size, int ms)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	long		 deadline = e2e_now_ms() + e2e_slow(ms);
+	size_t		 len = 0;
+	ssize_t		 n;
+
+	while (len < size - 1) {
+		if (poll(&pfd, 1, (int)(deadline - e2e_now_ms())) <= 0)
+			return (-1);
+		if ((n = read(fd, buf + len, 1)) <= 0)
+			return (-1);
+		if (buf[len] == '\n') {
+			buf[len] = '\0';
+			return (0);
+		}
+		len++;
+	}
+	return (-1);
+}
+
+/*
+ * Send line plus '\n' on fd and read one line back; -1 if none comes.  A
+ * failed send is not the end: gtd may have refused the connection, and
+ * its one line is there to read.
+ */
+static int
+hc_ask(int fd, const char *line, char *buf, size_t size)
+{
+	char	req[4096];
+	int	n;
+
+	n = snprintf(req, sizeof req, "%s\n", line);
+	(void)!send(fd, req, n, MSG_NOSIGNAL);
+	return (hc_read_line(fd, buf, size, 10000));
+}
+
+/*
+ * The helper of hc_pid_reuse, as nobody.  Its child K connects the
+ * helper's socket (so SO_PEERCRED holds K's pid), gets one reply, and
+ * exits; the helper reaps it, keeps the connection, tells the test K's
+ * pid, waits for the word, then tries the two writes and reports both
+ * replies.
+ */
+static void
+hc_reuse_helper(struct e2e *e, int cmd, int out)
+{
+	char	buf[4096], go;
+	pid_t	k;
+	int	fd, st;
+
+	hc_become(NOBODY);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		_exit(70);
+	if ((k = fork()) == -1)
+		_exit(70);
+	if (k == 0) {
+		if (hc_connect_fd(e, fd) == -1 ||
+		    hc_ask(fd, "{\"op\":\"ping\"}", buf, sizeof buf) == -1)
+			_exit(70);
+		_exit(0);
+	}
+	if (waitpid(k, &st, 0) != k || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		_exit(70);
+	dprintf(out, "%d\n", (int)k);
+	if (read(cmd, &go, 1) != 1)
+		_exit(70);
+	if (hc_ask(fd, "{\"op\":\"setattr\",\"self\":true,\"attrs\":"
+	    "{\"owned\":1}}", buf, sizeof buf) == -1)
+		_exit(70);
+	dprintf(out, "%s\n", buf);
+	if (hc_ask(fd, "{\"op\":\"setattr\",\"name\":\"victim\",\"attrs\":"
+	    "{\"owned\":2}}", buf, sizeof buf) == -1)
+		_exit(70);
+	dprintf(out, "%s\n", buf);
+	_exit(0);
+}
+
+/*
+ * Make the next pid the kernel hands out want (or close below it):
+ * through ns_last_pid when it can be written, else by forking until the
+ * numbers come round.
+ */
+static void
+hc_pid_approach(pid_t want)
+{
+	pid_t	p;
+	int	fd, st, ok = 0;
+	char	num[32];
+
+	if ((fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY |
+	    O_CLOEXEC)) != -1) {
+		snprintf(num, sizeof num, "%d", (int)want - 1);
+		ok = write(fd, num, strlen(num)) == (ssize_t)strlen(num);
+		close(fd);
+	}
+	while (!ok) {
+		if ((p = fork()) == 0)
+			_exit(0);
+		ck_assert_int_ne(p, -1);
+		ck_assert_int_eq(waitpid(p, &st, 0), p);
+		ok = p < want && p >= want - 3;
+	}
+}
+
+/* Start a child name whose pid is want; false if none got it in time. */
+static bool
+hc_spawn_at(struct e2e *e, const char *name, pid_t want, long ms)
+{
+	long	deadline = e2e_now_ms() + ms;
+
+	while (e2e_now_ms() < deadline) {
+		hc_pid_approach(want);
+		if (e2e_spawn(e, name, NULL) == want)
+			return (true);
+		e2e_ok(e, "terminate_and_delete", "{s:s}", "name", name);
+	}
+	return (false);
+}
+
+/*
+ * A peer of class none connects from a process that then exits; the
+ * connection lives on in its parent.  A supervised child gets that pid.
+ * The held connection must not pass for the child: "self" and the
+ * child's own row are both refused, and its attrs stay untouched.
+ */
+START_TEST(hc_pid_reuse)
+{
+	struct e2e	*e = hc_start_acl("none", NULL);
+	char		 buf[4096];
+	json_t		*r;
+	pid_t		 h, k;
+	int		 cmd[2], out[2], st, i;
+
+	ck_assert_int_eq(pipe2(cmd, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	fflush(NULL);
+	ck_assert_int_ne(h = fork(), -1);
+	if (h == 0) {
+		close(cmd[1]);
+		close(out[0]);
+		hc_reuse_helper(e, cmd[0], out[1]);
+	}
+	close(cmd[0]);
+	close(out[1]);
+	ck_assert_int_eq(hc_read_line(out[0], buf, sizeof buf, 10000), 0);
+	k = (pid_t)atoi(buf);
+	ck_assert_int_gt(k, 1);
+	ck_assert_msg(hc_spawn_at(e, "victim", k, e2e_slow(60000)),
+	    "no child got pid %d", (int)k);
+	ck_assert_int_eq(write(cmd[1], "g", 1), 1);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(hc_read_line(out[0], buf, sizeof buf,
+		    10000), 0);
+		r = json_loads(buf, 0, NULL);
+		ck_assert_msg(r != NULL && json_is_false(json_object_get(r,
+		    "ok")) && strcmp(json_string_value(json_object_get(r,
+		    "error")), "permission_denied") == 0,
+		    "setattr %d through a dead peer's pid: %s", i, buf);
+		json_decref(r);
+	}
+	ck_assert_int_eq(waitpid(h, &st, 0), h);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	e2e_err(e, "not_found", "getattr", "{s:s, s:s}", "name", "victim",
+	    "key", "owned");
+	close(cmd[1]);
+	close(out[0]);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * A process of uid that connects again and again, each time sending a
+ * ping, until a connection is refused (its first line is a limit error)
+ * or max are open.  It reports "N LIMIT" and keeps its connections until
+ * the test closes the command pipe.
+ */
+struct hc_hog {
+	pid_t	 pid;
+	int	 cmd;			/* close it to end the hog */
+	int	 n;			/* connections that were served */
+	char	 limit[64];		/* the limit that stopped it, or "" */
+};
+
+static void
+hc_hog_run(struct e2e *e, uid_t uid, int max, int cmd, int out)
+{
+	char		 buf[4096], *p;
+	const char	*limit = "none";
+	int		 fd, n = 0;
+
+	hc_become(uid);
+	strcpy(buf, "none");
+	while (n < max) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1 || hc_connect_fd(e, fd) == -1 ||
+		    hc_ask(fd, "{\"op\":\"ping\"}", buf, sizeof buf) == -1)
+			_exit(70);
+		if (strstr(buf, "\"ok\":true") == NULL) {
+			close(fd);
+			break;
+		}
+		n++;			/* keep it open */
+	}
+	if ((p = strstr(buf, "\"limit\":\"")) != NULL) {
+		p += 9;
+		p[strcspn(p, "\"")] = '\0';
+		limit = p;
+	}
+	dprintf(out, "%d %s\n", n, limit);
+	(void)!read(cmd, buf, 1);	/* until the test closes it */
+	_exit(0);
+}
+
+static void
+hc_hog(struct e2e *e, uid_t uid, int max, struct hc_hog *hg)
+{
+	char	buf[128];
+	int	cmd[2], out[2], fd;
+
+	ck_assert_int_eq(pipe2(cmd, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	fflush(NULL);
+	ck_assert_int_ne(hg->pid = fork(), -1);
+	if (hg->pid == 0) {
+		/* Not another hog's command pipe: it would never see EOF. */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != cmd[0] && fd != out[1])
+				close(fd);
+		hc_hog_run(e, uid, max, cmd[0], out[1]);
+	}
+	close(cmd[0]);
+	close(out[1]);
+	hg->cmd = cmd[1];
+	ck_assert_msg(hc_read_line(out[0], buf, sizeof buf, 20000) == 0,
+	    "the hog of uid %d did not report", (int)uid);
+	close(out[0]);
+	ck_assert_int_eq(sscanf(buf, "%d %63s", &hg->n, hg->limit), 2);
+}
+
+static void
+hc_hog_end(struct hc_hog *hg)
+{
+	int	st;
+
+	close(hg->cmd);
+	ck_assert_int_eq(waitpid(hg->pid, &st, 0), hg->pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/*
+ * One unprivileged user takes every connection it can: it gets none of
+ * the reserved slots, and root and a supervised child (of the same
+ * user!) still connect, and the child's own attr update works.
+ */
+START_TEST(hc_slots_reserved)
+{
+	struct e2e	*e = hc_start_acl("read", "\"max_connections\":16,"
+	    "\"reserved_connections\":6,\"max_connections_per_uid\":1000");
+	struct e2e_conn	*c;
+	struct hc_hog	 hg;
+	json_int_t	 held;
+
+	held = e2e_conns(e);		/* root's own, counted */
+	hc_hog(e, NOBODY, 100, &hg);
+	ck_assert_str_eq(hg.limit, "max_connections");
+	ck_assert_int_eq(hg.n, 16 - 6 - held);
+	/* Root gets in. */
+	c = e2e_client(e);
+	e2e_cok(c, "ping", NULL);
+	/* So does a child running as that very user, and writes its row. */
+	e2e_ok(e, "start_child", "{s:s, s:s, s:o}", "name", "kid", "user",
+	    "nobody", "cmd", e2e_cmd("--setattr=k=7", NULL));
+	ck_assert_int_eq(e2e_int(e2e_ok(e, "getattr", "{s:s, s:s, s:i}",
+	    "name", "kid", "key", "k", "wait_ms", (int)e2e_slow(10000)),
+	    "value"), 7);
+	hc_hog_end(&hg);
+	e2e_stop(e);
+}
+END_TEST
+
+/* Each user has a cap of its own: another user still gets in. */
+START_TEST(hc_slots_per_uid)
+{
+	struct e2e	*e = hc_start_acl("read", "\"max_connections\":64,"
+	    "\"max_connections_per_uid\":5");
+	struct hc_hog	 a, b;
+
+	hc_hog(e, NOBODY, 100, &a);
+	ck_assert_str_eq(a.limit, "max_connections_per_uid");
+	ck_assert_int_eq(a.n, 5);
+	hc_hog(e, DAEMON_UID, 3, &b);
+	ck_assert_int_eq(b.n, 3);
+	e2e_ok(e, "ping", NULL);
+	hc_hog_end(&a);
+	hc_hog_end(&b);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * With only max_connections set (16), the defaults share the slots: one
+ * user gets max_connections / 8 of them; root, another user and a
+ * supervised child of that same user still get in and work.
+ */
+START_TEST(hc_slots_default_shares)
+{
+	struct e2e	*e = hc_start_acl("read", "\"max_connections\":16");
+	struct e2e_conn	*c;
+	struct hc_hog	 a, b;
+
+	hc_hog(e, NOBODY, 100, &a);
+	ck_assert_msg(a.n == 2, "nobody holds %d of 16 connections", a.n);
+	ck_assert_str_eq(a.limit, "max_connections_per_uid");
+	c = e2e_client(e);
+	e2e_cok(c, "ping", NULL);
+	hc_hog(e, DAEMON_UID, 2, &b);
+	ck_assert_int_eq(b.n, 2);
+	e2e_ok(e, "start_child", "{s:s, s:s, s:o}", "name", "kid", "user",
+	    "nobody", "cmd", e2e_cmd("--setattr=k=7", NULL));
+	ck_assert_int_eq(e2e_int(e2e_ok(e, "getattr", "{s:s, s:s, s:i}",
+	    "name", "kid", "key", "k", "wait_ms", (int)e2e_slow(10000)),
+	    "value"), 7);
+	hc_hog_end(&a);
+	hc_hog_end(&b);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_hostile_conn_suite(void)
 {
@@ -133,6 +510,18 @@ e2e_hostile_conn_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, hc_follower_stops_reading);
 	tcase_add_test(tc, hc_subscriber_stops_reading);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("identity");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, hc_pid_reuse);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("slots");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, hc_slots_default_shares);
+	tcase_add_test(tc, hc_slots_reserved);
+	tcase_add_test(tc, hc_slots_per_uid);
 	suite_add_tcase(s, tc);
 	return (s);
 }
