@@ -243,17 +243,24 @@ const char *
 conn_admit(struct conn *cn, char **cause)
 {
 	const struct gtd_limits	*l = &cn->gtd->lim;
-	int			 n = cn->gtd->nconns - 1, max, per, res;
+	int			 n = cn->gtd->nconns - 1, max, per, res, root;
 
+	/*
+	 * The last slots are kept: `root` of them for root and gtd's user
+	 * alone, `res` (at least as many) for them and supervised children.
+	 */
 	max = l->max_connections;
+	root = max / 8 < GT_CONN_ROOT_RESERVE ? max / 8 : GT_CONN_ROOT_RESERVE;
 	res = l->reserved_connections >= 0 ? l->reserved_connections :
 	    max / 16;
+	if (res < root)
+		res = root;
 	per = l->max_connections_per_uid > 0 ? l->max_connections_per_uid :
 	    (max / 8 > 0 ? max / 8 : 1);
 	if (conn_privileged(cn)) {
-		if (n < max + GT_CONN_ROOT_EXTRA)
+		if (n < max)
 			return (NULL);
-	} else if (n >= max - (cn->child != NULL ? 0 : res))
+	} else if (n >= max - (cn->child != NULL ? root : res))
 		;
 	else if (conn_count_like(cn) >= per) {
 		if (cn->child != NULL)
@@ -267,10 +274,12 @@ conn_admit(struct conn *cn, char **cause)
 		return ("max_connections_per_uid");
 	} else
 		return (NULL);
-	if (cn->child == NULL && !conn_privileged(cn) && res > 0)
-		xasprintf(cause, "max_connections (%d) reached: the last %d "
-		    "are kept for root, gtd's user and supervised children",
-		    max, res);
+	if (!conn_privileged(cn) && n < max)
+		xasprintf(cause, "max_connections (%d) reached for %s: the "
+		    "last %d are kept for root, gtd's user%s", max,
+		    cn->child != NULL ? "children" : "other users",
+		    cn->child != NULL ? root : res,
+		    cn->child != NULL ? "" : " and supervised children");
 	else
 		xasprintf(cause, "max_connections (%d) reached", max);
 	return ("max_connections");

@@ -182,8 +182,8 @@ server_refuse(struct gtd *g, int fd)
 }
 
 /*
- * Take one accepted socket.  Past every slot, even root's, it is refused
- * at once; otherwise the connection learns who the peer is and the slots
+ * Take one accepted socket.  With every slot taken it is refused at
+ * once; otherwise the connection learns who the peer is and the slots
  * are shared out by class (conn_admit).
  */
 static void
@@ -193,7 +193,7 @@ server_take(struct gtd *g, int fd)
 	const char	*limit;
 	char		*cause = NULL;
 
-	if (g->nconns >= g->lim.max_connections + GT_CONN_ROOT_EXTRA) {
+	if (g->nconns >= g->lim.max_connections) {
 		server_refuse(g, fd);
 		return;
 	}

@@ -76,10 +76,12 @@ struct child	*conn_peer_child(struct conn *);
 /*
  * May the new connection cn stay?  NULL, or the name of the limit it hit
  * (max_connections, max_connections_per_uid) and *cause (freed by the
- * caller).  Root and gtd's user may use every slot and GT_CONN_ROOT_EXTRA
- * more; a supervised child counts against a budget of its own; other
- * users may not take the last reserved_connections slots, and at most
- * max_connections_per_uid each.
+ * caller).  Root and gtd's user may take every slot; a supervised child
+ * all but the last min(GT_CONN_ROOT_RESERVE, max_connections / 8), and
+ * at most max_connections_per_uid for its row; any other peer all but
+ * the last reserved_connections (max_connections / 16 by default, and
+ * never fewer than the children leave), at most max_connections_per_uid
+ * (max_connections / 8 by default) for its uid.
  */
 const char	*conn_admit(struct conn *, char **cause);
 /* Send a limit error (best effort) and close. */
