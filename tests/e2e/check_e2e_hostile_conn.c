@@ -500,6 +500,150 @@ START_TEST(hc_slots_default_shares)
 }
 END_TEST
 
+/* setattr name: n keys PREFIX0.. of size bytes each (one request). */
+static void
+hc_fill_attrs(struct e2e *e, const char *name, int n, size_t size)
+{
+	json_t	*attrs = json_object();
+	int	 k;
+
+	for (k = 0; k < n; k++)
+		json_object_set_new(attrs, e2e_fmt(e, "a%04d", k),
+		    hc_blob(size));
+	e2e_ok(e, "setattr", "{s:s, s:o}", "name", name, "attrs", attrs);
+}
+
+/* The first line on fd, parsed; fails the test if none comes. */
+static json_t *
+hc_first_reply(int fd)
+{
+	static char	 buf[65536];
+	json_t		*j;
+
+	ck_assert_msg(hc_read_line(fd, buf, sizeof buf, 20000) == 0,
+	    "no reply line (or one over 64 KiB)");
+	ck_assert_ptr_nonnull(j = json_loads(buf, 0, NULL));
+	return (j);
+}
+
+/*
+ * Twenty read-only connections ask for a `list` of about 19 MB and do not
+ * read: each first reply is over max_output_bytes (16 MiB by default),
+ * so each gets a short limit error and gtd holds none of them.
+ */
+START_TEST(hc_first_replies_bounded)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*r;
+	long		 rss0, rss1;
+	int		 fds[20], i;
+
+	for (i = 0; i < 20; i++) {
+		e2e_spawn(e, e2e_fmt(e, "c%02d", i), NULL);
+		hc_fill_attrs(e, e2e_fmt(e, "c%02d", i), 16, 60 * 1024);
+	}
+	e2e_ok(e, "ping", NULL);
+	rss0 = e2e_rss_kib(e2e_pid(e));
+	for (i = 0; i < 20; i++) {
+		fds[i] = e2e_raw_connect(e, false);
+		ck_assert_int_eq(write(fds[i], "{\"op\":\"list\"}\n", 14), 14);
+	}
+	e2e_ok(e, "ping", NULL);
+	/* Every list was answered before these pings (on other conns). */
+	for (i = 0; i < 20; i++) {
+		struct pollfd	pfd = { .fd = fds[i], .events = POLLIN };
+
+		ck_assert_int_eq(poll(&pfd, 1, (int)e2e_slow(20000)), 1);
+	}
+	rss1 = e2e_rss_kib(e2e_pid(e));
+	ck_assert_msg(rss1 - rss0 < e2e_rss_bound(64 * 1024), "gtd grew by "
+	    "%ld KiB holding replies nobody reads", rss1 - rss0);
+	for (i = 0; i < 20; i++) {
+		r = hc_first_reply(fds[i]);
+		ck_assert_msg(json_is_false(json_object_get(r, "ok")) &&
+		    strcmp(e2e_str(r, "limit"), "max_output_bytes") == 0,
+		    "list %d: %.200s", i, e2e_dump(e, r));
+		json_decref(r);
+		close(fds[i]);
+	}
+	/* What fits is served. */
+	r = e2e_ok(e, "list", "{s:[s]}", "keys", "a0000");
+	ck_assert_int_eq(json_array_size(e2e_get(r, "children")), 20);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * attr values are bounded (64 KiB each, 1 MiB per child by default),
+ * and a refused setattr writes nothing.
+ */
+START_TEST(hc_attr_limits)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*r, *attrs;
+	int		 k;
+
+	e2e_spawn(e, "a", NULL);
+	r = e2e_err(e, "limit", "setattr", "{s:s, s:{s:o}}", "name", "a",
+	    "attrs", "v", hc_blob(64 * 1024 + 1));
+	ck_assert_str_eq(e2e_str(r, "limit"), "max_attr_value_bytes");
+	ck_assert_str_eq(e2e_str(r, "field"), "attrs.v");
+	e2e_ok(e, "setattr", "{s:s, s:{s:o}}", "name", "a", "attrs", "v",
+	    hc_blob(64 * 1024));
+	attrs = json_object();
+	for (k = 0; k < 16; k++)
+		json_object_set_new(attrs, e2e_fmt(e, "b%02d", k),
+		    hc_blob(60 * 1024));
+	r = e2e_err(e, "limit", "setattr", "{s:s, s:o}", "name", "a",
+	    "attrs", attrs);
+	ck_assert_str_eq(e2e_str(r, "limit"), "max_attr_bytes");
+	e2e_err(e, "not_found", "getattr", "{s:s, s:s}", "name", "a", "key",
+	    "b00");
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * list keys: at most max_attrs of them, and filtering is linear: 100000
+ * keys are refused at once (they took gtd 10 s), all 1000 keys over 20
+ * children of 1000 attrs each are answered in well under a second.
+ */
+START_TEST(hc_list_keys)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*c = e2e_client(e);
+	json_t		*keys, *r;
+	long		 t0;
+	int		 i;
+
+	for (i = 0; i < 20; i++) {
+		e2e_spawn(e, e2e_fmt(e, "c%02d", i), NULL);
+		hc_fill_attrs(e, e2e_fmt(e, "c%02d", i), 1000, 4);
+	}
+	keys = json_array();
+	for (i = 0; i < 100000; i++)
+		json_array_append_new(keys, json_string(e2e_fmt(e, "k%d",
+		    i)));
+	t0 = e2e_now_ms();
+	r = e2e_cerr(c, "limit", "list", "{s:o}", "keys", keys);
+	ck_assert_str_eq(e2e_str(r, "limit"), "max_attrs");
+	ck_assert_msg(e2e_now_ms() - t0 < e2e_slow(2000), "%ld ms",
+	    e2e_now_ms() - t0);
+	keys = json_array();
+	for (i = 999; i >= 0; i--)
+		json_array_append_new(keys, json_string(e2e_fmt(e, "a%04d",
+		    i)));
+	t0 = e2e_now_ms();
+	r = e2e_cok(c, "list", "{s:o}", "keys", keys);
+	ck_assert_msg(e2e_now_ms() - t0 < e2e_slow(2000), "%ld ms",
+	    e2e_now_ms() - t0);
+	ck_assert_int_eq(json_array_size(e2e_get(r, "children")), 20);
+	ck_assert_int_eq(json_object_size(e2e_get(json_array_get(e2e_get(r,
+	    "children"), 7), "attrs")), 1000);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_hostile_conn_suite(void)
 {
@@ -510,6 +654,13 @@ e2e_hostile_conn_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, hc_follower_stops_reading);
 	tcase_add_test(tc, hc_subscriber_stops_reading);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bounds");
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, hc_first_replies_bounded);
+	tcase_add_test(tc, hc_attr_limits);
+	tcase_add_test(tc, hc_list_keys);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("identity");

@@ -801,6 +801,186 @@ START_TEST(test_conn_subscribe_names_bounded)
 }
 END_TEST
 
+/* Send req, take its reply (caller decrefs). */
+static json_t *
+ask(struct test_client *c, const char *req)
+{
+	test_client_sendz(c, req);
+	return (reply(c));
+}
+
+/* setattr name key to a string of n bytes; returns the reply. */
+static json_t *
+set_blob(const char *name, const char *key, size_t n)
+{
+	json_t	*req, *j;
+	char	*s, *line;
+
+	s = xmalloc(n + 1);
+	memset(s, 'v', n);
+	s[n] = '\0';
+	req = json_pack("{s:s, s:s, s:{s:s}}", "op", "setattr", "name", name,
+	    "attrs", key, s);
+	line = json_dumps(req, JSON_COMPACT);
+	test_client_sendz(&cl, line);
+	test_client_sendz(&cl, "\n");
+	j = reply(&cl);
+	free(line);
+	free(s);
+	json_decref(req);
+	return (j);
+}
+
+static void
+assert_limit_reply(json_t *j, const char *limit)
+{
+	assert_error(j, GT_E_LIMIT);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "limit")),
+	    limit);
+	json_decref(j);
+}
+
+/*
+ * A reply larger than max_output_bytes, even the first on its connection,
+ * is a limit error instead; the connection stays and serves on.
+ */
+START_TEST(test_conn_first_reply_capped)
+{
+	json_t	*j;
+	char	 name[16];
+	int	 i;
+
+	g->lim.max_output_bytes = 8192;
+	running_child("a");
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		json_decref(set_blob("a", name, 3000));
+	}
+	assert_limit_reply(ask(&cl, "{\"id\":1,\"op\":\"list\"}\n"),
+	    "max_output_bytes");
+	assert_limit_reply(ask(&cl, "{\"id\":2,\"op\":\"info\",\"name\":"
+	    "\"a\"}\n"), "max_output_bytes");
+	/* What fits is served. */
+	assert_ok(j = ask(&cl, "{\"id\":3,\"op\":\"list\",\"keys\":"
+	    "[\"k0\"]}\n"), 3);
+	json_decref(j);
+	assert_ok(j = ask(&cl, "{\"id\":4,\"op\":\"getattr\",\"name\":\"a\","
+	    "\"key\":\"k1\"}\n"), 4);
+	json_decref(j);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		running_child(name);
+	}
+	assert_limit_reply(ask(&cl, "{\"id\":5,\"op\":\"which_children\"}\n"),
+	    "max_output_bytes");
+	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_uint_le(g->rsize, 16384);	/* stopped early */
+}
+END_TEST
+
+/* Past the daemon-wide cap of unsent replies: limit output_total. */
+START_TEST(test_conn_output_total_capped)
+{
+	json_t	*j;
+	size_t	 saved = g->outq_total;
+
+	/* As if other connections held nearly all of it. */
+	g->outq_total = GT_OUTPUT_TOTAL_MAX - 64;
+	assert_limit_reply(ask(&cl, "{\"id\":1,\"op\":\"hello\"}\n"),
+	    "output_total");
+	g->outq_total = saved + (g->outq_total - (GT_OUTPUT_TOTAL_MAX - 64));
+	assert_ok(j = ask(&cl, "{\"id\":2,\"op\":\"hello\"}\n"), 2);
+	json_decref(j);
+}
+END_TEST
+
+/* attr values and a child's attr bytes are bounded. */
+START_TEST(test_conn_attr_bytes_bounded)
+{
+	json_t	*j;
+	char	 key[16];
+	int	 i;
+
+	g->lim.max_attr_value_bytes = 1000;
+	g->lim.max_attr_bytes = 3500;
+	running_child("a");
+	assert_ok(j = set_blob("a", "k", 1000), 0);
+	json_decref(j);
+	j = set_blob("a", "k", 1001);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "field")),
+	    "attrs.k");
+	assert_limit_reply(j, "max_attr_value_bytes");
+	/* Replacing a value counts only the new one. */
+	for (i = 0; i < 10; i++) {
+		assert_ok(j = set_blob("a", "k", 999), 0);
+		json_decref(j);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		assert_ok(j = set_blob("a", key, 990), 0);
+		json_decref(j);
+	}
+	assert_limit_reply(set_blob("a", "k9", 990), "max_attr_bytes");
+	/* Nothing of a refused setattr is written. */
+	assert_error(j = ask(&cl, "{\"op\":\"getattr\",\"name\":\"a\","
+	    "\"key\":\"k9\"}\n"), GT_E_NOT_FOUND);
+	json_decref(j);
+	/* A new key by increment counts its key. */
+	assert_ok(j = ask(&cl, "{\"id\":7,\"op\":\"increment\",\"name\":"
+	    "\"a\",\"key\":\"n\",\"default\":0}\n"), 7);
+	json_decref(j);
+	/* k 999+1, k0 and k1 990+2 each, n 1: 2985 bytes. */
+	g->lim.max_attr_bytes = 2985;
+	assert_limit_reply(ask(&cl, "{\"op\":\"increment\",\"name\":\"a\","
+	    "\"key\":\"m\",\"default\":0}\n"), "max_attr_bytes");
+	/* Deleting frees its bytes. */
+	assert_ok(j = ask(&cl, "{\"id\":8,\"op\":\"delattr\",\"name\":\"a\","
+	    "\"key\":\"k0\"}\n"), 8);
+	json_decref(j);
+	assert_ok(j = ask(&cl, "{\"id\":9,\"op\":\"increment\",\"name\":"
+	    "\"a\",\"key\":\"m\",\"default\":0}\n"), 9);
+	json_decref(j);
+}
+END_TEST
+
+/* list keys: bounded by max_attrs; unsorted and repeated keys filter. */
+START_TEST(test_conn_list_keys)
+{
+	json_t	*j, *attrs;
+	char	*req;
+	size_t	 len = 0, size = 16 * 64;
+	int	 i;
+
+	g->lim.max_attrs = 8;
+	running_child("a");
+	json_decref(ask(&cl, "{\"op\":\"setattr\",\"name\":\"a\",\"attrs\":"
+	    "{\"x\":1,\"y\":\"two\",\"z\":[3],\"w\":4.5}}\n"));
+	j = ask(&cl, "{\"id\":1,\"op\":\"list\",\"keys\":[\"z\",\"nope\","
+	    "\"x\",\"z\",\"w\"]}\n");
+	assert_ok(j, 1);
+	attrs = json_object_get(json_array_get(json_object_get(j,
+	    "children"), 0), "attrs");
+	ck_assert_int_eq(json_object_size(attrs), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(attrs, "x")), 1);
+	ck_assert(json_is_array(json_object_get(attrs, "z")));
+	ck_assert(json_real_value(json_object_get(attrs, "w")) == 4.5);
+	json_decref(j);
+	j = ask(&cl, "{\"id\":2,\"op\":\"list\",\"keys\":[]}\n");
+	assert_ok(j, 2);
+	ck_assert_int_eq(json_object_size(json_object_get(json_array_get(
+	    json_object_get(j, "children"), 0), "attrs")), 0);
+	json_decref(j);
+	req = xmalloc(size);
+	len += snprintf(req + len, size - len, "{\"op\":\"list\",\"keys\":[");
+	for (i = 0; i < 9; i++)
+		len += snprintf(req + len, size - len, "%s\"k%d\"",
+		    i > 0 ? "," : "", i);
+	snprintf(req + len, size - len, "]}\n");
+	assert_limit_reply(ask(&cl, req), "max_attrs");
+	free(req);
+}
+END_TEST
+
 Suite *
 conn_suite(void)
 {
@@ -852,6 +1032,10 @@ conn_suite(void)
 	tcase_add_test(tc, test_conn_follower_closed_during_delivery);
 	tcase_add_test(tc, test_conn_follow_bounded);
 	tcase_add_test(tc, test_conn_subscribe_names_bounded);
+	tcase_add_test(tc, test_conn_first_reply_capped);
+	tcase_add_test(tc, test_conn_output_total_capped);
+	tcase_add_test(tc, test_conn_attr_bytes_bounded);
+	tcase_add_test(tc, test_conn_list_keys);
 	suite_add_tcase(s, tc);
 	return (s);
 }
