@@ -173,39 +173,56 @@ reload_children(struct gtd *g, const struct config *old, struct config *cf)
 	}
 }
 
-/* Boot rows gone from the config stop and go; template users re-spec. */
+/* One row: gone from the config, it stops and goes; else re-spec. */
 static void
-reload_others(struct gtd *g, const struct config *old, struct config *cf)
+reload_other(struct child *c, const struct config *old, struct config *cf)
 {
-	struct child		*c, *next;
 	struct childspec	*s;
 	json_t			*inst;
 	char			*field = NULL, *cause = NULL;
 
-	for (c = TAILQ_FIRST(&g->children); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->boot && !reload_in(cf, c->name)) {
-			log_info("child %s: gone from the config, stopping",
-			    c->name);
-			c->boot = false;
-			child_stop(c, -1, true);
-			continue;
-		}
-		if (c->boot || c->inst_json == NULL ||
-		    !config_tpl_changed(&old->tpl, &cf->tpl, c->spec->template))
-			continue;
-		inst = json_loads(c->inst_json, 0, NULL);
-		if ((s = config_spec_build(&cf->tpl, inst, &field, &cause)) ==
-		    NULL) {
-			log_warnx("child %s: its template no longer fits (%s: "
-			    "%s), keeping the old spec", c->name, field, cause);
-			free(field);
-			free(cause);
-			field = cause = NULL;
-		} else
-			reload_respec(c, s);
-		json_decref(inst);
+	if (c->boot && !reload_in(cf, c->name)) {
+		log_info("child %s: gone from the config, stopping", c->name);
+		c->boot = false;
+		child_stop(c, -1, true);
+		return;
 	}
+	if (c->boot || c->inst_json == NULL ||
+	    !config_tpl_changed(&old->tpl, &cf->tpl, c->spec->template))
+		return;
+	inst = json_loads(c->inst_json, 0, NULL);
+	if ((s = config_spec_build(&cf->tpl, inst, &field, &cause)) == NULL) {
+		log_warnx("child %s: its template no longer fits (%s: %s), "
+		    "keeping the old spec", c->name, field, cause);
+		free(field);
+		free(cause);
+	} else
+		reload_respec(c, s);
+	json_decref(inst);
+}
+
+/*
+ * Boot rows gone from the config stop and go; template users re-spec.
+ * Stopping one wakes its waiters, which may start, stop or remove
+ * others: walk a snapshot of the rows, each held by a ref.
+ */
+static void
+reload_others(struct gtd *g, const struct config *old, struct config *cf)
+{
+	struct child	**all, *c;
+	int		  n = 0, i;
+
+	all = xcalloc(g->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->children, entry) {
+		child_ref(c);
+		all[n++] = c;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(all[i]->flags & CHILD_DEAD))
+			reload_other(all[i], old, cf);
+		child_unref(all[i]);
+	}
+	free(all);
 }
 
 int
