@@ -131,7 +131,7 @@ check-asan:
 # $(B)/fuzz/corpus/TARGET, crashes to $(B)/fuzz/crash-TARGET-*, each
 # run's output to $(B)/fuzz/TARGET.log.  A crash found becomes a file in
 # tests/fuzz/regress/TARGET (and a test where it fits).
-FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config
+FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config fuzz_conn
 FUZZ_SRCS = $(patsubst %,tests/fuzz/%.c,$(FUZZ_TARGETS))
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60

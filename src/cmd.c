@@ -532,6 +532,16 @@ cmd_finish(struct cmd_ctx *ctx)
 }
 
 void
+cmd_abandon(struct cmd_ctx *ctx)
+{
+	struct conn	*cn = ctx->conn;
+
+	assert(cn->busy == ctx);
+	cn->busy = NULL;
+	cmd_free(ctx);
+}
+
+void
 cmd_set(struct cmd_ctx *ctx, const char *key, json_t *val)
 {
 	if (ctx->res == NULL)

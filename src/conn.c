@@ -363,6 +363,10 @@ conn_free_all(struct gtd *g)
 
 	while ((cn = TAILQ_FIRST(&g->conns)) != NULL)
 		conn_close(cn);
+	/* A waiting request would keep a timer and a wait on a child. */
+	TAILQ_FOREACH(cn, &g->dead_conns, entry)
+		if (cn->busy != NULL)
+			cmd_abandon(cn->busy);
 	while ((cn = TAILQ_FIRST(&g->dead_conns)) != NULL) {
 		TAILQ_REMOVE(&g->dead_conns, cn, entry);
 		conn_free(cn);

@@ -144,6 +144,11 @@ int	cmd_arg_bool(struct cmd_ctx *, json_t *args, const char *key,
 
 /* Send the reply of a CMD_WAIT request and free the context. */
 void	cmd_finish(struct cmd_ctx *);
+/*
+ * Free a waiting request without a reply: its timer, its wait and its
+ * ref go (gtd_free, through conn_free_all; the loop is not run again).
+ */
+void	cmd_abandon(struct cmd_ctx *);
 
 /* Wait on c: cb runs at its next state change (see child_wait). */
 void	cmd_wait_child(struct cmd_ctx *, struct child *, child_wake_cb *);

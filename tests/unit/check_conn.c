@@ -981,6 +981,26 @@ START_TEST(test_conn_list_keys)
 }
 END_TEST
 
+/*
+ * gtd_free with a request still waiting (getattr wait_ms): the request
+ * goes too, and with it its timer and its wait (they used to outlive
+ * gtd: a leak, and a timer firing into freed memory on the next loop).
+ */
+START_TEST(test_conn_free_with_waiting_request)
+{
+	running_child("a");
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"getattr\",\"name\":\"a\","
+	    "\"key\":\"never\",\"wait_ms\":50}\n");
+	ck_assert(test_client_until(&cl, conn_busy, NULL));
+	gtd_free(g);
+	g = NULL;
+	/* No watcher of gtd's is left active, and none fires later. */
+	ck_assert_int_eq(ev_run(EV_DEFAULT, EVRUN_NOWAIT), 0);
+	poll(NULL, 0, 100);
+	ck_assert_int_eq(ev_run(EV_DEFAULT, EVRUN_NOWAIT), 0);
+}
+END_TEST
+
 Suite *
 conn_suite(void)
 {
@@ -1036,6 +1056,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_conn_output_total_capped);
 	tcase_add_test(tc, test_conn_attr_bytes_bounded);
 	tcase_add_test(tc, test_conn_list_keys);
+	tcase_add_test(tc, test_conn_free_with_waiting_request);
 	suite_add_tcase(s, tc);
 	return (s);
 }
