@@ -679,6 +679,12 @@ cmd_raw_value(struct cmd_ctx *ctx, const struct value *v)
 		cmd_raw(ctx, buf, n);
 }
 
+size_t
+cmd_reply_room(struct cmd_ctx *ctx)
+{
+	return (conn_reply_max(ctx->conn));
+}
+
 bool
 cmd_reply_full(struct cmd_ctx *ctx)
 {

@@ -118,6 +118,8 @@ void	cmd_raw_value(struct cmd_ctx *, const struct value *);
  * with cmd_set) is replaced the same way when the reply is sent.
  */
 bool	cmd_reply_full(struct cmd_ctx *);
+/* The longest reply the output caps allow now (conn_reply_max). */
+size_t	cmd_reply_room(struct cmd_ctx *);
 /* A result field sent only if the request succeeds (steals val). */
 void	cmd_set_ok(struct cmd_ctx *, const char *key, json_t *val);
 void	cmd_error(struct cmd_ctx *, const char *code, const char *fmt, ...)
