@@ -21,6 +21,8 @@
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
 
+#define EVENT_PUSH_AT	65536	/* replay bytes queued: send them */
+
 struct event_line {
 	uint64_t	 seq;
 	unsigned	 kind;
@@ -431,8 +433,12 @@ event_subscribe(struct conn *cn, unsigned mask, json_t *names, int64_t since,
 	for (q = since < 0 ? ev->seq + 1 : (uint64_t)since + 1; q <= ev->seq;
 	    q++) {
 		el = &ev->ring[q % EVENT_RING];
-		if (el->seq == q && event_sub_wants(s, el->kind, el->name))
-			conn_event(cn, el->line, el->len);
+		if (el->seq != q || !event_sub_wants(s, el->kind, el->name))
+			continue;
+		conn_event(cn, el->line, el->len);
+		/* Send as it goes: a small output cap holds the replay too. */
+		if (cn->outlen - cn->outoff > EVENT_PUSH_AT)
+			conn_push(cn);
 	}
 	return (0);
 }
