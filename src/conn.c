@@ -196,6 +196,7 @@ conn_new(struct gtd *g, int fd)
 	cn->gtd = g;
 	cn->fd = fd;
 	cn->pidfd = -1;
+	cn->flush_at = CONN_FLUSH_AT;
 	cn->uid = (uid_t)-1;
 	cn->gid = (gid_t)-1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -457,10 +458,12 @@ conn_process(struct conn *cn)
 		 * Send what piled up first, so that a pipelining client that
 		 * reads is never taken for one that does not.
 		 */
-		if (cn->outlen - cn->outoff > CONN_FLUSH_AT) {
+		if (cn->outlen - cn->outoff >= cn->flush_at) {
 			conn_flush(cn);
 			if (cn->flags & CONN_DEAD)
 				break;
+			/* Full: try again only once as much more is queued. */
+			cn->flush_at = cn->outlen - cn->outoff + CONN_FLUSH_AT;
 		}
 		cmd_dispatch(cn, cn->in + used, len);
 		used += len;
@@ -688,6 +691,7 @@ conn_flush(struct conn *cn)
 		return;
 	ev_io_stop(cn->gtd->loop, &cn->wr);
 	cn->outoff = cn->outlen = 0;
+	cn->flush_at = CONN_FLUSH_AT;
 	if (cn->flags & CONN_CLOSING)
 		conn_close(cn);
 }

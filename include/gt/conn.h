@@ -43,6 +43,7 @@ struct conn {
 	size_t			 outoff;
 	size_t			 outlen;
 	size_t			 outsize;
+	size_t			 flush_at;	/* unsent: send first */
 
 	struct cmd_ctx		*busy;		/* the waiting request */
 	struct event_sub	*sub;		/* owned by the events */
