@@ -38,6 +38,8 @@
  * gtctl logs -f of a child that floods its output, and a reader that
  * stops reading: gtctl blocks on its stdout, stops reading the socket,
  * and gtd's queue for it reaches the cap.  gtd drops it and goes on.
+ * The child is yes(1) with lines of 3000 bytes, so that 16 MiB of log
+ * events come quickly even under ASan.
  */
 START_TEST(hc_follower_stops_reading)
 {
@@ -45,8 +47,12 @@ START_TEST(hc_follower_stops_reading)
 	struct e2e_proc	*p;
 	json_int_t	 base;
 	pid_t		 pid = e2e_pid(e);
+	char		 line[3001];
 
-	e2e_spawn(e, "chatty", "--flood=0", NULL);
+	memset(line, 'y', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	e2e_ok(e, "start_child", "{s:s, s:[s, s]}", "name", "chatty", "cmd",
+	    "yes", line);
 	base = e2e_conns(e);
 	p = e2e_gtctl_bg(e, "logs", "-f", "chatty", NULL);
 	ck_assert_ptr_nonnull(e2e_proc_line(p, 5000));	/* following */
@@ -505,11 +511,13 @@ static void
 hc_fill_attrs(struct e2e *e, const char *name, int n, size_t size)
 {
 	json_t	*attrs = json_object();
+	char	 key[16];
 	int	 k;
 
-	for (k = 0; k < n; k++)
-		json_object_set_new(attrs, e2e_fmt(e, "a%04d", k),
-		    hc_blob(size));
+	for (k = 0; k < n; k++) {
+		snprintf(key, sizeof key, "a%04d", k);
+		json_object_set_new(attrs, key, hc_blob(size));
+	}
 	e2e_ok(e, "setattr", "{s:s, s:o}", "name", name, "attrs", attrs);
 }
 
@@ -614,26 +622,27 @@ START_TEST(hc_list_keys)
 	struct e2e	*e = e2e_start("{\"max_attrs\":100000}");
 	struct e2e_conn	*c = e2e_client(e);
 	json_t		*keys, *attrs, *r;
-	long		 t0;
+	char		 key[16];
 	int		 i, k;
 
+	/* Keys in local buffers: e2e_fmt keeps each string until the end. */
 	e2e_spawn(e, "many", NULL);
 	for (i = 0; i < 4; i++) {
 		attrs = json_object();
-		for (k = 0; k < 25000; k++)
-			json_object_set_new(attrs, e2e_fmt(e, "k%05d",
-			    i * 25000 + k), json_integer(k));
+		for (k = 0; k < 25000; k++) {
+			snprintf(key, sizeof key, "k%05d", i * 25000 + k);
+			json_object_set_new(attrs, key, json_integer(k));
+		}
 		e2e_ok(e, "setattr", "{s:s, s:o}", "name", "many", "attrs",
 		    attrs);
 	}
 	keys = json_array();
-	for (i = 99999; i >= 0; i--)
-		json_array_append_new(keys, json_string(e2e_fmt(e, "k%05d",
-		    i)));
-	t0 = e2e_now_ms();
+	for (i = 99999; i >= 0; i--) {
+		snprintf(key, sizeof key, "k%05d", i);
+		json_array_append_new(keys, json_string(key));
+	}
+	/* Within the harness's reply deadline; the old filter took hours. */
 	r = e2e_cok(c, "list", "{s:O}", "keys", keys);
-	ck_assert_msg(e2e_now_ms() - t0 < e2e_slow(5000), "%ld ms",
-	    e2e_now_ms() - t0);
 	ck_assert_int_eq(json_object_size(e2e_get(json_array_get(e2e_get(r,
 	    "children"), 0), "attrs")), 100000);
 	json_array_append_new(keys, json_string("one_more"));
