@@ -109,7 +109,8 @@ cmd_list_row(struct cmd_ctx *ctx, struct child *c,
     const struct cmd_list_keys *keys)
 {
 	struct gtd		*g = ctx->gtd;
-	struct cmd_list_row	 r = { .ctx = ctx, .keys = keys, .first = true };
+	struct cmd_list_row	 r = { .ctx = ctx, .keys = keys,
+	    .first = true };
 
 	cmd_raw_text(ctx, "{\"name\":", 8);
 	cmd_raw_string(ctx, c->name);

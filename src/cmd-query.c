@@ -122,7 +122,7 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	if (cmd_query_params(ctx, json_object_get(args, "params"), &params,
 	    &q.nparams) == -1)
 		return (CMD_ERROR);
-	/* Truncated where the output cap would refuse it (the envelope aside). */
+	/* Truncated where the output cap would refuse it (less envelope). */
 	if (cmd_reply_room(ctx) < out.max + 4096)
 		out.max = cmd_reply_room(ctx) > 4096 ? cmd_reply_room(ctx) -
 		    4096 : 0;

@@ -331,9 +331,9 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 			return (-1);
 		}
 		if ((own = conn_peer_child(cn)) == NULL) {
-			cmd_error(ctx, GT_E_PERMISSION, "self: the process that "
-			    "connected (pid %d) is not a supervised child, or "
-			    "has exited", (int)cn->pid);
+			cmd_error(ctx, GT_E_PERMISSION, "self: the process "
+			    "that connected (pid %d) is not a supervised "
+			    "child, or has exited", (int)cn->pid);
 			return (-1);
 		}
 		json_object_del(args, "self");

@@ -126,7 +126,8 @@ conn_peer_pidfd(struct conn *cn)
 		return (-1);
 	if (getsockopt(cn->fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 &&
 	    pidfd >= 0) {
-		(void)fcntl(pidfd, F_SETFD, FD_CLOEXEC);	/* it is already */
+		/* The kernel sets it; a failure changes nothing. */
+		(void)fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 		return (pidfd);
 	}
 	if (errno != ENOPROTOOPT)

@@ -5,8 +5,9 @@
  * bounded ring for `since` replays; subscribers get matching lines in
  * their output queue (a subscriber that does not read is disconnected at
  * the output cap, like any client).  Nothing here is freed while an
- * event is being delivered: a closed subscriber waits for the reaper.  Speaks JSON, so child.c reaches it
- * only through the jansson-free calls below.  Never blocks.
+ * event is being delivered: a closed subscriber waits for the reaper.
+ * Speaks JSON, so child.c reaches it only through the jansson-free calls
+ * below.  Never blocks.
  */
 #ifndef GT_EVENT_H
 #define GT_EVENT_H

@@ -26,8 +26,9 @@
  * event; after each operation gtd's books must balance (the connection
  * list, the unsent bytes per connection and in all, each within its cap
  * but for one error line, the largest cap set so far: a lower one, as a
- * reload may set, leaves what was queued).  At the end gtd is freed: LeakSanitizer
- * checks that nothing is left, ASan that nothing was used after free.
+ * reload may set, leaves what was queued).  At the end gtd is freed:
+ * LeakSanitizer checks that nothing is left, ASan that nothing was used
+ * after free.
  */
 #include "config.h"
 
@@ -100,7 +101,7 @@ static const char *const fc_lines[] = {
 	"{\"id\":4,\"op\":\"logs\",\"name\":\"c\",\"follow\":true}",
 	"{\"id\":5,\"op\":\"logs\",\"name\":\"c\",\"lines\":1000}",
 	"{\"id\":6,\"op\":\"setattr\",\"name\":\"c\",\"attrs\":{\"k\":"
-	    "\"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\"}}",
+	    "\"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\"}}",
 	"{\"id\":7,\"op\":\"list\"}",
 	"{\"id\":8,\"op\":\"which_children\"}",
 	"{\"id\":9,\"op\":\"ping\"}",
@@ -311,8 +312,8 @@ fc_attr(struct gtd *g, struct child *c, unsigned n)
 		(void)registry_attr_set(g->reg, c->name, "w", &v);
 		child_attrs_changed(c);
 		if (event_wanted(g, EVENT_ATTR, c->name))
-			event_emit(g, EVENT_ATTR, c->name, json_pack("{s:{s:i}}",
-			    "attrs", "w", (int)n));
+			event_emit(g, EVENT_ATTR, c->name,
+			    json_pack("{s:{s:i}}", "attrs", "w", (int)n));
 	}
 }
 
