@@ -74,7 +74,8 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
-	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c
+	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
+	tests/e2e/check_e2e_hostile_conn.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).
@@ -149,7 +150,7 @@ check-asan:
 # $(B)/fuzz/corpus/TARGET, crashes to $(B)/fuzz/crash-TARGET-*, each
 # run's output to $(B)/fuzz/TARGET.log.  A crash found becomes a file in
 # tests/fuzz/regress/TARGET (and a test where it fits).
-FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config fuzz_mirror
+FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config fuzz_conn fuzz_mirror
 FUZZ_SRCS = $(patsubst %,tests/fuzz/%.c,$(FUZZ_TARGETS))
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60

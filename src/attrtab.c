@@ -34,6 +34,7 @@ struct owner {
 	size_t			 nbuckets;	/* a power of two */
 	size_t			 n;		/* attrs in tab, dead too */
 	size_t			 live;
+	size_t			 bytes;		/* live keys and values */
 	uint32_t		 hash;
 	char			 name[];
 };
@@ -45,6 +46,13 @@ struct attrtab {
 	struct attr_list	  dirty;
 	size_t			  ndirty;
 };
+
+/* What a value counts against max_attr_bytes: its text (numbers: 0). */
+static size_t
+attrtab_value_bytes(const struct value *v)
+{
+	return (v->s != NULL ? strlen(v->s) : 0);
+}
 
 static uint32_t
 attrtab_hash(const char *s)
@@ -220,11 +228,13 @@ attrtab_set(struct attrtab *t, const char *name, const char *key,
 	}
 	if ((ap = attrtab_attr_slot(o, key, kh)) != NULL) {
 		a = *ap;
-		value_free(&a->v);
 		if (a->dead) {
 			a->dead = false;
 			o->live++;
-		}
+			o->bytes += strlen(a->key);
+		} else
+			o->bytes -= attrtab_value_bytes(&a->v);
+		value_free(&a->v);
 	} else {
 		if (o->n >= o->nbuckets)
 			ATTRTAB_GROW(struct attr, &o->tab, o->nbuckets, hash);
@@ -237,8 +247,10 @@ attrtab_set(struct attrtab *t, const char *name, const char *key,
 		o->tab[kh & (o->nbuckets - 1)] = a;
 		o->n++;
 		o->live++;
+		o->bytes += len;
 	}
 	value_copy(&a->v, v);
+	o->bytes += attrtab_value_bytes(&a->v);
 	attrtab_mark(t, a);
 }
 
@@ -272,6 +284,7 @@ attrtab_del(struct attrtab *t, const char *name, const char *key)
 
 	if (a == NULL || a->dead)
 		return (false);
+	a->owner->bytes -= strlen(a->key) + attrtab_value_bytes(&a->v);
 	value_free(&a->v);
 	a->dead = true;
 	a->owner->live--;
@@ -303,6 +316,14 @@ attrtab_count(struct attrtab *t, const char *name)
 	struct owner	*o = attrtab_owner(t, name);
 
 	return (o == NULL ? 0 : o->live);
+}
+
+size_t
+attrtab_bytes(struct attrtab *t, const char *name)
+{
+	struct owner	*o = attrtab_owner(t, name);
+
+	return (o == NULL ? 0 : o->bytes);
 }
 
 static int

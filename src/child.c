@@ -358,6 +358,9 @@ child_wake_list(struct child *c, struct child_waiters *list)
 		return;
 	TAILQ_INIT(&now);
 	TAILQ_CONCAT(&now, list, entry);
+	/* A callback may unwait another of these: it is on `now` now. */
+	TAILQ_FOREACH(w, &now, entry)
+		w->list = &now;
 	child_ref(c);
 	while ((w = TAILQ_FIRST(&now)) != NULL) {
 		TAILQ_REMOVE(&now, w, entry);
@@ -372,7 +375,7 @@ child_wait(struct child *c, struct child_waiter *w)
 {
 	assert(!w->queued);
 	w->queued = true;
-	w->attrs = false;
+	w->list = &c->waiters;
 	TAILQ_INSERT_TAIL(&c->waiters, w, entry);
 }
 
@@ -381,8 +384,8 @@ child_unwait(struct child *c, struct child_waiter *w)
 {
 	if (!w->queued)
 		return;
-	/* Not on a list only while child_wake runs it: then unqueued. */
-	TAILQ_REMOVE(w->attrs ? &c->attr_waiters : &c->waiters, w, entry);
+	/* On c's list, or on a wake's own list that has not reached it. */
+	TAILQ_REMOVE(w->list, w, entry);
 	w->queued = false;
 }
 
@@ -391,7 +394,7 @@ child_wait_attrs(struct child *c, struct child_waiter *w)
 {
 	assert(!w->queued);
 	w->queued = true;
-	w->attrs = true;
+	w->list = &c->attr_waiters;
 	TAILQ_INSERT_TAIL(&c->attr_waiters, w, entry);
 }
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -53,6 +54,9 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 		if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
 		    n >= ctx->gtd->lim.max_attrs)
 			n = -1;		/* full: no new key */
+		else if (registry_attr_bytes(ctx->gtd->reg, c->name) +
+		    strlen(key) > ctx->gtd->lim.max_attr_bytes)
+			n = -2;		/* its key would not fit */
 		else
 			rc = registry_attr_incr(ctx->gtd->reg, c->name, key,
 			    by, &dflt, &result, &how);
@@ -77,6 +81,10 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 			cmd_error(ctx, GT_E_LIMIT, "more than max_attrs (%d) "
 			    "attrs", ctx->gtd->lim.max_attrs);
 			cmd_set(ctx, "limit", json_string("max_attrs"));
+		} else if (n == -2 && has_dflt) {
+			cmd_error(ctx, GT_E_LIMIT, "more than max_attr_bytes "
+			    "(%zu) of attrs", ctx->gtd->lim.max_attr_bytes);
+			cmd_set(ctx, "limit", json_string("max_attr_bytes"));
 		} else
 			cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s",
 			    c->name, key);

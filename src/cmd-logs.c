@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-logs: the last lines a child wrote (from its ring) and, with
- * follow, its further lines as `log` events on this connection.
+ * follow, its further lines as `log` events on this connection (each
+ * name once, at most GT_FOLLOWS_MAX names per connection).
  */
 #include "config.h"
 
@@ -9,6 +10,7 @@
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/event.h"
+#include "gt/protocol.h"
 
 static enum cmd_ret	cmd_logs_exec(struct cmd_ctx *, json_t *);
 static void		cmd_logs_after(struct cmd_ctx *);
@@ -44,6 +46,14 @@ cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_arg_bool(ctx, args, "follow", &follow) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL)
 		return (CMD_ERROR);
+	/* Following a name twice adds nothing; the names are bounded. */
+	if (follow && event_follow_ok(ctx->conn, c->name) == -1) {
+		cmd_error(ctx, GT_E_LIMIT, "this connection follows %d "
+		    "children already: follow fewer, or use another "
+		    "connection", GT_FOLLOWS_MAX);
+		cmd_set(ctx, "limit", json_string("max_follows"));
+		return (CMD_ERROR);
+	}
 	lines = json_array();
 	if (c->log != NULL)
 		childlog_tail(c->log, (size_t)n, cmd_logs_add, lines);

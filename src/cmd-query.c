@@ -8,7 +8,8 @@
  * bytes that are not UTF-8 become U+FFFD: jansson clients refuse
  * \u0000), blobs as base64 strings (RFC 4648, padded),
  * NULL as null.  The reply is bounded by max_rows and by the size of
- * its JSON (QUERY_MAX_BYTES); either sets "truncated".  Never waits.
+ * its JSON (QUERY_MAX_BYTES, less if the output cap leaves less); either
+ * sets "truncated".  Never waits.
  */
 #include "config.h"
 
@@ -40,6 +41,7 @@ struct cmd_query_out {
 	struct cmd_ctx	*ctx;
 	json_t		*rows;			/* owned until handed over */
 	size_t		 bytes;
+	size_t		 max;			/* what the reply may take */
 };
 
 static enum cmd_ret	cmd_query_exec(struct cmd_ctx *, json_t *);
@@ -97,7 +99,8 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 		.cols = cmd_query_cols,
 		.row = cmd_query_row
 	};
-	struct cmd_query_out		 out = { .ctx = ctx };
+	struct cmd_query_out		 out = { .ctx = ctx,
+	    .max = QUERY_MAX_BYTES };
 	struct value			*params = NULL;
 	enum registry_qerr		 err;
 	json_t				*sql;
@@ -119,6 +122,10 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	if (cmd_query_params(ctx, json_object_get(args, "params"), &params,
 	    &q.nparams) == -1)
 		return (CMD_ERROR);
+	/* Truncated where the output cap would refuse it (less envelope). */
+	if (cmd_reply_room(ctx) < out.max + 4096)
+		out.max = cmd_reply_room(ctx) > 4096 ? cmd_reply_room(ctx) -
+		    4096 : 0;
 	q.sql = json_string_value(sql);
 	q.params = params;
 	q.arg = &out;
@@ -189,7 +196,7 @@ cmd_query_row(int ncols, const struct registry_cell *cells, void *arg)
 
 	for (i = 0; i < ncols; i++)
 		bytes += cmd_query_cell_bytes(&cells[i]) + 1;
-	if (out->bytes + bytes > QUERY_MAX_BYTES)
+	if (out->bytes + bytes > out->max)
 		return (-1);
 	out->bytes += bytes;
 	row = json_array();

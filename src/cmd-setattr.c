@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-setattr: merge keys into a live child's attrs.  All or nothing:
- * every key is checked (length, the max_attrs cap) before any is written.
+ * every key and value is checked (key length, max_attr_value_bytes) and
+ * the row's totals after the merge (max_attrs, max_attr_bytes) before
+ * any is written.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gt/cmd.h"
@@ -15,6 +18,7 @@
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/registry.h"
+#include "gt/xmalloc.h"
 
 static enum cmd_ret	cmd_setattr_exec(struct cmd_ctx *, json_t *);
 
@@ -25,18 +29,66 @@ const struct cmd_entry cmd_setattr_entry = {
 	.exec = cmd_setattr_exec
 };
 
-/* How many keys of attrs the child does not have yet. */
-static int
-cmd_setattr_new_keys(struct cmd_ctx *ctx, const char *name, json_t *attrs)
+/* What a value counts against the attr byte limits (numbers: 0). */
+static size_t
+cmd_setattr_value_bytes(const struct value *v)
 {
-	const char	*k;
-	json_t		*jv;
-	int		 n = 0;
+	return (v->s != NULL ? strlen(v->s) : 0);
+}
 
-	json_object_foreach(attrs, k, jv)
-		if (registry_attr_ref(ctx->gtd->reg, name, k) == NULL)
-			n++;
-	return (n);
+/*
+ * Check every value's size and the row's totals after the merge: the key
+ * count (max_attrs) and its bytes (max_attr_bytes).  0, or -1 with the
+ * error set.
+ */
+static int
+cmd_setattr_check(struct cmd_ctx *ctx, struct child *c, json_t *attrs,
+    const struct value *vals)
+{
+	const struct gtd_limits	*lim = &ctx->gtd->lim;
+	struct registry		*reg = ctx->gtd->reg;
+	const struct value	*old;
+	const char		*k;
+	json_t			*jv;
+	size_t			 i = 0, bytes, vb;
+	int			 have;
+
+	if (registry_attr_count(reg, c->name, &have) == -1)
+		have = 0;
+	bytes = registry_attr_bytes(reg, c->name);
+	json_object_foreach(attrs, k, jv) {
+		if ((vb = cmd_setattr_value_bytes(&vals[i++])) >
+		    lim->max_attr_value_bytes) {
+			cmd_error(ctx, GT_E_LIMIT, "attr %.128s: a value of "
+			    "%zu bytes, more than max_attr_value_bytes (%zu)",
+			    k, vb, lim->max_attr_value_bytes);
+			cmd_set(ctx, "limit",
+			    json_string("max_attr_value_bytes"));
+			cmd_set(ctx, "field", json_sprintf("attrs.%s", k));
+			return (-1);
+		}
+		if ((old = registry_attr_ref(reg, c->name, k)) == NULL) {
+			have++;
+			bytes += strlen(k);
+		} else
+			bytes -= cmd_setattr_value_bytes(old);
+		bytes += vb;
+	}
+	if (have > lim->max_attrs) {
+		cmd_error(ctx, GT_E_LIMIT, "more than max_attrs (%d) attrs",
+		    lim->max_attrs);
+		cmd_set(ctx, "limit", json_string("max_attrs"));
+		return (-1);
+	}
+	if (bytes > lim->max_attr_bytes) {
+		cmd_error(ctx, GT_E_LIMIT, "%s would hold %zu bytes of attrs, "
+		    "more than max_attr_bytes (%zu)", c->name, bytes,
+		    lim->max_attr_bytes);
+		cmd_set(ctx, "limit", json_string("max_attr_bytes"));
+		cmd_set(ctx, "field", json_string("attrs"));
+		return (-1);
+	}
+	return (0);
 }
 
 static enum cmd_ret
@@ -46,9 +98,10 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 	struct registry			*reg = ctx->gtd->reg;
 	const char			*name, *k;
 	struct child			*c;
-	struct value			 v;
+	struct value			*vals;
 	json_t				*attrs, *jv;
-	int				 have;
+	size_t				 i, n;
+	int				 rc;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
 	    cmd_arg_string(ctx, args, "name", true, &name) == -1)
@@ -66,26 +119,29 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 	}
 	if ((c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
 		return (CMD_ERROR);
-	if (registry_attr_count(reg, c->name, &have) == -1)
-		have = 0;
-	if (have + cmd_setattr_new_keys(ctx, c->name, attrs) >
-	    ctx->gtd->lim.max_attrs) {
-		cmd_error(ctx, GT_E_LIMIT, "more than max_attrs (%d) attrs",
-		    ctx->gtd->lim.max_attrs);
-		cmd_set(ctx, "limit", json_string("max_attrs"));
-		return (CMD_ERROR);
-	}
-	registry_attr_batch(reg, c->name);	/* all keys at once */
-	json_object_foreach(attrs, k, jv) {
-		proto_value_from_json(jv, &v);
-		if (registry_attr_set(reg, c->name, k, &v) == -1) {
-			ctx->gtd->stats.mirror_errors++;
-			log_warnx("child %s: setattr: %s", c->name,
-			    registry_errmsg(reg));
+	n = json_object_size(attrs);
+	vals = xreallocarray(NULL, n + 1, sizeof *vals);
+	i = 0;
+	json_object_foreach(attrs, k, jv)
+		proto_value_from_json(jv, &vals[i++]);
+	if ((rc = cmd_setattr_check(ctx, c, attrs, vals)) == 0) {
+		registry_attr_batch(reg, c->name);	/* all keys at once */
+		i = 0;
+		json_object_foreach(attrs, k, jv) {
+			if (registry_attr_set(reg, c->name, k, &vals[i++]) ==
+			    -1) {
+				ctx->gtd->stats.mirror_errors++;
+				log_warnx("child %s: setattr: %s", c->name,
+				    registry_errmsg(reg));
+			}
 		}
-		value_free(&v);
+		registry_attr_batch_end(reg);
 	}
-	registry_attr_batch_end(reg);
+	for (i = 0; i < n; i++)
+		value_free(&vals[i]);
+	free(vals);
+	if (rc == -1)
+		return (CMD_ERROR);
 	child_attrs_changed(c);
 	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
 		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:O}",

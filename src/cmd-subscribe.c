@@ -3,7 +3,9 @@
  * cmd-subscribe: turn the connection into an event stream.  The reply
  * carries the current seq; then kept events after `since` are replayed,
  * and new ones follow as they happen.  Requests may still be sent on the
- * same connection; their replies interleave with the events.
+ * same connection; their replies interleave with the events.  The names
+ * are bounded (GT_SUBSCRIBE_NAMES_MAX) and kept compactly; a subscribe
+ * again replaces them.
  */
 #include "config.h"
 
@@ -39,6 +41,13 @@ cmd_subscribe_strings(struct cmd_ctx *ctx, json_t *args, const char *key,
 		return (0);
 	if (!json_is_array(a)) {
 		cmd_bad(ctx, key, "%s must be an array of strings", key);
+		return (-1);
+	}
+	if (mask == NULL && json_array_size(a) > GT_SUBSCRIBE_NAMES_MAX) {
+		cmd_error(ctx, GT_E_LIMIT, "%s has %zu names, more than %d: "
+		    "subscribe without names to get every child", key,
+		    json_array_size(a), GT_SUBSCRIBE_NAMES_MAX);
+		cmd_set(ctx, "limit", json_string("max_subscribe_names"));
 		return (-1);
 	}
 	json_array_foreach(a, i, v) {

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd-which-children: every row (optionally of one state), OTP style. */
+/*
+ * cmd-which-children: every row (optionally of one state), OTP style,
+ * written row by row as JSON text, bounded by the output caps.
+ */
 #include "config.h"
 
 #include "gt/cmd.h"
@@ -17,6 +20,46 @@ const struct cmd_entry cmd_which_children_entry = {
 	.exec = cmd_which_children_exec
 };
 
+/*
+ * One row: name, pid, state, type, restart, restart_count, started_at,
+ * gave_up, restart_at.
+ */
+static void
+cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
+{
+	cmd_raw_text(ctx, "{\"name\":", 8);
+	cmd_raw_string(ctx, c->name);
+	cmd_raw_text(ctx, ",\"pid\":", 7);
+	if (c->pid > 0)
+		cmd_raw_int(ctx, c->pid);
+	else
+		cmd_raw_text(ctx, "null", 4);
+	cmd_raw_text(ctx, ",\"state\":", 9);
+	cmd_raw_string(ctx, child_state_name(c->state));
+	cmd_raw_text(ctx, ",\"type\":", 8);
+	cmd_raw_string(ctx, spec_type_name(c->spec->type));
+	cmd_raw_text(ctx, ",\"restart\":", 11);
+	cmd_raw_string(ctx, spec_restart_name(c->spec->restart));
+	cmd_raw_text(ctx, ",\"restart_count\":", 17);
+	cmd_raw_int(ctx, c->restart_count);
+	cmd_raw_text(ctx, ",\"started_at\":", 14);
+	if (c->pid > 0)
+		cmd_raw_int(ctx, c->started_at);
+	else
+		cmd_raw_text(ctx, "null", 4);
+	cmd_raw_text(ctx, ",\"gave_up\":", 11);
+	if (c->gave_up)
+		cmd_raw_text(ctx, "true", 4);
+	else
+		cmd_raw_text(ctx, "false", 5);
+	cmd_raw_text(ctx, ",\"restart_at\":", 14);
+	if (c->restart_at != 0)
+		cmd_raw_int(ctx, c->restart_at);
+	else
+		cmd_raw_text(ctx, "null", 4);
+	cmd_raw_text(ctx, "}", 1);
+}
+
 static enum cmd_ret
 cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
@@ -24,7 +67,7 @@ cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 	const char			*st = NULL;
 	enum child_state		 want = CHILD_RUNNING;
 	struct child			*c;
-	json_t				*rows;
+	bool				 first = true;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
 	    cmd_arg_string(ctx, args, "state", false, &st) == -1)
@@ -33,22 +76,18 @@ cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_bad(ctx, "state", "unknown state %.32s", st);
 		return (CMD_ERROR);
 	}
-	rows = json_array();
+	/* Row by row, stopping once the reply could not be sent anyway. */
+	cmd_raw_text(ctx, ",\"children\":[", 13);
 	TAILQ_FOREACH(c, &ctx->gtd->children, entry) {
 		if (st != NULL && c->state != want)
 			continue;
-		json_array_append_new(rows, json_pack("{s:s, s:o, s:s, s:s, "
-		    "s:s, s:i, s:o, s:b, s:o}", "name", c->name,
-		    "pid", c->pid > 0 ? json_integer(c->pid) : json_null(),
-		    "state", child_state_name(c->state),
-		    "type", spec_type_name(c->spec->type),
-		    "restart", spec_restart_name(c->spec->restart),
-		    "restart_count", c->restart_count,
-		    "started_at", c->pid > 0 ? json_integer(c->started_at) :
-		    json_null(), "gave_up", c->gave_up,
-		    "restart_at", c->restart_at != 0 ?
-		    json_integer(c->restart_at) : json_null()));
+		if (!first)
+			cmd_raw_text(ctx, ",", 1);
+		first = false;
+		cmd_which_children_row(ctx, c);
+		if (cmd_reply_full(ctx))
+			return (CMD_ERROR);
 	}
-	cmd_set(ctx, "children", rows);
+	cmd_raw_text(ctx, "]", 1);
 	return (CMD_OK);
 }

@@ -288,8 +288,7 @@ cmd_peer_class(struct gtd *g, struct conn *cn)
 	int			 k;
 
 	/* root and gtd's own user always; everyone when there is no acl. */
-	if (cn->uid == 0 || cn->uid == geteuid() || g->conf == NULL ||
-	    !g->conf->acl.set)
+	if (conn_privileged(cn) || g->conf == NULL || !g->conf->acl.set)
 		return (ACL_ADMIN);
 	a = &g->conf->acl;
 	best = a->dflt;
@@ -309,7 +308,10 @@ cmd_peer_class(struct gtd *g, struct conn *cn)
 
 /*
  * "self": true names the caller's own row; then the class check.  A
- * supervised child may always read, and write its own row's attrs.
+ * supervised child may always read, and write its own row's attrs.  Its
+ * row is found from the process that connected, through its pidfd
+ * (conn_peer_child): once that process is gone, no row is its own, even
+ * if a child got its pid since.
  */
 static int
 cmd_access(struct cmd_ctx *ctx, json_t *args)
@@ -328,9 +330,10 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 			    "self must be true, instead of name");
 			return (-1);
 		}
-		if ((own = child_find_owner(g, cn->pid)) == NULL) {
-			cmd_error(ctx, GT_E_PERMISSION, "self: pid %d is not a "
-			    "supervised child", (int)cn->pid);
+		if ((own = conn_peer_child(cn)) == NULL) {
+			cmd_error(ctx, GT_E_PERMISSION, "self: the process "
+			    "that connected (pid %d) is not a supervised "
+			    "child, or has exited", (int)cn->pid);
 			return (-1);
 		}
 		json_object_del(args, "self");
@@ -339,7 +342,7 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 	if (cmd_peer_class(g, cn) >= (enum acl_class)e->access)
 		return (0);
 	if (own == NULL)
-		own = child_find_owner(g, cn->pid);
+		own = conn_peer_child(cn);
 	if (own != NULL && e->access == ACL_WRITE)
 		name = cmd_arg_peek(ctx, args, "name");
 	if (own != NULL && (e->access == ACL_READ || (e->access == ACL_WRITE &&
@@ -354,19 +357,31 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 
 #define CMD_BUF_LIT(g, s)	cmd_buf_raw((g), (s), sizeof (s) - 1)
 
-static void
+/*
+ * The reply buffer never grows past g->rmax: a longer reply is not
+ * copied on (g->rover), and cmd_send replaces it with a limit error.
+ */
+static int
 cmd_buf_grow(struct gtd *g, size_t need)
 {
+	if (g->rover || need > g->rmax - g->rlen) {
+		g->rover = true;
+		return (-1);
+	}
 	while (g->rsize - g->rlen < need)
 		g->rsize = g->rsize == 0 ? 4096 : g->rsize * 2;
 	g->rbuf = xreallocarray(g->rbuf, 1, g->rsize);
+	return (0);
 }
 
 static void
 cmd_buf_raw(struct gtd *g, const char *s, size_t len)
 {
-	if (g->rsize - g->rlen < len)
-		cmd_buf_grow(g, len);
+	if (g->rover || (g->rsize - g->rlen < len &&
+	    cmd_buf_grow(g, len) == -1) || len > g->rmax - g->rlen) {
+		g->rover = true;
+		return;
+	}
 	memcpy(g->rbuf + g->rlen, s, len);
 	g->rlen += len;
 }
@@ -377,12 +392,19 @@ cmd_buf_value(struct gtd *g, const json_t *v)
 {
 	size_t	n;
 
+	if (g->rover)
+		return;
 	n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 	    JSON_COMPACT | JSON_ENCODE_ANY);
 	if (n > g->rsize - g->rlen) {
-		cmd_buf_grow(g, n);
+		if (cmd_buf_grow(g, n) == -1)
+			return;
 		n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 		    JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+	if (n > g->rmax - g->rlen) {
+		g->rover = true;
+		return;
 	}
 	if (n == 0)	/* not encodable: cannot happen, but stay JSON */
 		CMD_BUF_LIT(g, "null");
@@ -405,18 +427,43 @@ cmd_buf_fields(struct gtd *g, json_t *obj)
 	}
 }
 
-/* Build {"id", "ok", error/message, result fields} and queue it. */
+/*
+ * The reply would not fit the output caps: drop the result and say so
+ * instead (still one reply).  That error may take any size: only its id
+ * is not short, and that is bounded by max_request_bytes.
+ */
 static void
-cmd_send(struct cmd_ctx *ctx)
+cmd_too_big(struct cmd_ctx *ctx, size_t max)
+{
+	struct gtd	*g = ctx->gtd;
+	bool		 total = max + 1 < g->lim.max_output_bytes;
+
+	json_decref(ctx->res);
+	json_decref(ctx->res_ok);
+	ctx->res = ctx->res_ok = NULL;
+	ctx->rawlen = 0;
+	if (total)
+		cmd_error(ctx, GT_E_LIMIT, "gtd holds %zu bytes of unsent "
+		    "replies, the most it may (all connections): try again "
+		    "later", g->outq_total);
+	else
+		cmd_error(ctx, GT_E_LIMIT, "the reply would exceed %zu bytes "
+		    "(max_output_bytes): ask for less (keys, state, lines, "
+		    "max_rows) or raise max_output_bytes", max + 1);
+	cmd_set(ctx, "limit", json_string(total ? "output_total" :
+	    "max_output_bytes"));
+	ctx->over = true;
+}
+
+/* Write {"id", "ok", error/message, result fields} into g->rbuf. */
+static void
+cmd_build(struct cmd_ctx *ctx)
 {
 	struct gtd	*g = ctx->gtd;
 	json_t		*msg;
 
-	/*
-	 * The reply is written key by key into one reusable buffer: no
-	 * envelope object to build, merge and dump, no allocation per reply.
-	 */
 	g->rlen = 0;
+	g->rover = false;
 	CMD_BUF_LIT(g, "{");
 	if (ctx->idraw != NULL) {
 		CMD_BUF_LIT(g, "\"id\":");
@@ -446,6 +493,26 @@ cmd_send(struct cmd_ctx *ctx)
 		cmd_buf_fields(g, ctx->res);
 	cmd_buf_raw(g, ctx->raw, ctx->rawlen);
 	CMD_BUF_LIT(g, "}");
+}
+
+/*
+ * Build the reply and queue it.  It is written key by key into one
+ * reusable buffer: no envelope object to build, merge and dump, no
+ * allocation per reply.  The buffer stops at what the output caps allow
+ * (conn_reply_max): a longer reply becomes a limit error.
+ */
+static void
+cmd_send(struct cmd_ctx *ctx)
+{
+	struct gtd	*g = ctx->gtd;
+
+	g->rmax = ctx->over ? SIZE_MAX : conn_reply_max(ctx->conn);
+	cmd_build(ctx);
+	if (g->rover && !ctx->over) {
+		cmd_too_big(ctx, g->rmax);
+		g->rmax = SIZE_MAX;
+		cmd_build(ctx);
+	}
 	conn_reply(ctx->conn, g->rbuf, g->rlen);
 	if (ctx->err == NULL && ctx->after != NULL &&
 	    !(ctx->conn->flags & CONN_DEAD))
@@ -462,6 +529,16 @@ cmd_finish(struct cmd_ctx *ctx)
 	cmd_send(ctx);
 	cmd_free(ctx);
 	conn_resume(cn);
+}
+
+void
+cmd_abandon(struct cmd_ctx *ctx)
+{
+	struct conn	*cn = ctx->conn;
+
+	assert(cn->busy == ctx);
+	cn->busy = NULL;
+	cmd_free(ctx);
 }
 
 void
@@ -547,7 +624,7 @@ cmd_raw_str(struct cmd_ctx *ctx, const char *s)
 }
 
 void
-cmd_set_int(struct cmd_ctx *ctx, const char *key, int64_t v)
+cmd_raw_int(struct cmd_ctx *ctx, int64_t v)
 {
 	char		 buf[24], *p = buf + sizeof buf;
 	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -558,8 +635,76 @@ cmd_set_int(struct cmd_ctx *ctx, const char *key, int64_t v)
 	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
-	cmd_raw_key(ctx, key, strlen(key));
 	cmd_raw(ctx, p, buf + sizeof buf - p);
+}
+
+void
+cmd_raw_text(struct cmd_ctx *ctx, const char *json, size_t len)
+{
+	cmd_raw(ctx, json, len);
+}
+
+void
+cmd_raw_string(struct cmd_ctx *ctx, const char *s)
+{
+	cmd_raw_str(ctx, s);
+}
+
+void
+cmd_raw_value(struct cmd_ctx *ctx, const struct value *v)
+{
+	json_t	*j;
+	char	 buf[64];
+	size_t	 n;
+
+	switch (v->type) {
+	case VALUE_INT:
+		cmd_raw_int(ctx, v->i);
+		return;
+	case VALUE_TEXT:
+		cmd_raw_str(ctx, v->s);
+		return;
+	case VALUE_JSON:		/* compact JSON text written by gtd */
+		cmd_raw(ctx, v->s, strlen(v->s));
+		return;
+	case VALUE_REAL:
+		break;
+	}
+	j = proto_value_json(v);
+	n = json_dumpb(j, buf, sizeof buf, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (n == 0 || n > sizeof buf)
+		cmd_raw(ctx, "null", 4);
+	else
+		cmd_raw(ctx, buf, n);
+}
+
+size_t
+cmd_reply_room(struct cmd_ctx *ctx)
+{
+	return (conn_reply_max(ctx->conn));
+}
+
+bool
+cmd_reply_full(struct cmd_ctx *ctx)
+{
+	size_t	max = conn_reply_max(ctx->conn);
+
+	if (ctx->rawlen <= max)
+		return (false);
+	cmd_too_big(ctx, max);
+	if (ctx->raw != ctx->rawbuf)
+		free(ctx->raw);
+	ctx->raw = ctx->rawbuf;
+	ctx->rawsize = sizeof ctx->rawbuf;
+	return (true);
+}
+
+void
+cmd_set_int(struct cmd_ctx *ctx, const char *key, int64_t v)
+{
+	cmd_raw_key(ctx, key, strlen(key));
+	cmd_raw_int(ctx, v);
 }
 
 void
@@ -572,21 +717,8 @@ cmd_set_str(struct cmd_ctx *ctx, const char *key, const char *s)
 void
 cmd_set_value(struct cmd_ctx *ctx, const char *key, const struct value *v)
 {
-	switch (v->type) {
-	case VALUE_INT:
-		cmd_set_int(ctx, key, v->i);
-		return;
-	case VALUE_TEXT:
-		cmd_set_str(ctx, key, v->s);
-		return;
-	case VALUE_JSON:		/* compact JSON text written by gtd */
-		cmd_raw_key(ctx, key, strlen(key));
-		cmd_raw(ctx, v->s, strlen(v->s));
-		return;
-	case VALUE_REAL:
-		break;
-	}
-	cmd_set(ctx, key, proto_value_json(v));
+	cmd_raw_key(ctx, key, strlen(key));
+	cmd_raw_value(ctx, v);
 }
 
 void

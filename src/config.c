@@ -1213,7 +1213,11 @@ config_default_limits(struct gtd_limits *l)
 {
 	l->max_request_bytes = GT_REQUEST_MAX;
 	l->max_output_bytes = GT_OUTPUT_MAX;
+	l->max_attr_value_bytes = GT_ATTR_VALUE_MAX;
+	l->max_attr_bytes = GT_ATTR_BYTES_MAX;
 	l->max_connections = GT_CONN_MAX;
+	l->max_connections_per_uid = -1;
+	l->reserved_connections = -1;
 	l->max_children = GT_CHILDREN_MAX;
 	l->max_attrs = GT_ATTRS_MAX;
 	l->max_mirror_bytes = SHM_DEFAULT_BYTES;
@@ -1228,6 +1232,42 @@ config_limit(const json_t *j, const char *key, int64_t lo, int64_t hi,
 	if ((v = json_object_get(j, key)) == NULL)
 		return (0);
 	return (config_int(v, key, lo, hi, out, e));
+}
+
+/* The bounds of what one client may make gtd hold (conn.c, server.c). */
+static int
+config_conn_limits(struct config *c, const json_t *j, struct config_err *e)
+{
+	struct gtd_limits	*l = &c->lim;
+	int64_t			 n;
+
+	n = (int64_t)l->max_output_bytes;
+	if (config_limit(j, "max_output_bytes", 65536, 1 << 30, &n, e) == -1)
+		return (-1);
+	l->max_output_bytes = (size_t)n;
+	n = (int64_t)l->max_attr_value_bytes;
+	if (config_limit(j, "max_attr_value_bytes", 16, 64 << 20, &n,
+	    e) == -1)
+		return (-1);
+	l->max_attr_value_bytes = (size_t)n;
+	n = (int64_t)l->max_attr_bytes;
+	if (config_limit(j, "max_attr_bytes", 1024, 1 << 30, &n, e) == -1)
+		return (-1);
+	l->max_attr_bytes = (size_t)n;
+	n = l->max_connections_per_uid;
+	if (config_limit(j, "max_connections_per_uid", 1, 100000, &n,
+	    e) == -1)
+		return (-1);
+	l->max_connections_per_uid = (int)n;
+	n = l->reserved_connections;
+	if (config_limit(j, "reserved_connections", 0, 100000, &n, e) == -1)
+		return (-1);
+	if (n >= l->max_connections)
+		return (config_fail(e, "reserved_connections",
+		    "reserved_connections must be less than max_connections "
+		    "(%d)", l->max_connections));
+	l->reserved_connections = (int)n;
+	return (0);
 }
 
 static int
@@ -1613,7 +1653,9 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "max_connections", "max_request_bytes", "max_children",
 	    "max_attrs", "log_level", "snapshot", "defaults", "templates",
 	    "include", "acl", "socket_mode", "socket_group", "max_starting",
-	    "max_mirror_bytes", NULL };
+	    "max_mirror_bytes", "max_output_bytes", "max_attr_value_bytes",
+	    "max_attr_bytes", "max_connections_per_uid",
+	    "reserved_connections", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1661,6 +1703,8 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 		    "must be 0 (no mirror) or %u to %u", SHM_MIN_BYTES,
 		    SHM_MAX_BYTES));
 	c->lim.max_mirror_bytes = (size_t)n;
+	if (config_conn_limits(c, j, e) == -1)
+		return (-1);
 	if ((v = json_object_get(j, "log_level")) != NULL) {
 		if (!json_is_string(v))
 			return (config_fail(e, "log_level", "log_level must be "

@@ -20,21 +20,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "gt/cmd.h"
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77	/* Linux 6.5; glibc 2.36 lacks the name */
+#endif
 
 #define CONN_READ_CHUNK	16384
 #define CONN_SLICE_MIN	8	/* requests before the clock is asked */
 #define CONN_SLICE_US	200	/* then at most this long per turn */
+#define CONN_FLUSH_AT	65536	/* unsent bytes: send before the next */
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
 static void	conn_more_cb(struct ev_loop *, ev_timer *, int);
@@ -46,7 +57,88 @@ static int	conn_fill(struct conn *);
 static void	conn_watch_hangup(struct conn *);
 static void	conn_hangup_cb(struct ev_loop *, ev_io *, int);
 
-/* The peer's supplementary groups, from /proc (for the acl; at most 64). */
+/*
+ * The peer's identity is bound when it connects (protocol §7): uid and
+ * gid from SO_PEERCRED, and a pidfd of the very process that connected.
+ * A pid number alone is never trusted later: the process may exit and
+ * its number go to another, even to a supervised child.  Everything read
+ * from /proc/<pid> is checked against the pidfd afterwards: if the peer
+ * still lives, the number was its own all along.
+ */
+
+/* Is the process that connected still alive?  (Its pid is its own.) */
+static bool
+conn_peer_alive(struct conn *cn)
+{
+	struct pollfd	pfd = { .fd = cn->pidfd, .events = POLLIN };
+
+	if (cn->pidfd == -1)
+		return (false);
+	/* A pidfd is readable once its process has exited. */
+	return (poll(&pfd, 1, 0) == 0);
+}
+
+/*
+ * Fallback without SO_PEERPIDFD: a pidfd of the pid, and proof that this
+ * process is older than the accept (its start time, in clock ticks since
+ * boot), so it is the one that connected and not a later one with the
+ * number.  -1 when that cannot be shown.
+ */
+static int
+conn_pidfd_fallback(struct conn *cn)
+{
+	struct timespec	 ts;
+	char		 path[64], buf[1024], *p;
+	unsigned long long start;
+	long		 hz = sysconf(_SC_CLK_TCK);
+	ssize_t		 n;
+	int		 fd, pidfd;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1 || hz <= 0 ||
+	    (pidfd = cn->gtd->ops->pidfd_open(cn->pid)) == -1)
+		return (-1);
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)cn->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	/* Field 22, starttime, counted from the last ')': comm may hold any. */
+	if (n <= 0 || (buf[n] = '\0', p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
+	    "%*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1 ||
+	    start > (unsigned long long)ts.tv_sec * hz +
+	    (unsigned long long)ts.tv_nsec / (1000000000 / hz))
+		goto fail;
+	return (pidfd);
+fail:
+	close(pidfd);
+	return (-1);
+}
+
+/* A pidfd of the peer process, or -1 (gone already, or no way to tell). */
+static int
+conn_peer_pidfd(struct conn *cn)
+{
+	socklen_t	len = sizeof (int);
+	int		pidfd = -1;
+
+	if (cn->pid <= 0)
+		return (-1);
+	if (getsockopt(cn->fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 &&
+	    pidfd >= 0) {
+		/* The kernel sets it; a failure changes nothing. */
+		(void)fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+		return (pidfd);
+	}
+	if (errno != ENOPROTOOPT)
+		return (-1);		/* the peer exited before the accept */
+	return (conn_pidfd_fallback(cn));
+}
+
+/*
+ * The peer's supplementary groups, from /proc (for the acl; at most 64),
+ * kept only if the peer is still alive once they are read.
+ */
 static void
 conn_groups(struct conn *cn)
 {
@@ -54,6 +146,8 @@ conn_groups(struct conn *cn)
 	FILE		*f;
 	unsigned long	 id;
 
+	if (!conn_peer_alive(cn))
+		return;
 	snprintf(path, sizeof path, "/proc/%d/status", (int)cn->pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
@@ -70,6 +164,25 @@ conn_groups(struct conn *cn)
 		break;
 	}
 	fclose(f);
+	if (!conn_peer_alive(cn))	/* another process had the pid */
+		cn->ngroups = 0;
+}
+
+struct child *
+conn_peer_child(struct conn *cn)
+{
+	struct child	*c;
+
+	if (!conn_peer_alive(cn))
+		return (NULL);
+	c = child_find_owner(cn->gtd, cn->pid);	/* may read /proc */
+	return (conn_peer_alive(cn) ? c : NULL);
+}
+
+bool
+conn_privileged(const struct conn *cn)
+{
+	return (cn->uid == 0 || cn->uid == geteuid());
 }
 
 struct conn *
@@ -78,17 +191,24 @@ conn_new(struct gtd *g, int fd)
 	struct conn	*cn;
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
+	struct child	*own;
 
 	cn = xcalloc(1, sizeof *cn);
 	cn->gtd = g;
 	cn->fd = fd;
+	cn->pidfd = -1;
+	cn->flush_at = CONN_FLUSH_AT;
 	cn->uid = (uid_t)-1;
 	cn->gid = (gid_t)-1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 		cn->uid = cred.uid;
 		cn->gid = cred.gid;
 		cn->pid = cred.pid;
+		cn->pidfd = conn_peer_pidfd(cn);
 		conn_groups(cn);
+		/* Which row it counts against (connection slots only). */
+		if (!conn_privileged(cn) && (own = conn_peer_child(cn)) != NULL)
+			cn->child = xstrdup(own->name);
 	}
 	ev_io_init(&cn->rd, conn_read_cb, fd, EV_READ);
 	cn->rd.data = cn;
@@ -103,6 +223,70 @@ conn_new(struct gtd *g, int fd)
 	return (cn);
 }
 
+/* How many other open connections share cn's budget (its row or uid)? */
+static int
+conn_count_like(struct conn *cn)
+{
+	struct conn	*o;
+	int		 n = 0;
+
+	TAILQ_FOREACH(o, &cn->gtd->conns, entry) {
+		if (o == cn || conn_privileged(o))
+			continue;
+		if (cn->child != NULL ? o->child != NULL &&
+		    strcmp(o->child, cn->child) == 0 : o->child == NULL &&
+		    o->uid == cn->uid)
+			n++;
+	}
+	return (n);
+}
+
+const char *
+conn_admit(struct conn *cn, char **cause)
+{
+	const struct gtd_limits	*l = &cn->gtd->lim;
+	int			 n = cn->gtd->nconns - 1, max, per, res, root;
+
+	/*
+	 * The last slots are kept: `root` of them for root and gtd's user
+	 * alone, `res` (at least as many) for them and supervised children.
+	 */
+	max = l->max_connections;
+	root = max / 8 < GT_CONN_ROOT_RESERVE ? max / 8 : GT_CONN_ROOT_RESERVE;
+	res = l->reserved_connections >= 0 ? l->reserved_connections :
+	    max / 16;
+	if (res < root)
+		res = root;
+	per = l->max_connections_per_uid > 0 ? l->max_connections_per_uid :
+	    (max / 8 > 0 ? max / 8 : 1);
+	if (conn_privileged(cn)) {
+		if (n < max)
+			return (NULL);
+	} else if (n >= max - (cn->child != NULL ? root : res))
+		;
+	else if (conn_count_like(cn) >= per) {
+		if (cn->child != NULL)
+			xasprintf(cause, "child %s has %d connections, the "
+			    "most one child may have (max_connections_per_uid)",
+			    cn->child, per);
+		else
+			xasprintf(cause, "uid %u has %d connections, the most "
+			    "one user may have (max_connections_per_uid)",
+			    (unsigned)cn->uid, per);
+		return ("max_connections_per_uid");
+	} else
+		return (NULL);
+	if (!conn_privileged(cn) && n < max)
+		xasprintf(cause, "max_connections (%d) reached for %s: the "
+		    "last %d are kept for root, gtd's user%s", max,
+		    cn->child != NULL ? "children" : "other users",
+		    cn->child != NULL ? root : res,
+		    cn->child != NULL ? "" : " and supervised children");
+	else
+		xasprintf(cause, "max_connections (%d) reached", max);
+	return ("max_connections");
+}
+
 void
 conn_close(struct conn *cn)
 {
@@ -110,7 +294,11 @@ conn_close(struct conn *cn)
 
 	if (cn->flags & CONN_DEAD)
 		return;
-	event_unsubscribe(cn);
+	/*
+	 * Nothing is freed here: a caller up the stack (an event delivery,
+	 * a request) may still hold cn or its subscription.  The reaper
+	 * frees both once no request holds a ref.
+	 */
 	g->outq_total -= cn->outlen - cn->outoff;	/* never to be sent */
 	cn->outoff = cn->outlen = 0;
 	ev_io_stop(g->loop, &cn->rd);
@@ -146,6 +334,10 @@ conn_unref(struct conn *cn)
 static void
 conn_free(struct conn *cn)
 {
+	event_unsubscribe(cn);
+	if (cn->pidfd != -1)
+		close(cn->pidfd);
+	free(cn->child);
 	free(cn->groups);
 	free(cn->in);
 	free(cn->out);
@@ -173,6 +365,10 @@ conn_free_all(struct gtd *g)
 
 	while ((cn = TAILQ_FIRST(&g->conns)) != NULL)
 		conn_close(cn);
+	/* A waiting request would keep a timer and a wait on a child. */
+	TAILQ_FOREACH(cn, &g->dead_conns, entry)
+		if (cn->busy != NULL)
+			cmd_abandon(cn->busy);
 	while ((cn = TAILQ_FIRST(&g->dead_conns)) != NULL) {
 		TAILQ_REMOVE(&g->dead_conns, cn, entry);
 		conn_free(cn);
@@ -259,6 +455,17 @@ conn_process(struct conn *cn)
 		cn->scanned = 0;
 		if (len > cn->gtd->lim.max_request_bytes)
 			break;
+		/*
+		 * Send what piled up first, so that a pipelining client that
+		 * reads is never taken for one that does not.
+		 */
+		if (cn->outlen - cn->outoff >= cn->flush_at) {
+			conn_flush(cn);
+			if (cn->flags & CONN_DEAD)
+				break;
+			/* Full: try again only once as much more is queued. */
+			cn->flush_at = cn->outlen - cn->outoff + CONN_FLUSH_AT;
+		}
 		cmd_dispatch(cn, cn->in + used, len);
 		used += len;
 		if (used < cn->inlen)
@@ -347,25 +554,40 @@ conn_resume(struct conn *cn)
 	ev_feed_event(cn->gtd->loop, &cn->rd, EV_READ);
 }
 
-void
-conn_reply(struct conn *cn, const char *line, size_t len)
+size_t
+conn_reply_max(struct conn *cn)
 {
-	if (cn->flags & CONN_DEAD)
-		return;
-	/*
-	 * Unread replies are bounded per connection and, since a thousand
-	 * clients that never read could otherwise take gigabytes, for the
-	 * whole daemon: past either cap the connection is closed.
-	 */
-	if ((cn->outlen - cn->outoff + len + 1 >
+	struct gtd	*g = cn->gtd;
+	size_t		 max = g->lim.max_output_bytes;
+
+	if (GT_OUTPUT_TOTAL_MAX - g->outq_total < max)
+		max = g->outq_total >= GT_OUTPUT_TOTAL_MAX ? 0 :
+		    GT_OUTPUT_TOTAL_MAX - g->outq_total;
+	return (max > 0 ? max - 1 : 0);		/* its '\n' */
+}
+
+/* Would len more bytes take cn or gtd past its output cap? */
+static bool
+conn_over(struct conn *cn, size_t len)
+{
+	return (cn->outlen - cn->outoff + len + 1 >
 	    cn->gtd->lim.max_output_bytes ||
-	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX) &&
-	    cn->outlen > cn->outoff) {
-		log_warnx("connection from pid %d: %zu reply bytes unread, "
-		    "closing", (int)cn->pid, cn->outlen - cn->outoff);
-		conn_close(cn);
-		return;
-	}
+	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX);
+}
+
+/* Unread output piled up past a cap: the peer does not read. */
+static void
+conn_drop(struct conn *cn)
+{
+	log_warnx("connection from pid %d: %zu reply bytes unread, closing",
+	    (int)cn->pid, cn->outlen - cn->outoff);
+	conn_close(cn);
+}
+
+/* Append one line; the caller checked the caps. */
+static void
+conn_queue(struct conn *cn, const char *line, size_t len)
+{
 	if (cn->outoff > 0 && cn->outoff == cn->outlen)
 		cn->outoff = cn->outlen = 0;
 	if (cn->outsize - cn->outlen < len + 1) {
@@ -385,6 +607,51 @@ conn_reply(struct conn *cn, const char *line, size_t len)
 	cn->gtd->outq_total += len + 1;
 	/* Sent by conn_process, or (events) once the socket is writable. */
 	ev_io_start(cn->gtd->loop, &cn->wr);
+}
+
+void
+conn_reply(struct conn *cn, const char *line, size_t len)
+{
+	if (cn->flags & CONN_DEAD)
+		return;
+	/*
+	 * A reply fits on its own (cmd_send made sure, or it is a short
+	 * error); past a cap behind unread ones, the peer does not read.
+	 */
+	if (cn->outlen > cn->outoff && conn_over(cn, len)) {
+		conn_drop(cn);
+		return;
+	}
+	conn_queue(cn, line, len);
+}
+
+void
+conn_event(struct conn *cn, const char *line, size_t len)
+{
+	if (cn->flags & CONN_DEAD)
+		return;
+	if (conn_over(cn, len)) {
+		conn_drop(cn);
+		return;
+	}
+	conn_queue(cn, line, len);
+}
+
+void
+conn_refuse(struct conn *cn, const char *limit, const char *msg)
+{
+	json_t	*j;
+	char	*line;
+	size_t	 len;
+
+	j = json_pack("{s:b, s:s, s:s, s:s}", "ok", 0, "error", GT_E_LIMIT,
+	    "message", msg, "limit", limit);
+	if ((line = proto_dump(j, &len)) != NULL)
+		conn_reply(cn, line, len);
+	json_decref(j);
+	free(line);
+	conn_flush(cn);			/* best effort: it is small */
+	conn_close(cn);
 }
 
 void
@@ -425,6 +692,7 @@ conn_flush(struct conn *cn)
 		return;
 	ev_io_stop(cn->gtd->loop, &cn->wr);
 	cn->outoff = cn->outlen = 0;
+	cn->flush_at = CONN_FLUSH_AT;
 	if (cn->flags & CONN_CLOSING)
 		conn_close(cn);
 }

@@ -18,7 +18,10 @@
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/proto.h"
+#include "gt/protocol.h"
 #include "gt/xmalloc.h"
+
+#define EVENT_PUSH_AT	65536	/* replay bytes queued: send them */
 
 struct event_line {
 	uint64_t	 seq;
@@ -28,14 +31,31 @@ struct event_line {
 	size_t		 len;
 };
 
-/* A subscription; owned by the events, pointed to by its conn. */
+/*
+ * A set of child names, stored compactly: the names back to back, each
+ * NUL-terminated, and their offsets sorted by strcmp (no duplicates), so
+ * a lookup is a binary search and the whole set costs little more than
+ * the request that named it.
+ */
+struct event_names {
+	char		*buf;		/* owned */
+	uint32_t	*off;		/* owned: sorted */
+	size_t		 n;
+	size_t		 len;		/* bytes used in buf */
+};
+
+/*
+ * A subscription: owned by the events, pointed to by its conn.  When the
+ * conn closes, the subscription stays in the list, inert (its conn is
+ * dead), until the reaper frees the conn and, with it, this: an event
+ * being delivered may still be walking the list.
+ */
 struct event_sub {
-	struct conn		*conn;		/* weak: unsubscribe on close */
+	struct conn		*conn;		/* weak: lives longer */
 	unsigned		 mask;
-	char			**names;	/* NULL: every name */
-	size_t			 nnames;
-	char			**follow;	/* logs follow: names */
-	size_t			 nfollow;
+	bool			 all;		/* no names filter */
+	struct event_names	 names;
+	struct event_names	 follow;	/* logs follow */
 	TAILQ_ENTRY(event_sub)	 entry;
 };
 TAILQ_HEAD(event_subs, event_sub);
@@ -70,11 +90,100 @@ events_new(void)
 }
 
 static void
+event_names_clear(struct event_names *nm)
+{
+	free(nm->buf);
+	free(nm->off);
+	memset(nm, 0, sizeof *nm);
+}
+
+static void
 event_sub_free(struct event_sub *s)
 {
-	spec_strv_free(s->names);
-	spec_strv_free(s->follow);
+	event_names_clear(&s->names);
+	event_names_clear(&s->follow);
 	free(s);
+}
+
+/* Where name is (or would go) in nm's sorted offsets; *found if there. */
+static size_t
+event_names_find(const struct event_names *nm, const char *name, bool *found)
+{
+	size_t	lo = 0, hi = nm->n, mid;
+	int	r;
+
+	*found = false;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		r = strcmp(name, nm->buf + nm->off[mid]);
+		if (r == 0) {
+			*found = true;
+			return (mid);
+		}
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (lo);
+}
+
+static bool
+event_names_has(const struct event_names *nm, const char *name)
+{
+	bool	found;
+
+	(void)event_names_find(nm, name, &found);
+	return (found);
+}
+
+/* Add name (not there yet) at sorted position i. */
+static void
+event_names_insert(struct event_names *nm, size_t i, const char *name)
+{
+	size_t	len = strlen(name) + 1;
+
+	nm->buf = xreallocarray(nm->buf, 1, nm->len + len);
+	memcpy(nm->buf + nm->len, name, len);
+	nm->off = xreallocarray(nm->off, nm->n + 1, sizeof *nm->off);
+	memmove(nm->off + i + 1, nm->off + i, (nm->n - i) * sizeof *nm->off);
+	nm->off[i] = (uint32_t)nm->len;
+	nm->len += len;
+	nm->n++;
+}
+
+static int
+event_names_cmp(const void *a, const void *b, void *buf)
+{
+	return (strcmp((const char *)buf + *(const uint32_t *)a,
+	    (const char *)buf + *(const uint32_t *)b));
+}
+
+/* nm := the strings of the JSON array a (sorted, without duplicates). */
+static void
+event_names_set(struct event_names *nm, json_t *a)
+{
+	json_t	*v;
+	size_t	 i, k, len = 0;
+
+	event_names_clear(nm);
+	json_array_foreach(a, i, v)
+		len += json_string_length(v) + 1;
+	if ((nm->n = json_array_size(a)) == 0)
+		return;
+	nm->buf = xmalloc(len);
+	nm->off = xreallocarray(NULL, nm->n, sizeof *nm->off);
+	json_array_foreach(a, i, v) {
+		nm->off[i] = (uint32_t)nm->len;
+		memcpy(nm->buf + nm->len, json_string_value(v),
+		    json_string_length(v) + 1);
+		nm->len += json_string_length(v) + 1;
+	}
+	qsort_r(nm->off, nm->n, sizeof *nm->off, event_names_cmp, nm->buf);
+	for (i = k = 1; i < nm->n; i++)
+		if (strcmp(nm->buf + nm->off[i], nm->buf + nm->off[k - 1]) != 0)
+			nm->off[k++] = nm->off[i];
+	nm->n = k;			/* a duplicate's bytes stay: bounded */
 }
 
 void
@@ -85,6 +194,7 @@ events_free(struct events *ev)
 
 	if (ev == NULL)
 		return;
+	/* conn_free_all() ran first: only subscriptions of tests remain. */
 	while ((s = TAILQ_FIRST(&ev->subs)) != NULL) {
 		TAILQ_REMOVE(&ev->subs, s, entry);
 		s->conn->sub = NULL;
@@ -124,34 +234,29 @@ event_seq(struct gtd *g)
 static bool
 event_sub_wants(const struct event_sub *s, unsigned kind, const char *name)
 {
-	size_t	i;
-
-	if (kind == EVENT_LOG)
-		for (i = 0; i < s->nfollow; i++)
-			if (strcmp(s->follow[i], name) == 0)
-				return (true);
+	if (s->conn->flags & CONN_DEAD)
+		return (false);		/* closed: waits for the reaper */
+	if (kind == EVENT_LOG && event_names_has(&s->follow, name))
+		return (true);
 	if (!(s->mask & EVENT_MASK(kind)))
 		return (false);
-	if (s->names == NULL)
-		return (true);
-	for (i = 0; i < s->nnames; i++)
-		if (strcmp(s->names[i], name) == 0)
-			return (true);
-	return (false);
+	return (s->all || event_names_has(&s->names, name));
 }
 
+/*
+ * conn_event and conn_push may close a subscriber; a closed one stays in
+ * the list (see struct event_sub), so s and next remain valid.
+ */
 static void
 event_deliver(struct events *ev, unsigned kind, const char *name,
     const char *line, size_t len)
 {
-	struct event_sub	*s, *next;
+	struct event_sub	*s;
 
-	/* conn_reply may close a slow subscriber, which unsubscribes it. */
-	for (s = TAILQ_FIRST(&ev->subs); s != NULL; s = next) {
-		next = TAILQ_NEXT(s, entry);
+	TAILQ_FOREACH(s, &ev->subs, entry) {
 		if (event_sub_wants(s, kind, name)) {
-			conn_reply(s->conn, line, len);
-			conn_push(s->conn);	/* may close it: next is kept */
+			conn_event(s->conn, line, len);
+			conn_push(s->conn);
 		}
 	}
 }
@@ -315,38 +420,49 @@ event_subscribe(struct conn *cn, unsigned mask, json_t *names, int64_t since,
 	struct events		*ev = cn->gtd->events;
 	struct event_sub	*s;
 	struct event_line	*el;
-	json_t			*v;
-	size_t			 i;
 	uint64_t		 q;
 
 	if (event_since_ok(cn->gtd, since, cause) == -1)
 		return (-1);
 	s = event_sub_get(cn);
 	s->mask |= mask;
-	spec_strv_free(s->names);
-	s->names = NULL;
-	s->nnames = 0;
-	if (names != NULL) {
-		s->names = xcalloc(1, sizeof *s->names);
-		json_array_foreach(names, i, v)
-			spec_strv_add(&s->names, &s->nnames,
-			    json_string_value(v));
-	}
+	s->all = names == NULL;
+	if (names != NULL)
+		event_names_set(&s->names, names);
+	else
+		event_names_clear(&s->names);
 	for (q = since < 0 ? ev->seq + 1 : (uint64_t)since + 1; q <= ev->seq;
 	    q++) {
 		el = &ev->ring[q % EVENT_RING];
-		if (el->seq == q && event_sub_wants(s, el->kind, el->name))
-			conn_reply(cn, el->line, el->len);
+		if (el->seq != q || !event_sub_wants(s, el->kind, el->name))
+			continue;
+		conn_event(cn, el->line, el->len);
+		/* Send as it goes: a small output cap holds the replay too. */
+		if (cn->outlen - cn->outoff > EVENT_PUSH_AT)
+			conn_push(cn);
 	}
 	return (0);
+}
+
+int
+event_follow_ok(struct conn *cn, const char *name)
+{
+	if (cn->sub == NULL || event_names_has(&cn->sub->follow, name) ||
+	    cn->sub->follow.n < GT_FOLLOWS_MAX)
+		return (0);
+	return (-1);
 }
 
 void
 event_follow(struct conn *cn, const char *name)
 {
 	struct event_sub	*s = event_sub_get(cn);
+	size_t			 i;
+	bool			 found;
 
-	spec_strv_add(&s->follow, &s->nfollow, name);
+	i = event_names_find(&s->follow, name, &found);
+	if (!found && s->follow.n < GT_FOLLOWS_MAX)
+		event_names_insert(&s->follow, i, name);
 }
 
 void

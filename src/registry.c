@@ -383,6 +383,12 @@ registry_attr_count(struct registry *r, const char *name, int *n)
 	return (0);
 }
 
+size_t
+registry_attr_bytes(struct registry *r, const char *name)
+{
+	return (attrtab_bytes(r->attrs, name));
+}
+
 int
 registry_attr_incr(struct registry *r, const char *name, const char *key,
     int64_t by, const int64_t *dflt, int64_t *result,

@@ -327,29 +327,47 @@ reload_template_user(struct reload_ctx *r, struct child *c)
 	json_decref(inst);
 }
 
-/* Boot rows gone from the config stop and go; template users re-spec. */
+/* One row: gone from the config, it stops and goes; else re-spec. */
+static void
+reload_other(struct reload_ctx *r, struct child *c)
+{
+	if (c->boot && reload_text(r->cf, c->name) == NULL) {
+		reload_note(r, RELOAD_STOPPED, c->name);
+		if (r->dry)
+			return;
+		log_info("child %s: gone from the config, stopping", c->name);
+		c->boot = false;
+		child_stop(c, -1, true);
+		return;
+	}
+	if (!c->boot && c->inst_json != NULL &&
+	    config_tpl_changed(&r->old->tpl, &r->cf->tpl, c->spec->template))
+		reload_template_user(r, c);
+}
+
+/*
+ * Boot rows gone from the config stop and go; template users re-spec.
+ * Stopping one wakes its waiters, which may start, stop or remove
+ * others: walk a snapshot of the rows, each held by a ref.
+ */
 static void
 reload_others(struct reload_ctx *r)
 {
-	struct child	*c, *next;
+	struct gtd	 *g = r->gtd;
+	struct child	**all, *c;
+	int		  n = 0, i;
 
-	for (c = TAILQ_FIRST(&r->gtd->children); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->boot && reload_text(r->cf, c->name) == NULL) {
-			reload_note(r, RELOAD_STOPPED, c->name);
-			if (r->dry)
-				continue;
-			log_info("child %s: gone from the config, stopping",
-			    c->name);
-			c->boot = false;
-			child_stop(c, -1, true);
-			continue;
-		}
-		if (!c->boot && c->inst_json != NULL &&
-		    config_tpl_changed(&r->old->tpl, &r->cf->tpl,
-		    c->spec->template))
-			reload_template_user(r, c);
+	all = xcalloc(g->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->children, entry) {
+		child_ref(c);
+		all[n++] = c;
 	}
+	for (i = 0; i < n; i++) {
+		if (!(all[i]->flags & CHILD_DEAD))
+			reload_other(r, all[i]);
+		child_unref(all[i]);
+	}
+	free(all);
 }
 
 /* The settings that apply at once (not in a dry run). */

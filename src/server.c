@@ -167,7 +167,7 @@ server_free(struct server *s)
 	free(s);
 }
 
-/* Over the cap: one `limit` line, best effort, then close. */
+/* Over every cap: one `limit` line, best effort, then close. */
 static void
 server_refuse(struct gtd *g, int fd)
 {
@@ -179,6 +179,31 @@ server_refuse(struct gtd *g, int fd)
 	    "\"max_connections\"}\n", GT_E_LIMIT, g->lim.max_connections);
 	(void)!send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
+}
+
+/*
+ * Take one accepted socket.  With every slot taken it is refused at
+ * once; otherwise the connection learns who the peer is and the slots
+ * are shared out by class (conn_admit).
+ */
+static void
+server_take(struct gtd *g, int fd)
+{
+	struct conn	*cn;
+	const char	*limit;
+	char		*cause = NULL;
+
+	if (g->nconns >= g->lim.max_connections) {
+		server_refuse(g, fd);
+		return;
+	}
+	cn = conn_new(g, fd);
+	if ((limit = conn_admit(cn, &cause)) != NULL) {
+		log_debug("connection from uid %u pid %d refused: %s",
+		    (unsigned)cn->uid, (int)cn->pid, cause);
+		conn_refuse(cn, limit, cause);
+		free(cause);
+	}
 }
 
 static void
@@ -201,11 +226,7 @@ server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		if (g->nconns >= g->lim.max_connections) {
-			server_refuse(g, fd);
-			continue;
-		}
-		conn_new(g, fd);
+		server_take(g, fd);
 	}
 }
 

@@ -38,6 +38,8 @@ bool		 attrtab_del(struct attrtab *, const char *name,
 /* Forget every attr of name, dirty or not: the caller writes that back. */
 void		 attrtab_clear(struct attrtab *, const char *name);
 size_t		 attrtab_count(struct attrtab *, const char *name);
+/* The bytes of name's live keys and text/JSON values (numbers: 0). */
+size_t		 attrtab_bytes(struct attrtab *, const char *name);
 /* cb for every live attr of name, in key order (strcmp). */
 void		 attrtab_foreach(struct attrtab *, const char *name,
 		    attrtab_cb *, void *);

@@ -63,14 +63,15 @@ struct child;
  * child's state or add itself again.
  */
 typedef void	child_wake_cb(struct child *, void *arg);
+TAILQ_HEAD(child_waiters, child_waiter);
 struct child_waiter {
 	child_wake_cb			*cb;
 	void				*arg;
 	bool				 queued;
-	bool				 attrs;	/* on attr_waiters */
+	/* While queued: the list it is on (a wake moves it to its own). */
+	struct child_waiters		*list;
 	TAILQ_ENTRY(child_waiter)	 entry;
 };
-TAILQ_HEAD(child_waiters, child_waiter);
 
 /*
  * Fields are ordered so that the struct has no holes: with thousands of

@@ -80,6 +80,7 @@ struct cmd_ctx {
 	void			(*timer_cb)(struct cmd_ctx *);
 	/* Runs right after a successful reply is queued (subscribe). */
 	void			(*after)(struct cmd_ctx *);
+	bool			 over;		/* replaced: too big */
 	int64_t			 num;		/* scratch */
 	unsigned		 mask;		/* scratch */
 };
@@ -99,6 +100,26 @@ void	cmd_set_int(struct cmd_ctx *, const char *key, int64_t);
 void	cmd_set_str(struct cmd_ctx *, const char *key, const char *);
 void	cmd_set_value(struct cmd_ctx *, const char *key,
 	    const struct value *);
+/*
+ * Raw result text, for results built row by row (list, which_children):
+ * JSON text appended as it is after the other result fields, so it
+ * starts with ,"key": (cmd_raw_text).  A string is escaped, a byte that
+ * is not UTF-8 becomes U+FFFD.
+ */
+void	cmd_raw_text(struct cmd_ctx *, const char *json, size_t len);
+void	cmd_raw_string(struct cmd_ctx *, const char *);
+void	cmd_raw_int(struct cmd_ctx *, int64_t);
+void	cmd_raw_value(struct cmd_ctx *, const struct value *);
+/*
+ * Has the result outgrown what the reply may take (conn_reply_max)?  Then
+ * it is dropped, the reply becomes a limit error (max_output_bytes or
+ * output_total), and the answer is true: the command stops building and
+ * returns CMD_ERROR.  A result that passes the bound anyway (fields set
+ * with cmd_set) is replaced the same way when the reply is sent.
+ */
+bool	cmd_reply_full(struct cmd_ctx *);
+/* The longest reply the output caps allow now (conn_reply_max). */
+size_t	cmd_reply_room(struct cmd_ctx *);
 /* A result field sent only if the request succeeds (steals val). */
 void	cmd_set_ok(struct cmd_ctx *, const char *key, json_t *val);
 void	cmd_error(struct cmd_ctx *, const char *code, const char *fmt, ...)
@@ -125,6 +146,11 @@ int	cmd_arg_bool(struct cmd_ctx *, json_t *args, const char *key,
 
 /* Send the reply of a CMD_WAIT request and free the context. */
 void	cmd_finish(struct cmd_ctx *);
+/*
+ * Free a waiting request without a reply: its timer, its wait and its
+ * ref go (gtd_free, through conn_free_all; the loop is not run again).
+ */
+void	cmd_abandon(struct cmd_ctx *);
 
 /* Wait on c: cb runs at its next state change (see child_wait). */
 void	cmd_wait_child(struct cmd_ctx *, struct child *, child_wake_cb *);

@@ -16,6 +16,7 @@
 
 #include <ev.h>
 
+struct child;
 struct cmd_ctx;
 struct event_sub;
 struct gtd;
@@ -28,9 +29,11 @@ struct conn {
 	ev_timer		 more;		/* rest of a batch, next turn */
 	uid_t			 uid;		/* SO_PEERCRED */
 	gid_t			 gid;
-	pid_t			 pid;
+	pid_t			 pid;		/* logs only: see pidfd */
+	int			 pidfd;		/* owned: the peer, or -1 */
 	gid_t			*groups;	/* owned: supplementary */
 	int			 ngroups;
+	char			*child;		/* owned: its row at connect */
 
 	char			*in;		/* owned; inlen bytes used */
 	size_t			 inlen;
@@ -40,6 +43,7 @@ struct conn {
 	size_t			 outoff;
 	size_t			 outlen;
 	size_t			 outsize;
+	size_t			 flush_at;	/* unsent: send first */
 
 	struct cmd_ctx		*busy;		/* the waiting request */
 	struct event_sub	*sub;		/* owned by the events */
@@ -53,12 +57,53 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 };
 
-/* Take fd (connected, non-blocking) and start reading. */
+/*
+ * Take fd (connected, non-blocking) and start reading.  The peer's
+ * identity is bound now: uid, gid and pid (SO_PEERCRED), a pidfd of that
+ * process (SO_PEERPIDFD, else pidfd_open and a start time older than the
+ * accept; none if the peer is gone already), its supplementary groups
+ * (kept only if the pidfd shows it still alive after reading them), and
+ * the row it belongs to, if it is a supervised child (for counting).
+ */
 struct conn	*conn_new(struct gtd *, int fd);
+/* Root or gtd's own user: always admin. */
+bool		 conn_privileged(const struct conn *);
+/*
+ * The supervised child the peer process is (or is in the session or
+ * process group of) now, or NULL: never when that process is gone, so a
+ * reused pid is never taken for the peer.  Borrowed.
+ */
+struct child	*conn_peer_child(struct conn *);
+/*
+ * May the new connection cn stay?  NULL, or the name of the limit it hit
+ * (max_connections, max_connections_per_uid) and *cause (freed by the
+ * caller).  Root and gtd's user may take every slot; a supervised child
+ * all but the last min(GT_CONN_ROOT_RESERVE, max_connections / 8), and
+ * at most max_connections_per_uid for its row; any other peer all but
+ * the last reserved_connections (max_connections / 16 by default, and
+ * never fewer than the children leave), at most max_connections_per_uid
+ * (max_connections / 8 by default) for its uid.
+ */
+const char	*conn_admit(struct conn *, char **cause);
+/* Send a limit error (best effort) and close. */
+void		 conn_refuse(struct conn *, const char *limit, const char *msg);
 /* Stop everything and queue the connection for the reaper. */
 void		 conn_close(struct conn *);
-/* Queue one reply line (without '\n'), copying it; may close on cap. */
+/*
+ * Output is bounded per connection (lim.max_output_bytes of unsent
+ * lines) and for the daemon (GT_OUTPUT_TOTAL_MAX).  conn_reply_max() is
+ * the longest line (without '\n') that fits both caps on its own now.
+ */
+size_t		 conn_reply_max(struct conn *);
+/*
+ * Queue a request's reply line (without '\n'), copying it.  The caller
+ * made it fit (conn_reply_max), or it is a short error: it is queued.
+ * Behind unsent lines that take it past a cap, the peer does not read:
+ * the connection is closed instead.
+ */
 void		 conn_reply(struct conn *, const char *, size_t);
+/* Queue an event line; past either cap the connection is closed. */
+void		 conn_event(struct conn *, const char *, size_t);
 /* Write what is queued now (events: no reply batch will flush them). */
 void		 conn_push(struct conn *);
 /* Queue an error reply with no request context (too_big, limit). */

@@ -4,8 +4,10 @@
  * Every event gets a sequence number and is kept, as one JSON line, in a
  * bounded ring for `since` replays; subscribers get matching lines in
  * their output queue (a subscriber that does not read is disconnected at
- * the output cap, like any client).  Speaks JSON, so child.c reaches it
- * only through the jansson-free calls below.  Never blocks.
+ * the output cap, like any client).  Nothing here is freed while an
+ * event is being delivered: a closed subscriber waits for the reaper.
+ * Speaks JSON, so child.c reaches it only through the jansson-free calls
+ * below.  Never blocks.
  */
 #ifndef GT_EVENT_H
 #define GT_EVENT_H
@@ -65,16 +67,26 @@ void	event_child_log(struct gtd *, struct child *, const char *stream,
 	    int64_t at, const char *line, size_t len);
 
 /*
- * Make cn a subscriber of the kinds in mask, for the names in names (a
- * JSON array of strings, copied; NULL = every name), and replay the kept
- * events after since (since < 0: none).  -1 with *cause when since is
- * older than the ring.
+ * Make cn a subscriber of the kinds in mask (added to those it has), for
+ * the names in names (a JSON array of at most GT_SUBSCRIBE_NAMES_MAX
+ * strings, copied compactly; NULL = every name; either replaces the names
+ * it had), and replay the kept events after since (since < 0: none).
+ * -1 with *cause when since is older than the ring.
  */
 int	event_subscribe(struct conn *cn, unsigned mask, struct json_t *names,
 	    int64_t since, char **cause);
-/* Follow one child's log lines on cn (logs follow). */
+/*
+ * May cn follow name's log lines?  0 when it already does or has room
+ * (fewer than GT_FOLLOWS_MAX names), else -1.
+ */
+int	event_follow_ok(struct conn *cn, const char *name);
+/* Follow name's log lines on cn (logs follow): once per name, bounded. */
 void	event_follow(struct conn *cn, const char *name);
-/* Drop cn's subscription (conn_close calls this). */
+/*
+ * Free cn's subscription.  Only the reaper may (conn_free): until then a
+ * closed connection's subscription stays in the list, inert, because an
+ * event delivery up the stack may be walking it.
+ */
 void	event_unsubscribe(struct conn *cn);
 /* Check a since value before replying: 0, or -1 with *cause. */
 int	event_since_ok(struct gtd *, int64_t since, char **cause);

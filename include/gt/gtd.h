@@ -30,7 +30,11 @@ TAILQ_HEAD(conn_list, conn);
 struct gtd_limits {
 	size_t	max_request_bytes;
 	size_t	max_output_bytes;
+	size_t	max_attr_value_bytes;	/* one text or JSON attr value */
+	size_t	max_attr_bytes;		/* a child's attr keys and values */
 	int	max_connections;
+	int	max_connections_per_uid;	/* -1: max_connections / 8 */
+	int	reserved_connections;	/* -1: max_connections / 16 */
 	int	max_children;
 	int	max_attrs;
 	int	max_starting;	/* 0: no cap */
@@ -99,6 +103,8 @@ struct gtd {
 	char			*rbuf;		/* owned: reply being built */
 	size_t			 rlen;
 	size_t			 rsize;
+	size_t			 rmax;		/* rlen may not pass it */
+	bool			 rover;		/* the reply passed rmax */
 	/* Owned: flat request strings. */
 	char			*scan;
 	size_t			 scansize;

@@ -19,8 +19,13 @@
 #define GT_OUTPUT_MAX		(16 * 1024 * 1024) /* queued reply bytes */
 #define GT_OUTPUT_TOTAL_MAX	(256 * 1024 * 1024) /* ... of all conns */
 #define GT_CONN_MAX		1024		/* default max_connections */
+#define GT_CONN_ROOT_RESERVE	4	/* slots for root alone, at most */
+#define GT_ATTR_VALUE_MAX	(64 * 1024)	/* max_attr_value_bytes */
+#define GT_ATTR_BYTES_MAX	(1024 * 1024)	/* default max_attr_bytes */
 #define GT_CHILDREN_MAX		100000		/* default max_children */
 #define GT_ATTRS_MAX		1000	/* default max_attrs per child */
+#define GT_FOLLOWS_MAX		64	/* logs follow names per connection */
+#define GT_SUBSCRIBE_NAMES_MAX	4096	/* names of one subscribe */
 
 /* Error codes (protocol §2). */
 #define GT_E_BAD_JSON		"bad_json"

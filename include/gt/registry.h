@@ -83,6 +83,8 @@ int	registry_attr_clear(struct registry *, const char *name);
 void	registry_attr_batch(struct registry *, const char *name);
 void	registry_attr_batch_end(struct registry *);
 int	registry_attr_count(struct registry *, const char *name, int *n);
+/* The bytes of name's attr keys and text/JSON values (max_attr_bytes). */
+size_t	registry_attr_bytes(struct registry *, const char *name);
 /* Add by to an integer attr; dflt (may be NULL) is the missing value. */
 int	registry_attr_incr(struct registry *, const char *name,
 	    const char *key, int64_t by, const int64_t *dflt,

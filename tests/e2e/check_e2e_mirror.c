@@ -530,7 +530,8 @@ END_TEST
 
 START_TEST(e2e_mirror_cap)
 {
-	struct e2e		*e = e2e_start("{\"max_mirror_bytes\":65536}");
+	struct e2e		*e = e2e_start("{\"max_mirror_bytes\":65536,"
+	    "\"max_attr_value_bytes\":131072}");
 	struct gtd_handle	*h = gtd_open(e2e_sock(e));
 	struct gtd_mirror_stat	 a, b;
 	struct gtd_child	 c;

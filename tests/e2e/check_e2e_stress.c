@@ -318,10 +318,14 @@ START_TEST(e2e_many_children)
 }
 END_TEST
 
-/* The default limit is 1 MiB: just under it works, over it is too_big. */
+/*
+ * The default limit is 1 MiB: just under it works, over it is too_big
+ * (the attr limits are raised so that one value can fill the line).
+ */
 START_TEST(e2e_default_line_limit)
 {
-	struct e2e	*e = e2e_start(NULL);
+	struct e2e	*e = e2e_start("{\"max_attr_value_bytes\":2097152,"
+	    "\"max_attr_bytes\":4194304}");
 	struct e2e_conn	*c = e2e_client(e);
 	json_t		*r;
 	char		*big;
@@ -363,7 +367,7 @@ END_TEST
  */
 START_TEST(e2e_output_cap)
 {
-	struct e2e	*e = e2e_start(NULL);
+	struct e2e	*e = e2e_start("{\"max_attr_value_bytes\":1048576}");
 	struct e2e_conn	*c = e2e_client(e);
 	json_t		*blob;
 	json_int_t	 conns;

@@ -15,6 +15,8 @@ for t in "$@"; do
 	case $t in
 	fuzz_request) extra="-close_fd_mask=2 -max_len=16384" ;;
 	fuzz_spec) extra="-max_len=4096" ;;
+	# Whole scripts from the start: the bugs are in long sequences.
+	fuzz_conn) extra="-close_fd_mask=2 -max_len=4096 -len_control=0" ;;
 	*) extra="-max_len=8192" ;;
 	esac
 	log=$dir/$t.log

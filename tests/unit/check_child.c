@@ -1954,6 +1954,61 @@ START_TEST(test_child_kill_all_hooks)
 }
 END_TEST
 
+/*
+ * A waiter's callback may unwait another waiter of the same wake (a
+ * request given up while the wake runs): that one is not called, and
+ * the lists stay whole (it used to be removed from the child's list, on
+ * which it no longer was).
+ */
+static struct child_waiter	wl_a, wl_b, wl_c;
+static int			wl_calls[3];
+
+static void
+wl_cb(struct child *c, void *arg)
+{
+	int	i = (int)(intptr_t)arg;
+
+	wl_calls[i]++;
+	if (i == 0)
+		child_unwait(c, &wl_b);
+}
+
+START_TEST(test_child_wake_unwaits_another)
+{
+	struct child	*c = add("w", SPEC_PERMANENT);
+	int		 round;
+
+	for (round = 1; round <= 2; round++) {
+		wl_a = (struct child_waiter){ .cb = wl_cb, .arg = (void *)0 };
+		wl_b = (struct child_waiter){ .cb = wl_cb, .arg = (void *)1 };
+		wl_c = (struct child_waiter){ .cb = wl_cb, .arg = (void *)2 };
+		child_wait(c, &wl_a);
+		child_wait(c, &wl_b);
+		child_wait(c, &wl_c);
+		ck_assert_int_eq(child_start(c), 0);	/* wakes them */
+		ck_assert_int_eq(wl_calls[0], round);
+		ck_assert_int_eq(wl_calls[1], 0);
+		ck_assert_int_eq(wl_calls[2], round);
+		ck_assert(TAILQ_EMPTY(&c->waiters));
+		ck_assert(!wl_b.queued);
+		child_handle_exit(c, W_EXITCODE(0, 0));
+		child_stop(c, -1, false);
+	}
+	/* The same on the attr waiters. */
+	wl_a = (struct child_waiter){ .cb = wl_cb, .arg = (void *)0 };
+	wl_b = (struct child_waiter){ .cb = wl_cb, .arg = (void *)1 };
+	child_wait_attrs(c, &wl_a);
+	child_wait_attrs(c, &wl_b);
+	child_attrs_changed(c);
+	ck_assert_int_eq(wl_calls[0], 3);
+	ck_assert_int_eq(wl_calls[1], 0);
+	ck_assert(TAILQ_EMPTY(&c->attr_waiters));
+	child_wait_attrs(c, &wl_b);		/* the list still works */
+	child_attrs_changed(c);
+	ck_assert_int_eq(wl_calls[1], 1);
+}
+END_TEST
+
 Suite *
 child_suite(void)
 {
@@ -2064,6 +2119,11 @@ child_suite(void)
 	tcase_add_test(tc, test_child_release_drains_output);
 	tcase_add_test(tc, test_child_hook_output_captured);
 	tcase_add_test(tc, test_child_kill_all_hooks);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("waiters");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_wake_unwaits_another);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -20,9 +20,12 @@
 #include <jansson.h>
 
 #include "gt/child.h"
+#include "gt/config.h"
 #include "gt/conn.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
+#include "gt/spec.h"
 #include "gt/xmalloc.h"
 
 #include "check_unit.h"
@@ -599,6 +602,405 @@ START_TEST(test_conn_wait_timeout)
 }
 END_TEST
 
+
+/* A running (fake) child named name. */
+static struct child *
+running_child(const char *name)
+{
+	struct childspec	*s = test_spec(name, SPEC_PERMANENT);
+	struct child		*c;
+
+	ck_assert_ptr_nonnull(c = child_add(g, s, config_spec_text(s)));
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	return (c);
+}
+
+/* An event line of about n bytes, for name. */
+static void
+emit_padded(const char *name, size_t n)
+{
+	char	*pad = xmalloc(n + 1);
+
+	memset(pad, 'p', n);
+	pad[n] = '\0';
+	event_emit(g, EVENT_STOPPED, name, json_pack("{s:s}", "pad", pad));
+	free(pad);
+}
+
+/*
+ * Two subscribers; the first stops reading (a tiny socket buffer and
+ * output cap) and is closed in the middle of an event's delivery.  The
+ * subscription it had must outlive that delivery (it used to be freed
+ * by conn_close and then read: a use after free), the second subscriber
+ * gets every event, and the reaper frees the closed one.
+ */
+START_TEST(test_conn_subscriber_closed_during_delivery)
+{
+	struct conn	*slow;
+	json_t		*j;
+	int		 i, small = 4096, n = 64;
+
+	test_client_open(&cl2, g);
+	g->lim.max_output_bytes = 8192;
+	slow = cl.cn;
+	ck_assert_int_eq(setsockopt(slow->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof small), 0);
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"subscribe\"}\n");
+	test_client_sendz(&cl2, "{\"id\":2,\"op\":\"subscribe\"}\n");
+	assert_ok(j = reply(&cl), 1);
+	json_decref(j);
+	assert_ok(j = reply(&cl2), 2);
+	json_decref(j);
+	for (i = 0; i < n; i++) {
+		emit_padded("x", 1000);
+		j = reply(&cl2);
+		ck_assert_str_eq(json_string_value(json_object_get(j,
+		    "event")), "stopped");
+		json_decref(j);
+	}
+	ck_assert_msg(slow->flags & CONN_DEAD, "the slow subscriber is open");
+	ck_assert_int_eq(g->nconns, 1);
+	/* Closed, inert, but not freed until the reaper runs. */
+	ck_assert_ptr_nonnull(slow->sub);
+	ck_assert_ptr_eq(TAILQ_FIRST(&g->dead_conns), slow);
+	ck_assert(!event_wanted(g, EVENT_STOPPED, "y") ||
+	    cl2.cn->sub != NULL);
+	conn_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+	emit_padded("x", 10);
+	json_decref(reply(&cl2));
+}
+END_TEST
+
+/* The same with log lines of a followed child (logs follow). */
+START_TEST(test_conn_follower_closed_during_delivery)
+{
+	struct child	*c;
+	struct conn	*slow;
+	json_t		*j;
+	char		 line[2048];
+	int		 i, small = 4096;
+
+	c = running_child("chatty");
+	test_client_open(&cl2, g);
+	g->lim.max_output_bytes = 8192;
+	slow = cl.cn;
+	ck_assert_int_eq(setsockopt(slow->fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof small), 0);
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"logs\",\"name\":\"chatty\","
+	    "\"follow\":true}\n");
+	test_client_sendz(&cl2, "{\"id\":2,\"op\":\"logs\",\"name\":"
+	    "\"chatty\",\"follow\":true}\n");
+	assert_ok(j = reply(&cl), 1);
+	json_decref(j);
+	assert_ok(j = reply(&cl2), 2);
+	json_decref(j);
+	memset(line, 'l', sizeof line);
+	for (i = 0; i < 64; i++) {
+		event_child_log(g, c, "stdout", 0, line, sizeof line);
+		j = reply(&cl2);
+		ck_assert_str_eq(json_string_value(json_object_get(j,
+		    "event")), "log");
+		json_decref(j);
+	}
+	ck_assert(slow->flags & CONN_DEAD);
+	conn_reap_dead(g);
+	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+}
+END_TEST
+
+/* One request; its reply, which must be an error with this limit. */
+static void
+assert_limit(struct test_client *c, const char *req, const char *limit)
+{
+	json_t	*j;
+
+	test_client_sendz(c, req);
+	j = reply(c);
+	assert_error(j, GT_E_LIMIT);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "limit")),
+	    limit);
+	json_decref(j);
+}
+
+/* Following one name again and again adds nothing; names are bounded. */
+START_TEST(test_conn_follow_bounded)
+{
+	json_t	*j;
+	char	 req[128], name[16];
+	int	 i;
+
+	running_child("a");
+	for (i = 0; i < 1000; i++) {
+		test_client_sendz(&cl, "{\"id\":1,\"op\":\"logs\",\"name\":"
+		    "\"a\",\"follow\":true,\"lines\":0}\n");
+		assert_ok(j = reply(&cl), 1);
+		json_decref(j);
+	}
+	ck_assert_int_eq(event_follow_ok(cl.cn, "a"), 0);
+	for (i = 1; i < GT_FOLLOWS_MAX; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		running_child(name);
+		snprintf(req, sizeof req, "{\"id\":2,\"op\":\"logs\",\"name\":"
+		    "\"%s\",\"follow\":true}\n", name);
+		test_client_sendz(&cl, req);
+		assert_ok(j = reply(&cl), 2);
+		json_decref(j);
+	}
+	running_child("one_more");
+	assert_limit(&cl, "{\"op\":\"logs\",\"name\":\"one_more\","
+	    "\"follow\":true}\n", "max_follows");
+	/* Without follow, and a name already followed: fine. */
+	test_client_sendz(&cl, "{\"id\":3,\"op\":\"logs\",\"name\":"
+	    "\"one_more\"}\n{\"id\":4,\"op\":\"logs\",\"name\":\"c5\","
+	    "\"follow\":true}\n");
+	assert_ok(j = reply(&cl), 3);
+	json_decref(j);
+	assert_ok(j = reply(&cl), 4);
+	json_decref(j);
+}
+END_TEST
+
+/* subscribe names: bounded, duplicates fold, a new subscribe replaces. */
+START_TEST(test_conn_subscribe_names_bounded)
+{
+	json_t	*j;
+	char	*req;
+	size_t	 len = 0, size = (GT_SUBSCRIBE_NAMES_MAX + 2) * 16;
+	int	 i;
+
+	req = xmalloc(size);
+	len += snprintf(req + len, size - len, "{\"op\":\"subscribe\","
+	    "\"names\":[");
+	for (i = 0; i <= GT_SUBSCRIBE_NAMES_MAX; i++)
+		len += snprintf(req + len, size - len, "%s\"n%d\"",
+		    i > 0 ? "," : "", i);
+	snprintf(req + len, size - len, "]}\n");
+	assert_limit(&cl, req, "max_subscribe_names");
+	free(req);
+	ck_assert_ptr_null(cl.cn->sub);
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"subscribe\",\"names\":"
+	    "[\"b\",\"a\",\"b\",\"a\",\"c\"]}\n");
+	assert_ok(j = reply(&cl), 1);
+	json_decref(j);
+	ck_assert(event_wanted(g, EVENT_STOPPED, "a"));
+	ck_assert(event_wanted(g, EVENT_STOPPED, "b"));
+	ck_assert(event_wanted(g, EVENT_STOPPED, "c"));
+	ck_assert(!event_wanted(g, EVENT_STOPPED, "d"));
+	test_client_sendz(&cl, "{\"id\":2,\"op\":\"subscribe\",\"names\":"
+	    "[\"d\"]}\n");
+	assert_ok(j = reply(&cl), 2);
+	json_decref(j);
+	ck_assert(!event_wanted(g, EVENT_STOPPED, "a"));
+	ck_assert(event_wanted(g, EVENT_STOPPED, "d"));
+	test_client_sendz(&cl, "{\"id\":3,\"op\":\"subscribe\"}\n");
+	assert_ok(j = reply(&cl), 3);
+	json_decref(j);
+	ck_assert(event_wanted(g, EVENT_STOPPED, "anything"));
+}
+END_TEST
+
+/* Send req, take its reply (caller decrefs). */
+static json_t *
+ask(struct test_client *c, const char *req)
+{
+	test_client_sendz(c, req);
+	return (reply(c));
+}
+
+/* setattr name key to a string of n bytes; returns the reply. */
+static json_t *
+set_blob(const char *name, const char *key, size_t n)
+{
+	json_t	*req, *j;
+	char	*s, *line;
+
+	s = xmalloc(n + 1);
+	memset(s, 'v', n);
+	s[n] = '\0';
+	req = json_pack("{s:s, s:s, s:{s:s}}", "op", "setattr", "name", name,
+	    "attrs", key, s);
+	line = json_dumps(req, JSON_COMPACT);
+	test_client_sendz(&cl, line);
+	test_client_sendz(&cl, "\n");
+	j = reply(&cl);
+	free(line);
+	free(s);
+	json_decref(req);
+	return (j);
+}
+
+static void
+assert_limit_reply(json_t *j, const char *limit)
+{
+	assert_error(j, GT_E_LIMIT);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "limit")),
+	    limit);
+	json_decref(j);
+}
+
+/*
+ * A reply larger than max_output_bytes, even the first on its connection,
+ * is a limit error instead; the connection stays and serves on.
+ */
+START_TEST(test_conn_first_reply_capped)
+{
+	json_t	*j;
+	char	 name[16];
+	int	 i;
+
+	g->lim.max_output_bytes = 8192;
+	running_child("a");
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		json_decref(set_blob("a", name, 3000));
+	}
+	assert_limit_reply(ask(&cl, "{\"id\":1,\"op\":\"list\"}\n"),
+	    "max_output_bytes");
+	assert_limit_reply(ask(&cl, "{\"id\":2,\"op\":\"info\",\"name\":"
+	    "\"a\"}\n"), "max_output_bytes");
+	/* What fits is served. */
+	assert_ok(j = ask(&cl, "{\"id\":3,\"op\":\"list\",\"keys\":"
+	    "[\"k0\"]}\n"), 3);
+	json_decref(j);
+	assert_ok(j = ask(&cl, "{\"id\":4,\"op\":\"getattr\",\"name\":\"a\","
+	    "\"key\":\"k1\"}\n"), 4);
+	json_decref(j);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "c%d", i);
+		running_child(name);
+	}
+	assert_limit_reply(ask(&cl, "{\"id\":5,\"op\":\"which_children\"}\n"),
+	    "max_output_bytes");
+	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_uint_le(g->rsize, 16384);	/* stopped early */
+}
+END_TEST
+
+/* Past the daemon-wide cap of unsent replies: limit output_total. */
+START_TEST(test_conn_output_total_capped)
+{
+	json_t	*j;
+	size_t	 saved = g->outq_total;
+
+	/* As if other connections held nearly all of it. */
+	g->outq_total = GT_OUTPUT_TOTAL_MAX - 64;
+	assert_limit_reply(ask(&cl, "{\"id\":1,\"op\":\"hello\"}\n"),
+	    "output_total");
+	g->outq_total = saved + (g->outq_total - (GT_OUTPUT_TOTAL_MAX - 64));
+	assert_ok(j = ask(&cl, "{\"id\":2,\"op\":\"hello\"}\n"), 2);
+	json_decref(j);
+}
+END_TEST
+
+/* attr values and a child's attr bytes are bounded. */
+START_TEST(test_conn_attr_bytes_bounded)
+{
+	json_t	*j;
+	char	 key[16];
+	int	 i;
+
+	g->lim.max_attr_value_bytes = 1000;
+	g->lim.max_attr_bytes = 3500;
+	running_child("a");
+	assert_ok(j = set_blob("a", "k", 1000), 0);
+	json_decref(j);
+	j = set_blob("a", "k", 1001);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "field")),
+	    "attrs.k");
+	assert_limit_reply(j, "max_attr_value_bytes");
+	/* Replacing a value counts only the new one. */
+	for (i = 0; i < 10; i++) {
+		assert_ok(j = set_blob("a", "k", 999), 0);
+		json_decref(j);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		assert_ok(j = set_blob("a", key, 990), 0);
+		json_decref(j);
+	}
+	assert_limit_reply(set_blob("a", "k9", 990), "max_attr_bytes");
+	/* Nothing of a refused setattr is written. */
+	assert_error(j = ask(&cl, "{\"op\":\"getattr\",\"name\":\"a\","
+	    "\"key\":\"k9\"}\n"), GT_E_NOT_FOUND);
+	json_decref(j);
+	/* A new key by increment counts its key. */
+	assert_ok(j = ask(&cl, "{\"id\":7,\"op\":\"increment\",\"name\":"
+	    "\"a\",\"key\":\"n\",\"default\":0}\n"), 7);
+	json_decref(j);
+	/* k 999+1, k0 and k1 990+2 each, n 1: 2985 bytes. */
+	g->lim.max_attr_bytes = 2985;
+	assert_limit_reply(ask(&cl, "{\"op\":\"increment\",\"name\":\"a\","
+	    "\"key\":\"m\",\"default\":0}\n"), "max_attr_bytes");
+	/* Deleting frees its bytes. */
+	assert_ok(j = ask(&cl, "{\"id\":8,\"op\":\"delattr\",\"name\":\"a\","
+	    "\"key\":\"k0\"}\n"), 8);
+	json_decref(j);
+	assert_ok(j = ask(&cl, "{\"id\":9,\"op\":\"increment\",\"name\":"
+	    "\"a\",\"key\":\"m\",\"default\":0}\n"), 9);
+	json_decref(j);
+}
+END_TEST
+
+/* list keys: bounded by max_attrs; unsorted and repeated keys filter. */
+START_TEST(test_conn_list_keys)
+{
+	json_t	*j, *attrs;
+	char	*req;
+	size_t	 len = 0, size = 16 * 64;
+	int	 i;
+
+	g->lim.max_attrs = 8;
+	running_child("a");
+	json_decref(ask(&cl, "{\"op\":\"setattr\",\"name\":\"a\",\"attrs\":"
+	    "{\"x\":1,\"y\":\"two\",\"z\":[3],\"w\":4.5}}\n"));
+	j = ask(&cl, "{\"id\":1,\"op\":\"list\",\"keys\":[\"z\",\"nope\","
+	    "\"x\",\"z\",\"w\"]}\n");
+	assert_ok(j, 1);
+	attrs = json_object_get(json_array_get(json_object_get(j,
+	    "children"), 0), "attrs");
+	ck_assert_int_eq(json_object_size(attrs), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(attrs, "x")), 1);
+	ck_assert(json_is_array(json_object_get(attrs, "z")));
+	ck_assert(json_real_value(json_object_get(attrs, "w")) == 4.5);
+	json_decref(j);
+	j = ask(&cl, "{\"id\":2,\"op\":\"list\",\"keys\":[]}\n");
+	assert_ok(j, 2);
+	ck_assert_int_eq(json_object_size(json_object_get(json_array_get(
+	    json_object_get(j, "children"), 0), "attrs")), 0);
+	json_decref(j);
+	req = xmalloc(size);
+	len += snprintf(req + len, size - len, "{\"op\":\"list\",\"keys\":[");
+	for (i = 0; i < 9; i++)
+		len += snprintf(req + len, size - len, "%s\"k%d\"",
+		    i > 0 ? "," : "", i);
+	snprintf(req + len, size - len, "]}\n");
+	assert_limit_reply(ask(&cl, req), "max_attrs");
+	free(req);
+}
+END_TEST
+
+/*
+ * gtd_free with a request still waiting (getattr wait_ms): the request
+ * goes too, and with it its timer and its wait (they used to outlive
+ * gtd: a leak, and a timer firing into freed memory on the next loop).
+ */
+START_TEST(test_conn_free_with_waiting_request)
+{
+	running_child("a");
+	test_client_sendz(&cl, "{\"id\":1,\"op\":\"getattr\",\"name\":\"a\","
+	    "\"key\":\"never\",\"wait_ms\":50}\n");
+	ck_assert(test_client_until(&cl, conn_busy, NULL));
+	gtd_free(g);
+	g = NULL;
+	/* No watcher of gtd's is left active, and none fires later. */
+	ck_assert_int_eq(ev_run(EV_DEFAULT, EVRUN_NOWAIT), 0);
+	poll(NULL, 0, 100);
+	ck_assert_int_eq(ev_run(EV_DEFAULT, EVRUN_NOWAIT), 0);
+}
+END_TEST
+
 Suite *
 conn_suite(void)
 {
@@ -642,6 +1044,19 @@ conn_suite(void)
 	tcase_add_test(tc, test_conn_wait_holds_back);
 	tcase_add_test(tc, test_conn_wait_then_eof);
 	tcase_add_test(tc, test_conn_wait_timeout);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_conn_subscriber_closed_during_delivery);
+	tcase_add_test(tc, test_conn_follower_closed_during_delivery);
+	tcase_add_test(tc, test_conn_follow_bounded);
+	tcase_add_test(tc, test_conn_subscribe_names_bounded);
+	tcase_add_test(tc, test_conn_first_reply_capped);
+	tcase_add_test(tc, test_conn_output_total_capped);
+	tcase_add_test(tc, test_conn_attr_bytes_bounded);
+	tcase_add_test(tc, test_conn_list_keys);
+	tcase_add_test(tc, test_conn_free_with_waiting_request);
 	suite_add_tcase(s, tc);
 	return (s);
 }
