@@ -77,6 +77,17 @@ struct shm_ent {
 
 enum shm_op { SHM_PUT, SHM_DEL, SHM_ASET, SHM_ADEL, SHM_ACLEAR, SHM_RECORD };
 
+/* An attr change of a batch, with copies of its key and value. */
+struct shm_pend {
+	char		*key;		/* owned; the value follows it */
+	size_t		 klen;
+	uint8_t		 type;
+	bool		 del;
+	const void	*val;		/* in key's allocation */
+	size_t		 vlen;
+	size_t		 seq;		/* arrival: the last one wins */
+};
+
 /* One change, as the registry asked for it. */
 struct shm_change {
 	enum shm_op		 op;
@@ -113,9 +124,13 @@ struct shmirror {
 	uint8_t			*brec;		/* owned: the record so far */
 	size_t			 blen, bsize;
 	bool			 bdirty;
+	bool			 bclear;	/* its attrs cleared first */
+	struct shm_pend		*pend;		/* owned: changes not merged */
+	size_t			 npend, pendsize;
 };
 
 static void	shm_file_free(struct shm_file *);
+static void	shm_pend_clear(struct shmirror *);
 static int	shm_fail(struct shmirror *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -519,6 +534,8 @@ shmirror_free(struct shmirror *m)
 	shm_file_free(m->stage);
 	free(m->bname);
 	free(m->brec);
+	shm_pend_clear(m);
+	free(m->pend);
 	free(m->scratch);
 	free(m->ents);
 	free(m->err);
@@ -1252,6 +1269,7 @@ shmirror_batch_begin(struct shmirror *m, const char *name)
 	m->bname = xstrdup(name);
 	m->blen = 0;
 	m->bdirty = false;
+	shm_pend_clear(m);
 	if ((off = shm_lookup(f, shm_hash(m->seed, name, len), name, len,
 	    &link)) != 0) {
 		m->blen = LD(shm_rec(f, off)->size);
@@ -1260,54 +1278,140 @@ shmirror_batch_begin(struct shmirror *m, const char *name)
 	}
 }
 
-/* Apply an attr change of the batch's row to its private record. */
+static void
+shm_pend_clear(struct shmirror *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->npend; i++)
+		free(m->pend[i].key);
+	m->npend = 0;
+	m->bclear = false;
+}
+
+/*
+ * Keep an attr change of the batch's row for its end: a batch of n keys
+ * costs one merge, not n rewrites of the record.
+ */
 static int
 shm_batch_add(struct shmirror *m, const struct shm_change *c)
 {
-	struct shm_record	 fix, *r = NULL;
-	size_t			 n = 0, size;
-	uint32_t		 h = shm_hash(m->seed, c->name, c->len);
-	bool			 found = false, partial;
+	struct shm_record	*r = NULL;
+	struct shm_pend		*p;
 
 	if (m->blen != 0)
 		r = (struct shm_record *)m->brec;
-	partial = r != NULL && (LD(r->flags) & SHM_R_PARTIAL);
-	if ((c->op == SHM_ASET || c->op == SHM_ADEL) && partial)
+	if (c->op == SHM_ACLEAR) {
+		shm_pend_clear(m);
+		m->bclear = true;
+		m->bdirty = r != NULL;
 		return (0);
-	if (c->op != SHM_ACLEAR)
-		n = shm_gather(m, r, c, &found);
-	if (c->op == SHM_ADEL && !found)
+	}
+	/* A partial record's attrs come from the socket. */
+	if (!m->bclear && r != NULL && (LD(r->flags) & SHM_R_PARTIAL))
 		return (0);
-	if (c->op == SHM_ACLEAR && r == NULL)
-		return (0);
-	shm_fixed(&fix, r, c);
-	if ((size = shm_compose(m, c, h, &fix, n, 0)) == 0)
-		return (shm_fail(m, "%s: a record of %s is too large",
-		    m->path, c->name));
-	shm_brec_room(m, size);
-	memcpy(m->brec, m->scratch, size);
-	m->blen = size;
+	if (m->npend == m->pendsize) {
+		m->pendsize = m->pendsize == 0 ? 16 : m->pendsize * 2;
+		m->pend = xreallocarray(m->pend, m->pendsize, sizeof *m->pend);
+	}
+	p = &m->pend[m->npend];
+	p->klen = c->attr.klen;
+	p->del = c->op == SHM_ADEL;
+	p->type = c->attr.type;
+	p->vlen = p->del ? 0 : c->attr.vlen;
+	p->seq = m->npend++;
+	p->key = xmalloc(p->klen + p->vlen + 1);
+	memcpy(p->key, c->attr.key, p->klen);
+	if (p->vlen > 0)
+		memcpy(p->key + p->klen, c->attr.val, p->vlen);
+	p->val = p->key + p->klen;
 	m->bdirty = true;
 	return (0);
+}
+
+static int
+shm_pend_cmp(const void *a, const void *b)
+{
+	const struct shm_pend	*x = a, *y = b;
+	int			 c;
+
+	if ((c = shm_keycmp(x->key, x->klen, y->key, y->klen)) != 0)
+		return (c);
+	return (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+/*
+ * m->ents = the attrs of r (none when the batch cleared them) merged with
+ * the pending changes, sorted by key, the last change of a key winning.
+ * Returns how many.
+ */
+static size_t
+shm_batch_merge(struct shmirror *m, struct shm_record *r)
+{
+	struct shm_ent	 e;
+	uint32_t	 n = r == NULL || m->bclear ? 0 : LD(r->nattrs), i = 0;
+	size_t		 j = 0, k = 0;
+	int		 cmp;
+
+	qsort(m->pend, m->npend, sizeof *m->pend, shm_pend_cmp);
+	shm_ents_room(m, (size_t)n + m->npend + 1);
+	while (i < n || j < m->npend) {
+		if (i < n)
+			shm_ent_of(shm_rec_attr(r, i), &e);
+		cmp = i == n ? 1 : j == m->npend ? -1 : shm_keycmp(e.key,
+		    e.klen, m->pend[j].key, m->pend[j].klen);
+		if (cmp < 0) {
+			m->ents[k++] = e;
+			i++;
+			continue;
+		}
+		if (cmp == 0)
+			i++;			/* replaced or deleted */
+		while (j + 1 < m->npend && shm_keycmp(m->pend[j].key,
+		    m->pend[j].klen, m->pend[j + 1].key,
+		    m->pend[j + 1].klen) == 0)
+			j++;			/* the last change of the key */
+		if (!m->pend[j].del)
+			m->ents[k++] = (struct shm_ent){ .key = m->pend[j].key,
+			    .klen = m->pend[j].klen, .type = m->pend[j].type,
+			    .val = m->pend[j].val, .vlen = m->pend[j].vlen };
+		j++;
+	}
+	return (k);
 }
 
 /* Store the batch's record, if it changed; the batch goes on. */
 static int
 shm_batch_flush(struct shmirror *m)
 {
-	struct shm_change	c;
-	char			*name = m->bname;
+	struct shm_change	 c;
+	struct shm_record	 fix, *r = NULL;
+	size_t			 n, size;
 	int			 rc;
 
-	if (name == NULL || !m->bdirty)
+	if (m->bname == NULL || !m->bdirty)
 		return (0);
+	m->bdirty = false;
+	if (m->blen != 0)
+		r = (struct shm_record *)m->brec;
 	memset(&c, 0, sizeof c);
+	c.op = SHM_ASET;
+	c.name = m->bname;
+	c.len = strlen(m->bname);
+	n = shm_batch_merge(m, r);
+	shm_fixed(&fix, r, &c);
+	size = shm_compose(m, &c, shm_hash(m->seed, c.name, c.len), &fix, n,
+	    0);
+	shm_pend_clear(m);
+	if (size == 0)
+		return (shm_fail(m, "%s: a record of %s is too large",
+		    m->path, c.name));
+	shm_brec_room(m, size);
+	memcpy(m->brec, m->scratch, size);
+	m->blen = size;
 	c.op = SHM_RECORD;
-	c.name = name;
-	c.len = strlen(name);
 	c.rec = m->brec;
 	c.reclen = m->blen;
-	m->bdirty = false;
 	rc = shm_change_now(m, &c);
 	return (rc);
 }
