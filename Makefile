@@ -70,14 +70,15 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_sql.c tests/e2e/check_e2e_supervision.c tests/e2e/check_e2e_slow.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
-	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c
+	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
+	tests/e2e/check_e2e_hostile.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-unit check-e2e check-asan run install uninstall clean \
+.PHONY: all check check-unit check-e2e check-asan hostile run install uninstall clean \
 	distclean deps lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
@@ -116,6 +117,12 @@ check-unit: $(B)/check_unit
 
 check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
 	GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
+	    $(B)/check_e2e
+
+# The hostile-user suite alone, each race for E2E_HOSTILE_SECONDS (60).
+hostile: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+	E2E_HOSTILE_SECONDS=$${E2E_HOSTILE_SECONDS:-60} CK_RUN_SUITE=e2e_hostile \
+	    GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
 	    $(B)/check_e2e
 
 check-asan:

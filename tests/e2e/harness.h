@@ -295,5 +295,6 @@ Suite		*e2e_security_suite(void);
 Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
+Suite		*e2e_hostile_suite(void);
 
 #endif /* GT_E2E_HARNESS_H */
