@@ -592,6 +592,10 @@ cs_output(struct childspec *s, int i, const json_t *j, struct config_err *e)
 		if (*o->path != '/')
 			return (config_fail(e, sub, "%s must be an absolute "
 			    "path", sub));
+		if (spec_path_check(o->path) == -1)
+			return (config_fail(e, sub, "%s: a %% may only be "
+			    "followed by n (the name), z (the zone) or %%",
+			    sub));
 		o->mode = SPEC_OUT_FILE;
 		o->max_bytes = 10 * 1024 * 1024;
 		o->keep = 3;
@@ -1268,6 +1272,7 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 	struct childspec	*sp;
 	char			*f = NULL, *cause = NULL;
 	size_t			 k;
+	int			 i;
 
 	if ((sp = config_spec_build(&c->tpl, el, &f, &cause)) == NULL) {
 		xasprintf(&e->field, "%s.%s", src, f);
@@ -1280,6 +1285,19 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 			xasprintf(&f, "%s.name", src);
 			config_fail(e, f, "duplicate name %s (also in %s)",
 			    sp->name, c->child_src[k]);
+			free(f);
+			spec_free(sp);
+			return (-1);
+		}
+		/* Two children rotating one file would clobber each other. */
+		if ((i = spec_output_clash(c->children[k], sp, c->zone)) !=
+		    -1) {
+			xasprintf(&f, "%s.%s.file", src, i ? "stderr" :
+			    "stdout");
+			config_fail(e, f, "%s is also written by %s (%s): a "
+			    "rotated file needs a child of its own (use %%n)",
+			    sp->out[i].path, c->children[k]->name,
+			    c->child_src[k]);
 			free(f);
 			spec_free(sp);
 			return (-1);
