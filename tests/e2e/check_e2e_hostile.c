@@ -43,6 +43,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -50,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -154,33 +157,32 @@ hostile_race_ms(void)
 	return (600);
 }
 
-/* Become the hostile user (in a forked process of the test). */
-static void
-hostile_become(void)
-{
-	if (setgroups(0, NULL) == -1 || setresgid(hostile_gid, hostile_gid,
-	    hostile_gid) == -1 || setresuid(hostile_uid, hostile_uid,
-	    hostile_uid) == -1)
-		_exit(99);
-}
-
 /*
- * Run fn(arg) as the hostile user in a process of its own until it
- * returns or hostile_end() kills it.
+ * Run fn(arg) as uid/gid (no groups) in a process of its own until it
+ * returns or hostile_end() kills it.  uid 0: stay root.
  */
 static pid_t
-hostile_run(void (*fn)(void *), void *arg)
+hostile_run_as(uid_t uid, gid_t gid, void (*fn)(void *), void *arg)
 {
 	pid_t	pid;
 
-	hostile_need_user();
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0) {
-		hostile_become();
+		if (uid != 0 && (setgroups(0, NULL) == -1 || setresgid(gid,
+		    gid, gid) == -1 || setresuid(uid, uid, uid) == -1))
+			_exit(99);
 		fn(arg);
 		_exit(0);
 	}
 	return (pid);
+}
+
+/* The same as the hostile user. */
+static pid_t
+hostile_run(void (*fn)(void *), void *arg)
+{
+	hostile_need_user();
+	return (hostile_run_as(hostile_uid, hostile_gid, fn, arg));
 }
 
 /* Stop a process of hostile_run; its exit status. */
@@ -227,6 +229,213 @@ START_TEST(hostile_pdeathsig_user)
 }
 END_TEST
 
+/* What a file racer swaps in, for how long. */
+struct race_file {
+	const char	*dir;		/* the child's log directory */
+	const char	*name;		/* the log file's name in it */
+	const char	*secret;	/* root's 0600 file */
+	const char	*created;	/* where no file may appear */
+	long		 ms;
+};
+
+static long
+hostile_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec * 1000L + ts.tv_nsec / 1000000);
+}
+
+/* Replace dir/name (and its rotations) with a symlink to target. */
+static void
+race_swap_symlink(const struct race_file *r, const char *target, int i)
+{
+	char	tmp[PATH_MAX], to[PATH_MAX];
+
+	snprintf(tmp, sizeof tmp, "%s/.race%d", r->dir, (int)getpid());
+	if (i == 0)
+		snprintf(to, sizeof to, "%s/%s", r->dir, r->name);
+	else
+		snprintf(to, sizeof to, "%s/%s.%d", r->dir, r->name, i);
+	(void)unlink(tmp);
+	if (symlink(target, tmp) == 0)
+		(void)rename(tmp, to);
+}
+
+/* The child's user: its log file becomes a symlink, again and again. */
+static void
+race_symlinks(void *arg)
+{
+	const struct race_file	*r = arg;
+	long			 end = hostile_now_ms() + r->ms;
+	int			 n;
+
+	for (n = 0; hostile_now_ms() < end; n++)
+		race_swap_symlink(r, n % 2 ? r->secret : r->created, n % 3);
+}
+
+/*
+ * A hard link to root's file in the child's directory: what the child's
+ * user could make where protected_hardlinks is off (root makes it here).
+ */
+static void
+race_hardlinks(void *arg)
+{
+	const struct race_file	*r = arg;
+	long			 end = hostile_now_ms() + r->ms;
+	char			 tmp[PATH_MAX], to[PATH_MAX];
+
+	snprintf(tmp, sizeof tmp, "%s/.link%d", r->dir, (int)getpid());
+	snprintf(to, sizeof to, "%s/%s", r->dir, r->name);
+	while (hostile_now_ms() < end) {
+		(void)unlink(tmp);
+		if (link(r->secret, tmp) == 0)
+			(void)rename(tmp, to);
+	}
+}
+
+static void
+hostile_write(const char *path, const char *text, mode_t mode)
+{
+	int	fd;
+
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, mode), -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* Root's file is as it was: content, owner, mode, size. */
+static void
+hostile_secret_intact(const char *path, const char *text)
+{
+	struct stat	st;
+	char		buf[256];
+	ssize_t		n;
+	int		fd;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_msg(S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	    (st.st_mode & 07777) == 0600 && st.st_size == (off_t)strlen(text),
+	    "root's %s changed: uid %d mode 0%o size %lld", path,
+	    (int)st.st_uid, (unsigned)(st.st_mode & 07777),
+	    (long long)st.st_size);
+	ck_assert_int_ne(fd = open(path, O_RDONLY | O_CLOEXEC), -1);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	ck_assert_str_eq(buf, text);
+}
+
+/* Every regular file in dir is the child's (or root's secret itself). */
+static void
+hostile_dir_owned(const char *dir, uid_t uid, ino_t secret)
+{
+	char		 path[PATH_MAX];
+	struct dirent	*d;
+	struct stat	 st;
+	DIR		*dp;
+
+	ck_assert_ptr_nonnull(dp = opendir(dir));
+	while ((d = readdir(dp)) != NULL) {
+		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_ino == secret)
+			continue;
+		ck_assert_msg(st.st_uid == uid, "%s belongs to uid %d, not the "
+		    "child's %d", path, (int)st.st_uid, (int)uid);
+	}
+	closedir(dp);
+}
+
+/*
+ * A child whose user owns its log directory swaps the log file (and its
+ * rotations) for symlinks to root's 0600 file and to a path where no
+ * file exists, and root's file for hard links, while gtd opens, writes
+ * and rotates it: root's file is untouched, no file appears where the
+ * links point, every log file is the child's, and gtd lives on.
+ */
+START_TEST(hostile_file_symlink_race)
+{
+	struct e2e		*e = e2e_start(NULL);
+	struct race_file	 r;
+	struct stat		 st;
+	const char		*secret_text = "root's secret\n";
+	pid_t			 sym, hard;
+	int			 st1, st2;
+
+	hostile_open_dir(e);
+	r.dir = e2e_path(e, "logs");
+	r.name = "out.log";
+	r.secret = e2e_path(e, "secret");
+	r.created = e2e_path(e, "created-by-root");
+	r.ms = hostile_race_ms();
+	ck_assert_int_eq(mkdir(r.dir, 0755), 0);
+	ck_assert_int_eq(chown(r.dir, NOBODY, NOBODY), 0);
+	hostile_write(r.secret, secret_text, 0600);
+	ck_assert_int_eq(stat(r.secret, &st), 0);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:s, s:i, s:i, "
+	    "s:{s:s, s:i, s:i}}", "name", "racer", "cmd",
+	    e2e_cmd("--flood=400", "--exit-code=0", NULL), "user", "nobody",
+	    "restart", "permanent", "restart_delay_ms", 5, "max_restarts",
+	    10000, "stdout", "file", e2e_fmt(e, "%s/%s", r.dir, r.name),
+	    "max_bytes", 2000, "keep", 2);
+	sym = hostile_run_as(NOBODY, NOBODY, race_symlinks, &r);
+	hard = hostile_run_as(0, 0, race_hardlinks, &r);
+	ck_assert_int_ne(waitpid(sym, &st1, 0), -1);
+	ck_assert_int_ne(waitpid(hard, &st2, 0), -1);
+	ck_assert(WIFEXITED(st1) && WIFEXITED(st2));
+	e2e_ok(e, "ping", NULL);
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "racer");
+	hostile_secret_intact(r.secret, secret_text);
+	ck_assert_msg(lstat(r.created, &st) == -1 && errno == ENOENT,
+	    "gtd created %s through the child's symlink", r.created);
+	ck_assert_int_eq(stat(r.secret, &st), 0);
+	hostile_dir_owned(r.dir, NOBODY, st.st_ino);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * The log file is a hard link to root's 0600 file before the child
+ * starts (a host without protected_hardlinks): gtd, opening it as the
+ * child's user, cannot write it; the child's output is still in `logs`.
+ */
+START_TEST(hostile_file_hardlink)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*dir = e2e_path(e, "logs"), *secret, *log;
+	const char	*text = "root only\n";
+	json_t		*l;
+	long		 deadline;
+
+	hostile_open_dir(e);
+	secret = e2e_path(e, "secret");
+	log = e2e_path(e, "logs/out.log");
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(chown(dir, NOBODY, NOBODY), 0);
+	hostile_write(secret, text, 0600);
+	ck_assert_int_eq(link(secret, log), 0);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:{s:s}}", "name", "h",
+	    "cmd", e2e_cmd("--stdout=written", NULL), "user", "nobody",
+	    "stdout", "file", log);
+	deadline = hostile_now_ms() + 5000;
+	do {
+		l = e2e_get(e2e_ok(e, "logs", "{s:s}", "name", "h"), "lines");
+		if (json_array_size(l) > 0)
+			break;
+		poll(NULL, 0, 5);
+	} while (hostile_now_ms() < deadline);
+	ck_assert_uint_eq(json_array_size(l), 1);
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"), "Permission denied",
+	    5000));
+	hostile_secret_intact(secret, text);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_hostile_suite(void)
 {
@@ -236,6 +445,8 @@ e2e_hostile_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT + hostile_race_ms() / 1000 * 4);
 	tcase_add_unchecked_fixture(tc, hostile_setup, hostile_teardown);
 	tcase_add_test(tc, hostile_pdeathsig_user);
+	tcase_add_test(tc, hostile_file_symlink_race);
+	tcase_add_test(tc, hostile_file_hardlink);
 	suite_add_tcase(s, tc);
 	return (s);
 }
