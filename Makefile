@@ -185,9 +185,9 @@ check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
 	    exit 1; fi; \
 	echo "memcheck: $$(ls $(B)/valgrind | wc -l) gtd runs, clean"; exit $$st
 
+# gtd makes RUN_DIR itself (0750), and refuses one another user made.
 RUN_DIR ?= /tmp/gtd-demo
 run: all
-	@mkdir -p $(RUN_DIR)
 	@echo "gtd demo zone on $(RUN_DIR)/gtd.sock; in another terminal:"
 	@echo "  export GTD_SOCKET=$(RUN_DIR)/gtd.sock PATH=$(CURDIR)/$(B):\$$PATH"
 	@echo "  gtctl ls; gtctl info ticker; gtctl attr get ticker ticks"

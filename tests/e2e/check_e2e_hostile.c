@@ -35,7 +35,10 @@
  */
 #include "config.h"
 
+#include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -57,6 +60,7 @@
 
 #include <check.h>
 
+#include "gt/client.h"
 #include "harness.h"
 
 #define HOSTILE_USER	"gtdhostile"
@@ -436,6 +440,222 @@ START_TEST(hostile_file_hardlink)
 }
 END_TEST
 
+/* A "/tmp" of the test's own: root's, world-writable, sticky. */
+static const char *
+hostile_tmp(struct e2e *e)
+{
+	const char	*tmp = e2e_path(e, "tmp");
+
+	hostile_open_dir(e);
+	if (mkdir(tmp, 01777) == -1)
+		ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(chmod(tmp, 01777), 0);
+	return (tmp);
+}
+
+/* The squatter: her directory, and a symlink in place of the socket. */
+struct squat {
+	const char	*dir;		/* hers, mode 0777 */
+	const char	*secret;	/* root's 0600 file */
+	int		 ready;		/* write end: 'R' once set up */
+	long		 ms;
+};
+
+static void
+squat_swap(const struct squat *q)
+{
+	char	link[PATH_MAX], sock[PATH_MAX];
+
+	snprintf(link, sizeof link, "%s/.l", q->dir);
+	snprintf(sock, sizeof sock, "%s/sock", q->dir);
+	(void)unlink(link);
+	if (symlink(q->secret, link) == 0)
+		(void)rename(link, sock);
+}
+
+/*
+ * Make the directory, then whenever a socket appears in it, put a
+ * symlink to root's file in its place at once (inotify), so that a
+ * chmod by path lands on root's file.
+ */
+static void
+squat_run(void *arg)
+{
+	const struct squat	*q = arg;
+	char			 buf[4096];
+	long			 end = hostile_now_ms() + q->ms;
+	struct pollfd		 pfd;
+	int			 in;
+
+	if (mkdir(q->dir, 0777) == -1 || chmod(q->dir, 0777) == -1)
+		_exit(98);
+	if ((in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) == -1 ||
+	    inotify_add_watch(in, q->dir, IN_CREATE) == -1)
+		_exit(97);
+	(void)!write(q->ready, "R", 1);
+	pfd.fd = in;
+	pfd.events = POLLIN;
+	while (hostile_now_ms() < end) {
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		while (read(in, buf, sizeof buf) > 0)
+			;
+		squat_swap(q);
+	}
+}
+
+/* Start squat_run as the hostile user; return once its trap is set. */
+static pid_t
+squat_start(struct squat *q)
+{
+	pid_t	pid;
+	char	c;
+	int	p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	q->ready = p[1];
+	pid = hostile_run(squat_run, q);
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return (pid);
+}
+
+/*
+ * Another user made gtd's socket directory first (the non-root default
+ * /tmp/gtd-UID, or make run's /tmp/gtd-demo) and lies in wait to swap
+ * the socket for a symlink to root's file: gtd refuses the directory,
+ * naming it, its owner and mode, and root's file keeps its mode.
+ */
+START_TEST(hostile_socket_dir_squat)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct squat	 q;
+	const char	*err;
+	pid_t		 pid;
+	int		 rc;
+
+	q.dir = e2e_fmt(e, "%s/gtd-demo", hostile_tmp(e));
+	q.secret = e2e_path(e, "secret");
+	q.ms = 5000;
+	hostile_write(q.secret, "root's\n", 0600);
+	pid = squat_start(&q);
+	rc = e2e_gtd_run(e, 2000, &err, "-d", "-s", e2e_fmt(e, "%s/sock",
+	    q.dir), NULL);
+	hostile_end(pid);
+	hostile_secret_intact(q.secret, "root's\n");
+	ck_assert_msg(rc == 1, "gtd used %s (exit %d): %s", q.dir, rc, err);
+	ck_assert_msg(strstr(err, q.dir) != NULL && strstr(err,
+	    HOSTILE_USER) != NULL && strstr(err, "0777") != NULL, "gtd -s "
+	    "%s/sock: %s", q.dir, err);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * Her directory on the way to gtd's (even one of root's inside it), or
+ * her own 0700 directory as the socket's: refused too.  A directory gtd
+ * makes itself is 0750, root's.
+ */
+START_TEST(hostile_socket_dir_ancestor)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*tmp = hostile_tmp(e), *hers, *err;
+	int		 rc;
+
+	hostile_need_user();
+	hers = e2e_fmt(e, "%s/hers", tmp);
+	ck_assert_int_eq(mkdir(hers, 0755), 0);
+	ck_assert_int_eq(mkdir(e2e_fmt(e, "%s/roots", hers), 0700), 0);
+	ck_assert_int_eq(chown(hers, hostile_uid, hostile_gid), 0);
+	rc = e2e_gtd_run(e, 2000, &err, "-d", "-s", e2e_fmt(e,
+	    "%s/roots/sock", hers), NULL);
+	ck_assert_msg(rc == 1 && strstr(err, "on the way") != NULL &&
+	    strstr(err, HOSTILE_USER) != NULL, "exit %d: %s", rc, err);
+	ck_assert_int_eq(chmod(hers, 0700), 0);
+	rc = e2e_gtd_run(e, 2000, &err, "-d", "-s", e2e_fmt(e, "%s/sock",
+	    hers), NULL);
+	ck_assert_msg(rc == 1 && strstr(err, "socket directory") != NULL &&
+	    strstr(err, "0700") != NULL, "exit %d: %s", rc, err);
+	e2e_stop(e);
+}
+END_TEST
+
+/* Her listener: note anything a client sends. */
+static void
+listener_run(void *arg)
+{
+	const char		*path = arg;
+	struct sockaddr_un	 sun;
+	char			 buf[4096], got[PATH_MAX];
+	ssize_t			 n;
+	int			 fd, c, out;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	snprintf(got, sizeof got, "%s.got", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 || bind(fd,
+	    (struct sockaddr *)&sun, sizeof sun) == -1 || listen(fd, 8) == -1)
+		_exit(96);
+	for (;;) {
+		if ((c = accept(fd, NULL, NULL)) == -1)
+			continue;
+		while ((n = read(c, buf, sizeof buf)) > 0) {
+			if ((out = open(got, O_WRONLY | O_CREAT | O_APPEND,
+			    0666)) != -1) {
+				(void)!write(out, buf, n);
+				close(out);
+			}
+		}
+		close(c);
+	}
+}
+
+/*
+ * gtctl (and every client of client.c) talks only to a server running
+ * as root, as its own user or as GTD_SOCKET_OWNER: root's gtctl sent to
+ * her socket says so and sends nothing (a start_child could carry a
+ * password in env).
+ */
+START_TEST(hostile_gtctl_foreign)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*dir, *sock, *out;
+	struct client	*c;
+	struct stat	 st;
+	pid_t		 pid;
+	int		 rc;
+
+	dir = e2e_fmt(e, "%s/evil", hostile_tmp(e));
+	sock = e2e_fmt(e, "%s/sock", dir);
+	hostile_need_user();
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(chown(dir, hostile_uid, hostile_gid), 0);
+	pid = hostile_run(listener_run, (void *)sock);
+	ck_assert(e2e_wait_file(sock, 3000));
+	e2e_gtctl_socket(e, sock);
+	rc = e2e_gtctl(e, &out, "start", "x", "--", "/bin/true", NULL);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_msg(strstr(e2e_gtctl_stderr(e), "neither root nor you") !=
+	    NULL && strstr(e2e_gtctl_stderr(e), HOSTILE_USER) != NULL,
+	    "gtctl: %s", e2e_gtctl_stderr(e));
+	ck_assert_msg(stat(e2e_fmt(e, "%s.got", sock), &st) == -1,
+	    "gtctl sent her %lld bytes", (long long)st.st_size);
+	/* Trusted by name: then the client talks (and she gets it). */
+	ck_assert_int_eq(setenv("GTD_SOCKET_OWNER", HOSTILE_USER, 1), 0);
+	ck_assert_ptr_nonnull(c = client_connect(sock, NULL));
+	ck_assert_int_eq(unsetenv("GTD_SOCKET_OWNER"), 0);
+	ck_assert_int_eq(client_send(c, "{}", 2), 0);
+	client_free(c);
+	ck_assert(e2e_wait_file(e2e_fmt(e, "%s.got", sock), 3000));
+	ck_assert_ptr_null(client_connect(sock, NULL));
+	ck_assert_int_eq(errno, EPERM);
+	hostile_end(pid);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_hostile_suite(void)
 {
@@ -447,6 +667,9 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_pdeathsig_user);
 	tcase_add_test(tc, hostile_file_symlink_race);
 	tcase_add_test(tc, hostile_file_hardlink);
+	tcase_add_test(tc, hostile_socket_dir_squat);
+	tcase_add_test(tc, hostile_socket_dir_ancestor);
+	tcase_add_test(tc, hostile_gtctl_foreign);
 	suite_add_tcase(s, tc);
 	return (s);
 }
