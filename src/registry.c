@@ -13,7 +13,9 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,90 +428,132 @@ registry_generation(struct registry *r)
 }
 
 /*
- * Snapshots.  The backup API copies every page of the in-memory db into
- * a fresh file next to the target, which then replaces the target with
- * rename(2), so a reader opens either the old file or the new one, never
- * half of one.  No journal and no fsync: the file is a cache that the
- * next interval rewrites, and a crash can at worst leave it stale.
+ * Snapshots.  sqlite3_serialize() gives the database as the bytes of a
+ * file; they go into a new file next to the target, which then replaces
+ * the target with rename(2), so a reader opens either the old file or
+ * the new one, never half of one.  No fsync: the file is a cache that
+ * the next interval rewrites, and a crash can at worst leave it stale.
+ * SQLite never opens these files itself, so every open is ours: on a
+ * directory checked first, exclusive, never through a symlink.
  */
 
-/* *cause = "what: sqlite's message (errno's)". */
-static void
-registry_snapshot_cause(sqlite3 *db, int rc, const char *what, char **cause)
+/* The directory of a snapshot: root's or ours, writable by nobody else. */
+static int
+registry_snapshot_dir(const char *path, const char *dir, char **cause)
 {
-	int	e = db != NULL ? sqlite3_system_errno(db) : 0;
+	struct passwd	*pw;
+	struct stat	 st;
+	int		 fd;
 
-	xasprintf(cause, "%s: %s%s%s%s", what, db != NULL ?
-	    sqlite3_errmsg(db) : sqlite3_errstr(rc), e != 0 ? " (" : "",
-	    e != 0 ? strerror(e) : "", e != 0 ? ")" : "");
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    (st.st_mode & 022) == 0)
+		return (fd);
+	pw = getpwuid(st.st_uid);
+	xasprintf(cause, "%s: snapshot directory %s is owned by %s (uid %u) "
+	    "with mode %04o: it must belong to root or uid %u and be writable "
+	    "by no one else", path, dir, pw != NULL ? pw->pw_name : "?",
+	    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+	    (unsigned)geteuid());
+	close(fd);
+	return (-1);
 }
 
-/* Copy r's db into the new file tmp. */
+/*
+ * A new file named tmp in dirfd holding len bytes of data, mode 0640:
+ * made anonymous (O_TMPFILE) and linked only once written, or, where
+ * the file system has no O_TMPFILE, created with O_EXCL.  0 or -1.
+ */
 static int
-registry_backup(struct registry *r, const char *tmp, char **cause)
+registry_snapshot_write(int dirfd, const char *tmp, const void *data,
+    size_t len)
 {
-	sqlite3		*dst = NULL;
-	sqlite3_backup	*b;
-	int		 rc;
+	const char	*p = data;
+	char		 proc[64];
+	ssize_t		 n;
+	int		 fd, anon = 1, saved;
 
-	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(dst, "PRAGMA journal_mode = OFF; "
-		    "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		if ((b = sqlite3_backup_init(dst, "main", r->db, "main")) ==
-		    NULL)
-			rc = sqlite3_errcode(dst);
-		else {
-			rc = sqlite3_backup_step(b, -1);
-			if (sqlite3_backup_finish(b) == SQLITE_OK &&
-			    rc == SQLITE_DONE)
-				rc = SQLITE_OK;
-			else if (rc == SQLITE_DONE)
-				rc = sqlite3_errcode(dst);
+	/* A leftover of a crash (ours: no one else may write here). */
+	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
+		return (-1);
+	if ((fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+	    0640)) == -1) {
+		anon = 0;
+		if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1)
+			return (-1);
+	}
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
 		}
+		p += n;
+		len -= n;
 	}
-	if (rc != SQLITE_OK)
-		registry_snapshot_cause(dst, rc, tmp, cause);
-	if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) {
-		registry_snapshot_cause(dst, rc, tmp, cause);
-		rc = SQLITE_ERROR;
-	}
-	return (rc == SQLITE_OK ? 0 : -1);
+	/* Specs hold env values: no wider than the socket's 0660. */
+	if (fchmod(fd, 0640) == -1)
+		goto fail;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (anon && linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW) ==
+	    -1 && linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == -1)
+		goto fail;
+	return (close(fd));
+fail:
+	saved = errno;
+	close(fd);
+	if (!anon)
+		(void)unlinkat(dirfd, tmp, 0);	/* ours, half written */
+	errno = saved;
+	return (-1);
 }
 
 int
 registry_snapshot(struct registry *r, const char *path, char **cause)
 {
-	char	*tmp;
-	int	 saved;
+	unsigned char	*data;
+	sqlite3_int64	 size;
+	const char	*name;
+	char		*dir, *tmp;
+	int		 dirfd, rc = -1;
 
-	if (registry_commit(r) == -1) {	/* the backup sees committed data */
+	if (registry_commit(r) == -1) {	/* the image has committed data */
 		xasprintf(cause, "commit: %s", sqlite3_errmsg(r->db));
 		return (-1);
 	}
-	xasprintf(&tmp, "%s.tmp", path);
-	/* A leftover of a crash would be opened, not replaced. */
-	if (unlink(tmp) == -1 && errno != ENOENT) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		goto fail;
+	dir = xstrdup(path);
+	if ((name = strrchr(path, '/')) == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+		name = path;
+	} else {
+		dir[name - path == 0 ? 1 : name - path] = '\0';
+		name++;
 	}
-	if (registry_backup(r, tmp, cause) == -1)
-		goto fail;
-	/* Specs hold env values: no wider than the socket's 0660. */
-	if (chmod(tmp, 0640) == -1 || rename(tmp, path) == -1) {
+	dirfd = registry_snapshot_dir(path, dir, cause);
+	free(dir);
+	if (dirfd == -1)
+		return (-1);
+	xasprintf(&tmp, "%s.tmp", name);
+	if ((data = sqlite3_serialize(r->db, "main", &size, 0)) == NULL)
+		xasprintf(cause, "%s: sqlite3_serialize: out of memory", path);
+	else if (registry_snapshot_write(dirfd, tmp, data, (size_t)size) ==
+	    -1 || renameat(dirfd, tmp, dirfd, name) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
+		(void)unlinkat(dirfd, tmp, 0);	/* may not exist */
+	} else
+		rc = 0;
+	sqlite3_free(data);
 	free(tmp);
-	return (0);
-fail:
-	saved = errno;
-	(void)unlink(tmp);		/* may not exist; nothing to report */
-	free(tmp);
-	errno = saved;
-	return (-1);
+	close(dirfd);
+	return (rc);
 }
 
 /*

@@ -97,10 +97,15 @@ int	registry_commit(struct registry *);
 uint64_t	registry_generation(struct registry *);
 
 /*
- * Copy the whole database into the SQLite file path, atomically: write
- * "path.tmp" with the online backup API (no journal, no fsync: the file
- * is a cache), make it mode 0640 and rename() it over path.  0, or -1
- * with *cause (xasprintf'd, the caller frees).  Synchronous.
+ * Copy the whole database into the SQLite file path, atomically: the
+ * image (sqlite3_serialize; no fsync: the file is a cache) goes into a
+ * file created exclusively in path's directory (O_TMPFILE, linked as
+ * "path.tmp", or else "path.tmp" made with O_EXCL|O_NOFOLLOW), mode
+ * 0640, which is then renamed over path.  The directory must belong to
+ * root or gtd's user and be writable by no one else (protocol section
+ * 7): another user could otherwise make root write where she points.
+ * 0, or -1 with *cause (xasprintf'd, the caller frees; it names the
+ * directory, its owner and mode when that is the reason).  Synchronous.
  */
 int	registry_snapshot(struct registry *, const char *path, char **cause);
 

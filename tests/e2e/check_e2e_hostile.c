@@ -656,6 +656,61 @@ START_TEST(hostile_gtctl_foreign)
 }
 END_TEST
 
+/* Symlinks to root's file where the snapshot and its scratch file go. */
+static void
+race_snapshot(void *arg)
+{
+	const struct race_file	*r = arg;
+	long			 end = hostile_now_ms() + r->ms;
+	char			 tmp[PATH_MAX], to[PATH_MAX];
+	int			 n;
+
+	for (n = 0; hostile_now_ms() < end; n++) {
+		snprintf(tmp, sizeof tmp, "%s/.s%d", r->dir, (int)getpid());
+		snprintf(to, sizeof to, "%s/%s%s", r->dir, r->name,
+		    n % 2 ? ".tmp" : "");
+		(void)unlink(tmp);
+		if (symlink(r->secret, tmp) == 0)
+			(void)rename(tmp, to);
+	}
+}
+
+/*
+ * A snapshot in a directory others may write (a sticky /tmp, or hers)
+ * is refused at start, naming the directory, its owner and mode, while
+ * she plants symlinks to root's file where the snapshot and its scratch
+ * file would go; root's file is untouched.
+ */
+START_TEST(hostile_snapshot_dir)
+{
+	struct e2e		*e = e2e_start(NULL);
+	struct race_file	 r;
+	const char		*conf, *err;
+	pid_t			 pid;
+	FILE			*f;
+	int			 rc;
+
+	r.dir = hostile_tmp(e);
+	r.name = "s.db";
+	r.secret = e2e_path(e, "secret");
+	r.ms = 3000;
+	hostile_write(r.secret, "root's\n", 0600);
+	conf = e2e_path(e, "snap.json");
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "{\"snapshot\":{\"path\":\"%s/%s\",\"interval_ms\":100}}\n",
+	    r.dir, r.name);
+	fclose(f);
+	pid = hostile_run(race_snapshot, &r);
+	rc = e2e_gtd_run(e, 2000, &err, "-d", "-c", conf, "-s",
+	    e2e_path(e, "sock2"), NULL);
+	hostile_end(pid);
+	hostile_secret_intact(r.secret, "root's\n");
+	ck_assert_msg(rc == 1 && strstr(err, "snapshot directory") != NULL &&
+	    strstr(err, "1777") != NULL, "exit %d: %s", rc, err);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_hostile_suite(void)
 {
@@ -670,6 +725,7 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_socket_dir_squat);
 	tcase_add_test(tc, hostile_socket_dir_ancestor);
 	tcase_add_test(tc, hostile_gtctl_foreign);
+	tcase_add_test(tc, hostile_snapshot_dir);
 	suite_add_tcase(s, tc);
 	return (s);
 }
