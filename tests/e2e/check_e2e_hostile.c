@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <jansson.h>
 
 #include "gt/client.h"
 #include "harness.h"
@@ -711,6 +712,194 @@ START_TEST(hostile_snapshot_dir)
 }
 END_TEST
 
+/* What hostile_request's process sends and where the reply goes. */
+struct hostile_req {
+	const char	*sock;
+	const char	*line;
+	int		 out;		/* write end of the reply pipe */
+};
+
+static void
+hostile_req_run(void *arg)
+{
+	const struct hostile_req	*q = arg;
+	struct client			*c;
+	const char			*reply;
+	size_t				 len;
+
+	if ((c = client_connect(q->sock, NULL)) == NULL ||
+	    client_send(c, q->line, strlen(q->line)) == -1 ||
+	    (reply = client_recv(c, 10000, &len)) == NULL)
+		_exit(95);
+	(void)!write(q->out, reply, len);
+	client_free(c);
+}
+
+/* One request line sent by the hostile user; the reply (held by e). */
+static json_t *
+hostile_request(struct e2e *e, const char *line)
+{
+	struct hostile_req	 q;
+	char			 buf[65536];
+	json_t			*j;
+	size_t			 len = 0;
+	ssize_t			 n;
+	pid_t			 pid;
+	int			 p[2], st;
+
+	ck_assert_int_eq(pipe(p), 0);
+	q.sock = e2e_sock(e);
+	q.line = line;
+	q.out = p[1];
+	pid = hostile_run(hostile_req_run, &q);
+	close(p[1]);
+	while (len < sizeof buf - 1 && (n = read(p[0], buf + len,
+	    sizeof buf - 1 - len)) > 0)
+		len += n;
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: no reply",
+	    line);
+	buf[len] = '\0';
+	ck_assert_ptr_nonnull(j = json_loads(buf, 0, NULL));
+	return (j);
+}
+
+static const char *
+reply_error(json_t *j)
+{
+	const char	*s = json_string_value(json_object_get(j, "error"));
+
+	return (s != NULL ? s : "");
+}
+
+/* gtd with the socket open to all and the hostile user in class cl. */
+static struct e2e *
+hostile_start_acl(const char *cl)
+{
+	char		 conf[256];
+	struct e2e	*e;
+
+	snprintf(conf, sizeof conf, "{\"socket_mode\":\"0666\",\"acl\":"
+	    "{\"default\":\"none\",\"users\":{\"%s\":\"%s\"}}}", HOSTILE_USER,
+	    cl);
+	e = e2e_start(conf);
+	hostile_open_dir(e);
+	return (e);
+}
+
+static void
+pause_forever(void *arg)
+{
+	for (;;)
+		pause();
+}
+
+/*
+ * A control-class user who is not root may adopt her own processes,
+ * never another user's (she could then stop them through gtd).
+ */
+START_TEST(hostile_adopt_other_user)
+{
+	struct e2e	*e;
+	json_t		*r;
+	char		 line[256];
+	pid_t		 root, hers;
+
+	hostile_need_user();
+	e = hostile_start_acl("control");
+	ck_assert_int_ne(root = fork(), -1);
+	if (root == 0) {
+		pause_forever(NULL);
+		_exit(0);
+	}
+	hers = hostile_run(pause_forever, NULL);
+	snprintf(line, sizeof line, "{\"op\":\"add_existing_child\","
+	    "\"name\":\"r\",\"pid\":%d}", (int)root);
+	r = hostile_request(e, line);
+	ck_assert_msg(strcmp(reply_error(r), "permission_denied") == 0,
+	    "adopting root's pid %d: %s", (int)root, e2e_dump(e, r));
+	json_decref(r);
+	snprintf(line, sizeof line, "{\"op\":\"add_existing_child\","
+	    "\"name\":\"h\",\"pid\":%d}", (int)hers);
+	r = hostile_request(e, line);
+	if (!e2e_adopt_unsupported(e, r, "hostile_adopt_other_user")) {
+		ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+		    e2e_dump(e, r));
+		e2e_ok(e, "terminate_child", "{s:s}", "name", "h");
+	}
+	json_decref(r);
+	e2e_err(e, "not_found", "find", "{s:s}", "name", "r");
+	kill(root, SIGKILL);
+	(void)waitpid(root, NULL, 0);
+	hostile_end(hers);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * Never adopted, by anyone: init, gtd itself (stopping it made gtd
+ * SIGKILL itself), gtd's parent, and gtd's hooks.
+ */
+START_TEST(hostile_adopt_refused)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*pidf, *stat;
+	json_t		*r;
+	pid_t		 parent, hook;
+
+	stat = e2e_read_file(e, e2e_fmt(e, "/proc/%d/stat", (int)e2e_pid(e)),
+	    1000);
+	ck_assert_int_eq(sscanf(strrchr(stat, ')') + 2, "%*c %d", &parent), 1);
+	r = e2e_err(e, "bad_request", "add_existing_child", "{s:s, s:i}",
+	    "name", "init", "pid", 1);
+	ck_assert_str_eq(e2e_str(r, "field"), "pid");
+	e2e_err(e, "bad_request", "add_existing_child", "{s:s, s:i}", "name",
+	    "self", "pid", (int)e2e_pid(e));
+	e2e_err(e, "bad_request", "add_existing_child", "{s:s, s:i}", "name",
+	    "parent", "pid", (int)parent);
+	pidf = e2e_path(e, "hook.pid");
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:[s,s,s], s:i}", "name",
+	    "k", "cmd", e2e_cmd("--exit-after-ms=0", NULL), "restart",
+	    "temporary", "after_terminate", "/bin/sh", "-c", e2e_fmt(e,
+	    "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 30", pidf, pidf,
+	    pidf), "hook_timeout_ms", 20000);
+	hook = e2e_read_pid(e, pidf, 5000);
+	r = e2e_err(e, "bad_request", "add_existing_child", "{s:s, s:i}",
+	    "name", "hook", "pid", (int)hook);
+	ck_assert_msg(strstr(e2e_str(r, "message"), "hook") != NULL, "%s",
+	    e2e_str(r, "message"));
+	kill(hook, SIGKILL);
+	ck_assert(e2e_wait_absent(e, "k", 5000));
+	e2e_ok(e, "ping", NULL);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * The control class starts any program as gtd's user (here root): it
+ * is as strong as that user, as gtd(8) says.
+ */
+START_TEST(hostile_control_runs_as_gtd)
+{
+	struct e2e	*e;
+	json_t		*r;
+	const char	*out;
+
+	hostile_need_user();
+	e = hostile_start_acl("control");
+	out = e2e_path(e, "whoami");
+	r = hostile_request(e, e2e_fmt(e, "{\"op\":\"start_child\","
+	    "\"name\":\"w\",\"restart\":\"temporary\",\"cmd\":[\"/bin/sh\","
+	    "\"-c\",\"id -u > %s\"]}", out));
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	json_decref(r);
+	ck_assert(e2e_wait_text(out, "0\n", 5000));
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_hostile_suite(void)
 {
@@ -726,6 +915,9 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_socket_dir_ancestor);
 	tcase_add_test(tc, hostile_gtctl_foreign);
 	tcase_add_test(tc, hostile_snapshot_dir);
+	tcase_add_test(tc, hostile_adopt_other_user);
+	tcase_add_test(tc, hostile_adopt_refused);
+	tcase_add_test(tc, hostile_control_runs_as_gtd);
 	suite_add_tcase(s, tc);
 	return (s);
 }
