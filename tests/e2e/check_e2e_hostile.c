@@ -62,6 +62,7 @@
 #include <jansson.h>
 
 #include "gt/client.h"
+#include "gt/xmalloc.h"
 #include "harness.h"
 
 #define HOSTILE_USER	"gtdhostile"
@@ -900,24 +901,279 @@ START_TEST(hostile_control_runs_as_gtd)
 }
 END_TEST
 
+/* One hostile query and what must come of it. */
+struct sql_case {
+	const char	*sql;
+	const char	*error;		/* code, or "" for ok */
+	const char	*text;		/* in the message (or NULL) */
+};
+
+/* What hostile_sql_run's process sends, and where its results go. */
+struct sql_run {
+	const char		*sock;
+	const struct sql_case	*cases;
+	size_t			 n;
+	int			 out;		/* "ms error message\n" each */
+};
+
+static void
+hostile_sql_run(void *arg)
+{
+	const struct sql_run	*q = arg;
+	struct client		*c;
+	const char		*reply;
+	json_t			*req, *j;
+	char			*line, buf[1024];
+	long			 t0;
+	size_t			 i, len;
+
+	if ((c = client_connect(q->sock, NULL)) == NULL)
+		_exit(94);
+	for (i = 0; i < q->n; i++) {
+		req = json_pack("{s:s, s:s}", "op", "query", "sql",
+		    q->cases[i].sql);
+		line = json_dumps(req, JSON_COMPACT);
+		t0 = hostile_now_ms();
+		if (client_send(c, line, strlen(line)) == -1 ||
+		    (reply = client_recv(c, 30000, &len)) == NULL)
+			_exit(93);
+		j = json_loadb(reply, len, 0, NULL);
+		snprintf(buf, sizeof buf, "%ld\t%s\t%s\n", hostile_now_ms() -
+		    t0, json_string_value(json_object_get(j, "error")) != NULL ?
+		    json_string_value(json_object_get(j, "error")) : "",
+		    json_string_value(json_object_get(j, "message")) != NULL ?
+		    json_string_value(json_object_get(j, "message")) : "");
+		(void)!write(q->out, buf, strlen(buf));
+		json_decref(j);
+		json_decref(req);
+		free(line);
+	}
+	client_free(c);
+}
+
+#define SQL_A(n, c)	"printf('%.*c', " #n ", '" #c "')"
+#define SQL_M		"WITH v(s) AS MATERIALIZED (SELECT " SQL_A(60000, a) ") "
+
+static char *
+sql_repeat(const char *head, const char *item, int n, const char *tail)
+{
+	char	*s, *t;
+	int	 i;
+
+	s = xstrdup(head);
+	for (i = 0; i < n; i++) {
+		xasprintf(&t, "%s%s%s", s, i > 0 ? ", " : "", item);
+		free(s);
+		s = t;
+	}
+	xasprintf(&t, "%s%s", s, tail);
+	free(s);
+	return (t);
+}
+
+/*
+ * A read-class user sends the single calls that used to freeze gtd for
+ * seconds (instr, ltrim, replace, LIKE, GLOB on long values, printf with
+ * a huge precision, zeroblob, randomblob, group_concat, recursion) and
+ * the statements that string many such calls together: each fails fast
+ * with an error naming the cause (or is over within its budget), and a
+ * ping on another connection is answered within about 300 ms all along.
+ */
+START_TEST(hostile_sql_long_calls)
+{
+	static struct sql_case	 cases[] = {
+		{ "SELECT printf('%.*c', 2147483647, 'x')", "sql_error",
+		    "width or precision" },
+		{ "SELECT printf('%*.*c', 2147483647, 2147483647, 'x')",
+		    "sql_error", "width or precision" },
+		{ "SELECT instr(" SQL_A(65000, a) ", " SQL_A(32000, a)
+		    " || 'b')", "sql_error", "too costly" },
+		{ "SELECT ltrim(" SQL_A(60000, a) ", " SQL_A(20000, b)
+		    " || 'a')", "sql_error", "too costly" },
+		{ "SELECT replace(" SQL_A(65000, a) ", " SQL_A(32000, a)
+		    " || 'b', 'x')", "sql_error", "too costly" },
+		{ "SELECT " SQL_A(60000, a) " LIKE '%' || " SQL_A(1000, a)
+		    " || 'b%'", "sql_error", "too costly" },
+		{ "SELECT " SQL_A(60000, a) " GLOB '*' || " SQL_A(1000, a)
+		    " || 'b*'", "sql_error", "too costly" },
+		{ "SELECT length(zeroblob(2000000000))", "sql_error",
+		    "too big" },
+		{ "SELECT length(randomblob(2000000000))", "sql_error",
+		    "too big" },
+		{ "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c) SELECT count(*) FROM c", "timeout", "250 ms" },
+		{ "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c) SELECT length(group_concat(x)) FROM c",
+		    "timeout", "250 ms" },
+		{ NULL, "sql_error", "functions" },	/* 65 calls */
+		{ NULL, "sql_error", "too many columns" },
+		{ NULL, "sql_error", "too complex" },
+		{ NULL, "sql_error", "longer than" },
+		{ NULL, "", NULL },			/* 63 replace() */
+		{ NULL, "", NULL },			/* 2 MiB of reply */
+		{ "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c LIMIT 700) SELECT count(*) FROM (SELECT "
+		    "randomblob(60000) AS b FROM c ORDER BY b)", "*",
+		    NULL },	/* out of memory, or out of time first */
+	};
+	const size_t		 n = sizeof cases / sizeof cases[0];
+	struct e2e		*e;
+	struct sql_run		 q;
+	struct pollfd		 pfd;
+	char			 buf[16384], *line, *save, *tab, *msg;
+	long			 t0, dt, worst = 0, ms;
+	size_t			 len = 0, i;
+	ssize_t			 nr;
+	pid_t			 pid;
+	int			 p[2], st, pings = 0;
+
+	hostile_need_user();
+	e = hostile_start_acl("read");
+	cases[11].sql = sql_repeat("SELECT ", "abs(1)", 65, "");
+	cases[12].sql = sql_repeat("SELECT ", "1", 101, "");
+	cases[13].sql = sql_repeat("WITH v(s) AS MATERIALIZED (SELECT 'x') "
+	    "SELECT ", "s || s || s || s = s", 99, " FROM v");
+	cases[14].sql = sql_repeat("SELECT ", "1", 22000, "");
+	cases[15].sql = sql_repeat(SQL_M "SELECT ",
+	    "replace(s, 'a', 'b') = s", 63, " FROM v");
+	cases[16].sql = sql_repeat(SQL_M "SELECT ", "s", 34, " FROM v");
+	ck_assert_int_eq(pipe(p), 0);
+	q.sock = e2e_sock(e);
+	q.cases = cases;
+	q.n = n;
+	q.out = p[1];
+	pid = hostile_run(hostile_sql_run, &q);
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	/* Ping until the last result is in. */
+	for (;;) {
+		if (poll(&pfd, 1, 0) == 1) {
+			if ((nr = read(p[0], buf + len, sizeof buf - 1 -
+			    len)) <= 0)
+				break;
+			len += nr;
+			continue;
+		}
+		t0 = hostile_now_ms();
+		e2e_ok(e, "ping", NULL);
+		if ((dt = hostile_now_ms() - t0) > worst)
+			worst = dt;
+		pings++;
+	}
+	close(p[0]);
+	st = hostile_end(pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the querier "
+	    "failed: status 0x%x", st);
+	buf[len] = '\0';
+	for (i = 0, line = strtok_r(buf, "\n", &save); line != NULL && i < n;
+	    i++, line = strtok_r(NULL, "\n", &save)) {
+		ms = strtol(line, &tab, 10);
+		msg = strchr(tab + 1, '\t');
+		ck_assert_ptr_nonnull(msg);
+		*msg++ = '\0';
+		ck_assert_msg(strcmp(cases[i].error, "*") == 0 ||
+		    strcmp(tab + 1, cases[i].error) == 0, "query %zu: %s "
+		    "(%s), want %s", i, tab + 1, msg, cases[i].error[0] ?
+		    cases[i].error : "ok");
+		ck_assert_msg(cases[i].text == NULL || strstr(msg,
+		    cases[i].text) != NULL, "query %zu: %s", i, msg);
+		/* Not the reply of 2 MiB: its time is mostly the transfer. */
+		ck_assert_msg(i == 16 || ms <= e2e_slow(350), "query %zu took "
+		    "%ld ms (%s)", i, ms, msg);
+	}
+	ck_assert_uint_eq(i, n);
+	ck_assert_msg(worst <= e2e_slow(350), "a ping took %ld ms (%d pings) "
+	    "while the queries ran", worst, pings);
+	for (i = 11; i <= 16; i++)
+		free((char *)cases[i].sql);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * gtd's memory stays bounded while she runs the queries that allocate
+ * most (sorts of large values, wide rows, long replies) again and again:
+ * the statement's heap cap plus the free heap glibc keeps.
+ */
+START_TEST(hostile_sql_memory)
+{
+	static struct sql_case	 cases[] = {
+		{ "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c LIMIT 700) SELECT count(*) FROM (SELECT "
+		    "randomblob(60000) AS b FROM c ORDER BY b)", "*", NULL },
+		{ "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+		    "FROM c LIMIT 2000) SELECT count(*) FROM (SELECT DISTINCT "
+		    "randomblob(30000) FROM c)", "*", NULL },
+		{ NULL, "*", NULL },
+	};
+	struct e2e		*e;
+	struct sql_run		 q;
+	char			 buf[4096];
+	long			 rss0, rss1;
+	pid_t			 pid;
+	int			 p[2], round;
+
+	hostile_need_user();
+	e = hostile_start_acl("read");
+	cases[2].sql = sql_repeat(SQL_M "SELECT ", "s", 34, " FROM v");
+	e2e_ok(e, "ping", NULL);
+	rss0 = e2e_rss_kib(e2e_pid(e));
+	for (round = 0; round < 5; round++) {
+		ck_assert_int_eq(pipe(p), 0);
+		q.sock = e2e_sock(e);
+		q.cases = cases;
+		q.n = 3;
+		q.out = p[1];
+		pid = hostile_run(hostile_sql_run, &q);
+		close(p[1]);
+		while (read(p[0], buf, sizeof buf) > 0)
+			;
+		close(p[0]);
+		hostile_end(pid);
+	}
+	e2e_ok(e, "ping", NULL);
+	rss1 = e2e_rss_kib(e2e_pid(e));
+	ck_assert_msg(rss1 - rss0 < e2e_rss_bound(96 * 1024), "gtd grew from "
+	    "%ld to %ld KiB", rss0, rss1);
+	free((char *)cases[2].sql);
+	e2e_stop(e);
+}
+END_TEST
+
+/* A test case of this suite, with the user made before it runs. */
+static TCase *
+hostile_tcase(Suite *s, const char *name)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_set_timeout(tc, E2E_TIMEOUT + hostile_race_ms() / 1000 * 4);
+	tcase_add_unchecked_fixture(tc, hostile_setup, hostile_teardown);
+	suite_add_tcase(s, tc);
+	return (tc);
+}
+
 Suite *
 e2e_hostile_suite(void)
 {
 	Suite	*s = suite_create("e2e_hostile");
-	TCase	*tc = tcase_create("hostile");
+	TCase	*tc;
 
-	tcase_set_timeout(tc, E2E_TIMEOUT + hostile_race_ms() / 1000 * 4);
-	tcase_add_unchecked_fixture(tc, hostile_setup, hostile_teardown);
+	tc = hostile_tcase(s, "files");
 	tcase_add_test(tc, hostile_pdeathsig_user);
 	tcase_add_test(tc, hostile_file_symlink_race);
 	tcase_add_test(tc, hostile_file_hardlink);
+	tcase_add_test(tc, hostile_snapshot_dir);
+	tc = hostile_tcase(s, "socket");
 	tcase_add_test(tc, hostile_socket_dir_squat);
 	tcase_add_test(tc, hostile_socket_dir_ancestor);
 	tcase_add_test(tc, hostile_gtctl_foreign);
-	tcase_add_test(tc, hostile_snapshot_dir);
+	tc = hostile_tcase(s, "adopt");
 	tcase_add_test(tc, hostile_adopt_other_user);
 	tcase_add_test(tc, hostile_adopt_refused);
 	tcase_add_test(tc, hostile_control_runs_as_gtd);
-	suite_add_tcase(s, tc);
+	tc = hostile_tcase(s, "sql");
+	tcase_add_test(tc, hostile_sql_long_calls);
+	tcase_add_test(tc, hostile_sql_memory);
 	return (s);
 }
