@@ -36,6 +36,7 @@
 #include "config.h"
 
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -50,6 +51,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1141,6 +1143,160 @@ START_TEST(hostile_sql_memory)
 }
 END_TEST
 
+/* Bind the old notify names (@gtd/notify/PID) for the next pids. */
+static void
+squat_notify(void *arg)
+{
+	struct sockaddr_un	 sun;
+	struct rlimit		 rl;
+	const int		*ready = arg;
+	char			 buf[64];
+	socklen_t		 len;
+	long			 last;
+	int			 fd, i;
+	FILE			*f;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((f = fopen("/proc/sys/kernel/ns_last_pid", "re")) == NULL ||
+	    fscanf(f, "%ld", &last) != 1)
+		_exit(92);
+	fclose(f);
+	for (i = 1; i <= 500; i++) {
+		snprintf(buf, sizeof buf, "gtd/notify/%ld", last + i);
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path + 1, buf, strlen(buf));
+		len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(buf);
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sun, len) == -1)
+			break;
+	}
+	snprintf(buf, sizeof buf, "%ld %ld\n", last + 1, last + i - 1);
+	(void)!write(ready[1], buf, strlen(buf));
+	for (;;)
+		pause();
+}
+
+/*
+ * Another user binds the notify names of the next 500 pids: gtd starts
+ * all the same, and sd_notify readiness works (its sockets have random
+ * names, drawn again if taken).
+ */
+START_TEST(hostile_notify_squat)
+{
+	struct e2e	*e;
+	char		 buf[64];
+	long		 lo = 0, hi = 0;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = hostile_run(squat_notify, p);
+	close(p[1]);
+	ck_assert_int_gt(n = read(p[0], buf, sizeof buf - 1), 0);
+	buf[n] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(sscanf(buf, "%ld %ld", &lo, &hi), 2);
+	e = e2e_start(NULL);
+	if (e2e_pid(e) < lo || e2e_pid(e) > hi)
+		fprintf(stderr, "hostile_notify_squat: gtd got pid %d, not "
+		    "in %ld-%ld (busy machine): less was tested\n",
+		    (int)e2e_pid(e), lo, hi);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:b}", "name", "n", "cmd",
+	    e2e_cmd("--notify-ready-after-ms=0", NULL), "ready", "notify",
+	    "wait", 1);
+	ck_assert_str_eq(e2e_str(e2e_ok(e, "find", "{s:s}", "name", "n"),
+	    "state"), "running");
+	hostile_end(pid);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * READY=1 from a sender that is gone before gtd reads it (a shell's
+ * systemd-notify --no-block, as nobody): many children at once, each
+ * made ready by such a sender, all become ready.
+ */
+START_TEST(hostile_notify_short_senders)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*sh;
+	long		 deadline;
+	int		 i, n = 40 * (int)(hostile_race_ms() / 600), ready;
+	json_t		*r;
+
+	hostile_open_dir(e);
+	sh = e2e_fmt(e, "%s --notify-ready-after-ms=0 --exit-code=0; exec "
+	    "sleep 600", e2e_testchild(e));
+	for (i = 0; i < n; i++)
+		e2e_ok(e, "start_child", "{s:s, s:[s,s,s], s:s, s:s, s:i, "
+		    "s:b}", "name", e2e_fmt(e, "s%d", i), "cmd", "/bin/sh",
+		    "-c", sh, "user", "nobody", "ready", "notify",
+		    "ready_timeout_ms", 30000, "wait", 0);
+	deadline = hostile_now_ms() + e2e_slow(15000);
+	do {
+		r = e2e_ok(e, "query", "{s:s}", "sql", "SELECT count(*) FROM "
+		    "children WHERE state = 'running'");
+		ready = (int)json_integer_value(json_array_get(json_array_get(
+		    e2e_get(r, "rows"), 0), 0));
+		if (ready == n)
+			break;
+		poll(NULL, 0, 20);
+	} while (hostile_now_ms() < deadline);
+	ck_assert_msg(ready == n, "%d of %d children ready: a readiness from "
+	    "a short-lived sender was lost", ready, n);
+	e2e_stop(e);
+}
+END_TEST
+
+static int
+hostile_nfds(pid_t pid)
+{
+	char		 path[64];
+	struct dirent	*d;
+	DIR		*dp;
+	int		 n = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	ck_assert_ptr_nonnull(dp = opendir(path));
+	while ((d = readdir(dp)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dp);
+	return (n);
+}
+
+/*
+ * Datagrams that carry descriptors too (SCM_RIGHTS, as from
+ * sd_pid_notify_with_fds): the message is kept (the child becomes ready,
+ * its watchdog is fed), and every descriptor is closed: gtd's open
+ * descriptors do not grow.
+ */
+START_TEST(hostile_notify_fds)
+{
+	struct e2e	*e = e2e_start(NULL);
+	int		 n0, n1;
+
+	e2e_ok(e, "ping", NULL);
+	n0 = hostile_nfds(e2e_pid(e));
+	/* wait: the reply comes once READY=1 (with its fds) was taken. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:s, s:i, s:b}", "name",
+	    "f", "cmd", e2e_cmd("--notify-ready-after-ms=0", "--notify-fds=50",
+	    "--watchdog-every-ms=2", "--watchdog-count=200", "--exit-code=0",
+	    NULL), "restart", "temporary", "ready", "notify", "watchdog_ms",
+	    2000, "wait", 1);
+	ck_assert(e2e_wait_absent(e, "f", e2e_slow(10000)));
+	ck_assert(e2e_wait_text(e2e_path(e, "gtd.log"), "exited with status 0",
+	    1000));
+	n1 = hostile_nfds(e2e_pid(e));
+	ck_assert_msg(n1 <= n0 + 2, "gtd had %d descriptors, now %d", n0, n1);
+	e2e_stop(e);
+}
+END_TEST
+
 /* A test case of this suite, with the user made before it runs. */
 static TCase *
 hostile_tcase(Suite *s, const char *name)
@@ -1175,5 +1331,9 @@ e2e_hostile_suite(void)
 	tc = hostile_tcase(s, "sql");
 	tcase_add_test(tc, hostile_sql_long_calls);
 	tcase_add_test(tc, hostile_sql_memory);
+	tc = hostile_tcase(s, "notify");
+	tcase_add_test(tc, hostile_notify_squat);
+	tcase_add_test(tc, hostile_notify_short_senders);
+	tcase_add_test(tc, hostile_notify_fds);
 	return (s);
 }
