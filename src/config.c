@@ -7,16 +7,21 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gt/config.h"
 #include "gt/proto.h"
@@ -1324,15 +1329,67 @@ config_name_cmp(const void *a, const void *b)
 }
 
 /* Every *.json in dir, in name order, is one more boot child. */
+/*
+ * A file or directory gtd may take children from: whoever can change it
+ * runs programs as gtd's user.  Owned by root or gtd's user, writable by
+ * no other user (group: the owner's choice), and a regular file or a
+ * directory (not a FIFO, on which a read would block).  0, or -1 with
+ * *why (xasprintf'd).
+ */
+static int
+config_trusted(int fd, const char *path, bool dir, char **why)
+{
+	struct stat	 st;
+	struct passwd	*pw;
+
+	if (fstat(fd, &st) == -1) {
+		xasprintf(why, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		xasprintf(why, "%s: not a %s", path, dir ? "directory" :
+		    "regular file");
+		return (-1);
+	}
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    (st.st_mode & S_IWOTH) == 0)
+		return (0);
+	pw = getpwuid(st.st_uid);
+	xasprintf(why, "%s is owned by %s (uid %u) with mode %04o: it must "
+	    "belong to root or uid %u and not be writable by others", path,
+	    pw != NULL ? pw->pw_name : "?", (unsigned)st.st_uid,
+	    (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	return (-1);
+}
+
+/* Parse the JSON file at path if it is trusted; NULL + *why. */
+static json_t *
+config_load_trusted(const char *path, char **why)
+{
+	json_error_t	 je;
+	json_t		*j = NULL;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		xasprintf(why, "%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	if (config_trusted(fd, path, false, why) == 0 &&
+	    (j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		xasprintf(why, "%s:%d: %s", path, je.line, je.text);
+	close(fd);
+	return (j);
+}
+
 static int
 config_include(struct config *c, const json_t *v, struct config_err *e)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		**names = NULL, *path, *src;
+	char		**names = NULL, *path, *src, *why = NULL;
 	size_t		  n = 0, i, len;
 	json_t		 *j;
-	json_error_t	  je;
 	int		  rc = 0;
 
 	if (!json_is_string(v) || *json_string_value(v) != '/')
@@ -1341,6 +1398,13 @@ config_include(struct config *c, const json_t *v, struct config_err *e)
 	if ((d = opendir(json_string_value(v))) == NULL)
 		return (config_fail(e, "include", "%s: %s",
 		    json_string_value(v), strerror(errno)));
+	if (config_trusted(dirfd(d), json_string_value(v), true, &why) ==
+	    -1) {
+		closedir(d);
+		rc = config_fail(e, "include", "%s", why);
+		free(why);
+		return (rc);
+	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (len > 5 && de->d_name[0] != '.' &&
@@ -1353,11 +1417,10 @@ config_include(struct config *c, const json_t *v, struct config_err *e)
 	for (i = 0; i < n && rc == 0; i++) {
 		xasprintf(&path, "%s/%s", json_string_value(v), names[i]);
 		xasprintf(&src, "include.%s", names[i]);
-		if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) ==
-		    NULL)
-			rc = config_fail(e, src, "%s:%d: %s", path, je.line,
-			    je.text);
-		else
+		if ((j = config_load_trusted(path, &why)) == NULL) {
+			rc = config_fail(e, src, "%s", why);
+			free(why);
+		} else
 			rc = config_child_add(c, j, src, e);
 		json_decref(j);
 		free(path);
@@ -1591,7 +1654,6 @@ config_load(const char *path, char **field, char **cause)
 {
 	struct config_err	 e = { NULL, NULL };
 	struct config		*c;
-	json_error_t		 je;
 	json_t			*j;
 
 	c = xcalloc(1, sizeof *c);
@@ -1599,9 +1661,8 @@ config_load(const char *path, char **field, char **cause)
 	c->log_level = LOG_LVL_INFO;
 	c->socket_mode = -1;
 	c->socket_gid = -1;
-	if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+	if ((j = config_load_trusted(path, cause)) == NULL) {
 		*field = xstrdup("");
-		xasprintf(cause, "%s:%d: %s", path, je.line, je.text);
 		config_free(c);
 		return (NULL);
 	}

@@ -1297,6 +1297,63 @@ START_TEST(hostile_notify_fds)
 }
 END_TEST
 
+/* gtd -n -c path: its exit status, *err its stderr. */
+static int
+hostile_check_conf(struct e2e *e, const char *path, const char **err)
+{
+	return (e2e_gtd_run(e, 5000, err, "-n", "-c", path, NULL));
+}
+
+/*
+ * Whoever may change gtd's configuration runs programs as gtd's user:
+ * a config file or include directory of hers, or one anyone may write,
+ * is refused with its owner and mode; a FIFO among the included files
+ * does not hang the load; a symlink she planted in a world-writable
+ * include directory is never read.
+ */
+START_TEST(hostile_config_files)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*conf, *inc, *err;
+	FILE		*f;
+	int		 rc;
+
+	hostile_need_user();
+	hostile_open_dir(e);
+	inc = e2e_path(e, "inc");
+	conf = e2e_path(e, "c.json");
+	ck_assert_int_eq(mkdir(inc, 0755), 0);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "{\"include\":\"%s\"}\n", inc);
+	fclose(f);
+	ck_assert_int_eq(hostile_check_conf(e, conf, &err), 0);
+	/* A FIFO in the include directory: refused, not waited on. */
+	ck_assert_int_eq(mkfifo(e2e_fmt(e, "%s/fifo.json", inc), 0644), 0);
+	rc = hostile_check_conf(e, conf, &err);
+	ck_assert_msg(rc != 0 && strstr(err, "not a regular file") != NULL,
+	    "exit %d: %s", rc, err);
+	ck_assert_int_eq(unlink(e2e_fmt(e, "%s/fifo.json", inc)), 0);
+	/* Her include directory (or anyone's to write). */
+	ck_assert_int_eq(chmod(inc, 01777), 0);
+	ck_assert_int_eq(symlink("/etc/shadow", e2e_fmt(e, "%s/x.json",
+	    inc)), 0);
+	rc = hostile_check_conf(e, conf, &err);
+	ck_assert_msg(rc != 0 && strstr(err, "1777") != NULL &&
+	    strstr(err, "root:") == NULL, "exit %d: %s", rc, err);
+	ck_assert_int_eq(chown(inc, hostile_uid, hostile_gid), 0);
+	ck_assert_int_eq(chmod(inc, 0755), 0);
+	rc = hostile_check_conf(e, conf, &err);
+	ck_assert_msg(rc != 0 && strstr(err, HOSTILE_USER) != NULL, "exit %d: "
+	    "%s", rc, err);
+	/* Her config file. */
+	ck_assert_int_eq(chown(conf, hostile_uid, hostile_gid), 0);
+	rc = hostile_check_conf(e, conf, &err);
+	ck_assert_msg(rc != 0 && strstr(err, "c.json is owned by") != NULL,
+	    "exit %d: %s", rc, err);
+	e2e_stop(e);
+}
+END_TEST
+
 /* A test case of this suite, with the user made before it runs. */
 static TCase *
 hostile_tcase(Suite *s, const char *name)
@@ -1320,6 +1377,7 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_file_symlink_race);
 	tcase_add_test(tc, hostile_file_hardlink);
 	tcase_add_test(tc, hostile_snapshot_dir);
+	tcase_add_test(tc, hostile_config_files);
 	tc = hostile_tcase(s, "socket");
 	tcase_add_test(tc, hostile_socket_dir_squat);
 	tcase_add_test(tc, hostile_socket_dir_ancestor);
