@@ -9,29 +9,64 @@
  * in `make check`; E2E_HOSTILE_SECONDS per race in `make hostile`).
  *
  * The sentences of gtd(8) SECURITY CONSIDERATIONS and the tests that
- * check them (every sentence has one; other suites are named):
+ * check them (tests of other files are named with their file):
  *
- *   root or gtd's own user: anything .......... e2e_acl (acl_root_any)
- *   admin: reload, shutdown ................... e2e_acl
- *   control: start any program as gtd's user .. hostile_control_runs_as_gtd
- *   control: adopt only own processes ......... hostile_adopt_other_user
- *   control: never pid 1, gtd, its parent,
- *     its hooks ............................... hostile_adopt_refused
- *   write: attrs only ......................... e2e_acl
- *   read: query bounded in time ............... hostile_sql_long_calls
- *   read: query bounded in memory ............. hostile_sql_memory
- *   none: nothing but hello/ping .............. e2e_acl
- *   a child: its own attrs, readiness from its
- *     own processes only ...................... hostile_notify_*
- *   a child: files opened as its user ......... hostile_file_symlink_race,
- *                                               hostile_file_hardlink
- *   a child: dies with gtd .................... hostile_pdeathsig_user
- *   another user: cannot squat the socket
- *     directory ............................... hostile_socket_dir_*
- *   another user: cannot stop gtd starting
- *     (notify names) .......................... hostile_notify_squat
- *   another user: gtctl refuses her socket .... hostile_gtctl_foreign
- *   another user: snapshot directory .......... hostile_snapshot_dir
+ * Root and gtd's user: always admin .......... acl: e2e_acl_default_none
+ * admin: control, reload, shutdown ........... acl: e2e_acl_users_groups
+ * control: any program as gtd's user ......... hostile_control_runs_as_gtd
+ * control: stop, restart, signal, delete ..... acl: e2e_acl_users_groups
+ * control: adopt only what it could signal ... hostile_adopt_other_user
+ * never init, gtd, its parent, its hooks ..... hostile_adopt_refused
+ * write: attrs only .......................... acl: e2e_acl_read_write,
+ *                                              e2e_acl_users_groups
+ * read: rows, specs, output, SQL, read-only .. acl: e2e_acl_read_write;
+ *                                              sql: e2e_sql_*; unit query
+ * read: a query's time (250 ms, 64 KiB values,
+ *   64 functions, guarded functions) ........ hostile_sql_long_calls
+ * read: 32 MiB, 100000 rows, 2 MiB ........... hostile_sql_memory; unit
+ *                                              query: test_query_reply_size,
+ *                                              test_query_max_rows
+ * none: nothing, not even ping ............... acl: e2e_acl_default_none
+ * a child: reads, writes its own attrs ....... acl: e2e_acl_self
+ * a child: only its processes notify ......... supervision:
+ *                                              e2e_sup_ready_notify_foreign;
+ *                                              hostile_notify_short_senders
+ * a child: files as its user, no symlink,
+ *   regular files only ...................... hostile_file_symlink_race,
+ *                                              hostile_file_hardlink
+ * a child: cannot outlive gtd ................ faults: fault_sigkill;
+ *                                              hostile_pdeathsig_user
+ * another user: socket directory refused ..... hostile_socket_dir_squat,
+ *                                              hostile_socket_dir_ancestor
+ * another user: gtctl talks to root, itself
+ *   or GTD_SOCKET_OWNER only ................ hostile_gtctl_foreign
+ * another user: notify names ................. hostile_notify_squat
+ * another user: snapshot directory ........... hostile_snapshot_dir
+ * another user: config and include files ..... hostile_config_files
+ * socket mode and group before listen ........ security: e2e_sec_socket_mode
+ * a live gtd's socket never taken, a file
+ *   that is not a socket never removed ...... basic:
+ *                                              e2e_second_instance_refused;
+ *                                              hostile_socket_not_removed
+ * classes from the acl, refusals logged ...... acl: e2e_acl_read_write
+ * no shell ................................... security: e2e_sec_no_shell
+ * no descriptor leaks ........................ security: e2e_sec_user_env,
+ *                                              e2e_sec_hook_credentials;
+ *                                              basic: e2e_child_fds,
+ *                                              e2e_child_sigmask
+ * credentials switched in order, hooks too ... security:
+ *                                              e2e_sec_hook_credentials
+ * inputs bounded ............................. badinput: bad_*; stress:
+ *                                              e2e_output_cap; logs:
+ *                                              e2e_logs_ring_bounded
+ * Not protected: notify names visible, the
+ *   sender rule ............................. hostile_notify_short_senders,
+ *                                              hostile_notify_fds
+ * processes that leave the group ............. faults:
+ *                                              fault_sigkill_grandchild
+ * env readable by read ....................... basic: e2e_config_boot_children
+ * output copied into gtd's log ............... logs: e2e_logs_log_mode,
+ *                                              e2e_logs_bad_utf8
  */
 #include "config.h"
 
@@ -581,6 +616,34 @@ START_TEST(hostile_socket_dir_ancestor)
 	    hers), NULL);
 	ck_assert_msg(rc == 1 && strstr(err, "socket directory") != NULL &&
 	    strstr(err, "0700") != NULL, "exit %d: %s", rc, err);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * A file that is not a socket is never removed: at the socket's path
+ * gtd refuses to start, and one put in place of its socket while it runs
+ * stays when it exits.
+ */
+START_TEST(hostile_socket_not_removed)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*dir = e2e_path(e, "d"), *path, *err;
+	int		 rc, st;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	path = e2e_fmt(e, "%s/sock", dir);
+	hostile_write(path, "mine\n", 0600);
+	rc = e2e_gtd_run(e, 2000, &err, "-d", "-s", path, NULL);
+	ck_assert_msg(rc == 1 && strstr(err, "File exists") != NULL, "exit "
+	    "%d: %s", rc, err);
+	hostile_secret_intact(path, "mine\n");
+	/* In place of the running gtd's own socket. */
+	hostile_write(e2e_path(e, "other"), "mine\n", 0600);
+	ck_assert_int_eq(rename(e2e_path(e, "other"), e2e_sock(e)), 0);
+	ck_assert_int_eq(kill(e2e_pid(e), SIGTERM), 0);
+	ck_assert(e2e_wait_exit(e, 5000, &st));
+	hostile_secret_intact(e2e_sock(e), "mine\n");
 	e2e_stop(e);
 }
 END_TEST
@@ -1382,6 +1445,7 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_socket_dir_squat);
 	tcase_add_test(tc, hostile_socket_dir_ancestor);
 	tcase_add_test(tc, hostile_gtctl_foreign);
+	tcase_add_test(tc, hostile_socket_not_removed);
 	tc = hostile_tcase(s, "adopt");
 	tcase_add_test(tc, hostile_adopt_other_user);
 	tcase_add_test(tc, hostile_adopt_refused);
