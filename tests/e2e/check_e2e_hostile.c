@@ -1417,6 +1417,82 @@ START_TEST(hostile_config_files)
 }
 END_TEST
 
+/*
+ * Make a process of ours get pid want, now free: root sets the last pid
+ * handed out (ns_last_pid) just below it and forks.  The process waits
+ * for a signal.  Its pid, or -1 if another process took want first.
+ */
+static pid_t
+hostile_take_pid(pid_t want)
+{
+	pid_t	pid;
+	FILE	*f;
+	int	i;
+
+	for (i = 0; i < 50; i++) {
+		if ((f = fopen("/proc/sys/kernel/ns_last_pid", "we")) == NULL)
+			return (-1);
+		fprintf(f, "%d", (int)want - 1);
+		if (fclose(f) != 0)
+			return (-1);
+		ck_assert_int_ne(pid = fork(), -1);
+		if (pid == 0) {
+			if (getpid() == want)
+				pause_forever(NULL);
+			_exit(0);
+		}
+		if (pid == want)
+			return (pid);
+		(void)waitpid(pid, NULL, 0);
+	}
+	return (-1);
+}
+
+/*
+ * The sender of READY=1 (a process of the child's session) has exited
+ * and its pid belongs to another process by the time gtd reads the
+ * datagram (gtd stopped meanwhile, the pid handed out again): not fooled by
+ * the pid number (the pidfd says its sender is gone), the datagram
+ * counts for the child whose socket it came in on, and for no other.
+ */
+START_TEST(hostile_notify_pid_reuse)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*go = e2e_path(e, "go"), *spid = e2e_path(e, "sender.pid");
+	pid_t		 sender, taker;
+	int		 st;
+
+	hostile_open_dir(e);
+	ck_assert_int_eq(chmod(e2e_dir(e), 0777), 0);	/* for sender.pid */
+	e2e_ok(e, "start_child", "{s:s, s:[s,s,s], s:s, s:s, s:i, s:b}",
+	    "name", "c", "cmd", "/bin/sh", "-c", e2e_fmt(e, "while [ ! -e %s "
+	    "]; do sleep 0.01; done; %s --append-pid=%s "
+	    "--notify-ready-after-ms=0 --exit-code=0; exec sleep 600", go,
+	    e2e_testchild(e), spid), "user", "nobody", "ready", "notify",
+	    "ready_timeout_ms", 60000, "wait", 0);
+	e2e_ok(e, "start_child", "{s:s, s:[s,s,s], s:s, s:s, s:i, s:b}",
+	    "name", "d", "cmd", "/bin/sh", "-c", "exec sleep 600", "user",
+	    "nobody", "ready", "notify", "ready_timeout_ms", 60000, "wait", 0);
+	ck_assert_int_eq(kill(e2e_pid(e), SIGSTOP), 0);
+	hostile_write(go, "", 0644);
+	sender = e2e_read_pid(e, spid, 5000);
+	ck_assert(e2e_wait_dead(sender, 5000));
+	taker = hostile_take_pid(sender);
+	ck_assert_int_eq(kill(e2e_pid(e), SIGCONT), 0);
+	if (taker == -1)
+		fprintf(stderr, "hostile_notify_pid_reuse: pid %d was not "
+		    "taken again: less was tested\n", (int)sender);
+	ck_assert_msg(e2e_wait_state(e, "c", "running", 5000), "c not ready: "
+	    "its sender's pid %d was taken by %d", (int)sender, (int)taker);
+	ck_assert_str_eq(e2e_str(e2e_row(e, "d"), "state"), "starting");
+	if (taker != -1) {
+		kill(taker, SIGKILL);
+		(void)waitpid(taker, &st, 0);
+	}
+	e2e_stop(e);
+}
+END_TEST
+
 /* A test case of this suite, with the user made before it runs. */
 static TCase *
 hostile_tcase(Suite *s, const char *name)
@@ -1457,5 +1533,6 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_notify_squat);
 	tcase_add_test(tc, hostile_notify_short_senders);
 	tcase_add_test(tc, hostile_notify_fds);
+	tcase_add_test(tc, hostile_notify_pid_reuse);
 	return (s);
 }
