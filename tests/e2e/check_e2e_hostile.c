@@ -1493,6 +1493,38 @@ START_TEST(hostile_notify_pid_reuse)
 }
 END_TEST
 
+/*
+ * Her process exits and root's process gets its pid: adopting that pid
+ * is judged by the process that has it now (permission_denied), never
+ * by whose it was.
+ */
+START_TEST(hostile_adopt_pid_reuse)
+{
+	struct e2e	*e;
+	json_t		*r;
+	pid_t		 hers, taker;
+
+	hostile_need_user();
+	e = hostile_start_acl("control");
+	hers = hostile_run(pause_forever, NULL);
+	hostile_end(hers);
+	if ((taker = hostile_take_pid(hers)) == -1) {
+		fprintf(stderr, "hostile_adopt_pid_reuse: pid %d was not taken "
+		    "again: skipped\n", (int)hers);
+		e2e_stop(e);
+		return;
+	}
+	r = hostile_request(e, e2e_fmt(e, "{\"op\":\"add_existing_child\","
+	    "\"name\":\"x\",\"pid\":%d}", (int)taker));
+	ck_assert_msg(strcmp(reply_error(r), "permission_denied") == 0, "%s",
+	    e2e_dump(e, r));
+	json_decref(r);
+	kill(taker, SIGKILL);
+	(void)waitpid(taker, NULL, 0);
+	e2e_stop(e);
+}
+END_TEST
+
 /* A test case of this suite, with the user made before it runs. */
 static TCase *
 hostile_tcase(Suite *s, const char *name)
@@ -1526,6 +1558,7 @@ e2e_hostile_suite(void)
 	tcase_add_test(tc, hostile_adopt_other_user);
 	tcase_add_test(tc, hostile_adopt_refused);
 	tcase_add_test(tc, hostile_control_runs_as_gtd);
+	tcase_add_test(tc, hostile_adopt_pid_reuse);
 	tc = hostile_tcase(s, "sql");
 	tcase_add_test(tc, hostile_sql_long_calls);
 	tcase_add_test(tc, hostile_sql_memory);
