@@ -434,7 +434,8 @@ childlog_unbecome(const struct childlog_cred *cr, struct childlog_saved *sv)
 		fatal("%s: cannot take gtd's own ids back", __func__);
 	/* A change of fsuid made gtd undumpable: as it was. */
 	if (sv->dumpable > 0)
-		(void)prctl(PR_SET_DUMPABLE, sv->dumpable);	/* best effort */
+		/* Best effort: only core dumps depend on it. */
+		(void)prctl(PR_SET_DUMPABLE, sv->dumpable);
 	free(sv->groups);
 	sv->groups = NULL;
 	errno = saved;

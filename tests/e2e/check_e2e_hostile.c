@@ -103,6 +103,7 @@
 #include "harness.h"
 
 #define HOSTILE_USER	"gtdhostile"
+#define HOSTILE_GECOS	"gtd hostile-user test"
 #define NOBODY		65534
 
 /* Set by the unchecked fixture (the runner process), read by the tests. */
@@ -139,15 +140,18 @@ static void
 hostile_setup(void)
 {
 	const char *const add[] = { "/usr/sbin/useradd", "-r", "-M", "-s",
-	    "/usr/sbin/nologin", "-d", "/nonexistent", HOSTILE_USER, NULL };
+	    "/usr/sbin/nologin", "-d", "/nonexistent", "-c", HOSTILE_GECOS,
+	    HOSTILE_USER, NULL };
 	struct passwd	*pw;
 
 	if ((pw = getpwnam(HOSTILE_USER)) == NULL) {
 		if (hostile_system(add) != 0)
 			return;		/* the tests fail with a message */
-		hostile_created = true;
 		pw = getpwnam(HOSTILE_USER);
 	}
+	/* Ours, also if a run that was killed left it: removed at the end. */
+	hostile_created = pw != NULL && pw->pw_gecos != NULL &&
+	    strcmp(pw->pw_gecos, HOSTILE_GECOS) == 0;
 	if (pw != NULL) {
 		hostile_uid = pw->pw_uid;
 		hostile_gid = pw->pw_gid;
@@ -1017,7 +1021,8 @@ hostile_sql_run(void *arg)
 }
 
 #define SQL_A(n, c)	"printf('%.*c', " #n ", '" #c "')"
-#define SQL_M		"WITH v(s) AS MATERIALIZED (SELECT " SQL_A(60000, a) ") "
+#define SQL_M	\
+	"WITH v(s) AS MATERIALIZED (SELECT " SQL_A(60000, a) ") "
 
 static char *
 sql_repeat(const char *head, const char *item, int n, const char *tail)
@@ -1458,7 +1463,8 @@ hostile_take_pid(pid_t want)
 START_TEST(hostile_notify_pid_reuse)
 {
 	struct e2e	*e = e2e_start(NULL);
-	const char	*go = e2e_path(e, "go"), *spid = e2e_path(e, "sender.pid");
+	const char	*go = e2e_path(e, "go");
+	const char	*spid = e2e_path(e, "sender.pid");
 	pid_t		 sender, taker;
 	int		 st;
 

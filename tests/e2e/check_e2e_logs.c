@@ -479,11 +479,12 @@ START_TEST(e2e_logs_bad_utf8)
 {
 	struct e2e	*e = e2e_start(NULL);
 	json_t		*l;
-	const char	*want[] = { "ok1", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-	    " surrogate", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd overlong",
-	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd big",
-	    "\xef\xbf\xbd stray", "n\xef\xbf\xbdul", "\xc3\xa9t\xc3\xa9",
-	    "ok2" };
+#define U_FFFD	"\xef\xbf\xbd"
+	const char	*want[] = { "ok1", U_FFFD U_FFFD U_FFFD " surrogate",
+	    U_FFFD U_FFFD U_FFFD " overlong",
+	    U_FFFD U_FFFD U_FFFD U_FFFD " big", U_FFFD " stray",
+	    "n" U_FFFD "ul", "\xc3\xa9t\xc3\xa9", "ok2" };
+#undef U_FFFD
 	size_t		 i;
 
 	e2e_ok(e, "start_child", "{s:s, s:[s,s,s]}", "name", "u", "cmd",
