@@ -121,8 +121,12 @@ childlog_cred_set(struct childlog *lg, const struct childspec *s)
 
 	free(cr->groups);
 	memset(cr, 0, sizeof *cr);
-	/* Without a user the process runs as gtd's user: so do its files. */
-	if (!s->set_uid)
+	/*
+	 * Without a user (or as root) the process runs with gtd's powers:
+	 * so are its files opened.  A gtd that is not root can run children
+	 * only as its own user anyway.
+	 */
+	if (!s->set_uid || s->uid == 0 || geteuid() != 0)
 		return;
 	cr->set = true;
 	cr->uid = (uid_t)s->uid;

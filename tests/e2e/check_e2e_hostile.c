@@ -1153,6 +1153,8 @@ START_TEST(hostile_sql_long_calls)
 		    "%ld ms (%s)", i, ms, msg);
 	}
 	ck_assert_uint_eq(i, n);
+	fprintf(stderr, "hostile-sql: %zu queries, %d pings meanwhile, the "
+	    "slowest %ld ms\n", n, pings, worst);
 	ck_assert_msg(worst <= e2e_slow(350), "a ping took %ld ms (%d pings) "
 	    "while the queries ran", worst, pings);
 	for (i = 11; i <= 16; i++)
