@@ -1079,7 +1079,7 @@ START_TEST(hostile_sql_long_calls)
 		{ NULL, "sql_error", "too many columns" },
 		{ NULL, "sql_error", "too complex" },
 		{ NULL, "sql_error", "longer than" },
-		{ NULL, "", NULL },			/* 63 replace() */
+		{ NULL, "*", NULL },	/* 63 replace(): ok, or out of time */
 		{ NULL, "", NULL },			/* 2 MiB of reply */
 		{ "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
 		    "FROM c LIMIT 700) SELECT count(*) FROM (SELECT "
