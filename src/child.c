@@ -715,10 +715,12 @@ child_spawn(struct child *c)
 	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
 	pid_t			 pid = -1;
 	bool			 nok;
+	int			 nerr;
 
 	/* A notify socket of its own, before its env names it. */
 	nok = (c->spec->ready != SPEC_READY_NOTIFY &&
 	    c->spec->watchdog_ms <= 0) || notify_child_open(g->notify, c) == 0;
+	nerr = errno;
 	child_argv(c->spec, &argv);
 	child_env(c, &envp, 0);
 	if (nok && spawn_resolve(argv.v[0], child_path_of(envp.v),
@@ -734,7 +736,7 @@ child_spawn(struct child *c)
 		child_plan_attrs(c->spec, &pl);
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
-	saved = errno;
+	saved = nok ? errno : nerr;
 	if (rp[1] != -1)
 		close(rp[1]);		/* the child has its own copy */
 	if (pid == -1 && rp[0] != -1)
