@@ -75,7 +75,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
 	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
-	tests/e2e/check_e2e_hostile_conn.c
+	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).
@@ -97,7 +97,7 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-unit check-e2e check-asan run install uninstall clean \
+.PHONY: all check check-unit check-e2e check-asan hostile run install uninstall clean \
 	distclean deps lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
@@ -136,6 +136,12 @@ check-unit: $(B)/check_unit
 
 check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
 	GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
+	    $(B)/check_e2e
+
+# The hostile-user suite alone, each race for E2E_HOSTILE_SECONDS (60).
+hostile: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+	E2E_HOSTILE_SECONDS=$${E2E_HOSTILE_SECONDS:-60} CK_RUN_SUITE=e2e_hostile \
+	    GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
 	    $(B)/check_e2e
 
 check-asan:
@@ -198,9 +204,9 @@ check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
 	    exit 1; fi; \
 	echo "memcheck: $$(ls $(B)/valgrind | wc -l) gtd runs, clean"; exit $$st
 
+# gtd makes RUN_DIR itself (0750), and refuses one another user made.
 RUN_DIR ?= /tmp/gtd-demo
 run: all
-	@mkdir -p $(RUN_DIR)
 	@echo "gtd demo zone on $(RUN_DIR)/gtd.sock; in another terminal:"
 	@echo "  export GTD_SOCKET=$(RUN_DIR)/gtd.sock PATH=$(CURDIR)/$(B):\$$PATH"
 	@echo "  gtctl ls; gtctl info ticker; gtctl attr get ticker ticks"

@@ -27,6 +27,7 @@
 #include "gt/gtd.h"
 #include "gt/hook.h"
 #include "gt/log.h"
+#include "gt/notify.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -516,6 +517,7 @@ child_env(struct child *c, struct child_vec *cv, size_t extra)
 	    "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
 	struct gtd	*g = c->gtd;
 	char		**base, **e, *s;
+	const char	 *np;
 	size_t		  i, klen;
 	const char	**d;
 
@@ -555,8 +557,8 @@ child_env(struct child *c, struct child_vec *cv, size_t extra)
 	xasprintf(&s, "GTD_NAME=%s", c->name);
 	child_vec_own(cv, s);
 	if ((c->spec->ready == SPEC_READY_NOTIFY || c->spec->watchdog_ms > 0) &&
-	    g->notify_path != NULL) {
-		xasprintf(&s, "NOTIFY_SOCKET=%s", g->notify_path);
+	    (np = notify_child_path(g->notify, c)) != NULL) {
+		xasprintf(&s, "NOTIFY_SOCKET=%s", np);	/* its own socket */
 		child_vec_own(cv, s);
 	}
 	if (c->spec->watchdog_ms > 0) {
@@ -769,11 +771,19 @@ child_spawn(struct child *c)
 	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
 	int			 step = SPAWN_STEP_EXEC;
 	pid_t			 pid = -1;
+	bool			 nok;
+	int			 nerr;
 
+	/* A notify socket of its own, before its env names it. */
+	nok = (c->spec->ready != SPEC_READY_NOTIFY &&
+	    c->spec->watchdog_ms <= 0) || notify_child_open(g->notify, c) == 0;
+	nerr = errno;
 	child_argv(c->spec, &argv);
 	child_env(c, &envp, 0);
-	if (spawn_resolve(argv.v[0], child_path_of(envp.v), &path) == 0 &&
-	    (step = SPAWN_STEP_FORK) == SPAWN_STEP_FORK &&
+	if (!nok)
+		step = SPAWN_STEP_SETUP;	/* its notify socket */
+	if (nok && spawn_resolve(argv.v[0], child_path_of(envp.v),
+	    &path) == 0 && (step = SPAWN_STEP_FORK) == SPAWN_STEP_FORK &&
 	    (c->spec->ready != SPEC_READY_FD ||
 	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == 0) &&
 	    child_outputs(c, out, logrd) == 0) {
@@ -786,7 +796,7 @@ child_spawn(struct child *c)
 		child_plan_attrs(c->spec, &pl);
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
-	saved = errno;
+	saved = nok ? errno : nerr;
 	if (rp[1] != -1)
 		close(rp[1]);		/* the child has its own copy */
 	if (pid == -1 && rp[0] != -1)
@@ -799,6 +809,7 @@ child_spawn(struct child *c)
 	c->started_at = gtd_now_ms(g);
 	c->ready_at = 0;
 	if (pid == -1) {
+		notify_child_close(g->notify, c);
 		child_spawn_failed(c, saved, step);
 		g->stats.spawn_failures++;
 		log_warnx("child %s: %s", c->name,
@@ -1072,6 +1083,7 @@ child_handle_exit(struct child *c, int status)
 		log_info("child %s: killed by %s", c->name,
 		    spec_signal_name(WTERMSIG(status)));
 	child_fd_close(c, &c->readyfd, &c->readyw);
+	notify_child_close(g->notify, c);
 	if (c->log != NULL)
 		childlog_detach(c->log);
 	/* attrs stay readable until the after_terminate hook has run. */
@@ -1432,6 +1444,7 @@ child_release(struct child *c)
 		else
 			ev_child_stop(g->loop, &c->cw);	/* libev still reaps */
 		child_status_close(c);
+		notify_child_close(g->notify, c);
 		child_hash_del(g, c, CHILD_BY_PID);
 		c->pid = -1;
 		g->nprocs--;

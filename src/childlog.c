@@ -2,8 +2,20 @@
 /*
  * childlog: capture of children's stdout/stderr.  Never blocks on the
  * pipe (non-blocking reads, one chunk per event); the optional file is a
- * local append, rotated by size.  Logs only the rate-limited relay lines
- * and file errors (once per incarnation).
+ * local append, rotated by size between lines.  Logs only the
+ * rate-limited relay lines (and how many it left out) and file errors
+ * (once per incarnation).
+ *
+ * Files are a child's, not gtd's (protocol section 7): every open,
+ * rename and unlink of one runs with the file-system uid, gid and groups
+ * of the child's user (setfsuid(2) and friends, switched back right
+ * after the call), with O_NOFOLLOW, and an opened file must be a regular
+ * one.  So the kernel itself decides what gtd may do there, exactly as
+ * for the child: a symlink or a hard link the child plants to a file of
+ * root's, or a directory of someone else's, gets EACCES or ELOOP, never
+ * a write by root.  Nothing else runs between the switch and the switch
+ * back (gtd has one thread), and the loop never waits for it: the calls
+ * are the same local file-system calls as before.
  */
 #include "config.h"
 
@@ -12,6 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gt/child.h"
@@ -19,21 +35,43 @@
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/proto.h"
 #include "gt/xmalloc.h"
 
 #define CHILDLOG_CHUNK	65536
 
+/* Bytes for the file, collected over one feed and written at once. */
+struct childlog_batch {
+	size_t	len;
+	char	data[CHILDLOG_CHUNK + CHILDLOG_LINE_MAX + 1];
+};
+
+/* gtd's own file-system ids, while a child's are in force. */
+struct childlog_saved {
+	uid_t	 uid;
+	gid_t	 gid;
+	gid_t	*groups;
+	int	 ngroups;
+	int	 dumpable;
+};
+
 static void	childlog_read_cb(struct ev_loop *, ev_io *, int);
+static void	childlog_drop_cb(struct ev_loop *, ev_timer *, int);
 static void	childlog_line(struct childlog_in *, const char *, size_t);
-static void	childlog_file(struct childlog_in *, const char *, size_t);
+static void	childlog_record(struct childlog_in *, struct childlog_batch *,
+		    const char *, size_t, bool);
+static void	childlog_file_flush(struct childlog_in *,
+		    struct childlog_batch *);
 static void	childlog_in_detach(struct childlog_in *);
 static void	childlog_in_feed(struct childlog_in *, const char *, size_t);
+static void	childlog_dropped(struct childlog *);
+static void	childlog_unbecome(const struct childlog_cred *,
+		    struct childlog_saved *);
 
 struct childlog *
 childlog_new(struct child *c)
 {
 	struct childlog	*l;
-
 	int		 i;
 
 	l = xcalloc(1, sizeof *l);
@@ -44,6 +82,8 @@ childlog_new(struct child *c)
 		ev_init(&l->in[i].rd, childlog_read_cb);
 		l->in[i].rd.data = &l->in[i];
 	}
+	ev_init(&l->dropw, childlog_drop_cb);
+	l->dropw.data = l;
 	return (l);
 }
 
@@ -54,6 +94,8 @@ childlog_free(struct childlog *l)
 
 	if (l == NULL)
 		return;
+	childlog_dropped(l);
+	ev_timer_stop(l->child->gtd->loop, &l->dropw);
 	for (i = 0; i < 2; i++) {
 		if (l->in[i].fd != -1) {
 			ev_io_stop(l->child->gtd->loop, &l->in[i].rd);
@@ -63,6 +105,7 @@ childlog_free(struct childlog *l)
 			close(l->in[i].filefd);
 		free(l->in[i].path);
 	}
+	free(l->cred.groups);
 	if (l->ring != NULL)
 		for (i = 0; i < CHILDLOG_RING_LINES; i++)
 			free(l->ring[i].text);
@@ -70,11 +113,37 @@ childlog_free(struct childlog *l)
 	free(l);
 }
 
+/* The credentials the spec's process runs with, for its files. */
+static void
+childlog_cred_set(struct childlog *lg, const struct childspec *s)
+{
+	struct childlog_cred	*cr = &lg->cred;
+
+	free(cr->groups);
+	memset(cr, 0, sizeof *cr);
+	/*
+	 * Without a user (or as root) the process runs with gtd's powers:
+	 * so are its files opened.  A gtd that is not root can run children
+	 * only as its own user anyway.
+	 */
+	if (!s->set_uid || s->uid == 0 || geteuid() != 0)
+		return;
+	cr->set = true;
+	cr->uid = (uid_t)s->uid;
+	cr->gid = s->set_gid ? (gid_t)s->gid : getegid();
+	cr->ngroups = s->ngroups;
+	if (s->ngroups > 0) {
+		cr->groups = xreallocarray(NULL, s->ngroups, sizeof(gid_t));
+		memcpy(cr->groups, s->groups, s->ngroups * sizeof(gid_t));
+	}
+}
+
 void
 childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
     const char *path, int64_t max_bytes, int keep, bool relay)
 {
 	struct childlog_in	*l = &lg->in[i];
+	struct gtd		*g = lg->child->gtd;
 
 	childlog_in_detach(l);
 	l->fd = fd;
@@ -82,15 +151,17 @@ childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
 	l->relay = relay;
 	l->plen = 0;
 	free(l->path);
-	l->path = path == NULL ? NULL : xstrdup(path);
+	l->path = path == NULL ? NULL : spec_path_expand(path,
+	    lg->child->name, g->zone);
 	l->max_bytes = max_bytes;
 	l->keep = keep;
 	if (l->filefd != -1) {
 		close(l->filefd);
 		l->filefd = -1;
 	}
+	childlog_cred_set(lg, lg->child->spec);
 	ev_io_set(&l->rd, fd, EV_READ);
-	ev_io_start(lg->child->gtd->loop, &l->rd);
+	ev_io_start(g->loop, &l->rd);
 }
 
 void
@@ -98,6 +169,23 @@ childlog_detach(struct childlog *l)
 {
 	childlog_in_detach(&l->in[0]);
 	childlog_in_detach(&l->in[1]);
+	childlog_dropped(l);
+}
+
+/* The line that was cut off by the end of the output. */
+static void
+childlog_in_last(struct childlog_in *l)
+{
+	struct childlog_batch	*b;
+
+	if (l->plen == 0)
+		return;
+	b = xmalloc(sizeof *b);
+	b->len = 0;
+	childlog_record(l, b, l->partial, l->plen, false);
+	childlog_file_flush(l, b);
+	free(b);
+	l->plen = 0;
 }
 
 static void
@@ -115,9 +203,7 @@ childlog_in_detach(struct childlog_in *l)
 			break;
 		childlog_in_feed(l, buf, n);
 	}
-	if (l->plen > 0)
-		childlog_line(l, l->partial, l->plen);
-	l->plen = 0;
+	childlog_in_last(l);
 	ev_io_stop(l->log->child->gtd->loop, &l->rd);
 	close(l->fd);
 	l->fd = -1;
@@ -134,9 +220,7 @@ childlog_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {			/* every writer is gone */
-		if (l->plen > 0)
-			childlog_line(l, l->partial, l->plen);
-		l->plen = 0;
+		childlog_in_last(l);
 		ev_io_stop(loop, w);
 		close(l->fd);
 		l->fd = -1;
@@ -152,14 +236,22 @@ childlog_feed(struct childlog *l, int i, const char *buf, size_t len)
 	childlog_in_feed(&l->in[i], buf, len);
 }
 
+/*
+ * Split the bytes into records: whole lines, and pieces of
+ * CHILDLOG_LINE_MAX bytes of longer ones.  The file gets the bytes as
+ * they came (with their newlines), the ring the records.
+ */
 static void
 childlog_in_feed(struct childlog_in *l, const char *buf, size_t len)
 {
-	const char	*p = buf, *nl, *end = buf + len;
-	size_t		 take;
+	struct childlog_batch	*b = NULL;
+	const char		*p = buf, *nl, *end = buf + len;
+	size_t			 take;
 
-	if (l->path != NULL)
-		childlog_file(l, buf, len);
+	if (l->path != NULL) {
+		b = xmalloc(sizeof *b);
+		b->len = 0;
+	}
 	while (p < end) {
 		nl = memchr(p, '\n', end - p);
 		take = (nl != NULL ? nl : end) - p;
@@ -167,7 +259,8 @@ childlog_in_feed(struct childlog_in *l, const char *buf, size_t len)
 			/* An over-long line: emit it in pieces. */
 			take = sizeof l->partial - l->plen;
 			memcpy(l->partial + l->plen, p, take);
-			childlog_line(l, l->partial, sizeof l->partial);
+			childlog_record(l, b, l->partial, sizeof l->partial,
+			    false);
 			l->plen = 0;
 			p += take;
 			continue;
@@ -177,45 +270,61 @@ childlog_in_feed(struct childlog_in *l, const char *buf, size_t len)
 		p += take;
 		if (nl == NULL)
 			break;
-		childlog_line(l, l->partial, l->plen);
+		childlog_record(l, b, l->partial, l->plen, true);
 		l->plen = 0;
 		p++;			/* the '\n' */
 	}
+	if (b != NULL) {
+		childlog_file_flush(l, b);
+		free(b);
+	}
 }
 
-/* Copy s replacing bytes that are not valid UTF-8 (and NUL) with '?'. */
+/*
+ * Copy s making it valid UTF-8 for JSON: every byte that does not start
+ * a valid sequence (a stray continuation byte, an overlong form, a
+ * surrogate, a code point past U+10FFFF, NUL) becomes U+FFFD, so a line
+ * is always shown, never dropped.  A final CR goes.
+ */
 static char *
 childlog_utf8(const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	char			*out = xmalloc(len + 1);
-	size_t			 i = 0, k, n;
+	char	*out = xreallocarray(NULL, len + 1, 3);
+	size_t	 i = 0, o = 0, n;
 
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
 	while (i < len) {
-		if (u[i] >= 0x01 && u[i] < 0x80)
-			n = 1;
-		else if (u[i] >= 0xc2 && u[i] <= 0xdf)
-			n = 2;
-		else if (u[i] >= 0xe0 && u[i] <= 0xef)
-			n = 3;
-		else if (u[i] >= 0xf0 && u[i] <= 0xf4)
-			n = 4;
-		else
-			n = 0;
-		for (k = 1; n > 1 && k < n; k++)
-			if (i + k >= len || (u[i + k] & 0xc0) != 0x80)
-				n = 0;
-		if (n == 0) {
-			out[i++] = '?';
+		if (s[i] == '\0' || (n = proto_utf8_len(s + i, len - i)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			i++;
 			continue;
 		}
-		memcpy(out + i, s + i, n);
+		memcpy(out + o, s + i, n);
+		o += n;
 		i += n;
 	}
-	if (len > 0 && out[len - 1] == '\r')
-		len--;
-	out[len] = '\0';
+	out[o] = '\0';
 	return (out);
+}
+
+/* Say how many lines the relay left out, if any. */
+static void
+childlog_dropped(struct childlog *l)
+{
+	if (l->dropped > 0)
+		log_info("child %s: %d lines not shown", l->child->name,
+		    l->dropped);
+	l->dropped = 0;
+	ev_timer_stop(l->child->gtd->loop, &l->dropw);
+}
+
+/* The second of the count is over: report, even if no line follows. */
+static void
+childlog_drop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	childlog_dropped(w->data);
 }
 
 static void
@@ -224,16 +333,20 @@ childlog_relay(struct childlog *l, int64_t at, const char *text)
 	struct child	*c = l->child;
 
 	if (at / 1000 != l->window) {
-		if (l->dropped > 0)
-			log_info("child %s: %d lines not shown", c->name,
-			    l->dropped);
+		childlog_dropped(l);
 		l->window = at / 1000;
-		l->count = l->dropped = 0;
+		l->count = 0;
 	}
-	if (++l->count > CHILDLOG_RELAY_PER_S)
-		l->dropped++;
-	else
+	if (++l->count <= CHILDLOG_RELAY_PER_S) {
 		log_info("child %s: %s", c->name, text);
+		return;
+	}
+	if (l->dropped++ == 0) {
+		/* At the end of this second (and a little): the count. */
+		ev_timer_set(&l->dropw, (double)(1000 - at % 1000) / 1000 +
+		    0.01, 0.);
+		ev_timer_start(c->gtd->loop, &l->dropw);
+	}
 }
 
 static void
@@ -270,58 +383,257 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	l->n++;
 }
 
-/* path -> path.1 -> ... -> path.keep (the oldest is dropped). */
+/*
+ * Switch the file-system ids to the child's (cred->set only).  0, or -1
+ * with errno (EPERM: gtd may not take them) and nothing changed.  The
+ * process-wide groups change too: nothing else runs meanwhile.
+ */
+static int
+childlog_become(const struct childlog_cred *cr, struct childlog_saved *sv)
+{
+	int	n;
+
+	memset(sv, 0, sizeof *sv);
+	if (!cr->set)
+		return (0);
+	sv->uid = geteuid();
+	sv->gid = getegid();
+	sv->dumpable = prctl(PR_GET_DUMPABLE);
+	if ((n = getgroups(0, NULL)) == -1)
+		return (-1);
+	sv->groups = xreallocarray(NULL, n + 1, sizeof(gid_t));
+	if ((sv->ngroups = getgroups(n, sv->groups)) == -1)
+		goto fail;
+	/* Raw calls: glibc would signal other threads (there are none). */
+	if (syscall(SYS_setgroups, (size_t)cr->ngroups, cr->groups) == -1)
+		goto fail;
+	(void)setfsgid(cr->gid);		/* checked below */
+	(void)setfsuid(cr->uid);
+	/* setfs*id report the old id, never an error: read them back. */
+	if ((uid_t)setfsuid((uid_t)-1) != cr->uid ||
+	    (gid_t)setfsgid((gid_t)-1) != cr->gid) {
+		childlog_unbecome(cr, sv);
+		errno = EPERM;
+		return (-1);
+	}
+	return (0);
+fail:
+	free(sv->groups);
+	sv->groups = NULL;
+	return (-1);
+}
+
+/* Back to gtd's own ids; failing to is an impossible state. */
 static void
+childlog_unbecome(const struct childlog_cred *cr, struct childlog_saved *sv)
+{
+	int	saved = errno;
+
+	if (!cr->set)
+		return;
+	(void)setfsuid(sv->uid);		/* checked below */
+	(void)setfsgid(sv->gid);
+	if ((uid_t)setfsuid((uid_t)-1) != sv->uid ||
+	    (gid_t)setfsgid((gid_t)-1) != sv->gid ||
+	    syscall(SYS_setgroups, (size_t)sv->ngroups, sv->groups) == -1)
+		fatal("%s: cannot take gtd's own ids back", __func__);
+	/* A change of fsuid made gtd undumpable: as it was. */
+	if (sv->dumpable > 0)
+		/* Best effort: only core dumps depend on it. */
+		(void)prctl(PR_SET_DUMPABLE, sv->dumpable);
+	free(sv->groups);
+	sv->groups = NULL;
+	errno = saved;
+}
+
+/*
+ * Open (creating) the file as the child: a regular file only, never
+ * through a symlink, never blocking on a FIFO or a device.  0, or -1
+ * with errno (ELOOP: a symlink; EINVAL: not a regular file).
+ */
+static int
+childlog_file_open(struct childlog_in *l)
+{
+	struct childlog		*lg = l->log;
+	struct childlog_saved	 sv;
+	struct stat		 st;
+	int			 fd, saved;
+
+	if (childlog_become(&lg->cred, &sv) == -1)
+		return (-1);
+	fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
+	childlog_unbecome(&lg->cred, &sv);
+	if (fd == -1)
+		return (-1);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	l->filefd = fd;
+	l->size = st.st_size;
+	return (0);
+}
+
+/*
+ * path -> path.1 -> ... -> path.keep (the oldest is dropped), as the
+ * child; keep 0 removes path.  The next write creates a new file.  0, or
+ * -1 with errno when path could not be moved away (then writing on
+ * would grow it past max_bytes).
+ */
+static int
 childlog_rotate(struct childlog_in *l)
 {
-	char	*from, *to;
-	int	 i;
+	struct childlog_saved	 sv;
+	char			*from, *to;
+	int			 i, rc = 0;
 
-	close(l->filefd);
+	if (l->filefd != -1)
+		close(l->filefd);
 	l->filefd = -1;
+	if (childlog_become(&l->log->cred, &sv) == -1)
+		return (-1);
 	for (i = l->keep; i >= 1; i--) {
 		if (i == 1)
 			from = xstrdup(l->path);
 		else
 			xasprintf(&from, "%s.%d", l->path, i - 1);
 		xasprintf(&to, "%s.%d", l->path, i);
-		(void)rename(from, to);		/* ENOENT: nothing yet */
+		/* rename(2) never follows a symlink: it moves the link. */
+		if (rename(from, to) == -1 && errno != ENOENT && i == 1)
+			rc = -1;
 		free(from);
 		free(to);
 	}
-	if (l->keep == 0)
-		(void)unlink(l->path);		/* keep nothing old */
+	if (l->keep == 0 && unlink(l->path) == -1 && errno != ENOENT)
+		rc = -1;
+	childlog_unbecome(&l->log->cred, &sv);
+	return (rc);
 }
 
+/* The file cannot be written: say so once, and stop for this run. */
 static void
-childlog_file(struct childlog_in *l, const char *buf, size_t len)
+childlog_file_fail(struct childlog_in *l, const char *what)
+{
+	log_warn("child %s: %s %s", l->log->child->name, what, l->path);
+	free(l->path);
+	l->path = NULL;
+	if (l->filefd != -1) {
+		close(l->filefd);
+		l->filefd = -1;
+	}
+}
+
+/* Append buf to the file (opening it first). */
+static int
+childlog_file_write(struct childlog_in *l, const char *buf, size_t len)
 {
 	ssize_t	n;
 
-	if (l->filefd == -1) {
-		l->filefd = open(l->path, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC | O_NOCTTY, 0640);
-		if (l->filefd == -1) {
-			log_warn("child %s: %s", l->log->child->name, l->path);
-			free(l->path);		/* once per incarnation */
-			l->path = NULL;
-			return;
-		}
-		l->size = lseek(l->filefd, 0, SEEK_END);
+	if (l->filefd == -1 && childlog_file_open(l) == -1) {
+		childlog_file_fail(l, "open");
+		return (-1);
 	}
 	while (len > 0) {
 		if ((n = write(l->filefd, buf, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("child %s: %s", l->log->child->name, l->path);
-			return;
+			childlog_file_fail(l, "write");
+			return (-1);
 		}
 		buf += n;
 		len -= n;
 		l->size += n;
 	}
-	if (l->max_bytes > 0 && l->size >= l->max_bytes)
-		childlog_rotate(l);
+	return (0);
+}
+
+static void
+childlog_file_flush(struct childlog_in *l, struct childlog_batch *b)
+{
+	if (b->len > 0 && l->path != NULL)
+		(void)childlog_file_write(l, b->data, b->len);	/* logged */
+	b->len = 0;
+}
+
+/* Start a new file: what is written so far, then rotate. */
+static int
+childlog_file_next(struct childlog_in *l, struct childlog_batch *b)
+{
+	childlog_file_flush(l, b);
+	if (l->path == NULL)
+		return (-1);
+	if (childlog_rotate(l) == -1) {
+		childlog_file_fail(l, "rotate");
+		return (-1);
+	}
+	l->size = 0;
+	return (0);
+}
+
+/*
+ * One record for the file: rotate first if it would not fit, so files
+ * end between records (lines).  A record longer than max_bytes fills
+ * files of its own, max_bytes each.
+ */
+static void
+childlog_file_add(struct childlog_in *l, struct childlog_batch *b,
+    const char *s, size_t len, bool nl)
+{
+	size_t	n = len + nl, piece;
+
+	if (l->max_bytes > 0 && l->size + (int64_t)(b->len + n) >
+	    l->max_bytes) {
+		if ((l->size > 0 || b->len > 0) &&
+		    childlog_file_next(l, b) == -1)
+			return;
+		while ((int64_t)n > l->max_bytes) {
+			piece = (size_t)l->max_bytes;
+			if (piece > len)	/* the newline is the rest */
+				piece = len;
+			if (childlog_file_write(l, s, piece) == -1)
+				return;
+			s += piece;
+			len -= piece;
+			n -= piece;
+			if (childlog_file_next(l, b) == -1)
+				return;
+		}
+	}
+	if (b->len + n > sizeof b->data)
+		childlog_file_flush(l, b);
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	if (nl)
+		b->data[b->len++] = '\n';
+}
+
+static void
+childlog_record(struct childlog_in *l, struct childlog_batch *b,
+    const char *s, size_t len, bool nl)
+{
+	if (l->path != NULL && b != NULL)
+		childlog_file_add(l, b, s, len, nl);
+	childlog_line(l, s, len);
+}
+
+struct child *
+childlog_clash(struct gtd *g, const struct childspec *spec, int *stream)
+{
+	struct child	*c;
+	int		 i;
+
+	TAILQ_FOREACH(c, &g->children, entry) {
+		if (strcmp(c->name, spec->name) == 0)
+			continue;
+		if ((i = spec_output_clash(c->spec, spec, g->zone)) != -1) {
+			*stream = i;
+			return (c);
+		}
+	}
+	return (NULL);
 }
 
 void

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,6 +134,59 @@ client_connect_fd(const char *path)
 	return (-1);
 }
 
+/*
+ * The uid $GTD_SOCKET_OWNER names (a user name or a number), or -1 when
+ * it is unset or names nobody.
+ */
+static uid_t
+client_trusted_uid(void)
+{
+	const char	*s = getenv("GTD_SOCKET_OWNER");
+	struct passwd	*pw;
+	char		*end;
+	unsigned long	 id;
+
+	if (s == NULL || *s == '\0')
+		return ((uid_t)-1);
+	if ((pw = getpwnam(s)) != NULL)
+		return (pw->pw_uid);
+	errno = 0;
+	id = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || id >= (uid_t)-1)
+		return ((uid_t)-1);
+	return ((uid_t)id);
+}
+
+/*
+ * Is the process listening on fd's peer one we may talk to: root, our
+ * own user, or the one $GTD_SOCKET_OWNER names?  The kernel recorded
+ * its credentials when it called listen(2) (SO_PEERCRED), so a socket
+ * swapped in by another user is found even if it has the right name.
+ */
+static int
+client_check_peer(int fd, const char *path, char **cause)
+{
+	struct ucred	 cr;
+	socklen_t	 len = sizeof cr;
+	struct passwd	*pw;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return (-1);
+	if (cr.uid == 0 || cr.uid == geteuid() || cr.uid ==
+	    client_trusted_uid())
+		return (0);
+	if (cause != NULL) {
+		pw = getpwuid(cr.uid);
+		xasprintf(cause, "%s: the server there runs as %s (uid %u), "
+		    "neither root nor you: not talking to it (set "
+		    "GTD_SOCKET_OWNER=%s to trust that user)", path,
+		    pw != NULL ? pw->pw_name : "an unknown user",
+		    (unsigned)cr.uid, pw != NULL ? pw->pw_name : "UID");
+	}
+	errno = EPERM;
+	return (-1);
+}
+
 struct client *
 client_connect(const char *path, char **cause)
 {
@@ -144,6 +198,14 @@ client_connect(const char *path, char **cause)
 		if (cause != NULL)
 			xasprintf(cause, "%s: %s", path, strerror(saved));
 		errno = saved;			/* for callers that look */
+		return (NULL);
+	}
+	if (client_check_peer(fd, path, cause) == -1) {
+		saved = errno;
+		if (cause != NULL && saved != EPERM)
+			xasprintf(cause, "%s: %s", path, strerror(saved));
+		close(fd);
+		errno = saved;
 		return (NULL);
 	}
 	c = xcalloc(1, sizeof *c);

@@ -6,6 +6,13 @@
  * is opened, so a pid reused meanwhile is noproc rather than a stranger
  * adopted.  Without a cmd the row vanishes when the process dies; with
  * one the policy may restart it.
+ *
+ * Adopting lets the peer stop and signal the process through gtd, so
+ * gtd adopts only what the peer could signal itself: a peer that is not
+ * root may adopt only processes of its own user (kill(2)'s rule: its
+ * uid is the process's real or saved uid).  Never init, gtd itself, its
+ * parent or one of its hooks: stopping those would stop gtd or the
+ * machine.
  */
 #include "config.h"
 
@@ -17,6 +24,7 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/conn.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
 #include "gt/spawn.h"
@@ -53,6 +61,76 @@ cmd_add_existing_start_time(pid_t pid)
 	    &t) != 1)
 		return (0);
 	return (t);
+}
+
+/*
+ * The real and saved uids of pid (the "Uid:" line of its status), or -1.
+ */
+static int
+cmd_add_existing_uids(pid_t pid, uid_t *ruid, uid_t *suid)
+{
+	char		 path[64], line[256];
+	unsigned	 r, e, sv;
+	FILE		*f;
+	int		 rc = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "Uid: %u %u %u", &r, &e, &sv) == 3) {
+			*ruid = r;
+			*suid = sv;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return (rc);
+}
+
+/*
+ * A pid gtd must never adopt: init, itself, its parent, a hook of its
+ * own.  The reason, or NULL.
+ */
+static const char *
+cmd_add_existing_never(struct gtd *g, pid_t pid, const char **hook)
+{
+	struct child	*c;
+
+	if (pid == 1)
+		return ("init");
+	if (pid == g->pid)
+		return ("gtd itself");
+	if (pid == getppid())
+		return ("gtd's parent");
+	TAILQ_FOREACH(c, &g->children, entry) {
+		if (c->hook_pid == pid) {
+			*hook = c->name;
+			return ("the after_terminate hook of");
+		}
+	}
+	return (NULL);
+}
+
+/* May this peer adopt pid (signal it)?  0, or -1 with the error set. */
+static int
+cmd_add_existing_may(struct cmd_ctx *ctx, pid_t pid)
+{
+	uid_t	peer = ctx->conn->uid, ruid, suid;
+
+	if (peer == 0)
+		return (0);
+	if (cmd_add_existing_uids(pid, &ruid, &suid) == -1) {
+		cmd_error(ctx, GT_E_NOPROC, "no process %d", (int)pid);
+		return (-1);
+	}
+	if (peer == ruid || peer == suid)
+		return (0);
+	cmd_error(ctx, GT_E_PERMISSION, "pid %d runs as uid %u: uid %u may "
+	    "adopt only processes it could signal itself", (int)pid,
+	    (unsigned)ruid, (unsigned)peer);
+	return (-1);
 }
 
 /* The spec: the given fields, with no cmd allowed (then ncmd == 0). */
@@ -110,6 +188,11 @@ cmd_add_existing_pidfd(struct cmd_ctx *ctx, pid_t pid)
 		cmd_set(ctx, "errno", json_string(spawn_errno_name(e)));
 		return (-1);
 	}
+	/* Whose it is, read while the pidfd pins the process down. */
+	if (fd != -1 && t0 != 0 && cmd_add_existing_may(ctx, pid) == -1) {
+		close(fd);
+		return (-1);
+	}
 	/* ESRCH: no such process; EINVAL: a thread, not a process. */
 	if (fd == -1 || t0 == 0 || cmd_add_existing_start_time(pid) != t0) {
 		if (fd != -1)
@@ -125,6 +208,7 @@ cmd_add_existing_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	struct childspec	*s;
 	struct child		*c;
+	const char		*why, *hook = NULL;
 	int64_t			 pid = 0;
 	int			 fd;
 
@@ -143,6 +227,14 @@ cmd_add_existing_child_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_error(ctx, GT_E_ALREADY_STARTED, "%s is supervised already",
 		    c->name);
 		cmd_pid(ctx, c);
+		return (CMD_ERROR);
+	}
+	if ((why = cmd_add_existing_never(ctx->gtd, (pid_t)pid, &hook)) !=
+	    NULL) {
+		spec_free(s);
+		cmd_bad(ctx, "pid", "pid %d is %s%s%s: gtd never adopts it",
+		    (int)pid, why, hook != NULL ? " " : "", hook != NULL ?
+		    hook : "");
 		return (CMD_ERROR);
 	}
 	if ((fd = cmd_add_existing_pidfd(ctx, (pid_t)pid)) == -1) {

@@ -33,7 +33,19 @@
  * 100 ms here, rows turned into JSON included: 250 leaves a margin.
  */
 #define QUERY_BUDGET_MS		250
-#define QUERY_MAX_BYTES		(8 * 1024 * 1024)	/* of reply JSON */
+/*
+ * Bytes of reply JSON.  Building and writing it is gtd's time too: at
+ * 8 MiB that took 150 to 550 ms on the machine this was measured on, at
+ * 2 MiB under a fifth of that.
+ */
+#define QUERY_MAX_BYTES		(2 * 1024 * 1024)
+/*
+ * Bytes of one string or blob while a query runs (SQLITE_LIMIT_LENGTH):
+ * the time of one step of SQLite's program (between two looks at the
+ * clock) grows with it; at 64 KiB the slowest single calls found take
+ * well under a millisecond (registry.c has the rest of the guards).
+ */
+#define QUERY_VALUE_MAX		(64 * 1024)
 #define QUERY_NUMBER_BYTES	24		/* JSON of a number, at most */
 
 /* The result being built; the rows count against max_bytes. */
@@ -95,7 +107,7 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	struct registry_query		 q = {
 		.max_rows = QUERY_ROWS_DEFAULT,
 		.budget_ms = QUERY_BUDGET_MS,
-		.max_value = QUERY_MAX_BYTES,
+		.max_value = QUERY_VALUE_MAX,
 		.cols = cmd_query_cols,
 		.row = cmd_query_row
 	};
@@ -194,7 +206,8 @@ cmd_query_row(int ncols, const struct registry_cell *cells, void *arg)
 	size_t			 bytes = 3;	/* [], */
 	int			 i;
 
-	for (i = 0; i < ncols; i++)
+	/* Counting stops as soon as the row cannot fit. */
+	for (i = 0; i < ncols && out->bytes + bytes <= QUERY_MAX_BYTES; i++)
 		bytes += cmd_query_cell_bytes(&cells[i]) + 1;
 	if (out->bytes + bytes > out->max)
 		return (-1);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gt/childlog.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/conn.h"
@@ -941,12 +942,20 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 	struct childspec	*s;
 	struct child		*c;
 	char			*field = NULL, *cause = NULL;
+	int			 i;
 
 	if ((s = config_spec_build(cmd_tpl(ctx), specobj, &field,
 	    &cause)) == NULL) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);
+		return (NULL);
+	}
+	if ((c = childlog_clash(ctx->gtd, s, &i)) != NULL) {
+		cmd_bad(ctx, i ? "stderr.file" : "stdout.file", "%s is also "
+		    "written by %s: a rotated file needs a child of its own "
+		    "(use %%n)", s->out[i].path, c->name);
+		spec_free(s);
 		return (NULL);
 	}
 	if ((c = child_add(ctx->gtd, s, config_spec_text(s))) == NULL) {

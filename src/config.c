@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -609,6 +610,10 @@ cs_output(struct childspec *s, int i, const json_t *j, struct config_err *e)
 		if (*o->path != '/')
 			return (config_fail(e, sub, "%s must be an absolute "
 			    "path", sub));
+		if (spec_path_check(o->path) == -1)
+			return (config_fail(e, sub, "%s: a %% may only be "
+			    "followed by n (the name), z (the zone) or %%",
+			    sub));
 		o->mode = SPEC_OUT_FILE;
 		o->max_bytes = 10 * 1024 * 1024;
 		o->keep = 3;
@@ -1365,6 +1370,7 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 	struct childspec	*sp;
 	char			*f = NULL, *cause = NULL;
 	size_t			 k;
+	int			 i;
 
 	if ((sp = config_spec_build(&c->tpl, el, &f, &cause)) == NULL) {
 		xasprintf(&e->field, "%s.%s", src, f);
@@ -1377,6 +1383,19 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 			xasprintf(&f, "%s.name", src);
 			config_fail(e, f, "duplicate name %s (also in %s)",
 			    sp->name, c->child_src[k]);
+			free(f);
+			spec_free(sp);
+			return (-1);
+		}
+		/* Two children rotating one file would clobber each other. */
+		if ((i = spec_output_clash(c->children[k], sp, c->zone)) !=
+		    -1) {
+			xasprintf(&f, "%s.%s.file", src, i ? "stderr" :
+			    "stdout");
+			config_fail(e, f, "%s is also written by %s (%s): a "
+			    "rotated file needs a child of its own (use %%n)",
+			    sp->out[i].path, c->children[k]->name,
+			    c->child_src[k]);
 			free(f);
 			spec_free(sp);
 			return (-1);
@@ -1407,6 +1426,39 @@ config_name_cmp(const void *a, const void *b)
 }
 
 /*
+ * A file or directory gtd may take children from: whoever can change it
+ * runs programs as gtd's user.  Owned by root or gtd's user, writable by
+ * no other user (group: the owner's choice), and a regular file or a
+ * directory (not a FIFO, on which a read would block).  0, or -1 with
+ * *why (xasprintf'd).
+ */
+static int
+config_trusted(int fd, const char *path, bool dir, char **why)
+{
+	struct stat	 st;
+	struct passwd	*pw;
+
+	if (fstat(fd, &st) == -1) {
+		xasprintf(why, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		xasprintf(why, "%s: not a %s", path, dir ? "directory" :
+		    "regular file");
+		return (-1);
+	}
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    (st.st_mode & S_IWOTH) == 0)
+		return (0);
+	pw = getpwuid(st.st_uid);
+	xasprintf(why, "%s is owned by %s (uid %u) with mode %04o: it must "
+	    "belong to root or uid %u and not be writable by others", path,
+	    pw != NULL ? pw->pw_name : "?", (unsigned)st.st_uid,
+	    (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	return (-1);
+}
+
+/*
  * Read and parse the JSON file at path.  It must be a regular file (a
  * symlink to one is fine) of at most CONFIG_FILE_MAX bytes: a FIFO or a
  * device would block gtd, which reads its config inside the event loop
@@ -1427,10 +1479,8 @@ config_read(const char *path, char **cause)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd == -1 || fstat(fd, &st) == -1)
 		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		xasprintf(cause, "%s: not a regular file", path);
+	if (config_trusted(fd, path, false, cause) == -1)
 		goto out;
-	}
 	if (st.st_size > CONFIG_FILE_MAX)
 		goto big;
 	/* One byte more than allowed: a file that grew is caught too. */
@@ -1478,6 +1528,13 @@ config_include(struct config *c, const json_t *v, struct config_err *e)
 	if ((d = opendir(json_string_value(v))) == NULL)
 		return (config_fail(e, "include", "%s: %s",
 		    json_string_value(v), strerror(errno)));
+	if (config_trusted(dirfd(d), json_string_value(v), true, &cause) ==
+	    -1) {
+		closedir(d);
+		rc = config_fail(e, "include", "%s", cause);
+		free(cause);
+		return (rc);
+	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (len > 5 && de->d_name[0] != '.' &&

@@ -14,7 +14,10 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,10 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+
+#ifndef nitems
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+#endif
 
 #include "gt/attrtab.h"
 #include "gt/registry.h"
@@ -75,6 +82,31 @@ static const char registry_schema[] =
 	" json INTEGER NOT NULL DEFAULT 0,"	/* value is JSON text */
 	" PRIMARY KEY (name, key)) WITHOUT ROWID;";
 
+/* The functions a query gets in a guarded form (registry_fn_cb). */
+enum registry_fn {
+	FN_INSTR,
+	FN_REPLACE,
+	FN_TRIM,
+	FN_LTRIM,
+	FN_RTRIM,
+	FN_LIKE2,
+	FN_LIKE3,
+	FN_GLOB,
+	FN_PRINTF,
+	FN_FORMAT,
+	FN_COUNT
+};
+#define REGISTRY_FN_MAXARGS	127	/* SQLITE_MAX_FUNCTION_ARG */
+
+struct registry;
+/* The user data of one guarded function. */
+struct registry_fn_data {
+	struct registry		*r;
+	enum registry_fn	 fn;
+};
+
+struct registry_qstate;
+
 struct registry {
 	sqlite3		*db;
 	struct attrtab	*attrs;		/* owned: the attrs; SQLite follows */
@@ -85,11 +117,21 @@ struct registry {
 	bool		 shm_failed;	/* degraded since the last check */
 	int64_t		 shm_retry_at;	/* mono ms: next rebuild */
 	int64_t		 shm_backoff;	/* ms */
+	/*
+	 * The guarded functions run SQLite's own on a second, empty
+	 * connection, once their arguments passed the guard.
+	 */
+	sqlite3		*aux;
+	sqlite3_stmt	*fst[FN_COUNT];		/* lazily: SELECT f(?...) */
+	sqlite3_stmt	*pst[REGISTRY_FN_MAXARGS + 1];	/* printf, by argc */
+	struct registry_fn_data	 fdata[FN_COUNT];
+	struct registry_qstate	*q;		/* the query running, or NULL */
 };
 
 static int64_t		 registry_mono_ms(void);
 
 static sqlite3_stmt	*registry_stmt(struct registry *, enum registry_stmt);
+static int		 registry_fn_init(struct registry *);
 static int		 registry_done(struct registry *, sqlite3_stmt *);
 static int		 registry_write(struct registry *, sqlite3_stmt *);
 static void		 registry_bind_value(sqlite3_stmt *, int,
@@ -103,6 +145,16 @@ registry_new(char **cause)
 
 	r = xcalloc(1, sizeof *r);
 	r->attrs = attrtab_new();
+	/*
+	 * A query may allocate tens of MiB in values of up to 64 KiB and
+	 * free them all at once (a sort).  With glibc's default, each free
+	 * near the top of the heap shrinks it by a little (brk), and on a
+	 * virtual machine each shrink costs a TLB flush: 300 ms in one step
+	 * of SQLite's program, measured.  Keep up to 32 MiB of free heap
+	 * top instead, returned at the next free past it.  Process-wide, and
+	 * set here because the mirror is gtd's big allocator.
+	 */
+	(void)mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);	/* a hint */
 	if (sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
@@ -131,6 +183,8 @@ registry_new(char **cause)
 		    SQLITE_PREPARE_PERSISTENT, &r->st[i], NULL) != SQLITE_OK)
 			goto fail;
 	}
+	if (registry_fn_init(r) == -1)
+		goto fail;
 	return (r);
 fail:
 	xasprintf(cause, "sqlite: %s", r->db == NULL ? "out of memory" :
@@ -149,6 +203,11 @@ registry_free(struct registry *r)
 	shmirror_free(r->shm);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);		/* NULL is fine */
+	for (i = 0; i < FN_COUNT; i++)
+		sqlite3_finalize(r->fst[i]);
+	for (i = 0; i <= REGISTRY_FN_MAXARGS; i++)
+		sqlite3_finalize(r->pst[i]);
+	sqlite3_close(r->aux);			/* NULL is fine */
 	sqlite3_close(r->db);
 	attrtab_free(r->attrs);
 	free(r);
@@ -592,90 +651,132 @@ registry_mirror(struct registry *r)
 }
 
 /*
- * Snapshots.  The backup API copies every page of the in-memory db into
- * a fresh file next to the target, which then replaces the target with
- * rename(2), so a reader opens either the old file or the new one, never
- * half of one.  No journal and no fsync: the file is a cache that the
- * next interval rewrites, and a crash can at worst leave it stale.
+ * Snapshots.  sqlite3_serialize() gives the database as the bytes of a
+ * file; they go into a new file next to the target, which then replaces
+ * the target with rename(2), so a reader opens either the old file or
+ * the new one, never half of one.  No fsync: the file is a cache that
+ * the next interval rewrites, and a crash can at worst leave it stale.
+ * SQLite never opens these files itself, so every open is ours: on a
+ * directory checked first, exclusive, never through a symlink.
  */
 
-/* *cause = "what: sqlite's message (errno's)". */
-static void
-registry_snapshot_cause(sqlite3 *db, int rc, const char *what, char **cause)
+/* The directory of a snapshot: root's or ours, writable by nobody else. */
+static int
+registry_snapshot_dir(const char *path, const char *dir, char **cause)
 {
-	int	e = db != NULL ? sqlite3_system_errno(db) : 0;
+	struct passwd	*pw;
+	struct stat	 st;
+	int		 fd;
 
-	xasprintf(cause, "%s: %s%s%s%s", what, db != NULL ?
-	    sqlite3_errmsg(db) : sqlite3_errstr(rc), e != 0 ? " (" : "",
-	    e != 0 ? strerror(e) : "", e != 0 ? ")" : "");
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if ((st.st_uid == 0 || st.st_uid == geteuid()) &&
+	    (st.st_mode & 022) == 0)
+		return (fd);
+	pw = getpwuid(st.st_uid);
+	xasprintf(cause, "%s: snapshot directory %s is owned by %s (uid %u) "
+	    "with mode %04o: it must belong to root or uid %u and be writable "
+	    "by no one else", path, dir, pw != NULL ? pw->pw_name : "?",
+	    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+	    (unsigned)geteuid());
+	close(fd);
+	return (-1);
 }
 
-/* Copy r's db into the new file tmp. */
+/*
+ * A new file named tmp in dirfd holding len bytes of data, mode 0640:
+ * made anonymous (O_TMPFILE) and linked only once written, or, where
+ * the file system has no O_TMPFILE, created with O_EXCL.  0 or -1.
+ */
 static int
-registry_backup(struct registry *r, const char *tmp, char **cause)
+registry_snapshot_write(int dirfd, const char *tmp, const void *data,
+    size_t len)
 {
-	sqlite3		*dst = NULL;
-	sqlite3_backup	*b;
-	int		 rc;
+	const char	*p = data;
+	char		 proc[64];
+	ssize_t		 n;
+	int		 fd, anon = 1, saved;
 
-	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(dst, "PRAGMA journal_mode = OFF; "
-		    "PRAGMA synchronous = OFF", NULL, NULL, NULL);
-	if (rc == SQLITE_OK) {
-		if ((b = sqlite3_backup_init(dst, "main", r->db, "main")) ==
-		    NULL)
-			rc = sqlite3_errcode(dst);
-		else {
-			rc = sqlite3_backup_step(b, -1);
-			if (sqlite3_backup_finish(b) == SQLITE_OK &&
-			    rc == SQLITE_DONE)
-				rc = SQLITE_OK;
-			else if (rc == SQLITE_DONE)
-				rc = sqlite3_errcode(dst);
+	/* A leftover of a crash (ours: no one else may write here). */
+	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
+		return (-1);
+	if ((fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+	    0640)) == -1) {
+		anon = 0;
+		if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1)
+			return (-1);
+	}
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
 		}
+		p += n;
+		len -= n;
 	}
-	if (rc != SQLITE_OK)
-		registry_snapshot_cause(dst, rc, tmp, cause);
-	if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) {
-		registry_snapshot_cause(dst, rc, tmp, cause);
-		rc = SQLITE_ERROR;
-	}
-	return (rc == SQLITE_OK ? 0 : -1);
+	/* Specs hold env values: no wider than the socket's 0660. */
+	if (fchmod(fd, 0640) == -1)
+		goto fail;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (anon && linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW) ==
+	    -1 && linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == -1)
+		goto fail;
+	return (close(fd));
+fail:
+	saved = errno;
+	close(fd);
+	if (!anon)
+		(void)unlinkat(dirfd, tmp, 0);	/* ours, half written */
+	errno = saved;
+	return (-1);
 }
 
 int
 registry_snapshot(struct registry *r, const char *path, char **cause)
 {
-	char	*tmp;
-	int	 saved;
+	unsigned char	*data;
+	sqlite3_int64	 size;
+	const char	*name;
+	char		*dir, *tmp;
+	int		 dirfd, rc = -1;
 
-	if (registry_commit(r) == -1) {	/* the backup sees committed data */
+	if (registry_commit(r) == -1) {	/* the image has committed data */
 		xasprintf(cause, "commit: %s", sqlite3_errmsg(r->db));
 		return (-1);
 	}
-	xasprintf(&tmp, "%s.tmp", path);
-	/* A leftover of a crash would be opened, not replaced. */
-	if (unlink(tmp) == -1 && errno != ENOENT) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		goto fail;
+	dir = xstrdup(path);
+	if ((name = strrchr(path, '/')) == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+		name = path;
+	} else {
+		dir[name - path == 0 ? 1 : name - path] = '\0';
+		name++;
 	}
-	if (registry_backup(r, tmp, cause) == -1)
-		goto fail;
-	/* Specs hold env values: no wider than the socket's 0660. */
-	if (chmod(tmp, 0640) == -1 || rename(tmp, path) == -1) {
+	dirfd = registry_snapshot_dir(path, dir, cause);
+	free(dir);
+	if (dirfd == -1)
+		return (-1);
+	xasprintf(&tmp, "%s.tmp", name);
+	if ((data = sqlite3_serialize(r->db, "main", &size, 0)) == NULL)
+		xasprintf(cause, "%s: sqlite3_serialize: out of memory", path);
+	else if (registry_snapshot_write(dirfd, tmp, data, (size_t)size) ==
+	    -1 || renameat(dirfd, tmp, dirfd, name) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
+		(void)unlinkat(dirfd, tmp, 0);	/* may not exist */
+	} else
+		rc = 0;
+	sqlite3_free(data);
 	free(tmp);
-	return (0);
-fail:
-	saved = errno;
-	(void)unlink(tmp);		/* may not exist; nothing to report */
-	free(tmp);
-	errno = saved;
-	return (-1);
+	close(dirfd);
+	return (rc);
 }
 
 /*
@@ -685,7 +786,7 @@ fail:
  * length limit and the heap limit.  The process is single-threaded, so
  * the global heap limit applies to this query alone.
  */
-#define REGISTRY_PROGRESS_OPS	1000	/* VM steps between clock checks */
+#define REGISTRY_PROGRESS_OPS	100	/* VM steps between clock checks */
 
 /* The state of one registry_query(), seen by the callbacks. */
 struct registry_qstate {
@@ -699,7 +800,22 @@ struct registry_qstate {
 	enum registry_qerr		 err;
 	char				*cause;
 	int				 saved_length;
+	int				 saved_limits[4];
 	sqlite3_int64			 saved_heap;
+	int				 nfuncs;	/* calls in the SQL */
+	bool				 preparing;
+	char				*refused;	/* a guard's reason */
+};
+
+/* The limits a query runs under, besides the length (registry.h). */
+static const struct {
+	int	id;
+	int	value;
+} registry_qlimits[] = {
+	{ SQLITE_LIMIT_COLUMN, REGISTRY_QUERY_COLUMNS },
+	{ SQLITE_LIMIT_VDBE_OP, REGISTRY_QUERY_OPS },
+	{ SQLITE_LIMIT_SQL_LENGTH, REGISTRY_QUERY_SQL },
+	{ SQLITE_LIMIT_LIKE_PATTERN_LENGTH, REGISTRY_QUERY_SQL }
 };
 
 /* Schema pragmas: they only read, whatever their argument. */
@@ -782,6 +898,15 @@ registry_auth_cb(void *arg, int action, const char *a1, const char *a2,
 	case SQLITE_RECURSIVE:
 		return (SQLITE_OK);
 	case SQLITE_FUNCTION:
+		/* Each call in the SQL once: see REGISTRY_QUERY_FUNCS. */
+		if (++q->nfuncs > REGISTRY_QUERY_FUNCS) {
+			if (q->refused == NULL)
+				xasprintf(&q->refused, "the statement calls "
+				    "more than %d functions (a query may call "
+				    "%d)", REGISTRY_QUERY_FUNCS,
+				    REGISTRY_QUERY_FUNCS);
+			return (SQLITE_DENY);
+		}
 		if (!registry_listed(registry_bad_funcs, a2))
 			return (SQLITE_OK);
 		break;
@@ -850,6 +975,19 @@ registry_query_error(struct registry_qstate *q, int rc)
 		return (registry_qfail(q, REGISTRY_QERR_TIMEOUT, "the query "
 		    "ran for more than %lld ms",
 		    (long long)q->opts->budget_ms));
+	if (q->refused != NULL)
+		return (registry_qfail(q, REGISTRY_QERR_SQL, "%s",
+		    q->refused));
+	/* SQLite says "out of memory" when the program grows too long. */
+	if (rc == SQLITE_NOMEM && q->preparing && sqlite3_memory_used() <
+	    q->saved_heap + REGISTRY_QUERY_HEAP / 2)
+		return (registry_qfail(q, REGISTRY_QERR_SQL, "the statement is "
+		    "too complex: a query may have about %d steps of program",
+		    REGISTRY_QUERY_OPS * 2 / 3));
+	if (rc == SQLITE_TOOBIG && q->preparing &&
+	    strlen(q->opts->sql) > REGISTRY_QUERY_SQL)
+		return (registry_qfail(q, REGISTRY_QERR_SQL, "sql is longer "
+		    "than %d bytes", REGISTRY_QUERY_SQL));
 	if (q->denied != NULL)
 		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "%s is not "
 		    "allowed: queries are read-only", q->denied));
@@ -917,9 +1055,11 @@ registry_query_prepare(struct registry_qstate *q)
 	size_t				 i;
 	int				 rc, n;
 
+	q->preparing = true;
 	rc = sqlite3_prepare_v3(q->r->db, o->sql, -1, 0, &q->st, &tail);
 	if (rc != SQLITE_OK)
 		return (registry_query_error(q, rc));
+	q->preparing = false;
 	if (q->st == NULL)
 		return (registry_qfail(q, REGISTRY_QERR_EMPTY,
 		    "sql holds no statement"));
@@ -1022,14 +1162,22 @@ registry_query_arm(struct registry_qstate *q)
 {
 	sqlite3	*db = q->r->db;
 
+	int	length = q->opts->max_value > INT_MAX ? INT_MAX :
+		    (int)q->opts->max_value;
+	size_t	i;
+
 	q->deadline = registry_mono_ms() + q->opts->budget_ms;
-	q->saved_length = sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
-	    q->opts->max_value > INT_MAX ? INT_MAX : (int)q->opts->max_value);
+	q->saved_length = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, length);
+	(void)sqlite3_limit(q->r->aux, SQLITE_LIMIT_LENGTH, length);
+	for (i = 0; i < nitems(registry_qlimits); i++)
+		q->saved_limits[i] = sqlite3_limit(db, registry_qlimits[i].id,
+		    registry_qlimits[i].value);
 	q->saved_heap = sqlite3_hard_heap_limit64(sqlite3_memory_used() +
 	    REGISTRY_QUERY_HEAP);
 	sqlite3_set_authorizer(db, registry_auth_cb, q);
 	sqlite3_progress_handler(db, REGISTRY_PROGRESS_OPS,
 	    registry_progress_cb, q);
+	q->r->q = q;
 }
 
 static void
@@ -1037,10 +1185,16 @@ registry_query_disarm(struct registry_qstate *q)
 {
 	sqlite3	*db = q->r->db;
 
+	size_t	i;
+
+	q->r->q = NULL;
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	sqlite3_set_authorizer(db, NULL, NULL);
 	sqlite3_hard_heap_limit64(q->saved_heap);
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, q->saved_length);
+	for (i = 0; i < nitems(registry_qlimits); i++)
+		(void)sqlite3_limit(db, registry_qlimits[i].id,
+		    q->saved_limits[i]);	/* the old value */
 }
 
 int
@@ -1074,9 +1228,241 @@ registry_query(struct registry *r, const struct registry_query *opts,
 	sqlite3_finalize(q.st);			/* NULL is fine */
 	registry_query_disarm(&q);
 	free(q.denied);
+	free(q.refused);
 	*truncated = q.truncated;
 	*err = q.err;
 	if (rc == -1)
 		*cause = q.cause;
 	return (rc);
+}
+
+/*
+ * Guarded functions.  SQLite looks at the clock (the progress handler)
+ * only between steps of its program, and one step may be one function
+ * call: instr(), replace(), trim() and LIKE take time in the product of
+ * their arguments' sizes (seconds for two values of a few hundred KiB),
+ * and printf('%.*c', 2147483647, 'x') loops two billion times whatever
+ * the length limit.  A query therefore gets these under their own names
+ * in a guarded form: each looks at the clock first, refuses arguments
+ * that would take too long (REGISTRY_FN_COST and friends) or a printf
+ * width or precision past the length limit, and otherwise runs SQLite's
+ * own function, unchanged, on the second connection r->aux.  Outside a
+ * query (r->q NULL) they only run SQLite's function.
+ */
+
+/*
+ * The largest products of argument sizes, each about 20 ms of one call
+ * on the machine this was measured on: memcmp-based searches (instr,
+ * replace) take about 0.02 ns a unit, LIKE and GLOB 2.5 ns, the trim
+ * functions (every character against every one of the set) 10 ns.
+ */
+#define REGISTRY_FN_COST_MEM	((sqlite3_int64)1000000000)
+#define REGISTRY_FN_COST_LIKE	((sqlite3_int64)8000000)
+#define REGISTRY_FN_COST_TRIM	((sqlite3_int64)2000000)
+
+static const struct {
+	const char	*name;
+	int		 nargs;		/* -1: printf's any number */
+	const char	*sql;		/* SQLite's own, on r->aux */
+	sqlite3_int64	 cost;		/* bound of bytes(arg0) * bytes(arg1) */
+} registry_fns[FN_COUNT] = {
+	[FN_INSTR] = { "instr", 2, "SELECT instr(?1, ?2)",
+	    REGISTRY_FN_COST_MEM },
+	[FN_REPLACE] = { "replace", 3, "SELECT replace(?1, ?2, ?3)",
+	    REGISTRY_FN_COST_MEM },
+	[FN_TRIM] = { "trim", 2, "SELECT trim(?1, ?2)",
+	    REGISTRY_FN_COST_TRIM },
+	[FN_LTRIM] = { "ltrim", 2, "SELECT ltrim(?1, ?2)",
+	    REGISTRY_FN_COST_TRIM },
+	[FN_RTRIM] = { "rtrim", 2, "SELECT rtrim(?1, ?2)",
+	    REGISTRY_FN_COST_TRIM },
+	[FN_LIKE2] = { "like", 2, "SELECT like(?1, ?2)",
+	    REGISTRY_FN_COST_LIKE },
+	[FN_LIKE3] = { "like", 3, "SELECT like(?1, ?2, ?3)",
+	    REGISTRY_FN_COST_LIKE },
+	[FN_GLOB] = { "glob", 2, "SELECT glob(?1, ?2)",
+	    REGISTRY_FN_COST_LIKE },
+	[FN_PRINTF] = { "printf", -1, NULL, 0 },
+	[FN_FORMAT] = { "format", -1, NULL, 0 }
+};
+
+/* The width or precision at *p (digits or '*': the next argument). */
+static sqlite3_int64
+registry_printf_num(const char **p, sqlite3_value **argv, int argc,
+    int *argi)
+{
+	sqlite3_int64	n = 0;
+
+	if (**p == '*') {
+		(*p)++;
+		if (*argi >= argc)
+			return (0);
+		n = sqlite3_value_int64(argv[(*argi)++]);
+		return (n < 0 ? -n : n);
+	}
+	while (**p >= '0' && **p <= '9') {
+		if (n < INT_MAX)
+			n = n * 10 + (**p - '0');
+		(*p)++;
+	}
+	return (n);
+}
+
+/*
+ * The largest width or precision printf's format asks for (with those
+ * given by '*' arguments), as SQLite's printf reads them.
+ */
+static sqlite3_int64
+registry_printf_max(sqlite3_value **argv, int argc)
+{
+	const char	*p = (const char *)sqlite3_value_text(argv[0]);
+	sqlite3_int64	 max = 0, n;
+	int		 argi = 1;
+
+	for (; p != NULL && (p = strchr(p, '%')) != NULL; ) {
+		p++;
+		p += strspn(p, "-+ #!,0");
+		if ((n = registry_printf_num(&p, argv, argc, &argi)) > max)
+			max = n;
+		if (*p == '.') {
+			p++;
+			if ((n = registry_printf_num(&p, argv, argc,
+			    &argi)) > max)
+				max = n;
+		}
+		while (*p == 'l')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p != '%' && *p != 'n')
+			argi++;		/* the value it prints */
+		p++;
+	}
+	return (max);
+}
+
+/*
+ * The guard of fn: the clock, then its arguments.  NULL if it may run,
+ * else the reason (static or in q->refused); *timeout when the budget
+ * is spent.
+ */
+static const char *
+registry_fn_guard(struct registry *r, enum registry_fn fn, int argc,
+    sqlite3_value **argv)
+{
+	struct registry_qstate	*q = r->q;
+	sqlite3_int64		 a, b;
+
+	if (q == NULL)
+		return (NULL);
+	if (registry_mono_ms() >= q->deadline) {
+		q->timed_out = true;
+		return ("interrupted");
+	}
+	if (fn == FN_PRINTF || fn == FN_FORMAT) {
+		if (argc == 0 || registry_printf_max(argv, argc) <=
+		    q->opts->max_value)
+			return (NULL);
+		free(q->refused);
+		xasprintf(&q->refused, "%s: a width or precision is larger "
+		    "than a value may be (%lld bytes)", registry_fns[fn].name,
+		    (long long)q->opts->max_value);
+		return (q->refused);
+	}
+	a = sqlite3_value_bytes(argv[0]);
+	b = sqlite3_value_bytes(argv[1]);
+	if (a * b <= registry_fns[fn].cost)
+		return (NULL);
+	free(q->refused);
+	xasprintf(&q->refused, "%s: arguments of %lld and %lld bytes are too "
+	    "costly for one call (the product may be %lld)",
+	    registry_fns[fn].name, (long long)a, (long long)b,
+	    (long long)registry_fns[fn].cost);
+	return (q->refused);
+}
+
+/* SQLite's own fn on r->aux (prepared on first use). */
+static sqlite3_stmt *
+registry_fn_stmt(struct registry *r, enum registry_fn fn, int argc)
+{
+	sqlite3_stmt	**sp;
+	char		 *sql = NULL, *p;
+	int		  i;
+
+	if (registry_fns[fn].nargs != -1) {
+		sp = &r->fst[fn];
+		if (*sp == NULL)
+			(void)sqlite3_prepare_v3(r->aux, registry_fns[fn].sql,
+			    -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		return (*sp);
+	}
+	sp = &r->pst[argc];
+	if (*sp == NULL) {
+		/* "SELECT printf(?1, ..., ?argc)" */
+		sql = p = xmalloc(32 + 8 * (size_t)argc);
+		p += sprintf(p, "SELECT printf(");
+		for (i = 1; i <= argc; i++)
+			p += sprintf(p, "%s?%d", i > 1 ? ", " : "", i);
+		strcpy(p, ")");
+		(void)sqlite3_prepare_v3(r->aux, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		free(sql);
+	}
+	return (*sp);
+}
+
+static void
+registry_fn_cb(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct registry_fn_data	*d = sqlite3_user_data(ctx);
+	struct registry		*r = d->r;
+	const char		*why;
+	sqlite3_stmt		*st;
+	int			 i, rc;
+
+	if (argc < 0 || argc > REGISTRY_FN_MAXARGS ||
+	    (st = registry_fn_stmt(r, d->fn, argc)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if ((why = registry_fn_guard(r, d->fn, argc, argv)) != NULL) {
+		if (r->q != NULL && r->q->timed_out)
+			sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+		else
+			sqlite3_result_error(ctx, why, -1);
+		return;
+	}
+	for (i = 0; i < argc; i++)
+		sqlite3_bind_value(st, i + 1, argv[i]);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sqlite3_result_value(ctx, sqlite3_column_value(st, 0));
+	else if (rc == SQLITE_TOOBIG)
+		sqlite3_result_error_toobig(ctx);
+	else if (rc == SQLITE_NOMEM)
+		sqlite3_result_error_nomem(ctx);
+	else
+		sqlite3_result_error(ctx, sqlite3_errmsg(r->aux), -1);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* The second connection, and the guarded functions on the first. */
+static int
+registry_fn_init(struct registry *r)
+{
+	int	i, flags;
+
+	if (sqlite3_open_v2(":memory:", &r->aux, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return (-1);
+	for (i = 0; i < FN_COUNT; i++) {
+		r->fdata[i].r = r;
+		r->fdata[i].fn = i;
+		flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+		if (sqlite3_create_function_v2(r->db, registry_fns[i].name,
+		    registry_fns[i].nargs, flags, &r->fdata[i], registry_fn_cb,
+		    NULL, NULL, NULL) != SQLITE_OK)
+			return (-1);
+	}
+	return (0);
 }

@@ -167,6 +167,15 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 		goto fail;
 	if (spawn_attrs(pl, &step) == -1)
 		goto fail;
+	/*
+	 * A change of credentials clears the parent-death signal (prctl(2)):
+	 * set it again as the child's user, and look again whether gtd died
+	 * in between (then the signal would never come).
+	 */
+	step = SPAWN_STEP_SETUP;
+	if ((pl->set_uid || pl->set_gid) && (prctl(PR_SET_PDEATHSIG,
+	    SIGKILL) == -1 || getppid() != pl->parent))
+		goto fail;
 	step = SPAWN_STEP_CHDIR;
 	if (chdir(pl->cwd) == -1)
 		goto fail;

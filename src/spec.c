@@ -497,3 +497,89 @@ value_copy(struct value *dst, const struct value *src)
 	if (src->s != NULL)
 		dst->s = xstrdup(src->s);
 }
+
+int
+spec_path_check(const char *tmpl)
+{
+	const char	*p;
+
+	for (p = tmpl; (p = strchr(p, '%')) != NULL; p += 2)
+		if (p[1] != 'n' && p[1] != 'z' && p[1] != '%')
+			return (-1);
+	return (0);
+}
+
+/* Append s as one path component's worth of text (see spec.h). */
+static size_t
+spec_path_part(char *out, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (out != NULL)
+			out[i] = s[i] == '/' || (i == 0 && s[i] == '.') ?
+			    '_' : s[i];
+	}
+	return (i);
+}
+
+/* Expand tmpl into out (NULL: only count); the length. */
+static size_t
+spec_path_fill(char *out, const char *tmpl, const char *name,
+    const char *zone)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	for (p = tmpl; *p != '\0'; p++) {
+		if (p[0] == '%' && (p[1] == 'n' || p[1] == 'z')) {
+			n += spec_path_part(out == NULL ? NULL : out + n,
+			    p[1] == 'n' ? name : zone != NULL ? zone : "");
+			p++;
+			continue;
+		}
+		if (out != NULL)
+			out[n] = *p;
+		n++;
+		if (p[0] == '%' && p[1] == '%')
+			p++;
+	}
+	return (n);
+}
+
+char *
+spec_path_expand(const char *tmpl, const char *name, const char *zone)
+{
+	size_t	 n = spec_path_fill(NULL, tmpl, name, zone);
+	char	*out = xmalloc(n + 1);
+
+	spec_path_fill(out, tmpl, name, zone);
+	out[n] = '\0';
+	return (out);
+}
+
+int
+spec_output_clash(const struct childspec *a, const struct childspec *b,
+    const char *zone)
+{
+	char	*pa, *pb;
+	int	 i, j, hit = -1;
+
+	for (j = 0; j < 2 && hit == -1; j++) {
+		if (b->out[j].mode != SPEC_OUT_FILE)
+			continue;
+		pb = spec_path_expand(b->out[j].path, b->name, zone);
+		for (i = 0; i < 2 && hit == -1; i++) {
+			if (a->out[i].mode != SPEC_OUT_FILE ||
+			    (a->out[i].max_bytes == 0 &&
+			    b->out[j].max_bytes == 0))
+				continue;
+			pa = spec_path_expand(a->out[i].path, a->name, zone);
+			if (strcmp(pa, pb) == 0)
+				hit = j;
+			free(pa);
+		}
+		free(pb);
+	}
+	return (hit);
+}

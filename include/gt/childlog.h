@@ -6,6 +6,13 @@
  * log (rate-limited) and to followers, and for "file" appends the bytes
  * to a size-rotated file.  Reads at most one chunk per readable event, so
  * a flooding child cannot starve anything; memory is bounded by the ring.
+ *
+ * The file is opened, rotated and created with the credentials of the
+ * child's user and groups (the file-system ids, switched around each
+ * open, rename and unlink and back at once), never through a symlink,
+ * and only if it is a regular file: gtd can never write where that user
+ * could not write itself.  Rotation happens between lines, and a file
+ * never grows past max_bytes.
  */
 #ifndef GT_CHILDLOG_H
 #define GT_CHILDLOG_H
@@ -13,10 +20,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <ev.h>
 
 struct child;
+struct childspec;
+struct gtd;
 
 #define CHILDLOG_RING_LINES	1000
 #define CHILDLOG_RING_BYTES	(64 * 1024)
@@ -39,11 +49,20 @@ struct childlog_in {
 	size_t			 plen;
 	bool			 relay;		/* copy to gtd's log */
 	/* "file" mode. */
-	char			*path;		/* owned, or NULL */
+	char			*path;		/* owned (expanded), or NULL */
 	int64_t			 max_bytes;
 	int			 keep;
 	int			 filefd;
-	int64_t			 size;
+	int64_t			 size;		/* of the open file */
+};
+
+/* The ids a child's files are opened with (the spec's user). */
+struct childlog_cred {
+	bool			 set;		/* else gtd's own */
+	uid_t			 uid;
+	gid_t			 gid;
+	gid_t			*groups;	/* owned */
+	int			 ngroups;
 };
 
 struct childlog {
@@ -58,6 +77,8 @@ struct childlog {
 	int64_t			 window;	/* second of the count */
 	int			 count;
 	int			 dropped;
+	ev_timer		 dropw;		/* reports `dropped` */
+	struct childlog_cred	 cred;		/* of the incarnation */
 };
 
 /* A new, empty log for c (no pipe yet). */
@@ -66,7 +87,8 @@ void		 childlog_free(struct childlog *);	/* NULL is fine */
 /*
  * Start reading fd (a pipe's read end, taken) as input i (0 or 1) of a
  * new incarnation, labelled stream.  path != NULL: also append to that
- * file, rotated at max_bytes keeping `keep` old files.
+ * file (a template: see spec_path_expand), rotated at max_bytes keeping
+ * `keep` old files, opened with the credentials of the child's spec.
  */
 void		 childlog_attach(struct childlog *, int i, int fd,
 		    const char *stream, const char *path, int64_t max_bytes,
@@ -75,6 +97,14 @@ void		 childlog_attach(struct childlog *, int i, int fd,
 void		 childlog_detach(struct childlog *);
 /* Feed bytes as if read from input i's pipe (the read callback; tests). */
 void		 childlog_feed(struct childlog *, int i, const char *, size_t);
+/*
+ * A child other than the one spec names that writes a file spec also
+ * writes, where either rotates it (rotations would clobber each other):
+ * the first one found, and in *stream which of spec's outputs (0, 1).
+ * NULL if none.
+ */
+struct child	*childlog_clash(struct gtd *, const struct childspec *spec,
+		    int *stream);
 /* Call cb for the last `lines` lines, oldest first. */
 void		 childlog_tail(struct childlog *, size_t lines,
 		    void (*cb)(const struct childlog_line *, void *), void *);

@@ -29,7 +29,10 @@ char		*client_socket_path(const char *explicit_path,
 
 /*
  * Connect to the Unix socket at path.  Returns an owned client, or NULL
- * with *cause set ("PATH: No such file or directory").
+ * with *cause set ("PATH: No such file or directory").  The server must
+ * run as root, as the caller's user or as $GTD_SOCKET_OWNER (a user name
+ * or uid): a socket another user put there is refused before anything
+ * is sent (errno EPERM; SO_PEERCRED, the credentials of its listen(2)).
  */
 struct client	*client_connect(const char *path, char **cause);
 void		 client_free(struct client *);		/* NULL is fine */

@@ -127,10 +127,15 @@ int	registry_mirror_check(struct registry *, char **cause);
 struct shmirror	*registry_mirror(struct registry *);
 
 /*
- * Copy the whole database into the SQLite file path, atomically: write
- * "path.tmp" with the online backup API (no journal, no fsync: the file
- * is a cache), make it mode 0640 and rename() it over path.  0, or -1
- * with *cause (xasprintf'd, the caller frees).  Synchronous.
+ * Copy the whole database into the SQLite file path, atomically: the
+ * image (sqlite3_serialize; no fsync: the file is a cache) goes into a
+ * file created exclusively in path's directory (O_TMPFILE, linked as
+ * "path.tmp", or else "path.tmp" made with O_EXCL|O_NOFOLLOW), mode
+ * 0640, which is then renamed over path.  The directory must belong to
+ * root or gtd's user and be writable by no one else (protocol section
+ * 7): another user could otherwise make root write where she points.
+ * 0, or -1 with *cause (xasprintf'd, the caller frees; it names the
+ * directory, its owner and mode when that is the reason).  Synchronous.
  */
 int	registry_snapshot(struct registry *, const char *path, char **cause);
 
@@ -198,8 +203,22 @@ struct registry_query {
  * returned and there were more, or when row() stopped it.  0, or -1 with
  * *err and *cause (xasprintf'd, the caller frees); rows already passed
  * to row() before a failure are the caller's to discard.
+ *
+ * The clock is looked at only between steps of SQLite's program, so no
+ * step may take long: besides max_value, a statement may have at most
+ * REGISTRY_QUERY_FUNCS function calls, REGISTRY_QUERY_COLUMNS columns
+ * and about REGISTRY_QUERY_OPS steps of program, and REGISTRY_QUERY_SQL
+ * bytes of SQL (REGISTRY_QERR_SQL, naming the limit).  The functions
+ * whose time grows with the product of their arguments' sizes (instr,
+ * replace, trim, ltrim, rtrim, like, glob) refuse a product over a
+ * bound, printf and format a width or precision over max_value, and all
+ * of them look at the clock before they run.
  */
-#define REGISTRY_QUERY_HEAP	(64 * 1024 * 1024)
+#define REGISTRY_QUERY_HEAP	(32 * 1024 * 1024)
+#define REGISTRY_QUERY_FUNCS	64
+#define REGISTRY_QUERY_COLUMNS	100
+#define REGISTRY_QUERY_OPS	1000
+#define REGISTRY_QUERY_SQL	(64 * 1024)
 int	registry_query(struct registry *, const struct registry_query *,
 	    bool *truncated, enum registry_qerr *err, char **cause);
 

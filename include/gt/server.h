@@ -15,7 +15,12 @@ struct server;
 /*
  * Bind and listen on path with the given mode (and group, unless
  * (gid_t)-1).  The fd, or -1 and *cause (xasprintf'd).  Creates the
- * parent directory if missing.
+ * socket's directory if missing (0750 or tighter: search rights only
+ * where mode lets the group or others connect, its group gid), and
+ * refuses one that gtd's user does not own or that group or others may
+ * write, or a directory on the way that someone other than root or
+ * gtd's user could change (protocol section 7); *cause names the
+ * directory, its owner and mode.
  */
 int		 server_bind(const char *path, mode_t mode, gid_t gid,
 		    char **cause);

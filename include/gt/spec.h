@@ -158,6 +158,24 @@ size_t	 spec_strv_len(char **);
 /* The argv of a start: cmd followed by args; free with spec_strv_free. */
 char	**spec_argv(const struct childspec *);
 
+/*
+ * Output file paths are templates: %n is the child's name, %z the zone,
+ * %% a '%'.  In a name or zone, '/' and a leading '.' become '_', so an
+ * expansion is never more (or less) than one part of a path.
+ * spec_path_check: 0 if tmpl uses only those, else -1.
+ * spec_path_expand: the path for name in zone (xmalloc'd).
+ */
+int	 spec_path_check(const char *tmpl);
+char	*spec_path_expand(const char *tmpl, const char *name,
+	    const char *zone);
+/*
+ * Do a and b write one file through different outputs where either
+ * output rotates it?  The index (0 stdout, 1 stderr) of b's output that
+ * does, or -1.  Both in zone.
+ */
+int	 spec_output_clash(const struct childspec *a,
+	    const struct childspec *b, const char *zone);
+
 /* Is a wait(2) status a normal exit for this spec (success_exit_codes)? */
 bool	 spec_exit_is_success(const struct childspec *, int status);
 

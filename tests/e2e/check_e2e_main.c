@@ -50,6 +50,7 @@ main(void)
 	srunner_add_suite(sr, e2e_cluster_suite());
 #endif
 	srunner_add_suite(sr, e2e_hostile_conn_suite());
+	srunner_add_suite(sr, e2e_hostile_suite());
 	srunner_run_all(sr, CK_SILENT);
 	nfail = srunner_ntests_failed(sr);
 	tr = srunner_failures(sr);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <assert.h>
 #include <stdint.h>
@@ -72,7 +73,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_level(LOG_LVL_WARN);
 	xmalloc_install_json();
 	json_object_seed(1);
-	if ((fuzz_fd = memfd_create("gtd-fuzz-config", MFD_CLOEXEC)) == -1)
+	/* A memfd is 0777: gtd refuses a config others may write. */
+	if ((fuzz_fd = memfd_create("gtd-fuzz-config", MFD_CLOEXEC)) == -1 ||
+	    fchmod(fuzz_fd, 0600) == -1)
 		abort();
 	snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
 	return (0);

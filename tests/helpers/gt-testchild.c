@@ -40,6 +40,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,9 @@
 #define TC_MAX_OPS	64
 
 extern char	**environ;
+
+/* --notify-fds: descriptors sent along with each notify datagram. */
+static long	tc_notify_fds;
 
 /* One --setattr or --incr, kept in command-line order. */
 struct tc_op {
@@ -127,7 +131,8 @@ tc_usage(const char *why)
 	    "\t[--stderr=TEXT] [--flood=N] [--flood-every-ms=N]\n"
 	    "\t[--ready-after=PATH] [--ready-fd=N] [--ready-fd-after-ms=N]\n"
 	    "\t[--notify-ready-after-ms=N] [--notify-status=TEXT]\n"
-	    "\t[--watchdog-every-ms=N] [--watchdog-count=N]\n", why);
+	    "\t[--watchdog-every-ms=N] [--watchdog-count=N] "
+	    "[--notify-fds=N]\n", why);
 	exit(TC_EX_USAGE);
 }
 
@@ -227,6 +232,10 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 			o->notify_status = v;
 		else if (OPT("--watchdog-every-ms"))
 			o->watchdog_every_ms = tc_number(a, v);
+		else if (OPT("--notify-fds")) {
+			if ((tc_notify_fds = tc_number(a, v)) > 253)
+				tc_usage(a);
+		}
 		else if (OPT("--watchdog-count"))
 			o->watchdog_count = tc_number(a, v);
 		else if (OPT("--kill-self"))
@@ -528,15 +537,23 @@ tc_sleep_until(const struct timespec *end)
 /*
  * One sd_notify datagram to $NOTIFY_SOCKET ('@': abstract namespace), on
  * a blocking socket: when gtd's queue is full we wait, we never drop.
+ * With --notify-fds=N it also carries N descriptors (SCM_RIGHTS, copies
+ * of stdin), as sd_pid_notify_with_fds does.
  */
 static void
 tc_notify(const char *msg)
 {
 	struct sockaddr_un	 sun;
 	const char		*path = getenv("NOTIFY_SOCKET");
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(253 * sizeof(int))];
+	}			 cm;
+	struct iovec		 iov;
+	struct msghdr		 mh;
 	socklen_t		 len;
 	size_t			 n;
-	int			 fd;
+	int			 fd, i, zero = 0;
 
 	if (path == NULL || (n = strlen(path)) == 0 ||
 	    n >= sizeof sun.sun_path) {
@@ -550,9 +567,26 @@ tc_notify(const char *msg)
 		sun.sun_path[0] = '\0';
 	len = offsetof(struct sockaddr_un, sun_path) + n +
 	    (path[0] == '@' ? 0 : 1);
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = (void *)(uintptr_t)msg;	/* sendmsg only reads it */
+	iov.iov_len = strlen(msg);
+	mh.msg_name = &sun;
+	mh.msg_namelen = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (tc_notify_fds > 0) {
+		memset(&cm, 0, sizeof cm);
+		mh.msg_control = &cm;
+		mh.msg_controllen = CMSG_SPACE(tc_notify_fds * sizeof(int));
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(tc_notify_fds * sizeof(int));
+		for (i = 0; i < tc_notify_fds; i++)
+			memcpy(CMSG_DATA(&cm.h) + i * sizeof(int), &zero,
+			    sizeof(int));
+	}
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) == -1) {
+	    sendmsg(fd, &mh, MSG_NOSIGNAL) == -1) {
 		fprintf(stderr, "gt-testchild: notify %s: %s\n", path,
 		    strerror(errno));
 		exit(TC_EX_GTD);

@@ -1191,35 +1191,73 @@ START_TEST(test_child_ready_timeout)
 }
 END_TEST
 
-/* ready "notify": exec is not readiness; READY=1 from the pid is. */
+/* A pid that existed and is gone (reaped). */
+static pid_t
+gone_pid(void)
+{
+	pid_t	pid;
+
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return (pid);
+}
+
+/*
+ * ready "notify": exec is not readiness; READY=1 is.  The child gets a
+ * socket of its own (not gtd's NOTIFY_SOCKET), which goes with the
+ * incarnation; a sender is the child, or in its session, or (gone
+ * before its datagram was read) of its user.
+ */
 START_TEST(test_child_ready_notify)
 {
 	static char		*env[] = { (char *)"NOTIFY_SOCKET=/gtd/own",
 	    NULL };
 	struct child		*c = add("web", SPEC_PERMANENT);
+	struct notify_sender	 sn = { .pidfd = -1 };
 	const struct value	*v;
+	const char		*path;
+	char			*kv;
 
 	g->env = env;
-	g->notify_path = xstrdup("@gtd-check-notify");
+	g->notify = notify_new(g, NULL);
 	c->spec->ready = SPEC_READY_NOTIFY;
 	ck_assert_int_eq(child_start(c), 0);
 	ck_assert_int_eq(c->state, CHILD_STARTING);	/* exec succeeded */
 	ck_assert(ev_is_active(&c->timer));		/* ready timeout */
-	ck_assert(fake_plan_has_env("NOTIFY_SOCKET=@gtd-check-notify"));
+	ck_assert_ptr_nonnull(path = notify_child_path(g->notify, c));
+	ck_assert_int_eq(strncmp(path, "@gtd/", 5), 0);
+	ck_assert_uint_eq(strlen(path), 21);
+	xasprintf(&kv, "NOTIFY_SOCKET=%s", path);
+	ck_assert(fake_plan_has_env(kv));
+	free(kv);
 	ck_assert(!fake_plan_has_env("NOTIFY_SOCKET=/gtd/own"));
-	/* Another pid's READY=1 is ignored. */
-	notify_handle(g, c->pid + 1, "READY=1", 7);
-	ck_assert_int_eq(c->state, CHILD_STARTING);
-	notify_handle(g, c->pid, "STATUS=warming up\nREADY=1\n", 26);
+	/* Who may speak for it. */
+	sn.pid = c->pid;
+	sn.uid = geteuid();
+	ck_assert(notify_sender_ok(c, &sn));
+	sn.pid = getpid();		/* alive, in another session */
+	ck_assert(!notify_sender_ok(c, &sn));
+	sn.pid = gone_pid();		/* reaped: its uid decides */
+	ck_assert(notify_sender_ok(c, &sn));
+	sn.uid = geteuid() + 1;
+	ck_assert(!notify_sender_ok(c, &sn));
+	notify_handle(g, c, "STATUS=warming up\nREADY=1\n", 26);
 	ck_assert_int_eq(c->state, CHILD_RUNNING);
 	ck_assert(!ev_is_active(&c->timer));
 	ck_assert_int_gt(c->ready_at, 0);
 	ck_assert_ptr_nonnull(v = registry_attr_ref(g->reg, "web", "status"));
 	ck_assert_str_eq(v->s, "warming up");
 	/* STATUS= can be any bytes; the attr is text: bad UTF-8 reads '?'. */
-	notify_handle(g, c->pid, "STATUS=\xc3\xa9t\xe9\xffx", 13);
+	notify_handle(g, c, "STATUS=\xc3\xa9t\xe9\xffx", 13);
 	ck_assert_ptr_nonnull(v = registry_attr_ref(g->reg, "web", "status"));
 	ck_assert_str_eq(v->s, "\xc3\xa9t?" "?x");
+	/* The incarnation is over: so is its socket. */
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_ptr_null(notify_child_path(g->notify, c));
+	notify_free(g->notify);
+	g->notify = NULL;
 }
 END_TEST
 
@@ -1272,7 +1310,7 @@ START_TEST(test_child_watchdog)
 	ck_assert(fake_plan_has_env("WATCHDOG_USEC=300000"));
 	assert_timer(c, 0.3);
 	c->spec->watchdog_ms = 700;		/* to see the re-arm */
-	notify_handle(g, c->pid, "WATCHDOG=1", 10);
+	notify_handle(g, c, "WATCHDOG=1", 10);
 	assert_timer(c, 0.7);
 	child_watchdog_kick(c);
 	assert_timer(c, 0.7);

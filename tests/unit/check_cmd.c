@@ -831,11 +831,18 @@ START_TEST(test_cmd_adopt_pidfd_fails)
 	const char	*msg;
 	json_t		*j;
 	size_t		 i;
+	pid_t		 pid;
 
+	/* A process of our own that is neither gtd (us) nor its parent. */
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		fake_pidfd_errno = t[i].err;
 		j = request("{\"op\":\"add_existing_child\",\"name\":\"a\","
-		    "\"pid\":%d}", (int)getpid());
+		    "\"pid\":%d}", (int)pid);
 		ck_assert_str_eq(code(j), t[i].code);
 		msg = json_string_value(json_object_get(j, "message"));
 		ck_assert_ptr_nonnull(msg);
@@ -851,14 +858,16 @@ START_TEST(test_cmd_adopt_pidfd_fails)
 	}
 	fake_pidfd_errno = 0;
 	j = request("{\"op\":\"add_existing_child\",\"name\":\"a\","
-	    "\"pid\":%d}", (int)getpid());
+	    "\"pid\":%d}", (int)pid);
 	ck_assert_str_eq(code(j), "");
-	ck_assert_int_eq(int_of(j, "pid"), getpid());
+	ck_assert_int_eq(int_of(j, "pid"), pid);
 	json_decref(j);
 	j = request("{\"op\":\"find\",\"name\":\"a\"}");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "state")),
 	    "running");
 	json_decref(j);
+	kill(pid, SIGKILL);
+	(void)waitpid(pid, NULL, 0);	/* the test's own child */
 }
 END_TEST
 

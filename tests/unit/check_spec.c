@@ -525,6 +525,63 @@ START_TEST(test_spec_value_copy)
 }
 END_TEST
 
+/* Output path templates: {template, name, zone, expansion or NULL}. */
+static const struct {
+	const char	*tmpl, *name, *zone, *want;
+} path_rows[] = {
+	{ "/var/log/%n.log", "web", "z", "/var/log/web.log" },
+	{ "/var/log/%z/%n-%n", "a", "prod", "/var/log/prod/a-a" },
+	{ "/l/%%n%%", "a", "z", "/l/%n%" },
+	{ "/l/%n", "../../etc/x", "z", "/l/_._.._etc_x" },
+	{ "/l/%n/%z", ".hidden", "..", "/l/_hidden/_." },
+	{ "/l/x%", "a", "z", NULL },
+	{ "/l/%x", "a", "z", NULL },
+	{ "/l/%N", "a", "z", NULL },
+	{ "/plain", "a", "z", "/plain" },
+};
+
+START_TEST(test_spec_path_expand_table)
+{
+	char	*got;
+
+	if (path_rows[_i].want == NULL) {
+		ck_assert_int_eq(spec_path_check(path_rows[_i].tmpl), -1);
+		return;
+	}
+	ck_assert_int_eq(spec_path_check(path_rows[_i].tmpl), 0);
+	got = spec_path_expand(path_rows[_i].tmpl, path_rows[_i].name,
+	    path_rows[_i].zone);
+	ck_assert_str_eq(got, path_rows[_i].want);
+	free(got);
+}
+END_TEST
+
+/* One rotated file for two children clashes; append-only ones do not. */
+START_TEST(test_spec_output_clash)
+{
+	struct childspec	*a = test_spec("a", SPEC_PERMANENT);
+	struct childspec	*b = test_spec("b", SPEC_PERMANENT);
+
+	ck_assert_int_eq(spec_output_clash(a, b, "z"), -1);
+	a->out[0].mode = b->out[1].mode = SPEC_OUT_FILE;
+	a->out[0].path = xstrdup("/l/%z.log");
+	b->out[1].path = xstrdup("/l/z.log");
+	a->out[0].max_bytes = b->out[1].max_bytes = 0;
+	ck_assert_int_eq(spec_output_clash(a, b, "z"), -1);
+	b->out[1].max_bytes = 100;
+	ck_assert_int_eq(spec_output_clash(a, b, "z"), 1);
+	ck_assert_int_eq(spec_output_clash(b, a, "z"), 0);
+	ck_assert_int_eq(spec_output_clash(a, b, "y"), -1);
+	free(a->out[0].path);
+	a->out[0].path = xstrdup("/l/%n.log");	/* one file each */
+	free(b->out[1].path);
+	b->out[1].path = xstrdup("/l/%n.log");
+	ck_assert_int_eq(spec_output_clash(a, b, "z"), -1);
+	spec_free(a);
+	spec_free(b);
+}
+END_TEST
+
 Suite *
 spec_suite(void)
 {
@@ -559,6 +616,12 @@ spec_suite(void)
 	tcase_add_test(tc, test_spec_enum_round_trips);
 	tcase_add_loop_test(tc, test_spec_enum_parse_rejects, 0,
 	    NROWS(bad_enum_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("paths");
+	tcase_add_loop_test(tc, test_spec_path_expand_table, 0,
+	    NROWS(path_rows));
+	tcase_add_test(tc, test_spec_output_clash);
 	suite_add_tcase(s, tc);
 	return (s);
 }
