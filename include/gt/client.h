@@ -28,6 +28,16 @@ char		*client_socket_path(const char *explicit_path,
 		    const char *zone);
 
 /*
+ * The socket gtctl uses (gtctl(1) FILES): sflag (-s) if given; else, when
+ * no zone was given (-z), $GTD_SOCKET if set; else
+ * client_default_path(zflag), and for a user other than root who has no
+ * socket there, /run/gtd/ZONE.sock if that is a socket (the system zone
+ * as gtd@.service runs it).  Explicit options always beat the
+ * environment.  xmalloc'd.
+ */
+char		*client_user_path(const char *sflag, const char *zflag);
+
+/*
  * Connect to the Unix socket at path.  Returns an owned client, or NULL
  * with *cause set ("PATH: No such file or directory").
  */

@@ -130,12 +130,12 @@ START_TEST(e2e_gtctl_open_find_stop)
 	ck_assert_int_eq(e2e_gtctl(e, &out, "find", "web", NULL), 0);
 	ck_assert_str_eq(out, pid);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "stop", "web", NULL), 0);
-	ck_assert_str_eq(out, "signal SIGTERM (requested)\n");
+	ck_assert_str_eq(out, "stopped on request: SIGTERM\n");
 	ck_assert_int_eq(e2e_gtctl(e, &out, "find", "web", NULL), 3);
 	ck_assert_str_eq(out, "");
 	ck_assert_msg(strstr(e2e_gtctl_stderr(e), "not_found") != NULL,
 	    "stderr: %s", e2e_gtctl_stderr(e));
-	ck_assert_int_eq(e2e_gtctl(e, &out, "stop", "ghost", NULL), 1);
+	ck_assert_int_eq(e2e_gtctl(e, &out, "stop", "ghost", NULL), 3);
 	ck_assert_msg(strncmp(e2e_gtctl_stderr(e), "gtctl: not_found: ", 18)
 	    == 0, "stderr: %s", e2e_gtctl_stderr(e));
 	/* restart brings the stopped child back */
@@ -265,9 +265,11 @@ START_TEST(e2e_gtctl_exit_status)
 	ck_assert_int_eq(e2e_gtctl(e, &out, "start", "run", "--",
 	    e2e_testchild(e), NULL), 1);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "rm", "run", NULL), 1);
-	ck_assert_int_eq(e2e_gtctl(e, &out, "frobnicate", NULL), 1);
-	ck_assert_msg(strstr(e2e_gtctl_stderr(e), "unknown_op") != NULL,
-	    "%s", e2e_gtctl_stderr(e));
+	/* 64: neither a command nor an op of gtd */
+	ck_assert_int_eq(e2e_gtctl(e, &out, "frobnicate", NULL), 64);
+	ck_assert_msg(strstr(e2e_gtctl_stderr(e),
+	    "unknown command 'frobnicate'") != NULL, "%s",
+	    e2e_gtctl_stderr(e));
 	/* 3: lookups that find nothing */
 	ck_assert_int_eq(e2e_gtctl(e, &out, "find", "ghost", NULL), 3);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "info", "ghost", NULL), 3);
@@ -425,7 +427,7 @@ START_TEST(e2e_gtctl_raw)
 	const char	*out;
 
 	ck_assert_int_eq(e2e_gtctl(e, &out, "raw", "{\"id\":5,\"op\":\"ping\"}",
-	    "{\"id\":[6],\"op\":\"find\",\"name\":\"x\"}", NULL), 1);
+	    "{\"id\":[6],\"op\":\"find\",\"name\":\"x\"}", NULL), 3);
 	ck_assert_msg(strncmp(out, "{\"id\":5,\"ok\":true}\n", 19) == 0,
 	    "%s", out);
 	ck_assert_msg(strstr(out, "\"id\":[6]") != NULL &&
