@@ -296,4 +296,13 @@ Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
 
+/*
+ * Copy $GTD, $GTCTL, $GT_TESTCHILD and $GTD_REAL (compiled programs, not
+ * scripts) into a 0755 directory under /tmp and point the variables at
+ * the copies, so that tests running them as another user (nobody) work
+ * from a clone under a 0700 home.  Once, in main(), before the suites
+ * run; the directory is removed at exit.  Exits 1 on failure.
+ */
+void		 e2e_bins_setup(void);
+
 #endif /* GT_E2E_HARNESS_H */
