@@ -5,14 +5,30 @@
 # first command.
 
 B ?= build
-NOCONF_GOALS = clean distclean deps lint-man
+NOCONF_GOALS = clean distclean deps deps-check lint-man
 ifneq ($(filter-out $(NOCONF_GOALS),$(or $(MAKECMDGOALS),all)),)
 include config.mk
 endif
 
+# Debian packages.  RUN_PKGS build gtd and gtctl (make, make run, make
+# install); CHECK_PKGS are the test tools that make check adds.  The
+# targets that test install both before ./configure runs, so that it
+# finds check; a tree configured without it (make run first) is
+# configured again once.
 CONFIGURE_FLAGS ?=
-DEPS_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
-	libsqlite3-dev sqlite3 check mandoc clang libclang-rt-14-dev valgrind
+RUN_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
+	libsqlite3-dev
+CHECK_PKGS = check sqlite3 mandoc clang libclang-rt-14-dev valgrind
+TEST_GOALS = check check-unit check-e2e check-asan check-fuzz fuzz \
+	fuzz-build check-valgrind lint-man deps-check
+ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
+DEPS_PKGS = $(RUN_PKGS) $(CHECK_PKGS)
+ifeq ($(HAVE_CHECK)$(MAKE_RESTARTS),0)
+config.mk: deps-check
+endif
+else
+DEPS_PKGS = $(RUN_PKGS)
+endif
 
 WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
@@ -78,7 +94,7 @@ ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
 .PHONY: all check check-unit check-e2e check-asan run install uninstall clean \
-	distclean deps lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
+	distclean deps deps-check lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
 
@@ -111,10 +127,10 @@ $(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtd.a
 # AddressSanitizer and UBSan in $(B)/asan, then the manual lint.
 check: check-unit check-e2e check-asan check-fuzz lint-man
 
-check-unit: $(B)/check_unit
+check-unit: $(B)/check_unit | deps-check
 	$(B)/check_unit
 
-check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild | deps-check
 	GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
 	    $(B)/check_e2e
 
@@ -137,7 +153,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_LDFLAGS_fuzz_request = -Wl,--wrap=syscall
 
-fuzz-build:
+fuzz-build: | deps-check
 	$(MAKE) B=$(B)/fuzz CC=$(FUZZ_CC) SANITIZE=1 FUZZ=1 fuzz-bins
 
 fuzz-bins: $(patsubst %,$(B)/%,$(FUZZ_TARGETS))
@@ -165,7 +181,7 @@ check-fuzz: fuzz-build
 # fails past its point of no return exits the forked child).  E2E_SLOW
 # and CK_TIMEOUT_MULTIPLIER stretch the harness's and Check's deadlines.
 VALGRIND_SLOW ?= 5
-check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild | deps-check
 	rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind && \
 	    chmod 1777 $(B)/valgrind
 	@st=0; GTD=tests/valgrind-gtd.sh GTD_REAL=$(B)/gtd E2E_VALGRIND=1 \
@@ -219,11 +235,14 @@ uninstall:
 	for m in $(MANPAGES); do \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 
-lint-man: deps
+lint-man: | deps-check
 	mandoc -Tlint -W warning man/*.[1-8]
 
-# Install whatever a fresh Debian machine lacks (as root, or via sudo).
-deps:
+# Install whatever a fresh Debian machine lacks (as root, or via sudo):
+# deps what building needs (and, for a test target, its tools), deps-check
+# both sets.
+deps-check: DEPS_PKGS = $(RUN_PKGS) $(CHECK_PKGS)
+deps deps-check:
 	@missing=""; for p in $(DEPS_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'ok installed' || missing="$$missing $$p"; done; \
