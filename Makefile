@@ -20,7 +20,7 @@ RUN_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
 	libsqlite3-dev
 CHECK_PKGS = check sqlite3 mandoc clang libclang-rt-14-dev valgrind
 TEST_GOALS = check check-unit check-e2e check-asan check-fuzz fuzz \
-	fuzz-build check-valgrind lint-man deps-check
+	fuzz-build check-valgrind lint-man deps-check check-install
 ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
 DEPS_PKGS = $(RUN_PKGS) $(CHECK_PKGS)
 ifeq ($(HAVE_CHECK)$(MAKE_RESTARTS),0)
@@ -93,7 +93,8 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-unit check-e2e check-asan run install uninstall clean \
+.PHONY: all check check-unit check-e2e check-asan check-install run install \
+	uninstall clean \
 	distclean deps deps-check lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
@@ -124,8 +125,12 @@ $(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
 
 # The full suite: unit and e2e tests, then the same again built with
-# AddressSanitizer and UBSan in $(B)/asan, then the manual lint.
-check: check-unit check-e2e check-asan check-fuzz lint-man
+# AddressSanitizer and UBSan in $(B)/asan, the fuzz targets, the manual
+# lint, and what `make install` installs (tests/check-install.sh).
+check: check-unit check-e2e check-asan check-fuzz lint-man check-install
+
+check-install: all
+	tests/check-install.sh $(B)
 
 check-unit: $(B)/check_unit | deps-check
 	$(B)/check_unit
@@ -211,26 +216,30 @@ BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 COMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANPAGES = man/gtctl.1 man/gtd.conf.5 man/gtd-protocol.7 man/gtd.8
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(B)/gtd $(DESTDIR)$(SBINDIR)/gtd
 	install -m 755 $(B)/gtctl $(DESTDIR)$(BINDIR)/gtctl
 	for m in $(MANPAGES); do s=$${m##*.}; \
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	install -m 644 contrib/bash-completion/gtctl $(DESTDIR)$(COMPDIR)/gtctl
+	install -m 644 contrib/zsh/_gtctl $(DESTDIR)$(ZSHCOMPDIR)/_gtctl
 	for u in contrib/systemd/gtd@.service contrib/systemd/gtd@.socket; do \
-	    sed 's|/usr/local/sbin/gtd|$(SBINDIR)/gtd|g' $$u > \
+	    sed -e 's|/usr/local/sbin/gtd|$(SBINDIR)/gtd|g' \
+	    -e 's|/usr/local/bin/gtctl|$(BINDIR)/gtctl|g' $$u > \
 	    $(DESTDIR)$(UNITDIR)/$${u##*/} && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/gtd $(DESTDIR)$(BINDIR)/gtctl \
-	    $(DESTDIR)$(COMPDIR)/gtctl $(DESTDIR)$(UNITDIR)/gtd@.service \
+	    $(DESTDIR)$(COMPDIR)/gtctl $(DESTDIR)$(ZSHCOMPDIR)/_gtctl \
+	    $(DESTDIR)$(UNITDIR)/gtd@.service \
 	    $(DESTDIR)$(UNITDIR)/gtd@.socket
 	for m in $(MANPAGES); do \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
