@@ -250,6 +250,7 @@ gtctl_done_line(struct gtctl_batch *b, struct gtctl_item *it, json_t *reply)
 	if (b->verb == GTCTL_STOP) {
 		sig = json_string_value(json_object_get(r, "signal"));
 		if (json_is_true(json_object_get(r, "escalated")) &&
+		    json_object_get(r, "stop_signal") == NULL &&
 		    sig != NULL && strcmp(sig, "SIGKILL") == 0)
 			sig = gtctl_first_signal(g, it->name);
 		else
@@ -513,7 +514,8 @@ gtctl_one(struct gtctl *g, enum gtctl_verb verb, const char *word,
 		if (verb == GTCTL_STOP && sig != NULL &&
 		    strcmp(sig, "SIGKILL") == 0 && json_is_true(
 		    json_object_get(json_object_get(reply, "reason"),
-		    "escalated")))
+		    "escalated")) && json_object_get(json_object_get(reply,
+		    "reason"), "stop_signal") == NULL)
 			g->stop_signal = gtctl_first_signal(g, word);
 		ret = g->json ? 0 : g->cmd->print(g, reply);
 		json_decref(reply);

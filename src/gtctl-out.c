@@ -382,48 +382,57 @@ gtctl_refused(const struct gtctl *g, json_t *reply, const char *prefix)
 
 /*
  * "stopped on request: SIGTERM", "stopped on request: SIGTERM, then
- * SIGKILL after 5 s", "exited with status 1", "killed by SIGSEGV";
- * NULL when there was no process.  first_signal (may be NULL) is the
- * stop signal of the spec, for a reason that says only SIGKILL.
+ * SIGKILL after 5 s", "stopped on request: SIGTERM, then exited with
+ * status 0", "exited with status 1", "killed by SIGSEGV"; NULL when
+ * there was no process.  The signal gtd sent is the reason's
+ * stop_signal, else first_signal (may be NULL: the spec's, looked up by
+ * the caller for a gtd that does not say).
  */
 char *
 gtctl_reason_text(json_t *r, const char *first_signal)
 {
 	json_t		*st = json_object_get(r, "exit_status");
 	const char	*sig = json_string_value(json_object_get(r, "signal"));
-	char		*how, *t, *s;
-	bool		 asked = json_is_true(json_object_get(r, "requested"));
+	const char	*sent = json_string_value(json_object_get(r,
+			    "stop_signal"));
+	char		*how, *t, *s, *w;
 	json_int_t	 ms;
 
 	if (!json_is_object(r))
 		return (NULL);
+	if (sent == NULL)
+		sent = first_signal;
 	if (json_is_integer(st))
 		xasprintf(&how, "exited with status %" JSON_INTEGER_FORMAT,
 		    json_integer_value(st));
 	else if (sig != NULL)
-		how = gtctl_esc(sig, strlen(sig));
+		xasprintf(&how, "killed by %s", sig);
 	else
-		return (xstrdup("ended (no exit status known)"));
-	if (!asked) {
-		if (sig != NULL) {
-			xasprintf(&s, "killed by %s", how);
-			free(how);
-			return (s);
-		}
-		return (how);
-	}
-	if (json_is_true(json_object_get(r, "escalated"))) {
-		if (sig != NULL && strcmp(sig, "SIGKILL") != 0)
-			first_signal = sig;
+		how = xstrdup("ended (no exit status known)");
+	if (!json_is_true(json_object_get(r, "requested")))
+		s = how;
+	else if (json_is_true(json_object_get(r, "escalated"))) {
+		if (sent == NULL && sig != NULL && strcmp(sig, "SIGKILL") != 0)
+			sent = sig;
 		ms = json_integer_value(json_object_get(r, "timeout_ms"));
 		t = gtctl_duration(ms);
 		xasprintf(&s, "stopped on request: %s, then SIGKILL after %s",
-		    first_signal != NULL ? first_signal : "its stop signal", t);
+		    sent != NULL ? sent : "its stop signal", t);
 		free(t);
-	} else
+		free(how);
+	} else if (sig != NULL && (sent == NULL || strcmp(sent, sig) == 0)) {
+		xasprintf(&s, "stopped on request: %s", sig);
+		free(how);
+	} else if (sent != NULL) {
+		xasprintf(&s, "stopped on request: %s, then %s", sent, how);
+		free(how);
+	} else {
 		xasprintf(&s, "stopped on request: %s", how);
-	free(how);
-	return (s);
+		free(how);
+	}
+	w = gtctl_esc(s, strlen(s));
+	free(s);
+	return (w);
 }
 
 int
@@ -694,33 +703,44 @@ gtctl_reload_line(struct gtctl *g, json_t *reply, const char *key,
 
 /*
  * What a reload did (or, with --dry-run, would do): the names started,
- * stopped, with a changed spec and unchanged.  A reply without these
- * lists (an older gtd) prints nothing.
+ * stopped, with a changed spec, unchanged, absent (row gone, entry
+ * unchanged: not started again) and failed, then gtd's warnings on
+ * stderr.  A reply without these lists (an older gtd) prints nothing.
  */
 int
 gtctl_print_reload(struct gtctl *g, json_t *reply)
 {
 	static const char *const keys[] = { "started", "stopped", "changed",
-	    "unchanged" };
-	size_t	i, n = 0, known = 0;
+	    "unchanged", "absent", "failed" };
+	json_t	*v;
+	char	*s;
+	size_t	 i, n = 0, known = 0;
+	bool	 dry = g->dry_run;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (json_object_get(reply, keys[i]) != NULL)
 			known++;
 		n += json_array_size(json_object_get(reply, keys[i]));
 	}
 	if (known == 0)
 		return (0);
-	gtctl_reload_line(g, reply, "started", g->dry_run ? "would start" :
+	gtctl_reload_line(g, reply, "started", dry ? "would start" :
 	    "started", GTCTL_C_GREEN);
-	gtctl_reload_line(g, reply, "stopped", g->dry_run ? "would stop" :
+	gtctl_reload_line(g, reply, "stopped", dry ? "would stop" :
 	    "stopped", GTCTL_C_RED);
-	gtctl_reload_line(g, reply, "changed", g->dry_run ?
+	gtctl_reload_line(g, reply, "changed", dry ?
 	    "would change (applies at the next start)" :
 	    "changed (applies at the next start)", GTCTL_C_YELLOW);
 	gtctl_reload_line(g, reply, "unchanged", "unchanged", NULL);
+	gtctl_reload_line(g, reply, "absent",
+	    "not started again (gone, entry unchanged)", GTCTL_C_DIM);
+	gtctl_reload_line(g, reply, "failed", "failed to start", GTCTL_C_RED);
 	if (n == 0)
-		printf("%s\n", g->dry_run ? "nothing to do" :
-		    "nothing changed");
+		printf("%s\n", dry ? "nothing to do" : "nothing changed");
+	json_array_foreach(json_object_get(reply, "warnings"), i, v) {
+		s = gtctl_str(v);
+		fprintf(stderr, "gtctl: warning: %s\n", s);
+		free(s);
+	}
 	return (0);
 }

@@ -475,9 +475,9 @@ gtctl_resolve(int argc, char **argv, const struct gtctl_cmd **cp, int *used)
 	const char	*s;
 	int		 ret;
 
-	*used = 1;
 	if ((*cp = gtctl_cmd_find(argc, argv, used)) != NULL)
 		return (0);
+	*used = 1;
 	if (gtctl_is_group(argv[0])) {
 		if (argc > 1 && argv[1][0] != '-') {
 			xasprintf(&two, "%s %s", argv[0], argv[1]);

@@ -1745,3 +1745,20 @@ e2e_bins_setup(void)
 		}
 	}
 }
+
+int
+e2e_exec_(struct e2e *e, bool sock, const char **out, const char **err, ...)
+{
+	va_list		 ap;
+	const char	*argv[64], *arg;
+	int		 i;
+
+	va_start(ap, err);
+	for (i = 0; i < 63 && (arg = va_arg(ap, const char *)) != NULL; i++)
+		argv[i] = arg;
+	va_end(ap);
+	argv[i] = NULL;
+	if (i == 0)
+		e2e_fail("e2e_exec: no program");
+	return (e2e_run(e, E2E_GTCTL_MS, argv, sock, out, err));
+}

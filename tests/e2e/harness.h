@@ -305,4 +305,15 @@ Suite		*e2e_slow_suite(void);
  */
 void		 e2e_bins_setup(void);
 
+/*
+ * Run a program (argv[0] a path, NULL-terminated) to completion, at most
+ * 10 s, stdin /dev/null, in the test's environment; with sock,
+ * GTD_SOCKET names gtd's socket (as for e2e_gtctl), without it
+ * GTD_SOCKET is unset.  Returns the exit status (128+N for signal N);
+ * *out and *err (may be NULL) get its stdout and stderr, borrowed.
+ */
+int		 e2e_exec_(struct e2e *, bool sock, const char **out,
+		    const char **err, ...) __attribute__((sentinel));
+#define e2e_exec(...)		(E2E_AT, e2e_exec_(__VA_ARGS__))
+
 #endif /* GT_E2E_HARNESS_H */
