@@ -304,6 +304,7 @@ main(void)
 	srunner_add_suite(sr, cmd_suite());
 	srunner_add_suite(sr, sd_suite());
 	srunner_add_suite(sr, query_suite());
+	srunner_add_suite(sr, gtctl_text_suite());
 	srunner_run_all(sr, CK_ENV);		/* CK_VERBOSITY, else normal */
 	nfail = srunner_ntests_failed(sr);
 	srunner_free(sr);

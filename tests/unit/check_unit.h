@@ -34,6 +34,7 @@ Suite	*config_suite(void);
 Suite	*sd_suite(void);
 Suite	*query_suite(void);
 Suite	*attrtab_suite(void);
+Suite	*gtctl_text_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
