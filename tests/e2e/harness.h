@@ -295,6 +295,7 @@ Suite		*e2e_security_suite(void);
 Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
+Suite		*e2e_tour_suite(void);
 
 /*
  * Copy $GTD, $GTCTL, $GT_TESTCHILD and $GTD_REAL (compiled programs, not
