@@ -123,7 +123,7 @@ gtctl_str(json_t *v)
 		xasprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return (s);
 	}
-	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((s = gtctl_dump(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return (xstrdup("?"));
 	safe = gtctl_json_safe(s, strlen(s));
 	free(s);
@@ -163,6 +163,12 @@ gtctl_time(json_int_t ms)
 	}
 	xasprintf(&s, "%s.%03d", buf, (int)(ms % 1000));
 	return (s);
+}
+
+char *
+gtctl_dump(json_t *v, size_t flags)
+{
+	return (json_dumps(v, flags));
 }
 
 int64_t
@@ -501,7 +507,7 @@ gtctl_print_spec(struct gtctl *g, json_t *reply)
 
 	if (!json_is_object(spec))
 		return (gtctl_malformed("no \"spec\""));
-	if ((s = json_dumps(spec, JSON_INDENT(2))) == NULL)
+	if ((s = gtctl_dump(spec, JSON_INDENT(2))) == NULL)
 		return (gtctl_malformed("bad \"spec\""));
 	/* Line by line: the raw newlines are the indentation's. */
 	for (line = s; line != NULL; line = nl != NULL ? nl + 1 : NULL) {

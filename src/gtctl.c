@@ -863,7 +863,7 @@ gtctl_exec_ls(struct gtctl *g, struct gtctl_args *a)
 		rows = gtctl_rows_in_state(rows, v);
 	reply = json_pack("{s:b, s:o}", "ok", true, "children", rows);
 	if (g->json) {
-		line = json_dumps(reply, JSON_COMPACT);
+		line = gtctl_dump(reply, JSON_COMPACT);
 		gtctl_print_json_line(line, strlen(line));
 		free(line);
 	} else

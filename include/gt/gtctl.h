@@ -175,6 +175,11 @@ char		*gtctl_str_key(const char *key, json_t *);
 char		*gtctl_member(json_t *, const char *key);
 /* Epoch milliseconds as "2024-05-01 12:00:00.123" local time. */
 char		*gtctl_time(json_int_t ms);
+/*
+ * JSON as text for people (xmalloc'd; NULL on failure): the one place
+ * where gtctl prints a JSON value of a reply.
+ */
+char		*gtctl_dump(json_t *, size_t flags);
 /* The time now in epoch milliseconds. */
 int64_t		 gtctl_now_ms(void);
 void		 gtctl_table_add(struct gtctl_table *, ...);
