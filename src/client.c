@@ -60,13 +60,15 @@ client_default_path(const char *zone)
 
 	if (zone == NULL || *zone == '\0')
 		zone = GT_DEFAULT_ZONE;
-	if (geteuid() == 0)
-		xasprintf(&path, "/run/gtd/%s.sock", zone);
-	else if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg != '\0')
+	/*
+	 * A user without XDG_RUNTIME_DIR has no zone of its own (gtd refuses
+	 * to pick a place for it: /tmp could be squatted), so the system's.
+	 */
+	if (geteuid() != 0 && (xdg = getenv("XDG_RUNTIME_DIR")) != NULL &&
+	    *xdg == '/')
 		xasprintf(&path, "%s/gtd/%s.sock", xdg, zone);
 	else
-		xasprintf(&path, "/tmp/gtd-%lu/%s.sock",
-		    (unsigned long)geteuid(), zone);
+		xasprintf(&path, "/run/gtd/%s.sock", zone);
 	return (path);
 }
 

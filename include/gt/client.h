@@ -15,8 +15,8 @@ struct client;				/* opaque: defined in client.c */
 /*
  * The default socket path for a zone (protocol §1): /run/gtd/ZONE.sock for
  * root, $XDG_RUNTIME_DIR/gtd/ZONE.sock for other users, and
- * /tmp/gtd-UID/ZONE.sock when XDG_RUNTIME_DIR is unset.  Returns an
- * xmalloc'd string.
+ * /run/gtd/ZONE.sock (the system's zone) for a user whose
+ * XDG_RUNTIME_DIR is not an absolute path.  Returns an xmalloc'd string.
  */
 char		*client_default_path(const char *zone);
 

@@ -757,6 +757,12 @@ START_TEST(e2e_gtctl_default_socket_user)
 	    "--reuid=65534", "--regid=65534", "--clear-groups", run, "-z",
 	    zone, "ping", NULL), 0);
 	ck_assert_str_eq(out, "pong\n");
+	/* without XDG_RUNTIME_DIR too (no /tmp/gtd-UID of old) */
+	unsetenv("XDG_RUNTIME_DIR");
+	ck_assert_int_eq(e2e_exec(e, false, &out, &err, "/usr/bin/setpriv",
+	    "--reuid=65534", "--regid=65534", "--clear-groups", run, "-z",
+	    zone, "ping", NULL), 0);
+	ck_assert_str_eq(out, "pong\n");
 	unlink(link);
 	if (made)
 		rmdir("/run/gtd");
