@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gtctl-logs: logs and events.  `gtctl logs` asks gtd for the kept lines
- * of one child or several (pipelined `logs` requests on one connection),
- * merges them by time and prints each with its time, stream and, for
- * several children, name; with -f the same connection follows them all.
- * Without targets it follows every child, also those that start later
- * (a `started` subscription on the connection tells which).  `gtctl
- * events` prints a subscription's events.  Every text a child wrote or
- * named is escaped before it is printed.
+ * of one child or several (pipelined `logs` requests), merges them by
+ * time and prints each with its time, stream and, for several children,
+ * name; with -f the same connections follow them all.  gtd follows at
+ * most GTCTL_FOLLOWS names on one connection, so more children take more
+ * connections ("lanes").  Without targets it follows every child, also
+ * those that start later (a `started` subscription on the first lane
+ * tells which).  `gtctl events` prints a subscription's events.  Every
+ * text a child wrote or named is escaped before it is printed.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,42 +27,96 @@
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
 
-/* One run of gtctl logs. */
-struct gtctl_logs {
-	struct gtctl	*g;
+#define GTCTL_FOLLOWS	64	/* names gtd follows on one connection */
+#define GTCTL_MAXLANES	1024	/* connections of one logs -f */
+
+/* One connection of gtctl logs and the replies it owes. */
+struct gtctl_lane {
+	struct client	*c;		/* owned; NULL once gtd closed it */
 	json_t		*owed;		/* names whose reply is owed; "": the
 					   subscribe reply */
 	size_t		 head;		/* the next reply is for owed[head] */
-	json_t		*followed;	/* names followed (an object) */
-	json_t		*history;	/* kept lines: [at, n, name, stream,
-					   line], until printed */
-	json_t		*early;		/* log events before the history */
-	json_int_t	 lines;		/* -n, or -1 */
-	size_t		 width;		/* of the name column */
-	bool		 names;		/* print the name column */
-	bool		 follow;
-	bool		 all;		/* follow children that start later */
-	int		 ret;
 };
 
+/* One run of gtctl logs. */
+struct gtctl_logs {
+	struct gtctl		*g;
+	struct gtctl_lane	*lanes;		/* owned */
+	size_t			 nlanes;
+	json_t			*followed;	/* names followed (an object) */
+	json_t			*history;	/* kept lines: [at, n, name,
+						   stream, line], until printed */
+	json_t			*early;		/* log events before that */
+	json_int_t		 lines;		/* -n, or -1 */
+	size_t			 width;		/* of the name column */
+	bool			 names;		/* print the name column */
+	bool			 follow;
+	bool			 all;		/* follow children started later */
+	bool			 flushed;	/* the kept lines are printed */
+	int			 ret;
+};
+
+static struct gtctl_lane *gtctl_logs_lane(struct gtctl_logs *);
 static int	gtctl_logs_send(struct gtctl_logs *, const char *, bool);
 static void	gtctl_logs_line(struct gtctl_logs *, json_t *, const char *);
 static int	gtctl_logs_cmp(const void *, const void *);
+static bool	gtctl_logs_owing(const struct gtctl_logs *);
 static void	gtctl_logs_flush(struct gtctl_logs *);
-static void	gtctl_logs_reply(struct gtctl_logs *, json_t *);
+static void	gtctl_logs_reply(struct gtctl_logs *, struct gtctl_lane *,
+		    json_t *);
 static void	gtctl_logs_event(struct gtctl_logs *, json_t *);
+static int	gtctl_logs_drain(struct gtctl_logs *, struct gtctl_lane *);
 static int	gtctl_logs_read(struct gtctl_logs *);
 static int	gtctl_logs_names(struct gtctl_logs *, struct gtctl_args *);
+
+/*
+ * The lane for one more request: the last one while it may follow
+ * another name, else a new connection (NULL after a message).
+ */
+static struct gtctl_lane *
+gtctl_logs_lane(struct gtctl_logs *L)
+{
+	struct gtctl_lane	*l;
+	char			*cause, *safe;
+
+	if (L->nlanes > 0) {
+		l = &L->lanes[L->nlanes - 1];
+		if (!L->follow || json_array_size(l->owed) < GTCTL_FOLLOWS)
+			return (l);
+	}
+	if (L->nlanes == GTCTL_MAXLANES) {
+		fprintf(stderr, "gtctl: cannot follow more than %d children\n",
+		    GTCTL_MAXLANES * GTCTL_FOLLOWS);
+		return (NULL);
+	}
+	L->lanes = xreallocarray(L->lanes, L->nlanes + 1, sizeof *L->lanes);
+	l = &L->lanes[L->nlanes];
+	memset(l, 0, sizeof *l);
+	if ((l->c = client_connect(L->g->path, &cause)) == NULL) {
+		safe = gtctl_esc(cause, strlen(cause));
+		fprintf(stderr, "gtctl: %s (is gtd running?)\n", safe);
+		free(safe);
+		free(cause);
+		return (NULL);
+	}
+	l->owed = json_array();
+	L->nlanes++;
+	return (l);
+}
 
 /* Ask for name's lines (and follow them); its reply is owed. */
 static int
 gtctl_logs_send(struct gtctl_logs *L, const char *name, bool fresh)
 {
-	struct gtctl	*g = L->g;
-	json_t		*req = gtctl_request(g, "logs");
-	char		*line;
-	int		 ret;
+	struct gtctl		*g = L->g;
+	struct gtctl_lane	*l;
+	json_t			*req;
+	char			*line;
+	int			 ret;
 
+	if ((l = gtctl_logs_lane(L)) == NULL)
+		return (EX_UNAVAILABLE);
+	req = gtctl_request(g, "logs");
 	gtctl_set(g, req, "name", json_string(name));
 	if (L->lines >= 0 && !fresh)
 		gtctl_set(g, req, "lines", json_integer(L->lines));
@@ -70,11 +126,11 @@ gtctl_logs_send(struct gtctl_logs *L, const char *name, bool fresh)
 	}
 	if ((line = gtctl_encode(g, req)) == NULL)
 		return (EX_USAGE);
-	ret = client_send(g->client, line, strlen(line));
+	ret = client_send(l->c, line, strlen(line));
 	free(line);
 	if (ret == -1)
 		return (gtctl_lost(g, false, 0));
-	json_array_append_new(L->owed, json_string(name));
+	json_array_append_new(l->owed, json_string(name));
 	if (gtctl_width(name) > L->width)
 		L->width = gtctl_width(name);
 	return (0);
@@ -128,6 +184,19 @@ gtctl_logs_cmp(const void *a, const void *b)
 	return (0);
 }
 
+/* Whether a lane still owes a reply. */
+static bool
+gtctl_logs_owing(const struct gtctl_logs *L)
+{
+	size_t	i;
+
+	for (i = 0; i < L->nlanes; i++)
+		if (L->lanes[i].c != NULL &&
+		    L->lanes[i].head < json_array_size(L->lanes[i].owed))
+			return (true);
+	return (false);
+}
+
 /* Print the kept lines merged by time, then the events that came early. */
 static void
 gtctl_logs_flush(struct gtctl_logs *L)
@@ -153,27 +222,29 @@ gtctl_logs_flush(struct gtctl_logs *L)
 		gtctl_logs_line(L, e, json_string_value(json_object_get(e,
 		    "name")));
 	json_array_clear(L->early);
+	L->flushed = true;
 	fflush(stdout);
 }
 
-/* A reply: a child's kept lines (or the subscription's answer). */
+/* A reply on lane: a child's kept lines (or the subscription's answer). */
 static void
-gtctl_logs_reply(struct gtctl_logs *L, json_t *reply)
+gtctl_logs_reply(struct gtctl_logs *L, struct gtctl_lane *l, json_t *reply)
 {
 	const char	*name;
 	json_t		*ln;
+	char		*n;
 	size_t		 i;
+	int		 r;
 
-	name = json_string_value(json_array_get(L->owed, L->head++));
+	name = json_string_value(json_array_get(l->owed, l->head++));
 	if (name == NULL || *name == '\0') {
 		if (json_is_false(json_object_get(reply, "ok")))
 			L->ret = gtctl_refused(L->g, reply, NULL);
 		return;		/* the subscription */
 	}
 	if (json_is_false(json_object_get(reply, "ok"))) {
-		char	*n = gtctl_esc(name, strlen(name));
-		int	 r = gtctl_refused(L->g, reply, n);
-
+		n = gtctl_esc(name, strlen(name));
+		r = gtctl_refused(L->g, reply, n);
 		free(n);
 		if (L->ret == 0 || r == GTCTL_EXIT_REFUSED)
 			L->ret = r;
@@ -207,47 +278,92 @@ gtctl_logs_event(struct gtctl_logs *L, json_t *ev)
 	}
 	if (strcmp(kind, "log") != 0 || L->g->json)
 		return;
-	if (L->head < json_array_size(L->owed))
+	if (!L->flushed)
 		json_array_append(L->early, ev);
 	else
 		gtctl_logs_line(L, ev, name);
 }
 
-/* Read lines until every reply is in (and, with -f, until gtd goes). */
+/*
+ * Handle every line lane has buffered or can read now: 0, -1 when gtd
+ * closed it (l->c is then NULL), or an exit status.
+ */
 static int
-gtctl_logs_read(struct gtctl_logs *L)
+gtctl_logs_drain(struct gtctl_logs *L, struct gtctl_lane *l)
 {
-	struct gtctl	*g = L->g;
 	const char	*line;
 	size_t		 len;
 	json_t		*j;
-	int		 timeout = L->follow ? -1 : gtctl_timeout(g);
 
-	while (L->follow || L->head < json_array_size(L->owed)) {
-		if ((line = client_recv(g->client, timeout, &len)) == NULL) {
-			if (L->follow && errno == ECONNRESET)
-				return (0);	/* gtd went away */
-			return (gtctl_lost(g, true, timeout));
-		}
+	while ((line = client_recv(l->c, 0, &len)) != NULL) {
 		if ((j = json_loadb(line, len, 0, NULL)) == NULL ||
 		    !json_is_object(j)) {
 			json_decref(j);
 			return (gtctl_malformed("not a JSON object"));
 		}
-		if (g->json)
+		if (L->g->json)
 			gtctl_print_json_line(line, len);
-		if (json_is_boolean(json_object_get(j, "ok"))) {
-			gtctl_logs_reply(L, j);
-			if (L->head == json_array_size(L->owed) && !g->json)
-				gtctl_logs_flush(L);
-		} else
+		if (json_is_boolean(json_object_get(j, "ok")))
+			gtctl_logs_reply(L, l, j);
+		else
 			gtctl_logs_event(L, j);
 		json_decref(j);
-		fflush(stdout);
 		if (L->ret == EX_UNAVAILABLE || L->ret == EX_USAGE)
 			return (L->ret);
 	}
-	return (0);
+	if (errno == ETIMEDOUT)
+		return (0);
+	client_free(l->c);
+	l->c = NULL;
+	return (-1);
+}
+
+/*
+ * Read every lane until each reply is in; with -f, then print what
+ * comes until gtd closes the connections.
+ */
+static int
+gtctl_logs_read(struct gtctl_logs *L)
+{
+	struct gtctl	*g = L->g;
+	struct pollfd	*pfd;
+	size_t		*lane, i, n;
+	int		 timeout = L->follow ? -1 : gtctl_timeout(g), ret = 0;
+
+	while (ret == 0 && (L->follow || gtctl_logs_owing(L))) {
+		pfd = xcalloc(L->nlanes + 1, sizeof *pfd);
+		lane = xcalloc(L->nlanes + 1, sizeof *lane);
+		for (i = n = 0; i < L->nlanes; i++) {
+			if (L->lanes[i].c == NULL)
+				continue;
+			pfd[n].fd = client_fd(L->lanes[i].c);
+			pfd[n].events = POLLIN;
+			lane[n++] = i;
+		}
+		if (n == 0)
+			ret = L->follow ? 0 : gtctl_lost(g, true, timeout);
+		else if (poll(pfd, n, timeout) == 0) {
+			errno = ETIMEDOUT;
+			ret = gtctl_lost(g, true, timeout);
+		}
+		for (i = 0; ret == 0 && i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if ((ret = gtctl_logs_drain(L, &L->lanes[lane[i]])) ==
+			    -1)
+				ret = L->follow && L->flushed ? 0 :
+				    gtctl_lost(g, true, timeout);
+		}
+		free(pfd);
+		free(lane);
+		if (ret == 0 && !L->flushed && !gtctl_logs_owing(L) &&
+		    !g->json)
+			gtctl_logs_flush(L);
+		if (n == 0)
+			break;
+		fflush(stdout);
+	}
+	return (ret);
 }
 
 /* The children to show: every one, or what the targets match. */
@@ -260,7 +376,6 @@ gtctl_logs_names(struct gtctl_logs *L, struct gtctl_args *a)
 
 	if ((ret = gtctl_expand(L->g, a->pos, a->npos, &rows)) != 0)
 		return (ret);
-	L->all = a->npos == 0;
 	/* One name given, one child: no name column, as for tail -f. */
 	L->names = !(a->npos == 1 && json_array_size(rows) == 1 &&
 	    strcmp(json_string_value(json_object_get(json_array_get(rows, 0),
@@ -277,11 +392,13 @@ gtctl_logs_names(struct gtctl_logs *L, struct gtctl_args *a)
 int
 gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 {
-	struct gtctl_logs	 L = { .g = g, .lines = -1 };
-	const char		*v;
 	static char		 allword[] = "all";
+	struct gtctl_logs	 L = { .g = g, .lines = -1 };
+	struct gtctl_lane	*l;
+	const char		*v;
 	char			*all[] = { allword, NULL };
 	char			*line;
+	size_t			 i;
 	int			 ret;
 
 	L.follow = gtctl_optval(g, a, "follow") != NULL;
@@ -289,9 +406,6 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 	    gtctl_int("-n", v, &L.lines) != 0)
 		return (EX_USAGE);
 	g->waits = L.follow;
-	if ((ret = gtctl_connect(g)) != 0)
-		return (ret);
-	L.owed = json_array();
 	L.followed = json_object();
 	L.history = json_array();
 	L.early = json_array();
@@ -301,24 +415,30 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 		ret = gtctl_logs_names(&L, a);
 		a->npos = 0;
 		a->pos = NULL;
-		L.all = true;
-		L.names = true;
+		L.all = L.names = true;
 	} else
 		ret = gtctl_logs_names(&L, a);
+	client_free(g->client);		/* the lanes carry the rest */
+	g->client = NULL;
 	if (ret == 0 && L.all && L.follow) {
+		/* On the first lane (made now if there was no child). */
+		l = L.nlanes > 0 ? &L.lanes[0] : gtctl_logs_lane(&L);
 		line = xstrdup("{\"op\":\"subscribe\",\"events\":[\"started\"]}");
-		if (client_send(g->client, line, strlen(line)) == -1)
+		if (l == NULL)
+			ret = EX_UNAVAILABLE;
+		else if (client_send(l->c, line, strlen(line)) == -1)
 			ret = gtctl_lost(g, false, 0);
 		else
-			json_array_append_new(L.owed, json_string(""));
+			json_array_append_new(l->owed, json_string(""));
 		free(line);
 	}
-	if (ret == 0) {
-		if (json_array_size(L.owed) == 0)
-			fflush(stdout);
+	if (ret == 0)
 		ret = gtctl_logs_read(&L);
+	for (i = 0; i < L.nlanes; i++) {
+		client_free(L.lanes[i].c);
+		json_decref(L.lanes[i].owed);
 	}
-	json_decref(L.owed);
+	free(L.lanes);
 	json_decref(L.followed);
 	json_decref(L.history);
 	json_decref(L.early);

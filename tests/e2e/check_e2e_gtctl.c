@@ -930,6 +930,20 @@ line_with(struct e2e *e, const char *out, const char *text)
 	return (e2e_fmt(e, "%.*s", (int)(strchrnul(b, '\n') - b), b));
 }
 
+/* Wait until name has written a line that gtd kept. */
+static void
+log_child_wait(struct e2e *e, const char *name)
+{
+	long	deadline = e2e_now_ms() + e2e_slow(5000);
+
+	while (json_array_size(e2e_get(e2e_ok(e, "logs", "{s:s}", "name",
+	    name), "lines")) == 0) {
+		ck_assert_msg(e2e_now_ms() < deadline, "%s wrote nothing",
+		    name);
+		poll(NULL, 0, 5);
+	}
+}
+
 /* Start name, which writes text, and wait until gtd has kept it. */
 static json_int_t
 log_child(struct e2e *e, const char *name, const char *text)
@@ -1046,6 +1060,46 @@ START_TEST(e2e_gtctl_logs_follow)
 	ck_assert_msg(l != NULL && strstr(l, "charlie") != NULL, "%s", l);
 	e2e_proc_kill(some);
 	e2e_proc_kill(all);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * gtd follows at most 64 names on one connection: logs -f of more
+ * children takes more connections, and follows every one.
+ */
+START_TEST(e2e_gtctl_logs_follow_many)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_proc	*p;
+	const char	*out, *l;
+	bool		 seen[70] = { false };
+	int		 i, n = 0;
+
+	for (i = 0; i < 70; i++)
+		e2e_ok(e, "start_child", "{s:s, s:o}", "name", e2e_fmt(e,
+		    "c%02d", i), "cmd", e2e_cmd(e2e_fmt(e, "--stdout=hi-%02d",
+		    i), NULL));
+	for (i = 0; i < 70; i++)
+		log_child_wait(e, e2e_fmt(e, "c%02d", i));
+	ck_assert_int_eq(e2e_gtctl(e, &out, "logs", NULL), 0);
+	for (i = 0; i < 70; i++)
+		ck_assert_msg(strstr(out, e2e_fmt(e, "hi-%02d", i)) != NULL,
+		    "no hi-%02d: %s", i, out);
+	p = e2e_gtctl_bg(e, "logs", "-f", "-n", "1", NULL);
+	while (n < 70 && (l = proc_wait(p, " hi-", 5000)) != NULL) {
+		i = atoi(strstr(l, " hi-") + 4);
+		ck_assert_msg(i >= 0 && i < 70 && !seen[i], "%s", l);
+		seen[i] = true;
+		n++;
+	}
+	ck_assert_int_eq(n, 70);
+	/* the last ones are followed on a second connection */
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "c69");
+	e2e_ok(e, "restart_child", "{s:s}", "name", "c69");
+	l = proc_wait(p, "hi-69", 5000);
+	ck_assert_msg(l != NULL && strstr(l, "c69") != NULL, "%s", l);
+	e2e_proc_kill(p);
 	e2e_stop(e);
 }
 END_TEST
@@ -1303,6 +1357,7 @@ e2e_gtctl_suite(void)
 	tcase_add_test(tc, e2e_gtctl_escapes);
 	tcase_add_test(tc, e2e_gtctl_logs_merge);
 	tcase_add_test(tc, e2e_gtctl_logs_follow);
+	tcase_add_test(tc, e2e_gtctl_logs_follow_many);
 	tcase_add_test(tc, e2e_gtctl_colors);
 	tcase_add_test(tc, e2e_gtctl_many);
 	tcase_add_test(tc, e2e_gtctl_completion);
