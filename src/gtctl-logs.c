@@ -77,7 +77,6 @@ static struct gtctl_lane *
 gtctl_logs_lane(struct gtctl_logs *L)
 {
 	struct gtctl_lane	*l;
-	char			*cause, *safe;
 
 	if (L->nlanes > 0) {
 		l = &L->lanes[L->nlanes - 1];
@@ -92,13 +91,8 @@ gtctl_logs_lane(struct gtctl_logs *L)
 	L->lanes = xreallocarray(L->lanes, L->nlanes + 1, sizeof *L->lanes);
 	l = &L->lanes[L->nlanes];
 	memset(l, 0, sizeof *l);
-	if ((l->c = client_connect(L->g->path, &cause)) == NULL) {
-		safe = gtctl_esc(cause, strlen(cause));
-		fprintf(stderr, "gtctl: %s (is gtd running?)\n", safe);
-		free(safe);
-		free(cause);
+	if ((l->c = gtctl_open(L->g)) == NULL)
 		return (NULL);
-	}
 	l->owed = json_array();
 	L->nlanes++;
 	return (l);

@@ -357,19 +357,13 @@ gtctl_batch_send(struct gtctl_batch *b)
 {
 	struct gtctl_lane	*l;
 	struct gtctl_item	*it;
-	char			*cause, *safe;
 	size_t			 i;
 
 	for (i = 0; i < b->nlanes; i++) {
 		l = &b->lanes[i];
 		l->items = xcalloc(b->nitems + 1, sizeof *l->items);
-		if ((l->c = client_connect(b->g->path, &cause)) == NULL) {
-			safe = gtctl_esc(cause, strlen(cause));
-			fprintf(stderr, "gtctl: %s\n", safe);
-			free(safe);
-			free(cause);
+		if ((l->c = gtctl_open(b->g)) == NULL)
 			return (EX_UNAVAILABLE);
-		}
 	}
 	for (i = 0; i < b->nitems; i++) {
 		it = &b->items[i];

@@ -26,6 +26,7 @@ struct gtctl_buf {
 
 static void	gtctl_buf_add(struct gtctl_buf *, const char *, size_t);
 static size_t	gtctl_c1(const unsigned char *, size_t);
+static char	*gtctl_escape(const char *, size_t, bool);
 
 static void
 gtctl_buf_add(struct gtctl_buf *b, const char *s, size_t n)
@@ -67,8 +68,12 @@ gtctl_needs_esc(const char *s, size_t len)
 	return (false);
 }
 
-char *
-gtctl_esc(const char *s, size_t len)
+/*
+ * The common walk of gtctl_esc (json false) and gtctl_json_safe (json
+ * true): what each kind of byte becomes.
+ */
+static char *
+gtctl_escape(const char *s, size_t len, bool json)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	struct gtctl_buf	 b = { NULL, 0, 0 };
@@ -78,13 +83,13 @@ gtctl_esc(const char *s, size_t len)
 	gtctl_buf_add(&b, "", 0);
 	for (i = 0; i < len; i += n) {
 		n = 1;
-		if (u[i] == '\n')
-			gtctl_buf_add(&b, "\\n", 2);
-		else if (u[i] == '\r')
-			gtctl_buf_add(&b, "\\r", 2);
-		else if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f) {
-			snprintf(tmp, sizeof tmp, "\\x%02x", u[i]);
-			gtctl_buf_add(&b, tmp, 4);
+		if (!json && (u[i] == '\n' || u[i] == '\r'))
+			gtctl_buf_add(&b, u[i] == '\n' ? "\\n" : "\\r", 2);
+		else if ((u[i] < 0x20 && (json || u[i] != '\t')) ||
+		    u[i] == 0x7f) {
+			snprintf(tmp, sizeof tmp, json ? "\\u%04x" : "\\x%02x",
+			    u[i]);
+			gtctl_buf_add(&b, tmp, strlen(tmp));
 		} else if (u[i] < 0x80)
 			gtctl_buf_add(&b, s + i, 1);
 		else if ((c1 = gtctl_c1(u + i, len - i)) != 0) {
@@ -94,8 +99,10 @@ gtctl_esc(const char *s, size_t len)
 		} else if ((n = proto_utf8_len(s + i, len - i)) != 0)
 			gtctl_buf_add(&b, s + i, n);
 		else {
-			snprintf(tmp, sizeof tmp, "\\x%02x", u[i]);
-			gtctl_buf_add(&b, tmp, 4);
+			/* Not UTF-8: the byte, or U+FFFD in JSON text. */
+			snprintf(tmp, sizeof tmp, json ? "\\ufffd" : "\\x%02x",
+			    u[i]);
+			gtctl_buf_add(&b, tmp, strlen(tmp));
 			n = 1;
 		}
 	}
@@ -103,33 +110,15 @@ gtctl_esc(const char *s, size_t len)
 }
 
 char *
+gtctl_esc(const char *s, size_t len)
+{
+	return (gtctl_escape(s, len, false));
+}
+
+char *
 gtctl_json_safe(const char *s, size_t len)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	struct gtctl_buf	 b = { NULL, 0, 0 };
-	char			 tmp[24];
-	size_t			 i, n, c1;
-
-	gtctl_buf_add(&b, "", 0);
-	for (i = 0; i < len; i += n) {
-		n = 1;
-		if (u[i] < 0x20 || u[i] == 0x7f) {
-			snprintf(tmp, sizeof tmp, "\\u%04x", u[i]);
-			gtctl_buf_add(&b, tmp, 6);
-		} else if (u[i] < 0x80)
-			gtctl_buf_add(&b, s + i, 1);
-		else if ((c1 = gtctl_c1(u + i, len - i)) != 0) {
-			snprintf(tmp, sizeof tmp, "\\u%04zx", c1);
-			gtctl_buf_add(&b, tmp, 6);
-			n = 2;
-		} else if ((n = proto_utf8_len(s + i, len - i)) != 0)
-			gtctl_buf_add(&b, s + i, n);
-		else {
-			gtctl_buf_add(&b, "\\ufffd", 6);
-			n = 1;
-		}
-	}
-	return (b.s);
+	return (gtctl_escape(s, len, true));
 }
 
 size_t

@@ -1110,20 +1110,26 @@ gtctl_timeout(const struct gtctl *g)
 	return (g->waits ? -1 : GTCTL_TIMEOUT_MS);
 }
 
-int
-gtctl_connect(struct gtctl *g)
+struct client *
+gtctl_open(const struct gtctl *g)
 {
-	char	*cause, *safe;
+	struct client	*c;
+	char		*cause, *safe;
 
-	if (g->client != NULL)
-		return (0);
-	if ((g->client = client_connect(g->path, &cause)) == NULL) {
+	if ((c = client_connect(g->path, &cause)) == NULL) {
 		safe = gtctl_esc(cause, strlen(cause));
 		fprintf(stderr, "gtctl: %s (is gtd running?)\n", safe);
 		free(safe);
 		free(cause);
-		return (EX_UNAVAILABLE);
 	}
+	return (c);
+}
+
+int
+gtctl_connect(struct gtctl *g)
+{
+	if (g->client == NULL && (g->client = gtctl_open(g)) == NULL)
+		return (EX_UNAVAILABLE);
 	return (0);
 }
 

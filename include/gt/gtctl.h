@@ -126,6 +126,8 @@ gtctl_exec_fn	 gtctl_exec_generic;
 json_t		*gtctl_strings(struct gtctl *, char **, int);
 /* A new request {"op": op}. */
 json_t		*gtctl_request(struct gtctl *, const char *op);
+/* A new connection to gtd (owned), or NULL after a message. */
+struct client	*gtctl_open(const struct gtctl *);
 /* Connect if not yet; 0, or EX_UNAVAILABLE with a message. */
 int		 gtctl_connect(struct gtctl *);
 /* The reply wait of the current command in ms (-1: for ever). */

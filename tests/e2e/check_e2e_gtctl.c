@@ -29,6 +29,8 @@
 static bool	has_line(const char *, const char *);
 static int	words(const char *, char *, size_t, char **, int);
 static pid_t	fake_gtd(const char *, const char *);
+static pid_t	fake_gtd_script(const char *, const char *const *,
+		    const char *);
 static const char *proc_wait(struct e2e_proc *, const char *, int);
 
 /* text has a line equal to line. */
@@ -69,34 +71,9 @@ words(const char *text, char *buf, size_t size, char **w, int max)
 static pid_t
 fake_gtd(const char *path, const char *reply)
 {
-	struct sockaddr_un	 sun;
-	struct pollfd		 pfd;
-	char			 buf[4096];
-	pid_t			 pid;
-	int			 fd, c;
+	const char	*replies[] = { reply, NULL };
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
-	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
-	ck_assert_int_eq(listen(fd, 1), 0);
-	ck_assert_int_ne(pid = fork(), -1);
-	if (pid != 0) {
-		close(fd);
-		return (pid);
-	}
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 10000) != 1 || (c = accept(fd, NULL, NULL)) == -1)
-		_exit(1);
-	pfd.fd = c;
-	if (poll(&pfd, 1, 10000) != 1 || read(c, buf, sizeof buf) <= 0)
-		_exit(1);
-	if (write(c, reply, strlen(reply)) == -1)
-		_exit(1);
-	close(c);
-	_exit(0);
+	return (fake_gtd_script(path, replies, "/dev/null"));
 }
 
 START_TEST(e2e_gtctl_ping_hello)
