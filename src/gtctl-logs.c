@@ -125,8 +125,10 @@ gtctl_logs_send(struct gtctl_logs *L, const char *name, bool fresh)
 	if (ret == -1)
 		return (gtctl_lost(g, false, 0));
 	json_array_append_new(l->owed, json_string(name));
-	if (gtctl_width(name) > L->width)
-		L->width = gtctl_width(name);
+	line = gtctl_esc(name, strlen(name));	/* as it is printed */
+	if (gtctl_width(line) > L->width)
+		L->width = gtctl_width(line);
+	free(line);
 	return (0);
 }
 
