@@ -3,7 +3,7 @@
 # check-install.sh [B]: `make install` into a scratch prefix (PREFIX, no
 # DESTDIR, so the paths in the units are real ones) and check what it put
 # there as a system would use it: the programs, manuals and completions
-# are there; gtd@.service runs the installed gtd on /etc/gtd/%i.json,
+# are there (and parse); gtd@.service runs the installed gtd on /etc/gtd/%i.json,
 # asserts that file exists and reloads with the installed gtctl;
 # systemd-analyze verify accepts both units (when systemd-analyze
 # exists); the installed gtd refuses a missing configuration file with
@@ -55,6 +55,16 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	fi
 else
 	echo "check-install: no systemd-analyze, units not verified"
+fi
+
+# The completions parse (zsh only where it is installed).
+bash -n "$p/share/bash-completion/completions/gtctl" ||
+    fail "bash completion does not parse"
+if command -v zsh >/dev/null 2>&1; then
+	zsh -n "$p/share/zsh/site-functions/_gtctl" ||
+	    fail "zsh completion does not parse"
+else
+	echo "check-install: no zsh, its completion not parsed"
 fi
 
 # The ExecStart line as systemd would run it for zone "web", without the
