@@ -393,7 +393,7 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 	struct gtctl_lane	*l;
 	const char		*v;
 	char			*all[] = { allword, NULL };
-	char			*line;
+	char			*line, **words;
 	size_t			 i;
 	int			 ret;
 
@@ -406,11 +406,12 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 	L.history = json_array();
 	L.early = json_array();
 	if (a->npos == 0) {
-		a->pos = all;		/* borrowed for gtctl_expand */
+		words = a->pos;		/* "all", for gtctl_expand */
+		a->pos = all;
 		a->npos = 1;
 		ret = gtctl_logs_names(&L, a);
 		a->npos = 0;
-		a->pos = NULL;
+		a->pos = words;
 		L.all = L.names = true;
 	} else
 		ret = gtctl_logs_names(&L, a);

@@ -1029,11 +1029,11 @@ START_TEST(e2e_gtctl_logs_follow)
 	/* new incarnations write their line again, later */
 	e2e_ok(e, "terminate_child", "{s:s}", "name", "alpha");
 	e2e_ok(e, "restart_child", "{s:s}", "name", "alpha");
-	l = proc_wait(some, "hello-a", 5000);
+	l = proc_wait(some, "hello-a", 10000);
 	ck_assert_msg(l != NULL && strstr(l, "alpha") != NULL, "%s", l);
 	/* a child that did not exist when it began */
 	log_child(e, "charlie", "hello-c");
-	l = proc_wait(all, "hello-c", 5000);
+	l = proc_wait(all, "hello-c", 10000);
 	ck_assert_msg(l != NULL && strstr(l, "charlie") != NULL, "%s", l);
 	e2e_proc_kill(some);
 	e2e_proc_kill(all);
@@ -1250,9 +1250,9 @@ complete(struct e2e *e, const char *words)
 
 /*
  * The completion and gtctl's words against the command table and gtd's
- * op table: every op of hello is an op gtctl knows (gtctl help --ops)
- * and completes; every command of gtctl help --commands completes; so
- * do a command's options and child names.
+ * op table: the ops of hello are the ops gtctl knows (gtctl help --ops),
+ * which the completion offers; every command of gtctl help --commands
+ * completes; so do a command's options and child names.
  */
 START_TEST(e2e_gtctl_completion)
 {
@@ -1267,14 +1267,17 @@ START_TEST(e2e_gtctl_completion)
 	e2e_spawn(e, "web-1", NULL);
 	hops = e2e_get(e2e_ok(e, "hello", NULL), "ops");
 	ck_assert_int_eq(e2e_gtctl(e, &ops, "help", "--ops", NULL), 0);
-	json_array_foreach(hops, i, op) {
+	json_array_foreach(hops, i, op)
 		ck_assert_msg(has_line(ops, json_string_value(op)),
 		    "gtd's op %s is not in gtctl help --ops", json_string_value(
 		    op));
-		got = complete(e, json_string_value(op));
-		ck_assert_msg(has_line(got, json_string_value(op)),
-		    "op %s does not complete: %s", json_string_value(op), got);
-	}
+	/* ops complete from that list: with "_", or when no command fits */
+	got = complete(e, "which_");
+	ck_assert_msg(has_line(got, "which_children"), "%s", got);
+	got = complete(e, "sig");
+	ck_assert_msg(has_line(got, "signal"), "%s", got);
+	got = complete(e, "terminate_and_delete");
+	ck_assert_msg(has_line(got, "terminate_and_delete"), "%s", got);
 	for (copy = xstrdup(ops), w = strtok_r(copy, "\n", &save); w != NULL;
 	    w = strtok_r(NULL, "\n", &save))
 		n++;
