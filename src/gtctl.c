@@ -154,7 +154,7 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .opts = gtctl_opts_open, .print = gtctl_print_pid },
 	{ .name = "start", .op = "start_child",
 	  .usage = "[--nowait] name [key=value ...] [-- cmd [arg ...]]\n"
-	  "       gtctl start [--nowait] target ...",
+	  "       gtctl start target ...",
 	  .help = "start a new child (prints its pid), or stopped ones",
 	  .flags = GTCTL_WAITS | GTCTL_ARGV | GTCTL_NAME, .maxpos = -1,
 	  .opts = gtctl_opts_open, .exec = gtctl_exec_start,
