@@ -24,6 +24,7 @@
 
 #include "gt/gtctl-text.h"
 #include "gt/gtctl.h"
+#include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
 
@@ -168,7 +169,7 @@ gtctl_time(json_int_t ms)
 char *
 gtctl_dump(json_t *v, size_t flags)
 {
-	return (json_dumps(v, flags));
+	return (proto_dumps(v, flags));		/* reals: shortest round trip */
 }
 
 int64_t
@@ -472,8 +473,9 @@ gtctl_print_pid(struct gtctl *g, json_t *reply)
 		st = gtctl_member(reply, "state");
 		name = g->name != NULL ? gtctl_esc(g->name, strlen(g->name)) :
 		    xstrdup("the child");
-		fprintf(stderr, "gtctl: %s has no process yet (state %s): "
-		    "queued, for example behind max_starting\n", name, st);
+		fprintf(stderr, "gtctl: %s has no process yet (state %s)%s\n",
+		    name, st, json_is_true(json_object_get(reply, "queued")) ?
+		    ": queued behind max_starting" : "");
 		free(name);
 		free(st);
 		return (0);
@@ -743,6 +745,8 @@ gtctl_print_reload(struct gtctl *g, json_t *reply)
 	gtctl_reload_line(g, reply, "failed", "failed to start", GTCTL_C_RED);
 	if (n == 0)
 		printf("%s\n", dry ? "nothing to do" : "nothing changed");
+	if (json_is_true(json_object_get(reply, "queued")))
+		printf("queued: gtd applies it once its boot has finished\n");
 	json_array_foreach(json_object_get(reply, "warnings"), i, v) {
 		s = gtctl_str(v);
 		fprintf(stderr, "gtctl: warning: %s\n", s);
