@@ -5,15 +5,32 @@
 # first command.
 
 B ?= build
-NOCONF_GOALS = clean distclean deps lint-man
+NOCONF_GOALS = clean distclean deps deps-check lint-man
 ifneq ($(filter-out $(NOCONF_GOALS),$(or $(MAKECMDGOALS),all)),)
 include config.mk
 endif
 
+# Debian packages.  RUN_PKGS build gtd and gtctl (make, make run, make
+# install); CHECK_PKGS are the test tools that make check adds.  The
+# targets that test install both before ./configure runs, so that it
+# finds check; a tree configured without it (make run first) is
+# configured again once.
 CONFIGURE_FLAGS ?=
-DEPS_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
-	libsqlite3-dev sqlite3 check mandoc clang libclang-rt-14-dev valgrind \
+RUN_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
+	libsqlite3-dev
+CHECK_PKGS = check sqlite3 mandoc clang libclang-rt-14-dev valgrind \
 	python3
+TEST_GOALS = check check-unit check-e2e check-asan check-fuzz fuzz \
+	fuzz-build check-valgrind lint-man deps-check check-install hostile \
+	check-libgtd check-python chaos
+ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
+DEPS_PKGS = $(RUN_PKGS) $(CHECK_PKGS)
+ifeq ($(HAVE_CHECK)$(MAKE_RESTARTS),0)
+config.mk: deps-check
+endif
+else
+DEPS_PKGS = $(RUN_PKGS)
+endif
 
 WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
@@ -53,9 +70,9 @@ LIB_SRCS = \
 	src/cmd-ping.c src/cmd-restart-child.c src/cmd-setattr.c \
 	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c src/cmd-subscribe.c \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
-	src/cmd-which-children.c
+	src/cmd-which-children.c src/gtctl-text.c
 GTD_SRCS = src/gtd.c
-GTCTL_SRCS = src/gtctl.c
+GTCTL_SRCS = src/gtctl.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
@@ -64,7 +81,7 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_cmd.c tests/unit/check_child.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
-	tests/unit/check_shmirror.c
+	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
@@ -75,11 +92,13 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
 	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
-	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c
+	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
+	tests/e2e/check_e2e_tour.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).
-DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
+RUN_PKGS += libcurl4-openssl-dev
+CHECK_PKGS += etcd-server etcd-client
 LIB_SRCS += src/fence.c
 UNIT_SRCS += tests/unit/check_fence.c
 ifeq ($(HAVE_LIBCURL),1)
@@ -97,8 +116,9 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-unit check-e2e check-asan hostile run install uninstall clean \
-	distclean deps lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
+.PHONY: all check check-unit check-e2e check-asan check-install hostile run \
+	install uninstall clean \
+	distclean deps deps-check lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind
 .DEFAULT_GOAL := all
 
@@ -128,13 +148,17 @@ $(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
 
 # The full suite: unit and e2e tests, then the same again built with
-# AddressSanitizer and UBSan in $(B)/asan, then the manual lint.
-check: check-unit check-e2e check-asan check-fuzz lint-man
+# AddressSanitizer and UBSan in $(B)/asan, the fuzz targets, the manual
+# lint, and what `make install` installs (tests/check-install.sh).
+check: check-unit check-e2e check-asan check-fuzz lint-man check-install
 
-check-unit: $(B)/check_unit
+check-install: all
+	tests/check-install.sh $(B)
+
+check-unit: $(B)/check_unit | deps-check
 	$(B)/check_unit
 
-check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+check-e2e: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild | deps-check
 	GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
 	    $(B)/check_e2e
 
@@ -163,7 +187,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_LDFLAGS_fuzz_request = -Wl,--wrap=syscall
 
-fuzz-build:
+fuzz-build: | deps-check
 	$(MAKE) B=$(B)/fuzz CC=$(FUZZ_CC) SANITIZE=1 FUZZ=1 fuzz-bins
 
 fuzz-bins: $(patsubst %,$(B)/%,$(FUZZ_TARGETS))
@@ -191,7 +215,7 @@ check-fuzz: fuzz-build
 # fails past its point of no return exits the forked child).  E2E_SLOW
 # and CK_TIMEOUT_MULTIPLIER stretch the harness's and Check's deadlines.
 VALGRIND_SLOW ?= 5
-check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
+check-valgrind: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild | deps-check
 	rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind && \
 	    chmod 1777 $(B)/valgrind
 	@st=0; GTD=tests/valgrind-gtd.sh GTD_REAL=$(B)/gtd E2E_VALGRIND=1 \
@@ -221,36 +245,43 @@ BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 COMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANPAGES = man/gtctl.1 man/gtd.conf.5 man/gtd-protocol.7 man/gtd.8 \
 	man/libgtd.3
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR)
 	install -m 755 $(B)/gtd $(DESTDIR)$(SBINDIR)/gtd
 	install -m 755 $(B)/gtctl $(DESTDIR)$(BINDIR)/gtctl
 	for m in $(MANPAGES); do s=$${m##*.}; \
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	install -m 644 contrib/bash-completion/gtctl $(DESTDIR)$(COMPDIR)/gtctl
+	install -m 644 contrib/zsh/_gtctl $(DESTDIR)$(ZSHCOMPDIR)/_gtctl
 	for u in contrib/systemd/gtd@.service contrib/systemd/gtd@.socket; do \
-	    sed 's|/usr/local/sbin/gtd|$(SBINDIR)/gtd|g' $$u > \
+	    sed -e 's|/usr/local/sbin/gtd|$(SBINDIR)/gtd|g' \
+	    -e 's|/usr/local/bin/gtctl|$(BINDIR)/gtctl|g' $$u > \
 	    $(DESTDIR)$(UNITDIR)/$${u##*/} && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/gtd $(DESTDIR)$(BINDIR)/gtctl \
-	    $(DESTDIR)$(COMPDIR)/gtctl $(DESTDIR)$(UNITDIR)/gtd@.service \
+	    $(DESTDIR)$(COMPDIR)/gtctl $(DESTDIR)$(ZSHCOMPDIR)/_gtctl \
+	    $(DESTDIR)$(UNITDIR)/gtd@.service \
 	    $(DESTDIR)$(UNITDIR)/gtd@.socket
 	for m in $(MANPAGES); do \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 
-lint-man: deps
+lint-man: | deps-check
 	mandoc -Tlint -W warning man/*.[1-8]
 
-# Install whatever a fresh Debian machine lacks (as root, or via sudo).
-deps:
+# Install whatever a fresh Debian machine lacks (as root, or via sudo):
+# deps what building needs (and, for a test target, its tools), deps-check
+# both sets.
+deps-check: DEPS_PKGS = $(RUN_PKGS) $(CHECK_PKGS)
+deps deps-check:
 	@missing=""; for p in $(DEPS_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'ok installed' || missing="$$missing $$p"; done; \

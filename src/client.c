@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -60,13 +61,15 @@ client_default_path(const char *zone)
 
 	if (zone == NULL || *zone == '\0')
 		zone = GT_DEFAULT_ZONE;
-	if (geteuid() == 0)
-		xasprintf(&path, "/run/gtd/%s.sock", zone);
-	else if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg != '\0')
+	/*
+	 * A user without XDG_RUNTIME_DIR has no zone of its own (gtd refuses
+	 * to pick a place for it: /tmp could be squatted), so the system's.
+	 */
+	if (geteuid() != 0 && (xdg = getenv("XDG_RUNTIME_DIR")) != NULL &&
+	    *xdg == '/')
 		xasprintf(&path, "%s/gtd/%s.sock", xdg, zone);
 	else
-		xasprintf(&path, "/tmp/gtd-%lu/%s.sock",
-		    (unsigned long)geteuid(), zone);
+		xasprintf(&path, "/run/gtd/%s.sock", zone);
 	return (path);
 }
 
@@ -80,6 +83,40 @@ client_socket_path(const char *explicit_path, const char *zone)
 	if ((env = getenv("GTD_SOCKET")) != NULL && *env != '\0')
 		return (xstrdup(env));
 	return (client_default_path(zone));
+}
+
+/* Whether path names a socket (through symlinks, as connect(2) does). */
+static bool
+client_is_socket(const char *path)
+{
+	struct stat	st;
+
+	return (stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+char *
+client_user_path(const char *sflag, const char *zflag)
+{
+	const char	*env;
+	char		*path, *sys;
+
+	if (sflag != NULL && *sflag != '\0')
+		return (xstrdup(sflag));
+	if (zflag == NULL && (env = getenv("GTD_SOCKET")) != NULL &&
+	    *env != '\0')
+		return (xstrdup(env));
+	path = client_default_path(zflag);
+	if (geteuid() == 0 || client_is_socket(path))
+		return (path);
+	/* No zone of this user's own: the system's, as systemd runs it. */
+	xasprintf(&sys, "/run/gtd/%s.sock", zflag != NULL && *zflag != '\0' ?
+	    zflag : GT_DEFAULT_ZONE);
+	if (client_is_socket(sys)) {
+		free(path);
+		return (sys);
+	}
+	free(sys);
+	return (path);
 }
 
 /*

@@ -15,8 +15,8 @@ struct client;				/* opaque: defined in client.c */
 /*
  * The default socket path for a zone (protocol §1): /run/gtd/ZONE.sock for
  * root, $XDG_RUNTIME_DIR/gtd/ZONE.sock for other users, and
- * /tmp/gtd-UID/ZONE.sock when XDG_RUNTIME_DIR is unset.  Returns an
- * xmalloc'd string.
+ * /run/gtd/ZONE.sock (the system's zone) for a user whose
+ * XDG_RUNTIME_DIR is not an absolute path.  Returns an xmalloc'd string.
  */
 char		*client_default_path(const char *zone);
 
@@ -26,6 +26,16 @@ char		*client_default_path(const char *zone);
  */
 char		*client_socket_path(const char *explicit_path,
 		    const char *zone);
+
+/*
+ * The socket gtctl uses (gtctl(1) FILES): sflag (-s) if given; else, when
+ * no zone was given (-z), $GTD_SOCKET if set; else
+ * client_default_path(zflag), and for a user other than root who has no
+ * socket there, /run/gtd/ZONE.sock if that is a socket (the system zone
+ * as gtd@.service runs it).  Explicit options always beat the
+ * environment.  xmalloc'd.
+ */
+char		*client_user_path(const char *sflag, const char *zflag);
 
 /*
  * Connect to the Unix socket at path.  Returns an owned client, or NULL

@@ -24,6 +24,7 @@ main(void)
 
 	/* A gtd that closes a connection must not kill the test with EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	e2e_bins_setup();		/* nobody must reach what it runs */
 	sr = srunner_create(e2e_basic_suite());
 	srunner_add_suite(sr, e2e_framing_suite());
 	srunner_add_suite(sr, e2e_lifecycle_suite());
@@ -43,6 +44,7 @@ main(void)
 	srunner_add_suite(sr, e2e_load_suite());
 	srunner_add_suite(sr, e2e_supervision_suite());
 	srunner_add_suite(sr, e2e_slow_suite());
+	srunner_add_suite(sr, e2e_tour_suite());
 	srunner_add_suite(sr, e2e_lifecycle2_suite());
 	srunner_add_suite(sr, e2e_mirror_suite());
 #ifdef HAVE_LIBCURL

@@ -1657,6 +1657,119 @@ e2e_dump(struct e2e *e, json_t *j)
 	return (e2e_keep(e, s != NULL ? s : xstrdup("?")));
 }
 
+/*
+ * Programs for other users.  Some tests run gtd, gtctl or gt-testchild
+ * as nobody, who cannot reach them through a 0700 home (a clone under
+ * /root).  e2e_bins_setup copies them, once per run, into a 0755
+ * directory under /tmp and points $GTD, $GTCTL, $GT_TESTCHILD (and
+ * $GTD_REAL) at the copies; scripts ("#!") stay where they are, as they
+ * may find files next to them.  The directory goes at exit, by the
+ * process that made it only (Check forks a process per test).
+ */
+static char	e2e_bindir[] = "/tmp/gtd-bin-XXXXXX";
+static pid_t	e2e_bindir_pid;
+
+/* Copy the program at path to dst, mode 0755; false (errno) on error. */
+static bool
+e2e_bins_copy(const char *path, const char *dst)
+{
+	char	buf[65536];
+	ssize_t	n;
+	int	in, out = -1, saved;
+
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (false);
+	if ((n = read(in, buf, 2)) == 2 && buf[0] == '#' && buf[1] == '!') {
+		close(in);
+		errno = EISDIR;			/* a script: not copied */
+		return (false);
+	}
+	if (n == -1 || lseek(in, 0, SEEK_SET) == -1 ||
+	    (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0755)) == -1)
+		goto fail;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, n) != n)
+			goto fail;
+	if (n == -1 || fchmod(out, 0755) == -1 || close(out) == -1) {
+		out = -1;
+		goto fail;
+	}
+	close(in);
+	return (true);
+fail:
+	saved = errno;
+	close(in);
+	if (out != -1)
+		close(out);
+	errno = saved;
+	return (false);
+}
+
+static void
+e2e_bins_cleanup(void)
+{
+	if (e2e_bindir_pid != getpid())
+		return;
+	nftw(e2e_bindir, e2e_rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+e2e_bins_setup(void)
+{
+	static const struct {
+		const char	*var;
+		const char	*def;
+		const char	*file;
+	} progs[] = {
+		{ "GTD", "build/gtd", "gtd" },
+		{ "GTCTL", "build/gtctl", "gtctl" },
+		{ "GT_TESTCHILD", "build/gt-testchild", "gt-testchild" },
+		{ "GTD_REAL", NULL, "gtd-real" }
+	};
+	const char	*p;
+	char		 dst[PATH_MAX];
+	size_t		 i;
+
+	if (mkdtemp(e2e_bindir) == NULL || chmod(e2e_bindir, 0755) == -1) {
+		fprintf(stderr, "e2e: %s: %s\n", e2e_bindir, strerror(errno));
+		exit(1);
+	}
+	e2e_bindir_pid = getpid();
+	atexit(e2e_bins_cleanup);
+	for (i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+		if ((p = getenv(progs[i].var)) == NULL &&
+		    (p = progs[i].def) == NULL)
+			continue;
+		snprintf(dst, sizeof dst, "%s/%s", e2e_bindir, progs[i].file);
+		if (e2e_bins_copy(p, dst))
+			setenv(progs[i].var, dst, 1);
+		else if (errno != EISDIR && (errno != ENOENT ||
+		    getenv(progs[i].var) != NULL)) {
+			fprintf(stderr, "e2e: copy %s to %s: %s\n", p, dst,
+			    strerror(errno));
+			exit(1);
+		}
+	}
+}
+
+int
+e2e_exec_(struct e2e *e, bool sock, const char **out, const char **err, ...)
+{
+	va_list		 ap;
+	const char	*argv[64], *arg;
+	int		 i;
+
+	va_start(ap, err);
+	for (i = 0; i < 63 && (arg = va_arg(ap, const char *)) != NULL; i++)
+		argv[i] = arg;
+	va_end(ap);
+	argv[i] = NULL;
+	if (i == 0)
+		e2e_fail("e2e_exec: no program");
+	return (e2e_run(e, E2E_GTCTL_MS, argv, sock, out, err));
+}
+
 struct e2e *
 e2e_start_booting_(const char *conf)
 {

@@ -312,6 +312,27 @@ Suite		*e2e_security_suite(void);
 Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
+Suite		*e2e_tour_suite(void);
+
+/*
+ * Copy $GTD, $GTCTL, $GT_TESTCHILD and $GTD_REAL (compiled programs, not
+ * scripts) into a 0755 directory under /tmp and point the variables at
+ * the copies, so that tests running them as another user (nobody) work
+ * from a clone under a 0700 home.  Once, in main(), before the suites
+ * run; the directory is removed at exit.  Exits 1 on failure.
+ */
+void		 e2e_bins_setup(void);
+
+/*
+ * Run a program (argv[0] a path, NULL-terminated) to completion, at most
+ * 10 s, stdin /dev/null, in the test's environment; with sock,
+ * GTD_SOCKET names gtd's socket (as for e2e_gtctl), without it
+ * GTD_SOCKET is unset.  Returns the exit status (128+N for signal N);
+ * *out and *err (may be NULL) get its stdout and stderr, borrowed.
+ */
+int		 e2e_exec_(struct e2e *, bool sock, const char **out,
+		    const char **err, ...) __attribute__((sentinel));
+#define e2e_exec(...)		(E2E_AT, e2e_exec_(__VA_ARGS__))
 Suite		*e2e_lifecycle2_suite(void);
 Suite		*e2e_mirror_suite(void);
 /* Cluster (etcd), built with libcurl. */

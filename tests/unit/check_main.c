@@ -306,6 +306,7 @@ main(void)
 	srunner_add_suite(sr, cmd_suite());
 	srunner_add_suite(sr, sd_suite());
 	srunner_add_suite(sr, query_suite());
+	srunner_add_suite(sr, gtctl_text_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, shmirror_suite());
 	srunner_add_suite(sr, fence_suite());

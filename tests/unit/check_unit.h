@@ -34,6 +34,7 @@ Suite	*config_suite(void);
 Suite	*sd_suite(void);
 Suite	*query_suite(void);
 Suite	*attrtab_suite(void);
+Suite	*gtctl_text_suite(void);
 Suite	*log_suite(void);
 Suite	*shmirror_suite(void);
 Suite	*fence_suite(void);
