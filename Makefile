@@ -70,7 +70,8 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_sql.c tests/e2e/check_e2e_supervision.c tests/e2e/check_e2e_slow.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
-	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c
+	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
+	tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))

@@ -1649,3 +1649,28 @@ e2e_dump(struct e2e *e, json_t *j)
 	s = json_dumps(j, JSON_COMPACT|JSON_ENCODE_ANY);
 	return (e2e_keep(e, s != NULL ? s : xstrdup("?")));
 }
+
+/* Booting gtd: readiness is the caller's to wait for. */
+
+struct e2e *
+e2e_start_async_(const char *conf, int *readyfd)
+{
+	struct e2e	*e = e2e_new();
+	int		 rp[2];
+
+	if (conf != NULL) {
+		e2e_write_file(e2e_path(e, "gtd.json"), conf);
+		e->has_conf = 1;
+	}
+	if (pipe2(rp, O_CLOEXEC) == -1)
+		e2e_fail("pipe2: %s", strerror(errno));
+	fflush(NULL);
+	if ((e->pid = fork()) == -1)
+		e2e_fail("fork: %s", strerror(errno));
+	if (e->pid == 0)
+		e2e_exec_gtd(e, e->has_conf, NULL, rp[1]);
+	close(rp[1]);
+	e2e_guard_start(e);
+	*readyfd = rp[0];
+	return (e);
+}

@@ -295,5 +295,17 @@ Suite		*e2e_security_suite(void);
 Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
+Suite		*e2e_chaos_suite(void);
+
+/*
+ * Start gtd without waiting for its readiness, for tests that talk to it
+ * while its boot children are still starting (on connections of their
+ * own: there is no main connection, so e2e_ok and friends cannot be
+ * used).  *readyfd gets the read end of gtd's readiness pipe (CLOEXEC,
+ * owned by the caller): a line on it means ready, EOF that gtd died
+ * first.  gtd accepts connections once DIR/sock exists.
+ */
+struct e2e	*e2e_start_async_(const char *conf, int *readyfd);
+#define e2e_start_async(...)	(E2E_AT, e2e_start_async_(__VA_ARGS__))
 
 #endif /* GT_E2E_HARNESS_H */
