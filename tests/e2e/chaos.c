@@ -221,12 +221,12 @@ struct chaos {
 	char			**fd0;		/* gtd's fds at the baseline */
 	int			 nfd0;
 	long			 rss0, rss_bound, rss_max;
-	long			 released;	/* release replies ok */
+	long			 released;	/* release requests sent */
 	struct ch_stats		 st;
 	FILE			*trace;
 	char			 ring[CH_TRACE][200];
 	unsigned		 nring;
-	uint32_t		 avoid;
+	uint64_t		 avoid;
 	int			 cfggen;
 };
 
@@ -290,7 +290,7 @@ ch_seed(struct ch_rng *r, uint64_t seed, uint64_t stream)
 static bool
 ch_on(const struct chaos *c, int f)
 {
-	return (f < 0 || !(c->avoid & (1U << f)));
+	return (f < 0 || !(c->avoid & (1ULL << f)));
 }
 
 const char *
@@ -301,7 +301,7 @@ chaos_feature_name(enum chaos_feature f)
 
 /* Set (or clear) the bits of a comma-separated list of feature names. */
 static void
-ch_features(const char *s, uint32_t *mask, bool set)
+ch_features(const char *s, uint64_t *mask, bool set)
 {
 	char	*list, *tok, *save;
 	int	 f;
@@ -317,9 +317,9 @@ ch_features(const char *s, uint32_t *mask, bool set)
 		ck_assert_msg(f < CHAOS_NFEATURES, "E2E_CHAOS_%s: no "
 		    "feature %s", set ? "AVOID" : "ALSO", tok);
 		if (set)
-			*mask |= 1U << f;
+			*mask |= 1ULL << f;
 		else
-			*mask &= ~(1U << f);
+			*mask &= ~(1ULL << f);
 	}
 	free(list);
 }
@@ -347,7 +347,7 @@ chaos_opts_env(struct chaos_opts *o, long dflt_s)
 #endif
 	if ((s = getenv("E2E_CHAOS_CONNS")) != NULL && atoi(s) > 0)
 		o->nconns = atoi(s) > 200 ? 200 : atoi(s);
-	o->avoid = 1U << CHAOS_BOOT_SQUAT | 1U << CHAOS_BOOT_KILL;
+	o->avoid = 1ULL << CHAOS_BOOT_SQUAT | 1ULL << CHAOS_BOOT_KILL;
 	ch_features(getenv("E2E_CHAOS_ALSO"), &o->avoid, false);
 	ch_features(getenv("E2E_CHAOS_AVOID"), &o->avoid, true);
 }
@@ -469,15 +469,27 @@ ch_stack(struct chaos *c)
 	FILE	*f;
 	int	 n = 0;
 
-	xasprintf(&cmd, "timeout 30 gdb -p %d -batch -ex 'bt 20' 2>/dev/null "
-	    "| grep '^#' > %s/gtd.stack", (int)c->gtd, e2e_dir(c->e));
+	/* The stack, then each connection's state, if gdb can see them. */
+	if ((f = fopen(e2e_path(c->e, "gdb.cmd"), "we")) != NULL) {
+		fputs("set pagination off\nbt 20\nframe function main\n"
+		    "set $c = g->conns.tqh_first\nwhile $c\n"
+		    "printf \"conn fd %d flags 0x%x busy %p in %zu/%zu out "
+		    "%zu-%zu more %d rd %d wr %d\\n\", $c->fd, $c->flags, "
+		    "$c->busy, $c->inlen, $c->insize, $c->outoff, $c->outlen, "
+		    "$c->more.active, $c->rd.active, $c->wr.active\n"
+		    "set $c = $c->entry.tqe_next\nend\n", f);
+		fclose(f);
+	}
+	xasprintf(&cmd, "timeout 30 gdb -p %d -batch -x %s/gdb.cmd 2>/dev/null "
+	    "| grep -E '^#|^conn' > %s/gtd.stack", (int)c->gtd, e2e_dir(c->e),
+	    e2e_dir(c->e));
 	/* (void): gdb may be missing; the report says "(none)" then */
 	(void)!system(cmd);
 	free(cmd);
 	out = xstrdup("");
 	if ((f = fopen(e2e_path(c->e, "gtd.stack"), "re")) == NULL)
 		return (out);
-	while (fgets(line, sizeof line, f) != NULL && n++ < 20) {
+	while (fgets(line, sizeof line, f) != NULL && n++ < 80) {
 		xasprintf(&t, "%s  | %s", out, line);
 		free(out);
 		out = t;
@@ -486,12 +498,50 @@ ch_stack(struct chaos *c)
 	return (out);
 }
 
+/*
+ * Copy the evidence out of DIR (which a later cleanup may remove) into
+ * $E2E_CHAOS_KEEP/SEED (default build/chaos); the copy's path, or "".
+ */
+static const char *
+ch_keep(struct chaos *c)
+{
+	static const char *const files[] = { "chaos.report", "chaos.trace",
+	    "gtd.log", "gtd.json", "gtd.stack" };
+	const char	*base = getenv("E2E_CHAOS_KEEP"), *dst;
+	char		 buf[65536];
+	size_t		 i;
+	ssize_t		 n;
+	int		 in, out;
+
+	if (base == NULL)
+		base = "build/chaos";
+	dst = e2e_fmt(c->e, "%s/%016" PRIx64, base, c->seed);
+	if ((mkdir(base, 0755) == -1 && errno != EEXIST) ||
+	    (mkdir(dst, 0755) == -1 && errno != EEXIST))
+		return ("");
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if ((in = open(e2e_path(c->e, files[i]), O_RDONLY |
+		    O_CLOEXEC)) == -1)
+			continue;
+		out = open(e2e_fmt(c->e, "%s/%s", dst, files[i]), O_WRONLY |
+		    O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		while (out != -1 && (n = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, n) != n)
+				break;
+		close(in);
+		if (out != -1)
+			close(out);
+	}
+	return (dst);
+}
+
 static void
 ch_fail(struct chaos *c, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*why, *san, *last = xstrdup(""), *t, *gone = xstrdup("");
 	char	*tail, *old, *stack;
+	const char *keep;
 	FILE	*f;
 	unsigned i;
 	int	 st;
@@ -535,10 +585,12 @@ ch_fail(struct chaos *c, const char *fmt, ...)
 		fputs(t, f);
 		fclose(f);
 	}
+	keep = ch_keep(c);
+	fprintf(stderr, "chaos: evidence copied to %s\n", keep);
 	ck_abort_msg("chaos: %s%s (epoch %d, %.1f s into the run; "
 	    "E2E_CHAOS_SEED=0x%016" PRIx64 "; report in %s/chaos.report)",
 	    gone, why, c->epoch, (e2e_now_ms() - c->run0) / 1000.0, c->seed,
-	    e2e_dir(c->e));
+	    *keep != '\0' ? keep : e2e_dir(c->e));
 	abort();			/* not reached */
 }
 
@@ -1443,6 +1495,9 @@ ch_send(struct ch_conn *cc, const char *op, json_t *args, const char *want)
 	ch_queue(cc, s, strlen(s));
 	ch_queue(cc, "\n", 1);
 	ch_exp_push(cc, id, op, want, s);
+	/* Counted when sent: its reply may never be read. */
+	if (strcmp(op, "release") == 0)
+		cc->c->released++;
 	if (cc->c->trace != NULL)
 		fprintf(cc->c->trace, "%7.3f c%u > %.180s\n",
 		    (e2e_now_ms() - cc->c->t0) / 1000.0, cc->serial, s);
@@ -1631,8 +1686,10 @@ ch_act(struct ch_conn *cc, long now)
 		ch_act_garbage(cc);
 		return (false);
 	case CA_PARTIAL:
-		cc->drip = (long)(cc->outlen - cc->outoff) + ch_range(&cc->rng,
-		    10, 400);
+		/* Only the next request or two dribble, not a backlog. */
+		if (cc->outoff < cc->outlen)
+			return (false);
+		cc->drip = ch_range(&cc->rng, 10, 400);
 		c->st.partial++;
 		ch_send_random(cc, false);
 		return (false);
@@ -1732,8 +1789,6 @@ ch_ok_shape(struct ch_conn *cc, const struct ch_exp *x, json_t *j)
 		return (HAS("spec", object) ? NULL : "no spec object");
 	if (strcmp(op, "info") == 0)
 		return (HAS("state", string) ? NULL : "no state");
-	if (strcmp(op, "release") == 0)
-		cc->c->released++;
 	v = json_object_get(j, "error");
 	return (v != NULL ? "an error field in an ok reply" : NULL);
 #undef HAS
@@ -2086,6 +2141,8 @@ ch_adopt_tick(struct chaos *c, long now)
 		if (a->pid > 0 && waitpid(a->pid, &st, WNOHANG) == a->pid) {
 			ch_trace(c, "adoptable a%d pid %d ended", i,
 			    (int)a->pid);
+			/* Its grandchild is ours: gtd adopted a pid only. */
+			(void)kill(-a->pid, SIGKILL);	/* (void): ESRCH */
 			a->pid = -1;
 			a->respawn = now + ch_range(&c->rng, 50, 1000);
 		}
@@ -2595,6 +2652,48 @@ ch_fd_check(struct chaos *c)
 	}
 }
 
+/*
+ * With every row stopped, the released children killed and our own
+ * adoptable processes gone, no process of the test may live but gtd.
+ */
+static void
+ch_survivors(struct chaos *c)
+{
+	long	 deadline = e2e_now_ms() + e2e_slow(3000);
+	pid_t	 pids[64], pp, pg;
+	char	*list = xstrdup(""), *t, *cmd, st;
+	int	 n, i, fd;
+	ssize_t	 len;
+
+	while ((n = e2e_survivors(c->e, pids, 64)) > 0 &&
+	    e2e_now_ms() < deadline)
+		poll(NULL, 0, 20);
+	if (n == 0) {
+		free(list);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		cmd = xcalloc(1, 256);
+		if ((fd = open(e2e_fmt(c->e, "/proc/%d/cmdline", (int)pids[i]),
+		    O_RDONLY | O_CLOEXEC)) != -1) {
+			if ((len = read(fd, cmd, 255)) > 0)
+				while (--len >= 0)
+					if (cmd[len] == '\0')
+						cmd[len] = ' ';
+			close(fd);
+		}
+		if (ch_stat(pids[i], &st, &pp, &pg) == -1)
+			pp = pg = -1;
+		xasprintf(&t, "%s pid %d (ppid %d, pgid %d, state %c: %s);",
+		    list, (int)pids[i], (int)pp, (int)pg, st, cmd);
+		free(list);
+		free(cmd);
+		list = t;
+	}
+	ch_fail(c, "every row is stopped, yet %d process(es) of the test "
+	    "live besides gtd:%s", n, list);
+}
+
 /* Boot rows back up after the baseline (they are reliable). */
 static void
 ch_restart_boot(struct chaos *c)
@@ -2722,6 +2821,7 @@ ch_epoch(struct chaos *c, long ms)
 	ch_fd_check(c);
 	ch_rss(c, e2e_now_ms());
 	ch_adopt_end(c);
+	ch_survivors(c);
 	if (!c->o->quiet)
 		ch_summary(c);
 	if (c->trace != NULL)

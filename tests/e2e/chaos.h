@@ -62,7 +62,7 @@ struct chaos_opts {
 	long		 seconds;	/* the whole run */
 	long		 epoch_s;	/* one gtd's life */
 	int		 nconns;	/* chaos connections at once */
-	uint32_t	 avoid;		/* 1 << CHAOS_* left out */
+	uint64_t	 avoid;		/* 1 << CHAOS_* left out */
 	bool		 quiet;		/* no per-epoch summary */
 };
 
