@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -55,8 +56,9 @@
 #define CH_MAX_ATTRS	16
 #define CH_MAX_STALLED	8	/* stalled at once: 8 x 16 MiB < total cap */
 #define CH_TICK_MS	10
-#define CH_OVERDUE_MS	30000	/* no reply that long: a violation */
-#define CH_DRAIN_MS	20000	/* for the last replies at the end */
+#define CH_OVERDUE_MS	20000	/* a reply that late (no progress) */
+#define CH_WAIT_MS	120000	/* ... to an op that may wait */
+#define CH_DRAIN_MS	180000	/* for the last replies at the end */
 #define CH_QUIET_MS	30000	/* children stopped, connections gone */
 #define CH_BOOT_MS	30000	/* start to readiness */
 #define CH_LINE_MAX	(48L << 20)
@@ -167,6 +169,9 @@ struct ch_conn {
 	struct ch_exp	*exp;		/* owned ring */
 	size_t		 exph, expn, expcap;
 	long		 replies, events;
+	long		 last_read;	/* when a read last returned bytes */
+	long		 last_reply;	/* when the last reply came */
+	long		 nread;		/* bytes read */
 };
 
 struct ch_adopt {
@@ -237,6 +242,7 @@ static void	ch_trace(struct chaos *, const char *, ...)
 static void	ch_conn_free(struct ch_conn *);
 static struct ch_exp *ch_exp_head(struct ch_conn *);
 static void	ch_eof(struct ch_conn *, const char *);
+static void	ch_overdue(struct ch_conn *, long);
 
 /* The PRNG: splitmix64, one stream per state. */
 
@@ -453,8 +459,16 @@ ch_oldest(struct chaos *c)
 		best[k] = cc;
 	}
 	for (k = 0; k < 3 && best[k] != NULL; k++) {
-		xasprintf(&t, "%s  c%u, %ld ms: %s\n", out, best[k]->serial,
-		    now - ch_exp_head(best[k])->at, ch_exp_head(best[k])->text);
+		cc = best[k];
+		xasprintf(&t, "%s  c%u, %ld ms: %s\n    (fd %d, %zu owed, %ld "
+		    "replies, %ld events, %ld bytes read, the last %ld ms ago, "
+		    "%zu unparsed, %zu unsent, drip %ld%s%s%s)\n", out,
+		    cc->serial, now - ch_exp_head(cc)->at,
+		    ch_exp_head(cc)->text, cc->fd, cc->expn, cc->replies,
+		    cc->events, cc->nread, now - cc->last_read, cc->inlen,
+		    cc->outlen - cc->outoff, cc->drip, cc->wclosed ?
+		    ", no more sends" : "", cc->half ? ", half-closing" : "",
+		    cc->subscribed ? ", subscribed" : "");
 		free(out);
 		out = t;
 	}
@@ -473,11 +487,15 @@ ch_stack(struct chaos *c)
 	if ((f = fopen(e2e_path(c->e, "gdb.cmd"), "we")) != NULL) {
 		fputs("set pagination off\nbt 20\nframe function main\n"
 		    "set $c = g->conns.tqh_first\nwhile $c\n"
-		    "printf \"conn fd %d flags 0x%x busy %p in %zu/%zu out "
-		    "%zu-%zu more %d rd %d wr %d\\n\", $c->fd, $c->flags, "
-		    "$c->busy, $c->inlen, $c->insize, $c->outoff, $c->outlen, "
-		    "$c->more.active, $c->rd.active, $c->wr.active\n"
-		    "set $c = $c->entry.tqe_next\nend\n", f);
+		    "printf \"conn fd %d flags 0x%x busy %p in %zu/%zu "
+		    "scanned %zu out %zu-%zu more %d/%f rd %d wr %d sub %p "
+		    "in: %.60s\\n\", $c->fd, $c->flags, $c->busy, $c->inlen, "
+		    "$c->insize, $c->scanned, $c->outoff, $c->outlen, "
+		    "$c->more.active, $c->more.at, $c->rd.active, "
+		    "$c->wr.active, $c->sub, $c->in\n"
+		    "set $c = $c->entry.tqe_next\nend\n"
+		    "printf \"conn outq_total %zu now %f\\n\", g->outq_total, "
+		    "ev_now(g->loop)\n", f);
 		fclose(f);
 	}
 	xasprintf(&cmd, "timeout 30 gdb -p %d -batch -x %s/gdb.cmd 2>/dev/null "
@@ -587,6 +605,12 @@ ch_fail(struct chaos *c, const char *fmt, ...)
 	}
 	keep = ch_keep(c);
 	fprintf(stderr, "chaos: evidence copied to %s\n", keep);
+	/* E2E_CHAOS_HOLD=S: S seconds to look at gtd (gdb -p) first. */
+	if (getenv("E2E_CHAOS_HOLD") != NULL && *gone == '\0') {
+		fprintf(stderr, "chaos: holding gtd %d for %s s\n", (int)c->gtd,
+		    getenv("E2E_CHAOS_HOLD"));
+		poll(NULL, 0, atoi(getenv("E2E_CHAOS_HOLD")) * 1000);
+	}
 	ck_abort_msg("chaos: %s%s (epoch %d, %.1f s into the run; "
 	    "E2E_CHAOS_SEED=0x%016" PRIx64 "; report in %s/chaos.report)",
 	    gone, why, c->epoch, (e2e_now_ms() - c->run0) / 1000.0, c->seed,
@@ -798,6 +822,27 @@ ch_queue(struct ch_conn *cc, const char *buf, size_t len)
 	cc->outlen += len;
 }
 
+/* A non-blocking connection to gtd; -1 when its backlog is full. */
+static int
+ch_connect(struct chaos *c)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", e2e_sock(c->e));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		ch_fail(c, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+		return (fd);
+	close(fd);
+	if (errno != EAGAIN)
+		ch_fail(c, "connect to gtd: %s", strerror(errno));
+	return (-1);
+}
+
 static struct ch_conn *
 ch_conn_new(struct chaos *c, enum ch_kind kind)
 {
@@ -805,7 +850,7 @@ ch_conn_new(struct chaos *c, enum ch_kind kind)
 	long		 now = e2e_now_ms();
 	int		 fd, a;
 
-	if ((fd = e2e_raw_connect(c->e, true)) == -1)
+	if ((fd = ch_connect(c)) == -1)
 		return (NULL);			/* backlog full: later */
 	cc = xcalloc(1, sizeof *cc);
 	cc->c = c;
@@ -814,7 +859,7 @@ ch_conn_new(struct chaos *c, enum ch_kind kind)
 	cc->serial = ++c->serial;
 	cc->first = true;
 	ch_seed(&cc->rng, c->seed, cc->serial);
-	cc->born = now;
+	cc->born = cc->last_read = cc->last_reply = now;
 	cc->dies = now + ch_logr(&cc->rng, 200, c->o->epoch_s * 1000L);
 	cc->tempo = ch_logr(&cc->rng, 2, 300);
 	cc->depth = (int)ch_logr(&cc->rng, 1, 64);
@@ -1843,17 +1888,14 @@ ch_reply(struct ch_conn *cc, json_t *j, const char *line)
 	if (!json_is_boolean(ok))
 		ch_fail(c, "c%u: a reply without a boolean ok: %.200s",
 		    cc->serial, line);
-	if (x == NULL) {
-		if (ch_refused(cc, j))
-			return;
+	if (ch_refused(cc, j))
+		return;
+	if (x == NULL)
 		ch_fail(c, "c%u: a reply to no request: %.200s", cc->serial,
 		    line);
-	}
 	id = json_object_get(j, "id");
 	if (x->id != NULL ? !json_equal(id, x->id) : id != NULL &&
 	    !json_is_null(id)) {
-		if (ch_refused(cc, j))
-			return;
 		ch_fail(c, "c%u: reply %.200s to %s, want id %s (replies out "
 		    "of order, lost or doubled)", cc->serial, line, x->op,
 		    x->id != NULL ? e2e_dump(c->e, x->id) : "none");
@@ -1892,6 +1934,7 @@ ch_reply(struct ch_conn *cc, json_t *j, const char *line)
 			c->st.live_ms_max = e2e_now_ms() - c->live_t0;
 	}
 	ch_exp_pop(cc);
+	cc->last_reply = e2e_now_ms();
 	cc->replies++;
 	c->st.replies++;
 }
@@ -1972,6 +2015,8 @@ ch_read(struct ch_conn *cc)
 			return (false);
 		}
 		cc->inlen += n;
+		cc->nread += n;
+		cc->last_read = e2e_now_ms();
 		cc->in[cc->inlen] = '\0';
 		p = cc->in;
 		while ((nl = memchr(p, '\n', cc->inlen - (p - cc->in))) !=
@@ -2031,6 +2076,9 @@ ch_write(struct ch_conn *cc, long now)
 static bool
 ch_io(struct ch_conn *cc, short revents, long now)
 {
+	if (revents & POLLNVAL)
+		ch_fail(cc->c, "c%u: fd %d is not open (a bug of the harness)",
+		    cc->serial, cc->fd);
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !cc->stalled &&
 	    !ch_read(cc))
 		return (false);
@@ -2263,7 +2311,7 @@ ch_storm(struct chaos *c, long now)
 	if (!ch_on(c, CHAOS_CONN_STORM) || c->live != NULL)
 		return;
 	for (i = 0; i < 64 && c->nstorm < 256; i++) {
-		if ((fd = e2e_raw_connect(c->e, true)) == -1)
+		if ((fd = ch_connect(c)) == -1)
 			break;
 		c->storm_fds[c->nstorm++] = fd;
 	}
@@ -2334,6 +2382,36 @@ ch_boot_poll(struct chaos *c, short revents, long now)
 	ch_trace(c, "gtd ready after %ld ms", now - c->t0);
 }
 
+/*
+ * A reply is overdue when the connection reads and none came for
+ * CH_OVERDUE_MS since its request was sent or the reply before it came
+ * (a burst of thousands is answered a slice at a time), CH_WAIT_MS for
+ * ops that wait on children (start queues, ready and stop timeouts).
+ */
+static void
+ch_overdue(struct ch_conn *cc, long now)
+{
+	static const char *const waits[] = { "find_or_open", "start_child",
+	    "restart_child", "terminate_child", "terminate_and_delete",
+	    "add_existing_child", "getattr", NULL };
+	struct ch_exp	*x = ch_exp_head(cc);
+	long		 since, limit = CH_OVERDUE_MS;
+	int		 i;
+
+	if (x == NULL || cc->stalled)
+		return;
+	since = x->at > cc->last_reply ? x->at : cc->last_reply;
+	for (i = 0; waits[i] != NULL; i++)
+		if (strcmp(x->op, waits[i]) == 0)
+			limit = CH_WAIT_MS;
+#if defined(__SANITIZE_ADDRESS__)
+	limit *= 3;
+#endif
+	if (now - since > e2e_slow(limit))
+		ch_fail(cc->c, "c%u: no reply to %s (%zu owed) for %ld ms",
+		    cc->serial, x->op, cc->expn, now - since);
+}
+
 /* One turn: poll everything, do I/O, act, control. */
 static void
 ch_turn(struct chaos *c)
@@ -2367,11 +2445,7 @@ ch_turn(struct chaos *c)
 		}
 		if (ch_io(cc, pfd[i].revents, now) && (cc->kind != CK_CHAOS ||
 		    now < cc->next || !ch_act(cc, now)) && cc->fd != -1) {
-			if (cc->expn > 0 && !cc->stalled && now -
-			    ch_exp_head(cc)->at > CH_OVERDUE_MS)
-				ch_fail(c, "c%u: no reply to %s for %d ms",
-				    cc->serial, ch_exp_head(cc)->op,
-				    CH_OVERDUE_MS);
+			ch_overdue(cc, now);
 			continue;
 		}
 		/* Gone: by us or by gtd. */
@@ -2773,7 +2847,7 @@ ch_main(struct chaos *c, long ms)
 			break;
 		if (e2e_now_ms() > deadline)
 			ch_fail(c, "%d connections still owed replies %d ms "
-			    "after their last request", k, CH_DRAIN_MS);
+			    "into the drain", k, CH_DRAIN_MS);
 		ch_turn(c);
 	}
 	c->phase = PH_END;
@@ -2822,6 +2896,9 @@ ch_epoch(struct chaos *c, long ms)
 	ch_rss(c, e2e_now_ms());
 	ch_adopt_end(c);
 	ch_survivors(c);
+	ch_conn_free(c->ctl);
+	ch_conn_free(c->live);
+	c->ctl = c->live = NULL;
 	if (!c->o->quiet)
 		ch_summary(c);
 	if (c->trace != NULL)
