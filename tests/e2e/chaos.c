@@ -204,6 +204,8 @@ struct chaos {
 	int			 maxconns;	/* the config's max_connections */
 	struct ch_conn		**slot;
 	int			 nslots;
+	int			 active;	/* slots in use this epoch */
+	bool			 lag;		/* the "lag" profile */
 	long			*refill;	/* per slot: reopen not before */
 	struct ch_conn		*ctl, *live;
 	long			 live_deadline, live_t0;
@@ -223,6 +225,7 @@ struct chaos {
 	int			 nzombie;
 	long			 next_reload, next_adopt, next_rss, next_live;
 	long			 next_zombie, next_rows, next_storm;
+	long			 next_flood;
 	char			**fd0;		/* gtd's fds at the baseline */
 	int			 nfd0;
 	long			 rss0, rss_bound, rss_max;
@@ -868,6 +871,13 @@ ch_conn_new(struct chaos *c, enum ch_kind kind)
 	for (a = 0; a < CA_N; a++)
 		cc->w[a] = ch_on(c, ch_acts[a].feature) ? (int)(ch_acts[a].weight *
 		    ch_below(&cc->rng, 5) + (a == CA_REQ ? 100 : 0)) : 0;
+	/* The lag profile: followers and subscribers that stop reading. */
+	if (c->lag) {
+		cc->w[CA_FOLLOW] *= 8;
+		cc->w[CA_SUB] *= 4;
+		cc->w[CA_STALL_LONG] *= 8;
+		cc->w[CA_STALL] *= 4;
+	}
 	c->st.conns++;
 	ch_trace(c, "c%u open (fd %d) tempo %ld depth %d", cc->serial, fd,
 	    cc->tempo, cc->depth);
@@ -1037,8 +1047,8 @@ ch_behave(struct chaos *c, struct ch_rng *r, json_t *spec, json_t *cmd,
 {
 #define ARG(...)	json_array_append_new(cmd, json_sprintf(__VA_ARGS__))
 	switch (b) {
-	case 0:		/* flood: a burst of long lines, exit, again */
-		ARG("--flood=%ld", ch_range(r, 1000, 8000));
+	case 0:		/* flood: a burst of long lines (to 200 MB), exit */
+		ARG("--flood=%ld", ch_logr(r, 1000, 60000));
 		ARG("--flood-line-bytes=%ld", ch_range(r, 200, 4000));
 		ARG("--exit-after-ms=%ld", ch_range(r, 100, 2000));
 		break;
@@ -1256,6 +1266,9 @@ ch_sub_args(struct chaos *c, struct ch_rng *r)
 		for (i = 0, n = ch_range(r, 0, 4); i < n; i++)
 			json_array_append_new(v, json_string(kinds[ch_below(r,
 			    10)]));
+		/* Every child's output: the heaviest stream there is. */
+		if (ch_chance(r, 400))
+			json_array_append_new(v, json_string("log"));
 		json_object_set_new(a, "events", v);
 	}
 	if (ch_chance(r, 300)) {
@@ -1366,7 +1379,8 @@ ch_request(struct ch_conn *cc, bool small, const char **op, const char **want)
 			    "lines", 0, "follow", 1));
 		}
 		*op = ch_on(c, CHAOS_SUBSCRIBE) ? "subscribe" : "ping";
-		return (NULL);
+		return (ch_chance(r, 300) ? json_pack("{s:i}", "since", 0) :
+		    NULL);
 	}
 	/* The rest: larger replies, waits and lifecycle. */
 	if (k < 50) {
@@ -1623,6 +1637,8 @@ ch_act_stall(struct ch_conn *cc, bool forever)
 	c->st.stalls++;
 	cc->stall_end = forever ? -1 : e2e_now_ms() + ch_logr(&cc->rng, 50,
 	    5000);
+	if (forever)			/* a forgotten client: `| less` */
+		cc->dies = LONG_MAX;
 	ch_trace(c, "c%u stops reading %s, %zu replies owed", cc->serial,
 	    forever ? "for good" : "for a while", cc->expn);
 }
@@ -1693,7 +1709,8 @@ ch_act(struct ch_conn *cc, long now)
 			return (ch_act_end(cc, a == CA_HALF ? CA_CLOSE : a));
 		return (ch_act_end(cc, a));
 	}
-	if (cc->wclosed || cc->half)
+	/* Closed for writing, or forgotten (stalled for good): no more. */
+	if (cc->wclosed || cc->half || (cc->stalled && cc->stall_end == -1))
 		return (false);
 	for (a = 0; a < CA_N; a++)
 		total += cc->w[a];
@@ -1719,13 +1736,16 @@ ch_act(struct ch_conn *cc, long now)
 	case CA_FOLLOW:
 		c->st.follows++;
 		ch_send(cc, "logs", json_pack("{s:s, s:i, s:b}", "name",
+		    ch_chance(&cc->rng, 500) ? "f0" :
 		    ch_pname('c', ch_below(&cc->rng, CH_FLOODERS)),
 		    "lines", (int)ch_range(&cc->rng, 0, 50), "follow", 1),
 		    NULL);
 		return (false);
 	case CA_STALL:
 	case CA_STALL_LONG:
-		ch_act_stall(cc, a == CA_STALL_LONG);
+		/* A subscriber that lags for good is the dangerous kind. */
+		ch_act_stall(cc, a == CA_STALL_LONG || (cc->subscribed &&
+		    ch_chance(&cc->rng, 300)));
 		return (false);
 	case CA_GARBAGE:
 		ch_act_garbage(cc);
@@ -2148,6 +2168,7 @@ ch_reload(struct chaos *c, long now)
 {
 	struct ch_rng	*r = &c->rng;
 	bool		 boot = c->phase == PH_BOOT, bad, hup;
+	size_t		 i;
 
 	c->next_reload = now + (boot ? ch_range(r, 20, 250) :
 	    ch_logr(r, 300, 5000));
@@ -2156,6 +2177,11 @@ ch_reload(struct chaos *c, long now)
 	if (boot ? !ch_on(c, CHAOS_BOOT_RELOAD) : !ch_on(c, CHAOS_RELOAD) &&
 	    !ch_on(c, CHAOS_SIGHUP))
 		return;
+	/* One reload at a time, so that its config is the one it reads. */
+	for (i = 0; i < c->ctl->expn; i++)
+		if (strcmp(c->ctl->exp[(c->ctl->exph + i) %
+		    c->ctl->expcap].op, "reload") == 0)
+			return;
 	bad = ch_on(c, CHAOS_BAD_CONFIG) && ch_chance(r, 80);
 	hup = ch_on(c, CHAOS_SIGHUP) && (ch_chance(r, 400) ||
 	    !ch_on(c, CHAOS_RELOAD));
@@ -2328,12 +2354,42 @@ ch_refill(struct chaos *c, long now)
 
 	if (c->phase >= PH_DRAIN)
 		return;
-	for (i = 0; i < c->nslots; i++) {
+	for (i = 0; i < c->active; i++) {
 		if (c->slot[i] != NULL || now < c->refill[i])
 			continue;
 		c->slot[i] = ch_conn_new(c, CK_CHAOS);
 		c->refill[i] = now + ch_range(&c->rng, 0, 200);
 	}
+}
+
+/*
+ * Keep the flooders going (clients stop and delete them all the time):
+ * followers can only lag behind a child that writes.
+ */
+static void
+ch_flooders(struct chaos *c, long now)
+{
+	json_t	*spec;
+	char	 name[16];
+	int	 k;
+
+	c->next_flood = now + ch_range(&c->rng, 500, 3000);
+	if (!ch_on(c, CHAOS_FLOOD))
+		return;
+	/*
+	 * f0, out of the clients' reach, writes 4 MB/s for good: a follower
+	 * that stops reading reaches the output cap within seconds.
+	 */
+	ch_send(c->ctl, "find_or_open", json_pack("{s:s, s:[s, s, s, s], "
+	    "s:b, s:s}", "name", "f0", "cmd", e2e_testchild(c->e),
+	    "--flood=0", "--flood-every-ms=1", "--flood-line-bytes=4000",
+	    "wait", 0, "restart", "permanent"), NULL);
+	k = (int)ch_below(&c->rng, CH_FLOODERS);
+	snprintf(name, sizeof name, "c%d", k);
+	spec = ch_spec(c, &c->rng, name, false);
+	json_object_set_new(spec, "wait", json_false());
+	json_object_set_new(spec, "restart", json_string("permanent"));
+	ch_send(c->ctl, "find_or_open", spec, NULL);
 }
 
 static void
@@ -2354,6 +2410,8 @@ ch_control(struct chaos *c, long now)
 		c->next_rows = now + 1000;
 		ch_send(c->ctl, "which_children", NULL, NULL);
 	}
+	if (now >= c->next_flood && c->ctl != NULL && c->phase == PH_MAIN)
+		ch_flooders(c, now);
 	ch_storm(c, now);
 	ch_refill(c, now);
 }
@@ -2786,13 +2844,38 @@ ch_restart_boot(struct chaos *c)
 	json_decref(rows);
 }
 
+/* From gtd's log: output-cap closes, and child lines not relayed. */
+static void
+ch_log_counts(struct chaos *c, long *caps, long *hidden)
+{
+	FILE	*f;
+	char	 line[512], *p;
+
+	*caps = *hidden = 0;
+	if ((f = fopen(e2e_path(c->e, "gtd.log"), "re")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "gtd: ", 5) != 0)
+			continue;
+		if (strstr(line, "reply bytes unread") != NULL)
+			(*caps)++;
+		else if ((p = strstr(line, ": ")) != NULL &&
+		    (p = strstr(p + 2, ": ")) != NULL &&
+		    strstr(p, " lines not shown") != NULL)
+			*hidden += atol(p + 2);
+	}
+	fclose(f);
+}
+
 static void
 ch_summary(struct chaos *c)
 {
 	const struct ch_stats	*s = &c->st;
 	char			*codes = xstrdup(""), *t;
 	size_t			 i;
+	long			 caps, hidden;
 
+	ch_log_counts(c, &caps, &hidden);
 	for (i = 0; i < CH_NCODES; i++) {
 		if (s->codes[i] == 0)
 			continue;
@@ -2800,20 +2883,22 @@ ch_summary(struct chaos *c)
 		free(codes);
 		codes = t;
 	}
-	fprintf(stderr, "chaos: epoch %d seed 0x%016" PRIx64 " clean in %.1f "
-	    "s: %ld conns, %ld requests, %ld replies (%ld errors:%s), %ld "
+	fprintf(stderr, "chaos: epoch %d seed 0x%016" PRIx64 "%s clean in "
+	    "%.1f s: %ld conns, %ld requests, %ld replies (%ld errors:%s), %ld "
 	    "events; %ld stalls, %ld half-closes, %ld resets, %ld closes, "
 	    "%ld garbage, %ld partial, %ld oversize, %ld bursts, %ld "
 	    "subscribes, %ld follows; %ld closed by gtd for cause (%ld "
 	    "mid-line), %ld refused, %ld storms; %ld reloads, %ld SIGHUPs "
 	    "(%ld bad configs); %ld pids seen; ping max %ld ms; RSS %ld -> "
-	    "max %ld KiB (bound %ld); %d fds\n", c->epoch, c->seed,
+	    "max %ld KiB (bound %ld); %d fds; gtd's log: %ld cut at the "
+	    "output cap, %ld child lines not relayed\n", c->epoch, c->seed,
+	    c->lag ? " (lag)" : "",
 	    (e2e_now_ms() - c->t0) / 1000.0, s->conns, s->reqs, s->replies,
 	    s->errs, codes, s->events, s->stalls, s->halfs, s->resets,
 	    s->closes, s->garbage, s->partial, s->oversize, s->bursts, s->subs,
 	    s->follows, s->cause_closes, s->truncated, s->refused, s->storms,
 	    s->reloads, s->sighups, s->bad_configs, s->pids, s->live_ms_max,
-	    c->rss0, c->rss_max, c->rss_bound, c->nfd0);
+	    c->rss0, c->rss_max, c->rss_bound, c->nfd0, caps, hidden);
 	free(codes);
 }
 
@@ -2821,20 +2906,11 @@ ch_summary(struct chaos *c)
 static void
 ch_main(struct chaos *c, long ms)
 {
-	json_t	*spec;
 	long	 deadline;
-	char	 name[16];
 	int	 i, k;
 
 	c->phase = PH_MAIN;
 	c->end = e2e_now_ms() + ms;
-	/* The flooders run from the start, for followers to lag behind. */
-	for (k = 0; k < CH_FLOODERS && ch_on(c, CHAOS_FLOOD); k++) {
-		snprintf(name, sizeof name, "c%d", k);
-		spec = ch_spec(c, &c->rng, name, false);
-		json_object_set_new(spec, "wait", json_false());
-		ch_send(c->ctl, "start_child", spec, NULL);
-	}
 	while (e2e_now_ms() < c->end)
 		ch_turn(c);
 	c->phase = PH_DRAIN;
@@ -2867,20 +2943,30 @@ ch_epoch(struct chaos *c, long ms)
 	c->serial = 0;
 	c->cfggen = 0;
 	ch_seed(&c->rng, c->seed, 0);
+	/*
+	 * Profiles: a crowd (every connection), or a few connections that
+	 * follow the firehose and stop reading, where a busy gtd would read
+	 * the children's output too slowly for a follower to lag far.
+	 */
+	c->lag = ch_on(c, CHAOS_FOLLOW) && ch_on(c, CHAOS_STALL) &&
+	    ch_chance(&c->rng, 400);
+	c->active = c->lag ? (c->nslots < 8 ? c->nslots : 8) : c->nslots;
 	text = ch_config_text(c, false);
 	c->e = e2e_start_async(text, &c->readyfd);
 	free(text);
 	c->gtd = e2e_pid(c->e);
 	c->trace = fopen(e2e_path(c->e, "chaos.trace"), "we");
-	ch_trace(c, "epoch %d seed 0x%016" PRIx64 ": gtd %d, %d connections",
-	    c->epoch, c->seed, (int)c->gtd, c->nslots);
+	ch_trace(c, "epoch %d seed 0x%016" PRIx64 ": gtd %d, %d connections%s",
+	    c->epoch, c->seed, (int)c->gtd, c->active, c->lag ? " (lag)" :
+	    "");
 	c->boot_end = c->t0 + e2e_slow(CH_BOOT_MS);
 	if (!e2e_wait_file(e2e_sock(c->e), 10000))
 		ch_fail(c, "gtd did not bind its socket");
 	if ((c->ctl = ch_conn_new(c, CK_CTL)) == NULL)
 		ch_fail(c, "no control connection");
 	c->next_reload = c->next_adopt = c->next_live = c->next_rss =
-	    c->next_zombie = c->next_rows = c->next_storm = c->t0;
+	    c->next_zombie = c->next_rows = c->next_storm = c->next_flood =
+	    c->t0;
 	c->live_deadline = c->t0;
 	while (c->readyfd != -1)
 		ch_turn(c);
@@ -2890,7 +2976,7 @@ ch_epoch(struct chaos *c, long ms)
 	c->rss0 = e2e_rss_kib(c->gtd);
 	c->rss_bound = ch_rss_bound(c);
 	ch_restart_boot(c);
-	ch_main(c, ms - (e2e_now_ms() - c->t0));
+	ch_main(c, ms);
 	ch_quiesce(c);
 	ch_fd_check(c);
 	ch_rss(c, e2e_now_ms());
@@ -2901,6 +2987,8 @@ ch_epoch(struct chaos *c, long ms)
 	c->ctl = c->live = NULL;
 	if (!c->o->quiet)
 		ch_summary(c);
+	if (getenv("E2E_CHAOS_KEEP_LOGS") != NULL)
+		fprintf(stderr, "chaos: logs copied to %s\n", ch_keep(c));
 	if (c->trace != NULL)
 		fclose(c->trace);
 	c->trace = NULL;
