@@ -236,6 +236,7 @@ struct chaos {
 	unsigned		 nring;
 	uint64_t		 avoid;
 	int			 cfggen;
+	unsigned		 bootset;	/* boot names in the config */
 };
 
 static void	ch_fail(struct chaos *, const char *, ...)
@@ -572,7 +573,7 @@ ch_fail(struct chaos *c, const char *fmt, ...)
 		why = xstrdup(fmt);
 	va_end(ap);
 	/* A crash shows first as dead connections: say so if it is one. */
-	if (e2e_wait_exit(c->e, 300, &st)) {
+	if (e2e_wait_exit(c->e, 2000, &st)) {
 		free(gone);
 		xasprintf(&gone, "gtd %s %d; ", WIFEXITED(st) ?
 		    "exited with status" : "was killed by signal",
@@ -2122,10 +2123,15 @@ ch_config_text(struct chaos *c, bool bad)
 	char		 name[16], *s;
 	long		 i;
 
+	/* Half the rewrites keep the boot names and change only specs. */
+	if (c->cfggen == 0 || ch_chance(r, 500))
+		for (c->bootset = 0, i = 0; i < CH_BOOT; i++)
+			if (ch_chance(r, 450))
+				c->bootset |= 1U << i;
 	kids = json_array();
 	for (i = 0; i < CH_BOOT; i++) {
 		snprintf(name, sizeof name, "b%ld", i);
-		if (ch_chance(r, 450))
+		if (c->bootset & (1U << i))
 			json_array_append_new(kids, ch_spec(c, r, name, true));
 	}
 	cf = json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:o}",
