@@ -347,7 +347,7 @@ chaos_opts_env(struct chaos_opts *o, long dflt_s)
 	o->seconds = dflt_s;
 	if ((s = getenv("E2E_CHAOS_SECONDS")) != NULL && atol(s) > 0)
 		o->seconds = atol(s);
-	o->epoch_s = 12;
+	o->epoch_s = 10;
 	if ((s = getenv("E2E_CHAOS_EPOCH")) != NULL && atol(s) > 0)
 		o->epoch_s = atol(s);
 #if defined(__SANITIZE_ADDRESS__)

@@ -69,7 +69,7 @@ struct chaos_opts {
 /*
  * Defaults, then the environment: E2E_CHAOS_SEED (decimal or 0x hex;
  * default: from the clock), E2E_CHAOS_SECONDS (default dflt_s),
- * E2E_CHAOS_EPOCH (seconds, default 12), E2E_CHAOS_CONNS (default 100,
+ * E2E_CHAOS_EPOCH (seconds, default 10), E2E_CHAOS_CONNS (default 100,
  * 40 under ASan), E2E_CHAOS_AVOID and E2E_CHAOS_ALSO (comma-separated
  * feature names to leave out, and (off) ones to add).
  */
