@@ -1493,14 +1493,14 @@ ch_request(struct ch_conn *cc, bool small, const char **op, const char **want)
 			    1));
 		}
 	}
-	if (k < 97) {
+	if (k < 97 && ch_on(c, CHAOS_SUBSCRIBE)) {
 		*op = "subscribe";
 		return (ch_sub_args(c, r));
 	}
 	*op = "logs";
 	return (json_pack("{s:s, s:i, s:b}", "name", ch_pname('c',
 	    ch_below(r, CH_FLOODERS)), "lines", (int)ch_range(r, 0, 20),
-	    "follow", 1));
+	    "follow", ch_on(c, CHAOS_FOLLOW)));
 }
 
 /* add_existing_child: a process of ours, gtd itself, or a dead pid. */
@@ -2622,13 +2622,24 @@ ch_stop_children(struct chaos *c)
 		if (busy)
 			poll(NULL, 0, 20);
 	} while (busy);
+	/* Hooks (in gtd's group) end within hook_timeout_ms. */
 	deadline = e2e_now_ms() + e2e_slow(3000);
-	do
+	for (;;) {
 		ch_children(c->gtd, live, &nlive, zomb, &nz, 64);
-	while (nz > 0 && e2e_now_ms() < deadline && poll(NULL, 0, 20) == 0);
+		for (k = 0; k < nlive; k++)
+			if (ch_stat(live[k], &s, &pp, &pg) == 0 &&
+			    pg == c->gtd)
+				break;
+		if ((nz == 0 && k == nlive) || e2e_now_ms() > deadline)
+			break;
+		poll(NULL, 0, 20);
+	}
 	if (nz > 0)
 		ch_fail(c, "every row is stopped, yet gtd did not reap its "
 		    "child %d (and %d more)", (int)zomb[0], nz - 1);
+	if (k < nlive)
+		ch_fail(c, "every row is stopped, yet gtd's child %d (in gtd's "
+		    "process group: a hook?) still runs", (int)live[k]);
 	if (nlive > c->released)
 		ch_fail(c, "every row is stopped, yet %d children of gtd live "
 		    "(pid %d...) and clients released only %ld", nlive,
@@ -2636,7 +2647,9 @@ ch_stop_children(struct chaos *c)
 	for (k = 0; k < nlive; k++) {
 		ch_trace(c, "released child %d: killing its group",
 		    (int)live[k]);
-		if (ch_stat(live[k], &s, &pp, &pg) == 0 && pg > 1)
+		/* Its own group (setsid), never gtd's: that is gtd too. */
+		if (ch_stat(live[k], &s, &pp, &pg) == 0 && pg > 1 &&
+		    pg != c->gtd)
 			(void)kill(-pg, SIGKILL);	/* (void): ESRCH */
 		(void)kill(live[k], SIGKILL);		/* (void): ESRCH */
 		if (!e2e_wait_dead(live[k], 5000))
