@@ -573,7 +573,7 @@ ch_fail(struct chaos *c, const char *fmt, ...)
 		why = xstrdup(fmt);
 	va_end(ap);
 	/* A crash shows first as dead connections: say so if it is one. */
-	if (e2e_wait_exit(c->e, 2000, &st)) {
+	if (e2e_wait_exit(c->e, 10000, &st)) {
 		free(gone);
 		xasprintf(&gone, "gtd %s %d; ", WIFEXITED(st) ?
 		    "exited with status" : "was killed by signal",
@@ -722,8 +722,9 @@ ch_fdcmp(const void *a, const void *b)
 }
 
 static int
-ch_fds(pid_t pid, char ***out)
+ch_fds(struct chaos *c, char ***out)
 {
+	pid_t		 pid = c->gtd;
 	struct dirent	*de;
 	DIR		*d;
 	char		 path[320], target[256], **v = NULL, *br;
@@ -731,7 +732,8 @@ ch_fds(pid_t pid, char ***out)
 	int		 nv = 0;
 
 	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-	ck_assert_ptr_nonnull(d = opendir(path));
+	if ((d = opendir(path)) == NULL)
+		ch_fail(c, "gtd is gone (%s: %s)", path, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -2302,15 +2304,34 @@ ch_live(struct chaos *c, long now)
 	ch_send(c->live, "ping", NULL, NULL);
 }
 
+/* gtd's VmRSS in KiB, or -1 when it is gone (a zombie has none). */
+static long
+ch_rss_kib(struct chaos *c)
+{
+	char	 line[256];
+	FILE	*f;
+	long	 kib = -1;
+
+	if ((f = fopen(e2e_fmt(c->e, "/proc/%d/status", (int)c->gtd),
+	    "re")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return (kib);
+}
+
 static void
 ch_rss(struct chaos *c, long now)
 {
 	long	rss;
 
 	c->next_rss = now + 500;
-	if (c->rss_bound == 0 || e2e_wait_exit(c->e, 0, NULL))
+	if (c->rss_bound == 0)
 		return;
-	rss = e2e_rss_kib(c->gtd);
+	if ((rss = ch_rss_kib(c)) == -1)
+		ch_fail(c, "gtd is gone (no VmRSS)");
 	if (rss > c->rss_max)
 		c->rss_max = rss;
 	if (rss > c->rss_bound)
@@ -2786,7 +2807,7 @@ ch_fd_check(struct chaos *c)
 
 	for (;;) {
 		rows = ch_rows_now(c);
-		n = ch_fds(c->gtd, &v);
+		n = ch_fds(c, &v);
 		diff = ch_fd_diff(c, v, n, rows);
 		ch_fds_free(v, n);
 		json_decref(rows);
@@ -2991,8 +3012,9 @@ ch_epoch(struct chaos *c, long ms)
 		ch_turn(c);
 	/* Baselines: no client but one, no child running. */
 	ch_quiesce(c);
-	c->nfd0 = ch_fds(c->gtd, &c->fd0);
-	c->rss0 = e2e_rss_kib(c->gtd);
+	c->nfd0 = ch_fds(c, &c->fd0);
+	if ((c->rss0 = ch_rss_kib(c)) == -1)
+		ch_fail(c, "gtd is gone (no VmRSS)");
 	c->rss_bound = ch_rss_bound(c);
 	ch_restart_boot(c);
 	ch_main(c, ms);
