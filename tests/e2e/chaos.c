@@ -236,6 +236,7 @@ struct chaos {
 	unsigned		 nring;
 	uint64_t		 avoid;
 	int			 cfggen;
+	bool			 listening;	/* a connect succeeded */
 	unsigned		 bootset;	/* boot names in the config */
 };
 
@@ -841,10 +842,13 @@ ch_connect(struct chaos *c)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1)
 		ch_fail(c, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		c->listening = true;
 		return (fd);
+	}
 	close(fd);
-	if (errno != EAGAIN)
+	/* Between gtd's bind() and listen(): refused, not yet an error. */
+	if (errno != EAGAIN && (errno != ECONNREFUSED || c->listening))
 		ch_fail(c, "connect to gtd: %s", strerror(errno));
 	return (-1);
 }
@@ -3000,10 +3004,14 @@ ch_epoch(struct chaos *c, long ms)
 	    c->epoch, c->seed, (int)c->gtd, c->active, c->lag ? " (lag)" :
 	    "");
 	c->boot_end = c->t0 + e2e_slow(CH_BOOT_MS);
+	c->listening = false;
 	if (!e2e_wait_file(e2e_sock(c->e), 10000))
 		ch_fail(c, "gtd did not bind its socket");
-	if ((c->ctl = ch_conn_new(c, CK_CTL)) == NULL)
-		ch_fail(c, "no control connection");
+	while ((c->ctl = ch_conn_new(c, CK_CTL)) == NULL) {
+		if (e2e_now_ms() - c->t0 > e2e_slow(10000))
+			ch_fail(c, "gtd did not listen on its socket");
+		poll(NULL, 0, 5);
+	}
 	c->next_reload = c->next_adopt = c->next_live = c->next_rss =
 	    c->next_zombie = c->next_rows = c->next_storm = c->next_flood =
 	    c->t0;
