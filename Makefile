@@ -37,7 +37,7 @@ LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
-	src/config.c src/spawn.c src/registry.c src/attrtab.c src/child.c src/proto.c \
+	src/config.c src/config-check.c src/spawn.c src/registry.c src/attrtab.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
 	src/reload.c src/cmd-reload.c \
@@ -61,7 +61,7 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_proto.c tests/unit/check_conn.c \
 	tests/unit/check_cmd.c tests/unit/check_child.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
-	tests/unit/check_query.c
+	tests/unit/check_query.c tests/unit/check_log.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
@@ -71,6 +71,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
+	tests/e2e/check_e2e_lifecycle2.c \
 	tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))

@@ -57,6 +57,12 @@ static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
 static void	child_decide(struct child *, int);
+static void	child_spawn_failed(struct child *, int, int);
+static void	child_record_exit(struct child *, int);
+static int	child_start_as(struct child *, bool);
+static void	child_hook_output(struct child *, int [2], bool);
+static enum policy_action child_decide_action(struct child *, int,
+		    int64_t *);
 struct child_vec;
 static void	child_env(struct child *, struct child_vec *, size_t);
 static void	child_argv(const struct childspec *, struct child_vec *);
@@ -314,7 +320,9 @@ child_mirror(struct child *c, const char *spec_json)
 		.ready_at = c->ready_at,
 		.exit_status = -1,
 		.exited_at = c->exited_at,
-		.spec = spec_json
+		.spec = spec_json,
+		.restart_at = c->restart_at,
+		.gave_up = c->gave_up
 	};
 	int			 rc;
 
@@ -674,10 +682,46 @@ child_path_of(char **env)
 int
 child_start(struct child *c)
 {
+	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING);
+	return (child_start_as(c, c->state == CHILD_STOPPED));
+}
+
+int
+child_restart(struct child *c)
+{
+	switch (c->state) {
+	case CHILD_STOPPED:
+	case CHILD_RESTARTING:
+		return (child_start_as(c, true));
+	case CHILD_STARTING:
+		if (c->queued)		/* not forked yet: the new one */
+			return (0);
+		/* FALLTHROUGH */
+	case CHILD_RUNNING:
+		child_stop(c, -1, false);
+		break;
+	case CHILD_STOPPING:
+	case CHILD_TERMINATING:
+		c->want_down = true;	/* on its way down already */
+		break;
+	}
+	c->bounce = true;		/* child_decide starts it again */
+	return (0);
+}
+
+/*
+ * Start the next incarnation.  manual: on request (restart_child,
+ * find_or_open of a stopped row), which resets the restart intensity
+ * and the backoff, and which leaves the row stopped if it fails before
+ * it is ready.  Also from terminating, for restart_child force.
+ */
+static int
+child_start_as(struct child *c, bool manual)
+{
 	struct gtd		*g = c->gtd;
 
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
-	    c->state == CHILD_RESTARTING));
+	    c->state == CHILD_RESTARTING || c->state == CHILD_TERMINATING));
 	child_disarm(c);
 	if (c->next_spec != NULL) {	/* a reload changed the spec */
 		spec_free(c->spec);
@@ -690,7 +734,16 @@ child_start(struct child *c)
 	}
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
-	c->want_down = c->escalated = false;
+	c->fail_errno = 0;
+	free(c->fail_path);
+	c->fail_path = NULL;
+	c->want_down = c->escalated = c->gave_up = false;
+	c->stop_sig = 0;
+	c->stop_timeout_ms = 0;
+	c->restart_at = 0;
+	c->manual = manual;
+	if (manual)			/* a new window, a new backoff */
+		policy_hist_free(&c->hist);
 	if (g->lim.max_starting > 0 && g->nstarting >= g->lim.max_starting) {
 		/* Over the zone's cap: wait in line, in the starting state. */
 		c->queued = true;
@@ -708,14 +761,16 @@ child_spawn(struct child *c)
 	struct gtd		*g = c->gtd;
 	struct spawn_plan	 pl;
 	struct child_vec	 argv, envp;
-	char			*path = NULL;
+	char			*path = NULL, buf[512];
 	int			 statusfd = -1, saved, rp[2] = { -1, -1 };
 	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
+	int			 step = SPAWN_STEP_EXEC;
 	pid_t			 pid = -1;
 
 	child_argv(c->spec, &argv);
 	child_env(c, &envp, 0);
 	if (spawn_resolve(argv.v[0], child_path_of(envp.v), &path) == 0 &&
+	    (step = SPAWN_STEP_FORK) == SPAWN_STEP_FORK &&
 	    (c->spec->ready != SPEC_READY_FD ||
 	    pipe2(rp, O_CLOEXEC | O_NONBLOCK) == 0) &&
 	    child_outputs(c, out, logrd) == 0) {
@@ -741,11 +796,11 @@ child_spawn(struct child *c)
 	c->started_at = gtd_now_ms(g);
 	c->ready_at = 0;
 	if (pid == -1) {
-		c->fail = CHILD_FAIL_SPAWN;
-		c->fail_errno = saved;
+		child_spawn_failed(c, saved, step);
 		g->stats.spawn_failures++;
-		log_warnx("child %s: spawn %s: %s", c->name, c->spec->cmd[0],
-		    strerror(saved));
+		log_warnx("child %s: %s", c->name,
+		    child_fail_text(c, buf, sizeof buf));
+		child_record_exit(c, -1);	/* no process: no status */
 		child_decide(c, W_EXITCODE(127, 0));	/* like exec's */
 		errno = saved;
 		return (-1);
@@ -773,7 +828,7 @@ child_spawn(struct child *c)
 	child_arm(c, c->spec->ready_timeout_ms);
 	child_set_state(c, CHILD_STARTING);
 	if (statusfd == -1)
-		child_handle_exec(c, 0);
+		child_handle_exec(c, 0, SPAWN_STEP_EXEC);
 	return (0);
 }
 
@@ -842,6 +897,7 @@ child_ready(struct child *c)
 	if (c->state != CHILD_STARTING || c->pid <= 0)
 		return;
 	c->ready_at = gtd_now_ms(c->gtd);
+	c->ever_ready = true;
 	child_disarm(c);
 	if (c->spec->watchdog_ms > 0)
 		child_arm(c, c->spec->watchdog_ms);
@@ -910,29 +966,65 @@ child_status_close(struct child *c)
 static void
 child_status_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct child	*c = w->data;
-	int		 err;
+	struct child		*c = w->data;
+	struct spawn_fail	 f;
 
-	if (spawn_status_read(c->statusfd, &err) == -1) {
+	if (spawn_status_read(c->statusfd, &f) == -1) {
 		if (errno == EAGAIN)
 			return;
-		err = 0;		/* unreadable: judge by the exit */
+		f.err = 0;		/* unreadable: judge by the exit */
 	}
 	child_status_close(c);
-	child_handle_exec(c, err);
+	child_handle_exec(c, f.err, f.step);
 }
 
 void
-child_handle_exec(struct child *c, int err)
+child_handle_exec(struct child *c, int err, int step)
 {
 	if (err != 0) {
 		/* The process exits 127 at once; the reap decides. */
-		c->fail = CHILD_FAIL_SPAWN;
-		c->fail_errno = err;
+		child_spawn_failed(c, err, step);
 		return;
 	}
 	if (c->spec->ready == SPEC_READY_EXEC)
 		child_ready(c);
+}
+
+/*
+ * Record why this incarnation could not start: the errno, the step, and
+ * the path that step used (protocol §4 spawn_failed).
+ */
+static void
+child_spawn_failed(struct child *c, int err, int step)
+{
+	const char	*path = NULL;
+
+	c->fail = CHILD_FAIL_SPAWN;
+	c->fail_errno = err;
+	c->fail_step = step;
+	switch (step) {
+	case SPAWN_STEP_EXEC:
+		path = c->spec->cmd[0];
+		break;
+	case SPAWN_STEP_CHDIR:
+		path = c->spec->cwd;
+		break;
+	case SPAWN_STEP_OPEN_STDOUT:
+	case SPAWN_STEP_OPEN_STDERR:
+		path = c->spec->out[step == SPAWN_STEP_OPEN_STDERR].path;
+		break;
+	}
+	free(c->fail_path);
+	c->fail_path = path == NULL ? NULL : xstrdup(path);
+}
+
+const char *
+child_fail_text(const struct child *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%.256s: %s", spawn_step_name(c->fail_step),
+	    c->fail_path != NULL ? " " : "", c->fail_path != NULL ?
+	    c->fail_path : "", strerror(c->fail_errno));
+	return (buf);
 }
 
 static void
@@ -944,14 +1036,15 @@ child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 void
 child_handle_exit(struct child *c, int status)
 {
-	struct gtd	*g = c->gtd;
-	int		 err;
+	struct gtd		*g = c->gtd;
+	struct spawn_fail	 f;
+	char			 buf[512];
 
 	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
 	/* The exec status, if not read yet, is in the pipe by now. */
-	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &err) == 0) {
+	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &f) == 0) {
 		child_status_close(c);
-		child_handle_exec(c, err);	/* it may have been ready */
+		child_handle_exec(c, f.err, f.step);	/* maybe ready */
 	}
 	child_status_close(c);
 	child_disarm(c);
@@ -961,15 +1054,12 @@ child_handle_exit(struct child *c, int status)
 	c->last_pid = c->pid;
 	c->pid = -1;
 	g->nprocs--;
-	c->has_exit = true;
-	c->last_status = status;
-	c->last_requested = c->want_down;
-	c->exited_at = gtd_now_ms(g);
 	if (c->state == CHILD_STARTING && c->fail == CHILD_FAIL_NONE)
 		c->fail = CHILD_FAIL_EXITED;
+	child_record_exit(c, status);
 	if (c->fail == CHILD_FAIL_SPAWN)
-		log_warnx("child %s: exec %s: %s", c->name, c->spec->cmd[0],
-		    strerror(c->fail_errno));
+		log_warnx("child %s: %s", c->name,
+		    child_fail_text(c, buf, sizeof buf));
 	else if (WIFEXITED(status))
 		log_info("child %s: exited with status %d", c->name,
 		    WEXITSTATUS(status));
@@ -984,6 +1074,48 @@ child_handle_exit(struct child *c, int status)
 	if (c->spec->after_terminate != NULL && child_hook_start(c) == 0)
 		return;			/* child_handle_hook_exit goes on */
 	child_terminated(c, status);
+}
+
+/*
+ * Keep how this incarnation ended (wait(2) status) for info, events,
+ * the hook and the replies: child_reason() reads it back.
+ */
+static void
+child_record_exit(struct child *c, int status)
+{
+	c->has_exit = status != -1;
+	c->last_status = status;
+	c->last_requested = c->want_down;
+	c->last_escalated = c->want_down && c->escalated;
+	c->last_stop_sig = c->want_down ? c->stop_sig : 0;
+	c->last_timeout_ms = c->stop_timeout_ms;
+	c->exited_at = gtd_now_ms(c->gtd);
+	free(c->last_spawn_path);
+	c->last_spawn_path = NULL;
+	c->last_spawn_errno = 0;
+	if (c->fail == CHILD_FAIL_SPAWN) {
+		c->last_spawn_errno = c->fail_errno;
+		c->last_spawn_step = c->fail_step;
+		if (c->fail_path != NULL)
+			c->last_spawn_path = xstrdup(c->fail_path);
+	}
+}
+
+void
+child_reason(const struct child *c, struct policy_reason *r)
+{
+	memset(r, 0, sizeof *r);
+	r->has_status = c->has_exit;
+	r->status = c->last_status;
+	r->requested = c->last_requested;
+	r->escalated = c->last_escalated;
+	r->stop_signal = c->last_stop_sig;
+	r->timeout_ms = c->last_timeout_ms;
+	if (c->last_spawn_errno != 0) {
+		r->spawn_errno = spawn_errno_name(c->last_spawn_errno);
+		r->spawn_step = spawn_step_name(c->last_spawn_step);
+		r->spawn_path = c->last_spawn_path;
+	}
 }
 
 /* The incarnation is over: its attrs go, then the policy decides. */
@@ -1001,6 +1133,23 @@ child_terminated(struct child *c, int status)
 	child_decide(c, status);
 }
 
+/* After the hook's fork: its output pipe's read end goes to c's log. */
+static void
+child_hook_output(struct child *c, int out[2], bool spawned)
+{
+	if (out[1] != -1)
+		close(out[1]);		/* the hook has its own copy */
+	if (out[0] == -1)
+		return;
+	if (!spawned) {
+		close(out[0]);
+		return;
+	}
+	if (c->log == NULL)
+		c->log = childlog_new(c);
+	childlog_attach(c->log, 0, out[0], "hook", NULL, 0, 0, true);
+}
+
 /* Run after_terminate with the payload on stdin (a memfd: never blocks). */
 static int
 child_hook_start(struct child *c)
@@ -1010,8 +1159,11 @@ child_hook_start(struct child *c)
 	struct child_vec	 envp;
 	char			*path = NULL, *payload, *s;
 	int			 fd, statusfd = -1, st = c->last_status;
+	int			 out[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
+	if (g->shutdown_forced)		/* a second signal: no more hooks */
+		return (-1);
 	payload = hook_payload(c);
 	child_env(c, &envp, 1);
 	if (WIFEXITED(st))
@@ -1020,20 +1172,26 @@ child_hook_start(struct child *c)
 		xasprintf(&s, "GTD_EXIT_SIGNAL=%s",
 		    spec_signal_name(WTERMSIG(st)));
 	child_vec_own(&envp, s);
+	/*
+	 * Its output goes to the child's log (stream "hook"), never to
+	 * gtd's own stdout and stderr: it may run as another user.
+	 */
 	if ((fd = hook_stdin(payload)) != -1 &&
 	    spawn_resolve(c->spec->after_terminate[0], child_path_of(envp.v),
-	    &path) == 0) {
+	    &path) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == 0) {
 		pl = (struct spawn_plan){ .path = path,
 		    .argv = c->spec->after_terminate, .envp = envp.v,
 		    .cwd = c->spec->cwd, .new_session = true, .parent = g->pid,
-		    .fd_in = fd, .fd_out = 1, .fd_err = 2, .extra_fd = -1,
-		    .set_nofile = true, .nofile = g->nofile };
+		    .fd_in = fd, .fd_out = out[1], .fd_err = out[1],
+		    .extra_fd = -1, .set_nofile = true, .nofile = g->nofile };
 		child_plan_attrs(c->spec, &pl);	/* the child's credentials */
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
 	if (pid == -1)
 		log_warn("child %s: after_terminate %s", c->name,
 		    c->spec->after_terminate[0]);
+	child_hook_output(c, out, pid != -1);
 	if (fd != -1)
 		close(fd);
 	free(payload);
@@ -1060,17 +1218,22 @@ child_hook_cb(struct ev_loop *loop, ev_child *w, int revents)
 void
 child_handle_hook_exit(struct child *c, int status)
 {
-	int	err = 0;
+	struct spawn_fail	f = { 0, SPAWN_STEP_EXEC };
+	int			err = 0;
 
 	ev_child_stop(c->gtd->loop, &c->hookw);	/* libev leaves it active */
 	if (c->hook_statusfd != -1) {
-		if (spawn_status_read(c->hook_statusfd, &err) == 0 && err != 0)
-			log_warnx("child %s: after_terminate: exec %s: %s",
-			    c->name, c->spec->after_terminate[0],
-			    strerror(err));
+		if (spawn_status_read(c->hook_statusfd, &f) == 0 &&
+		    (err = f.err) != 0)
+			log_warnx("child %s: after_terminate: %s %s: %s",
+			    c->name, spawn_step_name(f.step),
+			    f.step == SPAWN_STEP_CHDIR ? c->spec->cwd :
+			    c->spec->after_terminate[0], strerror(err));
 		close(c->hook_statusfd);
 		c->hook_statusfd = -1;
 	}
+	if (c->log != NULL)		/* what the hook wrote, then close */
+		childlog_detach(c->log);
 	if (err == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		log_warnx("child %s: after_terminate failed (%s %d)", c->name,
 		    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ?
@@ -1083,9 +1246,12 @@ child_handle_hook_exit(struct child *c, int status)
 	child_terminated(c, c->last_status);
 }
 
-/* After an exit (or a failed spawn): restart, stop, delete or give up. */
-static void
-child_decide(struct child *c, int status)
+/*
+ * What an exit (or a failed start) leads to: the rules of protocol §4
+ * before the restart policy, then the policy.  *delay_ms for a restart.
+ */
+static enum policy_action
+child_decide_action(struct child *c, int status, int64_t *delay_ms)
 {
 	struct gtd		*g = c->gtd;
 	struct policy_exit	 e = { .status = status,
@@ -1094,27 +1260,49 @@ child_decide(struct child *c, int status)
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;
-	int64_t			 delay;
 	bool			 gave_up;
 
-	if (c->fail == CHILD_FAIL_SPAWN && c->incarnation == 1)
-		a = POLICY_DELETE;	/* never ran: leave no row behind */
-	else if (c->delete_after)
-		a = POLICY_DELETE;
-	else {
-		a = policy_on_exit(c->spec, &c->hist, &e, &delay, &gave_up);
-		if (gave_up) {
-			log_warnx("child %s: %s, %s", c->name,
-			    c->spec->on_exit != NULL ?
-			    "past its on_exit ladder" :
-			    "restart intensity reached", policy_action_name(a));
-			event_child_gave_up(g, c, policy_action_name(a));
-		}
+	*delay_ms = 0;
+	if (c->delete_after)
+		return (POLICY_DELETE);
+	if (c->fail != CHILD_FAIL_NONE && !c->ever_ready)
+		return (POLICY_DELETE);	/* never ready: leave no row behind */
+	if (c->fail != CHILD_FAIL_NONE && c->manual)
+		return (POLICY_STOP);	/* a start on request failed */
+	a = policy_on_exit(c->spec, &c->hist, &e, delay_ms, &gave_up);
+	if (gave_up) {
+		log_warnx("child %s: %s, %s", c->name, c->spec->on_exit != NULL ?
+		    "past its on_exit ladder" : "restart intensity reached",
+		    policy_action_name(a));
+		c->gave_up = true;
+		event_child_gave_up(g, c, policy_action_name(a));
 	}
+	return (a);
+}
+
+/* After an exit (or a failed spawn): restart, stop, delete or give up. */
+static void
+child_decide(struct child *c, int status)
+{
+	struct gtd		*g = c->gtd;
+	enum policy_action	 a;
+	int64_t			 delay;
+
+	if (c->bounce && !c->delete_after && !g->shutting_down) {
+		/* restart_child force: down on request, now up again. */
+		c->bounce = false;
+		c->want_down = false;
+		(void)child_start_as(c, true);	/* a failure is decided */
+		gtd_check_done(g);
+		return;
+	}
+	c->bounce = false;
+	a = child_decide_action(c, status, &delay);
 	c->want_down = false;
 	switch (a) {
 	case POLICY_RESTART:
 		c->restart_count++;
+		c->restart_at = gtd_now_ms(g) + delay;
 		child_arm(c, delay);
 		child_set_state(c, CHILD_RESTARTING);
 		break;
@@ -1149,7 +1337,6 @@ child_abort(struct child *c, const char *why, enum child_fail fail)
 	log_warnx("child %s: %s, killing it", c->name, why);
 	if (c->state == CHILD_STARTING)
 		c->fail = fail;
-	c->escalated = true;
 	child_signal(c, SIGKILL);
 	child_set_state(c, CHILD_STOPPING);
 }
@@ -1216,11 +1403,24 @@ child_kill(struct child *c, int sig)
 	return (0);
 }
 
-void
+/* Does gtd still read a pipe of c's output? */
+static bool
+child_output_open(const struct child *c)
+{
+	return (c->log != NULL && (c->log->in[0].fd != -1 ||
+	    c->log->in[1].fd != -1));
+}
+
+int
 child_release(struct child *c)
 {
 	struct gtd	*g = c->gtd;
+	bool		 drain = c->pid > 0 && child_output_open(c);
 
+	if (drain && g->nreleased >= g->lim.max_children) {
+		errno = ENOSPC;
+		return (-1);
+	}
 	if (c->pid > 0) {
 		if (c->adopted)
 			child_fd_close(c, &c->pidfd, &c->pidw);
@@ -1232,7 +1432,28 @@ child_release(struct child *c)
 		g->nprocs--;
 	}
 	log_info("child %s: released", c->name);
+	if (drain) {
+		/*
+		 * Closing the pipes would kill it with SIGPIPE at its next
+		 * write: the log goes on reading (and logging, or writing
+		 * the file) until it closes them; the row goes now.
+		 */
+		c->released = true;
+		g->nreleased++;
+		child_ref(c);		/* child_output_closed drops it */
+	}
 	child_remove(c);
+	return (0);
+}
+
+void
+child_output_closed(struct child *c)
+{
+	if (!c->released || child_output_open(c))
+		return;
+	c->released = false;
+	c->gtd->nreleased--;
+	child_unref(c);			/* the reaper frees it */
 }
 
 struct child *
@@ -1246,6 +1467,7 @@ child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
 		return (NULL);
 	}
 	c->adopted = true;
+	c->ever_ready = true;		/* running already: ready */
 	c->incarnation++;
 	c->pid = pid;
 	c->pidfd = pidfd;
@@ -1279,8 +1501,7 @@ child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->pid = -1;
 	g->nprocs--;
 	c->adopted = false;
-	c->exited_at = gtd_now_ms(g);
-	c->last_requested = c->want_down;
+	child_record_exit(c, -1);	/* not our child: no status */
 	log_info("child %s: adopted process is gone", c->name);
 	if (c->spec->ncmd == 0)
 		c->delete_after = true;
@@ -1295,9 +1516,14 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	const struct childspec	*s = c->spec;
 
 	c->delete_after = c->delete_after || delete_after;
+	c->bounce = false;		/* a stop wins over restart force */
 	if (c->queued) {		/* never ran: nothing to signal */
 		child_unqueue(c);
-		if (c->delete_after || c->spec->restart == SPEC_TEMPORARY)
+		c->want_down = true;
+		child_record_exit(c, -1);	/* requested, no status */
+		c->want_down = false;
+		if (c->delete_after || c->spec->restart == SPEC_TEMPORARY ||
+		    !c->ever_ready)
 			child_remove(c);
 		else
 			child_set_state(c, CHILD_STOPPED);
@@ -1311,9 +1537,11 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 			timeout_ms = s->shutdown_timeout_ms;
 		child_disarm(c);	/* ready or watchdog: not now */
 		if (s->shutdown == SPEC_SHUT_BRUTAL) {
-			c->escalated = true;
+			c->stop_sig = SIGKILL;
 			child_signal(c, SIGKILL);
 		} else {
+			c->stop_sig = s->shutdown_signal;
+			c->stop_timeout_ms = timeout_ms;
 			child_signal(c, s->shutdown_signal);
 			if (s->shutdown == SPEC_SHUT_SIGNAL)
 				child_arm(c, timeout_ms);
@@ -1324,6 +1552,7 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 		break;
 	case CHILD_RESTARTING:
 		child_disarm(c);
+		c->restart_at = 0;
 		if (c->delete_after)
 			child_remove(c);
 		else
@@ -1381,6 +1610,8 @@ child_free(struct child *c)
 	spec_free(c->next_spec);
 	free(c->next_json);
 	free(c->inst_json);
+	free(c->fail_path);
+	free(c->last_spawn_path);
 	policy_hist_free(&c->hist);
 	free(c);
 }

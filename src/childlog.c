@@ -140,6 +140,7 @@ childlog_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_stop(loop, w);
 		close(l->fd);
 		l->fd = -1;
+		child_output_closed(l->log->child);	/* a released one */
 		return;
 	}
 	childlog_in_feed(l, buf, n);

@@ -58,6 +58,7 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
+	struct policy_reason		 r;
 	json_t				*last = json_null();
 	int64_t				 rss, cpu;
 
@@ -70,11 +71,14 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	cmd_set(ctx, "restart_count", json_integer(c->restart_count));
 	cmd_set(ctx, "started_at", cmd_info_ms(c->started_at));
 	cmd_set(ctx, "ready_at", cmd_info_ms(c->ready_at));
-	if (c->has_exit) {
-		last = proto_exit_json(c->last_status, c->last_requested);
+	if (c->exited_at != 0) {	/* an exit, or a start that failed */
+		child_reason(c, &r);
+		last = proto_exit_reason(&r);
 		json_object_set_new(last, "at", json_integer(c->exited_at));
 	}
 	cmd_set(ctx, "last_exit", last);
+	cmd_set(ctx, "gave_up", json_boolean(c->gave_up));
+	cmd_set(ctx, "restart_at", cmd_info_ms(c->restart_at));
 	cmd_set(ctx, "attrs", cmd_attrs_json(ctx, c->name));
 	if (c->pid > 0 && cmd_proc_usage(c->pid, &rss, &cpu) == 0) {
 		cmd_set(ctx, "rss_bytes", json_integer(rss));

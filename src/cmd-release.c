@@ -2,7 +2,8 @@
 /*
  * cmd-release: stop supervising a child.  The row and its attrs go; the
  * process keeps running (but, forked by gtd, it still dies with gtd:
- * PR_SET_PDEATHSIG cannot be undone from outside).
+ * PR_SET_PDEATHSIG cannot be undone from outside), and gtd goes on
+ * reading the output it captures until the process closes it.
  */
 #include "config.h"
 
@@ -33,6 +34,12 @@ cmd_release_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_set(ctx, "state", json_string(child_state_name(c->state)));
 		return (CMD_ERROR);
 	}
-	child_release(c);
+	if (child_release(c) == -1) {		/* ENOSPC */
+		cmd_error(ctx, GT_E_LIMIT, "%d released children still write "
+		    "output that gtd reads (max_children)",
+		    ctx->gtd->lim.max_children);
+		cmd_set(ctx, "limit", json_string("max_children"));
+		return (CMD_ERROR);
+	}
 	return (CMD_OK);
 }

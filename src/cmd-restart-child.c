@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd-restart-child: start a stopped row again (a manual restart: the
- * restart_count is not raised) and reply once it is ready.
+ * cmd-restart-child: start a stopped row again, and reply once it is
+ * ready.  A manual restart: the restart_count is not raised, the restart
+ * intensity window and the backoff start afresh, and a start that fails
+ * before it is ready leaves the row stopped.  With force, a running,
+ * starting, stopping or restarting row is restarted too, in one step
+ * (see child_restart).
  */
 #include "config.h"
 
@@ -14,7 +18,7 @@ static enum cmd_ret	cmd_restart_child_exec(struct cmd_ctx *, json_t *);
 const struct cmd_entry cmd_restart_child_entry = {
 	.name = "restart_child",
 	.access = ACL_CONTROL,
-	.usage = "name",
+	.usage = "name [force=bool]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_restart_child_exec
 };
@@ -22,26 +26,33 @@ const struct cmd_entry cmd_restart_child_entry = {
 static enum cmd_ret
 cmd_restart_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
+	static const char *const	 keys[] = { "name", "force", NULL };
 	struct child			*c;
+	bool				 force = false;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args, keys)) == NULL ||
+	    cmd_arg_bool(ctx, args, "force", &force) == -1)
 		return (CMD_ERROR);
-	switch (c->state) {
+	if (force && c->spec->ncmd == 0) {	/* adopted, nothing to run */
+		cmd_bad(ctx, "force", "%s was adopted without a cmd: it cannot "
+		    "be started again", c->name);
+		return (CMD_ERROR);
+	}
+	switch (force ? CHILD_STOPPED : c->state) {
 	case CHILD_STOPPED:
 		break;
 	case CHILD_RESTARTING:
-		cmd_error(ctx, GT_E_RESTARTING, "%s has a restart pending",
-		    c->name);
+		cmd_error(ctx, GT_E_RESTARTING, "%s has a restart pending "
+		    "(force restarts it now)", c->name);
 		return (CMD_ERROR);
 	default:
-		cmd_error(ctx, GT_E_RUNNING, "%s is %s", c->name,
-		    child_state_name(c->state));
+		cmd_error(ctx, GT_E_RUNNING, "%s is %s (force restarts it)",
+		    c->name, child_state_name(c->state));
 		cmd_pid(ctx, c);
 		return (CMD_ERROR);
 	}
 	ctx->wait = true;
-	if (child_start(c) == -1) {
+	if ((force ? child_restart(c) : child_start(c)) == -1) {
 		cmd_start_failed(ctx, c);
 		return (CMD_ERROR);
 	}

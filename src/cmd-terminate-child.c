@@ -60,15 +60,17 @@ cmd_terminate(struct cmd_ctx *ctx, json_t *args, bool delete)
 static void
 cmd_terminate_wake(struct child *c, void *arg)
 {
-	struct cmd_ctx	*ctx = arg;
+	struct cmd_ctx		*ctx = arg;
+	struct policy_reason	 r;
 
 	if (!(c->flags & CHILD_DEAD) && c->incarnation == ctx->incarnation &&
 	    c->pid > 0) {
 		child_wait(c, &ctx->w);
 		return;
 	}
+	/* Who asked (requested), what was sent, whether SIGKILL followed. */
+	child_reason(c, &r);
 	if (!ctx->created && c->has_exit)
-		cmd_set(ctx, "reason", proto_exit_json(c->last_status,
-		    c->last_requested));
+		cmd_set(ctx, "reason", proto_exit_reason(&r));
 	cmd_finish(ctx);
 }

@@ -38,14 +38,16 @@ cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 		if (st != NULL && c->state != want)
 			continue;
 		json_array_append_new(rows, json_pack("{s:s, s:o, s:s, s:s, "
-		    "s:s, s:i, s:o}", "name", c->name,
+		    "s:s, s:i, s:o, s:b, s:o}", "name", c->name,
 		    "pid", c->pid > 0 ? json_integer(c->pid) : json_null(),
 		    "state", child_state_name(c->state),
 		    "type", spec_type_name(c->spec->type),
 		    "restart", spec_restart_name(c->spec->restart),
 		    "restart_count", c->restart_count,
 		    "started_at", c->pid > 0 ? json_integer(c->started_at) :
-		    json_null()));
+		    json_null(), "gave_up", c->gave_up,
+		    "restart_at", c->restart_at != 0 ?
+		    json_integer(c->restart_at) : json_null()));
 	}
 	cmd_set(ctx, "children", rows);
 	return (CMD_OK);

@@ -377,11 +377,11 @@ cmd_buf_value(struct gtd *g, const json_t *v)
 {
 	size_t	n;
 
-	n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+	n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 	    JSON_COMPACT | JSON_ENCODE_ANY);
 	if (n > g->rsize - g->rlen) {
 		cmd_buf_grow(g, n);
-		n = json_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+		n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
 		    JSON_COMPACT | JSON_ENCODE_ANY);
 	}
 	if (n == 0)	/* not encodable: cannot happen, but stay JSON */
@@ -836,7 +836,9 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 void
 cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 {
-	json_t	*j;
+	struct policy_reason	 r;
+	json_t			*j;
+	char			 buf[512];
 
 	if (ctx->gtd->shutting_down) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
@@ -844,10 +846,15 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 	}
 	switch (c->fail) {
 	case CHILD_FAIL_SPAWN:
-		cmd_error(ctx, GT_E_SPAWN_FAILED, "%s: %s", c->spec->cmd[0],
-		    strerror(c->fail_errno));
+		/* "chdir /nonexistent: ...": the step, not the program. */
+		cmd_error(ctx, GT_E_SPAWN_FAILED, "%s",
+		    child_fail_text(c, buf, sizeof buf));
 		cmd_set(ctx, "errno",
 		    json_string(spawn_errno_name(c->fail_errno)));
+		cmd_set(ctx, "step",
+		    json_string(spawn_step_name(c->fail_step)));
+		if (c->fail_path != NULL)
+			cmd_set(ctx, "path", json_string(c->fail_path));
 		break;
 	case CHILD_FAIL_TIMEOUT:
 		cmd_error(ctx, GT_E_TIMEOUT, "%s was not ready in time",
@@ -855,15 +862,15 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 		break;
 	case CHILD_FAIL_EXITED:
 	case CHILD_FAIL_NONE:
-		cmd_error(ctx, GT_E_EXITED, "%s exited before it was ready",
-		    c->name);
-		if (c->has_exit) {
-			j = proto_exit_json(c->last_status, 0);
-			if (ctx->res == NULL)
-				ctx->res = json_object();
-			json_object_update(ctx->res, j);
-			json_decref(j);
-		}
+		cmd_error(ctx, GT_E_EXITED, c->last_requested ?
+		    "%s was stopped on request before it was ready" :
+		    "%s exited before it was ready", c->name);
+		child_reason(c, &r);	/* exit_status|signal, requested */
+		j = proto_exit_reason(&r);
+		if (ctx->res == NULL)
+			ctx->res = json_object();
+		json_object_update(ctx->res, j);
+		json_decref(j);
 		break;
 	}
 }
@@ -905,6 +912,8 @@ cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
 {
 	cmd_pid(ctx, c);
 	cmd_set_str(ctx, "state", child_state_name(c->state));
+	if (c->queued)		/* wait:false behind max_starting: pid null */
+		cmd_set(ctx, "queued", json_true());
 }
 
 enum cmd_ret
@@ -915,7 +924,8 @@ cmd_await_ready(struct cmd_ctx *ctx, struct child *c)
 		cmd_ready_reply(ctx, c);
 		return (CMD_OK);
 	}
-	if (c->state != CHILD_STARTING) {	/* failed synchronously */
+	/* Failed synchronously, unless restart force brings it back. */
+	if (c->state != CHILD_STARTING && !c->bounce) {
 		cmd_start_failed(ctx, c);
 		return (CMD_ERROR);
 	}
@@ -930,8 +940,26 @@ cmd_ready_wake(struct child *c, void *arg)
 {
 	struct cmd_ctx	*ctx = arg;
 
+	/*
+	 * Only restart_child force makes a new incarnation while a start
+	 * waiter still waits (any other end replies first): follow it.
+	 */
+	if (!(c->flags & CHILD_DEAD) && c->incarnation != ctx->incarnation &&
+	    (c->state == CHILD_STARTING || c->state == CHILD_RUNNING))
+		ctx->incarnation = c->incarnation;
 	if (!(c->flags & CHILD_DEAD) && c->incarnation == ctx->incarnation) {
-		if (c->state == CHILD_STARTING) {
+		if (c->bounce && (c->state == CHILD_STOPPING ||
+		    c->state == CHILD_TERMINATING)) {
+			child_wait(c, &ctx->w);
+			return;
+		}
+		/*
+		 * Stopped while starting: reply with its exit, once reaped
+		 * (a timeout, or shutting_down, needs no exit status).
+		 */
+		if (c->state == CHILD_STARTING || (c->state == CHILD_STOPPING &&
+		    c->fail != CHILD_FAIL_TIMEOUT &&
+		    !c->gtd->shutting_down)) {
 			child_wait(c, &ctx->w);
 			return;
 		}

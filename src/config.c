@@ -7,8 +7,11 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <limits.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gt/config.h"
 #include "gt/proto.h"
@@ -126,6 +130,9 @@ config_strv(const json_t *j, const char *field, char ***v, size_t *n,
 		    strlen(json_string_value(el)) != json_string_length(el))
 			return (config_fail(e, sub, "%s must be a string "
 			    "without NUL bytes", sub));
+		if (json_string_length(el) > SPEC_MAX_ARG_BYTES)
+			return (config_fail(e, sub, "%s is longer than %d "
+			    "bytes", sub, SPEC_MAX_ARG_BYTES));
 		spec_strv_add(v, n, json_string_value(el));
 	}
 	return (0);
@@ -195,6 +202,9 @@ cs_env(struct childspec *s, const json_t *j, struct config_err *e)
 		    strlen(json_string_value(v)) != json_string_length(v))
 			return (config_fail(e, sub, "%s must be a string",
 			    sub));
+		if (strlen(k) + 1 + json_string_length(v) > SPEC_MAX_ARG_BYTES)
+			return (config_fail(e, sub, "%s: NAME=VALUE is longer "
+			    "than %d bytes", sub, SPEC_MAX_ARG_BYTES));
 		xasprintf(&kv, "%s=%s", k, json_string_value(v));
 		spec_strv_add(&s->env, &s->nenv, kv);
 		free(kv);
@@ -390,6 +400,12 @@ cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
 		s->attrs[n].key = xstrdup(k);
 		proto_value_from_json(v, &s->attrs[n].v);
 		s->nattrs = ++n;
+		if (s->attrs[n - 1].v.s != NULL &&
+		    strlen(s->attrs[n - 1].v.s) > SPEC_MAX_VALUE_BYTES) {
+			config_path(sub, sizeof sub, "attrs", k, GT_KEY_MAX);
+			return (config_fail(e, sub, "%s is longer than %d "
+			    "bytes", sub, SPEC_MAX_VALUE_BYTES));
+		}
 	}
 	return (0);
 }
@@ -881,12 +897,45 @@ config_args_concat(const json_t *a, const json_t *b)
 	return (r);
 }
 
+/*
+ * env merges per key across the layers (defaults, template, instance):
+ * a later layer's value wins and null removes the variable.  NULL when
+ * a layer's env is not an object: then it simply replaces, and the
+ * parser names the bad field.
+ */
+static json_t *
+config_env_merge(const json_t *const *layer, size_t n)
+{
+	json_t		*r, *env, *v;
+	const char	*k;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (layer[i] != NULL && (env = json_object_get(layer[i],
+		    "env")) != NULL && !json_is_object(env))
+			return (NULL);
+	r = json_object();
+	for (i = 0; i < n; i++) {
+		if (layer[i] == NULL ||
+		    (env = json_object_get(layer[i], "env")) == NULL)
+			continue;
+		json_object_foreach(env, k, v) {
+			if (json_is_null(v))
+				json_object_del(r, k);
+			else
+				json_object_set(r, k, v);
+		}
+	}
+	return (r);
+}
+
 /* defaults, then the template, then the instance (see config.h). */
 static json_t *
 config_resolve(const struct config_tpl *tpl, const json_t *obj,
     char **field, char **cause)
 {
-	json_t		*r, *t = NULL, *args;
+	json_t		*r, *t = NULL, *args, *env;
+	const json_t	*layer[3];
 	const char	*tname = NULL;
 	const char	*k;
 	json_t		*v;
@@ -928,6 +977,12 @@ config_resolve(const struct config_tpl *tpl, const json_t *obj,
 		}
 		json_object_set_new(r, "args", args);
 	}
+	layer[0] = tpl != NULL ? tpl->defaults : NULL;
+	layer[1] = t;
+	layer[2] = obj;
+	if (json_object_get(r, "env") != NULL &&
+	    (env = config_env_merge(layer, 3)) != NULL)
+		json_object_set_new(r, "env", env);
 	return (r);
 }
 
@@ -1147,7 +1202,7 @@ config_spec_text(const struct childspec *s)
 	json_t	*j = config_spec_json(s);
 	char	*t;
 
-	t = json_dumps(j, JSON_COMPACT);
+	t = proto_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return (t != NULL ? t : xstrdup("{}"));
 }
@@ -1294,6 +1349,10 @@ config_child_add(struct config *c, const json_t *el, const char *src,
 	    sizeof *c->names);
 	c->names[c->nchildren] = xstrdup(sp->name);
 	c->names[c->nchildren + 1] = NULL;
+	c->texts = xreallocarray(c->texts, c->nchildren + 2,
+	    sizeof *c->texts);
+	c->texts[c->nchildren] = config_spec_text(sp);
+	c->texts[c->nchildren + 1] = NULL;
 	c->child_src[c->nchildren++] = xstrdup(src);
 	c->children[c->nchildren] = NULL;
 	return (0);
@@ -1305,16 +1364,70 @@ config_name_cmp(const void *a, const void *b)
 	return (strcmp(*(char *const *)a, *(char *const *)b));
 }
 
+/*
+ * Read and parse the JSON file at path.  It must be a regular file (a
+ * symlink to one is fine) of at most CONFIG_FILE_MAX bytes: a FIFO or a
+ * device would block gtd, which reads its config inside the event loop
+ * on a reload.  O_NONBLOCK makes the open itself return at once for a
+ * FIFO without a writer; fstat then refuses it.  NULL + *cause.
+ */
+static json_t *
+config_read(const char *path, char **cause)
+{
+	struct stat	 st;
+	json_error_t	 je;
+	json_t		*j = NULL;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONFIG_FILE_MAX)
+		goto big;
+	/* One byte more than allowed: a file that grew is caught too. */
+	buf = xmalloc(CONFIG_FILE_MAX + 1);
+	while (len <= CONFIG_FILE_MAX && (n = read(fd, buf + len,
+	    CONFIG_FILE_MAX + 1 - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		len += n;
+	}
+	if (len > CONFIG_FILE_MAX)
+		goto big;
+	if ((j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		xasprintf(cause, "%s:%d: %s", path, je.line, je.text);
+	goto out;
+big:
+	xasprintf(cause, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+	goto out;
+fail:
+	saved = errno;
+	xasprintf(cause, "%s: %s", path, strerror(saved));
+out:
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	return (j);
+}
+
 /* Every *.json in dir, in name order, is one more boot child. */
 static int
 config_include(struct config *c, const json_t *v, struct config_err *e)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		**names = NULL, *path, *src;
+	char		**names = NULL, *path, *src, *cause = NULL;
 	size_t		  n = 0, i, len;
 	json_t		 *j;
-	json_error_t	  je;
 	int		  rc = 0;
 
 	if (!json_is_string(v) || *json_string_value(v) != '/')
@@ -1335,13 +1448,13 @@ config_include(struct config *c, const json_t *v, struct config_err *e)
 	for (i = 0; i < n && rc == 0; i++) {
 		xasprintf(&path, "%s/%s", json_string_value(v), names[i]);
 		xasprintf(&src, "include.%s", names[i]);
-		if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) ==
-		    NULL)
-			rc = config_fail(e, src, "%s:%d: %s", path, je.line,
-			    je.text);
+		if ((j = config_read(path, &cause)) == NULL)
+			rc = config_fail(e, src, "%s", cause);
 		else
 			rc = config_child_add(c, j, src, e);
 		json_decref(j);
+		free(cause);
+		cause = NULL;
 		free(path);
 		free(src);
 	}
@@ -1573,7 +1686,6 @@ config_load(const char *path, char **field, char **cause)
 {
 	struct config_err	 e = { NULL, NULL };
 	struct config		*c;
-	json_error_t		 je;
 	json_t			*j;
 
 	c = xcalloc(1, sizeof *c);
@@ -1581,9 +1693,8 @@ config_load(const char *path, char **field, char **cause)
 	c->log_level = LOG_LVL_INFO;
 	c->socket_mode = -1;
 	c->socket_gid = -1;
-	if ((j = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+	if ((j = config_read(path, cause)) == NULL) {
 		*field = xstrdup("");
-		xasprintf(cause, "%s:%d: %s", path, je.line, je.text);
 		config_free(c);
 		return (NULL);
 	}
@@ -1596,6 +1707,45 @@ config_load(const char *path, char **field, char **cause)
 	}
 	json_decref(j);
 	return (c);
+}
+
+/* The default socket path of zone for euid, or NULL + *cause. */
+static char *
+config_socket_default(const struct config_socket_in *in, const char *zone,
+    char **cause)
+{
+	char	*path;
+
+	if (in->euid == 0)
+		xasprintf(&path, "/run/gtd/%s.sock", zone);
+	else if (in->xdg != NULL && *in->xdg == '/')
+		xasprintf(&path, "%s/gtd/%s.sock", in->xdg, zone);
+	else {
+		xasprintf(cause, "no socket path for uid %u: XDG_RUNTIME_DIR is "
+		    "not set to an absolute path; give -s PATH or \"socket\" "
+		    "in the config", in->euid);
+		return (NULL);
+	}
+	return (path);
+}
+
+char *
+config_socket_path(const struct config_socket_in *in, char **cause)
+{
+	const char	*zone;
+
+	if (in->sockopt != NULL && *in->sockopt != '\0')
+		return (xstrdup(in->sockopt));
+	if (in->cf != NULL && in->cf->socket != NULL)
+		return (xstrdup(in->cf->socket));
+	/* An explicit zone beats an inherited $GTD_SOCKET. */
+	if (in->zoneopt != NULL)
+		return (config_socket_default(in, in->zoneopt, cause));
+	if (in->env_socket != NULL && *in->env_socket != '\0')
+		return (xstrdup(in->env_socket));
+	zone = in->cf != NULL && in->cf->zone != NULL ? in->cf->zone :
+	    GT_DEFAULT_ZONE;
+	return (config_socket_default(in, zone, cause));
 }
 
 void
@@ -1615,6 +1765,7 @@ config_free(struct config *c)
 	free(c->children);
 	free(c->child_src);
 	spec_strv_free(c->names);
+	spec_strv_free(c->texts);
 	config_tpl_clear(&c->tpl);
 	free(c->socket_group);
 	free(c->acl.e);

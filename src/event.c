@@ -206,6 +206,8 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 void
 event_child_state(struct gtd *g, struct child *c, enum child_state old)
 {
+	struct policy_reason	r;
+
 	switch (c->state) {
 	case CHILD_STARTING:
 		if (c->pid > 0)
@@ -217,10 +219,9 @@ event_child_state(struct gtd *g, struct child *c, enum child_state old)
 		    (int)c->pid));
 		break;
 	case CHILD_TERMINATING:
+		child_reason(c, &r);
 		event_emit(g, EVENT_EXITED, c->name, json_pack("{s:i, s:o}",
-		    "pid", (int)c->last_pid, "reason", c->has_exit ?
-		    proto_exit_json(c->last_status, c->last_requested) :
-		    json_object()));
+		    "pid", (int)c->last_pid, "reason", proto_exit_reason(&r)));
 		break;
 	case CHILD_RESTARTING:
 		event_emit(g, EVENT_RESTARTING, c->name, json_pack("{s:i}",

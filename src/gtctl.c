@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "gt/client.h"
+#include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
 
@@ -1169,7 +1170,7 @@ gtctl_str(json_t *v)
 		xasprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return (s);
 	}
-	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	if ((s = proto_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return (xstrdup("?"));
 	return (s);
 }
@@ -1356,7 +1357,7 @@ gtctl_print_spec(struct gtctl *g, json_t *reply)
 
 	if (!json_is_object(spec))
 		return (gtctl_malformed("no \"spec\""));
-	if ((s = json_dumps(spec, JSON_INDENT(2))) == NULL)
+	if ((s = proto_dumps(spec, JSON_INDENT(2))) == NULL)
 		return (gtctl_malformed("bad \"spec\""));
 	printf("%s\n", s);
 	free(s);

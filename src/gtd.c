@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "gt/child.h"
-#include "gt/client.h"
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
@@ -35,6 +34,8 @@
 #define GTD_SOCKET_MODE	0660
 
 static void	usage(void) __attribute__((noreturn));
+static void	gtd_check(const char *, struct config *)
+		    __attribute__((noreturn));
 static void	gtd_help(void) __attribute__((noreturn));
 
 static void
@@ -55,12 +56,47 @@ gtd_help(void)
 	    "  -h         this help\n"
 	    "  -n         check the config and exit\n"
 	    "  -r fd      write a newline to fd once ready, then close it\n"
-	    "  -s socket  control socket path (default: $GTD_SOCKET, or\n"
+	    "  -s socket  control socket path (default: the config's, else\n"
+	    "             $GTD_SOCKET unless -z is given, else\n"
 	    "             /run/gtd/ZONE.sock for root,\n"
 	    "             $XDG_RUNTIME_DIR/gtd/ZONE.sock otherwise)\n"
 	    "  -V         print the version\n"
 	    "  -z zone    zone name (default \"default\")\n"
 	    "See gtd(8), gtd.conf(5) and gtd-protocol(7).\n");
+	exit(0);
+}
+
+/*
+ * -n: the file parsed; now what it needs from the host.  Errors (a boot
+ * child that could not start) and warnings go to stderr as
+ * "gtd: FILE: FIELD: [warning: ]message"; exit 1 if there was an error.
+ */
+static void
+gtd_check(const char *file, struct config *cf)
+{
+	struct config_issue	*is = NULL;
+	size_t			 n = 0, i, nerr = 0;
+
+	if (cf != NULL)
+		n = config_check(cf, &is);
+	for (i = 0; i < n; i++) {
+		if (is[i].error)
+			nerr++;
+		fprintf(stderr, "gtd: %s: %s: %s%s\n", file, is[i].field,
+		    is[i].error ? "" : "warning: ", is[i].message);
+	}
+	config_issues_free(is, n);
+	if (nerr > 0) {
+		fprintf(stderr, "gtd: %s: %zu error%s, %zu warning%s\n", file,
+		    nerr, nerr == 1 ? "" : "s", n - nerr, n - nerr == 1 ? "" :
+		    "s");
+		exit(1);
+	}
+	if (n > 0)
+		printf("%s: ok, %zu warning%s\n", file, n, n == 1 ? "" : "s");
+	else
+		printf("%s: ok\n", file != NULL ? file : "(no config)");
+	config_free(cf);
 	exit(0);
 }
 
@@ -143,11 +179,14 @@ gtd_listen_path(int fd, char *path, int explicit)
 int
 main(int argc, char **argv)
 {
-	struct gtd	*g;
-	struct config	*cf = NULL;
-	const char	*conffile = NULL, *sockopt = NULL, *zoneopt = NULL;
-	char		*cause = NULL, *field = NULL, *end, *path;
-	int		 ch, debug = 0, check = 0, readyfd = -1, fd, code, lfd;
+	struct gtd		*g;
+	struct config		*cf = NULL;
+	struct config_socket_in	 sin;
+	const char		*conffile = NULL, *sockopt = NULL;
+	const char		*zoneopt = NULL;
+	char			*cause = NULL, *field = NULL, *end, *path;
+	int			 ch, debug = 0, check = 0, readyfd = -1, fd;
+	int			 code, lfd;
 
 	while ((ch = getopt(argc, argv, "c:dhnr:s:Vz:")) != -1) {
 		switch (ch) {
@@ -185,18 +224,17 @@ main(int argc, char **argv)
 		usage();
 	gtd_stdio();
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));	/* jitter */
-	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-	    sd_journal_stream(STDERR_FILENO));
+	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, check ? LOG_PREFIX_NONE :
+	    sd_journal_stream(STDERR_FILENO) ? LOG_PREFIX_PRIORITY :
+	    LOG_PREFIX_TIME);
 	xmalloc_install_json();
 	if (conffile != NULL &&
 	    (cf = config_load(conffile, &field, &cause)) == NULL)
 		fatalx("%s: %s%s%s", conffile, field != NULL && *field != '\0' ?
 		    field : "", field != NULL && *field != '\0' ? ": " : "",
 		    cause);
-	if (check) {
-		printf("%s: ok\n", conffile != NULL ? conffile : "(no config)");
-		exit(0);
-	}
+	if (check)
+		gtd_check(conffile, cf);
 	if (cf != NULL && !debug)
 		log_set_level(cf->log_level);
 	if ((g = gtd_new(&child_real_ops, &cause)) == NULL)
@@ -210,9 +248,11 @@ main(int argc, char **argv)
 	free(g->zone);
 	g->zone = xstrdup(zoneopt != NULL ? zoneopt : cf != NULL &&
 	    cf->zone != NULL ? cf->zone : GT_DEFAULT_ZONE);
-	path = sockopt != NULL ? xstrdup(sockopt) : cf != NULL &&
-	    cf->socket != NULL ? xstrdup(cf->socket) :
-	    client_socket_path(NULL, g->zone);
+	sin = (struct config_socket_in){ .sockopt = sockopt,
+	    .zoneopt = zoneopt, .cf = cf, .env_socket = getenv("GTD_SOCKET"),
+	    .xdg = getenv("XDG_RUNTIME_DIR"), .euid = geteuid() };
+	if ((path = config_socket_path(&sin, &cause)) == NULL)
+		fatalx("%s", cause);
 	if (*path != '/') {		/* children run in "/": absolute */
 		char	*cwd = getcwd(NULL, 0);
 

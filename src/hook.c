@@ -29,18 +29,19 @@ hook_attr_add(const char *key, const struct value *v, void *arg)
 char *
 hook_payload(struct child *c)
 {
-	json_t	*j, *attrs;
-	char	*s;
+	struct policy_reason	 r;
+	json_t			*j, *attrs;
+	char			*s;
 
 	attrs = json_object();
 	/* A mirror failure leaves attrs short; the hook still runs. */
 	(void)registry_attr_foreach(c->gtd->reg, c->name, hook_attr_add,
 	    attrs);
+	child_reason(c, &r);
 	j = json_pack("{s:s, s:i, s:o, s:i, s:o}", "name", c->name,
-	    "pid", (int)c->last_pid, "reason",
-	    proto_exit_json(c->last_status, c->last_requested),
+	    "pid", (int)c->last_pid, "reason", proto_exit_reason(&r),
 	    "restart_count", c->restart_count, "attrs", attrs);
-	s = j == NULL ? NULL : json_dumps(j, JSON_COMPACT);
+	s = j == NULL ? NULL : proto_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s == NULL)
 		return (xstrdup("{}"));

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log: write the daemon's messages to stderr, one line each.  Never
- * allocates, so it is safe on every error path.
+ * log: write the daemon's messages to stderr, one line each, after a
+ * local timestamp ("2026-12-06T09:51:12.345 gtd: ..."), or after a "<N>"
+ * priority when stderr is the journal, which keeps its own time.  Never
+ * allocates (tzset is done once, in log_init), so it is safe on every
+ * error path.
  */
 #include "config.h"
 
@@ -10,20 +13,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gt/log.h"
 
 static enum log_level	log_level = LOG_LVL_INFO;
-static int		log_prio;	/* journald "<N>" prefixes */
+static enum log_prefix	log_prefix = LOG_PREFIX_TIME;
 
 static void	log_vwrite(int, const char *, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
 
 void
-log_init(enum log_level level, int prefix_priority)
+log_init(enum log_level level, enum log_prefix prefix)
 {
 	log_level = level;
-	log_prio = prefix_priority;
+	log_prefix = prefix;
+	tzset();		/* localtime_r reads the zone only once */
+}
+
+/* "2026-12-06T09:51:12.345 " in local time into buf, or "". */
+static void
+log_stamp(char *buf, size_t size)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	size_t		n;
+
+	buf[0] = '\0';
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+		return;
+	snprintf(buf + n, size - n, ".%03d ", (int)(ts.tv_nsec / 1000000));
 }
 
 void
@@ -35,15 +56,17 @@ log_set_level(enum log_level level)
 static void
 log_vwrite(int prio, const char *err, const char *fmt, va_list ap)
 {
-	char	buf[1024], pre[8] = "", *p;
+	char	buf[1024], pre[32] = "", *p;
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	/* One message, one line: a name with a newline cannot forge lines. */
 	for (p = buf; *p != '\0'; p++)
 		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			*p = '?';
-	if (log_prio)
+	if (log_prefix == LOG_PREFIX_PRIORITY)
 		snprintf(pre, sizeof pre, "<%d>", prio);
+	else if (log_prefix == LOG_PREFIX_TIME)
+		log_stamp(pre, sizeof pre);
 	/*
 	 * One fprintf, so one write(2) on unbuffered stderr: the "<N>" must
 	 * not be split from its line by a child writing to the same pipe.

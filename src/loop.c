@@ -138,8 +138,9 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	if (g->shutting_down) {
-		log_warnx("%s again: killing every child now",
+		log_warnx("%s again: killing every child and hook now",
 		    strsignal(w->signum));
+		g->shutdown_forced = true;	/* and no hook starts */
 		gtd_kill_all(g, true);
 		gtd_check_done(g);
 		return;
@@ -229,6 +230,11 @@ gtd_kill_all(struct gtd *g, bool infinity_too)
 	struct child	*c;
 
 	TAILQ_FOREACH(c, &g->children, entry) {
+		if (infinity_too && c->hook_pid > 0) {
+			/* A hook in its own session, and its group. */
+			(void)g->ops->kill(-c->hook_pid, SIGKILL);
+			(void)g->ops->kill(c->hook_pid, SIGKILL);
+		}
 		if (c->pid <= 0 || (!infinity_too &&
 		    c->spec->shutdown == SPEC_SHUT_INFINITY))
 			continue;

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,10 +255,147 @@ proto_dump(const json_t *j, size_t *lenp)
 {
 	char	*s;
 
-	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = proto_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (s != NULL && lenp != NULL)
 		*lenp = strlen(s);
 	return (s);
+}
+
+size_t
+proto_real_format(double d, char *buf, size_t size)
+{
+	size_t	n;
+	int	prec;
+
+	assert(size >= PROTO_REAL_LEN);
+	/* %.15g is exact for every decimal of up to 15 digits. */
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, size, "%.17g", d);
+	n = strlen(buf);
+	/* Still a real when parsed again: "1" would be an integer. */
+	if (strpbrk(buf, ".eEn") == NULL && n + 2 < size) {
+		memcpy(buf + n, ".0", 3);
+		n += 2;
+	}
+	return (n);
+}
+
+/* Does j hold a real anywhere?  (Most replies do not: no rewrite.) */
+static int
+proto_has_real(const json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	switch (json_typeof(j)) {
+	case JSON_REAL:
+		return (1);
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)j, k, v)
+			if (proto_has_real(v))
+				return (1);
+		return (0);
+	case JSON_ARRAY:
+		json_array_foreach(j, i, v)
+			if (proto_has_real(v))
+				return (1);
+		return (0);
+	default:
+		return (0);
+	}
+}
+
+/*
+ * Copy the number token at in[0..n) (jansson's %.17g of a real when it
+ * has '.', 'e' or 'E') into out as proto_real_format writes it.
+ */
+static size_t
+proto_real_token(const char *in, size_t n, char *out)
+{
+	char	tok[PROTO_REAL_LEN];
+
+	if (n >= PROTO_REAL_LEN || (memchr(in, '.', n) == NULL &&
+	    memchr(in, 'e', n) == NULL && memchr(in, 'E', n) == NULL)) {
+		memcpy(out, in, n);	/* an integer, or not ours: as is */
+		return (n);
+	}
+	memcpy(tok, in, n);
+	tok[n] = '\0';
+	return (proto_real_format(strtod(tok, NULL), out, PROTO_REAL_LEN));
+}
+
+/*
+ * in (valid JSON text of len bytes, as jansson dumps it) with every real
+ * rewritten by proto_real_format.  xmalloc'd and NUL-terminated.
+ */
+static char *
+proto_reals_rewrite(const char *in, size_t len, size_t *outlen)
+{
+	char	*out;
+	size_t	 i = 0, o = 0, t, size;
+
+	size = len + PROTO_REAL_LEN + 1;
+	out = xmalloc(size);
+	while (i < len) {
+		/* A token may grow ("1.23456789012345e+15"): keep room. */
+		if (size - o < len - i + PROTO_REAL_LEN + 1) {
+			size = size * 2 + PROTO_REAL_LEN;
+			out = xreallocarray(out, 1, size);
+		}
+		if (in[i] == '"') {
+			/* A string, escapes included, verbatim. */
+			t = i + 1;
+			while (t < len && in[t] != '"')
+				t += in[t] == '\\' ? 2 : 1;
+			t = t < len ? t + 1 : len;
+			memcpy(out + o, in + i, t - i);
+			o += t - i;
+			i = t;
+		} else if (in[i] == '-' || (in[i] >= '0' && in[i] <= '9')) {
+			t = i + strspn(in + i, "0123456789+-.eE");
+			o += proto_real_token(in + i, t - i, out + o);
+			i = t;
+		} else
+			out[o++] = in[i++];
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return (out);
+}
+
+char *
+proto_dumps(const json_t *j, size_t flags)
+{
+	char	*s, *r;
+	size_t	 n;
+
+	if ((s = json_dumps(j, flags)) == NULL || !proto_has_real(j))
+		return (s);
+	r = proto_reals_rewrite(s, strlen(s), &n);
+	free(s);
+	return (r);
+}
+
+size_t
+proto_dumpb(const json_t *j, char *buf, size_t size, size_t flags)
+{
+	char	*s;
+	size_t	 n;
+
+	if (!proto_has_real(j))
+		return (json_dumpb(j, buf, size, flags));
+	if ((s = proto_dumps(j, flags)) == NULL)
+		return (0);
+	if ((n = strlen(s)) <= size)
+		memcpy(buf, s, n);
+	free(s);
+	return (n);
 }
 
 json_t *
@@ -298,7 +436,7 @@ proto_value_from_json(const json_t *j, struct value *v)
 		break;
 	default:
 		v->type = VALUE_JSON;
-		v->s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		v->s = proto_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (v->s == NULL)
 			v->s = xstrdup("null");
 		break;
@@ -327,5 +465,32 @@ proto_exit_json(int status, int requested)
 	}
 	if (requested)
 		json_object_set_new(j, "requested", json_true());
+	return (j);
+}
+
+json_t *
+proto_exit_reason(const struct policy_reason *r)
+{
+	json_t	*j;
+
+	j = r->has_status ? proto_exit_json(r->status, r->requested) :
+	    json_object();
+	if (!r->has_status && r->requested)
+		json_object_set_new(j, "requested", json_true());
+	if (r->requested && r->stop_signal > 0)
+		json_object_set_new(j, "stop_signal",
+		    json_string(spec_signal_name(r->stop_signal)));
+	if (r->requested && r->escalated) {
+		json_object_set_new(j, "escalated", json_true());
+		json_object_set_new(j, "timeout_ms",
+		    json_integer(r->timeout_ms));
+	}
+	if (r->spawn_errno != NULL) {
+		json_object_set_new(j, "errno", json_string(r->spawn_errno));
+		json_object_set_new(j, "step", json_string(r->spawn_step));
+		if (r->spawn_path != NULL)
+			json_object_set_new(j, "path",
+			    json_string(r->spawn_path));
+	}
 	return (j);
 }

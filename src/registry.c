@@ -43,12 +43,12 @@ enum registry_stmt {
 
 static const char *registry_sql[ST_COUNT] = {
 	[ST_CHILD_PUT] = "INSERT OR REPLACE INTO children VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	/* Every column but spec: a state change leaves the spec text be. */
 	[ST_CHILD_UPDATE] = "UPDATE children SET pid = ?2, state = ?3, "
 	    "type = ?4, restart = ?5, restart_count = ?6, started_at = ?7, "
 	    "ready_at = ?8, exit_status = ?9, exit_signal = ?10, "
-	    "exited_at = ?11 WHERE name = ?1",
+	    "exited_at = ?11, restart_at = ?13, gave_up = ?14 WHERE name = ?1",
 	[ST_CHILD_DEL] = "DELETE FROM children WHERE name = ?1",
 	[ST_ATTR_SET] = "INSERT INTO attrs (name, key, value, json) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, key) DO UPDATE "
@@ -64,7 +64,8 @@ static const char registry_schema[] =
 	" name TEXT PRIMARY KEY, pid INTEGER, state TEXT, type TEXT,"
 	" restart TEXT, restart_count INTEGER, started_at INTEGER,"
 	" ready_at INTEGER, exit_status INTEGER, exit_signal TEXT,"
-	" exited_at INTEGER, spec TEXT);"
+	" exited_at INTEGER, spec TEXT, restart_at INTEGER,"
+	" gave_up INTEGER);"
 	"CREATE TABLE attrs ("
 	" name TEXT NOT NULL, key TEXT NOT NULL, value,"
 	" json INTEGER NOT NULL DEFAULT 0,"	/* value is JSON text */
@@ -204,7 +205,7 @@ registry_bind_ms(sqlite3_stmt *st, int i, int64_t ms)
 		sqlite3_bind_int64(st, i, ms);
 }
 
-/* Bind ?1..?11 of ST_CHILD_PUT or ST_CHILD_UPDATE. */
+/* Bind ?1..?11, ?13, ?14 of ST_CHILD_PUT or ST_CHILD_UPDATE. */
 static void
 registry_bind_row(sqlite3_stmt *st, const struct registry_row *row)
 {
@@ -221,6 +222,8 @@ registry_bind_row(sqlite3_stmt *st, const struct registry_row *row)
 		sqlite3_bind_int(st, 9, row->exit_status);
 	registry_bind_text(st, 10, row->exit_signal);
 	registry_bind_ms(st, 11, row->exited_at);
+	registry_bind_ms(st, 13, row->restart_at);
+	sqlite3_bind_int(st, 14, row->gave_up);
 }
 
 int

@@ -5,6 +5,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,15 +27,21 @@ struct reload_boot {
 	struct child		*cur;		/* ref held */
 	struct child_waiter	 w;
 	void			(*ready)(struct gtd *);
+	bool			 reload;	/* one came meanwhile */
 };
 
 static void	reload_boot_next(struct reload_boot *);
 static void	reload_boot_wake(struct child *, void *);
+struct reload_ctx;
+static void	reload_warn(struct reload_ctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 static void
 reload_boot_end(struct reload_boot *b, int ok)
 {
 	struct gtd	*g = b->gtd;
+	char		*field = NULL, *cause = NULL;
+	bool		 reload = b->reload;
 
 	if (b->cur != NULL)
 		child_unref(b->cur);
@@ -44,6 +54,21 @@ reload_boot_end(struct reload_boot *b, int ok)
 		gtd_shutdown(g, 1, -1);
 	}
 	free(b);
+	/* A reload asked for during the boot: the file as it is now. */
+	if (ok && reload && !g->shutting_down &&
+	    reload_apply(g, &field, &cause) == -1) {
+		log_warnx("reload queued during the boot failed, nothing "
+		    "changed: %s%s%s", field != NULL ? field : "",
+		    field != NULL && *field != '\0' ? ": " : "", cause);
+		free(field);
+		free(cause);
+	}
+}
+
+bool
+reload_queued(const struct gtd *g)
+{
+	return (g->boot != NULL && g->boot->reload);
 }
 
 void
@@ -110,141 +135,319 @@ reload_boot_wake(struct child *c, void *arg)
 		reload_boot_end(b, 0);
 }
 
-/* A new spec for an existing row: from its next start on. */
+/* One reload: the configs, whether it only looks, what it found. */
+struct reload_ctx {
+	struct gtd		*gtd;
+	const struct config	*old;
+	struct config		*cf;
+	bool			 dry;
+	struct reload_report	*rep;
+};
+
+static const char *const reload_what_names[] = {
+	[RELOAD_STARTED] = "started",
+	[RELOAD_STOPPED] = "stopped",
+	[RELOAD_CHANGED] = "changed",
+	[RELOAD_UNCHANGED] = "unchanged",
+	[RELOAD_ABSENT] = "absent",
+	[RELOAD_FAILED] = "failed"
+};
+
+const char *
+reload_what_name(enum reload_what w)
+{
+	return (reload_what_names[w]);
+}
+
+void
+reload_report_free(struct reload_report *rep)
+{
+	int	i;
+
+	for (i = 0; i < RELOAD_NWHAT; i++)
+		spec_strv_free(rep->names[i]);
+	spec_strv_free(rep->warnings);
+	memset(rep, 0, sizeof *rep);
+}
+
 static void
-reload_respec(struct child *c, struct childspec *s)
+reload_note(struct reload_ctx *r, enum reload_what w, const char *name)
+{
+	spec_strv_add(&r->rep->names[w], &r->rep->n[w], name);
+}
+
+/* A problem that did not stop the reload: logged and reported. */
+static void
+reload_warn(struct reload_ctx *r, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (msg == NULL)
+		return;
+	if (!r->dry)
+		log_warnx("reload: %s", msg);
+	spec_strv_add(&r->rep->warnings, &r->rep->nwarnings, msg);
+	free(msg);
+}
+
+/*
+ * A new spec for an existing row, from its next start on.  Returns
+ * whether it changed: whether it differs from what its next start would
+ * have run before.
+ */
+static bool
+reload_respec(struct reload_ctx *r, struct child *c, struct childspec *s)
 {
 	char	*text = config_spec_text(s), *cur;
-	int	 same;
+	int	 same_cur, same_next;
 
 	/* The current text is made again: the mirror holds the only copy. */
 	cur = config_spec_text(c->spec);
-	same = strcmp(text, cur) == 0;
+	same_cur = strcmp(text, cur) == 0;
+	same_next = c->next_json != NULL ? strcmp(text, c->next_json) == 0 :
+	    same_cur;
 	free(cur);
-	if (same && c->next_spec == NULL) {
+	if (r->dry || same_next) {
 		free(text);
 		spec_free(s);
-		return;
+		return (!same_next);
 	}
-	log_info("child %s: new spec, applied at its next start", c->name);
 	spec_free(c->next_spec);
 	free(c->next_json);
+	c->next_spec = NULL;
+	c->next_json = NULL;
+	if (same_cur) {			/* back to what runs: nothing pending */
+		log_info("child %s: spec change withdrawn", c->name);
+		free(text);
+		spec_free(s);
+		return (true);
+	}
+	log_info("child %s: new spec, applied at its next start", c->name);
 	c->next_spec = s;
 	c->next_json = text;
+	return (true);
 }
 
-/* Was name a boot child of cf? */
-static int
-reload_in(const struct config *cf, const char *name)
+/* The text of name's spec in cf, or NULL if cf has no such boot child. */
+static const char *
+reload_text(const struct config *cf, const char *name)
 {
 	size_t	i;
 
 	for (i = 0; i < cf->nchildren; i++)
 		if (strcmp(cf->names[i], name) == 0)
-			return (1);
-	return (0);
+			return (cf->texts[i]);
+	return (NULL);
+}
+
+/* A boot child of cf without a row: start it, or leave it absent. */
+static void
+reload_add(struct reload_ctx *r, struct childspec *s, const char *text)
+{
+	struct child	*c;
+	const char	*was = reload_text(r->old, s->name);
+	char		*name;
+
+	/*
+	 * Its row is gone though the old config had it, the same: it ran
+	 * (a temporary child) or was deleted, and stays so.  A new or
+	 * changed entry starts.
+	 */
+	if (was != NULL && strcmp(was, text) == 0) {
+		reload_note(r, RELOAD_ABSENT, s->name);
+		spec_free(s);
+		return;
+	}
+	if (r->dry) {
+		reload_note(r, RELOAD_STARTED, s->name);
+		spec_free(s);
+		return;
+	}
+	if ((c = child_add(r->gtd, s, config_spec_text(s))) == NULL) {
+		reload_warn(r, "child %s: %s", s->name, strerror(errno));
+		reload_note(r, RELOAD_FAILED, s->name);
+		return;
+	}
+	c->boot = true;
+	log_info("child %s: %s the config, starting", c->name,
+	    was == NULL ? "new in" : "changed in");
+	/* A copy: a failed start may remove the row and its spec. */
+	name = xstrdup(c->name);
+	reload_note(r, child_start(c) == 0 ? RELOAD_STARTED : RELOAD_FAILED,
+	    name);
+	free(name);
 }
 
 /*
- * Boot children: start the ones new in the config, re-spec changed ones.
- * A row that is gone though the old config had it (a temporary child
- * that ran) is not started again.
+ * Boot children: start the ones new (or changed) in the config, re-spec
+ * the ones with a row.  A row that is gone though the old config had it
+ * the same (a temporary child that ran) is not started again.
  */
 static void
-reload_children(struct gtd *g, const struct config *old, struct config *cf)
+reload_children(struct reload_ctx *r)
 {
+	struct config	*cf = r->cf;
 	struct child	*c;
 	size_t		 i;
 
 	for (i = 0; i < cf->nchildren; i++) {
-		if ((c = child_find(g, cf->children[i]->name)) != NULL) {
-			c->boot = true;
-			reload_respec(c, cf->children[i]);
-		} else if (reload_in(old, cf->names[i]))
-			spec_free(cf->children[i]);
-		else if ((c = child_add(g, cf->children[i],
-		    config_spec_text(cf->children[i]))) != NULL) {
-			c->boot = true;
-			log_info("child %s: new in the config, starting",
-			    c->name);
-			(void)child_start(c);	/* a failure is logged */
-		}
+		if ((c = child_find(r->gtd, cf->children[i]->name)) != NULL) {
+			if (!r->dry)
+				c->boot = true;
+			reload_note(r, reload_respec(r, c, cf->children[i]) ?
+			    RELOAD_CHANGED : RELOAD_UNCHANGED, c->name);
+		} else
+			reload_add(r, cf->children[i], cf->texts[i]);
 		cf->children[i] = NULL;		/* taken either way */
 	}
 }
 
-/* Boot rows gone from the config stop and go; template users re-spec. */
+/* A row made from a template at run time, its template changed. */
 static void
-reload_others(struct gtd *g, const struct config *old, struct config *cf)
+reload_template_user(struct reload_ctx *r, struct child *c)
 {
-	struct child		*c, *next;
 	struct childspec	*s;
 	json_t			*inst;
 	char			*field = NULL, *cause = NULL;
 
-	for (c = TAILQ_FIRST(&g->children); c != NULL; c = next) {
+	inst = json_loads(c->inst_json, 0, NULL);
+	if ((s = config_spec_build(&r->cf->tpl, inst, &field, &cause)) ==
+	    NULL)
+		reload_warn(r, "child %s: its template no longer fits (%s: "
+		    "%s), keeping the old spec", c->name, field, cause);
+	else if (reload_respec(r, c, s))	/* unchanged: not listed */
+		reload_note(r, RELOAD_CHANGED, c->name);
+	free(field);
+	free(cause);
+	json_decref(inst);
+}
+
+/* Boot rows gone from the config stop and go; template users re-spec. */
+static void
+reload_others(struct reload_ctx *r)
+{
+	struct child	*c, *next;
+
+	for (c = TAILQ_FIRST(&r->gtd->children); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->boot && !reload_in(cf, c->name)) {
+		if (c->boot && reload_text(r->cf, c->name) == NULL) {
+			reload_note(r, RELOAD_STOPPED, c->name);
+			if (r->dry)
+				continue;
 			log_info("child %s: gone from the config, stopping",
 			    c->name);
 			c->boot = false;
 			child_stop(c, -1, true);
 			continue;
 		}
-		if (c->boot || c->inst_json == NULL ||
-		    !config_tpl_changed(&old->tpl, &cf->tpl, c->spec->template))
-			continue;
-		inst = json_loads(c->inst_json, 0, NULL);
-		if ((s = config_spec_build(&cf->tpl, inst, &field, &cause)) ==
-		    NULL) {
-			log_warnx("child %s: its template no longer fits (%s: "
-			    "%s), keeping the old spec", c->name, field, cause);
-			free(field);
-			free(cause);
-			field = cause = NULL;
-		} else
-			reload_respec(c, s);
-		json_decref(inst);
+		if (!c->boot && c->inst_json != NULL &&
+		    config_tpl_changed(&r->old->tpl, &r->cf->tpl,
+		    c->spec->template))
+			reload_template_user(r, c);
 	}
 }
 
-int
-reload_apply(struct gtd *g, char **field, char **cause)
+/* The settings that apply at once (not in a dry run). */
+static void
+reload_settings(struct reload_ctx *r)
 {
-	struct config	*cf, *old = g->conf;
-	struct config	 none = { 0 };
+	struct gtd	*g = r->gtd;
+	struct config	*cf = r->cf;
+	char		*cause = NULL;
 
+	g->lim = cf->lim;
+	if (!g->debug)			/* -d wins over the config */
+		log_set_level(cf->log_level);
+	snapshot_free(g->snapshot);
+	g->snapshot = NULL;
+	if (cf->snapshot_path != NULL && (g->snapshot = snapshot_new(g,
+	    cf->snapshot_path, cf->snapshot_interval_ms, &cause)) == NULL) {
+		reload_warn(r, "snapshot: %s", cause);
+		free(cause);
+	}
+}
+
+static bool
+reload_str_differs(const char *a, const char *b)
+{
+	return ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0));
+}
+
+int
+reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
+    char **field, char **cause)
+{
+	struct reload_report	 mine;
+	struct config		 none = { 0 };
+	struct reload_ctx	 r = { g, g->conf, NULL, dry_run, rep };
+	size_t			 i;
+
+	if (r.rep == NULL)
+		r.rep = &mine;
+	memset(r.rep, 0, sizeof *r.rep);
 	if (g->conf_path == NULL) {
 		*field = xstrdup("");
 		*cause = xstrdup("gtd was started without a config file (-c)");
 		return (-1);
 	}
-	if ((cf = config_load(g->conf_path, field, cause)) == NULL)
+	if ((r.cf = config_load(g->conf_path, field, cause)) == NULL)
 		return (-1);
-	if (old == NULL)
-		old = &none;
-	if ((old->zone == NULL) != (cf->zone == NULL) || (cf->zone != NULL &&
-	    strcmp(old->zone, cf->zone) != 0) || (old->socket == NULL) !=
-	    (cf->socket == NULL) || (cf->socket != NULL &&
-	    strcmp(old->socket, cf->socket) != 0))
-		log_warnx("reload: zone and socket changes need a restart");
-	g->lim = cf->lim;
-	if (!g->debug)			/* -d wins over the config */
-		log_set_level(cf->log_level);
-	/* Others first: reload_children takes cf's specs. */
-	reload_others(g, old, cf);
-	reload_children(g, old, cf);
-	if (g->conf != NULL)
-		config_free(g->conf);
-	g->conf = cf;
-	snapshot_free(g->snapshot);
-	g->snapshot = NULL;
-	if (cf->snapshot_path != NULL && (g->snapshot = snapshot_new(g,
-	    cf->snapshot_path, cf->snapshot_interval_ms, cause)) == NULL) {
-		log_warnx("reload: snapshot: %s", *cause);
-		free(*cause);
-		*cause = NULL;
+	if (g->boot != NULL) {
+		/*
+		 * The boot walks g->conf's children and waits on one of
+		 * them: a new config now would pull both from under it.
+		 * The file is valid; it is read again once the boot ends.
+		 * A dry run has nothing stable to compare with yet.
+		 */
+		config_free(r.cf);
+		if (dry_run)
+			reload_warn(&r, "the boot is in progress: try again "
+			    "once it has ended");
+		else {
+			g->boot->reload = true;
+			log_info("reload: boot in progress, %s applies when "
+			    "it ends", g->conf_path);
+		}
+		goto out;
 	}
-	log_info("reloaded %s", g->conf_path);
+	if (r.old == NULL)
+		r.old = &none;
+	if (reload_str_differs(r.old->zone, r.cf->zone) ||
+	    reload_str_differs(r.old->socket, r.cf->socket))
+		reload_warn(&r, "zone and socket changes need a restart");
+	/* Others first: reload_children takes cf's specs. */
+	reload_others(&r);
+	reload_children(&r);
+	if (dry_run)
+		config_free(r.cf);
+	else {
+		reload_settings(&r);
+		config_free(g->conf);
+		g->conf = r.cf;
+		log_info("reloaded %s: %zu started, %zu stopped, %zu changed, "
+		    "%zu unchanged, %zu absent, %zu failed", g->conf_path,
+		    r.rep->n[RELOAD_STARTED], r.rep->n[RELOAD_STOPPED],
+		    r.rep->n[RELOAD_CHANGED], r.rep->n[RELOAD_UNCHANGED],
+		    r.rep->n[RELOAD_ABSENT], r.rep->n[RELOAD_FAILED]);
+	}
+out:
+	for (i = 0; i < RELOAD_NWHAT; i++)	/* never NULL for the caller */
+		if (r.rep->names[i] == NULL)
+			r.rep->names[i] = xcalloc(1, sizeof *r.rep->names[i]);
+	if (r.rep->warnings == NULL)
+		r.rep->warnings = xcalloc(1, sizeof *r.rep->warnings);
+	if (r.rep == &mine)
+		reload_report_free(&mine);
 	return (0);
+}
+
+int
+reload_apply(struct gtd *g, char **field, char **cause)
+{
+	return (reload_run(g, false, NULL, field, cause));
 }

@@ -43,7 +43,7 @@ struct spawn_ksigaction {
 static void	spawn_exec(const struct spawn_plan *, int)
 		    __attribute__((noreturn));
 static int	spawn_cloexec_from(int);
-static int	spawn_attrs(const struct spawn_plan *);
+static int	spawn_attrs(const struct spawn_plan *, int *);
 static size_t	spawn_pack_size(const struct spawn_plan *);
 static void	spawn_pack(const struct spawn_plan *, struct spawn_plan *,
 		    char *);
@@ -81,31 +81,39 @@ spawn_cloexec_from(int lowfd)
 	    CLOSE_RANGE_CLOEXEC));
 }
 
-/* rlimits, nice, umask, then groups, gid, uid (dropping root last). */
+/*
+ * rlimits, nice, umask, then groups, gid, uid (dropping root last).  On
+ * failure *step says which.
+ */
 static int
-spawn_attrs(const struct spawn_plan *pl)
+spawn_attrs(const struct spawn_plan *pl, int *step)
 {
 	struct rlimit	rl;
 	size_t		i;
 
+	*step = SPAWN_STEP_RLIMIT;
 	for (i = 0; i < pl->nrlimits; i++) {
 		rl.rlim_cur = rl.rlim_max = pl->rlimits[i].value == UINT64_MAX ?
 		    RLIM_INFINITY : (rlim_t)pl->rlimits[i].value;
 		if (setrlimit(pl->rlimits[i].resource, &rl) == -1)
 			return (-1);
 	}
+	*step = SPAWN_STEP_NICE;
 	errno = 0;
 	if (pl->set_nice && setpriority(PRIO_PROCESS, 0, pl->nice) == -1)
 		return (-1);
 	if (pl->umask >= 0)
 		umask((mode_t)pl->umask);
 	/* Raw system calls: glibc may signal other threads for set*id. */
+	*step = SPAWN_STEP_SETGROUPS;
 	if (pl->set_uid && syscall(SYS_setgroups, (size_t)pl->ngroups,
 	    pl->groups) == -1)
 		return (-1);
+	*step = SPAWN_STEP_SETGID;
 	if (pl->set_gid && syscall(SYS_setresgid, pl->gid, pl->gid,
 	    pl->gid) == -1)
 		return (-1);
+	*step = SPAWN_STEP_SETUID;
 	if (pl->set_uid && syscall(SYS_setresuid, pl->uid, pl->uid,
 	    pl->uid) == -1)
 		return (-1);
@@ -116,8 +124,9 @@ static void
 spawn_exec(const struct spawn_plan *pl, int statusfd)
 {
 	struct spawn_ksigaction	ka;
+	struct spawn_fail	f;
 	sigset_t		none;
-	int			e, sig;
+	int			sig, step = SPAWN_STEP_SETUP;
 
 	/*
 	 * (1) Default dispositions, then a clean mask: every signal is
@@ -153,18 +162,22 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 		goto fail;
 	if (pl->extra_fd != -1 && fcntl(pl->extra_target, F_SETFD, 0) == -1)
 		goto fail;
+	step = SPAWN_STEP_RLIMIT;
 	if (pl->set_nofile && setrlimit(RLIMIT_NOFILE, &pl->nofile) == -1)
 		goto fail;
-	if (spawn_attrs(pl) == -1)
+	if (spawn_attrs(pl, &step) == -1)
 		goto fail;
+	step = SPAWN_STEP_CHDIR;
 	if (chdir(pl->cwd) == -1)
 		goto fail;
 	/* (4) exec. */
+	step = SPAWN_STEP_EXEC;
 	execve(pl->path, pl->argv, pl->envp);
 fail:
-	e = errno;
-	/* The parent treats a short write as EOF: exec "succeeded". */
-	(void)!write(statusfd, &e, sizeof e);
+	f.err = errno;
+	f.step = step;
+	/* One write, under PIPE_BUF: whole or (child gone) nothing. */
+	(void)!write(statusfd, &f, sizeof f);
 	_exit(127);
 }
 
@@ -358,18 +371,49 @@ out:
 }
 
 int
-spawn_status_read(int fd, int *err)
+spawn_status_read(int fd, struct spawn_fail *f)
 {
-	ssize_t	n;
-	int	e = 0;
+	struct spawn_fail	got = { 0, SPAWN_STEP_EXEC };
+	ssize_t			n;
 
 	do {
-		n = read(fd, &e, sizeof e);
+		n = read(fd, &got, sizeof got);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1)
 		return (-1);			/* EAGAIN: not yet */
-	*err = n == (ssize_t)sizeof e ? e : 0;
+	/* A bare errno (4 bytes) is an exec's; EOF or less: exec'd. */
+	if (n < (ssize_t)sizeof got.err)
+		got.err = 0;
+	else if (n < (ssize_t)sizeof got)
+		got.step = SPAWN_STEP_EXEC;
+	if (got.step < 0 || got.step >= SPAWN_NSTEPS)
+		got.step = SPAWN_STEP_SETUP;
+	*f = got;
 	return (0);
+}
+
+const char *
+spawn_step_name(int step)
+{
+	static const char *const	names[SPAWN_NSTEPS] = {
+		[SPAWN_STEP_EXEC] = "exec",
+		[SPAWN_STEP_CHDIR] = "chdir",
+		[SPAWN_STEP_SETUID] = "setuid",
+		[SPAWN_STEP_SETGID] = "setgid",
+		[SPAWN_STEP_SETGROUPS] = "setgroups",
+		[SPAWN_STEP_RLIMIT] = "rlimit",
+		[SPAWN_STEP_NICE] = "nice",
+		[SPAWN_STEP_OPEN_STDOUT] = "open_stdout",
+		[SPAWN_STEP_OPEN_STDERR] = "open_stderr",
+		[SPAWN_STEP_ENV_FILE] = "env_file",
+		[SPAWN_STEP_CGROUP] = "cgroup",
+		[SPAWN_STEP_SETUP] = "setup",
+		[SPAWN_STEP_FORK] = "fork"
+	};
+
+	if (step < 0 || step >= SPAWN_NSTEPS)
+		return ("unknown");
+	return (names[step]);
 }
 
 int

@@ -188,6 +188,63 @@ spec_dup(const struct childspec *s)
 	return (d);
 }
 
+/* The bytes of n strings (without their NULs). */
+static size_t
+spec_strv_bytes(char **v, size_t n)
+{
+	size_t	i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]);
+	return (len);
+}
+
+/* Key and value bytes of the attrs (numbers count nothing). */
+static size_t
+spec_attrs_bytes(const struct childspec *s)
+{
+	size_t	i, len = 0;
+
+	for (i = 0; i < s->nattrs; i++) {
+		len += strlen(s->attrs[i].key);
+		if (s->attrs[i].v.s != NULL)
+			len += strlen(s->attrs[i].v.s);
+	}
+	return (len);
+}
+
+/* The byte totals; field and cause as for spec_validate. */
+static int
+spec_validate_sizes(const struct childspec *s, const char **field,
+    char **cause)
+{
+	if (spec_strv_bytes(s->cmd, s->ncmd) +
+	    spec_strv_bytes(s->args, s->nargs) > SPEC_MAX_ARGV_BYTES) {
+		*field = "args";
+		xasprintf(cause, "cmd and args together exceed %d bytes",
+		    SPEC_MAX_ARGV_BYTES);
+		return (-1);
+	}
+	if (spec_strv_bytes(s->env, s->nenv) > SPEC_MAX_ENV_BYTES) {
+		*field = "env";
+		xasprintf(cause, "env exceeds %d bytes", SPEC_MAX_ENV_BYTES);
+		return (-1);
+	}
+	if (s->after_terminate != NULL && spec_strv_bytes(s->after_terminate,
+	    s->nhook) > SPEC_MAX_HOOK_BYTES) {
+		*field = "after_terminate";
+		xasprintf(cause, "after_terminate exceeds %d bytes",
+		    SPEC_MAX_HOOK_BYTES);
+		return (-1);
+	}
+	if (spec_attrs_bytes(s) > SPEC_MAX_ATTRS_BYTES) {
+		*field = "attrs";
+		xasprintf(cause, "attrs exceed %d bytes", SPEC_MAX_ATTRS_BYTES);
+		return (-1);
+	}
+	return (0);
+}
+
 int
 spec_validate(const struct childspec *s, const char **field, char **cause)
 {
@@ -212,7 +269,7 @@ spec_validate(const struct childspec *s, const char **field, char **cause)
 		xasprintf(cause, "cwd must be an absolute path");
 		return (-1);
 	}
-	return (0);
+	return (spec_validate_sizes(s, field, cause));
 }
 
 void

@@ -93,11 +93,22 @@ struct child {
 	struct policy_hist	 hist;
 	enum child_fail		 fail;		/* of this incarnation */
 	int			 fail_errno;
+	int			 fail_step;	/* enum spawn_step */
+	/* How the last incarnation ended (see child_reason). */
+	int			 last_spawn_errno;	/* 0: it spawned */
+	int			 last_spawn_step;
+	int			 last_stop_sig;	/* first signal sent, or 0 */
+	char			*fail_path;	/* owned, or NULL */
+	char			*last_spawn_path;	/* owned, or NULL */
+	int64_t			 stop_timeout_ms;	/* of the stop */
+	int64_t			 last_timeout_ms;
+	int64_t			 restart_at;	/* epoch ms; 0: none due */
 
 	int64_t			 started_at;	/* epoch ms */
 	int64_t			 ready_at;
 	int64_t			 exited_at;
 	int			 last_status;	/* wait(2) status */
+	int			 stop_sig;	/* of the stop in progress */
 	int			 statusfd;	/* exec-status pipe, or -1 */
 	int			 readyfd;	/* ready {"fd":N} pipe, or -1 */
 	pid_t			 hook_pid;	/* after_terminate, or -1 */
@@ -116,7 +127,13 @@ struct child {
 	bool			 escalated;	/* SIGKILL sent */
 	bool			 has_exit;
 	bool			 last_requested;
+	bool			 last_escalated;
 	bool			 adopted;	/* not our child: pidfd */
+	bool			 ever_ready;	/* some incarnation was ready */
+	bool			 manual;	/* started on request */
+	bool			 gave_up;	/* by intensity or ladder */
+	bool			 bounce;	/* start again once down */
+	bool			 released;	/* output still read (dead) */
 
 	ev_io			 statusw;
 	ev_io			 readyw;
@@ -163,9 +180,22 @@ struct child	*child_find_owner(struct gtd *, pid_t);
  * row becomes starting, or running at once for exec readiness when the
  * exec status arrives.  0, or -1 with errno when fork/pipe/PATH lookup
  * failed: then the start failure is recorded in c->fail, waiters woken,
- * and the policy decides (a fresh row is removed).
+ * and the row decided as for any start that failed before it was ready
+ * (protocol §4): a row that was never ready is removed; a start on
+ * request (from stopped) leaves it stopped; a policy restart (from
+ * restarting) goes to the policy.  A start on request also resets the
+ * restart intensity window and the backoff.
  */
 int		 child_start(struct child *);
+
+/*
+ * restart_child force: start c again on request, in one step.  Stopped
+ * or restarting: child_start now.  Starting (in the start queue only),
+ * nothing to do.  Otherwise the process is stopped as by child_stop
+ * (requested) and, once it is reaped and its hook has run, started
+ * again without passing through stopped.  0, or -1 as child_start.
+ */
+int		 child_restart(struct child *);
 
 /*
  * Stop the process: the spec's shutdown signal, then SIGKILL after its
@@ -181,8 +211,11 @@ void		 child_remove(struct child *);
 
 /* Handle the reap of c's process (the ev_child entry point for tests). */
 void		 child_handle_exit(struct child *, int status);
-/* Handle the exec status: err 0 = exec ok.  Test entry point too. */
-void		 child_handle_exec(struct child *, int err);
+/*
+ * Handle the exec status: err 0 = exec ok, else the errno of step (enum
+ * spawn_step).  Test entry point too.
+ */
+void		 child_handle_exec(struct child *, int err, int step);
 /* Handle the reap of the after_terminate hook.  Test entry point too. */
 void		 child_handle_hook_exit(struct child *, int status);
 /* The one timer fired (ready/watchdog/stop/hook/restart deadline). */
@@ -197,8 +230,25 @@ void		 child_set_status(struct child *, const char *);
 
 /* Send a signal to the child (its group with kill_group).  0 or -1. */
 int		 child_kill(struct child *, int sig);
-/* Stop supervising: the row goes, the process keeps running. */
-void		 child_release(struct child *);
+/*
+ * Stop supervising: the row goes, the process keeps running.  Output gtd
+ * captures (log or file) is still read, and logged or written, until the
+ * process closes it, so it never gets SIGPIPE.  At most max_children
+ * released children may be writing so: -1 with ENOSPC beyond that
+ * (nothing changed), else 0.
+ */
+int		 child_release(struct child *);
+/* A pipe of c's captured output reached EOF (childlog tells). */
+void		 child_output_closed(struct child *);
+
+/*
+ * Why c's current incarnation could not start, for messages: "chdir
+ * /nonexistent: No such file or directory" (c->fail == CHILD_FAIL_SPAWN).
+ */
+const char	*child_fail_text(const struct child *, char *buf, size_t size);
+
+/* How c's last incarnation ended, for proto_exit_reason (borrowed). */
+void		 child_reason(const struct child *, struct policy_reason *);
 /*
  * Adopt a process gtd did not start (its pidfd is taken).  The row is
  * running; when the process dies it is removed, or restarted by policy

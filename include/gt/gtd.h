@@ -77,6 +77,7 @@ struct gtd {
 	int			 nchildren;
 	int			 nprocs;	/* rows with a live process */
 	int			 nstarting;	/* forked, not yet ready */
+	int			 nreleased;	/* released, output read */
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 
@@ -91,6 +92,7 @@ struct gtd {
 	struct server		*server;	/* owned */
 
 	bool			 shutting_down;
+	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
 	int64_t			 committed_at;	/* mono ms of the last commit */
 	char			*rbuf;		/* owned: reply being built */
@@ -116,7 +118,10 @@ void		 gtd_loop_init(struct gtd *);
 
 /* Begin shutdown: stop every child; the loop ends when all are gone. */
 void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
-/* SIGKILL every live child (and its group); shutdown "infinity" ones too? */
+/*
+ * SIGKILL every live child (and its group); with infinity_too also those
+ * whose shutdown is "infinity", and every running after_terminate hook.
+ */
 void		 gtd_kill_all(struct gtd *, bool infinity_too);
 /* Called by child.c whenever a process is gone, to finish a shutdown. */
 void		 gtd_check_done(struct gtd *);

@@ -2,7 +2,8 @@
 /*
  * log: the daemon's diagnostics on stderr (the OpenBSD log API).  When
  * stderr is the journal (sd_journal_stream) each line carries a <N>
- * priority prefix, written with the line in one write(2).
+ * priority prefix, written with the line in one write(2); otherwise it
+ * starts with the local time, "2026-12-06T09:51:12.345 gtd: ...".
  * The log settings are gtd's only mutable globals.
  */
 #ifndef GT_LOG_H
@@ -12,7 +13,13 @@
 
 enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-void	log_init(enum log_level, int prefix_priority);
+/*
+ * How a line starts before "gtd: ": the local time (the default), the
+ * journal's "<N>" priority, or nothing (gtd -n, which is no daemon).
+ */
+enum log_prefix { LOG_PREFIX_TIME, LOG_PREFIX_PRIORITY, LOG_PREFIX_NONE };
+
+void	log_init(enum log_level, enum log_prefix);
 void	log_set_level(enum log_level);
 /* "warn" appends ": strerror(errno)"; "warnx" does not. */
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

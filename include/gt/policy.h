@@ -40,6 +40,23 @@ struct policy_exit {
 };
 
 /*
+ * How an incarnation ended, as clients see it (protocol §4: "reason" in
+ * replies and events, "last_exit" in info, the hook's stdin).  Plain
+ * data filled by child.c, turned into JSON by proto_exit_reason().
+ */
+struct policy_reason {
+	int		 status;	/* wait(2) status, if has_status */
+	bool		 has_status;
+	bool		 requested;	/* gtd stopped it (want_down) */
+	bool		 escalated;	/* SIGKILL after timeout_ms */
+	int		 stop_signal;	/* the first signal gtd sent, or 0 */
+	int64_t		 timeout_ms;	/* the stop timeout, if escalated */
+	const char	*spawn_errno;	/* NULL, or "ENOENT": start failed */
+	const char	*spawn_step;	/* static: spawn_step_name() */
+	const char	*spawn_path;	/* borrowed, or NULL */
+};
+
+/*
  * Decide what an exit leads to.  For POLICY_RESTART *delay_ms is set and
  * the restart is recorded in h; *gave_up is set when the decision comes
  * from on_give_up.  An on_exit ladder, when the spec has one, replaces

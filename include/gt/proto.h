@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "gt/policy.h"
+
 #include "gt/spec.h"
 
 /*
@@ -63,6 +65,25 @@ size_t	 proto_utf8_len(const char *s, size_t avail);
 /* Dump j on one line (JSON_COMPACT escapes newlines): malloc'd, or NULL. */
 char	*proto_dump(const json_t *j, size_t *lenp);
 
+/*
+ * Numbers as people write them: every dump of gtd and gtctl goes through
+ * these, so a real prints as the shortest of %.15g, %.16g and %.17g that
+ * reads back as the same double ("0.1", never "0.10000000000000001"),
+ * and keeps a '.' or an exponent so that it stays a real ("2.0").
+ *
+ * proto_real_format writes d so into buf (size >= PROTO_REAL_LEN) and
+ * returns its length; non-finite values come out as %g writes them.
+ * proto_dumps is json_dumps(j, flags) with its reals written so; NULL as
+ * json_dumps.  proto_dumpb is json_dumpb likewise: the length of the
+ * whole text, written to buf only when it fits in size (then call again
+ * with a larger buf), 0 on error.  No NUL is written.  All assume the C
+ * LC_NUMERIC (gtd and gtctl never call setlocale for it).
+ */
+#define PROTO_REAL_LEN	32
+size_t	 proto_real_format(double d, char *buf, size_t size);
+char	*proto_dumps(const json_t *j, size_t flags);
+size_t	 proto_dumpb(const json_t *j, char *buf, size_t size, size_t flags);
+
 /* A new reference for v. */
 json_t	*proto_value_json(const struct value *v);
 /* Fill *v (caller frees with value_free) from any JSON value. */
@@ -70,5 +91,11 @@ void	 proto_value_from_json(const json_t *j, struct value *v);
 
 /* The "reason" object of an exit: {exit_status|signal, requested?}. */
 json_t	*proto_exit_json(int status, int requested);
+/*
+ * The full "reason" object (protocol §4): exit_status or signal, then
+ * requested, stop_signal, escalated and timeout_ms for a stop gtd asked
+ * for, and errno, step and path for a start that failed.  A new object.
+ */
+json_t	*proto_exit_reason(const struct policy_reason *);
 
 #endif /* GT_PROTO_H */

@@ -33,6 +33,8 @@ struct registry_row {
 	int64_t		 exited_at;
 	/* Normalised childspec JSON (put only). */
 	const char	*spec;
+	int64_t		 restart_at;	/* epoch ms of the next try; 0: NULL */
+	bool		 gave_up;
 };
 
 enum registry_incr {

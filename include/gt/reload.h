@@ -11,7 +11,38 @@
 #ifndef GT_RELOAD_H
 #define GT_RELOAD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct gtd;
+
+/*
+ * What a reload did, or in a dry run would do, by child name:
+ *   started    boot children without a row that were started: new in the
+ *              config, or changed there since their row went away
+ *   stopped    boot children gone from the config: stopped, rows removed
+ *   changed    rows whose spec changed (also a template's or the
+ *              defaults'): it applies at their next start
+ *   unchanged  boot children whose spec did not change: not touched
+ *   absent     boot children whose row is gone (a temporary child that
+ *              ran, a deleted one) and whose entry did not change: not
+ *              started again
+ *   failed     boot children whose start failed at once (PATH, fork)
+ * and warnings, each a sentence (a template that no longer fits...).
+ */
+enum reload_what { RELOAD_STARTED, RELOAD_STOPPED, RELOAD_CHANGED,
+	RELOAD_UNCHANGED, RELOAD_ABSENT, RELOAD_FAILED, RELOAD_NWHAT };
+struct reload_report {
+	char	**names[RELOAD_NWHAT];	/* NULL-terminated, owned */
+	size_t	  n[RELOAD_NWHAT];
+	char	**warnings;		/* NULL-terminated, owned */
+	size_t	  nwarnings;
+};
+
+/* "started" ... "failed": the reply's keys. */
+const char	*reload_what_name(enum reload_what);
+/* Free what a report holds (not the struct itself). */
+void		 reload_report_free(struct reload_report *);
 
 /*
  * Start g->conf's boot children (taking their specs), then call ready(g)
@@ -22,7 +53,21 @@ void	reload_boot(struct gtd *, void (*ready)(struct gtd *));
 /*
  * Re-read g->conf_path and apply it.  0, or -1 with *field and *cause
  * (the caller frees both) when it does not validate: nothing changed.
+ * During the boot a valid file is not applied but queued: the boot ends
+ * first (every boot child of the old config running), then the file is
+ * read again and applied (a failure then is logged).
  */
 int	reload_apply(struct gtd *, char **field, char **cause);
+/* Is a reload queued until the boot ends? */
+bool	reload_queued(const struct gtd *);
+
+/*
+ * reload_apply, filling *rep (if not NULL; the caller frees it with
+ * reload_report_free; on success every vector is non-NULL).  With
+ * dry_run nothing changes at all: the file is read and compared, and
+ * *rep says what a reload would do.
+ */
+int	reload_run(struct gtd *, bool dry_run, struct reload_report *rep,
+	    char **field, char **cause);
 
 #endif /* GT_RELOAD_H */

@@ -44,8 +44,8 @@ struct spawn_plan {
 /*
  * fork and exec.  Returns the pid and, in *statusfd, the read end of the
  * CLOEXEC exec-status pipe (O_NONBLOCK; the caller owns it): EOF means
- * exec succeeded, 4 bytes are the errno of a failed exec.  -1 with errno
- * if pipe or fork failed (no child exists then).  The plan is copied
+ * exec succeeded, a struct spawn_fail says which step failed and why.
+ * -1 with errno if pipe or fork failed (no child exists then).  The plan is copied
  * before the fork, so it need not outlive the call.  The process's brk
  * heap is marked MADV_DONTFORK on the way (children never see it), so
  * gtd must fork only through here: a plain fork() would now give a child
@@ -54,10 +54,42 @@ struct spawn_plan {
 pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
 
 /*
- * Read the exec status.  0 with *err = 0 (exec succeeded) or the child's
- * errno; -1 with errno EAGAIN when nothing is there yet.
+ * The step of a start that failed (protocol §4 spawn_failed "step").
+ * The child reports the ones after fork through the exec-status pipe;
+ * SPAWN_STEP_FORK (pipe, fork) and a program not found on PATH
+ * (SPAWN_STEP_EXEC) are known in gtd.  New steps go at the end.
  */
-int	spawn_status_read(int fd, int *err);
+enum spawn_step {
+	SPAWN_STEP_EXEC,	/* execve, or the PATH lookup */
+	SPAWN_STEP_CHDIR,
+	SPAWN_STEP_SETUID,
+	SPAWN_STEP_SETGID,
+	SPAWN_STEP_SETGROUPS,
+	SPAWN_STEP_RLIMIT,
+	SPAWN_STEP_NICE,
+	SPAWN_STEP_OPEN_STDOUT,
+	SPAWN_STEP_OPEN_STDERR,
+	SPAWN_STEP_ENV_FILE,
+	SPAWN_STEP_CGROUP,
+	SPAWN_STEP_SETUP,	/* signals, session, stdio: never expected */
+	SPAWN_STEP_FORK		/* gtd's pipe or fork */
+};
+#define SPAWN_NSTEPS	13
+
+/* What the exec-status pipe carries: err 0 means exec succeeded. */
+struct spawn_fail {
+	int		 err;
+	int		 step;		/* enum spawn_step */
+};
+
+/*
+ * Read the exec status.  0 with f->err = 0 (exec succeeded) or the
+ * child's errno and step; -1 with errno EAGAIN when nothing is there yet.
+ */
+int	spawn_status_read(int fd, struct spawn_fail *f);
+
+/* The step's wire name ("chdir"); "unknown" out of range. */
+const char	*spawn_step_name(int step);
 
 /*
  * Find file in the colon-separated path list (a file with a '/' is used

@@ -58,8 +58,20 @@ struct spec_attr {
 	struct value	 v;
 };
 
+/*
+ * Every size a childspec controls is bounded (a spec may come from any
+ * client of class control).  Strings are counted in bytes without their
+ * NUL; an env entry as "KEY=VALUE".
+ */
 #define SPEC_MAX_ARGV		4096	/* cmd + args entries */
 #define SPEC_MAX_ENV		4096
+/* One argument or env entry: execve(2)'s MAX_ARG_STRLEN less the NUL. */
+#define SPEC_MAX_ARG_BYTES	(128 * 1024 - 1)
+#define SPEC_MAX_ARGV_BYTES	(1024 * 1024)	/* all of cmd + args */
+#define SPEC_MAX_ENV_BYTES	(1024 * 1024)	/* all of env */
+#define SPEC_MAX_HOOK_BYTES	(1024 * 1024)	/* all of after_terminate */
+#define SPEC_MAX_VALUE_BYTES	(64 * 1024)	/* one attr value (text/JSON) */
+#define SPEC_MAX_ATTRS_BYTES	(1024 * 1024)	/* all attr keys + values */
 #define SPEC_MAX_CODES		256	/* success_exit_codes */
 #define SPEC_MAX_RESTARTS	10000	/* bound on the intensity window */
 #define SPEC_MAX_MS		(INT64_C(1) << 40)	/* ~35 years */
@@ -130,7 +142,8 @@ void			 spec_free(struct childspec *);	/* NULL is fine */
 struct childspec	*spec_dup(const struct childspec *);
 
 /*
- * Check the cross-field rules (name length, cmd present, ranges).  0, or
+ * Check the cross-field rules (name length, cmd present, the totals of
+ * SPEC_MAX_*_BYTES and SPEC_MAX_ARGV).  0, or
  * -1 with *field set to the dotted path of the offending field (static
  * string) and *cause to an xasprintf'd message the caller frees.
  */

@@ -199,7 +199,7 @@ struct chaos {
 	struct ch_rng		 rng;		/* the controller's */
 	enum ch_phase		 phase;
 	pid_t			 gtd;
-	int			 readyfd;	/* -1 once ready */
+	bool			 booted;	/* the readiness line came */
 	long			 boot_end;
 	int			 maxconns;	/* the config's max_connections */
 	struct ch_conn		**slot;
@@ -2119,7 +2119,7 @@ ch_io(struct ch_conn *cc, short revents, long now)
 /*
  * A config: the limits the bounds are derived from, and a random set of
  * boot children (slow to start, never failing).  c->e may be NULL (the
- * first config, written by e2e_start_async).
+ * first config, written by e2e_start_booting).
  */
 static char *
 ch_config_text(struct chaos *c, bool bad)
@@ -2449,26 +2449,21 @@ ch_control(struct chaos *c, long now)
 
 /* Boot: the readiness line, or EOF when gtd died first. */
 static void
-ch_boot_poll(struct chaos *c, short revents, long now)
+ch_boot_poll(struct chaos *c, long now)
 {
-	char	buf[64];
-	ssize_t	n;
-
-	if (revents == 0) {
+	switch (e2e_wait_booted(c->e, 0)) {
+	case 1:
+		c->booted = true;
+		ch_trace(c, "gtd ready after %ld ms", now - c->t0);
+		return;
+	case 0:
+		ch_fail(c, "gtd closed its readiness pipe without a line "
+		    "(boot failed)");
+	default:
 		if (now > c->boot_end)
 			ch_fail(c, "gtd was not ready %d ms after its start",
 			    CH_BOOT_MS);
-		return;
 	}
-	n = read(c->readyfd, buf, sizeof buf);
-	if (n == -1 && errno == EINTR)
-		return;
-	if (n <= 0 || memchr(buf, '\n', n) == NULL)
-		ch_fail(c, "gtd closed its readiness pipe without a line "
-		    "(boot failed)");
-	close(c->readyfd);
-	c->readyfd = -1;
-	ch_trace(c, "gtd ready after %ld ms", now - c->t0);
 }
 
 /*
@@ -2519,19 +2514,11 @@ ch_turn(struct chaos *c)
 		    (cc->outoff < cc->outlen && cc->drip == 0 ? POLLOUT : 0);
 		who[n++] = cc;
 	}
-	if (c->readyfd != -1) {
-		pfd[n].fd = c->readyfd;
-		pfd[n].events = POLLIN;
-		who[n++] = NULL;
-	}
 	if (poll(pfd, n, CH_TICK_MS) == -1 && errno != EINTR)
 		ch_fail(c, "poll: %s", strerror(errno));
 	now = e2e_now_ms();
 	for (i = 0; i < n; i++) {
-		if ((cc = who[i]) == NULL) {
-			ch_boot_poll(c, pfd[i].revents, now);
-			continue;
-		}
+		cc = who[i];
 		if (ch_io(cc, pfd[i].revents, now) && (cc->kind != CK_CHAOS ||
 		    now < cc->next || !ch_act(cc, now)) && cc->fd != -1) {
 			ch_overdue(cc, now);
@@ -2550,6 +2537,8 @@ ch_turn(struct chaos *c)
 				c->slot[s] = NULL;
 		ch_conn_free(cc);
 	}
+	if (!c->booted)
+		ch_boot_poll(c, now);
 	ch_control(c, now);
 }
 
@@ -2996,8 +2985,12 @@ ch_epoch(struct chaos *c, long ms)
 	    ch_chance(&c->rng, 400);
 	c->active = c->lag ? (c->nslots < 8 ? c->nslots : 8) : c->nslots;
 	text = ch_config_text(c, false);
-	c->e = e2e_start_async(text, &c->readyfd);
+	c->e = e2e_start_booting(text);
 	free(text);
+	c->booted = false;
+	/* Our own connections only: the quiesce counts them. */
+	if (e2e_main(c->e) != NULL)
+		e2e_conn_close(e2e_main(c->e));
 	c->gtd = e2e_pid(c->e);
 	c->trace = fopen(e2e_path(c->e, "chaos.trace"), "we");
 	ch_trace(c, "epoch %d seed 0x%016" PRIx64 ": gtd %d, %d connections%s",
@@ -3016,7 +3009,7 @@ ch_epoch(struct chaos *c, long ms)
 	    c->next_zombie = c->next_rows = c->next_storm = c->next_flood =
 	    c->t0;
 	c->live_deadline = c->t0;
-	while (c->readyfd != -1)
+	while (!c->booted)
 		ch_turn(c);
 	/* Baselines: no client but one, no child running. */
 	ch_quiesce(c);

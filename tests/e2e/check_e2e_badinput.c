@@ -156,7 +156,8 @@ static const struct bad_line spec_fields[] = {
 	{ "\"env\":[]", "bad_request", "env" },
 	{ "\"env\":\"A=1\"", "bad_request", "env" },
 	{ "\"env\":{\"A\":1}", "bad_request", "env.A" },
-	{ "\"env\":{\"A\":null}", "bad_request", "env.A" },
+	/* null removes a variable of the defaults or template: valid. */
+	{ "\"env\":{\"A\":[]}", "bad_request", "env.A" },
 	{ "\"clear_env\":\"yes\"", "bad_request", "clear_env" },
 	{ "\"clear_env\":1", "bad_request", "clear_env" },
 	{ "\"cwd\":1", "bad_request", "cwd" },

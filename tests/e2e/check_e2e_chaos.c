@@ -5,7 +5,7 @@
  * The engine is chaos.c; this file holds the suite.
  *
  * What it does.  A run is a sequence of epochs; each starts a fresh gtd
- * (e2e_start_async: the test talks to it while it boots) with a random
+ * (e2e_start_booting: the test talks to it while it boots) with a random
  * config whose boot children are slow to become ready, and then:
  *   - 100 connections (40 under ASan; E2E_CHAOS_CONNS) each with a mood
  *     of its own send random requests of every access class: find,
@@ -93,11 +93,8 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
@@ -149,25 +146,6 @@ START_TEST(e2e_chaos_known_follower_stalls)
 }
 END_TEST
 
-/* A readiness line on fd within ms. */
-static bool
-chaos_ready(int fd, int ms)
-{
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
-	char		buf[16];
-	long		deadline = e2e_now_ms() + e2e_slow(ms);
-	ssize_t		n;
-
-	while (e2e_now_ms() < deadline) {
-		if (poll(&pfd, 1, (int)(deadline - e2e_now_ms())) <= 0)
-			continue;
-		if ((n = read(fd, buf, sizeof buf)) == -1 && errno == EINTR)
-			continue;
-		return (n > 0 && memchr(buf, '\n', n) != NULL);
-	}
-	return (false);
-}
-
 /* Boot children (b0 if both, and b1), each ready 500 ms after its start. */
 static char *
 chaos_boot_conf(bool both)
@@ -194,29 +172,21 @@ chaos_boot_conf(bool both)
 START_TEST(e2e_chaos_known_boot_reload)
 {
 	struct e2e	*e;
-	struct e2e_conn	*cn;
 	char		*conf;
-	FILE		*f;
-	int		 rfd;
 
 	conf = chaos_boot_conf(true);
-	e = e2e_start_async(conf, &rfd);
+	e = e2e_start_booting(conf);
 	free(conf);
-	ck_assert(e2e_wait_file(e2e_sock(e), 5000));
-	cn = e2e_client(e);
 	if (_i == 1) {
 		conf = chaos_boot_conf(false);
-		ck_assert_ptr_nonnull(f = fopen(e2e_path(e, "gtd.json"), "we"));
-		ck_assert_int_ge(fputs(conf, f), 0);
-		ck_assert_int_eq(fclose(f), 0);
+		e2e_write_conf(e, conf);
 		free(conf);
 	}
 	/* b0 is still starting: it is ready 500 ms after its start. */
-	e2e_cok(cn, "reload", NULL);
-	ck_assert_msg(chaos_ready(rfd, 10000), "gtd did not become ready "
-	    "after a reload during its boot (see gtd.log)");
-	close(rfd);
-	e2e_cok(cn, "ping", NULL);
+	e2e_ok(e, "reload", NULL);
+	ck_assert_msg(e2e_wait_booted(e, 10000) == 1, "gtd did not become "
+	    "ready after a reload during its boot (see gtd.log)");
+	e2e_ok(e, "ping", NULL);
 	e2e_stop(e);
 }
 END_TEST

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -427,6 +428,72 @@ START_TEST(e2e_config_check_socket_group)
 	ck_assert_msg(st != 0 && strstr(err, "socket_group") != NULL,
 	    "gtd -n accepted socket_group \"nosuchgroup-gtd\" (exit %d: %s), "
 	    "which gtd then refuses at start", st, err);
+	e2e_stop(e);
+}
+END_TEST
+
+/* {field, what the message must say} of HOST_CONF, in order. */
+static const char *const host_issues[][2] = {
+	{ "children.0.cmd.0", "program nosuchprog-gtd not found in PATH" },
+	{ "children.1.cwd", "cwd @DIR@/nodir: No such file or directory" },
+	{ "children.2.cwd", "cwd @DIR@: permission denied for user nobody" },
+	{ "children.3.cmd.0", "program @DIR@ is not a regular file" },
+	{ "children.4.stdout.file", "log directory @DIR@/nodir: No such" },
+	{ "children.5.cmd.0", "program @DIR@/noexec: permission denied" },
+	{ "children.6.cmd.0", "program true not found in PATH @DIR@" },
+	{ "children.7.user", "warning: uid 54321 has no passwd entry" },
+	{ "children.8.after_terminate.0",
+	  "warning: program nohook-gtd not found in PATH" },
+	{ "templates.t.cmd.0", "warning: program nosuchtpl-gtd not found" },
+	{ NULL, "7 errors, 3 warnings" },
+	{ NULL, NULL }
+};
+
+#define HOST_CONF "{\"templates\":{\"t\":{\"cmd\":[\"nosuchtpl-gtd\"]}}," \
+	"\"children\":[" \
+	"{\"name\":\"a\",\"cmd\":[\"nosuchprog-gtd\"]}," \
+	"{\"name\":\"b\",\"cmd\":[\"true\"],\"cwd\":\"@DIR@/nodir\"}," \
+	"{\"name\":\"c\",\"cmd\":[\"/bin/true\"],\"user\":\"nobody\"," \
+	"\"cwd\":\"@DIR@\"}," \
+	"{\"name\":\"d\",\"cmd\":[\"@DIR@\"]}," \
+	"{\"name\":\"e\",\"cmd\":[\"true\"]," \
+	"\"stdout\":{\"file\":\"@DIR@/nodir/x.log\"}}," \
+	"{\"name\":\"f\",\"cmd\":[\"@DIR@/noexec\"]}," \
+	"{\"name\":\"g\",\"cmd\":[\"true\"],\"env\":{\"PATH\":\"@DIR@\"}}," \
+	"{\"name\":\"h\",\"cmd\":[\"/bin/true\"],\"user\":54321}," \
+	"{\"name\":\"i\",\"cmd\":[\"true\"],\"after_terminate\":" \
+	"[\"nohook-gtd\"]}]}"
+
+/*
+ * gtd -n checks the host too, without starting anything: each boot
+ * child's program in its PATH, its cwd and log directory, as its user;
+ * what would stop the boot is an error (exit 1), the rest warnings.  The
+ * test directory is 0700, so nobody cannot reach it.
+ */
+START_TEST(e2e_config_check_host)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*err, *bad = "", *want;
+	int		 i, fd, st;
+
+	ck_assert_int_ne(fd = open(e2e_path(e, "noexec"), O_WRONLY | O_CREAT,
+	    0644), -1);
+	close(fd);
+	st = gtd_check(e, HOST_CONF, &err);
+	ck_assert_msg(st == 1, "exit %d: %s", st, err);
+	for (i = 0; host_issues[i][1] != NULL; i++) {
+		want = host_issues[i][0] == NULL ? subst(e, host_issues[i][1]) :
+		    e2e_fmt(e, ": %s: %s", host_issues[i][0],
+		    subst(e, host_issues[i][1]));
+		if (strstr(err, want) == NULL)
+			bad = e2e_fmt(e, "%s\n  missing: %s", bad, want);
+	}
+	ck_assert_msg(*bad == '\0', "%s\nin:\n%s", bad, err);
+	/* Warnings alone: ok, exit 0; and nothing was started. */
+	st = gtd_check(e, "{\"children\":[{\"name\":\"a\",\"cmd\":[\"true\"],"
+	    "\"after_terminate\":[\"nohook-gtd\"]}]}", &err);
+	ck_assert_msg(st == 0 && strstr(err, "warning: program nohook-gtd") !=
+	    NULL, "exit %d: %s", st, err);
 	e2e_stop(e);
 }
 END_TEST
@@ -847,6 +914,37 @@ END_TEST
 	"\"--append-pid=@DIR@/change.v2\"],\"restart_delay_ms\":10}," \
 	"{\"name\":\"fresh\",\"cmd\":[\"@TESTCHILD@\"]}]}"
 
+/*
+ * A reload reply as "started=a,b stopped= changed= unchanged= absent=
+ * failed= warnings=N" (borrowed).
+ */
+static const char *
+report(struct e2e *e, json_t *r)
+{
+	static const char *const	 keys[] = { "started", "stopped",
+	    "changed", "unchanged", "absent", "failed", NULL };
+	const char			*out = "";
+	json_t				*a, *v;
+	size_t				 i;
+	int				 k;
+
+	for (k = 0; keys[k] != NULL; k++) {
+		a = json_object_get(r, keys[k]);
+		ck_assert_msg(json_is_array(a), "no %s: %s", keys[k],
+		    e2e_dump(e, r));
+		out = e2e_fmt(e, "%s%s%s=", out, k == 0 ? "" : " ", keys[k]);
+		json_array_foreach(a, i, v)
+			out = e2e_fmt(e, "%s%s%s", out, i == 0 ? "" : ",",
+			    json_string_value(v));
+	}
+	a = json_object_get(r, "warnings");
+	ck_assert_msg(json_is_array(a), "no warnings: %s", e2e_dump(e, r));
+	return (e2e_fmt(e, "%s warnings=%zu", out, json_array_size(a)));
+}
+
+#define RELOAD_CONF2_REPORT "started=fresh stopped=gone changed=change " \
+	"unchanged=keep absent= failed= warnings=0"
+
 /* The state before a reload of ops-reload.json to RELOAD_CONF2. */
 struct reload_before {
 	pid_t		keep, change, gone;
@@ -913,8 +1011,97 @@ START_TEST(e2e_reload_op_diff)
 	struct e2e		*e = reload_start(&b);
 
 	write_conf(e, RELOAD_CONF2);
-	e2e_ok(e, "reload", NULL);
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    RELOAD_CONF2_REPORT);
 	reload_check(e, &b);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * reload dry_run says what a reload would do and does nothing: no new
+ * row, the removed child still runs, and the real reload that follows
+ * reports (and does) the very same.
+ */
+START_TEST(e2e_reload_dry_run)
+{
+	struct reload_before	 b;
+	struct e2e		*e = reload_start(&b);
+
+	write_conf(e, RELOAD_CONF2);
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", "{s:b}", "dry_run",
+	    1)), RELOAD_CONF2_REPORT);
+	ck_assert_ptr_null(e2e_row(e, "fresh"));
+	ck_assert_int_eq(row_pid(e, "gone"), b.gone);
+	ck_assert(e2e_pid_alive(b.gone));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", "{s:b}", "dry_run",
+	    0)), RELOAD_CONF2_REPORT);
+	reload_check(e, &b);
+	/* Nothing left to do. */
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", "{s:b}", "dry_run",
+	    1)), "started= stopped= changed= unchanged=keep,change,fresh "
+	    "absent= failed= warnings=0");
+	e2e_err(e, "bad_request", "reload", "{s:s}", "dry_run", "yes");
+	e2e_stop(e);
+}
+END_TEST
+
+#define ONCE_CONF "{\"children\":[{\"name\":\"keep\",\"cmd\":" \
+	"[\"@TESTCHILD@\"]},{\"name\":\"once\",\"restart\":\"temporary\"," \
+	"\"cmd\":[\"@TESTCHILD@\",\"--exit-after-ms=%d\"]}]}"
+
+/*
+ * A boot child whose row is gone (a temporary one that ran, a deleted
+ * one) is not started again by a reload while its entry is unchanged:
+ * "absent".  A changed entry starts it again.
+ */
+START_TEST(e2e_reload_absent)
+{
+	struct e2e	*e = e2e_start("{}");
+
+	write_conf(e, e2e_fmt(e, ONCE_CONF, 10));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started=keep,once stopped= changed= unchanged= absent= failed= "
+	    "warnings=0");
+	ck_assert(e2e_wait_absent(e, "once", CF_WAIT_MS));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started= stopped= changed= unchanged=keep absent=once failed= "
+	    "warnings=0");
+	ck_assert_ptr_null(e2e_row(e, "once"));
+	/* Deleted by hand: the same. */
+	e2e_ok(e, "terminate_and_delete", "{s:s}", "name", "keep");
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started= stopped= changed= unchanged= absent=keep,once failed= "
+	    "warnings=0");
+	ck_assert_ptr_null(e2e_row(e, "keep"));
+	/* once's entry changed: it runs again (and goes again). */
+	write_conf(e, e2e_fmt(e, ONCE_CONF, 20));
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started=once stopped= changed= unchanged= absent=keep failed= "
+	    "warnings=0");
+	ck_assert_ptr_nonnull(e2e_row(e, "once"));
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * A new boot child whose program is not in PATH is "failed" and leaves
+ * no row; a zone change is a warning (it needs a restart).
+ */
+START_TEST(e2e_reload_failed_and_warnings)
+{
+	struct e2e	*e = e2e_start("{}");
+	json_t		*r, *w;
+
+	write_conf(e, "{\"zone\":\"elsewhere\",\"children\":[{\"name\":"
+	    "\"bad\",\"cmd\":[\"no-such-program-gtd\"]}]}");
+	r = e2e_ok(e, "reload", NULL);
+	ck_assert_str_eq(report(e, r), "started= stopped= changed= "
+	    "unchanged= absent= failed=bad warnings=1");
+	w = json_array_get(e2e_get(r, "warnings"), 0);
+	ck_assert_msg(strstr(json_string_value(w), "restart") != NULL, "%s",
+	    json_string_value(w));
+	ck_assert(e2e_wait_absent(e, "bad", CF_WAIT_MS));
 	e2e_stop(e);
 }
 END_TEST
@@ -967,7 +1154,10 @@ START_TEST(e2e_reload_template)
 	plain_at = started_at(e, "plain");
 
 	write_conf(e, e2e_fmt(e, TEMPLATE_CONF, "tv2"));
-	e2e_ok(e, "reload", NULL);
+	/* The run-time instance is listed when it changed. */
+	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
+	    "started= stopped= changed=rt-i,boot-i unchanged=plain absent= "
+	    "failed= warnings=0");
 	ck_assert_int_eq(row_pid(e, "plain"), plain);
 	ck_assert_int_eq(started_at(e, "plain"), plain_at);
 	for (i = 0; i < 2; i++) {
@@ -1142,6 +1332,196 @@ START_TEST(e2e_reload_limits_and_no_config)
 }
 END_TEST
 
+/* Childspec fields: the watchdog's socket, the size bounds. */
+
+/*
+ * watchdog_ms with the default ready "exec": the child gets
+ * NOTIFY_SOCKET and WATCHDOG_USEC, and its WATCHDOG=1 keep it alive (10
+ * pings 100 ms apart), until it stops pinging: killed 400 ms later.
+ */
+START_TEST(e2e_config_watchdog_exec)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*env;
+	long		 t0, dt;
+
+	t0 = e2e_now_ms();
+	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:s}", "name", "w",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--env=%s", e2e_path(e, "w.env")),
+	    "--watchdog-every-ms=100", "--watchdog-count=10", NULL),
+	    "watchdog_ms", 400, "restart", "temporary");
+	env = e2e_read_file(e, e2e_path(e, "w.env"), CF_WAIT_MS);
+	ck_assert_msg(strstr(env, "NOTIFY_SOCKET=") != NULL,
+	    "no NOTIFY_SOCKET: %s", env);
+	ck_assert_msg(strstr(env, "WATCHDOG_USEC=400000\n") != NULL,
+	    "no WATCHDOG_USEC: %s", env);
+	ck_assert(e2e_wait_absent(e, "w", 10000));
+	dt = e2e_now_ms() - t0;
+	ck_assert_msg(dt >= 1000, "killed after %ld ms: the pings were lost",
+	    dt);
+	e2e_stop(e);
+}
+END_TEST
+
+/* A string of n 'x' (borrowed). */
+static const char *
+xs(struct e2e *e, size_t n)
+{
+	char		*p = malloc(n + 1);
+	const char	*r;
+
+	ck_assert_ptr_nonnull(p);
+	memset(p, 'x', n);
+	p[n] = '\0';
+	r = e2e_fmt(e, "%s", p);
+	free(p);
+	return (r);
+}
+
+/* Bounds of a spec sent over the wire: bad_request naming the field. */
+START_TEST(e2e_config_spec_bounds)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*r;
+
+	r = e2e_err(e, "bad_request", "start_child", "{s:s, s:[s], s:[s]}",
+	    "name", "a", "cmd", e2e_testchild(e), "args", xs(e, 131072));
+	ck_assert_str_eq(e2e_str(r, "field"), "args.0");
+	r = e2e_err(e, "bad_request", "start_child", "{s:s, s:[s], s:{s:s}}",
+	    "name", "a", "cmd", e2e_testchild(e), "env", "BIG",
+	    xs(e, 131068));
+	ck_assert_str_eq(e2e_str(r, "field"), "env.BIG");
+	r = e2e_err(e, "bad_request", "find_or_open", "{s:s, s:[s], s:{s:s}}",
+	    "name", "a", "cmd", e2e_testchild(e), "attrs", "big",
+	    xs(e, 65537));
+	ck_assert_str_eq(e2e_str(r, "field"), "attrs.big");
+	r = e2e_err(e, "bad_request", "check_childspec", "{s:s, s:[s], s:[s]}",
+	    "name", "a", "cmd", e2e_testchild(e), "after_terminate",
+	    xs(e, 131072));
+	ck_assert_str_eq(e2e_str(r, "field"), "after_terminate.0");
+	/* Right at the bound: started. */
+	e2e_ok(e, "start_child", "{s:s, s:[s,s], s:{s:s}}", "name", "a",
+	    "cmd", e2e_testchild(e), xs(e, 131071), "env", "BIG",
+	    xs(e, 131067));
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * Numbers print shortest round-trip: an attr of 0.1, the normalised
+ * spec's backoff (0.1 jitter by default), a SQL value and an event, on
+ * the wire and in gtctl's output.
+ */
+START_TEST(e2e_config_numbers_shortest)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*c = e2e_client(e), *ev = e2e_client(e);
+	const char	*line, *out;
+
+	e2e_send_line(ev, "{\"op\":\"subscribe\",\"events\":[\"attr\"]}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(ev, CF_WAIT_MS));
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:f}}", "name", "n",
+	    "cmd", e2e_cmd(NULL), "attrs", "k", 0.1);
+	e2e_send_line(c, "{\"op\":\"setattr\",\"name\":\"n\",\"attrs\":"
+	    "{\"r\":[0.30000000000000004,0.1,2.0]}}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "\"ok\":true") != NULL, "%s", line);
+	e2e_send_line(c, "{\"op\":\"getattr\",\"name\":\"n\",\"key\":\"k\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "\"value\":0.1") != NULL, "%s", line);
+	e2e_send_line(c, "{\"op\":\"getattr\",\"name\":\"n\",\"key\":\"r\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "[0.30000000000000004,0.1,2.0]") != NULL,
+	    "%s", line);
+	e2e_send_line(c, "{\"op\":\"get_childspec\",\"name\":\"n\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "\"jitter\":0.1") != NULL &&
+	    strstr(line, "\"factor\":2.0") != NULL, "%s", line);
+	e2e_send_line(c, "{\"op\":\"query\",\"sql\":\"SELECT value, 1.0/10, "
+	    "json_extract(spec, '$.backoff.jitter') FROM attrs JOIN children "
+	    "USING (name) WHERE key = 'k'\"}");
+	ck_assert_ptr_nonnull(line = e2e_recv_line(c, CF_WAIT_MS));
+	ck_assert_msg(strstr(line, "[0.1,0.1,0.1]") != NULL, "%s", line);
+	/* The attr event of the setattr. */
+	do
+		ck_assert_ptr_nonnull(line = e2e_recv_line(ev, CF_WAIT_MS));
+	while (strstr(line, "\"r\":") == NULL);
+	ck_assert_msg(strstr(line, "[0.30000000000000004,0.1,2.0]") != NULL,
+	    "%s", line);
+	/* gtctl's human output. */
+	ck_assert_int_eq(e2e_gtctl(e, &out, "attr", "get", "n", "k", NULL), 0);
+	ck_assert_msg(strstr(out, "0.1") != NULL &&
+	    strstr(out, "0000") == NULL, "%s", out);
+	ck_assert_int_eq(e2e_gtctl(e, &out, "info", "n", NULL), 0);
+	ck_assert_msg(strstr(out, "0.10000000000000001") == NULL, "%s", out);
+	e2e_stop(e);
+}
+END_TEST
+
+/* gtd's own log lines start with the local time (stderr is a file). */
+START_TEST(e2e_config_log_timestamp)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*log = e2e_path(e, "gtd.log");
+	regex_t		 re;
+
+	ck_assert(e2e_wait_text(log, " ready on ", CF_WAIT_MS));
+	ck_assert_int_eq(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T"
+	    "[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} gtd: zone [^ ]+ ready on ",
+	    REG_EXTENDED | REG_NOSUB | REG_NEWLINE), 0);
+	ck_assert_msg(regexec(&re, slurp(e, log), 0, NULL, 0) == 0, "%s",
+	    slurp(e, log));
+	regfree(&re);
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * An explicit -z beats an inherited $GTD_SOCKET: root's gtd -z Z serves
+ * /run/gtd/Z.sock (and removes it when it stops), not $GTD_SOCKET.
+ */
+START_TEST(e2e_config_zone_beats_env_socket)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct sub	 s;
+	struct stat	 st;
+	const char	*gtd = getenv("GTD") != NULL ? getenv("GTD") :
+			    "build/gtd";
+	const char	*zone = e2e_fmt(e, "e2e-cfg-%d", (int)getpid());
+	const char	*want = e2e_fmt(e, "/run/gtd/%s.sock", zone);
+	int		 p[2], fd, nul;
+
+	ck_assert_int_eq(geteuid(), 0);		/* the e2e suites run as root */
+	s.log = e2e_path(e, "z.log");
+	s.sock = e2e_path(e, "env.sock");
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	fflush(NULL);
+	ck_assert_int_ne(s.pid = fork(), -1);
+	if (s.pid == 0) {
+		setpgid(0, 0);
+		setenv("GTD_SOCKET", s.sock, 1);
+		if ((fd = open(s.log, O_WRONLY | O_CREAT | O_APPEND, 0644)) ==
+		    -1 || (nul = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(nul, 0) == -1 || dup2(nul, 1) == -1 ||
+		    dup2(fd, 2) == -1 || dup2(p[1], 3) == -1)
+			_exit(126);
+		execl(gtd, gtd, "-r", "3", "-z", zone, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	s.rfd = p[0];
+	ck_assert_msg(sub_ready(&s, CF_WAIT_MS) == 1, "not ready: %s",
+	    slurp(e, s.log));
+	ck_assert_msg(stat(want, &st) == 0 && S_ISSOCK(st.st_mode),
+	    "no socket %s: %s", want, slurp(e, s.log));
+	ck_assert_msg(access(s.sock, F_OK) == -1, "bound $GTD_SOCKET %s",
+	    s.sock);
+	sub_stop(&s);
+	ck_assert_int_eq(access(want, F_OK), -1);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_config_suite(void)
 {
@@ -1149,10 +1529,12 @@ e2e_config_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("check");
-	tcase_set_timeout(tc, E2E_TIMEOUT);
+	/* e2e_config_check_bad runs gtd -n some 40 times (slow under ASan). */
+	tcase_set_timeout(tc, 2 * E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_config_check_good);
 	tcase_add_test(tc, e2e_config_check_bad);
 	tcase_add_test(tc, e2e_config_check_socket_group);
+	tcase_add_test(tc, e2e_config_check_host);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("specs");
@@ -1181,11 +1563,23 @@ e2e_config_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_reload_op_diff);
 	tcase_add_test(tc, e2e_reload_sighup_diff);
+	tcase_add_test(tc, e2e_reload_dry_run);
+	tcase_add_test(tc, e2e_reload_absent);
+	tcase_add_test(tc, e2e_reload_failed_and_warnings);
 	tcase_add_test(tc, e2e_reload_template);
 	tcase_add_test(tc, e2e_reload_bad_config);
 	tcase_add_test(tc, e2e_reload_sighup_bad_config);
 	tcase_add_test(tc, e2e_reload_include);
 	tcase_add_test(tc, e2e_reload_limits_and_no_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fields");
+	tcase_set_timeout(tc, E2E_TIMEOUT);
+	tcase_add_test(tc, e2e_config_watchdog_exec);
+	tcase_add_test(tc, e2e_config_spec_bounds);
+	tcase_add_test(tc, e2e_config_numbers_shortest);
+	tcase_add_test(tc, e2e_config_log_timestamp);
+	tcase_add_test(tc, e2e_config_zone_beats_env_socket);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -84,6 +84,8 @@ struct e2e {
 	const char	*gtctl_err;	/* borrowed from strs */
 	int		 has_conf;	/* DIR/gtd.json exists */
 	char		**extra;	/* owned copy of the extra arguments */
+	int		 nowait;	/* e2e_start_booting: no readiness */
+	int		 boot_rfd;	/* its readiness pipe, or -1 */
 };
 
 static const char	*e2e_file = "?";
@@ -113,6 +115,7 @@ static json_t	*e2e_check_ok(struct e2e_conn *, json_t *);
 static json_t	*e2e_check_err(struct e2e_conn *, json_t *, const char *);
 static char	*e2e_replace(const char *, const char *, const char *);
 static char	*e2e_fixture(struct e2e *, const char *);
+static void	e2e_booting(struct e2e *, int);
 static int	e2e_run(struct e2e *, int, const char *const *, int,
 		    const char **, const char **);
 
@@ -469,6 +472,10 @@ e2e_launch(struct e2e *e, const char *conf, const char *const *extra)
 	    write(e->guard_fd, &e->pid, sizeof e->pid) != sizeof e->pid)
 		e2e_fail("guardian: %s", strerror(errno));
 
+	if (e->nowait) {		/* e2e_start_booting */
+		e2e_booting(e, rp[0]);
+		return;
+	}
 	/* s6 readiness: a line on fd 3, or EOF if gtd died first. */
 	deadline = e2e_now_ms() + e2e_slow(E2E_READY_MS);
 	pfd.fd = rp[0];
@@ -1650,27 +1657,98 @@ e2e_dump(struct e2e *e, json_t *j)
 	return (e2e_keep(e, s != NULL ? s : xstrdup("?")));
 }
 
-/* Booting gtd: readiness is the caller's to wait for. */
-
 struct e2e *
-e2e_start_async_(const char *conf, int *readyfd)
+e2e_start_booting_(const char *conf)
 {
 	struct e2e	*e = e2e_new();
-	int		 rp[2];
+	char		*a, *b;
 
-	if (conf != NULL) {
-		e2e_write_file(e2e_path(e, "gtd.json"), conf);
-		e->has_conf = 1;
-	}
-	if (pipe2(rp, O_CLOEXEC) == -1)
-		e2e_fail("pipe2: %s", strerror(errno));
-	fflush(NULL);
-	if ((e->pid = fork()) == -1)
-		e2e_fail("fork: %s", strerror(errno));
-	if (e->pid == 0)
-		e2e_exec_gtd(e, e->has_conf, NULL, rp[1]);
-	close(rp[1]);
-	e2e_guard_start(e);
-	*readyfd = rp[0];
+	a = e2e_replace(conf, "@TESTCHILD@", e2e_testchild(e));
+	b = e2e_replace(a, "@DIR@", e->dir);
+	e->nowait = 1;
+	e2e_launch(e, b, NULL);
+	free(a);
+	free(b);
 	return (e);
+}
+
+/* Launched, not ready yet: wait until the socket listens, then connect. */
+static void
+e2e_booting(struct e2e *e, int rfd)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	long			 deadline = e2e_now_ms() +
+				    e2e_slow(E2E_READY_MS);
+	int			 fd, ok = 0;
+
+	e->nowait = 0;
+	e->boot_rfd = rfd;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", e->sock);
+	while (!ok && e2e_now_ms() < deadline) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			e2e_fail("socket: %s", strerror(errno));
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+		close(fd);
+		if (!ok && e2e_wait_exit(e, 0, NULL))
+			return;		/* gone already: no connection */
+		if (!ok)
+			poll(NULL, 0, E2E_POLL_MS);
+	}
+	if (!ok)
+		e2e_fail("gtd not listening within %d ms; log %s:\n%s",
+		    E2E_READY_MS, e->log, e2e_log_tail(e));
+	e->main = e2e_conn_new(e);
+}
+
+int
+e2e_wait_booted(struct e2e *e, int ms)
+{
+	struct pollfd	 pfd = { .fd = e->boot_rfd, .events = POLLIN };
+	long		 deadline = e2e_now_ms() + e2e_slow(ms);
+	char		 buf[64];
+	ssize_t		 n;
+	int		 ret = -1;
+
+	if (e->boot_rfd <= 0)		/* 0: calloc'd, never set */
+		e2e_fail("e2e_wait_booted: not started by e2e_start_booting");
+	while (ret == -1 && e2e_now_ms() < deadline) {
+		if (poll(&pfd, 1, (int)(deadline - e2e_now_ms())) <= 0)
+			continue;
+		if ((n = read(e->boot_rfd, buf, sizeof buf)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n > 0 && memchr(buf, '\n', n) != NULL)
+			ret = 1;
+		else if (n <= 0)
+			ret = 0;
+	}
+	if (ret != -1) {
+		close(e->boot_rfd);
+		e->boot_rfd = -1;
+	}
+	return (ret);
+}
+
+void
+e2e_write_conf(struct e2e *e, const char *text)
+{
+	const char	*path = e2e_path(e, "gtd.json");
+	const char	*tmp = e2e_fmt(e, "%s.tmp", path);
+
+	e2e_write_file(tmp, text);
+	if (rename(tmp, path) == -1)
+		e2e_fail("rename %s: %s", tmp, strerror(errno));
+}
+
+bool
+e2e_has_line(const char *text, const char *line)
+{
+	size_t		 n = strlen(line);
+	const char	*p;
+
+	for (p = text; (p = strstr(p, line)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' ||
+		    p[n] == '\0'))
+			return (true);
+	return (false);
 }

@@ -275,6 +275,23 @@ void		 e2e_at(const char *file, int line);
 #define e2e_adopt_unsupported(...) \
 	(E2E_AT, e2e_adopt_unsupported_(__VA_ARGS__))
 
+/*
+ * Start gtd with the config text conf (@TESTCHILD@ and @DIR@ replaced)
+ * like e2e_start, but return once its socket listens, without waiting
+ * for readiness (the boot may still be starting its children), or once
+ * gtd has exited (then there is no main connection).
+ * e2e_wait_booted then waits for the readiness pipe: 1 the newline came,
+ * 0 it was closed without one (gtd exits unready), -1 neither within ms.
+ */
+struct e2e	*e2e_start_booting_(const char *conf);
+#define e2e_start_booting(...)	(E2E_AT, e2e_start_booting_(__VA_ARGS__))
+int		 e2e_wait_booted(struct e2e *, int ms);
+
+/* Replace DIR/gtd.json with text, atomically (tmp + rename). */
+void		 e2e_write_conf(struct e2e *, const char *text);
+/* Does text hold line as a whole line? */
+bool		 e2e_has_line(const char *text, const char *line);
+
 /* Suites (check_e2e_*.c). */
 Suite		*e2e_basic_suite(void);
 Suite		*e2e_framing_suite(void);
@@ -295,17 +312,7 @@ Suite		*e2e_security_suite(void);
 Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
+Suite		*e2e_lifecycle2_suite(void);
 Suite		*e2e_chaos_suite(void);
-
-/*
- * Start gtd without waiting for its readiness, for tests that talk to it
- * while its boot children are still starting (on connections of their
- * own: there is no main connection, so e2e_ok and friends cannot be
- * used).  *readyfd gets the read end of gtd's readiness pipe (CLOEXEC,
- * owned by the caller): a line on it means ready, EOF that gtd died
- * first.  gtd accepts connections once DIR/sock exists.
- */
-struct e2e	*e2e_start_async_(const char *conf, int *readyfd);
-#define e2e_start_async(...)	(E2E_AT, e2e_start_async_(__VA_ARGS__))
 
 #endif /* GT_E2E_HARNESS_H */

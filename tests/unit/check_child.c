@@ -26,6 +26,8 @@
 #include "gt/notify.h"
 #include "gt/registry.h"
 #include "gt/spec.h"
+#include "gt/spawn.h"
+#include "gt/childlog.h"
 #include "gt/xmalloc.h"
 
 #include "check_unit.h"
@@ -500,7 +502,8 @@ START_TEST(test_child_stop_table)
 	ck_assert_int_eq(fake_nkills, 1);
 	ck_assert_int_eq(fake_kills[0].pid, -pid);
 	ck_assert_int_eq(fake_kills[0].sig, stop_rows[_i].sig);
-	ck_assert(c->escalated == (stop_rows[_i].sig == SIGKILL));
+	ck_assert_int_eq(c->stop_sig, stop_rows[_i].sig);
+	ck_assert(!c->escalated);		/* only after the timeout */
 	if (stop_rows[_i].timer < 0)
 		ck_assert(!ev_is_active(&c->timer));
 	else
@@ -508,12 +511,17 @@ START_TEST(test_child_stop_table)
 }
 END_TEST
 
-/* Stopped while still starting: a requested stop, so no restart. */
+/*
+ * Stopped while still starting: a requested stop, so no restart.  A row
+ * that was ready once is kept stopped (a fresh one goes: see
+ * test_child_never_ready_removed).
+ */
 START_TEST(test_child_stop_while_starting)
 {
 	struct child	*c = add("web", SPEC_PERMANENT);
 	int		 wfd = status_pipe();
 
+	c->ever_ready = true;
 	ck_assert_int_eq(child_start(c), 0);
 	ck_assert_int_eq(c->state, CHILD_STARTING);
 	child_stop(c, 100, false);
@@ -912,7 +920,10 @@ START_TEST(test_child_spawn_fails_restart_gives_up)
 }
 END_TEST
 
-/* A stopped row started again (incarnation 2) is not removed on failure. */
+/*
+ * A stopped row started again on request (incarnation 2) is not removed
+ * when that start fails, and not restarted either: it stays stopped.
+ */
 START_TEST(test_child_spawn_fails_stopped_row)
 {
 	struct child	*c = add("tr", SPEC_TRANSIENT);
@@ -925,7 +936,9 @@ START_TEST(test_child_spawn_fails_stopped_row)
 	ck_assert_int_eq(child_start(c), -1);
 	ck_assert_int_eq(errno, EMFILE);
 	ck_assert_ptr_eq(child_find(g, "tr"), c);
-	ck_assert_int_eq(c->state, CHILD_RESTARTING);	/* 127: abnormal */
+	ck_assert_int_eq(c->state, CHILD_STOPPED);	/* no policy restart */
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 0);
 }
 END_TEST
 
@@ -1010,6 +1023,8 @@ START_TEST(test_child_exit_while_starting)
 	int		 wfd = status_pipe();
 
 	ck_assert_int_eq(child_start(c), 0);
+	c->ever_ready = true;		/* a restart: the policy decides */
+	c->manual = false;
 	child_handle_exit(c, W_EXITCODE(2, 0));
 	close(wfd);
 	ck_assert_int_eq(c->fail, CHILD_FAIL_EXITED);
@@ -1160,10 +1175,11 @@ START_TEST(test_child_ready_timeout)
 	pid = c->pid;
 	ck_assert_int_eq(c->state, CHILD_STARTING);
 	assert_timer(c, 0.2);
+	c->ever_ready = true;		/* a restart: the policy decides */
+	c->manual = false;
 	fire(c);
 	ck_assert_int_eq(c->state, CHILD_STOPPING);
 	ck_assert_int_eq(c->fail, CHILD_FAIL_TIMEOUT);
-	ck_assert(c->escalated);
 	ck_assert_int_eq(fake_nkills, 1);
 	ck_assert_int_eq(fake_kills[0].pid, -pid);
 	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
@@ -1524,6 +1540,420 @@ START_TEST(test_child_handle_hook_exit_stops_watcher)
 }
 END_TEST
 
+/*
+ * A start that never became ready leaves nothing behind (protocol §4):
+ * an exit while starting, a ready timeout, a stop while starting (the
+ * waiter gets exited with requested) all remove a fresh row, with no
+ * restart armed.
+ */
+static const char *const	never_ready_rows[] = { "exit", "timeout",
+    "stop" };
+
+START_TEST(test_child_never_ready_removed)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd = status_pipe();
+	const char	*how = never_ready_rows[_i];
+
+	c->spec->ready_timeout_ms = 100;
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	if (strcmp(how, "timeout") == 0)
+		fire(c);
+	else if (strcmp(how, "stop") == 0)
+		child_stop(c, -1, false);
+	child_handle_exit(c, strcmp(how, "exit") == 0 ? W_EXITCODE(2, 0) :
+	    W_EXITCODE(0, strcmp(how, "stop") == 0 ? SIGTERM : SIGKILL));
+	close(wfd);
+	ck_assert_msg(removed(c, "web"), "%s: row kept, state %s", how,
+	    child_state_name(c->state));
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 0);
+	ck_assert_int_eq(fake_nspawn, 1);
+	ck_assert(c->last_requested == (strcmp(how, "stop") == 0));
+}
+END_TEST
+
+/* Park a row that was ready once as stopped (a requested stop). */
+static void
+ready_then_stopped(struct child *c)
+{
+	start(c);
+	child_stop(c, -1, false);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+}
+
+/* A start on request (from stopped) that fails leaves the row stopped. */
+START_TEST(test_child_manual_start_fails_stopped)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd;
+
+	ready_then_stopped(c);
+	wfd = status_pipe();
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert(c->manual);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	close(wfd);
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 0);
+	ck_assert_int_eq(c->restart_at, 0);
+	ck_assert(!c->last_requested);
+	ck_assert_ptr_eq(child_find(g, "web"), c);
+}
+END_TEST
+
+/* A policy restart that fails before it is ready: the policy again. */
+START_TEST(test_child_policy_restart_fails_restarts)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int		 wfd;
+
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	wfd = status_pipe();
+	fire(c);
+	ck_assert_int_eq(c->state, CHILD_STARTING);
+	ck_assert(!c->manual);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	close(wfd);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(c->restart_count, 2);
+}
+END_TEST
+
+/* restart_at: when the next try is due; gave_up: the policy gave up. */
+START_TEST(test_child_restart_at_and_gave_up)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	int64_t		 now;
+
+	c->spec->max_restarts = 1;
+	c->spec->restart_delay_ms = 3000;
+	c->spec->backoff_jitter = 0;
+	start(c);
+	ck_assert_int_eq(c->restart_at, 0);
+	now = gtd_now_ms(g);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_msg(c->restart_at >= now + 3000 && c->restart_at < now +
+	    3100, "restart_at %lld, now %lld", (long long)c->restart_at,
+	    (long long)now);
+	ck_assert(!c->gave_up);
+	fire(c);
+	ck_assert_int_eq(c->restart_at, 0);
+	child_handle_exit(c, W_EXITCODE(1, 0));	/* past max_restarts */
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert(c->gave_up);
+	ck_assert_int_eq(c->restart_at, 0);
+	start(c);				/* restart_child */
+	ck_assert(!c->gave_up);
+}
+END_TEST
+
+/* A manual start resets the intensity window and the backoff. */
+START_TEST(test_child_manual_start_resets_intensity)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	c->spec->max_restarts = 2;
+	c->spec->restart_delay_ms = 100;
+	c->spec->backoff_jitter = 0;
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	fire(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	assert_timer(c, 0.2);			/* backoff: 100 ms * 2 */
+	fire(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert(c->gave_up);
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	start(c);				/* restart_child */
+	ck_assert_int_eq(c->hist.n, 0);
+	ck_assert_int_eq(c->hist.consecutive, 0);
+	child_handle_exit(c, W_EXITCODE(1, 0));	/* a fresh window */
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	assert_timer(c, 0.1);			/* and a fresh backoff */
+	ck_assert_int_eq(c->restart_count, 3);
+}
+END_TEST
+
+/* Record every state a child passes through (a waiter that re-arms). */
+struct trail {
+	struct child_waiter	 w;
+	enum child_state	 st[16];
+	int			 n;
+};
+
+static void
+trail_cb(struct child *c, void *arg)
+{
+	struct trail	*t = arg;
+
+	if (t->n < 16)
+		t->st[t->n++] = c->state;
+	if (!(c->flags & CHILD_DEAD))
+		child_wait(c, &t->w);
+}
+
+static void
+trail_start(struct child *c, struct trail *t)
+{
+	memset(t, 0, sizeof *t);
+	t->w.cb = trail_cb;
+	t->w.arg = t;
+	child_wait(c, &t->w);
+}
+
+static bool
+trail_has(const struct trail *t, enum child_state st)
+{
+	int	i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->st[i] == st)
+			return (true);
+	return (false);
+}
+
+/*
+ * restart_child force of a running child: stopped on request (its hook
+ * runs), then started again without ever being stopped in between.
+ */
+START_TEST(test_child_restart_force_running)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	struct trail	 t;
+	pid_t		 old;
+	unsigned	 inc;
+
+	start(c);
+	old = c->pid;
+	inc = c->incarnation;
+	trail_start(c, &t);
+	ck_assert_int_eq(child_restart(c), 0);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert(c->bounce);
+	ck_assert_int_eq(fake_kills[0].pid, -old);
+	ck_assert_int_eq(fake_kills[0].sig, SIGTERM);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_ne(c->pid, old);
+	ck_assert_uint_eq(c->incarnation, inc + 1);
+	ck_assert(!trail_has(&t, CHILD_STOPPED));
+	ck_assert(!trail_has(&t, CHILD_RESTARTING));
+	ck_assert(trail_has(&t, CHILD_TERMINATING));
+	ck_assert(c->last_requested);
+	ck_assert_int_eq(c->restart_count, 0);
+	ck_assert(!c->bounce);
+	child_unwait(c, &t.w);
+}
+END_TEST
+
+/* A stop request meanwhile wins: the row ends stopped. */
+START_TEST(test_child_restart_force_then_stop)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	ck_assert_int_eq(child_restart(c), 0);
+	child_stop(c, -1, false);
+	ck_assert(!c->bounce);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_STOPPED);
+	ck_assert_int_eq(fake_nspawn, 1);
+}
+END_TEST
+
+/* restart_child force of a restarting row: now, not at the timer. */
+START_TEST(test_child_restart_force_restarting)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	start(c);
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(child_restart(c), 0);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert_int_eq(c->restart_at, 0);
+	ck_assert_int_eq(fake_nspawn, 2);
+	ck_assert(c->manual);
+}
+END_TEST
+
+/* The reason of a stop that escalated: who asked, what, and SIGKILL. */
+START_TEST(test_child_reason_escalated)
+{
+	struct child		*c = add("web", SPEC_PERMANENT);
+	struct policy_reason	 r;
+
+	start(c);
+	child_stop(c, 250, false);
+	fire(c);				/* the stop timeout */
+	ck_assert_int_eq(fake_kills[1].sig, SIGKILL);
+	child_handle_exit(c, W_EXITCODE(0, SIGKILL));
+	child_reason(c, &r);
+	ck_assert(r.has_status && r.requested && r.escalated);
+	ck_assert_int_eq(r.stop_signal, SIGTERM);
+	ck_assert_int_eq(r.timeout_ms, 250);
+	ck_assert_ptr_null(r.spawn_errno);
+	/* Stopped in time: no escalation. */
+	start(c);
+	child_stop(c, 250, false);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	child_reason(c, &r);
+	ck_assert(r.requested && !r.escalated);
+	/* A crash: not requested, no stop signal. */
+	start(c);
+	child_handle_exit(c, W_EXITCODE(0, SIGSEGV));
+	child_reason(c, &r);
+	ck_assert(!r.requested && !r.escalated);
+	ck_assert_int_eq(r.stop_signal, 0);
+}
+END_TEST
+
+/* The exec-status pipe names the step: chdir, with the cwd as path. */
+START_TEST(test_child_exec_status_step)
+{
+	struct child		*c = add("web", SPEC_PERMANENT);
+	struct spawn_fail	 f = { ENOENT, SPAWN_STEP_CHDIR };
+	struct policy_reason	 r;
+	char			 buf[256];
+	int			 wfd = status_pipe();
+
+	free(c->spec->cwd);
+	c->spec->cwd = xstrdup("/nonexistent");
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert_int_eq(write(wfd, &f, sizeof f), (ssize_t)sizeof f);
+	close(wfd);
+	run_until(status_read, c);
+	ck_assert_int_eq(c->fail, CHILD_FAIL_SPAWN);
+	ck_assert_int_eq(c->fail_step, SPAWN_STEP_CHDIR);
+	ck_assert_str_eq(c->fail_path, "/nonexistent");
+	ck_assert_str_eq(child_fail_text(c, buf, sizeof buf),
+	    "chdir /nonexistent: No such file or directory");
+	child_handle_exit(c, W_EXITCODE(127, 0));
+	child_reason(c, &r);
+	ck_assert_str_eq(r.spawn_errno, "ENOENT");
+	ck_assert_str_eq(r.spawn_step, "chdir");
+	ck_assert_str_eq(r.spawn_path, "/nonexistent");
+	ck_assert(removed(c, "web"));
+}
+END_TEST
+
+/* fork failing names step "fork", a missing program "exec" and its name. */
+START_TEST(test_child_spawn_fail_steps)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	struct child	*d = add("ghost", SPEC_PERMANENT);
+	char		 buf[256];
+
+	fake_spawn_errno = EAGAIN;
+	ck_assert_int_eq(child_start(c), -1);
+	ck_assert_int_eq(c->fail_step, SPAWN_STEP_FORK);
+	ck_assert_ptr_null(c->fail_path);
+	fake_spawn_errno = 0;
+	free(d->spec->cmd[0]);
+	d->spec->cmd[0] = xstrdup("gtd-check-no-such-program");
+	spec_strv_add(&d->spec->env, &d->spec->nenv,
+	    "PATH=/nonexistent-gtd-check");
+	ck_assert_int_eq(child_start(d), -1);
+	ck_assert_int_eq(d->fail_step, SPAWN_STEP_EXEC);
+	ck_assert_str_eq(child_fail_text(d, buf, sizeof buf),
+	    "exec gtd-check-no-such-program: No such file or directory");
+}
+END_TEST
+
+static bool
+not_released(void *arg)
+{
+	return (!((struct child *)arg)->released);
+}
+
+/*
+ * release: the row goes at once; the output pipe is read on until the
+ * process closes it (here at once: the fake process has no end of it),
+ * and only then is the child freed.  max_children bounds how many may
+ * be draining.
+ */
+START_TEST(test_child_release_drains_output)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	struct child	*d = add("db", SPEC_PERMANENT);
+
+	start(c);
+	start(d);
+	ck_assert_ptr_nonnull(c->log);
+	ck_assert_int_ne(c->log->in[0].fd, -1);
+	g->lim.max_children = 1;
+	ck_assert_int_eq(child_release(c), 0);
+	ck_assert(removed(c, "web"));
+	ck_assert(c->released);
+	ck_assert_int_eq(c->refs, 1);
+	ck_assert_int_eq(g->nreleased, 1);
+	errno = 0;
+	ck_assert_int_eq(child_release(d), -1);	/* one is draining */
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_ptr_eq(child_find(g, "db"), d);
+	run_until(not_released, c);
+	ck_assert_int_eq(c->refs, 0);
+	ck_assert_int_eq(g->nreleased, 0);
+	ck_assert_int_eq(child_release(d), 0);
+}
+END_TEST
+
+/* A hook's output goes to the child's log, never to gtd's 1 and 2. */
+START_TEST(test_child_hook_output_captured)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "/bin/true");
+	c->spec->out[0].mode = c->spec->out[1].mode = SPEC_OUT_INHERIT;
+	start(c);
+	child_handle_exit(c, W_EXITCODE(3, 0));
+	ck_assert_int_gt(c->hook_pid, 0);
+	ck_assert_int_gt(fake_last_plan.fd_out, 2);
+	ck_assert_int_eq(fake_last_plan.fd_err, fake_last_plan.fd_out);
+	ck_assert_ptr_nonnull(c->log);
+	ck_assert_int_ne(c->log->in[0].fd, -1);
+	ck_assert_str_eq(c->log->in[0].stream, "hook");
+	child_handle_hook_exit(c, W_EXITCODE(0, 0));
+	ck_assert_int_eq(c->log->in[0].fd, -1);
+}
+END_TEST
+
+/* A second signal at shutdown kills running hooks too, and no new one runs. */
+START_TEST(test_child_kill_all_hooks)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	struct child	*d = add("db", SPEC_PERMANENT);
+	pid_t		 hook;
+
+	spec_strv_add(&c->spec->after_terminate, &c->spec->nhook, "/bin/true");
+	spec_strv_add(&d->spec->after_terminate, &d->spec->nhook, "/bin/true");
+	start(c);
+	start(d);
+	child_handle_exit(c, W_EXITCODE(3, 0));
+	hook = c->hook_pid;
+	ck_assert_int_gt(hook, 0);
+	fake_nkills = 0;
+	gtd_kill_all(g, false);			/* the backstop: children */
+	ck_assert_int_eq(fake_nkills, 1);
+	ck_assert_int_eq(fake_kills[0].pid, -d->pid);
+	fake_nkills = 0;
+	g->shutdown_forced = true;
+	gtd_kill_all(g, true);			/* a second signal */
+	ck_assert_int_eq(fake_kills[0].pid, -hook);
+	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);
+	child_handle_exit(d, W_EXITCODE(0, SIGKILL));
+	ck_assert_int_eq(d->hook_pid, -1);	/* no new hook */
+	ck_assert_int_eq(fake_nspawn, 3);
+}
+END_TEST
+
 Suite *
 child_suite(void)
 {
@@ -1615,6 +2045,25 @@ child_suite(void)
 	tcase_add_test(tc, test_child_delete_restarting);
 	tcase_add_test(tc, test_child_shutdown_stops_all);
 	tcase_add_test(tc, test_child_kill_all);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lifecycle");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_child_never_ready_removed, 0,
+	    NROWS(never_ready_rows));
+	tcase_add_test(tc, test_child_manual_start_fails_stopped);
+	tcase_add_test(tc, test_child_policy_restart_fails_restarts);
+	tcase_add_test(tc, test_child_restart_at_and_gave_up);
+	tcase_add_test(tc, test_child_manual_start_resets_intensity);
+	tcase_add_test(tc, test_child_restart_force_running);
+	tcase_add_test(tc, test_child_restart_force_then_stop);
+	tcase_add_test(tc, test_child_restart_force_restarting);
+	tcase_add_test(tc, test_child_reason_escalated);
+	tcase_add_test(tc, test_child_exec_status_step);
+	tcase_add_test(tc, test_child_spawn_fail_steps);
+	tcase_add_test(tc, test_child_release_drains_output);
+	tcase_add_test(tc, test_child_hook_output_captured);
+	tcase_add_test(tc, test_child_kill_all_hooks);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -417,7 +417,8 @@ START_TEST(test_cmd_start_terminate)
 	ck_assert_ptr_nonnull(j);
 	ck_assert_str_eq(code(j), "");
 	ck_assert_int_eq(int_of(j, "id"), 2);
-	want = json_pack("{s:s, s:b}", "signal", "SIGTERM", "requested", 1);
+	want = json_pack("{s:s, s:b, s:s}", "signal", "SIGTERM", "requested",
+	    1, "stop_signal", "SIGTERM");
 	ck_assert(json_equal(json_object_get(j, "reason"), want));
 	json_decref(want);
 	json_decref(j);

@@ -6,6 +6,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -716,6 +719,451 @@ START_TEST(test_config_default_limits)
 }
 END_TEST
 
+
+/* A string of n 'x' (caller frees). */
+static char *
+xs(size_t n)
+{
+	char	*p = xmalloc(n + 1);
+
+	memset(p, 'x', n);
+	p[n] = '\0';
+	return (p);
+}
+
+/* A spec {"name":"a","cmd":["x"]} with key set to v (stolen). */
+static json_t *
+spec_with(const char *key, json_t *v)
+{
+	json_t	*j = json_pack("{s:s, s:[s]}", "name", "a", "cmd", "x");
+
+	json_object_set_new(j, key, v);
+	return (j);
+}
+
+/* An array of n strings of len bytes. */
+static json_t *
+strings(size_t n, size_t len)
+{
+	json_t	*a = json_array();
+	char	*p = xs(len);
+
+	while (n-- > 0)
+		json_array_append_new(a, json_string(p));
+	free(p);
+	return (a);
+}
+
+/* An object of n keys K0.. with values of len bytes. */
+static json_t *
+strobj(size_t n, size_t len)
+{
+	json_t	*o = json_object();
+	char	*p = xs(len), k[16];
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(k, sizeof k, "K%zu", i);
+		json_object_set_new(o, k, json_string(p));
+	}
+	free(p);
+	return (o);
+}
+
+/* One row per bound of spec.h: the spec and the field it must name. */
+static void
+limit_row(int i, json_t **j, const char **field)
+{
+	const size_t	arg = SPEC_MAX_ARG_BYTES, big = 120000;
+	/* Nine of 120000 bytes pass each entry's bound, not the total's. */
+	const size_t	nbig = SPEC_MAX_ARGV_BYTES / big + 1;
+
+	switch (i) {
+	case 0:
+		*j = json_pack("{s:s, s:o}", "name", "a", "cmd",
+		    strings(1, arg + 1));
+		*field = "cmd.0";
+		break;
+	case 1:
+		*j = spec_with("args", strings(2, arg + 1));
+		*field = "args.0";
+		break;
+	case 2:
+		*j = spec_with("args", strings(nbig, big));
+		*field = "args";
+		break;
+	case 3:
+		*j = spec_with("env", strobj(1, arg + 1 - 3));	/* K0= */
+		*field = "env.K0";
+		break;
+	case 4:
+		*j = spec_with("env", strobj(nbig, big));
+		*field = "env";
+		break;
+	case 5:
+		*j = spec_with("after_terminate", strings(1, arg + 1));
+		*field = "after_terminate.0";
+		break;
+	case 6:
+		*j = spec_with("after_terminate", strings(nbig, big));
+		*field = "after_terminate";
+		break;
+	case 7:
+		*j = spec_with("attrs", strobj(1, SPEC_MAX_VALUE_BYTES + 1));
+		*field = "attrs.K0";
+		break;
+	case 8:
+		*j = spec_with("attrs", strobj(SPEC_MAX_ATTRS_BYTES /
+		    SPEC_MAX_VALUE_BYTES + 1, SPEC_MAX_VALUE_BYTES));
+		*field = "attrs";
+		break;
+	case 9:
+		*j = spec_with("args", strings(SPEC_MAX_ARGV, 1));
+		*field = "args";
+		break;
+	case 10:
+		*j = spec_with("env", strobj(SPEC_MAX_ENV + 1, 1));
+		*field = "env";
+		break;
+	case 11:
+		*j = spec_with("after_terminate", strings(SPEC_MAX_ARGV + 1,
+		    1));
+		*field = "after_terminate";
+		break;
+	case 12:
+		*j = spec_with("attrs", strobj(GT_ATTRS_MAX + 1, 1));
+		*field = "attrs";
+		break;
+	default:
+		ck_abort_msg("no row %d", i);
+	}
+}
+#define LIMIT_ROWS	13
+
+START_TEST(test_config_spec_limits)
+{
+	struct childspec	*s;
+	json_t			*j;
+	const char		*want;
+	char			*field = NULL, *cause = NULL;
+
+	limit_row(_i, &j, &want);
+	s = config_spec_parse(j, &field, &cause);
+	json_decref(j);
+	ck_assert_msg(s == NULL, "row %d (%s) accepted", _i, want);
+	ck_assert_msg(field != NULL && strcmp(field, want) == 0,
+	    "row %d: field %s, want %s (%s)", _i, field, want, cause);
+	free(field);
+	free(cause);
+}
+END_TEST
+
+/* Right at each bound a spec is accepted. */
+START_TEST(test_config_spec_limits_exact)
+{
+	struct childspec	*s;
+	json_t			*j;
+	char			*field = NULL, *cause = NULL;
+	size_t			 n = SPEC_MAX_ARGV_BYTES / SPEC_MAX_ARG_BYTES;
+
+	j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "name", "a",
+	    "cmd", strings(1, SPEC_MAX_ARG_BYTES),
+	    "args", strings(n - 1, SPEC_MAX_ARG_BYTES),
+	    "env", strobj(1, SPEC_MAX_ARG_BYTES - 3),
+	    "after_terminate", strings(n, SPEC_MAX_ARG_BYTES),
+	    "attrs", strobj(SPEC_MAX_ATTRS_BYTES / SPEC_MAX_VALUE_BYTES - 1,
+	    SPEC_MAX_VALUE_BYTES));
+	s = config_spec_parse(j, &field, &cause);
+	json_decref(j);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	ck_assert_uint_eq(strlen(s->env[0]), SPEC_MAX_ARG_BYTES);
+	spec_free(s);
+}
+END_TEST
+
+/* The env of spec s as "A=1 B=2", in the order of the merge. */
+static char *
+env_text(const struct childspec *s)
+{
+	json_t		*j = config_spec_json(s), *v;
+	const char	*k;
+	char		*out = xstrdup(""), *t;
+
+	json_object_foreach(json_object_get(j, "env"), k, v) {
+		xasprintf(&t, "%s%s%s=%s", out, *out == '\0' ? "" : " ", k,
+		    json_string_value(v));
+		free(out);
+		out = t;
+	}
+	json_decref(j);
+	return (out);
+}
+
+/* env merges per key: defaults < template < instance; null removes. */
+START_TEST(test_config_env_merge)
+{
+	struct config_tpl	 tpl;
+	struct childspec	*s;
+	json_t			*inst;
+	char			*field = NULL, *cause = NULL, *env;
+
+	tpl.defaults = load("{\"env\":{\"A\":\"d\",\"B\":\"d\",\"K\":\"d\"}}");
+	tpl.templates = load("{\"t\":{\"cmd\":[\"x\"],"
+	    "\"env\":{\"B\":\"t\",\"C\":\"t\",\"K\":null}}}");
+	inst = load("{\"name\":\"i\",\"template\":\"t\","
+	    "\"env\":{\"C\":\"i\",\"D\":\"i\",\"A\":null}}");
+	s = config_spec_build(&tpl, inst, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	env = env_text(s);
+	ck_assert_str_eq(env, "B=t C=i D=i");
+	free(env);
+	spec_free(s);
+	json_decref(inst);
+
+	/* No template: the defaults' env and the child's own. */
+	inst = load("{\"name\":\"j\",\"cmd\":[\"x\"],\"env\":{\"E\":\"j\"}}");
+	s = config_spec_build(&tpl, inst, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	env = env_text(s);
+	ck_assert_str_eq(env, "A=d B=d K=d E=j");
+	free(env);
+	spec_free(s);
+	json_decref(inst);
+
+	/* No env of its own: the layers' env still applies. */
+	inst = load("{\"name\":\"k\",\"template\":\"t\"}");
+	s = config_spec_build(&tpl, inst, &field, &cause);
+	ck_assert_msg(s != NULL, "%s: %s", field, cause);
+	env = env_text(s);
+	ck_assert_str_eq(env, "A=d B=t C=t");
+	free(env);
+	spec_free(s);
+	json_decref(inst);
+
+	/* A non-object env is still named. */
+	inst = load("{\"name\":\"l\",\"template\":\"t\",\"env\":[\"A=1\"]}");
+	ck_assert_ptr_null(config_spec_build(&tpl, inst, &field, &cause));
+	ck_assert_str_eq(field, "env");
+	free(field);
+	free(cause);
+	json_decref(inst);
+	config_tpl_clear(&tpl);
+}
+END_TEST
+
+/* Config files: regular files only, bounded (a FIFO used to hang). */
+
+static char	fdir[] = "/tmp/gtd-check-files-XXXXXX";
+
+/* DIR/name in one of two buffers, so that two may be arguments. */
+static const char *
+fpath(const char *name)
+{
+	static char	buf[2][256];
+	static int	k;
+
+	k = !k;
+	snprintf(buf[k], sizeof buf[k], "%s/%s", fdir, name);
+	return (buf[k]);
+}
+
+static void
+fwrite_text(const char *name, const char *text)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(fpath(name), "w"));
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+files_setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(fdir));
+	ck_assert_int_eq(mkdir(fpath("inc"), 0755), 0);
+	fwrite_text("inc/a.json", "{\"name\":\"a\",\"cmd\":[\"x\"]}");
+}
+
+/* Remove everything a test made (the names are fixed). */
+static void
+files_teardown(void)
+{
+	static const char *const	names[] = { "inc/a.json", "inc/b.json",
+	    "inc/c.json", "real.json", "fifo", "big.json", "conf.json", "inc",
+	    "sub.json", NULL };
+	int				i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (unlink(fpath(names[i])) == -1)
+			rmdir(fpath(names[i]));
+	rmdir(fdir);
+}
+
+/* config_load of {"include": DIR/inc}: NULL or the config. */
+static struct config *
+load_inc(char **field, char **cause)
+{
+	char	text[512];
+
+	snprintf(text, sizeof text, "{\"include\":\"%s\"}", fpath("inc"));
+	fwrite_text("conf.json", text);
+	*field = *cause = NULL;
+	return (config_load(fpath("conf.json"), field, cause));
+}
+
+/* Refused with field and a cause naming the file and containing what. */
+static void
+refused(struct config *c, char *field, char *cause, const char *want_field,
+    const char *file, const char *what)
+{
+	ck_assert_msg(c == NULL, "accepted");
+	ck_assert_msg(field != NULL && strcmp(field, want_field) == 0,
+	    "field %s, want %s", field, want_field);
+	ck_assert_msg(cause != NULL && strstr(cause, file) != NULL &&
+	    strstr(cause, what) != NULL, "cause \"%s\" lacks %s or %s", cause,
+	    file, what);
+	free(field);
+	free(cause);
+}
+
+START_TEST(test_config_include_fifo)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	/* No writer ever opens it: a blocking open would hang here. */
+	ck_assert_int_eq(mkfifo(fpath("inc/b.json"), 0644), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.b.json", fpath("inc/b.json"),
+	    "not a regular file");
+}
+END_TEST
+
+START_TEST(test_config_include_dir_entry)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	ck_assert_int_eq(mkdir(fpath("inc/b.json"), 0755), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.b.json", fpath("inc/b.json"),
+	    "not a regular file");
+}
+END_TEST
+
+/* A symlink to a regular file is read; to a FIFO or nowhere, refused. */
+START_TEST(test_config_include_symlinks)
+{
+	struct config	*c;
+	char		*field, *cause;
+
+	fwrite_text("real.json", "{\"name\":\"b\",\"cmd\":[\"y\"]}");
+	ck_assert_int_eq(symlink(fpath("real.json"), fpath("inc/b.json")), 0);
+	c = load_inc(&field, &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	ck_assert_uint_eq(c->nchildren, 2);
+	ck_assert_str_eq(c->children[1]->name, "b");
+	config_free(c);
+
+	ck_assert_int_eq(mkfifo(fpath("fifo"), 0644), 0);
+	ck_assert_int_eq(symlink(fpath("fifo"), fpath("inc/c.json")), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.c.json", fpath("inc/c.json"),
+	    "not a regular file");
+	ck_assert_int_eq(unlink(fpath("inc/c.json")), 0);
+	ck_assert_int_eq(symlink(fpath("nowhere"), fpath("inc/c.json")), 0);
+	c = load_inc(&field, &cause);
+	refused(c, field, cause, "include.c.json", fpath("inc/c.json"),
+	    "No such file");
+}
+END_TEST
+
+/* The config itself: a FIFO, and a file over CONFIG_FILE_MAX. */
+START_TEST(test_config_file_not_regular_or_big)
+{
+	struct config	*c;
+	char		*field, *cause;
+	int		 fd;
+
+	ck_assert_int_eq(mkfifo(fpath("fifo"), 0644), 0);
+	c = config_load(fpath("fifo"), &field, &cause);
+	refused(c, field, cause, "", fpath("fifo"), "not a regular file");
+
+	/* Sparse: spaces would do, but the size is what is checked. */
+	ck_assert_int_ne(fd = open(fpath("big.json"), O_WRONLY | O_CREAT,
+	    0644), -1);
+	ck_assert_int_eq(write(fd, "{}", 2), 2);
+	ck_assert_int_eq(ftruncate(fd, CONFIG_FILE_MAX + 1), 0);
+	close(fd);
+	c = config_load(fpath("big.json"), &field, &cause);
+	refused(c, field, cause, "", fpath("big.json"), "larger than");
+	/* At the limit exactly it is read (a NUL tail is bad JSON, though). */
+	ck_assert_int_ne(fd = open(fpath("big.json"), O_WRONLY), -1);
+	ck_assert_int_eq(ftruncate(fd, 2), 0);
+	close(fd);
+	c = config_load(fpath("big.json"), &field, &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	config_free(c);
+}
+END_TEST
+
+/* The socket path: {-s, -z, config socket, config zone, env, xdg, euid}. */
+static const struct {
+	const char	*sockopt, *zoneopt, *csock, *czone, *env, *xdg;
+	unsigned	 euid;
+	const char	*want;		/* NULL: an error naming XDG */
+} sock_rows[] = {
+	{ "/s", "z", "/c", "cz", "/e", "/x", 0, "/s" },
+	{ NULL, "z", "/c", "cz", "/e", "/x", 0, "/c" },
+	{ NULL, "z", NULL, "cz", "/e", "/x", 0, "/run/gtd/z.sock" },
+	{ NULL, "z", NULL, "cz", "/e", "/x", 1000, "/x/gtd/z.sock" },
+	{ NULL, NULL, NULL, "cz", "/e", "/x", 1000, "/e" },
+	{ NULL, NULL, NULL, "cz", "", "/x", 1000, "/x/gtd/cz.sock" },
+	{ NULL, NULL, NULL, NULL, NULL, "/x", 1000, "/x/gtd/default.sock" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, "/run/gtd/default.sock" },
+	{ NULL, NULL, NULL, "cz", NULL, NULL, 0, "/run/gtd/cz.sock" },
+	{ "rel.sock", NULL, NULL, NULL, NULL, NULL, 1000, "rel.sock" },
+	/* No XDG_RUNTIME_DIR: no default for a user, never /tmp. */
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 1000, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, "", 1000, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, "run/user", 1000, NULL },
+	{ NULL, "z", NULL, NULL, "/e", NULL, 1000, NULL },
+};
+
+START_TEST(test_config_socket_path)
+{
+	struct config			 cf;
+	struct config_socket_in		 in;
+	char				*path, *cause = NULL;
+
+	memset(&cf, 0, sizeof cf);
+	cf.socket = (char *)sock_rows[_i].csock;
+	cf.zone = (char *)sock_rows[_i].czone;
+	in = (struct config_socket_in){ .sockopt = sock_rows[_i].sockopt,
+	    .zoneopt = sock_rows[_i].zoneopt, .cf = &cf,
+	    .env_socket = sock_rows[_i].env, .xdg = sock_rows[_i].xdg,
+	    .euid = sock_rows[_i].euid };
+	path = config_socket_path(&in, &cause);
+	if (sock_rows[_i].want == NULL) {
+		ck_assert_msg(path == NULL, "row %d: %s", _i, path);
+		ck_assert_ptr_nonnull(strstr(cause, "XDG_RUNTIME_DIR"));
+		free(cause);
+		return;
+	}
+	ck_assert_msg(path != NULL, "row %d: %s", _i, cause);
+	ck_assert_str_eq(path, sock_rows[_i].want);
+	free(path);
+	/* No config at all: as one without socket and zone. */
+	in.cf = NULL;
+	if (sock_rows[_i].csock == NULL && sock_rows[_i].czone == NULL) {
+		ck_assert_ptr_nonnull(path = config_socket_path(&in, &cause));
+		ck_assert_str_eq(path, sock_rows[_i].want);
+		free(path);
+	}
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -730,6 +1178,9 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_config_spec_accept_table, 0,
 	    NROWS(accept_rows));
 	tcase_add_test(tc, test_config_spec_full_parse);
+	tcase_add_test(tc, test_config_env_merge);
+	tcase_add_loop_test(tc, test_config_spec_limits, 0, LIMIT_ROWS);
+	tcase_add_test(tc, test_config_spec_limits_exact);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
@@ -745,6 +1196,15 @@ config_suite(void)
 	tcase_add_test(tc, test_config_load_full);
 	tcase_add_test(tc, test_config_load_missing_file);
 	tcase_add_test(tc, test_config_default_limits);
+	tcase_add_loop_test(tc, test_config_socket_path, 0, NROWS(sock_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_checked_fixture(tc, files_setup, files_teardown);
+	tcase_add_test(tc, test_config_include_fifo);
+	tcase_add_test(tc, test_config_include_dir_entry);
+	tcase_add_test(tc, test_config_include_symlinks);
+	tcase_add_test(tc, test_config_file_not_regular_or_big);
 	suite_add_tcase(s, tc);
 	return (s);
 }

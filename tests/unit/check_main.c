@@ -81,6 +81,8 @@ fake_spawn(const struct spawn_plan *pl, int *statusfd)
 	fp->new_session = pl->new_session;
 	fp->parent = pl->parent;
 	fp->fd_in = pl->fd_in;
+	fp->fd_out = pl->fd_out;
+	fp->fd_err = pl->fd_err;
 	free(fp->stdin_text);
 	fp->stdin_text = xcalloc(1, 4096);
 	if (pl->fd_in >= 0 && pread(pl->fd_in, fp->stdin_text, 4095, 0) < 0)
@@ -304,6 +306,7 @@ main(void)
 	srunner_add_suite(sr, cmd_suite());
 	srunner_add_suite(sr, sd_suite());
 	srunner_add_suite(sr, query_suite());
+	srunner_add_suite(sr, log_suite());
 	srunner_run_all(sr, CK_ENV);		/* CK_VERBOSITY, else normal */
 	nfail = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -508,6 +509,188 @@ START_TEST(test_proto_utf8_len)
 }
 END_TEST
 
+/* Reals: the shortest text that reads back as the same double. */
+static const struct {
+	double		 d;
+	const char	*text;
+} real_rows[] = {
+	{ 0.1, "0.1" },
+	{ 0.5, "0.5" },
+	{ 2.0, "2.0" },
+	{ 100.0, "100.0" },
+	{ -0.0, "-0.0" },
+	{ -1.25, "-1.25" },
+	{ 123.456, "123.456" },
+	{ 0.1 + 0.2, "0.30000000000000004" },	/* needs all 17 */
+	{ 1.0 / 3, "0.3333333333333333" },	/* 16 */
+	{ 2.0 / 3, "0.6666666666666666" },
+	{ 1e16, "1e+16" },
+	{ 1e21, "1e+21" },
+	{ 1e300, "1e+300" },
+	{ 1.5e-7, "1.5e-07" },
+	{ 9007199254740993.0, "9007199254740992.0" },	/* 2^53 + 1 rounds */
+	{ 1.7976931348623157e308, "1.7976931348623157e+308" },
+	{ 5e-324, "4.94065645841247e-324" },
+};
+
+START_TEST(test_proto_real_format_table)
+{
+	char	buf[PROTO_REAL_LEN];
+	size_t	n;
+
+	n = proto_real_format(real_rows[_i].d, buf, sizeof buf);
+	ck_assert_str_eq(buf, real_rows[_i].text);
+	ck_assert_uint_eq(n, strlen(buf));
+}
+END_TEST
+
+/* The significant digits of a number's text ("0.00120e5": 2). */
+static int
+sig_digits(const char *s)
+{
+	int	n = 0, zeros = 0, lead = 1;
+
+	for (; *s != '\0' && *s != 'e'; s++) {
+		if (*s < '0' || *s > '9')
+			continue;
+		if (*s == '0' && lead)
+			continue;
+		lead = 0;
+		if (*s == '0')
+			zeros++;	/* significant only if more follow */
+		else {
+			n += zeros + 1;
+			zeros = 0;
+		}
+	}
+	return (n);
+}
+
+/*
+ * Any finite double: it reads back the same, as a JSON real, and is no
+ * longer in digits than %.17g.
+ */
+START_TEST(test_proto_real_format_round_trip)
+{
+	char		buf[PROTO_REAL_LEN], ref[PROTO_REAL_LEN];
+	uint64_t	bits = 0x9e3779b97f4a7c15ULL;
+	json_t		*j;
+	double		d;
+	int		i, k;
+
+	for (i = 0; i < 30000; i++) {
+		/* xorshift over all bit patterns; NaNs and infinities skipped */
+		bits ^= bits << 13;
+		bits ^= bits >> 7;
+		bits ^= bits << 17;
+		memcpy(&d, &bits, sizeof d);
+		if (!isfinite(d))
+			continue;
+		proto_real_format(d, buf, sizeof buf);
+		ck_assert_msg(strtod(buf, NULL) == d, "%s != %.17g", buf, d);
+		ck_assert_msg(strpbrk(buf, ".e") != NULL, "%s", buf);
+		/* Fewest digits: none of 15 or 16 would have done. */
+		for (k = 15; k <= 17; k++) {
+			snprintf(ref, sizeof ref, "%.*g", k, d);
+			if (strtod(ref, NULL) == d)
+				break;
+		}
+		ck_assert_msg(sig_digits(buf) <= k, "%s: more than %d digits",
+		    buf, k);
+		ck_assert_ptr_nonnull(j = json_loads(buf, JSON_DECODE_ANY,
+		    NULL));
+		ck_assert_msg(json_is_real(j) && json_real_value(j) == d,
+		    "%s", buf);
+		json_decref(j);
+	}
+}
+END_TEST
+
+/*
+ * proto_dumps and proto_dumpb rewrite every real of a tree and nothing
+ * else: not integers, not digits inside strings (escaped quotes too).
+ */
+START_TEST(test_proto_dumps_reals)
+{
+	const char	*want = "{\"s\":\"q\\\"0.10000000000000001\\\\\","
+	    "\"a\":[0.1,1,-2.5e-05,[0.30000000000000004]],"
+	    "\"o\":{\"i\":12345678901234,\"r\":1e+16,\"t\":\"1.5e3\"}}";
+	json_t		*j;
+	char		*s, buf[256];
+	size_t		 n;
+
+	j = json_pack("{s:s, s:[f,i,f,[f]], s:{s:I, s:f, s:s}}",
+	    "s", "q\"0.10000000000000001\\", "a", 0.1, 1, -2.5e-5, 0.1 + 0.2,
+	    "o", "i", (json_int_t)12345678901234, "r", 1e16, "t", "1.5e3");
+	s = proto_dumps(j, JSON_COMPACT);
+	ck_assert_str_eq(s, want);
+	free(s);
+	s = proto_dump(j, &n);
+	ck_assert_str_eq(s, want);
+	ck_assert_uint_eq(n, strlen(want));
+	free(s);
+	/* json_dumpb's contract: the length, written only when it fits. */
+	memset(buf, '#', sizeof buf);
+	ck_assert_uint_eq(proto_dumpb(j, buf, 10, JSON_COMPACT),
+	    strlen(want));
+	ck_assert_int_eq(buf[0], '#');
+	n = proto_dumpb(j, buf, sizeof buf, JSON_COMPACT);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_int_eq(memcmp(buf, want, n), 0);
+	/* Indented output too. */
+	s = proto_dumps(j, JSON_INDENT(2));
+	ck_assert_ptr_nonnull(strstr(s, "\n    0.1,\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\n    -2.5e-05,\n"));
+	free(s);
+	json_decref(j);
+	/* A bare real, and a tree without one (dumped by jansson alone). */
+	j = json_real(0.1);
+	s = proto_dumps(j, JSON_ENCODE_ANY);
+	ck_assert_str_eq(s, "0.1");
+	free(s);
+	json_decref(j);
+	j = json_pack("{s:[i,s]}", "a", 1, "0.10000000000000001");
+	s = proto_dumps(j, JSON_COMPACT);
+	ck_assert_str_eq(s, "{\"a\":[1,\"0.10000000000000001\"]}");
+	free(s);
+	json_decref(j);
+}
+END_TEST
+
+/* A long reply of reals that each grow ("1.23456789012345e+15"). */
+START_TEST(test_proto_dumps_growth)
+{
+	json_t	*a = json_array(), *b;
+	char	*s;
+	int	 i;
+
+	for (i = 0; i < 1000; i++)
+		json_array_append_new(a, json_real(1.23456789012345e15));
+	s = proto_dumps(a, JSON_COMPACT);
+	ck_assert_ptr_nonnull(b = json_loads(s, 0, NULL));
+	ck_assert_uint_eq(json_array_size(b), 1000);
+	ck_assert(json_real_value(json_array_get(b, 999)) ==
+	    1.23456789012345e15);
+	json_decref(b);
+	free(s);
+	json_decref(a);
+}
+END_TEST
+
+/* An attr value of JSON text (arrays, objects) keeps reals short. */
+START_TEST(test_proto_value_json_reals)
+{
+	struct value	 v;
+	json_t		*j = json_pack("[f, {s:f}]", 0.1, "k", 2.5);
+
+	proto_value_from_json(j, &v);
+	ck_assert_int_eq(v.type, VALUE_JSON);
+	ck_assert_str_eq(v.s, "[0.1,{\"k\":2.5}]");
+	value_free(&v);
+	json_decref(j);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -543,6 +726,15 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_value_json_forms);
 	tcase_add_loop_test(tc, test_proto_exit_json_table, 0,
 	    NROWS(exit_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reals");
+	tcase_add_loop_test(tc, test_proto_real_format_table, 0,
+	    NROWS(real_rows));
+	tcase_add_test(tc, test_proto_real_format_round_trip);
+	tcase_add_test(tc, test_proto_dumps_reals);
+	tcase_add_test(tc, test_proto_dumps_growth);
+	tcase_add_test(tc, test_proto_value_json_reals);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -182,7 +182,8 @@ END_TEST
 
 enum vbreak { VB_NONE, VB_NAME_NULL, VB_NAME_EMPTY, VB_NAME_LONG,
     VB_NAME_MAX, VB_NO_CMD, VB_CMD_EMPTY, VB_ARGV_MAX, VB_ARGV_OVER,
-    VB_CWD_REL, VB_CWD_EMPTY };
+    VB_CWD_REL, VB_CWD_EMPTY, VB_ARGV_BYTES, VB_ENV_BYTES, VB_HOOK_BYTES,
+    VB_ATTRS_BYTES, VB_BYTES_MAX };
 
 static const struct {
 	enum vbreak	 brk;
@@ -199,7 +200,52 @@ static const struct {
 	{ VB_ARGV_OVER, "args" },
 	{ VB_CWD_REL, "cwd" },
 	{ VB_CWD_EMPTY, "cwd" },
+	{ VB_ARGV_BYTES, "args" },
+	{ VB_ENV_BYTES, "env" },
+	{ VB_HOOK_BYTES, "after_terminate" },
+	{ VB_ATTRS_BYTES, "attrs" },
+	{ VB_BYTES_MAX, NULL },
 };
+
+/* n strings of len bytes appended to *v. */
+static void
+validate_fill(char ***v, size_t *nv, size_t n, size_t len)
+{
+	char	*p = xmalloc(len + 1);
+
+	memset(p, 'b', len);
+	p[len] = '\0';
+	while (n-- > 0)
+		spec_strv_add(v, nv, p);
+	free(p);
+}
+
+/* The byte totals of spec.h, one past the bound or right at it. */
+static void
+validate_sizes(struct childspec *s, enum vbreak brk)
+{
+	size_t	one = brk == VB_BYTES_MAX ? 0 : 1, i;
+
+	/* cmd[0] is "/bin/true", 9 bytes. */
+	if (brk == VB_ARGV_BYTES || brk == VB_BYTES_MAX)
+		validate_fill(&s->args, &s->nargs, 1,
+		    SPEC_MAX_ARGV_BYTES - 9 + one);
+	if (brk == VB_ENV_BYTES || brk == VB_BYTES_MAX)
+		validate_fill(&s->env, &s->nenv, 1, SPEC_MAX_ENV_BYTES + one);
+	if (brk == VB_HOOK_BYTES || brk == VB_BYTES_MAX)
+		validate_fill(&s->after_terminate, &s->nhook, 1,
+		    SPEC_MAX_HOOK_BYTES + one);
+	if (brk == VB_ATTRS_BYTES || brk == VB_BYTES_MAX) {
+		s->attrs = xcalloc(2, sizeof *s->attrs);
+		s->nattrs = 1;
+		s->attrs[0].key = xstrdup("k");
+		s->attrs[0].v.type = VALUE_TEXT;
+		s->attrs[0].v.s = xmalloc(SPEC_MAX_ATTRS_BYTES + 1);
+		i = SPEC_MAX_ATTRS_BYTES - 1 + one;
+		memset(s->attrs[0].v.s, 'v', i);
+		s->attrs[0].v.s[i] = '\0';
+	}
+}
 
 /* Build the spec of one validate_rows entry. */
 static struct childspec *
@@ -248,6 +294,9 @@ validate_spec(enum vbreak brk)
 		break;
 	case VB_CWD_EMPTY:
 		s->cwd[0] = '\0';
+		break;
+	default:
+		validate_sizes(s, brk);
 		break;
 	}
 	return (s);

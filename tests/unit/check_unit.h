@@ -34,6 +34,7 @@ Suite	*config_suite(void);
 Suite	*sd_suite(void);
 Suite	*query_suite(void);
 Suite	*attrtab_suite(void);
+Suite	*log_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
@@ -67,6 +68,8 @@ struct fake_plan {
 	int	 fd_in;
 	char	*stdin_text;		/* what fd_in held (a hook's payload) */
 	int	 extra_target;		/* -1: no extra fd */
+	int	 fd_out;		/* dup2'd to 1 and 2 */
+	int	 fd_err;
 };
 
 extern const struct child_ops	fake_ops;
