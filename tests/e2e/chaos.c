@@ -393,7 +393,7 @@ ch_log_tail(struct chaos *c, int max)
 		return (out);
 	ring = xcalloc(max, sizeof *ring);
 	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "gtd: ", 5) == 0 &&
+		if (strstr(line, "gtd: ") != NULL &&
 		    strstr(line, "flood 0") == NULL &&
 		    strstr(line, " from ") == NULL)
 			snprintf(ring[n++ % max], sizeof ring[0], "%.150s",
@@ -512,7 +512,13 @@ ch_stack(struct chaos *c)
 	out = xstrdup("");
 	if ((f = fopen(e2e_path(c->e, "gtd.stack"), "re")) == NULL)
 		return (out);
-	while (fgets(line, sizeof line, f) != NULL && n++ < 80) {
+	while (fgets(line, sizeof line, f) != NULL && n < 60) {
+		/* Idle connections say nothing. */
+		if (strncmp(line, "conn fd", 7) == 0 &&
+		    strstr(line, "busy (nil) in 0/") != NULL &&
+		    strstr(line, "out 0-0 ") != NULL)
+			continue;
+		n++;
 		xasprintf(&t, "%s  | %s", out, line);
 		free(out);
 		out = t;
@@ -2451,7 +2457,7 @@ ch_control(struct chaos *c, long now)
 static void
 ch_boot_poll(struct chaos *c, long now)
 {
-	switch (e2e_wait_booted(c->e, 0)) {
+	switch (e2e_wait_booted(c->e, 1)) {	/* 0 would not look */
 	case 1:
 		c->booted = true;
 		ch_trace(c, "gtd ready after %ld ms", now - c->t0);
@@ -2636,13 +2642,17 @@ ch_stop_children(struct chaos *c)
 		if (busy)
 			poll(NULL, 0, 20);
 	} while (busy);
-	/* Hooks (in gtd's group) end within hook_timeout_ms. */
+	/*
+	 * Hooks (in gtd's group) end within hook_timeout_ms.  A child
+	 * stopped (SIGSTOP) between fork and setsid, then released, stays
+	 * in gtd's group for good: it counts as released.
+	 */
 	deadline = e2e_now_ms() + e2e_slow(3000);
 	for (;;) {
 		ch_children(c->gtd, live, &nlive, zomb, &nz, 64);
 		for (k = 0; k < nlive; k++)
 			if (ch_stat(live[k], &s, &pp, &pg) == 0 &&
-			    pg == c->gtd)
+			    pg == c->gtd && s != 'T' && s != 't')
 				break;
 		if ((nz == 0 && k == nlive) || e2e_now_ms() > deadline)
 			break;
@@ -2652,8 +2662,9 @@ ch_stop_children(struct chaos *c)
 		ch_fail(c, "every row is stopped, yet gtd did not reap its "
 		    "child %d (and %d more)", (int)zomb[0], nz - 1);
 	if (k < nlive)
-		ch_fail(c, "every row is stopped, yet gtd's child %d (in gtd's "
-		    "process group: a hook?) still runs", (int)live[k]);
+		ch_fail(c, "every row is stopped, yet gtd's child %d (state %c, "
+		    "in gtd's process group: a hook?) still runs",
+		    (int)live[k], s);
 	if (nlive > c->released)
 		ch_fail(c, "every row is stopped, yet %d children of gtd live "
 		    "(pid %d...) and clients released only %ld", nlive,
@@ -2888,12 +2899,12 @@ ch_log_counts(struct chaos *c, long *caps, long *hidden)
 	if ((f = fopen(e2e_path(c->e, "gtd.log"), "re")) == NULL)
 		return;
 	while (fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, "gtd: ", 5) != 0)
+		/* "[timestamp ]gtd: child NAME: N lines not shown" */
+		if ((p = strstr(line, "gtd: ")) == NULL)
 			continue;
 		if (strstr(line, "reply bytes unread") != NULL)
 			(*caps)++;
-		else if ((p = strstr(line, ": ")) != NULL &&
-		    (p = strstr(p + 2, ": ")) != NULL &&
+		else if ((p = strstr(p + 5, ": ")) != NULL &&
 		    strstr(p, " lines not shown") != NULL)
 			*hidden += atol(p + 2);
 	}
