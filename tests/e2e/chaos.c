@@ -2870,6 +2870,35 @@ ch_survivors(struct chaos *c)
 	    "live besides gtd:%s", n, list);
 }
 
+/*
+ * gtd's descriptors once they stop changing (a pipe of a child killed
+ * just now is closed when gtd reads its EOF): the same list twice,
+ * 200 ms apart, or whatever there is after 5 s.
+ */
+static int
+ch_fds_settled(struct chaos *c, char ***out)
+{
+	long	  deadline = e2e_now_ms() + e2e_slow(5000);
+	char	**v, **w;
+	int	  n, m, i;
+
+	n = ch_fds(c, &v);
+	for (;;) {
+		poll(NULL, 0, 200);
+		m = ch_fds(c, &w);
+		for (i = 0; i < n && m == n; i++)
+			if (strcmp(v[i], w[i]) != 0)
+				break;
+		ch_fds_free(v, n);
+		v = w;
+		if ((m == n && i == n) || e2e_now_ms() > deadline) {
+			*out = v;
+			return (m);
+		}
+		n = m;
+	}
+}
+
 /* Boot rows back up after the baseline (they are reliable). */
 static void
 ch_restart_boot(struct chaos *c)
@@ -3024,7 +3053,7 @@ ch_epoch(struct chaos *c, long ms)
 		ch_turn(c);
 	/* Baselines: no client but one, no child running. */
 	ch_quiesce(c);
-	c->nfd0 = ch_fds(c, &c->fd0);
+	c->nfd0 = ch_fds_settled(c, &c->fd0);
 	if ((c->rss0 = ch_rss_kib(c)) == -1)
 		ch_fail(c, "gtd is gone (no VmRSS)");
 	c->rss_bound = ch_rss_bound(c);
