@@ -12,7 +12,8 @@ endif
 
 CONFIGURE_FLAGS ?=
 DEPS_PKGS = autoconf automake pkg-config gcc make libev-dev libjansson-dev \
-	libsqlite3-dev sqlite3 check mandoc clang libclang-rt-14-dev valgrind
+	libsqlite3-dev sqlite3 check mandoc clang libclang-rt-14-dev valgrind \
+	python3
 
 WARN = -Wall -Wextra -Wformat=2 -Wwrite-strings -Wstrict-prototypes \
 	-Wmissing-prototypes -Wmissing-declarations -Wshadow -Wpointer-arith \
@@ -31,13 +32,14 @@ SAN += -fsanitize=fuzzer-no-link
 endif
 
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -Iinclude -I. \
-	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) -MMD -MP
+	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(ALL_CFLAGS_CLUSTER) -MMD -MP
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
+LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
-	src/config.c src/config-check.c src/spawn.c src/registry.c src/attrtab.c src/child.c src/proto.c \
+	src/config.c src/config-check.c src/spawn.c src/registry.c \
+	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
 	src/reload.c src/cmd-reload.c \
@@ -61,7 +63,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_proto.c tests/unit/check_conn.c \
 	tests/unit/check_cmd.c tests/unit/check_child.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
-	tests/unit/check_query.c tests/unit/check_log.c
+	tests/unit/check_query.c tests/unit/check_log.c \
+	tests/unit/check_shmirror.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
@@ -71,8 +74,23 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
-	tests/e2e/check_e2e_lifecycle2.c \
+	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
 	tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c
+
+# Cluster (etcd): built when configure found libcurl; the e2e tests start
+# a three-member etcd of their own (etcd-server, a check dependency).
+DEPS_PKGS += libcurl4-openssl-dev etcd-server etcd-client
+LIB_SRCS += src/fence.c
+UNIT_SRCS += tests/unit/check_fence.c
+ifeq ($(HAVE_LIBCURL),1)
+LIB_SRCS += src/etcd.c src/cluster.c
+UNIT_SRCS += tests/unit/check_etcd.c
+E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
+	tests/e2e/check_e2e_cluster.c
+ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
+else
+LIB_SRCS += src/cluster-none.c
+endif
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
@@ -90,23 +108,23 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
-$(B)/libgtd.a: $(LIB_OBJS)
+$(B)/libgtdcore.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/gtd: $(call obj,$(GTD_SRCS)) $(B)/libgtd.a
+$(B)/gtd: $(call obj,$(GTD_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
-$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtd.a
+$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
-$(B)/gt-testchild: $(call obj,$(TESTCHILD_SRCS)) $(B)/libgtd.a
+$(B)/gt-testchild: $(call obj,$(TESTCHILD_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
-$(B)/check_unit: $(call obj,$(UNIT_SRCS)) $(B)/libgtd.a
+$(B)/check_unit: $(call obj,$(UNIT_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
 
-$(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtd.a
+$(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
 
 # The full suite: unit and e2e tests, then the same again built with
@@ -138,7 +156,7 @@ check-asan:
 # $(B)/fuzz/corpus/TARGET, crashes to $(B)/fuzz/crash-TARGET-*, each
 # run's output to $(B)/fuzz/TARGET.log.  A crash found becomes a file in
 # tests/fuzz/regress/TARGET (and a test where it fits).
-FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config
+FUZZ_TARGETS = fuzz_request fuzz_spec fuzz_config fuzz_mirror
 FUZZ_SRCS = $(patsubst %,tests/fuzz/%.c,$(FUZZ_TARGETS))
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
@@ -151,7 +169,7 @@ fuzz-build:
 fuzz-bins: $(patsubst %,$(B)/%,$(FUZZ_TARGETS))
 .SECONDARY: $(call obj,$(FUZZ_SRCS))
 
-$(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libgtd.a
+$(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$(@F)) -o $@ \
 	    $^ $(LIBDEPS)
 
@@ -230,7 +248,8 @@ SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 COMPDIR = $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-MANPAGES = man/gtctl.1 man/gtd.conf.5 man/gtd-protocol.7 man/gtd.8
+MANPAGES = man/gtctl.1 man/gtd.conf.5 man/gtd-protocol.7 man/gtd.8 \
+	man/libgtd.3
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
@@ -289,7 +308,7 @@ distclean: clean
 # redis HINCRBY comparison (needs redis-server, redis-tools).
 BENCH_SRCS = bench/gtbench.c bench/util.c bench/line.c bench/load.c \
 	bench/server.c bench/sess.c bench/wl-rr.c bench/wl-proc.c \
-	bench/wl-scale.c
+	bench/wl-scale.c bench/wl-mirror.c
 BENCH_HELPER_SRCS = bench/echo.c bench/spawnloop.c bench/idle.c
 BENCH_BINS = $(B)/bench/gtbench $(B)/bench/bench-echo \
 	$(B)/bench/bench-spawnloop $(B)/bench/bench-idle
@@ -309,3 +328,93 @@ bench-redis: $(B)/gtd $(BENCH_BINS)
 BENCH_OBJS = $(call obj,$(BENCH_SRCS) $(BENCH_HELPER_SRCS))
 -include $(BENCH_OBJS:.o=.d)
 -include $(patsubst %.c,$(B)/%.d,$(FUZZ_SRCS))
+
+# ---- libgtd: the client library (include/gtd.h, libgtd(3)) ----
+# Built from lib/ alone (libc only: no jansson, libev or SQLite), with
+# -fPIC and hidden internals, as a shared library with a soname and as a
+# static archive.  The daemon's modules are the separate archive
+# libgtdcore.a that gtd, gtctl and the tests link; the tests and the bench
+# link libgtd.a as well (the mirror's readers).  `make install` installs
+# the header, both libraries, gtd.pc and libgtd(3).  check-libgtd builds
+# a program with `pkg-config --cflags --libs gtd` against a staged
+# install and runs it against a real gtd; check-python runs the Python
+# module's tests (contrib/python).
+LIBGTD_SRCS = lib/gtd.c lib/mirror.c lib/json.c lib/sock.c
+LIBGTD_OBJS = $(patsubst %.c,$(B)/pic/%.o,$(LIBGTD_SRCS))
+LIBGTD_MAJOR = 1
+LIBGTD_SO = libgtd.so.$(LIBGTD_MAJOR).0.0
+GT_PKG_VERSION = $(shell sed -n \
+	's/^.define GT_VERSION[^"]*"\(.*\)"/\1/p' include/gt/protocol.h)
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SO_NOUNDEF = $(if $(filter 1,$(SANITIZE)),,-Wl,--no-undefined)
+
+.PHONY: libgtd install-libgtd uninstall-libgtd check-libgtd check-python
+all: libgtd
+libgtd: $(B)/libgtd.so $(B)/libgtd.a
+check: check-libgtd check-python
+install: install-libgtd
+uninstall: uninstall-libgtd
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/libgtd.a: $(LIBGTD_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/$(LIBGTD_SO): $(LIBGTD_OBJS)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libgtd.so.$(LIBGTD_MAJOR) \
+	    $(SO_NOUNDEF) -o $@ $^
+
+$(B)/libgtd.so: $(B)/$(LIBGTD_SO)
+	ln -sf $(LIBGTD_SO) $(B)/libgtd.so.$(LIBGTD_MAJOR)
+	ln -sf $(LIBGTD_SO) $@
+
+$(B)/check_unit $(B)/check_e2e $(B)/bench/gtbench: $(B)/libgtd.a
+$(B)/fuzz_mirror: $(B)/libgtd.a
+
+install-libgtd: libgtd
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/gtd.h $(DESTDIR)$(INCLUDEDIR)/gtd.h
+	install -m 755 $(B)/$(LIBGTD_SO) $(DESTDIR)$(LIBDIR)/$(LIBGTD_SO)
+	ln -sf $(LIBGTD_SO) $(DESTDIR)$(LIBDIR)/libgtd.so.$(LIBGTD_MAJOR)
+	ln -sf libgtd.so.$(LIBGTD_MAJOR) $(DESTDIR)$(LIBDIR)/libgtd.so
+	install -m 644 $(B)/libgtd.a $(DESTDIR)$(LIBDIR)/libgtd.a
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
+	    -e 's|@includedir@|$(INCLUDEDIR)|' \
+	    -e 's|@version@|$(GT_PKG_VERSION)|' gtd.pc.in \
+	    > $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	    ldconfig 2>/dev/null || :; fi
+
+uninstall-libgtd:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/gtd.h $(DESTDIR)$(LIBDIR)/$(LIBGTD_SO) \
+	    $(DESTDIR)$(LIBDIR)/libgtd.so.$(LIBGTD_MAJOR) \
+	    $(DESTDIR)$(LIBDIR)/libgtd.so $(DESTDIR)$(LIBDIR)/libgtd.a \
+	    $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
+
+check-libgtd: $(B)/gtd $(B)/gt-testchild libgtd
+	rm -rf $(B)/stage
+	$(MAKE) --no-print-directory install-libgtd \
+	    DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr
+	tests/libgtd/run.sh $(CURDIR)/$(B) $(CURDIR)/$(B)/stage/usr
+
+check-python: deps $(B)/gtd $(B)/gt-testchild
+	GTD=$(CURDIR)/$(B)/gtd GT_TESTCHILD=$(CURDIR)/$(B)/gt-testchild \
+	    python3 contrib/python/test_gtd.py
+
+-include $(LIBGTD_OBJS:.o=.d)
+# Cluster (etcd): the node helper the cluster e2e tests run (found next
+# to $GT_TESTCHILD).
+ifeq ($(HAVE_LIBCURL),1)
+$(B)/gt-clusternode: $(call obj,tests/helpers/gt-clusternode.c) $(B)/libgtdcore.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
+
+check-e2e: $(B)/gt-clusternode
+-include $(B)/tests/helpers/gt-clusternode.d
+endif

@@ -273,5 +273,6 @@ void		 wl_proc(struct bctx *);	/* wl-proc.c */
 void		 wl_ready(struct bctx *);
 void		 wl_memory(struct bctx *);
 void		 wl_scale(struct bctx *);	/* wl-scale.c */
+void		 wl_mirror(struct bctx *);	/* wl-mirror.c */
 
 #endif

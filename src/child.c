@@ -935,10 +935,12 @@ child_attrs_init(struct child *c)
 	size_t		 i;
 	int		 rc;
 
+	registry_attr_batch(reg, c->name);	/* one change for readers */
 	rc = registry_attr_clear(reg, c->name);
 	for (i = 0; rc == 0 && i < c->spec->nattrs; i++)
 		rc = registry_attr_set(reg, c->name, c->spec->attrs[i].key,
 		    &c->spec->attrs[i].v);
+	registry_attr_batch_end(reg);
 	if (rc == -1) {
 		c->gtd->stats.mirror_errors++;
 		log_warnx("child %s: mirror: %s", c->name,

@@ -75,6 +75,7 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_set(ctx, "limit", json_string("max_attrs"));
 		return (CMD_ERROR);
 	}
+	registry_attr_batch(reg, c->name);	/* all keys at once */
 	json_object_foreach(attrs, k, jv) {
 		proto_value_from_json(jv, &v);
 		if (registry_attr_set(reg, c->name, k, &v) == -1) {
@@ -84,6 +85,7 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 		}
 		value_free(&v);
 	}
+	registry_attr_batch_end(reg);
 	child_attrs_changed(c);
 	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
 		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:O}",

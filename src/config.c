@@ -25,6 +25,7 @@
 #include "gt/config.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
+#include "gt/shmlayout.h"
 #include "gt/xmalloc.h"
 
 struct config_err {
@@ -1215,6 +1216,7 @@ config_default_limits(struct gtd_limits *l)
 	l->max_connections = GT_CONN_MAX;
 	l->max_children = GT_CHILDREN_MAX;
 	l->max_attrs = GT_ATTRS_MAX;
+	l->max_mirror_bytes = SHM_DEFAULT_BYTES;
 }
 
 static int
@@ -1611,7 +1613,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "max_connections", "max_request_bytes", "max_children",
 	    "max_attrs", "log_level", "snapshot", "defaults", "templates",
 	    "include", "acl", "socket_mode", "socket_group", "max_starting",
-	    NULL };
+	    "max_mirror_bytes", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1650,6 +1652,15 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	if (config_limit(j, "max_attrs", 1, 1000000, &n, e) == -1)
 		return (-1);
 	c->lim.max_attrs = (int)n;
+	n = (int64_t)c->lim.max_mirror_bytes;
+	if (config_limit(j, "max_mirror_bytes", 0, SHM_MAX_BYTES, &n, e) ==
+	    -1)
+		return (-1);
+	if (n != 0 && n < SHM_MIN_BYTES)
+		return (config_fail(e, "max_mirror_bytes", "max_mirror_bytes "
+		    "must be 0 (no mirror) or %u to %u", SHM_MIN_BYTES,
+		    SHM_MAX_BYTES));
+	c->lim.max_mirror_bytes = (size_t)n;
 	if ((v = json_object_get(j, "log_level")) != NULL) {
 		if (!json_is_string(v))
 			return (config_fail(e, "log_level", "log_level must be "

@@ -25,9 +25,12 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/protocol.h"
+#include "gt/registry.h"
 #include "gt/reload.h"
 #include "gt/sd.h"
 #include "gt/server.h"
+#include "gt/shmirror.h"
+#include "gt/shmlayout.h"
 #include "gt/snapshot.h"
 #include "gt/xmalloc.h"
 
@@ -175,6 +178,29 @@ gtd_listen_path(int fd, char *path, int explicit)
 	return (real);
 }
 
+/*
+ * The shared-memory mirror next to the socket (gtd-protocol(7) §9.4):
+ * without it readers use the socket, so a failure is only a warning.
+ */
+static void
+gtd_mirror(struct gtd *g, const struct config *cf)
+{
+	struct shmirror_opts	 o = { .socket = g->socket_path,
+	    .max_bytes = g->lim.max_mirror_bytes };
+	char			*path, *cause = NULL;
+
+	if (o.max_bytes == 0)
+		return;
+	/* An acl that denies read by default: the mode cannot say who may. */
+	o.owner_only = cf != NULL && cf->acl.set && cf->acl.dflt < ACL_READ;
+	xasprintf(&path, "%s%s", g->socket_path, SHM_SUFFIX);
+	o.path = path;
+	if (registry_publish(g->reg, &o, &cause) == -1) {
+		log_warnx("mirror: %s: readers use the socket", cause);
+		free(cause);
+	}
+	free(path);
+}
 
 int
 main(int argc, char **argv)
@@ -278,6 +304,7 @@ main(int argc, char **argv)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
 	g->server = server_new(g, fd, lfd == -1 ? path : NULL);
+	gtd_mirror(g, cf);
 	gtd_loop_init(g);
 	if (cf != NULL && cf->snapshot_path != NULL && (g->snapshot =
 	    snapshot_new(g, cf->snapshot_path, cf->snapshot_interval_ms,

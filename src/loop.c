@@ -169,6 +169,7 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gtd	*g = w->data;
 	int64_t		 now;
+	char		*cause;
 
 	conn_reap_dead(g);
 	child_reap_dead(g);
@@ -183,6 +184,11 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (registry_commit(g->reg) == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("mirror: commit: %s", registry_errmsg(g->reg));
+	}
+	if (registry_mirror_check(g->reg, &cause) == -1) {
+		g->stats.mirror_errors++;
+		log_warnx("mirror: %s", cause);
+		free(cause);
 	}
 }
 

@@ -7,7 +7,8 @@
  * and a heap limit, all armed only while one runs) and snapshot files
  * (the online backup API).  Never logs: failures return -1 and
  * registry_errmsg() or *cause says why.  The only file that includes
- * sqlite3.h.
+ * sqlite3.h.  Every write is also made in the shared-memory mirror
+ * (shmirror.c), when one is published, before the call returns.
  */
 #include "config.h"
 
@@ -27,6 +28,7 @@
 
 #include "gt/attrtab.h"
 #include "gt/registry.h"
+#include "gt/shmirror.h"
 #include "gt/xmalloc.h"
 
 enum registry_stmt {
@@ -38,6 +40,7 @@ enum registry_stmt {
 	ST_ATTR_CLEAR,
 	ST_BEGIN,
 	ST_COMMIT,
+	ST_CHILD_ALL,
 	ST_COUNT
 };
 
@@ -56,7 +59,8 @@ static const char *registry_sql[ST_COUNT] = {
 	[ST_ATTR_DEL] = "DELETE FROM attrs WHERE name = ?1 AND key = ?2",
 	[ST_ATTR_CLEAR] = "DELETE FROM attrs WHERE name = ?1",
 	[ST_BEGIN] = "BEGIN",
-	[ST_COMMIT] = "COMMIT"
+	[ST_COMMIT] = "COMMIT",
+	[ST_CHILD_ALL] = "SELECT name, pid, state, restart_count FROM children"
 };
 
 static const char registry_schema[] =
@@ -77,7 +81,13 @@ struct registry {
 	sqlite3_stmt	*st[ST_COUNT];
 	int		 in_txn;
 	uint64_t	 gen;		/* successful writes */
+	struct shmirror	*shm;		/* owned, or NULL: none published */
+	bool		 shm_failed;	/* degraded since the last check */
+	int64_t		 shm_retry_at;	/* mono ms: next rebuild */
+	int64_t		 shm_backoff;	/* ms */
 };
+
+static int64_t		 registry_mono_ms(void);
 
 static sqlite3_stmt	*registry_stmt(struct registry *, enum registry_stmt);
 static int		 registry_done(struct registry *, sqlite3_stmt *);
@@ -136,6 +146,7 @@ registry_free(struct registry *r)
 
 	if (r == NULL)
 		return;
+	shmirror_free(r->shm);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);		/* NULL is fine */
 	sqlite3_close(r->db);
@@ -226,11 +237,32 @@ registry_bind_row(sqlite3_stmt *st, const struct registry_row *row)
 	sqlite3_bind_int(st, 14, row->gave_up);
 }
 
+/*
+ * The shared-memory mirror follows the attrtab and the children rows,
+ * whatever SQLite does: a change it cannot take degrades it (readers ask
+ * the socket), which registry_mirror_check() reports and repairs.
+ */
+static void
+registry_shm(struct registry *r, int rc)
+{
+	if (rc == -1)
+		r->shm_failed = true;
+}
+
+static void
+registry_shm_row(struct registry *r, const struct registry_row *row)
+{
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_child_put(r->shm, row->name, row->pid,
+		    row->state, row->restart_count));
+}
+
 int
 registry_child_put(struct registry *r, const struct registry_row *row)
 {
 	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_PUT);
 
+	registry_shm_row(r, row);
 	registry_bind_row(st, row);
 	registry_bind_text(st, 12, row->spec);
 	return (registry_write(r, st));
@@ -241,6 +273,7 @@ registry_child_update(struct registry *r, const struct registry_row *row)
 {
 	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_UPDATE);
 
+	registry_shm_row(r, row);
 	registry_bind_row(st, row);
 	if (registry_write(r, st) == -1)
 		return (-1);
@@ -256,6 +289,8 @@ registry_child_del(struct registry *r, const char *name)
 {
 	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_DEL);
 
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_child_del(r->shm, name));
 	registry_bind_text(st, 1, name);
 	if (registry_write(r, st) == -1)
 		return (-1);
@@ -291,6 +326,8 @@ registry_attr_set(struct registry *r, const char *name, const char *key,
     const struct value *v)
 {
 	attrtab_set(r->attrs, name, key, v);
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_attr_set(r->shm, name, key, v));
 	r->gen++;
 	return (0);
 }
@@ -305,8 +342,11 @@ int
 registry_attr_del(struct registry *r, const char *name, const char *key,
     bool *found)
 {
-	if ((*found = attrtab_del(r->attrs, name, key)))
+	if ((*found = attrtab_del(r->attrs, name, key))) {
+		if (r->shm != NULL)
+			registry_shm(r, shmirror_attr_del(r->shm, name, key));
 		r->gen++;
+	}
 	return (0);
 }
 
@@ -316,8 +356,24 @@ registry_attr_clear(struct registry *r, const char *name)
 	sqlite3_stmt	*st = registry_stmt(r, ST_ATTR_CLEAR);
 
 	attrtab_clear(r->attrs, name);
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_attr_clear(r->shm, name));
 	registry_bind_text(st, 1, name);
 	return (registry_write(r, st));
+}
+
+void
+registry_attr_batch(struct registry *r, const char *name)
+{
+	if (r->shm != NULL)
+		shmirror_batch_begin(r->shm, name);
+}
+
+void
+registry_attr_batch_end(struct registry *r)
+{
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_batch_end(r->shm));
 }
 
 int
@@ -360,6 +416,8 @@ registry_attr_incr(struct registry *r, const char *name, const char *key,
 	}
 	v->i = *result;
 	attrtab_touch(r->attrs, v);
+	if (r->shm != NULL)
+		registry_shm(r, shmirror_attr_set(r->shm, name, key, v));
 	r->gen++;
 	*how = REGISTRY_INCR_OK;
 	return (0);
@@ -426,6 +484,105 @@ uint64_t
 registry_generation(struct registry *r)
 {
 	return (r->gen);
+}
+
+/*
+ * The shared-memory mirror.  A rebuild writes every row of `children`
+ * and the attrs of each into a new file, which replaces the published
+ * one only if all of it fitted.
+ */
+#define REGISTRY_SHM_RETRY_MS	1000		/* first rebuild after */
+#define REGISTRY_SHM_RETRY_MAX	(300 * 1000)	/* then doubling to */
+
+static void
+registry_shm_attr_cb(const char *key, const struct value *v, void *arg)
+{
+	void	**a = arg;
+
+	registry_shm(a[0], shmirror_attr_set(((struct registry *)a[0])->shm,
+	    a[1], key, v));
+}
+
+static int
+registry_shm_rebuild(struct registry *r)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_ALL);
+	const char	*name, *state;
+	void		*arg[2] = { r, NULL };
+	int		 rc;
+
+	if (shmirror_rebuild_begin(r->shm) == -1)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(st, 0);
+		state = (const char *)sqlite3_column_text(st, 2);
+		if (name == NULL)
+			continue;
+		shmirror_child_put(r->shm, name, sqlite3_column_int(st, 1),
+		    state != NULL ? state : "", sqlite3_column_int(st, 3));
+		arg[1] = (void *)(uintptr_t)name;
+		attrtab_foreach(r->attrs, name, registry_shm_attr_cb, arg);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		shmirror_rebuild_abort(r->shm);
+		return (-1);
+	}
+	return (shmirror_rebuild_end(r->shm));
+}
+
+int
+registry_publish(struct registry *r, const struct shmirror_opts *o,
+    char **cause)
+{
+	assert(r->shm == NULL);
+	if ((r->shm = shmirror_new(o, cause)) == NULL)
+		return (-1);
+	if (registry_shm_rebuild(r) == -1) {
+		xasprintf(cause, "%s", shmirror_errmsg(r->shm));
+		shmirror_free(r->shm);
+		r->shm = NULL;
+		return (-1);
+	}
+	r->shm_failed = false;
+	r->shm_backoff = REGISTRY_SHM_RETRY_MS;
+	return (0);
+}
+
+int
+registry_mirror_check(struct registry *r, char **cause)
+{
+	int64_t	now;
+
+	if (r->shm == NULL)
+		return (0);
+	if (r->shm_failed) {
+		r->shm_failed = false;
+		r->shm_retry_at = registry_mono_ms() + r->shm_backoff;
+		xasprintf(cause, "%s: readers ask the socket until it is "
+		    "rebuilt", shmirror_errmsg(r->shm));
+		return (-1);
+	}
+	if (!shmirror_degraded(r->shm) || (now = registry_mono_ms()) <
+	    r->shm_retry_at)
+		return (0);
+	if (registry_shm_rebuild(r) == 0) {
+		r->shm_failed = false;
+		r->shm_backoff = REGISTRY_SHM_RETRY_MS;
+		return (0);
+	}
+	r->shm_failed = false;		/* the rebuild's own failures */
+	r->shm_backoff *= 2;
+	if (r->shm_backoff > REGISTRY_SHM_RETRY_MAX)
+		r->shm_backoff = REGISTRY_SHM_RETRY_MAX;
+	r->shm_retry_at = now + r->shm_backoff;
+	return (0);
+}
+
+struct shmirror *
+registry_mirror(struct registry *r)
+{
+	return (r->shm);
 }
 
 /*

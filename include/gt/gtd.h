@@ -34,6 +34,7 @@ struct gtd_limits {
 	int	max_children;
 	int	max_attrs;
 	int	max_starting;	/* 0: no cap */
+	size_t	max_mirror_bytes;	/* 0: no shared-memory mirror */
 };
 
 struct gtd_stats {

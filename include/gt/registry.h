@@ -17,6 +17,8 @@
 #include "gt/spec.h"
 
 struct registry;			/* opaque: defined in registry.c */
+struct shmirror;
+struct shmirror_opts;
 
 /* One row of `children`.  Strings are borrowed for the call. */
 struct registry_row {
@@ -74,6 +76,12 @@ const struct value *registry_attr_ref(struct registry *, const char *name,
 int	registry_attr_del(struct registry *, const char *name,
 	    const char *key, bool *found);
 int	registry_attr_clear(struct registry *, const char *name);
+/*
+ * The attr writes of name between these two are one change for readers
+ * of the shared-memory mirror: all or none (a setattr of several keys).
+ */
+void	registry_attr_batch(struct registry *, const char *name);
+void	registry_attr_batch_end(struct registry *);
 int	registry_attr_count(struct registry *, const char *name, int *n);
 /* Add by to an integer attr; dflt (may be NULL) is the missing value. */
 int	registry_attr_incr(struct registry *, const char *name,
@@ -97,6 +105,24 @@ int	registry_commit(struct registry *);
  * differs from the value at the last snapshot.
  */
 uint64_t	registry_generation(struct registry *);
+
+/*
+ * Publish the registry in a shared-memory mirror (protocol §9.4,
+ * shmirror.h) at o->path, and keep it up to date from now on: every
+ * write below changes it before returning.  0, or -1 with *cause
+ * (xasprintf'd); the registry works on without a mirror.
+ */
+int	registry_publish(struct registry *, const struct shmirror_opts *o,
+	    char **cause);
+/*
+ * Call now and then (the loop does, with the commit): -1 with *cause
+ * once after the mirror could not take a change (it then tells readers
+ * to ask the socket); and when it is degraded, rebuild it (at most every
+ * second, backing off to every 5 minutes while that fails).  0 else.
+ */
+int	registry_mirror_check(struct registry *, char **cause);
+/* The mirror, or NULL (for tests and stats). */
+struct shmirror	*registry_mirror(struct registry *);
 
 /*
  * Copy the whole database into the SQLite file path, atomically: write

@@ -44,6 +44,11 @@ main(void)
 	srunner_add_suite(sr, e2e_supervision_suite());
 	srunner_add_suite(sr, e2e_slow_suite());
 	srunner_add_suite(sr, e2e_lifecycle2_suite());
+	srunner_add_suite(sr, e2e_mirror_suite());
+#ifdef HAVE_LIBCURL
+	srunner_add_suite(sr, e2e_etcd_suite());
+	srunner_add_suite(sr, e2e_cluster_suite());
+#endif
 	srunner_add_suite(sr, e2e_chaos_suite());
 	srunner_run_all(sr, CK_SILENT);
 	nfail = srunner_ntests_failed(sr);

@@ -313,6 +313,10 @@ Suite		*e2e_load_suite(void);
 Suite		*e2e_supervision_suite(void);
 Suite		*e2e_slow_suite(void);
 Suite		*e2e_lifecycle2_suite(void);
+Suite		*e2e_mirror_suite(void);
+/* Cluster (etcd), built with libcurl. */
+Suite		*e2e_etcd_suite(void);
+Suite		*e2e_cluster_suite(void);
 Suite		*e2e_chaos_suite(void);
 
 #endif /* GT_E2E_HARNESS_H */

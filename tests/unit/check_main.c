@@ -307,6 +307,11 @@ main(void)
 	srunner_add_suite(sr, sd_suite());
 	srunner_add_suite(sr, query_suite());
 	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, shmirror_suite());
+	srunner_add_suite(sr, fence_suite());
+#ifdef HAVE_LIBCURL
+	srunner_add_suite(sr, etcd_suite());
+#endif
 	srunner_run_all(sr, CK_ENV);		/* CK_VERBOSITY, else normal */
 	nfail = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -35,6 +35,9 @@ Suite	*sd_suite(void);
 Suite	*query_suite(void);
 Suite	*attrtab_suite(void);
 Suite	*log_suite(void);
+Suite	*shmirror_suite(void);
+Suite	*fence_suite(void);
+Suite	*etcd_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
