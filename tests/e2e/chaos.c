@@ -753,6 +753,10 @@ ch_fds(struct chaos *c, char ***out)
 		if ((br = strstr(target, ":[")) != NULL &&
 		    strncmp(target, "anon_inode", 10) != 0)
 			*br = '\0';
+		/* An unlinked file ("DIR/#1234 (deleted)"): its name neither. */
+		if ((br = strrchr(target, '#')) != NULL &&
+		    strstr(br, " (deleted)") != NULL)
+			strcpy(br, "# (deleted)");
 		v = xreallocarray(v, nv + 1, sizeof *v);
 		v[nv++] = xstrdup(target);
 	}
