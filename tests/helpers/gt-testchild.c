@@ -10,12 +10,16 @@
  *   2. --check-fds (first, before this program opens anything)
  *   3. --env, --stdout, --stderr, --flood (N lines on stdout, as fast
  *      as the pipe takes them or one every --flood-every-ms; --flood=0
- *      floods forever and goes no further), --append-pid
+ *      floods forever and goes no further; --flood-line-bytes pads each
+ *      line to that many bytes), --append-pid
  *   4. --grandchild
  *   5. --setattr / --incr, in the order given (one connection each)
  *   6. --pidfile (so the pidfile is the "setup done" cue)
  *   7. --ready-after (wait until that file exists), then, counted from
- *      that cue: --notify-status (STATUS=TEXT at once), --ready-fd
+ *      that cue: --notify-status (STATUS=TEXT at once), --notify-burst
+ *      (N short-lived processes of our group, each sending one of
+ *      STATUS=, WATCHDOG=1, READY=1 in turn and exiting at once: the
+ *      sender is gone before gtd reads the datagram), --ready-fd
  *      (write "\n" to that fd and close it: gtd's ready {"fd":N}) after
  *      --ready-fd-after-ms, READY=1 after --notify-ready-after-ms
  *      (sd_notify on $NOTIFY_SOCKET, '@' = abstract), then
@@ -32,6 +36,7 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -84,6 +89,8 @@ struct tc_opts {
 	const char	*err;
 	long		 flood;			/* -1: none, 0: forever */
 	long		 flood_every_ms;	/* 0: no pause */
+	long		 flood_line_bytes;	/* 0: "flood NNNNNN" only */
+	long		 notify_burst;		/* short-lived senders */
 	const char	*ready_after;
 	int		 ready_fd;		/* -1: none */
 	long		 ready_fd_after_ms;	/* 0: at once */
@@ -114,6 +121,7 @@ static void	tc_grandchild(const char *);
 static void	tc_request(const struct tc_op *);
 static void	tc_ready(const struct tc_opts *);
 static void	tc_notify(const char *);
+static void	tc_notify_burst(long);
 static void	tc_sleep_until(const struct timespec *);
 static void	tc_deadline(struct timespec *, const struct timespec *, long);
 static void	tc_wait(const struct tc_opts *) __attribute__((noreturn));
@@ -129,6 +137,7 @@ tc_usage(const char *why)
 	    "\t[--check-fds=PATH] [--env=PATH] [--kill-self=SIG] "
 	    "[--stdout=TEXT]\n"
 	    "\t[--stderr=TEXT] [--flood=N] [--flood-every-ms=N]\n"
+	    "\t[--flood-line-bytes=N] [--notify-burst=N]\n"
 	    "\t[--ready-after=PATH] [--ready-fd=N] [--ready-fd-after-ms=N]\n"
 	    "\t[--notify-ready-after-ms=N] [--notify-status=TEXT]\n"
 	    "\t[--watchdog-every-ms=N] [--watchdog-count=N] "
@@ -159,7 +168,8 @@ tc_signum(const char *s)
 	} tab[] = {
 		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
 		{ "ABRT", SIGABRT }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV },
-		{ "TERM", SIGTERM }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }
+		{ "TERM", SIGTERM }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		{ "STOP", SIGSTOP }, { "CONT", SIGCONT }
 	};
 	size_t	i;
 
@@ -220,6 +230,10 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 			o->flood = tc_number(a, v);
 		else if (OPT("--flood-every-ms"))
 			o->flood_every_ms = tc_number(a, v);
+		else if (OPT("--flood-line-bytes"))
+			o->flood_line_bytes = tc_number(a, v);
+		else if (OPT("--notify-burst"))
+			o->notify_burst = tc_number(a, v);
 		else if (OPT("--ready-after"))
 			o->ready_after = v;
 		else if (OPT("--ready-fd"))
@@ -395,23 +409,36 @@ tc_write_all(int fd, const char *buf, size_t len)
 
 /*
  * --flood=N: lines "flood 000001", "flood 000002"... on stdout, N of them
- * (0: forever).  Unpaced, they go out in 64 KiB writes, as fast as the
- * reader takes them; with --flood-every-ms, one line per write and
- * period.
+ * (0: forever), each padded with 'x' to --flood-line-bytes.  Unpaced,
+ * they go out in writes of 64 KiB or more, as fast as the reader takes
+ * them; with --flood-every-ms, one line per write and period.
  */
 static void
 tc_flood(const struct tc_opts *o)
 {
-	char		buf[65536];
-	struct timespec	at;
-	size_t		len = 0;
-	long		i;
+	struct timespec	 at;
+	char		*buf;
+	size_t		 len = 0, cap, pad;
+	long		 i;
+	int		 n;
 
+	pad = o->flood_line_bytes > 0 ? (size_t)o->flood_line_bytes : 0;
+	cap = pad + 64 > 65536 ? pad + 64 : 65536;
+	buf = xmalloc(cap);
 	clock_gettime(CLOCK_MONOTONIC, &at);
 	for (i = 1; o->flood == 0 || i <= o->flood; i++) {
-		len += snprintf(buf + len, sizeof buf - len, "flood %06ld\n",
-		    i);
-		if (o->flood_every_ms == 0 && len < sizeof buf - 64 &&
+		if (cap - len < pad + 64) {
+			tc_write_all(STDOUT_FILENO, buf, len);
+			len = 0;
+		}
+		n = snprintf(buf + len, cap - len, "flood %06ld", i);
+		if ((size_t)n < pad) {
+			memset(buf + len + n, 'x', pad - n);
+			n = (int)pad;
+		}
+		len += n;
+		buf[len++] = '\n';
+		if (o->flood_every_ms == 0 && cap - len >= pad + 64 &&
 		    i != o->flood)
 			continue;
 		tc_write_all(STDOUT_FILENO, buf, len);
@@ -421,6 +448,7 @@ tc_flood(const struct tc_opts *o)
 			tc_sleep_until(&at);
 		}
 	}
+	free(buf);
 }
 
 /* One write with O_APPEND: lines from many incarnations never mix. */
@@ -595,6 +623,36 @@ tc_notify(const char *msg)
 }
 
 /*
+ * --notify-burst=N: N processes of our group, each sending one datagram
+ * (STATUS=, WATCHDOG=1, READY=1 in turn) and exiting at once, so that the
+ * sender is gone when gtd reads it.  Reaped here; a failed send is not
+ * an error (gtd's queue may be full).
+ */
+static void
+tc_notify_burst(long n)
+{
+	static const char *const	 msgs[] = { "STATUS=burst",
+	    "WATCHDOG=1", "READY=1" };
+	pid_t				 pid;
+	long				 i;
+
+	fflush(NULL);
+	for (i = 0; i < n; i++) {
+		if ((pid = fork()) == -1) {
+			perror("gt-testchild: fork");
+			exit(TC_EX_FILE);
+		}
+		if (pid == 0) {
+			tc_notify(msgs[i % 3]);
+			_exit(0);
+		}
+	}
+	while (n-- > 0)
+		while (wait(NULL) == -1 && errno == EINTR)
+			continue;
+}
+
+/*
  * Readiness on cue: wait until ready_after exists (a condition, polled),
  * then tell gtd through the ready fd and/or $NOTIFY_SOCKET, each after
  * its own delay counted from the cue, then ping the watchdog.
@@ -615,6 +673,8 @@ tc_ready(const struct tc_opts *o)
 		tc_notify(msg);
 		free(msg);
 	}
+	if (o->notify_burst > 0)
+		tc_notify_burst(o->notify_burst);
 	if (o->ready_fd != -1) {
 		tc_deadline(&at, &cue, o->ready_fd_after_ms);
 		tc_sleep_until(&at);
