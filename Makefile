@@ -339,20 +339,22 @@ distclean: clean
 -include $(ALL_OBJS:.o=.d)
 
 # `make bench`: the performance figures of gtd against baselines built here
-# (bench/README.md).  Not part of `make check`: nothing in it is timed.
+# (tests/bench/README.md).  Not part of `make check`: nothing in it is timed.
 # BENCH_QUICK=1 is a smoke run; `make bench-redis` is only the increment vs
 # redis HINCRBY comparison (needs redis-server, redis-tools).
-BENCH_SRCS = bench/gtbench.c bench/util.c bench/line.c bench/load.c \
-	bench/server.c bench/sess.c bench/wl-rr.c bench/wl-proc.c \
-	bench/wl-scale.c bench/wl-mirror.c
-BENCH_HELPER_SRCS = bench/echo.c bench/spawnloop.c bench/idle.c
+BENCH_SRCS = tests/bench/gtbench.c tests/bench/util.c tests/bench/line.c tests/bench/load.c \
+	tests/bench/server.c tests/bench/sess.c tests/bench/wl-rr.c tests/bench/wl-proc.c \
+	tests/bench/wl-scale.c tests/bench/wl-mirror.c
+BENCH_HELPER_SRCS = tests/bench/echo.c tests/bench/spawnloop.c tests/bench/idle.c
 BENCH_BINS = $(B)/bench/gtbench $(B)/bench/bench-echo \
 	$(B)/bench/bench-spawnloop $(B)/bench/bench-idle
 
 $(B)/bench/gtbench: $(call obj,$(BENCH_SRCS))
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-$(B)/bench/bench-%: $(B)/bench/%.o
+$(B)/bench/bench-%: $(B)/tests/bench/%.o
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 bench: $(B)/gtd $(BENCH_BINS)
@@ -366,7 +368,7 @@ BENCH_OBJS = $(call obj,$(BENCH_SRCS) $(BENCH_HELPER_SRCS))
 -include $(patsubst %.c,$(B)/%.d,$(FUZZ_SRCS))
 
 # ---- libgtd: the client library (include/gtd.h, libgtd(3)) ----
-# Built from lib/ alone (libc only: no jansson, libev or SQLite), with
+# Built from src/lib/ alone (libc only: no jansson, libev or SQLite), with
 # -fPIC and hidden internals, as a shared library with a soname and as a
 # static archive.  The daemon's modules are the separate archive
 # libgtdcore.a that gtd, gtctl and the tests link; the tests and the bench
@@ -375,7 +377,7 @@ BENCH_OBJS = $(call obj,$(BENCH_SRCS) $(BENCH_HELPER_SRCS))
 # a program with `pkg-config --cflags --libs gtd` against a staged
 # install and runs it against a real gtd; check-python runs the Python
 # module's tests (contrib/python).
-LIBGTD_SRCS = lib/gtd.c lib/mirror.c lib/json.c lib/sock.c
+LIBGTD_SRCS = src/lib/gtd.c src/lib/mirror.c src/lib/json.c src/lib/sock.c
 LIBGTD_OBJS = $(patsubst %.c,$(B)/pic/%.o,$(LIBGTD_SRCS))
 LIBGTD_MAJOR = 1
 LIBGTD_SO = libgtd.so.$(LIBGTD_MAJOR).0.0
@@ -422,7 +424,7 @@ install-libgtd: libgtd
 	install -m 644 $(B)/libgtd.a $(DESTDIR)$(LIBDIR)/libgtd.a
 	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' \
 	    -e 's|@includedir@|$(INCLUDEDIR)|' \
-	    -e 's|@version@|$(GT_PKG_VERSION)|' gtd.pc.in \
+	    -e 's|@version@|$(GT_PKG_VERSION)|' src/lib/gtd.pc.in \
 	    > $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/gtd.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \

@@ -164,7 +164,7 @@ shm_rec_name(const struct shm_record *r)
 	return ((const char *)(r + 1));
 }
 
-/* Seqlock: the writer's half (the readers' is in lib/mirror.c). */
+/* Seqlock: the writer's half (the readers' is in src/lib/mirror.c). */
 static void
 shm_wbegin(struct shm_bucket *b)
 {

@@ -161,7 +161,7 @@ def _keycmp(a, b):
 
 class _View(object):
     """One mapped file, its header checked.  Each method is one attempt
-    under a bucket's seqlock, like lib/mirror.c: it returns a status, and
+    under a bucket's seqlock, like src/lib/mirror.c: it returns a status, and
     data only with _OK."""
 
     def __init__(self, buf, size):

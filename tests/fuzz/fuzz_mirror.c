@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_mirror: libFuzzer target for libgtd's readers of untrusted bytes:
- * the shared-memory mirror reader (lib/mirror.c) and the JSON scanner of
- * its socket fallbacks (lib/json.c).  The first byte picks how the rest
+ * the shared-memory mirror reader (src/lib/mirror.c) and the JSON scanner of
+ * its socket fallbacks (src/lib/json.c).  The first byte picks how the rest
  * becomes a mirror file: even, the bytes are the file; odd, they are
  * patches (offset, length, bytes) onto a valid file that gtd's own writer
  * (src/shmirror.c) made at start, so near-valid structures are explored
@@ -25,8 +25,8 @@
 #include "gt/shmirror.h"
 #include "gt/shmlayout.h"
 #include "gt/spec.h"
-#include "lib/json.h"
-#include "lib/mirror.h"
+#include "src/lib/json.h"
+#include "src/lib/mirror.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_shmirror: the shared-memory mirror's writer (src/shmirror.c)
- * read back through libgtd's reader (lib/mirror.c) and handle (gtd.h):
+ * read back through libgtd's reader (src/lib/mirror.c) and handle (gtd.h):
  * rows and attrs, the file's mode and group, growth into a new file that
  * old readers are told about, the cap (partial records, then a full
  * file, then a rebuild), the buddy allocator under churn, a stale file
@@ -29,7 +29,7 @@
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
 #include "gtd.h"
-#include "lib/mirror.h"
+#include "src/lib/mirror.h"
 
 #include "check_unit.h"
 

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 #define PROC_WAIT_SECS	300.0
 #define PROC_READY_MS	1000

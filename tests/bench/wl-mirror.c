@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 #include "gtd.h"
 
 #define MIR_NAMES	50		/* t0..t49, as W-find */

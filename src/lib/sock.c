@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/sock.h"
+#include "src/lib/sock.h"
 
 #define LS_READ_MIN	(64 * 1024)
 

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 #define LOAD_DRAIN_SECS	5.0
 #define LOAD_PREFIX	16

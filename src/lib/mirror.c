@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/mirror.h"
+#include "src/lib/mirror.h"
 
 /* Relaxed loads of the shared fields (the fences order them). */
 static uint32_t

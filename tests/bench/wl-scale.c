@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 #define SCALE_BATCH	4000		/* pidfds gtd holds at once */
 #define SCALE_NREQ	4096		/* distinct find requests */

@@ -27,7 +27,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 static char	bench_dir[64];
 static bool	bench_done;

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 #define SERVER_START_SECS	10.0
 #define SERVER_STOP_SECS	30.0

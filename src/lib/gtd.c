@@ -43,9 +43,9 @@
 #include <unistd.h>
 
 #include "gtd.h"
-#include "lib/json.h"
-#include "lib/mirror.h"
-#include "lib/sock.h"
+#include "src/lib/json.h"
+#include "src/lib/mirror.h"
+#include "src/lib/sock.h"
 
 #define LG_API		__attribute__((visibility("default")))
 #define LG_RESERVE	(sizeof(void *) >= 8 ? (size_t)SHM_MAX_BYTES : \

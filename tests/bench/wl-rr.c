@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 #define RR_NAMES	50		/* children t0..t49, one per client */
 

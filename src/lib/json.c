@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json.h"
+#include "src/lib/json.h"
 
 static const char *
 lj_ws(const char *p, const char *end)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/bench.h"
+#include "tests/bench/bench.h"
 
 #define SESS_PING	"{\"op\":\"ping\"}\n"
 #define SESS_OK		"{\"ok\":true"
