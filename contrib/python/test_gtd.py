@@ -261,7 +261,7 @@ def storm_reader(sock, names, pids, stop, out):
 
 
 class CapTest(DaemonTest):
-    config = {"max_mirror_bytes": 65536}
+    config = {"max_mirror_bytes": 65536, "max_attr_value_bytes": 131072}
 
     def test_over_the_cap(self):
         self.d.start(self.g, "big")
