@@ -54,7 +54,8 @@ ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
-	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
+	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
+	src/spec.c src/policy.c \
 	src/config.c src/config-check.c src/spawn.c src/registry.c \
 	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \

@@ -23,6 +23,7 @@
 
 #include "gt/child.h"
 #include "gt/childlog.h"
+#include "gt/clock.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/hook.h"
@@ -301,7 +302,7 @@ child_set_state(struct child *c, enum child_state st)
 	    child_state_name(st));
 	c->state = st;
 	child_mirror(c, NULL);
-	event_child_state(c->gtd, c, old);
+	event_child_state(c->gtd->events, c, old);
 	child_wake(c);
 }
 
@@ -806,7 +807,7 @@ child_spawn(struct child *c)
 	child_vec_free(&argv);
 	child_vec_free(&envp);
 	g->stats.spawns++;
-	c->started_at = gtd_now_ms(g);
+	c->started_at = clock_now_ms(g->loop);
 	c->ready_at = 0;
 	if (pid == -1) {
 		notify_child_close(g->notify, c);
@@ -910,7 +911,7 @@ child_ready(struct child *c)
 {
 	if (c->state != CHILD_STARTING || c->pid <= 0)
 		return;
-	c->ready_at = gtd_now_ms(c->gtd);
+	c->ready_at = clock_now_ms(c->gtd->loop);
 	c->ever_ready = true;
 	child_disarm(c);
 	if (c->spec->watchdog_ms > 0)
@@ -1106,7 +1107,7 @@ child_record_exit(struct child *c, int status)
 	c->last_escalated = c->want_down && c->escalated;
 	c->last_stop_sig = c->want_down ? c->stop_sig : 0;
 	c->last_timeout_ms = c->stop_timeout_ms;
-	c->exited_at = gtd_now_ms(c->gtd);
+	c->exited_at = clock_now_ms(c->gtd->loop);
 	free(c->last_spawn_path);
 	c->last_spawn_path = NULL;
 	c->last_spawn_errno = 0;
@@ -1256,7 +1257,7 @@ child_handle_hook_exit(struct child *c, int status)
 		    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ?
 		    WEXITSTATUS(status) : WTERMSIG(status));
 	(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);	/* its leftovers */
-	event_child_hook_done(c->gtd, c, status);
+	event_child_hook_done(c->gtd->events, c, status);
 	c->hook_pid = -1;
 	c->gtd->nprocs--;
 	child_disarm(c);
@@ -1273,7 +1274,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 	struct gtd		*g = c->gtd;
 	struct policy_exit	 e = { .status = status,
 	    .requested = c->want_down || g->shutting_down,
-	    .now_ms = gtd_mono_ms(), .restart_count = c->restart_count,
+	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;
@@ -1292,7 +1293,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 		    "past its on_exit ladder" : "restart intensity reached",
 		    policy_action_name(a));
 		c->gave_up = true;
-		event_child_gave_up(g, c, policy_action_name(a));
+		event_child_gave_up(g->events, c, policy_action_name(a));
 	}
 	return (a);
 }
@@ -1319,7 +1320,7 @@ child_decide(struct child *c, int status)
 	switch (a) {
 	case POLICY_RESTART:
 		c->restart_count++;
-		c->restart_at = gtd_now_ms(g) + delay;
+		c->restart_at = clock_now_ms(g->loop) + delay;
 		child_arm(c, delay);
 		child_set_state(c, CHILD_RESTARTING);
 		break;
@@ -1494,7 +1495,7 @@ child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
 	ev_io_init(&c->pidw, child_pidfd_cb, pidfd, EV_READ);	/* at exit */
 	c->pidw.data = c;
 	ev_io_start(g->loop, &c->pidw);
-	c->started_at = c->ready_at = gtd_now_ms(g);
+	c->started_at = c->ready_at = clock_now_ms(g->loop);
 	child_attrs_init(c);
 	log_info("child %s: adopted pid %d", c->name, (int)pid);
 	child_set_state(c, CHILD_RUNNING);
@@ -1613,7 +1614,7 @@ child_remove(struct child *c)
 		    registry_errmsg(g->reg));
 	}
 	log_debug("child %s: removed", c->name);
-	event_emit(g, EVENT_DELETED, c->name, NULL);
+	event_emit(g->events, EVENT_DELETED, c->name, NULL);
 	c->flags |= CHILD_DEAD;
 	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
 	child_wake(c);

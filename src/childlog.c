@@ -32,10 +32,11 @@
 
 #include "gt/child.h"
 #include "gt/childlog.h"
+#include "gt/clock.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
-#include "gt/proto.h"
+#include "gt/utf8.h"
 #include "gt/xmalloc.h"
 
 #define CHILDLOG_CHUNK	65536
@@ -295,7 +296,7 @@ childlog_utf8(const char *s, size_t len)
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
 	while (i < len) {
-		if (s[i] == '\0' || (n = proto_utf8_len(s + i, len - i)) == 0) {
+		if (s[i] == '\0' || (n = utf8_len(s + i, len - i)) == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
 			o += 3;
 			i++;
@@ -355,12 +356,12 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	struct childlog		*l = in->log;
 	struct gtd		*g = l->child->gtd;
 	struct childlog_line	*ln;
-	int64_t			 at = gtd_now_ms(g);
+	int64_t			 at = clock_now_ms(g->loop);
 	char			*text = childlog_utf8(s, len);
 
 	if (in->relay)
 		childlog_relay(l, at, text);
-	event_child_log(g, l->child, in->stream, at, text, strlen(text));
+	event_child_log(g->events, l->child, in->stream, at, text, strlen(text));
 	if (l->ring == NULL)
 		l->ring = xcalloc(CHILDLOG_RING_LINES, sizeof *l->ring);
 	/* Drop the oldest lines until this one fits in the byte budget. */

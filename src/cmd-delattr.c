@@ -43,8 +43,8 @@ cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	}
 	child_attrs_changed(c);
-	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
-		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:s}",
+	if (event_wanted(ctx->gtd->events, EVENT_ATTR, c->name))
+		event_emit(ctx->gtd->events, EVENT_ATTR, c->name, json_pack("{s:s}",
 		    "deleted", key));
 	return (CMD_OK);
 }

@@ -71,8 +71,8 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	case REGISTRY_INCR_OK:
 		cmd_set_int(ctx, "value", result);
 		child_attrs_changed(c);
-		if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
-			event_emit(ctx->gtd, EVENT_ATTR, c->name,
+		if (event_wanted(ctx->gtd->events, EVENT_ATTR, c->name))
+			event_emit(ctx->gtd->events, EVENT_ATTR, c->name,
 			    json_pack("{s:{s:I}}", "attrs", key,
 			    (json_int_t)result));
 		return (CMD_OK);

@@ -143,8 +143,8 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 	if (rc == -1)
 		return (CMD_ERROR);
 	child_attrs_changed(c);
-	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
-		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:O}",
+	if (event_wanted(ctx->gtd->events, EVENT_ATTR, c->name))
+		event_emit(ctx->gtd->events, EVENT_ATTR, c->name, json_pack("{s:O}",
 		    "attrs", attrs));
 	return (CMD_OK);
 }

@@ -25,6 +25,7 @@
 #include "gt/protocol.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
+#include "gt/utf8.h"
 #include "gt/xmalloc.h"
 
 extern const struct cmd_entry cmd_add_existing_child_entry;
@@ -99,6 +100,7 @@ static const struct proto_field *cmd_flat_get(struct cmd_ctx *,
 static void	cmd_raw_key(struct cmd_ctx *, const char *, size_t);
 static void	cmd_raw_str(struct cmd_ctx *, const char *);
 static void	cmd_free(struct cmd_ctx *);
+static void	cmd_hold(struct cmd_ctx *);
 static void	cmd_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	cmd_ready_wake(struct child *, void *);
 
@@ -126,9 +128,8 @@ cmd_find(const char *name)
 }
 
 static struct cmd_ctx *
-cmd_new(struct conn *cn)
+cmd_new(struct gtd *g, struct conn *cn)
 {
-	struct gtd	*g = cn->gtd;
 	struct cmd_ctx	*ctx;
 
 	if ((ctx = g->spare_ctx) != NULL) {
@@ -215,7 +216,7 @@ cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
 			    "gtd is shutting down");
 		else if ((ret = ctx->entry->exec(ctx, NULL)) == CMD_WAIT) {
 			ctx->flat = NULL;
-			ctx->conn->busy = ctx;
+			cmd_hold(ctx);
 			return (0);
 		}
 	}
@@ -226,9 +227,8 @@ cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
 }
 
 void
-cmd_dispatch(struct conn *cn, const char *line, size_t len)
+cmd_dispatch(struct gtd *g, struct conn *cn, const char *line, size_t len)
 {
-	struct gtd	*g = cn->gtd;
 	struct cmd_ctx	*ctx;
 	json_t		*req = NULL, *op;
 	char		*cause = NULL;
@@ -237,7 +237,7 @@ cmd_dispatch(struct conn *cn, const char *line, size_t len)
 	if (cmd_blank(line, len))
 		return;
 	g->stats.requests++;
-	ctx = cmd_new(cn);
+	ctx = cmd_new(g, cn);
 	if (cmd_dispatch_flat(ctx, line, len) == 0)
 		return;
 	ctx->entry = NULL;
@@ -269,7 +269,7 @@ cmd_dispatch(struct conn *cn, const char *line, size_t len)
 	}
 	ret = ctx->entry->exec(ctx, req);
 	if (ret == CMD_WAIT) {
-		cn->busy = ctx;
+		cmd_hold(ctx);
 		json_decref(req);
 		return;
 	}
@@ -311,7 +311,7 @@ cmd_peer_class(struct gtd *g, struct conn *cn)
  * "self": true names the caller's own row; then the class check.  A
  * supervised child may always read, and write its own row's attrs.  Its
  * row is found from the process that connected, through its pidfd
- * (conn_peer_child): once that process is gone, no row is its own, even
+ * (cmd_peer_child): once that process is gone, no row is its own, even
  * if a child got its pid since.
  */
 static int
@@ -331,7 +331,7 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 			    "self must be true, instead of name");
 			return (-1);
 		}
-		if ((own = conn_peer_child(cn)) == NULL) {
+		if ((own = cmd_peer_child(g, cn)) == NULL) {
 			cmd_error(ctx, GT_E_PERMISSION, "self: the process "
 			    "that connected (pid %d) is not a supervised "
 			    "child, or has exited", (int)cn->pid);
@@ -343,7 +343,7 @@ cmd_access(struct cmd_ctx *ctx, json_t *args)
 	if (cmd_peer_class(g, cn) >= (enum acl_class)e->access)
 		return (0);
 	if (own == NULL)
-		own = conn_peer_child(cn);
+		own = cmd_peer_child(g, cn);
 	if (own != NULL && e->access == ACL_WRITE)
 		name = cmd_arg_peek(ctx, args, "name");
 	if (own != NULL && (e->access == ACL_READ || (e->access == ACL_WRITE &&
@@ -446,7 +446,7 @@ cmd_too_big(struct cmd_ctx *ctx, size_t max)
 	if (total)
 		cmd_error(ctx, GT_E_LIMIT, "gtd holds %zu bytes of unsent "
 		    "replies, the most it may (all connections): try again "
-		    "later", g->outq_total);
+		    "later", connset_queued(g->conns));
 	else
 		cmd_error(ctx, GT_E_LIMIT, "the reply would exceed %zu bytes "
 		    "(max_output_bytes): ask for less (keys, state, lines, "
@@ -516,8 +516,25 @@ cmd_send(struct cmd_ctx *ctx)
 	}
 	conn_reply(ctx->conn, g->rbuf, g->rlen);
 	if (ctx->err == NULL && ctx->after != NULL &&
-	    !(ctx->conn->flags & CONN_DEAD))
+	    !conn_is_dead(ctx->conn))
 		ctx->after(ctx);
+}
+
+/* The request waits (CMD_WAIT): its connection frames no more lines. */
+static void
+cmd_hold(struct cmd_ctx *ctx)
+{
+	ctx->waiting = true;
+	TAILQ_INSERT_TAIL(&ctx->gtd->waiting, ctx, wentry);
+	conn_pause(ctx->conn);
+}
+
+static void
+cmd_unhold(struct cmd_ctx *ctx)
+{
+	assert(ctx->waiting);
+	ctx->waiting = false;
+	TAILQ_REMOVE(&ctx->gtd->waiting, ctx, wentry);
 }
 
 void
@@ -525,21 +542,41 @@ cmd_finish(struct cmd_ctx *ctx)
 {
 	struct conn	*cn = ctx->conn;
 
-	assert(cn->busy == ctx);
-	cn->busy = NULL;
+	cmd_unhold(ctx);
 	cmd_send(ctx);
 	cmd_free(ctx);
 	conn_resume(cn);
 }
 
 void
-cmd_abandon(struct cmd_ctx *ctx)
+cmd_abandon_all(struct gtd *g)
 {
-	struct conn	*cn = ctx->conn;
+	struct cmd_ctx	*ctx;
 
-	assert(cn->busy == ctx);
-	cn->busy = NULL;
-	cmd_free(ctx);
+	while ((ctx = TAILQ_FIRST(&g->waiting)) != NULL) {
+		cmd_unhold(ctx);
+		cmd_free(ctx);
+	}
+}
+
+struct child *
+cmd_peer_child(struct gtd *g, struct conn *cn)
+{
+	struct child	*c;
+
+	if (!conn_peer_alive(cn))
+		return (NULL);
+	c = child_find_owner(g, cn->pid);	/* may read /proc */
+	return (conn_peer_alive(cn) ? c : NULL);
+}
+
+void
+cmd_opened(struct gtd *g, struct conn *cn)
+{
+	struct child	*own;
+
+	if (!conn_privileged(cn) && (own = cmd_peer_child(g, cn)) != NULL)
+		conn_set_row(cn, own->name);
 }
 
 void
@@ -603,7 +640,7 @@ cmd_raw_str(struct cmd_ctx *ctx, const char *s)
 	cmd_raw(ctx, "\"", 1);
 	while (*p != '\0') {
 		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
-		    (n = proto_utf8_len(p, end - p)) > 0) {
+		    (n = utf8_len(p, end - p)) > 0) {
 			p += n;
 			continue;
 		}

@@ -127,6 +127,16 @@ gtd_announce(struct gtd *g)
 	g->readyfd = -1;
 }
 
+/* The boot ended: all boot children run, or one failed (exit 1). */
+static void
+gtd_boot_done(struct gtd *g, bool ok)
+{
+	if (ok)
+		gtd_announce(g);
+	else
+		gtd_shutdown(g, 1, -1);
+}
+
 /*
  * Children get gtd's soft RLIMIT_NOFILE back; gtd itself takes the hard
  * limit, since it holds a few fds per starting child.
@@ -303,7 +313,7 @@ main(int argc, char **argv)
 	    gtd_socket_gid(cf), &cause)) == -1)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
-	g->server = server_new(g, fd, lfd == -1 ? path : NULL);
+	g->server = server_new(g->loop, g->conns, fd, lfd == -1 ? path : NULL);
 	gtd_mirror(g, cf);
 	gtd_loop_init(g);
 	if (cf != NULL && cf->snapshot_path != NULL && (g->snapshot =
@@ -316,7 +326,7 @@ main(int argc, char **argv)
 	    NULL)
 		g->conf_path = xstrdup(conffile);	/* reload says why */
 	g->readyfd = readyfd;
-	reload_boot(g, gtd_announce);
+	reload_boot(g, gtd_boot_done);
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
 	if (!(g->shutting_down && g->nprocs == 0))
 		ev_run(g->loop, 0);

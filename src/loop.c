@@ -12,10 +12,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "gt/clock.h"
+#include "gt/cmd.h"
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/config.h"
@@ -38,6 +39,37 @@ static void	gtd_reload(struct gtd *);
 static void	gtd_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
 
 extern char	**environ;
+
+/*
+ * The transport hands up through this table: lines go to the
+ * dispatcher, a new peer may be a supervised child's (its row counts
+ * the slots), and a freed connection leaves the events.
+ */
+static void
+gtd_conn_opened(struct conn *cn, void *arg)
+{
+	cmd_opened(arg, cn);
+}
+
+static void
+gtd_conn_line(struct conn *cn, const char *line, size_t len, void *arg)
+{
+	cmd_dispatch(arg, cn, line, len);
+}
+
+static void
+gtd_conn_gone(struct conn *cn, void *arg)
+{
+	struct gtd	*g = arg;
+
+	event_unsubscribe(g->events, cn);
+}
+
+static const struct conn_handler gtd_conn_handler = {
+	.opened = gtd_conn_opened,
+	.line = gtd_conn_line,
+	.gone = gtd_conn_gone
+};
 
 struct gtd *
 gtd_new(const struct child_ops *ops, char **cause)
@@ -62,16 +94,17 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->env = environ;
 	g->zone = xstrdup("default");
 	g->readyfd = -1;
-	g->hupfd = -1;
-	g->events = events_new();
+	g->events = events_new(g->loop);
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);
 	TAILQ_INIT(&g->children);
 	child_queue_init(g);
 	TAILQ_INIT(&g->dead_children);
-	TAILQ_INIT(&g->conns);
-	TAILQ_INIT(&g->dead_conns);
-	g->started_at = gtd_now_ms(g);
+	TAILQ_INIT(&g->waiting);
+	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
+	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
+	    .pidfd_open = ops->pidfd_open });
+	g->started_at = clock_now_ms(g->loop);
 	ev_init(&g->shutdown_timer, gtd_shutdown_timer_cb);
 	g->shutdown_timer.data = g;
 	return (g);
@@ -93,7 +126,8 @@ gtd_free(struct gtd *g)
 	gtd_sd_free(g->sd);
 	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
-	conn_free_all(g);
+	cmd_abandon_all(g);	/* their refs, timers and waits */
+	connset_free(g->conns);
 	child_free_all(g);
 	events_free(g->events);
 	config_free(g->conf);
@@ -171,14 +205,14 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	int64_t		 now;
 	char		*cause;
 
-	conn_reap_dead(g);
+	connset_reap(g->conns);
 	child_reap_dead(g);
 	/*
 	 * Commit at most every GTD_COMMIT_MS: readers share this connection
 	 * and see every write at once, and the snapshot commits first, so a
 	 * commit per request would only cost time.
 	 */
-	if ((now = gtd_mono_ms()) - g->committed_at < GTD_COMMIT_MS)
+	if ((now = clock_mono_ms()) - g->committed_at < GTD_COMMIT_MS)
 		return;
 	g->committed_at = now;
 	if (registry_commit(g->reg) == -1) {
@@ -267,28 +301,4 @@ gtd_check_done(struct gtd *g)
 		ev_timer_stop(g->loop, &g->shutdown_timer);
 		ev_break(g->loop, EVBREAK_ALL);
 	}
-}
-
-int64_t
-gtd_now_ms(struct gtd *g)
-{
-	return ((int64_t)(ev_now(g->loop) * 1000.0));
-}
-
-int64_t
-gtd_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-gtd_mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }

@@ -17,33 +17,19 @@
 #include <ev.h>
 
 #include "gt/child.h"
+#include "gt/limits.h"
 
 struct cmd_ctx;
-struct conn;
+struct connset;
 struct events;
 struct gtd_sd;
 struct notify;
 struct registry;
 struct snapshot;
-TAILQ_HEAD(conn_list, conn);
-
-struct gtd_limits {
-	size_t	max_request_bytes;
-	size_t	max_output_bytes;
-	size_t	max_attr_value_bytes;	/* one text or JSON attr value */
-	size_t	max_attr_bytes;		/* a child's attr keys and values */
-	int	max_connections;
-	int	max_connections_per_uid;	/* -1: max_connections / 8 */
-	int	reserved_connections;	/* -1: max_connections / 16 */
-	int	max_children;
-	int	max_attrs;
-	int	max_starting;	/* 0: no cap */
-	size_t	max_mirror_bytes;	/* 0: no shared-memory mirror */
-};
+TAILQ_HEAD(cmd_list, cmd_ctx);
 
 struct gtd_stats {
 	uint64_t	requests;
-	uint64_t	connections;	/* accepted, ever */
 	uint64_t	spawns;
 	uint64_t	restarts;
 	uint64_t	spawn_failures;
@@ -86,14 +72,8 @@ struct gtd {
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 
-	struct conn_list	 conns;
-	struct conn_list	 dead_conns;
-	int			 nconns;
-	/* Unsent reply bytes, all conns. */
-	size_t			 outq_total;
-	/* Owned: epoll of half-closed subscribers, or -1 (conn.c). */
-	int			 hupfd;
-	ev_io			 hupw;
+	struct connset		*conns;		/* owned: the transport */
+	struct cmd_list		 waiting;	/* requests that wait (cmd.c) */
 	struct server		*server;	/* owned */
 
 	bool			 shutting_down;
@@ -132,11 +112,5 @@ void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
 void		 gtd_kill_all(struct gtd *, bool infinity_too);
 /* Called by child.c whenever a process is gone, to finish a shutdown. */
 void		 gtd_check_done(struct gtd *);
-
-/* Epoch milliseconds of the loop's current time. */
-int64_t		 gtd_now_ms(struct gtd *);
-/* Monotonic milliseconds and microseconds. */
-int64_t		 gtd_mono_ms(void);
-int64_t		 gtd_mono_us(void);
 
 #endif /* GT_GTD_H */

@@ -28,6 +28,7 @@
 #include "gt/spec.h"
 #include "gt/spawn.h"
 #include "gt/childlog.h"
+#include "gt/clock.h"
 #include "gt/xmalloc.h"
 
 #include "check_unit.h"
@@ -1674,7 +1675,7 @@ START_TEST(test_child_restart_at_and_gave_up)
 	c->spec->backoff_jitter = 0;
 	start(c);
 	ck_assert_int_eq(c->restart_at, 0);
-	now = gtd_now_ms(g);
+	now = clock_now_ms(g->loop);
 	child_handle_exit(c, W_EXITCODE(1, 0));
 	ck_assert_int_eq(c->state, CHILD_RESTARTING);
 	ck_assert_msg(c->restart_at >= now + 3000 && c->restart_at < now +
