@@ -255,10 +255,12 @@ main(int argc, char **argv)
 	    LOG_PREFIX_TIME);
 	xmalloc_install_json();
 	if (conffile != NULL &&
-	    (cf = config_load(conffile, &field, &cause)) == NULL)
-		fatalx("%s: %s%s%s", conffile, field != NULL && *field != '\0' ?
-		    field : "", field != NULL && *field != '\0' ? ": " : "",
-		    cause);
+	    (cf = config_load(conffile, &field, &cause)) == NULL) {
+		/* An unreadable file's cause names the path already. */
+		if (field == NULL || *field == '\0')
+			fatalx("%s", cause);
+		fatalx("%s: %s: %s", conffile, field, cause);
+	}
 	if (check)
 		gtd_check(conffile, cf);
 	if (cf != NULL && !debug)
