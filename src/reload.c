@@ -141,7 +141,7 @@ reload_boot_wake(struct child *c, void *arg)
 	else if (!(c->flags & CHILD_DEAD) && (c->state == CHILD_STARTING ||
 	    c->bounce))			/* restart force: it comes back */
 		child_wait(c, &b->w);
-	else if (c->want_down || c->last_requested) {
+	else if (c->want_down || c->last_requested || c->released) {
 		/* A client stopped it: its decision, not a failed boot. */
 		log_info("boot: %s was stopped on request before it was "
 		    "ready; the boot goes on", c->name);
