@@ -183,6 +183,11 @@ START_TEST(e2e_stats)
 	ck_assert_int_eq(e2e_int(r, "restarts") - e2e_int(r0, "restarts"), 1);
 	ck_assert_int_eq(e2e_int(r, "connections"), 2);
 	ck_assert_int_eq(e2e_int(e2e_get(r, "by_state"), "running"), 1);
+	/* The shared-memory mirror: one record, the row "s". */
+	ck_assert_int_eq(e2e_int(e2e_get(r, "mirror"), "records"), 1);
+	ck_assert_int_ge(e2e_int(e2e_get(r, "mirror"), "file_bytes"),
+	    e2e_int(e2e_get(r, "mirror"), "used_bytes"));
+	ck_assert_int_gt(e2e_int(e2e_get(r, "mirror"), "generation"), 0);
 	e2e_err(e, "bad_request", "stats", "{s:i}", "bogus", 1);
 	e2e_stop(e);
 }
