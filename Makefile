@@ -58,7 +58,8 @@ LIB_SRCS = \
 	src/procstat.c src/spec.c src/policy.c \
 	src/config.c src/config-check.c src/spawn.c src/registry.c \
 	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
-	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
+	src/cmd.c src/conn.c src/server.c src/loop.c src/shutdown.c \
+	src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
 	src/reload.c src/cmd-reload.c \
 	src/sd.c src/gtd-sd.c \

@@ -24,15 +24,25 @@
 #include "gt/child.h"
 #include "gt/childlog.h"
 #include "gt/clock.h"
-#include "gt/event.h"
 #include "gt/gtd.h"
-#include "gt/hook.h"
 #include "gt/log.h"
-#include "gt/notify.h"
 #include "gt/procstat.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
+
+/*
+ * Report up through the observer (child.h), when it has that member:
+ * the core names nothing above it.
+ */
+#define CHILD_OBS(g, m, ...) do {					\
+	if ((g)->obs != NULL && (g)->obs->m != NULL)			\
+		(g)->obs->m(__VA_ARGS__, (g)->obs_arg);			\
+} while (0)
+#define CHILD_OBS0(g, m) do {						\
+	if ((g)->obs != NULL && (g)->obs->m != NULL)			\
+		(g)->obs->m((g)->obs_arg);				\
+} while (0)
 
 static void	child_exit_cb(struct ev_loop *, ev_child *, int);
 static void	child_status_cb(struct ev_loop *, ev_io *, int);
@@ -40,6 +50,9 @@ static void	child_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	child_set_state(struct child *, enum child_state);
 static void	child_mirror(struct child *, const char *);
 static void	child_wake(struct child *);
+static int	child_notify_open(struct child *);
+static const char *child_notify_path(const struct child *);
+static int	child_hook_stdin(struct child *);
 static void	child_arm(struct child *, int64_t);
 static void	child_disarm(struct child *);
 static void	child_signal(struct child *, int);
@@ -293,7 +306,7 @@ child_set_state(struct child *c, enum child_state st)
 	    child_state_name(st));
 	c->state = st;
 	child_mirror(c, NULL);
-	event_child_state(c->gtd->events, c, old);
+	CHILD_OBS(c->gtd, state, c, old);
 	child_wake(c);
 }
 
@@ -549,7 +562,7 @@ child_env(struct child *c, struct child_vec *cv, size_t extra)
 	xasprintf(&s, "GTD_NAME=%s", c->name);
 	child_vec_own(cv, s);
 	if ((c->spec->ready == SPEC_READY_NOTIFY || c->spec->watchdog_ms > 0) &&
-	    (np = notify_child_path(g->notify, c)) != NULL) {
+	    (np = child_notify_path(c)) != NULL) {
 		xasprintf(&s, "NOTIFY_SOCKET=%s", np);	/* its own socket */
 		child_vec_own(cv, s);
 	}
@@ -638,7 +651,7 @@ child_outputs_done(struct child *c, int out[2], int rd[2], bool spawned)
 			continue;
 		}
 		if (c->log == NULL)
-			c->log = childlog_new(c);
+			c->log = childlog_new(c, child_output_closed);
 		stream = i == 0 && out[1] == out[0] ? "output" : names[i];
 		childlog_attach(c->log, i, rd[i], stream, o[i].path,
 		    o[i].max_bytes, o[i].keep, o[i].mode == SPEC_OUT_LOG);
@@ -768,7 +781,7 @@ child_spawn(struct child *c)
 
 	/* A notify socket of its own, before its env names it. */
 	nok = (c->spec->ready != SPEC_READY_NOTIFY &&
-	    c->spec->watchdog_ms <= 0) || notify_child_open(g->notify, c) == 0;
+	    c->spec->watchdog_ms <= 0) || child_notify_open(c) == 0;
 	nerr = errno;
 	child_argv(c->spec, &argv);
 	child_env(c, &envp, 0);
@@ -801,7 +814,7 @@ child_spawn(struct child *c)
 	c->started_at = clock_now_ms(g->loop);
 	c->ready_at = 0;
 	if (pid == -1) {
-		notify_child_close(g->notify, c);
+		CHILD_OBS(g, notify_close, c);
 		child_spawn_failed(c, saved, step);
 		g->stats.spawn_failures++;
 		log_warnx("child %s: %s", c->name,
@@ -1075,7 +1088,7 @@ child_handle_exit(struct child *c, int status)
 		log_info("child %s: killed by %s", c->name,
 		    spec_signal_name(WTERMSIG(status)));
 	child_fd_close(c, &c->readyfd, &c->readyw);
-	notify_child_close(g->notify, c);
+	CHILD_OBS(g, notify_close, c);
 	if (c->log != NULL)
 		childlog_detach(c->log);
 	/* attrs stay readable until the after_terminate hook has run. */
@@ -1155,7 +1168,7 @@ child_hook_output(struct child *c, int out[2], bool spawned)
 		return;
 	}
 	if (c->log == NULL)
-		c->log = childlog_new(c);
+		c->log = childlog_new(c, child_output_closed);
 	childlog_attach(c->log, 0, out[0], "hook", NULL, 0, 0, true);
 }
 
@@ -1166,14 +1179,13 @@ child_hook_start(struct child *c)
 	struct gtd		*g = c->gtd;
 	struct spawn_plan	 pl;
 	struct child_vec	 envp;
-	char			*path = NULL, *payload, *s;
+	char			*path = NULL, *s;
 	int			 fd, statusfd = -1, st = c->last_status;
 	int			 out[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
 	if (g->shutdown_forced)		/* a second signal: no more hooks */
 		return (-1);
-	payload = hook_payload(c);
 	child_env(c, &envp, 1);
 	if (WIFEXITED(st))
 		xasprintf(&s, "GTD_EXIT_STATUS=%d", WEXITSTATUS(st));
@@ -1185,7 +1197,7 @@ child_hook_start(struct child *c)
 	 * Its output goes to the child's log (stream "hook"), never to
 	 * gtd's own stdout and stderr: it may run as another user.
 	 */
-	if ((fd = hook_stdin(payload)) != -1 &&
+	if ((fd = child_hook_stdin(c)) != -1 &&
 	    spawn_resolve(c->spec->after_terminate[0], child_path_of(envp.v),
 	    &path) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
 	    fcntl(out[0], F_SETFL, O_NONBLOCK) == 0) {
@@ -1203,7 +1215,6 @@ child_hook_start(struct child *c)
 	child_hook_output(c, out, pid != -1);
 	if (fd != -1)
 		close(fd);
-	free(payload);
 	free(path);
 	child_vec_free(&envp);
 	if (pid == -1)
@@ -1248,7 +1259,7 @@ child_handle_hook_exit(struct child *c, int status)
 		    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ?
 		    WEXITSTATUS(status) : WTERMSIG(status));
 	(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);	/* its leftovers */
-	event_child_hook_done(c->gtd->events, c, status);
+	CHILD_OBS(c->gtd, hook_done, c, status);
 	c->hook_pid = -1;
 	c->gtd->nprocs--;
 	child_disarm(c);
@@ -1284,7 +1295,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 		    "past its on_exit ladder" : "restart intensity reached",
 		    policy_action_name(a));
 		c->gave_up = true;
-		event_child_gave_up(g->events, c, policy_action_name(a));
+		CHILD_OBS(g, gave_up, c, policy_action_name(a));
 	}
 	return (a);
 }
@@ -1302,7 +1313,7 @@ child_decide(struct child *c, int status)
 		c->bounce = false;
 		c->want_down = false;
 		(void)child_start_as(c, true);	/* a failure is decided */
-		gtd_check_done(g);
+		CHILD_OBS0(g, proc_gone);
 		return;
 	}
 	c->bounce = false;
@@ -1323,10 +1334,10 @@ child_decide(struct child *c, int status)
 		break;
 	case POLICY_EXIT_DAEMON:
 		child_set_state(c, CHILD_STOPPED);
-		gtd_shutdown(g, 1, -1);
+		CHILD_OBS(g, exit_daemon, c);
 		break;
 	}
-	gtd_check_done(g);
+	CHILD_OBS0(g, proc_gone);
 }
 
 static void
@@ -1436,7 +1447,7 @@ child_release(struct child *c)
 		else
 			ev_child_stop(g->loop, &c->cw);	/* libev still reaps */
 		child_status_close(c);
-		notify_child_close(g->notify, c);
+		CHILD_OBS(g, notify_close, c);
 		child_hash_del(g, c, CHILD_BY_PID);
 		c->pid = -1;
 		g->nprocs--;
@@ -1605,7 +1616,7 @@ child_remove(struct child *c)
 		    registry_errmsg(g->reg));
 	}
 	log_debug("child %s: removed", c->name);
-	event_emit(g->events, EVENT_DELETED, c->name, NULL);
+	CHILD_OBS(g, removed, c);
 	c->flags |= CHILD_DEAD;
 	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
 	child_wake(c);
@@ -1664,4 +1675,38 @@ child_free_all(struct gtd *g)
 		child_free(c);
 	}
 	g->nchildren = 0;
+}
+
+static int
+child_notify_open(struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (g->obs == NULL || g->obs->notify_open == NULL) {
+		errno = ENOTSUP;
+		return (-1);
+	}
+	return (g->obs->notify_open(c, g->obs_arg));
+}
+
+static const char *
+child_notify_path(const struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (g->obs == NULL || g->obs->notify_path == NULL)
+		return (NULL);
+	return (g->obs->notify_path(c, g->obs_arg));
+}
+
+static int
+child_hook_stdin(struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (g->obs == NULL || g->obs->hook_stdin == NULL) {
+		errno = ENOTSUP;
+		return (-1);
+	}
+	return (g->obs->hook_stdin(c, g->obs_arg));
 }

@@ -33,7 +33,6 @@
 #include "gt/child.h"
 #include "gt/childlog.h"
 #include "gt/clock.h"
-#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/utf8.h"
@@ -70,13 +69,14 @@ static void	childlog_unbecome(const struct childlog_cred *,
 		    struct childlog_saved *);
 
 struct childlog *
-childlog_new(struct child *c)
+childlog_new(struct child *c, void (*closed)(struct child *))
 {
 	struct childlog	*l;
 	int		 i;
 
 	l = xcalloc(1, sizeof *l);
 	l->child = c;
+	l->closed = closed;
 	for (i = 0; i < 2; i++) {
 		l->in[i].log = l;
 		l->in[i].fd = l->in[i].filefd = -1;
@@ -225,7 +225,7 @@ childlog_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_stop(loop, w);
 		close(l->fd);
 		l->fd = -1;
-		child_output_closed(l->log->child);	/* a released one */
+		l->log->closed(l->log->child);	/* a released one */
 		return;
 	}
 	childlog_in_feed(l, buf, n);
@@ -361,7 +361,9 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 
 	if (in->relay)
 		childlog_relay(l, at, text);
-	event_child_log(g->events, l->child, in->stream, at, text, strlen(text));
+	if (g->obs != NULL && g->obs->output != NULL)
+		g->obs->output(l->child, in->stream, at, text, strlen(text),
+		    g->obs_arg);
 	if (l->ring == NULL)
 		l->ring = xcalloc(CHILDLOG_RING_LINES, sizeof *l->ring);
 	/* Drop the oldest lines until this one fits in the byte budget. */

@@ -57,6 +57,50 @@ struct child_ops {
 extern const struct child_ops child_real_ops;
 
 struct child;
+struct value;
+/*
+ * The core's only way up (dinit's service_listener): what the rest of
+ * gtd learns from the children, and the few services it lends them.
+ * loop.c fills one in (gtd_new: g->obs, g->obs_arg); the core never
+ * names the events, the hooks' JSON, the notify sockets or the loop.
+ * Every member may be NULL.  Called from inside child.c's transitions,
+ * where the direct calls used to be: a callback must not free c
+ * (child_remove defers anyway) and must not block.  arg is g->obs_arg.
+ */
+struct child_observer {
+	/* c->state changed from old (after the mirror, before waking). */
+	void	(*state)(struct child *c, enum child_state old, void *arg);
+	/* The policy gave up on c (action: policy_action_name). */
+	void	(*gave_up)(struct child *c, const char *action, void *arg);
+	void	(*hook_done)(struct child *c, int status, void *arg);
+	void	(*removed)(struct child *c, void *arg);
+	/*
+	 * One attr of c changed (the table and the mirrors have it): v is
+	 * the new value, or NULL when key was deleted.
+	 */
+	void	(*attr)(struct child *c, const char *key,
+		    const struct value *v, void *arg);
+	/* One line of c's output (stream "stdout", "stderr" or "hook"). */
+	void	(*output)(struct child *c, const char *stream, int64_t at,
+		    const char *line, size_t len, void *arg);
+	/*
+	 * The after_terminate hook's stdin: an fd (O_CLOEXEC, at offset 0)
+	 * holding the payload of protocol §4, or -1 with errno.
+	 */
+	int	(*hook_stdin)(struct child *c, void *arg);
+	/*
+	 * c's own notify socket (NOTIFY_SOCKET): open it (0, or -1 with
+	 * errno), its path (NULL: none), close it (none is fine).
+	 */
+	int	(*notify_open)(struct child *c, void *arg);
+	const char *(*notify_path)(const struct child *c, void *arg);
+	void	(*notify_close)(const struct child *c, void *arg);
+	/* A process (child or hook) is gone: a shutdown may be done. */
+	void	(*proc_gone)(void *arg);
+	/* c's policy says the daemon exits (restart=exit-daemon). */
+	void	(*exit_daemon)(struct child *c, void *arg);
+};
+
 /*
  * A waiter is woken (once, then forgotten) at the next state change of
  * its child, including removal (CHILD_DEAD).  The callback may change the

@@ -52,6 +52,9 @@ struct gtd {
 	/* Owned; NULL: no NOTIFY_SOCKET. */
 	struct gtd_sd		*sd;
 	struct events		*events;	/* owned */
+	/* How the core reports up (loop.c's; tests may swap it). */
+	const struct child_observer *obs;
+	void			*obs_arg;
 	struct config		*conf;		/* owned: the active config */
 	struct reload_boot	*boot;		/* owned: boot in progress */
 	int			 readyfd;	/* -r: written once ready */
