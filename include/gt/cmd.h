@@ -85,6 +85,8 @@ struct cmd_ctx {
 	int64_t			 num;		/* scratch */
 	unsigned		 mask;		/* scratch */
 	bool			 waiting;	/* in gtd's waiting list */
+	/* Every op, sorted, NULL-terminated (dispatch.c's; for hello). */
+	const struct cmd_entry *const *table;
 	TAILQ_ENTRY(cmd_ctx)	 wentry;	/* in waiting */
 };
 
@@ -161,6 +163,16 @@ int	cmd_arg_bool(struct cmd_ctx *, json_t *args, const char *key,
 
 /* Send the reply of a CMD_WAIT request and free the context. */
 void	cmd_finish(struct cmd_ctx *);
+
+/*
+ * For the dispatcher (dispatch.c) only: a context for one request on cn
+ * (holds a ref on cn), its reply queued (the caps applied), its end.
+ */
+struct cmd_ctx	*cmd_new(struct gtd *, struct conn *);
+void		 cmd_send(struct cmd_ctx *);
+void		 cmd_free(struct cmd_ctx *);
+/* The string argument key, if it is one; no checks, no error. */
+const char	*cmd_arg_peek(struct cmd_ctx *, json_t *args, const char *key);
 /*
  * Free every waiting request without a reply: its timer, its wait and
  * its connection ref go (gtd_free, before the connections; the loop is
