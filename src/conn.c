@@ -224,6 +224,12 @@ connset_has_dead(const struct connset *set)
 	return (!TAILQ_EMPTY(&set->dead));
 }
 
+struct conn *
+connset_first(const struct connset *set, bool dead)
+{
+	return (dead ? TAILQ_FIRST(&set->dead) : TAILQ_FIRST(&set->conns));
+}
+
 void
 connset_test_charge(struct connset *set, long delta)
 {

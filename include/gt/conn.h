@@ -111,6 +111,11 @@ uint64_t	 connset_accepted(const struct connset *);	/* ever */
 size_t		 connset_queued(const struct connset *);	/* unsent bytes */
 /* Is any connection closed but not yet freed (tests)? */
 bool		 connset_has_dead(const struct connset *);
+/*
+ * The first open (dead false) or closed, not yet freed (dead true)
+ * connection, or NULL; TAILQ_NEXT(cn, entry) goes on (tests, fuzzers).
+ */
+struct conn	*connset_first(const struct connset *, bool dead);
 /* As if other connections queued delta more bytes (tests). */
 void		 connset_test_charge(struct connset *, long delta);
 
