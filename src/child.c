@@ -933,39 +933,110 @@ child_watchdog_kick(struct child *c)
 void
 child_set_status(struct child *c, const char *text)
 {
-	struct value	v = { .type = VALUE_TEXT,
+	static const char *const	 key = "status";
+	struct value			 v = { .type = VALUE_TEXT,
 	    .s = (char *)(uintptr_t)text };
 
 	if (c->state != CHILD_STARTING && c->state != CHILD_RUNNING)
 		return;
-	if (registry_attr_set(c->gtd->reg, c->name, "status", &v) == -1) {
-		c->gtd->stats.mirror_errors++;
-		log_warnx("child %s: mirror: %s", c->name,
-		    registry_errmsg(c->gtd->reg));
-	}
+	(void)child_attr_set(c, &key, &v, 1);	/* a failure is logged */
+}
+
+/* The mirror failed: count it and say so (the caller goes on). */
+static void
+child_attr_failed(struct child *c, const char *what)
+{
+	c->gtd->stats.mirror_errors++;
+	log_warnx("child %s: %s: %s", c->name, what,
+	    registry_errmsg(c->gtd->reg));
+}
+
+/* Written: wake the attr waiters, then tell the observer. */
+static void
+child_attr_publish(struct child *c, const char *const *keys,
+    const struct value *vals, size_t n)
+{
 	child_attrs_changed(c);
+	if (n > 0)
+		CHILD_OBS(c->gtd, attrs, c, keys, vals, n);
+}
+
+int
+child_attr_set(struct child *c, const char *const *keys,
+    const struct value *vals, size_t n)
+{
+	struct registry	*reg = c->gtd->reg;
+	size_t		 i;
+	int		 rc = 0;
+
+	registry_attr_batch(reg, c->name);	/* all keys at once */
+	for (i = 0; i < n; i++)
+		if (registry_attr_set(reg, c->name, keys[i], &vals[i]) == -1) {
+			child_attr_failed(c, "setattr");
+			rc = -1;
+		}
+	registry_attr_batch_end(reg);
+	child_attr_publish(c, keys, vals, n);
+	return (rc);
+}
+
+int
+child_attr_del(struct child *c, const char *key, bool *found)
+{
+	*found = false;
+	if (registry_attr_del(c->gtd->reg, c->name, key, found) == -1) {
+		child_attr_failed(c, "delattr");
+		child_attrs_changed(c);
+		return (-1);
+	}
+	if (*found)
+		child_attr_publish(c, &key, NULL, 1);
+	return (0);
+}
+
+int
+child_attr_incr(struct child *c, const char *key, int64_t by,
+    const int64_t *dflt, int64_t *result, enum registry_incr *how)
+{
+	struct value	v = { .type = VALUE_INT };
+
+	if (registry_attr_incr(c->gtd->reg, c->name, key, by, dflt, result,
+	    how) == -1)
+		return (-1);
+	if (*how == REGISTRY_INCR_OK) {
+		v.i = *result;
+		child_attr_publish(c, &key, &v, 1);
+	}
+	return (0);
 }
 
 /* A new incarnation starts with the spec's attrs only (protocol §3). */
 static void
 child_attrs_init(struct child *c)
 {
-	struct registry	*reg = c->gtd->reg;
-	size_t		 i;
-	int		 rc;
+	struct registry		*reg = c->gtd->reg;
+	const char		**keys;
+	struct value		*vals;
+	size_t			 i, n = c->spec->nattrs;
+	int			 rc;
 
 	registry_attr_batch(reg, c->name);	/* one change for readers */
 	rc = registry_attr_clear(reg, c->name);
-	for (i = 0; rc == 0 && i < c->spec->nattrs; i++)
+	for (i = 0; rc == 0 && i < n; i++)
 		rc = registry_attr_set(reg, c->name, c->spec->attrs[i].key,
 		    &c->spec->attrs[i].v);
 	registry_attr_batch_end(reg);
-	if (rc == -1) {
-		c->gtd->stats.mirror_errors++;
-		log_warnx("child %s: mirror: %s", c->name,
-		    registry_errmsg(reg));
+	if (rc == -1)
+		child_attr_failed(c, "attrs");
+	keys = xreallocarray(NULL, n + 1, sizeof *keys);
+	vals = xreallocarray(NULL, n + 1, sizeof *vals);
+	for (i = 0; i < n; i++) {
+		keys[i] = c->spec->attrs[i].key;
+		vals[i] = c->spec->attrs[i].v;		/* borrowed */
 	}
-	child_attrs_changed(c);
+	child_attr_publish(c, keys, vals, n);
+	free(keys);
+	free(vals);
 }
 
 static void

@@ -25,6 +25,7 @@
 #include "gt/hook.h"
 #include "gt/log.h"
 #include "gt/notify.h"
+#include "gt/proto.h"
 #include "gt/registry.h"
 #include "gt/reload.h"
 #include "gt/server.h"
@@ -99,6 +100,30 @@ gtd_obs_removed(struct child *c, void *arg)
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
 }
 
+/* {"attrs": {key: value, ...}}, or {"deleted": key} per deleted key. */
+static void
+gtd_obs_attrs(struct child *c, const char *const *keys,
+    const struct value *vals, size_t n, void *arg)
+{
+	struct gtd	*g = arg;
+	json_t		*o;
+	size_t		 i;
+
+	if (!event_wanted(g->events, EVENT_ATTR, c->name))
+		return;			/* built only for a subscriber */
+	if (vals == NULL) {
+		for (i = 0; i < n; i++)
+			event_emit(g->events, EVENT_ATTR, c->name,
+			    json_pack("{s:s}", "deleted", keys[i]));
+		return;
+	}
+	o = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, keys[i], proto_value_json(&vals[i]));
+	event_emit(g->events, EVENT_ATTR, c->name, json_pack("{s:o}",
+	    "attrs", o));
+}
+
 static void
 gtd_obs_output(struct child *c, const char *stream, int64_t at,
     const char *line, size_t len, void *arg)
@@ -154,6 +179,7 @@ static const struct child_observer gtd_child_obs = {
 	.gave_up = gtd_obs_gave_up,
 	.hook_done = gtd_obs_hook_done,
 	.removed = gtd_obs_removed,
+	.attrs = gtd_obs_attrs,
 	.output = gtd_obs_output,
 	.hook_stdin = gtd_obs_hook_stdin,
 	.notify_open = gtd_obs_notify_open,

@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "gt/policy.h"
+#include "gt/registry.h"
 #include "gt/spec.h"
 
 struct childlog;
@@ -75,11 +76,13 @@ struct child_observer {
 	void	(*hook_done)(struct child *c, int status, void *arg);
 	void	(*removed)(struct child *c, void *arg);
 	/*
-	 * One attr of c changed (the table and the mirrors have it): v is
-	 * the new value, or NULL when key was deleted.
+	 * n attrs of c were written at once (the table and the mirrors
+	 * have them, the waiters were woken): vals[i] is the new value of
+	 * keys[i]; vals NULL: the keys were deleted.  Not called when an
+	 * incarnation's attrs are cleared (its state change says so).
 	 */
-	void	(*attr)(struct child *c, const char *key,
-		    const struct value *v, void *arg);
+	void	(*attrs)(struct child *c, const char *const *keys,
+		    const struct value *vals, size_t n, void *arg);
 	/* One line of c's output (stream "stdout", "stderr" or "hook"). */
 	void	(*output)(struct child *c, const char *stream, int64_t at,
 		    const char *line, size_t len, void *arg);
@@ -304,6 +307,27 @@ struct child	*child_adopt(struct gtd *, struct childspec *, char *spec_json,
 
 /* attrs of c changed: wake the attr waiters. */
 void		 child_attrs_changed(struct child *);
+/*
+ * The one writer of a row's attrs (setattr, increment, delattr, STATUS=,
+ * the spec's attrs at each start): the table and its SQL and
+ * shared-memory mirrors (registry), then the attr waiters, then the
+ * observer's attrs (an `attr` event).  The caller checked the limits.
+ * Set n keys at once (readers of the mirror see all or none): 0, or -1
+ * when the mirror failed (counted and logged; the waiters and the
+ * observer still learn of what was written).
+ */
+int		 child_attr_set(struct child *, const char *const *keys,
+		    const struct value *vals, size_t n);
+/* Delete key: 0 (*found says whether it was there), or -1 as above. */
+int		 child_attr_del(struct child *, const char *key, bool *found);
+/*
+ * Add by to the integer attr key (registry_attr_incr): 0 with *how and,
+ * when *how is REGISTRY_INCR_OK, *result; -1 when the mirror failed
+ * (registry_errmsg says why; the caller reports it).
+ */
+int		 child_attr_incr(struct child *, const char *key, int64_t by,
+		    const int64_t *dflt, int64_t *result,
+		    enum registry_incr *how);
 void		 child_wait_attrs(struct child *, struct child_waiter *);
 
 void		 child_wait(struct child *, struct child_waiter *);

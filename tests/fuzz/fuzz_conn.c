@@ -307,15 +307,12 @@ fc_log(struct gtd *g, struct child *c, unsigned n, unsigned seed)
 static void
 fc_attr(struct gtd *g, struct child *c, unsigned n)
 {
-	struct value	v = { .type = VALUE_INT };
+	static const char *const	 key = "w";
+	struct value			 v = { .type = VALUE_INT };
 
 	while (n-- > 0) {
 		v.i = n;
-		(void)registry_attr_set(g->reg, c->name, "w", &v);
-		child_attrs_changed(c);
-		if (event_wanted(g->events, EVENT_ATTR, c->name))
-			event_emit(g->events, EVENT_ATTR, c->name,
-			    json_pack("{s:{s:i}}", "attrs", "w", (int)n));
+		(void)child_attr_set(c, &key, &v, 1);	/* the one writer */
 	}
 }
 
