@@ -1028,6 +1028,10 @@ child_attrs_init(struct child *c)
 	registry_attr_batch_end(reg);
 	if (rc == -1)
 		child_attr_failed(c, "attrs");
+	if (n == 0) {			/* most specs: nothing to report */
+		child_attrs_changed(c);
+		return;
+	}
 	keys = xreallocarray(NULL, n + 1, sizeof *keys);
 	vals = xreallocarray(NULL, n + 1, sizeof *vals);
 	for (i = 0; i < n; i++) {

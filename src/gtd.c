@@ -4,6 +4,12 @@
  * readiness fd, then ev_run until shutdown.  The only place (with
  * xmalloc) where gtd may die: before the loop runs, a bad config or an
  * unusable socket exits non-zero.
+ *
+ * The layers (README.md "Layers", checked by tests/layers.py): a file
+ * calls only its own layer or below; what must go up goes through a
+ * callback table declared in the lower header and filled in by loop.c
+ * (conn_handler for the transport, child_observer for the core) or here
+ * (reload_boot's done).
  */
 #include "config.h"
 

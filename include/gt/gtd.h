@@ -106,14 +106,17 @@ void		 gtd_free(struct gtd *);		/* NULL is fine */
 /* Install the signal watchers and the reaper (not in unit tests). */
 void		 gtd_loop_init(struct gtd *);
 
-/* Begin shutdown: stop every child; the loop ends when all are gone. */
+/*
+ * shutdown.c (below loop.c, so ops and the observer may call these).
+ * Begin shutdown: stop every child; the loop ends when all are gone.
+ */
 void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
 /*
  * SIGKILL every live child (and its group); with infinity_too also those
  * whose shutdown is "infinity", and every running after_terminate hook.
  */
 void		 gtd_kill_all(struct gtd *, bool infinity_too);
-/* Called by child.c whenever a process is gone, to finish a shutdown. */
+/* A process is gone (the observer's proc_gone): finish a shutdown. */
 void		 gtd_check_done(struct gtd *);
 
 #endif /* GT_GTD_H */
