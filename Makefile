@@ -81,7 +81,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_cmd.c tests/unit/check_child.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
-	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c
+	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
+	tests/unit/check_libgtd.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
@@ -442,7 +443,7 @@ check-libgtd: $(B)/gtd $(B)/gt-testchild libgtd
 	    DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr
 	tests/libgtd/run.sh $(CURDIR)/$(B) $(CURDIR)/$(B)/stage/usr
 
-check-python: deps $(B)/gtd $(B)/gt-testchild
+check-python: deps $(B)/gtd $(B)/gt-testchild libgtd
 	GTD=$(CURDIR)/$(B)/gtd GT_TESTCHILD=$(CURDIR)/$(B)/gt-testchild \
 	    python3 contrib/python/test_gtd.py
 

@@ -75,13 +75,17 @@ struct gtd_value {
 
 /*
  * Open a handle on the gtd listening at path, or, when path is NULL or
- * empty, at $GTD_SOCKET, else the default socket of the default zone
- * (/run/gtd/default.sock for root, $XDG_RUNTIME_DIR/gtd/default.sock
- * otherwise, /tmp/gtd-UID/default.sock without XDG_RUNTIME_DIR).
- * Nothing is connected or mapped yet: each happens at first use.
- * NULL with errno (ENOMEM, ENAMETOOLONG) on failure.
+ * empty, at $GTD_SOCKET, else at the default socket of the zone $GTD_ZONE
+ * (unset: "default") as gtctl(1) resolves a zone's, that is
+ * /run/gtd/ZONE.sock for root, $XDG_RUNTIME_DIR/gtd/ZONE.sock for other
+ * users (or /run/gtd/ZONE.sock when only that one is a socket, or when
+ * XDG_RUNTIME_DIR is not an absolute path).  The mirror is the file next
+ * to the socket.  Nothing is connected or mapped yet: each happens at
+ * first use.  NULL with errno (ENOMEM, ENAMETOOLONG) on failure.
  */
 struct gtd_handle	*gtd_open(const char *path);
+/* The socket path h uses (borrowed until gtd_close). */
+const char		*gtd_path(struct gtd_handle *h);
 /* Unmap, disconnect, free.  NULL is fine.  No call may be running. */
 void			 gtd_close(struct gtd_handle *);
 

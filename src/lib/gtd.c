@@ -141,24 +141,50 @@ gtd_errmsg(struct gtd_handle *h)
 	return (lg_err[0] != '\0' ? lg_err : "no error");
 }
 
-/* The socket of protocol §1 when path is NULL or empty. */
+/* Whether path names a socket (through symlinks, as connect(2) does). */
+static bool
+lg_is_socket(const char *path)
+{
+	struct stat	st;
+
+	return (stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+/*
+ * The socket for path NULL: $GTD_SOCKET, else the default socket of the
+ * zone $GTD_ZONE (or "default") as gtctl(1) finds it (client_user_path): /run/gtd/ZONE.sock for root and for a user whose
+ * XDG_RUNTIME_DIR is not an absolute path, else
+ * $XDG_RUNTIME_DIR/gtd/ZONE.sock, unless that is no socket and the
+ * system's is one.  malloc'd; NULL with errno.
+ */
 static char *
 lg_default_path(const char *path)
 {
-	const char	*xdg;
-	char		*p;
+	const char	*xdg, *zone;
+	char		*user, *sys;
 
 	if (path != NULL && *path != '\0')
 		return (strdup(path));
 	if ((path = getenv("GTD_SOCKET")) != NULL && *path != '\0')
 		return (strdup(path));
-	if (geteuid() == 0)
-		return (strdup("/run/gtd/default.sock"));
-	if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg != '\0')
-		return (asprintf(&p, "%s/gtd/default.sock", xdg) == -1 ? NULL :
-		    p);
-	return (asprintf(&p, "/tmp/gtd-%lu/default.sock",
-	    (unsigned long)geteuid()) == -1 ? NULL : p);
+	if ((zone = getenv("GTD_ZONE")) == NULL || *zone == '\0')
+		zone = "default";
+	if (asprintf(&sys, "/run/gtd/%s.sock", zone) == -1)
+		return (NULL);
+	if (geteuid() == 0 || (xdg = getenv("XDG_RUNTIME_DIR")) == NULL ||
+	    *xdg != '/')
+		return (sys);
+	if (asprintf(&user, "%s/gtd/%s.sock", xdg, zone) == -1) {
+		free(sys);
+		return (NULL);
+	}
+	/* No zone of this user's own: the system's, as systemd runs it. */
+	if (!lg_is_socket(user) && lg_is_socket(sys)) {
+		free(user);
+		return (sys);
+	}
+	free(sys);
+	return (user);
 }
 
 LG_API struct gtd_handle *
@@ -191,6 +217,12 @@ fail:
 	free(h->mpath);
 	free(h);
 	return (NULL);
+}
+
+LG_API const char *
+gtd_path(struct gtd_handle *h)
+{
+	return (h->sock);
 }
 
 LG_API void
