@@ -72,7 +72,8 @@ LIB_SRCS = \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/gtctl-text.c
 GTD_SRCS = src/gtd.c
-GTCTL_SRCS = src/gtctl.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
+GTCTL_SRCS = src/gtctl.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
+	src/gtctl-conn.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
@@ -136,7 +137,7 @@ $(B)/libgtdcore.a: $(LIB_OBJS)
 $(B)/gtd: $(call obj,$(GTD_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
-$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtdcore.a
+$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtdcore.a $(B)/libgtd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
 $(B)/gt-testchild: $(call obj,$(TESTCHILD_SRCS)) $(B)/libgtdcore.a

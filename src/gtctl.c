@@ -1089,6 +1089,9 @@ gtctl_raw_line(struct gtctl *g, const char *line, size_t len)
 	    line[strspn(line, " \t\r")] == '\0')
 		return (gtctl_bad_usage(g->cmd,
 		    "a request is one non-blank line"));
+	if (strlen(line) != len)
+		return (gtctl_bad_usage(g->cmd,
+		    "a request holds no NUL byte"));
 	if ((ret = gtctl_exchange(g, line, len, &r, &rlen)) != 0)
 		return (ret);
 	gtctl_print_json_line(r, rlen);
@@ -1110,13 +1113,13 @@ gtctl_timeout(const struct gtctl *g)
 	return (g->waits ? -1 : GTCTL_TIMEOUT_MS);
 }
 
-struct client *
+struct gtctl_conn *
 gtctl_open(const struct gtctl *g)
 {
-	struct client	*c;
-	char		*cause, *safe;
+	struct gtctl_conn	*c;
+	char			*cause, *safe;
 
-	if ((c = client_connect(g->path, &cause)) == NULL) {
+	if ((c = gtctl_conn_new(g->path, &cause)) == NULL) {
 		safe = gtctl_esc(cause, strlen(cause));
 		fprintf(stderr, "gtctl: %s (is gtd running?)\n", safe);
 		free(safe);
@@ -1163,8 +1166,8 @@ gtctl_exchange(struct gtctl *g, const char *line, size_t len,
 	 * When the send fails, gtd may still have said why before closing
 	 * (a "limit" error when it has too many connections): read it.
 	 */
-	sent = client_send(g->client, line, len);
-	*rp = client_recv(g->client, sent == 0 ? timeout : 0, rlenp);
+	sent = gtctl_conn_send(g->client, line);
+	*rp = gtctl_conn_recv(g->client, sent == 0 ? timeout : 0, rlenp);
 	if (*rp != NULL)
 		return (0);
 	return (gtctl_lost(g, sent == 0, timeout));
@@ -1349,7 +1352,7 @@ main(int argc, char **argv)
 	if (!(c->flags & GTCTL_LOCAL))
 		g.path = client_user_path(sflag, zflag);
 	ret = gtctl_run_cmd(&g, c, argc - used, argv + used);
-	client_free(g.client);
+	gtctl_conn_free(g.client);
 	free(g.path);
 	return (ret);
 }

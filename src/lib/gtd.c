@@ -28,7 +28,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -84,6 +86,7 @@ static const char *const lg_states[] = {
 
 static int	lg_fail(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	lg_connfail(struct gtd_handle *, const struct lsock *);
 
 /* Record why, return rc. */
 static int
@@ -533,7 +536,7 @@ lg_ask(struct gtd_handle *h, const char *req, size_t len, struct lj *o,
 	if (ls_connect(&h->rd, h->sock) == -1 ||
 	    ls_send(&h->rd, req, len) == -1 ||
 	    (line = ls_recv(&h->rd, deadline, &n)) == NULL) {
-		lg_sysfail(h, h->sock);
+		lg_connfail(h, &h->rd);
 		ls_close(&h->rd);	/* a reply may still come: start over */
 		pthread_mutex_unlock(&h->rmu);
 		return (GTD_ESYS);
@@ -1199,13 +1202,47 @@ lg_line(const char *req, size_t *len)
 	return (GTD_OK);
 }
 
+/*
+ * Why connecting to or talking over s failed, in gtd_errmsg(); for a
+ * server of another user, who it is and how to trust it.
+ */
+static int
+lg_connfail(struct gtd_handle *h, const struct lsock *s)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[1024];
+	const char	*who;
+
+	if (errno != EPERM || s->peer == (uid_t)-1)
+		return (lg_sysfail(h, h->sock));
+	if (getpwuid_r(s->peer, &pw, buf, sizeof buf, &res) != 0)
+		res = NULL;
+	who = res != NULL ? res->pw_name : NULL;
+	errno = EPERM;
+	return (lg_fail(GTD_ESYS, "%s: the server there runs as %s (uid %u), "
+	    "neither root nor you: not talking to it (set "
+	    "GTD_SOCKET_OWNER=%s to trust that user)", h->sock,
+	    who != NULL ? who : "an unknown user", (unsigned)s->peer,
+	    who != NULL ? who : "UID"));
+}
+
 static int
 lg_user_send(struct gtd_handle *h, const char *req, size_t len)
 {
-	if (ls_connect(&h->user, h->sock) == -1 ||
-	    ls_send(&h->user, req, len) == -1) {
-		lg_sysfail(h, h->sock);
+	int	saved;
+
+	if (ls_connect(&h->user, h->sock) == -1) {
+		lg_connfail(h, &h->user);
 		ls_close(&h->user);
+		return (GTD_ESYS);
+	}
+	if (ls_send(&h->user, req, len) == -1) {
+		saved = errno;
+		lg_sysfail(h, h->sock);
+		/* Keep what gtd said before it closed for gtd_recv. */
+		if (!h->user.broken)
+			ls_close(&h->user);
+		errno = saved;
 		return (GTD_ESYS);
 	}
 	return (GTD_OK);
@@ -1214,7 +1251,7 @@ lg_user_send(struct gtd_handle *h, const char *req, size_t len)
 static int
 lg_user_recv(struct gtd_handle *h, char **reply)
 {
-	int	 t = atomic_load(&h->timeout);
+	int	 t = atomic_load(&h->timeout), saved;
 	char	*line;
 	size_t	 n;
 
@@ -1223,8 +1260,16 @@ lg_user_recv(struct gtd_handle *h, char **reply)
 		return (lg_fail(GTD_EINVAL, "no request was sent"));
 	if ((line = ls_recv(&h->user, t < 0 ? -1 : ls_now_ms() + t, &n)) ==
 	    NULL) {
+		saved = errno;
+		if (t == 0 && saved == ETIMEDOUT) {
+			/* Nothing yet: the connection stays in step. */
+			errno = EAGAIN;
+			return (lg_fail(GTD_ESYS, "%s: no reply yet",
+			    h->sock));
+		}
 		lg_sysfail(h, h->sock);
 		ls_close(&h->user);	/* the replies are out of step now */
+		errno = saved;
 		return (GTD_ESYS);
 	}
 	if ((*reply = malloc(n + 1)) == NULL)
@@ -1264,6 +1309,34 @@ gtd_send(struct gtd_handle *h, const char *request)
 	rc = lg_user_send(h, request, len);
 	pthread_mutex_unlock(&h->umu);
 	return (rc);
+}
+
+LG_API int
+gtd_connect(struct gtd_handle *h)
+{
+	int	rc = GTD_OK;
+
+	pthread_mutex_lock(&h->umu);
+	if (ls_connect(&h->user, h->sock) == -1) {
+		rc = lg_connfail(h, &h->user);
+		ls_close(&h->user);
+	}
+	pthread_mutex_unlock(&h->umu);
+	return (rc);
+}
+
+LG_API int
+gtd_fd(struct gtd_handle *h, short *events)
+{
+	int	fd;
+
+	pthread_mutex_lock(&h->umu);
+	fd = h->user.fd;
+	if (events != NULL)
+		*events = POLLIN | (h->user.ooff < h->user.olen &&
+		    !h->user.broken ? POLLOUT : 0);
+	pthread_mutex_unlock(&h->umu);
+	return (fd);
 }
 
 LG_API int
