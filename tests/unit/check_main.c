@@ -311,6 +311,7 @@ main(void)
 	srunner_add_suite(sr, shmirror_suite());
 	srunner_add_suite(sr, fence_suite());
 	srunner_add_suite(sr, libgtd_suite());
+	srunner_add_suite(sr, childlog_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, etcd_suite());
 #endif
