@@ -681,6 +681,10 @@ childlog_clash(struct gtd *g, const struct childspec *spec, int *stream)
 	struct child	*c;
 	int		 i;
 
+	/* Without a file there is nothing to clash: no walk per start. */
+	if (spec->out[0].mode != SPEC_OUT_FILE &&
+	    spec->out[1].mode != SPEC_OUT_FILE)
+		return (NULL);
 	TAILQ_FOREACH(c, &g->children, entry) {
 		if (strcmp(c->name, spec->name) == 0)
 			continue;
