@@ -312,6 +312,7 @@ main(void)
 	srunner_add_suite(sr, fence_suite());
 	srunner_add_suite(sr, libgtd_suite());
 	srunner_add_suite(sr, childlog_suite());
+	srunner_add_suite(sr, procstat_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, etcd_suite());
 #endif

@@ -41,6 +41,7 @@ Suite	*fence_suite(void);
 Suite	*etcd_suite(void);
 Suite	*libgtd_suite(void);
 Suite	*childlog_suite(void);
+Suite	*procstat_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
