@@ -38,6 +38,13 @@ teardown(void)
 	g = NULL;
 }
 
+/* The pipes are never closed here: no call expected. */
+static void
+test_closed(struct child *ch)
+{
+	ck_abort_msg("closed called for %s", ch->name);
+}
+
 struct tail {
 	char	**text;
 	size_t	  n;
@@ -80,7 +87,7 @@ feed_str(struct childlog *l, const char *s)
 /* No output, nothing allocated; the first line, a small ring. */
 START_TEST(test_childlog_lazy)
 {
-	struct childlog	*l = childlog_new(c);
+	struct childlog	*l = childlog_new(c, test_closed);
 	struct tail	 t;
 
 	ck_assert_ptr_null(l->ring);
@@ -106,7 +113,7 @@ END_TEST
 /* Growth keeps order; the cap of lines holds, the newest kept. */
 START_TEST(test_childlog_ring_grows)
 {
-	struct childlog	*l = childlog_new(c);
+	struct childlog	*l = childlog_new(c, test_closed);
 	struct tail	 t;
 	char		 buf[32];
 	size_t		 i, total = CHILDLOG_RING_LINES + 250;
@@ -133,7 +140,7 @@ END_TEST
 /* The byte cap, and an over-long line in pieces of LINE_MAX. */
 START_TEST(test_childlog_caps)
 {
-	struct childlog	*l = childlog_new(c);
+	struct childlog	*l = childlog_new(c, test_closed);
 	struct tail	 t;
 	char		*big;
 	size_t		 i, n = 3 * CHILDLOG_LINE_MAX + 10, sum = 0;
