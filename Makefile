@@ -74,7 +74,8 @@ LIB_SRCS = \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/gtctl-text.c
 GTD_SRCS = src/gtd.c
-GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
+GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
+	src/gtctl-conn.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
@@ -84,6 +85,7 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
 	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
+	tests/unit/check_libgtd.c tests/unit/check_childlog.c \
 	tests/unit/check_procstat.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
@@ -138,7 +140,7 @@ $(B)/libgtdcore.a: $(LIB_OBJS)
 $(B)/gtd: $(call obj,$(GTD_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
-$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtdcore.a
+$(B)/gtctl: $(call obj,$(GTCTL_SRCS)) $(B)/libgtdcore.a $(B)/libgtd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBDEPS)
 
 $(B)/gt-testchild: $(call obj,$(TESTCHILD_SRCS)) $(B)/libgtdcore.a
@@ -451,7 +453,7 @@ check-libgtd: $(B)/gtd $(B)/gt-testchild libgtd
 	    DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr
 	tests/libgtd/run.sh $(CURDIR)/$(B) $(CURDIR)/$(B)/stage/usr
 
-check-python: deps $(B)/gtd $(B)/gt-testchild
+check-python: deps $(B)/gtd $(B)/gt-testchild libgtd
 	GTD=$(CURDIR)/$(B)/gtd GT_TESTCHILD=$(CURDIR)/$(B)/gt-testchild \
 	    python3 contrib/python/test_gtd.py
 

@@ -75,13 +75,17 @@ struct gtd_value {
 
 /*
  * Open a handle on the gtd listening at path, or, when path is NULL or
- * empty, at $GTD_SOCKET, else the default socket of the default zone
- * (/run/gtd/default.sock for root, $XDG_RUNTIME_DIR/gtd/default.sock
- * otherwise, /tmp/gtd-UID/default.sock without XDG_RUNTIME_DIR).
- * Nothing is connected or mapped yet: each happens at first use.
- * NULL with errno (ENOMEM, ENAMETOOLONG) on failure.
+ * empty, at $GTD_SOCKET, else at the default socket of the zone $GTD_ZONE
+ * (unset: "default") as gtctl(1) resolves a zone's, that is
+ * /run/gtd/ZONE.sock for root, $XDG_RUNTIME_DIR/gtd/ZONE.sock for other
+ * users (or /run/gtd/ZONE.sock when only that one is a socket, or when
+ * XDG_RUNTIME_DIR is not an absolute path).  The mirror is the file next
+ * to the socket.  Nothing is connected or mapped yet: each happens at
+ * first use.  NULL with errno (ENOMEM, ENAMETOOLONG) on failure.
  */
 struct gtd_handle	*gtd_open(const char *path);
+/* The socket path h uses (borrowed until gtd_close). */
+const char		*gtd_path(struct gtd_handle *h);
 /* Unmap, disconnect, free.  NULL is fine.  No call may be running. */
 void			 gtd_close(struct gtd_handle *);
 
@@ -153,8 +157,33 @@ int	gtd_attrs(struct gtd_handle *h, const char *name, gtd_attr_cb *cb,
 int	gtd_call(struct gtd_handle *h, const char *request, char **reply);
 int	gtd_send(struct gtd_handle *h, const char *request);
 int	gtd_recv(struct gtd_handle *h, char **reply);
-/* How long a socket call may wait for gtd (ms); -1 (the default): forever. */
+/*
+ * How long a socket call may wait for gtd (ms); -1 (the default):
+ * forever.  A wait that runs out is GTD_ESYS with errno ETIMEDOUT, and
+ * the connection is dropped (the replies would be out of step).  0 does
+ * not wait: gtd_recv takes a reply that has arrived, or is GTD_ESYS with
+ * errno EAGAIN and the connection kept.  gtd closing the connection is
+ * GTD_ESYS with errno ECONNRESET.
+ */
 void	gtd_set_timeout(struct gtd_handle *h, int ms);
+/*
+ * Connect the socket of gtd_call and gtd_send now, rather than at the
+ * first request: GTD_OK, or GTD_ESYS with gtd_errmsg() naming the path
+ * and the cause.  Every connection of a handle checks whom it reached:
+ * a server that runs as a user other than root, the caller's effective
+ * user, or the one $GTD_SOCKET_OWNER names (a name or a number) is
+ * refused with EPERM, as gtctl(1) refuses it.  A send that fails because
+ * gtd closed the connection leaves what gtd said before for gtd_recv.
+ */
+int	gtd_connect(struct gtd_handle *h);
+/*
+ * That connection's descriptor, for poll(2) over many handles, or -1
+ * when not connected; *events (unless events is NULL) gets what to poll
+ * for: POLLIN, and POLLOUT while requests wait to be written.  When poll
+ * reports either, gtd_recv with a timeout of 0 does the work.
+ * Borrowed: never read, write or close it.
+ */
+int	gtd_fd(struct gtd_handle *h, short *events);
 
 /* Where reads come from, for diagnostics and tests. */
 struct gtd_mirror_stat {

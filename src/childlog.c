@@ -19,6 +19,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +40,8 @@
 #include "gt/xmalloc.h"
 
 #define CHILDLOG_CHUNK	65536
+#define CHILDLOG_PART_MIN	128	/* first size of a partial line */
+#define CHILDLOG_RING_MIN	16	/* first slots of a ring */
 
 /* Bytes for the file, collected over one feed and written at once. */
 struct childlog_batch {
@@ -64,6 +67,9 @@ static void	childlog_file_flush(struct childlog_in *,
 		    struct childlog_batch *);
 static void	childlog_in_detach(struct childlog_in *);
 static void	childlog_in_feed(struct childlog_in *, const char *, size_t);
+static void	childlog_partial_add(struct childlog_in *, const char *,
+		    size_t);
+static void	childlog_ring_grow(struct childlog *);
 static void	childlog_dropped(struct childlog *);
 static void	childlog_unbecome(const struct childlog_cred *,
 		    struct childlog_saved *);
@@ -105,11 +111,11 @@ childlog_free(struct childlog *l)
 		if (l->in[i].filefd != -1)
 			close(l->in[i].filefd);
 		free(l->in[i].path);
+		free(l->in[i].partial);
 	}
 	free(l->cred.groups);
-	if (l->ring != NULL)
-		for (i = 0; i < CHILDLOG_RING_LINES; i++)
-			free(l->ring[i].text);
+	for (i = 0; i < l->rsize; i++)
+		free(l->ring[i].text);
 	free(l->ring);
 	free(l);
 }
@@ -238,6 +244,30 @@ childlog_feed(struct childlog *l, int i, const char *buf, size_t len)
 }
 
 /*
+ * Append len bytes to l's partial line (plen + len <= LINE_MAX), growing
+ * the buffer by doubling: a child that never leaves a line unfinished
+ * never has one.
+ */
+static void
+childlog_partial_add(struct childlog_in *l, const char *p, size_t len)
+{
+	size_t	size;
+
+	assert(l->plen + len <= CHILDLOG_LINE_MAX);
+	if (l->plen + len > l->psize) {
+		size = l->psize == 0 ? CHILDLOG_PART_MIN : l->psize;
+		while (size < l->plen + len)
+			size *= 2;
+		if (size > CHILDLOG_LINE_MAX)
+			size = CHILDLOG_LINE_MAX;
+		l->partial = xreallocarray(l->partial, 1, size);
+		l->psize = size;
+	}
+	memcpy(l->partial + l->plen, p, len);
+	l->plen += len;
+}
+
+/*
  * Split the bytes into records: whole lines, and pieces of
  * CHILDLOG_LINE_MAX bytes of longer ones.  The file gets the bytes as
  * they came (with their newlines), the ring the records.
@@ -256,18 +286,23 @@ childlog_in_feed(struct childlog_in *l, const char *buf, size_t len)
 	while (p < end) {
 		nl = memchr(p, '\n', end - p);
 		take = (nl != NULL ? nl : end) - p;
-		if (l->plen + take >= sizeof l->partial) {
+		if (l->plen == 0 && nl != NULL && take < CHILDLOG_LINE_MAX) {
+			/* A whole line in the buffer: no copy. */
+			childlog_record(l, b, p, take, true);
+			p += take + 1;
+			continue;
+		}
+		if (l->plen + take >= CHILDLOG_LINE_MAX) {
 			/* An over-long line: emit it in pieces. */
-			take = sizeof l->partial - l->plen;
-			memcpy(l->partial + l->plen, p, take);
-			childlog_record(l, b, l->partial, sizeof l->partial,
+			take = CHILDLOG_LINE_MAX - l->plen;
+			childlog_partial_add(l, p, take);
+			childlog_record(l, b, l->partial, CHILDLOG_LINE_MAX,
 			    false);
 			l->plen = 0;
 			p += take;
 			continue;
 		}
-		memcpy(l->partial + l->plen, p, take);
-		l->plen += take;
+		childlog_partial_add(l, p, take);
 		p += take;
 		if (nl == NULL)
 			break;
@@ -364,13 +399,12 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	if (g->obs != NULL && g->obs->output != NULL)
 		g->obs->output(l->child, in->stream, at, text, strlen(text),
 		    g->obs_arg);
-	if (l->ring == NULL)
-		l->ring = xcalloc(CHILDLOG_RING_LINES, sizeof *l->ring);
+	if (l->n == l->rsize && l->rsize < CHILDLOG_RING_LINES)
+		childlog_ring_grow(l);
 	/* Drop the oldest lines until this one fits in the byte budget. */
-	while (l->n > 0 && (l->n == CHILDLOG_RING_LINES ||
+	while (l->n > 0 && (l->n == l->rsize ||
 	    l->bytes + strlen(text) > CHILDLOG_RING_BYTES)) {
-		ln = &l->ring[(l->head + CHILDLOG_RING_LINES - l->n) %
-		    CHILDLOG_RING_LINES];
+		ln = &l->ring[(l->head + l->rsize - l->n) % l->rsize];
 		l->bytes -= strlen(ln->text);
 		free(ln->text);
 		ln->text = NULL;
@@ -382,8 +416,30 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	ln->stream = in->stream;
 	ln->text = text;
 	l->bytes += strlen(text);
-	l->head = (l->head + 1) % CHILDLOG_RING_LINES;
+	l->head = (l->head + 1) % l->rsize;
 	l->n++;
+}
+
+/*
+ * Double the ring's slots (the first line: CHILDLOG_RING_MIN), up to
+ * CHILDLOG_RING_LINES, keeping its lines oldest first from slot 0.
+ */
+static void
+childlog_ring_grow(struct childlog *l)
+{
+	struct childlog_line	*r;
+	size_t			 size, i;
+
+	size = l->rsize == 0 ? CHILDLOG_RING_MIN : l->rsize * 2;
+	if (size > CHILDLOG_RING_LINES)
+		size = CHILDLOG_RING_LINES;
+	r = xcalloc(size, sizeof *r);
+	for (i = 0; i < l->n; i++)
+		r[i] = l->ring[(l->head + l->rsize - l->n + i) % l->rsize];
+	free(l->ring);
+	l->ring = r;
+	l->rsize = size;
+	l->head = l->n % size;
 }
 
 /*
@@ -628,6 +684,10 @@ childlog_clash(struct gtd *g, const struct childspec *spec, int *stream)
 	struct child	*c;
 	int		 i;
 
+	/* Without a file there is nothing to clash: no walk per start. */
+	if (spec->out[0].mode != SPEC_OUT_FILE &&
+	    spec->out[1].mode != SPEC_OUT_FILE)
+		return (NULL);
 	TAILQ_FOREACH(c, &g->children, entry) {
 		if (strcmp(c->name, spec->name) == 0)
 			continue;
@@ -646,6 +706,5 @@ childlog_tail(struct childlog *l, size_t lines,
 	size_t	i, n = lines < l->n ? lines : l->n;
 
 	for (i = 0; i < n; i++)
-		cb(&l->ring[(l->head + CHILDLOG_RING_LINES - n + i) %
-		    CHILDLOG_RING_LINES], arg);
+		cb(&l->ring[(l->head + l->rsize - n + i) % l->rsize], arg);
 }

@@ -18,7 +18,6 @@
 
 #include <jansson.h>
 
-#include "gt/client.h"
 #include "gt/gtctl-text.h"
 #include "gt/gtctl.h"
 #include "gt/xmalloc.h"
@@ -171,13 +170,13 @@ gtctl_timeout(const struct gtctl *g)
 	return (g->waits ? -1 : GTCTL_TIMEOUT_MS);
 }
 
-struct client *
+struct gtctl_conn *
 gtctl_open(const struct gtctl *g)
 {
-	struct client	*c;
-	char		*cause, *safe;
+	struct gtctl_conn	*c;
+	char			*cause, *safe;
 
-	if ((c = client_connect(g->path, &cause)) == NULL) {
+	if ((c = gtctl_conn_new(g->path, &cause)) == NULL) {
 		safe = gtctl_esc(cause, strlen(cause));
 		fprintf(stderr, "gtctl: %s (is gtd running?)\n", safe);
 		free(safe);
@@ -224,8 +223,8 @@ gtctl_exchange(struct gtctl *g, const char *line, size_t len,
 	 * When the send fails, gtd may still have said why before closing
 	 * (a "limit" error when it has too many connections): read it.
 	 */
-	sent = client_send(g->client, line, len);
-	*rp = client_recv(g->client, sent == 0 ? timeout : 0, rlenp);
+	sent = gtctl_conn_send(g->client, line);
+	*rp = gtctl_conn_recv(g->client, sent == 0 ? timeout : 0, rlenp);
 	if (*rp != NULL)
 		return (0);
 	return (gtctl_lost(g, sent == 0, timeout));

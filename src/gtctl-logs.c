@@ -21,7 +21,6 @@
 
 #include <jansson.h>
 
-#include "gt/client.h"
 #include "gt/gtctl-text.h"
 #include "gt/gtctl.h"
 #include "gt/protocol.h"
@@ -32,7 +31,7 @@
 
 /* One connection of gtctl logs and the replies it owes. */
 struct gtctl_lane {
-	struct client	*c;		/* owned; NULL once gtd closed it */
+	struct gtctl_conn	*c;		/* owned; NULL once gtd closed it */
 	json_t		*owed;		/* names whose reply is owed; "": the
 					   subscribe reply */
 	size_t		 head;		/* the next reply is for owed[head] */
@@ -120,7 +119,7 @@ gtctl_logs_send(struct gtctl_logs *L, const char *name, bool fresh)
 	}
 	if ((line = gtctl_encode(g, req)) == NULL)
 		return (EX_USAGE);
-	ret = client_send(l->c, line, strlen(line));
+	ret = gtctl_conn_send(l->c, line);
 	free(line);
 	if (ret == -1)
 		return (gtctl_lost(g, false, 0));
@@ -291,7 +290,7 @@ gtctl_logs_drain(struct gtctl_logs *L, struct gtctl_lane *l)
 	size_t		 len;
 	json_t		*j;
 
-	while ((line = client_recv(l->c, 0, &len)) != NULL) {
+	while ((line = gtctl_conn_recv(l->c, 0, &len)) != NULL) {
 		if ((j = json_loadb(line, len, 0, NULL)) == NULL ||
 		    !json_is_object(j)) {
 			json_decref(j);
@@ -309,7 +308,7 @@ gtctl_logs_drain(struct gtctl_logs *L, struct gtctl_lane *l)
 	}
 	if (errno == ETIMEDOUT)
 		return (0);
-	client_free(l->c);
+	gtctl_conn_free(l->c);
 	l->c = NULL;
 	return (-1);
 }
@@ -332,8 +331,8 @@ gtctl_logs_read(struct gtctl_logs *L)
 		for (i = n = 0; i < L->nlanes; i++) {
 			if (L->lanes[i].c == NULL)
 				continue;
-			pfd[n].fd = client_fd(L->lanes[i].c);
-			pfd[n].events = POLLIN;
+			pfd[n].fd = gtctl_conn_fd(L->lanes[i].c,
+			    &pfd[n].events);
 			lane[n++] = i;
 		}
 		if (n == 0)
@@ -415,7 +414,7 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 		L.all = L.names = true;
 	} else
 		ret = gtctl_logs_names(&L, a);
-	client_free(g->client);		/* the lanes carry the rest */
+	gtctl_conn_free(g->client);		/* the lanes carry the rest */
 	g->client = NULL;
 	if (ret == 0 && L.all && L.follow) {
 		/* On the first lane (made now if there was no child). */
@@ -423,7 +422,7 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 		line = xstrdup("{\"op\":\"subscribe\",\"events\":[\"started\"]}");
 		if (l == NULL)
 			ret = EX_UNAVAILABLE;
-		else if (client_send(l->c, line, strlen(line)) == -1)
+		else if (gtctl_conn_send(l->c, line) == -1)
 			ret = gtctl_lost(g, false, 0);
 		else
 			json_array_append_new(l->owed, json_string(""));
@@ -432,7 +431,7 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 	if (ret == 0)
 		ret = gtctl_logs_read(&L);
 	for (i = 0; i < L.nlanes; i++) {
-		client_free(L.lanes[i].c);
+		gtctl_conn_free(L.lanes[i].c);
 		json_decref(L.lanes[i].owed);
 	}
 	free(L.lanes);
@@ -452,7 +451,7 @@ gtctl_stream(struct gtctl *g)
 	char		*t, *s, *n, *ks;
 
 	for (;;) {
-		if ((line = client_recv(g->client, -1, &len)) == NULL)
+		if ((line = gtctl_conn_recv(g->client, -1, &len)) == NULL)
 			return (errno == ECONNRESET ? 0 : EX_UNAVAILABLE);
 		if (g->json || (ev = json_loadb(line, len, 0, NULL)) == NULL) {
 			gtctl_print_json_line(line, len);

@@ -23,7 +23,6 @@
 
 #include <jansson.h>
 
-#include "gt/client.h"
 #include "gt/gtctl-text.h"
 #include "gt/gtctl.h"
 #include "gt/protocol.h"
@@ -48,7 +47,7 @@ struct gtctl_item {
 
 /* One connection of a command on several, and the replies it owes. */
 struct gtctl_lane {
-	struct client	*c;		/* owned */
+	struct gtctl_conn	*c;		/* owned */
 	size_t		*items;		/* owned: item indexes, sent order */
 	size_t		 n;
 	size_t		 next;		/* the next reply is for items[next] */
@@ -370,7 +369,7 @@ gtctl_batch_send(struct gtctl_batch *b)
 		if (it->line == NULL)
 			continue;
 		l = &b->lanes[it->lane];
-		if (client_send(l->c, it->line, strlen(it->line)) == -1)
+		if (gtctl_conn_send(l->c, it->line) == -1)
 			return (gtctl_lost(b->g, false, 0));
 		l->items[l->n++] = i;
 		b->pending++;
@@ -386,7 +385,7 @@ gtctl_batch_drain(struct gtctl_batch *b, struct gtctl_lane *l)
 	size_t		 len;
 
 	while (l->next < l->n) {
-		if ((line = client_recv(l->c, 0, &len)) == NULL)
+		if ((line = gtctl_conn_recv(l->c, 0, &len)) == NULL)
 			return (errno == ETIMEDOUT ? 0 : -1);
 		gtctl_batch_reply(b, l, line, len);
 	}
@@ -411,8 +410,9 @@ gtctl_batch_wait(struct gtctl_batch *b)
 		for (i = n = 0; i < b->nlanes; i++) {
 			if (b->lanes[i].next == b->lanes[i].n)
 				continue;
-			pfd[n].fd = client_fd(b->lanes[i].c);
-			pfd[n++].events = POLLIN;
+			pfd[n].fd = gtctl_conn_fd(b->lanes[i].c,
+			    &pfd[n].events);
+			n++;
 		}
 		left = -1;
 		if (deadline != -1) {
@@ -441,7 +441,7 @@ gtctl_batch_free(struct gtctl_batch *b)
 		free(b->items[i].line);
 	free(b->items);
 	for (i = 0; i < b->nlanes; i++) {
-		client_free(b->lanes[i].c);
+		gtctl_conn_free(b->lanes[i].c);
 		free(b->lanes[i].items);
 	}
 }

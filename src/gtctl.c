@@ -899,6 +899,9 @@ gtctl_raw_line(struct gtctl *g, const char *line, size_t len)
 	    line[strspn(line, " \t\r")] == '\0')
 		return (gtctl_bad_usage(g->cmd,
 		    "a request is one non-blank line"));
+	if (strlen(line) != len)
+		return (gtctl_bad_usage(g->cmd,
+		    "a request holds no NUL byte"));
 	if ((ret = gtctl_exchange(g, line, len, &r, &rlen)) != 0)
 		return (ret);
 	gtctl_print_json_line(r, rlen);
@@ -999,7 +1002,7 @@ main(int argc, char **argv)
 	if (!(c->flags & GTCTL_LOCAL))
 		g.path = client_user_path(sflag, zflag);
 	ret = gtctl_run_cmd(&g, c, argc - used, argv + used);
-	client_free(g.client);
+	gtctl_conn_free(g.client);
 	free(g.path);
 	return (ret);
 }

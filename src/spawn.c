@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ static pid_t	spawn_fork(void);
 #define SPAWN_DONTFORK	0
 #endif
 #define SPAWN_PACK_STACK	16384	/* bytes; larger plans are mapped */
+#define SPAWN_MMAP_THRESHOLD	(32 << 20)	/* glibc's maximum */
 
 /*
  * The part of the heap marked so far: [lo, hi).  A mutable global, which
@@ -295,8 +297,25 @@ static void
 spawn_heap_dontfork(void)
 {
 	static __thread char	tls;	/* where this thread's TLS lives */
-	uintptr_t		brk = (uintptr_t)sbrk(0);
+	static int		 once;
+	uintptr_t		 brk;
 
+	/*
+	 * Blocks malloc would map on their own (128 KiB and more: libev's
+	 * arrays indexed by fd, hash tables, big buffers) come from the
+	 * heap too, so that they are left out of every fork as well: they
+	 * grow with the children, and each fork copied their page tables
+	 * and each write to them afterwards took a copy-on-write fault and
+	 * a TLB flush, which made a spawn cost more the more children ran.
+	 * Blocks allocated before keep their mapping, and a realloc keeps a
+	 * mapped block mapped, so this is done at the first spawn, while
+	 * gtd's arrays are still small.
+	 */
+	if (!once) {
+		once = 1;
+		(void)mallopt(M_MMAP_THRESHOLD, SPAWN_MMAP_THRESHOLD);
+	}			/* best effort: the default is only slower */
+	brk = (uintptr_t)sbrk(0);
 	if (brk == spawn_heap_hi || brk == (uintptr_t)-1)
 		return;
 	spawn_heap_hi = brk;

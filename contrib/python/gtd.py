@@ -121,19 +121,32 @@ class Child(object):
             self.name, self.pid, self.state, self.restart_count)
 
 
+def _is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def default_socket():
-    """The socket of protocol section 1: $GTD_SOCKET, else the default
-    zone's (/run/gtd/default.sock for root, else under
-    $XDG_RUNTIME_DIR or /tmp/gtd-UID)."""
+    """The socket libgtd's gtd_open(NULL) uses: $GTD_SOCKET, else the
+    default socket of the zone $GTD_ZONE (unset: "default") as gtctl
+    finds it: /run/gtd/ZONE.sock for root and for a user whose
+    XDG_RUNTIME_DIR is not an absolute path, else
+    $XDG_RUNTIME_DIR/gtd/ZONE.sock unless only the system's
+    /run/gtd/ZONE.sock is a socket."""
     path = os.environ.get("GTD_SOCKET")
     if path:
         return path
-    if os.geteuid() == 0:
-        return "/run/gtd/default.sock"
-    xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg:
-        return os.path.join(xdg, "gtd", "default.sock")
-    return "/tmp/gtd-%d/default.sock" % os.geteuid()
+    zone = os.environ.get("GTD_ZONE") or "default"
+    system = "/run/gtd/%s.sock" % zone
+    xdg = os.environ.get("XDG_RUNTIME_DIR") or ""
+    if os.geteuid() == 0 or not xdg.startswith("/"):
+        return system
+    user = "%s/gtd/%s.sock" % (xdg, zone)
+    if not _is_socket(user) and _is_socket(system):
+        return system
+    return user
 
 
 def _hash(seed, data):

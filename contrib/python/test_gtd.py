@@ -13,6 +13,7 @@ import random
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -319,6 +320,99 @@ class BrokenFileTest(unittest.TestCase):
                         pass
             for i in range(min(v.mask + 1, 32)):
                 self.assertIn(v.rows(i)[0], allowed)
+
+
+class DefaultSocketTest(unittest.TestCase):
+    """default_socket() is libgtd's gtd_open(NULL) (build/libgtd.so, by
+    ctypes), for root and for another user, in each case of gtctl(1)
+    FILES."""
+
+    NOBODY = 65534
+
+    def setUp(self):
+        import ctypes
+        lib = ctypes.CDLL(os.path.join(os.path.dirname(GTD), "libgtd.so"))
+        lib.gtd_open.restype = ctypes.c_void_p
+        lib.gtd_open.argtypes = [ctypes.c_char_p]
+        lib.gtd_path.restype = ctypes.c_char_p
+        lib.gtd_path.argtypes = [ctypes.c_void_p]
+        lib.gtd_close.argtypes = [ctypes.c_void_p]
+        self.lib = lib
+        self.dir = tempfile.mkdtemp(prefix="gtd-py-xdg-")
+        os.chmod(self.dir, 0o755)
+        self.zone = "py-%d" % os.getpid()
+        self.system = "/run/gtd/%s.sock" % self.zone
+        self.user = os.path.join(self.dir, "gtd", self.zone + ".sock")
+        self.socks = []
+        self.saved = dict(os.environ)
+
+    def tearDown(self):
+        os.environ.clear()
+        os.environ.update(self.saved)
+        for s in self.socks:
+            s.close()
+        for p in (self.system, self.user):
+            if os.path.exists(p):
+                os.unlink(p)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def c_path(self):
+        h = self.lib.gtd_open(None)
+        path = self.lib.gtd_path(h).decode()
+        self.lib.gtd_close(h)
+        return path
+
+    def both(self, env, uid=0):
+        """(python's, libgtd's) default with env, as uid (forked)."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(r)
+                os.environ.clear()
+                os.environ.update(env)
+                if uid != 0:
+                    os.setresgid(uid, uid, uid)
+                    os.setresuid(uid, uid, uid)
+                out = json.dumps([gtd.default_socket(), self.c_path()])
+                os.write(w, out.encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        with os.fdopen(r) as f:
+            out = f.read()
+        os.waitpid(pid, 0)
+        return tuple(json.loads(out))
+
+    def check(self, env, want, uid=0):
+        self.assertEqual(self.both(env, uid), (want, want), env)
+
+    def listen(self, path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(path)
+        s.listen(1)
+        self.socks.append(s)
+
+    def test_root(self):
+        self.check({}, "/run/gtd/default.sock")
+        self.check({"GTD_ZONE": "blue"}, "/run/gtd/blue.sock")
+        self.check({"GTD_ZONE": "blue", "GTD_SOCKET": "/x.sock"}, "/x.sock")
+        self.check({"XDG_RUNTIME_DIR": self.dir}, "/run/gtd/default.sock")
+
+    def test_user(self):
+        n = self.NOBODY
+        env = {"GTD_ZONE": self.zone, "XDG_RUNTIME_DIR": self.dir}
+        self.check(env, self.user, n)
+        self.check({"GTD_ZONE": self.zone}, self.system, n)
+        self.check({"GTD_ZONE": self.zone, "XDG_RUNTIME_DIR": "rel"},
+                   self.system, n)
+        self.check({"XDG_RUNTIME_DIR": self.dir},
+                   os.path.join(self.dir, "gtd", "default.sock"), n)
+        self.listen(self.system)
+        self.check(env, self.system, n)
+        self.listen(self.user)
+        self.check(env, self.user, n)
 
 
 if __name__ == "__main__":

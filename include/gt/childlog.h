@@ -45,8 +45,10 @@ struct childlog_in {
 	int			 fd;		/* pipe read end, or -1 */
 	ev_io			 rd;
 	const char		*stream;
-	char			 partial[CHILDLOG_LINE_MAX];
+	char			*partial;	/* owned, lazily: a line's
+						   start, up to LINE_MAX */
 	size_t			 plen;
+	size_t			 psize;		/* of partial */
 	bool			 relay;		/* copy to gtd's log */
 	/* "file" mode. */
 	char			*path;		/* owned (expanded), or NULL */
@@ -71,7 +73,9 @@ struct childlog {
 	void			(*closed)(struct child *);
 	struct childlog_in	 in[2];
 	/* The ring of recent lines, of both pipes. */
-	struct childlog_line	*ring;		/* owned, lazily */
+	struct childlog_line	*ring;		/* owned, lazily, grown by
+						   doubling to RING_LINES */
+	size_t			 rsize;		/* slots of ring */
 	size_t			 head;		/* next slot */
 	size_t			 n;
 	size_t			 bytes;

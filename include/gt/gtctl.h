@@ -70,7 +70,7 @@ struct gtctl_cmd {
  */
 struct gtctl {
 	char			*path;
-	struct client		*client;
+	struct gtctl_conn	*client;
 	const struct gtctl_cmd	*cmd;
 	const char		*word;
 	int			 timeout_ms;	/* -1: -t not given */
@@ -85,6 +85,33 @@ struct gtctl {
 	const char		*name;		/* the child, for messages */
 	const char		*stop_signal;	/* its spec's, for reasons */
 };
+
+/* A connection to gtd (gtctl-conn.c): a libgtd handle and its last reply. */
+struct gtd_handle;
+struct gtctl_conn {
+	struct gtd_handle	*h;		/* owned */
+	char			*line;		/* owned: the last reply */
+};
+
+/*
+ * gtctl-conn.c.  Connect to the socket at path, checking the server's
+ * user (libgtd(3) gtd_connect); NULL with errno and *cause (xmalloc'd,
+ * "path: why") on failure.
+ */
+struct gtctl_conn *gtctl_conn_new(const char *path, char **cause);
+void		 gtctl_conn_free(struct gtctl_conn *);
+/* Send one request line (no newline); 0, or -1 with errno. */
+int		 gtctl_conn_send(struct gtctl_conn *, const char *line);
+/*
+ * The next line from gtd (borrowed until the next call on c), waiting at
+ * most timeout_ms (-1: for ever; 0: only what has arrived).  NULL with
+ * errno: ETIMEDOUT (nothing in time; with 0 the connection stays),
+ * ECONNRESET (gtd closed it), or another.
+ */
+const char	*gtctl_conn_recv(struct gtctl_conn *, int timeout_ms,
+		    size_t *lenp);
+/* The descriptor to poll(2) and the events to wait for (gtd_fd). */
+int		 gtctl_conn_fd(struct gtctl_conn *, short *events);
 
 /* Colours (SGR parameters), used through gtctl_sgr. */
 #define GTCTL_C_BOLD	"1"
@@ -142,7 +169,7 @@ json_t		*gtctl_strings(struct gtctl *, char **, int);
 /* A new request {"op": op}. */
 json_t		*gtctl_request(struct gtctl *, const char *op);
 /* A new connection to gtd (owned), or NULL after a message. */
-struct client	*gtctl_open(const struct gtctl *);
+struct gtctl_conn *gtctl_open(const struct gtctl *);
 /* Connect if not yet; 0, or EX_UNAVAILABLE with a message. */
 int		 gtctl_connect(struct gtctl *);
 /* The reply wait of the current command in ms (-1: for ever). */

@@ -28,7 +28,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -84,6 +86,7 @@ static const char *const lg_states[] = {
 
 static int	lg_fail(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	lg_connfail(struct gtd_handle *, const struct lsock *);
 
 /* Record why, return rc. */
 static int
@@ -141,24 +144,50 @@ gtd_errmsg(struct gtd_handle *h)
 	return (lg_err[0] != '\0' ? lg_err : "no error");
 }
 
-/* The socket of protocol §1 when path is NULL or empty. */
+/* Whether path names a socket (through symlinks, as connect(2) does). */
+static bool
+lg_is_socket(const char *path)
+{
+	struct stat	st;
+
+	return (stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+/*
+ * The socket for path NULL: $GTD_SOCKET, else the default socket of the
+ * zone $GTD_ZONE (or "default") as gtctl(1) finds it (client_user_path): /run/gtd/ZONE.sock for root and for a user whose
+ * XDG_RUNTIME_DIR is not an absolute path, else
+ * $XDG_RUNTIME_DIR/gtd/ZONE.sock, unless that is no socket and the
+ * system's is one.  malloc'd; NULL with errno.
+ */
 static char *
 lg_default_path(const char *path)
 {
-	const char	*xdg;
-	char		*p;
+	const char	*xdg, *zone;
+	char		*user, *sys;
 
 	if (path != NULL && *path != '\0')
 		return (strdup(path));
 	if ((path = getenv("GTD_SOCKET")) != NULL && *path != '\0')
 		return (strdup(path));
-	if (geteuid() == 0)
-		return (strdup("/run/gtd/default.sock"));
-	if ((xdg = getenv("XDG_RUNTIME_DIR")) != NULL && *xdg != '\0')
-		return (asprintf(&p, "%s/gtd/default.sock", xdg) == -1 ? NULL :
-		    p);
-	return (asprintf(&p, "/tmp/gtd-%lu/default.sock",
-	    (unsigned long)geteuid()) == -1 ? NULL : p);
+	if ((zone = getenv("GTD_ZONE")) == NULL || *zone == '\0')
+		zone = "default";
+	if (asprintf(&sys, "/run/gtd/%s.sock", zone) == -1)
+		return (NULL);
+	if (geteuid() == 0 || (xdg = getenv("XDG_RUNTIME_DIR")) == NULL ||
+	    *xdg != '/')
+		return (sys);
+	if (asprintf(&user, "%s/gtd/%s.sock", xdg, zone) == -1) {
+		free(sys);
+		return (NULL);
+	}
+	/* No zone of this user's own: the system's, as systemd runs it. */
+	if (!lg_is_socket(user) && lg_is_socket(sys)) {
+		free(user);
+		return (sys);
+	}
+	free(sys);
+	return (user);
 }
 
 LG_API struct gtd_handle *
@@ -191,6 +220,12 @@ fail:
 	free(h->mpath);
 	free(h);
 	return (NULL);
+}
+
+LG_API const char *
+gtd_path(struct gtd_handle *h)
+{
+	return (h->sock);
 }
 
 LG_API void
@@ -501,7 +536,7 @@ lg_ask(struct gtd_handle *h, const char *req, size_t len, struct lj *o,
 	if (ls_connect(&h->rd, h->sock) == -1 ||
 	    ls_send(&h->rd, req, len) == -1 ||
 	    (line = ls_recv(&h->rd, deadline, &n)) == NULL) {
-		lg_sysfail(h, h->sock);
+		lg_connfail(h, &h->rd);
 		ls_close(&h->rd);	/* a reply may still come: start over */
 		pthread_mutex_unlock(&h->rmu);
 		return (GTD_ESYS);
@@ -1167,13 +1202,47 @@ lg_line(const char *req, size_t *len)
 	return (GTD_OK);
 }
 
+/*
+ * Why connecting to or talking over s failed, in gtd_errmsg(); for a
+ * server of another user, who it is and how to trust it.
+ */
+static int
+lg_connfail(struct gtd_handle *h, const struct lsock *s)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[1024];
+	const char	*who;
+
+	if (errno != EPERM || s->peer == (uid_t)-1)
+		return (lg_sysfail(h, h->sock));
+	if (getpwuid_r(s->peer, &pw, buf, sizeof buf, &res) != 0)
+		res = NULL;
+	who = res != NULL ? res->pw_name : NULL;
+	errno = EPERM;
+	return (lg_fail(GTD_ESYS, "%s: the server there runs as %s (uid %u), "
+	    "neither root nor you: not talking to it (set "
+	    "GTD_SOCKET_OWNER=%s to trust that user)", h->sock,
+	    who != NULL ? who : "an unknown user", (unsigned)s->peer,
+	    who != NULL ? who : "UID"));
+}
+
 static int
 lg_user_send(struct gtd_handle *h, const char *req, size_t len)
 {
-	if (ls_connect(&h->user, h->sock) == -1 ||
-	    ls_send(&h->user, req, len) == -1) {
-		lg_sysfail(h, h->sock);
+	int	saved;
+
+	if (ls_connect(&h->user, h->sock) == -1) {
+		lg_connfail(h, &h->user);
 		ls_close(&h->user);
+		return (GTD_ESYS);
+	}
+	if (ls_send(&h->user, req, len) == -1) {
+		saved = errno;
+		lg_sysfail(h, h->sock);
+		/* Keep what gtd said before it closed for gtd_recv. */
+		if (!h->user.broken)
+			ls_close(&h->user);
+		errno = saved;
 		return (GTD_ESYS);
 	}
 	return (GTD_OK);
@@ -1182,7 +1251,7 @@ lg_user_send(struct gtd_handle *h, const char *req, size_t len)
 static int
 lg_user_recv(struct gtd_handle *h, char **reply)
 {
-	int	 t = atomic_load(&h->timeout);
+	int	 t = atomic_load(&h->timeout), saved;
 	char	*line;
 	size_t	 n;
 
@@ -1191,8 +1260,16 @@ lg_user_recv(struct gtd_handle *h, char **reply)
 		return (lg_fail(GTD_EINVAL, "no request was sent"));
 	if ((line = ls_recv(&h->user, t < 0 ? -1 : ls_now_ms() + t, &n)) ==
 	    NULL) {
+		saved = errno;
+		if (t == 0 && saved == ETIMEDOUT) {
+			/* Nothing yet: the connection stays in step. */
+			errno = EAGAIN;
+			return (lg_fail(GTD_ESYS, "%s: no reply yet",
+			    h->sock));
+		}
 		lg_sysfail(h, h->sock);
 		ls_close(&h->user);	/* the replies are out of step now */
+		errno = saved;
 		return (GTD_ESYS);
 	}
 	if ((*reply = malloc(n + 1)) == NULL)
@@ -1232,6 +1309,34 @@ gtd_send(struct gtd_handle *h, const char *request)
 	rc = lg_user_send(h, request, len);
 	pthread_mutex_unlock(&h->umu);
 	return (rc);
+}
+
+LG_API int
+gtd_connect(struct gtd_handle *h)
+{
+	int	rc = GTD_OK;
+
+	pthread_mutex_lock(&h->umu);
+	if (ls_connect(&h->user, h->sock) == -1) {
+		rc = lg_connfail(h, &h->user);
+		ls_close(&h->user);
+	}
+	pthread_mutex_unlock(&h->umu);
+	return (rc);
+}
+
+LG_API int
+gtd_fd(struct gtd_handle *h, short *events)
+{
+	int	fd;
+
+	pthread_mutex_lock(&h->umu);
+	fd = h->user.fd;
+	if (events != NULL)
+		*events = POLLIN | (h->user.ooff < h->user.olen &&
+		    !h->user.broken ? POLLOUT : 0);
+	pthread_mutex_unlock(&h->umu);
+	return (fd);
 }
 
 LG_API int

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +49,46 @@ ls_now_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The uid $GTD_SOCKET_OWNER names, or -1 (unset or nobody). */
+static uid_t
+ls_trusted_uid(void)
+{
+	const char	*v = getenv("GTD_SOCKET_OWNER");
+	struct passwd	 pw, *res;
+	char		 buf[1024], *end;
+	unsigned long	 id;
+
+	if (v == NULL || *v == '\0')
+		return ((uid_t)-1);
+	if (getpwnam_r(v, &pw, buf, sizeof buf, &res) == 0 && res != NULL)
+		return (pw.pw_uid);
+	errno = 0;
+	id = strtoul(v, &end, 10);
+	if (*end != '\0' || errno != 0 || id >= (uid_t)-1)
+		return ((uid_t)-1);
+	return ((uid_t)id);
+}
+
+/*
+ * Whether the process that listens at fd's peer may be talked to: root,
+ * us, or $GTD_SOCKET_OWNER.  The kernel recorded its credentials at
+ * listen(2), so a socket another user swapped in is found.
+ */
+static int
+ls_check_peer(struct lsock *s, int fd)
+{
+	struct ucred	cr;
+	socklen_t	len = sizeof cr;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return (-1);
+	if (cr.uid == 0 || cr.uid == geteuid() || cr.uid == ls_trusted_uid())
+		return (0);
+	s->peer = cr.uid;
+	errno = EPERM;
+	return (-1);
+}
+
 int
 ls_connect(struct lsock *s, const char *path)
 {
@@ -56,6 +97,7 @@ ls_connect(struct lsock *s, const char *path)
 
 	if (s->fd != -1)
 		return (0);
+	s->peer = (uid_t)-1;
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {
@@ -67,6 +109,7 @@ ls_connect(struct lsock *s, const char *path)
 		return (-1);
 	/* A Unix connect completes at once or fails (EAGAIN: backlog). */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    ls_check_peer(s, fd) == -1 ||
 	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
 		saved = errno;
 		close(fd);
@@ -85,6 +128,10 @@ ls_flush(struct lsock *s)
 	ssize_t	n;
 
 	while (s->ooff < s->olen) {
+		if (s->broken) {
+			errno = EPIPE;
+			return (-1);
+		}
 		n = send(s->fd, s->out + s->ooff, s->olen - s->ooff,
 		    MSG_NOSIGNAL);
 		if (n == -1) {
@@ -92,6 +139,9 @@ ls_flush(struct lsock *s)
 				continue;
 			if (errno == EAGAIN)
 				return (0);
+			/* gtd closed: what it said before is still to read. */
+			if (errno == EPIPE || errno == ECONNRESET)
+				s->broken = 1;
 			return (-1);
 		}
 		s->ooff += (size_t)n;
@@ -164,21 +214,25 @@ ls_wait(struct lsock *s, int64_t deadline)
 
 	for (;;) {
 		pfd.fd = s->fd;
-		pfd.events = POLLIN | (s->ooff < s->olen ? POLLOUT : 0);
+		pfd.events = POLLIN | (s->ooff < s->olen && !s->broken ?
+		    POLLOUT : 0);
 		left = deadline < 0 ? -1 : deadline - ls_now_ms();
-		if (deadline >= 0 && left <= 0) {
-			errno = ETIMEDOUT;
-			return (-1);
-		}
+		if (deadline >= 0 && left < 0)
+			left = 0;	/* past: still take what is there */
 		if ((n = poll(&pfd, 1, left > 2000000000 ? 2000000000 :
 		    (int)left)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
 		}
+		if (n == 0 && deadline >= 0 && left == 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
 		if (n == 0)
-			continue;	/* the deadline is checked above */
-		if ((pfd.revents & POLLOUT) && ls_flush(s) == -1)
+			continue;
+		/* A failed write ends only the writing: read on. */
+		if ((pfd.revents & POLLOUT) && ls_flush(s) == -1 && !s->broken)
 			return (-1);
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
 			return (0);

@@ -39,7 +39,11 @@ int		 bench_connect(const char *path);
 int		 bench_connect_wait(const char *path, double secs);
 /* Resident set size of a process in KiB (VmRSS), -1 if unknown. */
 long		 bench_rss_kib(pid_t);
-/* Raise RLIMIT_NOFILE's soft limit to the hard limit. */
+/*
+ * Raise RLIMIT_NOFILE's soft limit to the hard limit, and the hard one
+ * to BENCH_NOFILE first where it is lower and we may (root).
+ */
+#define BENCH_NOFILE	65536
 void		 bench_nofile_max(void);
 /* Run pid (0: the bench itself) on one cpu, or on every cpu (cpu -1). */
 void		 bench_pin(pid_t, int cpu);

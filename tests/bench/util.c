@@ -159,15 +159,26 @@ bench_rss_kib(pid_t pid)
 	return (kib);
 }
 
+/*
+ * Every fd the hard limit allows, and for root at least BENCH_NOFILE:
+ * 10000 children with outputs "log" hold three fds each in gtd (a pidfd
+ * and two pipes).
+ */
 void
 bench_nofile_max(void)
 {
 	struct rlimit	rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);	/* best effort */
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max < BENCH_NOFILE) {
+		rl.rlim_cur = rl.rlim_max = BENCH_NOFILE;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return;
+		(void)getrlimit(RLIMIT_NOFILE, &rl);	/* unchanged */
 	}
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);	/* best effort */
 }
 
 void

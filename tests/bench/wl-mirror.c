@@ -248,8 +248,8 @@ mir_setup(struct bctx *b, struct sess *s, const char *name, int n)
 {
 	char	fields[4400];
 
-	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"],\"stdout\":\"null\","
-	    "\"stderr\":\"null\",\"attrs\":{\"k\":\"v\",\"n\":0}", b->idle);
+	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"],"
+	    "\"attrs\":{\"k\":\"v\",\"n\":0}", b->idle);
 	sess_gtd(s, b, name, NULL, "[\"ready\"]", 't', n);
 	sess_start(s, 0, MIR_NAMES, fields);
 	sess_until(s, sess_all_ready, MIR_NAMES, 60, "W-mirror setup");
@@ -278,8 +278,7 @@ mir_busy(struct bctx *b, int run, struct mir_figs *f)
 	t.op = MIR_FIND;
 	t.stop = &stop;
 	t.hist = hs;
-	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"],\"stdout\":\"null\","
-	    "\"stderr\":\"null\"", b->idle);
+	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"]", b->idle);
 	(void)mir_one(t.h, MIR_FIND, "t0");	/* mapped before the clock */
 	sess_ping_start(&s, s.srv.sock);
 	if (pthread_create(&t.t, NULL, mir_thread, &t) != 0)

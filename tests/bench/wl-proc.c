@@ -167,9 +167,8 @@ proc_gtd_run(struct bctx *b, struct proc_figs *f, int run)
 	double		t0;
 	long		rss0, rss1;
 
-	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"],\"stdout\":\"null\","
-	    "\"stderr\":\"null\",\"restart_delay_ms\":0,\"max_restarts\":0",
-	    b->idle);
+	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"],"
+	    "\"restart_delay_ms\":0,\"max_restarts\":0", b->idle);
 	sess_gtd(&s, b, "gtd", NULL, "[\"ready\"]", 'w', b->nchild);
 	rss0 = sess_barrier_rss(&s);
 	t0 = bench_now();
@@ -260,8 +259,8 @@ ready_gtd_run(struct bctx *b, double *total, double *p99)
 	double		t0;
 
 	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\",\"--ready-fd=3\","
-	    "\"--ready-after-ms=%d\"],\"ready\":{\"fd\":3},\"stdout\":\"null\","
-	    "\"stderr\":\"null\"", b->idle, PROC_READY_MS);
+	    "\"--ready-after-ms=%d\"],\"ready\":{\"fd\":3}", b->idle,
+	    PROC_READY_MS);
 	sess_gtd(&s, b, "gtd", NULL, "[\"ready\"]", 'w', b->nchild);
 	sess_ping_start(&s, s.srv.sock);
 	t0 = bench_now();
@@ -300,35 +299,81 @@ wl_ready(struct bctx *b)
 	    b->reps, TARGET_VALUE_LT, 1000);
 }
 
+/*
+ * One gtd starting n children of bench-idle, with outputs "log" (the
+ * default: fields without stdout/stderr) or "null".  *per: VmRSS growth
+ * per child in KiB; *ms1k, *ms5k: ms per child for the first 1000 and
+ * the first 5000 to be ready (when n reaches them, else -1).
+ */
+static void
+mem_run(struct bctx *b, int n, bool null, double *per, double *ms1k,
+    double *ms5k, long *rss)
+{
+	struct sess	s;
+	char		fields[8192];
+	double		t0;
+	int		at[2] = { 1000, 5000 }, i;
+	double		*ms[2] = { ms1k, ms5k };
+
+	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"]%s", b->idle,
+	    null ? ",\"stdout\":\"null\",\"stderr\":\"null\"" : "");
+	sess_gtd(&s, b, "gtd", NULL, "[\"ready\"]", 'm', n);
+	rss[0] = sess_barrier_rss(&s);
+	t0 = bench_now();
+	sess_start(&s, 0, n, fields);
+	for (i = 0; i < 2; i++) {
+		*ms[i] = -1;
+		if (at[i] > n)
+			continue;
+		sess_until(&s, sess_all_ready, at[i], PROC_WAIT_SECS,
+		    "W-memory");
+		*ms[i] = (s.tready - t0) * 1e3 / at[i];
+	}
+	sess_until(&s, sess_all_ready, n, PROC_WAIT_SECS, "W-memory");
+	sess_new_ctl(&s);
+	rss[1] = sess_barrier_rss(&s);
+	*per = (double)(rss[1] - rss[0]) / n;
+	sess_close(&s);
+}
+
 void
 wl_memory(struct bctx *b)
 {
-	struct sess	s;
 	struct figure	f = { .unit = "KiB/ch", .n = 1, .bname = "target",
 	    .b = &proc_mem_target, .nb = 1, .target = TARGET_VALUE_LE,
 	    .limit = proc_mem_target };
-	char		fields[8192], name[64];
-	double		t0, per, secs;
-	long		rss0, rss1;
+	char		name[64];
+	double		per, per_null, ms1k, ms5k, x1, x5;
+	long		rss[2], rss_null[2];
 
-	bench_note("W-memory: %d children", b->nmem);
-	snprintf(fields, sizeof fields, "\"cmd\":[\"%s\"],\"stdout\":\"null\","
-	    "\"stderr\":\"null\"", b->idle);
-	sess_gtd(&s, b, "gtd", NULL, "[\"ready\"]", 'm', b->nmem);
-	rss0 = sess_barrier_rss(&s);
-	t0 = bench_now();
-	sess_start(&s, 0, b->nmem, fields);
-	sess_until(&s, sess_all_ready, b->nmem, PROC_WAIT_SECS, "W-memory");
-	secs = s.tready - t0;
-	sess_new_ctl(&s);
-	rss1 = sess_barrier_rss(&s);
-	per = (double)(rss1 - rss0) / b->nmem;
-	sess_close(&s);
-	report_section("W-memory: gtd VmRSS growth / children, %d children "
-	    "(started in %.1f s; RSS %ld -> %ld KiB)", b->nmem, secs, rss0,
-	    rss1);
+	bench_note("W-memory: %d children, outputs \"log\"", b->nmem);
+	mem_run(b, b->nmem, false, &per, &ms1k, &ms5k, rss);
+	bench_note("W-memory: %d children, outputs \"null\"", b->nmem);
+	mem_run(b, b->nmem, true, &per_null, &x1, &x5, rss_null);
+	report_section("W-memory: gtd's VmRSS growth (anonymous and file "
+	    "pages it touched, not the kernel's pipe buffers) / children, "
+	    "%d children of bench-idle (RSS %ld -> %ld KiB with outputs "
+	    "\"log\", %ld -> %ld with \"null\")", b->nmem, rss[0], rss[1],
+	    rss_null[0], rss_null[1]);
 	snprintf(name, sizeof name, "W-memory %d", b->nmem);
 	f.name = name;
 	f.v = &per;
+	report(b, &f);
+	snprintf(name, sizeof name, "W-memory %d null", b->nmem);
+	f.name = name;
+	f.v = &per_null;
+	f.target = TARGET_NONE;
+	report(b, &f);
+	if (ms5k < 0)
+		return;
+	report_section("W-spawn scaling: ms per child until the first 1000 "
+	    "and the first 5000 of those children were ready (outputs "
+	    "\"log\"); target: 5000 within 1.2x of 1000 per child");
+	f = (struct figure){ .name = "W-spawn 1000 per child", .unit = "ms",
+	    .v = &ms1k, .n = 1 };
+	report(b, &f);
+	f = (struct figure){ .name = "W-spawn 5000 per child", .unit = "ms",
+	    .v = &ms5k, .n = 1, .bname = "1000 per child", .b = &ms1k,
+	    .nb = 1, .target = TARGET_RATIO_LE, .limit = 1.2 };
 	report(b, &f);
 }
