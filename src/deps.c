@@ -82,7 +82,7 @@ struct deps_plan {
 	char		**names;		/* owned */
 	size_t		  n;
 	size_t		 *pending;		/* what each still waits for */
-	size_t		 *soff;			/* successors: succ[soff[i]..] */
+	size_t		 *soff;			/* i's: succ[soff[i]..] */
 	size_t		 *succ;
 	size_t		 *ready;		/* queue of handed-out-able */
 	size_t		  rhead;

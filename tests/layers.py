@@ -25,7 +25,7 @@ import sys
 LAYERS = [
     ("base", ["log", "xmalloc", "compat", "clock"]),
     ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
-              "sd", "deps"]),
+              "sd", "deps", "group"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
                    "shmirror", "conn", "server"]),
     ("core", ["child", "childtab"]),

@@ -21,10 +21,10 @@ struct json_t;				/* jansson's, for the parser only */
 
 /* What a dependent waits for (protocol §9.1 "condition"). */
 enum deps_cond {
-	DEPS_COND_STARTED,		/* has a process (or had one and completed) */
-	DEPS_COND_READY,		/* running (ready) */
-	DEPS_COND_HEALTHY,		/* running and healthy (ready without probe) */
-	DEPS_COND_COMPLETED,		/* ended for good, any exit */
+	DEPS_COND_STARTED,	/* has (had, if completed) a process */
+	DEPS_COND_READY,	/* running (ready) */
+	DEPS_COND_HEALTHY,	/* running, healthy (no probe: ready) */
+	DEPS_COND_COMPLETED,	/* ended for good, any exit */
 	DEPS_COND_COMPLETED_OK	/* ended for good, exit in success codes */
 };
 

@@ -253,8 +253,9 @@ edges(const char *spec)
 				*st++ = '\0';
 				rs = strchr(st, '/');
 				*rs++ = '\0';
-				edge_buf[n].on_stop = strcmp(st, "ignore") == 0 ?
-				    DEPS_ON_STOP_IGNORE : DEPS_ON_STOP_STOP;
+				edge_buf[n].on_stop = strcmp(st,
+				    "ignore") == 0 ? DEPS_ON_STOP_IGNORE :
+				    DEPS_ON_STOP_STOP;
 				edge_buf[n].on_restart = strcmp(rs,
 				    "restart") == 0 ? DEPS_ON_RESTART_RESTART :
 				    DEPS_ON_RESTART_IGNORE;

@@ -40,6 +40,7 @@ Suite	*shmirror_suite(void);
 Suite	*fence_suite(void);
 Suite	*etcd_suite(void);
 Suite	*deps_suite(void);
+Suite	*group_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
