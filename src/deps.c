@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "gt/deps.h"
+#include "gt/strmap.h"
 #include "gt/xmalloc.h"
 
 /* The k-th edge of `from` points at the node holding this. */
@@ -67,17 +68,6 @@ struct deps_graph {
 	size_t			  max_completed;
 };
 
-/* A scratch map of borrowed names to indices (open addressing). */
-struct deps_slot {
-	const char	*key;			/* NULL: empty */
-	size_t		 val;
-};
-struct deps_map {
-	struct deps_slot	*s;
-	size_t			 cap;		/* a power of 2 */
-	size_t			 n;
-};
-
 struct deps_plan {
 	char		**names;		/* owned */
 	size_t		  n;
@@ -90,10 +80,9 @@ struct deps_plan {
 	bool		 *given;
 	bool		 *done;
 	size_t		  ndone;
-	struct deps_map	  idx;
+	struct strmap	  idx;
 };
 
-static uint32_t		 deps_hash(const char *);
 static struct deps_node	*deps_find(const struct deps_graph *, const char *);
 static struct deps_node	*deps_node_get(struct deps_graph *, const char *);
 static void		 deps_gc(struct deps_graph *, struct deps_node *);
@@ -103,9 +92,6 @@ static void		 deps_out_clear(struct deps_graph *,
 static void		 deps_propagate(struct deps_node *,
 			    struct deps_names *);
 static void		 deps_names_add(struct deps_names *, const char *);
-static size_t		*deps_map_find(const struct deps_map *, const char *);
-static size_t		*deps_map_add(struct deps_map *, const char *, size_t);
-static void		 deps_map_free(struct deps_map *);
 
 static const char *deps_cond_names[] = {
 	[DEPS_COND_STARTED] = "started",
@@ -318,7 +304,7 @@ deps_parse(const json_t *j, struct deps_edge **out, size_t *n,
     char **field, char **cause)
 {
 	struct deps_edge	*v = NULL;
-	struct deps_map		 seen = { NULL, 0, 0 };
+	struct strmap		 seen = { NULL, 0, 0 };
 	const json_t		*el;
 	size_t			 i, cnt = 0;
 	char			 f[32];	/* "depends_on." and an index */
@@ -339,19 +325,19 @@ deps_parse(const json_t *j, struct deps_edge **out, size_t *n,
 		if (deps_parse_entry(el, f, &v[i], field, cause) == -1)
 			goto out;
 		cnt = i + 1;
-		if (deps_map_find(&seen, v[i].name) != NULL) {
+		if (strmap_find(&seen, v[i].name) != NULL) {
 			deps_fail(field, cause, f, "%s: %.64s is listed twice",
 			    f, v[i].name);
 			goto out;
 		}
-		deps_map_add(&seen, v[i].name, i);
+		strmap_add(&seen, v[i].name, i);
 	}
 	*out = v;
 	*n = cnt;
 	v = NULL;
 	rc = 0;
 out:
-	deps_map_free(&seen);
+	strmap_free(&seen);
 	deps_edges_free(v, cnt);
 	return (rc);
 }
@@ -414,7 +400,7 @@ deps_edges_equal(const struct deps_edge *a, size_t na,
 	return (true);
 }
 
-/* Name vectors and the scratch map. */
+/* Name vectors. */
 
 static void
 deps_names_add(struct deps_names *v, const char *name)
@@ -448,66 +434,6 @@ deps_names_free(struct deps_names *v)
 	free(v->v);
 	v->v = NULL;
 	v->cap = 0;
-}
-
-/* FNV-1a. */
-static uint32_t
-deps_hash(const char *s)
-{
-	uint32_t	h = 2166136261u;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return (h);
-}
-
-static size_t *
-deps_map_find(const struct deps_map *m, const char *key)
-{
-	size_t	i;
-
-	if (m->cap == 0)
-		return (NULL);
-	for (i = deps_hash(key) & (m->cap - 1); m->s[i].key != NULL;
-	    i = (i + 1) & (m->cap - 1))
-		if (strcmp(m->s[i].key, key) == 0)
-			return (&m->s[i].val);
-	return (NULL);
-}
-
-/* Add key (borrowed) unless present; the value slot either way. */
-static size_t *
-deps_map_add(struct deps_map *m, const char *key, size_t val)
-{
-	struct deps_slot	*old = m->s;
-	size_t			 i, oldcap = m->cap, *p;
-
-	if ((p = deps_map_find(m, key)) != NULL)
-		return (p);
-	if (2 * (m->n + 1) > m->cap) {		/* at most half full */
-		m->cap = m->cap == 0 ? 16 : m->cap * 2;
-		m->s = xcalloc(m->cap, sizeof *m->s);
-		m->n = 0;
-		for (i = 0; i < oldcap; i++)
-			if (old[i].key != NULL)
-				deps_map_add(m, old[i].key, old[i].val);
-		free(old);
-	}
-	for (i = deps_hash(key) & (m->cap - 1); m->s[i].key != NULL;
-	    i = (i + 1) & (m->cap - 1))
-		;
-	m->s[i].key = key;
-	m->s[i].val = val;
-	m->n++;
-	return (&m->s[i].val);
-}
-
-static void
-deps_map_free(struct deps_map *m)
-{
-	free(m->s);
-	m->s = NULL;
-	m->cap = m->n = 0;
 }
 
 /* The graph's nodes. */
@@ -554,7 +480,7 @@ static struct deps_node *
 deps_find(const struct deps_graph *g, const char *name)
 {
 	struct deps_node	*n;
-	uint32_t		 h = deps_hash(name);
+	uint32_t		 h = strmap_hash(name, strlen(name));
 
 	for (n = g->b[h & (g->nb - 1)]; n != NULL; n = n->hnext)
 		if (n->hash == h && strcmp(n->name, name) == 0)
@@ -593,7 +519,7 @@ deps_node_get(struct deps_graph *g, const char *name)
 		deps_grow(g);
 	n = xcalloc(1, sizeof *n);
 	n->name = xstrdup(name);
-	n->hash = deps_hash(name);
+	n->hash = strmap_hash(name, strlen(name));
 	n->obs.phase = DEPS_ABSENT;
 	n->hnext = g->b[n->hash & (g->nb - 1)];
 	g->b[n->hash & (g->nb - 1)] = n;
@@ -850,7 +776,7 @@ deps_unmet(const struct deps_graph *g, const char *name,
 struct deps_ctx {
 	const struct deps_graph		*g;
 	const struct deps_change	*ch;
-	struct deps_map			 chg;	/* name -> change index */
+	struct strmap			 chg;	/* name -> change index */
 };
 
 /* The k-th dependency of name in the changed graph, or NULL. */
@@ -861,7 +787,7 @@ deps_ctx_target(const struct deps_ctx *x, const char *name, size_t k)
 	const struct deps_node		*n;
 	size_t				*i;
 
-	if ((i = deps_map_find(&x->chg, name)) != NULL) {
+	if ((i = strmap_find(&x->chg, name)) != NULL) {
 		c = &x->ch[*i];
 		return (c->remove || k >= c->n ? NULL : c->edges[k].name);
 	}
@@ -877,7 +803,7 @@ deps_ctx_exists(const struct deps_ctx *x, const char *name)
 	const struct deps_node	*n;
 	size_t			*i;
 
-	if ((i = deps_map_find(&x->chg, name)) != NULL)
+	if ((i = strmap_find(&x->chg, name)) != NULL)
 		return (!x->ch[*i].remove);
 	n = deps_find(x->g, name);
 	return (n != NULL && (n->row || n->obs.phase == DEPS_COMPLETED));
@@ -889,13 +815,13 @@ deps_check_edges(const struct deps_ctx *x, size_t i, size_t *edge,
     char **cause)
 {
 	const struct deps_change	*c = &x->ch[i];
-	struct deps_map			 seen = { NULL, 0, 0 };
+	struct strmap			 seen = { NULL, 0, 0 };
 	size_t				 k;
 	int				 rc = 0;
 
 	for (k = 0; k < c->n && rc == 0; k++) {
 		*edge = k;
-		if (deps_map_find(&seen, c->edges[k].name) != NULL) {
+		if (strmap_find(&seen, c->edges[k].name) != NULL) {
 			xasprintf(cause, "%s depends on %s twice", c->name,
 			    c->edges[k].name);
 			rc = -1;
@@ -904,9 +830,9 @@ deps_check_edges(const struct deps_ctx *x, size_t i, size_t *edge,
 			    c->name, c->edges[k].name, c->edges[k].name);
 			rc = -1;
 		}
-		deps_map_add(&seen, c->edges[k].name, k);
+		strmap_add(&seen, c->edges[k].name, k);
 	}
-	deps_map_free(&seen);
+	strmap_free(&seen);
 	return (rc);
 }
 
@@ -934,7 +860,7 @@ deps_cycle(const struct deps_ctx *x, const struct deps_frame *st,
 	} else
 		msg = xstrdup("dependency cycle:");
 	for (p = from; p <= top; p++) {
-		if (!blamed && (ci = deps_map_find(&x->chg, st[p].name)) !=
+		if (!blamed && (ci = strmap_find(&x->chg, st[p].name)) !=
 		    NULL) {
 			*which = *ci;
 			*edge = st[p].k;
@@ -958,7 +884,7 @@ deps_cycle(const struct deps_ctx *x, const struct deps_frame *st,
 
 /* Walk from change i; -1 (and the blame) at the first cycle. */
 static int
-deps_dfs(const struct deps_ctx *x, struct deps_map *color, size_t i,
+deps_dfs(const struct deps_ctx *x, struct strmap *color, size_t i,
     size_t *which, size_t *edge, char **cause)
 {
 	struct deps_frame	*st;
@@ -968,17 +894,17 @@ deps_dfs(const struct deps_ctx *x, struct deps_map *color, size_t i,
 
 	st = xcalloc(cap, sizeof *st);
 	st[0].name = x->ch[i].name;
-	*deps_map_add(color, st[0].name, 1) = 1;	/* 1 grey, 2 black */
+	*strmap_add(color, st[0].name, 1) = 1;	/* 1 grey, 2 black */
 	for (;;) {
 		t = deps_ctx_target(x, st[top].name, st[top].k);
 		if (t == NULL) {
-			*deps_map_find(color, st[top].name) = 2;
+			*strmap_find(color, st[top].name) = 2;
 			if (top-- == 0)
 				break;
 			st[top].k++;
 			continue;
 		}
-		c = deps_map_add(color, t, 0);
+		c = strmap_add(color, t, 0);
 		if (*c == 2) {
 			st[top].k++;
 			continue;
@@ -1005,7 +931,7 @@ deps_check(const struct deps_graph *g, const struct deps_change *ch,
     size_t n, size_t *which, size_t *edge, char **cause)
 {
 	struct deps_ctx	 x = { g, ch, { NULL, 0, 0 } };
-	struct deps_map	 color = { NULL, 0, 0 };
+	struct strmap	 color = { NULL, 0, 0 };
 	size_t		 i, *c;
 	int		 rc = -1;
 
@@ -1013,11 +939,11 @@ deps_check(const struct deps_graph *g, const struct deps_change *ch,
 	for (i = 0; i < n; i++) {
 		*which = i;
 		*edge = SIZE_MAX;
-		if (deps_map_find(&x.chg, ch[i].name) != NULL) {
+		if (strmap_find(&x.chg, ch[i].name) != NULL) {
 			xasprintf(cause, "%s is changed twice", ch[i].name);
 			goto out;
 		}
-		deps_map_add(&x.chg, ch[i].name, i);
+		strmap_add(&x.chg, ch[i].name, i);
 	}
 	for (i = 0; i < n; i++) {
 		*which = i;
@@ -1026,7 +952,7 @@ deps_check(const struct deps_graph *g, const struct deps_change *ch,
 			goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (ch[i].remove || ((c = deps_map_find(&color,
+		if (ch[i].remove || ((c = strmap_find(&color,
 		    ch[i].name)) != NULL && *c != 0))
 			continue;
 		if (deps_dfs(&x, &color, i, which, edge, cause) == -1)
@@ -1034,8 +960,8 @@ deps_check(const struct deps_graph *g, const struct deps_change *ch,
 	}
 	rc = 0;
 out:
-	deps_map_free(&color);
-	deps_map_free(&x.chg);
+	strmap_free(&color);
+	strmap_free(&x.chg);
 	return (rc);
 }
 
@@ -1044,7 +970,7 @@ out:
 /* Append the rows of n's in-edges of kind (not seen yet) to q. */
 static void
 deps_closure_step(const struct deps_node *n, enum deps_closure kind,
-    struct deps_map *seen, struct deps_names *q)
+    struct strmap *seen, struct deps_names *q)
 {
 	const struct deps_node	*from;
 	const struct deps_out	*o;
@@ -1056,9 +982,9 @@ deps_closure_step(const struct deps_node *n, enum deps_closure kind,
 		if (kind == DEPS_CL_STOP ? o->on_stop != DEPS_ON_STOP_STOP :
 		    o->on_restart != DEPS_ON_RESTART_RESTART)
 			continue;
-		if (deps_map_find(seen, from->name) != NULL)
+		if (strmap_find(seen, from->name) != NULL)
 			continue;
-		deps_map_add(seen, from->name, 0);
+		strmap_add(seen, from->name, 0);
 		deps_names_add(q, from->name);
 	}
 }
@@ -1069,13 +995,13 @@ deps_closure(const struct deps_graph *g, const char *name,
 {
 	const struct deps_node	*n;
 	struct deps_names	 q = { NULL, 0, 0 };
-	struct deps_map		 seen = { NULL, 0, 0 };
+	struct strmap		 seen = { NULL, 0, 0 };
 	struct deps_plan	*pl;
 	size_t			 head, i, before;
 
 	if ((n = deps_find(g, name)) == NULL)
 		return;
-	deps_map_add(&seen, n->name, 0);
+	strmap_add(&seen, n->name, 0);
 	for (head = 0; n != NULL; head++) {
 		deps_closure_step(n, kind, &seen, &q);
 		n = head < q.n ? deps_find(g, q.v[head]) : NULL;
@@ -1091,7 +1017,7 @@ deps_closure(const struct deps_graph *g, const char *name,
 	}
 	deps_plan_free(pl);
 	deps_names_free(&q);
-	deps_map_free(&seen);
+	strmap_free(&seen);
 }
 
 /* Plans. */
@@ -1111,7 +1037,7 @@ deps_plan_edges(struct deps_plan *pl, const struct deps_graph *g,
 		if ((n = deps_find(g, pl->names[i])) == NULL)
 			continue;
 		for (k = 0; k < n->nout; k++) {
-			j = deps_map_find(&pl->idx, n->out[k].to->name);
+			j = strmap_find(&pl->idx, n->out[k].to->name);
 			if (j == NULL || *j == i)
 				continue;
 			a = dir == DEPS_START ? i : *j;
@@ -1135,10 +1061,10 @@ deps_plan_new(const struct deps_graph *g, const char *const *names,
 
 	pl->names = xcalloc(n + 1, sizeof *pl->names);
 	for (i = 0; i < n; i++) {
-		if (deps_map_find(&pl->idx, names[i]) != NULL)
+		if (strmap_find(&pl->idx, names[i]) != NULL)
 			continue;		/* listed twice: once */
 		pl->names[pl->n] = xstrdup(names[i]);
-		deps_map_add(&pl->idx, pl->names[pl->n], pl->n);
+		strmap_add(&pl->idx, pl->names[pl->n], pl->n);
 		pl->n++;
 	}
 	pl->pending = xcalloc(pl->n + 1, sizeof *pl->pending);
@@ -1180,7 +1106,7 @@ deps_plan_free(struct deps_plan *pl)
 	free(pl->ready);
 	free(pl->given);
 	free(pl->done);
-	deps_map_free(&pl->idx);
+	strmap_free(&pl->idx);
 	free(pl);
 }
 
@@ -1203,7 +1129,7 @@ deps_plan_done(struct deps_plan *pl, const char *name)
 {
 	size_t	*ip, i, s;
 
-	if ((ip = deps_map_find(&pl->idx, name)) == NULL)
+	if ((ip = strmap_find(&pl->idx, name)) == NULL)
 		return (-1);
 	i = *ip;
 	if (!pl->given[i] || pl->done[i])
@@ -1233,7 +1159,7 @@ deps_levels(const struct deps_graph *g, const char *const *names, size_t n,
 	lv = xcalloc(pl->n + 1, sizeof *lv);
 	while (deps_plan_next(pl, &wave) > 0) {
 		for (i = 0; i < wave.n; i++) {
-			lv[*deps_map_find(&pl->idx, wave.v[i])] = nlev + 1;
+			lv[*strmap_find(&pl->idx, wave.v[i])] = nlev + 1;
 			deps_plan_done(pl, wave.v[i]);
 		}
 		deps_names_clear(&wave);
@@ -1241,7 +1167,7 @@ deps_levels(const struct deps_graph *g, const char *const *names, size_t n,
 	}
 	/* Rows on a cycle (deps_check refuses those) come last. */
 	for (i = 0; i < n; i++) {
-		level[i] = lv[*deps_map_find(&pl->idx, names[i])];
+		level[i] = lv[*strmap_find(&pl->idx, names[i])];
 		level[i] = level[i] == 0 ? nlev : level[i] - 1;
 	}
 	if (!deps_plan_finished(pl))
