@@ -71,7 +71,7 @@ LIB_SRCS = \
 	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c src/cmd-subscribe.c \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/gtctl-text.c \
-	src/strmap.c src/fscred.c src/deps.c src/group.c
+	src/strmap.c src/fscred.c src/deps.c src/group.c src/envfile.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
@@ -83,7 +83,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
 	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
-	tests/unit/check_deps.c tests/unit/check_group.c
+	tests/unit/check_deps.c tests/unit/check_group.c \
+	tests/unit/check_envfile.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \

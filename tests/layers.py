@@ -25,7 +25,8 @@ import sys
 LAYERS = [
     ("base", ["log", "xmalloc", "compat", "clock", "strmap", "fscred"]),
     ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
-              "sd", "deps", "group"]),
+              "sd", "deps", "group",
+              "envfile"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
                    "shmirror", "conn", "server"]),
     ("core", ["child", "childtab"]),
