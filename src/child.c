@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/childdeps.h"
+#include "gt/envfile.h"
+#include "gt/fscred.h"
 #include "gt/childlog.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
@@ -52,6 +55,8 @@ static void	child_fd_close(struct child *, int *, ev_io *);
 static void	child_wake_list(struct child *, struct child_waiters *);
 static int	child_outputs(struct child *, int [2], int [2]);
 static int	child_spawn(struct child *);
+static int	child_env_files(struct child *, struct envfile_set *,
+		    char **);
 static void	child_queue_kick(struct gtd *);
 static void	child_unqueue(struct child *);
 static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
@@ -61,11 +66,13 @@ static void	child_decide(struct child *, int);
 static void	child_spawn_failed(struct child *, int, int);
 static void	child_record_exit(struct child *, int);
 static int	child_start_as(struct child *, bool);
+static void	child_stop_as(struct child *, int64_t, bool, bool);
 static void	child_hook_output(struct child *, int [2], bool);
 static enum policy_action child_decide_action(struct child *, int,
 		    int64_t *);
 struct child_vec;
-static void	child_env(struct child *, struct child_vec *, size_t);
+static void	child_env(struct child *, struct child_vec *, size_t,
+		    char **);
 static void	child_argv(const struct childspec *, struct child_vec *);
 static void	child_vec_free(struct child_vec *);
 static void	child_hash_add(struct child **, size_t, struct child *, int);
@@ -79,7 +86,8 @@ static const char *child_state_names[CHILD_NSTATES] = {
 	[CHILD_STOPPING] = "stopping",
 	[CHILD_TERMINATING] = "terminating",
 	[CHILD_RESTARTING] = "restarting",
-	[CHILD_STOPPED] = "stopped"
+	[CHILD_STOPPED] = "stopped",
+	[CHILD_WAITING] = "waiting"
 };
 
 static int
@@ -283,6 +291,7 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 		child_hash_add(g->by_name, g->nbuckets, c, CHILD_BY_NAME);
 	child_mirror(c, spec_json);	/* SQLite keeps the only copy */
 	free(spec_json);
+	childdeps_set(c);
 	return (c);
 }
 
@@ -303,6 +312,7 @@ child_set_state(struct child *c, enum child_state st)
 	child_mirror(c, NULL);
 	event_child_state(c->gtd, c, old);
 	child_wake(c);
+	childdeps_changed(c, old);	/* dependents may start or stop */
 }
 
 /* Mirror the row: all of it with spec_json, else all but the spec. */
@@ -510,7 +520,8 @@ child_env_user(const struct childspec *s, struct child_vec *cv)
  * Room is left for `extra` more owned strings (the hook's).
  */
 static void
-child_env(struct child *c, struct child_vec *cv, size_t extra)
+child_env(struct child *c, struct child_vec *cv, size_t extra,
+    char **files)
 {
 	static const char	*drop[] = { "GTD_SOCKET=", "GTD_ZONE=",
 	    "GTD_NAME=", "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
@@ -521,7 +532,8 @@ child_env(struct child *c, struct child_vec *cv, size_t extra)
 	size_t		  i, klen;
 	const char	**d;
 
-	base = c->spec->clear_env ? NULL : g->env;
+	/* files: the env_files merged over this base (envfile_load). */
+	base = files != NULL ? files : c->spec->clear_env ? NULL : g->env;
 	memset(cv, 0, sizeof *cv);
 	cv->cap = (base != NULL ? spec_strv_len(base) : 0) + c->spec->nenv +
 	    CHILD_VEC_OWN;
@@ -687,8 +699,10 @@ child_path_of(char **env)
 int
 child_start(struct child *c)
 {
-	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING);
-	return (child_start_as(c, c->state == CHILD_STOPPED));
+	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING ||
+	    c->state == CHILD_WAITING);
+	return (child_start_as(c, c->state == CHILD_WAITING ? c->manual :
+	    c->state == CHILD_STOPPED));
 }
 
 int
@@ -698,12 +712,15 @@ child_restart(struct child *c)
 	case CHILD_STOPPED:
 	case CHILD_RESTARTING:
 		return (child_start_as(c, true));
+	case CHILD_WAITING:		/* starts when it may */
+		return (0);
 	case CHILD_STARTING:
 		if (c->queued)		/* not forked yet: the new one */
 			return (0);
 		/* FALLTHROUGH */
 	case CHILD_RUNNING:
-		child_stop(c, -1, false);
+		c->bounce = true;	/* its dependents see a restart */
+		child_stop_as(c, -1, false, true);
 		break;
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
@@ -726,7 +743,8 @@ child_start_as(struct child *c, bool manual)
 	struct gtd		*g = c->gtd;
 
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
-	    c->state == CHILD_RESTARTING || c->state == CHILD_TERMINATING));
+	    c->state == CHILD_RESTARTING || c->state == CHILD_TERMINATING ||
+	    c->state == CHILD_WAITING));
 	child_disarm(c);
 	if (c->next_spec != NULL) {	/* a reload changed the spec */
 		spec_free(c->spec);
@@ -736,6 +754,15 @@ child_start_as(struct child *c, bool manual)
 		child_mirror(c, c->next_json);
 		free(c->next_json);
 		c->next_json = NULL;
+		childdeps_set(c);
+	}
+	if (childdeps_hold_start(c)) {
+		c->manual = manual;	/* the start it will be */
+		c->want_down = false;
+		c->restart_at = 0;
+		if (c->state != CHILD_WAITING)
+			child_set_state(c, CHILD_WAITING);
+		return (0);
 	}
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
@@ -759,6 +786,39 @@ child_start_as(struct child *c, bool manual)
 	return (child_spawn(c));
 }
 
+/*
+ * Read c's env_files as its user (protocol §9.1): 0 and *ef, or -1 with
+ * errno and *path (the file).  Logged here: the cause has the line.
+ */
+static int
+child_env_files(struct child *c, struct envfile_set *ef, char **path)
+{
+	const struct childspec	*s = c->spec;
+	struct fscred		 cr;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 rc, saved;
+
+	fscred_init(&cr, s->set_uid, s->uid, s->set_gid, s->gid, s->groups,
+	    s->ngroups);
+	rc = envfile_load(s->env_files, s->nenv_files, &cr, s->clear_env ?
+	    NULL : c->gtd->env, ef, path, &cause);
+	saved = errno;
+	fscred_clear(&cr);
+	if (rc == -1) {
+		log_warnx("child %s: env_files: %s", c->name, cause);
+		free(cause);
+		errno = saved;
+		return (-1);
+	}
+	for (i = 0; i < ef->n; i++)
+		if (ef->files[i].nwarnings > 0)
+			log_info("child %s: env_files: %s%s", c->name,
+			    ef->files[i].warnings[0], ef->files[i].nwarnings >
+			    1 ? " (and more)" : "");
+	return (0);
+}
+
 /* Fork and exec the current incarnation (see child_start). */
 static int
 child_spawn(struct child *c)
@@ -771,17 +831,25 @@ child_spawn(struct child *c)
 	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
 	int			 step = SPAWN_STEP_EXEC;
 	pid_t			 pid = -1;
-	bool			 nok;
+	bool			 nok, efail = false;
 	int			 nerr;
+	struct envfile_set	 ef = { NULL, 0, NULL };
+	char			*efpath = NULL;
 
 	/* A notify socket of its own, before its env names it. */
 	nok = (c->spec->ready != SPEC_READY_NOTIFY &&
 	    c->spec->watchdog_ms <= 0) || notify_child_open(g->notify, c) == 0;
 	nerr = errno;
+	if (nok && c->spec->nenv_files > 0 && child_env_files(c, &ef,
+	    &efpath) == -1) {
+		nok = false;
+		nerr = errno;
+		efail = true;
+	}
 	child_argv(c->spec, &argv);
-	child_env(c, &envp, 0);
-	if (!nok)
-		step = SPAWN_STEP_SETUP;	/* its notify socket */
+	child_env(c, &envp, 0, ef.merged);
+	if (!nok)	/* its notify socket, or an env file */
+		step = efail ? SPAWN_STEP_ENV_FILE : SPAWN_STEP_SETUP;
 	if (nok && spawn_resolve(argv.v[0], child_path_of(envp.v),
 	    &path) == 0 && (step = SPAWN_STEP_FORK) == SPAWN_STEP_FORK &&
 	    (c->spec->ready != SPEC_READY_FD ||
@@ -805,12 +873,17 @@ child_spawn(struct child *c)
 	free(path);
 	child_vec_free(&argv);
 	child_vec_free(&envp);
+	envfile_set_clear(&ef);
 	g->stats.spawns++;
 	c->started_at = gtd_now_ms(g);
 	c->ready_at = 0;
 	if (pid == -1) {
 		notify_child_close(g->notify, c);
 		child_spawn_failed(c, saved, step);
+		if (efail) {		/* the file, for the reply's path */
+			free(c->fail_path);
+			c->fail_path = efpath;
+		}
 		g->stats.spawn_failures++;
 		log_warnx("child %s: %s", c->name,
 		    child_fail_text(c, buf, sizeof buf));
@@ -1182,7 +1255,7 @@ child_hook_start(struct child *c)
 	if (g->shutdown_forced)		/* a second signal: no more hooks */
 		return (-1);
 	payload = hook_payload(c);
-	child_env(c, &envp, 1);
+	child_env(c, &envp, 1, NULL);
 	if (WIFEXITED(st))
 		xasprintf(&s, "GTD_EXIT_STATUS=%d", WEXITSTATUS(st));
 	else
@@ -1388,6 +1461,7 @@ child_handle_timer(struct child *c)
 		}
 		break;
 	case CHILD_STOPPED:
+	case CHILD_WAITING:
 		break;
 	}
 }
@@ -1531,10 +1605,22 @@ child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 void
 child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 {
+	child_stop_as(c, timeout_ms, delete_after, false);
+}
+
+/*
+ * child_stop; restart: for restart_child force (which keeps c->bounce),
+ * and then c's dependents are not stopped first (childdeps.c).
+ */
+static void
+child_stop_as(struct child *c, int64_t timeout_ms, bool delete_after,
+    bool restart)
+{
 	const struct childspec	*s = c->spec;
 
 	c->delete_after = c->delete_after || delete_after;
-	c->bounce = false;		/* a stop wins over restart force */
+	if (!restart)
+		c->bounce = false;	/* a stop wins over restart force */
 	if (c->queued) {		/* never ran: nothing to signal */
 		child_unqueue(c);
 		c->want_down = true;
@@ -1550,6 +1636,9 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	switch (c->state) {
 	case CHILD_STARTING:
 	case CHILD_RUNNING:
+		if (!restart && childdeps_hold_stop(c, timeout_ms,
+		    c->delete_after))
+			return;		/* once its dependents are down */
 		c->want_down = true;
 		if (timeout_ms < 0)
 			timeout_ms = s->shutdown_timeout_ms;
@@ -1579,6 +1668,13 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	case CHILD_STOPPED:
 		if (c->delete_after)
 			child_remove(c);
+		break;
+	case CHILD_WAITING:
+		childdeps_unwait(c);
+		if (c->delete_after)
+			child_remove(c);
+		else
+			child_set_state(c, CHILD_STOPPED);
 		break;
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
@@ -1613,6 +1709,7 @@ child_remove(struct child *c)
 		    registry_errmsg(g->reg));
 	}
 	log_debug("child %s: removed", c->name);
+	childdeps_removed(c);
 	event_emit(g, EVENT_DELETED, c->name, NULL);
 	c->flags |= CHILD_DEAD;
 	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
@@ -1672,4 +1769,5 @@ child_free_all(struct gtd *g)
 		child_free(c);
 	}
 	g->nchildren = 0;
+	childdeps_free(g);
 }

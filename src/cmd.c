@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gt/childdeps.h"
 #include "gt/childlog.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -55,6 +56,7 @@ extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_terminate_and_delete_entry;
 extern const struct cmd_entry cmd_terminate_child_entry;
 extern const struct cmd_entry cmd_which_children_entry;
+extern const struct cmd_entry cmd_why_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_add_existing_child_entry,
@@ -85,6 +87,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_terminate_and_delete_entry,
 	&cmd_terminate_child_entry,
 	&cmd_which_children_entry,
+	&cmd_why_entry,
 	NULL
 };
 
@@ -951,6 +954,13 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 		free(cause);
 		return (NULL);
 	}
+	if (childdeps_check(ctx->gtd, s, &field, &cause) == -1) {
+		cmd_bad(ctx, field, "%s", cause);
+		free(field);
+		free(cause);
+		spec_free(s);
+		return (NULL);
+	}
 	if ((c = childlog_clash(ctx->gtd, s, &i)) != NULL) {
 		cmd_bad(ctx, i ? "stderr.file" : "stdout.file", "%s is also "
 		    "written by %s: a rotated file needs a child of its own "
@@ -1060,13 +1070,14 @@ cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
 enum cmd_ret
 cmd_await_ready(struct cmd_ctx *ctx, struct child *c)
 {
-	if (c->state == CHILD_RUNNING || (c->state == CHILD_STARTING &&
-	    !ctx->wait)) {
+	if (c->state == CHILD_RUNNING || ((c->state == CHILD_STARTING ||
+	    c->state == CHILD_WAITING) && !ctx->wait)) {
 		cmd_ready_reply(ctx, c);
 		return (CMD_OK);
 	}
 	/* Failed synchronously, unless restart force brings it back. */
-	if (c->state != CHILD_STARTING && !c->bounce) {
+	if (c->state != CHILD_STARTING && c->state != CHILD_WAITING &&
+	    !c->bounce) {
 		cmd_start_failed(ctx, c);
 		return (CMD_ERROR);
 	}
@@ -1098,7 +1109,8 @@ cmd_ready_wake(struct child *c, void *arg)
 		 * Stopped while starting: reply with its exit, once reaped
 		 * (a timeout, or shutting_down, needs no exit status).
 		 */
-		if (c->state == CHILD_STARTING || (c->state == CHILD_STOPPING &&
+		if (c->state == CHILD_STARTING || c->state == CHILD_WAITING ||
+		    (c->state == CHILD_STOPPING &&
 		    c->fail != CHILD_FAIL_TIMEOUT &&
 		    !c->gtd->shutting_down)) {
 			child_wait(c, &ctx->w);

@@ -979,8 +979,9 @@ deps_closure_step(const struct deps_node *n, enum deps_closure kind,
 	for (i = 0; i < n->nin; i++) {
 		from = n->in[i].from;
 		o = &from->out[n->in[i].k];
-		if (kind == DEPS_CL_STOP ? o->on_stop != DEPS_ON_STOP_STOP :
-		    o->on_restart != DEPS_ON_RESTART_RESTART)
+		if ((kind == DEPS_CL_STOP && o->on_stop != DEPS_ON_STOP_STOP) ||
+		    (kind == DEPS_CL_RESTART &&
+		    o->on_restart != DEPS_ON_RESTART_RESTART))
 			continue;
 		if (strmap_find(seen, from->name) != NULL)
 			continue;

@@ -606,3 +606,44 @@ envfile_merge(char *const *const *layers, size_t nlayers)
 	strmap_free(&m);
 	return (out);
 }
+
+void
+envfile_set_clear(struct envfile_set *set)
+{
+	size_t	i;
+
+	for (i = 0; i < set->n; i++)
+		envfile_clear(&set->files[i]);
+	free(set->files);
+	free(set->merged);
+	memset(set, 0, sizeof *set);
+}
+
+int
+envfile_load(char *const *entries, size_t n, const struct fscred *cr,
+    char **base, struct envfile_set *out, char **path, char **cause)
+{
+	char	*const	**layers;
+	size_t		  i;
+	int		  saved;
+
+	memset(out, 0, sizeof *out);
+	out->files = xcalloc(n + 1, sizeof *out->files);
+	for (i = 0; i < n; i++, out->n++) {
+		if (envfile_read(entries[i], cr, &out->files[i], cause) ==
+		    -1) {
+			saved = errno;
+			*path = xstrdup(entries[i] + (entries[i][0] == '-'));
+			envfile_set_clear(out);
+			errno = saved;
+			return (-1);
+		}
+	}
+	layers = xcalloc(n + 1, sizeof *layers);
+	layers[0] = base;
+	for (i = 0; i < n; i++)
+		layers[i + 1] = out->files[i].vars;
+	out->merged = envfile_merge(layers, n + 1);
+	free(layers);
+	return (0);
+}

@@ -337,6 +337,7 @@ event_child_state(struct gtd *g, struct child *c, enum child_state old)
 			event_emit(g, EVENT_STOPPED, c->name, NULL);
 		break;
 	case CHILD_STOPPING:
+	case CHILD_WAITING:
 		break;
 	}
 }

@@ -29,7 +29,7 @@ LAYERS = [
               "envfile"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
                    "shmirror", "conn", "server"]),
-    ("core", ["child", "childtab"]),
+    ("core", ["child", "childtab", "childdeps"]),
     ("wire", ["cmd", "cmd-*", "event", "hook", "notify", "reload",
               "snapshot", "gtd-sd"]),
     ("main", ["loop"]),

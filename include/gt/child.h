@@ -29,9 +29,10 @@ enum child_state {
 	CHILD_STOPPING,		/* stop signal sent, waiting for the exit */
 	CHILD_TERMINATING,	/* gone, after_terminate in progress */
 	CHILD_RESTARTING,	/* a restart delay is armed */
-	CHILD_STOPPED		/* spec kept, not running */
+	CHILD_STOPPED,		/* spec kept, not running */
+	CHILD_WAITING		/* to start once its depends_on are met */
 };
-#define CHILD_NSTATES	6
+#define CHILD_NSTATES	7
 
 /* Why the last start of an incarnation failed before it was ready. */
 enum child_fail {
@@ -188,6 +189,12 @@ struct child	*child_find_owner(struct gtd *, pid_t);
  * restart intensity window and the backoff.
  */
 int		 child_start(struct child *);
+/*
+ * (child_start, continued.)  A row whose depends_on are not all met does
+ * not fork: it becomes waiting (no process), and starts, as the start it
+ * waits for (on request or by policy), once they are (childdeps.c).
+ * child_start of a waiting row is that start.
+ */
 
 /*
  * restart_child force: start c again on request, in one step.  Stopped

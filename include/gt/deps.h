@@ -211,8 +211,9 @@ size_t		 deps_unmet(const struct deps_graph *, const char *name,
  * DEPS_CL_RESTART: along on_restart: restart edges: the rows a policy
  * restart of name bounces (stopped, then started when their conditions
  * are met again).
+ * DEPS_CL_ALL: along every edge (shutdown stops every dependent first).
  */
-enum deps_closure { DEPS_CL_STOP, DEPS_CL_RESTART };
+enum deps_closure { DEPS_CL_STOP, DEPS_CL_RESTART, DEPS_CL_ALL };
 void		 deps_closure(const struct deps_graph *, const char *name,
 		    enum deps_closure, struct deps_names *out);
 

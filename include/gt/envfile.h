@@ -91,4 +91,22 @@ int	envfile_parse_list(const struct json_t *, char ***out, size_t *n,
  */
 char	**envfile_merge(char *const *const *layers, size_t nlayers);
 
+/* What one start read: every file, and the merged environment. */
+struct envfile_set {
+	struct envfile	 *files;	/* owned, n of them */
+	size_t		  n;
+	char		**merged;	/* owned vector, borrowed strings */
+};
+void	envfile_set_clear(struct envfile_set *);	/* frees, zeroes */
+
+/*
+ * Read the n entries of env_files in order (envfile_read, with cr) and
+ * merge base (the lowest layer, may be NULL) with them: out->merged has
+ * base's entries and the files' (a later file wins), pointing into base
+ * and out->files.  0, or -1 with *cause and *path (the failing file,
+ * without "-"), both xmalloc'd, errno as envfile_read, and out empty.
+ */
+int	envfile_load(char *const *entries, size_t n, const struct fscred *cr,
+	    char **base, struct envfile_set *out, char **path, char **cause);
+
 #endif /* GT_ENVFILE_H */

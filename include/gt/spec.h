@@ -77,6 +77,8 @@ struct spec_attr {
 #define SPEC_MAX_MS		(INT64_C(1) << 40)	/* ~35 years */
 #define SPEC_MAX_STEPS		64	/* on_exit ladder */
 
+struct deps_edge;
+
 /* A childspec owns every string and array it points to. */
 struct childspec {
 	char			*name;
@@ -134,6 +136,11 @@ struct childspec {
 	bool			 kill_group;
 	struct spec_attr	*attrs;
 	size_t			 nattrs;
+	/* Relationships (protocol §9.1). */
+	struct deps_edge	*deps;		/* depends_on, or NULL */
+	size_t			 ndeps;
+	char			**env_files;	/* NULL-terminated, or NULL */
+	size_t			 nenv_files;
 };
 
 /* A new spec with every default filled in (name and cmd empty). */
