@@ -23,7 +23,8 @@ import sys
 # up goes through a callback table set up by gtd.c.  Files not listed are
 # an error, so a new file must be placed.
 LAYERS = [
-    ("base", ["log", "xmalloc", "compat", "clock", "strmap", "fscred"]),
+    ("base", ["log", "xmalloc", "compat", "clock", "procstat", "strmap",
+              "fscred"]),
     ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
               "sd", "deps", "group",
               "envfile"]),

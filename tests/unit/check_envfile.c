@@ -493,16 +493,21 @@ END_TEST
 /* gtd's environment < env_files (in order) < env < GTD_*. */
 START_TEST(test_envfile_merge)
 {
-	char	*base[] = { "A=base", "B=base", "PATH=/bin", "GTD_NAME=old",
-	    NULL };
-	char	*f1[] = { "B=f1", "C=f1", NULL };
-	char	*f2[] = { "C=f2", "D=f2", "B=f2", NULL };
-	char	*env[] = { "D=env", "E=env", "E=env2", NULL };
-	char	*gtd[] = { "GTD_NAME=web", NULL };
+	/* Writable copies: the layers are vectors of char *. */
+	char	 a[] = "A=base", b[] = "B=base", p[] = "PATH=/bin";
+	char	 g0[] = "GTD_NAME=old", b1[] = "B=f1", c1[] = "C=f1";
+	char	 c2[] = "C=f2", d2[] = "D=f2", b2[] = "B=f2";
+	char	 d3[] = "D=env", e3[] = "E=env", e4[] = "E=env2";
+	char	 g1[] = "GTD_NAME=web";
+	char	*base[] = { a, b, p, g0, NULL };
+	char	*f1[] = { b1, c1, NULL };
+	char	*f2[] = { c2, d2, b2, NULL };
+	char	*env[] = { d3, e3, e4, NULL };
+	char	*gtd[] = { g1, NULL };
 	char	*const *layers[] = { base, f1, NULL, f2, env, gtd };
 	char	**out;
-	char	 *want[] = { "A=base", "B=f2", "PATH=/bin", "GTD_NAME=web",
-	    "C=f2", "D=env", "E=env2", NULL };
+	const char *want[] = { "A=base", "B=f2", "PATH=/bin",
+	    "GTD_NAME=web", "C=f2", "D=env", "E=env2", NULL };
 	int	  i;
 
 	out = envfile_merge(layers, 6);

@@ -42,6 +42,7 @@ Suite	*etcd_suite(void);
 Suite	*deps_suite(void);
 Suite	*group_suite(void);
 Suite	*envfile_suite(void);
+Suite	*procstat_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
