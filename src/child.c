@@ -24,6 +24,7 @@
 #include "gt/child.h"
 #include "gt/childdeps.h"
 #include "gt/envfile.h"
+#include "gt/health.h"
 #include "gt/fscred.h"
 #include "gt/childlog.h"
 #include "gt/event.h"
@@ -60,7 +61,6 @@ static int	child_env_files(struct child *, struct envfile_set *,
 		    char **);
 static void	child_queue_kick(struct gtd *);
 static void	child_unqueue(struct child *);
-static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
 static void	child_decide(struct child *, int);
@@ -660,7 +660,7 @@ child_outputs_done(struct child *c, int out[2], int rd[2], bool spawned)
 }
 
 /* The spec's credentials and process attributes, for a spawn plan. */
-static void
+void
 child_plan_attrs(const struct childspec *s, struct spawn_plan *pl)
 {
 	pl->rlimits = s->rlimits;
@@ -760,7 +760,7 @@ child_start_as(struct child *c, bool manual)
 	c->fail_errno = 0;
 	free(c->fail_path);
 	c->fail_path = NULL;
-	c->want_down = c->escalated = c->gave_up = false;
+	c->want_down = c->escalated = c->gave_up = c->unhealthy = false;
 	c->stop_sig = 0;
 	c->stop_timeout_ms = 0;
 	c->restart_at = 0;
@@ -903,6 +903,7 @@ child_spawn(struct child *c)
 	}
 	log_debug("child %s: started pid %d", c->name, (int)pid);
 	child_attrs_init(c);
+	health_start(c);		/* after the attrs: sets "health" */
 	child_arm(c, c->spec->ready_timeout_ms);
 	child_set_state(c, CHILD_STARTING);
 	if (statusfd == -1)
@@ -1121,6 +1122,7 @@ child_handle_exit(struct child *c, int status)
 	char			 buf[512];
 
 	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
+	health_stop(c);
 	/* The exec status, if not read yet, is in the pipe by now. */
 	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &f) == 0) {
 		child_status_close(c);
@@ -1169,6 +1171,7 @@ child_record_exit(struct child *c, int status)
 	c->last_requested = c->want_down;
 	c->last_escalated = c->want_down && c->escalated;
 	c->last_stop_sig = c->want_down ? c->stop_sig : 0;
+	c->last_unhealthy = c->unhealthy && !c->want_down;
 	c->last_timeout_ms = c->stop_timeout_ms;
 	c->exited_at = gtd_now_ms(c->gtd);
 	free(c->last_spawn_path);
@@ -1192,6 +1195,7 @@ child_reason(const struct child *c, struct policy_reason *r)
 	r->escalated = c->last_escalated;
 	r->stop_signal = c->last_stop_sig;
 	r->timeout_ms = c->last_timeout_ms;
+	r->unhealthy = c->last_unhealthy;
 	if (c->last_spawn_errno != 0) {
 		r->spawn_errno = spawn_errno_name(c->last_spawn_errno);
 		r->spawn_step = spawn_step_name(c->last_spawn_step);
@@ -1423,6 +1427,15 @@ child_abort(struct child *c, const char *why, enum child_fail fail)
 }
 
 void
+child_unhealthy(struct child *c)
+{
+	if (c->state != CHILD_RUNNING)
+		return;
+	c->unhealthy = true;
+	child_abort(c, "unhealthy (health probe)", CHILD_FAIL_NONE);
+}
+
+void
 child_handle_timer(struct child *c)
 {
 	switch (c->state) {
@@ -1503,6 +1516,7 @@ child_release(struct child *c)
 		errno = ENOSPC;
 		return (-1);
 	}
+	health_stop(c);
 	if (c->pid > 0) {
 		if (c->adopted)
 			child_fd_close(c, &c->pidfd, &c->pidw);
@@ -1711,6 +1725,7 @@ child_remove(struct child *c)
 static void
 child_free(struct child *c)
 {
+	health_stop(c);
 	childlog_free(c->log);
 	spec_free(c->spec);
 	spec_free(c->next_spec);

@@ -14,6 +14,7 @@
 #include "gt/childdeps.h"
 #include "gt/deps.h"
 #include "gt/gtd.h"
+#include "gt/health.h"
 #include "gt/log.h"
 #include "gt/registry.h"
 #include "gt/spec.h"
@@ -93,8 +94,13 @@ childdeps_free(struct gtd *g)
 static void
 childdeps_obs(const struct child *c, struct deps_obs *o)
 {
+	const char	*h = health_state(c);
+
 	memset(o, 0, sizeof *o);
-	o->health = DEPS_HEALTH_NONE;
+	/* A probe's result; without a probe, healthy means ready. */
+	o->health = h == NULL ? DEPS_HEALTH_NONE : strcmp(h, "healthy") == 0 ?
+	    DEPS_HEALTH_HEALTHY : strcmp(h, "unhealthy") == 0 ?
+	    DEPS_HEALTH_UNHEALTHY : DEPS_HEALTH_UNKNOWN;
 	switch (c->state) {
 	case CHILD_STARTING:
 		o->phase = c->pid > 0 ? DEPS_STARTING : DEPS_DOWN;
@@ -272,6 +278,21 @@ childdeps_changed(struct child *c, enum child_state old)
 	if (c->pid == -1 && c->state != CHILD_STOPPING &&
 	    c->state != CHILD_TERMINATING)
 		childdeps_release(g);
+}
+
+void
+childdeps_health(struct child *c)
+{
+	struct gtd		*g = c->gtd;
+	struct deps_names	 met = { NULL, 0, 0 };
+	struct deps_obs		 o;
+
+	if (g->deps == NULL || (c->flags & CHILD_DEAD))
+		return;
+	childdeps_obs(c, &o);
+	deps_observe(g->deps->graph, c->name, &o, &met);
+	childdeps_start_met(g, &met);
+	deps_names_free(&met);
 }
 
 bool

@@ -26,6 +26,7 @@
 #include "gt/config.h"
 #include "gt/deps.h"
 #include "gt/envfile.h"
+#include "gt/healthspec.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/shmlayout.h"
@@ -543,6 +544,9 @@ cs_ready(struct childspec *s, const json_t *j, struct config_err *e)
 	else if (json_is_string(j) && strcmp(json_string_value(j),
 	    "notify") == 0)
 		s->ready = SPEC_READY_NOTIFY;
+	else if (json_is_string(j) && strcmp(json_string_value(j),
+	    "healthy") == 0)
+		s->ready = SPEC_READY_HEALTHY;	/* needs health: checked */
 	else if (json_is_object(j)) {
 		/* The wrong key is named, a missing fd is ready.fd. */
 		if (config_keys(j, "ready", keys, e) == -1 ||
@@ -553,7 +557,7 @@ cs_ready(struct childspec *s, const json_t *j, struct config_err *e)
 		s->ready_fd = (int)fd;
 	} else
 		return (config_fail(e, "ready", "ready must be \"exec\", "
-		    "\"notify\" or {\"fd\": N}"));
+		    "\"notify\", \"healthy\" or {\"fd\": N}"));
 	return (0);
 }
 
@@ -813,6 +817,15 @@ cs_depends_on(struct childspec *s, const json_t *j, struct config_err *e)
 	return (0);
 }
 
+/* health (protocol §9.1): healthspec.c parses. */
+static int
+cs_health(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	healthspec_free(s->health);
+	s->health = NULL;
+	return (healthspec_parse(j, &s->health, &e->field, &e->cause));
+}
+
 /* env_files (protocol §9.1): envfile.c checks the list. */
 static int
 cs_env_files(struct childspec *s, const json_t *j, struct config_err *e)
@@ -839,6 +852,7 @@ static const struct {
 	{ "env", cs_env },
 	{ "env_files", cs_env_files },
 	{ "group", cs_group },
+	{ "health", cs_health },
 	{ "hook_timeout_ms", cs_hook_timeout },
 	{ "kill_group", cs_kill_group },
 	{ "max_period_ms", cs_max_period },
@@ -892,6 +906,11 @@ config_spec_parse(const json_t *obj, char **field, char **cause)
 		}
 		if (config_spec_fields[i].fn(s, v, &e) == -1)
 			goto fail;
+	}
+	if (s->ready == SPEC_READY_HEALTHY && s->health == NULL) {
+		config_fail(&e, "ready", "ready \"healthy\" needs a health "
+		    "probe");
+		goto fail;
 	}
 	if (s->set_uid && s->login != NULL)
 		config_groups(s);
@@ -1136,7 +1155,8 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 		    s->ready_fd));
 	else
 		json_object_set_new(j, "ready", json_string(s->ready ==
-		    SPEC_READY_NOTIFY ? "notify" : "exec"));
+		    SPEC_READY_NOTIFY ? "notify" : s->ready ==
+		    SPEC_READY_HEALTHY ? "healthy" : "exec"));
 	json_object_set_new(j, "ready_timeout_ms",
 	    json_integer(s->ready_timeout_ms));
 	json_object_set_new(j, "watchdog_ms", json_integer(s->watchdog_ms));
@@ -1154,6 +1174,8 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 	if (s->nenv_files > 0)
 		json_object_set_new(j, "env_files",
 		    config_strv_json(s->env_files));
+	if (s->health != NULL)
+		json_object_set_new(j, "health", healthspec_json(s->health));
 }
 
 /* user, group, umask, nice, rlimits: only when set. */

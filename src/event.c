@@ -76,7 +76,8 @@ static const char *event_names[EVENT_NKINDS] = {
 	[EVENT_GAVE_UP] = "gave_up",
 	[EVENT_HOOK_DONE] = "hook_done",
 	[EVENT_ATTR] = "attr",
-	[EVENT_LOG] = "log"
+	[EVENT_LOG] = "log",
+	[EVENT_HEALTH] = "health"
 };
 
 struct events *
@@ -340,6 +341,13 @@ event_child_state(struct gtd *g, struct child *c, enum child_state old)
 	case CHILD_WAITING:
 		break;
 	}
+}
+
+void
+event_child_health(struct child *c, const char *health)
+{
+	event_emit(c->gtd, EVENT_HEALTH, c->name, json_pack("{s:s}",
+	    "health", health));
 }
 
 void

@@ -21,6 +21,7 @@
 
 #include "gt/child.h"
 #include "gt/config.h"
+#include "gt/event.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 		log_set_level(cf->log_level);
 	if ((g = gtd_new(&child_real_ops, &cause)) == NULL)
 		fatalx("%s", cause);
+	g->health_event = event_child_health;	/* health.c -> events */
 	/* Both unset systemd's variables before anything is spawned. */
 	if (sd_listen_fd(&lfd) == -1)
 		fatal("socket from systemd (LISTEN_FDS)");

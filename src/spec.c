@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "gt/deps.h"
+#include "gt/healthspec.h"
 #include "gt/protocol.h"
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
@@ -125,6 +126,7 @@ spec_free(struct childspec *s)
 	free(s->attrs);
 	deps_edges_free(s->deps, s->ndeps);
 	spec_strv_free(s->env_files);
+	healthspec_free(s->health);
 	free(s);
 }
 
@@ -191,6 +193,7 @@ spec_dup(const struct childspec *s)
 	d->deps = s->ndeps > 0 ? deps_edges_dup(s->deps, s->ndeps) : NULL;
 	if (s->env_files != NULL)
 		d->env_files = spec_strv_dup(s->env_files, s->nenv_files);
+	d->health = healthspec_dup(s->health);
 	return (d);
 }
 

@@ -20,6 +20,7 @@
 #include "gt/spec.h"
 
 struct childlog;
+struct health;
 struct gtd;
 struct spawn_plan;
 
@@ -154,6 +155,9 @@ struct child {
 	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
 	struct child_waiters	 waiters;
 	struct childlog		*log;		/* owned, or NULL: output */
+	struct health		*health;	/* owned, or NULL: no probe */
+	bool			 unhealthy;	/* killed by its probe */
+	bool			 last_unhealthy;
 
 	struct child		*next_name;	/* hash chains */
 	struct child		*next_pid;
@@ -229,6 +233,14 @@ void		 child_handle_hook_exit(struct child *, int status);
 /* The one timer fired (ready/watchdog/stop/hook/restart deadline). */
 void		 child_handle_timer(struct child *);
 
+/*
+ * Its health probe failed failure_threshold times: kill a running c
+ * (not a stop on request: its policy decides, reason unhealthy).
+ */
+void		 child_unhealthy(struct child *);
+/* The credentials and process attributes of s into a spawn plan. */
+void		 child_plan_attrs(const struct childspec *s,
+		    struct spawn_plan *);
 /* Readiness by notify READY=1 or the ready fd: starting -> running. */
 void		 child_ready(struct child *);
 /* sd_notify WATCHDOG=1: the watchdog deadline starts again. */

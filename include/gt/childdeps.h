@@ -47,6 +47,9 @@ void	childdeps_removed(struct child *c);
  */
 void	childdeps_changed(struct child *c, enum child_state old);
 
+/* c's health attr changed: dependents on "healthy" may start. */
+void	childdeps_health(struct child *c);
+
 /*
  * c is to start: false if every dependency is met (go on), else true:
  * the caller puts c in CHILD_WAITING, and childdeps starts it later

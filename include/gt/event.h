@@ -32,6 +32,7 @@ enum event_kind {
 	EVENT_HOOK_DONE,	/* after_terminate finished */
 	EVENT_ATTR,		/* attrs changed (only when asked for) */
 	EVENT_LOG,		/* a line of output (logs follow) */
+	EVENT_HEALTH,		/* the health attr changed */
 	EVENT_NKINDS
 };
 #define EVENT_MASK(k)		(1U << (k))
@@ -62,6 +63,8 @@ void	event_emit(struct gtd *, enum event_kind, const char *name,
 /* The events a child's state change means (child.c calls this). */
 void	event_child_state(struct gtd *, struct child *, enum child_state old);
 void	event_child_gave_up(struct gtd *, struct child *, const char *action);
+/* The health attr of c changed (gtd.c hands it to health.c). */
+void	event_child_health(struct child *, const char *health);
 void	event_child_hook_done(struct gtd *, struct child *, int status);
 void	event_child_log(struct gtd *, struct child *, const char *stream,
 	    int64_t at, const char *line, size_t len);

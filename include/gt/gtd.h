@@ -85,6 +85,9 @@ struct gtd {
 	int			 nstarting;	/* forked, not yet ready */
 	int			 nreleased;	/* released, output read */
 	struct childdeps	*deps;		/* owned: depends_on, or NULL */
+	/* Weak: told each change of a child's health attr (health.c). */
+	void			(*health_event)(struct child *,
+				    const char *health);
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -343,6 +344,78 @@ START_TEST(e2e_deps_boot_and_reload)
 }
 END_TEST
 
+/*
+ * Shutdown stops every dependent before its dependency, whatever its
+ * on_stop: web's after_terminate hook finds db still alive.
+ */
+START_TEST(e2e_deps_shutdown_order)
+{
+	struct e2e	*e = e2e_start(NULL);
+	char		 ok[64];
+	pid_t		 db;
+
+	/* Outside e2e_dir: e2e_stop removes that. */
+	snprintf(ok, sizeof ok, "/tmp/gtd-deps-order-%d", (int)getpid());
+	(void)unlink(ok);		/* ENOENT: none left over */
+
+	e2e_ok(e, "start_child", "{s:s, s:o}", "name", "db",
+	    "cmd", e2e_cmd(NULL));
+	db = pid_of(e, "db");
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[{s:s, s:s}], s:{s:s, s:i}, "
+	    "s:[s, s, s]}", "name", "web", "cmd", e2e_cmd("--ignore-term",
+	    e2e_ready_arg(e, "web"), NULL), "depends_on", "name", "db",
+	    "on_stop", "ignore", "shutdown", "signal", "SIGTERM",
+	    "timeout_ms", 300, "after_terminate", "/bin/sh", "-c",
+	    e2e_fmt(e, "kill -0 %d && touch %s", (int)db, ok));
+	e2e_wait_ready(e, "web");
+	e2e_stop(e);
+	ck_assert_msg(access(ok, F_OK) == 0, "db was gone before web");
+	ck_assert_int_eq(unlink(ok), 0);
+}
+END_TEST
+
+/*
+ * Many rows waiting on one dependency cost nothing while they wait
+ * (ping stays quick) and all start on its one transition.
+ */
+START_TEST(e2e_deps_many_waiting)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*gate = e2e_path(e, "go");
+	long		 t0, d, worst = 0;
+	json_t		*rows;
+	size_t		 i, n;
+	int		 k, nrun;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "db",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--ready-after=%s", gate),
+	    "--ready-fd=3", NULL), "ready", "fd", 3, "wait", 0);
+	for (k = 0; k < 200; k++)
+		e2e_ok(e, "start_child", "{s:s, s:[s, s], s:[s], s:b}",
+		    "name", e2e_fmt(e, "w%d", k), "cmd", "/bin/sleep", "1000",
+		    "depends_on", "db", "wait", 0);
+	for (k = 0; k < 100; k++) {
+		t0 = e2e_now_ms();
+		e2e_ok(e, "ping", NULL);
+		if ((d = e2e_now_ms() - t0) > worst)
+			worst = d;
+	}
+	ck_assert_msg(worst < e2e_slow(100), "ping took %ld ms", worst);
+	touch(gate);
+	t0 = e2e_now_ms();
+	do {
+		rows = e2e_get(e2e_ok(e, "which_children", "{s:s}", "state",
+		    "running"), "children");
+		n = json_array_size(rows);
+		for (i = 0, nrun = 0; i < n; i++)
+			nrun++;
+	} while (nrun < 201 && e2e_now_ms() - t0 < e2e_slow(10000) &&
+	    usleep(20000) == 0);
+	ck_assert_int_eq(nrun, 201);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_deps_suite(void)
 {
@@ -358,6 +431,8 @@ e2e_deps_suite(void)
 	tcase_add_test(tc, e2e_deps_policy_restart);
 	tcase_add_test(tc, e2e_deps_recovers_after_give_up);
 	tcase_add_test(tc, e2e_deps_boot_and_reload);
+	tcase_add_test(tc, e2e_deps_shutdown_order);
+	tcase_add_test(tc, e2e_deps_many_waiting);
 	suite_add_tcase(s, tc);
 	return (s);
 }

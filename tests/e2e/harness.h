@@ -343,5 +343,6 @@ Suite		*e2e_hostile_suite(void);
 Suite		*e2e_chaos_suite(void);
 Suite		*e2e_deps_suite(void);
 Suite		*e2e_envfile_suite(void);
+Suite		*e2e_health_suite(void);
 
 #endif /* GT_E2E_HARNESS_H */

@@ -43,6 +43,7 @@ Suite	*deps_suite(void);
 Suite	*group_suite(void);
 Suite	*envfile_suite(void);
 Suite	*procstat_suite(void);
+Suite	*healthspec_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
