@@ -274,6 +274,43 @@ START_TEST(e2e_deps_policy_restart)
 	    "WHERE name = 'db'"));
 	ck_assert_int_eq(pid_of(e, "web"), web);
 	ck_assert_str_eq(e2e_str(e2e_row(e, "web"), "state"), "running");
+	/* restart_child force is a restart too: api again, web not. */
+	api = pid_of(e, "api");
+	db = pid_of(e, "db");
+	e2e_ok(e, "restart_child", "{s:s, s:b}", "name", "db", "force", 1);
+	ck_assert_int_ne(pid_of(e, "db"), db);
+	ck_assert_int_gt(e2e_wait_restarted(e, "api", api, 5000), 0);
+	ck_assert_int_eq(pid_of(e, "web"), web);
+	e2e_stop(e);
+}
+END_TEST
+
+/* find_or_open of a new row waits for its dependency, then replies. */
+START_TEST(e2e_deps_find_or_open)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*a = e2e_client(e);
+	const char	*gate = e2e_path(e, "go");
+	json_t		*r;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "db",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--ready-after=%s", gate),
+	    "--ready-fd=3", NULL), "ready", "fd", 3, "wait", 0);
+	e2e_send_line(a, "{\"id\":1,\"op\":\"find_or_open\",\"name\":\"web\","
+	    "\"cmd\":[\"/bin/sleep\",\"1000\"],\"depends_on\":[\"db\"]}");
+	ck_assert(e2e_wait_state(e, "web", "waiting", 3000));
+	/* A second caller without wait: told it waits, pid null. */
+	r = e2e_ok(e, "find_or_open", "{s:s, s:[s, s], s:b}", "name", "web",
+	    "cmd", "/bin/sleep", "1000", "wait", 0);
+	ck_assert_str_eq(e2e_str(r, "state"), "waiting");
+	ck_assert(json_is_null(json_object_get(r, "pid")));
+	ck_assert_ptr_null(e2e_recv_line(a, 200));
+	touch(gate);
+	r = e2e_recv(a, 5000);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	ck_assert_int_gt(e2e_int(r, "pid"), 0);
+	json_decref(r);
 	e2e_stop(e);
 }
 END_TEST
@@ -425,6 +462,7 @@ e2e_deps_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_deps_waits_for_ready);
 	tcase_add_test(tc, e2e_deps_start_wait);
+	tcase_add_test(tc, e2e_deps_find_or_open);
 	tcase_add_test(tc, e2e_deps_refused);
 	tcase_add_test(tc, e2e_deps_completed_ok);
 	tcase_add_test(tc, e2e_deps_stop_dependents_first);
