@@ -126,6 +126,29 @@ START_TEST(e2e_envfile_bounds)
 	put(p, many, n);
 	refused(e, p, "E2BIG", p);
 	free(many);
+	/* Invalid UTF-8. */
+	put(p, "A=\xff\xfe\n", 5);
+	refused(e, p, "EINVAL", p);
+	/* One assignment longer than an execve(2) string. */
+	big = malloc(130 * 1024);
+	memcpy(big, "A=", 2);
+	memset(big + 2, 'v', 130 * 1024 - 3);
+	big[130 * 1024 - 1] = '\n';
+	put(p, big, 130 * 1024);
+	refused(e, p, "E2BIG", p);
+	/* Just under 1 MiB of comment lines: read, and gtd stays quick. */
+	free(big);
+	big = malloc(1024 * 1024);
+	for (i = 0; i + 2 <= 1024 * 1024 - 8; i += 2)
+		memcpy(big + i, "#\n", 2);
+	memcpy(big + i, "Z=ok\n", 5);
+	put(p, big, i + 5);
+	free(big);
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[s]}", "name", "lines", "cmd",
+	    e2e_cmd(e2e_fmt(e, "--env=%s", e2e_path(e, "env")), NULL),
+	    "env_files", p);
+	ck_assert_msg(strstr(e2e_read_file(e, e2e_path(e, "env"), 5000),
+	    "\nZ=ok\n") != NULL, "Z not set");
 	/* A directory, a FIFO: not regular files (a FIFO never blocks). */
 	refused(e, e2e_dir(e), "EINVAL", e2e_dir(e));
 	ck_assert_int_eq(mkfifo(e2e_path(e, "fifo"), 0600), 0);
