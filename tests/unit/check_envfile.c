@@ -477,12 +477,12 @@ START_TEST(test_envfile_list_bound)
 {
 	json_t	*a = json_array();
 	char	**v, *field = NULL, *cause = NULL;
+	size_t	  n;
 	int	  i;
 
 	for (i = 0; i <= ENVFILE_MAX_FILES; i++)
 		json_array_append_new(a, json_string("/etc/x.env"));
-	ck_assert_int_eq(envfile_parse_list(a, &v, (size_t *)&i, &field,
-	    &cause), -1);
+	ck_assert_int_eq(envfile_parse_list(a, &v, &n, &field, &cause), -1);
 	ck_assert_str_eq(field, "env_files");
 	free(field);
 	free(cause);
