@@ -14,7 +14,6 @@
 #include "gt/childdeps.h"
 #include "gt/deps.h"
 #include "gt/gtd.h"
-#include "gt/health.h"
 #include "gt/log.h"
 #include "gt/registry.h"
 #include "gt/spec.h"
@@ -94,7 +93,7 @@ childdeps_free(struct gtd *g)
 static void
 childdeps_obs(const struct child *c, struct deps_obs *o)
 {
-	const char	*h = health_state(c);
+	const char	*h = c->health_name;
 
 	memset(o, 0, sizeof *o);
 	/* A probe's result; without a probe, healthy means ready. */

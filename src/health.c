@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include <ev.h>
+#include <jansson.h>
 
 #include "gt/child.h"
 #include "gt/childdeps.h"
+#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/health.h"
 #include "gt/healthspec.h"
@@ -94,8 +96,9 @@ health_set(struct health *h, enum health_st st)
 		    registry_errmsg(g->reg));
 	}
 	child_attrs_changed(c);
-	if (g->health_event != NULL)
-		g->health_event(c, health_names[st]);
+	c->health_name = health_names[st];
+	event_emit(g->events, EVENT_HEALTH, c->name, json_pack("{s:s}",
+	    "health", health_names[st]));
 	childdeps_health(c);	/* condition "healthy" */
 }
 
@@ -155,6 +158,7 @@ health_stop(struct child *c)
 	ev_timer_stop(c->gtd->loop, &h->timer);
 	free(h);
 	c->health = NULL;
+	c->health_name = NULL;
 }
 
 const char *

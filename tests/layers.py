@@ -23,28 +23,30 @@ import sys
 # up goes through a callback table set up by gtd.c.  Files not listed are
 # an error, so a new file must be placed.
 LAYERS = [
-    ("base", ["log", "xmalloc", "compat", "clock", "procstat", "strmap",
-              "fscred"]),
-    ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
-              "sd", "deps", "group",
-              "envfile", "healthspec"]),
+    ("base", ["log", "xmalloc", "compat", "clock", "utf8", "procstat",
+              "strmap", "fscred"]),
+    ("pure", ["spec", "policy", "config", "config-spec", "config-check",
+              "acl", "proto", "sd", "fence", "deps", "group", "envfile",
+              "healthspec"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
-                   "shmirror", "conn", "server"]),
-    ("core", ["child", "childtab", "childdeps", "health"]),
-    ("wire", ["cmd", "cmd-*", "event", "hook", "notify", "reload",
-              "snapshot", "gtd-sd"]),
+                   "shmirror", "conn", "server", "etcd", "cluster"]),
+    ("core", ["child", "childtab"]),
+    ("wire", ["cmd", "cmd-*", "dispatch", "event", "hook", "notify",
+              "reload", "snapshot", "gtd-sd", "shutdown", "childdeps",
+              "health"]),
     ("main", ["loop"]),
     ("root", ["gtd"]),
 ]
 # Files outside the daemon's layers: the client side.
-CLIENT = ["client", "gtctl"]
+CLIENT = ["client", "gtctl", "gtctl-*"]
 
 # The core never reaches these, even indirectly through a name: it
 # reports through the child_observer table.
 CORE = ["child", "childtab", "childlog", "spawn", "plan", "policy", "spec",
         "registry", "attrtab"]
-CORE_NEVER = ["conn", "server", "cmd", "cmd-*", "event", "proto", "loop",
-              "gtd", "hook", "notify", "reload", "snapshot", "gtd-sd"]
+CORE_NEVER = ["conn", "server", "cmd", "cmd-*", "dispatch", "event", "proto",
+              "loop", "gtd", "hook", "notify", "reload", "snapshot",
+              "gtd-sd", "shutdown"]
 
 
 def match(name, pats):

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * childdeps: depends_on at run time (protocol §9.1), the core's side of
- * deps.c.  child.c reports every row's additions, state changes and
- * removals here (a few call sites); this module keeps the dependency
+ * childdeps: depends_on at run time (protocol §9.1), the daemon's side
+ * of deps.c.  child.c reports every row's additions, state changes and
+ * removals through its child_observer (loop.c hands them here) and asks
+ * it whether a start or a stop may go on; this module keeps the dependency
  * graph of the zone, holds a start whose dependencies are not met (the
  * row is `waiting`), starts it on the transition of the dependency that
  * meets the last of them (no polling), holds the stop of a dependency

@@ -4,7 +4,7 @@
  * loop: an exec probe is a process of its own (the child's credentials,
  * its own session, killed at its timeout), tcp and http probes are
  * non-blocking sockets.  The result is the attr "health" (unknown,
- * healthy, unhealthy), reported to g->health_event on each change;
+ * healthy, unhealthy), each change a health event (event.c);
  * with ready "healthy" the first healthy result makes a starting child
  * ready, and failure_threshold failures in a row kill a running child
  * (its policy then restarts it, reason unhealthy).  A child without a
