@@ -88,6 +88,7 @@ const struct cmd_entry *const cmd_table[] = {
 
 static int	cmd_access(struct cmd_ctx *, json_t *);
 static void	cmd_hold(struct cmd_ctx *);
+static void	cmd_run(struct cmd_ctx *, json_t *);
 
 const struct cmd_entry *
 cmd_find(const char *name)
@@ -133,7 +134,6 @@ cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
 {
 	struct gtd		*g = ctx->gtd;
 	struct proto_flat	 fl;
-	enum cmd_ret		 ret;
 	size_t			 i;
 
 	if (g->scansize < len + PROTO_SCRATCH_EXTRA) {
@@ -150,20 +150,33 @@ cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
 	if (fl.id != NULL)
 		ctx->idraw = xstrndup(fl.id, fl.idlen);
 	ctx->flat = &fl;
-	if (cmd_access(ctx, NULL) == 0) {
-		if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES))
+	cmd_run(ctx, NULL);
+	return (0);
+}
+
+/*
+ * The one tail of both request forms, once the op is known: access, the
+ * shutdown refusal, exec, then the reply now or (CMD_WAIT) the request
+ * held until cmd_finish.  args is NULL for a flat request (ctx->flat).
+ */
+static void
+cmd_run(struct cmd_ctx *ctx, json_t *args)
+{
+	const struct cmd_entry	*e = ctx->entry;
+
+	if (cmd_access(ctx, args) == 0) {
+		if (ctx->gtd->shutting_down && (e->flags & CMD_MUTATES))
 			cmd_error(ctx, GT_E_SHUTTING_DOWN,
 			    "gtd is shutting down");
-		else if ((ret = ctx->entry->exec(ctx, NULL)) == CMD_WAIT) {
-			ctx->flat = NULL;
+		else if (e->exec(ctx, args) == CMD_WAIT) {
+			ctx->flat = NULL;	/* it pointed at the stack */
 			cmd_hold(ctx);
-			return (0);
+			return;
 		}
 	}
 	ctx->flat = NULL;
 	cmd_send(ctx);
 	cmd_free(ctx);
-	return (0);
 }
 
 void
@@ -172,7 +185,6 @@ cmd_dispatch(struct gtd *g, struct conn *cn, const char *line, size_t len)
 	struct cmd_ctx	*ctx;
 	json_t		*req = NULL, *op;
 	char		*cause = NULL;
-	enum cmd_ret	 ret;
 
 	if (cmd_blank(line, len))
 		return;
@@ -202,18 +214,9 @@ cmd_dispatch(struct gtd *g, struct conn *cn, const char *line, size_t len)
 		goto reply;
 	}
 	json_object_del(req, "op");
-	if (cmd_access(ctx, req) == -1)
-		goto reply;
-	if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES)) {
-		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
-		goto reply;
-	}
-	ret = ctx->entry->exec(ctx, req);
-	if (ret == CMD_WAIT) {
-		cmd_hold(ctx);
-		json_decref(req);
-		return;
-	}
+	cmd_run(ctx, req);
+	json_decref(req);
+	return;
 reply:
 	json_decref(req);
 	cmd_send(ctx);

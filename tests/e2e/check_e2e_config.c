@@ -247,21 +247,30 @@ sub_ready(struct sub *s, int ms)
 	return (ret);
 }
 
+struct sub_reap {
+	struct sub	*s;
+	int		*st;
+};
+
+static bool
+sub_reaped(void *arg)
+{
+	struct sub_reap	*r = arg;
+
+	if (r->s->pid == -1 || waitpid(r->s->pid, r->st, WNOHANG) !=
+	    r->s->pid)
+		return (r->s->pid == -1);
+	r->s->pid = -1;
+	return (true);
+}
+
 /* Reap the sub gtd within ms; false if it is still running. */
 static bool
 sub_wait(struct sub *s, int ms, int *st)
 {
-	long	deadline = e2e_now_ms() + ms;
+	struct sub_reap	r = { s, st };
 
-	for (;;) {
-		if (waitpid(s->pid, st, WNOHANG) == s->pid) {
-			s->pid = -1;
-			return (true);
-		}
-		if (e2e_now_ms() >= deadline)
-			return (false);
-		poll(NULL, 0, 5);
-	}
+	return (e2e_wait_until(ms, sub_reaped, &r));
 }
 
 /* SIGTERM, and it must exit 0 within 10 s. */

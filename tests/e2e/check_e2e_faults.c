@@ -55,21 +55,28 @@ answered(int fd, int ms)
 	return (true);
 }
 
+struct restarts {
+	struct e2e	*e;
+	const char	*name;
+	int		 n;
+};
+
+static bool
+restarts_reached(void *arg)
+{
+	struct restarts	*w = arg;
+	json_t		*row = e2e_row(w->e, w->name);
+
+	return (row != NULL && e2e_int(row, "restart_count") >= w->n);
+}
+
 /* Wait until e2e_row(name)'s restart_count reaches n. */
 static bool
 wait_restarts(struct e2e *e, const char *name, int n, int ms)
 {
-	long	 deadline = e2e_now_ms() + e2e_slow(ms);
-	json_t	*row;
+	struct restarts	w = { e, name, n };
 
-	for (;;) {
-		row = e2e_row(e, name);
-		if (row != NULL && e2e_int(row, "restart_count") >= n)
-			return (true);
-		if (e2e_now_ms() > deadline)
-			return (false);
-		poll(NULL, 0, 10);
-	}
+	return (e2e_wait_until(ms, restarts_reached, &w));
 }
 
 /*

@@ -26,28 +26,11 @@
 #include "gt/xmalloc.h"
 #include "harness.h"
 
-static bool	has_line(const char *, const char *);
 static int	words(const char *, char *, size_t, char **, int);
 static pid_t	fake_gtd(const char *, const char *);
 static pid_t	fake_gtd_script(const char *, const char *const *,
 		    const char *);
 static const char *proc_wait(struct e2e_proc *, const char *, int);
-
-/* text has a line equal to line. */
-static bool
-has_line(const char *text, const char *line)
-{
-	const char	*p = text;
-	size_t		 n = strlen(line);
-
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' ||
-		    p[n] == '\0'))
-			return (true);
-		p += n;
-	}
-	return (false);
-}
 
 /* Split the first line of text into at most max words, in buf. */
 static int
@@ -84,12 +67,12 @@ START_TEST(e2e_gtctl_ping_hello)
 	ck_assert_int_eq(e2e_gtctl(e, &out, "ping", NULL), 0);
 	ck_assert_str_eq(out, "pong\n");
 	ck_assert_int_eq(e2e_gtctl(e, &out, "hello", NULL), 0);
-	ck_assert_msg(has_line(out, "protocol: 1"), "%s", out);
-	ck_assert_msg(has_line(out, "zone: default"), "%s", out);
-	ck_assert_msg(has_line(out, e2e_fmt(e, "pid: %d", (int)e2e_pid(e))),
+	ck_assert_msg(e2e_has_line(out, "protocol: 1"), "%s", out);
+	ck_assert_msg(e2e_has_line(out, "zone: default"), "%s", out);
+	ck_assert_msg(e2e_has_line(out, e2e_fmt(e, "pid: %d", (int)e2e_pid(e))),
 	    "%s", out);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "version", NULL), 0);
-	ck_assert_msg(has_line(out, "protocol: 1"), "%s", out);
+	ck_assert_msg(e2e_has_line(out, "protocol: 1"), "%s", out);
 	e2e_stop(e);
 }
 END_TEST
@@ -339,7 +322,7 @@ START_TEST(e2e_gtctl_attrs)
 	ck_assert_int_eq(e2e_gtctl(e, &out, "attr", "get", "web", "port", NULL),
 	    3);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "attrs", "web", NULL), 0);
-	ck_assert_msg(has_line(out, "host: example.org"), "%s", out);
+	ck_assert_msg(e2e_has_line(out, "host: example.org"), "%s", out);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "list", NULL), 0);
 	ck_assert_msg(strstr(out, "web") != NULL && strstr(out, "example.org")
 	    != NULL, "%s", out);
@@ -356,16 +339,16 @@ START_TEST(e2e_gtctl_info_spec_count)
 
 	pid = e2e_spawn(e, "web", NULL);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "info", "web", NULL), 0);
-	ck_assert_msg(has_line(out, "state: running"), "%s", out);
-	ck_assert_msg(has_line(out, e2e_fmt(e, "pid: %d", (int)pid)), "%s",
+	ck_assert_msg(e2e_has_line(out, "state: running"), "%s", out);
+	ck_assert_msg(e2e_has_line(out, e2e_fmt(e, "pid: %d", (int)pid)), "%s",
 	    out);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "spec", "web", NULL), 0);
 	ck_assert_ptr_nonnull(j = json_loads(out, 0, NULL));
 	ck_assert_str_eq(e2e_str(j, "restart"), "permanent");
 	json_decref(j);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "count", NULL), 0);
-	ck_assert_msg(has_line(out, "specs: 1") && has_line(out, "active: 1"),
-	    "%s", out);
+	ck_assert_msg(e2e_has_line(out, "specs: 1") &&
+	    e2e_has_line(out, "active: 1"), "%s", out);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "stats", NULL), 0);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "check", "x", "--",
 	    e2e_testchild(e), NULL), 0);
@@ -373,7 +356,7 @@ START_TEST(e2e_gtctl_info_spec_count)
 	    e2e_testchild(e), NULL), 1);
 	/* an op by name */
 	ck_assert_int_eq(e2e_gtctl(e, &out, "count_children", NULL), 0);
-	ck_assert_msg(has_line(out, "specs: 1"), "%s", out);
+	ck_assert_msg(e2e_has_line(out, "specs: 1"), "%s", out);
 	e2e_stop(e);
 }
 END_TEST
@@ -1268,16 +1251,16 @@ START_TEST(e2e_gtctl_completion)
 	hops = e2e_get(e2e_ok(e, "hello", NULL), "ops");
 	ck_assert_int_eq(e2e_gtctl(e, &ops, "help", "--ops", NULL), 0);
 	json_array_foreach(hops, i, op)
-		ck_assert_msg(has_line(ops, json_string_value(op)),
+		ck_assert_msg(e2e_has_line(ops, json_string_value(op)),
 		    "gtd's op %s is not in gtctl help --ops", json_string_value(
 		    op));
 	/* ops complete from that list: with "_", or when no command fits */
 	got = complete(e, "which_");
-	ck_assert_msg(has_line(got, "which_children"), "%s", got);
+	ck_assert_msg(e2e_has_line(got, "which_children"), "%s", got);
 	got = complete(e, "sig");
-	ck_assert_msg(has_line(got, "signal"), "%s", got);
+	ck_assert_msg(e2e_has_line(got, "signal"), "%s", got);
 	got = complete(e, "terminate_and_delete");
-	ck_assert_msg(has_line(got, "terminate_and_delete"), "%s", got);
+	ck_assert_msg(e2e_has_line(got, "terminate_and_delete"), "%s", got);
 	for (copy = xstrdup(ops), w = strtok_r(copy, "\n", &save); w != NULL;
 	    w = strtok_r(NULL, "\n", &save))
 		n++;
@@ -1290,17 +1273,18 @@ START_TEST(e2e_gtctl_completion)
 	for (w = strtok_r(copy, "\n", &save); w != NULL;
 	    w = strtok_r(NULL, "\n", &save)) {
 		*strchrnul(w, ' ') = '\0';
-		ck_assert_msg(has_line(out, w), "command %s does not "
+		ck_assert_msg(e2e_has_line(out, w), "command %s does not "
 		    "complete: %s", w, out);
 	}
 	free(copy);
 	got = complete(e, "attr ''");
-	ck_assert_msg(has_line(got, "get") && has_line(got, "incr"), "%s", got);
+	ck_assert_msg(e2e_has_line(got, "get") && e2e_has_line(got, "incr"),
+	    "%s", got);
 	got = complete(e, "logs -");
-	ck_assert_msg(has_line(got, "--follow") && has_line(got, "-n"), "%s",
+	ck_assert_msg(e2e_has_line(got, "--follow") && e2e_has_line(got, "-n"), "%s",
 	    got);
 	got = complete(e, "stop ''");
-	ck_assert_msg(has_line(got, "web-1") && has_line(got, "all"), "%s",
+	ck_assert_msg(e2e_has_line(got, "web-1") && e2e_has_line(got, "all"), "%s",
 	    got);
 	e2e_stop(e);
 }

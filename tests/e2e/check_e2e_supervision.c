@@ -57,7 +57,6 @@ static void		 touch(const char *);
 static json_t		*hook_sh(struct e2e *, const char *, const char *);
 static json_t		*read_json(struct e2e *, const char *, int);
 static json_t		*json_lines(struct e2e *, const char *);
-static bool		 has_line(const char *, const char *);
 static const char	*proc_env(struct e2e *, pid_t, const char *, int);
 static void		 notify_send(const char *, const char *);
 static pid_t		 fork_stray(struct e2e *);
@@ -205,20 +204,6 @@ json_lines(struct e2e *e, const char *path)
 		json_array_append_new(a, j);
 	}
 	return (a);
-}
-
-/* Does text hold this exact line? */
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t		 n = strlen(line);
-	const char	*p;
-
-	for (p = text; (p = strstr(p, line)) != NULL; p += n)
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' ||
-		    p[n] == '\0'))
-			return (true);
-	return (false);
 }
 
 /* The value of key in /proc/pid/environ once it has one (after exec). */
@@ -997,10 +982,10 @@ START_TEST(e2e_sup_hook_payload)
 	ck_assert_str_eq(e2e_str(attrs, "color"), "red");
 	ck_assert_int_eq(e2e_int(attrs, "n"), 5);
 	env = e2e_read_file(e, e2e_path(e, "hk.env"), 1000);
-	ck_assert_msg(has_line(env, "GTD_NAME=hk") &&
-	    has_line(env, "GTD_ZONE=default") &&
-	    has_line(env, e2e_fmt(e, "GTD_SOCKET=%s", e2e_sock(e))) &&
-	    has_line(env, "GTD_EXIT_SIGNAL=SIGKILL") &&
+	ck_assert_msg(e2e_has_line(env, "GTD_NAME=hk") &&
+	    e2e_has_line(env, "GTD_ZONE=default") &&
+	    e2e_has_line(env, e2e_fmt(e, "GTD_SOCKET=%s", e2e_sock(e))) &&
+	    e2e_has_line(env, "GTD_EXIT_SIGNAL=SIGKILL") &&
 	    strstr(env, "GTD_EXIT_STATUS=") == NULL, "hook env:\n%s", env);
 	/* the next incarnation's hook sees restart_count 1 */
 	ck_assert((pid2 = e2e_wait_restarted(e, "hk", pid, 3000)) > 0);
@@ -1022,8 +1007,8 @@ START_TEST(e2e_sup_hook_payload)
 	j = read_json(e, e2e_path(e, "hs.json"), 3000);
 	ck_assert_int_eq(e2e_int(e2e_get(j, "reason"), "exit_status"), 3);
 	env = e2e_read_file(e, e2e_path(e, "hs.env"), 1000);
-	ck_assert_msg(has_line(env, "GTD_EXIT_STATUS=3") &&
-	    has_line(env, "GTD_NAME=hs") &&
+	ck_assert_msg(e2e_has_line(env, "GTD_EXIT_STATUS=3") &&
+	    e2e_has_line(env, "GTD_NAME=hs") &&
 	    strstr(env, "GTD_EXIT_SIGNAL=") == NULL, "hook env:\n%s", env);
 	stop(e);
 }

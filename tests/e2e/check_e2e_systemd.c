@@ -164,31 +164,6 @@ START_TEST(e2e_sd_watchdog)
 }
 END_TEST
 
-/* A process is gone: no such pid, or a zombie nobody reaped yet. */
-static bool
-pid_gone(pid_t pid, int ms)
-{
-	long	 deadline = e2e_now_ms() + ms;
-	char	 path[64], buf[512], *p;
-	ssize_t	 n;
-	int	 fd;
-
-	for (;;) {
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			return (true);
-		n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
-		    p[2] == 'Z')
-			return (true);
-		if (e2e_now_ms() >= deadline)
-			return (false);
-		poll(NULL, 0, 5);
-	}
-}
-
 /* gtd started as systemd would: socket on fd 3, readiness on fd 4. */
 struct act {
 	char	dir[32];
@@ -335,7 +310,7 @@ START_TEST(e2e_sd_socket_activation)
 	ck_assert_msg(!e2e_wait_text(env, "LISTEN_", 0), "LISTEN_* passed on");
 	client_free(cl);
 	act_stop(&a);
-	ck_assert_msg(pid_gone(child, 3000), "child %d survived gtd",
+	ck_assert_msg(e2e_wait_dead(child, 3000), "child %d survived gtd",
 	    (int)child);
 	/* gtd did not create the socket, so it must not remove it. */
 	ck_assert_msg(lstat(a.sock, &sb) == 0 && S_ISSOCK(sb.st_mode),

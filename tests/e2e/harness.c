@@ -1244,19 +1244,18 @@ e2e_wait_conns(struct e2e *e, json_int_t n, int ms)
 	}
 }
 
+static bool
+e2e_file_exists(void *path)
+{
+	struct stat	sb;
+
+	return (stat(path, &sb) == 0);
+}
+
 bool
 e2e_wait_file(const char *path, int ms)
 {
-	struct stat	sb;
-	long		deadline = e2e_now_ms() + e2e_slow(ms);
-
-	for (;;) {
-		if (stat(path, &sb) == 0)
-			return (true);
-		if (e2e_now_ms() >= deadline)
-			return (false);
-		poll(NULL, 0, E2E_POLL_MS);
-	}
+	return (e2e_wait_until(ms, e2e_file_exists, (void *)(uintptr_t)path));
 }
 
 const char *
@@ -1905,4 +1904,18 @@ e2e_has_line(const char *text, const char *line)
 		    p[n] == '\0'))
 			return (true);
 	return (false);
+}
+
+bool
+e2e_wait_until(int ms, bool (*pred)(void *), void *arg)
+{
+	long	deadline = e2e_now_ms() + e2e_slow(ms);
+
+	for (;;) {
+		if (pred(arg))
+			return (true);
+		if (e2e_now_ms() >= deadline)
+			return (pred(arg));
+		poll(NULL, 0, E2E_POLL_MS);
+	}
 }

@@ -345,4 +345,11 @@ Suite		*e2e_deps_suite(void);
 Suite		*e2e_envfile_suite(void);
 Suite		*e2e_health_suite(void);
 
+/*
+ * The one condition wait: true as soon as pred(arg) holds, false if it
+ * still does not after ms (stretched by E2E_SLOW).  pred is polled every
+ * few ms, and once more at the deadline; it must not block.
+ */
+bool		 e2e_wait_until(int ms, bool (*pred)(void *), void *arg);
+
 #endif /* GT_E2E_HARNESS_H */
