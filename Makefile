@@ -72,7 +72,9 @@ LIB_SRCS = \
 	src/cmd-ping.c src/cmd-restart-child.c src/cmd-setattr.c \
 	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c src/cmd-subscribe.c \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
-	src/cmd-which-children.c src/gtctl-text.c
+	src/cmd-which-children.c src/cmd-why.c src/gtctl-text.c \
+	src/strmap.c src/fscred.c src/deps.c src/group.c src/envfile.c \
+	src/childdeps.c src/healthspec.c src/health.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
 	src/gtctl-conn.c
@@ -86,7 +88,9 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
 	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
 	tests/unit/check_libgtd.c tests/unit/check_childlog.c \
-	tests/unit/check_procstat.c
+	tests/unit/check_deps.c tests/unit/check_group.c \
+	tests/unit/check_envfile.c tests/unit/check_procstat.c \
+	tests/unit/check_healthspec.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
@@ -98,7 +102,9 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
 	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
 	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
-	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c
+	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c \
+	tests/e2e/check_e2e_deps.c tests/e2e/check_e2e_envfile.c \
+	tests/e2e/check_e2e_health.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/envfile.h"
+#include "gt/fscred.h"
 #include "gt/childlog.h"
 #include "gt/clock.h"
 #include "gt/gtd.h"
@@ -67,20 +69,23 @@ static void	child_fd_close(struct child *, int *, ev_io *);
 static void	child_wake_list(struct child *, struct child_waiters *);
 static int	child_outputs(struct child *, int [2], int [2]);
 static int	child_spawn(struct child *);
+static int	child_env_files(struct child *, struct envfile_set *,
+		    char **);
 static void	child_queue_kick(struct gtd *);
 static void	child_unqueue(struct child *);
-static void	child_plan_attrs(const struct childspec *, struct spawn_plan *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
 static void	child_decide(struct child *, int);
 static void	child_spawn_failed(struct child *, int, int);
 static void	child_record_exit(struct child *, int);
 static int	child_start_as(struct child *, bool);
+static void	child_stop_as(struct child *, int64_t, bool, bool);
 static void	child_hook_output(struct child *, int [2], bool);
 static enum policy_action child_decide_action(struct child *, int,
 		    int64_t *);
 struct child_vec;
-static void	child_env(struct child *, struct child_vec *, size_t);
+static void	child_env(struct child *, struct child_vec *, size_t,
+		    char **);
 static void	child_argv(const struct childspec *, struct child_vec *);
 static void	child_vec_free(struct child_vec *);
 static void	child_hash_add(struct child **, size_t, struct child *, int);
@@ -94,7 +99,8 @@ static const char *child_state_names[CHILD_NSTATES] = {
 	[CHILD_STOPPING] = "stopping",
 	[CHILD_TERMINATING] = "terminating",
 	[CHILD_RESTARTING] = "restarting",
-	[CHILD_STOPPED] = "stopped"
+	[CHILD_STOPPED] = "stopped",
+	[CHILD_WAITING] = "waiting"
 };
 
 static int
@@ -288,6 +294,7 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 		child_hash_add(g->by_name, g->nbuckets, c, CHILD_BY_NAME);
 	child_mirror(c, spec_json);	/* SQLite keeps the only copy */
 	free(spec_json);
+	CHILD_OBS(g, added, c);	/* depends_on */
 	return (c);
 }
 
@@ -515,7 +522,8 @@ child_env_user(const struct childspec *s, struct child_vec *cv)
  * Room is left for `extra` more owned strings (the hook's).
  */
 static void
-child_env(struct child *c, struct child_vec *cv, size_t extra)
+child_env(struct child *c, struct child_vec *cv, size_t extra,
+    char **files)
 {
 	static const char	*drop[] = { "GTD_SOCKET=", "GTD_ZONE=",
 	    "GTD_NAME=", "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
@@ -526,7 +534,8 @@ child_env(struct child *c, struct child_vec *cv, size_t extra)
 	size_t		  i, klen;
 	const char	**d;
 
-	base = c->spec->clear_env ? NULL : g->env;
+	/* files: the env_files merged over this base (envfile_load). */
+	base = files != NULL ? files : c->spec->clear_env ? NULL : g->env;
 	memset(cv, 0, sizeof *cv);
 	cv->cap = (base != NULL ? spec_strv_len(base) : 0) + c->spec->nenv +
 	    CHILD_VEC_OWN;
@@ -662,7 +671,7 @@ child_outputs_done(struct child *c, int out[2], int rd[2], bool spawned)
 }
 
 /* The spec's credentials and process attributes, for a spawn plan. */
-static void
+void
 child_plan_attrs(const struct childspec *s, struct spawn_plan *pl)
 {
 	pl->rlimits = s->rlimits;
@@ -692,8 +701,10 @@ child_path_of(char **env)
 int
 child_start(struct child *c)
 {
-	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING);
-	return (child_start_as(c, c->state == CHILD_STOPPED));
+	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING ||
+	    c->state == CHILD_WAITING);
+	return (child_start_as(c, c->state == CHILD_WAITING ? c->manual :
+	    c->state == CHILD_STOPPED));
 }
 
 int
@@ -703,12 +714,15 @@ child_restart(struct child *c)
 	case CHILD_STOPPED:
 	case CHILD_RESTARTING:
 		return (child_start_as(c, true));
+	case CHILD_WAITING:		/* starts when it may */
+		return (0);
 	case CHILD_STARTING:
 		if (c->queued)		/* not forked yet: the new one */
 			return (0);
 		/* FALLTHROUGH */
 	case CHILD_RUNNING:
-		child_stop(c, -1, false);
+		c->bounce = true;	/* its dependents see a restart */
+		child_stop_as(c, -1, false, true);
 		break;
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
@@ -731,7 +745,8 @@ child_start_as(struct child *c, bool manual)
 	struct gtd		*g = c->gtd;
 
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
-	    c->state == CHILD_RESTARTING || c->state == CHILD_TERMINATING));
+	    c->state == CHILD_RESTARTING || c->state == CHILD_TERMINATING ||
+	    c->state == CHILD_WAITING));
 	child_disarm(c);
 	if (c->next_spec != NULL) {	/* a reload changed the spec */
 		spec_free(c->spec);
@@ -741,13 +756,23 @@ child_start_as(struct child *c, bool manual)
 		child_mirror(c, c->next_json);
 		free(c->next_json);
 		c->next_json = NULL;
+		CHILD_OBS(g, added, c);	/* its new depends_on */
+	}
+	if (g->obs != NULL && g->obs->hold_start != NULL &&
+	    g->obs->hold_start(c, g->obs_arg)) {
+		c->manual = manual;	/* the start it will be */
+		c->want_down = false;
+		c->restart_at = 0;
+		if (c->state != CHILD_WAITING)
+			child_set_state(c, CHILD_WAITING);
+		return (0);
 	}
 	c->incarnation++;
 	c->fail = CHILD_FAIL_NONE;
 	c->fail_errno = 0;
 	free(c->fail_path);
 	c->fail_path = NULL;
-	c->want_down = c->escalated = c->gave_up = false;
+	c->want_down = c->escalated = c->gave_up = c->unhealthy = false;
 	c->stop_sig = 0;
 	c->stop_timeout_ms = 0;
 	c->restart_at = 0;
@@ -764,6 +789,39 @@ child_start_as(struct child *c, bool manual)
 	return (child_spawn(c));
 }
 
+/*
+ * Read c's env_files as its user (protocol §9.1): 0 and *ef, or -1 with
+ * errno and *path (the file).  Logged here: the cause has the line.
+ */
+static int
+child_env_files(struct child *c, struct envfile_set *ef, char **path)
+{
+	const struct childspec	*s = c->spec;
+	struct fscred		 cr;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 rc, saved;
+
+	fscred_init(&cr, s->set_uid, s->uid, s->set_gid, s->gid, s->groups,
+	    s->ngroups);
+	rc = envfile_load(s->env_files, s->nenv_files, &cr, s->clear_env ?
+	    NULL : c->gtd->env, ef, path, &cause);
+	saved = errno;
+	fscred_clear(&cr);
+	if (rc == -1) {
+		log_warnx("child %s: env_files: %s", c->name, cause);
+		free(cause);
+		errno = saved;
+		return (-1);
+	}
+	for (i = 0; i < ef->n; i++)
+		if (ef->files[i].nwarnings > 0)
+			log_info("child %s: env_files: %s%s", c->name,
+			    ef->files[i].warnings[0], ef->files[i].nwarnings >
+			    1 ? " (and more)" : "");
+	return (0);
+}
+
 /* Fork and exec the current incarnation (see child_start). */
 static int
 child_spawn(struct child *c)
@@ -776,17 +834,25 @@ child_spawn(struct child *c)
 	int			 out[2] = { 1, 2 }, logrd[2] = { -1, -1 };
 	int			 step = SPAWN_STEP_EXEC;
 	pid_t			 pid = -1;
-	bool			 nok;
+	bool			 nok, efail = false;
 	int			 nerr;
+	struct envfile_set	 ef = { NULL, 0, NULL };
+	char			*efpath = NULL;
 
 	/* A notify socket of its own, before its env names it. */
 	nok = (c->spec->ready != SPEC_READY_NOTIFY &&
 	    c->spec->watchdog_ms <= 0) || child_notify_open(c) == 0;
 	nerr = errno;
+	if (nok && c->spec->nenv_files > 0 && child_env_files(c, &ef,
+	    &efpath) == -1) {
+		nok = false;
+		nerr = errno;
+		efail = true;
+	}
 	child_argv(c->spec, &argv);
-	child_env(c, &envp, 0);
-	if (!nok)
-		step = SPAWN_STEP_SETUP;	/* its notify socket */
+	child_env(c, &envp, 0, ef.merged);
+	if (!nok)	/* its notify socket, or an env file */
+		step = efail ? SPAWN_STEP_ENV_FILE : SPAWN_STEP_SETUP;
 	if (nok && spawn_resolve(argv.v[0], child_path_of(envp.v),
 	    &path) == 0 && (step = SPAWN_STEP_FORK) == SPAWN_STEP_FORK &&
 	    (c->spec->ready != SPEC_READY_FD ||
@@ -810,12 +876,17 @@ child_spawn(struct child *c)
 	free(path);
 	child_vec_free(&argv);
 	child_vec_free(&envp);
+	envfile_set_clear(&ef);
 	g->stats.spawns++;
 	c->started_at = clock_now_ms(g->loop);
 	c->ready_at = 0;
 	if (pid == -1) {
 		CHILD_OBS(g, notify_close, c);
 		child_spawn_failed(c, saved, step);
+		if (efail) {		/* the file, for the reply's path */
+			free(c->fail_path);
+			c->fail_path = efpath;
+		}
 		g->stats.spawn_failures++;
 		log_warnx("child %s: %s", c->name,
 		    child_fail_text(c, buf, sizeof buf));
@@ -844,6 +915,7 @@ child_spawn(struct child *c)
 	}
 	log_debug("child %s: started pid %d", c->name, (int)pid);
 	child_attrs_init(c);
+	CHILD_OBS(g, spawned, c);	/* health probe, after the attrs */
 	child_arm(c, c->spec->ready_timeout_ms);
 	child_set_state(c, CHILD_STARTING);
 	if (statusfd == -1)
@@ -1137,6 +1209,7 @@ child_handle_exit(struct child *c, int status)
 	char			 buf[512];
 
 	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
+	CHILD_OBS(c->gtd, reaped, c);	/* health probe */
 	/* The exec status, if not read yet, is in the pipe by now. */
 	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &f) == 0) {
 		child_status_close(c);
@@ -1185,6 +1258,7 @@ child_record_exit(struct child *c, int status)
 	c->last_requested = c->want_down;
 	c->last_escalated = c->want_down && c->escalated;
 	c->last_stop_sig = c->want_down ? c->stop_sig : 0;
+	c->last_unhealthy = c->unhealthy && !c->want_down;
 	c->last_timeout_ms = c->stop_timeout_ms;
 	c->exited_at = clock_now_ms(c->gtd->loop);
 	free(c->last_spawn_path);
@@ -1208,6 +1282,7 @@ child_reason(const struct child *c, struct policy_reason *r)
 	r->escalated = c->last_escalated;
 	r->stop_signal = c->last_stop_sig;
 	r->timeout_ms = c->last_timeout_ms;
+	r->unhealthy = c->last_unhealthy;
 	if (c->last_spawn_errno != 0) {
 		r->spawn_errno = spawn_errno_name(c->last_spawn_errno);
 		r->spawn_step = spawn_step_name(c->last_spawn_step);
@@ -1261,7 +1336,7 @@ child_hook_start(struct child *c)
 
 	if (g->shutdown_forced)		/* a second signal: no more hooks */
 		return (-1);
-	child_env(c, &envp, 1);
+	child_env(c, &envp, 1, NULL);
 	if (WIFEXITED(st))
 		xasprintf(&s, "GTD_EXIT_STATUS=%d", WEXITSTATUS(st));
 	else
@@ -1437,6 +1512,15 @@ child_abort(struct child *c, const char *why, enum child_fail fail)
 }
 
 void
+child_unhealthy(struct child *c)
+{
+	if (c->state != CHILD_RUNNING)
+		return;
+	c->unhealthy = true;
+	child_abort(c, "unhealthy (health probe)", CHILD_FAIL_NONE);
+}
+
+void
 child_handle_timer(struct child *c)
 {
 	switch (c->state) {
@@ -1466,6 +1550,7 @@ child_handle_timer(struct child *c)
 		}
 		break;
 	case CHILD_STOPPED:
+	case CHILD_WAITING:
 		break;
 	}
 }
@@ -1516,6 +1601,7 @@ child_release(struct child *c)
 		errno = ENOSPC;
 		return (-1);
 	}
+	CHILD_OBS(c->gtd, reaped, c);	/* health probe */
 	if (c->pid > 0) {
 		if (c->adopted)
 			child_fd_close(c, &c->pidfd, &c->pidw);
@@ -1609,10 +1695,22 @@ child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 void
 child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 {
+	child_stop_as(c, timeout_ms, delete_after, false);
+}
+
+/*
+ * child_stop; restart: for restart_child force (which keeps c->bounce),
+ * and then c's dependents are not stopped first (childdeps.c).
+ */
+static void
+child_stop_as(struct child *c, int64_t timeout_ms, bool delete_after,
+    bool restart)
+{
 	const struct childspec	*s = c->spec;
 
 	c->delete_after = c->delete_after || delete_after;
-	c->bounce = false;		/* a stop wins over restart force */
+	if (!restart)
+		c->bounce = false;	/* a stop wins over restart force */
 	if (c->queued) {		/* never ran: nothing to signal */
 		child_unqueue(c);
 		c->want_down = true;
@@ -1628,6 +1726,10 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	switch (c->state) {
 	case CHILD_STARTING:
 	case CHILD_RUNNING:
+		if (!restart && c->gtd->obs != NULL &&
+		    c->gtd->obs->hold_stop != NULL && c->gtd->obs->hold_stop(c,
+		    timeout_ms, c->delete_after, c->gtd->obs_arg))
+			return;		/* once its dependents are down */
 		c->want_down = true;
 		if (timeout_ms < 0)
 			timeout_ms = s->shutdown_timeout_ms;
@@ -1657,6 +1759,13 @@ child_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 	case CHILD_STOPPED:
 		if (c->delete_after)
 			child_remove(c);
+		break;
+	case CHILD_WAITING:
+		CHILD_OBS(c->gtd, unwait, c);
+		if (c->delete_after)
+			child_remove(c);
+		else
+			child_set_state(c, CHILD_STOPPED);
 		break;
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
@@ -1701,6 +1810,7 @@ child_remove(struct child *c)
 static void
 child_free(struct child *c)
 {
+	CHILD_OBS(c->gtd, reaped, c);	/* health probe */
 	childlog_free(c->log);
 	spec_free(c->spec);
 	spec_free(c->next_spec);

@@ -28,6 +28,9 @@ cmd_delete_child_exec(struct cmd_ctx *ctx, json_t *args)
 	case CHILD_STOPPED:
 		child_remove(c);
 		return (CMD_OK);
+	case CHILD_WAITING:		/* no process: it goes at once */
+		child_stop(c, -1, true);
+		return (CMD_OK);
 	case CHILD_RESTARTING:
 		cmd_error(ctx, GT_E_RESTARTING, "%s has a restart pending",
 		    c->name);

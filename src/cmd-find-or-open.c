@@ -80,6 +80,7 @@ cmd_find_or_open_decide(struct cmd_ctx *ctx)
 	switch (c->state) {
 	case CHILD_RUNNING:
 	case CHILD_STARTING:
+	case CHILD_WAITING:
 		return (cmd_await_ready(ctx, c));
 	case CHILD_STOPPED:
 		if (child_start(c) == -1) {

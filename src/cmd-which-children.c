@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "gt/childdeps.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
@@ -20,9 +21,26 @@ const struct cmd_entry cmd_which_children_entry = {
 	.exec = cmd_which_children_exec
 };
 
+/* A waiting row's "waiting_for": the names of its unmet dependencies. */
+static void
+cmd_which_children_waiting(struct cmd_ctx *ctx, struct child *c)
+{
+	struct deps_unmet	un[DEPS_MAX_EDGES];
+	size_t			i, n;
+
+	n = childdeps_unmet(ctx->gtd, c->name, un, DEPS_MAX_EDGES);
+	cmd_raw_text(ctx, ",\"waiting_for\":[", 16);
+	for (i = 0; i < n && i < DEPS_MAX_EDGES; i++) {
+		if (i > 0)
+			cmd_raw_text(ctx, ",", 1);
+		cmd_raw_string(ctx, un[i].name);
+	}
+	cmd_raw_text(ctx, "]", 1);
+}
+
 /*
  * One row: name, pid, state, type, restart, restart_count, started_at,
- * gave_up, restart_at.
+ * gave_up, restart_at, and waiting_for when waiting.
  */
 static void
 cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
@@ -57,6 +75,8 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 		cmd_raw_int(ctx, c->restart_at);
 	else
 		cmd_raw_text(ctx, "null", 4);
+	if (c->state == CHILD_WAITING)
+		cmd_which_children_waiting(ctx, c);
 	cmd_raw_text(ctx, "}", 1);
 }
 

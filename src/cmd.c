@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gt/childdeps.h"
 #include "gt/childlog.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -687,6 +688,13 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 		free(cause);
 		return (NULL);
 	}
+	if (childdeps_check(ctx->gtd, s, &field, &cause) == -1) {
+		cmd_bad(ctx, field, "%s", cause);
+		free(field);
+		free(cause);
+		spec_free(s);
+		return (NULL);
+	}
 	if ((c = childlog_clash(ctx->gtd, s, &i)) != NULL) {
 		cmd_bad(ctx, i ? "stderr.file" : "stdout.file", "%s is also "
 		    "written by %s: a rotated file needs a child of its own "
@@ -796,13 +804,14 @@ cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
 enum cmd_ret
 cmd_await_ready(struct cmd_ctx *ctx, struct child *c)
 {
-	if (c->state == CHILD_RUNNING || (c->state == CHILD_STARTING &&
-	    !ctx->wait)) {
+	if (c->state == CHILD_RUNNING || ((c->state == CHILD_STARTING ||
+	    c->state == CHILD_WAITING) && !ctx->wait)) {
 		cmd_ready_reply(ctx, c);
 		return (CMD_OK);
 	}
 	/* Failed synchronously, unless restart force brings it back. */
-	if (c->state != CHILD_STARTING && !c->bounce) {
+	if (c->state != CHILD_STARTING && c->state != CHILD_WAITING &&
+	    !c->bounce) {
 		cmd_start_failed(ctx, c);
 		return (CMD_ERROR);
 	}
@@ -834,7 +843,8 @@ cmd_ready_wake(struct child *c, void *arg)
 		 * Stopped while starting: reply with its exit, once reaped
 		 * (a timeout, or shutting_down, needs no exit status).
 		 */
-		if (c->state == CHILD_STARTING || (c->state == CHILD_STOPPING &&
+		if (c->state == CHILD_STARTING || c->state == CHILD_WAITING ||
+		    (c->state == CHILD_STOPPING &&
 		    c->fail != CHILD_FAIL_TIMEOUT &&
 		    !c->gtd->shutting_down)) {
 			child_wait(c, &ctx->w);

@@ -24,6 +24,9 @@
 #include <unistd.h>
 
 #include "gt/config.h"
+#include "gt/deps.h"
+#include "gt/envfile.h"
+#include "gt/healthspec.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/shmlayout.h"
@@ -541,6 +544,9 @@ cs_ready(struct childspec *s, const json_t *j, struct config_err *e)
 	else if (json_is_string(j) && strcmp(json_string_value(j),
 	    "notify") == 0)
 		s->ready = SPEC_READY_NOTIFY;
+	else if (json_is_string(j) && strcmp(json_string_value(j),
+	    "healthy") == 0)
+		s->ready = SPEC_READY_HEALTHY;	/* needs health: checked */
 	else if (json_is_object(j)) {
 		/* The wrong key is named, a missing fd is ready.fd. */
 		if (config_keys(j, "ready", keys, e) == -1 ||
@@ -551,7 +557,7 @@ cs_ready(struct childspec *s, const json_t *j, struct config_err *e)
 		s->ready_fd = (int)fd;
 	} else
 		return (config_fail(e, "ready", "ready must be \"exec\", "
-		    "\"notify\" or {\"fd\": N}"));
+		    "\"notify\", \"healthy\" or {\"fd\": N}"));
 	return (0);
 }
 
@@ -799,6 +805,38 @@ config_groups(struct childspec *s)
 	free(g);
 }
 
+/* depends_on (protocol §9.1): deps.c parses, names the field. */
+static int
+cs_depends_on(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	deps_edges_free(s->deps, s->ndeps);
+	s->deps = NULL;
+	s->ndeps = 0;
+	if (deps_parse(j, &s->deps, &s->ndeps, &e->field, &e->cause) == -1)
+		return (-1);
+	return (0);
+}
+
+/* health (protocol §9.1): healthspec.c parses. */
+static int
+cs_health(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	healthspec_free(s->health);
+	s->health = NULL;
+	return (healthspec_parse(j, &s->health, &e->field, &e->cause));
+}
+
+/* env_files (protocol §9.1): envfile.c checks the list. */
+static int
+cs_env_files(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	spec_strv_free(s->env_files);
+	s->env_files = NULL;
+	s->nenv_files = 0;
+	return (envfile_parse_list(j, &s->env_files, &s->nenv_files,
+	    &e->field, &e->cause));
+}
+
 static const struct {
 	const char	*key;
 	config_field_fn	*fn;
@@ -810,8 +848,11 @@ static const struct {
 	{ "clear_env", cs_clear_env },
 	{ "cmd", cs_cmd },
 	{ "cwd", cs_cwd },
+	{ "depends_on", cs_depends_on },
 	{ "env", cs_env },
+	{ "env_files", cs_env_files },
 	{ "group", cs_group },
+	{ "health", cs_health },
 	{ "hook_timeout_ms", cs_hook_timeout },
 	{ "kill_group", cs_kill_group },
 	{ "max_period_ms", cs_max_period },
@@ -865,6 +906,11 @@ config_spec_parse(const json_t *obj, char **field, char **cause)
 		}
 		if (config_spec_fields[i].fn(s, v, &e) == -1)
 			goto fail;
+	}
+	if (s->ready == SPEC_READY_HEALTHY && s->health == NULL) {
+		config_fail(&e, "ready", "ready \"healthy\" needs a health "
+		    "probe");
+		goto fail;
 	}
 	if (s->set_uid && s->login != NULL)
 		config_groups(s);
@@ -1109,7 +1155,8 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 		    s->ready_fd));
 	else
 		json_object_set_new(j, "ready", json_string(s->ready ==
-		    SPEC_READY_NOTIFY ? "notify" : "exec"));
+		    SPEC_READY_NOTIFY ? "notify" : s->ready ==
+		    SPEC_READY_HEALTHY ? "healthy" : "exec"));
 	json_object_set_new(j, "ready_timeout_ms",
 	    json_integer(s->ready_timeout_ms));
 	json_object_set_new(j, "watchdog_ms", json_integer(s->watchdog_ms));
@@ -1120,6 +1167,15 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 	    json_integer(s->hook_timeout_ms));
 	json_object_set_new(j, "stdout", config_output_json(&s->out[0]));
 	json_object_set_new(j, "stderr", config_output_json(&s->out[1]));
+	/* Only when set: the text of every other spec stays as it was. */
+	if (s->ndeps > 0)
+		json_object_set_new(j, "depends_on",
+		    deps_json(s->deps, s->ndeps));
+	if (s->nenv_files > 0)
+		json_object_set_new(j, "env_files",
+		    config_strv_json(s->env_files));
+	if (s->health != NULL)
+		json_object_set_new(j, "health", healthspec_json(s->health));
 }
 
 /* user, group, umask, nice, rlimits: only when set. */
@@ -1703,6 +1759,37 @@ config_parse_specs(struct config *c, const json_t *j, struct config_err *e)
 	return (0);
 }
 
+/*
+ * The boot children's depends_on, all together: every name is a boot
+ * child and there is no cycle (protocol §9.1).  A config stands on its
+ * own, so a boot child may not depend on a row made at run time.
+ */
+static int
+config_deps_check(struct config *c, struct config_err *e)
+{
+	struct deps_graph	*dg;
+	struct deps_change	*ch;
+	size_t			 i, which, edge;
+	char			*cause = NULL;
+	int			 rc;
+
+	ch = xcalloc(c->nchildren + 1, sizeof *ch);
+	for (i = 0; i < c->nchildren; i++)
+		ch[i] = (struct deps_change){ .name = c->children[i]->name,
+		    .edges = c->children[i]->deps,
+		    .n = c->children[i]->ndeps };
+	dg = deps_graph_new(0);
+	rc = deps_check(dg, ch, c->nchildren, &which, &edge, &cause);
+	deps_graph_free(dg);
+	free(ch);
+	if (rc == -1) {
+		xasprintf(&e->field, "%s.depends_on.%zu", c->child_src[which],
+		    edge);
+		e->cause = cause;
+	}
+	return (rc);
+}
+
 static int
 config_parse(struct config *c, const json_t *j, struct config_err *e)
 {
@@ -1776,7 +1863,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 			return (config_fail(e, "log_level", "log_level must be "
 			    "warning, info or debug"));
 	}
-	if (config_parse_specs(c, j, e) == -1)
+	if (config_parse_specs(c, j, e) == -1 || config_deps_check(c, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "acl")) != NULL &&
 	    config_acl(c, v, e) == -1)

@@ -51,6 +51,7 @@ extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_terminate_and_delete_entry;
 extern const struct cmd_entry cmd_terminate_child_entry;
 extern const struct cmd_entry cmd_which_children_entry;
+extern const struct cmd_entry cmd_why_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_add_existing_child_entry,
@@ -81,6 +82,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_terminate_and_delete_entry,
 	&cmd_terminate_child_entry,
 	&cmd_which_children_entry,
+	&cmd_why_entry,
 	NULL
 };
 

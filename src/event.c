@@ -77,7 +77,8 @@ static const char *event_names[EVENT_NKINDS] = {
 	[EVENT_GAVE_UP] = "gave_up",
 	[EVENT_HOOK_DONE] = "hook_done",
 	[EVENT_ATTR] = "attr",
-	[EVENT_LOG] = "log"
+	[EVENT_LOG] = "log",
+	[EVENT_HEALTH] = "health"
 };
 
 struct events *
@@ -337,6 +338,7 @@ event_child_state(struct events *g, struct child *c, enum child_state old)
 			event_emit(g, EVENT_STOPPED, c->name, NULL);
 		break;
 	case CHILD_STOPPING:
+	case CHILD_WAITING:
 		break;
 	}
 }

@@ -462,6 +462,38 @@ gtctl_print_fields(struct gtctl *g, json_t *reply)
 	return (0);
 }
 
+/*
+ * why: "NAME waits for DEP (CONDITION): DEP is STATE", one line per
+ * unmet dependency, or "NAME waits for nothing (STATE)".
+ */
+int
+gtctl_print_why(struct gtctl *g, json_t *reply)
+{
+	json_t	*a = json_object_get(reply, "waiting_for"), *el;
+	char	*name, *st, *dep, *cond, *dst;
+	size_t	 i;
+
+	name = g->name != NULL ? gtctl_esc(g->name, strlen(g->name)) :
+	    xstrdup("-");
+	st = gtctl_member(reply, "state");
+	if (json_array_size(a) == 0)
+		printf("%s waits for nothing (%s)\n", name, st);
+	json_array_foreach(a, i, el) {
+		dep = gtctl_member(el, "name");
+		cond = gtctl_member(el, "condition");
+		dst = gtctl_member(el, "state");
+		printf("%s %s for %s (%s): %s is %s\n", name,
+		    strcmp(st, "waiting") == 0 ? "waits" : "would wait", dep,
+		    cond, dep, dst);
+		free(dep);
+		free(cond);
+		free(dst);
+	}
+	free(st);
+	free(name);
+	return (0);
+}
+
 /* The pid; a start that is queued (pid null) is no error. */
 int
 gtctl_print_pid(struct gtctl *g, json_t *reply)

@@ -199,6 +199,10 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .help = "show the attrs of a child",
 	  .flags = GTCTL_NAME, .minpos = 1, .maxpos = 1,
 	  .print = gtctl_print_attrs },
+	{ .name = "why", .op = "why", .usage = "name",
+	  .help = "say what a child waits for (its unmet depends_on)",
+	  .flags = GTCTL_NAME, .minpos = 1, .maxpos = 1,
+	  .print = gtctl_print_why },
 	{ .name = "spec", .op = "get_childspec", .usage = "name",
 	  .help = "print the normalised childspec of a child",
 	  .flags = GTCTL_NAME, .minpos = 1, .maxpos = 1,
@@ -260,7 +264,7 @@ static const char *const gtctl_ops[] = {
 	"hello", "increment", "info", "list", "logs", "ping", "query",
 	"release", "reload", "restart_child", "setattr", "shutdown", "signal",
 	"start_child", "stats", "subscribe", "terminate_and_delete",
-	"terminate_child", "which_children", NULL
+	"terminate_child", "which_children", "why", NULL
 };
 
 /* Any other word: sent as the op, "gtctl OP [name] [key=value ...]". */

@@ -27,6 +27,7 @@
 
 #include "gt/child.h"
 #include "gt/config.h"
+#include "gt/event.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"

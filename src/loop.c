@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "gt/childdeps.h"
 #include "gt/clock.h"
 #include "gt/cmd.h"
 #include "gt/conn.h"
@@ -22,6 +23,7 @@
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
+#include "gt/health.h"
 #include "gt/hook.h"
 #include "gt/log.h"
 #include "gt/notify.h"
@@ -80,6 +82,7 @@ static void
 gtd_obs_state(struct child *c, enum child_state old, void *arg)
 {
 	event_child_state(((struct gtd *)arg)->events, c, old);
+	childdeps_changed(c, old);	/* dependents may start or stop */
 }
 
 static void
@@ -97,7 +100,46 @@ gtd_obs_hook_done(struct child *c, int status, void *arg)
 static void
 gtd_obs_removed(struct child *c, void *arg)
 {
+	childdeps_removed(c);
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
+}
+
+/* Relationships and health: childdeps.c and health.c. */
+static void
+gtd_obs_added(struct child *c, void *arg)
+{
+	childdeps_set(c);
+}
+
+static bool
+gtd_obs_hold_start(struct child *c, void *arg)
+{
+	return (childdeps_hold_start(c));
+}
+
+static void
+gtd_obs_unwait(struct child *c, void *arg)
+{
+	childdeps_unwait(c);
+}
+
+static bool
+gtd_obs_hold_stop(struct child *c, int64_t timeout_ms, bool delete_after,
+    void *arg)
+{
+	return (childdeps_hold_stop(c, timeout_ms, delete_after));
+}
+
+static void
+gtd_obs_spawned(struct child *c, void *arg)
+{
+	health_start(c);
+}
+
+static void
+gtd_obs_reaped(struct child *c, void *arg)
+{
+	health_stop(c);
 }
 
 /* {"attrs": {key: value, ...}}, or {"deleted": key} per deleted key. */
@@ -186,7 +228,13 @@ static const struct child_observer gtd_child_obs = {
 	.notify_path = gtd_obs_notify_path,
 	.notify_close = gtd_obs_notify_close,
 	.proc_gone = gtd_obs_proc_gone,
-	.exit_daemon = gtd_obs_exit_daemon
+	.exit_daemon = gtd_obs_exit_daemon,
+	.added = gtd_obs_added,
+	.hold_start = gtd_obs_hold_start,
+	.unwait = gtd_obs_unwait,
+	.hold_stop = gtd_obs_hold_stop,
+	.spawned = gtd_obs_spawned,
+	.reaped = gtd_obs_reaped
 };
 
 struct gtd *
@@ -247,6 +295,7 @@ gtd_free(struct gtd *g)
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
 	child_free_all(g);
+	childdeps_free(g);
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);

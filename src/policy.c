@@ -119,24 +119,38 @@ policy_give_up(const struct childspec *s)
 static bool
 policy_intense(const struct childspec *s, struct policy_hist *h, int64_t now)
 {
-	int	i, n = 0;
-
-	if (s->max_restarts <= 0)
-		return (false);
-	for (i = 0; i < h->n; i++)
-		if (now - h->at[i] < s->max_period_ms)
-			n++;
-	return (n >= s->max_restarts);
+	return (policy_intensity_full(h, s->max_restarts, s->max_period_ms,
+	    now));
 }
 
 static void
 policy_record(const struct childspec *s, struct policy_hist *h, int64_t now)
 {
-	if (s->max_restarts <= 0)
+	policy_intensity_record(h, s->max_restarts, now);
+}
+
+bool
+policy_intensity_full(const struct policy_hist *h, int max,
+    int64_t period_ms, int64_t now)
+{
+	int	i, n = 0;
+
+	if (max <= 0)
+		return (false);
+	for (i = 0; i < h->n; i++)
+		if (now - h->at[i] < period_ms)
+			n++;
+	return (n >= max);
+}
+
+void
+policy_intensity_record(struct policy_hist *h, int max, int64_t now)
+{
+	if (max <= 0)
 		return;
-	if (h->size != s->max_restarts) {	/* first use, or a new spec */
+	if (h->size != max) {		/* first use, or a new spec */
 		free(h->at);
-		h->size = s->max_restarts;
+		h->size = max;
 		h->at = xcalloc(h->size, sizeof *h->at);
 		h->n = h->head = 0;
 	}

@@ -47,6 +47,8 @@ enum registry_stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_CHILD_ALL,
+	ST_DEP_ADD,
+	ST_DEP_CLEAR,
 	ST_COUNT
 };
 
@@ -66,7 +68,10 @@ static const char *registry_sql[ST_COUNT] = {
 	[ST_ATTR_CLEAR] = "DELETE FROM attrs WHERE name = ?1",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
-	[ST_CHILD_ALL] = "SELECT name, pid, state, restart_count FROM children"
+	[ST_CHILD_ALL] = "SELECT name, pid, state, restart_count FROM children",
+	[ST_DEP_ADD] = "INSERT OR REPLACE INTO depends VALUES "
+	    "(?1, ?2, ?3, ?4, ?5)",
+	[ST_DEP_CLEAR] = "DELETE FROM depends WHERE name = ?1"
 };
 
 static const char registry_schema[] =
@@ -79,7 +84,13 @@ static const char registry_schema[] =
 	"CREATE TABLE attrs ("
 	" name TEXT NOT NULL, key TEXT NOT NULL, value,"
 	" json INTEGER NOT NULL DEFAULT 0,"	/* value is JSON text */
-	" PRIMARY KEY (name, key)) WITHOUT ROWID;";
+	" PRIMARY KEY (name, key)) WITHOUT ROWID;"
+	/* depends_on: name depends on dependency (protocol §9.1). */
+	"CREATE TABLE depends ("
+	" name TEXT NOT NULL, dependency TEXT NOT NULL,"
+	" condition TEXT NOT NULL, on_stop TEXT NOT NULL,"
+	" on_restart TEXT NOT NULL,"
+	" PRIMARY KEY (name, dependency)) WITHOUT ROWID;";
 
 /* The functions a query gets in a guarded form (registry_fn_cb). */
 enum registry_fn {
@@ -340,9 +351,34 @@ registry_child_del(struct registry *r, const char *name)
 	if (r->shm != NULL)
 		registry_shm(r, shmirror_child_del(r->shm, name));
 	registry_bind_text(st, 1, name);
-	if (registry_write(r, st) == -1)
+	if (registry_write(r, st) == -1 || registry_depends_clear(r,
+	    name) == -1)
 		return (-1);
 	return (registry_attr_clear(r, name));
+}
+
+int
+registry_depends_clear(struct registry *r, const char *name)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_DEP_CLEAR);
+
+	registry_bind_text(st, 1, name);
+	return (registry_write(r, st));
+}
+
+int
+registry_depends_add(struct registry *r, const char *name,
+    const char *dependency, const char *condition, const char *on_stop,
+    const char *on_restart)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_DEP_ADD);
+
+	registry_bind_text(st, 1, name);
+	registry_bind_text(st, 2, dependency);
+	registry_bind_text(st, 3, condition);
+	registry_bind_text(st, 4, on_stop);
+	registry_bind_text(st, 5, on_restart);
+	return (registry_write(r, st));
 }
 
 static void

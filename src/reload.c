@@ -118,7 +118,8 @@ reload_boot_next(struct reload_boot *b)
 		reload_boot_end(b, false);
 		return;
 	}
-	if (c->state == CHILD_RUNNING) {
+	/* A waiting child starts when its dependencies let it. */
+	if (c->state == CHILD_RUNNING || c->state == CHILD_WAITING) {
 		reload_boot_next(b);
 		return;
 	}

@@ -13,6 +13,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "gt/deps.h"
+#include "gt/healthspec.h"
 #include "gt/protocol.h"
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
@@ -122,6 +124,9 @@ spec_free(struct childspec *s)
 		value_free(&s->attrs[i].v);
 	}
 	free(s->attrs);
+	deps_edges_free(s->deps, s->ndeps);
+	spec_strv_free(s->env_files);
+	healthspec_free(s->health);
 	free(s);
 }
 
@@ -185,6 +190,10 @@ spec_dup(const struct childspec *s)
 		d->attrs[i].key = xstrdup(s->attrs[i].key);
 		value_copy(&d->attrs[i].v, &s->attrs[i].v);
 	}
+	d->deps = s->ndeps > 0 ? deps_edges_dup(s->deps, s->ndeps) : NULL;
+	if (s->env_files != NULL)
+		d->env_files = spec_strv_dup(s->env_files, s->nenv_files);
+	d->health = healthspec_dup(s->health);
 	return (d);
 }
 

@@ -23,14 +23,17 @@ import sys
 # up goes through a callback table set up by gtd.c.  Files not listed are
 # an error, so a new file must be placed.
 LAYERS = [
-    ("base", ["log", "xmalloc", "compat", "clock", "utf8", "procstat"]),
+    ("base", ["log", "xmalloc", "compat", "clock", "utf8", "procstat",
+              "strmap", "fscred"]),
     ("pure", ["spec", "policy", "config", "config-spec", "config-check",
-              "acl", "proto", "sd", "fence"]),
+              "acl", "proto", "sd", "fence", "deps", "group", "envfile",
+              "healthspec"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
                    "shmirror", "conn", "server", "etcd", "cluster"]),
     ("core", ["child", "childtab"]),
     ("wire", ["cmd", "cmd-*", "dispatch", "event", "hook", "notify",
-              "reload", "snapshot", "gtd-sd", "shutdown"]),
+              "reload", "snapshot", "gtd-sd", "shutdown", "childdeps",
+              "health"]),
     ("main", ["loop"]),
     ("root", ["gtd"]),
 ]

@@ -21,6 +21,7 @@
 #include "gt/spec.h"
 
 struct childlog;
+struct health;
 struct gtd;
 struct spawn_plan;
 
@@ -30,9 +31,10 @@ enum child_state {
 	CHILD_STOPPING,		/* stop signal sent, waiting for the exit */
 	CHILD_TERMINATING,	/* gone, after_terminate in progress */
 	CHILD_RESTARTING,	/* a restart delay is armed */
-	CHILD_STOPPED		/* spec kept, not running */
+	CHILD_STOPPED,		/* spec kept, not running */
+	CHILD_WAITING		/* to start once its depends_on are met */
 };
-#define CHILD_NSTATES	6
+#define CHILD_NSTATES	7
 
 /* Why the last start of an incarnation failed before it was ready. */
 enum child_fail {
@@ -102,6 +104,24 @@ struct child_observer {
 	void	(*proc_gone)(void *arg);
 	/* c's policy says the daemon exits (restart=exit-daemon). */
 	void	(*exit_daemon)(struct child *c, void *arg);
+	/*
+	 * Relationships and health (protocol §9.1; each may be NULL).
+	 * added: c was added, or takes a new spec at a start (its
+	 * depends_on).  hold_start: c is to start; true: not yet, c
+	 * becomes waiting and is started later with child_start.  unwait:
+	 * c stops waiting (stopped or deleted).  hold_stop: c is to stop
+	 * on request; true: later (its dependents first), with these
+	 * arguments, and c->want_down is set meanwhile.  spawned: c's
+	 * process was started (its attrs are set); reaped: it is gone, or
+	 * c is freed (its probe stops).
+	 */
+	void	(*added)(struct child *c, void *arg);
+	bool	(*hold_start)(struct child *c, void *arg);
+	void	(*unwait)(struct child *c, void *arg);
+	bool	(*hold_stop)(struct child *c, int64_t timeout_ms,
+		    bool delete_after, void *arg);
+	void	(*spawned)(struct child *c, void *arg);
+	void	(*reaped)(struct child *c, void *arg);
 };
 
 /*
@@ -200,6 +220,11 @@ struct child {
 	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
 	struct child_waiters	 waiters;
 	struct childlog		*log;		/* owned, or NULL: output */
+	struct health		*health;	/* owned (health.c), or NULL */
+	/* Static: the health attr's value, or NULL: no probe (health.c). */
+	const char		*health_name;
+	bool			 unhealthy;	/* killed by its probe */
+	bool			 last_unhealthy;
 
 	struct child		*next_name;	/* hash chains */
 	struct child		*next_pid;
@@ -235,6 +260,12 @@ struct child	*child_find_owner(struct gtd *, pid_t);
  * restart intensity window and the backoff.
  */
 int		 child_start(struct child *);
+/*
+ * (child_start, continued.)  A row whose depends_on are not all met does
+ * not fork: it becomes waiting (no process), and starts, as the start it
+ * waits for (on request or by policy), once they are (childdeps.c).
+ * child_start of a waiting row is that start.
+ */
 
 /*
  * restart_child force: start c again on request, in one step.  Stopped
@@ -269,6 +300,14 @@ void		 child_handle_hook_exit(struct child *, int status);
 /* The one timer fired (ready/watchdog/stop/hook/restart deadline). */
 void		 child_handle_timer(struct child *);
 
+/*
+ * Its health probe failed failure_threshold times: kill a running c
+ * (not a stop on request: its policy decides, reason unhealthy).
+ */
+void		 child_unhealthy(struct child *);
+/* The credentials and process attributes of s into a spawn plan. */
+void		 child_plan_attrs(const struct childspec *s,
+		    struct spawn_plan *);
 /* Readiness by notify READY=1 or the ready fd: starting -> running. */
 void		 child_ready(struct child *);
 /* sd_notify WATCHDOG=1: the watchdog deadline starts again. */

@@ -32,6 +32,7 @@ enum event_kind {
 	EVENT_HOOK_DONE,	/* after_terminate finished */
 	EVENT_ATTR,		/* attrs changed (only when asked for) */
 	EVENT_LOG,		/* a line of output (logs follow) */
+	EVENT_HEALTH,		/* the health attr changed */
 	EVENT_NKINDS
 };
 #define EVENT_MASK(k)		(1U << (k))

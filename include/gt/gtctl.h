@@ -248,7 +248,8 @@ char		*gtctl_reason_text(json_t *reason, const char *first_signal);
 gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 		gtctl_print_fields, gtctl_print_spec, gtctl_print_reason,
 		gtctl_print_value, gtctl_print_attrs, gtctl_print_ls,
-		gtctl_print_list, gtctl_print_query, gtctl_print_reload;
+		gtctl_print_list, gtctl_print_query, gtctl_print_reload,
+		gtctl_print_why;
 
 /* gtctl-many.c: start, stop and restart of one child or several. */
 gtctl_exec_fn	gtctl_exec_start, gtctl_exec_stop, gtctl_exec_restart;

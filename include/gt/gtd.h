@@ -19,6 +19,7 @@
 #include "gt/child.h"
 #include "gt/limits.h"
 
+struct childdeps;
 struct cmd_ctx;
 struct connset;
 struct events;
@@ -72,6 +73,7 @@ struct gtd {
 	int			 nprocs;	/* rows with a live process */
 	int			 nstarting;	/* forked, not yet ready */
 	int			 nreleased;	/* released, output read */
+	struct childdeps	*deps;		/* owned: depends_on, or NULL */
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 

@@ -54,6 +54,7 @@ struct policy_reason {
 	const char	*spawn_errno;	/* NULL, or "ENOENT": start failed */
 	const char	*spawn_step;	/* static: spawn_step_name() */
 	const char	*spawn_path;	/* borrowed, or NULL */
+	bool		 unhealthy;	/* killed by its health probe */
 };
 
 /*
@@ -68,6 +69,16 @@ enum policy_action	policy_on_exit(const struct childspec *,
 			    struct policy_hist *, const struct policy_exit *,
 			    int64_t *delay_ms, bool *gave_up);
 void			policy_hist_free(struct policy_hist *);
+/*
+ * The intensity window on its own (a group's, protocol §9.1, counts the
+ * restarts of all its members in one): have max restarts been recorded
+ * within period_ms before now?  max <= 0 means no limit (never full).
+ * policy_intensity_record records a restart at now (h keeps the last max).
+ */
+bool			policy_intensity_full(const struct policy_hist *,
+			    int max, int64_t period_ms, int64_t now);
+void			policy_intensity_record(struct policy_hist *, int max,
+			    int64_t now);
 const char		*policy_action_name(enum policy_action);
 
 #endif /* GT_POLICY_H */

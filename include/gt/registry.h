@@ -66,6 +66,15 @@ int	registry_child_update(struct registry *,
 	    const struct registry_row *r);
 /* Delete the row of name and all its attrs. */
 int	registry_child_del(struct registry *, const char *name);
+/*
+ * The depends table (protocol §9.1): the edges of name's depends_on, one
+ * row each (clear, then add them).  0, or -1: see registry_errmsg().
+ * registry_child_del clears them too.
+ */
+int	registry_depends_clear(struct registry *, const char *name);
+int	registry_depends_add(struct registry *, const char *name,
+	    const char *dependency, const char *condition,
+	    const char *on_stop, const char *on_restart);
 
 /* Set one attr (the value is copied). */
 int	registry_attr_set(struct registry *, const char *name,

@@ -15,7 +15,8 @@ enum spec_restart { SPEC_PERMANENT, SPEC_TRANSIENT, SPEC_TEMPORARY };
 enum spec_type { SPEC_WORKER, SPEC_SUPERVISOR };
 enum spec_shutdown { SPEC_SHUT_SIGNAL, SPEC_SHUT_BRUTAL, SPEC_SHUT_INFINITY };
 enum spec_give_up { SPEC_GIVE_UP_STOP, SPEC_GIVE_UP_DELETE, SPEC_GIVE_UP_EXIT };
-enum spec_ready { SPEC_READY_EXEC, SPEC_READY_NOTIFY, SPEC_READY_FD };
+enum spec_ready { SPEC_READY_EXEC, SPEC_READY_NOTIFY, SPEC_READY_FD,
+	SPEC_READY_HEALTHY };
 enum spec_action {
 	SPEC_ACT_RESTART, SPEC_ACT_STOP, SPEC_ACT_DELETE, SPEC_ACT_EXIT
 };
@@ -77,6 +78,9 @@ struct spec_attr {
 #define SPEC_MAX_MS		(INT64_C(1) << 40)	/* ~35 years */
 #define SPEC_MAX_STEPS		64	/* on_exit ladder */
 
+struct deps_edge;
+struct healthspec;
+
 /* A childspec owns every string and array it points to. */
 struct childspec {
 	char			*name;
@@ -134,6 +138,12 @@ struct childspec {
 	bool			 kill_group;
 	struct spec_attr	*attrs;
 	size_t			 nattrs;
+	/* Relationships (protocol §9.1). */
+	struct deps_edge	*deps;		/* depends_on, or NULL */
+	size_t			 ndeps;
+	char			**env_files;	/* NULL-terminated, or NULL */
+	size_t			 nenv_files;
+	struct healthspec	*health;	/* owned, or NULL: no probe */
 };
 
 /* A new spec with every default filled in (name and cmd empty). */

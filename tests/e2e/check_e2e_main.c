@@ -54,6 +54,9 @@ main(void)
 	srunner_add_suite(sr, e2e_hostile_conn_suite());
 	srunner_add_suite(sr, e2e_hostile_suite());
 	srunner_add_suite(sr, e2e_chaos_suite());
+	srunner_add_suite(sr, e2e_deps_suite());
+	srunner_add_suite(sr, e2e_envfile_suite());
+	srunner_add_suite(sr, e2e_health_suite());
 	srunner_run_all(sr, CK_SILENT);
 	nfail = srunner_ntests_failed(sr);
 	tr = srunner_failures(sr);

@@ -341,6 +341,9 @@ Suite		*e2e_cluster_suite(void);
 Suite		*e2e_hostile_conn_suite(void);
 Suite		*e2e_hostile_suite(void);
 Suite		*e2e_chaos_suite(void);
+Suite		*e2e_deps_suite(void);
+Suite		*e2e_envfile_suite(void);
+Suite		*e2e_health_suite(void);
 
 /*
  * The one condition wait: true as soon as pred(arg) holds, false if it

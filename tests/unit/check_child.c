@@ -1102,7 +1102,8 @@ END_TEST
 START_TEST(test_child_state_names)
 {
 	static const char	*names[CHILD_NSTATES] = { "starting",
-	    "running", "stopping", "terminating", "restarting", "stopped" };
+	    "running", "stopping", "terminating", "restarting", "stopped",
+	    "waiting" };
 	enum child_state	 st;
 	int			 i;
 

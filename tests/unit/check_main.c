@@ -312,7 +312,11 @@ main(void)
 	srunner_add_suite(sr, fence_suite());
 	srunner_add_suite(sr, libgtd_suite());
 	srunner_add_suite(sr, childlog_suite());
+	srunner_add_suite(sr, deps_suite());
+	srunner_add_suite(sr, group_suite());
+	srunner_add_suite(sr, envfile_suite());
 	srunner_add_suite(sr, procstat_suite());
+	srunner_add_suite(sr, healthspec_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, etcd_suite());
 #endif

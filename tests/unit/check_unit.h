@@ -41,7 +41,11 @@ Suite	*fence_suite(void);
 Suite	*etcd_suite(void);
 Suite	*libgtd_suite(void);
 Suite	*childlog_suite(void);
+Suite	*deps_suite(void);
+Suite	*group_suite(void);
+Suite	*envfile_suite(void);
 Suite	*procstat_suite(void);
+Suite	*healthspec_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
