@@ -82,7 +82,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_cmd.c tests/unit/check_child.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
-	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c
+	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
+	tests/unit/check_cglimits.c tests/unit/check_cgroup.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \

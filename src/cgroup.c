@@ -462,7 +462,7 @@ cgroup_is_child_dir(const char *dir)
 {
 	const char	*at = strrchr(dir, '@'), *p;
 
-	if (at == NULL || at[1] == '\0')
+	if (at == NULL || at == dir || at[1] == '\0')
 		return (false);
 	for (p = dir; p < at; p++)
 		if (!isascii((unsigned char)*p) ||
@@ -1749,7 +1749,8 @@ cgroup_clone(const struct cgroup_clone *c)
 	struct cgroup_clone_args	a;
 
 	memset(&a, 0, sizeof a);
-	a.exit_signal = SIGCHLD;
+	/* CLONE_PARENT takes the caller's own exit signal; 0 is required. */
+	a.exit_signal = c->parent ? 0 : SIGCHLD;
 	if (c->cgroup_fd >= 0) {
 		a.flags |= CGROUP_CLONE_INTO;
 		a.cgroup = (uint64_t)c->cgroup_fd;

@@ -259,7 +259,12 @@ int	cgroup_oom_read(int dirfd, uint64_t *);
 
 struct cgroup_clone {
 	int	 cgroup_fd;	/* cgroup_child_fd(); -1: plain fork */
-	bool	 parent;	/* CLONE_PARENT: the caller's parent reaps */
+	/*
+	 * CLONE_PARENT: the caller's parent is the child's parent and reaps
+	 * it; the child's exit signal is then the caller's own (a spawner
+	 * made with SIGCHLD gives SIGCHLD), as the kernel wants 0 here.
+	 */
+	bool	 parent;
 	int	*pidfd;		/* non-NULL: CLONE_PIDFD, the pidfd here */
 };
 

@@ -39,6 +39,8 @@ Suite	*log_suite(void);
 Suite	*shmirror_suite(void);
 Suite	*fence_suite(void);
 Suite	*etcd_suite(void);
+Suite	*cglimits_suite(void);
+Suite	*cgroup_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
