@@ -1353,7 +1353,8 @@ shm_batch_merge(struct shmirror *m, struct shm_record *r)
 	size_t		 j = 0, k = 0;
 	int		 cmp;
 
-	qsort(m->pend, m->npend, sizeof *m->pend, shm_pend_cmp);
+	if (m->npend > 1)
+		qsort(m->pend, m->npend, sizeof *m->pend, shm_pend_cmp);
 	shm_ents_room(m, (size_t)n + m->npend + 1);
 	while (i < n || j < m->npend) {
 		if (i < n)

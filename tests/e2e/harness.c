@@ -1662,7 +1662,7 @@ e2e_dump(struct e2e *e, json_t *j)
  * as nobody, who cannot reach them through a 0700 home (a clone under
  * /root).  e2e_bins_setup copies them, once per run, into a 0755
  * directory under /tmp and points $GTD, $GTCTL, $GT_TESTCHILD (and
- * $GTD_REAL) at the copies; scripts ("#!") stay where they are, as they
+ * $GTD_REAL) at the copies, with gt-clusternode beside gt-testchild; scripts ("#!") stay where they are, as they
  * may find files next to them.  The directory goes at exit, by the
  * process that made it only (Check forks a process per test).
  */
@@ -1728,9 +1728,17 @@ e2e_bins_setup(void)
 		{ "GTD_REAL", NULL, "gtd-real" }
 	};
 	const char	*p;
-	char		 dst[PATH_MAX];
+	char		 dst[PATH_MAX], sib[PATH_MAX], *slash;
 	size_t		 i;
 
+	/* Helpers found next to gt-testchild (gt-clusternode) go along. */
+	p = getenv("GT_TESTCHILD");
+	snprintf(sib, sizeof sib, "%s", p != NULL ? p : "build/gt-testchild");
+	if ((slash = strrchr(sib, '/')) != NULL)
+		snprintf(slash + 1, sizeof sib - (slash + 1 - sib),
+		    "gt-clusternode");
+	else
+		snprintf(sib, sizeof sib, "gt-clusternode");
 	if (mkdtemp(e2e_bindir) == NULL || chmod(e2e_bindir, 0755) == -1) {
 		fprintf(stderr, "e2e: %s: %s\n", e2e_bindir, strerror(errno));
 		exit(1);
@@ -1750,6 +1758,12 @@ e2e_bins_setup(void)
 			    strerror(errno));
 			exit(1);
 		}
+	}
+	snprintf(dst, sizeof dst, "%s/gt-clusternode", e2e_bindir);
+	if (!e2e_bins_copy(sib, dst) && errno != ENOENT) {
+		fprintf(stderr, "e2e: copy %s to %s: %s\n", sib, dst,
+		    strerror(errno));
+		exit(1);
 	}
 }
 
