@@ -71,7 +71,7 @@ LIB_SRCS = \
 	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c src/cmd-subscribe.c \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/gtctl-text.c \
-	src/cglimits.c src/cgroup.c
+	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "gt/cglimits.h"
 #include "gt/xmalloc.h"
 

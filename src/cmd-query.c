@@ -23,6 +23,7 @@
 #include "gt/gtd.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
+#include "gt/childcg.h"
 #include "gt/registry.h"
 #include "gt/xmalloc.h"
 
@@ -142,6 +143,7 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	q.params = params;
 	q.arg = &out;
 	out.rows = json_array();
+	childcg_refresh(ctx->gtd);	/* memory_bytes, cpu_ms: current */
 	rc = registry_query(ctx->gtd->reg, &q, &truncated, &err, &cause);
 	for (i = 0; i < q.nparams; i++)
 		value_free(&params[i]);

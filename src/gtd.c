@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/childcg.h"
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
@@ -304,6 +305,7 @@ main(int argc, char **argv)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
 	g->server = server_new(g, fd, lfd == -1 ? path : NULL);
+	childcg_open(g, cf);		/* the socket is ours: so is the base */
 	gtd_mirror(g, cf);
 	gtd_loop_init(g);
 	if (cf != NULL && cf->snapshot_path != NULL && (g->snapshot =

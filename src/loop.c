@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "gt/childcg.h"
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/config.h"
@@ -95,6 +96,7 @@ gtd_free(struct gtd *g)
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
 	conn_free_all(g);
 	child_free_all(g);
+	childcg_close(g);		/* after the children's cgroups */
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);

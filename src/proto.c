@@ -485,6 +485,8 @@ proto_exit_reason(const struct policy_reason *r)
 		json_object_set_new(j, "timeout_ms",
 		    json_integer(r->timeout_ms));
 	}
+	if (r->oom)
+		json_object_set_new(j, "oom", json_true());
 	if (r->spawn_errno != NULL) {
 		json_object_set_new(j, "errno", json_string(r->spawn_errno));
 		json_object_set_new(j, "step", json_string(r->spawn_step));

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+struct json_t;			/* jansson's json_t: no jansson.h here */
 
 /* Controllers, as bits (cgroup.h uses the same ones). */
 #define CGROUP_CPU	0x1u
@@ -57,14 +57,14 @@ bool	 cglimits_any(const struct cglimits *);
  * *field (e.g. "limits.pids_max", the key cut to 64 bytes) and *cause
  * (xmalloc'd, the caller frees both); *l is then unspecified.
  */
-int	 cglimits_parse(const json_t *, struct cglimits *, char **field,
+int	 cglimits_parse(const struct json_t *, struct cglimits *, char **field,
 	    char **cause);
 
 /*
  * The normalised object for get_childspec: the limits that are set,
  * "max" for CGLIMIT_MAX.  A new reference; {} when none is set.
  */
-json_t	*cglimits_json(const struct cglimits *);
+struct json_t *cglimits_json(const struct cglimits *);
 
 /* The controllers the set limits need (CGROUP_* bits). */
 unsigned cglimits_controllers(const struct cglimits *);

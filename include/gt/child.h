@@ -19,6 +19,7 @@
 #include "gt/policy.h"
 #include "gt/spec.h"
 
+struct childcg;
 struct childlog;
 struct gtd;
 struct spawn_plan;
@@ -153,6 +154,7 @@ struct child {
 	struct child_waiters	 attr_waiters;	/* getattr wait_ms */
 	struct child_waiters	 waiters;
 	struct childlog		*log;		/* owned, or NULL: output */
+	struct childcg		*cg;		/* owned, or NULL: childcg.c */
 
 	struct child		*next_name;	/* hash chains */
 	struct child		*next_pid;

@@ -18,6 +18,7 @@
 
 #include "gt/child.h"
 
+struct childcg_base;
 struct cmd_ctx;
 struct conn;
 struct events;
@@ -95,6 +96,7 @@ struct gtd {
 	int			 hupfd;
 	ev_io			 hupw;
 	struct server		*server;	/* owned */
+	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */

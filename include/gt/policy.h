@@ -54,6 +54,7 @@ struct policy_reason {
 	const char	*spawn_errno;	/* NULL, or "ENOENT": start failed */
 	const char	*spawn_step;	/* static: spawn_step_name() */
 	const char	*spawn_path;	/* borrowed, or NULL */
+	bool		 oom;		/* killed by the OOM killer (cgroup) */
 };
 
 /*
