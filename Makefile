@@ -93,6 +93,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
+	tests/e2e/check_e2e_cgroup.c \
 	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
 	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
 	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c

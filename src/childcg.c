@@ -346,7 +346,7 @@ childcg_signal(struct child *c, int sig)
 
 	if (x == NULL || x->cc == NULL)
 		return (false);
-	if (!c->spec->kill_group && !x->draining)
+	if (!c->spec->kill_group)
 		return (false);		/* the process alone, as asked */
 	rc = sig == SIGKILL ? cgroup_child_kill(x->cc) :
 	    cgroup_child_signal(x->cc, sig);
@@ -370,8 +370,8 @@ childcg_exit(struct child *c, int status)
 		childcg_end(x, status);
 		return (false);
 	}
-	if (!c->spec->kill_group && !c->want_down && !c->gtd->shutting_down) {
-		childcg_end(x, status);	/* its leftovers may live on */
+	if (!c->spec->kill_group) {
+		childcg_end(x, status);	/* its leftovers live on, as asked */
 		return (false);
 	}
 	/* What is left of it dies now (a grandchild out of its group too). */

@@ -24,11 +24,11 @@ import sys
 # an error, so a new file must be placed.
 LAYERS = [
     ("base", ["log", "xmalloc", "compat", "clock"]),
-    ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
+    ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto", "cglimits",
               "sd"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
-                   "shmirror", "conn", "server"]),
-    ("core", ["child", "childtab"]),
+                   "shmirror", "conn", "server", "cgroup"]),
+    ("core", ["child", "childtab", "childcg"]),
     ("wire", ["cmd", "cmd-*", "event", "hook", "notify", "reload",
               "snapshot", "gtd-sd"]),
     ("main", ["loop"]),
@@ -39,8 +39,8 @@ CLIENT = ["client", "gtctl"]
 
 # The core never reaches these, even indirectly through a name: it
 # reports through the child_observer table.
-CORE = ["child", "childtab", "childlog", "spawn", "plan", "policy", "spec",
-        "registry", "attrtab"]
+CORE = ["child", "childtab", "childcg", "childlog", "spawn", "plan",
+        "policy", "spec", "registry", "attrtab", "cgroup", "cglimits"]
 CORE_NEVER = ["conn", "server", "cmd", "cmd-*", "event", "proto", "loop",
               "gtd", "hook", "notify", "reload", "snapshot", "gtd-sd"]
 

@@ -70,19 +70,19 @@ const char *childcg_path(const struct child *);
 
 /*
  * Signal c's processes through its cgroup: every process of a
- * kill_group child (SIGKILL is cgroup.kill), or all that is left once
- * its main process is gone.  true if done; false when the caller
- * signals as before (no cgroup, not kill_group, or a failure, logged).
+ * kill_group child (SIGKILL is cgroup.kill).  true if done; false when
+ * the caller signals as before (no cgroup, not kill_group, or a failure,
+ * logged), except while its leftovers drain (the main pid is reaped).
  */
 bool	 childcg_signal(struct child *, int sig);
 
 /*
  * The main process of c was reaped with status.  true: the exit is
- * deferred, because processes are left in its cgroup (killed first when
- * the child kills its group or was asked to stop); child_handle_exit(c,
- * status) is called again from the loop once the cgroup is empty, or
- * after CHILDCG_DRAIN_MS.  false: go on now (the cgroup is gone, or
- * left to drain on its own for a kill_group false child).
+ * deferred, because a kill_group child left processes in its cgroup:
+ * they are killed, and child_handle_exit(c, status) is called again from
+ * the loop once the cgroup is empty, or after CHILDCG_DRAIN_MS.  false:
+ * go on now (the cgroup is gone, or left to drain on its own for a
+ * kill_group false child, whose leftovers live on as without cgroups).
  */
 bool	 childcg_exit(struct child *, int status);
 /* Was c's last incarnation killed by the OOM killer? */

@@ -341,5 +341,6 @@ Suite		*e2e_cluster_suite(void);
 Suite		*e2e_hostile_conn_suite(void);
 Suite		*e2e_hostile_suite(void);
 Suite		*e2e_chaos_suite(void);
+Suite		*e2e_cgroup_suite(void);
 
 #endif /* GT_E2E_HARNESS_H */
