@@ -4,7 +4,8 @@
  * gtd, as root on a host with a writable cgroup2 hierarchy (this
  * project's development host has one without controllers, where
  * cgroup.kill and cgroup.events work and limits do not).  Each test that
- * needs containment says why it is skipped when gtd reports it off.
+ * needs containment says why it is skipped when gtd reports it off
+ * (E2E_CGROUP_REQUIRED set: it fails instead).
  */
 #include "config.h"
 
@@ -34,6 +35,9 @@ cg_base(struct e2e *e, const char *test)
 
 	if (json_is_string(cg))
 		return (json_string_value(cg));
+	/* Set where containment must work: a skip is then a failure. */
+	ck_assert_msg(getenv("E2E_CGROUP_REQUIRED") == NULL, "%s: containment "
+	    "is off: %s", test, e2e_dump(e, rep));
 	fprintf(stderr, "%s: skipped: containment is off: %s\n", test,
 	    json_string_value(json_object_get(rep, "cgroup_off")));
 	return (NULL);

@@ -343,4 +343,7 @@ Suite		*e2e_hostile_suite(void);
 Suite		*e2e_chaos_suite(void);
 Suite		*e2e_cgroup_suite(void);
 
+/* Remove the base cgroup a gtd of socket sock left (see harness.c). */
+void		 e2e_cgroup_clean(const char *sock);
+
 #endif /* GT_E2E_HARNESS_H */
