@@ -54,7 +54,8 @@ ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
-	src/log.c src/xmalloc.c src/compat.c src/spec.c src/policy.c \
+	src/log.c src/xmalloc.c src/compat.c src/procstat.c src/spec.c \
+	src/policy.c \
 	src/config.c src/config-check.c src/spawn.c src/registry.c \
 	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
@@ -83,7 +84,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_config.c tests/unit/check_sd.c \
 	tests/unit/check_query.c tests/unit/check_log.c \
 	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
-	tests/unit/check_cglimits.c tests/unit/check_cgroup.c
+	tests/unit/check_cglimits.c tests/unit/check_cgroup.c \
+	tests/unit/check_procstat.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \

@@ -29,6 +29,7 @@
 #include "gt/hook.h"
 #include "gt/log.h"
 #include "gt/notify.h"
+#include "gt/procstat.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -225,26 +226,16 @@ child_find_pid(struct gtd *g, pid_t pid)
 struct child *
 child_find_owner(struct gtd *g, pid_t pid)
 {
-	struct child	*c;
-	char		 path[64], buf[512], *p;
-	FILE		*f;
-	size_t		 n;
-	int		 pgrp, sid;
+	struct child		*c;
+	struct proc_stat	 ps;
 
 	if ((c = child_find_pid(g, pid)) != NULL || pid <= 0)
 		return (c);
 	/* A kill_group child leads its session and group: ask /proc. */
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if (proc_stat(pid, &ps) == -1)
 		return (NULL);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %d %d", &pgrp, &sid) != 2)
-		return (NULL);
-	if ((c = child_find_pid(g, sid)) == NULL)
-		c = child_find_pid(g, pgrp);
+	if ((c = child_find_pid(g, ps.session)) == NULL)
+		c = child_find_pid(g, ps.pgrp);
 	return (c);
 }
 

@@ -26,6 +26,7 @@
 #include "gt/config.h"
 #include "gt/conn.h"
 #include "gt/gtd.h"
+#include "gt/procstat.h"
 #include "gt/protocol.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -45,22 +46,9 @@ const struct cmd_entry cmd_add_existing_child_entry = {
 static unsigned long long
 cmd_add_existing_start_time(pid_t pid)
 {
-	char			 path[64], buf[1024], *p;
-	unsigned long long	 t = 0;
-	FILE			*f;
-	size_t			 n;
+	struct proc_stat	ps;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return (0);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d %*d "
-	    "%*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-	    &t) != 1)
-		return (0);
-	return (t);
+	return (proc_stat(pid, &ps) == -1 ? 0 : ps.starttime);
 }
 
 /*

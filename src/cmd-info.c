@@ -10,6 +10,7 @@
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
+#include "gt/procstat.h"
 #include "gt/proto.h"
 
 static enum cmd_ret	cmd_info_exec(struct cmd_ctx *, json_t *);
@@ -26,25 +27,13 @@ const struct cmd_entry cmd_info_entry = {
 int
 cmd_proc_usage(pid_t pid, int64_t *rss, int64_t *cpu_ms)
 {
-	char			 path[64], buf[1024], *p;
-	FILE			*f;
-	unsigned long long	 ut, st;
-	long long		 pages;
-	size_t			 n;
+	struct proc_stat	ps;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if (proc_stat(pid, &ps) == -1)
 		return (-1);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* comm may hold spaces and parens: parse after the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d %*d "
-	    "%*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
-	    "%*u %*u %lld", &ut, &st, &pages) != 3)
-		return (-1);
-	*rss = pages * sysconf(_SC_PAGESIZE);
-	*cpu_ms = (int64_t)((ut + st) * 1000 / sysconf(_SC_CLK_TCK));
+	*rss = ps.rss * sysconf(_SC_PAGESIZE);
+	*cpu_ms = (int64_t)((ps.utime + ps.stime) * 1000 /
+	    (unsigned long long)sysconf(_SC_CLK_TCK));
 	return (0);
 }
 

@@ -8,6 +8,8 @@
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
+#include "gt/registry.h"
+#include "gt/shmirror.h"
 
 static enum cmd_ret	cmd_stats_exec(struct cmd_ctx *, json_t *);
 
@@ -18,6 +20,24 @@ const struct cmd_entry cmd_stats_entry = {
 	.flags = CMD_FLAT,
 	.exec = cmd_stats_exec
 };
+
+/* The shared-memory mirror: null when none is published. */
+static json_t *
+cmd_stats_mirror(struct gtd *g)
+{
+	struct shmirror		*m = registry_mirror(g->reg);
+	struct shmirror_info	 i;
+
+	if (m == NULL)
+		return (json_null());
+	shmirror_info(m, &i);
+	return (json_pack("{s:I s:I s:I s:I s:b s:b}",
+	    "file_bytes", (json_int_t)i.file_size,
+	    "used_bytes", (json_int_t)i.used,
+	    "records", (json_int_t)i.nrecords,
+	    "generation", (json_int_t)i.generation,
+	    "full", i.full, "degraded", shmirror_degraded(m)));
+}
 
 static enum cmd_ret
 cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
@@ -51,6 +71,7 @@ cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 	cmd_set(ctx, "restarts", json_integer((json_int_t)g->stats.restarts));
 	cmd_set(ctx, "mirror_errors",
 	    json_integer((json_int_t)g->stats.mirror_errors));
+	cmd_set(ctx, "mirror", cmd_stats_mirror(g));
 	cmd_set(ctx, "rss_bytes", json_integer(rss));
 	cmd_set(ctx, "cpu_ms", json_integer(cpu));
 	cmd_cgroup(ctx);

@@ -34,6 +34,7 @@
 #include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/procstat.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
@@ -87,26 +88,17 @@ conn_peer_alive(struct conn *cn)
 static int
 conn_pidfd_fallback(struct conn *cn)
 {
-	struct timespec	 ts;
-	char		 path[64], buf[1024], *p;
-	unsigned long long start;
-	long		 hz = sysconf(_SC_CLK_TCK);
-	ssize_t		 n;
-	int		 fd, pidfd;
+	struct timespec		 ts;
+	struct proc_stat	 ps;
+	unsigned long long	 start;
+	long			 hz = sysconf(_SC_CLK_TCK);
+	int			 pidfd;
 
 	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1 || hz <= 0 ||
 	    (pidfd = cn->gtd->ops->pidfd_open(cn->pid)) == -1)
 		return (-1);
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)cn->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		goto fail;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	/* Field 22, starttime, counted from the last ')': comm may hold any. */
-	if (n <= 0 || (buf[n] = '\0', p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u "
-	    "%*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1 ||
-	    start > (unsigned long long)ts.tv_sec * hz +
+	if (proc_stat(cn->pid, &ps) == -1 || (start = ps.starttime) >
+	    (unsigned long long)ts.tv_sec * hz +
 	    (unsigned long long)ts.tv_nsec / (1000000000 / hz))
 		goto fail;
 	return (pidfd);

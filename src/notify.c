@@ -30,6 +30,7 @@
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/notify.h"
+#include "gt/procstat.h"
 #include "gt/proto.h"
 #include "gt/xmalloc.h"
 
@@ -217,19 +218,12 @@ notify_child_close(struct notify *n, const struct child *c)
 static int
 notify_proc_ids(pid_t pid, int *pgrp, int *sid)
 {
-	char	 path[64], buf[512], *p;
-	FILE	*f;
-	size_t	 n;
+	struct proc_stat	ps;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if (proc_stat(pid, &ps) == -1)
 		return (-1);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %d %d", pgrp, sid) != 2)
-		return (-1);
+	*pgrp = ps.pgrp;
+	*sid = ps.session;
 	return (0);
 }
 

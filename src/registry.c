@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,16 +148,6 @@ registry_new(char **cause)
 
 	r = xcalloc(1, sizeof *r);
 	r->attrs = attrtab_new();
-	/*
-	 * A query may allocate tens of MiB in values of up to 64 KiB and
-	 * free them all at once (a sort).  With glibc's default, each free
-	 * near the top of the heap shrinks it by a little (brk), and on a
-	 * virtual machine each shrink costs a TLB flush: 300 ms in one step
-	 * of SQLite's program, measured.  Keep up to 32 MiB of free heap
-	 * top instead, returned at the next free past it.  Process-wide, and
-	 * set here because the mirror is gtd's big allocator.
-	 */
-	(void)mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);	/* a hint */
 	if (sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;

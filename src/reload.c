@@ -104,7 +104,16 @@ reload_boot_next(struct reload_boot *b)
 	}
 	s = cf->children[b->next];
 	cf->children[b->next++] = NULL;		/* taken */
+	if (child_find(g, s->name) != NULL) {
+		/* A client was quicker (start_child during the boot). */
+		log_warnx("boot: %s exists already (a client started it "
+		    "during the boot): kept as it is", s->name);
+		spec_free(s);
+		reload_boot_next(b);
+		return;
+	}
 	if ((c = child_add(g, s, config_spec_text(s))) == NULL) {
+		log_warn("boot child %zu", b->next - 1);	/* ENOSPC */
 		reload_boot_end(b, 0);
 		return;
 	}
@@ -129,9 +138,15 @@ reload_boot_wake(struct child *c, void *arg)
 
 	if (c->state == CHILD_RUNNING)
 		reload_boot_next(b);
-	else if (c->state == CHILD_STARTING && !(c->flags & CHILD_DEAD))
+	else if (!(c->flags & CHILD_DEAD) && (c->state == CHILD_STARTING ||
+	    c->bounce))			/* restart force: it comes back */
 		child_wait(c, &b->w);
-	else
+	else if (c->want_down || c->last_requested || c->released) {
+		/* A client stopped it: its decision, not a failed boot. */
+		log_info("boot: %s was stopped on request before it was "
+		    "ready; the boot goes on", c->name);
+		reload_boot_next(b);
+	} else
 		reload_boot_end(b, 0);
 }
 

@@ -378,9 +378,10 @@ server_bind(const char *path, mode_t mode, gid_t gid, char **cause)
 {
 	struct sockaddr_un	 sun;
 	const char		*name;
-	char			*dir, *abs = NULL, cwd[PATH_MAX];
+	char			*dir, *abs = NULL, cwd[PATH_MAX], tmp[32];
 	mode_t			 old;
 	int			 fd = -1, dirfd = -1, saved;
+	bool			 bound = false;
 
 	*cause = NULL;
 	if (server_sun(&sun, path) == -1)	/* never truncate silently */
@@ -400,19 +401,35 @@ server_bind(const char *path, mode_t mode, gid_t gid, char **cause)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
 		goto fail;
-	/* Nobody but us may connect until the group is right. */
-	old = umask(0777 & ~(mode & 0700));
-	saved = server_in_dir(dirfd, server_bind_cb, fd, name);
-	umask(old);
 	/*
-	 * Nobody else can change an entry of dirfd (server_opendir saw to
-	 * it), so the socket there is ours; and connect(2) fails before
-	 * listen(2) anyway.
+	 * Bound under a temporary name, given its group and mode, listening,
+	 * and only then renamed: whoever sees the socket can connect (a
+	 * script that waits for the file never gets ECONNREFUSED).  Nobody
+	 * else can change an entry of dirfd (server_opendir saw to it), so
+	 * the names there are ours.
 	 */
-	if (saved == -1 || (gid != (gid_t)-1 && fchownat(dirfd, name,
-	    (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) == -1) ||
-	    fchmodat(dirfd, name, mode, 0) == -1 || listen(fd, 512) == -1)
+	(void)snprintf(tmp, sizeof tmp, ".gtd.%ld.new", (long)getpid());
+	(void)unlinkat(dirfd, tmp, 0);		/* a crashed gtd's */
+	old = umask(0777 & ~(mode & 0700));
+	saved = server_in_dir(dirfd, server_bind_cb, fd, tmp);
+	umask(old);
+	if (saved == -1)
 		goto fail;
+	bound = true;
+	if ((gid != (gid_t)-1 && fchownat(dirfd, tmp, (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) || fchmodat(dirfd, tmp, mode, 0) ==
+	    -1 || listen(fd, 512) == -1)
+		goto fail;
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == -1) {
+		if (errno == EEXIST && server_alive(dirfd, name))
+			xasprintf(cause, "%s: another gtd is running there",
+			    path);
+		else if (errno == EINVAL &&	/* no RENAME_NOREPLACE here */
+		    renameat(dirfd, tmp, dirfd, name) == 0)
+			goto done;
+		goto fail;
+	}
+done:
 	close(dirfd);
 	free(abs);
 	return (fd);
@@ -420,6 +437,8 @@ fail:
 	saved = errno;
 	if (fd != -1)
 		close(fd);
+	if (bound)
+		(void)unlinkat(dirfd, tmp, 0);
 	if (dirfd != -1)
 		close(dirfd);
 	free(abs);

@@ -23,9 +23,9 @@ import sys
 # up goes through a callback table set up by gtd.c.  Files not listed are
 # an error, so a new file must be placed.
 LAYERS = [
-    ("base", ["log", "xmalloc", "compat", "clock"]),
-    ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto", "cglimits",
-              "sd"]),
+    ("base", ["log", "xmalloc", "compat", "clock", "procstat"]),
+    ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
+              "sd", "cglimits"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
                    "shmirror", "conn", "server", "cgroup"]),
     ("core", ["child", "childtab", "childcg"]),

@@ -358,7 +358,7 @@ chaos_opts_env(struct chaos_opts *o, long dflt_s)
 #endif
 	if ((s = getenv("E2E_CHAOS_CONNS")) != NULL && atoi(s) > 0)
 		o->nconns = atoi(s) > 200 ? 200 : atoi(s);
-	o->avoid = 1ULL << CHAOS_BOOT_SQUAT | 1ULL << CHAOS_BOOT_KILL;
+	o->avoid = 0;
 	ch_features(getenv("E2E_CHAOS_ALSO"), &o->avoid, false);
 	ch_features(getenv("E2E_CHAOS_AVOID"), &o->avoid, true);
 }
@@ -1464,8 +1464,10 @@ ch_request(struct ch_conn *cc, bool small, const char **op, const char **want)
 		return (json_pack("{s:s}", "name", ch_name(cc, true)));
 	}
 	if (k < 83) {
+		/* A boot child killed before it is ready fails the boot. */
 		*op = "signal";
-		return (json_pack("{s:s, s:o}", "name", ch_name(cc, true),
+		return (json_pack("{s:s, s:o}", "name", ch_name(cc,
+		    c->phase != PH_BOOT),
 		    "signal", ch_signal(c, r)));
 	}
 	if (k < 84 && ch_on(c, CHAOS_RELEASE)) {

@@ -15,10 +15,9 @@
 
 /*
  * Behaviours that can be left out (E2E_CHAOS_AVOID=stall,boot_reload...),
- * to look past a known bug or to narrow a failure down.  Those marked
- * (off) make gtd exit 1 as gtd(8) documents (a boot child that cannot
- * start or exits before it is ready ends the boot); they run only when
- * asked for with E2E_CHAOS_ALSO.
+ * to look past a known bug or to narrow a failure down.  A signal is
+ * never sent to a boot child during the boot: one that exits before it is
+ * ready ends the boot (gtd exits 1, as gtd(8) documents).
  */
 enum chaos_feature {
 	CHAOS_STALL,		/* a connection stops reading */
@@ -33,8 +32,8 @@ enum chaos_feature {
 	CHAOS_RELOAD,		/* config rewritten, then reload */
 	CHAOS_SIGHUP,		/* config rewritten, then SIGHUP */
 	CHAOS_BOOT_RELOAD,	/* reloads while boot children start */
-	CHAOS_BOOT_SQUAT,	/* start_child of a boot name during boot (off) */
-	CHAOS_BOOT_KILL,	/* lifecycle ops on boot children in boot (off) */
+	CHAOS_BOOT_SQUAT,	/* start_child of a boot name during boot */
+	CHAOS_BOOT_KILL,	/* lifecycle ops on boot children in boot */
 	CHAOS_BAD_CONFIG,	/* a config that does not validate */
 	CHAOS_ADOPT,		/* add_existing_child of the test's processes */
 	CHAOS_ADOPT_GTD,	/* add_existing_child of gtd's own pid */

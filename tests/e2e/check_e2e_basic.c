@@ -7,10 +7,15 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,6 +183,11 @@ START_TEST(e2e_stats)
 	ck_assert_int_eq(e2e_int(r, "restarts") - e2e_int(r0, "restarts"), 1);
 	ck_assert_int_eq(e2e_int(r, "connections"), 2);
 	ck_assert_int_eq(e2e_int(e2e_get(r, "by_state"), "running"), 1);
+	/* The shared-memory mirror: one record, the row "s". */
+	ck_assert_int_eq(e2e_int(e2e_get(r, "mirror"), "records"), 1);
+	ck_assert_int_ge(e2e_int(e2e_get(r, "mirror"), "file_bytes"),
+	    e2e_int(e2e_get(r, "mirror"), "used_bytes"));
+	ck_assert_int_gt(e2e_int(e2e_get(r, "mirror"), "generation"), 0);
 	e2e_err(e, "bad_request", "stats", "{s:i}", "bogus", 1);
 	e2e_stop(e);
 }
@@ -823,6 +833,62 @@ START_TEST(e2e_second_sigterm)
 }
 END_TEST
 
+/*
+ * The socket appears only once gtd listens on it: a script that waits
+ * for the file and then connects never gets ECONNREFUSED (gtd bound the
+ * name first and listened after; the file existed, refusing, meanwhile).
+ * Each start is watched with a busy lstat so the first look at the file
+ * comes as soon as it exists; no temporary name is left behind.
+ */
+START_TEST(e2e_socket_listens_when_it_appears)
+{
+	struct e2e		*e = e2e_start(NULL);
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct stat		 st;
+	const char		*gtd = getenv("GTD") != NULL ? getenv("GTD") :
+				    "build/gtd";
+	const char		*path, *bad = "";
+	long			 deadline;
+	pid_t			 pid;
+	int			 i, fd, ok, status;
+	DIR			*d;
+	struct dirent		*de;
+
+	for (i = 0; i < 20; i++) {
+		path = e2e_path(e, e2e_fmt(e, "s%d.sock", i));
+		if ((pid = fork()) == 0) {
+			int	 null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 2);
+			execl(gtd, gtd, "-s", path, (char *)NULL);
+			_exit(127);
+		}
+		ck_assert_int_gt(pid, 0);
+		deadline = e2e_now_ms() + e2e_slow(10000);
+		while (lstat(path, &st) == -1 && e2e_now_ms() < deadline)
+			;			/* as soon as it exists */
+		ck_assert_msg(S_ISSOCK(st.st_mode), "%s did not appear",
+		    path);
+		snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+		if (!ok)
+			bad = e2e_fmt(e, "%s start %d: connect: %s;", bad, i,
+			    strerror(errno));
+		close(fd);
+		kill(pid, SIGTERM);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	}
+	ck_assert_msg(*bad == '\0', "%s", bad);
+	ck_assert((d = opendir(e2e_dir(e))) != NULL);
+	while ((de = readdir(d)) != NULL)
+		ck_assert_msg(strstr(de->d_name, ".new") == NULL, "left "
+		    "behind: %s", de->d_name);
+	closedir(d);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_basic_suite(void)
 {
@@ -849,6 +915,7 @@ e2e_basic_suite(void)
 	tcase_add_test(tc, e2e_bad_config_refused);
 	tcase_add_test(tc, e2e_second_instance_refused);
 	tcase_add_test(tc, e2e_stale_socket_removed);
+	tcase_add_test(tc, e2e_socket_listens_when_it_appears);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stop");

@@ -42,8 +42,7 @@
  * E2E_CHAOS_SEED=0x... replays an epoch's decisions (each epoch prints
  * its own seed; the interleaving with gtd still varies, so a timing bug
  * may take a few runs), E2E_CHAOS_AVOID=stall,boot_reload,... leaves
- * behaviours out and E2E_CHAOS_ALSO=boot_squat,boot_kill adds the ones
- * that are off by default (chaos.h lists them), E2E_CHAOS_SECONDS and
+ * behaviours out (chaos.h lists them), E2E_CHAOS_SECONDS and
  * E2E_CHAOS_EPOCH set the run's and an epoch's length.  On a violation
  * the evidence goes to $E2E_CHAOS_KEEP/SEED (default build/chaos):
  * chaos.report, chaos.trace (every request and action), gtd.log,

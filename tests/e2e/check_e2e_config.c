@@ -409,6 +409,13 @@ START_TEST(e2e_config_check_bad)
 	/* Not JSON at all: refused too. */
 	if ((st = gtd_check(e, "{\"children\": [", &err)) == 0)
 		bad = e2e_fmt(e, "%s\nbroken JSON accepted", bad);
+	/* A file that is not there: its path once, then the cause. */
+	want = e2e_path(e, "absent.json");
+	st = e2e_gtd_run(e, 5000, &err, "-n", "-c", want, NULL);
+	if (st == 0 || strstr(err, e2e_fmt(e, "gtd: %s: No such file",
+	    want)) == NULL || strstr(strstr(err, want) + 1, want) != NULL)
+		bad = e2e_fmt(e, "%s\nabsent file -> exit %d, %s", bad, st,
+		    err);
 	ck_assert_msg(*bad == '\0', "%s", bad);
 	e2e_stop(e);
 }
@@ -670,6 +677,52 @@ START_TEST(e2e_config_boot_failure)
 		    "%s: log says: %s", tag, slurp(e, s.log));
 		ck_assert_int_eq(unlink(e2e_path(e, "a.pid")), 0);
 	}
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * What clients do to boot children during the boot is their decision,
+ * not a failed boot: a boot child stopped on request before it was
+ * ready is left stopped and the boot goes on; a boot child's name that a
+ * client started first keeps the client's row.  gtd becomes ready either
+ * way.  ("a" is ready once DIR/go exists.)
+ */
+START_TEST(e2e_config_boot_client_wins)
+{
+	static const char	 conf[] = "{\"children\":["
+	    "{\"name\":\"a\",\"cmd\":[\"@TESTCHILD@\","
+	    "\"--ready-after=@DIR@/go\",\"--ready-fd=3\"],"
+	    "\"ready\":{\"fd\":3},\"ready_timeout_ms\":60000},"
+	    "{\"name\":\"b\",\"cmd\":[\"@TESTCHILD@\"]},"
+	    "{\"name\":\"c\",\"cmd\":[\"@TESTCHILD@\"]}]}";
+	struct e2e	*e;
+	json_t		*r;
+
+	e = e2e_start_booting(conf);
+	if (_i == 0)
+		e2e_ok(e, "terminate_child", "{s:s}", "name", "a");
+	else {
+		e2e_ok(e, "start_child", "{s:s s:o}", "name", "b", "cmd",
+		    e2e_cmd("--exit-after-ms=600000", NULL));
+		write_file(e, e2e_path(e, "go"), "");
+	}
+	ck_assert_msg(e2e_wait_booted(e, CF_WAIT_MS) == 1, "gtd did not "
+	    "become ready: %s", slurp(e, e2e_path(e, "gtd.log")));
+	ck_assert(e2e_wait_state(e, "c", "running", CF_WAIT_MS));
+	ck_assert(e2e_wait_state(e, "b", "running", CF_WAIT_MS));
+	if (_i == 0) {
+		r = e2e_req(e, "info", "{s:s}", "name", "a");
+		ck_assert_msg(json_is_false(json_object_get(r, "ok")) ||
+		    strcmp(e2e_str(r, "state"), "running") != 0, "a: %s",
+		    e2e_dump(e, r));
+	} else {
+		r = e2e_ok(e, "get_childspec", "{s:s}", "name", "b");
+		ck_assert_msg(strstr(e2e_dump(e, r), "--exit-after-ms") !=
+		    NULL, "the boot replaced the client's b: %s",
+		    e2e_dump(e, r));
+	}
+	e2e_ok(e, "ping", NULL);
 	e2e_stop(e);
 }
 END_TEST
@@ -1547,6 +1600,7 @@ e2e_config_suite(void)
 	tcase_set_timeout(tc, E2E_TIMEOUT);
 	tcase_add_test(tc, e2e_config_boot_order);
 	tcase_add_test(tc, e2e_config_boot_failure);
+	tcase_add_loop_test(tc, e2e_config_boot_client_wins, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

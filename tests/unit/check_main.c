@@ -310,6 +310,7 @@ main(void)
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, shmirror_suite());
 	srunner_add_suite(sr, fence_suite());
+	srunner_add_suite(sr, procstat_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, etcd_suite());
 #endif

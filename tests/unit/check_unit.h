@@ -41,6 +41,7 @@ Suite	*fence_suite(void);
 Suite	*etcd_suite(void);
 Suite	*cglimits_suite(void);
 Suite	*cgroup_suite(void);
+Suite	*procstat_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
