@@ -39,6 +39,7 @@ struct childcg_base {
 	struct cgroup			*cg;	/* owned; NULL: off */
 	char				*off;	/* owned: why off, or NULL */
 	LIST_HEAD(, childcg_linger)	 lingers;
+	int64_t				 refreshed;	/* mono ms */
 };
 
 /* One child's: the cgroup of its current incarnation. */
@@ -478,8 +479,12 @@ void
 childcg_refresh(struct gtd *g)
 {
 	struct child	*c;
-	int64_t		 mem, cpu;
+	int64_t		 mem, cpu, now = gtd_mono_ms();
 
+	if (g->cgb == NULL || g->cgb->cg == NULL || (g->cgb->refreshed != 0 &&
+	    now - g->cgb->refreshed < CHILDCG_REFRESH_MS))
+		return;
+	g->cgb->refreshed = now;
 	TAILQ_FOREACH(c, &g->children, entry) {
 		if (childcg_usage(c, &mem, &cpu) == -1)
 			continue;

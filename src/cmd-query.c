@@ -143,7 +143,10 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	q.params = params;
 	q.arg = &out;
 	out.rows = json_array();
-	childcg_refresh(ctx->gtd);	/* memory_bytes, cpu_ms: current */
+	/* Only a query that may read them pays for the cgroup reads. */
+	if (strchr(q.sql, '*') != NULL || strcasestr(q.sql, "memory_bytes") !=
+	    NULL || strcasestr(q.sql, "cpu_ms") != NULL)
+		childcg_refresh(ctx->gtd);
 	rc = registry_query(ctx->gtd->reg, &q, &truncated, &err, &cause);
 	for (i = 0; i < q.nparams; i++)
 		value_free(&params[i]);

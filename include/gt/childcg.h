@@ -25,6 +25,7 @@ struct spawn_plan;
 
 /* How long a drained cgroup may stay populated after cgroup.kill. */
 #define CHILDCG_DRAIN_MS	5000
+#define CHILDCG_REFRESH_MS	250	/* usage in SQL: at most this old */
 
 /*
  * Set up containment for g (after the socket is bound, so no other gtd
@@ -94,7 +95,11 @@ bool	 childcg_oom(const struct child *);
  */
 int	 childcg_usage(const struct child *, int64_t *memory_bytes,
 	    int64_t *cpu_ms);
-/* Write every contained child's usage into the SQL children table. */
+/*
+ * Write every contained child's usage into the SQL children table, at
+ * most once per CHILDCG_REFRESH_MS (a flood of queries costs one pass
+ * over the cgroups per interval).
+ */
 void	 childcg_refresh(struct gtd *);
 
 /* c is freed: its cgroup is left to drain and be removed (NULL ok). */
