@@ -54,11 +54,12 @@ ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
-	src/log.c src/xmalloc.c src/compat.c src/procstat.c src/spec.c \
-	src/policy.c \
+	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
+	src/procstat.c src/spec.c src/policy.c \
 	src/config.c src/config-check.c src/spawn.c src/registry.c \
 	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
-	src/cmd.c src/conn.c src/server.c src/loop.c src/client.c \
+	src/cmd.c src/dispatch.c src/conn.c src/server.c src/loop.c src/shutdown.c \
+	src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
 	src/reload.c src/cmd-reload.c \
 	src/sd.c src/gtd-sd.c \
@@ -74,7 +75,7 @@ LIB_SRCS = \
 	src/cmd-which-children.c src/gtctl-text.c \
 	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
-GTCTL_SRCS = src/gtctl.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
+GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
@@ -121,7 +122,7 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-unit check-e2e check-asan check-install hostile run \
+.PHONY: all check check-layers check-unit check-e2e check-asan check-install hostile run \
 	install uninstall clean \
 	distclean deps deps-check lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind chaos
@@ -155,7 +156,13 @@ $(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtdcore.a
 # The full suite: unit and e2e tests, then the same again built with
 # AddressSanitizer and UBSan in $(B)/asan, the fuzz targets, the manual
 # lint, and what `make install` installs (tests/check-install.sh).
-check: check-unit check-e2e check-asan check-fuzz lint-man check-install
+check: check-layers check-unit check-e2e check-asan check-fuzz lint-man \
+    check-install
+
+# No call cycle between the files of src/ and no call up a layer
+# (tests/layers.py reads the objects' symbols).
+check-layers: all
+	python3 tests/layers.py $(B)/src
 
 check-install: all
 	tests/check-install.sh $(B)

@@ -989,6 +989,7 @@ cgroup_open(const struct cgroup_opts *o, char **cause)
 	cg->arg = o->arg;
 	cg->next_id = 1;
 	if (cgroup_locate(o, &w, cause) == -1) {
+		cgroup_where_clear(&w);	/* what it found before failing */
 		cgroup_free(cg);
 		return (NULL);
 	}

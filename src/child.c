@@ -24,15 +24,26 @@
 #include "gt/child.h"
 #include "gt/childcg.h"
 #include "gt/childlog.h"
-#include "gt/event.h"
+#include "gt/clock.h"
 #include "gt/gtd.h"
-#include "gt/hook.h"
 #include "gt/log.h"
-#include "gt/notify.h"
 #include "gt/procstat.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
+
+/*
+ * Report up through the observer (child.h), when it has that member:
+ * the core names nothing above it.
+ */
+#define CHILD_OBS(g, m, ...) do {					\
+	if ((g)->obs != NULL && (g)->obs->m != NULL)			\
+		(g)->obs->m(__VA_ARGS__, (g)->obs_arg);			\
+} while (0)
+#define CHILD_OBS0(g, m) do {						\
+	if ((g)->obs != NULL && (g)->obs->m != NULL)			\
+		(g)->obs->m((g)->obs_arg);				\
+} while (0)
 
 static void	child_exit_cb(struct ev_loop *, ev_child *, int);
 static void	child_status_cb(struct ev_loop *, ev_io *, int);
@@ -40,6 +51,9 @@ static void	child_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	child_set_state(struct child *, enum child_state);
 static void	child_mirror(struct child *, const char *);
 static void	child_wake(struct child *);
+static int	child_notify_open(struct child *);
+static const char *child_notify_path(const struct child *);
+static int	child_hook_stdin(struct child *);
 static void	child_arm(struct child *, int64_t);
 static void	child_disarm(struct child *);
 static void	child_signal(struct child *, int);
@@ -293,7 +307,7 @@ child_set_state(struct child *c, enum child_state st)
 	    child_state_name(st));
 	c->state = st;
 	child_mirror(c, NULL);
-	event_child_state(c->gtd, c, old);
+	CHILD_OBS(c->gtd, state, c, old);
 	child_wake(c);
 }
 
@@ -549,7 +563,7 @@ child_env(struct child *c, struct child_vec *cv, size_t extra)
 	xasprintf(&s, "GTD_NAME=%s", c->name);
 	child_vec_own(cv, s);
 	if ((c->spec->ready == SPEC_READY_NOTIFY || c->spec->watchdog_ms > 0) &&
-	    (np = notify_child_path(g->notify, c)) != NULL) {
+	    (np = child_notify_path(c)) != NULL) {
 		xasprintf(&s, "NOTIFY_SOCKET=%s", np);	/* its own socket */
 		child_vec_own(cv, s);
 	}
@@ -638,7 +652,7 @@ child_outputs_done(struct child *c, int out[2], int rd[2], bool spawned)
 			continue;
 		}
 		if (c->log == NULL)
-			c->log = childlog_new(c);
+			c->log = childlog_new(c, child_output_closed);
 		stream = i == 0 && out[1] == out[0] ? "output" : names[i];
 		childlog_attach(c->log, i, rd[i], stream, o[i].path,
 		    o[i].max_bytes, o[i].keep, o[i].mode == SPEC_OUT_LOG);
@@ -768,7 +782,7 @@ child_spawn(struct child *c)
 
 	/* A notify socket of its own, before its env names it. */
 	nok = (c->spec->ready != SPEC_READY_NOTIFY &&
-	    c->spec->watchdog_ms <= 0) || notify_child_open(g->notify, c) == 0;
+	    c->spec->watchdog_ms <= 0) || child_notify_open(c) == 0;
 	nerr = errno;
 	child_argv(c->spec, &argv);
 	child_env(c, &envp, 0);
@@ -802,10 +816,10 @@ child_spawn(struct child *c)
 	child_vec_free(&argv);
 	child_vec_free(&envp);
 	g->stats.spawns++;
-	c->started_at = gtd_now_ms(g);
+	c->started_at = clock_now_ms(g->loop);
 	c->ready_at = 0;
 	if (pid == -1) {
-		notify_child_close(g->notify, c);
+		CHILD_OBS(g, notify_close, c);
 		child_spawn_failed(c, saved, step);
 		g->stats.spawn_failures++;
 		log_warnx("child %s: %s", c->name,
@@ -906,7 +920,7 @@ child_ready(struct child *c)
 {
 	if (c->state != CHILD_STARTING || c->pid <= 0)
 		return;
-	c->ready_at = gtd_now_ms(c->gtd);
+	c->ready_at = clock_now_ms(c->gtd->loop);
 	c->ever_ready = true;
 	child_disarm(c);
 	if (c->spec->watchdog_ms > 0)
@@ -924,39 +938,114 @@ child_watchdog_kick(struct child *c)
 void
 child_set_status(struct child *c, const char *text)
 {
-	struct value	v = { .type = VALUE_TEXT,
+	static const char *const	 key = "status";
+	struct value			 v = { .type = VALUE_TEXT,
 	    .s = (char *)(uintptr_t)text };
 
 	if (c->state != CHILD_STARTING && c->state != CHILD_RUNNING)
 		return;
-	if (registry_attr_set(c->gtd->reg, c->name, "status", &v) == -1) {
-		c->gtd->stats.mirror_errors++;
-		log_warnx("child %s: mirror: %s", c->name,
-		    registry_errmsg(c->gtd->reg));
-	}
+	(void)child_attr_set(c, &key, &v, 1);	/* a failure is logged */
+}
+
+/* The mirror failed: count it and say so (the caller goes on). */
+static void
+child_attr_failed(struct child *c, const char *what)
+{
+	c->gtd->stats.mirror_errors++;
+	log_warnx("child %s: %s: %s", c->name, what,
+	    registry_errmsg(c->gtd->reg));
+}
+
+/* Written: wake the attr waiters, then tell the observer. */
+static void
+child_attr_publish(struct child *c, const char *const *keys,
+    const struct value *vals, size_t n)
+{
 	child_attrs_changed(c);
+	if (n > 0)
+		CHILD_OBS(c->gtd, attrs, c, keys, vals, n);
+}
+
+int
+child_attr_set(struct child *c, const char *const *keys,
+    const struct value *vals, size_t n)
+{
+	struct registry	*reg = c->gtd->reg;
+	size_t		 i;
+	int		 rc = 0;
+
+	registry_attr_batch(reg, c->name);	/* all keys at once */
+	for (i = 0; i < n; i++)
+		if (registry_attr_set(reg, c->name, keys[i], &vals[i]) == -1) {
+			child_attr_failed(c, "setattr");
+			rc = -1;
+		}
+	registry_attr_batch_end(reg);
+	child_attr_publish(c, keys, vals, n);
+	return (rc);
+}
+
+int
+child_attr_del(struct child *c, const char *key, bool *found)
+{
+	*found = false;
+	if (registry_attr_del(c->gtd->reg, c->name, key, found) == -1) {
+		child_attr_failed(c, "delattr");
+		child_attrs_changed(c);
+		return (-1);
+	}
+	if (*found)
+		child_attr_publish(c, &key, NULL, 1);
+	return (0);
+}
+
+int
+child_attr_incr(struct child *c, const char *key, int64_t by,
+    const int64_t *dflt, int64_t *result, enum registry_incr *how)
+{
+	struct value	v = { .type = VALUE_INT };
+
+	if (registry_attr_incr(c->gtd->reg, c->name, key, by, dflt, result,
+	    how) == -1)
+		return (-1);
+	if (*how == REGISTRY_INCR_OK) {
+		v.i = *result;
+		child_attr_publish(c, &key, &v, 1);
+	}
+	return (0);
 }
 
 /* A new incarnation starts with the spec's attrs only (protocol §3). */
 static void
 child_attrs_init(struct child *c)
 {
-	struct registry	*reg = c->gtd->reg;
-	size_t		 i;
-	int		 rc;
+	struct registry		*reg = c->gtd->reg;
+	const char		**keys;
+	struct value		*vals;
+	size_t			 i, n = c->spec->nattrs;
+	int			 rc;
 
 	registry_attr_batch(reg, c->name);	/* one change for readers */
 	rc = registry_attr_clear(reg, c->name);
-	for (i = 0; rc == 0 && i < c->spec->nattrs; i++)
+	for (i = 0; rc == 0 && i < n; i++)
 		rc = registry_attr_set(reg, c->name, c->spec->attrs[i].key,
 		    &c->spec->attrs[i].v);
 	registry_attr_batch_end(reg);
-	if (rc == -1) {
-		c->gtd->stats.mirror_errors++;
-		log_warnx("child %s: mirror: %s", c->name,
-		    registry_errmsg(reg));
+	if (rc == -1)
+		child_attr_failed(c, "attrs");
+	if (n == 0) {			/* most specs: nothing to report */
+		child_attrs_changed(c);
+		return;
 	}
-	child_attrs_changed(c);
+	keys = xreallocarray(NULL, n + 1, sizeof *keys);
+	vals = xreallocarray(NULL, n + 1, sizeof *vals);
+	for (i = 0; i < n; i++) {
+		keys[i] = c->spec->attrs[i].key;
+		vals[i] = c->spec->attrs[i].v;		/* borrowed */
+	}
+	child_attr_publish(c, keys, vals, n);
+	free(keys);
+	free(vals);
 }
 
 static void
@@ -1056,7 +1145,7 @@ child_handle_exit(struct child *c, int status)
 	char			 buf[512];
 
 	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
-	if (childcg_exit(c, status))
+	if (childcg_exit(c, status, child_handle_exit))
 		return;			/* again once its cgroup is empty */
 	/* The exec status, if not read yet, is in the pipe by now. */
 	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &f) == 0) {
@@ -1084,7 +1173,7 @@ child_handle_exit(struct child *c, int status)
 		log_info("child %s: killed by %s", c->name,
 		    spec_signal_name(WTERMSIG(status)));
 	child_fd_close(c, &c->readyfd, &c->readyw);
-	notify_child_close(g->notify, c);
+	CHILD_OBS(g, notify_close, c);
 	if (c->log != NULL)
 		childlog_detach(c->log);
 	/* attrs stay readable until the after_terminate hook has run. */
@@ -1107,7 +1196,7 @@ child_record_exit(struct child *c, int status)
 	c->last_escalated = c->want_down && c->escalated;
 	c->last_stop_sig = c->want_down ? c->stop_sig : 0;
 	c->last_timeout_ms = c->stop_timeout_ms;
-	c->exited_at = gtd_now_ms(c->gtd);
+	c->exited_at = clock_now_ms(c->gtd->loop);
 	free(c->last_spawn_path);
 	c->last_spawn_path = NULL;
 	c->last_spawn_errno = 0;
@@ -1165,7 +1254,7 @@ child_hook_output(struct child *c, int out[2], bool spawned)
 		return;
 	}
 	if (c->log == NULL)
-		c->log = childlog_new(c);
+		c->log = childlog_new(c, child_output_closed);
 	childlog_attach(c->log, 0, out[0], "hook", NULL, 0, 0, true);
 }
 
@@ -1176,14 +1265,13 @@ child_hook_start(struct child *c)
 	struct gtd		*g = c->gtd;
 	struct spawn_plan	 pl;
 	struct child_vec	 envp;
-	char			*path = NULL, *payload, *s;
+	char			*path = NULL, *s;
 	int			 fd, statusfd = -1, st = c->last_status;
 	int			 out[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
 	if (g->shutdown_forced)		/* a second signal: no more hooks */
 		return (-1);
-	payload = hook_payload(c);
 	child_env(c, &envp, 1);
 	if (WIFEXITED(st))
 		xasprintf(&s, "GTD_EXIT_STATUS=%d", WEXITSTATUS(st));
@@ -1195,7 +1283,7 @@ child_hook_start(struct child *c)
 	 * Its output goes to the child's log (stream "hook"), never to
 	 * gtd's own stdout and stderr: it may run as another user.
 	 */
-	if ((fd = hook_stdin(payload)) != -1 &&
+	if ((fd = child_hook_stdin(c)) != -1 &&
 	    spawn_resolve(c->spec->after_terminate[0], child_path_of(envp.v),
 	    &path) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
 	    fcntl(out[0], F_SETFL, O_NONBLOCK) == 0) {
@@ -1213,7 +1301,6 @@ child_hook_start(struct child *c)
 	child_hook_output(c, out, pid != -1);
 	if (fd != -1)
 		close(fd);
-	free(payload);
 	free(path);
 	child_vec_free(&envp);
 	if (pid == -1)
@@ -1258,7 +1345,7 @@ child_handle_hook_exit(struct child *c, int status)
 		    WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ?
 		    WEXITSTATUS(status) : WTERMSIG(status));
 	(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);	/* its leftovers */
-	event_child_hook_done(c->gtd, c, status);
+	CHILD_OBS(c->gtd, hook_done, c, status);
 	c->hook_pid = -1;
 	c->gtd->nprocs--;
 	child_disarm(c);
@@ -1275,7 +1362,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 	struct gtd		*g = c->gtd;
 	struct policy_exit	 e = { .status = status,
 	    .requested = c->want_down || g->shutting_down,
-	    .now_ms = gtd_mono_ms(), .restart_count = c->restart_count,
+	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;
@@ -1294,7 +1381,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 		    "past its on_exit ladder" : "restart intensity reached",
 		    policy_action_name(a));
 		c->gave_up = true;
-		event_child_gave_up(g, c, policy_action_name(a));
+		CHILD_OBS(g, gave_up, c, policy_action_name(a));
 	}
 	return (a);
 }
@@ -1312,7 +1399,7 @@ child_decide(struct child *c, int status)
 		c->bounce = false;
 		c->want_down = false;
 		(void)child_start_as(c, true);	/* a failure is decided */
-		gtd_check_done(g);
+		CHILD_OBS0(g, proc_gone);
 		return;
 	}
 	c->bounce = false;
@@ -1321,7 +1408,7 @@ child_decide(struct child *c, int status)
 	switch (a) {
 	case POLICY_RESTART:
 		c->restart_count++;
-		c->restart_at = gtd_now_ms(g) + delay;
+		c->restart_at = clock_now_ms(g->loop) + delay;
 		child_arm(c, delay);
 		child_set_state(c, CHILD_RESTARTING);
 		break;
@@ -1333,10 +1420,10 @@ child_decide(struct child *c, int status)
 		break;
 	case POLICY_EXIT_DAEMON:
 		child_set_state(c, CHILD_STOPPED);
-		gtd_shutdown(g, 1, -1);
+		CHILD_OBS(g, exit_daemon, c);
 		break;
 	}
-	gtd_check_done(g);
+	CHILD_OBS0(g, proc_gone);
 }
 
 static void
@@ -1448,7 +1535,7 @@ child_release(struct child *c)
 		else
 			ev_child_stop(g->loop, &c->cw);	/* libev still reaps */
 		child_status_close(c);
-		notify_child_close(g->notify, c);
+		CHILD_OBS(g, notify_close, c);
 		child_hash_del(g, c, CHILD_BY_PID);
 		c->pid = -1;
 		g->nprocs--;
@@ -1498,7 +1585,7 @@ child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
 	ev_io_init(&c->pidw, child_pidfd_cb, pidfd, EV_READ);	/* at exit */
 	c->pidw.data = c;
 	ev_io_start(g->loop, &c->pidw);
-	c->started_at = c->ready_at = gtd_now_ms(g);
+	c->started_at = c->ready_at = clock_now_ms(g->loop);
 	child_attrs_init(c);
 	log_info("child %s: adopted pid %d", c->name, (int)pid);
 	child_set_state(c, CHILD_RUNNING);
@@ -1617,7 +1704,7 @@ child_remove(struct child *c)
 		    registry_errmsg(g->reg));
 	}
 	log_debug("child %s: removed", c->name);
-	event_emit(g, EVENT_DELETED, c->name, NULL);
+	CHILD_OBS(g, removed, c);
 	c->flags |= CHILD_DEAD;
 	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
 	child_wake(c);
@@ -1677,4 +1764,38 @@ child_free_all(struct gtd *g)
 		child_free(c);
 	}
 	g->nchildren = 0;
+}
+
+static int
+child_notify_open(struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (g->obs == NULL || g->obs->notify_open == NULL) {
+		errno = ENOTSUP;
+		return (-1);
+	}
+	return (g->obs->notify_open(c, g->obs_arg));
+}
+
+static const char *
+child_notify_path(const struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (g->obs == NULL || g->obs->notify_path == NULL)
+		return (NULL);
+	return (g->obs->notify_path(c, g->obs_arg));
+}
+
+static int
+child_hook_stdin(struct child *c)
+{
+	struct gtd	*g = c->gtd;
+
+	if (g->obs == NULL || g->obs->hook_stdin == NULL) {
+		errno = ENOTSUP;
+		return (-1);
+	}
+	return (g->obs->hook_stdin(c, g->obs_arg));
 }

@@ -19,6 +19,7 @@
 #include "gt/cgroup.h"
 #include "gt/child.h"
 #include "gt/childcg.h"
+#include "gt/clock.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
@@ -48,6 +49,7 @@ struct childcg {
 	struct cgroup_child	*cc;		/* owned, or NULL */
 	ev_timer		 drain;		/* CHILDCG_DRAIN_MS bound */
 	int			 status;	/* the reap's, while draining */
+	childcg_resume_cb	*resume;	/* child_handle_exit */
 	bool			 draining;	/* holds a ref of c */
 	bool			 drained;	/* child_handle_exit goes on */
 	bool			 oom;		/* of the last incarnation */
@@ -359,7 +361,7 @@ childcg_signal(struct child *c, int sig)
 }
 
 bool
-childcg_exit(struct child *c, int status)
+childcg_exit(struct child *c, int status, childcg_resume_cb *resume)
 {
 	struct childcg	*x = c->cg;
 	int		 r;
@@ -384,7 +386,8 @@ childcg_exit(struct child *c, int status)
 	    0) {
 		x->draining = true;
 		x->status = status;
-		child_ref(c);
+		x->resume = resume;
+		c->refs++;		/* as child_ref: c stays until resumed */
 		ev_timer_start(c->gtd->loop, &x->drain);
 		return (true);
 	}
@@ -405,9 +408,10 @@ childcg_resume(struct childcg *x)
 	x->draining = false;
 	if (!(c->flags & CHILD_DEAD)) {
 		x->drained = true;
-		child_handle_exit(c, x->status);
+		x->resume(c, x->status);
 	}
-	child_unref(c);			/* the reaper frees a dead one */
+	assert(c->refs > 0);
+	c->refs--;			/* as child_unref: the reaper frees it */
 }
 
 static void
@@ -479,7 +483,7 @@ void
 childcg_refresh(struct gtd *g)
 {
 	struct child	*c;
-	int64_t		 mem, cpu, now = gtd_mono_ms();
+	int64_t		 mem, cpu, now = clock_mono_ms();
 
 	if (g->cgb == NULL || g->cgb->cg == NULL || (g->cgb->refreshed != 0 &&
 	    now - g->cgb->refreshed < CHILDCG_REFRESH_MS))

@@ -32,10 +32,10 @@
 
 #include "gt/child.h"
 #include "gt/childlog.h"
-#include "gt/event.h"
+#include "gt/clock.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
-#include "gt/proto.h"
+#include "gt/utf8.h"
 #include "gt/xmalloc.h"
 
 #define CHILDLOG_CHUNK	65536
@@ -69,13 +69,14 @@ static void	childlog_unbecome(const struct childlog_cred *,
 		    struct childlog_saved *);
 
 struct childlog *
-childlog_new(struct child *c)
+childlog_new(struct child *c, void (*closed)(struct child *))
 {
 	struct childlog	*l;
 	int		 i;
 
 	l = xcalloc(1, sizeof *l);
 	l->child = c;
+	l->closed = closed;
 	for (i = 0; i < 2; i++) {
 		l->in[i].log = l;
 		l->in[i].fd = l->in[i].filefd = -1;
@@ -224,7 +225,7 @@ childlog_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_stop(loop, w);
 		close(l->fd);
 		l->fd = -1;
-		child_output_closed(l->log->child);	/* a released one */
+		l->log->closed(l->log->child);	/* a released one */
 		return;
 	}
 	childlog_in_feed(l, buf, n);
@@ -295,7 +296,7 @@ childlog_utf8(const char *s, size_t len)
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
 	while (i < len) {
-		if (s[i] == '\0' || (n = proto_utf8_len(s + i, len - i)) == 0) {
+		if (s[i] == '\0' || (n = utf8_len(s + i, len - i)) == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
 			o += 3;
 			i++;
@@ -355,12 +356,14 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	struct childlog		*l = in->log;
 	struct gtd		*g = l->child->gtd;
 	struct childlog_line	*ln;
-	int64_t			 at = gtd_now_ms(g);
+	int64_t			 at = clock_now_ms(g->loop);
 	char			*text = childlog_utf8(s, len);
 
 	if (in->relay)
 		childlog_relay(l, at, text);
-	event_child_log(g, l->child, in->stream, at, text, strlen(text));
+	if (g->obs != NULL && g->obs->output != NULL)
+		g->obs->output(l->child, in->stream, at, text, strlen(text),
+		    g->obs_arg);
 	if (l->ring == NULL)
 		l->ring = xcalloc(CHILDLOG_RING_LINES, sizeof *l->ring);
 	/* Drop the oldest lines until this one fits in the byte budget. */

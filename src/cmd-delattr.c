@@ -4,7 +4,6 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
-#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -33,18 +32,11 @@ cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
 		return (CMD_ERROR);
-	if (registry_attr_del(ctx->gtd->reg, c->name, key, &found) == -1) {
-		ctx->gtd->stats.mirror_errors++;
-		log_warnx("child %s: delattr: %s", c->name,
-		    registry_errmsg(ctx->gtd->reg));
-	} else if (!found) {
+	/* The one writer: mirrors, waiters, the attr event. */
+	if (child_attr_del(c, key, &found) == 0 && !found) {
 		cmd_error(ctx, GT_E_NOT_FOUND, "%s has no attr %.128s", c->name,
 		    key);
 		return (CMD_ERROR);
 	}
-	child_attrs_changed(c);
-	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
-		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:s}",
-		    "deleted", key));
-	return (CMD_OK);
+	return (CMD_OK);		/* a mirror failure is logged */
 }

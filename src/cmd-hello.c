@@ -27,7 +27,7 @@ cmd_hello_exec(struct cmd_ctx *ctx, json_t *args)
 	if (cmd_args_known(ctx, args, keys) == -1)
 		return (CMD_ERROR);
 	ops = json_array();
-	for (e = cmd_table; *e != NULL; e++)
+	for (e = ctx->table; *e != NULL; e++)
 		json_array_append_new(ops, json_string((*e)->name));
 	cmd_set(ctx, "version", json_string(GT_VERSION));
 	cmd_set(ctx, "protocol", json_integer(GT_PROTO_VERSION));

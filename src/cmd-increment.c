@@ -11,7 +11,6 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
-#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
@@ -48,8 +47,7 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	/* Existing keys first: the attr count matters only for a new one. */
 	n = 0;
-	if ((rc = registry_attr_incr(ctx->gtd->reg, c->name, key, by, NULL,
-	    &result, &how)) == 0 && how == REGISTRY_INCR_NOT_FOUND &&
+	if ((rc = child_attr_incr(c, key, by, NULL, &result, &how)) == 0 && how == REGISTRY_INCR_NOT_FOUND &&
 	    has_dflt) {
 		if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
 		    n >= ctx->gtd->lim.max_attrs)
@@ -58,8 +56,8 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 		    strlen(key) > ctx->gtd->lim.max_attr_bytes)
 			n = -2;		/* its key would not fit */
 		else
-			rc = registry_attr_incr(ctx->gtd->reg, c->name, key,
-			    by, &dflt, &result, &how);
+			rc = child_attr_incr(c, key, by, &dflt, &result,
+			    &how);
 	}
 	if (rc == -1) {
 		log_warnx("child %s: increment: %s", c->name,
@@ -69,12 +67,7 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 	}
 	switch (how) {
 	case REGISTRY_INCR_OK:
-		cmd_set_int(ctx, "value", result);
-		child_attrs_changed(c);
-		if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
-			event_emit(ctx->gtd, EVENT_ATTR, c->name,
-			    json_pack("{s:{s:I}}", "attrs", key,
-			    (json_int_t)result));
+		cmd_set_int(ctx, "value", result);	/* event: the writer */
 		return (CMD_OK);
 	case REGISTRY_INCR_NOT_FOUND:
 		if (n == -1 && has_dflt) {

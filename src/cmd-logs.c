@@ -8,6 +8,7 @@
 
 #include "gt/childlog.h"
 #include "gt/cmd.h"
+#include "gt/gtd.h"
 #include "gt/config.h"
 #include "gt/event.h"
 #include "gt/protocol.h"
@@ -47,7 +48,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
 	    (c = cmd_child(ctx, name)) == NULL)
 		return (CMD_ERROR);
 	/* Following a name twice adds nothing; the names are bounded. */
-	if (follow && event_follow_ok(ctx->conn, c->name) == -1) {
+	if (follow && event_follow_ok(ctx->gtd->events, ctx->conn, c->name) == -1) {
 		cmd_error(ctx, GT_E_LIMIT, "this connection follows %d "
 		    "children already: follow fewer, or use another "
 		    "connection", GT_FOLLOWS_MAX);
@@ -68,5 +69,5 @@ cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
 static void
 cmd_logs_after(struct cmd_ctx *ctx)
 {
-	event_follow(ctx->conn, json_string_value(ctx->spec));
+	event_follow(ctx->gtd->events, ctx->conn, json_string_value(ctx->spec));
 }

@@ -25,6 +25,7 @@
 #include "gt/protocol.h"
 #include "gt/childcg.h"
 #include "gt/registry.h"
+#include "gt/utf8.h"
 #include "gt/xmalloc.h"
 
 #define QUERY_ROWS_DEFAULT	1000
@@ -288,7 +289,7 @@ cmd_query_text(const unsigned char *p, size_t len)
 	fixed = xreallocarray(NULL, len + 1, 3);
 	for (i = 0; i < len; i += n) {
 		/* NUL too: jansson's strings stop there. */
-		if (p[i] == '\0' || (n = proto_utf8_len((const char *)p + i,
+		if (p[i] == '\0' || (n = utf8_len((const char *)p + i,
 		    len - i)) == 0) {
 			memcpy(fixed + o, "\xef\xbf\xbd", 3);
 			o += 3;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "gt/cmd.h"
+#include "gt/gtd.h"
 #include "gt/config.h"
 #include "gt/protocol.h"
 

@@ -12,7 +12,6 @@
 
 #include "gt/cmd.h"
 #include "gt/config.h"
-#include "gt/event.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/proto.h"
@@ -95,8 +94,7 @@ static enum cmd_ret
 cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "name", "attrs", NULL };
-	struct registry			*reg = ctx->gtd->reg;
-	const char			*name, *k;
+	const char			*name, *k, **ks;
 	struct child			*c;
 	struct value			*vals;
 	json_t				*attrs, *jv;
@@ -124,27 +122,18 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 	i = 0;
 	json_object_foreach(attrs, k, jv)
 		proto_value_from_json(jv, &vals[i++]);
-	if ((rc = cmd_setattr_check(ctx, c, attrs, vals)) == 0) {
-		registry_attr_batch(reg, c->name);	/* all keys at once */
-		i = 0;
-		json_object_foreach(attrs, k, jv) {
-			if (registry_attr_set(reg, c->name, k, &vals[i++]) ==
-			    -1) {
-				ctx->gtd->stats.mirror_errors++;
-				log_warnx("child %s: setattr: %s", c->name,
-				    registry_errmsg(reg));
-			}
-		}
-		registry_attr_batch_end(reg);
-	}
+	ks = xreallocarray(NULL, n + 1, sizeof *ks);
+	i = 0;
+	json_object_foreach(attrs, k, jv)
+		ks[i++] = k;
+	/* The one writer: mirrors, waiters, the attr event. */
+	if ((rc = cmd_setattr_check(ctx, c, attrs, vals)) == 0)
+		(void)child_attr_set(c, ks, vals, n);	/* failures logged */
 	for (i = 0; i < n; i++)
 		value_free(&vals[i]);
 	free(vals);
+	free(ks);
 	if (rc == -1)
 		return (CMD_ERROR);
-	child_attrs_changed(c);
-	if (event_wanted(ctx->gtd, EVENT_ATTR, c->name))
-		event_emit(ctx->gtd, EVENT_ATTR, c->name, json_pack("{s:O}",
-		    "attrs", attrs));
 	return (CMD_OK);
 }

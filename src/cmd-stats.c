@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include "gt/childcg.h"
+#include "gt/clock.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/conn.h"
 #include "gt/gtd.h"
 #include "gt/registry.h"
 #include "gt/shmirror.h"
@@ -58,13 +60,14 @@ cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 		json_object_set_new(by, child_state_name(i),
 		    json_integer(n[i]));
 	(void)cmd_proc_usage(getpid(), &rss, &cpu);	/* 0s if unreadable */
-	cmd_set(ctx, "uptime_ms", json_integer(gtd_now_ms(g) - g->started_at));
+	cmd_set(ctx, "uptime_ms",
+	    json_integer(clock_now_ms(g->loop) - g->started_at));
 	cmd_set(ctx, "children", json_integer(g->nchildren));
 	cmd_set(ctx, "by_state", by);
 	cmd_set(ctx, "requests", json_integer((json_int_t)g->stats.requests));
-	cmd_set(ctx, "connections", json_integer(g->nconns));
+	cmd_set(ctx, "connections", json_integer(connset_count(g->conns)));
 	cmd_set(ctx, "connections_total",
-	    json_integer((json_int_t)g->stats.connections));
+	    json_integer((json_int_t)connset_accepted(g->conns)));
 	cmd_set(ctx, "spawns", json_integer((json_int_t)g->stats.spawns));
 	cmd_set(ctx, "spawn_failures",
 	    json_integer((json_int_t)g->stats.spawn_failures));

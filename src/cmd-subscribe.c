@@ -78,7 +78,7 @@ cmd_subscribe_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_subscribe_strings(ctx, args, "names", NULL) == -1 ||
 	    cmd_arg_int(ctx, args, "since", 0, INT64_MAX, &ctx->num) == -1)
 		return (CMD_ERROR);
-	if (event_since_ok(ctx->gtd, ctx->num, &cause) == -1) {
+	if (event_since_ok(ctx->gtd->events, ctx->num, &cause) == -1) {
 		cmd_error(ctx, GT_E_LIMIT, "%s", cause);
 		cmd_set(ctx, "limit", json_string("event_ring"));
 		free(cause);
@@ -87,7 +87,7 @@ cmd_subscribe_exec(struct cmd_ctx *ctx, json_t *args)
 	if (json_object_get(args, "events") == NULL)
 		ctx->mask = EVENT_MASK_DEFAULT;
 	ctx->spec = json_incref(json_object_get(args, "names"));
-	cmd_set(ctx, "seq", json_integer((json_int_t)event_seq(ctx->gtd)));
+	cmd_set(ctx, "seq", json_integer((json_int_t)event_seq(ctx->gtd->events)));
 	ctx->after = cmd_subscribe_after;
 	return (CMD_OK);
 }
@@ -98,7 +98,7 @@ cmd_subscribe_after(struct cmd_ctx *ctx)
 {
 	char	*cause = NULL;
 
-	if (event_subscribe(ctx->conn, ctx->mask, ctx->spec, ctx->num,
+	if (event_subscribe(ctx->gtd->events, ctx->conn, ctx->mask, ctx->spec, ctx->num,
 	    &cause) == -1)
 		free(cause);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd: the command table and the dispatcher (house style 3.7).  Parses a
- * line, checks the envelope, enforces the table flags, calls exec and
- * sends exactly one reply: at once for CMD_OK/CMD_ERROR, from
- * cmd_finish() for CMD_WAIT.  Also the helpers commands share.
+ * cmd: the request context and the helpers every op shares: the reply
+ * (built into one reusable buffer and queued), errors, arguments in
+ * either request form, waits on children and timeouts, cmd_finish() for
+ * a CMD_WAIT.  The table and the dispatcher that call the ops are in
+ * dispatch.c, above them; nothing here names an op.
  */
 #include "config.h"
 
@@ -26,110 +27,22 @@
 #include "gt/protocol.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
+#include "gt/utf8.h"
 #include "gt/xmalloc.h"
 
-extern const struct cmd_entry cmd_add_existing_child_entry;
-extern const struct cmd_entry cmd_check_childspec_entry;
-extern const struct cmd_entry cmd_count_children_entry;
-extern const struct cmd_entry cmd_delattr_entry;
-extern const struct cmd_entry cmd_delete_child_entry;
-extern const struct cmd_entry cmd_find_entry;
-extern const struct cmd_entry cmd_find_or_open_entry;
-extern const struct cmd_entry cmd_get_childspec_entry;
-extern const struct cmd_entry cmd_getattr_entry;
-extern const struct cmd_entry cmd_hello_entry;
-extern const struct cmd_entry cmd_increment_entry;
-extern const struct cmd_entry cmd_info_entry;
-extern const struct cmd_entry cmd_list_entry;
-extern const struct cmd_entry cmd_logs_entry;
-extern const struct cmd_entry cmd_ping_entry;
-extern const struct cmd_entry cmd_query_entry;
-extern const struct cmd_entry cmd_release_entry;
-extern const struct cmd_entry cmd_reload_entry;
-extern const struct cmd_entry cmd_restart_child_entry;
-extern const struct cmd_entry cmd_setattr_entry;
-extern const struct cmd_entry cmd_shutdown_entry;
-extern const struct cmd_entry cmd_signal_entry;
-extern const struct cmd_entry cmd_start_child_entry;
-extern const struct cmd_entry cmd_subscribe_entry;
-extern const struct cmd_entry cmd_stats_entry;
-extern const struct cmd_entry cmd_terminate_and_delete_entry;
-extern const struct cmd_entry cmd_terminate_child_entry;
-extern const struct cmd_entry cmd_which_children_entry;
-
-const struct cmd_entry *const cmd_table[] = {
-	&cmd_add_existing_child_entry,
-	&cmd_check_childspec_entry,
-	&cmd_count_children_entry,
-	&cmd_delattr_entry,
-	&cmd_delete_child_entry,
-	&cmd_find_entry,
-	&cmd_find_or_open_entry,
-	&cmd_get_childspec_entry,
-	&cmd_getattr_entry,
-	&cmd_hello_entry,
-	&cmd_increment_entry,
-	&cmd_info_entry,
-	&cmd_list_entry,
-	&cmd_logs_entry,
-	&cmd_ping_entry,
-	&cmd_query_entry,
-	&cmd_release_entry,
-	&cmd_reload_entry,
-	&cmd_restart_child_entry,
-	&cmd_setattr_entry,
-	&cmd_shutdown_entry,
-	&cmd_signal_entry,
-	&cmd_start_child_entry,
-	&cmd_stats_entry,
-	&cmd_subscribe_entry,
-	&cmd_terminate_and_delete_entry,
-	&cmd_terminate_child_entry,
-	&cmd_which_children_entry,
-	NULL
-};
-
-static void	cmd_send(struct cmd_ctx *);
 static void	cmd_buf_raw(struct gtd *, const char *, size_t);
 static void	cmd_buf_value(struct gtd *, const json_t *);
 static void	cmd_buf_fields(struct gtd *, json_t *);
-static int	cmd_access(struct cmd_ctx *, json_t *);
-static const char *cmd_arg_peek(struct cmd_ctx *, json_t *, const char *);
 static const struct proto_field *cmd_flat_get(struct cmd_ctx *,
 		    const char *);
 static void	cmd_raw_key(struct cmd_ctx *, const char *, size_t);
 static void	cmd_raw_str(struct cmd_ctx *, const char *);
-static void	cmd_free(struct cmd_ctx *);
 static void	cmd_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	cmd_ready_wake(struct child *, void *);
 
-const struct cmd_entry *
-cmd_find(const char *name)
+struct cmd_ctx *
+cmd_new(struct gtd *g, struct conn *cn)
 {
-	const struct cmd_entry *const	*e;
-	size_t				 lo = 0, hi, mid;
-	int				 r;
-
-	for (e = cmd_table; *e != NULL; e++)
-		;
-	hi = e - cmd_table;
-	while (lo < hi) {			/* the table is sorted */
-		mid = (lo + hi) / 2;
-		r = strcmp(name, cmd_table[mid]->name);
-		if (r == 0)
-			return (cmd_table[mid]);
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return (NULL);
-}
-
-static struct cmd_ctx *
-cmd_new(struct conn *cn)
-{
-	struct gtd	*g = cn->gtd;
 	struct cmd_ctx	*ctx;
 
 	if ((ctx = g->spare_ctx) != NULL) {
@@ -147,7 +60,7 @@ cmd_new(struct conn *cn)
 	return (ctx);
 }
 
-static void
+void
 cmd_free(struct cmd_ctx *ctx)
 {
 	struct gtd	*g = ctx->gtd;
@@ -170,191 +83,6 @@ cmd_free(struct cmd_ctx *ctx)
 		g->spare_ctx = ctx;
 	else
 		free(ctx);
-}
-
-/* Only whitespace: not a request, no reply. */
-static int
-cmd_blank(const char *line, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			return (0);
-	return (1);
-}
-
-/*
- * The fast path: a flat request (proto_scan) to a CMD_FLAT command runs
- * with no JSON tree at all.  0 when it ran, -1 to take the JSON path.
- */
-static int
-cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
-{
-	struct gtd		*g = ctx->gtd;
-	struct proto_flat	 fl;
-	enum cmd_ret		 ret;
-	size_t			 i;
-
-	if (g->scansize < len + PROTO_SCRATCH_EXTRA) {
-		g->scansize = len + PROTO_SCRATCH_EXTRA;
-		g->scan = xreallocarray(g->scan, 1, g->scansize);
-	}
-	if (proto_scan(line, len, &fl, g->scan) == -1 || fl.op == NULL ||
-	    (ctx->entry = cmd_find(fl.op)) == NULL ||
-	    !(ctx->entry->flags & CMD_FLAT))
-		return (-1);
-	for (i = 0; i < fl.n; i++)		/* "self" rewrites the args */
-		if (strcmp(fl.f[i].key, "self") == 0)
-			return (-1);
-	if (fl.id != NULL)
-		ctx->idraw = xstrndup(fl.id, fl.idlen);
-	ctx->flat = &fl;
-	if (cmd_access(ctx, NULL) == 0) {
-		if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES))
-			cmd_error(ctx, GT_E_SHUTTING_DOWN,
-			    "gtd is shutting down");
-		else if ((ret = ctx->entry->exec(ctx, NULL)) == CMD_WAIT) {
-			ctx->flat = NULL;
-			ctx->conn->busy = ctx;
-			return (0);
-		}
-	}
-	ctx->flat = NULL;
-	cmd_send(ctx);
-	cmd_free(ctx);
-	return (0);
-}
-
-void
-cmd_dispatch(struct conn *cn, const char *line, size_t len)
-{
-	struct gtd	*g = cn->gtd;
-	struct cmd_ctx	*ctx;
-	json_t		*req = NULL, *op;
-	char		*cause = NULL;
-	enum cmd_ret	 ret;
-
-	if (cmd_blank(line, len))
-		return;
-	g->stats.requests++;
-	ctx = cmd_new(cn);
-	if (cmd_dispatch_flat(ctx, line, len) == 0)
-		return;
-	ctx->entry = NULL;
-	if ((req = proto_parse(line, len, &cause)) == NULL) {
-		cmd_error(ctx, GT_E_BAD_JSON, "%s", cause);
-		free(cause);
-		goto reply;
-	}
-	if ((ctx->id = json_object_get(req, "id")) != NULL) {
-		json_incref(ctx->id);
-		json_object_del(req, "id");
-	}
-	op = json_object_get(req, "op");
-	if (op == NULL || !json_is_string(op)) {
-		cmd_bad(ctx, "op", "op must be a string naming an operation");
-		goto reply;
-	}
-	if ((ctx->entry = cmd_find(json_string_value(op))) == NULL) {
-		cmd_error(ctx, GT_E_UNKNOWN_OP, "unknown op %.64s",
-		    json_string_value(op));
-		goto reply;
-	}
-	json_object_del(req, "op");
-	if (cmd_access(ctx, req) == -1)
-		goto reply;
-	if (g->shutting_down && (ctx->entry->flags & CMD_MUTATES)) {
-		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
-		goto reply;
-	}
-	ret = ctx->entry->exec(ctx, req);
-	if (ret == CMD_WAIT) {
-		cn->busy = ctx;
-		json_decref(req);
-		return;
-	}
-reply:
-	json_decref(req);
-	cmd_send(ctx);
-	cmd_free(ctx);
-}
-
-/* The peer's class under the acl (protocol §7). */
-static enum acl_class
-cmd_peer_class(struct gtd *g, struct conn *cn)
-{
-	const struct acl	*a;
-	enum acl_class		 best;
-	size_t			 i;
-	int			 k;
-
-	/* root and gtd's own user always; everyone when there is no acl. */
-	if (conn_privileged(cn) || g->conf == NULL || !g->conf->acl.set)
-		return (ACL_ADMIN);
-	a = &g->conf->acl;
-	best = a->dflt;
-	for (i = 0; i < a->n; i++) {
-		if (a->e[i].class <= best)
-			continue;
-		if (!a->e[i].is_group && a->e[i].id == cn->uid)
-			best = a->e[i].class;
-		else if (a->e[i].is_group && a->e[i].id == cn->gid)
-			best = a->e[i].class;
-		for (k = 0; a->e[i].is_group && k < cn->ngroups; k++)
-			if (a->e[i].id == cn->groups[k])
-				best = a->e[i].class;
-	}
-	return (best);
-}
-
-/*
- * "self": true names the caller's own row; then the class check.  A
- * supervised child may always read, and write its own row's attrs.  Its
- * row is found from the process that connected, through its pidfd
- * (conn_peer_child): once that process is gone, no row is its own, even
- * if a child got its pid since.
- */
-static int
-cmd_access(struct cmd_ctx *ctx, json_t *args)
-{
-	struct gtd		*g = ctx->gtd;
-	struct conn		*cn = ctx->conn;
-	const struct cmd_entry	*e = ctx->entry;
-	struct child		*own = NULL;
-	json_t			*self;
-	const char		*name = NULL;
-
-	if (args != NULL && (self = json_object_get(args, "self")) != NULL) {
-		if (!json_is_true(self) || json_object_get(args, "name") !=
-		    NULL) {
-			cmd_bad(ctx, "self",
-			    "self must be true, instead of name");
-			return (-1);
-		}
-		if ((own = conn_peer_child(cn)) == NULL) {
-			cmd_error(ctx, GT_E_PERMISSION, "self: the process "
-			    "that connected (pid %d) is not a supervised "
-			    "child, or has exited", (int)cn->pid);
-			return (-1);
-		}
-		json_object_del(args, "self");
-		json_object_set_new(args, "name", json_string(own->name));
-	}
-	if (cmd_peer_class(g, cn) >= (enum acl_class)e->access)
-		return (0);
-	if (own == NULL)
-		own = conn_peer_child(cn);
-	if (own != NULL && e->access == ACL_WRITE)
-		name = cmd_arg_peek(ctx, args, "name");
-	if (own != NULL && (e->access == ACL_READ || (e->access == ACL_WRITE &&
-	    name != NULL && strcmp(name, own->name) == 0)))
-		return (0);
-	log_warnx("uid %d pid %d: %s denied (needs %s)", (int)cn->uid,
-	    (int)cn->pid, e->name, acl_class_name(e->access));
-	cmd_error(ctx, GT_E_PERMISSION, "%s needs %s access", e->name,
-	    acl_class_name(e->access));
-	return (-1);
 }
 
 #define CMD_BUF_LIT(g, s)	cmd_buf_raw((g), (s), sizeof (s) - 1)
@@ -447,7 +175,7 @@ cmd_too_big(struct cmd_ctx *ctx, size_t max)
 	if (total)
 		cmd_error(ctx, GT_E_LIMIT, "gtd holds %zu bytes of unsent "
 		    "replies, the most it may (all connections): try again "
-		    "later", g->outq_total);
+		    "later", connset_queued(g->conns));
 	else
 		cmd_error(ctx, GT_E_LIMIT, "the reply would exceed %zu bytes "
 		    "(max_output_bytes): ask for less (keys, state, lines, "
@@ -503,7 +231,7 @@ cmd_build(struct cmd_ctx *ctx)
  * allocation per reply.  The buffer stops at what the output caps allow
  * (conn_reply_max): a longer reply becomes a limit error.
  */
-static void
+void
 cmd_send(struct cmd_ctx *ctx)
 {
 	struct gtd	*g = ctx->gtd;
@@ -517,8 +245,16 @@ cmd_send(struct cmd_ctx *ctx)
 	}
 	conn_reply(ctx->conn, g->rbuf, g->rlen);
 	if (ctx->err == NULL && ctx->after != NULL &&
-	    !(ctx->conn->flags & CONN_DEAD))
+	    !conn_is_dead(ctx->conn))
 		ctx->after(ctx);
+}
+
+static void
+cmd_unhold(struct cmd_ctx *ctx)
+{
+	assert(ctx->waiting);
+	ctx->waiting = false;
+	TAILQ_REMOVE(&ctx->gtd->waiting, ctx, wentry);
 }
 
 void
@@ -526,21 +262,21 @@ cmd_finish(struct cmd_ctx *ctx)
 {
 	struct conn	*cn = ctx->conn;
 
-	assert(cn->busy == ctx);
-	cn->busy = NULL;
+	cmd_unhold(ctx);
 	cmd_send(ctx);
 	cmd_free(ctx);
 	conn_resume(cn);
 }
 
 void
-cmd_abandon(struct cmd_ctx *ctx)
+cmd_abandon_all(struct gtd *g)
 {
-	struct conn	*cn = ctx->conn;
+	struct cmd_ctx	*ctx;
 
-	assert(cn->busy == ctx);
-	cn->busy = NULL;
-	cmd_free(ctx);
+	while ((ctx = TAILQ_FIRST(&g->waiting)) != NULL) {
+		cmd_unhold(ctx);
+		cmd_free(ctx);
+	}
 }
 
 void
@@ -604,7 +340,7 @@ cmd_raw_str(struct cmd_ctx *ctx, const char *s)
 	cmd_raw(ctx, "\"", 1);
 	while (*p != '\0') {
 		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
-		    (n = proto_utf8_len(p, end - p)) > 0) {
+		    (n = utf8_len(p, end - p)) > 0) {
 			p += n;
 			continue;
 		}
@@ -765,7 +501,7 @@ cmd_flat_get(struct cmd_ctx *ctx, const char *key)
 }
 
 /* The string argument key, if it is one; no checks, no error. */
-static const char *
+const char *
 cmd_arg_peek(struct cmd_ctx *ctx, json_t *args, const char *key)
 {
 	const struct proto_field	*f;

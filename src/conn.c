@@ -10,8 +10,9 @@
  * A client that half-closes (SHUT_WR) gets its answers, then the
  * connection closes; a subscriber's stays open for its events until the
  * client closes it.  Its socket then reads EOF forever, so it cannot stay
- * in the loop: it waits in one epoll set (gtd->hupfd, itself watched by
- * the loop) for the hangup, and is closed as soon as that comes.
+ * in the loop: it waits in one epoll set (the set's hupfd, itself
+ * watched by the loop) for the hangup, and is closed as soon as that
+ * comes.  What the lines mean is the handler's business (conn_handler).
  */
 #include "config.h"
 
@@ -29,10 +30,8 @@
 
 #include <jansson.h>
 
-#include "gt/cmd.h"
+#include "gt/clock.h"
 #include "gt/conn.h"
-#include "gt/event.h"
-#include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/procstat.h"
 #include "gt/proto.h"
@@ -47,6 +46,24 @@
 #define CONN_SLICE_MIN	8	/* requests before the clock is asked */
 #define CONN_SLICE_US	200	/* then at most this long per turn */
 #define CONN_FLUSH_AT	65536	/* unsent bytes: send before the next */
+
+TAILQ_HEAD(conn_list, conn);
+
+struct connset {
+	struct ev_loop			*loop;
+	const struct gtd_limits		*lim;		/* borrowed */
+	const struct conn_handler	*handler;
+	void				*arg;
+	int				(*pidfd_open)(pid_t);
+	struct conn_list		 conns;		/* open */
+	struct conn_list		 dead;		/* closed, held */
+	int				 n;		/* in conns */
+	uint64_t			 accepted;	/* ever */
+	size_t				 outq_total;	/* unsent, all */
+	/* Owned: epoll of half-closed subscribers, or -1. */
+	int				 hupfd;
+	ev_io				 hupw;
+};
 
 static void	conn_read_cb(struct ev_loop *, ev_io *, int);
 static void	conn_more_cb(struct ev_loop *, ev_timer *, int);
@@ -68,8 +85,8 @@ static void	conn_hangup_cb(struct ev_loop *, ev_io *, int);
  */
 
 /* Is the process that connected still alive?  (Its pid is its own.) */
-static bool
-conn_peer_alive(struct conn *cn)
+bool
+conn_peer_alive(const struct conn *cn)
 {
 	struct pollfd	pfd = { .fd = cn->pidfd, .events = POLLIN };
 
@@ -95,7 +112,7 @@ conn_pidfd_fallback(struct conn *cn)
 	int			 pidfd;
 
 	if (clock_gettime(CLOCK_BOOTTIME, &ts) == -1 || hz <= 0 ||
-	    (pidfd = cn->gtd->ops->pidfd_open(cn->pid)) == -1)
+	    (pidfd = cn->set->pidfd_open(cn->pid)) == -1)
 		return (-1);
 	if (proc_stat(cn->pid, &ps) == -1 || (start = ps.starttime) >
 	    (unsigned long long)ts.tv_sec * hz +
@@ -160,33 +177,81 @@ conn_groups(struct conn *cn)
 		cn->ngroups = 0;
 }
 
-struct child *
-conn_peer_child(struct conn *cn)
-{
-	struct child	*c;
-
-	if (!conn_peer_alive(cn))
-		return (NULL);
-	c = child_find_owner(cn->gtd, cn->pid);	/* may read /proc */
-	return (conn_peer_alive(cn) ? c : NULL);
-}
-
 bool
 conn_privileged(const struct conn *cn)
 {
 	return (cn->uid == 0 || cn->uid == geteuid());
 }
 
+struct connset *
+connset_new(const struct connset_opts *o)
+{
+	struct connset	*set;
+
+	set = xcalloc(1, sizeof *set);
+	set->loop = o->loop;
+	set->lim = o->lim;
+	set->handler = o->handler;
+	set->arg = o->arg;
+	set->pidfd_open = o->pidfd_open;
+	set->hupfd = -1;
+	TAILQ_INIT(&set->conns);
+	TAILQ_INIT(&set->dead);
+	return (set);
+}
+
+int
+connset_count(const struct connset *set)
+{
+	return (set->n);
+}
+
+uint64_t
+connset_accepted(const struct connset *set)
+{
+	return (set->accepted);
+}
+
+size_t
+connset_queued(const struct connset *set)
+{
+	return (set->outq_total);
+}
+
+bool
+connset_has_dead(const struct connset *set)
+{
+	return (!TAILQ_EMPTY(&set->dead));
+}
+
 struct conn *
-conn_new(struct gtd *g, int fd)
+connset_first(const struct connset *set, bool dead)
+{
+	return (dead ? TAILQ_FIRST(&set->dead) : TAILQ_FIRST(&set->conns));
+}
+
+void
+connset_test_charge(struct connset *set, long delta)
+{
+	set->outq_total += delta;
+}
+
+void
+conn_set_row(struct conn *cn, const char *name)
+{
+	free(cn->child);
+	cn->child = xstrdup(name);
+}
+
+struct conn *
+conn_new(struct connset *set, int fd)
 {
 	struct conn	*cn;
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
-	struct child	*own;
 
 	cn = xcalloc(1, sizeof *cn);
-	cn->gtd = g;
+	cn->set = set;
 	cn->fd = fd;
 	cn->pidfd = -1;
 	cn->flush_at = CONN_FLUSH_AT;
@@ -198,9 +263,6 @@ conn_new(struct gtd *g, int fd)
 		cn->pid = cred.pid;
 		cn->pidfd = conn_peer_pidfd(cn);
 		conn_groups(cn);
-		/* Which row it counts against (connection slots only). */
-		if (!conn_privileged(cn) && (own = conn_peer_child(cn)) != NULL)
-			cn->child = xstrdup(own->name);
 	}
 	ev_io_init(&cn->rd, conn_read_cb, fd, EV_READ);
 	cn->rd.data = cn;
@@ -208,11 +270,48 @@ conn_new(struct gtd *g, int fd)
 	cn->wr.data = cn;
 	ev_timer_init(&cn->more, conn_more_cb, 0., 0.);
 	cn->more.data = cn;
-	ev_io_start(g->loop, &cn->rd);
-	TAILQ_INSERT_TAIL(&g->conns, cn, entry);
-	g->nconns++;
-	g->stats.connections++;
+	ev_io_start(set->loop, &cn->rd);
+	TAILQ_INSERT_TAIL(&set->conns, cn, entry);
+	set->n++;
+	set->accepted++;
+	/* Which row it counts against (connection slots only). */
+	if (set->handler->opened != NULL)
+		set->handler->opened(cn, set->arg);
 	return (cn);
+}
+
+/* Over every cap: one `limit` line, best effort, then close. */
+static void
+conn_refuse_fd(struct connset *set, int fd)
+{
+	char	buf[160];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "{\"ok\":false,\"error\":\"%s\","
+	    "\"message\":\"max_connections (%d) reached\",\"limit\":"
+	    "\"max_connections\"}\n", GT_E_LIMIT, set->lim->max_connections);
+	(void)!send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+void
+conn_accept(struct connset *set, int fd)
+{
+	struct conn	*cn;
+	const char	*limit;
+	char		*cause = NULL;
+
+	if (set->n >= set->lim->max_connections) {
+		conn_refuse_fd(set, fd);
+		return;
+	}
+	cn = conn_new(set, fd);
+	if ((limit = conn_admit(cn, &cause)) != NULL) {
+		log_debug("connection from uid %u pid %d refused: %s",
+		    (unsigned)cn->uid, (int)cn->pid, cause);
+		conn_refuse(cn, limit, cause);
+		free(cause);
+	}
 }
 
 /* How many other open connections share cn's budget (its row or uid)? */
@@ -222,7 +321,7 @@ conn_count_like(struct conn *cn)
 	struct conn	*o;
 	int		 n = 0;
 
-	TAILQ_FOREACH(o, &cn->gtd->conns, entry) {
+	TAILQ_FOREACH(o, &cn->set->conns, entry) {
 		if (o == cn || conn_privileged(o))
 			continue;
 		if (cn->child != NULL ? o->child != NULL &&
@@ -236,8 +335,8 @@ conn_count_like(struct conn *cn)
 const char *
 conn_admit(struct conn *cn, char **cause)
 {
-	const struct gtd_limits	*l = &cn->gtd->lim;
-	int			 n = cn->gtd->nconns - 1, max, per, res, root;
+	const struct gtd_limits	*l = cn->set->lim;
+	int			 n = cn->set->n - 1, max, per, res, root;
 
 	/*
 	 * The last slots are kept: `root` of them for root and gtd's user
@@ -282,7 +381,7 @@ conn_admit(struct conn *cn, char **cause)
 void
 conn_close(struct conn *cn)
 {
-	struct gtd	*g = cn->gtd;
+	struct connset	*g = cn->set;
 
 	if (cn->flags & CONN_DEAD)
 		return;
@@ -306,8 +405,14 @@ conn_close(struct conn *cn)
 	cn->fd = -1;
 	cn->flags |= CONN_DEAD;
 	TAILQ_REMOVE(&g->conns, cn, entry);
-	g->nconns--;
-	TAILQ_INSERT_TAIL(&g->dead_conns, cn, entry);
+	g->n--;
+	TAILQ_INSERT_TAIL(&g->dead, cn, entry);
+}
+
+bool
+conn_is_dead(const struct conn *cn)
+{
+	return ((cn->flags & CONN_DEAD) != 0);
 }
 
 void
@@ -326,7 +431,10 @@ conn_unref(struct conn *cn)
 static void
 conn_free(struct conn *cn)
 {
-	event_unsubscribe(cn);
+	struct connset	*set = cn->set;
+
+	if (set->handler->gone != NULL)
+		set->handler->gone(cn, set->arg);
 	if (cn->pidfd != -1)
 		close(cn->pidfd);
 	free(cn->child);
@@ -337,46 +445,48 @@ conn_free(struct conn *cn)
 }
 
 void
-conn_reap_dead(struct gtd *g)
+connset_reap(struct connset *set)
 {
 	struct conn	*cn, *next;
 
-	for (cn = TAILQ_FIRST(&g->dead_conns); cn != NULL; cn = next) {
+	for (cn = TAILQ_FIRST(&set->dead); cn != NULL; cn = next) {
 		next = TAILQ_NEXT(cn, entry);
 		if (cn->refs > 0)
 			continue;
-		TAILQ_REMOVE(&g->dead_conns, cn, entry);
+		TAILQ_REMOVE(&set->dead, cn, entry);
 		conn_free(cn);
 	}
 }
 
 void
-conn_free_all(struct gtd *g)
+connset_free(struct connset *set)
 {
 	struct conn	*cn;
 
-	while ((cn = TAILQ_FIRST(&g->conns)) != NULL)
+	if (set == NULL)
+		return;
+	while ((cn = TAILQ_FIRST(&set->conns)) != NULL)
 		conn_close(cn);
-	/* A waiting request would keep a timer and a wait on a child. */
-	TAILQ_FOREACH(cn, &g->dead_conns, entry)
-		if (cn->busy != NULL)
-			cmd_abandon(cn->busy);
-	while ((cn = TAILQ_FIRST(&g->dead_conns)) != NULL) {
-		TAILQ_REMOVE(&g->dead_conns, cn, entry);
+	/*
+	 * Refs still held belong to requests that the layer above let go
+	 * of first (gtd_free): nothing runs any more.
+	 */
+	while ((cn = TAILQ_FIRST(&set->dead)) != NULL) {
+		TAILQ_REMOVE(&set->dead, cn, entry);
 		conn_free(cn);
 	}
-	if (g->hupfd != -1) {
-		ev_io_stop(g->loop, &g->hupw);
-		close(g->hupfd);
-		g->hupfd = -1;
+	if (set->hupfd != -1) {
+		ev_io_stop(set->loop, &set->hupw);
+		close(set->hupfd);
 	}
+	free(set);
 }
 
 /* Read once into the input buffer.  0, or -1 when the peer is gone. */
 static int
 conn_fill(struct conn *cn)
 {
-	size_t	max = cn->gtd->lim.max_request_bytes + 1;
+	size_t	max = cn->set->lim->max_request_bytes + 1;
 	ssize_t	n;
 
 	if (cn->insize - cn->inlen < CONN_READ_CHUNK && cn->insize < max) {
@@ -394,7 +504,7 @@ conn_fill(struct conn *cn)
 		return (-1);
 	if (n == 0) {
 		cn->flags |= CONN_EOF;
-		ev_io_stop(cn->gtd->loop, &cn->rd);
+		ev_io_stop(cn->set->loop, &cn->rd);
 		return (0);
 	}
 	cn->inlen += n;
@@ -406,8 +516,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn	*cn = w->data;
 
-	if (cn->busy == NULL && !(cn->flags & CONN_EOF) &&
-	    conn_fill(cn) == -1) {
+	if (!(cn->flags & (CONN_PAUSED | CONN_EOF)) && conn_fill(cn) == -1) {
 		conn_close(cn);
 		return;
 	}
@@ -420,16 +529,16 @@ conn_process(struct conn *cn)
 {
 	char	*nl;
 	size_t	 used = 0, len;
-	int64_t	 t0 = gtd_mono_us();
+	int64_t	 t0 = clock_mono_us();
 	int	 n = 0;
 	bool	 more = false;
 
-	while (cn->busy == NULL && !(cn->flags & (CONN_DEAD | CONN_CLOSING))) {
+	while (!(cn->flags & (CONN_PAUSED | CONN_DEAD | CONN_CLOSING))) {
 		/*
 		 * Fairness: after a slice of work (spawns cost a fork each),
 		 * let the loop serve everyone else before going on.
 		 */
-		if (++n > CONN_SLICE_MIN && gtd_mono_us() - t0 >
+		if (++n > CONN_SLICE_MIN && clock_mono_us() - t0 >
 		    CONN_SLICE_US) {
 			more = true;
 			break;
@@ -437,7 +546,7 @@ conn_process(struct conn *cn)
 		nl = memchr(cn->in + used + cn->scanned, '\n',
 		    cn->inlen - used - cn->scanned);
 		if (nl == NULL && (cn->flags & CONN_EOF) && cn->inlen > used &&
-		    cn->inlen - used <= cn->gtd->lim.max_request_bytes)
+		    cn->inlen - used <= cn->set->lim->max_request_bytes)
 			nl = cn->in + cn->inlen;	/* last line, no '\n' */
 		if (nl == NULL) {
 			cn->scanned = cn->inlen - used;
@@ -445,7 +554,7 @@ conn_process(struct conn *cn)
 		}
 		len = nl - (cn->in + used);
 		cn->scanned = 0;
-		if (len > cn->gtd->lim.max_request_bytes)
+		if (len > cn->set->lim->max_request_bytes)
 			break;
 		/*
 		 * Send what piled up first, so that a pipelining client that
@@ -458,7 +567,7 @@ conn_process(struct conn *cn)
 			/* Full: try again only once as much more is queued. */
 			cn->flush_at = cn->outlen - cn->outoff + CONN_FLUSH_AT;
 		}
-		cmd_dispatch(cn, cn->in + used, len);
+		cn->set->handler->line(cn, cn->in + used, len, cn->set->arg);
 		used += len;
 		if (used < cn->inlen)
 			used++;			/* the '\n' */
@@ -468,20 +577,20 @@ conn_process(struct conn *cn)
 		cn->inlen -= used;
 	}
 	if (more) {
-		ev_timer_start(cn->gtd->loop, &cn->more);
+		ev_timer_start(cn->set->loop, &cn->more);
 		conn_flush(cn);
 		return;
 	}
-	if (!(cn->flags & (CONN_DEAD | CONN_CLOSING)) && cn->busy == NULL &&
-	    cn->inlen > cn->gtd->lim.max_request_bytes) {
+	if (!(cn->flags & (CONN_DEAD | CONN_CLOSING | CONN_PAUSED)) &&
+	    cn->inlen > cn->set->lim->max_request_bytes) {
 		conn_error(cn, GT_E_TOO_BIG, "request line exceeds "
 		    "max_request_bytes");
 		cn->flags |= CONN_CLOSING;
-		ev_io_stop(cn->gtd->loop, &cn->rd);
+		ev_io_stop(cn->set->loop, &cn->rd);
 	}
-	if (cn->busy != NULL)		/* resumed by conn_resume() */
-		ev_io_stop(cn->gtd->loop, &cn->rd);
-	else if ((cn->flags & CONN_EOF) && cn->sub == NULL)
+	if (cn->flags & CONN_PAUSED)	/* resumed by conn_resume() */
+		ev_io_stop(cn->set->loop, &cn->rd);
+	else if ((cn->flags & CONN_EOF) && !(cn->flags & CONN_KEEP))
 		cn->flags |= CONN_CLOSING;	/* all answered: done */
 	else if (cn->flags & CONN_EOF)
 		conn_watch_hangup(cn);		/* a subscriber: closed or not */
@@ -499,7 +608,7 @@ conn_process(struct conn *cn)
 static void
 conn_watch_hangup(struct conn *cn)
 {
-	struct gtd		*g = cn->gtd;
+	struct connset		*g = cn->set;
 	struct epoll_event	 ev = { .events = 0, .data.ptr = cn };
 
 	if (cn->flags & CONN_HUPWATCH)
@@ -524,7 +633,7 @@ conn_watch_hangup(struct conn *cn)
 static void
 conn_hangup_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct gtd		*g = w->data;
+	struct connset		*g = w->data;
 	struct epoll_event	 evs[64];
 	int			 i, n;
 
@@ -536,21 +645,46 @@ conn_hangup_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 void
+conn_pause(struct conn *cn)
+{
+	cn->flags |= CONN_PAUSED;
+}
+
+void
 conn_resume(struct conn *cn)
 {
+	cn->flags &= ~CONN_PAUSED;
 	if (cn->flags & CONN_DEAD)
 		return;
 	/* Not from here: we may be deep in a child's callback chain. */
 	if (!(cn->flags & CONN_EOF))
-		ev_io_start(cn->gtd->loop, &cn->rd);
-	ev_feed_event(cn->gtd->loop, &cn->rd, EV_READ);
+		ev_io_start(cn->set->loop, &cn->rd);
+	ev_feed_event(cn->set->loop, &cn->rd, EV_READ);
+}
+
+void
+conn_keep_open(struct conn *cn)
+{
+	cn->flags |= CONN_KEEP;
+}
+
+bool
+conn_kept_open(const struct conn *cn)
+{
+	return ((cn->flags & CONN_KEEP) != 0);
+}
+
+size_t
+conn_unsent(const struct conn *cn)
+{
+	return (cn->outlen - cn->outoff);
 }
 
 size_t
 conn_reply_max(struct conn *cn)
 {
-	struct gtd	*g = cn->gtd;
-	size_t		 max = g->lim.max_output_bytes;
+	struct connset	*g = cn->set;
+	size_t		 max = g->lim->max_output_bytes;
 
 	if (GT_OUTPUT_TOTAL_MAX - g->outq_total < max)
 		max = g->outq_total >= GT_OUTPUT_TOTAL_MAX ? 0 :
@@ -563,8 +697,8 @@ static bool
 conn_over(struct conn *cn, size_t len)
 {
 	return (cn->outlen - cn->outoff + len + 1 >
-	    cn->gtd->lim.max_output_bytes ||
-	    cn->gtd->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX);
+	    cn->set->lim->max_output_bytes ||
+	    cn->set->outq_total + len + 1 > GT_OUTPUT_TOTAL_MAX);
 }
 
 /* Unread output piled up past a cap: the peer does not read. */
@@ -596,9 +730,9 @@ conn_queue(struct conn *cn, const char *line, size_t len)
 	memcpy(cn->out + cn->outlen, line, len);
 	cn->out[cn->outlen + len] = '\n';
 	cn->outlen += len + 1;
-	cn->gtd->outq_total += len + 1;
+	cn->set->outq_total += len + 1;
 	/* Sent by conn_process, or (events) once the socket is writable. */
-	ev_io_start(cn->gtd->loop, &cn->wr);
+	ev_io_start(cn->set->loop, &cn->wr);
 }
 
 void
@@ -670,7 +804,7 @@ conn_flush(struct conn *cn)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			ev_io_start(cn->gtd->loop, &cn->wr);
+			ev_io_start(cn->set->loop, &cn->wr);
 			return;
 		}
 		if (n == -1) {
@@ -678,11 +812,11 @@ conn_flush(struct conn *cn)
 			return;
 		}
 		cn->outoff += n;
-		cn->gtd->outq_total -= n;
+		cn->set->outq_total -= n;
 	}
 	if (cn->flags & CONN_DEAD)
 		return;
-	ev_io_stop(cn->gtd->loop, &cn->wr);
+	ev_io_stop(cn->set->loop, &cn->wr);
 	cn->outoff = cn->outlen = 0;
 	cn->flush_at = CONN_FLUSH_AT;
 	if (cn->flags & CONN_CLOSING)
@@ -695,7 +829,7 @@ conn_more_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn	*cn = w->data;
 
-	if (cn->busy == NULL)
+	if (!(cn->flags & CONN_PAUSED))
 		conn_process(cn);
 }
 

@@ -14,9 +14,9 @@
 
 #include <jansson.h>
 
+#include "gt/clock.h"
 #include "gt/conn.h"
 #include "gt/event.h"
-#include "gt/gtd.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
@@ -61,6 +61,7 @@ struct event_sub {
 TAILQ_HEAD(event_subs, event_sub);
 
 struct events {
+	struct ev_loop		*loop;		/* for the events' "at" */
 	uint64_t		 seq;
 	struct event_line	 ring[EVENT_RING];
 	struct event_subs	 subs;
@@ -80,11 +81,12 @@ static const char *event_names[EVENT_NKINDS] = {
 };
 
 struct events *
-events_new(void)
+events_new(struct ev_loop *loop)
 {
 	struct events	*ev;
 
 	ev = xcalloc(1, sizeof *ev);
+	ev->loop = loop;
 	TAILQ_INIT(&ev->subs);
 	return (ev);
 }
@@ -194,10 +196,9 @@ events_free(struct events *ev)
 
 	if (ev == NULL)
 		return;
-	/* conn_free_all() ran first: only subscriptions of tests remain. */
+	/* connset_free() ran first: only subscriptions of tests remain. */
 	while ((s = TAILQ_FIRST(&ev->subs)) != NULL) {
 		TAILQ_REMOVE(&ev->subs, s, entry);
-		s->conn->sub = NULL;
 		event_sub_free(s);
 	}
 	for (i = 0; i < EVENT_RING; i++)
@@ -226,15 +227,15 @@ event_kind_parse(const char *s, enum event_kind *k)
 }
 
 uint64_t
-event_seq(struct gtd *g)
+event_seq(const struct events *ev)
 {
-	return (g->events == NULL ? 0 : g->events->seq);
+	return (ev == NULL ? 0 : ev->seq);
 }
 
 static bool
 event_sub_wants(const struct event_sub *s, unsigned kind, const char *name)
 {
-	if (s->conn->flags & CONN_DEAD)
+	if (conn_is_dead(s->conn))
 		return (false);		/* closed: waits for the reaper */
 	if (kind == EVENT_LOG && event_names_has(&s->follow, name))
 		return (true);
@@ -262,10 +263,9 @@ event_deliver(struct events *ev, unsigned kind, const char *name,
 }
 
 void
-event_emit(struct gtd *g, enum event_kind kind, const char *name,
+event_emit(struct events *ev, enum event_kind kind, const char *name,
     json_t *fields)
 {
-	struct events		*ev = g->events;
 	struct event_line	*el;
 	json_t			*j;
 	char			*line;
@@ -280,7 +280,7 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 	 * flood the ring.
 	 */
 	j = json_pack("{s:s, s:I, s:I, s:s}", "event", event_names[kind],
-	    "seq", (json_int_t)++ev->seq, "at", (json_int_t)gtd_now_ms(g),
+	    "seq", (json_int_t)++ev->seq, "at", (json_int_t)clock_now_ms(ev->loop),
 	    "name", name);
 	if (fields != NULL) {
 		json_object_update(j, fields);
@@ -309,7 +309,7 @@ event_emit(struct gtd *g, enum event_kind kind, const char *name,
 }
 
 void
-event_child_state(struct gtd *g, struct child *c, enum child_state old)
+event_child_state(struct events *g, struct child *c, enum child_state old)
 {
 	struct policy_reason	r;
 
@@ -342,34 +342,34 @@ event_child_state(struct gtd *g, struct child *c, enum child_state old)
 }
 
 void
-event_child_gave_up(struct gtd *g, struct child *c, const char *action)
+event_child_gave_up(struct events *g, struct child *c, const char *action)
 {
 	event_emit(g, EVENT_GAVE_UP, c->name, json_pack("{s:s, s:i}",
 	    "action", action, "restart_count", c->restart_count));
 }
 
 void
-event_child_hook_done(struct gtd *g, struct child *c, int status)
+event_child_hook_done(struct events *g, struct child *c, int status)
 {
 	event_emit(g, EVENT_HOOK_DONE, c->name, json_pack("{s:o}", "reason",
 	    proto_exit_json(status, 0)));
 }
 
 bool
-event_wanted(struct gtd *g, enum event_kind kind, const char *name)
+event_wanted(struct events *ev, enum event_kind kind, const char *name)
 {
 	struct event_sub	*s;
 
-	if (g->events == NULL)
+	if (ev == NULL)
 		return (false);
-	TAILQ_FOREACH(s, &g->events->subs, entry)
+	TAILQ_FOREACH(s, &ev->subs, entry)
 		if (event_sub_wants(s, kind, name))
 			return (true);
 	return (false);
 }
 
 void
-event_child_log(struct gtd *g, struct child *c, const char *stream,
+event_child_log(struct events *g, struct child *c, const char *stream,
     int64_t at, const char *line, size_t len)
 {
 	json_t	*text;
@@ -384,9 +384,8 @@ event_child_log(struct gtd *g, struct child *c, const char *stream,
 }
 
 int
-event_since_ok(struct gtd *g, int64_t since, char **cause)
+event_since_ok(const struct events *ev, int64_t since, char **cause)
 {
-	struct events	*ev = g->events;
 	uint64_t	 oldest;
 
 	if (since < 0 || (uint64_t)since >= ev->seq)
@@ -399,32 +398,48 @@ event_since_ok(struct gtd *g, int64_t since, char **cause)
 	return (-1);
 }
 
+/*
+ * cn's subscription, or NULL.  Only a connection kept open has one, so
+ * the walk is over the subscribers alone, and only for those.
+ */
 static struct event_sub *
-event_sub_get(struct conn *cn)
+event_sub_find(struct events *ev, struct conn *cn)
 {
 	struct event_sub	*s;
 
-	if ((s = cn->sub) == NULL) {
+	if (!conn_kept_open(cn))
+		return (NULL);
+	TAILQ_FOREACH(s, &ev->subs, entry)
+		if (s->conn == cn)
+			return (s);
+	return (NULL);
+}
+
+static struct event_sub *
+event_sub_get(struct events *ev, struct conn *cn)
+{
+	struct event_sub	*s;
+
+	if ((s = event_sub_find(ev, cn)) == NULL) {
 		s = xcalloc(1, sizeof *s);
 		s->conn = cn;
-		TAILQ_INSERT_TAIL(&cn->gtd->events->subs, s, entry);
-		cn->sub = s;
+		TAILQ_INSERT_TAIL(&ev->subs, s, entry);
+		conn_keep_open(cn);	/* its events go on after EOF */
 	}
 	return (s);
 }
 
 int
-event_subscribe(struct conn *cn, unsigned mask, json_t *names, int64_t since,
-    char **cause)
+event_subscribe(struct events *ev, struct conn *cn, unsigned mask,
+    json_t *names, int64_t since, char **cause)
 {
-	struct events		*ev = cn->gtd->events;
 	struct event_sub	*s;
 	struct event_line	*el;
 	uint64_t		 q;
 
-	if (event_since_ok(cn->gtd, since, cause) == -1)
+	if (event_since_ok(ev, since, cause) == -1)
 		return (-1);
-	s = event_sub_get(cn);
+	s = event_sub_get(ev, cn);
 	s->mask |= mask;
 	s->all = names == NULL;
 	if (names != NULL)
@@ -438,25 +453,27 @@ event_subscribe(struct conn *cn, unsigned mask, json_t *names, int64_t since,
 			continue;
 		conn_event(cn, el->line, el->len);
 		/* Send as it goes: a small output cap holds the replay too. */
-		if (cn->outlen - cn->outoff > EVENT_PUSH_AT)
+		if (conn_unsent(cn) > EVENT_PUSH_AT)
 			conn_push(cn);
 	}
 	return (0);
 }
 
 int
-event_follow_ok(struct conn *cn, const char *name)
+event_follow_ok(struct events *ev, struct conn *cn, const char *name)
 {
-	if (cn->sub == NULL || event_names_has(&cn->sub->follow, name) ||
-	    cn->sub->follow.n < GT_FOLLOWS_MAX)
+	struct event_sub	*s = event_sub_find(ev, cn);
+
+	if (s == NULL || event_names_has(&s->follow, name) ||
+	    s->follow.n < GT_FOLLOWS_MAX)
 		return (0);
 	return (-1);
 }
 
 void
-event_follow(struct conn *cn, const char *name)
+event_follow(struct events *ev, struct conn *cn, const char *name)
 {
-	struct event_sub	*s = event_sub_get(cn);
+	struct event_sub	*s = event_sub_get(ev, cn);
 	size_t			 i;
 	bool			 found;
 
@@ -466,13 +483,12 @@ event_follow(struct conn *cn, const char *name)
 }
 
 void
-event_unsubscribe(struct conn *cn)
+event_unsubscribe(struct events *ev, struct conn *cn)
 {
-	struct event_sub	*s = cn->sub;
+	struct event_sub	*s;
 
-	if (s == NULL)
+	if ((s = event_sub_find(ev, cn)) == NULL)
 		return;
-	TAILQ_REMOVE(&cn->gtd->events->subs, s, entry);
-	cn->sub = NULL;
+	TAILQ_REMOVE(&ev->subs, s, entry);
 	event_sub_free(s);
 }

@@ -4,6 +4,12 @@
  * readiness fd, then ev_run until shutdown.  The only place (with
  * xmalloc) where gtd may die: before the loop runs, a bad config or an
  * unusable socket exits non-zero.
+ *
+ * The layers (README.md "Layers", checked by tests/layers.py): a file
+ * calls only its own layer or below; what must go up goes through a
+ * callback table declared in the lower header and filled in by loop.c
+ * (conn_handler for the transport, child_observer for the core) or here
+ * (reload_boot's done).
  */
 #include "config.h"
 
@@ -127,6 +133,16 @@ gtd_announce(struct gtd *g)
 		log_warn("readiness fd %d", g->readyfd);
 	close(g->readyfd);
 	g->readyfd = -1;
+}
+
+/* The boot ended: all boot children run, or one failed (exit 1). */
+static void
+gtd_boot_done(struct gtd *g, bool ok)
+{
+	if (ok)
+		gtd_announce(g);
+	else
+		gtd_shutdown(g, 1, -1);
 }
 
 /*
@@ -317,7 +333,7 @@ main(int argc, char **argv)
 	    gtd_socket_gid(cf), &cause)) == -1)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
-	g->server = server_new(g, fd, lfd == -1 ? path : NULL);
+	g->server = server_new(g->loop, g->conns, fd, lfd == -1 ? path : NULL);
 	childcg_open(g, cf);		/* the socket is ours: so is the base */
 	gtd_mirror(g, cf);
 	gtd_loop_init(g);
@@ -331,7 +347,7 @@ main(int argc, char **argv)
 	    NULL)
 		g->conf_path = xstrdup(conffile);	/* reload says why */
 	g->readyfd = readyfd;
-	reload_boot(g, gtd_announce);
+	reload_boot(g, gtd_boot_done);
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
 	if (!(g->shutting_down && g->nprocs == 0))
 		ev_run(g->loop, 0);

@@ -12,33 +12,183 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "gt/childcg.h"
+#include "gt/clock.h"
+#include "gt/cmd.h"
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
+#include "gt/hook.h"
 #include "gt/log.h"
 #include "gt/notify.h"
+#include "gt/proto.h"
 #include "gt/registry.h"
 #include "gt/reload.h"
 #include "gt/server.h"
 #include "gt/snapshot.h"
 #include "gt/xmalloc.h"
 
-#define GTD_SHUTDOWN_MARGIN_MS	1000	/* past the largest stop timeout */
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
 
 static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
 static void	gtd_reload(struct gtd *);
-static void	gtd_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
 
 extern char	**environ;
+
+/*
+ * The transport hands up through this table: lines go to the
+ * dispatcher, a new peer may be a supervised child's (its row counts
+ * the slots), and a freed connection leaves the events.
+ */
+static void
+gtd_conn_opened(struct conn *cn, void *arg)
+{
+	cmd_opened(arg, cn);
+}
+
+static void
+gtd_conn_line(struct conn *cn, const char *line, size_t len, void *arg)
+{
+	cmd_dispatch(arg, cn, line, len);
+}
+
+static void
+gtd_conn_gone(struct conn *cn, void *arg)
+{
+	struct gtd	*g = arg;
+
+	event_unsubscribe(g->events, cn);
+}
+
+static const struct conn_handler gtd_conn_handler = {
+	.opened = gtd_conn_opened,
+	.line = gtd_conn_line,
+	.gone = gtd_conn_gone
+};
+
+/*
+ * The core reports through this table (child.h): its state changes and
+ * output become events, its hooks get their JSON here, its notify
+ * sockets come from notify.c, and its last exit may end a shutdown.
+ */
+static void
+gtd_obs_state(struct child *c, enum child_state old, void *arg)
+{
+	event_child_state(((struct gtd *)arg)->events, c, old);
+}
+
+static void
+gtd_obs_gave_up(struct child *c, const char *action, void *arg)
+{
+	event_child_gave_up(((struct gtd *)arg)->events, c, action);
+}
+
+static void
+gtd_obs_hook_done(struct child *c, int status, void *arg)
+{
+	event_child_hook_done(((struct gtd *)arg)->events, c, status);
+}
+
+static void
+gtd_obs_removed(struct child *c, void *arg)
+{
+	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
+}
+
+/* {"attrs": {key: value, ...}}, or {"deleted": key} per deleted key. */
+static void
+gtd_obs_attrs(struct child *c, const char *const *keys,
+    const struct value *vals, size_t n, void *arg)
+{
+	struct gtd	*g = arg;
+	json_t		*o;
+	size_t		 i;
+
+	if (!event_wanted(g->events, EVENT_ATTR, c->name))
+		return;			/* built only for a subscriber */
+	if (vals == NULL) {
+		for (i = 0; i < n; i++)
+			event_emit(g->events, EVENT_ATTR, c->name,
+			    json_pack("{s:s}", "deleted", keys[i]));
+		return;
+	}
+	o = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, keys[i], proto_value_json(&vals[i]));
+	event_emit(g->events, EVENT_ATTR, c->name, json_pack("{s:o}",
+	    "attrs", o));
+}
+
+static void
+gtd_obs_output(struct child *c, const char *stream, int64_t at,
+    const char *line, size_t len, void *arg)
+{
+	event_child_log(((struct gtd *)arg)->events, c, stream, at, line, len);
+}
+
+static int
+gtd_obs_hook_stdin(struct child *c, void *arg)
+{
+	char	*payload = hook_payload(c);
+	int	 fd, saved;
+
+	fd = hook_stdin(payload);
+	saved = errno;
+	free(payload);
+	errno = saved;
+	return (fd);
+}
+
+static int
+gtd_obs_notify_open(struct child *c, void *arg)
+{
+	return (notify_child_open(((struct gtd *)arg)->notify, c));
+}
+
+static const char *
+gtd_obs_notify_path(const struct child *c, void *arg)
+{
+	return (notify_child_path(((struct gtd *)arg)->notify, c));
+}
+
+static void
+gtd_obs_notify_close(const struct child *c, void *arg)
+{
+	notify_child_close(((struct gtd *)arg)->notify, c);
+}
+
+static void
+gtd_obs_proc_gone(void *arg)
+{
+	gtd_check_done(arg);		/* ends the loop once shutting down */
+}
+
+static void
+gtd_obs_exit_daemon(struct child *c, void *arg)
+{
+	gtd_shutdown(arg, 1, -1);
+}
+
+static const struct child_observer gtd_child_obs = {
+	.state = gtd_obs_state,
+	.gave_up = gtd_obs_gave_up,
+	.hook_done = gtd_obs_hook_done,
+	.removed = gtd_obs_removed,
+	.attrs = gtd_obs_attrs,
+	.output = gtd_obs_output,
+	.hook_stdin = gtd_obs_hook_stdin,
+	.notify_open = gtd_obs_notify_open,
+	.notify_path = gtd_obs_notify_path,
+	.notify_close = gtd_obs_notify_close,
+	.proc_gone = gtd_obs_proc_gone,
+	.exit_daemon = gtd_obs_exit_daemon
+};
 
 struct gtd *
 gtd_new(const struct child_ops *ops, char **cause)
@@ -63,18 +213,19 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->env = environ;
 	g->zone = xstrdup("default");
 	g->readyfd = -1;
-	g->hupfd = -1;
-	g->events = events_new();
+	g->events = events_new(g->loop);
+	g->obs = &gtd_child_obs;
+	g->obs_arg = g;
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);
 	TAILQ_INIT(&g->children);
 	child_queue_init(g);
 	TAILQ_INIT(&g->dead_children);
-	TAILQ_INIT(&g->conns);
-	TAILQ_INIT(&g->dead_conns);
-	g->started_at = gtd_now_ms(g);
-	ev_init(&g->shutdown_timer, gtd_shutdown_timer_cb);
-	g->shutdown_timer.data = g;
+	TAILQ_INIT(&g->waiting);
+	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
+	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
+	    .pidfd_open = ops->pidfd_open });
+	g->started_at = clock_now_ms(g->loop);
 	return (g);
 }
 
@@ -94,7 +245,8 @@ gtd_free(struct gtd *g)
 	gtd_sd_free(g->sd);
 	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
-	conn_free_all(g);
+	cmd_abandon_all(g);	/* their refs, timers and waits */
+	connset_free(g->conns);
 	child_free_all(g);
 	childcg_close(g);		/* after the children's cgroups */
 	events_free(g->events);
@@ -173,14 +325,14 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	int64_t		 now;
 	char		*cause;
 
-	conn_reap_dead(g);
+	connset_reap(g->conns);
 	child_reap_dead(g);
 	/*
 	 * Commit at most every GTD_COMMIT_MS: readers share this connection
 	 * and see every write at once, and the snapshot commits first, so a
 	 * commit per request would only cost time.
 	 */
-	if ((now = gtd_mono_ms()) - g->committed_at < GTD_COMMIT_MS)
+	if ((now = clock_mono_ms()) - g->committed_at < GTD_COMMIT_MS)
 		return;
 	g->committed_at = now;
 	if (registry_commit(g->reg) == -1) {
@@ -192,105 +344,4 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		log_warnx("mirror: %s", cause);
 		free(cause);
 	}
-}
-
-void
-gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
-{
-	struct child	**all, *c;
-	int		  n = 0, i;
-	int64_t		  longest = 0, t;
-
-	if (g->shutting_down)
-		return;
-	g->shutting_down = true;
-	g->exit_code = exit_code;
-	gtd_sd_stopping(g);		/* STOPPING=1 to systemd */
-	/* Stopping one child may wake waiters that touch others: snapshot. */
-	all = xcalloc(g->nchildren + 1, sizeof *all);
-	TAILQ_FOREACH(c, &g->children, entry) {
-		child_ref(c);
-		all[n++] = c;
-	}
-	for (i = 0; i < n; i++) {
-		c = all[i];
-		if (!(c->flags & CHILD_DEAD)) {
-			t = timeout_ms >= 0 ? timeout_ms :
-			    c->spec->shutdown_timeout_ms;
-			if (c->spec->shutdown == SPEC_SHUT_SIGNAL &&
-			    t > longest)
-				longest = t;
-			child_stop(c, timeout_ms, false);
-		}
-		child_unref(c);
-	}
-	free(all);
-	/* A backstop only: each child escalates on its own timer first. */
-	ev_timer_set(&g->shutdown_timer,
-	    (longest + GTD_SHUTDOWN_MARGIN_MS) / 1000.0, 0.);
-	ev_timer_start(g->loop, &g->shutdown_timer);
-	gtd_check_done(g);
-}
-
-void
-gtd_kill_all(struct gtd *g, bool infinity_too)
-{
-	struct child	*c;
-
-	TAILQ_FOREACH(c, &g->children, entry) {
-		if (infinity_too && c->hook_pid > 0) {
-			/* A hook in its own session, and its group. */
-			(void)g->ops->kill(-c->hook_pid, SIGKILL);
-			(void)g->ops->kill(c->hook_pid, SIGKILL);
-		}
-		if (c->pid <= 0 || (!infinity_too &&
-		    c->spec->shutdown == SPEC_SHUT_INFINITY))
-			continue;
-		/* Its group too; an adopted one through its pidfd. */
-		(void)child_kill(c, SIGKILL);
-	}
-}
-
-static void
-gtd_shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct gtd	*g = w->data;
-
-	if (g->nprocs == 0)
-		return;
-	log_warnx("shutdown: %d children still alive, SIGKILL", g->nprocs);
-	gtd_kill_all(g, false);
-}
-
-void
-gtd_check_done(struct gtd *g)
-{
-	if (g->shutting_down && g->nprocs == 0) {
-		ev_timer_stop(g->loop, &g->shutdown_timer);
-		ev_break(g->loop, EVBREAK_ALL);
-	}
-}
-
-int64_t
-gtd_now_ms(struct gtd *g)
-{
-	return ((int64_t)(ev_now(g->loop) * 1000.0));
-}
-
-int64_t
-gtd_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-gtd_mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }

@@ -31,7 +31,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/procstat.h"
-#include "gt/proto.h"
+#include "gt/utf8.h"
 #include "gt/xmalloc.h"
 
 /* Linux 6.5; glibc 2.36 has neither name. */
@@ -295,7 +295,7 @@ notify_utf8(char *s)
 	size_t	len = strlen(s), i = 0, n;
 
 	while (i < len) {
-		if ((n = proto_utf8_len(s + i, len - i)) == 0) {
+		if ((n = utf8_len(s + i, len - i)) == 0) {
 			s[i] = '?';
 			n = 1;
 		}

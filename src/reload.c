@@ -26,7 +26,7 @@ struct reload_boot {
 	size_t			 next;		/* index into conf->children */
 	struct child		*cur;		/* ref held */
 	struct child_waiter	 w;
-	void			(*ready)(struct gtd *);
+	void			(*done)(struct gtd *, bool);
 	bool			 reload;	/* one came meanwhile */
 };
 
@@ -37,7 +37,7 @@ static void	reload_warn(struct reload_ctx *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 static void
-reload_boot_end(struct reload_boot *b, int ok)
+reload_boot_end(struct reload_boot *b, bool ok)
 {
 	struct gtd	*g = b->gtd;
 	char		*field = NULL, *cause = NULL;
@@ -46,13 +46,9 @@ reload_boot_end(struct reload_boot *b, int ok)
 	if (b->cur != NULL)
 		child_unref(b->cur);
 	g->boot = NULL;
-	if (ok)
-		b->ready(g);
-	else {
-		log_warnx("boot child %zu did not start: stopping",
-		    b->next - 1);
-		gtd_shutdown(g, 1, -1);
-	}
+	if (!ok)
+		log_warnx("boot child %zu did not start", b->next - 1);
+	b->done(g, ok);
 	free(b);
 	/* A reload asked for during the boot: the file as it is now. */
 	if (ok && reload && !g->shutting_down &&
@@ -72,13 +68,13 @@ reload_queued(const struct gtd *g)
 }
 
 void
-reload_boot(struct gtd *g, void (*ready)(struct gtd *))
+reload_boot(struct gtd *g, void (*done)(struct gtd *, bool ok))
 {
 	struct reload_boot	*b;
 
 	b = xcalloc(1, sizeof *b);
 	b->gtd = g;
-	b->ready = ready;
+	b->done = done;
 	b->w.cb = reload_boot_wake;
 	b->w.arg = b;
 	g->boot = b;
@@ -99,7 +95,7 @@ reload_boot_next(struct reload_boot *b)
 		b->cur = NULL;
 	}
 	if (cf == NULL || b->next == cf->nchildren) {
-		reload_boot_end(b, 1);
+		reload_boot_end(b, true);
 		return;
 	}
 	s = cf->children[b->next];
@@ -114,12 +110,12 @@ reload_boot_next(struct reload_boot *b)
 	}
 	if ((c = child_add(g, s, config_spec_text(s))) == NULL) {
 		log_warn("boot child %zu", b->next - 1);	/* ENOSPC */
-		reload_boot_end(b, 0);
+		reload_boot_end(b, false);
 		return;
 	}
 	c->boot = true;
 	if (child_start(c) == -1) {
-		reload_boot_end(b, 0);
+		reload_boot_end(b, false);
 		return;
 	}
 	if (c->state == CHILD_RUNNING) {
@@ -147,7 +143,7 @@ reload_boot_wake(struct child *c, void *arg)
 		    "ready; the boot goes on", c->name);
 		reload_boot_next(b);
 	} else
-		reload_boot_end(b, 0);
+		reload_boot_end(b, false);
 }
 
 /* One reload: the configs, whether it only looks, what it found. */

@@ -2,8 +2,9 @@
 /*
  * server: the listening Unix socket.  Refuses to steal a live gtd's
  * socket, removes a stale one, creates the socket with its final mode
- * before it listens, caps connections, and pauses accept on EMFILE/ENFILE
- * with a timer instead of spinning.  The socket's directory is reached
+ * before it listens, hands what it accepts to the transport (conn_accept
+ * caps the connections), and pauses accept on EMFILE/ENFILE with a timer
+ * instead of spinning.  The socket's directory is reached
  * through directory descriptors and checked on the way (no other user may
  * change it), and every operation on the socket's name is relative to
  * the directory checked, never to a path that could be swapped.
@@ -25,7 +26,6 @@
 
 #include "gt/compat.h"
 #include "gt/conn.h"
-#include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/protocol.h"
 #include "gt/server.h"
@@ -35,7 +35,8 @@
 #define SERVER_PAUSE_S		0.1	/* after EMFILE */
 
 struct server {
-	struct gtd	*gtd;		/* weak */
+	struct ev_loop	*loop;
+	struct connset	*conns;		/* weak: takes what is accepted */
 	int		 fd;		/* owned */
 	char		*path;		/* owned; unlinked at free */
 	dev_t		 dev;		/* the socket file we bound */
@@ -448,13 +449,15 @@ fail:
 }
 
 struct server *
-server_new(struct gtd *g, int fd, const char *path)
+server_new(struct ev_loop *loop, struct connset *conns, int fd,
+    const char *path)
 {
 	struct server	*s;
 	struct stat	 st;
 
 	s = xcalloc(1, sizeof *s);
-	s->gtd = g;
+	s->loop = loop;
+	s->conns = conns;
 	s->fd = fd;
 	s->path = path == NULL ? NULL : xstrdup(path);
 	/* Which file is ours, so that server_free removes no other. */
@@ -465,7 +468,7 @@ server_new(struct gtd *g, int fd, const char *path)
 	(void)fcntl(fd, F_SETFL, O_NONBLOCK);	/* systemd's may block */
 	ev_io_init(&s->acc, server_accept_cb, fd, EV_READ);
 	s->acc.data = s;
-	ev_io_start(g->loop, &s->acc);
+	ev_io_start(loop, &s->acc);
 	ev_init(&s->pause, server_pause_cb);
 	s->pause.data = s;
 	return (s);
@@ -478,8 +481,8 @@ server_free(struct server *s)
 
 	if (s == NULL)
 		return;
-	ev_io_stop(s->gtd->loop, &s->acc);
-	ev_timer_stop(s->gtd->loop, &s->pause);
+	ev_io_stop(s->loop, &s->acc);
+	ev_timer_stop(s->loop, &s->pause);
 	close(s->fd);
 	if (s->path != NULL && lstat(s->path, &st) == 0 &&
 	    st.st_dev == s->dev && st.st_ino == s->ino)
@@ -488,50 +491,10 @@ server_free(struct server *s)
 	free(s);
 }
 
-/* Over every cap: one `limit` line, best effort, then close. */
-static void
-server_refuse(struct gtd *g, int fd)
-{
-	char	buf[160];
-	int	n;
-
-	n = snprintf(buf, sizeof buf, "{\"ok\":false,\"error\":\"%s\","
-	    "\"message\":\"max_connections (%d) reached\",\"limit\":"
-	    "\"max_connections\"}\n", GT_E_LIMIT, g->lim.max_connections);
-	(void)!send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(fd);
-}
-
-/*
- * Take one accepted socket.  With every slot taken it is refused at
- * once; otherwise the connection learns who the peer is and the slots
- * are shared out by class (conn_admit).
- */
-static void
-server_take(struct gtd *g, int fd)
-{
-	struct conn	*cn;
-	const char	*limit;
-	char		*cause = NULL;
-
-	if (g->nconns >= g->lim.max_connections) {
-		server_refuse(g, fd);
-		return;
-	}
-	cn = conn_new(g, fd);
-	if ((limit = conn_admit(cn, &cause)) != NULL) {
-		log_debug("connection from uid %u pid %d refused: %s",
-		    (unsigned)cn->uid, (int)cn->pid, cause);
-		conn_refuse(cn, limit, cause);
-		free(cause);
-	}
-}
-
 static void
 server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct server	*s = w->data;
-	struct gtd	*g = s->gtd;
 	int		 fd, i;
 
 	for (i = 0; i < SERVER_ACCEPT_BURST; i++) {
@@ -547,7 +510,7 @@ server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		server_take(g, fd);
+		conn_accept(s->conns, fd);
 	}
 }
 

@@ -23,26 +23,28 @@ import sys
 # up goes through a callback table set up by gtd.c.  Files not listed are
 # an error, so a new file must be placed.
 LAYERS = [
-    ("base", ["log", "xmalloc", "compat", "clock", "procstat"]),
-    ("pure", ["spec", "policy", "config", "config-spec", "acl", "proto",
-              "sd", "cglimits"]),
+    ("base", ["log", "xmalloc", "compat", "clock", "utf8", "procstat"]),
+    ("pure", ["spec", "policy", "config", "config-spec", "config-check",
+              "acl", "proto", "sd", "fence", "cglimits"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
-                   "shmirror", "conn", "server", "cgroup"]),
+                   "shmirror", "conn", "server", "etcd", "cluster",
+                   "cgroup"]),
     ("core", ["child", "childtab", "childcg"]),
-    ("wire", ["cmd", "cmd-*", "event", "hook", "notify", "reload",
-              "snapshot", "gtd-sd"]),
+    ("wire", ["cmd", "cmd-*", "dispatch", "event", "hook", "notify",
+              "reload", "snapshot", "gtd-sd", "shutdown"]),
     ("main", ["loop"]),
     ("root", ["gtd"]),
 ]
 # Files outside the daemon's layers: the client side.
-CLIENT = ["client", "gtctl"]
+CLIENT = ["client", "gtctl", "gtctl-*"]
 
 # The core never reaches these, even indirectly through a name: it
 # reports through the child_observer table.
 CORE = ["child", "childtab", "childcg", "childlog", "spawn", "plan",
         "policy", "spec", "registry", "attrtab", "cgroup", "cglimits"]
-CORE_NEVER = ["conn", "server", "cmd", "cmd-*", "event", "proto", "loop",
-              "gtd", "hook", "notify", "reload", "snapshot", "gtd-sd"]
+CORE_NEVER = ["conn", "server", "cmd", "cmd-*", "dispatch", "event", "proto",
+              "loop", "gtd", "hook", "notify", "reload", "snapshot",
+              "gtd-sd", "shutdown"]
 
 
 def match(name, pats):

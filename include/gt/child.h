@@ -17,6 +17,7 @@
 #include <ev.h>
 
 #include "gt/policy.h"
+#include "gt/registry.h"
 #include "gt/spec.h"
 
 struct childcg;
@@ -58,6 +59,52 @@ struct child_ops {
 extern const struct child_ops child_real_ops;
 
 struct child;
+struct value;
+/*
+ * The core's only way up (dinit's service_listener): what the rest of
+ * gtd learns from the children, and the few services it lends them.
+ * loop.c fills one in (gtd_new: g->obs, g->obs_arg); the core never
+ * names the events, the hooks' JSON, the notify sockets or the loop.
+ * Every member may be NULL.  Called from inside child.c's transitions,
+ * where the direct calls used to be: a callback must not free c
+ * (child_remove defers anyway) and must not block.  arg is g->obs_arg.
+ */
+struct child_observer {
+	/* c->state changed from old (after the mirror, before waking). */
+	void	(*state)(struct child *c, enum child_state old, void *arg);
+	/* The policy gave up on c (action: policy_action_name). */
+	void	(*gave_up)(struct child *c, const char *action, void *arg);
+	void	(*hook_done)(struct child *c, int status, void *arg);
+	void	(*removed)(struct child *c, void *arg);
+	/*
+	 * n attrs of c were written at once (the table and the mirrors
+	 * have them, the waiters were woken): vals[i] is the new value of
+	 * keys[i]; vals NULL: the keys were deleted.  Not called when an
+	 * incarnation's attrs are cleared (its state change says so).
+	 */
+	void	(*attrs)(struct child *c, const char *const *keys,
+		    const struct value *vals, size_t n, void *arg);
+	/* One line of c's output (stream "stdout", "stderr" or "hook"). */
+	void	(*output)(struct child *c, const char *stream, int64_t at,
+		    const char *line, size_t len, void *arg);
+	/*
+	 * The after_terminate hook's stdin: an fd (O_CLOEXEC, at offset 0)
+	 * holding the payload of protocol §4, or -1 with errno.
+	 */
+	int	(*hook_stdin)(struct child *c, void *arg);
+	/*
+	 * c's own notify socket (NOTIFY_SOCKET): open it (0, or -1 with
+	 * errno), its path (NULL: none), close it (none is fine).
+	 */
+	int	(*notify_open)(struct child *c, void *arg);
+	const char *(*notify_path)(const struct child *c, void *arg);
+	void	(*notify_close)(const struct child *c, void *arg);
+	/* A process (child or hook) is gone: a shutdown may be done. */
+	void	(*proc_gone)(void *arg);
+	/* c's policy says the daemon exits (restart=exit-daemon). */
+	void	(*exit_daemon)(struct child *c, void *arg);
+};
+
 /*
  * A waiter is woken (once, then forgotten) at the next state change of
  * its child, including removal (CHILD_DEAD).  The callback may change the
@@ -262,6 +309,27 @@ struct child	*child_adopt(struct gtd *, struct childspec *, char *spec_json,
 
 /* attrs of c changed: wake the attr waiters. */
 void		 child_attrs_changed(struct child *);
+/*
+ * The one writer of a row's attrs (setattr, increment, delattr, STATUS=,
+ * the spec's attrs at each start): the table and its SQL and
+ * shared-memory mirrors (registry), then the attr waiters, then the
+ * observer's attrs (an `attr` event).  The caller checked the limits.
+ * Set n keys at once (readers of the mirror see all or none): 0, or -1
+ * when the mirror failed (counted and logged; the waiters and the
+ * observer still learn of what was written).
+ */
+int		 child_attr_set(struct child *, const char *const *keys,
+		    const struct value *vals, size_t n);
+/* Delete key: 0 (*found says whether it was there), or -1 as above. */
+int		 child_attr_del(struct child *, const char *key, bool *found);
+/*
+ * Add by to the integer attr key (registry_attr_incr): 0 with *how and,
+ * when *how is REGISTRY_INCR_OK, *result; -1 when the mirror failed
+ * (registry_errmsg says why; the caller reports it).
+ */
+int		 child_attr_incr(struct child *, const char *key, int64_t by,
+		    const int64_t *dflt, int64_t *result,
+		    enum registry_incr *how);
 void		 child_wait_attrs(struct child *, struct child_waiter *);
 
 void		 child_wait(struct child *, struct child_waiter *);

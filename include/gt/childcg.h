@@ -80,12 +80,14 @@ bool	 childcg_signal(struct child *, int sig);
 /*
  * The main process of c was reaped with status.  true: the exit is
  * deferred, because a kill_group child left processes in its cgroup:
- * they are killed, and child_handle_exit(c, status) is called again from
+ * they are killed, and resume(c, status) (child_handle_exit, passed in
+ * so that this file never calls up into child.c) is called from
  * the loop once the cgroup is empty, or after CHILDCG_DRAIN_MS.  false:
  * go on now (the cgroup is gone, or left to drain on its own for a
  * kill_group false child, whose leftovers live on as without cgroups).
  */
-bool	 childcg_exit(struct child *, int status);
+typedef void	childcg_resume_cb(struct child *, int status);
+bool	 childcg_exit(struct child *, int status, childcg_resume_cb *);
 /* Was c's last incarnation killed by the OOM killer? */
 bool	 childcg_oom(const struct child *);
 

@@ -67,6 +67,8 @@ struct childlog_cred {
 
 struct childlog {
 	struct child		*child;		/* weak: the owner */
+	/* Every pipe reached EOF: the owner's callback (a released one). */
+	void			(*closed)(struct child *);
 	struct childlog_in	 in[2];
 	/* The ring of recent lines, of both pipes. */
 	struct childlog_line	*ring;		/* owned, lazily */
@@ -81,8 +83,12 @@ struct childlog {
 	struct childlog_cred	 cred;		/* of the incarnation */
 };
 
-/* A new, empty log for c (no pipe yet). */
-struct childlog	*childlog_new(struct child *c);
+/*
+ * A new, empty log for c (no pipe yet).  Its lines go up through the
+ * observer (child_observer.output); closed(c) runs when a pipe reaches
+ * EOF, so the owner can tell when the output is over.
+ */
+struct childlog	*childlog_new(struct child *c, void (*closed)(struct child *));
 void		 childlog_free(struct childlog *);	/* NULL is fine */
 /*
  * Start reading fd (a pipe's read end, taken) as input i (0 or 1) of a

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 #include <ev.h>
@@ -83,6 +84,10 @@ struct cmd_ctx {
 	bool			 over;		/* replaced: too big */
 	int64_t			 num;		/* scratch */
 	unsigned		 mask;		/* scratch */
+	bool			 waiting;	/* in gtd's waiting list */
+	/* Every op, sorted, NULL-terminated (dispatch.c's; for hello). */
+	const struct cmd_entry *const *table;
+	TAILQ_ENTRY(cmd_ctx)	 wentry;	/* in waiting */
 };
 
 const struct cmd_entry	*cmd_find(const char *);
@@ -91,7 +96,19 @@ const struct cmd_entry	*cmd_find(const char *);
  * Handle one request line from conn: parse, look up, check, exec, and
  * reply now or (CMD_WAIT) later.
  */
-void	cmd_dispatch(struct conn *, const char *line, size_t len);
+void	cmd_dispatch(struct gtd *, struct conn *, const char *line,
+	    size_t len);
+/*
+ * A new connection's peer is known: if it is a supervised child (not
+ * root or gtd's user), its connections count against that row's slots.
+ */
+void	cmd_opened(struct gtd *, struct conn *);
+/*
+ * The supervised child the peer process is (or is in the session or
+ * process group of) now, or NULL: never when that process is gone, so a
+ * reused pid is never taken for the peer.  Borrowed.
+ */
+struct child	*cmd_peer_child(struct gtd *, struct conn *);
 
 /* Result and error building. */
 void	cmd_set(struct cmd_ctx *, const char *key, json_t *val); /* steals */
@@ -146,11 +163,22 @@ int	cmd_arg_bool(struct cmd_ctx *, json_t *args, const char *key,
 
 /* Send the reply of a CMD_WAIT request and free the context. */
 void	cmd_finish(struct cmd_ctx *);
+
 /*
- * Free a waiting request without a reply: its timer, its wait and its
- * ref go (gtd_free, through conn_free_all; the loop is not run again).
+ * For the dispatcher (dispatch.c) only: a context for one request on cn
+ * (holds a ref on cn), its reply queued (the caps applied), its end.
  */
-void	cmd_abandon(struct cmd_ctx *);
+struct cmd_ctx	*cmd_new(struct gtd *, struct conn *);
+void		 cmd_send(struct cmd_ctx *);
+void		 cmd_free(struct cmd_ctx *);
+/* The string argument key, if it is one; no checks, no error. */
+const char	*cmd_arg_peek(struct cmd_ctx *, json_t *args, const char *key);
+/*
+ * Free every waiting request without a reply: its timer, its wait and
+ * its connection ref go (gtd_free, before the connections; the loop is
+ * not run again).
+ */
+void	cmd_abandon_all(struct gtd *);
 
 /* Wait on c: cb runs at its next state change (see child_wait). */
 void	cmd_wait_child(struct cmd_ctx *, struct child *, child_wake_cb *);

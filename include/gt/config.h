@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "gt/gtd.h"
+#include "gt/limits.h"
 #include "gt/log.h"
 #include "gt/spec.h"
 

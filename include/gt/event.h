@@ -18,7 +18,7 @@
 #include "gt/child.h"
 
 struct conn;
-struct gtd;
+struct ev_loop;
 struct json_t;
 
 enum event_kind {
@@ -42,28 +42,31 @@ enum event_kind {
 
 struct events;
 
-struct events	*events_new(void);
+/* The ring and the subscribers; events are stamped with loop's time. */
+struct events	*events_new(struct ev_loop *);
 void		 events_free(struct events *);	/* NULL is fine */
 const char	*event_kind_name(enum event_kind);
 int		 event_kind_parse(const char *, enum event_kind *);
 /* The seq of the newest event (0: none yet). */
-uint64_t	 event_seq(struct gtd *);
+uint64_t	 event_seq(const struct events *);
 
 /*
  * Does any subscriber want this kind of event for name?  (Attr and log
  * events are built only then: they are frequent.)
  */
-bool	event_wanted(struct gtd *, enum event_kind, const char *name);
+bool	event_wanted(struct events *, enum event_kind, const char *name);
 
 /* Record and deliver an event; fields (stolen, may be NULL) are added. */
-void	event_emit(struct gtd *, enum event_kind, const char *name,
+void	event_emit(struct events *, enum event_kind, const char *name,
 	    struct json_t *fields);
 
 /* The events a child's state change means (child.c calls this). */
-void	event_child_state(struct gtd *, struct child *, enum child_state old);
-void	event_child_gave_up(struct gtd *, struct child *, const char *action);
-void	event_child_hook_done(struct gtd *, struct child *, int status);
-void	event_child_log(struct gtd *, struct child *, const char *stream,
+void	event_child_state(struct events *, struct child *,
+	    enum child_state old);
+void	event_child_gave_up(struct events *, struct child *,
+	    const char *action);
+void	event_child_hook_done(struct events *, struct child *, int status);
+void	event_child_log(struct events *, struct child *, const char *stream,
 	    int64_t at, const char *line, size_t len);
 
 /*
@@ -71,24 +74,26 @@ void	event_child_log(struct gtd *, struct child *, const char *stream,
  * the names in names (a JSON array of at most GT_SUBSCRIBE_NAMES_MAX
  * strings, copied compactly; NULL = every name; either replaces the names
  * it had), and replay the kept events after since (since < 0: none).
- * -1 with *cause when since is older than the ring.
+ * -1 with *cause when since is older than the ring.  cn is kept open
+ * past its EOF from now on (conn_keep_open).
  */
-int	event_subscribe(struct conn *cn, unsigned mask, struct json_t *names,
-	    int64_t since, char **cause);
+int	event_subscribe(struct events *, struct conn *cn, unsigned mask,
+	    struct json_t *names, int64_t since, char **cause);
 /*
  * May cn follow name's log lines?  0 when it already does or has room
  * (fewer than GT_FOLLOWS_MAX names), else -1.
  */
-int	event_follow_ok(struct conn *cn, const char *name);
+int	event_follow_ok(struct events *, struct conn *cn, const char *name);
 /* Follow name's log lines on cn (logs follow): once per name, bounded. */
-void	event_follow(struct conn *cn, const char *name);
+void	event_follow(struct events *, struct conn *cn, const char *name);
 /*
- * Free cn's subscription.  Only the reaper may (conn_free): until then a
- * closed connection's subscription stays in the list, inert, because an
- * event delivery up the stack may be walking it.
+ * Free cn's subscription, if it has one.  Only when the transport frees
+ * cn (conn_handler.gone): until then a closed connection's subscription
+ * stays in the list, inert, because an event delivery up the stack may
+ * be walking it.
  */
-void	event_unsubscribe(struct conn *cn);
+void	event_unsubscribe(struct events *, struct conn *cn);
 /* Check a since value before replying: 0, or -1 with *cause. */
-int	event_since_ok(struct gtd *, int64_t since, char **cause);
+int	event_since_ok(const struct events *, int64_t since, char **cause);
 
 #endif /* GT_EVENT_H */

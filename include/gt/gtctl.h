@@ -118,8 +118,23 @@ const char	*gtctl_optval(const struct gtctl *, struct gtctl_args *,
 int		 gtctl_int(const char *what, const char *s, json_int_t *);
 /* Set obj[key] = v (stolen); bad UTF-8 is noted in g. */
 void		 gtctl_set(struct gtctl *, json_t *, const char *, json_t *);
+/* A command-line value: JSON if it parses as JSON, else a string. */
+json_t		*gtctl_value(const char *);
+/*
+ * Send line, connect first if need be, and wait for one reply line
+ * (borrowed until the next call).  0, or EX_UNAVAILABLE with a message.
+ */
+int		 gtctl_exchange(struct gtctl *, const char *, size_t,
+		    const char **rp, size_t *rlenp);
 /* Add key=value words to req; EX_USAGE for a word without '='. */
 int		 gtctl_add_kv(struct gtctl *, json_t *req, char **, int);
+/*
+ * The request of most commands into *reqp (owned by the caller, even on
+ * an error): op, the name, the options that map to arguments, key=value
+ * words, "cmd".  0, or an exit status after a message.
+ */
+int		 gtctl_build(struct gtctl *, struct gtctl_args *, const char *op,
+		    json_t **reqp);
 /* The request of most commands (gtctl_build) sent and printed. */
 gtctl_exec_fn	 gtctl_exec_generic;
 /* A JSON array of strings; bad UTF-8 is noted in g. */

@@ -17,34 +17,20 @@
 #include <ev.h>
 
 #include "gt/child.h"
+#include "gt/limits.h"
 
 struct childcg_base;
 struct cmd_ctx;
-struct conn;
+struct connset;
 struct events;
 struct gtd_sd;
 struct notify;
 struct registry;
 struct snapshot;
-TAILQ_HEAD(conn_list, conn);
-
-struct gtd_limits {
-	size_t	max_request_bytes;
-	size_t	max_output_bytes;
-	size_t	max_attr_value_bytes;	/* one text or JSON attr value */
-	size_t	max_attr_bytes;		/* a child's attr keys and values */
-	int	max_connections;
-	int	max_connections_per_uid;	/* -1: max_connections / 8 */
-	int	reserved_connections;	/* -1: max_connections / 16 */
-	int	max_children;
-	int	max_attrs;
-	int	max_starting;	/* 0: no cap */
-	size_t	max_mirror_bytes;	/* 0: no shared-memory mirror */
-};
+TAILQ_HEAD(cmd_list, cmd_ctx);
 
 struct gtd_stats {
 	uint64_t	requests;
-	uint64_t	connections;	/* accepted, ever */
 	uint64_t	spawns;
 	uint64_t	restarts;
 	uint64_t	spawn_failures;
@@ -67,6 +53,9 @@ struct gtd {
 	/* Owned; NULL: no NOTIFY_SOCKET. */
 	struct gtd_sd		*sd;
 	struct events		*events;	/* owned */
+	/* How the core reports up (loop.c's; tests may swap it). */
+	const struct child_observer *obs;
+	void			*obs_arg;
 	struct config		*conf;		/* owned: the active config */
 	struct reload_boot	*boot;		/* owned: boot in progress */
 	int			 readyfd;	/* -r: written once ready */
@@ -87,14 +76,8 @@ struct gtd {
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 
-	struct conn_list	 conns;
-	struct conn_list	 dead_conns;
-	int			 nconns;
-	/* Unsent reply bytes, all conns. */
-	size_t			 outq_total;
-	/* Owned: epoll of half-closed subscribers, or -1 (conn.c). */
-	int			 hupfd;
-	ev_io			 hupw;
+	struct connset		*conns;		/* owned: the transport */
+	struct cmd_list		 waiting;	/* requests that wait (cmd.c) */
 	struct server		*server;	/* owned */
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 
@@ -125,20 +108,17 @@ void		 gtd_free(struct gtd *);		/* NULL is fine */
 /* Install the signal watchers and the reaper (not in unit tests). */
 void		 gtd_loop_init(struct gtd *);
 
-/* Begin shutdown: stop every child; the loop ends when all are gone. */
+/*
+ * shutdown.c (below loop.c, so ops and the observer may call these).
+ * Begin shutdown: stop every child; the loop ends when all are gone.
+ */
 void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
 /*
  * SIGKILL every live child (and its group); with infinity_too also those
  * whose shutdown is "infinity", and every running after_terminate hook.
  */
 void		 gtd_kill_all(struct gtd *, bool infinity_too);
-/* Called by child.c whenever a process is gone, to finish a shutdown. */
+/* A process is gone (the observer's proc_gone): finish a shutdown. */
 void		 gtd_check_done(struct gtd *);
-
-/* Epoch milliseconds of the loop's current time. */
-int64_t		 gtd_now_ms(struct gtd *);
-/* Monotonic milliseconds and microseconds. */
-int64_t		 gtd_mono_ms(void);
-int64_t		 gtd_mono_us(void);
 
 #endif /* GT_GTD_H */

@@ -55,11 +55,7 @@ struct proto_flat {
 int	 proto_scan(const char *line, size_t len, struct proto_flat *fl,
 	    char *scratch);
 
-/*
- * The length of the valid UTF-8 sequence at s (at most avail bytes), as
- * jansson defines it (no overlong forms, surrogates or code points past
- * U+10FFFF), or 0.
- */
+/* utf8_len (utf8.h), for the client side. */
 size_t	 proto_utf8_len(const char *s, size_t avail);
 
 /* Dump j on one line (JSON_COMPACT escapes newlines): malloc'd, or NULL. */

@@ -2,8 +2,8 @@
 /*
  * reload: the config's effect on the running daemon.  boot starts the
  * config's children in order, each after the one before is running, and
- * announces readiness only then (a failure stops everything: gtd exits
- * non-zero, unready).  reload applies a new config as a diff: new boot
+ * reports the end through a callback (gtd.c announces readiness, or
+ * stops everything on a failure).  reload applies a new config as a diff: new boot
  * children start, removed ones stop, changed specs (and changed
  * templates) take effect at the next start; unchanged children are never
  * touched.  Decides, so it logs.
@@ -45,10 +45,14 @@ const char	*reload_what_name(enum reload_what);
 void		 reload_report_free(struct reload_report *);
 
 /*
- * Start g->conf's boot children (taking their specs), then call ready(g)
- * once all are running; on a failure shut down with exit status 1.
+ * Start g->conf's boot children (taking their specs), one after the
+ * other, then call done(g, true) once all are running, or done(g, false)
+ * as soon as one fails (its start, or an exit before it was ready).  The
+ * caller decides what follows (gtd.c: announce readiness, or shut down
+ * with exit status 1).  done is called exactly once, maybe before
+ * reload_boot returns.
  */
-void	reload_boot(struct gtd *, void (*ready)(struct gtd *));
+void	reload_boot(struct gtd *, void (*done)(struct gtd *, bool ok));
 
 /*
  * Re-read g->conf_path and apply it.  0, or -1 with *field and *cause

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * server: the listening socket.  Binds (after checking that no live gtd
- * owns the path, removing a stale file), accepts with accept4, enforces
- * the connection cap, and pauses accepting on EMFILE instead of spinning.
+ * owns the path, removing a stale file), accepts with accept4 and hands
+ * each socket to the transport (conn_accept), and pauses accepting on
+ * EMFILE instead of spinning.  Part of the transport: knows only the
+ * loop and the connset.
  */
 #ifndef GT_SERVER_H
 #define GT_SERVER_H
 
 #include <sys/types.h>
 
-struct gtd;
+#include <ev.h>
+
+struct connset;
 struct server;
 
 /*
@@ -24,8 +28,13 @@ struct server;
  */
 int		 server_bind(const char *path, mode_t mode, gid_t gid,
 		    char **cause);
-/* Serve fd (bound and listening, owned from now on). */
-struct server	*server_new(struct gtd *, int fd, const char *path);
+/*
+ * Serve fd (bound and listening, owned from now on): every accepted
+ * socket goes to conn_accept(conns).  path: the file to unlink at the
+ * end, or NULL (systemd's socket).
+ */
+struct server	*server_new(struct ev_loop *, struct connset *conns, int fd,
+		    const char *path);
 /* Stop accepting, close the fd, unlink the path if we bound it. */
 void		 server_free(struct server *);	/* NULL is fine */
 

@@ -405,6 +405,40 @@ START_TEST(e2e_events_attr)
 END_TEST
 
 /*
+ * Every attr write is an attr event, whoever writes: setattr, the spec's
+ * attrs at a start, and a child's STATUS= (through its notify socket).
+ */
+START_TEST(e2e_events_attr_every_writer)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*sub = e2e_client(e);
+	json_t		*ev;
+
+	e2e_cok(sub, "subscribe", "{s:[s], s:[s]}", "events", "attr",
+	    "names", "n");
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:{s:s}}", "name", "n",
+	    "cmd", e2e_cmd("--notify-status=booting",
+	    "--notify-ready-after-ms=0", NULL), "ready", "notify",
+	    "attrs", "role", "web");
+	/* The spec's attrs, as the start wrote them. */
+	ev = next_event(e, sub);
+	ck_assert_str_eq(e2e_str(ev, "event"), "attr");
+	ck_assert_str_eq(e2e_str(ev, "name"), "n");
+	ck_assert_str_eq(e2e_str(e2e_get(ev, "attrs"), "role"), "web");
+	/* STATUS=booting from the child itself. */
+	ev = next_event(e, sub);
+	ck_assert_str_eq(e2e_str(ev, "event"), "attr");
+	ck_assert_str_eq(e2e_str(e2e_get(ev, "attrs"), "status"), "booting");
+	e2e_ok(e, "setattr", "{s:s, s:{s:i}}", "name", "n", "attrs", "k", 7);
+	ev = next_event(e, sub);
+	ck_assert_str_eq(e2e_str(ev, "event"), "attr");
+	ck_assert_int_eq(e2e_int(e2e_get(ev, "attrs"), "k"), 7);
+	ck_assert_str_eq(drain(e, sub), "");
+	e2e_stop(e);
+}
+END_TEST
+
+/*
  * `gtctl events --json` prints the subscribe reply, then each event as
  * one JSON line, replayed (--since) and live.
  */
@@ -468,6 +502,7 @@ e2e_events_suite(void)
 	tcase_add_test(tc, e2e_events_gave_up_hook_done);
 	tcase_add_test(tc, e2e_events_filters);
 	tcase_add_test(tc, e2e_events_attr);
+	tcase_add_test(tc, e2e_events_attr_every_writer);
 	tcase_add_test(tc, e2e_events_subscriber_hangup);
 	suite_add_tcase(s, tc);
 

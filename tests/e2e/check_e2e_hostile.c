@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_e2e_hostile: gtd against a hostile local user.  Run as root, the
- * suite creates an unprivileged user (HOSTILE_USER) if it is missing and
+ * suite creates an unprivileged user named after its pid (HOSTILE_USER) and
  * removes it again afterwards.  That user races every path gtd opens,
  * binds, chmods or renames with symlinks and hard links, squats gtd's
  * names, and pushes the limits of protocol section 7 that concern files,
@@ -102,11 +102,17 @@
 #include "gt/xmalloc.h"
 #include "harness.h"
 
-#define HOSTILE_USER	"gtdhostile"
+/*
+ * The user is named after the runner's pid, so that runs on one machine
+ * at the same time do not remove each other's; its GECOS says whose.
+ */
+#define HOSTILE_USER	hostile_user
 #define HOSTILE_GECOS	"gtd hostile-user test"
 #define NOBODY		65534
 
 /* Set by the unchecked fixture (the runner process), read by the tests. */
+static char	hostile_user[32];
+static char	hostile_gecos[64];
 static uid_t	hostile_uid = (uid_t)-1;
 static gid_t	hostile_gid = (gid_t)-1;
 static bool	hostile_created;
@@ -135,23 +141,79 @@ hostile_system(const char *const argv[])
 	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
-/* The runner: make the user if it is missing (and remember that). */
+/* Kill what runs as uid (only the tests ran anything as it). */
+static void
+hostile_kill_uid(uid_t uid)
+{
+	char		 path[300];
+	struct dirent	*d;
+	struct stat	 st;
+	DIR		*dir;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (atoi(d->d_name) <= 1)
+			continue;
+		snprintf(path, sizeof path, "/proc/%s", d->d_name);
+		if (stat(path, &st) == 0 && st.st_uid == uid)
+			kill(atoi(d->d_name), SIGKILL);
+	}
+	closedir(dir);
+}
+
+/* Users that killed runs left (their runner is gone): removed. */
+static void
+hostile_remove_stale(void)
+{
+	const char	*del[] = { "/usr/sbin/userdel", NULL, NULL };
+	char		 names[16][32];
+	uid_t		 uids[16];
+	struct passwd	*pw;
+	long		 pid;
+	size_t		 n = 0, i, k = strlen(HOSTILE_GECOS);
+
+	setpwent();
+	while ((pw = getpwent()) != NULL && n < 16) {
+		if (pw->pw_gecos == NULL || strncmp(pw->pw_gecos,
+		    HOSTILE_GECOS, k) != 0)
+			continue;
+		pid = pw->pw_gecos[k] == ' ' ? atol(pw->pw_gecos + k + 1) : 0;
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;		/* a live run's */
+		snprintf(names[n], sizeof names[n], "%s", pw->pw_name);
+		uids[n++] = pw->pw_uid;
+	}
+	endpwent();
+	for (i = 0; i < n; i++) {
+		hostile_kill_uid(uids[i]);
+		del[1] = names[i];
+		(void)hostile_system(del);
+	}
+}
+
+/* The runner: make this run's user (and remember that). */
 static void
 hostile_setup(void)
 {
 	const char *const add[] = { "/usr/sbin/useradd", "-r", "-M", "-s",
-	    "/usr/sbin/nologin", "-d", "/nonexistent", "-c", HOSTILE_GECOS,
-	    HOSTILE_USER, NULL };
+	    "/usr/sbin/nologin", "-d", "/nonexistent", "-c", hostile_gecos,
+	    hostile_user, NULL };
 	struct passwd	*pw;
 
+	snprintf(hostile_user, sizeof hostile_user, "gtdhostile%ld",
+	    (long)getpid());
+	snprintf(hostile_gecos, sizeof hostile_gecos, "%s %ld",
+	    HOSTILE_GECOS, (long)getpid());
+	hostile_remove_stale();
 	if ((pw = getpwnam(HOSTILE_USER)) == NULL) {
 		if (hostile_system(add) != 0)
 			return;		/* the tests fail with a message */
 		pw = getpwnam(HOSTILE_USER);
 	}
-	/* Ours, also if a run that was killed left it: removed at the end. */
+	/* Ours (made now, or left by a killed run of this pid). */
 	hostile_created = pw != NULL && pw->pw_gecos != NULL &&
-	    strcmp(pw->pw_gecos, HOSTILE_GECOS) == 0;
+	    strncmp(pw->pw_gecos, HOSTILE_GECOS, strlen(HOSTILE_GECOS)) == 0;
 	if (pw != NULL) {
 		hostile_uid = pw->pw_uid;
 		hostile_gid = pw->pw_gid;
@@ -166,23 +228,10 @@ static void
 hostile_teardown(void)
 {
 	const char *const del[] = { "/usr/sbin/userdel", HOSTILE_USER, NULL };
-	char		 path[300];
-	struct dirent	*d;
-	struct stat	 st;
-	DIR		*dir;
 
 	if (hostile_uid == (uid_t)-1 || !hostile_created)
 		return;
-	if ((dir = opendir("/proc")) != NULL) {
-		while ((d = readdir(dir)) != NULL) {
-			if (atoi(d->d_name) <= 1)
-				continue;
-			snprintf(path, sizeof path, "/proc/%s", d->d_name);
-			if (stat(path, &st) == 0 && st.st_uid == hostile_uid)
-				kill(atoi(d->d_name), SIGKILL);
-		}
-		closedir(dir);
-	}
+	hostile_kill_uid(hostile_uid);
 	(void)hostile_system(del);	/* best effort: nothing to report to */
 }
 

@@ -71,6 +71,7 @@ struct e2e {
 	pid_t		 pid;		/* gtd */
 	int		 status;	/* wait(2) status once reaped */
 	int		 reaped;
+	unsigned long long gone_at;	/* ticks: when reaped */
 	int		 expect;	/* exit code, -1 = any */
 	int		 stop_ms;
 	pid_t		 guard;		/* guardian process */
@@ -104,7 +105,9 @@ static void	e2e_exec_gtd(struct e2e *, int, const char *const *, int);
 static void	e2e_guard_start(struct e2e *);
 static void	e2e_guard_run(const char *, pid_t, int)
 		    __attribute__((noreturn));
-static int	e2e_scan(const char *, pid_t, pid_t, pid_t *, int);
+static int	e2e_scan(const char *, pid_t, pid_t, unsigned long long,
+		    pid_t *, int);
+static unsigned long long e2e_ticks(void);
 static int	e2e_rm_cb(const char *, const struct stat *, int,
 		    struct FTW *);
 static void	e2e_free(struct e2e *);
@@ -494,6 +497,7 @@ e2e_launch(struct e2e *e, const char *conf, const char *const *extra)
 		tail = e2e_log_tail(e);
 		if (waitpid(e->pid, &st, WNOHANG) == e->pid) {
 			e->reaped = 1;
+			e->gone_at = e2e_ticks();
 			e->status = st;
 			/* (void): the guardian may already be gone */
 			(void)!write(e->guard_fd, "R", 1);
@@ -537,6 +541,7 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 	char	c, path[64];
 	long	deadline;
 	int	i, n, fdi, reaped = 0;
+	unsigned long long gone_at = 0;
 
 	setpgid(0, 0);			/* out of reach of Check's killpg */
 	for (fdi = 3; fdi < 4096; fdi++)
@@ -550,8 +555,10 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 			break;
 		if (c == 'D')
 			_exit(0);
-		if (c == 'R')
+		if (c == 'R') {
 			reaped = 1;
+			gone_at = e2e_ticks();
+		}
 		if (c == 'P' && read(fd, &gtd, sizeof gtd) == sizeof gtd)
 			reaped = 0;	/* e2e_restart: a new gtd */
 	}
@@ -564,8 +571,8 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 	kill(-gtd, SIGKILL);
 	deadline = e2e_now_ms() + e2e_slow(E2E_SURVIVOR_MS);
 	do {
-		n = e2e_scan(dir, gtd, reaped ? -1 : gtd, pids,
-		    E2E_MAXPROCS);
+		n = e2e_scan(dir, gtd, reaped ? -1 : gtd, reaped ? gone_at :
+		    0, pids, E2E_MAXPROCS);
 		for (i = 0; i < n; i++)
 			kill(pids[i], SIGKILL);
 		if (n > 0)
@@ -576,15 +583,31 @@ e2e_guard_run(const char *dir, pid_t gtd, int fd)
 	_exit(0);
 }
 
+/* Now, in clock ticks after boot (/proc/PID/stat's starttime). */
+static unsigned long long
+e2e_ticks(void)
+{
+	struct timespec	ts;
+	long		hz = sysconf(_SC_CLK_TCK);
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ((unsigned long long)ts.tv_sec * hz +
+	    (unsigned long long)ts.tv_nsec / (1000000000 / hz));
+}
+
 /*
  * Live (non-zombie) processes other than us and skip whose environ has
  * GTD_SOCKET=DIR/... (the children of this test's gtd and their own
  * children) or that are in process group pgrp (gtd leads it: a $GTD
- * wrapper's gtd, children with kill_group false).
+ * wrapper's gtd, children with kill_group false) and started before
+ * gone_at (ticks; 0: no bound): once gtd is reaped its pid, and so a
+ * group of that number, may be anyone's.
  */
 static int
-e2e_scan(const char *dir, pid_t pgrp, pid_t skip, pid_t *pids, int max)
+e2e_scan(const char *dir, pid_t pgrp, pid_t skip, unsigned long long gone_at,
+    pid_t *pids, int max)
 {
+	unsigned long long	 born;
 	struct dirent	*de;
 	DIR		*d;
 	char		 path[64], key[64], *buf, *p, *rp;
@@ -608,8 +631,10 @@ e2e_scan(const char *dir, pid_t pgrp, pid_t skip, pid_t *pids, int max)
 			free(buf);
 			continue;
 		}
-		/* ") S ppid pgrp ..." */
-		if (sscanf(rp + 2, "%*c %*d %d", &pg) == 1 && pg == pgrp) {
+		/* ") S ppid pgrp ... starttime" */
+		if (sscanf(rp + 2, "%*c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &pg, &born) == 2 &&
+		    pg == pgrp && (gone_at == 0 || born <= gone_at)) {
 			free(buf);
 			pids[n++] = pid;
 			continue;
@@ -632,7 +657,8 @@ e2e_scan(const char *dir, pid_t pgrp, pid_t skip, pid_t *pids, int max)
 int
 e2e_survivors(struct e2e *e, pid_t *pids, int max)
 {
-	return (e2e_scan(e->dir, e->pid, e->reaped ? -1 : e->pid, pids, max));
+	return (e2e_scan(e->dir, e->pid, e->reaped ? -1 : e->pid,
+	    e->reaped ? e->gone_at : 0, pids, max));
 }
 
 bool
@@ -651,6 +677,7 @@ e2e_wait_exit(struct e2e *e, int ms, int *status)
 	for (;;) {
 		if (waitpid(e->pid, &st, WNOHANG) == e->pid) {
 			e->reaped = 1;
+			e->gone_at = e2e_ticks();
 			e->status = st;
 			break;
 		}

@@ -207,7 +207,8 @@ fc_check(struct gtd *g)
 	size_t		 total = 0, q;
 	int		 n = 0;
 
-	TAILQ_FOREACH(cn, &g->conns, entry) {
+	for (cn = connset_first(g->conns, false); cn != NULL;
+	    cn = TAILQ_NEXT(cn, entry)) {
 		n++;
 		assert(!(cn->flags & CONN_DEAD) && cn->fd != -1);
 		assert(cn->outoff <= cn->outlen && cn->outlen <= cn->outsize);
@@ -216,12 +217,13 @@ fc_check(struct gtd *g)
 		assert(q <= fc_cap_max + FC_SLACK);
 		total += q;
 	}
-	assert(n == g->nconns);
-	TAILQ_FOREACH(cn, &g->dead_conns, entry) {
+	assert(n == connset_count(g->conns));
+	for (cn = connset_first(g->conns, true); cn != NULL;
+	    cn = TAILQ_NEXT(cn, entry)) {
 		assert(cn->flags & CONN_DEAD);
 		assert(cn->outoff == cn->outlen);
 	}
-	assert(total == g->outq_total);
+	assert(total == connset_queued(g->conns));
 	assert(total <= GT_OUTPUT_TOTAL_MAX + FC_SLACK * FC_CLIENTS);
 }
 
@@ -230,7 +232,7 @@ fc_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gtd	*g = w->data;
 
-	conn_reap_dead(g);
+	connset_reap(g->conns);
 	child_reap_dead(g);
 }
 
@@ -256,7 +258,7 @@ fc_open(struct gtd *g, struct fc_client *cl)
 	    sizeof small) == -1)
 		abort();
 	cl->fd = sv[1];
-	(void)conn_new(g, sv[0]);	/* owns sv[0] */
+	(void)conn_new(g->conns, sv[0]);	/* owns sv[0] */
 }
 
 static void
@@ -286,7 +288,7 @@ fc_emit(struct gtd *g, unsigned n, unsigned seed)
 	memset(pad, 'e', sizeof pad);
 	pad[(seed * 37) % sizeof pad] = '\0';
 	while (n-- > 0)
-		event_emit(g, EVENT_STOPPED, n % 3 == 0 ? "x" : "c",
+		event_emit(g->events, EVENT_STOPPED, n % 3 == 0 ? "x" : "c",
 		    json_pack("{s:s}", "pad", pad));
 }
 
@@ -297,7 +299,7 @@ fc_log(struct gtd *g, struct child *c, unsigned n, unsigned seed)
 
 	memset(line, 'l', sizeof line);
 	while (n-- > 0)
-		event_child_log(g, c, "stdout", 0, line,
+		event_child_log(g->events, c, "stdout", 0, line,
 		    (seed + n * 131) % sizeof line);
 }
 
@@ -305,15 +307,12 @@ fc_log(struct gtd *g, struct child *c, unsigned n, unsigned seed)
 static void
 fc_attr(struct gtd *g, struct child *c, unsigned n)
 {
-	struct value	v = { .type = VALUE_INT };
+	static const char *const	 key = "w";
+	struct value			 v = { .type = VALUE_INT };
 
 	while (n-- > 0) {
 		v.i = n;
-		(void)registry_attr_set(g->reg, c->name, "w", &v);
-		child_attrs_changed(c);
-		if (event_wanted(g, EVENT_ATTR, c->name))
-			event_emit(g, EVENT_ATTR, c->name,
-			    json_pack("{s:{s:i}}", "attrs", "w", (int)n));
+		(void)child_attr_set(c, &key, &v, 1);	/* the one writer */
 	}
 }
 
@@ -395,7 +394,7 @@ fc_op(struct gtd *g, struct child *c, struct fc_client *cl, int *ncl,
 			fc_cap_max = g->lim.max_output_bytes;
 		return (2);
 	case 11:
-		conn_reap_dead(g);
+		connset_reap(g->conns);
 		return (1);
 	case 12:
 		if (arg % FC_CLIENTS < (unsigned)*ncl)

@@ -315,12 +315,13 @@ fuzz_check_gtd(struct gtd *g)
 	assert(n == g->nchildren);
 	assert(procs == g->nprocs);
 	n = 0;
-	TAILQ_FOREACH(cn, &g->conns, entry) {
+	for (cn = connset_first(g->conns, false); cn != NULL;
+	    cn = TAILQ_NEXT(cn, entry)) {
 		n++;
 		assert(!(cn->flags & CONN_DEAD) && cn->fd != -1);
 		assert(cn->inlen <= g->lim.max_request_bytes + 1);
 	}
-	assert(n == g->nconns);
+	assert(n == connset_count(g->conns));
 }
 
 /* What ev_prepare's reaper does in the daemon. */
@@ -329,7 +330,7 @@ fuzz_reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gtd	*g = w->data;
 
-	conn_reap_dead(g);
+	connset_reap(g->conns);
 	child_reap_dead(g);
 }
 
@@ -382,7 +383,6 @@ static void
 fuzz_timers(struct gtd *g)
 {
 	struct child	*c, **all;
-	struct conn	*cn;
 	struct cmd_ctx	*ctx;
 	int		 n = 0, i;
 
@@ -401,11 +401,11 @@ fuzz_timers(struct gtd *g)
 		child_unref(c);
 	}
 	free(all);
-	TAILQ_FOREACH(cn, &g->conns, entry) {
-		if ((ctx = cn->busy) != NULL && ev_is_active(&ctx->timer)) {
+	TAILQ_FOREACH(ctx, &g->waiting, wentry) {
+		if (!conn_is_dead(ctx->conn) && ev_is_active(&ctx->timer)) {
 			ev_timer_stop(g->loop, &ctx->timer);
 			ctx->timer_cb(ctx);
-			break;		/* conns may have changed: once */
+			break;		/* the list may have changed: once */
 		}
 	}
 }
@@ -421,7 +421,7 @@ fuzz_client_open(struct gtd *g, struct fuzz_client *cl)
 	    fcntl(sv[1], F_SETFL, O_NONBLOCK) == -1)
 		abort();
 	cl->fd = sv[1];
-	(void)conn_new(g, sv[0]);	/* owns sv[0] */
+	(void)conn_new(g->conns, sv[0]);	/* owns sv[0] */
 }
 
 static void
@@ -480,8 +480,9 @@ fuzz_quiet(struct gtd *g)
 
 	if (g->nprocs > 0)
 		return (false);
-	TAILQ_FOREACH(cn, &g->conns, entry) {
-		if (cn->busy != NULL || cn->outoff < cn->outlen)
+	for (cn = connset_first(g->conns, false); cn != NULL;
+	    cn = TAILQ_NEXT(cn, entry)) {
+		if ((cn->flags & CONN_PAUSED) || cn->outoff < cn->outlen)
 			return (false);
 		if (ioctl(cn->fd, FIONREAD, &unread) == -1 || unread > 0)
 			return (false);
@@ -529,8 +530,9 @@ fuzz_teardown(struct gtd *g, struct fuzz_client *cl, int ncl,
 	 * that half-closed before: its later close() shows only when an
 	 * event is written to it (gtd_free closes it here).
 	 */
-	TAILQ_FOREACH(cn, &g->conns, entry)
-		assert((cn->flags & CONN_EOF) && cn->sub != NULL);
+	for (cn = connset_first(g->conns, false); cn != NULL;
+	    cn = TAILQ_NEXT(cn, entry))
+		assert((cn->flags & CONN_EOF) && conn_kept_open(cn));
 	ev_prepare_stop(g->loop, reaper);
 }
 

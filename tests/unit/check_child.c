@@ -28,6 +28,7 @@
 #include "gt/spec.h"
 #include "gt/spawn.h"
 #include "gt/childlog.h"
+#include "gt/clock.h"
 #include "gt/xmalloc.h"
 
 #include "check_unit.h"
@@ -1674,7 +1675,7 @@ START_TEST(test_child_restart_at_and_gave_up)
 	c->spec->backoff_jitter = 0;
 	start(c);
 	ck_assert_int_eq(c->restart_at, 0);
-	now = gtd_now_ms(g);
+	now = clock_now_ms(g->loop);
 	child_handle_exit(c, W_EXITCODE(1, 0));
 	ck_assert_int_eq(c->state, CHILD_RESTARTING);
 	ck_assert_msg(c->restart_at >= now + 3000 && c->restart_at < now +
@@ -2047,6 +2048,75 @@ START_TEST(test_child_wake_unwaits_another)
 }
 END_TEST
 
+/*
+ * The core reports through its observer, with no socket: a recording
+ * observer sees a crash as terminating then restarting, and
+ * every attr writer (the spec's attrs, STATUS=, set, incr, del).
+ */
+static enum child_state	rec_states[16];
+static int		rec_nstates;
+static char		rec_attrs[512];
+
+static void
+rec_state(struct child *c, enum child_state old, void *arg)
+{
+	if (rec_nstates < 16)
+		rec_states[rec_nstates++] = c->state;
+}
+
+static void
+rec_attr(struct child *c, const char *const *keys, const struct value *vals,
+    size_t n, void *arg)
+{
+	size_t	i, len = strlen(rec_attrs);
+
+	for (i = 0; i < n; i++)
+		len += snprintf(rec_attrs + len, sizeof rec_attrs - len,
+		    "%s%s%s", len > 0 ? " " : "", vals == NULL ? "-" : "",
+		    keys[i]);
+}
+
+static const struct child_observer rec_obs = {
+	.state = rec_state,
+	.attrs = rec_attr
+};
+
+START_TEST(test_child_observer_records)
+{
+	static const char *const	 key = "k";
+	struct value			 v = { .type = VALUE_INT, .i = 1 };
+	struct child			*c = add("web", SPEC_PERMANENT);
+	int64_t				 r;
+	enum registry_incr		 how;
+	bool				 found;
+
+	c->spec->attrs = xcalloc(1, sizeof *c->spec->attrs);
+	c->spec->attrs[0].key = xstrdup("role");
+	c->spec->attrs[0].v.type = VALUE_INT;
+	c->spec->nattrs = 1;
+	g->obs = &rec_obs;
+	start(c);
+	ck_assert_str_eq(rec_attrs, "role");
+	rec_nstates = 0;
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_msg(rec_nstates == 2 && rec_states[0] == CHILD_TERMINATING &&
+	    rec_states[1] == CHILD_RESTARTING, "%d states: %d %d",
+	    rec_nstates, rec_states[0], rec_states[1]);
+	rec_attrs[0] = '\0';
+	ck_assert_int_eq(child_start(c), 0);	/* the spec's attrs again */
+	child_set_status(c, "up");
+	ck_assert_int_eq(child_attr_set(c, &key, &v, 1), 0);
+	ck_assert_int_eq(child_attr_incr(c, "k", 2, NULL, &r, &how), 0);
+	ck_assert_int_eq(how, REGISTRY_INCR_OK);
+	ck_assert_int_eq(r, 3);
+	ck_assert_int_eq(child_attr_del(c, "k", &found), 0);
+	ck_assert(found);
+	ck_assert_int_eq(child_attr_del(c, "k", &found), 0);
+	ck_assert(!found);		/* nothing deleted: no report */
+	ck_assert_str_eq(rec_attrs, "role status k k -k");
+}
+END_TEST
+
 Suite *
 child_suite(void)
 {
@@ -2157,6 +2227,7 @@ child_suite(void)
 	tcase_add_test(tc, test_child_release_drains_output);
 	tcase_add_test(tc, test_child_hook_output_captured);
 	tcase_add_test(tc, test_child_kill_all_hooks);
+	tcase_add_test(tc, test_child_observer_records);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("waiters");

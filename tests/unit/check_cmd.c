@@ -371,13 +371,13 @@ int_of(json_t *j, const char *key)
 static bool
 conn_busy(void *arg)
 {
-	return (cl.cn->busy != NULL);
+	return ((cl.cn->flags & CONN_PAUSED) != 0);
 }
 
 static bool
 other_busy(void *arg)
 {
-	return (((struct test_client *)arg)->cn->busy != NULL);
+	return ((((struct test_client *)arg)->cn->flags & CONN_PAUSED) != 0);
 }
 
 /* Nothing arrives while the loop turns a few times. */

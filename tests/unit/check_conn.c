@@ -205,7 +205,7 @@ START_TEST(test_conn_bad_json_keeps_connection)
 	j = reply(&cl);
 	assert_ok(j, 2);
 	json_decref(j);
-	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_int_eq(connset_count(g->conns), 1);
 	ck_assert(!(cl.cn->flags & (CONN_DEAD | CONN_CLOSING)));
 }
 END_TEST
@@ -336,7 +336,7 @@ START_TEST(test_conn_request_at_limit)
 	j = reply(&cl);
 	assert_ok(j, 2);
 	json_decref(j);
-	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_int_eq(connset_count(g->conns), 1);
 }
 END_TEST
 
@@ -357,7 +357,7 @@ START_TEST(test_conn_too_big_then_eof)
 	assert_error(j, GT_E_TOO_BIG);
 	json_decref(j);
 	ck_assert(test_client_wait_eof(&cl));
-	ck_assert_int_eq(g->nconns, 0);
+	ck_assert_int_eq(connset_count(g->conns), 0);
 }
 END_TEST
 
@@ -416,14 +416,14 @@ START_TEST(test_conn_half_close)
 	assert_ok(j, 3);
 	json_decref(j);
 	ck_assert(test_client_wait_eof(&cl));
-	ck_assert_int_eq(g->nconns, 0);
+	ck_assert_int_eq(connset_count(g->conns), 0);
 }
 END_TEST
 
 static bool
 no_conns(void *arg)
 {
-	return (g->nconns == 0);
+	return (connset_count(g->conns) == 0);
 }
 
 /* The peer goes away with a request in flight: closed, then reaped. */
@@ -432,9 +432,9 @@ START_TEST(test_conn_peer_close)
 	test_client_sendz(&cl, "{\"id\":1,\"op\":\"ping\"}\n");
 	test_client_close(&cl);			/* pumping now polls nothing */
 	ck_assert(test_client_until(&cl, no_conns, NULL));
-	ck_assert(!TAILQ_EMPTY(&g->dead_conns));
-	conn_reap_dead(g);
-	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+	ck_assert(connset_has_dead(g->conns));
+	connset_reap(g->conns);
+	ck_assert(!connset_has_dead(g->conns));
 }
 END_TEST
 
@@ -460,8 +460,8 @@ START_TEST(test_conn_subscriber_half_close_then_close)
 	for (i = 0; i < 20; i++)
 		test_client_pump(&cl, 1);
 	ck_assert(!cl.eof);
-	ck_assert_int_eq(g->nconns, 1);
-	ck_assert_ptr_nonnull(TAILQ_FIRST(&g->conns)->sub);
+	ck_assert_int_eq(connset_count(g->conns), 1);
+	ck_assert(conn_kept_open(cl.cn));
 	test_client_close(&cl);
 	ck_assert(test_client_until(&cl, no_conns, NULL));
 }
@@ -515,7 +515,7 @@ starting_child(void)
 static bool
 conn_busy(void *arg)
 {
-	return (cl.cn->busy != NULL);
+	return ((cl.cn->flags & CONN_PAUSED) != 0);
 }
 
 /*
@@ -555,7 +555,7 @@ START_TEST(test_conn_wait_holds_back)
 	j = reply(&cl);
 	assert_ok(j, 2);
 	json_decref(j);
-	ck_assert_ptr_null(cl.cn->busy);
+	ck_assert(!(cl.cn->flags & CONN_PAUSED));
 }
 END_TEST
 
@@ -624,7 +624,7 @@ emit_padded(const char *name, size_t n)
 
 	memset(pad, 'p', n);
 	pad[n] = '\0';
-	event_emit(g, EVENT_STOPPED, name, json_pack("{s:s}", "pad", pad));
+	event_emit(g->events, EVENT_STOPPED, name, json_pack("{s:s}", "pad", pad));
 	free(pad);
 }
 
@@ -660,14 +660,14 @@ START_TEST(test_conn_subscriber_closed_during_delivery)
 		json_decref(j);
 	}
 	ck_assert_msg(slow->flags & CONN_DEAD, "the slow subscriber is open");
-	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_int_eq(connset_count(g->conns), 1);
 	/* Closed, inert, but not freed until the reaper runs. */
-	ck_assert_ptr_nonnull(slow->sub);
-	ck_assert_ptr_eq(TAILQ_FIRST(&g->dead_conns), slow);
-	ck_assert(!event_wanted(g, EVENT_STOPPED, "y") ||
-	    cl2.cn->sub != NULL);
-	conn_reap_dead(g);
-	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+	ck_assert(conn_kept_open(slow));
+	ck_assert(connset_has_dead(g->conns));
+	ck_assert(!event_wanted(g->events, EVENT_STOPPED, "y") ||
+	    conn_kept_open(cl2.cn));
+	connset_reap(g->conns);
+	ck_assert(!connset_has_dead(g->conns));
 	emit_padded("x", 10);
 	json_decref(reply(&cl2));
 }
@@ -698,15 +698,15 @@ START_TEST(test_conn_follower_closed_during_delivery)
 	json_decref(j);
 	memset(line, 'l', sizeof line);
 	for (i = 0; i < 64; i++) {
-		event_child_log(g, c, "stdout", 0, line, sizeof line);
+		event_child_log(g->events, c, "stdout", 0, line, sizeof line);
 		j = reply(&cl2);
 		ck_assert_str_eq(json_string_value(json_object_get(j,
 		    "event")), "log");
 		json_decref(j);
 	}
 	ck_assert(slow->flags & CONN_DEAD);
-	conn_reap_dead(g);
-	ck_assert(TAILQ_EMPTY(&g->dead_conns));
+	connset_reap(g->conns);
+	ck_assert(!connset_has_dead(g->conns));
 }
 END_TEST
 
@@ -738,7 +738,7 @@ START_TEST(test_conn_follow_bounded)
 		assert_ok(j = reply(&cl), 1);
 		json_decref(j);
 	}
-	ck_assert_int_eq(event_follow_ok(cl.cn, "a"), 0);
+	ck_assert_int_eq(event_follow_ok(g->events, cl.cn, "a"), 0);
 	for (i = 1; i < GT_FOLLOWS_MAX; i++) {
 		snprintf(name, sizeof name, "c%d", i);
 		running_child(name);
@@ -779,25 +779,25 @@ START_TEST(test_conn_subscribe_names_bounded)
 	snprintf(req + len, size - len, "]}\n");
 	assert_limit(&cl, req, "max_subscribe_names");
 	free(req);
-	ck_assert_ptr_null(cl.cn->sub);
+	ck_assert(!conn_kept_open(cl.cn));
 	test_client_sendz(&cl, "{\"id\":1,\"op\":\"subscribe\",\"names\":"
 	    "[\"b\",\"a\",\"b\",\"a\",\"c\"]}\n");
 	assert_ok(j = reply(&cl), 1);
 	json_decref(j);
-	ck_assert(event_wanted(g, EVENT_STOPPED, "a"));
-	ck_assert(event_wanted(g, EVENT_STOPPED, "b"));
-	ck_assert(event_wanted(g, EVENT_STOPPED, "c"));
-	ck_assert(!event_wanted(g, EVENT_STOPPED, "d"));
+	ck_assert(event_wanted(g->events, EVENT_STOPPED, "a"));
+	ck_assert(event_wanted(g->events, EVENT_STOPPED, "b"));
+	ck_assert(event_wanted(g->events, EVENT_STOPPED, "c"));
+	ck_assert(!event_wanted(g->events, EVENT_STOPPED, "d"));
 	test_client_sendz(&cl, "{\"id\":2,\"op\":\"subscribe\",\"names\":"
 	    "[\"d\"]}\n");
 	assert_ok(j = reply(&cl), 2);
 	json_decref(j);
-	ck_assert(!event_wanted(g, EVENT_STOPPED, "a"));
-	ck_assert(event_wanted(g, EVENT_STOPPED, "d"));
+	ck_assert(!event_wanted(g->events, EVENT_STOPPED, "a"));
+	ck_assert(event_wanted(g->events, EVENT_STOPPED, "d"));
 	test_client_sendz(&cl, "{\"id\":3,\"op\":\"subscribe\"}\n");
 	assert_ok(j = reply(&cl), 3);
 	json_decref(j);
-	ck_assert(event_wanted(g, EVENT_STOPPED, "anything"));
+	ck_assert(event_wanted(g->events, EVENT_STOPPED, "anything"));
 }
 END_TEST
 
@@ -873,7 +873,7 @@ START_TEST(test_conn_first_reply_capped)
 	}
 	assert_limit_reply(ask(&cl, "{\"id\":5,\"op\":\"which_children\"}\n"),
 	    "max_output_bytes");
-	ck_assert_int_eq(g->nconns, 1);
+	ck_assert_int_eq(connset_count(g->conns), 1);
 	ck_assert_uint_le(g->rsize, 16384);	/* stopped early */
 }
 END_TEST
@@ -882,13 +882,14 @@ END_TEST
 START_TEST(test_conn_output_total_capped)
 {
 	json_t	*j;
-	size_t	 saved = g->outq_total;
+	long	 held = (long)(GT_OUTPUT_TOTAL_MAX - 64 -
+	    connset_queued(g->conns));
 
 	/* As if other connections held nearly all of it. */
-	g->outq_total = GT_OUTPUT_TOTAL_MAX - 64;
+	connset_test_charge(g->conns, held);
 	assert_limit_reply(ask(&cl, "{\"id\":1,\"op\":\"hello\"}\n"),
 	    "output_total");
-	g->outq_total = saved + (g->outq_total - (GT_OUTPUT_TOTAL_MAX - 64));
+	connset_test_charge(g->conns, -held);
 	assert_ok(j = ask(&cl, "{\"id\":2,\"op\":\"hello\"}\n"), 2);
 	json_decref(j);
 }

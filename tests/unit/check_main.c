@@ -181,7 +181,7 @@ test_client_open(struct test_client *cl, struct gtd *g)
 	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
 	cl->g = g;
 	cl->fd = sv[1];
-	cl->cn = conn_new(g, sv[0]);	/* owns sv[0] */
+	cl->cn = conn_new(g->conns, sv[0]);	/* owns sv[0] */
 	ck_assert_ptr_nonnull(cl->cn);
 }
 
