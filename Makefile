@@ -74,7 +74,8 @@ LIB_SRCS = \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/cmd-why.c src/gtctl-text.c \
 	src/strmap.c src/fscred.c src/deps.c src/group.c src/envfile.c \
-	src/childdeps.c src/healthspec.c src/health.c
+	src/childdeps.c src/healthspec.c src/health.c \
+	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
 	src/gtctl-conn.c
@@ -90,7 +91,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_libgtd.c tests/unit/check_childlog.c \
 	tests/unit/check_deps.c tests/unit/check_group.c \
 	tests/unit/check_envfile.c tests/unit/check_procstat.c \
-	tests/unit/check_healthspec.c
+	tests/unit/check_healthspec.c tests/unit/check_cglimits.c \
+	tests/unit/check_cgroup.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \
@@ -100,6 +102,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_config.c tests/e2e/check_e2e_acl.c \
 	tests/e2e/check_e2e_logs.c tests/e2e/check_e2e_events.c \
 	tests/e2e/check_e2e_badinput.c tests/e2e/check_e2e_faults.c \
+	tests/e2e/check_e2e_cgroup.c \
 	tests/e2e/check_e2e_lifecycle2.c tests/e2e/check_e2e_mirror.c \
 	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
 	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c \

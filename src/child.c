@@ -24,6 +24,7 @@
 #include "gt/child.h"
 #include "gt/envfile.h"
 #include "gt/fscred.h"
+#include "gt/childcg.h"
 #include "gt/childlog.h"
 #include "gt/clock.h"
 #include "gt/gtd.h"
@@ -865,7 +866,11 @@ child_spawn(struct child *c)
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
 		    .set_nofile = true, .nofile = g->nofile };
 		child_plan_attrs(c->spec, &pl);
-		pid = g->ops->spawn(&pl, &statusfd);
+		if (childcg_prepare(c, &pl) == 0)
+			pid = g->ops->spawn(&pl, &statusfd);
+		else
+			step = SPAWN_STEP_CGROUP;
+		childcg_spawned(c, pid != -1);
 	}
 	saved = nok ? errno : nerr;
 	if (rp[1] != -1)
@@ -1177,6 +1182,9 @@ child_spawn_failed(struct child *c, int err, int step)
 	case SPAWN_STEP_CHDIR:
 		path = c->spec->cwd;
 		break;
+	case SPAWN_STEP_CGROUP:
+		path = childcg_path(c);
+		break;
 	case SPAWN_STEP_OPEN_STDOUT:
 	case SPAWN_STEP_OPEN_STDERR:
 		path = c->spec->out[step == SPAWN_STEP_OPEN_STDERR].path;
@@ -1210,6 +1218,8 @@ child_handle_exit(struct child *c, int status)
 
 	ev_child_stop(g->loop, &c->cw);		/* libev leaves it active */
 	CHILD_OBS(c->gtd, reaped, c);	/* health probe */
+	if (childcg_exit(c, status, child_handle_exit))
+		return;			/* again once its cgroup is empty */
 	/* The exec status, if not read yet, is in the pipe by now. */
 	if (c->statusfd != -1 && spawn_status_read(c->statusfd, &f) == 0) {
 		child_status_close(c);
@@ -1283,6 +1293,7 @@ child_reason(const struct child *c, struct policy_reason *r)
 	r->stop_signal = c->last_stop_sig;
 	r->timeout_ms = c->last_timeout_ms;
 	r->unhealthy = c->last_unhealthy;
+	r->oom = childcg_oom(c);
 	if (c->last_spawn_errno != 0) {
 		r->spawn_errno = spawn_errno_name(c->last_spawn_errno);
 		r->spawn_step = spawn_step_name(c->last_spawn_step);
@@ -1567,6 +1578,8 @@ child_signal(struct child *c, int sig)
 		(void)syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
 		return;
 	}
+	if (childcg_signal(c, sig))	/* its cgroup: escaped ones too */
+		return;
 	/* Before setsid() has run there is no group yet: ESRCH. */
 	if (!c->spec->kill_group || ops->kill(-c->pid, sig) == -1)
 		(void)ops->kill(c->pid, sig);	/* ESRCH: already gone */
@@ -1811,6 +1824,7 @@ static void
 child_free(struct child *c)
 {
 	CHILD_OBS(c->gtd, reaped, c);	/* health probe */
+	childcg_free(c);
 	childlog_free(c->log);
 	spec_free(c->spec);
 	spec_free(c->next_spec);

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "gt/childcg.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 
@@ -23,10 +24,12 @@ cmd_check_childspec_exec(struct cmd_ctx *ctx, json_t *args)
 	char			*field, *cause;
 
 	if ((s = config_spec_build(cmd_tpl(ctx), args, &field,
-	    &cause)) == NULL) {
+	    &cause)) == NULL || childcg_check(ctx->gtd, s, &field,
+	    &cause) == -1) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);
+		spec_free(s);
 		return (CMD_ERROR);
 	}
 	cmd_set(ctx, "spec", config_spec_json(s));

@@ -34,5 +34,6 @@ cmd_hello_exec(struct cmd_ctx *ctx, json_t *args)
 	cmd_set(ctx, "zone", json_string(ctx->gtd->zone));
 	cmd_set(ctx, "pid", json_integer(ctx->gtd->pid));
 	cmd_set(ctx, "ops", ops);
+	cmd_cgroup(ctx);
 	return (CMD_OK);
 }

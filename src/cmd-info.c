@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gt/childcg.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
@@ -49,7 +50,7 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	struct child			*c;
 	struct policy_reason		 r;
 	json_t				*last = json_null();
-	int64_t				 rss, cpu;
+	int64_t				 rss, cpu, mem;
 
 	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
@@ -76,5 +77,11 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_set(ctx, "rss_bytes", json_null());
 		cmd_set(ctx, "cpu_ms", json_null());
 	}
+	/* The whole cgroup (descendants too), where the child has one. */
+	mem = -1;
+	if (childcg_usage(c, &mem, &cpu) == 0 && cpu >= 0)
+		cmd_set(ctx, "cpu_ms", json_integer(cpu));
+	cmd_set(ctx, "memory_bytes", mem >= 0 ? json_integer(mem) :
+	    json_null());
 	return (CMD_OK);
 }

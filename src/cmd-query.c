@@ -23,6 +23,7 @@
 #include "gt/gtd.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
+#include "gt/childcg.h"
 #include "gt/registry.h"
 #include "gt/utf8.h"
 #include "gt/xmalloc.h"
@@ -143,6 +144,10 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	q.params = params;
 	q.arg = &out;
 	out.rows = json_array();
+	/* Only a query that may read them pays for the cgroup reads. */
+	if (strchr(q.sql, '*') != NULL || strcasestr(q.sql, "memory_bytes") !=
+	    NULL || strcasestr(q.sql, "cpu_ms") != NULL)
+		childcg_refresh(ctx->gtd);
 	rc = registry_query(ctx->gtd->reg, &q, &truncated, &err, &cause);
 	for (i = 0; i < q.nparams; i++)
 		value_free(&params[i]);

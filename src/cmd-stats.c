@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "gt/childcg.h"
 #include "gt/clock.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -76,5 +77,17 @@ cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 	cmd_set(ctx, "mirror", cmd_stats_mirror(g));
 	cmd_set(ctx, "rss_bytes", json_integer(rss));
 	cmd_set(ctx, "cpu_ms", json_integer(cpu));
+	cmd_cgroup(ctx);
 	return (CMD_OK);
+}
+
+void
+cmd_cgroup(struct cmd_ctx *ctx)
+{
+	const char	*base = childcg_base(ctx->gtd);
+
+	cmd_set(ctx, "cgroup", base != NULL ? json_string(base) :
+	    json_null());
+	if (base == NULL)
+		cmd_set(ctx, "cgroup_off", json_string(childcg_off(ctx->gtd)));
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gt/childdeps.h"
+#include "gt/childcg.h"
 #include "gt/childlog.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -682,10 +683,12 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 	int			 i;
 
 	if ((s = config_spec_build(cmd_tpl(ctx), specobj, &field,
-	    &cause)) == NULL) {
+	    &cause)) == NULL || childcg_check(ctx->gtd, s, &field,
+	    &cause) == -1) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);
+		spec_free(s);
 		return (NULL);
 	}
 	if (childdeps_check(ctx->gtd, s, &field, &cause) == -1) {

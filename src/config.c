@@ -777,6 +777,21 @@ cs_rlimits(struct childspec *s, const json_t *j, struct config_err *e)
 	return (0);
 }
 
+/* limits: parsed here; whether the controllers exist, at the start. */
+static int
+cs_limits(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	char	*field = NULL, *cause = NULL;
+	int	 rc;
+
+	if (cglimits_parse(j, &s->limits, &field, &cause) == 0)
+		return (0);
+	rc = config_fail(e, field, "%s", cause);
+	free(field);
+	free(cause);
+	return (rc);
+}
+
 static int
 cs_hook_timeout(struct childspec *s, const json_t *j, struct config_err *e)
 {
@@ -866,6 +881,7 @@ static const struct {
 	{ "restart", cs_restart },
 	{ "restart_delay_ms", cs_restart_delay },
 	{ "rlimits", cs_rlimits },
+	{ "limits", cs_limits },
 	{ "shutdown", cs_shutdown },
 	{ "stderr", cs_stderr },
 	{ "stdout", cs_stdout },
@@ -1196,6 +1212,8 @@ config_spec_json_proc(const struct childspec *s, json_t *j)
 	}
 	if (s->set_nice)
 		json_object_set_new(j, "nice", json_integer(s->nice));
+	if (cglimits_any(&s->limits))
+		json_object_set_new(j, "limits", cglimits_json(&s->limits));
 	if (s->nrlimits == 0)
 		return;
 	rl = json_object();
@@ -1358,6 +1376,29 @@ config_snapshot(struct config *c, const json_t *j, struct config_err *e)
 	    config_int(v, "snapshot.interval_ms", CONFIG_SNAPSHOT_MIN_MS,
 	    CONFIG_SNAPSHOT_MAX_MS, &c->snapshot_interval_ms, e) == -1)
 		return (-1);
+	return (0);
+}
+
+/*
+ * "cgroup": an absolute path (a directory of the cgroup2 file system,
+ * checked when gtd starts), true (automatic, the default) or false (no
+ * containment).
+ */
+static int
+config_cgroup(struct config *c, const json_t *j, struct config_err *e)
+{
+	if (json_is_boolean(j)) {
+		c->cgroup_off = json_is_false(j);
+		return (0);
+	}
+	if (!json_is_string(j))
+		return (config_fail(e, "cgroup", "cgroup must be a path, true "
+		    "or false"));
+	if (config_string(j, "cgroup", PATH_MAX, &c->cgroup, e) == -1)
+		return (-1);
+	if (*c->cgroup != '/')
+		return (config_fail(e, "cgroup", "cgroup must be an absolute "
+		    "path"));
 	return (0);
 }
 
@@ -1799,7 +1840,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "include", "acl", "socket_mode", "socket_group", "max_starting",
 	    "max_mirror_bytes", "max_output_bytes", "max_attr_value_bytes",
 	    "max_attr_bytes", "max_connections_per_uid",
-	    "reserved_connections", NULL };
+	    "reserved_connections", "cgroup", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1876,6 +1917,9 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 		return (-1);
 	if ((v = json_object_get(j, "snapshot")) != NULL &&
 	    config_snapshot(c, v, e) == -1)
+		return (-1);
+	if ((v = json_object_get(j, "cgroup")) != NULL &&
+	    config_cgroup(c, v, e) == -1)
 		return (-1);
 	return (0);
 }
@@ -1957,6 +2001,7 @@ config_free(struct config *c)
 	free(c->zone);
 	free(c->socket);
 	free(c->snapshot_path);
+	free(c->cgroup);
 	for (i = 0; i < c->nchildren; i++) {
 		spec_free(c->children[i]);
 		free(c->child_src[i]);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/childcg.h"
 #include "gt/config.h"
 #include "gt/event.h"
 #include "gt/gtd-sd.h"
@@ -334,6 +335,7 @@ main(int argc, char **argv)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
 	g->server = server_new(g->loop, g->conns, fd, lfd == -1 ? path : NULL);
+	childcg_open(g, cf);		/* the socket is ours: so is the base */
 	gtd_mirror(g, cf);
 	gtd_loop_init(g);
 	if (cf != NULL && cf->snapshot_path != NULL && (g->snapshot =

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gt/childdeps.h"
+#include "gt/childcg.h"
 #include "gt/clock.h"
 #include "gt/cmd.h"
 #include "gt/conn.h"
@@ -296,6 +297,7 @@ gtd_free(struct gtd *g)
 	connset_free(g->conns);
 	child_free_all(g);
 	childdeps_free(g);
+	childcg_close(g);		/* after the children's cgroups */
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);

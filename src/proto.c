@@ -459,6 +459,8 @@ proto_exit_reason(const struct policy_reason *r)
 	}
 	if (r->unhealthy)
 		json_object_set_new(j, "unhealthy", json_true());
+	if (r->oom)
+		json_object_set_new(j, "oom", json_true());
 	if (r->spawn_errno != NULL) {
 		json_object_set_new(j, "errno", json_string(r->spawn_errno));
 		json_object_set_new(j, "step", json_string(r->spawn_step));

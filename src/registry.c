@@ -49,12 +49,14 @@ enum registry_stmt {
 	ST_CHILD_ALL,
 	ST_DEP_ADD,
 	ST_DEP_CLEAR,
+	ST_CHILD_USAGE,
 	ST_COUNT
 };
 
 static const char *registry_sql[ST_COUNT] = {
 	[ST_CHILD_PUT] = "INSERT OR REPLACE INTO children VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "NULL, NULL)",
 	/* Every column but spec: a state change leaves the spec text be. */
 	[ST_CHILD_UPDATE] = "UPDATE children SET pid = ?2, state = ?3, "
 	    "type = ?4, restart = ?5, restart_count = ?6, started_at = ?7, "
@@ -71,7 +73,9 @@ static const char *registry_sql[ST_COUNT] = {
 	[ST_CHILD_ALL] = "SELECT name, pid, state, restart_count FROM children",
 	[ST_DEP_ADD] = "INSERT OR REPLACE INTO depends VALUES "
 	    "(?1, ?2, ?3, ?4, ?5)",
-	[ST_DEP_CLEAR] = "DELETE FROM depends WHERE name = ?1"
+	[ST_DEP_CLEAR] = "DELETE FROM depends WHERE name = ?1",
+	[ST_CHILD_USAGE] = "UPDATE children SET memory_bytes = ?2, "
+	    "cpu_ms = ?3 WHERE name = ?1"
 };
 
 static const char registry_schema[] =
@@ -80,7 +84,7 @@ static const char registry_schema[] =
 	" restart TEXT, restart_count INTEGER, started_at INTEGER,"
 	" ready_at INTEGER, exit_status INTEGER, exit_signal TEXT,"
 	" exited_at INTEGER, spec TEXT, restart_at INTEGER,"
-	" gave_up INTEGER);"
+	" gave_up INTEGER, memory_bytes INTEGER, cpu_ms INTEGER);"
 	"CREATE TABLE attrs ("
 	" name TEXT NOT NULL, key TEXT NOT NULL, value,"
 	" json INTEGER NOT NULL DEFAULT 0,"	/* value is JSON text */
@@ -341,6 +345,24 @@ registry_child_update(struct registry *r, const struct registry_row *row)
 		return (-1);
 	}
 	return (0);
+}
+
+int
+registry_child_usage(struct registry *r, const char *name,
+    int64_t memory_bytes, int64_t cpu_ms)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_USAGE);
+
+	registry_bind_text(st, 1, name);
+	if (memory_bytes < 0)
+		sqlite3_bind_null(st, 2);
+	else
+		sqlite3_bind_int64(st, 2, memory_bytes);
+	if (cpu_ms < 0)
+		sqlite3_bind_null(st, 3);
+	else
+		sqlite3_bind_int64(st, 3, cpu_ms);
+	return (registry_write(r, st));
 }
 
 int

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "gt/cgroup.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
@@ -50,6 +51,7 @@ static void	spawn_pack(const struct spawn_plan *, struct spawn_plan *,
 		    char *);
 static void	spawn_heap_dontfork(void);
 static pid_t	spawn_fork(void);
+static pid_t	spawn_clone(struct spawn_plan *);
 
 /*
  * The child sees only a packed copy of its plan (on the stack, or in a
@@ -144,7 +146,12 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 		    sizeof ka.mask);		/* EINVAL for KILL/STOP: fine */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* (2) Die with gtd, in a session of our own. */
+	/* (2) In its cgroup before anything runs as the child's user. */
+	step = SPAWN_STEP_CGROUP;
+	if (pl->join_cgroup && cgroup_join(pl->cgroup_fd) == -1)
+		goto fail;
+	step = SPAWN_STEP_SETUP;
+	/* Die with gtd, in a session of our own. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != pl->parent)
 		goto fail;
 	if (pl->new_session && setsid() == -1)
@@ -345,6 +352,28 @@ spawn_fork(void)
 #endif
 }
 
+/*
+ * The child in its cgroup from its first instant: clone3 into it, which
+ * is a fork as far as the heap goes (see spawn_fork); where the kernel
+ * lacks it, fork and let the child join (pl->join_cgroup).
+ */
+static pid_t
+spawn_clone(struct spawn_plan *pl)
+{
+	struct cgroup_clone	cl = { .cgroup_fd = pl->cgroup_fd };
+	pid_t			pid;
+
+	pl->join_cgroup = false;
+#if SPAWN_DONTFORK
+	spawn_heap_dontfork();
+#endif
+	if ((pid = cgroup_clone(&cl)) != -1 ||
+	    !cgroup_clone_unsupported(errno))
+		return (pid);
+	pl->join_cgroup = true;
+	return (spawn_fork());
+}
+
 pid_t
 spawn_start(const struct spawn_plan *pl, int *statusfd)
 {
@@ -381,7 +410,7 @@ spawn_start(const struct spawn_plan *pl, int *statusfd)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = spawn_fork();
+	pid = packed.in_cgroup ? spawn_clone(&packed) : spawn_fork();
 	if (pid == 0)
 		spawn_exec(&packed, p[1]);	/* p[0] is CLOEXEC */
 	saved = errno;

@@ -91,6 +91,7 @@ spec_new(void)
 	s->shutdown_signal = SIGTERM;
 	s->shutdown_timeout_ms = 5000;
 	s->kill_group = true;
+	cglimits_init(&s->limits);
 	return (s);
 }
 

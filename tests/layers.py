@@ -27,10 +27,11 @@ LAYERS = [
               "strmap", "fscred"]),
     ("pure", ["spec", "policy", "config", "config-spec", "config-check",
               "acl", "proto", "sd", "fence", "deps", "group", "envfile",
-              "healthspec"]),
+              "healthspec", "cglimits"]),
     ("mechanism", ["spawn", "plan", "registry", "attrtab", "childlog",
-                   "shmirror", "conn", "server", "etcd", "cluster"]),
-    ("core", ["child", "childtab"]),
+                   "shmirror", "conn", "server", "etcd", "cluster",
+                   "cgroup"]),
+    ("core", ["child", "childtab", "childcg"]),
     ("wire", ["cmd", "cmd-*", "dispatch", "event", "hook", "notify",
               "reload", "snapshot", "gtd-sd", "shutdown", "childdeps",
               "health"]),
@@ -42,8 +43,8 @@ CLIENT = ["client", "gtctl", "gtctl-*"]
 
 # The core never reaches these, even indirectly through a name: it
 # reports through the child_observer table.
-CORE = ["child", "childtab", "childlog", "spawn", "plan", "policy", "spec",
-        "registry", "attrtab"]
+CORE = ["child", "childtab", "childcg", "childlog", "spawn", "plan",
+        "policy", "spec", "registry", "attrtab", "cgroup", "cglimits"]
 CORE_NEVER = ["conn", "server", "cmd", "cmd-*", "dispatch", "event", "proto",
               "loop", "gtd", "hook", "notify", "reload", "snapshot",
               "gtd-sd", "shutdown"]

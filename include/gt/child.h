@@ -20,6 +20,7 @@
 #include "gt/registry.h"
 #include "gt/spec.h"
 
+struct childcg;
 struct childlog;
 struct health;
 struct gtd;
@@ -225,6 +226,7 @@ struct child {
 	const char		*health_name;
 	bool			 unhealthy;	/* killed by its probe */
 	bool			 last_unhealthy;
+	struct childcg		*cg;		/* owned, or NULL: childcg.c */
 
 	struct child		*next_name;	/* hash chains */
 	struct child		*next_pid;

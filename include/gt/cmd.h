@@ -228,5 +228,7 @@ enum cmd_ret	 cmd_terminate(struct cmd_ctx *, json_t *args, bool delete);
 
 /* rss bytes and cpu ms of a process from /proc.  0, or -1. */
 int		 cmd_proc_usage(pid_t, int64_t *rss, int64_t *cpu_ms);
+/* hello's and stats' "cgroup" and "cgroup_off" (cmd-stats.c). */
+void		 cmd_cgroup(struct cmd_ctx *);
 
 #endif /* GT_CMD_H */

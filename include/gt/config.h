@@ -60,6 +60,9 @@ struct config {
 	struct acl		 acl;
 	char			*snapshot_path;	/* NULL: no snapshot */
 	int64_t			 snapshot_interval_ms;
+	/* "cgroup": a cgroup2 directory, or NULL: gtd's own (automatic). */
+	char			*cgroup;
+	bool			 cgroup_off;	/* "cgroup": false */
 };
 
 /* A config file or an included file is a regular file of at most this. */

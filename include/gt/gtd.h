@@ -20,6 +20,7 @@
 #include "gt/limits.h"
 
 struct childdeps;
+struct childcg_base;
 struct cmd_ctx;
 struct connset;
 struct events;
@@ -80,6 +81,7 @@ struct gtd {
 	struct connset		*conns;		/* owned: the transport */
 	struct cmd_list		 waiting;	/* requests that wait (cmd.c) */
 	struct server		*server;	/* owned */
+	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */

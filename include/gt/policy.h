@@ -55,6 +55,7 @@ struct policy_reason {
 	const char	*spawn_step;	/* static: spawn_step_name() */
 	const char	*spawn_path;	/* borrowed, or NULL */
 	bool		 unhealthy;	/* killed by its health probe */
+	bool		 oom;		/* killed by the OOM killer (cgroup) */
 };
 
 /*

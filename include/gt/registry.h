@@ -64,6 +64,12 @@ int	registry_child_put(struct registry *, const struct registry_row *r);
  */
 int	registry_child_update(struct registry *,
 	    const struct registry_row *r);
+/*
+ * Set the cgroup usage columns of name's row (-1: NULL).  Not part of
+ * the shared-memory mirror.  A missing row changes nothing.
+ */
+int	registry_child_usage(struct registry *, const char *name,
+	    int64_t memory_bytes, int64_t cpu_ms);
 /* Delete the row of name and all its attrs. */
 int	registry_child_del(struct registry *, const char *name);
 /*

@@ -39,6 +39,15 @@ struct spawn_plan {
 	int		 ngroups;
 	bool		 set_uid;
 	uid_t		 uid;
+	/*
+	 * in_cgroup: start the child in the cgroup of cgroup_fd (an
+	 * O_PATH directory) with clone3 CLONE_INTO_CGROUP, or, where the
+	 * kernel has no such clone, fork and join it before anything else
+	 * (a failure there is SPAWN_STEP_CGROUP).
+	 */
+	bool		 in_cgroup;
+	bool		 join_cgroup;	/* spawn_start's own: the fallback */
+	int		 cgroup_fd;
 };
 
 /*

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gt/cglimits.h"
+
 enum spec_restart { SPEC_PERMANENT, SPEC_TRANSIENT, SPEC_TEMPORARY };
 enum spec_type { SPEC_WORKER, SPEC_SUPERVISOR };
 enum spec_shutdown { SPEC_SHUT_SIGNAL, SPEC_SHUT_BRUTAL, SPEC_SHUT_INFINITY };
@@ -132,6 +134,7 @@ struct childspec {
 	int			 nice;
 	struct spec_rlimit	*rlimits;
 	size_t			 nrlimits;
+	struct cglimits		 limits;	/* cgroup v2 (protocol 9.2) */
 	enum spec_shutdown	 shutdown;
 	int			 shutdown_signal;
 	int64_t			 shutdown_timeout_ms;

@@ -36,6 +36,7 @@ main(void)
 	srunner_add_suite(sr, e2e_sql_suite());
 	srunner_add_suite(sr, e2e_badinput_suite());
 	srunner_add_suite(sr, e2e_faults_suite());
+	srunner_add_suite(sr, e2e_cgroup_suite());
 	srunner_add_suite(sr, e2e_config_suite());
 	srunner_add_suite(sr, e2e_acl_suite());
 	srunner_add_suite(sr, e2e_logs_suite());

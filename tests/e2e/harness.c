@@ -781,6 +781,7 @@ e2e_stop_(struct e2e *e)
 		e2e_fail("%s; kept %s, log %s:\n%s", why, e->dir, e->log,
 		    tail);
 	}
+	e2e_cgroup_clean(e->sock);	/* a killed gtd's base cgroup */
 	nftw(e->dir, e2e_rm_cb, 16, FTW_DEPTH|FTW_PHYS);
 	if (write(e->guard_fd, "D", 1) != 1)
 		e2e_fail("guardian: %s", strerror(errno));
@@ -1918,4 +1919,73 @@ e2e_wait_until(int ms, bool (*pred)(void *), void *arg)
 			return (pred(arg));
 		poll(NULL, 0, E2E_POLL_MS);
 	}
+}
+
+/*
+ * The base cgroup gtd made for the socket sock (gtd-ZONE-HASH in this
+ * process's cgroup, the hash of the socket path as childcg.c makes it),
+ * removed with the empty child cgroups in it: a gtd that was killed
+ * cannot, and no later gtd has the same socket.  Best effort (root on a
+ * cgroup2 host only); a cgroup with processes stays.
+ */
+void
+e2e_cgroup_clean(const char *sock)
+{
+	const unsigned char	*p;
+	uint32_t		 h = 2166136261u;
+	char			 line[PATH_MAX], own[PATH_MAX], tail[16];
+	char			 dir[PATH_MAX * 2], sub[PATH_MAX * 3];
+	struct dirent		*de, *se;
+	DIR			*d, *sd;
+	FILE			*f;
+	size_t			 tl, nl;
+
+	for (p = (const unsigned char *)sock; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	snprintf(tail, sizeof tail, "-%08x", (unsigned)h);
+	tl = strlen(tail);
+	own[0] = '\0';
+	if ((f = fopen("/proc/self/cgroup", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "0::", 3) == 0)
+			snprintf(own, sizeof own, "%.*s", (int)strcspn(line + 3,
+			    "\n"), line + 3);
+	fclose(f);
+	if (own[0] != '/' || (f = fopen("/proc/self/mounts", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		char	mnt[PATH_MAX], type[64];
+
+		if (sscanf(line, "%*s %4095s %63s", mnt, type) != 2 ||
+		    strcmp(type, "cgroup2") != 0)
+			continue;
+		snprintf(dir, sizeof dir, "%s%s", mnt, strcmp(own, "/") == 0 ?
+		    "" : own);
+		if ((d = opendir(dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			nl = strlen(de->d_name);
+			if (strncmp(de->d_name, "gtd-", 4) != 0 || nl <= tl ||
+			    strcmp(de->d_name + nl - tl, tail) != 0)
+				continue;
+			snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+			if ((sd = opendir(sub)) != NULL) {
+				while ((se = readdir(sd)) != NULL) {
+					char	c[PATH_MAX * 4];
+
+					if (se->d_type != DT_DIR ||
+					    se->d_name[0] == '.')
+						continue;
+					snprintf(c, sizeof c, "%s/%s", sub,
+					    se->d_name);
+					(void)rmdir(c);	/* EBUSY: stays */
+				}
+				closedir(sd);
+			}
+			(void)rmdir(sub);	/* best effort, see above */
+		}
+		closedir(d);
+	}
+	fclose(f);
 }

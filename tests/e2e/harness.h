@@ -351,5 +351,9 @@ Suite		*e2e_health_suite(void);
  * few ms, and once more at the deadline; it must not block.
  */
 bool		 e2e_wait_until(int ms, bool (*pred)(void *), void *arg);
+Suite		*e2e_cgroup_suite(void);
+
+/* Remove the base cgroup a gtd of socket sock left (see harness.c). */
+void		 e2e_cgroup_clean(const char *sock);
 
 #endif /* GT_E2E_HARNESS_H */

@@ -12,7 +12,7 @@
  *      as the pipe takes them or one every --flood-every-ms; --flood=0
  *      floods forever and goes no further; --flood-line-bytes pads each
  *      line to that many bytes), --append-pid
- *   4. --grandchild
+ *   4. --grandchild, --escape
  *   5. --setattr / --incr, in the order given (one connection each)
  *   6. --pidfile (so the pidfile is the "setup done" cue)
  *   7. --ready-after (wait until that file exists), then, counted from
@@ -81,6 +81,7 @@ struct tc_opts {
 	bool		 ignore_term;
 	int		 term_exit_code;	/* -1: default action */
 	const char	*grandchild;
+	const char	*escape;
 	const char	*pidfile;
 	const char	*append_pid;
 	const char	*check_fds;
@@ -118,6 +119,7 @@ static void	tc_write_all(int, const char *, size_t);
 static void	tc_flood(const struct tc_opts *);
 static void	tc_append_pid(const char *);
 static void	tc_grandchild(const char *);
+static void	tc_escape(const char *);
 static void	tc_request(const struct tc_op *);
 static void	tc_ready(const struct tc_opts *);
 static void	tc_notify(const char *);
@@ -132,7 +134,8 @@ tc_usage(const char *why)
 	fprintf(stderr, "gt-testchild: %s\n"
 	    "usage: gt-testchild [--exit-after-ms=N] [--exit-code=N] "
 	    "[--ignore-term]\n"
-	    "\t[--term-exit-code=N] [--grandchild=PATH] [--pidfile=PATH]\n"
+	    "\t[--term-exit-code=N] [--grandchild=PATH] [--escape=PATH]\n"
+	    "\t[--pidfile=PATH]\n"
 	    "\t[--append-pid=PATH] [--setattr=KEY=JSON] [--incr=KEY]\n"
 	    "\t[--check-fds=PATH] [--env=PATH] [--kill-self=SIG] "
 	    "[--stdout=TEXT]\n"
@@ -214,6 +217,8 @@ tc_parse(struct tc_opts *o, int argc, char **argv)
 			o->term_exit_code = (int)tc_number(a, v);
 		else if (OPT("--grandchild"))
 			o->grandchild = v;
+		else if (OPT("--escape"))
+			o->escape = v;
 		else if (OPT("--pidfile"))
 			o->pidfile = v;
 		else if (OPT("--append-pid"))
@@ -466,6 +471,42 @@ tc_append_pid(const char *path)
 		exit(TC_EX_FILE);
 	}
 	close(fd);
+}
+
+/*
+ * A daemon's double fork: a grandchild in a session of its own (no group
+ * kill reaches it), orphaned at once, that ignores SIGTERM and SIGHUP
+ * and waits forever; its pid goes to path (written by the grandchild).
+ */
+static void
+tc_escape(const char *path)
+{
+	char		buf[32];
+	sigset_t	none;
+	pid_t		pid;
+	int		n, st;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		perror("gt-testchild: fork");
+		exit(TC_EX_FILE);
+	}
+	if (pid > 0) {
+		(void)waitpid(pid, &st, 0);	/* the middle one exits */
+		return;
+	}
+	if (setsid() == -1 || (pid = fork()) == -1)
+		_exit(TC_EX_FILE);
+	if (pid > 0)
+		_exit(0);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	tc_write_file(path, buf, n);
+	for (;;)
+		pause();
 }
 
 /*
@@ -761,6 +802,8 @@ main(int argc, char **argv)
 		tc_append_pid(o.append_pid);
 	if (o.grandchild != NULL)
 		tc_grandchild(o.grandchild);
+	if (o.escape != NULL)
+		tc_escape(o.escape);
 	for (i = 0; i < o.nops; i++) {
 		tc_request(&o.ops[i]);
 		free(o.ops[i].key);

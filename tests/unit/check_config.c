@@ -173,6 +173,10 @@ static const struct {
 	{ SPEC(",\"rlimits\":{\"bogus\":1}"), "rlimits.bogus" },
 	{ SPEC(",\"rlimits\":{\"nofile\":-1}"), "rlimits.nofile" },
 	{ SPEC(",\"rlimits\":{\"nofile\":\"lots\"}"), "rlimits.nofile" },
+	{ SPEC(",\"limits\":[]"), "limits" },
+	{ SPEC(",\"limits\":{\"memory_max\":1,\"bogus\":1}"),
+	    "limits.bogus" },
+	{ SPEC(",\"limits\":{\"cpu_weight\":0}"), "limits.cpu_weight" },
 	/* The first bad key in object order is the one reported. */
 	{ "{\"zzz\":1,\"name\":\"\",\"cmd\":[]}", "zzz" },
 	{ "{\"cmd\":[\"x\",2],\"bogus\":1}", "cmd.1" },
@@ -616,6 +620,8 @@ static const struct {
 	{ "{\"max_attrs\":1.5}", "max_attrs" },
 	{ "{\"log_level\":\"loud\"}", "log_level" },
 	{ "{\"log_level\":2}", "log_level" },
+	{ "{\"cgroup\":1}", "cgroup" },
+	{ "{\"cgroup\":\"sys/fs/cgroup\"}", "cgroup" },
 };
 
 START_TEST(test_config_load_reject_table)
@@ -1164,6 +1170,44 @@ START_TEST(test_config_socket_path)
 }
 END_TEST
 
+/* "cgroup": a path, or false; a spec's limits come back normalised. */
+START_TEST(test_config_cgroup_and_limits)
+{
+	struct childspec	*sp;
+	struct config		*c;
+	json_t			*j, *l;
+	char			*field, *cause;
+
+	c = load_config("{\"cgroup\": false}", &field, &cause);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->cgroup_off && c->cgroup == NULL);
+	config_free(c);
+	c = load_config("{\"cgroup\": \"/sys/fs/cgroup/gtd\"}", &field,
+	    &cause);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->cgroup_off);
+	ck_assert_str_eq(c->cgroup, "/sys/fs/cgroup/gtd");
+	config_free(c);
+	sp = parse(SPEC(",\"limits\":{\"memory_max\":\"max\","
+	    "\"cpu_max\":50}"), &field, &cause);
+	ck_assert_msg(sp != NULL, "%s: %s", field, cause);
+	ck_assert_int_eq(sp->limits.cpu_max, 50);
+	j = config_spec_json(sp);
+	l = json_object_get(j, "limits");
+	ck_assert_str_eq(json_string_value(json_object_get(l, "memory_max")),
+	    "max");
+	ck_assert_int_eq(json_integer_value(json_object_get(l, "cpu_max")), 50);
+	ck_assert_ptr_null(json_object_get(l, "pids_max"));
+	json_decref(j);
+	spec_free(sp);
+	sp = parse(SPEC(""), &field, &cause);
+	j = config_spec_json(sp);
+	ck_assert_ptr_null(json_object_get(j, "limits"));
+	json_decref(j);
+	spec_free(sp);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1193,6 +1237,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_config_load_reject_table, 0,
 	    NROWS(load_reject_rows));
 	tcase_add_test(tc, test_config_load_defaults);
+	tcase_add_test(tc, test_config_cgroup_and_limits);
 	tcase_add_test(tc, test_config_load_full);
 	tcase_add_test(tc, test_config_load_missing_file);
 	tcase_add_test(tc, test_config_default_limits);

@@ -44,6 +44,8 @@ Suite	*childlog_suite(void);
 Suite	*deps_suite(void);
 Suite	*group_suite(void);
 Suite	*envfile_suite(void);
+Suite	*cglimits_suite(void);
+Suite	*cgroup_suite(void);
 Suite	*procstat_suite(void);
 Suite	*healthspec_suite(void);
 
