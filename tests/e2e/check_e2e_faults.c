@@ -137,7 +137,18 @@ START_TEST(fault_nofile)
 }
 END_TEST
 
-/* A wrapper that runs $GTD as nobody (RLIMIT_NPROC binds non-root). */
+/*
+ * The uid fault_fork_fails runs gtd as: one no process and no user has
+ * (RLIMIT_NPROC counts every process of the uid on the machine, so
+ * nobody's would be shared with whatever else runs as nobody).
+ */
+static uid_t
+fault_uid(void)
+{
+	return ((uid_t)(4000000 + getpid() % 1000000));
+}
+
+/* A wrapper that runs $GTD as fault_uid() (RLIMIT_NPROC binds non-root). */
 static const char *
 nobody_wrapper(void)
 {
@@ -154,9 +165,10 @@ nobody_wrapper(void)
 	snprintf(path, sizeof path, "%s/gtd", dir);
 	ck_assert_ptr_nonnull(f = fopen(path, "we"));
 	/* $3 is DIR/sock (gtd -d -s DIR/sock ...): nobody must write DIR. */
-	fprintf(f, "#!/bin/sh\nchown 65534 \"$(dirname \"$3\")\" || exit 126\n"
-	    "exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "
-	    "'%s' \"$@\"\n", real);
+	fprintf(f, "#!/bin/sh\nchown %u \"$(dirname \"$3\")\" || exit 126\n"
+	    "exec setpriv --reuid=%u --regid=%u --clear-groups -- "
+	    "'%s' \"$@\"\n", (unsigned)fault_uid(), (unsigned)fault_uid(),
+	    (unsigned)fault_uid(), real);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(path, 0755), 0);
 	return (path);
@@ -170,6 +182,8 @@ nobody_wrapper(void)
 START_TEST(fault_fork_fails)
 {
 	struct rlimit	 two = { 2, 2 };
+	uid_t		 uid = fault_uid();	/* the blocker's pid differs */
+	char		 owner[16];
 	struct e2e	*e;
 	json_t		*r;
 	pid_t		 a, blocker;
@@ -183,7 +197,8 @@ START_TEST(fault_fork_fails)
 	}
 	setenv("GTD", nobody_wrapper(), 1);
 	/* Clients talk to a gtd of another user only when told to. */
-	setenv("GTD_SOCKET_OWNER", "65534", 1);
+	snprintf(owner, sizeof owner, "%u", (unsigned)fault_uid());
+	setenv("GTD_SOCKET_OWNER", owner, 1);
 	/* gtd + 1 child: the limit binds uid nobody, gtd's own. */
 	ck_assert_int_eq(setrlimit(RLIMIT_NPROC, &two), 0);
 	e = e2e_start(NULL);
@@ -202,12 +217,12 @@ START_TEST(fault_fork_fails)
 	r = e2e_ok(e, "stats", NULL);
 	ck_assert_int_ge(e2e_int(r, "spawn_failures"), 2);
 	/*
-	 * Now the restart of a cannot fork either: a process of nobody's
+	 * Now the restart of a cannot fork either: a process of the uid's
 	 * takes a's place in the count (prlimit(2) on gtd would need
 	 * CAP_SYS_RESOURCE, which a container may not have).
 	 */
 	if ((blocker = fork()) == 0) {
-		if (setgid(65534) == -1 || setuid(65534) == -1)
+		if (setgid(uid) == -1 || setuid(uid) == -1)
 			_exit(1);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
