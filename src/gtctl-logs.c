@@ -28,6 +28,11 @@
 
 #define GTCTL_FOLLOWS	64	/* names gtd follows on one connection */
 #define GTCTL_MAXLANES	1024	/* connections of one logs -f */
+/*
+ * Lines handled from one lane at a time: a child that floods keeps the
+ * socket readable, and the kept lines are printed only between drains.
+ */
+#define GTCTL_DRAIN	256
 
 /* One connection of gtctl logs and the replies it owes. */
 struct gtctl_lane {
@@ -35,6 +40,8 @@ struct gtctl_lane {
 	json_t		*owed;		/* names whose reply is owed; "": the
 					   subscribe reply */
 	size_t		 head;		/* the next reply is for owed[head] */
+	bool		 more;		/* drained GTCTL_DRAIN lines: maybe
+					   more are buffered already */
 };
 
 /* One run of gtctl logs. */
@@ -287,10 +294,13 @@ static int
 gtctl_logs_drain(struct gtctl_logs *L, struct gtctl_lane *l)
 {
 	const char	*line;
-	size_t		 len;
+	size_t		 len, k;
 	json_t		*j;
 
-	while ((line = gtctl_conn_recv(l->c, 0, &len)) != NULL) {
+	l->more = false;
+	for (k = 0; k < GTCTL_DRAIN; k++) {
+		if ((line = gtctl_conn_recv(l->c, 0, &len)) == NULL)
+			break;
 		if ((j = json_loadb(line, len, 0, NULL)) == NULL ||
 		    !json_is_object(j)) {
 			json_decref(j);
@@ -305,6 +315,10 @@ gtctl_logs_drain(struct gtctl_logs *L, struct gtctl_lane *l)
 		json_decref(j);
 		if (L->ret == EX_UNAVAILABLE || L->ret == EX_USAGE)
 			return (L->ret);
+	}
+	if (k == GTCTL_DRAIN) {
+		l->more = true;
+		return (0);
 	}
 	if (errno == ETIMEDOUT)
 		return (0);
@@ -324,25 +338,28 @@ gtctl_logs_read(struct gtctl_logs *L)
 	struct pollfd	*pfd;
 	size_t		*lane, i, n;
 	int		 timeout = L->follow ? -1 : gtctl_timeout(g), ret = 0;
+	bool		 more;
 
 	while (ret == 0 && (L->follow || gtctl_logs_owing(L))) {
 		pfd = xcalloc(L->nlanes + 1, sizeof *pfd);
 		lane = xcalloc(L->nlanes + 1, sizeof *lane);
+		more = false;
 		for (i = n = 0; i < L->nlanes; i++) {
 			if (L->lanes[i].c == NULL)
 				continue;
 			pfd[n].fd = gtctl_conn_fd(L->lanes[i].c,
 			    &pfd[n].events);
+			more = more || L->lanes[i].more;
 			lane[n++] = i;
 		}
 		if (n == 0)
 			ret = L->follow ? 0 : gtctl_lost(g, true, timeout);
-		else if (poll(pfd, n, timeout) == 0) {
+		else if (poll(pfd, n, more ? 0 : timeout) == 0 && !more) {
 			errno = ETIMEDOUT;
 			ret = gtctl_lost(g, true, timeout);
 		}
 		for (i = 0; ret == 0 && i < n; i++) {
-			if (pfd[i].revents == 0)
+			if (pfd[i].revents == 0 && !L->lanes[lane[i]].more)
 				continue;
 			if ((ret = gtctl_logs_drain(L, &L->lanes[lane[i]])) ==
 			    -1)

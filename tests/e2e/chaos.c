@@ -1466,8 +1466,10 @@ ch_request(struct ch_conn *cc, bool small, const char **op, const char **want)
 	if (k < 83) {
 		/* A boot child killed before it is ready fails the boot. */
 		*op = "signal";
-		return (json_pack("{s:s, s:o}", "name", ch_name(cc,
-		    c->phase != PH_BOOT),
+		name = ch_name(cc, true);
+		if (c->phase == PH_BOOT && name[0] == 'b')
+			name = ch_pname('c', ch_below(r, CH_POOL));
+		return (json_pack("{s:s, s:o}", "name", name,
 		    "signal", ch_signal(c, r)));
 	}
 	if (k < 84 && ch_on(c, CHAOS_RELEASE)) {
