@@ -193,9 +193,12 @@ hostile: $(B)/check_e2e $(B)/gtd $(B)/gtctl $(B)/gt-testchild
 	    GTD=$(B)/gtd GTCTL=$(B)/gtctl GT_TESTCHILD=$(B)/gt-testchild \
 	    $(B)/check_e2e
 
+# Check's per-test time limits are doubled: they catch hangs, and the
+# sanitizers make everything two to three times slower.
 check-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-2} \
 	    $(MAKE) B=$(B)/asan SANITIZE=1 check-unit check-e2e
 
 # libFuzzer targets (tests/fuzz), built with clang, ASan and UBSan in
