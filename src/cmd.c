@@ -76,7 +76,9 @@ cmd_free(struct cmd_ctx *ctx)
 	free(ctx->idraw);
 	json_decref(ctx->res);
 	json_decref(ctx->res_ok);
-	json_decref(ctx->spec);
+	if (ctx->op != NULL && ctx->op_free != NULL)
+		ctx->op_free(ctx->op);
+	free(ctx->op);
 	free(ctx->msg);
 	if (ctx->raw != ctx->rawbuf)
 		free(ctx->raw);
@@ -645,13 +647,28 @@ cmd_tpl(struct cmd_ctx *ctx)
 	return (ctx->gtd->conf == NULL ? NULL : &ctx->gtd->conf->tpl);
 }
 
+void *
+cmd_opdata(struct cmd_ctx *ctx, size_t size, void (*dtor)(void *))
+{
+	ctx->op = xcalloc(1, size);
+	ctx->op_free = dtor;
+	return (ctx->op);
+}
+
+const char *
+cmd_opstr(struct cmd_ctx *ctx, const char *s)
+{
+	size_t	len = strlen(s) + 1;
+
+	return (memcpy(cmd_opdata(ctx, len, NULL), s, len));
+}
+
 struct child *
-cmd_named(struct cmd_ctx *ctx, json_t *args, const char *const *keys)
+cmd_named(struct cmd_ctx *ctx, json_t *args)
 {
 	const char	*name;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1)
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1)
 		return (NULL);
 	return (cmd_child(ctx, name));
 }

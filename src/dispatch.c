@@ -164,7 +164,8 @@ cmd_run(struct cmd_ctx *ctx, json_t *args)
 {
 	const struct cmd_entry	*e = ctx->entry;
 
-	if (cmd_access(ctx, args) == 0) {
+	if (cmd_access(ctx, args) == 0 && (e->flags & CMD_SPEC ||
+	    cmd_args_known(ctx, args, e->keys) == 0)) {
 		if (ctx->gtd->shutting_down && (e->flags & CMD_MUTATES))
 			cmd_error(ctx, GT_E_SHUTTING_DOWN,
 			    "gtd is shutting down");

@@ -37,6 +37,14 @@ struct cmd_entry {
 	int		 flags;
 #define CMD_MUTATES	0x1		/* refused while shutting down */
 #define CMD_FLAT	0x2		/* exec takes args == NULL: see below */
+#define CMD_SPEC	0x4		/* args are a childspec plus keys */
+	/*
+	 * The arguments the op accepts, NULL-terminated: the dispatcher
+	 * refuses any other (bad_request naming it) before exec runs.  For
+	 * CMD_SPEC, the arguments besides a childspec: exec takes them out
+	 * and the childspec parser refuses what is left over.
+	 */
+	const char *const *keys;
 	cmd_exec_fn	*exec;
 };
 
@@ -76,14 +84,12 @@ struct cmd_ctx {
 	ev_timer		 timer;		/* timeout_ms */
 	unsigned		 incarnation;	/* the start waited for */
 	bool			 wait;
-	bool			 created;
-	json_t			*spec;		/* owned request copy */
 	void			(*timer_cb)(struct cmd_ctx *);
 	/* Runs right after a successful reply is queued (subscribe). */
 	void			(*after)(struct cmd_ctx *);
 	bool			 over;		/* replaced: too big */
-	int64_t			 num;		/* scratch */
-	unsigned		 mask;		/* scratch */
+	void			*op;		/* the op's own: cmd_opdata */
+	void			(*op_free)(void *);
 	bool			 waiting;	/* in gtd's waiting list */
 	/* Every op, sorted, NULL-terminated (dispatch.c's; for hello). */
 	const struct cmd_entry *const *table;
@@ -199,11 +205,16 @@ void		cmd_start_failed(struct cmd_ctx *, struct child *);
 const struct config_tpl	*cmd_tpl(struct cmd_ctx *);
 
 /*
- * Check args against keys (NULL-terminated), then look up the child named
- * by "name": the row, or NULL with the error set.
+ * The op's own state for this request: size bytes, zeroed, kept until the
+ * request is done (one per request).  dtor, if not NULL, frees what it
+ * points to before it is freed.
  */
-struct child	*cmd_named(struct cmd_ctx *, json_t *args,
-		    const char *const *keys);
+void	*cmd_opdata(struct cmd_ctx *, size_t size, void (*dtor)(void *));
+/* A copy of s as the op's own state (cmd_opdata). */
+const char	*cmd_opstr(struct cmd_ctx *, const char *s);
+
+/* The child named by "name": the row, or NULL with the error set. */
+struct child	*cmd_named(struct cmd_ctx *, json_t *args);
 /* Fail with code, "NAME is STATE" and the row's state as context. */
 void		 cmd_state_error(struct cmd_ctx *, const char *code,
 		    struct child *);
