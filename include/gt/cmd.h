@@ -96,6 +96,28 @@ struct cmd_ctx {
 	TAILQ_ENTRY(cmd_ctx)	 wentry;	/* in waiting */
 };
 
+TAILQ_HEAD(cmd_list, cmd_ctx);
+
+/*
+ * What the command layer owns (cmd.c, dispatch.c), one per gtd: the
+ * requests that wait, the reply being built, the flat parser's strings.
+ */
+struct cmd_state {
+	struct cmd_list		 waiting;	/* in arrival order */
+	char			*rbuf;		/* the reply being built */
+	size_t			 rlen;
+	size_t			 rsize;
+	size_t			 rmax;		/* rlen may not pass it */
+	bool			 rover;		/* the reply passed rmax */
+	char			*scan;		/* flat request strings */
+	size_t			 scansize;
+	struct cmd_ctx		*spare_ctx;	/* one freed context */
+};
+
+struct cmd_state	*cmd_state_new(void);
+/* After cmd_abandon_all: no request may be waiting. */
+void			 cmd_state_free(struct cmd_state *);
+
 const struct cmd_entry	*cmd_find(const char *);
 
 /*

@@ -28,7 +28,7 @@ struct gtd_sd;
 struct notify;
 struct registry;
 struct snapshot;
-TAILQ_HEAD(cmd_list, cmd_ctx);
+struct cmd_state;
 
 struct gtd_stats {
 	uint64_t	requests;
@@ -79,7 +79,7 @@ struct gtd {
 	ev_idle			 start_idle;
 
 	struct connset		*conns;		/* owned: the transport */
-	struct cmd_list		 waiting;	/* requests that wait (cmd.c) */
+	struct cmd_state	*cmd;		/* owned: the command layer's */
 	struct server		*server;	/* owned */
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 
@@ -87,15 +87,6 @@ struct gtd {
 	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
 	int64_t			 committed_at;	/* mono ms of the last commit */
-	char			*rbuf;		/* owned: reply being built */
-	size_t			 rlen;
-	size_t			 rsize;
-	size_t			 rmax;		/* rlen may not pass it */
-	bool			 rover;		/* the reply passed rmax */
-	/* Owned: flat request strings. */
-	char			*scan;
-	size_t			 scansize;
-	struct cmd_ctx		*spare_ctx;	/* owned: one freed context */
 	int			 exit_code;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
