@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd: the command table and the dispatcher.  One request becomes one
+ * cmd: what the ops (cmd-*.c) are made of.  One request becomes one
  * struct cmd_ctx; its exec returns CMD_OK or CMD_ERROR (the reply goes
  * out at once) or CMD_WAIT (the command holds the context and calls
  * cmd_finish() later; replies behind it on the connection wait).
- * Exactly one reply per request.
+ * Exactly one reply per request.  The table and the dispatcher are
+ * dispatch.c's; cmd.c has the helpers: argument checks, reply building,
+ * waits on a child.
+ *
+ * Owns struct cmd_state (gtd->cmd) and every cmd_ctx.  Never: blocks,
+ * writes to a connection other than through conn_reply, or is called by
+ * the core (child, childlog, spawn, registry...): those report through
+ * their observer, and a waiting request listens as a child_waiter.
  */
 #ifndef GT_CMD_H
 #define GT_CMD_H

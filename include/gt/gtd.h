@@ -3,7 +3,12 @@
  * gtd: the daemon's single context.  Every piece of state hangs off one
  * struct gtd, so a test can build a fresh one.  Lifecycle and the loop
  * glue (signals, the reaper of dead objects, shutdown order) are in
- * loop.c.
+ * loop.c; gtd.c's main is the one place that wires modules together.
+ *
+ * A pointer here is owned by the module it names (conns: conn.c, cmd:
+ * cmd.c, events: event.c, reg: registry.c, ...), which alone changes what
+ * it points to; the rows and their indexes are child.c's.  Other modules
+ * read through the owner's functions.
  */
 #ifndef GT_GTD_H
 #define GT_GTD_H
