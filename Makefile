@@ -55,7 +55,7 @@ LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
-	src/procstat.c src/spec.c src/policy.c \
+	src/procstat.c src/acl.c src/spec.c src/policy.c \
 	src/config.c src/config-check.c src/spawn.c src/registry.c \
 	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/dispatch.c src/conn.c src/server.c src/loop.c src/shutdown.c \
@@ -90,7 +90,7 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
 	tests/unit/check_libgtd.c tests/unit/check_childlog.c \
 	tests/unit/check_deps.c tests/unit/check_group.c \
-	tests/unit/check_envfile.c tests/unit/check_procstat.c \
+	tests/unit/check_envfile.c tests/unit/check_procstat.c tests/unit/check_acl.c \
 	tests/unit/check_healthspec.c tests/unit/check_cglimits.c \
 	tests/unit/check_cgroup.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \

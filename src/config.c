@@ -1092,31 +1092,6 @@ config_tpl_changed(const struct config_tpl *a, const struct config_tpl *b,
 	return (x == NULL || y == NULL || !json_equal(x, y));
 }
 
-static const char *acl_names[] = {
-	[ACL_NONE] = "none", [ACL_READ] = "read", [ACL_WRITE] = "write",
-	[ACL_CONTROL] = "control", [ACL_ADMIN] = "admin"
-};
-
-const char *
-acl_class_name(enum acl_class c)
-{
-	return (acl_names[c]);
-}
-
-int
-acl_class_parse(const char *s, enum acl_class *c)
-{
-	int	i;
-
-	for (i = 0; i <= ACL_ADMIN; i++) {
-		if (strcmp(s, acl_names[i]) == 0) {
-			*c = i;
-			return (0);
-		}
-	}
-	return (-1);
-}
-
 static json_t *
 config_strv_json(char **v)
 {
