@@ -107,6 +107,11 @@ static const struct gtctl_opt gtctl_opts_incr[] = {
 	{ .name = "default", .has_arg = true },
 	{ .name = NULL }
 };
+static const struct gtctl_opt gtctl_opts_restart[] = {
+	{ .name = "rolling" },
+	{ .name = "max-unavailable", .has_arg = true },
+	{ .name = NULL }
+};
 static const struct gtctl_opt gtctl_opts_reload[] = {
 	{ .name = "dry-run", .letter = 'n' },
 	{ .name = NULL }
@@ -160,10 +165,14 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .maxpos = -1,
 	  .opts = gtctl_opts_stop, .exec = gtctl_exec_stop,
 	  .print = gtctl_print_reason },
-	{ .name = "restart", .op = "restart_child", .usage = "target ...",
-	  .help = "stop children if they run and start them again",
+	{ .name = "restart", .op = "restart_child", .usage = "target ...\n"
+	  "       gtctl restart --rolling [--max-unavailable N] "
+	  "template | target ...",
+	  .help = "stop children if they run and start them again "
+	  "(--rolling: one at a time, each ready before the next stops)",
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .minpos = 1, .maxpos = -1,
-	  .exec = gtctl_exec_restart, .print = gtctl_print_pid },
+	  .opts = gtctl_opts_restart, .exec = gtctl_exec_restart,
+	  .print = gtctl_print_pid },
 	{ .name = "rm", .op = "delete_child",
 	  .usage = "[-f] {name | --pid pid}",
 	  .help = "delete a child that is not running (-f: stop it first)",
@@ -241,9 +250,11 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "stats", .op = "stats", .usage = "",
 	  .help = "show the counters of gtd",
 	  .print = gtctl_print_fields },
-	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]",
-	  .help = "re-read the config file, apply it and say what changed",
-	  .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
+	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]\n"
+	  "       gtctl reload name",
+	  .help = "re-read the config file, apply it and say what changed;"
+	  "\n       with a name: send that child its reload_signal",
+	  .maxpos = 1, .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
 	  .print = gtctl_print_reload },
 	{ .name = "shutdown", .op = "shutdown", .usage = "[timeout_ms=N]",
 	  .help = "stop every child and make gtd exit",
@@ -262,7 +273,8 @@ static const char *const gtctl_ops[] = {
 	"add_existing_child", "check_childspec", "count_children", "delattr",
 	"delete_child", "find", "find_or_open", "get_childspec", "getattr",
 	"hello", "increment", "info", "list", "logs", "ping", "query",
-	"release", "reload", "restart_child", "setattr", "shutdown", "signal",
+	"release", "reload", "reload_child", "restart_child",
+	"restart_children", "setattr", "shutdown", "signal",
 	"start_child", "stats", "subscribe", "terminate_and_delete",
 	"terminate_child", "which_children", "why", NULL
 };
@@ -834,11 +846,28 @@ gtctl_exec_query(struct gtctl *g, struct gtctl_args *a)
 	return (gtctl_run(g, req));
 }
 
-/* reload [--dry-run]: the reply says what was (or would be) done. */
+/*
+ * reload [--dry-run]: the reply says what was (or would be) done.
+ * reload NAME: reload_child, that child's reload_signal; prints nothing.
+ */
 static int
 gtctl_exec_reload(struct gtctl *g, struct gtctl_args *a)
 {
-	json_t	*req = gtctl_request(g, g->cmd->op);
+	json_t	*req, *reply;
+	int	 ret;
+
+	if (a->npos == 1) {
+		if (gtctl_optval(g, a, "dry-run") != NULL)
+			return (gtctl_bad_usage(g->cmd, "--dry-run is for the "
+			    "config, not for a child"));
+		g->name = a->pos[0];
+		req = gtctl_request(g, "reload_child");
+		gtctl_set(g, req, "name", json_string(a->pos[0]));
+		if ((ret = gtctl_call(g, req, &reply)) == 0)
+			json_decref(reply);
+		return (ret);
+	}
+	req = gtctl_request(g, g->cmd->op);
 
 	if (gtctl_optval(g, a, "dry-run") != NULL) {
 		gtctl_set(g, req, "dry_run", json_true());
