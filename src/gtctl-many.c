@@ -594,11 +594,6 @@ gtctl_exec_stop(struct gtctl *g, struct gtctl_args *a)
 int
 gtctl_exec_restart(struct gtctl *g, struct gtctl_args *a)
 {
-	if (gtctl_optval(g, a, "rolling") != NULL)
-		return (gtctl_exec_rolling(g, a));
-	if (gtctl_optval(g, a, "max-unavailable") != NULL)
-		return (gtctl_bad_usage(g->cmd, "--max-unavailable needs "
-		    "--rolling"));
 	return (gtctl_targets(g, GTCTL_RESTART, a));
 }
 

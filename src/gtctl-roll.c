@@ -96,15 +96,24 @@ gtctl_roll_lines(json_t *reply, const char *key, const char *what)
 	}
 }
 
-/* restart --rolling [--max-unavailable N] template | target ... */
+/*
+ * restart: with --rolling [--max-unavailable N] template | target ...,
+ * the rolling restart; else each target restarted (gtctl-many.c).
+ */
 int
-gtctl_exec_rolling(struct gtctl *g, struct gtctl_args *a)
+gtctl_exec_restart_cmd(struct gtctl *g, struct gtctl_args *a)
 {
 	json_t		*req, *reply;
 	const char	*v;
 	json_int_t	 n;
 	int		 ret;
 
+	if (gtctl_optval(g, a, "rolling") == NULL) {
+		if (gtctl_optval(g, a, "max-unavailable") != NULL)
+			return (gtctl_bad_usage(g->cmd, "--max-unavailable "
+			    "needs --rolling"));
+		return (gtctl_exec_restart(g, a));
+	}
 	req = gtctl_request(g, "restart_children");
 	if ((v = gtctl_optval(g, a, "max-unavailable")) != NULL) {
 		if (gtctl_int("--max-unavailable", v, &n) != 0) {

@@ -171,7 +171,7 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .help = "stop children if they run and start them again "
 	  "(--rolling: one at a time, each ready before the next stops)",
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .minpos = 1, .maxpos = -1,
-	  .opts = gtctl_opts_restart, .exec = gtctl_exec_restart,
+	  .opts = gtctl_opts_restart, .exec = gtctl_exec_restart_cmd,
 	  .print = gtctl_print_pid },
 	{ .name = "rm", .op = "delete_child",
 	  .usage = "[-f] {name | --pid pid}",

@@ -253,8 +253,8 @@ gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 
 /* gtctl-many.c: start, stop and restart of one child or several. */
 gtctl_exec_fn	gtctl_exec_start, gtctl_exec_stop, gtctl_exec_restart;
-/* gtctl-roll.c: restart --rolling (restart_children). */
-gtctl_exec_fn	gtctl_exec_rolling;
+/* gtctl-roll.c: restart, and restart --rolling (restart_children). */
+gtctl_exec_fn	gtctl_exec_restart_cmd;
 /*
  * The rows of which_children whose names match the words (a name,
  * "all", a glob or a template name; see gtctl(1)), in the order of
