@@ -80,6 +80,7 @@ static const struct gtctl_opt gtctl_opts_events[] = {
 static const struct gtctl_opt gtctl_opts_ls[] = {
 	{ .name = "all", .letter = 'a' },
 	{ .name = "state", .has_arg = true },
+	{ .name = "tree" },
 	{ .name = NULL }
 };
 static const struct gtctl_opt gtctl_opts_open[] = {
@@ -136,8 +137,10 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .help = "show the version, protocol, zone, pid and ops of gtd",
 	  .print = gtctl_print_fields },
 	{ .name = "ls", .alias = "status", .op = "which_children",
-	  .usage = "[-a] [--state state] [target ...]",
-	  .help = "list children: NAME STATE PID UPTIME RESTARTS",
+	  .usage = "[-a] [--state state] [target ...]\n"
+	  "       gtctl ls --tree",
+	  .help = "list children: NAME STATE PID UPTIME RESTARTS "
+	  "(--tree: the depends_on graph)",
 	  .maxpos = -1, .opts = gtctl_opts_ls, .exec = gtctl_exec_ls,
 	  .print = gtctl_print_ls },
 	{ .name = "list", .op = "list", .usage = "[key ...]", .maxpos = -1,
@@ -681,6 +684,8 @@ gtctl_exec_ls(struct gtctl *g, struct gtctl_args *a)
 	char		*line;
 
 	g->wide = gtctl_optval(g, a, "all") != NULL;
+	if (gtctl_optval(g, a, "tree") != NULL)
+		return (gtctl_exec_ls_tree(g, a));
 	if (a->npos == 0)
 		return (gtctl_exec_generic(g, a));
 	if ((ret = gtctl_expand(g, a->pos, a->npos, &rows)) != 0)

@@ -383,8 +383,49 @@ START_TEST(e2e_roll_requester_leaves)
 	lines = roll_log(e, 3);
 	ck_assert_str_eq(line_at(lines, 5), "ready c");
 	json_decref(lines);
+	/* c wrote its line just before it told gtd: the roll ends then. */
+	ck_assert(e2e_wait_state(e, "c", "running", 5000));
 	/* Not busy any more once it is over. */
 	e2e_ok(e, "restart_children", "{s:s}", "template", "w");
+	e2e_stop(e);
+}
+END_TEST
+
+/*
+ * gtctl ls --tree: roots first, dependents below with the condition they
+ * need; a row with two dependencies under each, the second time marked.
+ */
+START_TEST(e2e_roll_ls_tree)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*out;
+
+	e2e_ok(e, "start_child", "{s:s, s:[s, s]}", "name", "db", "cmd",
+	    "/bin/sleep", "100");
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "db");
+	e2e_ok(e, "start_child", "{s:s, s:[s, s]}", "name", "cache",
+	    "cmd", "/bin/sleep", "100");
+	e2e_ok(e, "terminate_child", "{s:s}", "name", "cache");
+	e2e_ok(e, "start_child", "{s:s, s:[s, s], s:[s], s:b}", "name",
+	    "web", "cmd", "/bin/sleep", "100", "depends_on", "db", "wait", 0);
+	e2e_ok(e, "start_child", "{s:s, s:[s, s], s:[s, {s:s, s:s}], s:b}",
+	    "name", "worker", "cmd", "/bin/sleep", "100", "depends_on", "web",
+	    "name", "db", "condition", "started", "wait", 0);
+	ck_assert(e2e_wait_state(e, "worker", "waiting", 5000));
+	ck_assert_int_eq(e2e_gtctl(e, &out, "ls", "--tree", NULL), 0);
+	ck_assert_str_eq(out,
+	    "NAME                   STATE    PID  NEEDS\n"
+	    "db                     stopped  -    -\n"
+	    "|- web                 waiting  -    ready\n"
+	    "|  `- worker           waiting  -    ready\n"
+	    "`- worker (see above)  waiting  -    started\n"
+	    "cache                  stopped  -    -\n");
+	ck_assert_int_eq(e2e_gtctl(e, &out, "ls", "--tree", "--json", NULL),
+	    0);
+	ck_assert_ptr_nonnull(strstr(out, "\"depends\":[[\"web\",\"db\","
+	    "\"ready\"],[\"worker\",\"db\",\"started\"],[\"worker\","
+	    "\"web\",\"ready\"]]"));
+	ck_assert_int_eq(e2e_gtctl(e, NULL, "ls", "--tree", "db", NULL), 64);
 	e2e_stop(e);
 }
 END_TEST
@@ -404,6 +445,7 @@ e2e_roll_suite(void)
 	tcase_add_test(tc, e2e_roll_delete_mid_roll);
 	tcase_add_test(tc, e2e_roll_concurrent_refused);
 	tcase_add_test(tc, e2e_roll_requester_leaves);
+	tcase_add_test(tc, e2e_roll_ls_tree);
 	suite_add_tcase(s, tc);
 	return (s);
 }
