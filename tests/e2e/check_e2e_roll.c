@@ -8,7 +8,8 @@
  * TERM trap, a new one "ready N" before it tells gtd it is ready, so the
  * order of the lines is the order of the events); a failure stops the
  * roll; max_unavailable; a deletion during the roll; a second roll of
- * the same names is refused; a requester that leaves; gtctl ls --tree.
+ * the same names is refused; a requester that leaves; gtctl ls --tree;
+ * contrib/webapp.json is a valid config.
  */
 #include "config.h"
 
@@ -430,6 +431,44 @@ START_TEST(e2e_roll_ls_tree)
 }
 END_TEST
 
+/* Replace the program of a childspec (or template) obj, if it has one. */
+static void
+contrib_program(json_t *obj, const char *prog)
+{
+	json_t	*cmd = json_object_get(obj, "cmd");
+
+	if (cmd != NULL)
+		json_array_set_new(cmd, 0, json_string(prog));
+	json_object_del(obj, "user");	/* postgres may not exist here */
+}
+
+/*
+ * contrib/webapp.json, with programs that exist on every host, passes
+ * gtd -n: the example of gtd.conf(5) stays a valid config.
+ */
+START_TEST(e2e_roll_contrib_webapp)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*path = e2e_path(e, "webapp.json"), *err;
+	json_error_t	 je;
+	json_t		*conf, *kid;
+	size_t		 i;
+
+	conf = json_load_file("contrib/webapp.json", JSON_REJECT_DUPLICATES,
+	    &je);
+	ck_assert_msg(conf != NULL, "contrib/webapp.json: %s", je.text);
+	json_array_foreach(json_object_get(conf, "children"), i, kid)
+		contrib_program(kid, "/bin/true");
+	contrib_program(json_object_get(json_object_get(conf, "templates"),
+	    "web"), "/bin/true");
+	ck_assert_int_eq(json_dump_file(conf, path, 0), 0);
+	json_decref(conf);
+	ck_assert_msg(e2e_gtd_run(e, 5000, &err, "-n", "-c", path, NULL) == 0,
+	    "%s", err);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_roll_suite(void)
 {
@@ -446,6 +485,7 @@ e2e_roll_suite(void)
 	tcase_add_test(tc, e2e_roll_concurrent_refused);
 	tcase_add_test(tc, e2e_roll_requester_leaves);
 	tcase_add_test(tc, e2e_roll_ls_tree);
+	tcase_add_test(tc, e2e_roll_contrib_webapp);
 	suite_add_tcase(s, tc);
 	return (s);
 }
