@@ -15,7 +15,9 @@
  * replace (stopped, waiting, stopping), is skipped ("skipped").  A row
  * deleted while it is in flight fails the roll (not_found).  A name may
  * be in one roll at a time: a second roll of any of its names is refused
- * with busy.  The roll goes on when its requester disconnects (the reply
+ * with busy.  timeout_ms bounds the wait for each instance (its own
+ * ready_timeout_ms bounds its start, not a wait on its dependencies): a
+ * late one fails the roll with timeout and is left as it is.  The roll goes on when its requester disconnects (the reply
  * is dropped), as every waiting op does; terminate_child of the instance
  * in flight stops it.  The loop never waits: each step is a state change
  * of a child, on which the roll holds a ref.
@@ -29,6 +31,7 @@
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/protocol.h"
+#include "gt/spec.h"
 #include "gt/xmalloc.h"
 
 #define ROLL_MAX_UNAVAILABLE	1024	/* instances in flight, at most */
@@ -40,9 +43,11 @@ struct roll_slot {
 	struct roll		*r;		/* weak: the owner */
 	struct child		*c;		/* ref held, or NULL: free */
 	struct child_waiter	 w;
+	ev_timer		 timer;		/* timeout_ms */
 	unsigned		 incarnation;	/* waited for */
 	unsigned		 old;		/* the one replaced */
 	bool			 had_proc;	/* the new one must differ */
+	bool			 timed_out;
 };
 
 /* The state of one roll: ctx->op, freed with the request. */
@@ -55,6 +60,7 @@ struct roll {
 	size_t			 inflight;
 	size_t			 nslots;
 	struct roll_slot	*slots;		/* owned */
+	int64_t			 timeout_ms;	/* per instance; 0: none */
 	json_t			*restarted;	/* owned */
 	json_t			*skipped;	/* owned */
 	bool			 failed;	/* no further instance */
@@ -71,12 +77,14 @@ static bool		roll_step(struct roll *);
 static void		roll_begin(struct roll *, struct roll_slot *,
 			    struct child *);
 static void		roll_wake(struct child *, void *);
+static void		roll_timer_cb(struct ev_loop *, ev_timer *, int);
 static bool		roll_settle(struct roll_slot *, enum cmd_ready);
 
 const struct cmd_entry cmd_restart_children_entry = {
 	.name = "restart_children",
 	.access = ACL_CONTROL,
-	.usage = "names=[NAME,...]|template=NAME [max_unavailable=N]",
+	.usage = "names=[NAME,...]|template=NAME [max_unavailable=N] "
+	    "[timeout_ms=N]",
 	.flags = CMD_MUTATES,
 	.exec = cmd_restart_children_exec
 };
@@ -91,16 +99,19 @@ static enum cmd_ret
 cmd_restart_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "names", "template",
-	    "max_unavailable", NULL };
+	    "max_unavailable", "timeout_ms", NULL };
 	struct roll			*r;
 	json_t				*names;
 	const char			*tpl = NULL;
-	int64_t				 max = 1;
+	int64_t				 max = 1, timeout = 0;
+	size_t				 i;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
 	    cmd_arg_string(ctx, args, "template", false, &tpl) == -1 ||
 	    cmd_arg_int(ctx, args, "max_unavailable", 1,
-	    ROLL_MAX_UNAVAILABLE, &max) == -1)
+	    ROLL_MAX_UNAVAILABLE, &max) == -1 ||
+	    cmd_arg_int(ctx, args, "timeout_ms", 1, SPEC_MAX_MS,
+	    &timeout) == -1)
 		return (CMD_ERROR);
 	names = args != NULL ? json_object_get(args, "names") : NULL;
 	if ((names == NULL) == (tpl == NULL)) {
@@ -116,6 +127,11 @@ cmd_restart_children_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	r->nslots = (size_t)max < r->n ? (size_t)max : r->n;
 	r->slots = xcalloc(r->nslots, sizeof *r->slots);
+	r->timeout_ms = timeout;
+	for (i = 0; i < r->nslots; i++) {
+		ev_init(&r->slots[i].timer, roll_timer_cb);
+		r->slots[i].timer.data = &r->slots[i];
+	}
 	r->restarted = json_array();
 	r->skipped = json_array();
 	ctx->wait = true;
@@ -237,11 +253,13 @@ roll_free(struct cmd_ctx *ctx)
 	ctx->op_free = NULL;
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nslots; i++)
+	for (i = 0; i < r->nslots; i++) {
+		ev_timer_stop(ctx->gtd->loop, &r->slots[i].timer);
 		if (r->slots[i].c != NULL) {
 			child_unwait(r->slots[i].c, &r->slots[i].w);
 			child_unref(r->slots[i].c);
 		}
+	}
 	for (i = 0; i < r->n; i++)
 		free(r->names[i]);
 	free(r->names);
@@ -307,7 +325,12 @@ roll_begin(struct roll *r, struct roll_slot *s, struct child *c)
 	    !c->queued);
 	s->w.cb = roll_wake;
 	s->w.arg = s;
+	s->timed_out = false;
 	r->inflight++;
+	if (r->timeout_ms > 0) {
+		ev_timer_set(&s->timer, r->timeout_ms / 1000.0, 0.);
+		ev_timer_start(r->ctx->gtd->loop, &s->timer);
+	}
 	if (child_restart(c) == -1) {
 		roll_settle(s, CMD_READY_FAILED);
 		return;
@@ -325,6 +348,19 @@ roll_wake(struct child *c, void *arg)
 
 	if (roll_settle(s, cmd_ready_check(c, &s->incarnation)) &&
 	    !r->in_step && roll_step(r))
+		cmd_finish(r->ctx);		/* frees r */
+}
+
+/* timeout_ms ran out for the instance of s: it is left as it is. */
+static void
+roll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct roll_slot	*s = w->data;
+	struct roll		*r = s->r;
+
+	child_unwait(s->c, &s->w);
+	s->timed_out = true;
+	if (roll_settle(s, CMD_READY_FAILED) && !r->in_step && roll_step(r))
 		cmd_finish(r->ctx);		/* frees r */
 }
 
@@ -347,11 +383,17 @@ roll_settle(struct roll_slot *s, enum cmd_ready v)
 		child_wait(c, &s->w);
 		return (false);
 	}
+	ev_timer_stop(ctx->gtd->loop, &s->timer);
 	if (v == CMD_READY_OK)
 		json_array_append_new(r->restarted, json_string(c->name));
 	else if (!r->failed) {
 		r->failed = true;
-		if (c->flags & CHILD_DEAD)
+		if (s->timed_out)
+			cmd_error(ctx, GT_E_TIMEOUT, "%s was not back within "
+			    "timeout_ms (%lld); it is left %s", c->name,
+			    (long long)r->timeout_ms,
+			    child_state_name(c->state));
+		else if (c->flags & CHILD_DEAD)
 			cmd_error(ctx, GT_E_NOT_FOUND, "%s was deleted during "
 			    "the rolling restart", c->name);
 		else

@@ -96,31 +96,48 @@ gtctl_roll_lines(json_t *reply, const char *key, const char *what)
 	}
 }
 
+/* The integer option opt as the argument key of req; 0 or EX_USAGE. */
+static int
+gtctl_roll_int(struct gtctl *g, struct gtctl_args *a, json_t *req,
+    const char *opt, const char *key)
+{
+	const char	*v;
+	char		 what[32];
+	json_int_t	 n;
+
+	if ((v = gtctl_optval(g, a, opt)) == NULL)
+		return (0);
+	snprintf(what, sizeof what, "--%s", opt);
+	if (gtctl_int(what, v, &n) != 0)
+		return (EX_USAGE);
+	gtctl_set(g, req, key, json_integer(n));
+	return (0);
+}
+
 /*
- * restart: with --rolling [--max-unavailable N] template | target ...,
+ * restart: with --rolling [--max-unavailable N] [--timeout-ms MS]
+ * template | target ...,
  * the rolling restart; else each target restarted (gtctl-many.c).
  */
 int
 gtctl_exec_restart_cmd(struct gtctl *g, struct gtctl_args *a)
 {
 	json_t		*req, *reply;
-	const char	*v;
-	json_int_t	 n;
 	int		 ret;
 
 	if (gtctl_optval(g, a, "rolling") == NULL) {
-		if (gtctl_optval(g, a, "max-unavailable") != NULL)
+		if (gtctl_optval(g, a, "max-unavailable") != NULL ||
+		    gtctl_optval(g, a, "timeout-ms") != NULL)
 			return (gtctl_bad_usage(g->cmd, "--max-unavailable "
-			    "needs --rolling"));
+			    "and --timeout-ms need --rolling"));
 		return (gtctl_exec_restart(g, a));
 	}
 	req = gtctl_request(g, "restart_children");
-	if ((v = gtctl_optval(g, a, "max-unavailable")) != NULL) {
-		if (gtctl_int("--max-unavailable", v, &n) != 0) {
-			json_decref(req);
-			return (EX_USAGE);
-		}
-		gtctl_set(g, req, "max_unavailable", json_integer(n));
+	if ((ret = gtctl_roll_int(g, a, req, "max-unavailable",
+	    "max_unavailable")) != 0 || (ret = gtctl_roll_int(g, a, req,
+	    "timeout-ms", "timeout_ms")) != 0) {
+		json_decref(req);
+		return (ret);
 	}
 	if ((ret = gtctl_roll_target(g, a, req)) != 0) {
 		json_decref(req);

@@ -111,6 +111,7 @@ static const struct gtctl_opt gtctl_opts_incr[] = {
 static const struct gtctl_opt gtctl_opts_restart[] = {
 	{ .name = "rolling" },
 	{ .name = "max-unavailable", .has_arg = true },
+	{ .name = "timeout-ms", .has_arg = true },
 	{ .name = NULL }
 };
 static const struct gtctl_opt gtctl_opts_reload[] = {
@@ -170,7 +171,7 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .print = gtctl_print_reason },
 	{ .name = "restart", .op = "restart_child", .usage = "target ...\n"
 	  "       gtctl restart --rolling [--max-unavailable N] "
-	  "template | target ...",
+	  "[--timeout-ms MS] template | target ...",
 	  .help = "stop children if they run and start them again "
 	  "(--rolling: one at a time, each ready before the next stops)",
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .minpos = 1, .maxpos = -1,

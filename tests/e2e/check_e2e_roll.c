@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -431,6 +432,70 @@ START_TEST(e2e_roll_ls_tree)
 }
 END_TEST
 
+/* timeout_ms: a late instance fails the roll and is left as it is. */
+START_TEST(e2e_roll_timeout)
+{
+	struct e2e	*e = roll_start(3);
+	json_t		*r;
+	pid_t		 c0 = pid_of(e, "c");
+	long		 t0;
+
+	touch(e2e_path(e, "hold-b"));
+	t0 = e2e_now_ms();
+	r = e2e_err(e, "timeout", "restart_children", "{s:s, s:i}",
+	    "template", "w", "timeout_ms", 300);
+	ck_assert_int_ge(e2e_now_ms() - t0, 300);
+	ck_assert_str_eq(e2e_str(r, "name"), "b");
+	assert_names(e, r, "restarted", "[\"a\"]");
+	ck_assert_str_eq(e2e_str(e2e_row(e, "b"), "state"), "starting");
+	ck_assert_int_eq(pid_of(e, "c"), c0);
+	unlink(e2e_path(e, "hold-b"));
+	ck_assert(e2e_wait_state(e, "b", "running", 5000));
+	/* gtctl --timeout-ms; usage errors without --rolling. */
+	touch(e2e_path(e, "hold-a"));
+	ck_assert_int_eq(e2e_gtctl(e, NULL, "restart", "--rolling",
+	    "--timeout-ms", "200", "w", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(e2e_gtctl_stderr(e), "timeout"));
+	unlink(e2e_path(e, "hold-a"));
+	ck_assert(e2e_wait_state(e, "a", "running", 5000));
+	ck_assert_int_eq(e2e_gtctl(e, NULL, "restart", "--timeout-ms", "200",
+	    "w", NULL), 64);
+	ck_assert_int_eq(e2e_gtctl(e, NULL, "restart", "--rolling",
+	    "--timeout-ms", "x", "w", NULL), 64);
+	r = e2e_err(e, "bad_request", "restart_children", "{s:s, s:i}",
+	    "template", "w", "timeout_ms", 0);
+	ck_assert_str_eq(e2e_str(r, "field"), "timeout_ms");
+	/* Not busy: the timed-out roll is over. */
+	e2e_ok(e, "restart_children", "{s:s, s:i}", "template", "w",
+	    "timeout_ms", 10000);
+	e2e_stop(e);
+}
+END_TEST
+
+/* gtd stops during a roll: the roll replies shutting_down, gtd exits 0. */
+START_TEST(e2e_roll_shutdown_mid_roll)
+{
+	struct e2e	*e = roll_start(2);
+	struct e2e_conn	*cn = e2e_client(e);
+	json_t		*r;
+	int		 status;
+
+	touch(e2e_path(e, "hold-a"));
+	e2e_send_line(cn, "{\"id\":1,\"op\":\"restart_children\","
+	    "\"template\":\"w\"}");
+	ck_assert(e2e_wait_state(e, "a", "starting", 5000));
+	e2e_ok(e, "shutdown", NULL);
+	r = e2e_recv(cn, 10000);
+	ck_assert_msg(json_is_false(json_object_get(r, "ok")), "%s",
+	    e2e_dump(e, r));
+	ck_assert_str_eq(e2e_str(r, "error"), "shutting_down");
+	assert_names(e, r, "restarted", "[]");
+	ck_assert(e2e_wait_exit(e, 10000, &status));
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	e2e_stop(e);
+}
+END_TEST
+
 /* Replace the program of a childspec (or template) obj, if it has one. */
 static void
 contrib_program(json_t *obj, const char *prog)
@@ -484,6 +549,8 @@ e2e_roll_suite(void)
 	tcase_add_test(tc, e2e_roll_delete_mid_roll);
 	tcase_add_test(tc, e2e_roll_concurrent_refused);
 	tcase_add_test(tc, e2e_roll_requester_leaves);
+	tcase_add_test(tc, e2e_roll_timeout);
+	tcase_add_test(tc, e2e_roll_shutdown_mid_roll);
 	tcase_add_test(tc, e2e_roll_ls_tree);
 	tcase_add_test(tc, e2e_roll_contrib_webapp);
 	suite_add_tcase(s, tc);
