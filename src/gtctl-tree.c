@@ -83,7 +83,8 @@ gtctl_tree_node(struct gtctl_tree *tr, const char *name, const char *cond,
 	free(esc);
 	gtctl_table_add(&tr->t, cell, row == NULL ? xstrdup("(no row)") :
 	    gtctl_member(row, "state"), row == NULL ? xstrdup("-") :
-	    gtctl_member(row, "pid"), xstrdup(cond != NULL ? cond : "-"));
+	    gtctl_member(row, "pid"), cond != NULL ? gtctl_esc(cond,
+	    strlen(cond)) : xstrdup("-"));
 	if (st != NULL)
 		gtctl_table_color(&tr->t, 1, gtctl_state_color(st));
 	if (again)
