@@ -110,6 +110,19 @@ assert_names(struct e2e *e, json_t *reply, const char *key,
 	    want);
 }
 
+/*
+ * Send line (a restart_children) on cn with instance hold held: return
+ * once the roll has reached it (its new process waits, starting).
+ */
+static void
+roll_held(struct e2e *e, struct e2e_conn *cn, const char *hold,
+    const char *line)
+{
+	touch(e2e_path(e, e2e_fmt(e, "hold-%s", hold)));
+	e2e_send_line(cn, line);
+	ck_assert(e2e_wait_state(e, hold, "starting", 5000));
+}
+
 /* reload_child: the spec's reload_signal reaches the child. */
 START_TEST(e2e_roll_reload_child)
 {
@@ -307,10 +320,8 @@ START_TEST(e2e_roll_delete_mid_roll)
 	json_t		*r;
 	pid_t		 c0;
 
-	touch(e2e_path(e, "hold-a"));
-	e2e_send_line(cn, "{\"id\":1,\"op\":\"restart_children\","
+	roll_held(e, cn, "a", "{\"id\":1,\"op\":\"restart_children\","
 	    "\"template\":\"w\"}");
-	ck_assert(e2e_wait_state(e, "a", "starting", 5000));
 	e2e_ok(e, "terminate_and_delete", "{s:s}", "name", "c");
 	unlink(e2e_path(e, "hold-a"));
 	r = e2e_recv(cn, 10000);
@@ -322,10 +333,8 @@ START_TEST(e2e_roll_delete_mid_roll)
 	/* In flight: b is held starting, then deleted. */
 	e2e_ok(e, "start_child", "{s:s, s:s}", "name", "c", "template", "w");
 	c0 = pid_of(e, "c");
-	touch(e2e_path(e, "hold-b"));
-	e2e_send_line(cn, "{\"id\":2,\"op\":\"restart_children\","
+	roll_held(e, cn, "b", "{\"id\":2,\"op\":\"restart_children\","
 	    "\"names\":[\"a\",\"b\",\"c\"]}");
-	ck_assert(e2e_wait_state(e, "b", "starting", 5000));
 	e2e_ok(e, "terminate_and_delete", "{s:s}", "name", "b");
 	r = e2e_recv(cn, 10000);
 	ck_assert_msg(json_is_false(json_object_get(r, "ok")), "%s",
@@ -348,10 +357,8 @@ START_TEST(e2e_roll_concurrent_refused)
 	struct e2e_conn	*cn = e2e_client(e);
 	json_t		*r;
 
-	touch(e2e_path(e, "hold-a"));
-	e2e_send_line(cn, "{\"id\":1,\"op\":\"restart_children\","
+	roll_held(e, cn, "a", "{\"id\":1,\"op\":\"restart_children\","
 	    "\"names\":[\"a\",\"b\"]}");
-	ck_assert(e2e_wait_state(e, "a", "starting", 5000));
 	r = e2e_err(e, "busy", "restart_children", "{s:[s, s]}", "names",
 	    "c", "b");
 	ck_assert_str_eq(e2e_str(r, "name"), "b");
@@ -374,10 +381,8 @@ START_TEST(e2e_roll_requester_leaves)
 	struct e2e_conn	*cn = e2e_client(e);
 	json_t		*lines;
 
-	touch(e2e_path(e, "hold-a"));
-	e2e_send_line(cn, "{\"id\":1,\"op\":\"restart_children\","
+	roll_held(e, cn, "a", "{\"id\":1,\"op\":\"restart_children\","
 	    "\"template\":\"w\"}");
-	ck_assert(e2e_wait_state(e, "a", "starting", 5000));
 	e2e_conn_close(cn);
 	e2e_ok(e, "ping", NULL);
 	unlink(e2e_path(e, "hold-a"));
@@ -480,10 +485,8 @@ START_TEST(e2e_roll_shutdown_mid_roll)
 	json_t		*r;
 	int		 status;
 
-	touch(e2e_path(e, "hold-a"));
-	e2e_send_line(cn, "{\"id\":1,\"op\":\"restart_children\","
+	roll_held(e, cn, "a", "{\"id\":1,\"op\":\"restart_children\","
 	    "\"template\":\"w\"}");
-	ck_assert(e2e_wait_state(e, "a", "starting", 5000));
 	e2e_ok(e, "shutdown", NULL);
 	r = e2e_recv(cn, 10000);
 	ck_assert_msg(json_is_false(json_object_get(r, "ok")), "%s",
