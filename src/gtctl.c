@@ -140,8 +140,7 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "ls", .alias = "status", .op = "which_children",
 	  .usage = "[-a] [--state state] [target ...]\n"
 	  "       gtctl ls --tree",
-	  .help = "list children: NAME STATE PID UPTIME RESTARTS "
-	  "(--tree: the depends_on graph)",
+	  .help = "list children: NAME STATE PID UPTIME RESTARTS",
 	  .maxpos = -1, .opts = gtctl_opts_ls, .exec = gtctl_exec_ls,
 	  .print = gtctl_print_ls },
 	{ .name = "list", .op = "list", .usage = "[key ...]", .maxpos = -1,
@@ -172,8 +171,7 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "restart", .op = "restart_child", .usage = "target ...\n"
 	  "       gtctl restart --rolling [--max-unavailable N] "
 	  "[--timeout-ms MS] template | target ...",
-	  .help = "stop children if they run and start them again "
-	  "(--rolling: one at a time, each ready before the next stops)",
+	  .help = "stop children if they run and start them again",
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .minpos = 1, .maxpos = -1,
 	  .opts = gtctl_opts_restart, .exec = gtctl_exec_restart_cmd,
 	  .print = gtctl_print_pid },
@@ -256,8 +254,8 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .print = gtctl_print_fields },
 	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]\n"
 	  "       gtctl reload name",
-	  .help = "re-read the config file, apply it and say what changed;"
-	  "\n       with a name: send that child its reload_signal",
+	  .help = "apply the config file again, or (name) ask a child to "
+	  "reload",
 	  .maxpos = 1, .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
 	  .print = gtctl_print_reload },
 	{ .name = "shutdown", .op = "shutdown", .usage = "[timeout_ms=N]",
