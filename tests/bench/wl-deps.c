@@ -18,7 +18,9 @@
  * the same from gtd's registry (started_at - the dependency's ready_at,
  * loop time in whole ms: where gtd is slow, not the system); ping's
  * p99 while the N - 1 wait, and while the graph starts; the time from
- * the gate to the last ready event; the time of the stop.
+ * the gate to the last ready event; the time of the stop; gtd's own cpu
+ * time in the start and in the stop (what they cost gtd, whatever else
+ * the machine runs).
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/bench/bench.h"
 
@@ -43,6 +46,8 @@ struct deps_figs {
 	double	gtd[BENCH_MAXREPS];			/* ms, longest */
 	double	start[BENCH_MAXREPS];			/* ms */
 	double	stop[BENCH_MAXREPS];			/* ms */
+	double	cpu_start[BENCH_MAXREPS];		/* gtd's cpu ms */
+	double	cpu_stop[BENCH_MAXREPS];
 };
 
 /* The child that child i (1..n-1) depends on; w children a level. */
@@ -153,6 +158,31 @@ deps_gtd_view(struct sess *s)
 	return ((double)worst);
 }
 
+/*
+ * The cpu time gtd itself has used (user + system, /proc/PID/stat), in
+ * ms: what a phase costs gtd, whatever else the machine runs.
+ */
+static double
+deps_cpu_ms(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	FILE			*f;
+	size_t			 n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name: state is field 3, utime 14, stime 15. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return (-1);
+	return ((ut + st) * 1000.0 / sysconf(_SC_CLK_TCK));
+}
+
 /* Pump the session for secs (the probe keeps pinging). */
 static void
 deps_pump_for(struct sess *s, double secs)
@@ -201,19 +231,23 @@ deps_run(struct bctx *b, int n, int w, struct deps_figs *f, int run)
 		sess_pump(&s, 5);
 	}
 	s.nlat = 0;
+	f->cpu_start[run] = -deps_cpu_ms(s.srv.pid);
 	t0 = bench_now();
 	if (kill((pid_t)pid, SIGUSR1) == -1)
 		bench_die("kill d0: %s", strerror(errno));
 	sess_until(&s, sess_all_ready, n, DEPS_WAIT_SECS, "W-deps ready");
 	f->start[run] = (s.tready - t0) * 1e3;
+	f->cpu_start[run] += deps_cpu_ms(s.srv.pid);
 	f->wave99[run] = bench_quantile(s.lat, s.nlat, 0.99);
 	sess_ping_stop(&s);
 	f->gtd[run] = deps_gtd_view(&s);
 	/* The whole graph down, dependents first, in one request. */
+	f->cpu_stop[run] = -deps_cpu_ms(s.srv.pid);
 	t0 = bench_now();
 	sess_queue(&s, "{\"op\":\"terminate_child\",\"name\":\"d0\"}");
 	sess_until(&s, sess_all_replied, 0, DEPS_WAIT_SECS, "W-deps stop");
 	f->stop[run] = (bench_now() - t0) * 1e3;
+	f->cpu_stop[run] += deps_cpu_ms(s.srv.pid);
 	sess_close(&s);
 	deps_levels(b, stamps, n, w, f, run);
 }
@@ -267,7 +301,11 @@ wl_deps(struct bctx *b)
 	    TARGET_NONE, 0);
 	snprintf(name, sizeof name, "W-deps gate to %d ready", n);
 	deps_fig(b, name, "ms", f->start, TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps gtd cpu, gate to %d ready", n);
+	deps_fig(b, name, "ms", f->cpu_start, TARGET_NONE, 0);
 	snprintf(name, sizeof name, "W-deps stop %d (dependents first)", n);
 	deps_fig(b, name, "ms", f->stop, TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps gtd cpu, stop %d", n);
+	deps_fig(b, name, "ms", f->cpu_stop, TARGET_NONE, 0);
 	free(f);
 }
