@@ -42,7 +42,9 @@ extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_reload_entry;
+extern const struct cmd_entry cmd_reload_child_entry;
 extern const struct cmd_entry cmd_restart_child_entry;
+extern const struct cmd_entry cmd_restart_children_entry;
 extern const struct cmd_entry cmd_setattr_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_signal_entry;
@@ -73,7 +75,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_query_entry,
 	&cmd_release_entry,
 	&cmd_reload_entry,
+	&cmd_reload_child_entry,
 	&cmd_restart_child_entry,
+	&cmd_restart_children_entry,
 	&cmd_setattr_entry,
 	&cmd_shutdown_entry,
 	&cmd_signal_entry,
