@@ -16,21 +16,23 @@
 
 static enum cmd_ret	cmd_reload_child_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_reload_child_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_reload_child_entry = {
 	.name = "reload_child",
 	.access = ACL_CONTROL,
 	.usage = "name",
 	.flags = CMD_MUTATES,
+	.keys = cmd_reload_child_args,
 	.exec = cmd_reload_child_exec
 };
 
 static enum cmd_ret
 cmd_reload_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	if ((c->state != CHILD_STARTING && c->state != CHILD_RUNNING) ||
 	    child_kill(c, c->spec->reload_signal) == -1) {

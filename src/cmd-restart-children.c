@@ -72,7 +72,7 @@ static int		roll_names(struct cmd_ctx *, json_t *, struct roll *);
 static int		roll_template(struct cmd_ctx *, const char *,
 			    struct roll *);
 static int		roll_check(struct cmd_ctx *, struct roll *);
-static void		roll_free(struct cmd_ctx *);
+static void		roll_free(void *);
 static bool		roll_step(struct roll *);
 static void		roll_begin(struct roll *, struct roll_slot *,
 			    struct child *);
@@ -80,12 +80,16 @@ static void		roll_wake(struct child *, void *);
 static void		roll_timer_cb(struct ev_loop *, ev_timer *, int);
 static bool		roll_settle(struct roll_slot *, enum cmd_ready);
 
+static const char *const cmd_restart_children_args[] = { "names", "template",
+    "max_unavailable", "timeout_ms", NULL };
+
 const struct cmd_entry cmd_restart_children_entry = {
 	.name = "restart_children",
 	.access = ACL_CONTROL,
 	.usage = "names=[NAME,...]|template=NAME [max_unavailable=N] "
 	    "[timeout_ms=N]",
 	.flags = CMD_MUTATES,
+	.keys = cmd_restart_children_args,
 	.exec = cmd_restart_children_exec
 };
 
@@ -98,16 +102,13 @@ roll_cmp(const void *a, const void *b)
 static enum cmd_ret
 cmd_restart_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "names", "template",
-	    "max_unavailable", "timeout_ms", NULL };
 	struct roll			*r;
 	json_t				*names;
 	const char			*tpl = NULL;
 	int64_t				 max = 1, timeout = 0;
 	size_t				 i;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "template", false, &tpl) == -1 ||
+	if (cmd_arg_string(ctx, args, "template", false, &tpl) == -1 ||
 	    cmd_arg_int(ctx, args, "max_unavailable", 1,
 	    ROLL_MAX_UNAVAILABLE, &max) == -1 ||
 	    cmd_arg_int(ctx, args, "timeout_ms", 1, SPEC_MAX_MS,
@@ -118,10 +119,8 @@ cmd_restart_children_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_bad(ctx, "names", "give either names or template");
 		return (CMD_ERROR);
 	}
-	r = xcalloc(1, sizeof *r);
+	r = cmd_opdata(ctx, sizeof *r, roll_free); /* on every path now */
 	r->ctx = ctx;
-	ctx->op = r;
-	ctx->op_free = roll_free;	/* from here on, on every path */
 	if ((names != NULL ? roll_names(ctx, names, r) :
 	    roll_template(ctx, tpl, r)) == -1 || roll_check(ctx, r) == -1)
 		return (CMD_ERROR);
@@ -182,7 +181,7 @@ roll_template(struct cmd_ctx *ctx, const char *tpl, struct roll *r)
 	struct child	*c;
 	size_t		 n = 0;
 
-	TAILQ_FOREACH(c, &g->children, entry)
+	TAILQ_FOREACH(c, &g->tab->children, entry)
 		if (c->spec->template != NULL &&
 		    strcmp(c->spec->template, tpl) == 0)
 			n++;
@@ -192,7 +191,7 @@ roll_template(struct cmd_ctx *ctx, const char *tpl, struct roll *r)
 		return (-1);
 	}
 	r->names = xcalloc(n + 1, sizeof *r->names);
-	TAILQ_FOREACH(c, &g->children, entry)
+	TAILQ_FOREACH(c, &g->tab->children, entry)
 		if (c->spec->template != NULL &&
 		    strcmp(c->spec->template, tpl) == 0)
 			r->names[r->n++] = xstrdup(c->name);
@@ -227,7 +226,7 @@ roll_check(struct cmd_ctx *ctx, struct roll *r)
 			    "it cannot be started again", c->name);
 			return (-1);
 		}
-	TAILQ_FOREACH(o, &ctx->gtd->waiting, wentry) {
+	TAILQ_FOREACH(o, &ctx->gtd->cmd->waiting, wentry) {
 		if (o->entry != &cmd_restart_children_entry ||
 		    (or = o->op) == NULL)
 			continue;
@@ -243,18 +242,15 @@ roll_check(struct cmd_ctx *ctx, struct roll *r)
 	return (0);
 }
 
+/* What the roll holds (cmd_opdata's dtor: r itself is freed after). */
 static void
-roll_free(struct cmd_ctx *ctx)
+roll_free(void *p)
 {
-	struct roll	*r = ctx->op;
+	struct roll	*r = p;
 	size_t		 i;
 
-	ctx->op = NULL;
-	ctx->op_free = NULL;
-	if (r == NULL)
-		return;
 	for (i = 0; i < r->nslots; i++) {
-		ev_timer_stop(ctx->gtd->loop, &r->slots[i].timer);
+		ev_timer_stop(r->ctx->gtd->loop, &r->slots[i].timer);
 		if (r->slots[i].c != NULL) {
 			child_unwait(r->slots[i].c, &r->slots[i].w);
 			child_unref(r->slots[i].c);
@@ -267,7 +263,6 @@ roll_free(struct cmd_ctx *ctx)
 	free(r->slots);
 	json_decref(r->restarted);
 	json_decref(r->skipped);
-	free(r);
 }
 
 /*

@@ -67,8 +67,9 @@ cmd_free(struct cmd_ctx *ctx)
 	struct gtd	*g = ctx->gtd;
 
 	ev_timer_stop(g->loop, &ctx->timer);
-	if (ctx->op_free != NULL)
-		ctx->op_free(ctx);
+	if (ctx->op != NULL && ctx->op_free != NULL)
+		ctx->op_free(ctx->op);		/* its refs and timers first */
+	free(ctx->op);
 	if (ctx->child != NULL) {
 		child_unwait(ctx->child, &ctx->w);
 		child_unref(ctx->child);
@@ -78,9 +79,6 @@ cmd_free(struct cmd_ctx *ctx)
 	free(ctx->idraw);
 	json_decref(ctx->res);
 	json_decref(ctx->res_ok);
-	if (ctx->op != NULL && ctx->op_free != NULL)
-		ctx->op_free(ctx->op);
-	free(ctx->op);
 	free(ctx->msg);
 	if (ctx->raw != ctx->rawbuf)
 		free(ctx->raw);

@@ -98,9 +98,6 @@ struct cmd_ctx {
 	void			*op;		/* the op's own: cmd_opdata */
 	void			(*op_free)(void *);
 	bool			 waiting;	/* in gtd's waiting list */
-	/* An op's own state while it waits (owned), freed by op_free. */
-	void			*op;
-	void			(*op_free)(struct cmd_ctx *);
 	/* Every op, sorted, NULL-terminated (dispatch.c's; for hello). */
 	const struct cmd_entry *const *table;
 	TAILQ_ENTRY(cmd_ctx)	 wentry;	/* in waiting */
