@@ -40,6 +40,7 @@ struct childdeps {
 static struct childdeps	*childdeps_get(struct gtd *);
 static void		 childdeps_obs(const struct child *, struct deps_obs *);
 static void		 childdeps_start_met(struct gtd *, struct deps_names *);
+static bool		 childdeps_is_up(const char *, void *);
 static bool		 childdeps_up(struct gtd *, const char *,
 			    enum deps_closure);
 static void		 childdeps_release(struct gtd *);
@@ -318,18 +319,18 @@ childdeps_unwait(struct child *c)
 static bool
 childdeps_up(struct gtd *g, const char *name, enum deps_closure kind)
 {
-	struct deps_names	 cl = { NULL, 0, 0 };
-	struct child		*d;
-	size_t			 i;
-	bool			 up = false;
+	return (deps_closure_any(g->deps->graph, name, kind,
+	    childdeps_is_up, g));
+}
 
-	deps_closure(g->deps->graph, name, kind, &cl);
-	for (i = 0; i < cl.n && !up; i++)
-		up = (d = child_find(g, cl.v[i])) != NULL && (d->pid > 0 ||
-		    d->state == CHILD_STOPPING ||
-		    d->state == CHILD_TERMINATING);
-	deps_names_free(&cl);
-	return (up);
+/* Has the row named name a process, or one still going? */
+static bool
+childdeps_is_up(const char *name, void *arg)
+{
+	struct child	*d = child_find(arg, name);
+
+	return (d != NULL && (d->pid > 0 || d->state == CHILD_STOPPING ||
+	    d->state == CHILD_TERMINATING));
 }
 
 bool

@@ -1021,6 +1021,30 @@ deps_closure(const struct deps_graph *g, const char *name,
 	strmap_free(&seen);
 }
 
+bool
+deps_closure_any(const struct deps_graph *g, const char *name,
+    enum deps_closure kind, bool (*pred)(const char *, void *), void *arg)
+{
+	const struct deps_node	*n;
+	struct deps_names	 q = { NULL, 0, 0 };
+	struct strmap		 seen = { NULL, 0, 0 };
+	size_t			 head, done = 0;
+	bool			 found = false;
+
+	if ((n = deps_find(g, name)) == NULL)
+		return (false);
+	strmap_add(&seen, n->name, 0);
+	for (head = 0; n != NULL && !found; head++) {
+		deps_closure_step(n, kind, &seen, &q);
+		for (; done < q.n && !found; done++)
+			found = pred(q.v[done], arg);
+		n = head < q.n ? deps_find(g, q.v[head]) : NULL;
+	}
+	deps_names_free(&q);
+	strmap_free(&seen);
+	return (found);
+}
+
 /* Plans. */
 
 /*

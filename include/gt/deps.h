@@ -216,6 +216,15 @@ size_t		 deps_unmet(const struct deps_graph *, const char *name,
 enum deps_closure { DEPS_CL_STOP, DEPS_CL_RESTART, DEPS_CL_ALL };
 void		 deps_closure(const struct deps_graph *, const char *name,
 		    enum deps_closure, struct deps_names *out);
+/*
+ * Does pred hold for a row of name's closure of kind?  Breadth first,
+ * nearest dependents first, and done at the first row it holds for: no
+ * order is made, so asking this of a row whose dependents are mostly
+ * still up costs a few steps, not the closure.
+ */
+bool		 deps_closure_any(const struct deps_graph *, const char *name,
+		    enum deps_closure, bool (*pred)(const char *, void *),
+		    void *arg);
 
 /*
  * An order over a set of rows, as parallel as the graph allows: in a

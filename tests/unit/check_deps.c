@@ -816,6 +816,56 @@ START_TEST(test_deps_closure_stop)
 }
 END_TEST
 
+/* What closure_any's predicate saw, and which rows it holds for. */
+struct any_probe {
+	const char	*yes;		/* rows it holds for, space-separated */
+	char		 seen[128];	/* rows asked, in order */
+};
+
+static bool
+any_pred(const char *name, void *arg)
+{
+	struct any_probe	*p = arg;
+	size_t			 len = strlen(p->seen);
+	char			 w[40];
+
+	snprintf(p->seen + len, sizeof p->seen - len, "%s ", name);
+	snprintf(w, sizeof w, " %s ", name);
+	return (strstr(p->yes, w) != NULL);
+}
+
+/*
+ * deps_closure_any asks the rows of the closure, nearest first, only as
+ * far as the first that holds: the same rows as deps_closure, along the
+ * same edges.
+ */
+START_TEST(test_deps_closure_any)
+{
+	struct deps_graph	*g = deps_graph_new(16);
+	struct any_probe	 p = { " ", "" };
+
+	set(g, "a", NULL, NULL);
+	set(g, "b", "a", NULL);				/* on_stop stop */
+	set(g, "c", "b", NULL);
+	set(g, "d", "a:ready/ignore/ignore", NULL);	/* left alone */
+	set(g, "f", "d", NULL);				/* behind d */
+	ck_assert(!deps_closure_any(g, "a", DEPS_CL_STOP, any_pred, &p));
+	ck_assert_str_eq(p.seen, "b c ");		/* never d or f */
+	p = (struct any_probe){ " b c ", "" };
+	ck_assert(deps_closure_any(g, "a", DEPS_CL_STOP, any_pred, &p));
+	ck_assert_str_eq(p.seen, "b ");			/* done at b */
+	p = (struct any_probe){ " c ", "" };
+	ck_assert(deps_closure_any(g, "a", DEPS_CL_STOP, any_pred, &p));
+	ck_assert_str_eq(p.seen, "b c ");
+	p = (struct any_probe){ " f ", "" };
+	ck_assert(deps_closure_any(g, "a", DEPS_CL_ALL, any_pred, &p));
+	p = (struct any_probe){ " f ", "" };
+	ck_assert(!deps_closure_any(g, "c", DEPS_CL_ALL, any_pred, &p));
+	ck_assert(!deps_closure_any(g, "nobody", DEPS_CL_ALL, any_pred, &p));
+	deps_graph_free(g);
+}
+END_TEST
+
 START_TEST(test_deps_closure_restart)
 {
 	struct deps_graph	*g = deps_graph_new(16);
@@ -1009,6 +1059,7 @@ deps_suite(void)
 	tc = tcase_create("order");
 	tcase_add_test(tc, test_deps_closure_stop);
 	tcase_add_test(tc, test_deps_closure_restart);
+	tcase_add_test(tc, test_deps_closure_any);
 	tcase_add_test(tc, test_deps_closure_diamond);
 	tcase_add_test(tc, test_deps_levels);
 	tcase_add_test(tc, test_deps_levels_chain);
