@@ -125,6 +125,10 @@ else
 LIB_SRCS += src/cluster-none.c
 endif
 
+# Re-exec in place (protocol §9.2).
+LIB_SRCS += src/reexec.c src/cmd-reexec.c
+E2E_SRCS += tests/e2e/check_e2e_reexec.c
+
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \

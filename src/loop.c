@@ -29,6 +29,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/proto.h"
+#include "gt/reexec.h"
 #include "gt/registry.h"
 #include "gt/reload.h"
 #include "gt/server.h"
@@ -293,6 +294,7 @@ gtd_free(struct gtd *g)
 	gtd_sd_free(g->sd);
 	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
+	reexec_abandon(g);	/* its request is abandoned next */
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
 	child_free_all(g);
@@ -301,6 +303,7 @@ gtd_free(struct gtd *g)
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);
+	free(g->exe);
 	free(g->boot);		/* a boot cut short by shutdown */
 	if (g->readyfd >= 0)
 		close(g->readyfd);

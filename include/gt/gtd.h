@@ -27,6 +27,7 @@ struct events;
 struct gtd_sd;
 struct notify;
 struct registry;
+struct reexec;
 struct snapshot;
 TAILQ_HEAD(cmd_list, cmd_ctx);
 
@@ -86,6 +87,10 @@ struct gtd {
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
+	bool			 restoring;	/* a re-exec's restore */
+	char			**argv;		/* main's: for reexec */
+	char			*exe;		/* owned: reexec's binary */
+	struct reexec		*reexec;	/* owned: in progress */
 	int64_t			 committed_at;	/* mono ms of the last commit */
 	char			*rbuf;		/* owned: reply being built */
 	size_t			 rlen;
