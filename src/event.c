@@ -572,3 +572,54 @@ event_restore(struct events *ev, const json_t *j)
 	}
 	return (0);
 }
+
+static json_t *
+event_names_json(const struct event_names *nm)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < nm->n; i++)
+		json_array_append_new(a, json_string(nm->buf + nm->off[i]));
+	return (a);
+}
+
+json_t *
+event_sub_save(struct events *ev, struct conn *cn)
+{
+	struct event_sub	*s;
+
+	if ((s = event_sub_find(ev, cn)) == NULL)
+		return (NULL);
+	return (json_pack("{s:i, s:b, s:o, s:o}", "mask", (int)s->mask, "all",
+	    s->all, "names", event_names_json(&s->names), "follow",
+	    event_names_json(&s->follow)));
+}
+
+void
+event_sub_restore(struct events *ev, struct conn *cn, const json_t *j)
+{
+	struct event_sub	*s;
+	json_t			*names, *v;
+	size_t			 i;
+
+	if (!json_is_object(j))
+		return;
+	s = event_sub_get(ev, cn);
+	s->mask = (unsigned)json_integer_value(json_object_get(j, "mask")) &
+	    (EVENT_MASK(EVENT_NKINDS) - 1);
+	s->all = json_is_true(json_object_get(j, "all"));
+	names = json_object_get(j, "names");
+	if (json_is_array(names) && json_array_size(names) <=
+	    GT_SUBSCRIBE_NAMES_MAX) {
+		json_array_foreach(names, i, v)
+			if (!json_is_string(v))
+				break;
+		if (i == json_array_size(names))
+			event_names_set(&s->names, names);
+	}
+	json_array_foreach(json_object_get(j, "follow"), i, v) {
+		if (json_is_string(v))
+			event_follow(ev, cn, json_string_value(v));
+	}
+}

@@ -281,6 +281,42 @@ reexec_save_requester(struct cmd_ctx *ctx, struct reexec_fds *f)
 }
 
 /*
+ * Can cn be handed over?  Not with a request in flight or a partial one
+ * buffered: those connections get the reexec event and are closed.
+ */
+static bool
+reexec_conn_keep(const struct conn *cn, const struct conn *requester)
+{
+	return (cn != requester && !conn_is_dead(cn) && !(cn->flags &
+	    (CONN_PAUSED | CONN_CLOSING)) && cn->inlen == 0);
+}
+
+/* The connections kept: fd, unsent lines, subscription. */
+static json_t *
+reexec_save_conns(struct gtd *g, struct conn *requester,
+    struct reexec_fds *f)
+{
+	struct conn	*cn;
+	json_t		*a = json_array(), *o, *sub;
+
+	for (cn = connset_first(g->conns, false); cn != NULL;
+	    cn = TAILQ_NEXT(cn, entry)) {
+		if (!reexec_conn_keep(cn, requester))
+			continue;
+		o = json_pack("{s:i, s:s%}", "fd", cn->fd, "out", cn->out !=
+		    NULL ? cn->out + cn->outoff : "", cn->out != NULL ?
+		    cn->outlen - cn->outoff : 0);
+		if (o == NULL)
+			o = json_pack("{s:i, s:s}", "fd", cn->fd, "out", "");
+		if ((sub = event_sub_save(g->events, cn)) != NULL)
+			json_object_set_new(o, "sub", sub);
+		reexec_fd_add(f, cn->fd);
+		json_array_append_new(a, o);
+	}
+	return (a);
+}
+
+/*
  * The whole state as JSON text (xmalloc'd), the fds it names in *f; NULL
  * and *cause when g cannot be saved now.
  */
@@ -301,7 +337,8 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, struct reexec_fds *f,
 	TAILQ_FOREACH(c, &g->children, entry)
 		json_array_append_new(rows, reexec_save_child(g, c, f));
 	reexec_fd_add(f, server_fd(g->server));
-	st = json_pack("{s:i, s:s, s:i, s:I, s:s, s:{s:i, s:b}, s:o, s:o,"
+	st = json_pack("{s:o}", "conns", reexec_save_conns(g, ctx->conn, f));
+	json_object_update_missing_new(st, json_pack("{s:i, s:s, s:i, s:I, s:s, s:{s:i, s:b}, s:o, s:o,"
 	    " s:o, s:i, s:{s:I, s:I, s:I, s:I}}",
 	    "version", REEXEC_FORMAT, "gtd", GT_VERSION, "pid", (int)g->pid,
 	    "started_at", (json_int_t)g->started_at, "exe", g->exe,
@@ -312,7 +349,7 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, struct reexec_fds *f,
 	    (json_int_t)g->stats.requests, "spawns",
 	    (json_int_t)g->stats.spawns, "restarts",
 	    (json_int_t)g->stats.restarts, "spawn_failures",
-	    (json_int_t)g->stats.spawn_failures);
+	    (json_int_t)g->stats.spawn_failures));
 	reexec_fd_add(f, exefd);
 	text = json_dumps(st, JSON_COMPACT);
 	json_decref(st);
@@ -535,16 +572,17 @@ reexec_check_cb(struct ev_loop *loop, ev_child *w, int revents)
 	free(msg);
 }
 
-/* Tell every other connection, best effort: it will be closed. */
+/* Tell every connection not handed over, best effort: it will close. */
 static void
-reexec_tell_others(struct gtd *g, struct conn *keep)
+reexec_tell_others(struct gtd *g, struct conn *requester)
 {
 	static const char	 line[] = "{\"event\":\"reexec\"}";
 	struct conn		*cn;
 
 	for (cn = connset_first(g->conns, false); cn != NULL;
 	    cn = TAILQ_NEXT(cn, entry)) {
-		if (cn == keep || conn_is_dead(cn))
+		if (cn == requester || conn_is_dead(cn) ||
+		    reexec_conn_keep(cn, requester))
 			continue;
 		conn_event(cn, line, sizeof line - 1);
 		conn_push(cn);
@@ -964,12 +1002,28 @@ reexec_load_child(struct gtd *g, const json_t *o, bool *restart)
 	return (c);
 }
 
+/* Queue the lines of text (each ending in '\n') as events on cn. */
+static void
+reexec_requeue(struct conn *cn, const char *text, bool reply)
+{
+	const char	*p, *nl;
+
+	for (p = text; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (reply)
+			conn_reply(cn, p, (size_t)(nl - p));
+		else
+			conn_event(cn, p, (size_t)(nl - p));
+	}
+}
+
 /* The requester's connection, with the reply of the new program. */
 static void
 reexec_load_requester(struct gtd *g, const json_t *o)
 {
 	struct conn	*cn;
-	const char	*out, *id, *p, *nl;
+	const char	*id;
 	char		*line;
 	int		 fd;
 	int		 n;
@@ -977,12 +1031,8 @@ reexec_load_requester(struct gtd *g, const json_t *o)
 	if ((fd = reexec_fd_of(o, "fd")) == -1)
 		return;
 	cn = conn_new(g->conns, fd);
-	out = json_string_value(json_object_get(o, "out"));
-	for (p = out; p != NULL && *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			break;
-		conn_reply(cn, p, (size_t)(nl - p));
-	}
+	reexec_requeue(cn, json_string_value(json_object_get(o, "out")),
+	    true);
 	id = json_string_value(json_object_get(o, "id"));
 	n = id != NULL ? xasprintf(&line, "{\"id\":%s,\"ok\":true,\"pid\":%d,"
 	    "\"version\":\"%s\"}", id, (int)g->pid, GT_VERSION) :
@@ -991,6 +1041,26 @@ reexec_load_requester(struct gtd *g, const json_t *o)
 	conn_reply(cn, line, (size_t)n);
 	conn_push(cn);
 	free(line);
+}
+
+/* The connections handed over, with their subscriptions. */
+static void
+reexec_load_conns(struct gtd *g, const json_t *a)
+{
+	const json_t	*o;
+	struct conn	*cn;
+	size_t		 i;
+	int		 fd;
+
+	json_array_foreach(a, i, o) {
+		if ((fd = reexec_fd_of(o, "fd")) == -1)
+			continue;
+		cn = conn_new(g->conns, fd);
+		event_sub_restore(g->events, cn, json_object_get(o, "sub"));
+		reexec_requeue(cn, json_string_value(json_object_get(o, "out")),
+		    false);
+		conn_push(cn);
+	}
 }
 
 int
@@ -1043,6 +1113,7 @@ reexec_restore(struct gtd *g, const char *text, size_t len, char **cause)
 	free(restart);
 	if ((fd = reexec_fd_of(st, "prev_exe_fd")) != -1)
 		close(fd);
+	reexec_load_conns(g, json_object_get(st, "conns"));
 	event_emit(g->events, EVENT_REEXEC, NULL, json_pack("{s:s, s:i}",
 	    "version", GT_VERSION, "pid", (int)g->pid));
 	reexec_load_requester(g, json_object_get(st, "requester"));

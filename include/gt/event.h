@@ -105,6 +105,13 @@ int	event_since_ok(const struct events *, int64_t since, char **cause);
  * number.
  */
 struct json_t	*event_save(const struct events *);
+/*
+ * cn's subscription and follows ({"mask", "all", "names", "follow"}), a
+ * new reference, or NULL: none; and back onto a new connection.
+ */
+struct json_t	*event_sub_save(struct events *, struct conn *cn);
+void		 event_sub_restore(struct events *, struct conn *cn,
+		    const struct json_t *);
 int		 event_restore(struct events *, const struct json_t *);
 
 #endif /* GT_EVENT_H */

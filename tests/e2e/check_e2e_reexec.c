@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_e2e_reexec: gtd replaces its program in place (protocol §9.2).
+ * Many children keep their pids, attrs and restart counts; a pending
+ * restart fires at its deadline; a subscriber and a log follower go on
+ * receiving on the same connection, a reconnecting one resumes from its
+ * seq; the reply comes from the new program.  A binary that fails its
+ * pre-flight leaves the old program serving.  A state of an older format
+ * (a fixture, with keys this gtd does not know and without some it does)
+ * is restored.  $GTD_REEXEC_CHILDREN sets the many (default 200).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "gt/protocol.h"
+
+#include "harness.h"
+
+#define RX_RESTART_MS	2500	/* the pending restart's delay */
+
+static int
+rx_children(void)
+{
+	const char	*s = getenv("GTD_REEXEC_CHILDREN");
+	int		 n = s != NULL ? atoi(s) : 0;
+
+	return (n > 0 ? n : 200);
+}
+
+/* The next event line of kind on cn (other lines skipped), or NULL. */
+static json_t *
+rx_event(struct e2e_conn *cn, const char *kind, int ms)
+{
+	long		 end = e2e_now_ms() + e2e_slow(ms);
+	json_t		*j;
+	const char	*ev;
+
+	while (e2e_now_ms() < end) {
+		if ((j = e2e_recv(cn, (int)(end - e2e_now_ms()))) == NULL)
+			return (NULL);
+		ev = json_string_value(json_object_get(j, "event"));
+		if (ev != NULL && strcmp(ev, kind) == 0)
+			return (j);
+	}
+	return (NULL);
+}
+
+START_TEST(e2e_reexec_many)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*sub, *fol, *old;
+	int		 n = rx_children(), i;
+	pid_t		*pids, gpid = e2e_pid(e);
+	json_t		*r, *ev;
+	json_int_t	 seq0, at0;
+	long		 t0, due;
+	char		 name[32], val[32];
+
+	pids = calloc((size_t)n, sizeof *pids);
+	ck_assert_ptr_nonnull(pids);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "w%d", i);
+		pids[i] = e2e_spawn(e, name, NULL);
+		snprintf(val, sizeof val, "v%d", i);
+		e2e_ok(e, "setattr", "{s:s, s:{s:s, s:i}}", "name", name,
+		    "attrs", "tag", val, "n", i);
+	}
+	/* A child that floods its log slowly, followed on its own conn. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name", "talker", "cmd",
+	    e2e_cmd("--flood=100000", "--flood-every-ms=20", NULL), "stdout",
+	    "log");
+	fol = e2e_client(e);
+	e2e_cok(fol, "logs", "{s:s, s:i, s:b}", "name", "talker", "lines", 0,
+	    "follow", true);
+	ck_assert_ptr_nonnull(rx_event(fol, "log", 5000));
+	/* A child that exits, with a restart pending when gtd re-execs. */
+	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:i}", "name", "flaky",
+	    "cmd", e2e_cmd("--exit-after-ms=100", "--exit-code=3", NULL),
+	    "restart_delay_ms", RX_RESTART_MS, "max_restarts", 100);
+	sub = e2e_client(e);
+	e2e_cok(sub, "subscribe", NULL);
+	ck_assert_ptr_nonnull(ev = rx_event(sub, "restarting", 5000));
+	t0 = e2e_now_ms();
+	seq0 = e2e_int(ev, "seq");
+	at0 = e2e_int(ev, "at");
+	ck_assert_int_eq(e2e_int(e2e_row(e, "flaky"), "restart_count"), 1);
+	/* A connection that reads nothing: its events wait in gtd. */
+	old = e2e_client(e);
+	e2e_cok(old, "ping", NULL);
+
+	r = e2e_ok(e, "reexec", NULL);
+	ck_assert_int_eq(e2e_int(r, "pid"), gpid);
+	ck_assert_str_eq(e2e_str(r, "version"), GT_VERSION);
+	ck_assert_int_lt(e2e_now_ms() - t0, e2e_slow(RX_RESTART_MS));
+
+	/* The subscriber: the reexec event, on the same connection. */
+	ck_assert_ptr_nonnull(ev = rx_event(sub, "reexec", 5000));
+	ck_assert_int_gt(e2e_int(ev, "seq"), seq0);
+	ck_assert_str_eq(e2e_str(ev, "version"), GT_VERSION);
+	/* The follower goes on receiving lines. */
+	ck_assert_ptr_nonnull(rx_event(fol, "log", 5000));
+	ck_assert_ptr_nonnull(rx_event(fol, "log", 5000));
+	e2e_cok(old, "ping", NULL);
+
+	/* Same pids, attrs kept. */
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "w%d", i);
+		snprintf(val, sizeof val, "v%d", i);
+		r = e2e_row(e, name);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(e2e_int(r, "pid"), pids[i]);
+		ck_assert_str_eq(e2e_str(r, "state"), "running");
+		r = e2e_ok(e, "getattr", "{s:s, s:s}", "name", name, "key",
+		    "tag");
+		ck_assert_str_eq(e2e_str(r, "value"), val);
+	}
+	/* The pending restart fires at its deadline, not before. */
+	ck_assert_ptr_nonnull(ev = rx_event(sub, "started", 10000));
+	ck_assert_str_eq(e2e_str(ev, "name"), "flaky");
+	due = (long)(e2e_int(ev, "at") - at0);
+	ck_assert_msg(due >= RX_RESTART_MS * 8 / 10 - 5 && due <
+	    e2e_slow(RX_RESTART_MS + 1500), "restarted after %ld ms", due);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "flaky"), "restart_count"), 1);
+	ck_assert_ptr_nonnull(ev = rx_event(sub, "restarting", 5000));
+	ck_assert_int_eq(e2e_int(ev, "restart_count"), 2);
+
+	/* A client that reconnects resumes from its seq: nothing lost. */
+	old = e2e_client(e);
+	e2e_cok(old, "subscribe", "{s:I}", "since", seq0);
+	ck_assert_ptr_nonnull(ev = rx_event(old, "reexec", 5000));
+	ck_assert_int_gt(e2e_int(ev, "seq"), seq0);
+	/* A child that ends after the re-exec is reaped as ours. */
+	ck_assert_int_eq(kill(pids[0], SIGKILL), 0);
+	ck_assert_int_ne(e2e_wait_restarted(e, "w0", pids[0], 10000), -1);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "w0"), "restart_count"), 1);
+	free(pids);
+	e2e_stop(e);
+}
+END_TEST
+
+/* A child that exits while gtd re-execs is reaped by the new program. */
+START_TEST(e2e_reexec_exit_in_gap)
+{
+	struct e2e	*e = e2e_start(NULL);
+	pid_t		 pid, gpid = e2e_pid(e);
+	json_t		*r;
+	int		 i;
+
+	for (i = 0; i < 5; i++) {
+		/* Exits about when the re-exec happens; whichever reaps it. */
+		pid = e2e_spawn(e, "quick", "--exit-after-ms=30",
+		    "--exit-code=4", NULL);
+		r = e2e_ok(e, "reexec", NULL);
+		ck_assert_int_eq(e2e_int(r, "pid"), gpid);
+		ck_assert(e2e_wait_dead(pid, 5000));
+		ck_assert(e2e_wait_state(e, "quick", "restarting", 5000) ||
+		    e2e_wait_state(e, "quick", "running", 100));
+		e2e_ok(e, "terminate_and_delete", "{s:s}", "name", "quick");
+		ck_assert(e2e_wait_absent(e, "quick", 5000));
+	}
+	/* No zombie left: every pid gtd had is reaped. */
+	ck_assert_int_eq(e2e_int(e2e_ok(e, "count_children", NULL),
+	    "active"), 0);
+	e2e_stop(e);
+}
+END_TEST
+
+/* A script as path: it says why on stderr and exits non-zero. */
+static const char *
+rx_script(struct e2e *e, const char *name, const char *body)
+{
+	const char	*path = e2e_path(e, name);
+	FILE		*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	return (path);
+}
+
+START_TEST(e2e_reexec_preflight_fails)
+{
+	struct e2e	*e = e2e_start(NULL);
+	pid_t		 pid, gpid = e2e_pid(e);
+	struct e2e_conn	*other;
+	json_t		*r;
+	long		 t0;
+
+	pid = e2e_spawn(e, "keep", NULL);
+	e2e_ok(e, "setattr", "{s:s, s:{s:s}}", "name", "keep", "attrs", "k",
+	    "v");
+	r = e2e_err(e, "reexec_failed", "reexec", "{s:s}", "path",
+	    "/bin/false");
+	ck_assert_ptr_nonnull(strstr(e2e_str(r, "message"), "pre-flight"));
+	r = e2e_err(e, "reexec_failed", "reexec", "{s:s}", "path",
+	    rx_script(e, "bad.sh", "echo 'state: cannot read this' >&2; "
+	    "exit 2"));
+	ck_assert_ptr_nonnull(strstr(e2e_str(r, "message"),
+	    "cannot read this"));
+	r = e2e_err(e, "reexec_failed", "reexec", "{s:s}", "path",
+	    e2e_path(e, "missing"));
+	r = e2e_err(e, "bad_request", "reexec", "{s:i}", "path", 1);
+	/* A pre-flight that hangs is killed at its bound; gtd answers. */
+	other = e2e_client(e);
+	t0 = e2e_now_ms();
+	e2e_send_line(e2e_main(e), e2e_fmt(e, "{\"id\":\"hang\",\"op\":"
+	    "\"reexec\",\"path\":\"%s\"}", rx_script(e, "hang.sh",
+	    "exec sleep 60")));
+	/* Meanwhile gtd serves the others. */
+	e2e_cok(other, "ping", NULL);
+	ck_assert_int_lt(e2e_now_ms() - t0, 4000);
+	r = e2e_recv(e2e_main(e), (int)e2e_slow(10000));
+	ck_assert_str_eq(e2e_str(r, "id"), "hang");
+	ck_assert(json_is_false(json_object_get(r, "ok")));
+	ck_assert_ptr_nonnull(strstr(e2e_str(r, "message"), "within"));
+	ck_assert_int_ge(e2e_now_ms() - t0, 4900);
+	ck_assert_int_eq(e2e_pid(e), gpid);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "keep"), "pid"), pid);
+	r = e2e_ok(e, "getattr", "{s:s, s:s}", "name", "keep", "key", "k");
+	ck_assert_str_eq(e2e_str(r, "value"), "v");
+	e2e_ok(e, "ping", NULL);
+	e2e_stop(e);
+}
+END_TEST
+
+/* gtctl reexec: prints the new program's pid and version. */
+START_TEST(e2e_reexec_gtctl)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*out;
+	char		 want[64];
+
+	e2e_spawn(e, "a", NULL);
+	ck_assert_int_eq(e2e_gtctl(e, &out, "reexec", NULL), 0);
+	snprintf(want, sizeof want, "pid: %d", (int)e2e_pid(e));
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_int_ne(e2e_gtctl(e, &out, "reexec", "--path", "/bin/false",
+	    NULL), 0);
+	ck_assert_ptr_nonnull(strstr(e2e_gtctl_stderr(e), "reexec_failed"));
+	e2e_ok(e, "ping", NULL);
+	e2e_stop(e);
+}
+END_TEST
+
+Suite *
+e2e_reexec_suite(void)
+{
+	Suite	*s = suite_create("e2e_reexec");
+	TCase	*tc = tcase_create("reexec");
+
+	tcase_set_timeout(tc, E2E_TIMEOUT * 2);
+	tcase_add_test(tc, e2e_reexec_many);
+	tcase_add_test(tc, e2e_reexec_exit_in_gap);
+	tcase_add_test(tc, e2e_reexec_preflight_fails);
+	tcase_add_test(tc, e2e_reexec_gtctl);
+	suite_add_tcase(s, tc);
+	return (s);
+}
