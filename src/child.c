@@ -2087,6 +2087,7 @@ child_restore(struct gtd *g, struct childspec *spec, char *spec_json,
 	else if (sv->state != CHILD_RESTARTING)
 		c->state = CHILD_STOPPED;	/* nothing else has no process */
 	if (sv->deadline > 0) {
+		ev_now_update(g->loop);	/* the timer counts from now */
 		left = sv->deadline - clock_mono_ms();
 		child_arm(c, left > 0 ? left : 0);
 	} else if (c->state == CHILD_RESTARTING)

@@ -333,6 +333,8 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, struct reexec_fds *f,
 		xasprintf(cause, "busy: %s; try again", why);
 		return (NULL);
 	}
+	/* Timers are saved against now, not the loop's cached time. */
+	ev_now_update(g->loop);
 	rows = json_array();
 	TAILQ_FOREACH(c, &g->children, entry)
 		json_array_append_new(rows, reexec_save_child(g, c, f));
@@ -1101,6 +1103,7 @@ reexec_restore(struct gtd *g, const char *text, size_t len, char **cause)
 	if (event_restore(g->events, json_object_get(st, "events")) == -1)
 		log_warnx("reexec: the event ring is lost (seq starts again)");
 	rows = json_object_get(st, "children");
+	ev_now_update(g->loop);		/* the deadlines are against now */
 	restart = xreallocarray(NULL, json_array_size(rows) + 1,
 	    sizeof *restart);
 	json_array_foreach(rows, i, row) {
