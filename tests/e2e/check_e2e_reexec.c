@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -242,6 +244,242 @@ START_TEST(e2e_reexec_preflight_fails)
 }
 END_TEST
 
+/* path's text with every `from` replaced by `to` (malloc'd). */
+static char *
+rx_subst(const char *text, const char *from, const char *to)
+{
+	size_t		 n = 0, fl = strlen(from), tl = strlen(to);
+	const char	*p;
+	char		*out, *q;
+
+	for (p = text; (p = strstr(p, from)) != NULL; p += fl)
+		n++;
+	out = malloc(strlen(text) + n * tl + 1);
+	ck_assert_ptr_nonnull(out);
+	for (q = out, p = text; *p != '\0';) {
+		if (strncmp(p, from, fl) == 0) {
+			memcpy(q, to, tl);
+			q += tl;
+			p += fl;
+		} else
+			*q++ = *p++;
+	}
+	*q = '\0';
+	return (out);
+}
+
+static char *
+rx_slurp(const char *path)
+{
+	FILE	*f;
+	char	*buf;
+	long	 n;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
+	buf[n] = '\0';
+	fclose(f);
+	return (buf);
+}
+
+/*
+ * Send line (may be empty) on a raw socket and return the next line that
+ * comes (parsed; the caller decrefs).  One connection per test: the
+ * lines read past it wait in a static buffer.
+ */
+static char	rx_buf[65536];
+static size_t	rx_len;
+
+static json_t *
+rx_call(int fd, const char *line, int ms)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	long		 end = e2e_now_ms() + e2e_slow(ms);
+	ssize_t		 n;
+	char		*nl;
+	json_t		*j;
+
+	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	for (;;) {
+		rx_buf[rx_len] = '\0';
+		if ((nl = strchr(rx_buf, '\n')) != NULL) {
+			*nl = '\0';
+			j = json_loads(rx_buf, 0, NULL);
+			rx_len -= (size_t)(nl + 1 - rx_buf);
+			memmove(rx_buf, nl + 1, rx_len);
+			return (j);
+		}
+		if (e2e_now_ms() >= end ||
+		    poll(&pfd, 1, (int)(end - e2e_now_ms())) <= 0)
+			break;
+		if ((n = read(fd, rx_buf + rx_len, sizeof rx_buf - 1 -
+		    rx_len)) <= 0)
+			break;
+		rx_len += (size_t)n;
+	}
+	ck_abort_msg("no reply to %s", line);
+	return (NULL);
+}
+
+/*
+ * N-1 -> N: a state written by an older gtd (tests/e2e/fixtures), with
+ * keys this one does not know and without many it does, is taken over:
+ * the process named in it (a child of the very process that execs gtd
+ * -R, as after a real re-exec) is supervised, its attrs and counters
+ * are there, the events go on from its seq, and its exit is reaped.
+ */
+START_TEST(e2e_reexec_old_state)
+{
+	char			 dir[] = "/tmp/gtd-rx-XXXXXX", sock[100], fdtext[16];
+	char			 path[256];
+	char			*raw, *a, *b, *text, pidtext[16];
+	const char		*fixdir, *gtd = getenv("GTD");
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	int			 lfd, cfd, mfd, st;
+	pid_t			 gpid, child, newpid;
+	json_t			*r, *row;
+	long			 end;
+
+	ck_assert_ptr_nonnull(gtd);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof sock, "%s/sock", dir);
+	if ((fixdir = getenv("GT_E2E_FIXTURES")) == NULL)
+		fixdir = "tests/e2e/fixtures";
+	snprintf(path, sizeof path, "%s/reexec-state-v1.json", fixdir);
+	raw = rx_slurp(path);
+	snprintf(path, sizeof path, "%s/gtd.log", dir);
+	ck_assert_int_ne(lfd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	memcpy(sun.sun_path, sock, strlen(sock) + 1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_ne(gpid = fork(), -1);
+	if (gpid == 0) {
+		/* The would-be gtd: its child first, then the exec. */
+		if ((child = fork()) == 0) {
+			execl(e2e_testchild(NULL), e2e_testchild(NULL),
+			    (char *)NULL);
+			_exit(127);
+		}
+		snprintf(pidtext, sizeof pidtext, "%d", (int)child);
+		snprintf(fdtext, sizeof fdtext, "%d", lfd);
+		a = rx_subst(raw, "@PID@", pidtext);
+		b = rx_subst(a, "@LISTEN@", fdtext);
+		text = rx_subst(b, "@TESTCHILD@", e2e_testchild(NULL));
+		mfd = memfd_create("state", 0);
+		if (mfd == -1 || write(mfd, text, strlen(text)) !=
+		    (ssize_t)strlen(text))
+			_exit(126);
+		snprintf(fdtext, sizeof fdtext, "%d", mfd);
+		cfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(cfd, 2);
+		execl(gtd, gtd, "-d", "-R", fdtext, "-s", sock, (char *)NULL);
+		_exit(127);
+	}
+	close(lfd);
+	rx_len = 0;
+	ck_assert_int_ne(cfd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	r = rx_call(cfd, "{\"id\":1,\"op\":\"info\",\"name\":\"old\"}\n", 10000);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    json_dumps(r, 0));
+	child = (pid_t)json_integer_value(json_object_get(r, "pid"));
+	ck_assert_int_gt(child, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
+	    "running");
+	ck_assert_int_eq(json_integer_value(json_object_get(r,
+	    "restart_count")), 2);
+	row = json_object_get(r, "attrs");
+	ck_assert_str_eq(json_string_value(json_object_get(row, "role")),
+	    "primary");
+	ck_assert_int_eq(json_integer_value(json_object_get(row, "weight")),
+	    7);
+	json_decref(r);
+	r = rx_call(cfd, "{\"id\":2,\"op\":\"info\",\"name\":\"idle\"}\n", 5000);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
+	    "stopped");
+	json_decref(r);
+	/* The events go on from the old seq: the reexec one is 42. */
+	r = rx_call(cfd, "{\"id\":3,\"op\":\"subscribe\",\"since\":39}\n", 5000);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    json_dumps(r, 0));
+	json_decref(r);
+	r = rx_call(cfd, "", 5000);	/* seq 40, replayed */
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "seq")), 40);
+	json_decref(r);
+	r = rx_call(cfd, "", 5000);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "seq")), 41);
+	json_decref(r);
+	r = rx_call(cfd, "", 5000);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "event")),
+	    "reexec");
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "seq")), 42);
+	json_decref(r);
+	/* Its process is gtd's child: the exit is reaped and restarted. */
+	ck_assert_int_eq(kill(child, SIGKILL), 0);
+	newpid = -1;
+	for (end = e2e_now_ms() + e2e_slow(10000); e2e_now_ms() < end;) {
+		r = rx_call(cfd, "", 5000);
+		if (strcmp(json_string_value(json_object_get(r, "event")),
+		    "started") == 0)
+			newpid = (pid_t)json_integer_value(json_object_get(r,
+			    "pid"));
+		json_decref(r);
+		if (newpid > 0)
+			break;
+	}
+	ck_assert_int_gt(newpid, 0);
+	ck_assert_int_ne(newpid, child);
+	close(cfd);
+	ck_assert_int_eq(kill(gpid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(gpid, &st, 0), gpid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert(e2e_wait_dead(newpid, 5000));
+	free(raw);
+	(void)unlink(path);
+	(void)unlink(sock);
+	(void)rmdir(dir);
+}
+END_TEST
+
+/* gtd -C: the pre-flight of an old state passes; a bad one says why. */
+START_TEST(e2e_reexec_check_state)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*err, *fixdir;
+	char		*raw, *a, *b;
+	FILE		*f;
+
+	if ((fixdir = getenv("GT_E2E_FIXTURES")) == NULL)
+		fixdir = "tests/e2e/fixtures";
+	raw = rx_slurp(e2e_fmt(e, "%s/reexec-state-v1.json", fixdir));
+	a = rx_subst(raw, "@PID@", "12345");
+	b = rx_subst(a, "@LISTEN@", "9");
+	ck_assert_ptr_nonnull(f = fopen(e2e_path(e, "st.json"), "w"));
+	fputs(b, f);
+	fclose(f);
+	free(raw);
+	free(a);
+	free(b);
+	ck_assert_int_eq(e2e_exec(e, false, NULL, &err, "/bin/sh", "-c",
+	    e2e_fmt(e, "exec \"$GTD\" -C 3 3<%s", e2e_path(e, "st.json")),
+	    NULL), 0);
+	(void)err;
+	ck_assert_ptr_nonnull(f = fopen(e2e_path(e, "bad.json"), "w"));
+	fputs("{\"version\": 99, \"children\": []}", f);
+	fclose(f);
+	ck_assert_int_eq(e2e_exec(e, false, NULL, &err, "/bin/sh", "-c",
+	    e2e_fmt(e, "exec \"$GTD\" -C 3 3<%s", e2e_path(e, "bad.json")),
+	    NULL), 1);
+	ck_assert_msg(strstr(err, "format 99") != NULL, "%s", err);
+	e2e_stop(e);
+}
+END_TEST
+
 /* gtctl reexec: prints the new program's pid and version. */
 START_TEST(e2e_reexec_gtctl)
 {
@@ -272,6 +510,8 @@ e2e_reexec_suite(void)
 	tcase_add_test(tc, e2e_reexec_exit_in_gap);
 	tcase_add_test(tc, e2e_reexec_preflight_fails);
 	tcase_add_test(tc, e2e_reexec_gtctl);
+	tcase_add_test(tc, e2e_reexec_old_state);
+	tcase_add_test(tc, e2e_reexec_check_state);
 	suite_add_tcase(s, tc);
 	return (s);
 }
