@@ -864,6 +864,7 @@ child_spawn(struct child *c)
 		    .new_session = c->spec->kill_group, .parent = g->pid,
 		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
+		    .no_deathsig = g->adopt_on_restart,
 		    .set_nofile = true, .nofile = g->nofile };
 		child_plan_attrs(c->spec, &pl);
 		if (childcg_prepare(c, &pl) == 0)

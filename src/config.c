@@ -1840,7 +1840,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "include", "acl", "socket_mode", "socket_group", "max_starting",
 	    "max_mirror_bytes", "max_output_bytes", "max_attr_value_bytes",
 	    "max_attr_bytes", "max_connections_per_uid",
-	    "reserved_connections", "cgroup", NULL };
+	    "reserved_connections", "cgroup", "adopt_on_restart", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1921,6 +1921,12 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	if ((v = json_object_get(j, "cgroup")) != NULL &&
 	    config_cgroup(c, v, e) == -1)
 		return (-1);
+	if ((v = json_object_get(j, "adopt_on_restart")) != NULL) {
+		if (!json_is_boolean(v))
+			return (config_fail(e, "adopt_on_restart",
+			    "adopt_on_restart must be true or false"));
+		c->adopt_on_restart = json_is_true(v);
+	}
 	return (0);
 }
 

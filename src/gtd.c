@@ -388,7 +388,9 @@ main(int argc, char **argv)
 	if ((g->notify = notify_new(g, &cause)) == NULL)
 		fatalx("%s", cause);
 	g->argv = argv;
-	g->restoring = state != NULL;
+	g->adopt_on_restart = cf != NULL && cf->adopt_on_restart;
+	/* Leftover cgroups are ours to adopt, or a re-exec's children. */
+	g->restoring = state != NULL || g->adopt_on_restart;
 	if (state == NULL && (fd = lfd) == -1 && (fd = server_bind(path,
 	    cf != NULL && cf->socket_mode >= 0 ? (mode_t)cf->socket_mode :
 	    GTD_SOCKET_MODE, gtd_socket_gid(cf), &cause)) == -1)
@@ -420,9 +422,15 @@ main(int argc, char **argv)
 		}
 		free(state);
 		g->restoring = false;
+		reexec_adopt_start(g);
 		gtd_sd_ready(g);
-	} else
+	} else {
+		if (g->adopt_on_restart)
+			reexec_adopt_load(g);	/* before the boot */
+		g->restoring = false;
+		reexec_adopt_start(g);
 		reload_boot(g, gtd_boot_done);
+	}
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
 	if (!(g->shutting_down && g->nprocs == 0))
 		ev_run(g->loop, 0);

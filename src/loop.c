@@ -85,6 +85,7 @@ gtd_obs_state(struct child *c, enum child_state old, void *arg)
 {
 	event_child_state(((struct gtd *)arg)->events, c, old);
 	childdeps_changed(c, old);	/* dependents may start or stop */
+	reexec_adopt_dirty(arg);	/* adopt_on_restart's file */
 }
 
 static void
@@ -104,6 +105,7 @@ gtd_obs_removed(struct child *c, void *arg)
 {
 	childdeps_removed(c);
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
+	reexec_adopt_dirty(arg);
 }
 
 /* Relationships and health: childdeps.c and health.c. */
@@ -153,6 +155,7 @@ gtd_obs_attrs(struct child *c, const char *const *keys,
 	json_t		*o;
 	size_t		 i;
 
+	reexec_adopt_dirty(g);		/* adopt_on_restart's file */
 	if (!event_wanted(g->events, EVENT_ATTR, c->name))
 		return;			/* built only for a subscriber */
 	if (vals == NULL) {
@@ -295,6 +298,7 @@ gtd_free(struct gtd *g)
 	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
 	reexec_abandon(g);	/* its request is abandoned next */
+	reexec_adopt_free(g);	/* before the rows go */
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
 	child_free_all(g);

@@ -37,6 +37,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/proto.h"
+#include "gt/procstat.h"
 #include "gt/protocol.h"
 #include "gt/reexec.h"
 #include "gt/registry.h"
@@ -1144,4 +1145,191 @@ reexec_fallback(const char *text, size_t len, int statefd, char **argv)
 		return;
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* fexecve uses its path */
 	fexecve(fd, argv, environ);
+}
+
+/*
+ * adopt_on_restart.
+ */
+
+struct reexec_adopt {
+	struct gtd	*g;		/* weak */
+	char		*path;		/* owned: SOCKET.state */
+	ev_timer	 timer;		/* the next write */
+};
+
+/* A row for the state file: no fds, the process's start time. */
+static json_t *
+reexec_adopt_row(struct gtd *g, struct child *c)
+{
+	struct reexec_fds	 f = { NULL, 0 };
+	struct proc_stat	 ps;
+	json_t			*o;
+	const char		*drop[] = { "statusfd", "readyfd", "pidfd",
+	    "notify", "out", NULL };
+	int			 i;
+
+	o = reexec_save_child(g, c, &f);
+	free(f.v);
+	for (i = 0; drop[i] != NULL; i++)
+		json_object_del(o, drop[i]);
+	if (c->pid > 0 && proc_stat(c->pid, &ps) == 0)
+		json_object_set_new(o, "start_time", json_integer(
+		    (json_int_t)ps.starttime));
+	return (o);
+}
+
+static void
+reexec_adopt_write(struct reexec_adopt *a)
+{
+	struct gtd	*g = a->g;
+	struct child	*c;
+	json_t		*rows = json_array(), *st;
+	char		*tmp;
+	int		 fd;
+
+	TAILQ_FOREACH(c, &g->children, entry)
+		json_array_append_new(rows, reexec_adopt_row(g, c));
+	st = json_pack("{s:i, s:s, s:i, s:o}", "version", REEXEC_FORMAT,
+	    "gtd", GT_VERSION, "pid", (int)g->pid, "children", rows);
+	xasprintf(&tmp, "%s.tmp", a->path);
+	/* attrs and specs: for gtd's eyes only, never through a link. */
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1 || json_dumpfd(st, fd, JSON_COMPACT) ==
+	    -1 || close(fd) == -1 || rename(tmp, a->path) == -1) {
+		log_warn("adopt_on_restart: %s", a->path);
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	json_decref(st);
+}
+
+static void
+reexec_adopt_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	reexec_adopt_write(w->data);
+}
+
+void
+reexec_adopt_start(struct gtd *g)
+{
+	struct reexec_adopt	*a;
+
+	if (!g->adopt_on_restart || g->adopt != NULL)
+		return;
+	a = xcalloc(1, sizeof *a);
+	a->g = g;
+	xasprintf(&a->path, "%s.state", g->socket_path);
+	ev_timer_init(&a->timer, reexec_adopt_cb, REEXEC_ADOPT_MS / 1000.,
+	    0.);
+	a->timer.data = a;
+	g->adopt = a;
+	reexec_adopt_write(a);
+}
+
+void
+reexec_adopt_dirty(struct gtd *g)
+{
+	if (g->adopt != NULL && !ev_is_active(&g->adopt->timer))
+		ev_timer_start(g->loop, &g->adopt->timer);
+}
+
+void
+reexec_adopt_free(struct gtd *g)
+{
+	struct reexec_adopt	*a = g->adopt;
+
+	if (a == NULL)
+		return;
+	ev_timer_stop(g->loop, &a->timer);
+	if (g->nprocs == 0)		/* nothing left to adopt */
+		(void)unlink(a->path);
+	else
+		reexec_adopt_write(a);
+	free(a->path);
+	free(a);
+	g->adopt = NULL;
+}
+
+/*
+ * A saved row's process, if it is still the one saved: its pidfd (taken
+ * by the row), or -1.  The start time read after the pidfd pins the
+ * process down says it is not a reused pid.
+ */
+static int
+reexec_adopt_pidfd(struct gtd *g, json_t *o)
+{
+	struct proc_stat	ps;
+	json_int_t		pid = json_integer_value(json_object_get(o,
+	    "pid"));
+	json_t			*st = json_object_get(o, "start_time");
+	int			fd;
+
+	if (pid <= 0 || pid > INT_MAX || !json_is_integer(st))
+		return (-1);
+	if ((fd = g->ops->pidfd_open((pid_t)pid)) == -1)
+		return (-1);
+	if (proc_stat((pid_t)pid, &ps) == -1 || ps.starttime !=
+	    (unsigned long long)json_integer_value(st)) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+void
+reexec_adopt_load(struct gtd *g)
+{
+	json_t		*st, *rows, *o;
+	json_error_t	 e;
+	struct child	*c;
+	char		*path;
+	size_t		 i, n = 0, gone = 0;
+	bool		 again;
+	int		 fd;
+
+	xasprintf(&path, "%s.state", g->socket_path);
+	st = json_load_file(path, 0, &e);
+	free(path);
+	if (st == NULL)
+		return;			/* none: the last exit was clean */
+	if (reexec_int(st, "version", 0) < 1 || reexec_int(st, "version", 0) >
+	    REEXEC_FORMAT) {
+		log_warnx("adopt_on_restart: state format %lld unknown, "
+		    "nothing adopted", (long long)reexec_int(st, "version", 0));
+		json_decref(st);
+		return;
+	}
+	rows = json_object_get(st, "children");
+	json_array_foreach(rows, i, o) {
+		if (!json_is_object(o))
+			continue;
+		if ((fd = reexec_adopt_pidfd(g, o)) != -1) {
+			json_object_set_new(o, "pidfd", json_integer(fd));
+			json_object_set_new(o, "adopted", json_true());
+			json_object_del(o, "deadline");	/* its stop's, say */
+			if (!reexec_bool(o, "want_down"))
+				json_object_set_new(o, "state",
+				    json_string("running"));
+		} else if (json_integer_value(json_object_get(o, "pid")) > 0) {
+			/* Gone meanwhile: restarted now, as by its policy. */
+			json_object_set_new(o, "pid", json_integer(-1));
+			json_object_set_new(o, "state", json_string(
+			    "restarting"));
+			json_object_set_new(o, "deadline", json_integer(0));
+			gone++;
+		}
+		if ((c = reexec_load_child(g, o, &again)) == NULL)
+			continue;
+		if (c->adopted) {
+			n++;
+			log_info("child %s: adopted pid %d (left by gtd %lld)",
+			    c->name, (int)c->pid, (long long)reexec_int(st,
+			    "pid", 0));
+		} else if (again && c->state == CHILD_WAITING)
+			(void)child_start(c);
+	}
+	log_info("adopt_on_restart: %zu process%s adopted, %zu gone", n,
+	    n == 1 ? "" : "es", gone);
+	json_decref(st);
 }

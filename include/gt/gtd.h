@@ -28,6 +28,7 @@ struct gtd_sd;
 struct notify;
 struct registry;
 struct reexec;
+struct reexec_adopt;
 struct snapshot;
 TAILQ_HEAD(cmd_list, cmd_ctx);
 
@@ -88,6 +89,8 @@ struct gtd {
 	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
 	bool			 restoring;	/* a re-exec's restore */
+	bool			 adopt_on_restart;	/* the config's, at start */
+	struct reexec_adopt	*adopt;		/* owned: its state file */
 	char			**argv;		/* main's: for reexec */
 	char			*exe;		/* owned: reexec's binary */
 	struct reexec		*reexec;	/* owned: in progress */

@@ -57,4 +57,19 @@ int	reexec_restore(struct gtd *, const char *text, size_t len,
 void	reexec_fallback(const char *text, size_t len, int statefd,
 	    char **argv);
 
+/*
+ * adopt_on_restart (gtd(8)): the rows, in the same format, in a file
+ * next to the socket (SOCKET.state, mode 0600), written at most once per
+ * REEXEC_ADOPT_MS after a change (reexec_adopt_dirty) and removed at a
+ * clean exit.  reexec_adopt_load, before the boot of a gtd that starts
+ * after one that died, takes over each process still there (same pid
+ * and start time, through a pidfd: not our child, so no exit status)
+ * and puts back the rows whose process is gone to be restarted.
+ */
+#define REEXEC_ADOPT_MS		1000
+void	reexec_adopt_start(struct gtd *);
+void	reexec_adopt_dirty(struct gtd *);
+void	reexec_adopt_load(struct gtd *);
+void	reexec_adopt_free(struct gtd *);	/* clean exit: file removed */
+
 #endif /* GT_REEXEC_H */
