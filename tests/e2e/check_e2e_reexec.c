@@ -480,6 +480,75 @@ START_TEST(e2e_reexec_check_state)
 }
 END_TEST
 
+/*
+ * adopt_on_restart: gtd is killed with SIGKILL; its children live on
+ * (no PDEATHSIG), and the next gtd adopts each of them (same pid, its
+ * attrs) instead of starting duplicates; an adopted one that dies is
+ * restarted as a child of the new gtd.
+ */
+START_TEST(e2e_reexec_adopt_on_restart)
+{
+	struct e2e	*e;
+	pid_t		 a, b, nb;
+	json_t		*r;
+	int		 st;
+	char		 conf[1024];
+
+	snprintf(conf, sizeof conf, "{\"adopt_on_restart\": true, "
+	    "\"children\": [{\"name\": \"a\", \"cmd\": [\"%s\"], "
+	    "\"stdout\": \"null\", \"stderr\": \"null\"}]}",
+	    e2e_testchild(NULL));
+	e = e2e_start(conf);
+
+	a = (pid_t)e2e_int(e2e_row(e, "a"), "pid");
+	b = e2e_spawn(e, "b", NULL);
+	e2e_ok(e, "setattr", "{s:s, s:{s:s}}", "name", "b", "attrs", "k",
+	    "v");
+	/* Written within REEXEC_ADOPT_MS of the change. */
+	ck_assert(e2e_wait_text(e2e_fmt(e, "%s.state", e2e_sock(e)),
+	    "\"k\":\"v\"", 5000));
+	ck_assert_int_eq(kill(e2e_pid(e), SIGKILL), 0);
+	ck_assert(e2e_wait_exit(e, 5000, &st));
+	ck_assert(e2e_pid_alive(a));
+	ck_assert(e2e_pid_alive(b));
+	e2e_restart(e);
+	r = e2e_row(e, "a");
+	ck_assert_int_eq(e2e_int(r, "pid"), a);
+	ck_assert_str_eq(e2e_str(r, "state"), "running");
+	ck_assert_int_eq(e2e_int(e2e_row(e, "b"), "pid"), b);
+	r = e2e_ok(e, "getattr", "{s:s, s:s}", "name", "b", "key", "k");
+	ck_assert_str_eq(e2e_str(r, "value"), "v");
+	ck_assert_int_eq(e2e_int(e2e_ok(e, "count_children", NULL),
+	    "active"), 2);
+	/* Not our child: its end comes through the pidfd; then restarted. */
+	ck_assert_int_eq(kill(b, SIGKILL), 0);
+	ck_assert_int_gt(nb = e2e_wait_restarted(e, "b", b, 10000), 0);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "b"), "restart_count"), 1);
+	e2e_stop(e);
+	ck_assert(!e2e_pid_alive(a));
+	ck_assert(!e2e_pid_alive(nb));
+}
+END_TEST
+
+/* Without adopt_on_restart the same kill leaves no child behind. */
+START_TEST(e2e_reexec_no_adopt)
+{
+	struct e2e	*e = e2e_start(NULL);
+	pid_t		 b;
+	int		 st;
+
+	b = e2e_spawn(e, "b", NULL);
+	ck_assert_int_eq(kill(e2e_pid(e), SIGKILL), 0);
+	ck_assert(e2e_wait_exit(e, 5000, &st));
+	ck_assert(e2e_wait_dead(b, 5000));
+	ck_assert_int_eq(access(e2e_fmt(e, "%s.state", e2e_sock(e)), F_OK),
+	    -1);
+	e2e_restart(e);
+	ck_assert_ptr_null(e2e_row(e, "b"));
+	e2e_stop(e);
+}
+END_TEST
+
 /* gtctl reexec: prints the new program's pid and version. */
 START_TEST(e2e_reexec_gtctl)
 {
@@ -512,6 +581,8 @@ e2e_reexec_suite(void)
 	tcase_add_test(tc, e2e_reexec_gtctl);
 	tcase_add_test(tc, e2e_reexec_old_state);
 	tcase_add_test(tc, e2e_reexec_check_state);
+	tcase_add_test(tc, e2e_reexec_adopt_on_restart);
+	tcase_add_test(tc, e2e_reexec_no_adopt);
 	suite_add_tcase(s, tc);
 	return (s);
 }
