@@ -1439,6 +1439,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 	struct policy_exit	 e = { .status = status,
 	    .requested = c->want_down || g->shutting_down,
 	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
+	    .oom = childcg_oom(c),
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;

@@ -480,7 +480,7 @@ static int
 cs_step(struct spec_step *st, const json_t *j, size_t i, struct config_err *e)
 {
 	static const char *const	 keys[] = { "upto", "action",
-	    "delay_ms", NULL };
+	    "delay_ms", "when", NULL };
 	json_t				*v;
 	char				 sub[64];
 
@@ -503,6 +503,14 @@ cs_step(struct spec_step *st, const json_t *j, size_t i, struct config_err *e)
 	if ((v = json_object_get(j, "delay_ms")) != NULL &&
 	    config_int(v, sub, 0, SPEC_MAX_MS, &st->delay_ms, e) == -1)
 		return (-1);
+	snprintf(sub, sizeof sub, "on_exit.%zu.when", i);
+	if ((v = json_object_get(j, "when")) != NULL) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v),
+		    "oom") != 0 && strcmp(json_string_value(v), "any") != 0))
+			return (config_fail(e, sub, "%s must be \"oom\" or "
+			    "\"any\"", sub));
+		st->oom = strcmp(json_string_value(v), "oom") == 0;
+	}
 	return (0);
 }
 
@@ -510,7 +518,7 @@ static int
 cs_on_exit(struct childspec *s, const json_t *j, struct config_err *e)
 {
 	const json_t	*el;
-	size_t		 i;
+	size_t		 i, k;
 	char		 sub[64];
 
 	if (!json_is_array(j) || json_array_size(j) == 0 ||
@@ -522,8 +530,12 @@ cs_on_exit(struct childspec *s, const json_t *j, struct config_err *e)
 		if (cs_step(&s->on_exit[i], el, i, e) == -1)
 			return (-1);
 		s->non_exit = i + 1;
-		if (i > 0 && (s->on_exit[i - 1].upto == 0 ||
-		    s->on_exit[i].upto <= s->on_exit[i - 1].upto) &&
+		/* upto grows among the steps of one kind (oom, any). */
+		for (k = i; k > 0 && s->on_exit[k - 1].oom !=
+		    s->on_exit[i].oom; k--)
+			;
+		if (k > 0 && (s->on_exit[k - 1].upto == 0 ||
+		    s->on_exit[i].upto <= s->on_exit[k - 1].upto) &&
 		    s->on_exit[i].upto != 0) {
 			snprintf(sub, sizeof sub, "on_exit.%zu.upto", i);
 			return (config_fail(e, sub, "upto must grow from step "
@@ -1162,6 +1174,9 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 			if (s->on_exit[i].action == SPEC_ACT_RESTART)
 				json_object_set_new(st, "delay_ms",
 				    json_integer(s->on_exit[i].delay_ms));
+			if (s->on_exit[i].oom)
+				json_object_set_new(st, "when",
+				    json_string("oom"));
 			json_array_append_new(steps, st);
 		}
 		json_object_set_new(j, "on_exit", steps);
