@@ -271,6 +271,8 @@ reexec_save_requester(struct cmd_ctx *ctx, struct reexec_fds *f)
 	    cn->outoff : 0);
 	if (o == NULL)			/* not UTF-8: lose the backlog */
 		o = json_pack("{s:i, s:s}", "fd", cn->fd, "out", "");
+	/* Requests sent behind this one: the new program answers them. */
+	json_object_set_new(o, "in", reexec_hex(cn->in, cn->inlen));
 	if (ctx->idraw != NULL)
 		id = xstrdup(ctx->idraw);
 	else if (ctx->id != NULL)
@@ -289,7 +291,7 @@ static bool
 reexec_conn_keep(const struct conn *cn, const struct conn *requester)
 {
 	return (cn != requester && !conn_is_dead(cn) && !(cn->flags &
-	    (CONN_PAUSED | CONN_CLOSING)) && cn->inlen == 0);
+	    (CONN_PAUSED | CONN_CLOSING)));
 }
 
 /* The connections kept: fd, unsent lines, subscription. */
@@ -311,6 +313,7 @@ reexec_save_conns(struct gtd *g, struct conn *requester,
 			o = json_pack("{s:i, s:s}", "fd", cn->fd, "out", "");
 		if ((sub = event_sub_save(g->events, cn)) != NULL)
 			json_object_set_new(o, "sub", sub);
+		json_object_set_new(o, "in", reexec_hex(cn->in, cn->inlen));
 		reexec_fd_add(f, cn->fd);
 		json_array_append_new(a, o);
 	}
@@ -896,17 +899,29 @@ reexec_load_fields(const json_t *o, struct child_saved *sv)
 }
 
 static int
+reexec_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+/* reexec_hex's text back into out: the bytes, or -1. */
+static int
 reexec_unhex(const char *s, char *out, size_t size)
 {
 	size_t	i, n = strlen(s) / 2;
-	unsigned v;
+	int	hi, lo;
 
-	if (n > size)
+	if (n > size || n > INT_MAX)
 		return (-1);
 	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+		if ((hi = reexec_nibble(s[2 * i])) == -1 ||
+		    (lo = reexec_nibble(s[2 * i + 1])) == -1)
 			return (-1);
-		out[i] = (char)v;
+		out[i] = (char)(hi << 4 | lo);
 	}
 	return ((int)n);
 }
@@ -1021,6 +1036,24 @@ reexec_requeue(struct conn *cn, const char *text, bool reply)
 	}
 }
 
+/* What cn had read and not framed: read again by the new program. */
+static void
+reexec_load_in(struct gtd *g, struct conn *cn, const json_t *o)
+{
+	const char	*hex = json_string_value(json_object_get(o, "in"));
+	size_t		 size;
+	char		*buf;
+	int		 n;
+
+	if (hex == NULL || *hex == '\0')
+		return;
+	size = g->lim.max_request_bytes + 1;
+	buf = xmalloc(size);
+	if ((n = reexec_unhex(hex, buf, size)) > 0)
+		conn_unread(cn, buf, (size_t)n);
+	free(buf);
+}
+
 /* The requester's connection, with the reply of the new program. */
 static void
 reexec_load_requester(struct gtd *g, const json_t *o)
@@ -1044,6 +1077,7 @@ reexec_load_requester(struct gtd *g, const json_t *o)
 	conn_reply(cn, line, (size_t)n);
 	conn_push(cn);
 	free(line);
+	reexec_load_in(g, cn, o);	/* what it sent behind the reexec */
 }
 
 /* The connections handed over, with their subscriptions. */
@@ -1063,6 +1097,7 @@ reexec_load_conns(struct gtd *g, const json_t *a)
 		reexec_requeue(cn, json_string_value(json_object_get(o, "out")),
 		    false);
 		conn_push(cn);
+		reexec_load_in(g, cn, o);
 	}
 }
 

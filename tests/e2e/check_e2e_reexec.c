@@ -549,6 +549,38 @@ START_TEST(e2e_reexec_no_adopt)
 }
 END_TEST
 
+/*
+ * Requests sent behind the reexec on its connection are answered, in
+ * order, by the new program; a partial line on another connection is
+ * completed after the re-exec and answered there.
+ */
+START_TEST(e2e_reexec_pipelined)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*cn = e2e_client(e), *part = e2e_client(e);
+	json_t		*r;
+
+	e2e_cok(part, "ping", NULL);
+	e2e_send_raw(part, "{\"id\":\"p\",\"op\":\"pi", 18);
+	e2e_send_line(cn, "{\"id\":1,\"op\":\"reexec\"}\n"
+	    "{\"id\":2,\"op\":\"ping\"}\n{\"id\":3,\"op\":\"hello\"}");
+	r = e2e_recv(cn, 10000);
+	ck_assert_int_eq(e2e_int(r, "id"), 1);
+	ck_assert_str_eq(e2e_str(r, "version"), GT_VERSION);
+	r = e2e_recv(cn, 5000);
+	ck_assert_int_eq(e2e_int(r, "id"), 2);
+	ck_assert(json_is_true(json_object_get(r, "ok")));
+	r = e2e_recv(cn, 5000);
+	ck_assert_int_eq(e2e_int(r, "id"), 3);
+	ck_assert_int_eq(e2e_int(r, "pid"), e2e_pid(e));
+	e2e_send_line(part, "ng\"}");
+	r = e2e_recv(part, 5000);
+	ck_assert_str_eq(e2e_str(r, "id"), "p");
+	ck_assert(json_is_true(json_object_get(r, "ok")));
+	e2e_stop(e);
+}
+END_TEST
+
 /* gtctl reexec: prints the new program's pid and version. */
 START_TEST(e2e_reexec_gtctl)
 {
@@ -579,6 +611,7 @@ e2e_reexec_suite(void)
 	tcase_add_test(tc, e2e_reexec_exit_in_gap);
 	tcase_add_test(tc, e2e_reexec_preflight_fails);
 	tcase_add_test(tc, e2e_reexec_gtctl);
+	tcase_add_test(tc, e2e_reexec_pipelined);
 	tcase_add_test(tc, e2e_reexec_old_state);
 	tcase_add_test(tc, e2e_reexec_check_state);
 	tcase_add_test(tc, e2e_reexec_adopt_on_restart);
