@@ -581,6 +581,38 @@ START_TEST(e2e_reexec_pipelined)
 }
 END_TEST
 
+/*
+ * An OOM kill is a reason of its own in policies: on_exit steps take
+ * "when": "oom" (normalised back), anything else is refused naming the
+ * field.  (The kill itself needs a memory controller: the decision is
+ * tested in check_policy, the detection in check_cgroup.)
+ */
+START_TEST(e2e_reexec_oom_step)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*r, *steps;
+	pid_t		 pid;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[{s:s, s:s}, {s:s, s:i}]}",
+	    "name", "m", "cmd", e2e_cmd(NULL), "on_exit", "action", "stop",
+	    "when", "oom", "action", "restart", "delay_ms", 10);
+	r = e2e_ok(e, "get_childspec", "{s:s}", "name", "m");
+	steps = e2e_get(e2e_get(r, "spec"), "on_exit");
+	ck_assert_str_eq(e2e_str(json_array_get(steps, 0), "when"), "oom");
+	ck_assert_ptr_null(json_object_get(json_array_get(steps, 1), "when"));
+	r = e2e_err(e, "bad_request", "start_child", "{s:s, s:o, s:[{s:s, "
+	    "s:s}]}", "name", "n", "cmd", e2e_cmd(NULL), "on_exit", "action",
+	    "stop", "when", "exit");
+	ck_assert_str_eq(e2e_str(r, "field"), "on_exit.0.when");
+	/* A plain kill takes the common step: restarted. */
+	pid = (pid_t)e2e_int(e2e_row(e, "m"), "pid");
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_gt(e2e_wait_restarted(e, "m", pid, 5000), 0);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "m"), "restart_count"), 1);
+	e2e_stop(e);
+}
+END_TEST
+
 /* gtctl reexec: prints the new program's pid and version. */
 START_TEST(e2e_reexec_gtctl)
 {
@@ -612,6 +644,7 @@ e2e_reexec_suite(void)
 	tcase_add_test(tc, e2e_reexec_preflight_fails);
 	tcase_add_test(tc, e2e_reexec_gtctl);
 	tcase_add_test(tc, e2e_reexec_pipelined);
+	tcase_add_test(tc, e2e_reexec_oom_step);
 	tcase_add_test(tc, e2e_reexec_old_state);
 	tcase_add_test(tc, e2e_reexec_check_state);
 	tcase_add_test(tc, e2e_reexec_adopt_on_restart);
