@@ -242,10 +242,14 @@ gtd_state(int fd, size_t *len, bool check, char **argv)
 		fprintf(stderr, "gtd: %s\n", cause);
 		if (!check && text != NULL)
 			reexec_fallback(text, *len, fd, argv);
+		free(cause);
+		free(text);
 		exit(1);
 	}
-	if (check)
+	if (check) {
+		free(text);
 		exit(0);
+	}
 	return (text);
 }
 
