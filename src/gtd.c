@@ -241,14 +241,14 @@ gtd_state(int fd, size_t *len, bool check, char **argv)
 	    (check && reexec_check(NULL, text, *len, &cause) == -1)) {
 		fprintf(stderr, "gtd: %s\n", cause);
 		if (!check && text != NULL)
-			reexec_fallback(text, *len, fd, argv);
+			reexec_fallback(text, *len, fd, argv, cause);
 		free(cause);
 		free(text);
 		exit(1);
 	}
 	if (check) {
 		free(text);
-		exit(0);
+		text = NULL;		/* main exits once the config is read */
 	}
 	return (text);
 }
@@ -279,7 +279,7 @@ main(int argc, char **argv)
 	char			*cause = NULL, *field = NULL, *end, *path;
 	int			 ch, debug = 0, check = 0, readyfd = -1, fd;
 	int			 code, lfd, checkfd = -1, restorefd = -1;
-	char			*state = NULL;
+	char			*state = NULL, *fallback = NULL;
 	size_t			 statelen = 0;
 
 	/*
@@ -337,13 +337,34 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	gtd_stdio();
+	/* A re-exec handed back to us: why (never passed to children). */
+	if ((end = getenv(REEXEC_FALLBACK_ENV)) != NULL) {
+		fallback = xstrdup(end);
+		(void)unsetenv(REEXEC_FALLBACK_ENV);
+	}
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));	/* jitter */
 	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, check ? LOG_PREFIX_NONE :
 	    sd_journal_stream(STDERR_FILENO) ? LOG_PREFIX_PRIORITY :
 	    LOG_PREFIX_TIME);
 	xmalloc_install_json();
+	if (checkfd != -1 || restorefd != -1)
+		state = gtd_state(checkfd != -1 ? checkfd : restorefd, &statelen,
+		    checkfd != -1, argv);
 	if (conffile != NULL &&
 	    (cf = config_load(conffile, &field, &cause)) == NULL) {
+		if (checkfd != -1)
+			fprintf(stderr, "gtd: %s: %s%s%s\n", conffile,
+			    field != NULL ? field : "", field != NULL &&
+			    *field != '\0' ? ": " : "", cause);
+		if (checkfd != -1)
+			exit(1);
+		/* After a re-exec: back to the program that handed over. */
+		if (state != NULL) {
+			log_warnx("reexec: %s: %s; running the previous "
+			    "program", conffile, cause);
+			reexec_fallback(state, statelen, restorefd, argv,
+			    cause);
+		}
 		/* An unreadable file's cause names the path already. */
 		if (field == NULL || *field == '\0')
 			fatalx("%s", cause);
@@ -351,9 +372,10 @@ main(int argc, char **argv)
 	}
 	if (check)
 		gtd_check(conffile, cf);
-	if (checkfd != -1 || restorefd != -1)
-		state = gtd_state(checkfd != -1 ? checkfd : restorefd, &statelen,
-		    checkfd != -1, argv);
+	if (checkfd != -1) {
+		config_free(cf);
+		exit(0);		/* the state and the config: both fine */
+	}
 	if (cf != NULL && !debug)
 		log_set_level(cf->log_level);
 	if ((g = gtd_new(&child_real_ops, &cause)) == NULL)
@@ -418,13 +440,16 @@ main(int argc, char **argv)
 		g->conf_path = xstrdup(conffile);	/* reload says why */
 	g->readyfd = readyfd;
 	if (state != NULL) {
+		reexec_set_failed(g, fallback);
 		if (reexec_restore(g, state, statelen, &cause) == -1) {
 			log_warnx("reexec: %s; running the previous program",
 			    cause);
-			reexec_fallback(state, statelen, restorefd, argv);
+			reexec_fallback(state, statelen, restorefd, argv,
+			    cause);
 			fatalx("reexec: %s", cause);
 		}
 		free(state);
+		free(fallback);
 		g->restoring = false;
 		reexec_adopt_start(g);
 		gtd_sd_ready(g);

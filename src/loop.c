@@ -308,6 +308,7 @@ gtd_free(struct gtd *g)
 	config_free(g->conf);
 	free(g->conf_path);
 	free(g->exe);
+	free(g->reexec_failed);
 	free(g->boot);		/* a boot cut short by shutdown */
 	if (g->readyfd >= 0)
 		close(g->readyfd);

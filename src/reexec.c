@@ -320,13 +320,31 @@ reexec_save_conns(struct gtd *g, struct conn *requester,
 	return (a);
 }
 
+static char	**reexec_argv(struct gtd *, const char *, const char *, int);
+static void	  reexec_argv_free(char **);
+
+/* This program's options, for a fallback to it (reexec_fallback). */
+static json_t *
+reexec_argv_json(struct gtd *g)
+{
+	json_t	*a = json_array();
+	char	**v;
+	size_t	  i;
+
+	v = reexec_argv(g, "gtd", "-R", 0);
+	for (i = 3; v[i] != NULL; i++)	/* after argv[0], -R, fd */
+		json_array_append_new(a, json_string(v[i]));
+	reexec_argv_free(v);
+	return (a);
+}
+
 /*
  * The whole state as JSON text (xmalloc'd), the fds it names in *f; NULL
  * and *cause when g cannot be saved now.
  */
 static char *
-reexec_save(struct gtd *g, struct cmd_ctx *ctx, struct reexec_fds *f,
-    int exefd, char **cause)
+reexec_save(struct gtd *g, struct cmd_ctx *ctx, const char *exe,
+    struct reexec_fds *f, int exefd, char **cause)
 {
 	struct child	*c;
 	json_t		*st, *rows;
@@ -347,7 +365,7 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, struct reexec_fds *f,
 	json_object_update_missing_new(st, json_pack("{s:i, s:s, s:i, s:I, s:s, s:{s:i, s:b}, s:o, s:o,"
 	    " s:o, s:i, s:{s:I, s:I, s:I, s:I}}",
 	    "version", REEXEC_FORMAT, "gtd", GT_VERSION, "pid", (int)g->pid,
-	    "started_at", (json_int_t)g->started_at, "exe", g->exe,
+	    "started_at", (json_int_t)g->started_at, "exe", exe,
 	    "listen", "fd", server_fd(g->server), "owned",
 	    server_owns_path(g->server), "events", event_save(g->events),
 	    "children", rows, "requester", reexec_save_requester(ctx, f),
@@ -357,6 +375,10 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, struct reexec_fds *f,
 	    (json_int_t)g->stats.restarts, "spawn_failures",
 	    (json_int_t)g->stats.spawn_failures));
 	reexec_fd_add(f, exefd);
+	if (exefd != -1) {
+		json_object_set_new(st, "prev_argv", reexec_argv_json(g));
+		json_object_set_new(st, "prev_exe", json_string(g->exe));
+	}
 	text = json_dumps(st, JSON_COMPACT);
 	json_decref(st);
 	if (text == NULL)
@@ -447,6 +469,13 @@ reexec_free(struct reexec *rx)
 	free(rx->exe);
 	free(rx);
 	g->reexec = NULL;
+}
+
+void
+reexec_set_failed(struct gtd *g, const char *why)
+{
+	free(g->reexec_failed);
+	g->reexec_failed = why != NULL ? xstrdup(why) : NULL;
 }
 
 void
@@ -618,7 +647,8 @@ reexec_exec(struct reexec *rx)
 	sigset_t		 none;
 
 	exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if ((text = reexec_save(g, rx->ctx, &f, exefd, &cause)) == NULL ||
+	if ((text = reexec_save(g, rx->ctx, rx->exe, &f, exefd, &cause)) ==
+	    NULL ||
 	    (fd = reexec_memfd(text, &cause)) == -1) {
 		free(text);
 		free(f.v);
@@ -677,7 +707,7 @@ reexec_begin(struct cmd_ctx *ctx, const char *path)
 		return (-1);
 	}
 	/* The state as it is now, for the pre-flight to read. */
-	if ((text = reexec_save(g, ctx, &f, -1, &cause)) == NULL) {
+	if ((text = reexec_save(g, ctx, path, &f, -1, &cause)) == NULL) {
 		cmd_error(ctx, REEXEC_E, "%s", cause);
 		free(cause);
 		free(f.v);
@@ -1070,6 +1100,30 @@ reexec_load_requester(struct gtd *g, const json_t *o)
 	reexec_requeue(cn, json_string_value(json_object_get(o, "out")),
 	    true);
 	id = json_string_value(json_object_get(o, "id"));
+	if (g->reexec_failed != NULL) {
+		/* The new program handed back: this is the old one. */
+		json_t	*err;
+		char	*t, *body, *msg;
+
+		xasprintf(&msg, "the new program failed after execve, the "
+		    "previous one goes on: %s", g->reexec_failed);
+		err = json_pack("{s:b, s:s, s:s}", "ok", false, "error",
+		    REEXEC_E, "message", msg);
+		free(msg);
+		if (err == NULL)	/* not UTF-8 */
+			err = json_pack("{s:b, s:s}", "ok", false, "error",
+			    REEXEC_E);
+		body = json_dumps(err, JSON_COMPACT);
+		json_decref(err);
+		n = id != NULL ? xasprintf(&t, "{\"id\":%s,%s", id, body + 1) :
+		    xasprintf(&t, "%s", body);
+		free(body);
+		conn_reply(cn, t, (size_t)n);
+		conn_push(cn);
+		free(t);
+		reexec_load_in(g, cn, o);
+		return;
+	}
 	n = id != NULL ? xasprintf(&line, "{\"id\":%s,\"ok\":true,\"pid\":%d,"
 	    "\"version\":\"%s\"}", id, (int)g->pid, GT_VERSION) :
 	    xasprintf(&line, "{\"ok\":true,\"pid\":%d,\"version\":\"%s\"}",
@@ -1123,7 +1177,9 @@ reexec_restore(struct gtd *g, const char *text, size_t len, char **cause)
 	/* From here on, everything named is taken. */
 	g->server = server_new(g->loop, g->conns, fd, reexec_bool(ls,
 	    "owned") ? g->socket_path : NULL);
-	if ((exe = json_string_value(json_object_get(st, "exe"))) != NULL) {
+	/* The program that runs now: the new one, or (fallback) the old. */
+	if ((exe = json_string_value(json_object_get(st, g->reexec_failed !=
+	    NULL ? "prev_exe" : "exe"))) != NULL) {
 		free(g->exe);
 		g->exe = xstrdup(exe);
 	}
@@ -1165,21 +1221,38 @@ reexec_restore(struct gtd *g, const char *text, size_t len, char **cause)
 }
 
 void
-reexec_fallback(const char *text, size_t len, int statefd, char **argv)
+reexec_fallback(const char *text, size_t len, int statefd, char **argv,
+    const char *why)
 {
-	json_t	*st;
-	json_t	*v;
-	int	 fd;
+	json_t	*st, *v, *a;
+	char	**nv, fdtext[16];
+	size_t	  i, n = 0;
+	int	  fd;
 
-	if ((st = json_loadb(text, len, 0, NULL)) == NULL)
+	if (statefd < 0 || (st = json_loadb(text, len, 0, NULL)) == NULL)
 		return;
 	v = json_object_get(st, "prev_exe_fd");
 	fd = json_is_integer(v) ? (int)json_integer_value(v) : -1;
-	json_decref(st);
-	if (fd < 0 || fcntl(fd, F_GETFD) == -1 || statefd < 0)
+	a = json_object_get(st, "prev_argv");
+	if (fd < 0 || fcntl(fd, F_GETFD) == -1 || !json_is_array(a)) {
+		json_decref(st);
 		return;
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* fexecve uses its path */
-	fexecve(fd, argv, environ);
+	}
+	if (why != NULL)
+		(void)setenv(REEXEC_FALLBACK_ENV, why, 1);
+	/* Its own options, as it passed them on: not those that failed. */
+	nv = xcalloc(json_array_size(a) + 4, sizeof *nv);
+	nv[n++] = xstrdup(argv[0]);
+	nv[n++] = xstrdup("-R");
+	snprintf(fdtext, sizeof fdtext, "%d", statefd);
+	nv[n++] = xstrdup(fdtext);
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			nv[n++] = xstrdup(json_string_value(v));
+	json_decref(st);
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);	/* once only: no loop */
+	fexecve(fd, nv, environ);
+	reexec_argv_free(nv);
 }
 
 /*

@@ -94,6 +94,7 @@ struct gtd {
 	char			**argv;		/* main's: for reexec */
 	char			*exe;		/* owned: reexec's binary */
 	struct reexec		*reexec;	/* owned: in progress */
+	char			*reexec_failed;	/* owned: a fallback's why */
 	int64_t			 committed_at;	/* mono ms of the last commit */
 	char			*rbuf;		/* owned: reply being built */
 	size_t			 rlen;

@@ -50,12 +50,19 @@ int	reexec_check(struct gtd *, const char *text, size_t len, char **cause);
 int	reexec_restore(struct gtd *, const char *text, size_t len,
 	    char **cause);
 /*
+ * The new program failed after the execve and handed back (why, in the
+ * environment's REEXEC_FALLBACK_ENV, read and removed by main before
+ * anything is spawned): the requester gets reexec_failed with why.
+ */
+#define REEXEC_FALLBACK_ENV	"GTD_REEXEC_FAILED"
+void	reexec_set_failed(struct gtd *, const char *why);
+/*
  * gtd -R failed before reexec_restore took anything: execute the program
  * that handed over (kept open by it) with the same state.  Returns only
  * if that is impossible.
  */
 void	reexec_fallback(const char *text, size_t len, int statefd,
-	    char **argv);
+	    char **argv, const char *why);
 
 /*
  * adopt_on_restart (gtd(8)): the rows, in the same format, in a file

@@ -621,6 +621,52 @@ START_TEST(e2e_reexec_oom_step)
 }
 END_TEST
 
+/*
+ * A new program that passes its pre-flight but fails after the execve
+ * (here: it is given a config file that does not exist) hands back to
+ * the previous one, which replies reexec_failed and goes on with every
+ * child.  A reexec with path makes that binary gtd's own.
+ */
+START_TEST(e2e_reexec_fallback)
+{
+	struct e2e	*e = e2e_start(NULL);
+	pid_t		 pid, gpid = e2e_pid(e);
+	json_t		*r;
+	char		 real[4096], body[8400];
+	const char	*copy, *wrap;
+
+	ck_assert_ptr_nonnull(realpath(getenv("GTD"), real));
+	pid = e2e_spawn(e, "keep", NULL);
+	snprintf(body, sizeof body, "case \"$1\" in\n"
+	    "-C) exec '%s' \"$@\" ;;\n"
+	    "-R) exec '%s' \"$@\" -c /nonexistent/gtd.json ;;\n"
+	    "esac\nexit 64", real, real);
+	wrap = rx_script(e, "broken.sh", body);
+	r = e2e_err(e, "reexec_failed", "reexec", "{s:s}", "path", wrap);
+	ck_assert_msg(strstr(e2e_str(r, "message"), "after execve") != NULL &&
+	    strstr(e2e_str(r, "message"), "/nonexistent/gtd.json") != NULL,
+	    "%s", e2e_str(r, "message"));
+	ck_assert_int_eq(e2e_pid(e), gpid);
+	ck_assert_int_eq(e2e_int(e2e_row(e, "keep"), "pid"), pid);
+	e2e_ok(e, "ping", NULL);
+	/* The previous binary is still its own: a plain reexec works. */
+	r = e2e_ok(e, "reexec", NULL);
+	ck_assert_int_eq(e2e_int(r, "pid"), gpid);
+	/* path: that binary is gtd's own from now on. */
+	copy = e2e_path(e, "gtd-copy");
+	ck_assert_int_eq(e2e_exec(e, false, NULL, NULL, "/bin/cp", real,
+	    copy, NULL), 0);
+	r = e2e_ok(e, "reexec", "{s:s}", "path", copy);
+	ck_assert_int_eq(e2e_int(r, "pid"), gpid);
+	ck_assert_int_eq(unlink(copy), 0);
+	r = e2e_err(e, "reexec_failed", "reexec", NULL);
+	ck_assert_msg(strstr(e2e_str(r, "message"), "gtd-copy") != NULL,
+	    "%s", e2e_str(r, "message"));
+	ck_assert_int_eq(e2e_int(e2e_row(e, "keep"), "pid"), pid);
+	e2e_stop(e);
+}
+END_TEST
+
 /* gtctl reexec: prints the new program's pid and version. */
 START_TEST(e2e_reexec_gtctl)
 {
@@ -653,6 +699,7 @@ e2e_reexec_suite(void)
 	tcase_add_test(tc, e2e_reexec_gtctl);
 	tcase_add_test(tc, e2e_reexec_pipelined);
 	tcase_add_test(tc, e2e_reexec_oom_step);
+	tcase_add_test(tc, e2e_reexec_fallback);
 	tcase_add_test(tc, e2e_reexec_old_state);
 	tcase_add_test(tc, e2e_reexec_check_state);
 	tcase_add_test(tc, e2e_reexec_adopt_on_restart);
