@@ -33,6 +33,7 @@
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
+#include "gt/gtd-sd.h"
 #include "gt/health.h"
 #include "gt/log.h"
 #include "gt/notify.h"
@@ -665,10 +666,12 @@ reexec_exec(struct reexec *rx)
 	reexec_tell_others(g, rx->ctx->conn);
 	argv = reexec_argv(g, rx->exe, "-R", fd);
 	reexec_cloexec(&f, false);
+	gtd_sd_env(g, true);		/* systemd's, for the next program */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(rx->exe, argv, environ);
 	saved = errno;
+	gtd_sd_env(g, false);
 	/* Still here: nothing was handed over. */
 	reexec_cloexec(&f, true);
 	reexec_argv_free(argv);

@@ -667,6 +667,66 @@ START_TEST(e2e_reexec_fallback)
 }
 END_TEST
 
+/* Wait for a datagram on fd with a line starting with want, within ms. */
+static bool
+rx_sd_wait(int fd, const char *want, int ms)
+{
+	char		 buf[4096];
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	long		 end = e2e_now_ms() + e2e_slow(ms);
+	ssize_t		 n;
+	const char	*p;
+
+	while (e2e_now_ms() < end) {
+		if (poll(&pfd, 1, (int)(end - e2e_now_ms())) != 1)
+			continue;
+		if ((n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) < 0)
+			continue;
+		buf[n] = '\0';
+		for (p = buf; p != NULL; p = strchr(p, '\n')) {
+			if (*p == '\n')
+				p++;
+			if (strncmp(p, want, strlen(want)) == 0)
+				return (true);
+		}
+	}
+	return (false);
+}
+
+/*
+ * Under systemd: the new program still talks to the service manager
+ * (NOTIFY_SOCKET and the watchdog are handed over with the state).
+ */
+START_TEST(e2e_reexec_systemd)
+{
+	char			 dir[] = "/tmp/gtd-rxsd-XXXXXX", addr[64];
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct e2e		*e;
+	int			 fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(addr, sizeof addr, "%s/notify", dir);
+	memcpy(sun.sun_path, addr, strlen(addr) + 1);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+	    0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	setenv("NOTIFY_SOCKET", addr, 1);
+	setenv("WATCHDOG_USEC", "400000", 1);
+	e = e2e_start(NULL);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	ck_assert(rx_sd_wait(fd, "READY=1", 5000));
+	e2e_ok(e, "reexec", NULL);
+	/* READY=1 again from the new program, then its watchdog pings. */
+	ck_assert(rx_sd_wait(fd, "READY=1", 5000));
+	ck_assert(rx_sd_wait(fd, "WATCHDOG=1", 5000));
+	e2e_stop(e);
+	close(fd);
+	unlink(addr);
+	rmdir(dir);
+}
+END_TEST
+
 /* gtctl reexec: prints the new program's pid and version. */
 START_TEST(e2e_reexec_gtctl)
 {
@@ -700,6 +760,7 @@ e2e_reexec_suite(void)
 	tcase_add_test(tc, e2e_reexec_pipelined);
 	tcase_add_test(tc, e2e_reexec_oom_step);
 	tcase_add_test(tc, e2e_reexec_fallback);
+	tcase_add_test(tc, e2e_reexec_systemd);
 	tcase_add_test(tc, e2e_reexec_old_state);
 	tcase_add_test(tc, e2e_reexec_check_state);
 	tcase_add_test(tc, e2e_reexec_adopt_on_restart);
