@@ -552,3 +552,11 @@ childcg_draining(const struct child *c)
 {
 	return (c->cg != NULL && c->cg->draining);
 }
+
+bool
+childcg_may_adopt(const struct gtd *g, pid_t pid)
+{
+	if (g->cgb == NULL || g->cgb->cg == NULL)
+		return (true);
+	return (cgroup_holds(g->cgb->cg, pid));
+}

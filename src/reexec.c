@@ -1385,6 +1385,13 @@ reexec_adopt_pidfd(struct gtd *g, json_t *o)
 		close(fd);
 		return (-1);
 	}
+	/* Contained: it must be in our cgroups, where we started it. */
+	if (!childcg_may_adopt(g, (pid_t)pid)) {
+		log_warnx("adopt_on_restart: pid %lld is not in gtd's cgroup, "
+		    "not adopted", (long long)pid);
+		close(fd);
+		return (-1);
+	}
 	return (fd);
 }
 
@@ -1394,13 +1401,24 @@ reexec_adopt_load(struct gtd *g)
 	json_t		*st, *rows, *o;
 	json_error_t	 e;
 	struct child	*c;
+	struct stat	 sb;
 	char		*path;
 	size_t		 i, n = 0, gone = 0;
 	bool		 again;
 	int		 fd;
 
 	xasprintf(&path, "%s.state", g->socket_path);
-	st = json_load_file(path, 0, &e);
+	st = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		/* Ours alone, or it could name any process to adopt. */
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid ==
+		    geteuid() && (sb.st_mode & 022) == 0)
+			st = json_loadfd(fd, 0, &e);
+		else
+			log_warnx("adopt_on_restart: %s: not a file of gtd's "
+			    "user that only it may write, ignored", path);
+		close(fd);
+	}
 	free(path);
 	if (st == NULL)
 		return;			/* none: the last exit was clean */

@@ -114,6 +114,11 @@ void	 childcg_free(struct child *);
  */
 const char *childcg_dir(const struct child *);
 void	 childcg_restore(struct child *, const char *dir);
+/*
+ * adopt_on_restart: may pid (pinned by a pidfd) be one of ours?  With
+ * containment on, only if it is in the base cgroup; else true.
+ */
+bool	 childcg_may_adopt(const struct gtd *, pid_t);
 /* Is c's process reaped, its cgroup not yet empty (a short state)? */
 bool	 childcg_draining(const struct child *);
 
