@@ -127,6 +127,7 @@ endif
 
 # Re-exec in place (protocol §9.2).
 LIB_SRCS += src/reexec.c src/cmd-reexec.c
+UNIT_SRCS += tests/unit/check_reexec.c
 E2E_SRCS += tests/e2e/check_e2e_reexec.c
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
