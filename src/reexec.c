@@ -1266,6 +1266,7 @@ struct reexec_adopt {
 	struct gtd	*g;		/* weak */
 	char		*path;		/* owned: SOCKET.state */
 	ev_timer	 timer;		/* the next write */
+	double		 delay;		/* s: from a change to its write */
 };
 
 /* A row for the state file: no fds, the process's start time. */
@@ -1315,10 +1316,21 @@ reexec_adopt_write(struct reexec_adopt *a)
 	json_decref(st);
 }
 
+/*
+ * Write, and space the next write by 10 times what this one took (at
+ * least REEXEC_ADOPT_MS): with many rows changing all the time, writing
+ * the file costs gtd at most a tenth of its time.
+ */
 static void
 reexec_adopt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	reexec_adopt_write(w->data);
+	struct reexec_adopt	*a = w->data;
+	int64_t			 t0 = clock_mono_ms(), took;
+
+	reexec_adopt_write(a);
+	took = clock_mono_ms() - t0;
+	a->delay = (took * 10 > REEXEC_ADOPT_MS ? took * 10 :
+	    REEXEC_ADOPT_MS) / 1000.;
 }
 
 void
@@ -1333,6 +1345,7 @@ reexec_adopt_start(struct gtd *g)
 	xasprintf(&a->path, "%s.state", g->socket_path);
 	ev_timer_init(&a->timer, reexec_adopt_cb, REEXEC_ADOPT_MS / 1000.,
 	    0.);
+	a->delay = REEXEC_ADOPT_MS / 1000.;
 	a->timer.data = a;
 	g->adopt = a;
 	reexec_adopt_write(a);
@@ -1341,8 +1354,12 @@ reexec_adopt_start(struct gtd *g)
 void
 reexec_adopt_dirty(struct gtd *g)
 {
-	if (g->adopt != NULL && !ev_is_active(&g->adopt->timer))
-		ev_timer_start(g->loop, &g->adopt->timer);
+	struct reexec_adopt	*a = g->adopt;
+
+	if (a == NULL || ev_is_active(&a->timer))
+		return;
+	ev_timer_set(&a->timer, a->delay, 0.);
+	ev_timer_start(g->loop, &a->timer);
 }
 
 void
