@@ -116,8 +116,9 @@ START_TEST(test_reexec_events_round_trip)
 	/* The next event goes on from the seq. */
 	event_emit(b, EVENT_STOPPED, "x", NULL);
 	ck_assert_int_eq(event_seq(b), 7);
-	ck_assert_int_eq(event_restore(b, json_pack("{s:s}", "seq", "x")),
-	    -1);
+	json_decref(sb);
+	sb = json_pack("{s:s}", "seq", "x");
+	ck_assert_int_eq(event_restore(b, sb), -1);
 	json_decref(sa);
 	json_decref(sb);
 	events_free(a);
