@@ -2087,7 +2087,7 @@ child_restore(struct gtd *g, struct childspec *spec, char *spec_json,
 	} else if (sv->state == CHILD_WAITING)
 		*restart = true;
 	else if (sv->state != CHILD_RESTARTING)
-		c->state = CHILD_STOPPED;	/* nothing else has no process */
+		c->state = CHILD_STOPPED;	/* no other has no process */
 	if (sv->deadline > 0) {
 		ev_now_update(g->loop);	/* the timer counts from now */
 		left = sv->deadline - clock_mono_ms();

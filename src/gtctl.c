@@ -271,8 +271,8 @@ static const char *const gtctl_ops[] = {
 	"add_existing_child", "check_childspec", "count_children", "delattr",
 	"delete_child", "find", "find_or_open", "get_childspec", "getattr",
 	"hello", "increment", "info", "list", "logs", "ping", "query",
-	"reexec", "release", "reload", "restart_child", "setattr", "shutdown", "signal",
-	"start_child", "stats", "subscribe", "terminate_and_delete",
+	"reexec", "release", "reload", "restart_child", "setattr", "shutdown",
+	"signal", "start_child", "stats", "subscribe", "terminate_and_delete",
 	"terminate_child", "which_children", "why", NULL
 };
 

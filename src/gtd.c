@@ -58,7 +58,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: gtd [-dhnV] [-c config] [-r fd] [-s socket] "
 	    "[-z zone]\n"
-	    "       gtd -C fd | -R fd [-d] [-c config] [-s socket] [-z zone]\n");
+	    "       gtd -C fd | -R fd [-d] [-c config] [-s socket] "
+	    "[-z zone]\n");
 	exit(64);
 }
 
@@ -248,7 +249,7 @@ gtd_state(int fd, size_t *len, bool check, char **argv)
 	}
 	if (check) {
 		free(text);
-		text = NULL;		/* main exits once the config is read */
+		text = NULL;	/* main exits once the config is read */
 	}
 	return (text);
 }
@@ -348,8 +349,8 @@ main(int argc, char **argv)
 	    LOG_PREFIX_TIME);
 	xmalloc_install_json();
 	if (checkfd != -1 || restorefd != -1)
-		state = gtd_state(checkfd != -1 ? checkfd : restorefd, &statelen,
-		    checkfd != -1, argv);
+		state = gtd_state(checkfd != -1 ? checkfd : restorefd,
+		    &statelen, checkfd != -1, argv);
 	if (conffile != NULL &&
 	    (cf = config_load(conffile, &field, &cause)) == NULL) {
 		if (checkfd != -1)
@@ -374,7 +375,7 @@ main(int argc, char **argv)
 		gtd_check(conffile, cf);
 	if (checkfd != -1) {
 		config_free(cf);
-		exit(0);		/* the state and the config: both fine */
+		exit(0);	/* the state and the config: both fine */
 	}
 	if (cf != NULL && !debug)
 		log_set_level(cf->log_level);

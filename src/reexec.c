@@ -363,7 +363,8 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, const char *exe,
 		json_array_append_new(rows, reexec_save_child(g, c, f));
 	reexec_fd_add(f, server_fd(g->server));
 	st = json_pack("{s:o}", "conns", reexec_save_conns(g, ctx->conn, f));
-	json_object_update_missing_new(st, json_pack("{s:i, s:s, s:i, s:I, s:s, s:{s:i, s:b}, s:o, s:o,"
+	json_object_update_missing_new(st, json_pack("{s:i, s:s, s:i, s:I,"
+	    " s:s, s:{s:i, s:b}, s:o, s:o,"
 	    " s:o, s:i, s:{s:I, s:I, s:I, s:I}}",
 	    "version", REEXEC_FORMAT, "gtd", GT_VERSION, "pid", (int)g->pid,
 	    "started_at", (json_int_t)g->started_at, "exe", exe,
@@ -631,6 +632,8 @@ reexec_cloexec(const struct reexec_fds *f, bool on)
 	size_t	i;
 
 	for (i = 0; i < f->n; i++)
+		/* EBADF: closed meanwhile */
+		/* EBADF: a fd named twice, or closed; nothing to do. */
 		(void)fcntl(f->v[i], F_SETFD, on ? FD_CLOEXEC : 0);
 }
 
@@ -828,7 +831,7 @@ reexec_parse(struct gtd *g, const char *text, size_t len, char **cause)
 		}
 		spec_free(s);
 	}
-	(void)g;
+	(void)g;		/* the checks need no context yet (gtd -C) */
 	return (st);
 fail:
 	json_decref(st);
@@ -876,7 +879,7 @@ reexec_load_fields(const json_t *o, struct child_saved *sv)
 
 	memset(sv, 0, sizeof *sv);
 	if ((s = json_string_value(json_object_get(o, "state"))) != NULL)
-		(void)child_state_parse(s, &st);
+		(void)child_state_parse(s, &st);	/* unknown: stopped */
 	sv->state = st;
 	sv->pid = (pid_t)reexec_int(o, "pid", -1);
 	sv->last_pid = (pid_t)reexec_int(o, "last_pid", -1);
@@ -1242,7 +1245,8 @@ reexec_fallback(const char *text, size_t len, int statefd, char **argv,
 		return;
 	}
 	if (why != NULL)
-		(void)setenv(REEXEC_FALLBACK_ENV, why, 1);
+		/* ENOMEM: no reason */
+		(void)setenv(REEXEC_FALLBACK_ENV, why, 1);	/* a hint */
 	/* Its own options, as it passed them on: not those that failed. */
 	nv = xcalloc(json_array_size(a) + 4, sizeof *nv);
 	nv[n++] = xstrdup(argv[0]);
@@ -1305,12 +1309,12 @@ reexec_adopt_write(struct reexec_adopt *a)
 	    "gtd", GT_VERSION, "pid", (int)g->pid, "children", rows);
 	xasprintf(&tmp, "%s.tmp", a->path);
 	/* attrs and specs: for gtd's eyes only, never through a link. */
-	(void)unlink(tmp);
+	(void)unlink(tmp);	/* ENOENT: none left */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1 || json_dumpfd(st, fd, JSON_COMPACT) ==
 	    -1 || close(fd) == -1 || rename(tmp, a->path) == -1) {
 		log_warn("adopt_on_restart: %s", a->path);
-		(void)unlink(tmp);
+		(void)unlink(tmp);	/* best effort */
 	}
 	free(tmp);
 	json_decref(st);
@@ -1371,7 +1375,7 @@ reexec_adopt_free(struct gtd *g)
 		return;
 	ev_timer_stop(g->loop, &a->timer);
 	if (g->nprocs == 0)		/* nothing left to adopt */
-		(void)unlink(a->path);
+		(void)unlink(a->path);	/* gone already */
 	else
 		reexec_adopt_write(a);
 	free(a->path);
@@ -1473,7 +1477,7 @@ reexec_adopt_load(struct gtd *g)
 			    c->name, (int)c->pid, (long long)reexec_int(st,
 			    "pid", 0));
 		} else if (again && c->state == CHILD_WAITING)
-			(void)child_start(c);
+			(void)child_start(c);	/* a failure is decided */
 	}
 	log_info("adopt_on_restart: %zu process%s adopted, %zu gone", n,
 	    n == 1 ? "" : "es", gone);

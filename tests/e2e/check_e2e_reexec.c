@@ -341,7 +341,8 @@ rx_call(int fd, const char *line, int ms)
  */
 START_TEST(e2e_reexec_old_state)
 {
-	char			 dir[] = "/tmp/gtd-rx-XXXXXX", sock[100], fdtext[16];
+	char			 dir[] = "/tmp/gtd-rx-XXXXXX", sock[100];
+	char			 fdtext[16];
 	char			 path[256];
 	char			*raw, *a, *b, *text, pidtext[16];
 	const char		*fixdir, *gtd = getenv("GTD");
@@ -390,7 +391,8 @@ START_TEST(e2e_reexec_old_state)
 	rx_len = 0;
 	ck_assert_int_ne(cfd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
 	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sun, sizeof sun), 0);
-	r = rx_call(cfd, "{\"id\":1,\"op\":\"info\",\"name\":\"old\"}\n", 10000);
+	r = rx_call(cfd, "{\"id\":1,\"op\":\"info\",\"name\":\"old\"}\n",
+	    10000);
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
 	    json_dumps(r, 0));
 	child = (pid_t)json_integer_value(json_object_get(r, "pid"));
@@ -405,12 +407,14 @@ START_TEST(e2e_reexec_old_state)
 	ck_assert_int_eq(json_integer_value(json_object_get(row, "weight")),
 	    7);
 	json_decref(r);
-	r = rx_call(cfd, "{\"id\":2,\"op\":\"info\",\"name\":\"idle\"}\n", 5000);
+	r = rx_call(cfd, "{\"id\":2,\"op\":\"info\",\"name\":\"idle\"}\n",
+	    5000);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
 	    "stopped");
 	json_decref(r);
 	/* The events go on from the old seq: the reexec one is 42. */
-	r = rx_call(cfd, "{\"id\":3,\"op\":\"subscribe\",\"since\":39}\n", 5000);
+	r = rx_call(cfd, "{\"id\":3,\"op\":\"subscribe\",\"since\":39}\n",
+	    5000);
 	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
 	    json_dumps(r, 0));
 	json_decref(r);

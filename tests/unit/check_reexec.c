@@ -93,7 +93,8 @@ END_TEST
 /* The event ring and its seq survive; bad lines are skipped. */
 START_TEST(test_reexec_events_round_trip)
 {
-	struct events	*a = events_new(EV_DEFAULT), *b = events_new(EV_DEFAULT);
+	struct events	*a = events_new(EV_DEFAULT);
+	struct events	*b = events_new(EV_DEFAULT);
 	json_t		*sa, *sb, *ring;
 	int		 i;
 
