@@ -126,6 +126,11 @@ else
 LIB_SRCS += src/cluster-none.c
 endif
 
+# Re-exec in place (protocol §9.2).
+LIB_SRCS += src/reexec.c src/cmd-reexec.c
+UNIT_SRCS += tests/unit/check_reexec.c
+E2E_SRCS += tests/e2e/check_e2e_reexec.c
+
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
@@ -368,7 +373,8 @@ distclean: clean
 # redis HINCRBY comparison (needs redis-server, redis-tools).
 BENCH_SRCS = tests/bench/gtbench.c tests/bench/util.c tests/bench/line.c tests/bench/load.c \
 	tests/bench/server.c tests/bench/sess.c tests/bench/wl-rr.c tests/bench/wl-proc.c \
-	tests/bench/wl-scale.c tests/bench/wl-mirror.c tests/bench/wl-deps.c
+	tests/bench/wl-scale.c tests/bench/wl-mirror.c tests/bench/wl-deps.c \
+	tests/bench/wl-reexec.c
 BENCH_HELPER_SRCS = tests/bench/echo.c tests/bench/spawnloop.c tests/bench/idle.c
 BENCH_BINS = $(B)/bench/gtbench $(B)/bench/bench-echo \
 	$(B)/bench/bench-spawnloop $(B)/bench/bench-idle

@@ -1792,3 +1792,9 @@ cgroup_join(int cgroup_fd)
 	}
 	return (0);
 }
+
+bool
+cgroup_holds(const struct cgroup *cg, pid_t pid)
+{
+	return (cgroup_pid_inside(pid, cg->cgpath));
+}

@@ -864,6 +864,7 @@ child_spawn(struct child *c)
 		    .new_session = c->spec->kill_group, .parent = g->pid,
 		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
+		    .no_deathsig = g->adopt_on_restart,
 		    .set_nofile = true, .nofile = g->nofile };
 		child_plan_attrs(c->spec, &pl);
 		if (childcg_prepare(c, &pl) == 0)
@@ -1455,6 +1456,7 @@ child_decide_action(struct child *c, int status, int64_t *delay_ms)
 	struct policy_exit	 e = { .status = status,
 	    .requested = c->want_down || g->shutting_down,
 	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
+	    .oom = childcg_oom(c),
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
 	enum policy_action	 a;
@@ -1925,4 +1927,202 @@ child_hook_stdin(struct child *c)
 		return (-1);
 	}
 	return (g->obs->hook_stdin(c, g->obs_arg));
+}
+
+/*
+ * Re-exec (reexec.c): a row's state out and back in, field by field.
+ */
+
+const char *
+child_save_busy(const struct child *c)
+{
+	if (c->hook_pid > 0)
+		return ("its after_terminate hook is running");
+	if (c->state == CHILD_TERMINATING)
+		return ("it is terminating");
+	if (c->next_spec != NULL)
+		return ("a reload changed its spec (it applies at the next "
+		    "start)");
+	return (NULL);
+}
+
+void
+child_save(const struct child *c, struct child_saved *sv)
+{
+	memset(sv, 0, sizeof *sv);
+	sv->state = c->state;
+	sv->pid = c->pid;
+	sv->last_pid = c->last_pid;
+	sv->incarnation = c->incarnation;
+	sv->restart_count = c->restart_count;
+	sv->hist_size = c->hist.size;
+	sv->hist_n = c->hist.n;
+	sv->hist_head = c->hist.head;
+	sv->hist_consecutive = c->hist.consecutive;
+	sv->hist_at = c->hist.at;
+	sv->has_exit = c->has_exit;
+	sv->last_status = c->last_status;
+	sv->last_requested = c->last_requested;
+	sv->last_escalated = c->last_escalated;
+	sv->last_unhealthy = c->last_unhealthy;
+	sv->last_stop_sig = c->last_stop_sig;
+	sv->last_timeout_ms = c->last_timeout_ms;
+	sv->last_spawn_errno = c->last_spawn_errno;
+	sv->last_spawn_step = c->last_spawn_step;
+	sv->last_spawn_path = c->last_spawn_path;
+	sv->started_at = c->started_at;
+	sv->ready_at = c->ready_at;
+	sv->exited_at = c->exited_at;
+	sv->restart_at = c->restart_at;
+	sv->stop_timeout_ms = c->stop_timeout_ms;
+	sv->stop_sig = c->stop_sig;
+	sv->boot = c->boot;
+	sv->manual = c->manual;
+	sv->ever_ready = c->ever_ready;
+	sv->gave_up = c->gave_up;
+	sv->want_down = c->want_down;
+	sv->delete_after = c->delete_after;
+	sv->escalated = c->escalated;
+	sv->bounce = c->bounce;
+	sv->unhealthy = c->unhealthy;
+	sv->adopted = c->adopted;
+	/* The one timer, as a monotonic deadline: execve keeps the clock. */
+	if (ev_is_active(&c->timer) && c->timer_gen == c->gen)
+		sv->deadline = clock_mono_ms() + (int64_t)(ev_timer_remaining(
+		    c->gtd->loop, (ev_timer *)&c->timer) * 1000.0) + 1;
+	sv->statusfd = c->statusfd;
+	sv->readyfd = c->readyfd;
+	sv->pidfd = c->pidfd;
+}
+
+/* The plain fields of sv into c. */
+static void
+child_restore_fields(struct child *c, const struct child_saved *sv)
+{
+	c->last_pid = sv->last_pid;
+	c->incarnation = sv->incarnation;
+	c->restart_count = sv->restart_count;
+	if (sv->hist_size > 0 && sv->hist_at != NULL) {
+		c->hist.at = xreallocarray(NULL, sv->hist_size,
+		    sizeof *c->hist.at);
+		memcpy(c->hist.at, sv->hist_at, sv->hist_size *
+		    sizeof *c->hist.at);
+		c->hist.size = sv->hist_size;
+		c->hist.n = sv->hist_n;
+		c->hist.head = sv->hist_head;
+	}
+	c->hist.consecutive = sv->hist_consecutive;
+	c->has_exit = sv->has_exit;
+	c->last_status = sv->last_status;
+	c->last_requested = sv->last_requested;
+	c->last_escalated = sv->last_escalated;
+	c->last_unhealthy = sv->last_unhealthy;
+	c->last_stop_sig = sv->last_stop_sig;
+	c->last_timeout_ms = sv->last_timeout_ms;
+	c->last_spawn_errno = sv->last_spawn_errno;
+	c->last_spawn_step = sv->last_spawn_step;
+	if (sv->last_spawn_path != NULL)
+		c->last_spawn_path = xstrdup(sv->last_spawn_path);
+	c->started_at = sv->started_at;
+	c->ready_at = sv->ready_at;
+	c->exited_at = sv->exited_at;
+	c->restart_at = sv->restart_at;
+	c->stop_timeout_ms = sv->stop_timeout_ms;
+	c->stop_sig = sv->stop_sig;
+	c->boot = sv->boot;
+	c->manual = sv->manual;
+	c->ever_ready = sv->ever_ready;
+	c->gave_up = sv->gave_up;
+	c->want_down = sv->want_down;
+	c->delete_after = sv->delete_after;
+	c->escalated = sv->escalated;
+	c->bounce = sv->bounce;
+	c->unhealthy = sv->unhealthy;
+}
+
+/* Watch c's process (sv->pid) again: our child, or by its pidfd. */
+static void
+child_restore_proc(struct child *c, const struct child_saved *sv)
+{
+	struct gtd	*g = c->gtd;
+
+	c->pid = sv->pid;
+	g->tab->nprocs++;
+	child_hash_add(g->tab->by_pid, g->tab->nbuckets, c, CHILD_BY_PID);
+	if (sv->adopted && sv->pidfd != -1) {
+		c->adopted = true;
+		c->pidfd = sv->pidfd;
+		ev_io_init(&c->pidw, child_pidfd_cb, c->pidfd, EV_READ);
+		c->pidw.data = c;
+		ev_io_start(g->loop, &c->pidw);
+	} else {
+		/* An exit in the gap is reaped at the next SIGCHLD pass. */
+		ev_child_init(&c->cw, child_exit_cb, c->pid, 0);
+		c->cw.data = c;
+		ev_child_start(g->loop, &c->cw);
+	}
+	if ((c->statusfd = sv->statusfd) != -1) {
+		ev_io_set(&c->statusw, c->statusfd, EV_READ);
+		ev_io_start(g->loop, &c->statusw);
+	}
+	if ((c->readyfd = sv->readyfd) != -1) {
+		ev_io_set(&c->readyw, c->readyfd, EV_READ);
+		ev_io_start(g->loop, &c->readyw);
+	}
+	if (sv->state == CHILD_STARTING) {
+		g->tab->nstarting++;
+		c->counted = true;
+	}
+}
+
+struct child *
+child_restore(struct gtd *g, struct childspec *spec, char *spec_json,
+    const struct child_saved *sv, bool *restart)
+{
+	struct child	*c;
+	int64_t		 left;
+
+	*restart = false;
+	if ((c = child_add(g, spec, spec_json)) == NULL) {
+		if (sv->statusfd != -1)
+			close(sv->statusfd);
+		if (sv->readyfd != -1)
+			close(sv->readyfd);
+		if (sv->pidfd != -1)
+			close(sv->pidfd);
+		return (NULL);
+	}
+	child_restore_fields(c, sv);
+	c->state = sv->state;
+	if (sv->pid > 0)
+		child_restore_proc(c, sv);
+	else if (sv->state == CHILD_STARTING) {
+		/* Queued for a start slot: in line again. */
+		c->queued = true;
+		TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
+		child_queue_kick(g);
+	} else if (sv->state == CHILD_WAITING)
+		*restart = true;
+	else if (sv->state != CHILD_RESTARTING)
+		c->state = CHILD_STOPPED;	/* no other has no process */
+	if (sv->deadline > 0) {
+		ev_now_update(g->loop);	/* the timer counts from now */
+		left = sv->deadline - clock_mono_ms();
+		child_arm(c, left > 0 ? left : 0);
+	} else if (c->state == CHILD_RESTARTING)
+		child_arm(c, 0);		/* a restart that was due */
+	child_mirror(c, NULL);
+	return (c);
+}
+
+void
+child_restore_output(struct child *c, int i, int fd, bool shared)
+{
+	static const char *const	 names[] = { "stdout", "stderr" };
+	const struct spec_output	*o = c->spec->out;
+
+	if (c->log == NULL)
+		c->log = childlog_new(c, child_output_closed);
+	childlog_attach(c->log, i, fd, shared ? "output" : names[i],
+	    o[i].path, o[i].max_bytes, o[i].keep, o[i].mode == SPEC_OUT_LOG);
 }

@@ -106,7 +106,8 @@ childcg_open(struct gtd *g, const struct config *cf)
 	}
 	log_info("containment on: children's cgroups in %s",
 	    cgroup_path(b->cg));
-	childcg_sweep(b);
+	if (!g->restoring)	/* a re-exec: those are our children */
+		childcg_sweep(b);
 }
 
 /* Kill and remove what a gtd of this instance left (it crashed). */
@@ -519,4 +520,43 @@ childcg_free(struct child *c)
 	}
 	free(x);
 	c->cg = NULL;
+}
+
+const char *
+childcg_dir(const struct child *c)
+{
+	if (c->cg == NULL || c->cg->cc == NULL)
+		return (NULL);
+	return (cgroup_child_dir(c->cg->cc));
+}
+
+void
+childcg_restore(struct child *c, const char *dir)
+{
+	struct gtd	*g = c->gtd;
+	struct childcg	*x;
+	char		*cause = NULL;
+
+	if (g->cgb == NULL || g->cgb->cg == NULL)
+		return;
+	x = childcg_get(c);
+	if ((x->cc = cgroup_child_open(g->cgb->cg, dir, &cause)) == NULL) {
+		log_warnx("child %s: %s; contained by its process group only",
+		    c->name, cause);
+		free(cause);
+	}
+}
+
+bool
+childcg_draining(const struct child *c)
+{
+	return (c->cg != NULL && c->cg->draining);
+}
+
+bool
+childcg_may_adopt(const struct gtd *g, pid_t pid)
+{
+	if (g->cgb == NULL || g->cgb->cg == NULL)
+		return (true);
+	return (cgroup_holds(g->cgb->cg, pid));
 }

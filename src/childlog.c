@@ -615,3 +615,37 @@ childlog_tail(struct childlog *l, size_t lines,
 	for (i = 0; i < n; i++)
 		cb(&l->ring[(l->head + l->rsize - n + i) % l->rsize], arg);
 }
+
+void
+childlog_restore_line(struct childlog *l, int64_t at, const char *stream,
+    const char *text)
+{
+	static const char *const	 names[] = { "stdout", "stderr",
+	    "hook" };
+	struct childlog_line		*ln;
+	size_t				 i, len = strlen(text);
+
+	if (len > CHILDLOG_LINE_MAX || len > CHILDLOG_RING_BYTES)
+		return;			/* not one of ours */
+	for (i = 0; i < 3; i++)
+		if (strcmp(stream, names[i]) == 0)
+			break;
+	if (l->n == l->rsize && l->rsize < CHILDLOG_RING_LINES)
+		childlog_ring_grow(l);
+	while (l->n > 0 && (l->n == l->rsize ||
+	    l->bytes + len > CHILDLOG_RING_BYTES)) {
+		ln = &l->ring[(l->head + l->rsize - l->n) % l->rsize];
+		l->bytes -= strlen(ln->text);
+		free(ln->text);
+		ln->text = NULL;
+		l->n--;
+	}
+	ln = &l->ring[l->head];
+	free(ln->text);
+	ln->at = at;
+	ln->stream = i < 3 ? names[i] : "output";
+	ln->text = childlog_utf8(text, len);
+	l->bytes += strlen(ln->text);
+	l->head = (l->head + 1) % l->rsize;
+	l->n++;
+}

@@ -486,7 +486,7 @@ static int
 cs_step(struct spec_step *st, const json_t *j, size_t i, struct config_err *e)
 {
 	static const char *const	 keys[] = { "upto", "action",
-	    "delay_ms", NULL };
+	    "delay_ms", "when", NULL };
 	json_t				*v;
 	char				 sub[64];
 
@@ -509,6 +509,14 @@ cs_step(struct spec_step *st, const json_t *j, size_t i, struct config_err *e)
 	if ((v = json_object_get(j, "delay_ms")) != NULL &&
 	    config_int(v, sub, 0, SPEC_MAX_MS, &st->delay_ms, e) == -1)
 		return (-1);
+	snprintf(sub, sizeof sub, "on_exit.%zu.when", i);
+	if ((v = json_object_get(j, "when")) != NULL) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v),
+		    "oom") != 0 && strcmp(json_string_value(v), "any") != 0))
+			return (config_fail(e, sub, "%s must be \"oom\" or "
+			    "\"any\"", sub));
+		st->oom = strcmp(json_string_value(v), "oom") == 0;
+	}
 	return (0);
 }
 
@@ -516,7 +524,7 @@ static int
 cs_on_exit(struct childspec *s, const json_t *j, struct config_err *e)
 {
 	const json_t	*el;
-	size_t		 i;
+	size_t		 i, k;
 	char		 sub[64];
 
 	if (!json_is_array(j) || json_array_size(j) == 0 ||
@@ -528,8 +536,12 @@ cs_on_exit(struct childspec *s, const json_t *j, struct config_err *e)
 		if (cs_step(&s->on_exit[i], el, i, e) == -1)
 			return (-1);
 		s->non_exit = i + 1;
-		if (i > 0 && (s->on_exit[i - 1].upto == 0 ||
-		    s->on_exit[i].upto <= s->on_exit[i - 1].upto) &&
+		/* upto grows among the steps of one kind (oom, any). */
+		for (k = i; k > 0 && s->on_exit[k - 1].oom !=
+		    s->on_exit[i].oom; k--)
+			;
+		if (k > 0 && (s->on_exit[k - 1].upto == 0 ||
+		    s->on_exit[i].upto <= s->on_exit[k - 1].upto) &&
 		    s->on_exit[i].upto != 0) {
 			snprintf(sub, sizeof sub, "on_exit.%zu.upto", i);
 			return (config_fail(e, sub, "upto must grow from step "
@@ -1144,6 +1156,9 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 			if (s->on_exit[i].action == SPEC_ACT_RESTART)
 				json_object_set_new(st, "delay_ms",
 				    json_integer(s->on_exit[i].delay_ms));
+			if (s->on_exit[i].oom)
+				json_object_set_new(st, "when",
+				    json_string("oom"));
 			json_array_append_new(steps, st);
 		}
 		json_object_set_new(j, "on_exit", steps);
@@ -1824,7 +1839,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "include", "acl", "socket_mode", "socket_group", "max_starting",
 	    "max_mirror_bytes", "max_output_bytes", "max_attr_value_bytes",
 	    "max_attr_bytes", "max_connections_per_uid",
-	    "reserved_connections", "cgroup", NULL };
+	    "reserved_connections", "cgroup", "adopt_on_restart", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1905,6 +1920,12 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	if ((v = json_object_get(j, "cgroup")) != NULL &&
 	    config_cgroup(c, v, e) == -1)
 		return (-1);
+	if ((v = json_object_get(j, "adopt_on_restart")) != NULL) {
+		if (!json_is_boolean(v))
+			return (config_fail(e, "adopt_on_restart",
+			    "adopt_on_restart must be true or false"));
+		c->adopt_on_restart = json_is_true(v);
+	}
 	return (0);
 }
 

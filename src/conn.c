@@ -844,3 +844,23 @@ conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	conn_flush(w->data);
 }
+
+void
+conn_unread(struct conn *cn, const char *p, size_t len)
+{
+	size_t	max = cn->set->lim->max_request_bytes + 1;
+
+	if (len == 0 || (cn->flags & CONN_DEAD))
+		return;
+	if (len > max - cn->inlen)
+		len = max - cn->inlen;
+	if (cn->insize < cn->inlen + len) {
+		cn->insize = cn->inlen + len;
+		cn->in = xreallocarray(cn->in, 1, cn->insize);
+	}
+	memmove(cn->in + len, cn->in, cn->inlen);
+	memcpy(cn->in, p, len);
+	cn->inlen += len;
+	cn->scanned = 0;
+	ev_feed_event(cn->set->loop, &cn->rd, EV_READ);
+}

@@ -40,6 +40,7 @@ extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_query_entry;
+extern const struct cmd_entry cmd_reexec_entry;
 extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_reload_child_entry;
@@ -73,6 +74,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_logs_entry,
 	&cmd_ping_entry,
 	&cmd_query_entry,
+	&cmd_reexec_entry,
 	&cmd_release_entry,
 	&cmd_reload_entry,
 	&cmd_reload_child_entry,

@@ -78,7 +78,8 @@ static const char *event_names[EVENT_NKINDS] = {
 	[EVENT_HOOK_DONE] = "hook_done",
 	[EVENT_ATTR] = "attr",
 	[EVENT_LOG] = "log",
-	[EVENT_HEALTH] = "health"
+	[EVENT_HEALTH] = "health",
+	[EVENT_REEXEC] = "reexec"
 };
 
 struct events *
@@ -242,7 +243,8 @@ event_sub_wants(const struct event_sub *s, unsigned kind, const char *name)
 		return (true);
 	if (!(s->mask & EVENT_MASK(kind)))
 		return (false);
-	return (s->all || event_names_has(&s->names, name));
+	/* gtd's own events (no name) go to every subscriber of the kind. */
+	return (s->all || *name == '\0' || event_names_has(&s->names, name));
 }
 
 /*
@@ -280,9 +282,13 @@ event_emit(struct events *ev, enum event_kind kind, const char *name,
 	 * Log lines and attr changes are numbered but not kept: they would
 	 * flood the ring.
 	 */
-	j = json_pack("{s:s, s:I, s:I, s:s}", "event", event_names[kind],
-	    "seq", (json_int_t)++ev->seq, "at", (json_int_t)clock_now_ms(ev->loop),
-	    "name", name);
+	j = json_pack("{s:s, s:I, s:I}", "event", event_names[kind],
+	    "seq", (json_int_t)++ev->seq, "at",
+	    (json_int_t)clock_now_ms(ev->loop));
+	if (name != NULL)
+		json_object_set_new(j, "name", json_string(name));
+	else
+		name = "";		/* gtd's own event */
 	if (fields != NULL) {
 		json_object_update(j, fields);
 		json_decref(fields);
@@ -493,4 +499,127 @@ event_unsubscribe(struct events *ev, struct conn *cn)
 		return;
 	TAILQ_REMOVE(&ev->subs, s, entry);
 	event_sub_free(s);
+}
+
+json_t *
+event_save(const struct events *ev)
+{
+	json_t			*ring = json_array();
+	const struct event_line	*el;
+	uint64_t		 q;
+
+	q = ev->seq > EVENT_RING ? ev->seq - EVENT_RING + 1 : 1;
+	for (; q <= ev->seq; q++) {
+		el = &ev->ring[q % EVENT_RING];
+		if (el->seq == q && el->line != NULL)
+			json_array_append_new(ring, json_stringn_nocheck(
+			    el->line, el->len));
+	}
+	return (json_pack("{s:I, s:o}", "seq", (json_int_t)ev->seq, "ring",
+	    ring));
+}
+
+/* One saved line back into its slot, if it is an event line. */
+static void
+event_restore_line(struct events *ev, const char *line, size_t len)
+{
+	struct event_line	*el;
+	json_t			*j;
+	const char		*kind, *name = "";
+	json_int_t		 seq;
+	enum event_kind		 k;
+	size_t			 nlen;
+	char			*copy;
+
+	if ((j = json_loadb(line, len, 0, NULL)) == NULL)
+		return;
+	if (json_unpack(j, "{s:s, s:I, s?s}", "event", &kind, "seq", &seq,
+	    "name", &name) == -1 || event_kind_parse(kind, &k) == -1 ||
+	    seq <= 0 || (uint64_t)seq > ev->seq) {
+		json_decref(j);
+		return;
+	}
+	nlen = strlen(name);
+	copy = xmalloc(len + 1 + nlen + 1);
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	memcpy(copy + len + 1, name, nlen + 1);
+	json_decref(j);
+	el = &ev->ring[(uint64_t)seq % EVENT_RING];
+	free(el->line);
+	el->seq = (uint64_t)seq;
+	el->kind = k;
+	el->name = copy + len + 1;
+	el->line = copy;
+	el->len = len;
+}
+
+int
+event_restore(struct events *ev, const json_t *j)
+{
+	json_t		*seq, *ring, *v;
+	size_t		 i;
+
+	seq = json_object_get(j, "seq");
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0)
+		return (-1);
+	ev->seq = (uint64_t)json_integer_value(seq);
+	ring = json_object_get(j, "ring");
+	json_array_foreach(ring, i, v) {
+		if (json_is_string(v))
+			event_restore_line(ev, json_string_value(v),
+			    json_string_length(v));
+	}
+	return (0);
+}
+
+static json_t *
+event_names_json(const struct event_names *nm)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < nm->n; i++)
+		json_array_append_new(a, json_string(nm->buf + nm->off[i]));
+	return (a);
+}
+
+json_t *
+event_sub_save(struct events *ev, struct conn *cn)
+{
+	struct event_sub	*s;
+
+	if ((s = event_sub_find(ev, cn)) == NULL)
+		return (NULL);
+	return (json_pack("{s:i, s:b, s:o, s:o}", "mask", (int)s->mask, "all",
+	    s->all, "names", event_names_json(&s->names), "follow",
+	    event_names_json(&s->follow)));
+}
+
+void
+event_sub_restore(struct events *ev, struct conn *cn, const json_t *j)
+{
+	struct event_sub	*s;
+	json_t			*names, *v;
+	size_t			 i;
+
+	if (!json_is_object(j))
+		return;
+	s = event_sub_get(ev, cn);
+	s->mask = (unsigned)json_integer_value(json_object_get(j, "mask")) &
+	    (EVENT_MASK(EVENT_NKINDS) - 1);
+	s->all = json_is_true(json_object_get(j, "all"));
+	names = json_object_get(j, "names");
+	if (json_is_array(names) && json_array_size(names) <=
+	    GT_SUBSCRIBE_NAMES_MAX) {
+		json_array_foreach(names, i, v)
+			if (!json_is_string(v))
+				break;
+		if (i == json_array_size(names))
+			event_names_set(&s->names, names);
+	}
+	json_array_foreach(json_object_get(j, "follow"), i, v) {
+		if (json_is_string(v))
+			event_follow(ev, cn, json_string_value(v));
+	}
 }

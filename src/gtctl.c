@@ -64,7 +64,8 @@ static gtctl_exec_fn	gtctl_exec_ls, gtctl_exec_list,
 			gtctl_exec_rm, gtctl_exec_raw, gtctl_exec_attr_get,
 			gtctl_exec_attr_set, gtctl_exec_attr_del,
 			gtctl_exec_kill, gtctl_exec_attr_incr, gtctl_exec_query,
-			gtctl_exec_reload, gtctl_exec_help;
+			gtctl_exec_reload, gtctl_exec_help,
+			gtctl_exec_reexec;
 static int	gtctl_raw_line(struct gtctl *, const char *, size_t);
 static int	gtctl_raw_stdin(struct gtctl *);
 
@@ -116,6 +117,10 @@ static const struct gtctl_opt gtctl_opts_restart[] = {
 };
 static const struct gtctl_opt gtctl_opts_reload[] = {
 	{ .name = "dry-run", .letter = 'n' },
+	{ .name = NULL }
+};
+static const struct gtctl_opt gtctl_opts_reexec[] = {
+	{ .name = "path", .has_arg = true },
 	{ .name = NULL }
 };
 static const struct gtctl_opt gtctl_opts_help[] = {
@@ -258,6 +263,10 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  "reload",
 	  .maxpos = 1, .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
 	  .print = gtctl_print_reload },
+	{ .name = "reexec", .op = "reexec", .usage = "[--path bin]",
+	  .help = "replace gtd's program in place (upgrade); children stay",
+	  .flags = GTCTL_WAITS, .opts = gtctl_opts_reexec,
+	  .exec = gtctl_exec_reexec, .print = gtctl_print_fields },
 	{ .name = "shutdown", .op = "shutdown", .usage = "[timeout_ms=N]",
 	  .help = "stop every child and make gtd exit",
 	  .maxpos = 1, .print = gtctl_print_none },
@@ -275,7 +284,7 @@ static const char *const gtctl_ops[] = {
 	"add_existing_child", "check_childspec", "count_children", "delattr",
 	"delete_child", "find", "find_or_open", "get_childspec", "getattr",
 	"hello", "increment", "info", "list", "logs", "ping", "query",
-	"release", "reload", "reload_child", "restart_child",
+	"reexec", "release", "reload", "reload_child", "restart_child",
 	"restart_children", "setattr", "shutdown", "signal",
 	"start_child", "stats", "subscribe", "terminate_and_delete",
 	"terminate_child", "which_children", "why", NULL
@@ -877,6 +886,23 @@ gtctl_exec_reload(struct gtctl *g, struct gtctl_args *a)
 		gtctl_set(g, req, "dry_run", json_true());
 		g->dry_run = true;
 	}
+	return (gtctl_run(g, req));
+}
+
+/* reexec: a relative --path is made absolute here (gtd runs in "/"). */
+static int
+gtctl_exec_reexec(struct gtctl *g, struct gtctl_args *a)
+{
+	json_t		*req = gtctl_request(g, g->cmd->op);
+	const char	*path = gtctl_optval(g, a, "path");
+	char		*abs = NULL;
+
+	if (path != NULL && *path != '/' && (abs = realpath(path, NULL)) !=
+	    NULL)
+		path = abs;
+	if (path != NULL)
+		gtctl_set(g, req, "path", json_string(path));
+	free(abs);
 	return (gtctl_run(g, req));
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ struct gtd_sd {
 	ev_timer		 watchdog;
 	char			*status_text;	/* owned: last STATUS= sent */
 	bool			 ready;		/* READY=1 was sent */
+	uint64_t		 usec;		/* WATCHDOG_USEC, or 0 */
 	int			 last_errno;	/* of the last failure logged */
 };
 
@@ -60,6 +62,7 @@ gtd_sd_init(struct gtd *g)
 	sd->status.data = sd;
 	ev_init(&sd->watchdog, gtd_sd_watchdog_cb);
 	sd->watchdog.data = sd;
+	sd->usec = usec;
 	if (usec > 0) {
 		/* Twice per interval, as sd_watchdog_enabled(3) advises. */
 		ev_timer_set(&sd->watchdog, usec / 2e6, usec / 2e6);
@@ -193,4 +196,27 @@ gtd_sd_status(struct gtd *g)
 		s = t;
 	}
 	return (s);
+}
+
+void
+gtd_sd_env(struct gtd *g, bool on)
+{
+	struct gtd_sd	*sd = g->sd;
+	char		 buf[32];
+
+	if (sd == NULL)
+		return;
+	if (!on) {
+		(void)unsetenv("NOTIFY_SOCKET");
+		(void)unsetenv("WATCHDOG_USEC");
+		(void)unsetenv("WATCHDOG_PID");
+		return;
+	}
+	(void)setenv("NOTIFY_SOCKET", sd_notifier_address(sd->n), 1);
+	if (sd->usec == 0)
+		return;
+	snprintf(buf, sizeof buf, "%" PRIu64, sd->usec);
+	(void)setenv("WATCHDOG_USEC", buf, 1);
+	snprintf(buf, sizeof buf, "%d", (int)getpid());
+	(void)setenv("WATCHDOG_PID", buf, 1);
 }

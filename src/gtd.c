@@ -17,6 +17,8 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/protocol.h"
+#include "gt/reexec.h"
 #include "gt/registry.h"
 #include "gt/reload.h"
 #include "gt/sd.h"
@@ -54,6 +57,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: gtd [-dhnV] [-c config] [-r fd] [-s socket] "
+	    "[-z zone]\n"
+	    "       gtd -C fd | -R fd [-d] [-c config] [-s socket] "
 	    "[-z zone]\n");
 	exit(64);
 }
@@ -73,6 +78,9 @@ gtd_help(void)
 	    "             /run/gtd/ZONE.sock for root,\n"
 	    "             $XDG_RUNTIME_DIR/gtd/ZONE.sock otherwise)\n"
 	    "  -V         print the version\n"
+	    "  -C fd      check a re-exec state in fd and exit (reexec's\n"
+	    "             pre-flight)\n"
+	    "  -R fd      take over from a re-exec: the state in fd\n"
 	    "  -z zone    zone name (default \"default\")\n"
 	    "See gtd(8), gtd.conf(5) and gtd-protocol(7).\n");
 	exit(0);
@@ -221,6 +229,46 @@ gtd_mirror(struct gtd *g, const struct config *cf)
 	free(path);
 }
 
+/*
+ * -C or -R: the state a re-exec handed over.  -C (check): exit 0 if
+ * this program can restore it, else say why on stderr and exit 1.
+ */
+static char *
+gtd_state(int fd, size_t *len, bool check, char **argv)
+{
+	char	*text, *cause = NULL;
+
+	if ((text = reexec_read(fd, len, &cause)) == NULL ||
+	    (check && reexec_check(NULL, text, *len, &cause) == -1)) {
+		fprintf(stderr, "gtd: %s\n", cause);
+		if (!check && text != NULL)
+			reexec_fallback(text, *len, fd, argv, cause);
+		free(cause);
+		free(text);
+		exit(1);
+	}
+	if (check) {
+		free(text);
+		text = NULL;	/* main exits once the config is read */
+	}
+	return (text);
+}
+
+/* The binary a reexec without path runs: the one we were started from. */
+static void
+gtd_exe(struct gtd *g)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+	if (g->exe != NULL)
+		return;
+	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
+		return;
+	buf[n] = '\0';
+	g->exe = xstrdup(buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -231,7 +279,9 @@ main(int argc, char **argv)
 	const char		*zoneopt = NULL;
 	char			*cause = NULL, *field = NULL, *end, *path;
 	int			 ch, debug = 0, check = 0, readyfd = -1, fd;
-	int			 code, lfd;
+	int			 code, lfd, checkfd = -1, restorefd = -1;
+	char			*state = NULL, *fallback = NULL;
+	size_t			 statelen = 0;
 
 	/*
 	 * A query may allocate tens of MiB in values of up to 64 KiB and
@@ -243,8 +293,18 @@ main(int argc, char **argv)
 	 * SQL (the registry's mirror) is gtd's big allocator.
 	 */
 	(void)mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);	/* a hint */
-	while ((ch = getopt(argc, argv, "c:dhnr:s:Vz:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:dhnR:r:s:Vz:")) != -1) {
 		switch (ch) {
+		case 'C':
+		case 'R':
+			fd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || fd < 0)
+				usage();
+			if (ch == 'C')
+				checkfd = fd;
+			else
+				restorefd = fd;
+			break;
 		case 'c':
 			conffile = optarg;
 			break;
@@ -278,13 +338,34 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	gtd_stdio();
+	/* A re-exec handed back to us: why (never passed to children). */
+	if ((end = getenv(REEXEC_FALLBACK_ENV)) != NULL) {
+		fallback = xstrdup(end);
+		(void)unsetenv(REEXEC_FALLBACK_ENV);
+	}
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));	/* jitter */
 	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO, check ? LOG_PREFIX_NONE :
 	    sd_journal_stream(STDERR_FILENO) ? LOG_PREFIX_PRIORITY :
 	    LOG_PREFIX_TIME);
 	xmalloc_install_json();
+	if (checkfd != -1 || restorefd != -1)
+		state = gtd_state(checkfd != -1 ? checkfd : restorefd,
+		    &statelen, checkfd != -1, argv);
 	if (conffile != NULL &&
 	    (cf = config_load(conffile, &field, &cause)) == NULL) {
+		if (checkfd != -1)
+			fprintf(stderr, "gtd: %s: %s%s%s\n", conffile,
+			    field != NULL ? field : "", field != NULL &&
+			    *field != '\0' ? ": " : "", cause);
+		if (checkfd != -1)
+			exit(1);
+		/* After a re-exec: back to the program that handed over. */
+		if (state != NULL) {
+			log_warnx("reexec: %s: %s; running the previous "
+			    "program", conffile, cause);
+			reexec_fallback(state, statelen, restorefd, argv,
+			    cause);
+		}
 		/* An unreadable file's cause names the path already. */
 		if (field == NULL || *field == '\0')
 			fatalx("%s", cause);
@@ -292,6 +373,10 @@ main(int argc, char **argv)
 	}
 	if (check)
 		gtd_check(conffile, cf);
+	if (checkfd != -1) {
+		config_free(cf);
+		exit(0);	/* the state and the config: both fine */
+	}
 	if (cf != NULL && !debug)
 		log_set_level(cf->log_level);
 	if ((g = gtd_new(&child_real_ops, &cause)) == NULL)
@@ -329,12 +414,19 @@ main(int argc, char **argv)
 	gtd_rlimits(g);
 	if ((g->notify = notify_new(g, &cause)) == NULL)
 		fatalx("%s", cause);
-	if ((fd = lfd) == -1 && (fd = server_bind(path, cf != NULL &&
-	    cf->socket_mode >= 0 ? (mode_t)cf->socket_mode : GTD_SOCKET_MODE,
-	    gtd_socket_gid(cf), &cause)) == -1)
+	g->argv = argv;
+	g->adopt_on_restart = cf != NULL && cf->adopt_on_restart;
+	/* Leftover cgroups are ours to adopt, or a re-exec's children. */
+	g->restoring = state != NULL || g->adopt_on_restart;
+	if (state == NULL && (fd = lfd) == -1 && (fd = server_bind(path,
+	    cf != NULL && cf->socket_mode >= 0 ? (mode_t)cf->socket_mode :
+	    GTD_SOCKET_MODE, gtd_socket_gid(cf), &cause)) == -1)
 		fatalx("%s", cause);
 	/* systemd's socket is systemd's to remove: no path to unlink. */
-	g->server = server_new(g->loop, g->conns, fd, lfd == -1 ? path : NULL);
+	if (state == NULL)
+		g->server = server_new(g->loop, g->conns, fd, lfd == -1 ?
+		    path : NULL);
+	gtd_exe(g);
 	childcg_open(g, cf);		/* the socket is ours: so is the base */
 	gtd_mirror(g, cf);
 	gtd_loop_init(g);
@@ -348,7 +440,27 @@ main(int argc, char **argv)
 	    NULL)
 		g->conf_path = xstrdup(conffile);	/* reload says why */
 	g->readyfd = readyfd;
-	reload_boot(g, gtd_boot_done);
+	if (state != NULL) {
+		reexec_set_failed(g, fallback);
+		if (reexec_restore(g, state, statelen, &cause) == -1) {
+			log_warnx("reexec: %s; running the previous program",
+			    cause);
+			reexec_fallback(state, statelen, restorefd, argv,
+			    cause);
+			fatalx("reexec: %s", cause);
+		}
+		free(state);
+		free(fallback);
+		g->restoring = false;
+		reexec_adopt_start(g);
+		gtd_sd_ready(g);
+	} else {
+		if (g->adopt_on_restart)
+			reexec_adopt_load(g);	/* before the boot */
+		g->restoring = false;
+		reexec_adopt_start(g);
+		reload_boot(g, gtd_boot_done);
+	}
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
 	if (!(g->shutting_down && g->tab->nprocs == 0))
 		ev_run(g->loop, 0);

@@ -374,3 +374,30 @@ health_done(struct health *h, bool ok)
 	else if (st == HEALTH_UNHEALTHY && c->state == CHILD_RUNNING)
 		child_unhealthy(c);
 }
+
+void
+health_resume(struct child *c, const char *state)
+{
+	struct health	*h;
+	int		 i;
+
+	if (c->spec->health == NULL || c->pid <= 0)
+		return;
+	health_stop(c);
+	h = xcalloc(1, sizeof *h);
+	h->c = c;
+	h->hs = c->spec->health;
+	h->fd = -1;
+	h->pid = -1;
+	ev_init(&h->timer, health_timer_cb);
+	h->timer.data = h;
+	ev_init(&h->io, health_io_cb);
+	h->io.data = h;
+	c->health = h;
+	h->st = HEALTH_UNKNOWN;
+	for (i = 0; state != NULL && i < 3; i++)
+		if (strcmp(state, health_names[i]) == 0)
+			h->st = i;
+	c->health_name = health_names[h->st];
+	health_arm(h, h->hs->interval_ms);
+}

@@ -29,6 +29,7 @@
 #include "gt/log.h"
 #include "gt/notify.h"
 #include "gt/proto.h"
+#include "gt/reexec.h"
 #include "gt/registry.h"
 #include "gt/reload.h"
 #include "gt/server.h"
@@ -84,6 +85,7 @@ gtd_obs_state(struct child *c, enum child_state old, void *arg)
 {
 	event_child_state(((struct gtd *)arg)->events, c, old);
 	childdeps_changed(c, old);	/* dependents may start or stop */
+	reexec_adopt_dirty(arg);	/* adopt_on_restart's file */
 }
 
 static void
@@ -103,6 +105,7 @@ gtd_obs_removed(struct child *c, void *arg)
 {
 	childdeps_removed(c);
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
+	reexec_adopt_dirty(arg);
 }
 
 /* Relationships and health: childdeps.c and health.c. */
@@ -152,6 +155,7 @@ gtd_obs_attrs(struct child *c, const char *const *keys,
 	json_t		*o;
 	size_t		 i;
 
+	reexec_adopt_dirty(g);		/* adopt_on_restart's file */
 	if (!event_wanted(g->events, EVENT_ATTR, c->name))
 		return;			/* built only for a subscriber */
 	if (vals == NULL) {
@@ -290,6 +294,8 @@ gtd_free(struct gtd *g)
 	gtd_sd_free(g->sd);
 	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
+	reexec_abandon(g);	/* its request is abandoned next */
+	reexec_adopt_free(g);	/* before the rows go */
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
 	child_free_all(g);
@@ -298,6 +304,8 @@ gtd_free(struct gtd *g)
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);
+	free(g->exe);
+	free(g->reexec_failed);
 	free(g->boot);		/* a boot cut short by shutdown */
 	if (g->readyfd >= 0)
 		close(g->readyfd);

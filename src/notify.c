@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gt/child.h"
+#include "gt/compat.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/notify.h"
@@ -380,4 +381,40 @@ notify_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		notify_handle(g, c, buf, len);	/* MSG_CTRUNC: still kept */
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
+}
+
+int
+notify_child_fd(struct notify *n, const struct child *c, const char **path)
+{
+	struct notify_sock	*s;
+
+	if (n == NULL || (s = notify_sock_find(n, c->name)) == NULL)
+		return (-1);
+	*path = s->path;
+	return (s->fd);
+}
+
+int
+notify_child_take(struct notify *n, struct child *c, int fd,
+    const char *path)
+{
+	struct notify_sock	*s;
+
+	if (n == NULL || strncmp(path, "@gtd/", 5) != 0 ||
+	    strlen(path) >= sizeof s->path) {
+		close(fd);
+		return (-1);
+	}
+	notify_child_close(n, c);
+	s = xcalloc(1, sizeof *s);
+	strlcpy(s->path, path, sizeof s->path);
+	s->n = n;
+	s->fd = fd;
+	s->name = xstrdup(c->name);
+	s->incarnation = c->incarnation;
+	ev_io_init(&s->rd, notify_read_cb, fd, EV_READ);
+	s->rd.data = s;
+	ev_io_start(n->gtd->loop, &s->rd);
+	LIST_INSERT_HEAD(&n->socks, s, entry);
+	return (0);
 }

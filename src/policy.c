@@ -65,6 +65,8 @@ policy_ladder(const struct childspec *s, const struct policy_exit *e,
 		st = &s->on_exit[i];
 		if (st->upto != 0 && st->upto < n)
 			continue;
+		if (st->oom && !e->oom)	/* a step for OOM kills only */
+			continue;
 		switch (st->action) {
 		case SPEC_ACT_RESTART:
 			*delay_ms = st->delay_ms;

@@ -521,3 +521,15 @@ server_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	ev_io_start(loop, &s->acc);
 }
+
+int
+server_fd(const struct server *s)
+{
+	return (s->fd);
+}
+
+bool
+server_owns_path(const struct server *s)
+{
+	return (s->path != NULL);
+}

@@ -152,7 +152,8 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 		goto fail;
 	step = SPAWN_STEP_SETUP;
 	/* Die with gtd, in a session of our own. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != pl->parent)
+	if (!pl->no_deathsig && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+	    getppid() != pl->parent))
 		goto fail;
 	if (pl->new_session && setsid() == -1)
 		goto fail;
@@ -182,8 +183,9 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 	 * in between (then the signal would never come).
 	 */
 	step = SPAWN_STEP_SETUP;
-	if ((pl->set_uid || pl->set_gid) && (prctl(PR_SET_PDEATHSIG,
-	    SIGKILL) == -1 || getppid() != pl->parent))
+	if ((pl->set_uid || pl->set_gid) && !pl->no_deathsig &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() !=
+	    pl->parent))
 		goto fail;
 	step = SPAWN_STEP_CHDIR;
 	if (chdir(pl->cwd) == -1)

@@ -151,6 +151,8 @@ void		 cgroup_free(struct cgroup *);
 int		 cgroup_remove_base(struct cgroup *);
 
 const char	*cgroup_path(const struct cgroup *);	/* base, file system */
+/* Is pid (pinned by a pidfd of the caller's) in the base or below? */
+bool		 cgroup_holds(const struct cgroup *, pid_t);
 const char	*cgroup_cgpath(const struct cgroup *);	/* base, "0::" form */
 /* The CGROUP_* controllers a child's cgroup gets. */
 unsigned	 cgroup_controllers(const struct cgroup *);

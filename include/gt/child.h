@@ -412,4 +412,74 @@ void		 child_reap_dead(struct gtd *);
 /* Free everything at exit (no waiters may remain). */
 void		 child_free_all(struct gtd *);
 
+/*
+ * A row as a re-exec keeps it (reexec.c): plain values, so the format
+ * does not depend on struct child's layout.  child_save fills one from
+ * c (fds and strings borrowed); child_restore makes a row of it.
+ */
+struct child_saved {
+	enum child_state	 state;
+	pid_t			 pid;		/* -1: no process */
+	pid_t			 last_pid;
+	unsigned		 incarnation;
+	int			 restart_count;
+	int			 hist_size;	/* hist_at[hist_size] */
+	int			 hist_n;
+	int			 hist_head;
+	int			 hist_consecutive;
+	int64_t			*hist_at;	/* borrowed */
+	bool			 has_exit;
+	int			 last_status;
+	bool			 last_requested;
+	bool			 last_escalated;
+	bool			 last_unhealthy;
+	int			 last_stop_sig;
+	int64_t			 last_timeout_ms;
+	int			 last_spawn_errno;
+	int			 last_spawn_step;
+	const char		*last_spawn_path;	/* borrowed, or NULL */
+	int64_t			 started_at;
+	int64_t			 ready_at;
+	int64_t			 exited_at;
+	int64_t			 restart_at;
+	int64_t			 stop_timeout_ms;
+	int			 stop_sig;
+	bool			 boot;
+	bool			 manual;
+	bool			 ever_ready;
+	bool			 gave_up;
+	bool			 want_down;
+	bool			 delete_after;
+	bool			 escalated;
+	bool			 bounce;
+	bool			 unhealthy;
+	bool			 adopted;	/* watched by pidfd */
+	int64_t			 deadline;	/* mono ms of its timer; 0 */
+	int			 statusfd;	/* exec status, or -1 */
+	int			 readyfd;	/* ready pipe, or -1 */
+	int			 pidfd;		/* adopted only, or -1 */
+};
+
+/*
+ * Can c be saved now?  Not with an after_terminate hook running or its
+ * cgroup draining (short states): NULL, else why not (static text).
+ */
+const char	*child_save_busy(const struct child *);
+void		 child_save(const struct child *, struct child_saved *);
+/*
+ * A row for spec (taken, as child_add) in the saved state sv, its fds
+ * taken: the process is watched again (ev_child: still our child, so
+ * an exit during the re-exec is reaped after it; pidfd if adopted),
+ * the timer armed at its deadline.  No event, no attr reset, no start:
+ * a queued or waiting row is restored stopped and *restart set, for
+ * the caller to start it once every row is back.  NULL with errno as
+ * child_add (the fds are closed).
+ */
+struct child	*child_restore(struct gtd *, struct childspec *spec,
+		    char *spec_json, const struct child_saved *sv,
+		    bool *restart);
+/* Attach the read end fd (taken) of c's output i, as a spawn does. */
+void		 child_restore_output(struct child *, int i, int fd,
+		    bool shared);
+
 #endif /* GT_CHILD_H */

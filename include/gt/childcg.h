@@ -107,4 +107,19 @@ void	 childcg_refresh(struct gtd *);
 /* c is freed: its cgroup is left to drain and be removed (NULL ok). */
 void	 childcg_free(struct child *);
 
+/*
+ * Re-exec: the directory (name@id) of c's cgroup, or NULL; and c's
+ * cgroup back from that directory (a failure is logged: the child is
+ * then contained by its process group only).
+ */
+const char *childcg_dir(const struct child *);
+void	 childcg_restore(struct child *, const char *dir);
+/*
+ * adopt_on_restart: may pid (pinned by a pidfd) be one of ours?  With
+ * containment on, only if it is in the base cgroup; else true.
+ */
+bool	 childcg_may_adopt(const struct gtd *, pid_t);
+/* Is c's process reaped, its cgroup not yet empty (a short state)? */
+bool	 childcg_draining(const struct child *);
+
 #endif /* GT_CHILDCG_H */

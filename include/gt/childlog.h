@@ -112,4 +112,12 @@ struct child	*childlog_clash(struct gtd *, const struct childspec *spec,
 void		 childlog_tail(struct childlog *, size_t lines,
 		    void (*cb)(const struct childlog_line *, void *), void *);
 
+/*
+ * Put a line back into the ring (a re-exec's restore): stream is
+ * "stdout", "stderr", "output" or "hook" (another name: "output"); the
+ * text is copied.  Nothing is relayed or followed.
+ */
+void		 childlog_restore_line(struct childlog *, int64_t at,
+		    const char *stream, const char *text);
+
 #endif /* GT_CHILDLOG_H */

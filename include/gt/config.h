@@ -49,6 +49,7 @@ struct config {
 	/* "cgroup": a cgroup2 directory, or NULL: gtd's own (automatic). */
 	char			*cgroup;
 	bool			 cgroup_off;	/* "cgroup": false */
+	bool			 adopt_on_restart;	/* gtd(8) */
 };
 
 /* A config file or an included file is a regular file of at most this. */

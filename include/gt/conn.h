@@ -195,5 +195,11 @@ void		 conn_keep_open(struct conn *);
 bool		 conn_kept_open(const struct conn *);
 void		 conn_ref(struct conn *);
 void		 conn_unref(struct conn *);
+/*
+ * Put len bytes back in front of what cn reads next (a re-exec hands
+ * over what a connection had read but not framed yet); they are framed
+ * from the loop.  At most max_request_bytes + 1 are kept.
+ */
+void		 conn_unread(struct conn *, const char *, size_t len);
 
 #endif /* GT_CONN_H */

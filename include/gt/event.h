@@ -33,6 +33,7 @@ enum event_kind {
 	EVENT_ATTR,		/* attrs changed (only when asked for) */
 	EVENT_LOG,		/* a line of output (logs follow) */
 	EVENT_HEALTH,		/* the health attr changed */
+	EVENT_REEXEC,		/* gtd re-executed (no name) */
 	EVENT_NKINDS
 };
 #define EVENT_MASK(k)		(1U << (k))
@@ -96,5 +97,21 @@ void	event_follow(struct events *, struct conn *cn, const char *name);
 void	event_unsubscribe(struct events *, struct conn *cn);
 /* Check a since value before replying: 0, or -1 with *cause. */
 int	event_since_ok(const struct events *, int64_t since, char **cause);
+
+/*
+ * Re-exec (reexec.c): {"seq", "ring": [lines, oldest first]}, a new
+ * reference; and back.  event_restore takes seq and the lines it
+ * understands (each an event line of this format), -1 if seq is not a
+ * number.
+ */
+struct json_t	*event_save(const struct events *);
+/*
+ * cn's subscription and follows ({"mask", "all", "names", "follow"}), a
+ * new reference, or NULL: none; and back onto a new connection.
+ */
+struct json_t	*event_sub_save(struct events *, struct conn *cn);
+void		 event_sub_restore(struct events *, struct conn *cn,
+		    const struct json_t *);
+int		 event_restore(struct events *, const struct json_t *);
 
 #endif /* GT_EVENT_H */

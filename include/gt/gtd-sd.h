@@ -9,6 +9,8 @@
 #ifndef GT_GTD_SD_H
 #define GT_GTD_SD_H
 
+#include <stdbool.h>
+
 struct gtd;
 struct gtd_sd;
 
@@ -32,6 +34,12 @@ void	 gtd_sd_ready(struct gtd *);
 void	 gtd_sd_stopping(struct gtd *);
 /* Stop the timers and close the socket; NULL is fine (gtd_free). */
 void	 gtd_sd_free(struct gtd_sd *);
+/*
+ * A re-exec: put NOTIFY_SOCKET and WATCHDOG_USEC/WATCHDOG_PID back into
+ * the environment for the next program (on), or take them out again
+ * after an execve that failed (off).
+ */
+void	 gtd_sd_env(struct gtd *, bool on);
 
 /*
  * The one-line summary sent as STATUS=, xmalloc'd: "0 children",

@@ -32,6 +32,8 @@ struct events;
 struct gtd_sd;
 struct notify;
 struct registry;
+struct reexec;
+struct reexec_adopt;
 struct snapshot;
 struct cmd_state;
 
@@ -81,6 +83,13 @@ struct gtd {
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
+	bool			 restoring;	/* a re-exec's restore */
+	bool			 adopt_on_restart;	/* the config's, at start */
+	struct reexec_adopt	*adopt;		/* owned: its state file */
+	char			**argv;		/* main's: for reexec */
+	char			*exe;		/* owned: reexec's binary */
+	struct reexec		*reexec;	/* owned: in progress */
+	char			*reexec_failed;	/* owned: a fallback's why */
 	int64_t			 committed_at;	/* mono ms of the last commit */
 	int			 exit_code;
 	ev_signal		 sigterm;

@@ -22,4 +22,11 @@ void		 health_stop(struct child *c);
 /* "unknown", "healthy", "unhealthy"; NULL: no probe runs. */
 const char	*health_state(const struct child *c);
 
+/*
+ * Re-exec: probe c again from the state it had (health_state's name;
+ * another or NULL: unknown), quietly (no attr write, no event), the
+ * next probe after interval_ms.
+ */
+void		 health_resume(struct child *c, const char *state);
+
 #endif /* GT_HEALTH_H */

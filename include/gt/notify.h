@@ -59,4 +59,14 @@ bool		 notify_sender_ok(const struct child *,
 void		 notify_handle(struct gtd *, struct child *, const char *msg,
 		    size_t len);
 
+/*
+ * Re-exec: c's socket (fd borrowed, its path in *path), or -1: none;
+ * and a saved socket back for c (fd taken, path "@gtd/..."): 0, or -1
+ * (fd closed).
+ */
+int		 notify_child_fd(struct notify *, const struct child *,
+		    const char **path);
+int		 notify_child_take(struct notify *, struct child *, int fd,
+		    const char *path);
+
 #endif /* GT_NOTIFY_H */

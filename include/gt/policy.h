@@ -37,6 +37,7 @@ struct policy_exit {
 	int64_t	 ran_ms;	/* how long the incarnation ran */
 	int	 restart_count;	/* before this exit */
 	double	 rand01;	/* uniform in [0, 1): backoff jitter */
+	bool	 oom;		/* killed by the OOM killer (its cgroup) */
 };
 
 /*

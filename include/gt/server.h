@@ -9,6 +9,8 @@
 #ifndef GT_SERVER_H
 #define GT_SERVER_H
 
+#include <stdbool.h>
+
 #include <sys/types.h>
 
 #include <ev.h>
@@ -35,6 +37,9 @@ int		 server_bind(const char *path, mode_t mode, gid_t gid,
  */
 struct server	*server_new(struct ev_loop *, struct connset *conns, int fd,
 		    const char *path);
+/* The listening fd (borrowed), and whether gtd bound its path (reexec). */
+int		 server_fd(const struct server *);
+bool		 server_owns_path(const struct server *);
 /* Stop accepting, close the fd, unlink the path if we bound it. */
 void		 server_free(struct server *);	/* NULL is fine */
 

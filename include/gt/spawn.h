@@ -20,6 +20,7 @@ struct spawn_plan {
 	const char	*cwd;
 	bool		 new_session;	/* setsid(): own process group */
 	pid_t		 parent;	/* getpid() of gtd, for PDEATHSIG */
+	bool		 no_deathsig;	/* outlive gtd (adopt_on_restart) */
 	int		 fd_in;		/* dup2'd to 0, 1, 2 */
 	int		 fd_out;
 	int		 fd_err;

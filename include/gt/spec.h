@@ -45,6 +45,7 @@ struct spec_step {
 	int64_t			upto;		/* 0: every later exit */
 	enum spec_action	action;
 	int64_t			delay_ms;	/* restart only */
+	bool			oom;		/* "when": "oom": OOM kills only */
 };
 
 /* One attr value: integers, reals and text natively, the rest as JSON text. */

@@ -279,5 +279,6 @@ void		 wl_memory(struct bctx *);
 void		 wl_scale(struct bctx *);	/* wl-scale.c */
 void		 wl_mirror(struct bctx *);	/* wl-mirror.c */
 void		 wl_deps(struct bctx *);	/* wl-deps.c */
+void		 wl_reexec(struct bctx *);	/* wl-reexec.c */
 
 #endif

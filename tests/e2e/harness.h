@@ -372,4 +372,7 @@ Suite		*e2e_cgroup_suite(void);
 /* Remove the base cgroup a gtd of socket sock left (see harness.c). */
 void		 e2e_cgroup_clean(const char *sock);
 
+/* Re-exec in place (protocol §9.2). */
+Suite		*e2e_reexec_suite(void);
+
 #endif /* GT_E2E_HARNESS_H */

@@ -148,6 +148,10 @@ static const struct {
 	    "{\"upto\":3,\"action\":\"stop\"}]"), "on_exit.1.upto" },
 	{ SPEC(",\"on_exit\":[{\"action\":\"restart\"},"
 	    "{\"upto\":5,\"action\":\"stop\"}]"), "on_exit.1.upto" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"stop\",\"when\":\"exit\"}]"),
+	    "on_exit.0.when" },
+	{ SPEC(",\"on_exit\":[{\"action\":\"stop\",\"when\":1}]"),
+	    "on_exit.0.when" },
 	{ SPEC(",\"ready\":\"socket\""), "ready" },
 	{ SPEC(",\"ready\":{\"fd\":2}"), "ready.fd" },
 	{ SPEC(",\"ready\":{\"fd\":1024}"), "ready.fd" },

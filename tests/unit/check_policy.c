@@ -347,13 +347,14 @@ static const struct {
 	const char		*expect;	/* exits 1, 2, ... */
 	int64_t			 delays[8];
 } ladder_rows[] = {
-	{ { { 3, SPEC_ACT_RESTART, 0 }, { 4, SPEC_ACT_RESTART, 1000 },
-	    { 0, SPEC_ACT_EXIT, 0 } }, 3, "RRRRXX", { 0, 0, 0, 1000 } },
-	{ { { 2, SPEC_ACT_RESTART, 50 } }, 1, "RRGG", { 50, 50 } },
-	{ { { 1, SPEC_ACT_STOP, 0 } }, 1, "SG", { 0 } },
-	{ { { 0, SPEC_ACT_DELETE, 0 } }, 1, "DDD", { 0 } },
-	{ { { 1, SPEC_ACT_RESTART, 7 }, { 2, SPEC_ACT_STOP, 0 },
-	    { 0, SPEC_ACT_RESTART, 9 } }, 3, "RSRR", { 7, 0, 9, 9 } },
+	{ { { 3, SPEC_ACT_RESTART, 0, false },
+	    { 4, SPEC_ACT_RESTART, 1000, false },
+	    { 0, SPEC_ACT_EXIT, 0, false } }, 3, "RRRRXX", { 0, 0, 0, 1000 } },
+	{ { { 2, SPEC_ACT_RESTART, 50, false } }, 1, "RRGG", { 50, 50 } },
+	{ { { 1, SPEC_ACT_STOP, 0, false } }, 1, "SG", { 0 } },
+	{ { { 0, SPEC_ACT_DELETE, 0, false } }, 1, "DDD", { 0 } },
+	{ { { 1, SPEC_ACT_RESTART, 7, false }, { 2, SPEC_ACT_STOP, 0, false },
+	    { 0, SPEC_ACT_RESTART, 9, false } }, 3, "RSRR", { 7, 0, 9, 9 } },
 };
 
 START_TEST(test_policy_ladder_table)
@@ -434,6 +435,55 @@ START_TEST(test_policy_ladder_respects_type)
 }
 END_TEST
 
+/*
+ * An OOM kill is a reason of its own (protocol §9.2): a step with "when":
+ * "oom" applies to OOM kills only, in ladder order with the others;
+ * other exits pass over it.
+ */
+START_TEST(test_policy_ladder_oom)
+{
+	struct childspec	*s = spec_new();
+	struct policy_hist	 h = { 0 };
+	struct policy_exit	 e = { .status = W_EXITCODE(0, SIGKILL) };
+	int64_t			 delay;
+	bool			 gave_up;
+
+	s->on_exit = xcalloc(3, sizeof *s->on_exit);
+	s->on_exit[0] = (struct spec_step){ .upto = 1, .action =
+	    SPEC_ACT_RESTART, .delay_ms = 5000, .oom = true };
+	s->on_exit[1] = (struct spec_step){ .upto = 0, .action =
+	    SPEC_ACT_STOP, .oom = true };
+	s->on_exit[2] = (struct spec_step){ .upto = 0, .action =
+	    SPEC_ACT_RESTART, .delay_ms = 10 };
+	s->non_exit = 3;
+	/* A plain SIGKILL: the oom steps do not apply. */
+	ck_assert_int_eq(policy_on_exit(s, &h, &e, &delay, &gave_up),
+	    POLICY_RESTART);
+	ck_assert_int_eq(delay, 10);
+	/* The first OOM kill: its step, with its delay. */
+	e.oom = true;
+	ck_assert_int_eq(policy_on_exit(s, &h, &e, &delay, &gave_up),
+	    POLICY_RESTART);
+	ck_assert_int_eq(delay, 5000);
+	ck_assert(!gave_up);
+	/* Past its upto: the next oom step. */
+	e.restart_count = 1;
+	ck_assert_int_eq(policy_on_exit(s, &h, &e, &delay, &gave_up),
+	    POLICY_STOP);
+	ck_assert(!gave_up);
+	/* Without any oom step, an OOM kill takes the common steps. */
+	s->on_exit[0].oom = s->on_exit[1].oom = false;
+	s->on_exit[1].upto = 2;
+	s->on_exit[0].upto = 1;
+	e.restart_count = 2;
+	ck_assert_int_eq(policy_on_exit(s, &h, &e, &delay, &gave_up),
+	    POLICY_RESTART);
+	ck_assert_int_eq(delay, 10);
+	spec_free(s);
+}
+END_TEST
+
+
 Suite *
 policy_suite(void)
 {
@@ -464,6 +514,7 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_policy_ladder_table, 0,
 	    NROWS(ladder_rows));
 	tcase_add_test(tc, test_policy_ladder_respects_type);
+	tcase_add_test(tc, test_policy_ladder_oom);
 	suite_add_tcase(s, tc);
 	return (s);
 }

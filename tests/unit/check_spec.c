@@ -95,8 +95,8 @@ spec_full(void)
 	s->max_restarts = 3;
 	s->shutdown_signal = SIGHUP;
 	s->on_exit = xcalloc(2, sizeof *s->on_exit);
-	s->on_exit[0] = (struct spec_step){ 3, SPEC_ACT_RESTART, 50 };
-	s->on_exit[1] = (struct spec_step){ 0, SPEC_ACT_EXIT, 0 };
+	s->on_exit[0] = (struct spec_step){ 3, SPEC_ACT_RESTART, 50, false };
+	s->on_exit[1] = (struct spec_step){ 0, SPEC_ACT_EXIT, 0, false };
 	s->non_exit = 2;
 	spec_strv_add(&s->after_terminate, &s->nhook, "/bin/hook");
 	return (s);

@@ -139,4 +139,6 @@ bool	 test_client_until(struct test_client *, bool (*cond)(void *),
 /* Milliseconds on the monotonic clock. */
 long long	test_now_ms(void);
 
+Suite	*reexec_suite(void);
+
 #endif /* CHECK_UNIT_H */
