@@ -238,6 +238,15 @@ static const struct child_observer gtd_child_obs = {
 	.reaped = gtd_obs_reaped
 };
 
+/* The registry's spec source: the text of a child's current spec. */
+static char *
+gtd_spec_text(const char *name, void *arg)
+{
+	struct child	*c = child_find(arg, name);
+
+	return (c != NULL ? config_spec_text(c->spec) : NULL);
+}
+
 struct gtd *
 gtd_new(const struct child_ops *ops, char **cause)
 {
@@ -254,6 +263,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 		free(g);
 		return (NULL);
 	}
+	registry_set_spec_source(g->reg, gtd_spec_text, g);
 	g->loop = EV_DEFAULT;
 	g->ops = ops;
 	g->pid = getpid();

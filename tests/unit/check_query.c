@@ -470,7 +470,7 @@ START_TEST(test_query_allowed)
 	rows = query_ok(&j, "PRAGMA table_info(attrs)");
 	ck_assert_uint_eq(json_array_size(rows), 4);
 	json_decref(j);
-	rows = query_ok(&j, "SELECT name FROM pragma_table_info('children') "
+	rows = query_ok(&j, "SELECT name FROM pragma_table_info('child_rows') "
 	    "WHERE pk = 1");
 	ck_json(rows, "[[\"name\"]]");
 	json_decref(j);
@@ -482,10 +482,14 @@ START_TEST(test_query_allowed)
 	rows = query_ok(&j, "SELECT json_extract(spec, '$') FROM children");
 	ck_json(rows, "[[\"{}\"]]");
 	json_decref(j);
+	/* children is a view of child_rows (its spec made on demand). */
 	rows = query_ok(&j, "SELECT type, name FROM sqlite_schema "
-	    "WHERE type = 'table' ORDER BY name");
-	ck_json(rows, "[[\"table\",\"attrs\"],[\"table\",\"children\"],"
-	    "[\"table\",\"depends\"]]");
+	    "WHERE type IN ('table', 'view') ORDER BY name");
+	ck_json(rows, "[[\"table\",\"attrs\"],[\"table\",\"child_rows\"],"
+	    "[\"view\",\"children\"],[\"table\",\"depends\"]]");
+	json_decref(j);
+	rows = query_ok(&j, "SELECT count(*) FROM pragma_table_info('children')");
+	ck_json(rows, "[[16]]");
 	json_decref(j);
 	rows = query_ok(&j, "EXPLAIN QUERY PLAN SELECT * FROM children "
 	    "WHERE name = 'x'");
