@@ -33,6 +33,7 @@
 #include "gt/reload.h"
 #include "gt/server.h"
 #include "gt/snapshot.h"
+#include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
@@ -336,6 +337,7 @@ gtd_loop_init(struct gtd *g)
 	ev_signal_start(g->loop, &g->sigterm);
 	ev_signal_start(g->loop, &g->sigint);
 	ev_signal_start(g->loop, &g->sighup);
+	spawn_init();			/* its low descriptors, now */
 	ev_prepare_init(&g->reaper, gtd_reaper_cb);
 	g->reaper.data = g;
 	ev_prepare_start(g->loop, &g->reaper);
@@ -384,6 +386,8 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	int64_t		 now;
 	char		*cause;
 
+	/* Before gtd waits: no pipe end of a new child is held back. */
+	spawn_settle();
 	connset_reap(g->conns);
 	child_reap_dead(g);
 	/*

@@ -87,37 +87,51 @@ static uintptr_t	spawn_heap_lo, spawn_heap_hi;
  * The descriptor table is not copied either.  A fork copies the whole
  * table (a reference to every open file: three per child with captured
  * output) and the exec then closes all those copies again, so a spawn
- * cost more the more children ran (1.6 times as much CPU per spawn at
- * 5000 children as at 1000, measured).  Instead the child shares gtd's
- * table (CLONE_FILES) for an instant: gtd first puts the descriptors
- * the child needs on a few low numbers of its own (the slots, reserved
- * at the first spawn on /dev/null), the child's first system call is
- * close_range(SLOT_END, ~0U, CLOSE_RANGE_UNSHARE), which gives it a
- * table of its own holding only the descriptors below SLOT_END, and it
- * then tells gtd by one byte on the status pipe.  gtd waits for that
- * byte (or the child's end, through a pidfd) before it touches the
- * slots again, puts /dev/null back on them, and goes on.  gtd is never
- * single-threaded-unsafe here: it does nothing else while it waits, a
- * wait of one scheduling of the child (as vfork's, but not until the
- * exec).  Where clone3 or CLOSE_RANGE_UNSHARE is missing (or the slots
- * could not be had low enough), spawns fork as before.
+ * cost more the more children ran (1.35 to 1.6 times as much CPU per
+ * spawn at 5000 children as at 1000, measured).  Instead the child
+ * shares gtd's table (CLONE_FILES) for an instant: gtd first puts the
+ * descriptors the child needs on a set of a few low numbers of its own
+ * (a slot set, reserved at the first spawn on /dev/null), the child's
+ * first system call is close_range(slot_end, ~0U, CLOSE_RANGE_UNSHARE),
+ * which gives it a table of its own holding only the descriptors below
+ * slot_end, and it then writes one byte on its status pipe.  gtd never
+ * changes a set's slots while its child may still share the table:
+ * the set stays busy until that byte (or the child's end, through a
+ * pidfd) is seen, and only then gets /dev/null back, which drops gtd's
+ * copies of the child's descriptors.  gtd does not wait for the child
+ * at each spawn (waiting for a new process to be scheduled cost more
+ * than the copy on a busy machine): the sets are used in turn, a busy
+ * one is waited for only when its turn comes again, and spawn_settle()
+ * frees them all before gtd waits for events (its loop calls it), so no
+ * pipe's end is held back.  Where clone3 or CLOSE_RANGE_UNSHARE is
+ * missing (or the slots could not be had low enough), spawns fork as
+ * before.
  */
 enum spawn_slot {
-	SLOT_IN, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, SLOT_STATUS, SLOT_CGROUP,
-	SLOT_COUNT
+	SLOT_IN, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, SLOT_STATUS, SLOT_COUNT
 };
-#define SPAWN_SLOT_MAXFD	64	/* slots above this: fork instead */
+#define SPAWN_NSETS		8
+#define SPAWN_SLOT_MAXFD	128	/* slots above this: fork instead */
 #define SPAWN_SYNC		'+'	/* the child's byte: it unshared */
 
+/* One set of slots; syncfd -1: idle, its slots on /dev/null. */
+struct spawn_set {
+	int	slot[SLOT_COUNT];
+	int	syncfd;		/* the status pipe's read end (a dup) */
+	int	pidfd;		/* of its child, or -1 */
+};
+
 /*
- * The slots, /dev/null when idle (spawn_null), and whether they are in
- * use: 0 not yet tried, 1 in use, -1 off (fork).  Mutable globals, as
- * the heap marks above: the descriptor table is the process's.
+ * The sets, /dev/null (spawn_null), the next set's index, and whether
+ * the sets are in use: 0 not yet tried, 1 in use, -1 off (fork).
+ * Mutable globals, as the heap marks above: the descriptor table is
+ * the process's.
  */
-static int	spawn_slot[SLOT_COUNT];
-static int	spawn_null = -1;
-static int	spawn_slot_end;		/* highest slot + 1 */
-static int	spawn_slots_on;
+static struct spawn_set	spawn_sets[SPAWN_NSETS];
+static int		spawn_null = -1;
+static int		spawn_slot_end;		/* highest slot + 1 */
+static int		spawn_next;
+static int		spawn_slots_on;
 
 /* Mark fds >= lowfd close-on-exec without closing them (signal-safe). */
 static int
@@ -446,7 +460,8 @@ spawn_clone(struct spawn_plan *pl)
 static bool
 spawn_slots_init(void)
 {
-	int	i;
+	struct spawn_set	*set;
+	int			 i, j, fd;
 
 	if (spawn_slots_on != 0)
 		return (spawn_slots_on == 1);
@@ -456,108 +471,134 @@ spawn_slots_init(void)
 		return (false);
 	if ((spawn_null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		return (false);
-	for (i = 0; i < SLOT_COUNT; i++)
-		spawn_slot[i] = -1;
-	for (i = 0; i < SLOT_COUNT; i++) {
-		if ((spawn_slot[i] = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0)) ==
-		    -1 || spawn_slot[i] >= SPAWN_SLOT_MAXFD)
-			goto off;
-		if (spawn_slot[i] >= spawn_slot_end)
-			spawn_slot_end = spawn_slot[i] + 1;
+	for (i = 0; i < SPAWN_NSETS; i++) {
+		set = &spawn_sets[i];
+		set->syncfd = set->pidfd = -1;
+		for (j = 0; j < SLOT_COUNT; j++) {
+			fd = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0);
+			set->slot[j] = fd;
+			if (fd == -1 || fd >= SPAWN_SLOT_MAXFD)
+				return (false);	/* off; a few fds are kept */
+			if (fd >= spawn_slot_end)
+				spawn_slot_end = fd + 1;
+		}
 	}
 	spawn_slots_on = 1;
 	return (true);
-off:
-	while (i >= 0) {
-		if (spawn_slot[i] != -1)
-			close(spawn_slot[i]);
-		i--;
-	}
-	close(spawn_null);
-	spawn_null = -1;
-	return (false);
 }
 
-/* Put /dev/null back on the slots (dropping the child's descriptors). */
+/* Put /dev/null back on set's slots and forget its child. */
 static void
-spawn_slots_clear(void)
+spawn_set_release(struct spawn_set *set)
 {
 	int	i;
 
 	for (i = 0; i < SLOT_COUNT; i++)
-		(void)dup3(spawn_null, spawn_slot[i], O_CLOEXEC);
+		(void)dup3(spawn_null, set->slot[i], O_CLOEXEC);
 					/* onto an open fd: cannot fail */
+	if (set->syncfd != -1)
+		close(set->syncfd);
+	if (set->pidfd != -1)
+		close(set->pidfd);
+	set->syncfd = set->pidfd = -1;
 }
 
 /*
- * Wait for the child's byte on the status pipe (fd, O_NONBLOCK), or for
- * its end (pidfd): then it no longer shares gtd's table.
+ * Free set once its child no longer shares gtd's table: its byte on the
+ * status pipe (O_NONBLOCK), or its end (pidfd).  wait: block until then;
+ * else only if it is so now.
  */
 static void
-spawn_shared_wait(int fd, int pidfd)
+spawn_set_settle(struct spawn_set *set, bool wait)
 {
-	struct pollfd	pfd[2] = { { .fd = fd, .events = POLLIN },
-	    { .fd = pidfd, .events = POLLIN } };
+	struct pollfd	pfd[2] = { { .fd = set->syncfd, .events = POLLIN },
+	    { .fd = set->pidfd, .events = POLLIN } };
 	char		c;
 
+	if (set->syncfd == -1)
+		return;
 	for (;;) {
-		if (read(fd, &c, 1) == 1)
-			return;
+		if (read(set->syncfd, &c, 1) == 1)
+			break;
 		if (pfd[1].revents != 0)
-			return;		/* gone without a byte */
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
-			return;		/* cannot be: fds are ours */
+			break;		/* gone without a byte */
+		if (poll(pfd, 2, wait ? -1 : 0) == -1 && errno != EINTR)
+			break;		/* cannot be: the fds are ours */
+		if (!wait && pfd[0].revents == 0 && pfd[1].revents == 0)
+			return;		/* not yet */
 	}
+	spawn_set_release(set);
+}
+
+void
+spawn_init(void)
+{
+	(void)spawn_slots_init();	/* false: spawns fork */
+}
+
+void
+spawn_settle(void)
+{
+	int	i;
+
+	if (spawn_slots_on != 1)
+		return;
+	for (i = 0; i < SPAWN_NSETS; i++)
+		spawn_set_settle(&spawn_sets[i], true);
 }
 
 /*
- * clone3 with CLONE_FILES (see spawn_slot): pl is the packed plan, its
- * descriptors moved onto the slots here; p the status pipe.  The pid, or
- * -1 with errno (ENOSYS, E2BIG: no such clone, the caller forks).
+ * clone3 with CLONE_FILES (see spawn_set): packed is the plan, whose
+ * descriptors go onto the next set's slots; p the status pipe.  The
+ * pid, or -1 with errno (ENOSYS, E2BIG: no such clone, the caller
+ * forks).
  */
 static pid_t
 spawn_shared(const struct spawn_plan *packed, int *p)
 {
 	struct cgroup_clone	cl = { .cgroup_fd = -1, .files = true };
 	struct spawn_plan	slotted = *packed, *pl = &slotted;
-	int			want[SLOT_COUNT], i, pidfd = -1, saved;
+	struct spawn_set	*set;
+	int			want[SLOT_COUNT], i, saved;
 	pid_t			pid;
 
+	for (i = 0; i < SPAWN_NSETS; i++)
+		spawn_set_settle(&spawn_sets[i], false);
+	set = &spawn_sets[spawn_next];
+	spawn_next = (spawn_next + 1) % SPAWN_NSETS;
+	spawn_set_settle(set, true);	/* its turn again: wait if busy */
 	want[SLOT_IN] = pl->fd_in;
 	want[SLOT_OUT] = pl->fd_out;
 	want[SLOT_ERR] = pl->fd_err;
 	want[SLOT_EXTRA] = pl->extra_fd;
 	want[SLOT_STATUS] = p[1];
-	want[SLOT_CGROUP] = -1;
 	if (pl->in_cgroup)
-		cl.cgroup_fd = pl->cgroup_fd;
+		cl.cgroup_fd = pl->cgroup_fd;	/* used by the clone itself */
 	pl->join_cgroup = false;
+	/* Above the slots: the child does not keep a copy. */
+	if ((set->syncfd = fcntl(p[0], F_DUPFD_CLOEXEC, spawn_slot_end)) == -1)
+		return (-1);
 	for (i = 0; i < SLOT_COUNT; i++)
-		if (want[i] != -1 && want[i] != spawn_slot[i] &&
-		    dup3(want[i], spawn_slot[i], O_CLOEXEC) == -1)
+		if (want[i] != -1 && want[i] != set->slot[i] &&
+		    dup3(want[i], set->slot[i], O_CLOEXEC) == -1)
 			goto fail;
-	pl->fd_in = spawn_slot[SLOT_IN];
-	pl->fd_out = spawn_slot[SLOT_OUT];
-	pl->fd_err = spawn_slot[SLOT_ERR];
+	pl->fd_in = set->slot[SLOT_IN];
+	pl->fd_out = set->slot[SLOT_OUT];
+	pl->fd_err = set->slot[SLOT_ERR];
 	if (pl->extra_fd != -1)
-		pl->extra_fd = spawn_slot[SLOT_EXTRA];
-	cl.pidfd = &pidfd;
+		pl->extra_fd = set->slot[SLOT_EXTRA];
+	cl.pidfd = &set->pidfd;
 #if SPAWN_DONTFORK
 	spawn_heap_dontfork();
 #endif
 	if ((pid = cgroup_clone(&cl)) == 0)
-		spawn_exec_shared(pl, spawn_slot[SLOT_STATUS]);
-	saved = errno;
-	if (pid != -1)
-		spawn_shared_wait(p[0], pidfd);
-	spawn_slots_clear();
-	if (pidfd != -1)
-		close(pidfd);
-	errno = saved;
+		spawn_exec_shared(pl, set->slot[SLOT_STATUS]);
+	if (pid == -1)
+		goto fail;
 	return (pid);
 fail:
 	saved = errno;
-	spawn_slots_clear();
+	spawn_set_release(set);		/* no child: nothing shares it */
 	errno = saved;
 	return (-1);
 }
