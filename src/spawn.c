@@ -91,7 +91,7 @@ static uintptr_t	spawn_heap_lo, spawn_heap_hi;
  * spawn at 5000 children as at 1000, measured).  Instead the child
  * shares gtd's table (CLONE_FILES) for an instant: gtd first puts the
  * descriptors the child needs on a set of a few low numbers of its own
- * (a slot set, reserved at the first spawn on /dev/null), the child's
+ * (a slot set, reserved on /dev/null at start: spawn_init), the child's
  * first system call is close_range(slot_end, ~0U, CLOSE_RANGE_UNSHARE),
  * which gives it a table of its own holding only the descriptors below
  * slot_end, and it then writes one byte on its status pipe.  gtd never
@@ -103,14 +103,17 @@ static uintptr_t	spawn_heap_lo, spawn_heap_hi;
  * than the copy on a busy machine): the sets are used in turn, a busy
  * one is waited for only when its turn comes again, and spawn_settle()
  * frees them all before gtd waits for events (its loop calls it), so no
- * pipe's end is held back.  Where clone3 or CLOSE_RANGE_UNSHARE is
+ * pipe's end is held back.  One set: each is 6 descriptors gtd holds
+ * for good, and a gtd run with a tight RLIMIT_NOFILE (tens) needs them
+ * for its clients; the child of the previous spawn has had the time of
+ * a spawn to make its first system call.  Where clone3 or CLOSE_RANGE_UNSHARE is
  * missing (or the slots could not be had low enough), spawns fork as
  * before.
  */
 enum spawn_slot {
 	SLOT_IN, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, SLOT_STATUS, SLOT_COUNT
 };
-#define SPAWN_NSETS		8
+#define SPAWN_NSETS		1
 #define SPAWN_SLOT_MAXFD	128	/* slots above this: fork instead */
 #define SPAWN_SYNC		'+'	/* the child's byte: it unshared */
 
