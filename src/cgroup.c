@@ -56,6 +56,7 @@ struct cgroup_clone_args {
 	uint64_t	set_tid_size;
 	uint64_t	cgroup;
 };
+#define CGROUP_CLONE_FILES	0x400ULL
 #define CGROUP_CLONE_PIDFD	0x1000ULL
 #define CGROUP_CLONE_PARENT	0x8000ULL
 #define CGROUP_CLONE_INTO	0x200000000ULL
@@ -1758,6 +1759,8 @@ cgroup_clone(const struct cgroup_clone *c)
 	}
 	if (c->parent)
 		a.flags |= CGROUP_CLONE_PARENT;
+	if (c->files)
+		a.flags |= CGROUP_CLONE_FILES;
 	if (c->pidfd != NULL) {
 		a.flags |= CGROUP_CLONE_PIDFD;
 		a.pidfd = (uint64_t)(uintptr_t)c->pidfd;

@@ -51,7 +51,7 @@ static void	child_exit_cb(struct ev_loop *, ev_child *, int);
 static void	child_status_cb(struct ev_loop *, ev_io *, int);
 static void	child_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	child_set_state(struct child *, enum child_state);
-static void	child_mirror(struct child *, const char *);
+static void	child_mirror(struct child *, bool);
 static void	child_wake(struct child *);
 static int	child_notify_open(struct child *);
 static const char *child_notify_path(const struct child *);
@@ -292,9 +292,11 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	if ((size_t)g->tab->nchildren > g->tab->nbuckets)
 		child_rehash(g);
 	else
-		child_hash_add(g->tab->by_name, g->tab->nbuckets, c, CHILD_BY_NAME);
-	child_mirror(c, spec_json);	/* SQLite keeps the only copy */
+		child_hash_add(g->tab->by_name, g->tab->nbuckets, c,
+		    CHILD_BY_NAME);
+	/* The registry makes the text again when a query reads it. */
 	free(spec_json);
+	child_mirror(c, true);
 	CHILD_OBS(g, added, c);	/* depends_on */
 	return (c);
 }
@@ -313,14 +315,18 @@ child_set_state(struct child *c, enum child_state st)
 	log_debug("child %s: %s -> %s", c->name, child_state_name(old),
 	    child_state_name(st));
 	c->state = st;
-	child_mirror(c, NULL);
+	child_mirror(c, false);
 	CHILD_OBS(c->gtd, state, c, old);
 	child_wake(c);
 }
 
-/* Mirror the row: all of it with spec_json, else all but the spec. */
+/*
+ * Mirror the row: put (a new row or a new spec) or update (all but the
+ * spec).  The spec's text is not stored: the registry asks for it
+ * (gtd_spec_text in loop.c) when a query reads it.
+ */
 static void
-child_mirror(struct child *c, const char *spec_json)
+child_mirror(struct child *c, bool put)
 {
 	struct gtd		*g = c->gtd;
 	struct registry_row	 row = {
@@ -334,7 +340,6 @@ child_mirror(struct child *c, const char *spec_json)
 		.ready_at = c->ready_at,
 		.exit_status = -1,
 		.exited_at = c->exited_at,
-		.spec = spec_json,
 		.restart_at = c->restart_at,
 		.gave_up = c->gave_up
 	};
@@ -344,7 +349,7 @@ child_mirror(struct child *c, const char *spec_json)
 		row.exit_status = WEXITSTATUS(c->last_status);
 	else if (c->has_exit)
 		row.exit_signal = spec_signal_name(WTERMSIG(c->last_status));
-	if (spec_json != NULL)
+	if (put)
 		rc = registry_child_put(g->reg, &row);
 	else
 		rc = registry_child_update(g->reg, &row);
@@ -754,7 +759,7 @@ child_start_as(struct child *c, bool manual)
 		c->spec = c->next_spec;
 		c->name = c->spec->name;	/* same text, new owner */
 		c->next_spec = NULL;
-		child_mirror(c, c->next_json);
+		child_mirror(c, true);
 		free(c->next_json);
 		c->next_json = NULL;
 		CHILD_OBS(g, added, c);	/* its new depends_on */

@@ -11,16 +11,16 @@
  * instance is begun then (those in flight are waited for), so the rest
  * are untouched.
  *
- * At its turn an instance that was deleted, or that has no process to
- * replace (stopped, waiting, stopping), is skipped ("skipped").  A row
- * deleted while it is in flight fails the roll (not_found).  A name may
- * be in one roll at a time: a second roll of any of its names is refused
- * with busy.  timeout_ms bounds the wait for each instance (its own
- * ready_timeout_ms bounds its start, not a wait on its dependencies): a
- * late one fails the roll with timeout and is left as it is.  The roll goes on when its requester disconnects (the reply
- * is dropped), as every waiting op does; terminate_child of the instance
- * in flight stops it.  The loop never waits: each step is a state change
- * of a child, on which the roll holds a ref.
+ * At its turn an instance that was deleted, or that has no process to replace
+ * (stopped, waiting, stopping), is skipped ("skipped").  A row deleted while it
+ * is in flight fails the roll (not_found).  A name may be in one roll at a
+ * time: a second roll of any of its names is refused with busy.  timeout_ms
+ * bounds the wait for each instance (its own ready_timeout_ms bounds its start,
+ * not a wait on its dependencies): a late one fails the roll with timeout and
+ * is left as it is.  The roll goes on when its requester disconnects (the reply
+ * is dropped), as every waiting op does; terminate_child of the instance in
+ * flight stops it.  The loop never waits: each step is a state change of a
+ * child, on which the roll holds a ref.
  */
 #include "config.h"
 

@@ -34,6 +34,7 @@
 #include "gt/reload.h"
 #include "gt/server.h"
 #include "gt/snapshot.h"
+#include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
@@ -242,6 +243,15 @@ static const struct child_observer gtd_child_obs = {
 	.reaped = gtd_obs_reaped
 };
 
+/* The registry's spec source: the text of a child's current spec. */
+static char *
+gtd_spec_text(const char *name, void *arg)
+{
+	struct child	*c = child_find(arg, name);
+
+	return (c != NULL ? config_spec_text(c->spec) : NULL);
+}
+
 struct gtd *
 gtd_new(const struct child_ops *ops, char **cause)
 {
@@ -258,6 +268,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 		free(g);
 		return (NULL);
 	}
+	registry_set_spec_source(g->reg, gtd_spec_text, g);
 	g->loop = EV_DEFAULT;
 	g->ops = ops;
 	g->pid = getpid();
@@ -328,6 +339,7 @@ gtd_loop_init(struct gtd *g)
 	ev_signal_start(g->loop, &g->sigterm);
 	ev_signal_start(g->loop, &g->sigint);
 	ev_signal_start(g->loop, &g->sighup);
+	spawn_init();			/* its low descriptors, now */
 	ev_prepare_init(&g->reaper, gtd_reaper_cb);
 	g->reaper.data = g;
 	ev_prepare_start(g->loop, &g->reaper);
@@ -376,6 +388,8 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	int64_t		 now;
 	char		*cause;
 
+	/* Before gtd waits: no pipe end of a new child is held back. */
+	spawn_settle();
 	connset_reap(g->conns);
 	child_reap_dead(g);
 	/*

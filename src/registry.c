@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,15 +55,15 @@ enum registry_stmt {
 };
 
 static const char *registry_sql[ST_COUNT] = {
-	[ST_CHILD_PUT] = "INSERT OR REPLACE INTO children VALUES "
+	[ST_CHILD_PUT] = "INSERT OR REPLACE INTO child_rows VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "NULL, NULL)",
 	/* Every column but spec: a state change leaves the spec text be. */
-	[ST_CHILD_UPDATE] = "UPDATE children SET pid = ?2, state = ?3, "
+	[ST_CHILD_UPDATE] = "UPDATE child_rows SET pid = ?2, state = ?3, "
 	    "type = ?4, restart = ?5, restart_count = ?6, started_at = ?7, "
 	    "ready_at = ?8, exit_status = ?9, exit_signal = ?10, "
 	    "exited_at = ?11, restart_at = ?13, gave_up = ?14 WHERE name = ?1",
-	[ST_CHILD_DEL] = "DELETE FROM children WHERE name = ?1",
+	[ST_CHILD_DEL] = "DELETE FROM child_rows WHERE name = ?1",
 	[ST_ATTR_SET] = "INSERT INTO attrs (name, key, value, json) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, key) DO UPDATE "
 	    "SET value = excluded.value, json = excluded.json",
@@ -70,31 +71,74 @@ static const char *registry_sql[ST_COUNT] = {
 	[ST_ATTR_CLEAR] = "DELETE FROM attrs WHERE name = ?1",
 	[ST_BEGIN] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
-	[ST_CHILD_ALL] = "SELECT name, pid, state, restart_count FROM children",
+	[ST_CHILD_ALL] = "SELECT name, pid, state, restart_count "
+	    "FROM child_rows",
 	[ST_DEP_ADD] = "INSERT OR REPLACE INTO depends VALUES "
 	    "(?1, ?2, ?3, ?4, ?5)",
 	[ST_DEP_CLEAR] = "DELETE FROM depends WHERE name = ?1",
-	[ST_CHILD_USAGE] = "UPDATE children SET memory_bytes = ?2, "
+	[ST_CHILD_USAGE] = "UPDATE child_rows SET memory_bytes = ?2, "
 	    "cpu_ms = ?3 WHERE name = ?1"
 };
 
+/* The tables, in the SQL of a CREATE TABLE after the table's name. */
+#define REGISTRY_CHILDREN_DEF						\
+	"(name TEXT PRIMARY KEY, pid INTEGER, state TEXT, type TEXT,"	\
+	" restart TEXT, restart_count INTEGER, started_at INTEGER,"	\
+	" ready_at INTEGER, exit_status INTEGER, exit_signal TEXT,"	\
+	" exited_at INTEGER, spec TEXT, restart_at INTEGER,"		\
+	" gave_up INTEGER, memory_bytes INTEGER, cpu_ms INTEGER)"
+#define REGISTRY_ATTRS_DEF						\
+	"(name TEXT NOT NULL, key TEXT NOT NULL, value,"		\
+	" json INTEGER NOT NULL DEFAULT 0,"	/* value is JSON text */	\
+	" PRIMARY KEY (name, key)) WITHOUT ROWID"
+/* depends_on: name depends on dependency (protocol §9.1). */
+#define REGISTRY_DEPENDS_DEF						\
+	"(name TEXT NOT NULL, dependency TEXT NOT NULL,"		\
+	" condition TEXT NOT NULL, on_stop TEXT NOT NULL,"		\
+	" on_restart TEXT NOT NULL,"					\
+	" PRIMARY KEY (name, dependency)) WITHOUT ROWID"
+
+/*
+ * `children` is a view of child_rows whose spec column is the stored text
+ * or, where none was stored (a spec source is set: gtd), the text the
+ * source makes of the child's spec when a query reads it.  The text of
+ * every row's spec was most of the database (some 600 bytes a child);
+ * it is the same text, made on demand.  The columns are those of the
+ * table the view replaced, in its order.
+ */
 static const char registry_schema[] =
-	"CREATE TABLE children ("
-	" name TEXT PRIMARY KEY, pid INTEGER, state TEXT, type TEXT,"
-	" restart TEXT, restart_count INTEGER, started_at INTEGER,"
-	" ready_at INTEGER, exit_status INTEGER, exit_signal TEXT,"
-	" exited_at INTEGER, spec TEXT, restart_at INTEGER,"
-	" gave_up INTEGER, memory_bytes INTEGER, cpu_ms INTEGER);"
-	"CREATE TABLE attrs ("
-	" name TEXT NOT NULL, key TEXT NOT NULL, value,"
-	" json INTEGER NOT NULL DEFAULT 0,"	/* value is JSON text */
-	" PRIMARY KEY (name, key)) WITHOUT ROWID;"
-	/* depends_on: name depends on dependency (protocol §9.1). */
-	"CREATE TABLE depends ("
-	" name TEXT NOT NULL, dependency TEXT NOT NULL,"
-	" condition TEXT NOT NULL, on_stop TEXT NOT NULL,"
-	" on_restart TEXT NOT NULL,"
-	" PRIMARY KEY (name, dependency)) WITHOUT ROWID;";
+	"CREATE TABLE child_rows " REGISTRY_CHILDREN_DEF ";"
+	"CREATE VIEW children AS SELECT name, pid, state, type, restart,"
+	" restart_count, started_at, ready_at, exit_status, exit_signal,"
+	" exited_at, " REGISTRY_SPEC_FN "(name, spec) AS spec, restart_at,"
+	" gave_up, memory_bytes, cpu_ms FROM child_rows;"
+	/*
+	 * A write to the view compiles (and is refused as one, read_only,
+	 * by the query's guards) as a write to the table would.
+	 */
+	"CREATE TRIGGER children_insert INSTEAD OF INSERT ON children"
+	" BEGIN SELECT RAISE(ABORT, 'read-only'); END;"
+	"CREATE TRIGGER children_update INSTEAD OF UPDATE ON children"
+	" BEGIN SELECT RAISE(ABORT, 'read-only'); END;"
+	"CREATE TRIGGER children_delete INSTEAD OF DELETE ON children"
+	" BEGIN SELECT RAISE(ABORT, 'read-only'); END;"
+	"CREATE TABLE attrs " REGISTRY_ATTRS_DEF ";"
+	"CREATE TABLE depends " REGISTRY_DEPENDS_DEF ";";
+
+/*
+ * A snapshot is a database of its own with the tables of the protocol
+ * (children a table with the spec text), so that any SQLite client can
+ * read it.  It is made in an attached in-memory database, serialised,
+ * then dropped.
+ */
+static const char registry_snap_sql[] =
+	"ATTACH DATABASE ':memory:' AS snap;"
+	"CREATE TABLE snap.children " REGISTRY_CHILDREN_DEF ";"
+	"CREATE TABLE snap.attrs " REGISTRY_ATTRS_DEF ";"
+	"CREATE TABLE snap.depends " REGISTRY_DEPENDS_DEF ";"
+	"INSERT INTO snap.children SELECT * FROM main.children;"
+	"INSERT INTO snap.attrs SELECT * FROM main.attrs;"
+	"INSERT INTO snap.depends SELECT * FROM main.depends;";
 
 /* The functions a query gets in a guarded form (registry_fn_cb). */
 enum registry_fn {
@@ -140,6 +184,8 @@ struct registry {
 	sqlite3_stmt	*pst[REGISTRY_FN_MAXARGS + 1];	/* printf, by argc */
 	struct registry_fn_data	 fdata[FN_COUNT];
 	struct registry_qstate	*q;		/* the query running, or NULL */
+	registry_spec_cb	*spec_src;	/* NULL: the text is stored */
+	void			*spec_arg;
 };
 
 static int64_t		 registry_mono_ms(void);
@@ -147,6 +193,7 @@ static int64_t		 registry_mono_ms(void);
 static sqlite3_stmt	*registry_stmt(struct registry *, enum registry_stmt);
 static int		 registry_fn_init(struct registry *);
 static int		 registry_done(struct registry *, sqlite3_stmt *);
+static bool		 registry_sql_writes(const char *);
 static int		 registry_write(struct registry *, sqlite3_stmt *);
 static void		 registry_bind_value(sqlite3_stmt *, int,
 			    const struct value *);
@@ -172,12 +219,15 @@ registry_new(char **cause)
 	 * Sorts and temp b-trees stay in memory, under the heap limit.  No
 	 * rollback journal: gtd never rolls back (its transactions only
 	 * batch writes), and a journal would hold a second copy of every
-	 * page a transaction changes.  16 KiB pages pack the children rows
-	 * (each with its spec text) tighter than 4 KiB ones.
+	 * page a transaction changes.  16 KiB pages pack the rows tighter
+	 * than 4 KiB ones.
 	 */
 	if (sqlite3_exec(r->db, "PRAGMA temp_store = MEMORY; "
 	    "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF", NULL, NULL,
 	    NULL) != SQLITE_OK)
+		goto fail;
+	/* The functions first: the view of the schema calls one. */
+	if (registry_fn_init(r) == -1)
 		goto fail;
 	if (sqlite3_exec(r->db, registry_schema, NULL, NULL, NULL) !=
 	    SQLITE_OK)
@@ -187,8 +237,6 @@ registry_new(char **cause)
 		    SQLITE_PREPARE_PERSISTENT, &r->st[i], NULL) != SQLITE_OK)
 			goto fail;
 	}
-	if (registry_fn_init(r) == -1)
-		goto fail;
 	return (r);
 fail:
 	xasprintf(cause, "sqlite: %s", r->db == NULL ? "out of memory" :
@@ -812,7 +860,11 @@ registry_snapshot(struct registry *r, const char *path, char **cause)
 	if (dirfd == -1)
 		return (-1);
 	xasprintf(&tmp, "%s.tmp", name);
-	if ((data = sqlite3_serialize(r->db, "main", &size, 0)) == NULL)
+	data = NULL;
+	if (sqlite3_exec(r->db, registry_snap_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		xasprintf(cause, "%s: sqlite: %s", path, sqlite3_errmsg(r->db));
+	else if ((data = sqlite3_serialize(r->db, "snap", &size, 0)) == NULL)
 		xasprintf(cause, "%s: sqlite3_serialize: out of memory", path);
 	else if (registry_snapshot_write(dirfd, tmp, data, (size_t)size) ==
 	    -1 || renameat(dirfd, tmp, dirfd, name) == -1) {
@@ -821,6 +873,8 @@ registry_snapshot(struct registry *r, const char *path, char **cause)
 	} else
 		rc = 0;
 	sqlite3_free(data);
+	/* Attached or half made: gone (DETACH of nothing fails, fine). */
+	(void)sqlite3_exec(r->db, "DETACH DATABASE snap", NULL, NULL, NULL);
 	free(tmp);
 	close(dirfd);
 	return (rc);
@@ -1041,6 +1095,11 @@ registry_query_error(struct registry_qstate *q, int rc)
 	if (rc == SQLITE_AUTH)
 		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "%s",
 		    sqlite3_errmsg(q->r->db)));
+	if (q->preparing && rc == SQLITE_ERROR &&
+	    strstr(sqlite3_errmsg(q->r->db), "view") != NULL &&
+	    registry_sql_writes(q->opts->sql))
+		return (registry_qfail(q, REGISTRY_QERR_READ_ONLY, "queries "
+		    "are read-only (%s)", sqlite3_errmsg(q->r->db)));
 	if (rc == SQLITE_NOMEM)
 		return (registry_qfail(q, REGISTRY_QERR_SQL, "out of memory: "
 		    "a query may use %d MiB", REGISTRY_QUERY_HEAP >> 20));
@@ -1052,23 +1111,53 @@ registry_query_error(struct registry_qstate *q, int rc)
 	    sqlite3_errmsg(q->r->db)));
 }
 
-/* Is the rest of the SQL only blanks, comments and semicolons? */
-static bool
-registry_sql_blank(const char *s)
+/* Past blanks, comments and semicolons: the next token, or the end. */
+static const char *
+registry_sql_skip(const char *s)
 {
 	for (;;) {
 		s += strspn(s, " \t\n\v\f\r;");
 		if (s[0] == '-' && s[1] == '-') {
 			if ((s = strchr(s, '\n')) == NULL)
-				return (true);
+				return ("");
 		} else if (s[0] == '/' && s[1] == '*') {
 			/* SQLite ends an unterminated comment at the end. */
 			if ((s = strstr(s + 2, "*/")) == NULL)
-				return (true);
+				return ("");
 			s += 2;
 		} else
-			return (*s == '\0');
+			return (s);
 	}
+}
+
+/* Is the rest of the SQL only blanks, comments and semicolons? */
+static bool
+registry_sql_blank(const char *s)
+{
+	return (*registry_sql_skip(s) == '\0');
+}
+
+/*
+ * Does the SQL start with a statement that writes?  For the writes that
+ * SQLite refuses before the guards see them because `children` is a
+ * view (ALTER TABLE, CREATE INDEX ON it): as read-only as the rest.
+ */
+static bool
+registry_sql_writes(const char *s)
+{
+	static const char *const	 words[] = { "ALTER", "CREATE",
+	    "DELETE", "DROP", "INSERT", "REPLACE", "UPDATE", NULL };
+	const char *const		*w;
+	size_t				 len;
+
+	s = registry_sql_skip(s);
+	for (w = words; *w != NULL; w++) {
+		len = strlen(*w);
+		if (strncasecmp(s, *w, len) == 0 && !isalnum((unsigned char)
+		    s[len]) && s[len] != '_')
+			return (true);
+	}
+	return (false);
 }
 
 static void
@@ -1493,6 +1582,38 @@ registry_fn_cb(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_clear_bindings(st);
 }
 
+/*
+ * gtd_childspec(name, spec): spec if it is not NULL, else the source's
+ * text of name's spec (NULL without a source or such a child).
+ */
+static void
+registry_spec_fn_cb(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct registry	*r = sqlite3_user_data(ctx);
+	const char	*name;
+	char		*text;
+
+	if (argc != 2)			/* registered with 2 */
+		return;
+	if (sqlite3_value_type(argv[1]) != SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[1]);
+		return;
+	}
+	if (r->spec_src == NULL || sqlite3_value_type(argv[0]) != SQLITE_TEXT ||
+	    (name = (const char *)sqlite3_value_text(argv[0])) == NULL ||
+	    (text = r->spec_src(name, r->spec_arg)) == NULL)
+		return;			/* NULL */
+	sqlite3_result_text(ctx, text, -1, free);
+}
+
+void
+registry_set_spec_source(struct registry *r, registry_spec_cb *src,
+    void *arg)
+{
+	r->spec_src = src;
+	r->spec_arg = arg;
+}
+
 /* The second connection, and the guarded functions on the first. */
 static int
 registry_fn_init(struct registry *r)
@@ -1511,5 +1632,10 @@ registry_fn_init(struct registry *r)
 		    NULL, NULL, NULL) != SQLITE_OK)
 			return (-1);
 	}
+	/* Innocuous: the view uses it, whatever trusted_schema says. */
+	if (sqlite3_create_function_v2(r->db, REGISTRY_SPEC_FN, 2,
+	    SQLITE_UTF8 | SQLITE_INNOCUOUS, r, registry_spec_fn_cb, NULL, NULL,
+	    NULL) != SQLITE_OK)
+		return (-1);
 	return (0);
 }

@@ -273,6 +273,11 @@ struct cgroup_clone {
 	 */
 	bool	 parent;
 	int	*pidfd;		/* non-NULL: CLONE_PIDFD, the pidfd here */
+	/*
+	 * CLONE_FILES: the child shares the caller's descriptor table
+	 * (spawn.c unshares it at once, copying only its low fds).
+	 */
+	bool	 files;
 };
 
 /*

@@ -253,10 +253,11 @@ struct childtab {
 };
 
 /*
- * Create a stopped row for spec and mirror it with spec_json, its
- * normalised text (both taken, even on failure: the child keeps spec,
- * the mirror's children.spec is the only copy of the text).  NULL with
- * errno EEXIST if the name exists, ENOSPC past max_children.
+ * Create a stopped row for spec and mirror it (both taken, even on
+ * failure).  spec_json, the spec's normalised text, is only freed: the
+ * mirror makes the text of c->spec when a query reads it (registry
+ * spec source), so no copy of it is kept per child.  NULL with errno
+ * EEXIST if the name exists, ENOSPC past max_children.
  */
 struct child	*child_add(struct gtd *, struct childspec *spec,
 		    char *spec_json);

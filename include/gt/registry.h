@@ -33,7 +33,10 @@ struct registry_row {
 	int		 exit_status;	/* -1: NULL */
 	const char	*exit_signal;	/* NULL: NULL */
 	int64_t		 exited_at;
-	/* Normalised childspec JSON (put only). */
+	/*
+	 * Normalised childspec JSON (put only), or NULL: made on demand by
+	 * the spec source (registry_set_spec_source).
+	 */
 	const char	*spec;
 	int64_t		 restart_at;	/* epoch ms of the next try; 0: NULL */
 	bool		 gave_up;
@@ -54,6 +57,20 @@ typedef void	registry_attr_cb(const char *key, const struct value *,
 struct registry	*registry_new(char **cause);
 void		 registry_free(struct registry *);	/* NULL is fine */
 const char	*registry_errmsg(struct registry *);	/* borrowed */
+
+/*
+ * Where the spec text of `children` comes from (a view of the table
+ * child_rows).  A row put with r->spec keeps that text.  A row put with
+ * r->spec NULL stores none: the view calls src(name, arg) for it each
+ * time a query reads the column, which returns an xmalloc'd text (the
+ * registry frees it) or NULL (the column is NULL, as it is without a
+ * source).  src must not write to the registry; arg is borrowed.
+ */
+typedef char	*registry_spec_cb(const char *name, void *arg);
+void	registry_set_spec_source(struct registry *, registry_spec_cb *src,
+	    void *arg);
+/* The SQL function of the view, callable by queries too (name, text). */
+#define REGISTRY_SPEC_FN	"gtd_childspec"
 
 /* Insert or replace the row of r->name, spec included. */
 int	registry_child_put(struct registry *, const struct registry_row *r);

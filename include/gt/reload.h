@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * reload: the config's effect on the running daemon.  boot starts the
- * config's children in order, each after the one before is running, and
- * reports the end through a callback (gtd.c announces readiness, or
- * stops everything on a failure).  reload applies a new config as a diff: new boot
- * children start, removed ones stop, changed specs (and changed
- * templates) take effect at the next start; unchanged children are never
- * touched.  Decides, so it logs.
+ * reload: the config's effect on the running daemon.  boot starts the config's
+ * children in order, each after the one before is running, and reports the end
+ * through a callback (gtd.c announces readiness, or stops everything on a
+ * failure).  reload applies a new config as a diff: new boot children start,
+ * removed ones stop, changed specs (and changed templates) take effect at the
+ * next start; unchanged children are never touched.  Decides, so it logs.
  */
 #ifndef GT_RELOAD_H
 #define GT_RELOAD_H

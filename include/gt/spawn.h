@@ -53,15 +53,37 @@ struct spawn_plan {
 
 /*
  * fork and exec.  Returns the pid and, in *statusfd, the read end of the
- * CLOEXEC exec-status pipe (O_NONBLOCK; the caller owns it): EOF means
- * exec succeeded, a struct spawn_fail says which step failed and why.
- * -1 with errno if pipe or fork failed (no child exists then).  The plan is copied
- * before the fork, so it need not outlive the call.  The process's brk
- * heap is marked MADV_DONTFORK on the way (children never see it), so
- * gtd must fork only through here: a plain fork() would now give a child
- * without a heap.
+ * CLOEXEC exec-status pipe (O_NONBLOCK; the caller owns it): EOF means exec
+ * succeeded, a struct spawn_fail says which step failed and why. -1 with errno
+ * if pipe or fork failed (no child exists then).  The plan is copied before the
+ * fork, so it need not outlive the call.  The process's brk heap is marked
+ * MADV_DONTFORK on the way (children never see it), so gtd must fork only
+ * through here: a plain fork() would now give a child without a heap.
  */
 pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
+/*
+ * (spawn_start, continued.)  Where the kernel allows, the child shares
+ * gtd's descriptor table until its first system call, which unshares it
+ * keeping only a few low descriptors (see spawn.c): no spawn copies the
+ * table.  gtd keeps its own copies of the child's stdio, extra and
+ * status descriptors on those low numbers until spawn_settle() (or a
+ * later spawn_start) sees the child unshare, so the status pipe's EOF
+ * and the output pipes' EOF come only after that: call spawn_settle()
+ * before waiting for events (gtd's loop does, in its ev_prepare).
+ */
+/*
+ * Wait until no child shares gtd's table any more (at most a few, each
+ * about to make its first system call), and drop gtd's copies of their
+ * descriptors.  Never fails; cheap when nothing is pending.
+ */
+void	spawn_settle(void);
+/*
+ * Reserve the low descriptors the spawns use (SPAWN_NSETS x 5 on
+ * /dev/null, for the life of the process), now rather than at the first
+ * spawn: while gtd's lowest numbers are free, and so that gtd's count of
+ * open descriptors does not change later.  Optional and idempotent.
+ */
+void	spawn_init(void);
 
 /*
  * The step of a start that failed (protocol §4 spawn_failed "step").

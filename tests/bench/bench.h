@@ -39,6 +39,8 @@ int		 bench_connect(const char *path);
 int		 bench_connect_wait(const char *path, double secs);
 /* Resident set size of a process in KiB (VmRSS), -1 if unknown. */
 long		 bench_rss_kib(pid_t);
+/* The CPU time (user + system) pid used so far in ms, or -1. */
+double		 bench_cpu_ms(pid_t);
 /*
  * Raise RLIMIT_NOFILE's soft limit to the hard limit, and the hard one
  * to BENCH_NOFILE first where it is lower and we may (root).

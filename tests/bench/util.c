@@ -159,6 +159,31 @@ bench_rss_kib(pid_t pid)
 	return (kib);
 }
 
+double
+bench_cpu_ms(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	long			 hz = sysconf(_SC_CLK_TCK);
+	ssize_t			 n;
+	int			 fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return (-1);
+	buf[n] = '\0';
+	/* After the command's ")": state is field 3, utime 14, stime 15. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	    &ut, &st) != 2)
+		return (-1);
+	return ((double)(ut + st) * 1000.0 / hz);
+}
+
 /*
  * Every fd the hard limit allows, and for root at least BENCH_NOFILE:
  * 10000 children with outputs "log" hold three fds each in gtd (a pidfd

@@ -105,6 +105,42 @@ START_TEST(e2e_sec_hook_credentials)
 }
 END_TEST
 
+/*
+ * A child gets only 0, 1, 2 and its ready descriptor, whatever number
+ * that is: also one of the low numbers gtd keeps for spawning (the
+ * slots, right after gtd's own first descriptors), whose copies the
+ * child must neither keep nor lose its ready pipe to.  The child lists
+ * its descriptors on stderr (ls has one more: the directory it reads).
+ */
+START_TEST(e2e_sec_child_fds)
+{
+	struct e2e	*e = e2e_start(NULL);
+	json_t		*r, *lines;
+	const char	*name, *want, *got;
+	int		 fd;
+
+	for (fd = 3; fd <= 48; fd += 5) {
+		name = e2e_fmt(e, "fd%d", fd);
+		e2e_ok(e, "start_child", "{s:s, s:[s,s,s], s:{s:i}, s:b}",
+		    "name", name, "cmd", "/bin/sh", "-c", e2e_fmt(e,
+		    "ls /proc/self/fd | sort -n | tr '\\n' ' ' >&2; "
+		    "echo >&2; echo > /proc/self/fd/%d; exec sleep 60", fd),
+		    "ready", "fd", fd, "wait", 1);
+		ck_assert(e2e_wait_state(e, name, "running", 5000));
+		r = e2e_ok(e, "logs", "{s:s}", "name", name);
+		lines = e2e_get(r, "lines");
+		ck_assert_uint_ge(json_array_size(lines), 1);
+		got = json_string_value(json_object_get(json_array_get(lines,
+		    0), "line"));
+		/* 0 1 2, fd, and ls's own directory (the lowest free). */
+		want = fd == 3 ? "0 1 2 3 4 " : e2e_fmt(e, "0 1 2 3 %d ", fd);
+		ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+		    "ready fd %d: the child had \"%s\"", fd, got);
+	}
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_security_suite(void)
 {
@@ -116,6 +152,7 @@ e2e_security_suite(void)
 	tcase_add_test(tc, e2e_sec_no_shell);
 	tcase_add_test(tc, e2e_sec_user_env);
 	tcase_add_test(tc, e2e_sec_hook_credentials);
+	tcase_add_test(tc, e2e_sec_child_fds);
 	suite_add_tcase(s, tc);
 	return (s);
 }

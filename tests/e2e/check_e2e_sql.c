@@ -248,6 +248,48 @@ START_TEST(e2e_sql_snapshot_bad_path)
 }
 END_TEST
 
+/*
+ * No copy of a child's spec text is kept per child: the rows hold none,
+ * and `children` makes the text of the child's spec when it is read (so
+ * a reload's new spec shows only once the child took it, at its next
+ * start, as before).  The snapshot file still has the text.
+ */
+START_TEST(e2e_sql_spec_on_demand)
+{
+	struct e2e	*e = e2e_start_file("snapshot.json");
+	json_t		*r, *want, *got;
+
+	e2e_spawn(e, "a", NULL);
+	e2e_spawn(e, "b", NULL);
+	r = e2e_ok(e, "query", "{s:s}", "sql",
+	    "SELECT count(*) FROM child_rows WHERE spec IS NOT NULL");
+	ck_assert_str_eq(e2e_dump(e, e2e_get(r, "rows")), "[[0]]");
+	r = e2e_ok(e, "query", "{s:s}", "sql",
+	    "SELECT spec FROM children WHERE name = 'b'");
+	got = json_loads(json_string_value(json_array_get(json_array_get(
+	    e2e_get(r, "rows"), 0), 0)), 0, NULL);
+	ck_assert_ptr_nonnull(got);
+	r = e2e_ok(e, "get_childspec", "{s:s}", "name", "b");
+	want = e2e_get(r, "spec");
+	ck_assert_msg(json_equal(got, want), "%s", e2e_dump(e, got));
+	json_decref(got);
+	r = e2e_ok(e, "query", "{s:s}", "sql", "SELECT json_extract(spec, "
+	    "'$.name') FROM children ORDER BY name");
+	ck_assert_str_eq(e2e_dump(e, e2e_get(r, "rows")),
+	    "[[\"a\"],[\"b\"]]");
+	e2e_err(e, "read_only", "query", "{s:s}", "sql",
+	    "UPDATE children SET spec = 'x'");
+	e2e_err(e, "read_only", "query", "{s:s}", "sql",
+	    "CREATE INDEX i ON children (state)");
+	/* The snapshot file: children is a table with the text. */
+	ck_assert(snapshot_says(e, "SELECT type FROM sqlite_schema WHERE "
+	    "name = 'children'", "table\n", 2000));
+	ck_assert(snapshot_says(e, "SELECT json_extract(spec, '$.name') "
+	    "FROM children ORDER BY name", "a\nb\n", 2000));
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_sql_suite(void)
 {
@@ -261,6 +303,7 @@ e2e_sql_suite(void)
 	tcase_add_test(tc, e2e_sql_query_sees_writes);
 	tcase_add_test(tc, e2e_sql_gtctl);
 	tcase_add_test(tc, e2e_sql_snapshot_bad_path);
+	tcase_add_test(tc, e2e_sql_spec_on_demand);
 	suite_add_tcase(s, tc);
 	return (s);
 }

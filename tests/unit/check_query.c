@@ -470,7 +470,7 @@ START_TEST(test_query_allowed)
 	rows = query_ok(&j, "PRAGMA table_info(attrs)");
 	ck_assert_uint_eq(json_array_size(rows), 4);
 	json_decref(j);
-	rows = query_ok(&j, "SELECT name FROM pragma_table_info('children') "
+	rows = query_ok(&j, "SELECT name FROM pragma_table_info('child_rows') "
 	    "WHERE pk = 1");
 	ck_json(rows, "[[\"name\"]]");
 	json_decref(j);
@@ -482,10 +482,14 @@ START_TEST(test_query_allowed)
 	rows = query_ok(&j, "SELECT json_extract(spec, '$') FROM children");
 	ck_json(rows, "[[\"{}\"]]");
 	json_decref(j);
+	/* children is a view of child_rows (its spec made on demand). */
 	rows = query_ok(&j, "SELECT type, name FROM sqlite_schema "
-	    "WHERE type = 'table' ORDER BY name");
-	ck_json(rows, "[[\"table\",\"attrs\"],[\"table\",\"children\"],"
-	    "[\"table\",\"depends\"]]");
+	    "WHERE type IN ('table', 'view') ORDER BY name");
+	ck_json(rows, "[[\"table\",\"attrs\"],[\"table\",\"child_rows\"],"
+	    "[\"view\",\"children\"],[\"table\",\"depends\"]]");
+	json_decref(j);
+	rows = query_ok(&j, "SELECT count(*) FROM pragma_table_info('children')");
+	ck_json(rows, "[[16]]");
 	json_decref(j);
 	rows = query_ok(&j, "EXPLAIN QUERY PLAN SELECT * FROM children "
 	    "WHERE name = 'x'");
@@ -642,6 +646,74 @@ START_TEST(test_snapshot_file)
 	ck_assert_int_eq(close(creat(path_in("snap.db.tmp"), 0600)), 0);
 	ck_assert_int_eq(registry_snapshot(g->reg, p, &cause), 0);
 	ck_assert_int_eq(access(path_in("snap.db.tmp"), F_OK), -1);
+	free(p);
+}
+END_TEST
+
+/* A spec source: the text it makes for name, counting its calls. */
+static int	spec_src_calls;
+
+static char *
+spec_src(const char *name, void *arg)
+{
+	spec_src_calls++;
+	if (strcmp(name, "gone") == 0)
+		return (NULL);
+	return (xstrdup(strcmp(name, "web") == 0 ? (const char *)arg :
+	    "{\"name\":\"other\"}"));
+}
+
+/*
+ * A row put without a text stores none; the view asks the source each
+ * time it is read, and the snapshot has a children table with the text.
+ */
+START_TEST(test_spec_source)
+{
+	struct registry_row	row = {
+		.name = "web", .pid = 7, .state = "running", .type = "worker",
+		.restart = "permanent", .exit_status = -1
+	};
+	char			*cause = NULL, *s, *p = xstrdup(path_in("s.db"));
+	char			 web[] = "{\"name\":\"web\"}";
+	json_t			*j, *rows;
+
+	registry_set_spec_source(g->reg, spec_src, web);
+	ck_assert_int_eq(registry_child_put(g->reg, &row), 0);
+	row.name = "gone";
+	ck_assert_int_eq(registry_child_put(g->reg, &row), 0);
+	row.name = "kept";
+	row.spec = "{\"name\":\"kept\"}";		/* a text put is kept */
+	ck_assert_int_eq(registry_child_put(g->reg, &row), 0);
+	rows = query_ok(&j, "SELECT count(*) FROM child_rows "
+	    "WHERE spec IS NOT NULL");
+	ck_json(rows, "[[1]]");
+	json_decref(j);
+	spec_src_calls = 0;
+	rows = query_ok(&j, "SELECT name, spec FROM children ORDER BY name");
+	ck_json(rows, "[[\"gone\",null],[\"kept\",\"{\\\"name\\\":"
+	    "\\\"kept\\\"}\"],[\"web\",\"{\\\"name\\\":\\\"web\\\"}\"]]");
+	json_decref(j);
+	ck_assert_int_eq(spec_src_calls, 2);
+	/* An update keeps the stored text (none). */
+	row.name = "web";
+	row.state = "stopped";
+	ck_assert_int_eq(registry_child_update(g->reg, &row), 0);
+	rows = query_ok(&j, "SELECT state, json_extract(spec, '$.name') "
+	    "FROM children WHERE name = 'web'");
+	ck_json(rows, "[[\"stopped\",\"web\"]]");
+	json_decref(j);
+	ck_assert_msg(registry_snapshot(g->reg, p, &cause) == 0, "%s", cause);
+	s = snap_read(p, "SELECT type FROM sqlite_schema "
+	    "WHERE name = 'children'");
+	ck_assert_str_eq(s, "table");
+	free(s);
+	s = snap_read(p, "SELECT group_concat(name || '=' || "
+	    "coalesce(json_extract(spec, '$.name'), '-'), ',') FROM "
+	    "(SELECT * FROM children ORDER BY name)");
+	ck_assert_str_eq(s, "gone=-,kept=kept,web=web");
+	free(s);
+	/* The snapshot's database is gone again: a second one works. */
+	ck_assert_msg(registry_snapshot(g->reg, p, &cause) == 0, "%s", cause);
 	free(p);
 }
 END_TEST
@@ -832,6 +904,7 @@ query_suite(void)
 	tc = tcase_create("snapshot");
 	tcase_add_checked_fixture(tc, setup_dir, teardown_dir);
 	tcase_add_test(tc, test_snapshot_file);
+	tcase_add_test(tc, test_spec_source);
 	tcase_add_test(tc, test_snapshot_fails);
 	tcase_add_test(tc, test_snapshot_tick);
 	tcase_add_test(tc, test_snapshot_timer);
