@@ -74,7 +74,7 @@ LIB_SRCS = \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/cmd-why.c src/gtctl-text.c \
 	src/strmap.c src/fscred.c src/deps.c src/group.c src/envfile.c \
-	src/childdeps.c src/healthspec.c src/health.c \
+	src/childdeps.c src/healthspec.c src/health.c src/childgroup.c \
 	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \

@@ -709,6 +709,14 @@ child_start(struct child *c)
 }
 
 int
+child_start_policy(struct child *c)
+{
+	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING ||
+	    c->state == CHILD_WAITING);
+	return (child_start_as(c, false));
+}
+
+int
 child_restart(struct child *c)
 {
 	switch (c->state) {
@@ -1468,6 +1476,7 @@ child_decide(struct child *c, int status)
 	struct gtd		*g = c->gtd;
 	enum policy_action	 a;
 	int64_t			 delay;
+	bool			 held = false;
 
 	if (c->bounce && !c->delete_after && !g->shutting_down) {
 		/* restart_child force: down on request, now up again. */
@@ -1479,10 +1488,18 @@ child_decide(struct child *c, int status)
 	}
 	c->bounce = false;
 	a = child_decide_action(c, status, &delay);
+	if (g->obs != NULL && g->obs->decided != NULL)
+		a = g->obs->decided(c, a, status, delay, c->gave_up, &held,
+		    g->obs_arg);
 	c->want_down = false;
 	switch (a) {
 	case POLICY_RESTART:
 		c->restart_count++;
+		if (held) {		/* its group starts it */
+			c->restart_at = 0;
+			child_set_state(c, CHILD_RESTARTING);
+			break;
+		}
 		c->restart_at = clock_now_ms(g->loop) + delay;
 		child_arm(c, delay);
 		child_set_state(c, CHILD_RESTARTING);

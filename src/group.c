@@ -431,6 +431,12 @@ group_set_active(struct group_state *g, const char *name, bool active)
 		g->m[i].active = active;
 }
 
+bool
+group_is_member(const struct group_state *g, const char *name)
+{
+	return (group_index(g, name) != SIZE_MAX);
+}
+
 size_t
 group_nmembers(const struct group_state *g)
 {

@@ -123,6 +123,19 @@ struct child_observer {
 		    bool delete_after, void *arg);
 	void	(*spawned)(struct child *c, void *arg);
 	void	(*reaped)(struct child *c, void *arg);
+	/*
+	 * OTP groups (protocol §9.1 "groups"; may be NULL).  decided: c's
+	 * exit (or failed start) was decided by its policy: a, with
+	 * delay_ms for a restart, gave_up if by intensity or ladder.
+	 * Returns the action to take instead (or a).  *held set: a
+	 * restart its group does (c becomes restarting without a timer,
+	 * and is started later with child_start).  Must not change c's
+	 * state or any other row's: the group acts on the state change
+	 * that follows.
+	 */
+	enum policy_action (*decided)(struct child *c, enum policy_action a,
+		    int status, int64_t delay_ms, bool gave_up, bool *held,
+		    void *arg);
 };
 
 /*
@@ -268,6 +281,14 @@ int		 child_start(struct child *);
  * waits for (on request or by policy), once they are (childdeps.c).
  * child_start of a waiting row is that start.
  */
+
+/*
+ * (child_start, continued.)  child_start_policy: a start of a stopped or
+ * restarting row as a restart by its supervisor (a group restart): the
+ * restart intensity window and the backoff are kept, and a start that
+ * fails goes to the policy as a policy restart's would.
+ */
+int		 child_start_policy(struct child *);
 
 /*
  * restart_child force: start c again on request, in one step.  Stopped

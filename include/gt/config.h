@@ -18,6 +18,8 @@
 #include "gt/log.h"
 #include "gt/spec.h"
 
+struct group_conf;
+
 /*
  * Defaults and templates (JSON objects, validated; either may be NULL):
  * an instance spec is resolved against them before it is parsed.
@@ -63,6 +65,9 @@ struct config {
 	/* "cgroup": a cgroup2 directory, or NULL: gtd's own (automatic). */
 	char			*cgroup;
 	bool			 cgroup_off;	/* "cgroup": false */
+	/* "groups" (protocol §9.1): sorted by name (group.h). */
+	struct group_conf	*groups;
+	size_t			 ngroups;
 };
 
 /* A config file or an included file is a regular file of at most this. */

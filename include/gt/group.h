@@ -118,6 +118,7 @@ void		 group_leave(struct group_state *, const char *name);
  */
 void		 group_set_active(struct group_state *, const char *name, bool);
 size_t		 group_nmembers(const struct group_state *);
+bool		 group_is_member(const struct group_state *, const char *name);
 /* The i-th member in start order (borrowed), or NULL past the end. */
 const char	*group_member_name(const struct group_state *, size_t i);
 

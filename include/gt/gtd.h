@@ -20,6 +20,7 @@
 #include "gt/limits.h"
 
 struct childdeps;
+struct childgroups;
 struct childcg_base;
 struct cmd_ctx;
 struct connset;
@@ -75,6 +76,7 @@ struct gtd {
 	int			 nstarting;	/* forked, not yet ready */
 	int			 nreleased;	/* released, output read */
 	struct childdeps	*deps;		/* owned: depends_on, or NULL */
+	struct childgroups	*groups;	/* owned: OTP groups, or NULL */
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
 
