@@ -107,7 +107,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
 	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c \
 	tests/e2e/check_e2e_deps.c tests/e2e/check_e2e_envfile.c \
-	tests/e2e/check_e2e_health.c
+	tests/e2e/check_e2e_health.c tests/e2e/check_e2e_groups.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).

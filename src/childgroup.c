@@ -33,6 +33,7 @@ struct childgroup {
 	bool			 running;	/* in childgroup_run */
 	bool			 again;		/* run again once out */
 	bool			 gone;		/* not in the config any more */
+	bool			 ending;	/* the sequence ends the group */
 };
 
 /* The zone's groups, owned by struct gtd (g->groups). */
@@ -323,6 +324,7 @@ childgroup_decided(struct child *c, enum policy_action a, int status,
 	childgroup_reset(gr);		/* a new sequence */
 	switch (v) {
 	case GROUP_RESTART:
+		gr->ending = false;
 		log_info("group %s: %s exited, restarting the group (%s)",
 		    gname, c->name,
 		    group_strategy_name(group_conf_of(gr->gs)->strategy));
@@ -332,10 +334,12 @@ childgroup_decided(struct child *c, enum policy_action a, int status,
 		log_warnx("group %s: restart intensity reached (%s exited), "
 		    "%s", gname, c->name, spec_give_up_name(
 		    group_conf_of(gr->gs)->on_give_up));
+		gr->ending = true;
 		c->gave_up = true;
 		event_child_gave_up(g->events, c, "group");
 		return (POLICY_STOP);
 	case GROUP_SHUTDOWN:
+		gr->ending = true;
 		log_info("group %s: significant member %s ended, auto_shutdown "
 		    "%s: %s", gname, c->name, group_auto_name(
 		    group_conf_of(gr->gs)->auto_shutdown), spec_give_up_name(
@@ -386,6 +390,11 @@ childgroup_end(struct childgroup *gr, const struct group_step *st)
 	switch (st->end) {
 	case SPEC_GIVE_UP_STOP:
 		log_info("group %s: ended, its members stay stopped", gname);
+		for (i = 0; i < n; i++)
+			if ((c = child_find(g, group_member_name(gr->gs,
+			    i))) != NULL && (c->state == CHILD_RESTARTING ||
+			    c->state == CHILD_WAITING))
+				child_stop(c, -1, false);
 		break;
 	case SPEC_GIVE_UP_DELETE:
 		log_info("group %s: ended, deleting its members", gname);
@@ -408,6 +417,30 @@ childgroup_end(struct childgroup *gr, const struct group_step *st)
 }
 
 /*
+ * No sequence: a member still held for a group restart (restarting
+ * without a time: a sequence that would have started it was replaced
+ * by one that does not) starts now.  true if one did.
+ */
+static bool
+childgroup_unheld(struct childgroup *gr)
+{
+	struct child	*c;
+	size_t		 i;
+
+	for (i = 0; i < group_nmembers(gr->gs); i++) {
+		c = child_find(gr->g, group_member_name(gr->gs, i));
+		if (c != NULL && c->state == CHILD_RESTARTING &&
+		    c->restart_at == 0) {
+			log_info("group %s: starting %s", group_conf_of(
+			    gr->gs)->name, c->name);
+			(void)child_start_policy(c);
+			return (true);
+		}
+	}
+	return (false);
+}
+
+/*
  * Walk the current step: true if it is done (look at the next one),
  * false if it waits for a transition (or there is none).
  */
@@ -419,27 +452,37 @@ childgroup_step(struct childgroup *gr)
 	struct child		*c;
 	const char		*gname = group_conf_of(gr->gs)->name;
 
-	group_seq_next(gr->gs, &st);
-	if (st.kind == GROUP_STEP_NONE || g->shutting_down)
+	if (g->shutting_down)
 		return (false);
+	group_seq_next(gr->gs, &st);
+	if (st.kind == GROUP_STEP_NONE)
+		return (childgroup_unheld(gr));
 	c = st.name != NULL ? child_find(g, st.name) : NULL;
 	if (c != gr->cur && st.kind != GROUP_STEP_DELAY &&
 	    st.kind != GROUP_STEP_END)
 		childgroup_setcur(gr, c);	/* a new row: nothing issued */
 	switch (st.kind) {
 	case GROUP_STEP_STOP:
+		/* Down for good when the group ends, else held for its start. */
 		if (c == NULL)
 			return (childgroup_done(gr, st.name));
 		if (childgroup_down(c)) {
 			if (c->state == CHILD_RESTARTING ||
-			    c->state == CHILD_WAITING)
-				child_stop(c, -1, false);	/* cancel it */
+			    c->state == CHILD_WAITING) {
+				if (gr->ending)
+					child_stop(c, -1, false);
+				else
+					child_hold(c);
+			}
 			return (childgroup_done(gr, st.name));
 		}
 		if (!gr->issued) {
 			gr->issued = true;
 			log_info("group %s: stopping %s", gname, c->name);
-			child_stop(c, -1, false);
+			if (gr->ending)
+				child_stop(c, -1, false);
+			else
+				child_hold(c);
 			return (true);		/* look again */
 		}
 		return (false);
@@ -467,13 +510,13 @@ childgroup_step(struct childgroup *gr)
 		case CHILD_RUNNING:
 			return (childgroup_done(gr, st.name));
 		case CHILD_STOPPED:
+			/* Failed, or stopped on request meanwhile: go on. */
+			log_info("group %s: %s %s, going on", gname, c->name,
+			    gr->issued ? "did not start" : "stays stopped");
+			return (childgroup_done(gr, st.name));
 		case CHILD_RESTARTING:
-			if (gr->issued) {
-				/* Failed, or stopped on request: go on. */
-				log_info("group %s: %s did not start, going "
-				    "on", gname, c->name);
-				return (childgroup_done(gr, st.name));
-			}
+			if (gr->issued)
+				return (false);	/* its policy restarts it */
 			gr->issued = true;
 			log_info("group %s: starting %s", gname, c->name);
 			(void)child_start_policy(c);	/* decided if fails */

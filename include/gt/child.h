@@ -215,6 +215,7 @@ struct child {
 	bool			 manual;	/* started on request */
 	bool			 gave_up;	/* by intensity or ladder */
 	bool			 bounce;	/* start again once down */
+	bool			 held;		/* down: its group starts it */
 	bool			 released;	/* output still read (dead) */
 
 	ev_io			 statusw;
@@ -289,6 +290,16 @@ int		 child_start(struct child *);
  * fails goes to the policy as a policy restart's would.
  */
 int		 child_start_policy(struct child *);
+
+/*
+ * c is to be started again by its group (an OTP group restart): alive,
+ * it is stopped on request and, once down, waits in restarting without
+ * a timer; restarting or waiting, it waits so (its own restart timer or
+ * its wait is cancelled); stopped, nothing.  The group starts it with
+ * child_start_policy.  A stop on request meanwhile (child_stop) wins:
+ * the row ends stopped.
+ */
+void		 child_hold(struct child *);
 
 /*
  * restart_child force: start c again on request, in one step.  Stopped
