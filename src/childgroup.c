@@ -195,14 +195,17 @@ childgroup_configure(struct gtd *g, const struct group_conf *confs, size_t n)
 }
 
 int
-childgroup_check(const struct group_conf *confs, size_t n,
-    const struct childspec *s, char **field, char **cause)
+childgroup_check(struct gtd *g, const struct childspec *s, char **field,
+    char **cause)
 {
-	const struct group_conf	*gc;
+	const struct group_conf	*gc = NULL;
 
 	if (s->member_of == NULL)
 		return (0);
-	if ((gc = group_conf_find(confs, n, s->member_of)) == NULL) {
+	if (g->conf != NULL)
+		gc = group_conf_find(g->conf->groups, g->conf->ngroups,
+		    s->member_of);
+	if (gc == NULL) {
 		*field = xstrdup("member_of");
 		xasprintf(cause, "no group %s in the config's groups",
 		    s->member_of);
@@ -321,6 +324,10 @@ childgroup_decided(struct child *c, enum policy_action a, int status,
 	v = group_decide(gr->gs, &e);
 	if (v == GROUP_ALONE || g->shutting_down)
 		return (a);
+	if (v == GROUP_ENDING) {	/* the sequence goes on without it */
+		log_info("group %s: ending, %s stays down", gname, c->name);
+		return (a == POLICY_RESTART ? POLICY_STOP : a);
+	}
 	childgroup_reset(gr);		/* a new sequence */
 	switch (v) {
 	case GROUP_RESTART:

@@ -693,9 +693,7 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 		return (NULL);
 	}
 	if (childdeps_check(ctx->gtd, s, &field, &cause) == -1 ||
-	    childgroup_check(ctx->gtd->conf != NULL ? ctx->gtd->conf->groups :
-	    NULL, ctx->gtd->conf != NULL ? ctx->gtd->conf->ngroups : 0, s,
-	    &field, &cause) == -1) {
+	    childgroup_check(ctx->gtd, s, &field, &cause) == -1) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);

@@ -39,13 +39,13 @@ void	childgroup_configure(struct gtd *, const struct group_conf *confs,
 void	childgroup_free(struct gtd *);
 
 /*
- * May a row with spec s be added with these groups (confs, n: the
- * config's)?  Its member_of must name one and the group must take it
- * (group_member_check).  0, or -1 with *field ("member_of",
- * "significant") and *cause, both xmalloc'd.
+ * May a row with spec s be added now (start_child, find_or_open,
+ * add_existing_child)?  Its member_of must name a group of the active
+ * config, and the group must take it (group_member_check).  0, or -1
+ * with *field ("member_of", "significant") and *cause, both xmalloc'd.
  */
-int	childgroup_check(const struct group_conf *confs, size_t n,
-	    const struct childspec *s, char **field, char **cause);
+int	childgroup_check(struct gtd *, const struct childspec *s,
+	    char **field, char **cause);
 /*
  * A reload to confs keeps no row whose member_of would name no group:
  * a row that is not a boot child of cf (made at run time) must name a

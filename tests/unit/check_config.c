@@ -522,6 +522,8 @@ static const char *round_trip_rows[] = {
 	SPEC(",\"on_exit\":[{\"upto\":1,\"action\":\"stop\"},"
 	    "{\"upto\":2,\"action\":\"delete\"}]"),
 	SPEC(",\"shutdown\":{\"signal\":\"USR1\",\"timeout_ms\":\"infinity\"}"),
+	SPEC(",\"member_of\":\"pool\",\"restart\":\"transient\","
+	    "\"significant\":true"),
 	("{\"name\":\"snow\\u2603man\",\"cmd\":[\"x\"],"
 	    "\"env\":{\"\\u00e9\":\"\\n\"}}"),
 };
@@ -622,6 +624,29 @@ static const struct {
 	{ "{\"log_level\":2}", "log_level" },
 	{ "{\"cgroup\":1}", "cgroup" },
 	{ "{\"cgroup\":\"sys/fs/cgroup\"}", "cgroup" },
+	/* OTP groups (member_of, significant). */
+	{ "{\"groups\":[]}", "groups" },
+	{ "{\"groups\":{\"g\":{\"strategy\":\"x\"}}}",
+	    "groups.g.strategy" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"g\"}]}", "children.0.member_of" },
+	{ "{\"groups\":{\"g\":{}},\"children\":[{\"name\":\"a\","
+	    "\"cmd\":[\"x\"]},{\"name\":\"b\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"h\"}]}", "children.1.member_of" },
+	{ "{\"groups\":{\"g\":{}},\"children\":[{\"name\":\"a\","
+	    "\"cmd\":[\"x\"],\"member_of\":\"g\",\"restart\":"
+	    "\"temporary\",\"significant\":true}]}",
+	    "children.0.significant" },
+	{ "{\"groups\":{\"g\":{\"auto_shutdown\":\"any\"}},"
+	    "\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"g\",\"significant\":true}]}",
+	    "children.0.significant" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"significant\":true}]}", "children.0.significant" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"\"}]}", "children.0.member_of" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":1}]}", "children.0.member_of" },
 };
 
 START_TEST(test_config_load_reject_table)
