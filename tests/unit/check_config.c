@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "gt/config.h"
+#include "gt/group.h"
 #include "gt/protocol.h"
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
@@ -721,6 +722,30 @@ START_TEST(test_config_load_full)
 }
 END_TEST
 
+/* The groups examples of contrib/ load, with their groups and members. */
+START_TEST(test_config_load_group_examples)
+{
+	struct config	*c;
+	char		*field = NULL, *cause = NULL;
+
+	c = config_load("contrib/pool.json", &field, &cause);
+	ck_assert_msg(c != NULL, "contrib/pool.json: %s: %s", field, cause);
+	ck_assert_uint_eq(c->ngroups, 1);
+	ck_assert_str_eq(c->groups[0].name, "pool");
+	ck_assert_int_eq(c->groups[0].strategy, GROUP_ONE_FOR_ALL);
+	ck_assert_str_eq(c->children[0]->member_of, "pool");
+	ck_assert_ptr_null(c->children[3]->member_of);
+	config_free(c);
+	c = config_load("contrib/container.json", &field, &cause);
+	ck_assert_msg(c != NULL, "contrib/container.json: %s: %s", field,
+	    cause);
+	ck_assert_int_eq(c->groups[0].on_give_up, SPEC_GIVE_UP_EXIT);
+	ck_assert_int_eq(c->groups[0].auto_shutdown, GROUP_AUTO_ANY);
+	ck_assert(c->children[1]->significant);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_config_load_missing_file)
 {
 	struct config	*c;
@@ -1264,6 +1289,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_load_defaults);
 	tcase_add_test(tc, test_config_cgroup_and_limits);
 	tcase_add_test(tc, test_config_load_full);
+	tcase_add_test(tc, test_config_load_group_examples);
 	tcase_add_test(tc, test_config_load_missing_file);
 	tcase_add_test(tc, test_config_default_limits);
 	tcase_add_loop_test(tc, test_config_socket_path, 0, NROWS(sock_rows));
