@@ -34,6 +34,7 @@ struct childgroup {
 	bool			 again;		/* run again once out */
 	bool			 gone;		/* not in the config any more */
 	bool			 ending;	/* the sequence ends the group */
+	bool			 unheld;	/* look for held members */
 };
 
 /* The zone's groups, owned by struct gtd (g->groups). */
@@ -124,6 +125,7 @@ childgroup_reset(struct childgroup *gr)
 {
 	childgroup_setcur(gr, NULL);
 	gr->issued = false;
+	gr->unheld = true;		/* once the sequence is over */
 	ev_timer_stop(gr->g->loop, &gr->timer);
 }
 
@@ -149,13 +151,32 @@ childgroup_free(struct gtd *g)
 	g->groups = NULL;
 }
 
+/*
+ * childgroup_sync for a reload: a row that its group held for a group
+ * restart (restarting without a time) and that left the group is
+ * started now, as its group would have.
+ */
+static void
+childgroup_resync(struct child *c)
+{
+	struct childgroup	*was = childgroup_of(c);
+
+	childgroup_sync(c);
+	if (was != NULL && childgroup_of(c) != was &&
+	    c->state == CHILD_RESTARTING && c->restart_at == 0) {
+		log_info("child %s: left group %s while held, starting",
+		    c->name, group_conf_of(was->gs)->name);
+		(void)child_start_policy(c);
+	}
+}
+
 void
 childgroup_configure(struct gtd *g, const struct group_conf *confs, size_t n)
 {
 	struct childgroups	*gs;
 	struct childgroup	*gr;
-	struct child		*c;
-	size_t			 i;
+	struct child		*c, **all;
+	size_t			 i, nall = 0;
 
 	if (g->groups == NULL && n == 0)
 		return;			/* a zone without groups pays nothing */
@@ -181,8 +202,18 @@ childgroup_configure(struct gtd *g, const struct group_conf *confs, size_t n)
 		gs->v = xreallocarray(gs->v, gs->n + 1, sizeof *gs->v);
 		gs->v[gs->n++] = gr;
 	}
-	TAILQ_FOREACH(c, &g->children, entry)
-		childgroup_sync(c);
+	/* A start may remove rows: walk a snapshot, each held by a ref. */
+	all = xcalloc(g->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->children, entry) {
+		child_ref(c);
+		all[nall++] = c;
+	}
+	for (i = 0; i < nall; i++) {
+		if (!(all[i]->flags & CHILD_DEAD))
+			childgroup_resync(all[i]);
+		child_unref(all[i]);
+	}
+	free(all);
 	/* A group gone from the config goes with its last member. */
 	for (i = 0; i < gs->n;) {
 		gr = gs->v[i];
@@ -434,6 +465,8 @@ childgroup_unheld(struct childgroup *gr)
 	struct child	*c;
 	size_t		 i;
 
+	if (!gr->unheld)
+		return (false);		/* nothing changed since the last look */
 	for (i = 0; i < group_nmembers(gr->gs); i++) {
 		c = child_find(gr->g, group_member_name(gr->gs, i));
 		if (c != NULL && c->state == CHILD_RESTARTING &&
@@ -444,6 +477,7 @@ childgroup_unheld(struct childgroup *gr)
 			return (true);
 		}
 	}
+	gr->unheld = false;
 	return (false);
 }
 
