@@ -33,7 +33,7 @@ struct childgroup {
 	bool			 running;	/* in childgroup_run */
 	bool			 again;		/* run again once out */
 	bool			 gone;		/* not in the config any more */
-	bool			 ending;	/* the sequence ends the group */
+	bool			 ending;	/* it ends the group */
 	bool			 unheld;	/* look for held members */
 };
 
@@ -466,7 +466,7 @@ childgroup_unheld(struct childgroup *gr)
 	size_t		 i;
 
 	if (!gr->unheld)
-		return (false);		/* nothing changed since the last look */
+		return (false);		/* no change since the last look */
 	for (i = 0; i < group_nmembers(gr->gs); i++) {
 		c = child_find(gr->g, group_member_name(gr->gs, i));
 		if (c != NULL && c->state == CHILD_RESTARTING &&
@@ -504,7 +504,7 @@ childgroup_step(struct childgroup *gr)
 		childgroup_setcur(gr, c);	/* a new row: nothing issued */
 	switch (st.kind) {
 	case GROUP_STEP_STOP:
-		/* Down for good when the group ends, else held for its start. */
+		/* Down for good if the group ends, else held for its start. */
 		if (c == NULL)
 			return (childgroup_done(gr, st.name));
 		if (childgroup_down(c)) {

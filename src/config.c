@@ -1887,8 +1887,8 @@ config_groups_check(struct config *c, struct config_err *e)
 		if ((gc = group_conf_find(c->groups, c->ngroups,
 		    s->member_of)) == NULL) {
 			xasprintf(&e->field, "%s.member_of", c->child_src[i]);
-			xasprintf(&e->cause, "no group %s in the config's groups",
-			    s->member_of);
+			xasprintf(&e->cause, "no group %s in the config's "
+			    "groups", s->member_of);
 			return (-1);
 		}
 		if (group_member_check(gc, s->restart, s->significant,

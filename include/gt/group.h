@@ -147,9 +147,9 @@ enum group_verdict {
  * Decide what a member's exit leads to.  GROUP_RESTART, GROUP_SHUTDOWN
  * and GROUP_GIVE_UP replace the group's sequence with a new one, which
  * group_seq_next walks; a new restart takes in every member the one in
- * progress had yet to start, so none is left stopped.  While a sequence that ends the group is in progress, an
- * exit that was not requested is GROUP_ENDING: the member is not
- * restarted, whatever its policy said.  The exiting member must
+ * progress had yet to start, so none is left stopped.  While a sequence
+ * that ends the group is in progress, an exit that was not requested is
+ * GROUP_ENDING: the member is not restarted, whatever its policy said.  The exiting member must
  * be a member; it counts as inactive from here on unless its policy
  * restarts it.
  */

@@ -401,7 +401,8 @@ START_TEST(e2e_groups_refused)
 	    NULL);
 	ck_assert_int_ne(st, 0);
 	ck_assert_msg(strstr(err, "children.0.member_of") != NULL, "%s", err);
-	e2e_write_conf(e, "{\"groups\":{\"g\":{\"strategy\":\"one_for_some\"}}}");
+	e2e_write_conf(e, "{\"groups\":{\"g\":{\"strategy\":"
+	    "\"one_for_some\"}}}");
 	r = e2e_err(e, "bad_config", "reload", NULL);
 	ck_assert_str_eq(e2e_str(r, "field"), "groups.g.strategy");
 	e2e_stop(e);
