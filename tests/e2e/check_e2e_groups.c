@@ -144,6 +144,11 @@ START_TEST(e2e_groups_one_for_all)
 	ck_assert_int_eq(e2e_gtctl(e, &out, "ls", NULL), 0);
 	ck_assert_msg(strstr(out, "GROUP") != NULL && strstr(out, "pool") !=
 	    NULL, "gtctl ls: %s", out);
+	/* In SQL through the spec's text. */
+	r = e2e_get(e2e_ok(e, "query", "{s:s}", "sql", "SELECT name FROM "
+	    "children WHERE json_extract(spec, '$.member_of') = 'pool' "
+	    "ORDER BY name"), "rows");
+	ck_assert_str_eq(e2e_dump(e, r), "[[\"a\"],[\"b\"],[\"c\"]]");
 	e2e_cok(sub, "subscribe", "{s:[s, s, s]}", "events", "exited",
 	    "started", "ready");
 	ck_assert_int_eq(kill(b, SIGKILL), 0);
