@@ -542,6 +542,54 @@ START_TEST(e2e_groups_reload_members)
 }
 END_TEST
 
+/*
+ * A group restart of many members never holds up the loop: ping answers
+ * quickly all along, and every member comes back, in start order.
+ */
+START_TEST(e2e_groups_many_members)
+{
+	enum { N = 60 };
+	struct e2e	*e;
+	pid_t		 old[N];
+	long		 t0, worst = 0, d, until;
+	json_t		*rows;
+	char		 name[16];
+	int		 i;
+
+	e = e2e_start(conf("{\"groups\":{\"pool\":{\"strategy\":"
+	    "\"one_for_all\"}}}"));
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "m%02d", i);
+		old[i] = (pid_t)e2e_int(e2e_ok(e, "start_child",
+		    "{s:s, s:o, s:s, s:i}", "name", name, "cmd", e2e_cmd(NULL),
+		    "member_of", "pool", "restart_delay_ms", 0), "pid");
+	}
+	ck_assert_int_eq(kill(old[N / 2], SIGKILL), 0);
+	until = e2e_now_ms() + e2e_slow(4 * GR_WAIT_MS);
+	while (pid_of(e, "m59") == old[N - 1] ||
+	    strcmp(state_of(e, "m59"), "running") != 0) {
+		t0 = e2e_now_ms();
+		e2e_ok(e, "ping", NULL);
+		if ((d = e2e_now_ms() - t0) > worst)
+			worst = d;
+		ck_assert_msg(e2e_now_ms() < until, "the group restart does "
+		    "not end");
+	}
+	ck_assert_msg(worst < e2e_slow(250), "ping took %ld ms during a "
+	    "group restart", worst);
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "m%02d", i);
+		ck_assert_int_ne(pid_of(e, name), old[i]);
+	}
+	/* Started in start order: by started_at, the names are sorted. */
+	rows = e2e_get(e2e_ok(e, "query", "{s:s}", "sql", "SELECT count(*) "
+	    "FROM children a JOIN children b ON a.name < b.name WHERE "
+	    "a.started_at > b.started_at"), "rows");
+	ck_assert_str_eq(e2e_dump(e, rows), "[[0]]");
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_groups_suite(void)
 {
@@ -562,6 +610,7 @@ e2e_groups_suite(void)
 	tcase_add_test(tc, e2e_groups_delete_during_restart);
 	tcase_add_test(tc, e2e_groups_stop_during_restart);
 	tcase_add_test(tc, e2e_groups_reload_members);
+	tcase_add_test(tc, e2e_groups_many_members);
 	suite_add_tcase(s, tc);
 	return (s);
 }
