@@ -381,6 +381,9 @@ START_TEST(e2e_groups_refused)
 	    "transient");
 	ck_assert_str_eq(e2e_str(r, "field"), "significant");
 	ck_assert_ptr_null(e2e_row(e, "a"));
+	r = e2e_err(e, "bad_request", "check_childspec", "{s:s, s:o, s:s}",
+	    "name", "a", "cmd", e2e_cmd(NULL), "member_of", "nope");
+	ck_assert_str_eq(e2e_str(r, "field"), "member_of");
 	/* "group" is still the Unix group of the process. */
 	r = e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:s}", "name", "u",
 	    "cmd", e2e_cmd(NULL), "group", "root", "member_of", "g");
