@@ -197,6 +197,7 @@ childgroup_configure(struct gtd *g, const struct group_conf *confs, size_t n)
 		gr = xcalloc(1, sizeof *gr);
 		gr->g = g;
 		gr->gs = group_new(&confs[i]);
+		gr->unheld = true;	/* rows restored restarting, if any */
 		ev_init(&gr->timer, childgroup_timer_cb);
 		gr->timer.data = gr;
 		gs->v = xreallocarray(gs->v, gs->n + 1, sizeof *gs->v);
@@ -428,7 +429,8 @@ childgroup_end(struct childgroup *gr, const struct group_step *st)
 	switch (st->end) {
 	case SPEC_GIVE_UP_STOP:
 		log_info("group %s: ended, its members stay stopped", gname);
-		for (i = 0; i < n; i++)
+		/* A member still held (or waiting) stops for good. */
+		for (i = 0; i < group_nmembers(gr->gs); i++)
 			if ((c = child_find(g, group_member_name(gr->gs,
 			    i))) != NULL && (c->state == CHILD_RESTARTING ||
 			    c->state == CHILD_WAITING))
