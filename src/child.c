@@ -734,7 +734,9 @@ child_hold(struct child *c)
 		break;
 	case CHILD_STOPPING:
 	case CHILD_TERMINATING:
-		c->want_down = true;
+		if (c->want_down)
+			break;		/* a stop on request: it stays down */
+		c->want_down = true;	/* killed (watchdog...): held */
 		c->held = true;
 		break;
 	case CHILD_WAITING:

@@ -129,7 +129,7 @@ struct child_observer {
 	 * delay_ms for a restart, gave_up if by intensity or ladder.
 	 * Returns the action to take instead (or a).  *held set: a
 	 * restart its group does (c becomes restarting without a timer,
-	 * and is started later with child_start).  Must not change c's
+	 * and is started later with child_start_policy).  Must not change c's
 	 * state or any other row's: the group acts on the state change
 	 * that follows.
 	 */
@@ -295,7 +295,8 @@ int		 child_start_policy(struct child *);
  * c is to be started again by its group (an OTP group restart): alive,
  * it is stopped on request and, once down, waits in restarting without
  * a timer; restarting or waiting, it waits so (its own restart timer or
- * its wait is cancelled); stopped, nothing.  The group starts it with
+ * its wait is cancelled); stopped, or stopping on request already,
+ * nothing.  The group starts it with
  * child_start_policy.  A stop on request meanwhile (child_stop) wins:
  * the row ends stopped.
  */

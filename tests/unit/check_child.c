@@ -2157,6 +2157,13 @@ START_TEST(test_child_hold)
 	ck_assert(!d->held);
 	child_handle_exit(d, W_EXITCODE(0, SIGTERM));
 	ck_assert_int_eq(d->state, CHILD_STOPPED);
+	/* Stopping on request already: the hold leaves it so. */
+	ck_assert_int_eq(child_start(d), 0);
+	child_stop(d, -1, false);
+	child_hold(d);
+	ck_assert(!d->held);
+	child_handle_exit(d, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(d->state, CHILD_STOPPED);
 }
 END_TEST
 
