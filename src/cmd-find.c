@@ -11,21 +11,23 @@
 
 static enum cmd_ret	cmd_find_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_find_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_find_entry = {
 	.name = "find",
 	.access = ACL_READ,
 	.usage = "name",
 	.flags = CMD_FLAT,
+	.keys = cmd_find_args,
 	.exec = cmd_find_exec
 };
 
 static enum cmd_ret
 cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	if (c->state != CHILD_RUNNING) {
 		cmd_state_error(ctx, GT_E_NOT_FOUND, c);

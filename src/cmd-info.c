@@ -16,11 +16,14 @@
 
 static enum cmd_ret	cmd_info_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_info_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_info_entry = {
 	.name = "info",
 	.access = ACL_READ,
 	.usage = "name",
 	.flags = CMD_FLAT,
+	.keys = cmd_info_args,
 	.exec = cmd_info_exec
 };
 
@@ -47,13 +50,12 @@ cmd_info_ms(int64_t ms)
 static enum cmd_ret
 cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 	struct policy_reason		 r;
 	json_t				*last = json_null();
 	int64_t				 rss, cpu, mem;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	cmd_set(ctx, "name", json_string(c->name));
 	cmd_set(ctx, "spec", config_spec_json(c->spec));

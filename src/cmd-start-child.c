@@ -11,11 +11,14 @@
 
 static enum cmd_ret	cmd_start_child_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_start_child_args[] = { "wait", NULL };
+
 const struct cmd_entry cmd_start_child_entry = {
 	.name = "start_child",
 	.access = ACL_CONTROL,
 	.usage = "childspec [wait=bool]",
-	.flags = CMD_MUTATES,
+	.flags = CMD_MUTATES | CMD_SPEC,
+	.keys = cmd_start_child_args,
 	.exec = cmd_start_child_exec
 };
 

@@ -14,11 +14,14 @@
 
 static enum cmd_ret	cmd_which_children_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_which_children_args[] = { "state", NULL };
+
 const struct cmd_entry cmd_which_children_entry = {
 	.name = "which_children",
 	.access = ACL_READ,
 	.usage = "[state=S]",
 	.flags = CMD_FLAT,
+	.keys = cmd_which_children_args,
 	.exec = cmd_which_children_exec
 };
 
@@ -91,14 +94,12 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 static enum cmd_ret
 cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "state", NULL };
 	const char			*st = NULL;
 	enum child_state		 want = CHILD_RUNNING;
 	struct child			*c;
 	bool				 first = true;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "state", false, &st) == -1)
+	if (cmd_arg_string(ctx, args, "state", false, &st) == -1)
 		return (CMD_ERROR);
 	if (st != NULL && child_state_parse(st, &want) == -1) {
 		cmd_bad(ctx, "state", "unknown state %.32s", st);
