@@ -593,6 +593,45 @@ START_TEST(e2e_groups_many_members)
 }
 END_TEST
 
+/*
+ * A client deletes c while the group restart waits for it to stop (c
+ * ignores SIGTERM): the delete's reply comes once c is gone, and the
+ * restart goes on with a and b.
+ */
+START_TEST(e2e_groups_delete_while_stopping)
+{
+	struct e2e	*e;
+	struct e2e_conn	*cl;
+	pid_t		 a, b;
+	json_t		*r;
+
+	e = e2e_start(conf("{\"groups\":{\"pool\":{\"strategy\":"
+	    "\"one_for_all\"}}}"));
+	cl = e2e_client(e);
+	a = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name",
+	    "a", "cmd", e2e_cmd(NULL), "member_of", "pool"), "pid");
+	b = (pid_t)e2e_int(e2e_ok(e, "start_child", "{s:s, s:o, s:s}", "name",
+	    "b", "cmd", e2e_cmd(NULL), "member_of", "pool"), "pid");
+	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:{s:s, s:i}}", "name", "c",
+	    "cmd", e2e_cmd("--ignore-term", e2e_ready_arg(e, "c"), NULL),
+	    "member_of", "pool", "shutdown", "signal", "SIGTERM",
+	    "timeout_ms", 3000);
+	e2e_wait_ready(e, "c");
+	ck_assert_int_eq(kill(a, SIGKILL), 0);
+	ck_assert(e2e_wait_state(e, "c", "stopping", GR_WAIT_MS));
+	ck_assert_int_eq(pid_of(e, "b"), b);	/* c first, then b */
+	r = e2e_cok(cl, "terminate_and_delete", "{s:s, s:i}", "name", "c",
+	    "timeout_ms", 100);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(e2e_row(e, "c"));
+	ck_assert_int_gt(e2e_wait_restarted(e, "a", a, GR_WAIT_MS), 0);
+	ck_assert_int_gt(e2e_wait_restarted(e, "b", b, GR_WAIT_MS), 0);
+	ck_assert(e2e_wait_state(e, "b", "running", GR_WAIT_MS));
+	ck_assert_ptr_null(e2e_row(e, "c"));
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_groups_suite(void)
 {
@@ -612,6 +651,7 @@ e2e_groups_suite(void)
 	tcase_add_test(tc, e2e_groups_waits_for_ready);
 	tcase_add_test(tc, e2e_groups_delete_during_restart);
 	tcase_add_test(tc, e2e_groups_stop_during_restart);
+	tcase_add_test(tc, e2e_groups_delete_while_stopping);
 	tcase_add_test(tc, e2e_groups_reload_members);
 	tcase_add_test(tc, e2e_groups_many_members);
 	suite_add_tcase(s, tc);
