@@ -541,6 +541,21 @@ START_TEST(e2e_groups_reload_members)
 	ck_assert_int_gt(e2e_wait_restarted(e, "x", x, GR_WAIT_MS), 0);
 	ck_assert_int_gt(e2e_wait_restarted(e, "a", a, GR_WAIT_MS), 0);
 	ck_assert_int_eq(pid_of(e, "b"), b);
+	ck_assert(e2e_wait_state(e, "x", "running", GR_WAIT_MS));
+	/* New settings apply at once: one_for_one, a restarts alone. */
+	e2e_write_conf(e, conf("{\"groups\":{\"pool\":{\"strategy\":"
+	    "\"one_for_one\"}},\"children\":["
+	    "{\"name\":\"a\",\"cmd\":[\"%1$s\"],\"member_of\":\"pool\","
+	    "\"restart_delay_ms\":20},"
+	    "{\"name\":\"b\",\"cmd\":[\"%1$s\"],\"restart_delay_ms\":20},"
+	    "{\"name\":\"x\",\"cmd\":[\"%1$s\"],\"member_of\":\"pool\","
+	    "\"restart_delay_ms\":20}]}", e2e_testchild(NULL)));
+	e2e_ok(e, "reload", NULL);
+	a = pid_of(e, "a");
+	x = pid_of(e, "x");
+	ck_assert_int_eq(kill(a, SIGKILL), 0);
+	ck_assert_int_gt(e2e_wait_restarted(e, "a", a, GR_WAIT_MS), 0);
+	ck_assert_int_eq(pid_of(e, "x"), x);
 	e2e_stop(e);
 }
 END_TEST
