@@ -363,6 +363,7 @@ START_TEST(e2e_groups_refused)
 {
 	struct e2e	*e;
 	const char	*err;
+	char		 longname[258];
 	json_t		*r;
 	int		 st;
 
@@ -384,6 +385,13 @@ START_TEST(e2e_groups_refused)
 	r = e2e_err(e, "bad_request", "check_childspec", "{s:s, s:o, s:s}",
 	    "name", "a", "cmd", e2e_cmd(NULL), "member_of", "nope");
 	ck_assert_str_eq(e2e_str(r, "field"), "member_of");
+	memset(longname, 'g', sizeof longname - 1);	/* 257 bytes: too long */
+	longname[sizeof longname - 1] = '\0';
+	r = e2e_err(e, "bad_request", "start_child", "{s:s, s:o, s:s}",
+	    "name", "a", "cmd", e2e_cmd(NULL), "member_of", longname);
+	ck_assert_str_eq(e2e_str(r, "field"), "member_of");
+	ck_assert_msg(strstr(e2e_str(r, "message"), "256") != NULL, "%s",
+	    e2e_dump(e, r));
 	/* "group" is still the Unix group of the process. */
 	r = e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:s}", "name", "u",
 	    "cmd", e2e_cmd(NULL), "group", "root", "member_of", "g");
