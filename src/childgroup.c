@@ -231,6 +231,7 @@ childgroup_check(struct gtd *g, const struct childspec *s, char **field,
     char **cause)
 {
 	const struct group_conf	*gc = NULL;
+	struct childgroup	*gr;
 
 	if (s->member_of == NULL)
 		return (0);
@@ -246,6 +247,13 @@ childgroup_check(struct gtd *g, const struct childspec *s, char **field,
 	if (group_member_check(gc, s->restart, s->significant, cause) ==
 	    -1) {
 		*field = xstrdup("significant");
+		return (-1);
+	}
+	if ((gr = childgroup_find(g, s->member_of)) != NULL &&
+	    group_nmembers(gr->gs) >= GROUP_MAX_MEMBERS) {
+		*field = xstrdup("member_of");
+		xasprintf(cause, "group %s has %d members already",
+		    s->member_of, GROUP_MAX_MEMBERS);
 		return (-1);
 	}
 	return (0);

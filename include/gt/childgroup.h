@@ -41,7 +41,8 @@ void	childgroup_free(struct gtd *);
 /*
  * May a row with spec s be added now (start_child, find_or_open,
  * add_existing_child)?  Its member_of must name a group of the active
- * config, and the group must take it (group_member_check).  0, or -1
+ * config, and the group must take it (group_member_check, at most
+ * GROUP_MAX_MEMBERS members).  0, or -1
  * with *field ("member_of", "significant") and *cause, both xmalloc'd.
  */
 int	childgroup_check(struct gtd *, const struct childspec *s,
