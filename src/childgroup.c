@@ -233,6 +233,12 @@ childgroup_check(struct gtd *g, const struct childspec *s, char **field,
 	const struct group_conf	*gc = NULL;
 	struct childgroup	*gr;
 
+	if (s->member_of == NULL && s->significant) {
+		*field = xstrdup("significant");
+		*cause = xstrdup("significant needs member_of (only a group's "
+		    "member can be significant)");
+		return (-1);
+	}
 	if (s->member_of == NULL)
 		return (0);
 	if (g->conf != NULL)

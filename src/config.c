@@ -955,11 +955,6 @@ config_spec_parse(const json_t *obj, char **field, char **cause)
 		    "probe");
 		goto fail;
 	}
-	if (s->significant && s->member_of == NULL) {
-		config_fail(&e, "significant", "significant needs member_of "
-		    "(only a group's member can be significant)");
-		goto fail;
-	}
 	if (s->set_uid && s->login != NULL)
 		config_groups(s);
 	/* A supervisor's default shutdown is infinity (protocol §4). */
@@ -1882,6 +1877,13 @@ config_groups_check(struct config *c, struct config_err *e)
 
 	for (i = 0; i < c->nchildren; i++) {
 		s = c->children[i];
+		if (s->member_of == NULL && s->significant) {
+			xasprintf(&e->field, "%s.significant",
+			    c->child_src[i]);
+			e->cause = xstrdup("significant needs member_of (only "
+			    "a group's member can be significant)");
+			return (-1);
+		}
 		if (s->member_of == NULL)
 			continue;
 		if ((gc = group_conf_find(c->groups, c->ngroups,

@@ -644,6 +644,10 @@ static const struct {
 	    "children.0.significant" },
 	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
 	    "\"significant\":true}]}", "children.0.significant" },
+	{ "{\"templates\":{\"t\":{\"significant\":true,\"restart\":"
+	    "\"temporary\"}},\"children\":[{\"name\":\"a\","
+	    "\"template\":\"t\",\"cmd\":[\"x\"]}]}",
+	    "children.0.significant" },
 	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
 	    "\"member_of\":\"\"}]}", "children.0.member_of" },
 	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
@@ -742,6 +746,15 @@ START_TEST(test_config_load_group_examples)
 	ck_assert_int_eq(c->groups[0].on_give_up, SPEC_GIVE_UP_EXIT);
 	ck_assert_int_eq(c->groups[0].auto_shutdown, GROUP_AUTO_ANY);
 	ck_assert(c->children[1]->significant);
+	config_free(c);
+	/* A template may say significant; its instances name the group. */
+	c = load_config("{\"groups\":{\"g\":{\"auto_shutdown\":\"all\"}},"
+	    "\"templates\":{\"t\":{\"significant\":true,\"restart\":"
+	    "\"temporary\",\"cmd\":[\"x\"]}},\"children\":[{\"name\":"
+	    "\"a\",\"template\":\"t\",\"member_of\":\"g\"}]}", &field,
+	    &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	ck_assert(c->children[0]->significant);
 	config_free(c);
 }
 END_TEST
