@@ -204,8 +204,8 @@ childgroup_configure(struct gtd *g, const struct group_conf *confs, size_t n)
 		gs->v[gs->n++] = gr;
 	}
 	/* A start may remove rows: walk a snapshot, each held by a ref. */
-	all = xcalloc(g->nchildren + 1, sizeof *all);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	all = xcalloc(g->tab->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		child_ref(c);
 		all[nall++] = c;
 	}
@@ -274,7 +274,7 @@ childgroup_reload_check(struct gtd *g, const struct config *cf,
 	size_t			 i;
 	bool			 boot;
 
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		s = childgroup_spec(c);
 		if (s->member_of == NULL || group_conf_find(cf->groups,
 		    cf->ngroups, s->member_of) != NULL)
