@@ -75,7 +75,7 @@ LIB_SRCS = \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/cmd-why.c src/gtctl-text.c \
 	src/strmap.c src/fscred.c src/deps.c src/group.c src/envfile.c \
-	src/childdeps.c src/healthspec.c src/health.c \
+	src/childdeps.c src/healthspec.c src/health.c src/childgroup.c \
 	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
@@ -108,7 +108,8 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
 	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c \
 	tests/e2e/check_e2e_deps.c tests/e2e/check_e2e_envfile.c \
-	tests/e2e/check_e2e_health.c tests/e2e/check_e2e_roll.c
+	tests/e2e/check_e2e_health.c tests/e2e/check_e2e_roll.c \
+	tests/e2e/check_e2e_groups.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).

@@ -714,6 +714,51 @@ child_start(struct child *c)
 }
 
 int
+child_start_policy(struct child *c)
+{
+	assert(c->state == CHILD_STOPPED || c->state == CHILD_RESTARTING ||
+	    c->state == CHILD_WAITING);
+	return (child_start_as(c, false));
+}
+
+void
+child_hold(struct child *c)
+{
+	switch (c->state) {
+	case CHILD_STARTING:
+	case CHILD_RUNNING:
+		/* As restart_child's stop: its dependents are not waited for. */
+		child_stop_as(c, -1, false, true);
+		if (c->flags & CHILD_DEAD)
+			return;
+		if (c->state == CHILD_STOPPED) {	/* was queued */
+			child_set_state(c, CHILD_RESTARTING);
+			return;
+		}
+		c->held = true;
+		break;
+	case CHILD_STOPPING:
+	case CHILD_TERMINATING:
+		if (c->want_down)
+			break;		/* a stop on request: it stays down */
+		c->want_down = true;	/* killed (watchdog...): held */
+		c->held = true;
+		break;
+	case CHILD_WAITING:
+		CHILD_OBS(c->gtd, unwait, c);
+		c->restart_at = 0;
+		child_set_state(c, CHILD_RESTARTING);
+		break;
+	case CHILD_RESTARTING:
+		child_disarm(c);
+		c->restart_at = 0;
+		break;
+	case CHILD_STOPPED:
+		break;
+	}
+}
+
+int
 child_restart(struct child *c)
 {
 	switch (c->state) {
@@ -779,6 +824,7 @@ child_start_as(struct child *c, bool manual)
 	free(c->fail_path);
 	c->fail_path = NULL;
 	c->want_down = c->escalated = c->gave_up = c->unhealthy = false;
+	c->held = false;
 	c->stop_sig = 0;
 	c->stop_timeout_ms = 0;
 	c->restart_at = 0;
@@ -1492,6 +1538,7 @@ child_decide(struct child *c, int status)
 	struct gtd		*g = c->gtd;
 	enum policy_action	 a;
 	int64_t			 delay;
+	bool			 held = false;
 
 	if (c->bounce && !c->delete_after && !g->shutting_down) {
 		/* restart_child force: down on request, now up again. */
@@ -1502,11 +1549,29 @@ child_decide(struct child *c, int status)
 		return;
 	}
 	c->bounce = false;
+	if (c->held && !c->delete_after && !g->shutting_down) {
+		/* child_hold: down on request, its group starts it. */
+		c->held = false;
+		c->want_down = false;
+		c->restart_at = 0;
+		child_set_state(c, CHILD_RESTARTING);
+		CHILD_OBS0(g, proc_gone);
+		return;
+	}
+	c->held = false;
 	a = child_decide_action(c, status, &delay);
+	if (g->obs != NULL && g->obs->decided != NULL)
+		a = g->obs->decided(c, a, status, delay, c->gave_up, &held,
+		    g->obs_arg);
 	c->want_down = false;
 	switch (a) {
 	case POLICY_RESTART:
 		c->restart_count++;
+		if (held) {		/* its group starts it */
+			c->restart_at = 0;
+			child_set_state(c, CHILD_RESTARTING);
+			break;
+		}
 		c->restart_at = clock_now_ms(g->loop) + delay;
 		child_arm(c, delay);
 		child_set_state(c, CHILD_RESTARTING);
@@ -1746,6 +1811,7 @@ child_stop_as(struct child *c, int64_t timeout_ms, bool delete_after,
 	const struct childspec	*s = c->spec;
 
 	c->delete_after = c->delete_after || delete_after;
+	c->held = false;		/* a stop wins over a group's restart */
 	if (!restart)
 		c->bounce = false;	/* a stop wins over restart force */
 	if (c->queued) {		/* never ran: nothing to signal */

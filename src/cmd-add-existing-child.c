@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gt/childgroup.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/conn.h"
@@ -135,10 +136,12 @@ cmd_add_existing_spec(struct cmd_ctx *ctx, json_t *args)
 	if (nocmd)
 		json_object_set_new(args, "cmd", json_pack("[s]", "-"));
 	if ((s = config_spec_build(cmd_tpl(ctx), args, &field,
-	    &cause)) == NULL) {
+	    &cause)) == NULL || childgroup_check(ctx->gtd, s,
+	    &field, &cause) == -1) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);
+		spec_free(s);
 		return (NULL);
 	}
 	if (nocmd) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "gt/childcg.h"
+#include "gt/childgroup.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 
@@ -29,6 +30,7 @@ cmd_check_childspec_exec(struct cmd_ctx *ctx, json_t *args)
 
 	if ((s = config_spec_build(cmd_tpl(ctx), args, &field,
 	    &cause)) == NULL || childcg_check(ctx->gtd, s, &field,
+	    &cause) == -1 || childgroup_check(ctx->gtd, s, &field,
 	    &cause) == -1) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gt/childcg.h"
+#include "gt/childgroup.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
@@ -71,6 +72,8 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	cmd_set(ctx, "last_exit", last);
 	cmd_set(ctx, "gave_up", json_boolean(c->gave_up));
 	cmd_set(ctx, "restart_at", cmd_info_ms(c->restart_at));
+	cmd_set(ctx, "member_of", childgroup_name(c) != NULL ?
+	    json_string(childgroup_name(c)) : json_null());
 	cmd_set(ctx, "attrs", cmd_attrs_json(ctx, c->name));
 	if (c->pid > 0 && cmd_proc_usage(c->pid, &rss, &cpu) == 0) {
 		cmd_set(ctx, "rss_bytes", json_integer(rss));

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "gt/childdeps.h"
+#include "gt/childgroup.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
@@ -43,11 +44,14 @@ cmd_which_children_waiting(struct cmd_ctx *ctx, struct child *c)
 
 /*
  * One row: name, pid, state, type, restart, restart_count, started_at,
- * gave_up, restart_at, and waiting_for when waiting.
+ * gave_up, restart_at, waiting_for when waiting, and member_of (its
+ * OTP group) for a group's member.
  */
 static void
 cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 {
+	const char	*g;
+
 	cmd_raw_text(ctx, "{\"name\":", 8);
 	cmd_raw_string(ctx, c->name);
 	cmd_raw_text(ctx, ",\"pid\":", 7);
@@ -80,6 +84,10 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 		cmd_raw_text(ctx, "null", 4);
 	if (c->state == CHILD_WAITING)
 		cmd_which_children_waiting(ctx, c);
+	if ((g = childgroup_name(c)) != NULL) {	/* only for a member */
+		cmd_raw_text(ctx, ",\"member_of\":", 13);
+		cmd_raw_string(ctx, g);
+	}
 	cmd_raw_text(ctx, "}", 1);
 }
 

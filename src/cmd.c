@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gt/childdeps.h"
+#include "gt/childgroup.h"
 #include "gt/childcg.h"
 #include "gt/childlog.h"
 #include "gt/cmd.h"
@@ -729,7 +730,8 @@ cmd_child_new(struct cmd_ctx *ctx, json_t *specobj)
 		spec_free(s);
 		return (NULL);
 	}
-	if (childdeps_check(ctx->gtd, s, &field, &cause) == -1) {
+	if (childdeps_check(ctx->gtd, s, &field, &cause) == -1 ||
+	    childgroup_check(ctx->gtd, s, &field, &cause) == -1) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
 		free(cause);

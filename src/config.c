@@ -26,6 +26,7 @@
 #include "gt/config.h"
 #include "gt/deps.h"
 #include "gt/envfile.h"
+#include "gt/group.h"
 #include "gt/healthspec.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
@@ -870,6 +871,30 @@ cs_env_files(struct childspec *s, const json_t *j, struct config_err *e)
 	    &e->field, &e->cause));
 }
 
+/*
+ * member_of (protocol §9.1 "groups"): the OTP group the row joins.  Not
+ * "group", which has always been the Unix group of the process.
+ */
+static int
+cs_member_of(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	free(s->member_of);
+	s->member_of = NULL;
+	if (config_string(j, "member_of", GROUP_MAX_NAME, &s->member_of, e) ==
+	    -1)
+		return (-1);
+	if (*s->member_of == '\0')
+		return (config_fail(e, "member_of", "member_of must name a "
+		    "group of the config's groups"));
+	return (0);
+}
+
+static int
+cs_significant(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_bool(j, "significant", &s->significant, e));
+}
+
 static const struct {
 	const char	*key;
 	config_field_fn	*fn;
@@ -890,6 +915,7 @@ static const struct {
 	{ "kill_group", cs_kill_group },
 	{ "max_period_ms", cs_max_period },
 	{ "max_restarts", cs_max_restarts },
+	{ "member_of", cs_member_of },
 	{ "nice", cs_nice },
 	{ "name", cs_name },
 	{ "on_exit", cs_on_exit },
@@ -902,6 +928,7 @@ static const struct {
 	{ "rlimits", cs_rlimits },
 	{ "limits", cs_limits },
 	{ "shutdown", cs_shutdown },
+	{ "significant", cs_significant },
 	{ "stderr", cs_stderr },
 	{ "stdout", cs_stdout },
 	{ "success_exit_codes", cs_success },
@@ -1189,6 +1216,11 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 		    config_strv_json(s->env_files));
 	if (s->health != NULL)
 		json_object_set_new(j, "health", healthspec_json(s->health));
+	if (s->member_of != NULL)
+		json_object_set_new(j, "member_of",
+		    json_string(s->member_of));
+	if (s->significant)
+		json_object_set_new(j, "significant", json_true());
 }
 
 /* user, group, umask, nice, rlimits: only when set. */
@@ -1830,6 +1862,47 @@ config_deps_check(struct config *c, struct config_err *e)
 	return (rc);
 }
 
+/*
+ * The boot children's member_of: a group of the config, and a member
+ * that group takes (group_member_check).
+ */
+static int
+config_groups_check(struct config *c, struct config_err *e)
+{
+	const struct group_conf	*gc;
+	const struct childspec	*s;
+	size_t			 i;
+	char			*cause = NULL;
+
+	for (i = 0; i < c->nchildren; i++) {
+		s = c->children[i];
+		if (s->member_of == NULL && s->significant) {
+			xasprintf(&e->field, "%s.significant",
+			    c->child_src[i]);
+			e->cause = xstrdup("significant needs member_of (only "
+			    "a group's member can be significant)");
+			return (-1);
+		}
+		if (s->member_of == NULL)
+			continue;
+		if ((gc = group_conf_find(c->groups, c->ngroups,
+		    s->member_of)) == NULL) {
+			xasprintf(&e->field, "%s.member_of", c->child_src[i]);
+			xasprintf(&e->cause, "no group %s in the config's "
+			    "groups", s->member_of);
+			return (-1);
+		}
+		if (group_member_check(gc, s->restart, s->significant,
+		    &cause) == -1) {
+			xasprintf(&e->field, "%s.significant",
+			    c->child_src[i]);
+			e->cause = cause;
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 static int
 config_parse(struct config *c, const json_t *j, struct config_err *e)
 {
@@ -1839,7 +1912,8 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "include", "acl", "socket_mode", "socket_group", "max_starting",
 	    "max_mirror_bytes", "max_output_bytes", "max_attr_value_bytes",
 	    "max_attr_bytes", "max_connections_per_uid",
-	    "reserved_connections", "cgroup", "adopt_on_restart", NULL };
+	    "reserved_connections", "cgroup", "adopt_on_restart", "groups",
+	    NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -1903,7 +1977,12 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 			return (config_fail(e, "log_level", "log_level must be "
 			    "warning, info or debug"));
 	}
-	if (config_parse_specs(c, j, e) == -1 || config_deps_check(c, e) == -1)
+	if ((v = json_object_get(j, "groups")) != NULL &&
+	    group_conf_parse(v, &c->groups, &c->ngroups, &e->field,
+	    &e->cause) == -1)
+		return (-1);
+	if (config_parse_specs(c, j, e) == -1 || config_deps_check(c, e) == -1 ||
+	    config_groups_check(c, e) == -1)
 		return (-1);
 	if ((v = json_object_get(j, "acl")) != NULL &&
 	    config_acl(c, v, e) == -1)
@@ -2018,5 +2097,6 @@ config_free(struct config *c)
 	config_tpl_clear(&c->tpl);
 	free(c->socket_group);
 	free(c->acl.e);
+	group_confs_free(c->groups, c->ngroups);
 	free(c);
 }

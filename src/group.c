@@ -57,7 +57,8 @@ static const char *group_verdict_names[] = {
 	[GROUP_ALONE] = "alone",
 	[GROUP_RESTART] = "restart",
 	[GROUP_SHUTDOWN] = "shutdown",
-	[GROUP_GIVE_UP] = "give_up"
+	[GROUP_GIVE_UP] = "give_up",
+	[GROUP_ENDING] = "ending"
 };
 static const char *group_step_names[] = {
 	[GROUP_STEP_NONE] = "none",
@@ -86,7 +87,7 @@ group_auto_name(enum group_auto a)
 const char *
 group_verdict_name(enum group_verdict v)
 {
-	return ((unsigned)v < 4 ? group_verdict_names[v] : "unknown");
+	return ((unsigned)v < 5 ? group_verdict_names[v] : "unknown");
 }
 
 const char *
@@ -431,6 +432,12 @@ group_set_active(struct group_state *g, const char *name, bool active)
 		g->m[i].active = active;
 }
 
+bool
+group_is_member(const struct group_state *g, const char *name)
+{
+	return (group_index(g, name) != SIZE_MAX);
+}
+
 size_t
 group_nmembers(const struct group_state *g)
 {
@@ -484,11 +491,36 @@ group_end(struct group_state *g, size_t skip, enum group_verdict v, int code)
 	return (v);
 }
 
+/*
+ * The first member (in start order) that the sequence in progress has
+ * yet to start, or SIZE_MAX: a new restart takes it in, so that no
+ * member stopped for the old one is left behind.
+ */
+static size_t
+group_pending_start(const struct group_state *g)
+{
+	size_t	k, j, lo = SIZE_MAX;
+
+	for (k = g->pos; k < g->nseq; k++)
+		if (g->seq[k].kind == GROUP_STEP_START &&
+		    (j = group_index(g, g->seq[k].name)) < lo)
+			lo = j;
+	return (lo);
+}
+
+/* Does the sequence in progress end the group? */
+static bool
+group_ending(const struct group_state *g)
+{
+	return (g->pos < g->nseq && g->seq[g->nseq - 1].kind ==
+	    GROUP_STEP_END);
+}
+
 /* Member i is to be restarted by its policy. */
 static enum group_verdict
 group_restart(struct group_state *g, size_t i, const struct group_exit *e)
 {
-	size_t	lo, j;
+	size_t	lo, j, pend;
 
 	if (policy_intensity_full(&g->hist, g->conf.max_restarts,
 	    g->conf.max_period_ms, e->now_ms)) {
@@ -500,6 +532,8 @@ group_restart(struct group_state *g, size_t i, const struct group_exit *e)
 	if (g->conf.strategy == GROUP_ONE_FOR_ONE)
 		return (GROUP_ALONE);
 	lo = g->conf.strategy == GROUP_ONE_FOR_ALL ? 0 : i;
+	if ((pend = group_pending_start(g)) < lo)
+		lo = pend;
 	group_seq_clear(g);
 	for (j = g->n; j-- > lo;)
 		if (j != i && g->m[j].active)
@@ -542,6 +576,11 @@ group_decide(struct group_state *g, const struct group_exit *e)
 	if (e->requested) {
 		m->active = false;
 		return (GROUP_ALONE);
+	}
+	/* The group is being stopped for good: its members stay down. */
+	if (group_ending(g)) {
+		m->active = false;
+		return (GROUP_ENDING);
 	}
 	if (e->action == POLICY_RESTART)
 		return (group_restart(g, i, e));

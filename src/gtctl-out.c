@@ -622,30 +622,71 @@ gtctl_state_text(json_t *row, const char **sgr)
 	return (s);
 }
 
+/* Does some row belong to an OTP group (which_children "member_of")? */
+static bool
+gtctl_ls_grouped(json_t *rows)
+{
+	json_t	*r;
+	size_t	 i;
+
+	json_array_foreach(rows, i, r)
+		if (json_is_string(json_object_get(r, "member_of")))
+			return (true);
+	return (false);
+}
+
+/*
+ * NAME STATE PID UPTIME RESTARTS, then GROUP when some row is a group's
+ * member (its group, or "-"), then TYPE RESTART with --wide.
+ */
 int
 gtctl_print_ls(struct gtctl *g, json_t *reply)
 {
 	struct gtctl_table	 t = { .ncol = 7, .nshow = g->wide ? 7 : 5 };
 	json_t			*rows = json_object_get(reply, "children"), *r;
 	const char		*sgr;
-	char			*state;
+	char			*state, *grp;
 	size_t			 i;
+	bool			 grouped;
 
 	if (!json_is_array(rows))
 		return (gtctl_malformed("no \"children\""));
-	gtctl_table_add(&t, xstrdup("NAME"), xstrdup("STATE"), xstrdup("PID"),
-	    xstrdup("UPTIME"), xstrdup("RESTARTS"), xstrdup("TYPE"),
-	    xstrdup("RESTART"));
+	if ((grouped = gtctl_ls_grouped(rows))) {
+		t.ncol = 8;
+		t.nshow = g->wide ? 8 : 6;
+	}
+	if (grouped)
+		gtctl_table_add(&t, xstrdup("NAME"), xstrdup("STATE"),
+		    xstrdup("PID"), xstrdup("UPTIME"), xstrdup("RESTARTS"),
+		    xstrdup("GROUP"), xstrdup("TYPE"), xstrdup("RESTART"));
+	else
+		gtctl_table_add(&t, xstrdup("NAME"), xstrdup("STATE"),
+		    xstrdup("PID"), xstrdup("UPTIME"), xstrdup("RESTARTS"),
+		    xstrdup("TYPE"), xstrdup("RESTART"));
 	for (i = 0; i < t.ncol; i++)
 		gtctl_table_color(&t, i, GTCTL_C_BOLD);
 	json_array_foreach(rows, i, r) {
 		state = gtctl_state_text(r, &sgr);
-		gtctl_table_add(&t, gtctl_member(r, "name"), state,
-		    gtctl_member(r, "pid"),
-		    gtctl_uptime(json_object_get(r, "pid"),
-		    json_object_get(r, "started_at")),
-		    gtctl_member(r, "restart_count"), gtctl_member(r, "type"),
-		    gtctl_member(r, "restart"));
+		grp = json_is_string(json_object_get(r, "member_of")) ?
+		    gtctl_member(r, "member_of") : xstrdup("-");
+		if (grouped)
+			gtctl_table_add(&t, gtctl_member(r, "name"), state,
+			    gtctl_member(r, "pid"),
+			    gtctl_uptime(json_object_get(r, "pid"),
+			    json_object_get(r, "started_at")),
+			    gtctl_member(r, "restart_count"), grp,
+			    gtctl_member(r, "type"), gtctl_member(r,
+			    "restart"));
+		else {
+			free(grp);
+			gtctl_table_add(&t, gtctl_member(r, "name"), state,
+			    gtctl_member(r, "pid"),
+			    gtctl_uptime(json_object_get(r, "pid"),
+			    json_object_get(r, "started_at")),
+			    gtctl_member(r, "restart_count"),
+			    gtctl_member(r, "type"), gtctl_member(r,
+			    "restart"));
+		}
 		gtctl_table_color(&t, 1, sgr);
 	}
 	gtctl_table_print(g, &t);

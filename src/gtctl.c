@@ -145,7 +145,7 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "ls", .alias = "status", .op = "which_children",
 	  .usage = "[-a] [--state state] [target ...]\n"
 	  "       gtctl ls --tree",
-	  .help = "list children: NAME STATE PID UPTIME RESTARTS",
+	  .help = "list children: NAME STATE PID UPTIME RESTARTS [GROUP]",
 	  .maxpos = -1, .opts = gtctl_opts_ls, .exec = gtctl_exec_ls,
 	  .print = gtctl_print_ls },
 	{ .name = "list", .op = "list", .usage = "[key ...]", .maxpos = -1,

@@ -29,6 +29,7 @@
 
 #include "gt/child.h"
 #include "gt/childcg.h"
+#include "gt/childgroup.h"
 #include "gt/config.h"
 #include "gt/event.h"
 #include "gt/gtd-sd.h"
@@ -430,6 +431,8 @@ main(int argc, char **argv)
 	childcg_open(g, cf);		/* the socket is ours: so is the base */
 	gtd_mirror(g, cf);
 	gtd_loop_init(g);
+	if (cf != NULL)		/* before any row: a snapshot's too */
+		childgroup_configure(g, cf->groups, cf->ngroups);
 	if (cf != NULL && cf->snapshot_path != NULL && (g->snapshot =
 	    snapshot_new(g, cf->snapshot_path, cf->snapshot_interval_ms,
 	    &cause)) == NULL)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gt/childdeps.h"
+#include "gt/childgroup.h"
 #include "gt/childcg.h"
 #include "gt/clock.h"
 #include "gt/cmd.h"
@@ -87,6 +88,7 @@ gtd_obs_state(struct child *c, enum child_state old, void *arg)
 	event_child_state(((struct gtd *)arg)->events, c, old);
 	childdeps_changed(c, old);	/* dependents may start or stop */
 	reexec_adopt_dirty(arg);	/* adopt_on_restart's file */
+	childgroup_changed(c, old);	/* a group's sequence may go on */
 }
 
 static void
@@ -105,6 +107,7 @@ static void
 gtd_obs_removed(struct child *c, void *arg)
 {
 	childdeps_removed(c);
+	childgroup_removed(c);
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
 	reexec_adopt_dirty(arg);
 }
@@ -114,6 +117,7 @@ static void
 gtd_obs_added(struct child *c, void *arg)
 {
 	childdeps_set(c);
+	childgroup_sync(c);
 }
 
 static bool
@@ -145,6 +149,13 @@ static void
 gtd_obs_reaped(struct child *c, void *arg)
 {
 	health_stop(c);
+}
+
+static enum policy_action
+gtd_obs_decided(struct child *c, enum policy_action a, int status,
+    int64_t delay_ms, bool gave_up, bool *held, void *arg)
+{
+	return (childgroup_decided(c, a, status, delay_ms, gave_up, held));
 }
 
 /* {"attrs": {key: value, ...}}, or {"deleted": key} per deleted key. */
@@ -240,7 +251,8 @@ static const struct child_observer gtd_child_obs = {
 	.unwait = gtd_obs_unwait,
 	.hold_stop = gtd_obs_hold_stop,
 	.spawned = gtd_obs_spawned,
-	.reaped = gtd_obs_reaped
+	.reaped = gtd_obs_reaped,
+	.decided = gtd_obs_decided
 };
 
 /* The registry's spec source: the text of a child's current spec. */
@@ -309,6 +321,7 @@ gtd_free(struct gtd *g)
 	reexec_adopt_free(g);	/* before the rows go */
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
+	childgroup_free(g);	/* its refs, before the rows go */
 	child_free_all(g);
 	childdeps_free(g);
 	childcg_close(g);		/* after the children's cgroups */

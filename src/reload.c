@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gt/child.h"
+#include "gt/childgroup.h"
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
@@ -445,11 +446,18 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 		}
 		goto out;
 	}
+	if (childgroup_reload_check(g, r.cf, field, cause) == -1) {
+		config_free(r.cf);
+		return (-1);
+	}
 	if (r.old == NULL)
 		r.old = &none;
 	if (reload_str_differs(r.old->zone, r.cf->zone) ||
 	    reload_str_differs(r.old->socket, r.cf->socket))
 		reload_warn(&r, "zone and socket changes need a restart");
+	/* The groups before any row joins one (new rows, new specs). */
+	if (!dry_run)
+		childgroup_configure(g, r.cf->groups, r.cf->ngroups);
 	/* Others first: reload_children takes cf's specs. */
 	reload_others(&r);
 	reload_children(&r);
@@ -459,6 +467,8 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 		reload_settings(&r);
 		config_free(g->conf);
 		g->conf = r.cf;
+		/* Memberships as the new specs say (from now on). */
+		childgroup_configure(g, r.cf->groups, r.cf->ngroups);
 		log_info("reloaded %s: %zu started, %zu stopped, %zu changed, "
 		    "%zu unchanged, %zu absent, %zu failed", g->conf_path,
 		    r.rep->n[RELOAD_STARTED], r.rep->n[RELOAD_STOPPED],

@@ -129,6 +129,7 @@ spec_free(struct childspec *s)
 	deps_edges_free(s->deps, s->ndeps);
 	spec_strv_free(s->env_files);
 	healthspec_free(s->health);
+	free(s->member_of);
 	free(s);
 }
 
@@ -196,6 +197,7 @@ spec_dup(const struct childspec *s)
 	if (s->env_files != NULL)
 		d->env_files = spec_strv_dup(s->env_files, s->nenv_files);
 	d->health = healthspec_dup(s->health);
+	d->member_of = s->member_of == NULL ? NULL : xstrdup(s->member_of);
 	return (d);
 }
 

@@ -123,6 +123,19 @@ struct child_observer {
 		    bool delete_after, void *arg);
 	void	(*spawned)(struct child *c, void *arg);
 	void	(*reaped)(struct child *c, void *arg);
+	/*
+	 * OTP groups (protocol §9.1 "groups"; may be NULL).  decided: c's
+	 * exit (or failed start) was decided by its policy: a, with
+	 * delay_ms for a restart, gave_up if by intensity or ladder.
+	 * Returns the action to take instead (or a).  *held set: a
+	 * restart its group does (c becomes restarting without a timer,
+	 * and is started later with child_start_policy).  Must not change c's
+	 * state or any other row's: the group acts on the state change
+	 * that follows.
+	 */
+	enum policy_action (*decided)(struct child *c, enum policy_action a,
+		    int status, int64_t delay_ms, bool gave_up, bool *held,
+		    void *arg);
 };
 
 /*
@@ -202,6 +215,7 @@ struct child {
 	bool			 manual;	/* started on request */
 	bool			 gave_up;	/* by intensity or ladder */
 	bool			 bounce;	/* start again once down */
+	bool			 held;		/* down: its group starts it */
 	bool			 released;	/* output still read (dead) */
 
 	ev_io			 statusw;
@@ -287,6 +301,25 @@ int		 child_start(struct child *);
  * waits for (on request or by policy), once they are (childdeps.c).
  * child_start of a waiting row is that start.
  */
+
+/*
+ * (child_start, continued.)  child_start_policy: a start of a stopped or
+ * restarting row as a restart by its supervisor (a group restart): the
+ * restart intensity window and the backoff are kept, and a start that
+ * fails goes to the policy as a policy restart's would.
+ */
+int		 child_start_policy(struct child *);
+
+/*
+ * c is to be started again by its group (an OTP group restart): alive,
+ * it is stopped on request and, once down, waits in restarting without
+ * a timer; restarting or waiting, it waits so (its own restart timer or
+ * its wait is cancelled); stopped, or stopping on request already,
+ * nothing.  The group starts it with
+ * child_start_policy.  A stop on request meanwhile (child_stop) wins:
+ * the row ends stopped.
+ */
+void		 child_hold(struct child *);
 
 /*
  * restart_child force: start c again on request, in one step.  Stopped

@@ -19,6 +19,8 @@
 #include "gt/log.h"
 #include "gt/spec.h"
 
+struct group_conf;
+
 /*
  * Defaults and templates (JSON objects, validated; either may be NULL):
  * an instance spec is resolved against them before it is parsed.
@@ -50,6 +52,9 @@ struct config {
 	char			*cgroup;
 	bool			 cgroup_off;	/* "cgroup": false */
 	bool			 adopt_on_restart;	/* gtd(8) */
+	/* "groups" (protocol §9.1): sorted by name (group.h). */
+	struct group_conf	*groups;
+	size_t			 ngroups;
 };
 
 /* A config file or an included file is a regular file of at most this. */

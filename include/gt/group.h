@@ -118,6 +118,7 @@ void		 group_leave(struct group_state *, const char *name);
  */
 void		 group_set_active(struct group_state *, const char *name, bool);
 size_t		 group_nmembers(const struct group_state *);
+bool		 group_is_member(const struct group_state *, const char *name);
 /* The i-th member in start order (borrowed), or NULL past the end. */
 const char	*group_member_name(const struct group_state *, size_t i);
 
@@ -137,13 +138,18 @@ enum group_verdict {
 	GROUP_ALONE,		/* the member's own policy, nothing else */
 	GROUP_RESTART,		/* a group restart (the sequence below) */
 	GROUP_SHUTDOWN,		/* auto_shutdown: stop all, then end */
-	GROUP_GIVE_UP		/* intensity: stop all, then end */
+	GROUP_GIVE_UP,		/* intensity: stop all, then end */
+	GROUP_ENDING		/* the group is ending: the member stays
+				   down (no restart), the sequence goes on */
 };
 
 /*
- * Decide what a member's exit leads to.  Anything but GROUP_ALONE
- * replaces the group's sequence (a restart in progress is abandoned)
- * with a new one, which group_seq_next walks.  The exiting member must
+ * Decide what a member's exit leads to.  GROUP_RESTART, GROUP_SHUTDOWN
+ * and GROUP_GIVE_UP replace the group's sequence with a new one, which
+ * group_seq_next walks; a new restart takes in every member the one in
+ * progress had yet to start, so none is left stopped.  While a sequence
+ * that ends the group is in progress, an exit that was not requested is
+ * GROUP_ENDING: the member is not restarted, whatever its policy said.  The exiting member must
  * be a member; it counts as inactive from here on unless its policy
  * restarts it.
  */

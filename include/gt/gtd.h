@@ -25,6 +25,7 @@
 #include "gt/limits.h"
 
 struct childdeps;
+struct childgroups;
 struct childcg_base;
 struct cmd_ctx;
 struct connset;
@@ -74,6 +75,7 @@ struct gtd {
 
 	struct childtab		*tab;		/* owned: the rows (child.c) */
 	struct childdeps	*deps;		/* owned: depends_on, or NULL */
+	struct childgroups	*groups;	/* owned: OTP groups, or NULL */
 
 	struct connset		*conns;		/* owned: the transport */
 	struct cmd_state	*cmd;		/* owned: the command layer's */

@@ -149,6 +149,9 @@ struct childspec {
 	char			**env_files;	/* NULL-terminated, or NULL */
 	size_t			 nenv_files;
 	struct healthspec	*health;	/* owned, or NULL: no probe */
+	/* OTP group (protocol §9.1 "groups"; "group" is the Unix group). */
+	char			*member_of;	/* a config group, or NULL */
+	bool			 significant;
 };
 
 /* A new spec with every default filled in (name and cmd empty). */

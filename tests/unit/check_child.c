@@ -2118,6 +2118,55 @@ START_TEST(test_child_observer_records)
 }
 END_TEST
 
+/*
+ * child_hold (a group restart): a running row is stopped on request and
+ * waits in restarting with no time, no timer, nothing counted; a
+ * restarting row's timer is cancelled; child_start_policy starts it
+ * without a new window.  A stop on request meanwhile wins.
+ */
+START_TEST(test_child_hold)
+{
+	struct child	*c = add("web", SPEC_PERMANENT);
+	struct child	*d = add("db", SPEC_PERMANENT);
+
+	start(c);
+	child_hold(c);
+	ck_assert_int_eq(c->state, CHILD_STOPPING);
+	ck_assert(c->held && c->want_down);
+	child_handle_exit(c, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(c->restart_at, 0);
+	ck_assert(!ev_is_active(&c->timer));
+	ck_assert_int_eq(c->restart_count, 0);
+	ck_assert(!c->held);
+	ck_assert_int_eq(child_start_policy(c), 0);
+	ck_assert_int_eq(c->state, CHILD_RUNNING);
+	ck_assert(!c->manual);
+	/* Restarting by its policy: the timer goes, the row waits. */
+	child_handle_exit(c, W_EXITCODE(1, 0));
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert(ev_is_active(&c->timer));
+	child_hold(c);
+	ck_assert_int_eq(c->state, CHILD_RESTARTING);
+	ck_assert_int_eq(c->restart_at, 0);
+	ck_assert(!ev_is_active(&c->timer));
+	/* A stop on request while it goes down: it ends stopped. */
+	start(d);
+	child_hold(d);
+	child_stop(d, -1, false);
+	ck_assert(!d->held);
+	child_handle_exit(d, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(d->state, CHILD_STOPPED);
+	/* Stopping on request already: the hold leaves it so. */
+	ck_assert_int_eq(child_start(d), 0);
+	child_stop(d, -1, false);
+	child_hold(d);
+	ck_assert(!d->held);
+	child_handle_exit(d, W_EXITCODE(0, SIGTERM));
+	ck_assert_int_eq(d->state, CHILD_STOPPED);
+}
+END_TEST
+
 Suite *
 child_suite(void)
 {
@@ -2221,6 +2270,7 @@ child_suite(void)
 	tcase_add_test(tc, test_child_manual_start_resets_intensity);
 	tcase_add_test(tc, test_child_restart_force_running);
 	tcase_add_test(tc, test_child_restart_force_then_stop);
+	tcase_add_test(tc, test_child_hold);
 	tcase_add_test(tc, test_child_restart_force_restarting);
 	tcase_add_test(tc, test_child_reason_escalated);
 	tcase_add_test(tc, test_child_exec_status_step);

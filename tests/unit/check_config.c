@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "gt/config.h"
+#include "gt/group.h"
 #include "gt/protocol.h"
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
@@ -539,6 +540,8 @@ static const char *round_trip_rows[] = {
 	SPEC(",\"on_exit\":[{\"upto\":1,\"action\":\"stop\"},"
 	    "{\"upto\":2,\"action\":\"delete\"}]"),
 	SPEC(",\"shutdown\":{\"signal\":\"USR1\",\"timeout_ms\":\"infinity\"}"),
+	SPEC(",\"member_of\":\"pool\",\"restart\":\"transient\","
+	    "\"significant\":true"),
 	("{\"name\":\"snow\\u2603man\",\"cmd\":[\"x\"],"
 	    "\"env\":{\"\\u00e9\":\"\\n\"}}"),
 };
@@ -639,6 +642,33 @@ static const struct {
 	{ "{\"log_level\":2}", "log_level" },
 	{ "{\"cgroup\":1}", "cgroup" },
 	{ "{\"cgroup\":\"sys/fs/cgroup\"}", "cgroup" },
+	/* OTP groups (member_of, significant). */
+	{ "{\"groups\":[]}", "groups" },
+	{ "{\"groups\":{\"g\":{\"strategy\":\"x\"}}}",
+	    "groups.g.strategy" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"g\"}]}", "children.0.member_of" },
+	{ "{\"groups\":{\"g\":{}},\"children\":[{\"name\":\"a\","
+	    "\"cmd\":[\"x\"]},{\"name\":\"b\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"h\"}]}", "children.1.member_of" },
+	{ "{\"groups\":{\"g\":{}},\"children\":[{\"name\":\"a\","
+	    "\"cmd\":[\"x\"],\"member_of\":\"g\",\"restart\":"
+	    "\"temporary\",\"significant\":true}]}",
+	    "children.0.significant" },
+	{ "{\"groups\":{\"g\":{\"auto_shutdown\":\"any\"}},"
+	    "\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"g\",\"significant\":true}]}",
+	    "children.0.significant" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"significant\":true}]}", "children.0.significant" },
+	{ "{\"templates\":{\"t\":{\"significant\":true,\"restart\":"
+	    "\"temporary\"}},\"children\":[{\"name\":\"a\","
+	    "\"template\":\"t\",\"cmd\":[\"x\"]}]}",
+	    "children.0.significant" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":\"\"}]}", "children.0.member_of" },
+	{ "{\"children\":[{\"name\":\"a\",\"cmd\":[\"x\"],"
+	    "\"member_of\":1}]}", "children.0.member_of" },
 };
 
 START_TEST(test_config_load_reject_table)
@@ -709,6 +739,39 @@ START_TEST(test_config_load_full)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->log_level, LOG_LVL_WARN);
 	ck_assert_uint_eq(c->lim.max_request_bytes, 64 << 20);
+	config_free(c);
+}
+END_TEST
+
+/* The groups examples of contrib/ load, with their groups and members. */
+START_TEST(test_config_load_group_examples)
+{
+	struct config	*c;
+	char		*field = NULL, *cause = NULL;
+
+	c = config_load("contrib/pool.json", &field, &cause);
+	ck_assert_msg(c != NULL, "contrib/pool.json: %s: %s", field, cause);
+	ck_assert_uint_eq(c->ngroups, 1);
+	ck_assert_str_eq(c->groups[0].name, "pool");
+	ck_assert_int_eq(c->groups[0].strategy, GROUP_ONE_FOR_ALL);
+	ck_assert_str_eq(c->children[0]->member_of, "pool");
+	ck_assert_ptr_null(c->children[3]->member_of);
+	config_free(c);
+	c = config_load("contrib/container.json", &field, &cause);
+	ck_assert_msg(c != NULL, "contrib/container.json: %s: %s", field,
+	    cause);
+	ck_assert_int_eq(c->groups[0].on_give_up, SPEC_GIVE_UP_EXIT);
+	ck_assert_int_eq(c->groups[0].auto_shutdown, GROUP_AUTO_ANY);
+	ck_assert(c->children[1]->significant);
+	config_free(c);
+	/* A template may say significant; its instances name the group. */
+	c = load_config("{\"groups\":{\"g\":{\"auto_shutdown\":\"all\"}},"
+	    "\"templates\":{\"t\":{\"significant\":true,\"restart\":"
+	    "\"temporary\",\"cmd\":[\"x\"]}},\"children\":[{\"name\":"
+	    "\"a\",\"template\":\"t\",\"member_of\":\"g\"}]}", &field,
+	    &cause);
+	ck_assert_msg(c != NULL, "%s: %s", field, cause);
+	ck_assert(c->children[0]->significant);
 	config_free(c);
 }
 END_TEST
@@ -1256,6 +1319,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_load_defaults);
 	tcase_add_test(tc, test_config_cgroup_and_limits);
 	tcase_add_test(tc, test_config_load_full);
+	tcase_add_test(tc, test_config_load_group_examples);
 	tcase_add_test(tc, test_config_load_missing_file);
 	tcase_add_test(tc, test_config_default_limits);
 	tcase_add_loop_test(tc, test_config_socket_path, 0, NROWS(sock_rows));

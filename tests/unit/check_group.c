@@ -256,6 +256,7 @@ START_TEST(test_group_intensity_window_slides)
 	struct group_conf	 c = { (char *)"g", GROUP_ONE_FOR_ALL, 2,
 	    1000, SPEC_GIVE_UP_STOP, GROUP_AUTO_NEVER };
 	struct group_state		*g = group_new(&c);
+	struct group_step	 st;
 	char			*cause = NULL;
 
 	ck_assert_int_eq(group_join(g, "a", SPEC_PERMANENT, false, &cause),
@@ -264,6 +265,8 @@ START_TEST(test_group_intensity_window_slides)
 	ck_assert_int_eq(crash(g, "a", 500), GROUP_RESTART);
 	ck_assert_int_eq(crash(g, "a", 1001), GROUP_RESTART);	/* 0 is out */
 	ck_assert_int_eq(crash(g, "a", 1499), GROUP_GIVE_UP);
+	while (group_seq_next(g, &st), st.kind != GROUP_STEP_NONE)
+		ck_assert_int_eq(group_seq_done(g, st.name), 0);
 	/* 0: no limit. */
 	c.max_restarts = 0;
 	group_set_conf(g, &c);
@@ -515,6 +518,64 @@ START_TEST(test_group_conf_bounds)
 }
 END_TEST
 
+/*
+ * A new restart takes in the members the one in progress had yet to
+ * start: rest_for_one, c dies while b (before it) waits to be started.
+ */
+START_TEST(test_group_restart_takes_pending)
+{
+	struct group_state	*g = mkgroup(GROUP_REST_FOR_ONE, 0, "a b c");
+	char			*got;
+
+	ck_assert_int_eq(crash(g, "b", 0), GROUP_RESTART);
+	ck_assert_int_eq(group_seq_done(g, "c"), 0);	/* stop c: done */
+	group_set_active(g, "c", false);
+	/* Now at "start b"; c is started by hand and dies. */
+	group_set_active(g, "c", true);
+	got = walk(g, crash(g, "c", 10));
+	ck_assert_str_eq(got, "restart: stop b, start b, start c");
+	free(got);
+	ck_assert(group_is_member(g, "b"));
+	ck_assert(!group_is_member(g, "d"));
+	group_free(g);
+}
+END_TEST
+
+/* While the group is being ended, a member's own exit restarts nothing. */
+START_TEST(test_group_ending)
+{
+	struct group_conf	 c = { (char *)"g", GROUP_ONE_FOR_ALL, 1,
+	    60000, SPEC_GIVE_UP_STOP, GROUP_AUTO_NEVER };
+	struct group_state	*g = group_new(&c);
+	struct group_step	 st;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(group_join(g, "a", SPEC_PERMANENT, false, &cause),
+	    0);
+	ck_assert_int_eq(group_join(g, "b", SPEC_PERMANENT, false, &cause),
+	    0);
+	ck_assert_int_eq(group_join(g, "c", SPEC_PERMANENT, false, &cause),
+	    0);
+	group_set_active(g, "a", true);
+	group_set_active(g, "b", true);
+	group_set_active(g, "c", true);
+	ck_assert_int_eq(crash(g, "a", 0), GROUP_RESTART);
+	while (group_seq_next(g, &st), st.kind != GROUP_STEP_NONE)
+		ck_assert_int_eq(group_seq_done(g, st.name), 0);
+	ck_assert_int_eq(crash(g, "a", 10), GROUP_GIVE_UP);
+	group_seq_next(g, &st);
+	ck_assert_int_eq(st.kind, GROUP_STEP_STOP);
+	ck_assert_str_eq(st.name, "c");
+	/* b dies on its own meanwhile: it stays down, the end goes on. */
+	ck_assert_int_eq(crash(g, "b", 20), GROUP_ENDING);
+	ck_assert_str_eq(group_verdict_name(GROUP_ENDING), "ending");
+	group_seq_next(g, &st);
+	ck_assert_int_eq(st.kind, GROUP_STEP_STOP);
+	ck_assert_str_eq(st.name, "c");
+	group_free(g);
+}
+END_TEST
+
 Suite *
 group_suite(void)
 {
@@ -530,6 +591,8 @@ group_suite(void)
 	tcase_add_test(tc, test_group_members);
 	tcase_add_test(tc, test_group_member_check);
 	tcase_add_test(tc, test_group_exit_code);
+	tcase_add_test(tc, test_group_restart_takes_pending);
+	tcase_add_test(tc, test_group_ending);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("conf");
 	tcase_add_loop_test(tc, test_group_conf_table, 0, NROWS(conf_rows));
