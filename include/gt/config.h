@@ -63,7 +63,20 @@ struct config {
 	/* "cgroup": a cgroup2 directory, or NULL: gtd's own (automatic). */
 	char			*cgroup;
 	bool			 cgroup_off;	/* "cgroup": false */
+	struct config_cluster	*cluster;	/* NULL: no "cluster" */
 };
+
+/* "cluster" (protocol §9.3). */
+struct config_cluster {
+	char			**etcd;		/* endpoints, NULL-terminated */
+	size_t			  netcd;
+	char			 *node;		/* NULL: the host name */
+	int			  lease_ttl_ms;	/* whole seconds, >= 2000 */
+};
+#define CONFIG_CLUSTER_TTL_MS		5000	/* default lease_ttl_ms */
+#define CONFIG_CLUSTER_TTL_MIN_MS	2000
+#define CONFIG_CLUSTER_TTL_MAX_MS	600000
+#define CONFIG_CLUSTER_MAX_ETCD		16
 
 /* A config file or an included file is a regular file of at most this. */
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)

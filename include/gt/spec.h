@@ -147,6 +147,9 @@ struct childspec {
 	char			**env_files;	/* NULL-terminated, or NULL */
 	size_t			 nenv_files;
 	struct healthspec	*health;	/* owned, or NULL: no probe */
+	/* Cluster (protocol §9.3): scope "cluster", and its failover. */
+	bool			 cluster;
+	bool			 failover;
 };
 
 /* A new spec with every default filled in (name and cmd empty). */
