@@ -29,6 +29,7 @@
 #include "gt/childcg.h"
 #include "gt/config.h"
 #include "gt/event.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
@@ -348,10 +349,15 @@ main(int argc, char **argv)
 	    NULL)
 		g->conf_path = xstrdup(conffile);	/* reload says why */
 	g->readyfd = readyfd;
+	/* Before the boot: a boot child of scope cluster claims its name. */
+	if (cf != NULL && cf->cluster != NULL &&
+	    gtcluster_open(g, cf->cluster, &cause) == -1)
+		fatalx("%s", cause);
 	reload_boot(g, gtd_boot_done);
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
 	if (!(g->shutting_down && g->nprocs == 0))
 		ev_run(g->loop, 0);
+	gtcluster_leave(g);		/* every child is down: revoke */
 	code = g->exit_code;
 	log_info("exiting with status %d", code);
 	gtd_free(g);

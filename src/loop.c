@@ -23,6 +23,7 @@
 #include "gt/event.h"
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd.h"
 #include "gt/health.h"
 #include "gt/hook.h"
@@ -84,6 +85,7 @@ gtd_obs_state(struct child *c, enum child_state old, void *arg)
 {
 	event_child_state(((struct gtd *)arg)->events, c, old);
 	childdeps_changed(c, old);	/* dependents may start or stop */
+	gtcluster_state(c, old);	/* its claim, if of scope cluster */
 }
 
 static void
@@ -102,6 +104,7 @@ static void
 gtd_obs_removed(struct child *c, void *arg)
 {
 	childdeps_removed(c);
+	gtcluster_removed(c);
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
 }
 
@@ -115,7 +118,8 @@ gtd_obs_added(struct child *c, void *arg)
 static bool
 gtd_obs_hold_start(struct child *c, void *arg)
 {
-	return (childdeps_hold_start(c));
+	/* The cluster claim first: its answer starts c again. */
+	return (gtcluster_hold_start(c) || childdeps_hold_start(c));
 }
 
 static void
@@ -135,12 +139,14 @@ static void
 gtd_obs_spawned(struct child *c, void *arg)
 {
 	health_start(c);
+	gtcluster_spawned(c);
 }
 
 static void
 gtd_obs_reaped(struct child *c, void *arg)
 {
 	health_stop(c);
+	gtcluster_reaped(c);
 }
 
 /* {"attrs": {key: value, ...}}, or {"deleted": key} per deleted key. */
@@ -293,6 +299,7 @@ gtd_free(struct gtd *g)
 	gtd_sd_free(g->sd);
 	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
+	gtcluster_free(g);		/* no claim answers after this */
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
 	child_free_all(g);

@@ -25,6 +25,7 @@ struct cmd_ctx;
 struct connset;
 struct events;
 struct gtd_sd;
+struct gtcluster;
 struct notify;
 struct registry;
 struct snapshot;
@@ -82,6 +83,7 @@ struct gtd {
 	struct cmd_list		 waiting;	/* requests that wait (cmd.c) */
 	struct server		*server;	/* owned */
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
+	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
 
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */
