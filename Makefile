@@ -113,7 +113,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 # a three-member etcd of their own (etcd-server, a check dependency).
 RUN_PKGS += libcurl4-openssl-dev
 CHECK_PKGS += etcd-server etcd-client
-LIB_SRCS += src/fence.c src/gtcluster.c
+LIB_SRCS += src/fence.c src/gtcluster.c src/cmd-cluster.c
 UNIT_SRCS += tests/unit/check_fence.c
 ifeq ($(HAVE_LIBCURL),1)
 LIB_SRCS += src/etcd.c src/cluster.c

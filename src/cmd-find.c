@@ -24,9 +24,18 @@ cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
+	const char			*name;
+	enum cmd_ret			 r;
 
+	/* Another node's cluster child: from the mirror (cmd-cluster.c). */
+	if ((name = cmd_arg_peek(ctx, args, "name")) != NULL &&
+	    child_find(ctx->gtd, name) == NULL &&
+	    cmd_args_known(ctx, args, keys) == 0 &&
+	    cmd_cluster_find(ctx, name, &r))
+		return (r);
 	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
+	cmd_cluster_node(ctx, c);
 	if (c->state != CHILD_RUNNING) {
 		cmd_state_error(ctx, GT_E_NOT_FOUND, c);
 		return (CMD_ERROR);

@@ -5,9 +5,12 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "gt/childdeps.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd.h"
 #include "gt/spec.h"
 
@@ -47,6 +50,10 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 {
 	cmd_raw_text(ctx, "{\"name\":", 8);
 	cmd_raw_string(ctx, c->name);
+	if (c->spec->cluster && gtcluster_node(ctx->gtd) != NULL) {
+		cmd_raw_text(ctx, ",\"node\":", 8);
+		cmd_raw_string(ctx, gtcluster_node(ctx->gtd));
+	}
 	cmd_raw_text(ctx, ",\"pid\":", 7);
 	if (c->pid > 0)
 		cmd_raw_int(ctx, c->pid);
@@ -83,19 +90,27 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 static enum cmd_ret
 cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "state", NULL };
-	const char			*st = NULL;
+	static const char *const	 keys[] = { "state", "scope", NULL };
+	const char			*st = NULL, *scope = NULL;
 	enum child_state		 want = CHILD_RUNNING;
 	struct child			*c;
 	bool				 first = true;
 
 	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "state", false, &st) == -1)
+	    cmd_arg_string(ctx, args, "state", false, &st) == -1 ||
+	    cmd_arg_string(ctx, args, "scope", false, &scope) == -1)
 		return (CMD_ERROR);
+	if (scope != NULL && strcmp(scope, "local") != 0 &&
+	    strcmp(scope, "cluster") != 0) {
+		cmd_bad(ctx, "scope", "scope must be \"local\" or \"cluster\"");
+		return (CMD_ERROR);
+	}
 	if (st != NULL && child_state_parse(st, &want) == -1) {
 		cmd_bad(ctx, "state", "unknown state %.32s", st);
 		return (CMD_ERROR);
 	}
+	if (scope != NULL && strcmp(scope, "cluster") == 0)
+		return (cmd_cluster_which(ctx, st));	/* every node's */
 	/* Row by row, stopping once the reply could not be sent anyway. */
 	cmd_raw_text(ctx, ",\"children\":[", 13);
 	TAILQ_FOREACH(c, &ctx->gtd->children, entry) {
