@@ -330,7 +330,6 @@ gtcluster_cl_state(enum cluster_state st, const char *why, void *arg)
 
 	switch (st) {
 	case CLUSTER_UP:
-		log_info("cluster: node %s is up", gc->node);
 		gc->was_up = true;
 		ev_timer_stop(gc->g->loop, &gc->kill);
 		gtcluster_again_run(gc);
