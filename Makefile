@@ -119,7 +119,7 @@ ifeq ($(HAVE_LIBCURL),1)
 LIB_SRCS += src/etcd.c src/cluster.c
 UNIT_SRCS += tests/unit/check_etcd.c
 E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
-	tests/e2e/check_e2e_cluster.c
+	tests/e2e/check_e2e_cluster.c tests/e2e/check_e2e_gtdcluster.c
 ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
 else
 LIB_SRCS += src/cluster-none.c

@@ -63,6 +63,8 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	if ((c = cmd_named(ctx, args, keys)) == NULL)
 		return (CMD_ERROR);
 	cmd_cluster_node(ctx, c);
+	if (c->spec->cluster && c->fence > 0)	/* GTD_FENCE */
+		cmd_set(ctx, "revision", json_integer(c->fence));
 	cmd_set(ctx, "name", json_string(c->name));
 	cmd_set(ctx, "spec", config_spec_json(c->spec));
 	cmd_pid(ctx, c);

@@ -311,7 +311,7 @@ gtcluster_lost(const char *name, void *arg)
 		return;
 	log_warnx("child %s: its claim is another node's now: stopping it",
 	    name);
-	child_stop(c, 0, false);
+	child_stop(c, 0, true);		/* the name is the other node's */
 }
 
 static void
@@ -372,6 +372,8 @@ gtcluster_claimed(const struct cluster_claim_result *r, void *arg)
 	} else if (r->status == CLUSTER_CLAIMED) {
 		(void)child_start(c);	/* hold_start lets it go now */
 	} else {
+		/* Another node's: the row goes, the name is answered from
+		 * the mirror; no etcd: stopped, claimed again later. */
 		if (r->status == CLUSTER_HELD)
 			log_info("child %s: node %s holds it: not started here",
 			    c->name, r->holder->node);
@@ -380,7 +382,7 @@ gtcluster_claimed(const struct cluster_claim_result *r, void *arg)
 			    r->message);
 			gtcluster_again_add(gc, c->name);
 		}
-		child_stop(c, -1, false);	/* waiting -> stopped */
+		child_stop(c, -1, r->status == CLUSTER_HELD);
 	}
 	free(cm->name);
 	free(cm);
