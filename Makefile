@@ -78,7 +78,7 @@ LIB_SRCS = \
 	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
-	src/gtctl-conn.c
+	src/gtctl-conn.c src/gtctl-cluster.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \

@@ -241,6 +241,9 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "stats", .op = "stats", .usage = "",
 	  .help = "show the counters of gtd",
 	  .print = gtctl_print_fields },
+	{ .name = "cluster", .op = "cluster_status", .usage = "",
+	  .help = "show the cluster: this node, its lease, the live nodes",
+	  .print = gtctl_print_cluster },
 	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]",
 	  .help = "re-read the config file, apply it and say what changed",
 	  .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
@@ -259,7 +262,8 @@ static const struct gtctl_cmd gtctl_cmds[] = {
  * commands; the e2e suite checks that this list equals hello's "ops".
  */
 static const char *const gtctl_ops[] = {
-	"add_existing_child", "check_childspec", "count_children", "delattr",
+	"add_existing_child", "check_childspec", "cluster_status",
+	"count_children", "delattr",
 	"delete_child", "find", "find_or_open", "get_childspec", "getattr",
 	"hello", "increment", "info", "list", "logs", "ping", "query",
 	"release", "reload", "restart_child", "setattr", "shutdown", "signal",

@@ -485,7 +485,7 @@ START_TEST(test_query_allowed)
 	rows = query_ok(&j, "SELECT type, name FROM sqlite_schema "
 	    "WHERE type = 'table' ORDER BY name");
 	ck_json(rows, "[[\"table\",\"attrs\"],[\"table\",\"children\"],"
-	    "[\"table\",\"depends\"]]");
+	    "[\"table\",\"cluster_children\"],[\"table\",\"depends\"]]");
 	json_decref(j);
 	rows = query_ok(&j, "EXPLAIN QUERY PLAN SELECT * FROM children "
 	    "WHERE name = 'x'");
