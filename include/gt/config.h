@@ -75,7 +75,7 @@ struct config_cluster {
 };
 #define CONFIG_CLUSTER_TTL_MS		5000	/* default lease_ttl_ms */
 #define CONFIG_CLUSTER_TTL_MIN_MS	2000
-#define CONFIG_CLUSTER_TTL_MAX_MS	600000
+#define CONFIG_CLUSTER_TTL_MAX_MS	3600000
 #define CONFIG_CLUSTER_MAX_ETCD		16
 
 /* A config file or an included file is a regular file of at most this. */
