@@ -229,6 +229,10 @@ gtcluster_failover(const struct cluster_failover *f, void *arg)
 	json_t			*j;
 	char			*field = NULL, *cause = NULL;
 
+	if (g->shutting_down) {		/* the others take it */
+		(void)cluster_release(gc->cl, f->name);
+		return;
+	}
 	log_info("child %s: failing over from node %s (fence %lld)", f->name,
 	    f->from, (long long)f->fence);
 	if ((c = child_find(g, f->name)) != NULL) {

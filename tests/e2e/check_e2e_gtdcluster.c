@@ -367,6 +367,55 @@ START_TEST(gtdcluster_sigstop)
 }
 END_TEST
 
+static bool
+n1_sees_slow(void *arg)
+{
+	json_t	*r = e2e_req(nodes[1], "info", "{s:s}", "name", "slow");
+
+	return (json_is_true(json_object_get(r, "ok")));
+}
+
+/*
+ * find_or_open on one node of a name another node is starting waits, as
+ * for a local one, and gets the holder's node and pid once it is ready.
+ */
+START_TEST(gtdcluster_remote_starting)
+{
+	struct e2e_conn	*a;
+	json_t		*r;
+	json_int_t	 pid;
+	FILE		*f;
+
+	start_nodes(2);
+	r = e2e_ok(nodes[0], "start_child", "{s:s, s:o, s:{s:i}, s:s, s:b}",
+	    "name", "slow", "cmd", e2e_cmd(e2e_fmt(nodes[0],
+	    "--ready-after=%s", e2e_path(nodes[0], "go")), "--ready-fd=3",
+	    NULL), "ready", "fd", 3, "scope", "cluster", "wait", 0);
+	ck_assert_str_eq(e2e_str(r, "node"), "n0");
+	pid = e2e_int(r, "pid");
+	ck_assert(e2e_wait_until(W_MS, n1_sees_slow, NULL));
+	r = e2e_ok(nodes[1], "info", "{s:s}", "name", "slow");
+	ck_assert_str_eq(e2e_str(r, "state"), "starting");
+	a = e2e_client(nodes[1]);
+	e2e_send_line(a, "{\"id\":1,\"op\":\"find_or_open\",\"name\":"
+	    "\"slow\",\"cmd\":[\"/bin/true\"],\"scope\":\"cluster\"}");
+	e2e_cok(e2e_client(nodes[1]), "ping", NULL);
+	ck_assert_ptr_null(e2e_recv_line(a, 0));
+	ck_assert_ptr_nonnull(f = fopen(e2e_path(nodes[0], "go"), "w"));
+	fclose(f);			/* the cue: ready now */
+	r = e2e_recv(a, W_MS);
+	ck_assert_msg(json_is_true(json_object_get(r, "ok")), "%s",
+	    e2e_dump(nodes[1], r));
+	ck_assert(json_is_false(json_object_get(r, "created")));
+	ck_assert_str_eq(e2e_str(r, "node"), "n0");
+	ck_assert_str_eq(e2e_str(r, "state"), "running");
+	ck_assert_int_eq(e2e_int(r, "pid"), pid);
+	/* Nothing was started on n1. */
+	r = e2e_ok(nodes[1], "which_children", NULL);
+	ck_assert_int_eq(json_array_size(e2e_get(r, "children")), 0);
+}
+END_TEST
+
 struct unavail_arg {
 	struct e2e	*e;
 };
@@ -465,6 +514,7 @@ e2e_gtdcluster_suite(void)
 	tcase_add_test(tc, gtdcluster_failover_kill);
 	tcase_add_test(tc, gtdcluster_sigstop);
 	tcase_add_test(tc, gtdcluster_etcd_down);
+	tcase_add_test(tc, gtdcluster_remote_starting);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tc2, E2E_TIMEOUT);
 	tcase_add_test(tc2, gtdcluster_config);
