@@ -130,7 +130,7 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-layers check-unit check-e2e check-asan check-install hostile run \
+.PHONY: all check check-layers check-unit check-e2e check-asan check-install hostile run run-cluster \
 	install uninstall clean \
 	distclean deps deps-check lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind chaos
@@ -292,6 +292,10 @@ run: all
 	@echo "stop the demo with Ctrl-C"
 	PATH=$(CURDIR)/$(B):$$PATH exec $(B)/gtd -c contrib/demo.json \
 	    -s $(RUN_DIR)/gtd.sock
+
+# A local cluster demo: one etcd member and three gtd nodes (README.md).
+run-cluster: all
+	sh contrib/cluster-demo.sh $(B)
 
 # PREFIX defaults to configure's --prefix; DESTDIR stages an install.
 PREFIX ?= $(prefix)

@@ -400,8 +400,15 @@ gtcluster_hold_start(struct child *c)
 	int64_t			 fence;
 	char			*spec;
 
-	if (gc == NULL || !c->spec->cluster)
+	if (!c->spec->cluster)
 		return (false);
+	if (gc == NULL) {
+		/* A reload brought it; a cluster needs a restart of gtd. */
+		log_warnx("child %s: scope cluster, but gtd runs without a "
+		    "cluster: it waits (restart gtd with the \"cluster\" "
+		    "config)", c->name);
+		return (true);
+	}
 	if (cluster_holds(gc->cl, c->name, &fence)) {
 		c->fence = fence;
 		return (false);
