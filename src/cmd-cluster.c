@@ -220,7 +220,6 @@ cmd_cluster_claimed(const struct cluster_claim_result *r, void *arg)
 {
 	struct cmd_ctx		*ctx = arg;
 	struct cmd_cluster_wait	*cw = ctx->xwait;
-	const char		*self = gtcluster_node(ctx->gtd);
 	enum cmd_ret		 ret;
 
 	cw->op = NULL;
@@ -233,10 +232,12 @@ cmd_cluster_claimed(const struct cluster_claim_result *r, void *arg)
 			    cw->name);
 		break;
 	case CLUSTER_HELD:
-		if (strcmp(r->holder->node, self) == 0)
-			ret = cmd_cluster_decide(ctx);	/* a row here now */
-		else
-			ret = cmd_cluster_remote(ctx, r->holder);
+		/*
+		 * The mirror has the holder's row by now, or a newer one:
+		 * r->holder may be older than what the watch brought before
+		 * this answer, and a wait on it would miss that change.
+		 */
+		ret = cmd_cluster_decide(ctx);
 		break;
 	default:
 		cmd_cluster_unavailable(ctx, r->message);

@@ -32,6 +32,7 @@
 
 static struct etcdrun	*run;
 static struct e2e	*nodes[NNODES];
+static int		 ttl_ms = TTL_MS;
 
 /* The failover child: see the header. */
 static const char fence_script[] =
@@ -62,7 +63,7 @@ node_conf(int i)
 		    json_string(etcdrun_endpoint(run, k)));
 	snprintf(node, sizeof node, "n%d", i);
 	return (json_pack("{s:{s:o, s:s, s:i}}", "cluster", "etcd", etcd,
-	    "node", node, "lease_ttl_ms", TTL_MS));
+	    "node", node, "lease_ttl_ms", ttl_ms));
 }
 
 struct up_arg {
@@ -105,6 +106,7 @@ setup(void)
 {
 	run = etcdrun_start(3);
 	memset(nodes, 0, sizeof nodes);
+	ttl_ms = TTL_MS;
 }
 
 static void
@@ -416,6 +418,92 @@ START_TEST(gtdcluster_remote_starting)
 }
 END_TEST
 
+#define LEADER_NAMES	30
+
+/*
+ * The etcd leader killed while every node races for names: no claim is
+ * lost and no name runs twice.  A longer lease, so that the election
+ * does not make the nodes fence themselves.
+ */
+START_TEST(gtdcluster_leader_killed)
+{
+	struct e2e_conn	*c[NNODES];
+	json_t		*r, *rows;
+	const char	*node[LEADER_NAMES];
+	json_int_t	 pid[LEADER_NAMES];
+	struct up_arg	 a;
+	const char	*got;
+	char		 line[256];
+	int		 i, k, leader, total = 0;
+	size_t		 j;
+
+	ttl_ms = 6000;
+	start_nodes(NNODES);
+	for (k = 0; k < NNODES; k++)
+		c[k] = e2e_client(nodes[k]);
+	for (i = 0; i < LEADER_NAMES; i++)
+		for (k = 0; k < NNODES; k++) {
+			snprintf(line, sizeof line, "{\"id\":%d,\"op\":"
+			    "\"find_or_open\",\"name\":\"L%d\",\"cmd\":"
+			    "[\"sleep\",\"600\"],\"scope\":\"cluster\"}", i,
+			    i);
+			e2e_send_line(c[k], line);
+		}
+	ck_assert_int_ge(leader = etcdrun_leader(run), 0);
+	etcdrun_kill(run, leader);
+	/* Each answer agrees with the others; unavailable may happen. */
+	memset(node, 0, sizeof node);
+	for (k = 0; k < NNODES; k++)
+		for (i = 0; i < LEADER_NAMES; i++) {
+			r = e2e_recv(c[k], W_MS);
+			if (!json_is_true(json_object_get(r, "ok"))) {
+				ck_assert_msg(strcmp(e2e_str(r, "error"),
+				    "unavailable") == 0, "%s",
+				    e2e_dump(nodes[k], r));
+				continue;
+			}
+			j = (size_t)json_integer_value(json_object_get(r,
+			    "id"));
+			if (node[j] == NULL) {
+				node[j] = e2e_str(r, "node");
+				pid[j] = e2e_int(r, "pid");
+			}
+			ck_assert_str_eq(e2e_str(r, "node"), node[j]);
+			ck_assert_int_eq(e2e_int(r, "pid"), pid[j]);
+		}
+	etcdrun_restart(run, leader);
+	for (k = 0; k < NNODES; k++) {
+		a = (struct up_arg){ nodes[k], NNODES };
+		ck_assert(e2e_wait_until(W_MS, node_up, &a));
+	}
+	/* Every name once more from n0: the claims made stayed. */
+	for (i = 0; i < LEADER_NAMES; i++) {
+		snprintf(line, sizeof line, "{\"id\":%d,\"op\":"
+		    "\"find_or_open\",\"name\":\"L%d\",\"cmd\":"
+		    "[\"sleep\",\"600\"],\"scope\":\"cluster\"}", i, i);
+		e2e_send_line(c[0], line);
+		if ((got = e2e_recv_line(c[0], W_MS)) == NULL ||
+		    (r = json_loads(got, 0, NULL)) == NULL ||
+		    !json_is_true(json_object_get(r, "ok")))
+			ck_abort_msg("L%d: %s; n0's mirror: %s", i,
+			    got != NULL ? got : "no reply", e2e_dump(nodes[0],
+			    e2e_req(nodes[0], "which_children", "{s:s}",
+			    "scope", "cluster")));
+		if (node[i] != NULL) {
+			ck_assert_str_eq(e2e_str(r, "node"), node[i]);
+			ck_assert_int_eq(e2e_int(r, "pid"), pid[i]);
+		}
+		json_decref(r);
+	}
+	for (k = 0; k < NNODES; k++) {
+		rows = e2e_get(e2e_ok(nodes[k], "which_children", NULL),
+		    "children");
+		total += (int)json_array_size(rows);
+	}
+	ck_assert_int_eq(total, LEADER_NAMES);
+}
+END_TEST
+
 struct unavail_arg {
 	struct e2e	*e;
 };
@@ -515,6 +603,7 @@ e2e_gtdcluster_suite(void)
 	tcase_add_test(tc, gtdcluster_sigstop);
 	tcase_add_test(tc, gtdcluster_etcd_down);
 	tcase_add_test(tc, gtdcluster_remote_starting);
+	tcase_add_test(tc, gtdcluster_leader_killed);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tc2, E2E_TIMEOUT);
 	tcase_add_test(tc2, gtdcluster_config);
