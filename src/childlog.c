@@ -25,10 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "gt/child.h"
@@ -49,15 +46,6 @@ struct childlog_batch {
 	char	data[CHILDLOG_CHUNK + CHILDLOG_LINE_MAX + 1];
 };
 
-/* gtd's own file-system ids, while a child's are in force. */
-struct childlog_saved {
-	uid_t	 uid;
-	gid_t	 gid;
-	gid_t	*groups;
-	int	 ngroups;
-	int	 dumpable;
-};
-
 static void	childlog_read_cb(struct ev_loop *, ev_io *, int);
 static void	childlog_drop_cb(struct ev_loop *, ev_timer *, int);
 static void	childlog_line(struct childlog_in *, const char *, size_t);
@@ -71,8 +59,6 @@ static void	childlog_partial_add(struct childlog_in *, const char *,
 		    size_t);
 static void	childlog_ring_grow(struct childlog *);
 static void	childlog_dropped(struct childlog *);
-static void	childlog_unbecome(const struct childlog_cred *,
-		    struct childlog_saved *);
 
 struct childlog *
 childlog_new(struct child *c, void (*closed)(struct child *))
@@ -113,7 +99,7 @@ childlog_free(struct childlog *l)
 		free(l->in[i].path);
 		free(l->in[i].partial);
 	}
-	free(l->cred.groups);
+	fscred_clear(&l->cred);
 	for (i = 0; i < l->rsize; i++)
 		free(l->ring[i].text);
 	free(l->ring);
@@ -124,25 +110,9 @@ childlog_free(struct childlog *l)
 static void
 childlog_cred_set(struct childlog *lg, const struct childspec *s)
 {
-	struct childlog_cred	*cr = &lg->cred;
-
-	free(cr->groups);
-	memset(cr, 0, sizeof *cr);
-	/*
-	 * Without a user (or as root) the process runs with gtd's powers:
-	 * so are its files opened.  A gtd that is not root can run children
-	 * only as its own user anyway.
-	 */
-	if (!s->set_uid || s->uid == 0 || geteuid() != 0)
-		return;
-	cr->set = true;
-	cr->uid = (uid_t)s->uid;
-	cr->gid = s->set_gid ? (gid_t)s->gid : getegid();
-	cr->ngroups = s->ngroups;
-	if (s->ngroups > 0) {
-		cr->groups = xreallocarray(NULL, s->ngroups, sizeof(gid_t));
-		memcpy(cr->groups, s->groups, s->ngroups * sizeof(gid_t));
-	}
+	fscred_clear(&lg->cred);
+	fscred_init(&lg->cred, s->set_uid, s->uid, s->set_gid, s->gid,
+	    s->groups, s->ngroups);
 }
 
 void
@@ -443,69 +413,6 @@ childlog_ring_grow(struct childlog *l)
 }
 
 /*
- * Switch the file-system ids to the child's (cred->set only).  0, or -1
- * with errno (EPERM: gtd may not take them) and nothing changed.  The
- * process-wide groups change too: nothing else runs meanwhile.
- */
-static int
-childlog_become(const struct childlog_cred *cr, struct childlog_saved *sv)
-{
-	int	n;
-
-	memset(sv, 0, sizeof *sv);
-	if (!cr->set)
-		return (0);
-	sv->uid = geteuid();
-	sv->gid = getegid();
-	sv->dumpable = prctl(PR_GET_DUMPABLE);
-	if ((n = getgroups(0, NULL)) == -1)
-		return (-1);
-	sv->groups = xreallocarray(NULL, n + 1, sizeof(gid_t));
-	if ((sv->ngroups = getgroups(n, sv->groups)) == -1)
-		goto fail;
-	/* Raw calls: glibc would signal other threads (there are none). */
-	if (syscall(SYS_setgroups, (size_t)cr->ngroups, cr->groups) == -1)
-		goto fail;
-	(void)setfsgid(cr->gid);		/* checked below */
-	(void)setfsuid(cr->uid);
-	/* setfs*id report the old id, never an error: read them back. */
-	if ((uid_t)setfsuid((uid_t)-1) != cr->uid ||
-	    (gid_t)setfsgid((gid_t)-1) != cr->gid) {
-		childlog_unbecome(cr, sv);
-		errno = EPERM;
-		return (-1);
-	}
-	return (0);
-fail:
-	free(sv->groups);
-	sv->groups = NULL;
-	return (-1);
-}
-
-/* Back to gtd's own ids; failing to is an impossible state. */
-static void
-childlog_unbecome(const struct childlog_cred *cr, struct childlog_saved *sv)
-{
-	int	saved = errno;
-
-	if (!cr->set)
-		return;
-	(void)setfsuid(sv->uid);		/* checked below */
-	(void)setfsgid(sv->gid);
-	if ((uid_t)setfsuid((uid_t)-1) != sv->uid ||
-	    (gid_t)setfsgid((gid_t)-1) != sv->gid ||
-	    syscall(SYS_setgroups, (size_t)sv->ngroups, sv->groups) == -1)
-		fatal("%s: cannot take gtd's own ids back", __func__);
-	/* A change of fsuid made gtd undumpable: as it was. */
-	if (sv->dumpable > 0)
-		/* Best effort: only core dumps depend on it. */
-		(void)prctl(PR_SET_DUMPABLE, sv->dumpable);
-	free(sv->groups);
-	sv->groups = NULL;
-	errno = saved;
-}
-
-/*
  * Open (creating) the file as the child: a regular file only, never
  * through a symlink, never blocking on a FIFO or a device.  0, or -1
  * with errno (ELOOP: a symlink; EINVAL: not a regular file).
@@ -514,15 +421,15 @@ static int
 childlog_file_open(struct childlog_in *l)
 {
 	struct childlog		*lg = l->log;
-	struct childlog_saved	 sv;
+	struct fscred_saved	 sv;
 	struct stat		 st;
 	int			 fd, saved;
 
-	if (childlog_become(&lg->cred, &sv) == -1)
+	if (fscred_become(&lg->cred, &sv) == -1)
 		return (-1);
 	fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
-	childlog_unbecome(&lg->cred, &sv);
+	fscred_unbecome(&lg->cred, &sv);
 	if (fd == -1)
 		return (-1);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -545,14 +452,14 @@ childlog_file_open(struct childlog_in *l)
 static int
 childlog_rotate(struct childlog_in *l)
 {
-	struct childlog_saved	 sv;
+	struct fscred_saved	 sv;
 	char			*from, *to;
 	int			 i, rc = 0;
 
 	if (l->filefd != -1)
 		close(l->filefd);
 	l->filefd = -1;
-	if (childlog_become(&l->log->cred, &sv) == -1)
+	if (fscred_become(&l->log->cred, &sv) == -1)
 		return (-1);
 	for (i = l->keep; i >= 1; i--) {
 		if (i == 1)
@@ -568,7 +475,7 @@ childlog_rotate(struct childlog_in *l)
 	}
 	if (l->keep == 0 && unlink(l->path) == -1 && errno != ENOENT)
 		rc = -1;
-	childlog_unbecome(&l->log->cred, &sv);
+	fscred_unbecome(&l->log->cred, &sv);
 	return (rc);
 }
 

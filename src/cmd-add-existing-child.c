@@ -34,11 +34,14 @@
 static enum cmd_ret	cmd_add_existing_child_exec(struct cmd_ctx *,
 			    json_t *);
 
+static const char *const cmd_add_existing_child_args[] = { "pid", NULL };
+
 const struct cmd_entry cmd_add_existing_child_entry = {
 	.name = "add_existing_child",
 	.access = ACL_CONTROL,
 	.usage = "name pid=N [attrs={...}] [childspec fields]",
-	.flags = CMD_MUTATES,
+	.flags = CMD_MUTATES | CMD_SPEC,
+	.keys = cmd_add_existing_child_args,
 	.exec = cmd_add_existing_child_exec
 };
 

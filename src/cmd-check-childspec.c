@@ -10,10 +10,14 @@
 
 static enum cmd_ret	cmd_check_childspec_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_check_childspec_args[] = { NULL };
+
 const struct cmd_entry cmd_check_childspec_entry = {
 	.name = "check_childspec",
 	.access = ACL_READ,
 	.usage = "childspec",
+	.flags = CMD_SPEC,
+	.keys = cmd_check_childspec_args,
 	.exec = cmd_check_childspec_exec
 };
 

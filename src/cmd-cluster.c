@@ -22,6 +22,7 @@
 struct cmd_cluster_wait {
 	struct cmd_ctx		*ctx;		/* weak: owns this */
 	char			*name;
+	json_t			*spec;		/* owned: the request's */
 	struct cluster_op	*op;		/* the claim in flight */
 	struct gtcluster_watch	 w;		/* a remote row to be ready */
 	bool			 failover, open;
@@ -31,11 +32,14 @@ struct cmd_cluster_wait {
 static enum cmd_ret	cmd_cluster_decide(struct cmd_ctx *);
 static enum cmd_ret	cmd_cluster_status_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_cluster_status_args[] = { NULL };
+
 const struct cmd_entry cmd_cluster_status_entry = {
 	.name = "cluster_status",
 	.access = ACL_READ,
 	.usage = "",
 	.flags = 0,
+	.keys = cmd_cluster_status_args,
 	.exec = cmd_cluster_status_exec
 };
 
@@ -172,6 +176,7 @@ cmd_cluster_wait_free(struct cmd_ctx *ctx)
 		return;
 	cluster_op_cancel(cw->op);
 	gtcluster_unwatch(ctx->gtd, &cw->w);
+	json_decref(cw->spec);
 	free(cw->name);
 	free(cw);
 }
@@ -274,7 +279,7 @@ cmd_cluster_decide(struct cmd_ctx *ctx)
 		cmd_cluster_unavailable(ctx, gtcluster_unavailable(ctx->gtd));
 		return (CMD_ERROR);
 	}
-	if ((s = config_spec_build(cmd_tpl(ctx), ctx->spec, &field,
+	if ((s = config_spec_build(cmd_tpl(ctx), cw->spec, &field,
 	    &cause)) == NULL) {
 		cmd_bad(ctx, field, "%s", cause);
 		free(field);
@@ -296,9 +301,18 @@ cmd_cluster_timeout(struct cmd_ctx *ctx)
 	cmd_finish(ctx);
 }
 
+json_t *
+cmd_cluster_spec(struct cmd_ctx *ctx)
+{
+	struct cmd_cluster_wait	*cw = ctx->xwait;
+
+	return (cw != NULL ? cw->spec : NULL);
+}
+
 enum cmd_ret
-cmd_cluster_start(struct cmd_ctx *ctx, const char *name, bool failover,
-    bool open, int64_t timeout_ms, enum cmd_ret (*local)(struct cmd_ctx *))
+cmd_cluster_start(struct cmd_ctx *ctx, const char *name, json_t *spec,
+    bool failover, bool open, int64_t timeout_ms,
+    enum cmd_ret (*local)(struct cmd_ctx *))
 {
 	struct cmd_cluster_wait	*cw;
 	enum cmd_ret		 r;
@@ -311,6 +325,7 @@ cmd_cluster_start(struct cmd_ctx *ctx, const char *name, bool failover,
 	cw = xcalloc(1, sizeof *cw);
 	cw->ctx = ctx;
 	cw->name = xstrdup(name);
+	cw->spec = json_incref(spec);
 	cw->failover = failover;
 	cw->open = open;
 	cw->local = local;
@@ -326,14 +341,11 @@ cmd_cluster_start(struct cmd_ctx *ctx, const char *name, bool failover,
 static enum cmd_ret
 cmd_cluster_status_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { NULL };
 	struct cluster			*cl = gtcluster_get(ctx->gtd);
 	struct cluster_status		 st;
 	json_t				*nodes, *n;
 	size_t				 i;
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	if (cl == NULL) {
 		cmd_cluster_unavailable(ctx, gtcluster_unavailable(ctx->gtd));
 		return (CMD_ERROR);

@@ -11,23 +11,23 @@
 
 static enum cmd_ret	cmd_count_children_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_count_children_args[] = { NULL };
+
 const struct cmd_entry cmd_count_children_entry = {
 	.name = "count_children",
 	.access = ACL_READ,
 	.usage = "",
 	.flags = CMD_FLAT,
+	.keys = cmd_count_children_args,
 	.exec = cmd_count_children_exec
 };
 
 static enum cmd_ret
 cmd_count_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { NULL };
 	struct child			*c;
 	int				 sup = 0;
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	TAILQ_FOREACH(c, &ctx->gtd->children, entry)
 		if (c->spec->type == SPEC_SUPERVISOR)
 			sup++;

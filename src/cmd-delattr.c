@@ -11,24 +11,25 @@
 
 static enum cmd_ret	cmd_delattr_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_delattr_args[] = { "name", "key", NULL };
+
 const struct cmd_entry cmd_delattr_entry = {
 	.name = "delattr",
 	.access = ACL_WRITE,
 	.usage = "name key",
 	.flags = CMD_FLAT,
+	.keys = cmd_delattr_args,
 	.exec = cmd_delattr_exec
 };
 
 static enum cmd_ret
 cmd_delattr_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "key", NULL };
 	const char			*name, *key;
 	struct child			*c;
 	bool				 found;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
 	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL || !cmd_attrs_live(ctx, c))
 		return (CMD_ERROR);

@@ -8,21 +8,23 @@
 
 static enum cmd_ret	cmd_delete_child_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_delete_child_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_delete_child_entry = {
 	.name = "delete_child",
 	.access = ACL_CONTROL,
 	.usage = "name",
 	.flags = CMD_MUTATES,
+	.keys = cmd_delete_child_args,
 	.exec = cmd_delete_child_exec
 };
 
 static enum cmd_ret
 cmd_delete_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	switch (c->state) {
 	case CHILD_STOPPED:

@@ -13,22 +13,34 @@
 #include "gt/gtd.h"
 #include "gt/protocol.h"
 
+/* A find_or_open that may wait for a start. */
+struct cmd_fo_op {
+	json_t	*spec;			/* owned: the request's childspec */
+	bool	 created;		/* no running row when it came */
+};
+
 static enum cmd_ret	cmd_find_or_open_exec(struct cmd_ctx *, json_t *);
 static enum cmd_ret	cmd_find_or_open_decide(struct cmd_ctx *);
 static void		cmd_find_or_open_wake(struct child *, void *);
 static void		cmd_find_or_open_timeout(struct cmd_ctx *);
+static void		cmd_fo_op_free(void *);
+
+static const char *const cmd_find_or_open_args[] = { "wait", "timeout_ms",
+    NULL };
 
 const struct cmd_entry cmd_find_or_open_entry = {
 	.name = "find_or_open",
 	.access = ACL_CONTROL,
 	.usage = "childspec [wait=bool] [timeout_ms=N]",
-	.flags = CMD_MUTATES,
+	.flags = CMD_MUTATES | CMD_SPEC,
+	.keys = cmd_find_or_open_args,
 	.exec = cmd_find_or_open_exec
 };
 
 static enum cmd_ret
 cmd_find_or_open_exec(struct cmd_ctx *ctx, json_t *args)
 {
+	struct cmd_fo_op	*op;
 	struct childspec	*s;
 	struct child		*c;
 	char			*field, *cause;
@@ -51,10 +63,11 @@ cmd_find_or_open_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	}
 	c = child_find(ctx->gtd, s->name);
-	ctx->created = c == NULL || c->state != CHILD_RUNNING;
-	ctx->spec = json_incref(args);
+	op = cmd_opdata(ctx, sizeof *op, cmd_fo_op_free);
+	op->created = c == NULL || c->state != CHILD_RUNNING;
+	op->spec = json_incref(args);
 	if (c == NULL && s->cluster) {	/* claimed first: cmd-cluster.c */
-		r = cmd_cluster_start(ctx, s->name, s->failover, true,
+		r = cmd_cluster_start(ctx, s->name, args, s->failover, true,
 		    timeout, cmd_find_or_open_decide);
 		spec_free(s);
 		return (r);
@@ -69,17 +82,18 @@ cmd_find_or_open_exec(struct cmd_ctx *ctx, json_t *args)
 static enum cmd_ret
 cmd_find_or_open_decide(struct cmd_ctx *ctx)
 {
-	const char	*name;
-	struct child	*c;
+	struct cmd_fo_op	*op = ctx->op;
+	const char		*name;
+	struct child		*c;
 
-	name = json_string_value(json_object_get(ctx->spec, "name"));
-	cmd_set_ok(ctx, "created", json_boolean(ctx->created));
+	name = json_string_value(json_object_get(op->spec, "name"));
+	cmd_set_ok(ctx, "created", json_boolean(op->created));
 	if (ctx->gtd->shutting_down) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return (CMD_ERROR);
 	}
 	if ((c = child_find(ctx->gtd, name)) == NULL) {
-		if ((c = cmd_child_new(ctx, ctx->spec)) == NULL)
+		if ((c = cmd_child_new(ctx, op->spec)) == NULL)
 			return (CMD_ERROR);
 		return (cmd_await_ready(ctx, c));
 	}
@@ -117,4 +131,12 @@ cmd_find_or_open_timeout(struct cmd_ctx *ctx)
 {
 	cmd_error(ctx, GT_E_TIMEOUT, "not running after timeout_ms");
 	cmd_finish(ctx);
+}
+
+static void
+cmd_fo_op_free(void *p)
+{
+	struct cmd_fo_op	*op = p;
+
+	json_decref(op->spec);
 }

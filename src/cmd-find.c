@@ -11,18 +11,20 @@
 
 static enum cmd_ret	cmd_find_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_find_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_find_entry = {
 	.name = "find",
 	.access = ACL_READ,
 	.usage = "name",
 	.flags = CMD_FLAT,
+	.keys = cmd_find_args,
 	.exec = cmd_find_exec
 };
 
 static enum cmd_ret
 cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 	const char			*name;
 	enum cmd_ret			 r;
@@ -30,10 +32,9 @@ cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 	/* Another node's cluster child: from the mirror (cmd-cluster.c). */
 	if ((name = cmd_arg_peek(ctx, args, "name")) != NULL &&
 	    child_find(ctx->gtd, name) == NULL &&
-	    cmd_args_known(ctx, args, keys) == 0 &&
 	    cmd_cluster_find(ctx, name, &r))
 		return (r);
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	cmd_cluster_node(ctx, c);
 	if (c->state != CHILD_RUNNING) {

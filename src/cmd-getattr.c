@@ -22,11 +22,15 @@ static void		cmd_getattr_missing(struct cmd_ctx *, struct child *,
 static void		cmd_getattr_wake(struct child *, void *);
 static void		cmd_getattr_timeout(struct cmd_ctx *);
 
+static const char *const cmd_getattr_args[] = { "name", "key", "wait_ms",
+    NULL };
+
 const struct cmd_entry cmd_getattr_entry = {
 	.name = "getattr",
 	.access = ACL_READ,
 	.usage = "name key [wait_ms=N]",
 	.flags = CMD_FLAT,
+	.keys = cmd_getattr_args,
 	.exec = cmd_getattr_exec
 };
 
@@ -52,14 +56,11 @@ cmd_getattr_missing(struct cmd_ctx *ctx, struct child *c, const char *key)
 static enum cmd_ret
 cmd_getattr_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "key", "wait_ms",
-	    NULL };
 	const char			*name, *key;
 	struct child			*c;
 	int64_t				 wait = -1;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
 	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
 	    cmd_arg_int(ctx, args, "wait_ms", 0, SPEC_MAX_MS, &wait) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL)
@@ -74,7 +75,7 @@ cmd_getattr_exec(struct cmd_ctx *ctx, json_t *args)
 		cmd_getattr_missing(ctx, c, key);
 		return (CMD_ERROR);
 	}
-	ctx->spec = json_string(key);	/* args do not outlive exec */
+	(void)cmd_opstr(ctx, key);	/* args do not outlive exec */
 	ctx->child = c;
 	child_ref(c);
 	ctx->w.cb = cmd_getattr_wake;
@@ -89,7 +90,7 @@ cmd_getattr_wake(struct child *c, void *arg)
 {
 	struct cmd_ctx	*ctx = arg;
 
-	const char	*key = json_string_value(ctx->spec);
+	const char	*key = ctx->op;
 
 	if (c->flags & CHILD_DEAD) {
 		cmd_getattr_missing(ctx, c, key);
@@ -103,6 +104,6 @@ cmd_getattr_wake(struct child *c, void *arg)
 static void
 cmd_getattr_timeout(struct cmd_ctx *ctx)
 {
-	cmd_getattr_missing(ctx, ctx->child, json_string_value(ctx->spec));
+	cmd_getattr_missing(ctx, ctx->child, ctx->op);
 	cmd_finish(ctx);
 }

@@ -9,23 +9,23 @@
 
 static enum cmd_ret	cmd_hello_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_hello_args[] = { NULL };
+
 const struct cmd_entry cmd_hello_entry = {
 	.name = "hello",
 	.access = ACL_READ,
 	.usage = "",
 	.flags = CMD_FLAT,
+	.keys = cmd_hello_args,
 	.exec = cmd_hello_exec
 };
 
 static enum cmd_ret
 cmd_hello_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { NULL };
 	const struct cmd_entry *const	*e;
 	json_t				*ops;
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	ops = json_array();
 	for (e = ctx->table; *e != NULL; e++)
 		json_array_append_new(ops, json_string((*e)->name));

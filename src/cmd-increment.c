@@ -18,27 +18,28 @@
 
 static enum cmd_ret	cmd_increment_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_increment_args[] = { "name", "key", "by",
+    "default", NULL };
+
 const struct cmd_entry cmd_increment_entry = {
 	.name = "increment",
 	.access = ACL_WRITE,
 	.usage = "name key [by=N] [default=N]",
 	.flags = CMD_FLAT,
+	.keys = cmd_increment_args,
 	.exec = cmd_increment_exec
 };
 
 static enum cmd_ret
 cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "key", "by",
-	    "default", NULL };
 	const char			*name, *key;
 	struct child			*c;
 	int64_t				 by = 1, dflt = 0, result;
 	enum registry_incr		 how;
 	int				 n, rc, has_dflt;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
 	    cmd_arg_string(ctx, args, "key", true, &key) == -1 ||
 	    cmd_arg_int(ctx, args, "by", INT64_MIN, INT64_MAX, &by) == -1 ||
 	    (has_dflt = cmd_arg_int(ctx, args, "default", INT64_MIN, INT64_MAX,
@@ -47,8 +48,8 @@ cmd_increment_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	/* Existing keys first: the attr count matters only for a new one. */
 	n = 0;
-	if ((rc = child_attr_incr(c, key, by, NULL, &result, &how)) == 0 && how == REGISTRY_INCR_NOT_FOUND &&
-	    has_dflt) {
+	if ((rc = child_attr_incr(c, key, by, NULL, &result, &how)) == 0 &&
+	    how == REGISTRY_INCR_NOT_FOUND && has_dflt) {
 		if (registry_attr_count(ctx->gtd->reg, c->name, &n) == 0 &&
 		    n >= ctx->gtd->lim.max_attrs)
 			n = -1;		/* full: no new key */

@@ -15,11 +15,14 @@
 
 static enum cmd_ret	cmd_info_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_info_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_info_entry = {
 	.name = "info",
 	.access = ACL_READ,
 	.usage = "name",
 	.flags = CMD_FLAT,
+	.keys = cmd_info_args,
 	.exec = cmd_info_exec
 };
 
@@ -46,7 +49,6 @@ cmd_info_ms(int64_t ms)
 static enum cmd_ret
 cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 	struct policy_reason		 r;
 	json_t				*last = json_null();
@@ -57,10 +59,9 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	/* Another node's cluster child: from the mirror (cmd-cluster.c). */
 	if ((name = cmd_arg_peek(ctx, args, "name")) != NULL &&
 	    child_find(ctx->gtd, name) == NULL &&
-	    cmd_args_known(ctx, args, keys) == 0 &&
 	    cmd_cluster_info(ctx, name, &ret))
 		return (ret);
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	cmd_cluster_node(ctx, c);
 	if (c->spec->cluster && c->fence > 0)	/* GTD_FENCE */

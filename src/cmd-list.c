@@ -22,10 +22,13 @@
 
 static enum cmd_ret	cmd_list_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_list_args[] = { "keys", NULL };
+
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.access = ACL_READ,
 	.usage = "[keys=[...]]",
+	.keys = cmd_list_args,
 	.exec = cmd_list_exec
 };
 
@@ -129,14 +132,11 @@ cmd_list_row(struct cmd_ctx *ctx, struct child *c,
 static enum cmd_ret
 cmd_list_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 akeys[] = { "keys", NULL };
 	struct cmd_list_keys		 keys = { NULL, 0 };
 	json_t				*kj;
 	struct child			*c;
 	bool				 first = true;
 
-	if (cmd_args_known(ctx, args, akeys) == -1)
-		return (CMD_ERROR);
 	if ((kj = json_object_get(args, "keys")) != NULL &&
 	    cmd_list_keys(ctx, kj, &keys) == -1)
 		return (CMD_ERROR);

@@ -16,10 +16,13 @@
 static enum cmd_ret	cmd_logs_exec(struct cmd_ctx *, json_t *);
 static void		cmd_logs_after(struct cmd_ctx *);
 
+static const char *const cmd_logs_args[] = { "name", "lines", "follow", NULL };
+
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs",
 	.access = ACL_READ,
 	.usage = "name [lines=N] [follow=bool]",
+	.keys = cmd_logs_args,
 	.exec = cmd_logs_exec
 };
 
@@ -33,16 +36,13 @@ cmd_logs_add(const struct childlog_line *ln, void *arg)
 static enum cmd_ret
 cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "lines", "follow",
-	    NULL };
 	const char			*name;
 	struct child			*c;
 	int64_t				 n = 100;
 	bool				 follow = false;
 	json_t				*lines;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1 ||
 	    cmd_arg_int(ctx, args, "lines", 0, CHILDLOG_RING_LINES, &n) == -1 ||
 	    cmd_arg_bool(ctx, args, "follow", &follow) == -1 ||
 	    (c = cmd_child(ctx, name)) == NULL)
@@ -60,7 +60,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
 		childlog_tail(c->log, (size_t)n, cmd_logs_add, lines);
 	cmd_set(ctx, "lines", lines);
 	if (follow) {
-		ctx->spec = json_string(c->name);
+		(void)cmd_opstr(ctx, c->name);
 		ctx->after = cmd_logs_after;
 	}
 	return (CMD_OK);
@@ -69,5 +69,5 @@ cmd_logs_exec(struct cmd_ctx *ctx, json_t *args)
 static void
 cmd_logs_after(struct cmd_ctx *ctx)
 {
-	event_follow(ctx->gtd->events, ctx->conn, json_string_value(ctx->spec));
+	event_follow(ctx->gtd->events, ctx->conn, ctx->op);
 }

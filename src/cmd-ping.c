@@ -10,20 +10,20 @@
 
 static enum cmd_ret	cmd_ping_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_ping_args[] = { NULL };
+
 const struct cmd_entry cmd_ping_entry = {
 	.name = "ping",
 	.access = ACL_READ,
 	.usage = "",
 	.flags = CMD_FLAT,
+	.keys = cmd_ping_args,
 	.exec = cmd_ping_exec
 };
 
 static enum cmd_ret
 cmd_ping_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	keys[] = { NULL };
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	return (CMD_OK);
 }

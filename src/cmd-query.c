@@ -69,10 +69,14 @@ static json_t		*cmd_query_cell(const struct registry_cell *);
 static json_t		*cmd_query_text(const unsigned char *, size_t);
 static json_t		*cmd_query_base64(const unsigned char *, size_t);
 
+static const char *const cmd_query_args[] = { "sql", "params", "max_rows",
+    NULL };
+
 const struct cmd_entry cmd_query_entry = {
 	.name = "query",
 	.access = ACL_READ,
 	.usage = "sql [params=[...]] [max_rows=N]",
+	.keys = cmd_query_args,
 	.exec = cmd_query_exec
 };
 
@@ -104,8 +108,6 @@ cmd_query_fail(struct cmd_ctx *ctx, enum registry_qerr err, const char *msg)
 static enum cmd_ret
 cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "sql", "params", "max_rows",
-	    NULL };
 	struct registry_query		 q = {
 		.max_rows = QUERY_ROWS_DEFAULT,
 		.budget_ms = QUERY_BUDGET_MS,
@@ -123,8 +125,7 @@ cmd_query_exec(struct cmd_ctx *ctx, json_t *args)
 	size_t				 i;
 	int				 rc;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_int(ctx, args, "max_rows", 1, QUERY_ROWS_MAX,
+	if (cmd_arg_int(ctx, args, "max_rows", 1, QUERY_ROWS_MAX,
 	    &q.max_rows) == -1)
 		return (CMD_ERROR);
 	sql = json_object_get(args, "sql");

@@ -14,21 +14,23 @@
 
 static enum cmd_ret	cmd_release_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_release_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_release_entry = {
 	.name = "release",
 	.access = ACL_CONTROL,
 	.usage = "name",
 	.flags = CMD_MUTATES,
+	.keys = cmd_release_args,
 	.exec = cmd_release_exec
 };
 
 static enum cmd_ret
 cmd_release_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct child			*c;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	if (c->state == CHILD_TERMINATING) {
 		cmd_error(ctx, GT_E_NOT_RUNNING, "%s is terminating", c->name);

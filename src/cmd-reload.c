@@ -18,11 +18,14 @@
 
 static enum cmd_ret	cmd_reload_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_reload_args[] = { "dry_run", NULL };
+
 const struct cmd_entry cmd_reload_entry = {
 	.name = "reload",
 	.access = ACL_ADMIN,
 	.usage = "[dry_run=bool]",
 	.flags = CMD_MUTATES,
+	.keys = cmd_reload_args,
 	.exec = cmd_reload_exec
 };
 
@@ -40,14 +43,12 @@ cmd_reload_names(char **v)
 static enum cmd_ret
 cmd_reload_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "dry_run", NULL };
 	struct reload_report		 rep;
 	char				*field = NULL, *cause = NULL;
 	bool				 dry = false;
 	int				 i;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_bool(ctx, args, "dry_run", &dry) == -1)
+	if (cmd_arg_bool(ctx, args, "dry_run", &dry) == -1)
 		return (CMD_ERROR);
 	if (reload_run(ctx->gtd, dry, &rep, &field, &cause) == -1) {
 		cmd_error(ctx, GT_E_BAD_CONFIG, "%s", cause);

@@ -15,22 +15,24 @@
 
 static enum cmd_ret	cmd_restart_child_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_restart_child_args[] = { "name", "force", NULL };
+
 const struct cmd_entry cmd_restart_child_entry = {
 	.name = "restart_child",
 	.access = ACL_CONTROL,
 	.usage = "name [force=bool]",
 	.flags = CMD_MUTATES,
+	.keys = cmd_restart_child_args,
 	.exec = cmd_restart_child_exec
 };
 
 static enum cmd_ret
 cmd_restart_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "force", NULL };
 	struct child			*c;
 	bool				 force = false;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL ||
+	if ((c = cmd_named(ctx, args)) == NULL ||
 	    cmd_arg_bool(ctx, args, "force", &force) == -1)
 		return (CMD_ERROR);
 	if (force && c->spec->ncmd == 0) {	/* adopted, nothing to run */

@@ -21,10 +21,13 @@
 
 static enum cmd_ret	cmd_setattr_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_setattr_args[] = { "name", "attrs", NULL };
+
 const struct cmd_entry cmd_setattr_entry = {
 	.name = "setattr",
 	.access = ACL_WRITE,
 	.usage = "name attrs={...}",
+	.keys = cmd_setattr_args,
 	.exec = cmd_setattr_exec
 };
 
@@ -93,7 +96,6 @@ cmd_setattr_check(struct cmd_ctx *ctx, struct child *c, json_t *attrs,
 static enum cmd_ret
 cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "attrs", NULL };
 	const char			*name, *k, **ks;
 	struct child			*c;
 	struct value			*vals;
@@ -101,8 +103,7 @@ cmd_setattr_exec(struct cmd_ctx *ctx, json_t *args)
 	size_t				 i, n;
 	int				 rc;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1)
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1)
 		return (CMD_ERROR);
 	if (!json_is_object(attrs = json_object_get(args, "attrs"))) {
 		cmd_bad(ctx, "attrs", "attrs must be an object");

@@ -14,22 +14,23 @@
 
 static enum cmd_ret	cmd_shutdown_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_shutdown_args[] = { "timeout_ms", NULL };
+
 const struct cmd_entry cmd_shutdown_entry = {
 	.name = "shutdown",
 	.access = ACL_ADMIN,
 	.usage = "[timeout_ms=N]",
 	.flags = CMD_MUTATES,
+	.keys = cmd_shutdown_args,
 	.exec = cmd_shutdown_exec
 };
 
 static enum cmd_ret
 cmd_shutdown_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	keys[] = { "timeout_ms", NULL };
 	int64_t				ms = -1;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_int(ctx, args, "timeout_ms", 0, SPEC_MAX_MS, &ms) == -1)
+	if (cmd_arg_int(ctx, args, "timeout_ms", 0, SPEC_MAX_MS, &ms) == -1)
 		return (CMD_ERROR);
 	log_info("shutdown requested by pid %d", (int)ctx->conn->pid);
 	/*

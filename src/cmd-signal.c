@@ -9,26 +9,27 @@
 
 static enum cmd_ret	cmd_signal_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_signal_args[] = { "name", "signal", NULL };
+
 const struct cmd_entry cmd_signal_entry = {
 	.name = "signal",
 	.access = ACL_CONTROL,
 	.usage = "name signal=NAME|N",
 	.flags = CMD_MUTATES,
+	.keys = cmd_signal_args,
 	.exec = cmd_signal_exec
 };
 
 static enum cmd_ret
 cmd_signal_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", "signal", NULL };
 	const char			*name;
 	struct child			*c;
 	json_t				*v;
 	char				 buf[24];
 	int				 sig = -1;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1)
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1)
 		return (CMD_ERROR);
 	v = json_object_get(args, "signal");
 	if (json_is_string(v))

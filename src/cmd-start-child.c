@@ -14,11 +14,14 @@
 static enum cmd_ret	cmd_start_child_exec(struct cmd_ctx *, json_t *);
 static enum cmd_ret	cmd_start_child_new(struct cmd_ctx *);
 
+static const char *const cmd_start_child_args[] = { "wait", NULL };
+
 const struct cmd_entry cmd_start_child_entry = {
 	.name = "start_child",
 	.access = ACL_CONTROL,
 	.usage = "childspec [wait=bool]",
-	.flags = CMD_MUTATES,
+	.flags = CMD_MUTATES | CMD_SPEC,
+	.keys = cmd_start_child_args,
 	.exec = cmd_start_child_exec
 };
 
@@ -52,8 +55,7 @@ cmd_start_child_exec(struct cmd_ctx *ctx, json_t *args)
 	if (json_is_string(name) && json_is_string(json_object_get(args,
 	    "scope")) && strcmp(json_string_value(json_object_get(args,
 	    "scope")), "cluster") == 0) {
-		ctx->spec = json_incref(args);
-		return (cmd_cluster_start(ctx, json_string_value(name),
+		return (cmd_cluster_start(ctx, json_string_value(name), args,
 		    json_is_true(json_object_get(args, "failover")), false, -1,
 		    cmd_start_child_new));
 	}
@@ -67,16 +69,17 @@ static enum cmd_ret
 cmd_start_child_new(struct cmd_ctx *ctx)
 {
 	struct child	*c;
+	json_t		*spec = cmd_cluster_spec(ctx);
 
 	if ((c = child_find(ctx->gtd, json_string_value(json_object_get(
-	    ctx->spec, "name")))) != NULL) {
+	    spec, "name")))) != NULL) {
 		cmd_error(ctx, GT_E_ALREADY_STARTED, "%s is %s", c->name,
 		    child_state_name(c->state));
 		cmd_pid(ctx, c);
 		cmd_cluster_node(ctx, c);
 		return (CMD_ERROR);
 	}
-	if ((c = cmd_child_new(ctx, ctx->spec)) == NULL)
+	if ((c = cmd_child_new(ctx, spec)) == NULL)
 		return (CMD_ERROR);
 	return (cmd_await_ready(ctx, c));
 }

@@ -15,11 +15,14 @@
 
 static enum cmd_ret	cmd_stats_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_stats_args[] = { NULL };
+
 const struct cmd_entry cmd_stats_entry = {
 	.name = "stats",
 	.access = ACL_READ,
 	.usage = "",
 	.flags = CMD_FLAT,
+	.keys = cmd_stats_args,
 	.exec = cmd_stats_exec
 };
 
@@ -44,15 +47,12 @@ cmd_stats_mirror(struct gtd *g)
 static enum cmd_ret
 cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { NULL };
 	struct gtd			*g = ctx->gtd;
 	struct child			*c;
 	json_t				*by;
 	int				 n[CHILD_NSTATES] = { 0 }, i;
 	int64_t				 rss = 0, cpu = 0;
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	TAILQ_FOREACH(c, &g->children, entry)
 		n[c->state]++;
 	by = json_object();

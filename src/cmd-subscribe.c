@@ -18,13 +18,25 @@
 #include "gt/gtd.h"
 #include "gt/protocol.h"
 
+/* A subscription, from the request to its registration after the reply. */
+struct cmd_subscribe_op {
+	int64_t	 since;			/* -1: from now */
+	unsigned mask;			/* EVENT_MASK of the kinds */
+	json_t	*names;			/* owned, or NULL: all */
+};
+
 static enum cmd_ret	cmd_subscribe_exec(struct cmd_ctx *, json_t *);
 static void		cmd_subscribe_after(struct cmd_ctx *);
+static void		cmd_subscribe_op_free(void *);
+
+static const char *const cmd_subscribe_args[] = { "events", "names", "since",
+    NULL };
 
 const struct cmd_entry cmd_subscribe_entry = {
 	.name = "subscribe",
 	.access = ACL_READ,
 	.usage = "[events=[...]] [names=[...]] [since=seq]",
+	.keys = cmd_subscribe_args,
 	.exec = cmd_subscribe_exec
 };
 
@@ -67,26 +79,24 @@ cmd_subscribe_strings(struct cmd_ctx *ctx, json_t *args, const char *key,
 static enum cmd_ret
 cmd_subscribe_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "events", "names", "since",
-	    NULL };
-	char				*cause;
+	struct cmd_subscribe_op	*op;
+	char			*cause;
 
-	ctx->num = -1;
-	ctx->mask = 0;
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_subscribe_strings(ctx, args, "events", &ctx->mask) == -1 ||
+	op = cmd_opdata(ctx, sizeof *op, cmd_subscribe_op_free);
+	op->since = -1;
+	if (cmd_subscribe_strings(ctx, args, "events", &op->mask) == -1 ||
 	    cmd_subscribe_strings(ctx, args, "names", NULL) == -1 ||
-	    cmd_arg_int(ctx, args, "since", 0, INT64_MAX, &ctx->num) == -1)
+	    cmd_arg_int(ctx, args, "since", 0, INT64_MAX, &op->since) == -1)
 		return (CMD_ERROR);
-	if (event_since_ok(ctx->gtd->events, ctx->num, &cause) == -1) {
+	if (event_since_ok(ctx->gtd->events, op->since, &cause) == -1) {
 		cmd_error(ctx, GT_E_LIMIT, "%s", cause);
 		cmd_set(ctx, "limit", json_string("event_ring"));
 		free(cause);
 		return (CMD_ERROR);
 	}
 	if (json_object_get(args, "events") == NULL)
-		ctx->mask = EVENT_MASK_DEFAULT;
-	ctx->spec = json_incref(json_object_get(args, "names"));
+		op->mask = EVENT_MASK_DEFAULT;
+	op->names = json_incref(json_object_get(args, "names"));
 	cmd_set(ctx, "seq", json_integer((json_int_t)event_seq(ctx->gtd->events)));
 	ctx->after = cmd_subscribe_after;
 	return (CMD_OK);
@@ -96,9 +106,18 @@ cmd_subscribe_exec(struct cmd_ctx *ctx, json_t *args)
 static void
 cmd_subscribe_after(struct cmd_ctx *ctx)
 {
-	char	*cause = NULL;
+	struct cmd_subscribe_op	*op = ctx->op;
+	char			*cause = NULL;
 
-	if (event_subscribe(ctx->gtd->events, ctx->conn, ctx->mask, ctx->spec, ctx->num,
-	    &cause) == -1)
+	if (event_subscribe(ctx->gtd->events, ctx->conn, op->mask, op->names,
+	    op->since, &cause) == -1)
 		free(cause);
+}
+
+static void
+cmd_subscribe_op_free(void *p)
+{
+	struct cmd_subscribe_op	*op = p;
+
+	json_decref(op->names);
 }

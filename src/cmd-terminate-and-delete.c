@@ -11,21 +11,21 @@
 static enum cmd_ret	cmd_terminate_and_delete_exec(struct cmd_ctx *,
 			    json_t *);
 
+static const char *const cmd_terminate_and_delete_args[] = { "name", "pid",
+    "timeout_ms", NULL };
+
 const struct cmd_entry cmd_terminate_and_delete_entry = {
 	.name = "terminate_and_delete",
 	.access = ACL_CONTROL,
 	.usage = "name|pid [timeout_ms=N]",
 	.flags = CMD_MUTATES,
+	.keys = cmd_terminate_and_delete_args,
 	.exec = cmd_terminate_and_delete_exec
 };
 
 static enum cmd_ret
 cmd_terminate_and_delete_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	keys[] = { "name", "pid", "timeout_ms",
-	    NULL };
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	return (cmd_terminate(ctx, args, true));
 }

@@ -14,33 +14,39 @@
 #include "gt/proto.h"
 #include "gt/protocol.h"
 
+/* A stop being waited for. */
+struct cmd_terminate_op {
+	bool	delete;			/* reply {} instead of the reason */
+};
+
 static enum cmd_ret	cmd_terminate_child_exec(struct cmd_ctx *, json_t *);
 static void		cmd_terminate_wake(struct child *, void *);
+
+static const char *const cmd_terminate_child_args[] = { "name", "pid",
+    "timeout_ms", NULL };
 
 const struct cmd_entry cmd_terminate_child_entry = {
 	.name = "terminate_child",
 	.access = ACL_CONTROL,
 	.usage = "name|pid [timeout_ms=N]",
 	.flags = CMD_MUTATES,
+	.keys = cmd_terminate_child_args,
 	.exec = cmd_terminate_child_exec
 };
 
 static enum cmd_ret
 cmd_terminate_child_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	keys[] = { "name", "pid", "timeout_ms",
-	    NULL };
 
-	if (cmd_args_known(ctx, args, keys) == -1)
-		return (CMD_ERROR);
 	return (cmd_terminate(ctx, args, false));
 }
 
 enum cmd_ret
 cmd_terminate(struct cmd_ctx *ctx, json_t *args, bool delete)
 {
-	struct child	*c;
-	int64_t		 timeout = -1;
+	struct cmd_terminate_op	*op;
+	struct child		*c;
+	int64_t			 timeout = -1;
 
 	if (cmd_arg_int(ctx, args, "timeout_ms", 0, SPEC_MAX_MS, &timeout) ==
 	    -1 || (c = cmd_target(ctx, args)) == NULL)
@@ -50,7 +56,8 @@ cmd_terminate(struct cmd_ctx *ctx, json_t *args, bool delete)
 		return (CMD_OK);
 	}
 	ctx->incarnation = c->incarnation;
-	ctx->created = delete;			/* reply {} instead of reason */
+	op = cmd_opdata(ctx, sizeof *op, NULL);
+	op->delete = delete;
 	cmd_wait_child(ctx, c, cmd_terminate_wake);
 	child_stop(c, timeout, delete);
 	return (CMD_WAIT);
@@ -61,6 +68,7 @@ static void
 cmd_terminate_wake(struct child *c, void *arg)
 {
 	struct cmd_ctx		*ctx = arg;
+	struct cmd_terminate_op	*op = ctx->op;
 	struct policy_reason	 r;
 
 	if (!(c->flags & CHILD_DEAD) && c->incarnation == ctx->incarnation &&
@@ -70,7 +78,7 @@ cmd_terminate_wake(struct child *c, void *arg)
 	}
 	/* Who asked (requested), what was sent, whether SIGKILL followed. */
 	child_reason(c, &r);
-	if (!ctx->created && c->has_exit)
+	if (!op->delete && c->has_exit)
 		cmd_set(ctx, "reason", proto_exit_reason(&r));
 	cmd_finish(ctx);
 }

@@ -16,11 +16,15 @@
 
 static enum cmd_ret	cmd_which_children_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_which_children_args[] = { "state", "scope",
+    NULL };
+
 const struct cmd_entry cmd_which_children_entry = {
 	.name = "which_children",
 	.access = ACL_READ,
-	.usage = "[state=S]",
+	.usage = "[state=S] [scope=local|cluster]",
 	.flags = CMD_FLAT,
+	.keys = cmd_which_children_args,
 	.exec = cmd_which_children_exec
 };
 
@@ -90,14 +94,12 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 static enum cmd_ret
 cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "state", "scope", NULL };
 	const char			*st = NULL, *scope = NULL;
 	enum child_state		 want = CHILD_RUNNING;
 	struct child			*c;
 	bool				 first = true;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "state", false, &st) == -1 ||
+	if (cmd_arg_string(ctx, args, "state", false, &st) == -1 ||
 	    cmd_arg_string(ctx, args, "scope", false, &scope) == -1)
 		return (CMD_ERROR);
 	if (scope != NULL && strcmp(scope, "local") != 0 &&

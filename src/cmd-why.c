@@ -12,24 +12,26 @@
 
 static enum cmd_ret	cmd_why_exec(struct cmd_ctx *, json_t *);
 
+static const char *const cmd_why_args[] = { "name", NULL };
+
 const struct cmd_entry cmd_why_entry = {
 	.name = "why",
 	.access = ACL_READ,
 	.usage = "name",
 	.flags = CMD_FLAT,
+	.keys = cmd_why_args,
 	.exec = cmd_why_exec
 };
 
 static enum cmd_ret
 cmd_why_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	static const char *const	 keys[] = { "name", NULL };
 	struct deps_unmet		 un[DEPS_MAX_EDGES];
 	struct child			*c, *d;
 	json_t				*a;
 	size_t				 i, n;
 
-	if ((c = cmd_named(ctx, args, keys)) == NULL)
+	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
 	n = childdeps_unmet(ctx->gtd, c->name, un, DEPS_MAX_EDGES);
 	a = json_array();

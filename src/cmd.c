@@ -47,8 +47,8 @@ cmd_new(struct gtd *g, struct conn *cn)
 {
 	struct cmd_ctx	*ctx;
 
-	if ((ctx = g->spare_ctx) != NULL) {
-		g->spare_ctx = NULL;
+	if ((ctx = g->cmd->spare_ctx) != NULL) {
+		g->cmd->spare_ctx = NULL;
 		memset(ctx, 0, sizeof *ctx);
 	} else
 		ctx = xcalloc(1, sizeof *ctx);
@@ -79,12 +79,14 @@ cmd_free(struct cmd_ctx *ctx)
 	free(ctx->idraw);
 	json_decref(ctx->res);
 	json_decref(ctx->res_ok);
-	json_decref(ctx->spec);
+	if (ctx->op != NULL && ctx->op_free != NULL)
+		ctx->op_free(ctx->op);
+	free(ctx->op);
 	free(ctx->msg);
 	if (ctx->raw != ctx->rawbuf)
 		free(ctx->raw);
-	if (g->spare_ctx == NULL)	/* most requests reuse this one */
-		g->spare_ctx = ctx;
+	if (g->cmd->spare_ctx == NULL)	/* most requests reuse this one */
+		g->cmd->spare_ctx = ctx;
 	else
 		free(ctx);
 }
@@ -92,32 +94,32 @@ cmd_free(struct cmd_ctx *ctx)
 #define CMD_BUF_LIT(g, s)	cmd_buf_raw((g), (s), sizeof (s) - 1)
 
 /*
- * The reply buffer never grows past g->rmax: a longer reply is not
- * copied on (g->rover), and cmd_send replaces it with a limit error.
+ * The reply buffer never grows past g->cmd->rmax: a longer reply is not
+ * copied on (g->cmd->rover), and cmd_send replaces it with a limit error.
  */
 static int
 cmd_buf_grow(struct gtd *g, size_t need)
 {
-	if (g->rover || need > g->rmax - g->rlen) {
-		g->rover = true;
+	if (g->cmd->rover || need > g->cmd->rmax - g->cmd->rlen) {
+		g->cmd->rover = true;
 		return (-1);
 	}
-	while (g->rsize - g->rlen < need)
-		g->rsize = g->rsize == 0 ? 4096 : g->rsize * 2;
-	g->rbuf = xreallocarray(g->rbuf, 1, g->rsize);
+	while (g->cmd->rsize - g->cmd->rlen < need)
+		g->cmd->rsize = g->cmd->rsize == 0 ? 4096 : g->cmd->rsize * 2;
+	g->cmd->rbuf = xreallocarray(g->cmd->rbuf, 1, g->cmd->rsize);
 	return (0);
 }
 
 static void
 cmd_buf_raw(struct gtd *g, const char *s, size_t len)
 {
-	if (g->rover || (g->rsize - g->rlen < len &&
-	    cmd_buf_grow(g, len) == -1) || len > g->rmax - g->rlen) {
-		g->rover = true;
+	if (g->cmd->rover || (g->cmd->rsize - g->cmd->rlen < len &&
+	    cmd_buf_grow(g, len) == -1) || len > g->cmd->rmax - g->cmd->rlen) {
+		g->cmd->rover = true;
 		return;
 	}
-	memcpy(g->rbuf + g->rlen, s, len);
-	g->rlen += len;
+	memcpy(g->cmd->rbuf + g->cmd->rlen, s, len);
+	g->cmd->rlen += len;
 }
 
 /* One JSON value, compact (so on one line). */
@@ -126,24 +128,24 @@ cmd_buf_value(struct gtd *g, const json_t *v)
 {
 	size_t	n;
 
-	if (g->rover)
+	if (g->cmd->rover)
 		return;
-	n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+	n = proto_dumpb(v, g->cmd->rbuf + g->cmd->rlen, g->cmd->rsize - g->cmd->rlen,
 	    JSON_COMPACT | JSON_ENCODE_ANY);
-	if (n > g->rsize - g->rlen) {
+	if (n > g->cmd->rsize - g->cmd->rlen) {
 		if (cmd_buf_grow(g, n) == -1)
 			return;
-		n = proto_dumpb(v, g->rbuf + g->rlen, g->rsize - g->rlen,
+		n = proto_dumpb(v, g->cmd->rbuf + g->cmd->rlen, g->cmd->rsize - g->cmd->rlen,
 		    JSON_COMPACT | JSON_ENCODE_ANY);
 	}
-	if (n > g->rmax - g->rlen) {
-		g->rover = true;
+	if (n > g->cmd->rmax - g->cmd->rlen) {
+		g->cmd->rover = true;
 		return;
 	}
 	if (n == 0)	/* not encodable: cannot happen, but stay JSON */
 		CMD_BUF_LIT(g, "null");
 	else
-		g->rlen += n;
+		g->cmd->rlen += n;
 }
 
 /* ,"key":value for every member; keys are the commands' own literals. */
@@ -189,15 +191,15 @@ cmd_too_big(struct cmd_ctx *ctx, size_t max)
 	ctx->over = true;
 }
 
-/* Write {"id", "ok", error/message, result fields} into g->rbuf. */
+/* Write {"id", "ok", error/message, result fields} into g->cmd->rbuf. */
 static void
 cmd_build(struct cmd_ctx *ctx)
 {
 	struct gtd	*g = ctx->gtd;
 	json_t		*msg;
 
-	g->rlen = 0;
-	g->rover = false;
+	g->cmd->rlen = 0;
+	g->cmd->rover = false;
 	CMD_BUF_LIT(g, "{");
 	if (ctx->idraw != NULL) {
 		CMD_BUF_LIT(g, "\"id\":");
@@ -240,14 +242,14 @@ cmd_send(struct cmd_ctx *ctx)
 {
 	struct gtd	*g = ctx->gtd;
 
-	g->rmax = ctx->over ? SIZE_MAX : conn_reply_max(ctx->conn);
+	g->cmd->rmax = ctx->over ? SIZE_MAX : conn_reply_max(ctx->conn);
 	cmd_build(ctx);
-	if (g->rover && !ctx->over) {
-		cmd_too_big(ctx, g->rmax);
-		g->rmax = SIZE_MAX;
+	if (g->cmd->rover && !ctx->over) {
+		cmd_too_big(ctx, g->cmd->rmax);
+		g->cmd->rmax = SIZE_MAX;
 		cmd_build(ctx);
 	}
-	conn_reply(ctx->conn, g->rbuf, g->rlen);
+	conn_reply(ctx->conn, g->cmd->rbuf, g->cmd->rlen);
 	if (ctx->err == NULL && ctx->after != NULL &&
 	    !conn_is_dead(ctx->conn))
 		ctx->after(ctx);
@@ -258,7 +260,7 @@ cmd_unhold(struct cmd_ctx *ctx)
 {
 	assert(ctx->waiting);
 	ctx->waiting = false;
-	TAILQ_REMOVE(&ctx->gtd->waiting, ctx, wentry);
+	TAILQ_REMOVE(&ctx->gtd->cmd->waiting, ctx, wentry);
 }
 
 void
@@ -277,7 +279,7 @@ cmd_abandon_all(struct gtd *g)
 {
 	struct cmd_ctx	*ctx;
 
-	while ((ctx = TAILQ_FIRST(&g->waiting)) != NULL) {
+	while ((ctx = TAILQ_FIRST(&g->cmd->waiting)) != NULL) {
 		cmd_unhold(ctx);
 		cmd_free(ctx);
 	}
@@ -648,13 +650,49 @@ cmd_tpl(struct cmd_ctx *ctx)
 	return (ctx->gtd->conf == NULL ? NULL : &ctx->gtd->conf->tpl);
 }
 
+struct cmd_state *
+cmd_state_new(void)
+{
+	struct cmd_state	*cs = xcalloc(1, sizeof *cs);
+
+	TAILQ_INIT(&cs->waiting);
+	return (cs);
+}
+
+void
+cmd_state_free(struct cmd_state *cs)
+{
+	if (cs == NULL)
+		return;
+	assert(TAILQ_EMPTY(&cs->waiting));
+	free(cs->rbuf);
+	free(cs->scan);
+	free(cs->spare_ctx);
+	free(cs);
+}
+
+void *
+cmd_opdata(struct cmd_ctx *ctx, size_t size, void (*dtor)(void *))
+{
+	ctx->op = xcalloc(1, size);
+	ctx->op_free = dtor;
+	return (ctx->op);
+}
+
+const char *
+cmd_opstr(struct cmd_ctx *ctx, const char *s)
+{
+	size_t	len = strlen(s) + 1;
+
+	return (memcpy(cmd_opdata(ctx, len, NULL), s, len));
+}
+
 struct child *
-cmd_named(struct cmd_ctx *ctx, json_t *args, const char *const *keys)
+cmd_named(struct cmd_ctx *ctx, json_t *args)
 {
 	const char	*name;
 
-	if (cmd_args_known(ctx, args, keys) == -1 ||
-	    cmd_arg_string(ctx, args, "name", true, &name) == -1)
+	if (cmd_arg_string(ctx, args, "name", true, &name) == -1)
 		return (NULL);
 	return (cmd_child(ctx, name));
 }

@@ -138,11 +138,11 @@ cmd_dispatch_flat(struct cmd_ctx *ctx, const char *line, size_t len)
 	struct proto_flat	 fl;
 	size_t			 i;
 
-	if (g->scansize < len + PROTO_SCRATCH_EXTRA) {
-		g->scansize = len + PROTO_SCRATCH_EXTRA;
-		g->scan = xreallocarray(g->scan, 1, g->scansize);
+	if (g->cmd->scansize < len + PROTO_SCRATCH_EXTRA) {
+		g->cmd->scansize = len + PROTO_SCRATCH_EXTRA;
+		g->cmd->scan = xreallocarray(g->cmd->scan, 1, g->cmd->scansize);
 	}
-	if (proto_scan(line, len, &fl, g->scan) == -1 || fl.op == NULL ||
+	if (proto_scan(line, len, &fl, g->cmd->scan) == -1 || fl.op == NULL ||
 	    (ctx->entry = cmd_find(fl.op)) == NULL ||
 	    !(ctx->entry->flags & CMD_FLAT))
 		return (-1);
@@ -166,7 +166,8 @@ cmd_run(struct cmd_ctx *ctx, json_t *args)
 {
 	const struct cmd_entry	*e = ctx->entry;
 
-	if (cmd_access(ctx, args) == 0) {
+	if (cmd_access(ctx, args) == 0 && (e->flags & CMD_SPEC ||
+	    cmd_args_known(ctx, args, e->keys) == 0)) {
 		if (ctx->gtd->shutting_down && (e->flags & CMD_MUTATES))
 			cmd_error(ctx, GT_E_SHUTTING_DOWN,
 			    "gtd is shutting down");
@@ -307,7 +308,7 @@ static void
 cmd_hold(struct cmd_ctx *ctx)
 {
 	ctx->waiting = true;
-	TAILQ_INSERT_TAIL(&ctx->gtd->waiting, ctx, wentry);
+	TAILQ_INSERT_TAIL(&ctx->gtd->cmd->waiting, ctx, wentry);
 	conn_pause(ctx->conn);
 }
 

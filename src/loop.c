@@ -275,7 +275,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	TAILQ_INIT(&g->children);
 	child_queue_init(g);
 	TAILQ_INIT(&g->dead_children);
-	TAILQ_INIT(&g->waiting);
+	g->cmd = cmd_state_new();
 	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
 	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
 	    .pidfd_open = ops->pidfd_open });
@@ -317,9 +317,7 @@ gtd_free(struct gtd *g)
 	free(g->by_pid);
 	free(g->zone);
 	free(g->socket_path);
-	free(g->rbuf);
-	free(g->scan);
-	free(g->spare_ctx);
+	cmd_state_free(g->cmd);
 	free(g);
 }
 

@@ -9,6 +9,11 @@
  * give the stats and the OOM kills, and the childspec's limits are
  * written into it.
  *
+ * Owns the base cgroup's descriptor and one struct cgroup_child per
+ * incarnation.  Never: touches a cgroup outside the base, or follows a
+ * symlink (every file is opened relative to a held directory descriptor
+ * with O_NOFOLLOW).
+ *
  * Layout.  gtd's own cgroup O comes from the "0::" line of
  * /proc/self/cgroup.  Without a configured path the base is
  * O/gtd-<instance> (the instance names the gtd: several may share O).

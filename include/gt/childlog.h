@@ -24,6 +24,8 @@
 
 #include <ev.h>
 
+#include "gt/fscred.h"
+
 struct child;
 struct childspec;
 struct gtd;
@@ -58,15 +60,6 @@ struct childlog_in {
 	int64_t			 size;		/* of the open file */
 };
 
-/* The ids a child's files are opened with (the spec's user). */
-struct childlog_cred {
-	bool			 set;		/* else gtd's own */
-	uid_t			 uid;
-	gid_t			 gid;
-	gid_t			*groups;	/* owned */
-	int			 ngroups;
-};
-
 struct childlog {
 	struct child		*child;		/* weak: the owner */
 	/* Every pipe reached EOF: the owner's callback (a released one). */
@@ -84,7 +77,7 @@ struct childlog {
 	int			 count;
 	int			 dropped;
 	ev_timer		 dropw;		/* reports `dropped` */
-	struct childlog_cred	 cred;		/* of the incarnation */
+	struct fscred		 cred;		/* its files are opened as */
 };
 
 /*

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd: the command table and the dispatcher.  One request becomes one
+ * cmd: what the ops (cmd-*.c) are made of.  One request becomes one
  * struct cmd_ctx; its exec returns CMD_OK or CMD_ERROR (the reply goes
  * out at once) or CMD_WAIT (the command holds the context and calls
  * cmd_finish() later; replies behind it on the connection wait).
- * Exactly one reply per request.
+ * Exactly one reply per request.  The table and the dispatcher are
+ * dispatch.c's; cmd.c has the helpers: argument checks, reply building,
+ * waits on a child.
+ *
+ * Owns struct cmd_state (gtd->cmd) and every cmd_ctx.  Never: blocks,
+ * writes to a connection other than through conn_reply, or is called by
+ * the core (child, childlog, spawn, registry...): those report through
+ * their observer, and a waiting request listens as a child_waiter.
  */
 #ifndef GT_CMD_H
 #define GT_CMD_H
@@ -37,6 +44,14 @@ struct cmd_entry {
 	int		 flags;
 #define CMD_MUTATES	0x1		/* refused while shutting down */
 #define CMD_FLAT	0x2		/* exec takes args == NULL: see below */
+#define CMD_SPEC	0x4		/* args are a childspec plus keys */
+	/*
+	 * The arguments the op accepts, NULL-terminated: the dispatcher
+	 * refuses any other (bad_request naming it) before exec runs.  For
+	 * CMD_SPEC, the arguments besides a childspec: exec takes them out
+	 * and the childspec parser refuses what is left over.
+	 */
+	const char *const *keys;
 	cmd_exec_fn	*exec;
 };
 
@@ -76,14 +91,12 @@ struct cmd_ctx {
 	ev_timer		 timer;		/* timeout_ms */
 	unsigned		 incarnation;	/* the start waited for */
 	bool			 wait;
-	bool			 created;
-	json_t			*spec;		/* owned request copy */
 	void			(*timer_cb)(struct cmd_ctx *);
 	/* Runs right after a successful reply is queued (subscribe). */
 	void			(*after)(struct cmd_ctx *);
 	bool			 over;		/* replaced: too big */
-	int64_t			 num;		/* scratch */
-	unsigned		 mask;		/* scratch */
+	void			*op;		/* the op's own: cmd_opdata */
+	void			(*op_free)(void *);
 	bool			 waiting;	/* in gtd's waiting list */
 	/* Every op, sorted, NULL-terminated (dispatch.c's; for hello). */
 	const struct cmd_entry *const *table;
@@ -92,6 +105,28 @@ struct cmd_ctx {
 	void			*xwait;
 	void			(*xfree)(struct cmd_ctx *);
 };
+
+TAILQ_HEAD(cmd_list, cmd_ctx);
+
+/*
+ * What the command layer owns (cmd.c, dispatch.c), one per gtd: the
+ * requests that wait, the reply being built, the flat parser's strings.
+ */
+struct cmd_state {
+	struct cmd_list		 waiting;	/* in arrival order */
+	char			*rbuf;		/* the reply being built */
+	size_t			 rlen;
+	size_t			 rsize;
+	size_t			 rmax;		/* rlen may not pass it */
+	bool			 rover;		/* the reply passed rmax */
+	char			*scan;		/* flat request strings */
+	size_t			 scansize;
+	struct cmd_ctx		*spare_ctx;	/* one freed context */
+};
+
+struct cmd_state	*cmd_state_new(void);
+/* After cmd_abandon_all: no request may be waiting. */
+void			 cmd_state_free(struct cmd_state *);
 
 const struct cmd_entry	*cmd_find(const char *);
 
@@ -202,11 +237,16 @@ void		cmd_start_failed(struct cmd_ctx *, struct child *);
 const struct config_tpl	*cmd_tpl(struct cmd_ctx *);
 
 /*
- * Check args against keys (NULL-terminated), then look up the child named
- * by "name": the row, or NULL with the error set.
+ * The op's own state for this request: size bytes, zeroed, kept until the
+ * request is done (one per request).  dtor, if not NULL, frees what it
+ * points to before it is freed.
  */
-struct child	*cmd_named(struct cmd_ctx *, json_t *args,
-		    const char *const *keys);
+void	*cmd_opdata(struct cmd_ctx *, size_t size, void (*dtor)(void *));
+/* A copy of s as the op's own state (cmd_opdata). */
+const char	*cmd_opstr(struct cmd_ctx *, const char *s);
+
+/* The child named by "name": the row, or NULL with the error set. */
+struct child	*cmd_named(struct cmd_ctx *, json_t *args);
 /* Fail with code, "NAME is STATE" and the row's state as context. */
 void		 cmd_state_error(struct cmd_ctx *, const char *code,
 		    struct child *);
@@ -232,8 +272,8 @@ void		 cmd_pid(struct cmd_ctx *, struct child *);
  * cmd_cluster_info: the answer from the mirror for a name with no local
  * row, true when it is a cluster name (*r set), false: not one (the
  * caller goes on).  cmd_cluster_start: start_child or find_or_open
- * (open) of a cluster-scope spec with no local row; ctx->spec holds the
- * request: the name is claimed first, then local(ctx) goes on as for a
+ * (open) of a cluster-scope spec (the request's) with no local row: the
+ * name is claimed first, then local(ctx) goes on as for a
  * local row; held by another node: that node's child (find_or_open
  * waits while it is starting), or already_started.
  */
@@ -245,8 +285,10 @@ bool		 cmd_cluster_info(struct cmd_ctx *, const char *name,
 /* which_children "scope": "cluster": every mirror row (of state st). */
 enum cmd_ret	 cmd_cluster_which(struct cmd_ctx *, const char *st);
 enum cmd_ret	 cmd_cluster_start(struct cmd_ctx *, const char *name,
-		    bool failover, bool open, int64_t timeout_ms,
+		    json_t *spec, bool failover, bool open, int64_t timeout_ms,
 		    enum cmd_ret (*local)(struct cmd_ctx *));
+/* The request's childspec of cmd_cluster_start (borrowed). */
+json_t		*cmd_cluster_spec(struct cmd_ctx *);
 
 /* terminate_child and terminate_and_delete (delete = remove the row). */
 enum cmd_ret	 cmd_terminate(struct cmd_ctx *, json_t *args, bool delete);

@@ -3,7 +3,12 @@
  * gtd: the daemon's single context.  Every piece of state hangs off one
  * struct gtd, so a test can build a fresh one.  Lifecycle and the loop
  * glue (signals, the reaper of dead objects, shutdown order) are in
- * loop.c.
+ * loop.c; gtd.c's main is the one place that wires modules together.
+ *
+ * A pointer here is owned by the module it names (conns: conn.c, cmd:
+ * cmd.c, events: event.c, reg: registry.c, ...), which alone changes what
+ * it points to; the rows and their indexes are child.c's.  Other modules
+ * read through the owner's functions.
  */
 #ifndef GT_GTD_H
 #define GT_GTD_H
@@ -29,7 +34,7 @@ struct gtcluster;
 struct notify;
 struct registry;
 struct snapshot;
-TAILQ_HEAD(cmd_list, cmd_ctx);
+struct cmd_state;
 
 struct gtd_stats {
 	uint64_t	requests;
@@ -80,7 +85,7 @@ struct gtd {
 	ev_idle			 start_idle;
 
 	struct connset		*conns;		/* owned: the transport */
-	struct cmd_list		 waiting;	/* requests that wait (cmd.c) */
+	struct cmd_state	*cmd;		/* owned: the command layer's */
 	struct server		*server;	/* owned */
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
@@ -89,15 +94,6 @@ struct gtd {
 	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
 	int64_t			 committed_at;	/* mono ms of the last commit */
-	char			*rbuf;		/* owned: reply being built */
-	size_t			 rlen;
-	size_t			 rsize;
-	size_t			 rmax;		/* rlen may not pass it */
-	bool			 rover;		/* the reply passed rmax */
-	/* Owned: flat request strings. */
-	char			*scan;
-	size_t			 scansize;
-	struct cmd_ctx		*spare_ctx;	/* owned: one freed context */
 	int			 exit_code;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;

@@ -80,17 +80,25 @@ cg_has_entry(const char *dir, const char *prefix)
 	return (found);
 }
 
+struct cg_entry {
+	const char	*dir;
+	const char	*prefix;
+};
+
+static bool
+cg_no_entry(void *arg)
+{
+	struct cg_entry	*w = arg;
+
+	return (!cg_has_entry(w->dir, w->prefix));
+}
+
 static bool
 cg_wait_no_entry(const char *dir, const char *prefix, int ms)
 {
-	long	end = e2e_now_ms() + e2e_slow(ms);
+	struct cg_entry	w = { dir, prefix };
 
-	while (cg_has_entry(dir, prefix))
-		if (e2e_now_ms() > end)
-			return (false);
-		else
-			usleep(10000);	/* a poll with a deadline */
-	return (true);
+	return (e2e_wait_until(ms, cg_no_entry, &w));
 }
 
 /*

@@ -94,41 +94,53 @@ attr_health(struct e2e *e, const char *name)
 	    "key", "health"), "value"));
 }
 
+/* What wait_health and new_incarnation wait for. */
+struct hl_want {
+	struct e2e	*e;
+	const char	*name;
+	const char	*health;	/* the attr's value, or */
+	pid_t		 old;		/* a pid other than this one */
+};
+
+static bool
+hl_health_is(void *arg)
+{
+	struct hl_want	*w = arg;
+	json_t		*r, *v;
+
+	r = e2e_req(w->e, "getattr", "{s:s, s:s}", "name", w->name, "key",
+	    "health");
+	v = json_object_get(r, "value");
+	return (json_is_true(json_object_get(r, "ok")) && json_is_string(v) &&
+	    strcmp(json_string_value(v), w->health) == 0);
+}
+
 static bool
 wait_health(struct e2e *e, const char *name, const char *want, int ms)
 {
-	long	end = e2e_now_ms() + e2e_slow(ms);
-	json_t	*r;
+	struct hl_want	w = { e, name, want, 0 };
 
-	while (e2e_now_ms() < end) {
-		r = e2e_req(e, "getattr", "{s:s, s:s}", "name", name, "key",
-		    "health");
-		if (json_is_true(json_object_get(r, "ok")) &&
-		    json_is_string(json_object_get(r, "value")) &&
-		    strcmp(json_string_value(json_object_get(r, "value")),
-		    want) == 0)
-			return (true);
-		usleep(20000);	/* a poll of gtd's state, with a deadline */
-	}
-	return (false);
+	return (e2e_wait_until(ms, hl_health_is, &w));
+}
+
+static bool
+hl_pid_other(void *arg)
+{
+	struct hl_want	*w = arg;
+	json_t		*r = e2e_row(w->e, w->name);
+	json_int_t	 pid;
+
+	pid = r != NULL ? json_integer_value(json_object_get(r, "pid")) : 0;
+	return (pid > 0 && pid != w->old);
 }
 
 /* A process of name other than old (any state), before ms. */
 static bool
 new_incarnation(struct e2e *e, const char *name, pid_t old, int ms)
 {
-	long	 end = e2e_now_ms() + e2e_slow(ms);
-	json_t	*r;
+	struct hl_want	w = { e, name, NULL, old };
 
-	while (e2e_now_ms() < end) {
-		r = e2e_row(e, name);
-		if (r != NULL && json_integer_value(json_object_get(r,
-		    "pid")) > 0 && json_integer_value(json_object_get(r,
-		    "pid")) != old)
-			return (true);
-		usleep(20000);	/* a poll of gtd's state, with a deadline */
-	}
-	return (false);
+	return (e2e_wait_until(ms, hl_pid_other, &w));
 }
 
 /* exec probe, ready "healthy": starting until the first success. */

@@ -12,16 +12,19 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,11 +217,43 @@ hc_ask(int fd, const char *line, char *buf, size_t size)
 }
 
 /*
- * The helper of hc_pid_reuse, as nobody.  Its child K connects the
- * helper's socket (so SO_PEERCRED holds K's pid), gets one reply, and
- * exits; the helper reaps it, keeps the connection, tells the test K's
- * pid, waits for the word, then tries the two writes and reports both
- * replies.
+ * Fork a process that will run as nobody.  Where /proc/sys is read-only
+ * (a container), ns_last_pid cannot steer the kernel and the pids may
+ * not come round for millions of forks: then the process is made with
+ * clone3's set_tid at the pid the kernel would hand out next, which
+ * leaves the kernel's cursor where it was, so that the next fork of any
+ * process in the namespace (gtd's start of the victim) gets the same
+ * number once this process is gone.
+ */
+static pid_t
+hc_fork_at_cursor(void)
+{
+	struct clone_args	ca;
+	pid_t			p, tid;
+	int			st;
+
+	if (access("/proc/sys/kernel/ns_last_pid", W_OK) == 0)
+		return (fork());
+	if ((p = fork()) == 0)
+		_exit(0);
+	if (p == -1 || waitpid(p, &st, 0) != p)
+		return (-1);
+	tid = p + 1;
+	memset(&ca, 0, sizeof ca);
+	ca.exit_signal = SIGCHLD;
+	ca.set_tid = (uint64_t)(uintptr_t)&tid;
+	ca.set_tid_size = 1;
+	if ((p = (pid_t)syscall(SYS_clone3, &ca, sizeof ca)) == -1)
+		return (fork());
+	return (p);
+}
+
+/*
+ * The helper of hc_pid_reuse.  Its child K connects as nobody through
+ * the helper's socket (so SO_PEERCRED holds K's pid), gets one reply,
+ * and exits; the helper reaps it, keeps the connection, tells the test
+ * K's pid and waits for a word: 'g' to try the two writes and report
+ * both replies, anything else to give up this try.
  */
 static void
 hc_reuse_helper(struct e2e *e, int cmd, int out)
@@ -227,23 +262,24 @@ hc_reuse_helper(struct e2e *e, int cmd, int out)
 	pid_t	k;
 	int	fd, st;
 
-	hc_become(NOBODY);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		_exit(70);
-	if ((k = fork()) == -1)
+	if ((k = hc_fork_at_cursor()) == -1)
 		_exit(70);
 	if (k == 0) {
+		hc_become(NOBODY);
 		if (hc_connect_fd(e, fd) == -1 ||
 		    hc_ask(fd, "{\"op\":\"ping\"}", buf, sizeof buf) == -1)
 			_exit(70);
 		_exit(0);
 	}
+	hc_become(NOBODY);
 	if (waitpid(k, &st, 0) != k || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0)
 		_exit(70);
 	dprintf(out, "%d\n", (int)k);
-	if (read(cmd, &go, 1) != 1)
-		_exit(70);
+	if (read(cmd, &go, 1) != 1 || go != 'g')
+		_exit(0);
 	if (hc_ask(fd, "{\"op\":\"setattr\",\"self\":true,\"attrs\":"
 	    "{\"owned\":1}}", buf, sizeof buf) == -1)
 		_exit(70);
@@ -255,45 +291,59 @@ hc_reuse_helper(struct e2e *e, int cmd, int out)
 	_exit(0);
 }
 
-/*
- * Make the next pid the kernel hands out want (or close below it):
- * through ns_last_pid when it can be written, else by forking until the
- * numbers come round.
- */
+/* Make the next pid the kernel hands out want, where that can be done. */
 static void
 hc_pid_approach(pid_t want)
 {
-	pid_t	p;
-	int	fd, st, ok = 0;
 	char	num[32];
+	int	fd;
 
 	if ((fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY |
-	    O_CLOEXEC)) != -1) {
-		snprintf(num, sizeof num, "%d", (int)want - 1);
-		ok = write(fd, num, strlen(num)) == (ssize_t)strlen(num);
-		close(fd);
-	}
-	while (!ok) {
-		if ((p = fork()) == 0)
-			_exit(0);
-		ck_assert_int_ne(p, -1);
-		ck_assert_int_eq(waitpid(p, &st, 0), p);
-		ok = p < want && p >= want - 3;
-	}
+	    O_CLOEXEC)) == -1)
+		return;		/* hc_fork_at_cursor left the cursor there */
+	snprintf(num, sizeof num, "%d", (int)want - 1);
+	(void)!write(fd, num, strlen(num));
+	close(fd);
 }
 
-/* Start a child name whose pid is want; false if none got it in time. */
+/*
+ * One try of hc_pid_reuse: a helper holds a connection made by a pid that
+ * is gone, and gtd starts "victim", which is meant to get that pid.  On
+ * true, the helper is waiting for its word on *cmd and reports on *out;
+ * on false (another process took the pid first) all is undone.
+ */
 static bool
-hc_spawn_at(struct e2e *e, const char *name, pid_t want, long ms)
+hc_reuse_try(struct e2e *e, pid_t *h, int *cmd, int *out)
 {
-	long	deadline = e2e_now_ms() + ms;
+	char	buf[64];
+	int	c[2], o[2], st;
+	pid_t	k, got;
 
-	while (e2e_now_ms() < deadline) {
-		hc_pid_approach(want);
-		if (e2e_spawn(e, name, NULL) == want)
-			return (true);
-		e2e_ok(e, "terminate_and_delete", "{s:s}", "name", name);
+	ck_assert_int_eq(pipe2(c, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(o, O_CLOEXEC), 0);
+	fflush(NULL);
+	ck_assert_int_ne(*h = fork(), -1);
+	if (*h == 0) {
+		close(c[1]);
+		close(o[0]);
+		hc_reuse_helper(e, c[0], o[1]);
 	}
+	close(c[0]);
+	close(o[1]);
+	ck_assert_int_eq(hc_read_line(o[0], buf, sizeof buf, 10000), 0);
+	k = (pid_t)atoi(buf);
+	ck_assert_int_gt(k, 1);
+	hc_pid_approach(k);
+	if ((got = e2e_spawn(e, "victim", NULL)) == k) {
+		*cmd = c[1];
+		*out = o[0];
+		return (true);
+	}
+	ck_assert_int_eq(write(c[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(*h, &st, 0), *h);
+	close(c[1]);
+	close(o[0]);
+	e2e_ok(e, "terminate_and_delete", "{s:s}", "name", "victim");
 	return (false);
 }
 
@@ -306,31 +356,18 @@ hc_spawn_at(struct e2e *e, const char *name, pid_t want, long ms)
 START_TEST(hc_pid_reuse)
 {
 	struct e2e	*e = hc_start_acl("none", NULL);
+	long		 deadline = e2e_now_ms() + e2e_slow(60000);
 	char		 buf[4096];
 	json_t		*r;
-	pid_t		 h, k;
-	int		 cmd[2], out[2], st, i;
+	pid_t		 h;
+	int		 cmd, out, st, i;
 
-	ck_assert_int_eq(pipe2(cmd, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	fflush(NULL);
-	ck_assert_int_ne(h = fork(), -1);
-	if (h == 0) {
-		close(cmd[1]);
-		close(out[0]);
-		hc_reuse_helper(e, cmd[0], out[1]);
-	}
-	close(cmd[0]);
-	close(out[1]);
-	ck_assert_int_eq(hc_read_line(out[0], buf, sizeof buf, 10000), 0);
-	k = (pid_t)atoi(buf);
-	ck_assert_int_gt(k, 1);
-	ck_assert_msg(hc_spawn_at(e, "victim", k, e2e_slow(60000)),
-	    "no child got pid %d", (int)k);
-	ck_assert_int_eq(write(cmd[1], "g", 1), 1);
+	while (!hc_reuse_try(e, &h, &cmd, &out))
+		ck_assert_msg(e2e_now_ms() < deadline,
+		    "no child got the pid of the gone peer in time");
+	ck_assert_int_eq(write(cmd, "g", 1), 1);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(hc_read_line(out[0], buf, sizeof buf,
-		    10000), 0);
+		ck_assert_int_eq(hc_read_line(out, buf, sizeof buf, 10000), 0);
 		r = json_loads(buf, 0, NULL);
 		ck_assert_msg(r != NULL && json_is_false(json_object_get(r,
 		    "ok")) && strcmp(json_string_value(json_object_get(r,
@@ -342,8 +379,8 @@ START_TEST(hc_pid_reuse)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	e2e_err(e, "not_found", "getattr", "{s:s, s:s}", "name", "victim",
 	    "key", "owned");
-	close(cmd[1]);
-	close(out[0]);
+	close(cmd);
+	close(out);
 	e2e_stop(e);
 }
 END_TEST

@@ -713,23 +713,12 @@ START_TEST(e2e_last_exit)
 END_TEST
 
 /* Intensity: max_restarts restarts, then on_give_up. */
-static void
-give_up(struct e2e *e, const char *name, const char *action)
-{
-	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:i, s:i, s:s}",
-	    "name", name, "cmd", e2e_cmd("--exit-after-ms=20",
-	    "--exit-code=1",
-	    e2e_fmt(e, "--append-pid=%s", e2e_path(e, name)), NULL),
-	    "restart_delay_ms", 10, "max_restarts", 2, "max_period_ms", 60000,
-	    "on_give_up", action);
-}
-
 START_TEST(e2e_give_up_stop)
 {
 	struct e2e	*e = e2e_start(NULL);
 	json_t		*row;
 
-	give_up(e, "gs", "stop");
+	e2e_start_give_up(e, "gs", "stop");
 	ck_assert(e2e_wait_state(e, "gs", "stopped", 5000));
 	row = e2e_row(e, "gs");
 	ck_assert_int_eq(e2e_int(row, "restart_count"), 2);
@@ -746,7 +735,7 @@ START_TEST(e2e_give_up_delete)
 {
 	struct e2e	*e = e2e_start(NULL);
 
-	give_up(e, "gd", "delete");
+	e2e_start_give_up(e, "gd", "delete");
 	ck_assert(e2e_wait_absent(e, "gd", 5000));
 	ck_assert_int_eq(e2e_count_lines(e2e_path(e, "gd")), 3);
 	e2e_stop(e);
@@ -760,7 +749,7 @@ START_TEST(e2e_give_up_exit_daemon)
 	int		 st;
 
 	other = e2e_spawn(e, "bystander", NULL);
-	give_up(e, "gx", "exit_daemon");
+	e2e_start_give_up(e, "gx", "exit_daemon");
 	ck_assert_msg(e2e_wait_exit(e, 8000, &st), "gtd did not exit");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x",
 	    st);

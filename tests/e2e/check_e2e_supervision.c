@@ -48,8 +48,6 @@ static json_t	*held;		/* every JSON value parsed here */
 static json_t		*hold(json_t *);
 static void		 stop(struct e2e *);
 static struct e2e_conn	*subscribe(struct e2e *, const char *);
-static json_t		*next_event(struct e2e *, struct e2e_conn *,
-			    const char *, const char *, int);
 static long		 at_of(json_t *);
 static void		 send_req(struct e2e_conn *, int, const char *,
 			    const char *, ...);
@@ -93,36 +91,6 @@ subscribe(struct e2e *e, const char *name)
 	else
 		e2e_cok(c, "subscribe", NULL);
 	return (c);
-}
-
-/*
- * The next event of this kind (and name, unless NULL) on c within ms,
- * skipping others; NULL when none came.
- */
-static json_t *
-next_event(struct e2e *e, struct e2e_conn *c, const char *name,
-    const char *kind, int ms)
-{
-	long		 deadline = e2e_now_ms() + ms, left;
-	const char	*line;
-	json_t		*j, *k, *n;
-
-	for (;;) {
-		if ((left = deadline - e2e_now_ms()) < 0)
-			left = 0;
-		if ((line = e2e_recv_line(c, (int)left)) == NULL)
-			return (NULL);
-		j = json_loads(line, 0, NULL);
-		ck_assert_msg(json_is_object(j), "not an event: %s", line);
-		hold(j);
-		k = json_object_get(j, "event");
-		n = json_object_get(j, "name");
-		ck_assert_msg(json_is_string(k), "not an event: %s", line);
-		if (strcmp(json_string_value(k), kind) == 0 && (name == NULL ||
-		    (json_is_string(n) && strcmp(json_string_value(n),
-		    name) == 0)))
-			return (j);
-	}
 }
 
 static long
@@ -344,7 +312,7 @@ START_TEST(e2e_sup_transient_success_codes)
 	    "restart", "transient", "success_exit_codes", 0, 7);
 	/* Both rows go, in whichever order their exits are reaped. */
 	for (i = 0; i < 2; i++) {
-		r = next_event(e, ev, NULL, "deleted", 3000);
+		r = e2e_next_event(ev, NULL, "deleted", 3000);
 		ck_assert_ptr_nonnull(r);
 		seen |= strcmp(e2e_str(r, "name"), "seven") == 0 ? 1 : 2;
 	}
@@ -357,10 +325,10 @@ START_TEST(e2e_sup_transient_success_codes)
 	    e2e_cmd("--exit-after-ms=100", "--exit-code=3", NULL),
 	    "restart", "transient", "success_exit_codes", 0, 7,
 	    "restart_delay_ms", 100), "pid");
-	r = next_event(e, ev, "three", "exited", 3000);
+	r = e2e_next_event(ev, "three", "exited", 3000);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(e2e_int(e2e_get(r, "reason"), "exit_status"), 3);
-	r = next_event(e, ev, "three", "started", 3000);
+	r = e2e_next_event(ev, "three", "started", 3000);
 	ck_assert_ptr_nonnull(r);
 	pid2 = (pid_t)e2e_int(r, "pid");
 	ck_assert_int_ne(pid2, pid);
@@ -390,18 +358,18 @@ START_TEST(e2e_sup_backoff)
 	    "s:f}}", "name", "b", "cmd", e2e_cmd(NULL), "restart_delay_ms",
 	    100, "max_restarts", 0, "backoff", "factor", 2, "max_ms", 400,
 	    "reset_after_ms", 600, "jitter", 0.0);
-	ck_assert_ptr_nonnull(st = next_event(e, ev, "b", "started", 3000));
+	ck_assert_ptr_nonnull(st = e2e_next_event(ev, "b", "started", 3000));
 	pid = (pid_t)e2e_int(st, "pid");
 	for (i = 0; i < 5; i++) {
 		if (i == 4)	/* this one runs past reset_after_ms */
-			ck_assert_msg(next_event(e, ev, "b", "exited", 700) ==
+			ck_assert_msg(e2e_next_event(ev, "b", "exited", 700) ==
 			    NULL, "incarnation %d died by itself", (int)pid);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
-		ck_assert_ptr_nonnull(x = next_event(e, ev, "b", "exited",
+		ck_assert_ptr_nonnull(x = e2e_next_event(ev, "b", "exited",
 		    3000));
 		ck_assert_str_eq(e2e_str(e2e_get(x, "reason"), "signal"),
 		    "SIGKILL");
-		ck_assert_ptr_nonnull(st = next_event(e, ev, "b", "started",
+		ck_assert_ptr_nonnull(st = e2e_next_event(ev, "b", "started",
 		    3000));
 		d[i] = at_of(st) - at_of(x);
 		seen = e2e_fmt(e, "%s %ld", seen, d[i]);
@@ -434,22 +402,11 @@ START_TEST(e2e_sup_intensity_window)
 		poll(NULL, 0, 10);
 	ck_assert_msg(row_int(e, "w", "restart_count") >= 4, "%s",
 	    e2e_dump(e, e2e_row(e, "w")));
-	ck_assert_ptr_null(next_event(e, ev, "w", "gave_up", 0));
+	ck_assert_ptr_null(e2e_next_event(ev, "w", "gave_up", 0));
 	ck_assert_str_ne(row_state(e, "w"), "stopped");
 	stop(e);
 }
 END_TEST
-
-/* The child of give_up(): exits 1 after 30 ms, pid appended to DIR/name. */
-static void
-give_up(struct e2e *e, const char *name, const char *action)
-{
-	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:i, s:i, s:s}",
-	    "name", name, "cmd", e2e_cmd("--exit-after-ms=30",
-	    "--exit-code=1", e2e_fmt(e, "--append-pid=%s", e2e_path(e, name)),
-	    NULL), "restart_delay_ms", 20, "max_restarts", 2,
-	    "max_period_ms", 10000, "on_give_up", action);
-}
 
 START_TEST(e2e_sup_give_up_stop)
 {
@@ -458,15 +415,15 @@ START_TEST(e2e_sup_give_up_stop)
 	json_t		*r;
 	pid_t		 pid;
 
-	give_up(e, "gs", "stop");
-	ck_assert_ptr_nonnull(r = next_event(e, ev, "gs", "gave_up", 5000));
+	e2e_start_give_up(e, "gs", "stop");
+	ck_assert_ptr_nonnull(r = e2e_next_event(ev, "gs", "gave_up", 5000));
 	ck_assert_str_eq(e2e_str(r, "action"), "stop");
-	ck_assert_ptr_nonnull(next_event(e, ev, "gs", "stopped", 3000));
+	ck_assert_ptr_nonnull(e2e_next_event(ev, "gs", "stopped", 3000));
 	ck_assert_str_eq(row_state(e, "gs"), "stopped");
 	ck_assert_int_eq(row_int(e, "gs", "restart_count"), 2);
 	ck_assert_int_eq(e2e_count_lines(e2e_path(e, "gs")), 3);
 	/* It stays stopped: nothing is spawned any more. */
-	ck_assert_ptr_null(next_event(e, ev, "gs", "started", 500));
+	ck_assert_ptr_null(e2e_next_event(ev, "gs", "started", 500));
 	ck_assert_str_eq(row_state(e, "gs"), "stopped");
 	ck_assert_int_eq(e2e_count_lines(e2e_path(e, "gs")), 3);
 	r = e2e_err(e, "not_found", "find", "{s:s}", "name", "gs");
@@ -486,10 +443,10 @@ START_TEST(e2e_sup_give_up_delete)
 	struct e2e_conn	*ev = subscribe(e, "gd");
 	json_t		*r;
 
-	give_up(e, "gd", "delete");
-	ck_assert_ptr_nonnull(r = next_event(e, ev, "gd", "gave_up", 5000));
+	e2e_start_give_up(e, "gd", "delete");
+	ck_assert_ptr_nonnull(r = e2e_next_event(ev, "gd", "gave_up", 5000));
 	ck_assert_str_eq(e2e_str(r, "action"), "delete");
-	ck_assert_ptr_nonnull(next_event(e, ev, "gd", "deleted", 3000));
+	ck_assert_ptr_nonnull(e2e_next_event(ev, "gd", "deleted", 3000));
 	ck_assert_ptr_null(e2e_row(e, "gd"));
 	ck_assert_int_eq(e2e_count_lines(e2e_path(e, "gd")), 3);
 	e2e_err(e, "not_found", "info", "{s:s}", "name", "gd");
@@ -512,7 +469,7 @@ START_TEST(e2e_sup_give_up_exit_daemon)
 	    "timeout_ms", 300), "pid");
 	e2e_wait_ready(e, "by2");
 	t0 = e2e_now_ms();
-	give_up(e, "gx", "exit_daemon");
+	e2e_start_give_up(e, "gx", "exit_daemon");
 	ck_assert_msg(e2e_wait_exit(e, 5000, &st), "gtd did not exit");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "gtd exit "
 	    "status 0x%x, want a non-zero exit", st);
@@ -545,20 +502,20 @@ START_TEST(e2e_sup_on_exit_ladder)
 	    "on_exit", "upto", 2, "action", "restart", "upto", 3, "action",
 	    "restart", "delay_ms", 300, "action", "stop");
 	for (i = 0; i < 3; i++) {
-		ck_assert_ptr_nonnull(x = next_event(e, ev, "l", "exited",
+		ck_assert_ptr_nonnull(x = e2e_next_event(ev, "l", "exited",
 		    3000));
-		ck_assert_ptr_nonnull(st = next_event(e, ev, "l", "started",
+		ck_assert_ptr_nonnull(st = e2e_next_event(ev, "l", "started",
 		    3000));
 		gap[i] = at_of(st) - at_of(x);
 	}
 	ck_assert_msg(gap[0] < 150 && gap[1] < 150 && gap[2] >= 298 &&
 	    gap[2] < 1000, "restart gaps %ld %ld %ld ms, want 0 0 300",
 	    gap[0], gap[1], gap[2]);
-	ck_assert_ptr_nonnull(next_event(e, ev, "l", "exited", 3000));
-	ck_assert_ptr_nonnull(next_event(e, ev, "l", "stopped", 3000));
+	ck_assert_ptr_nonnull(e2e_next_event(ev, "l", "exited", 3000));
+	ck_assert_ptr_nonnull(e2e_next_event(ev, "l", "stopped", 3000));
 	ck_assert_str_eq(row_state(e, "l"), "stopped");
 	ck_assert_int_eq(row_int(e, "l", "restart_count"), 3);
-	ck_assert_ptr_null(next_event(e, ev, "l", "started", 400));
+	ck_assert_ptr_null(e2e_next_event(ev, "l", "started", 400));
 	ck_assert_int_eq(e2e_count_lines(spawns), 4);
 	stop(e);
 }
@@ -635,7 +592,7 @@ START_TEST(e2e_sup_terminate_in_delay)
 	}
 	ev = subscribe(e, NULL);
 	/* Well past the 500 ms delays: no resurrection. */
-	ck_assert_ptr_null(next_event(e, ev, NULL, "started", 900));
+	ck_assert_ptr_null(e2e_next_event(ev, NULL, "started", 900));
 	for (i = 0; i < 2; i++) {
 		row = e2e_row(e, n[i]);
 		ck_assert_str_eq(e2e_str(row, "state"), "stopped");
@@ -779,8 +736,8 @@ START_TEST(e2e_sup_watchdog)
 	    "cmd", e2e_cmd("--notify-ready-after-ms=0",
 	    "--watchdog-every-ms=100", "--watchdog-count=8", NULL),
 	    "ready", "notify", "watchdog_ms", 300, "restart_delay_ms", 100);
-	ck_assert_ptr_nonnull(rd = next_event(e, ev, "w", "ready", 3000));
-	ck_assert_ptr_nonnull(x = next_event(e, ev, "w", "exited", 3000));
+	ck_assert_ptr_nonnull(rd = e2e_next_event(ev, "w", "ready", 3000));
+	ck_assert_ptr_nonnull(x = e2e_next_event(ev, "w", "exited", 3000));
 	dt = at_of(x) - at_of(rd);
 	reason = e2e_get(x, "reason");
 	ck_assert_str_eq(e2e_str(reason, "signal"), "SIGKILL");
@@ -788,7 +745,7 @@ START_TEST(e2e_sup_watchdog)
 	/* 8 pings over 800 ms, killed 300 ms after the last one */
 	ck_assert_msg(dt >= 900 && dt < 2000, "killed %ld ms after ready, "
 	    "want ~1100", dt);
-	ck_assert_ptr_nonnull(next_event(e, ev, "w", "ready", 3000));
+	ck_assert_ptr_nonnull(e2e_next_event(ev, "w", "ready", 3000));
 	ck_assert_int_eq(row_int(e, "w", "restart_count"), 1);
 	ck_assert_str_eq(e2e_str(e2e_get(e2e_ok(e, "info", "{s:s}", "name",
 	    "w"), "last_exit"), "signal"), "SIGKILL");
@@ -797,8 +754,8 @@ START_TEST(e2e_sup_watchdog)
 	e2e_ok(e, "start_child", "{s:s, s:o, s:s, s:i, s:s}", "name", "w0",
 	    "cmd", e2e_cmd("--notify-ready-after-ms=0", NULL),
 	    "ready", "notify", "watchdog_ms", 300, "restart", "temporary");
-	ck_assert_ptr_nonnull(rd = next_event(e, ev, "w0", "ready", 3000));
-	ck_assert_ptr_nonnull(x = next_event(e, ev, "w0", "exited", 3000));
+	ck_assert_ptr_nonnull(rd = e2e_next_event(ev, "w0", "ready", 3000));
+	ck_assert_ptr_nonnull(x = e2e_next_event(ev, "w0", "exited", 3000));
 	dt = at_of(x) - at_of(rd);
 	ck_assert_msg(dt >= 290 && dt < 1000, "killed %ld ms after ready, "
 	    "want 300", dt);
@@ -1180,8 +1137,8 @@ START_TEST(e2e_sup_terminate_while_terminating)
 	    "terminating row took %ld ms", e2e_now_ms() - t0);
 	ev = subscribe(e, "h");
 	touch(gate);
-	ck_assert_ptr_nonnull(next_event(e, ev, "h", "hook_done", 3000));
-	st = next_event(e, ev, "h", "started", 600);
+	ck_assert_ptr_nonnull(e2e_next_event(ev, "h", "hook_done", 3000));
+	st = e2e_next_event(ev, "h", "started", 600);
 	row = e2e_row(e, "h");
 	ck_assert_msg(st == NULL && row != NULL && strcmp(e2e_str(row,
 	    "state"), "stopped") == 0 && e2e_count_lines(spawns) == 1,
@@ -1299,7 +1256,7 @@ START_TEST(e2e_sup_hook_timeout)
 	    "exit, want hook_timeout_ms 400", dt);
 	ck_assert_msg(e2e_wait_dead(hpid, 2000), "hung hook %d survived",
 	    (int)hpid);
-	ck_assert_ptr_nonnull(hd = next_event(e, ev, "ht", "hook_done", 2000));
+	ck_assert_ptr_nonnull(hd = e2e_next_event(ev, "ht", "hook_done", 2000));
 	ck_assert_str_eq(e2e_str(e2e_get(hd, "reason"), "signal"), "SIGKILL");
 	stop(e);
 }

@@ -985,6 +985,46 @@ e2e_recv_(struct e2e_conn *cn, int ms)
 	return (j);
 }
 
+json_t *
+e2e_next_event(struct e2e_conn *cn, const char *name, const char *kind,
+    int ms)
+{
+	long		 deadline = e2e_now_ms() + e2e_slow(ms), left;
+	const char	*line;
+	size_t		 len;
+	json_t		*j, *k, *n;
+
+	if (cn->c == NULL)
+		e2e_fail("recv on a closed connection");
+	for (;;) {
+		if ((left = deadline - e2e_now_ms()) < 0)
+			left = 0;
+		if ((line = client_recv(cn->c, (int)left, &len)) == NULL)
+			return (NULL);
+		if ((j = json_loadb(line, len, 0, NULL)) == NULL)
+			e2e_fail("not an event: %.*s", (int)len, line);
+		json_array_append_new(cn->e->keep, j);
+		k = json_object_get(j, "event");
+		n = json_object_get(j, "name");
+		if (!json_is_string(k))
+			e2e_fail("not an event: %.*s", (int)len, line);
+		if ((kind == NULL || strcmp(json_string_value(k), kind) == 0) &&
+		    (name == NULL || (json_is_string(n) &&
+		    strcmp(json_string_value(n), name) == 0)))
+			return (j);
+	}
+}
+
+void
+e2e_start_give_up(struct e2e *e, const char *name, const char *action)
+{
+	e2e_ok(e, "start_child", "{s:s, s:o, s:i, s:i, s:i, s:s}",
+	    "name", name, "cmd", e2e_cmd("--exit-after-ms=30",
+	    "--exit-code=1", e2e_fmt(e, "--append-pid=%s", e2e_path(e, name)),
+	    NULL), "restart_delay_ms", 20, "max_restarts", 2,
+	    "max_period_ms", 60000, "on_give_up", action);
+}
+
 bool
 e2e_closed(struct e2e_conn *cn, int ms)
 {

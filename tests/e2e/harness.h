@@ -140,6 +140,21 @@ const char	*e2e_recv_line(struct e2e_conn *, int ms);
 json_t		*e2e_recv_(struct e2e_conn *, int ms);
 bool		 e2e_closed(struct e2e_conn *, int ms);
 
+/*
+ * The next event of kind (any if NULL) about name (any if NULL) on a
+ * subscribed connection within ms, skipping others; NULL when none came.
+ * A line that is not an event fails the test.
+ */
+json_t		*e2e_next_event(struct e2e_conn *, const char *name,
+		    const char *kind, int ms);
+/*
+ * Start name as a child that exits 1 after 30 ms, appending its pid to
+ * e2e_path(e, name) at each start, and restarts twice within the period
+ * before its on_give_up action (stop, delete, exit_daemon).
+ */
+void		 e2e_start_give_up(struct e2e *, const char *name,
+		    const char *action);
+
 /* which_children row of name, or NULL. */
 json_t		*e2e_row(struct e2e *, const char *name);
 /* Condition waits on which_children: true when reached before ms. */

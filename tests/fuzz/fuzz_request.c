@@ -401,7 +401,7 @@ fuzz_timers(struct gtd *g)
 		child_unref(c);
 	}
 	free(all);
-	TAILQ_FOREACH(ctx, &g->waiting, wentry) {
+	TAILQ_FOREACH(ctx, &g->cmd->waiting, wentry) {
 		if (!conn_is_dead(ctx->conn) && ev_is_active(&ctx->timer)) {
 			ev_timer_stop(g->loop, &ctx->timer);
 			ctx->timer_cb(ctx);

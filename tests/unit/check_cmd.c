@@ -73,7 +73,7 @@ END_TEST
 START_TEST(test_cmd_table_entry)
 {
 	const struct cmd_entry	*e = cmd_table[_i];
-	const char		*p;
+	const char		*p, *const *k;
 
 	ck_assert_ptr_nonnull(e->name);
 	ck_assert_msg(*e->name != '\0', "entry %d has an empty name", _i);
@@ -82,8 +82,16 @@ START_TEST(test_cmd_table_entry)
 		    "%s: wire names are lower case with underscores", e->name);
 	ck_assert_msg(e->usage != NULL, "%s has no usage", e->name);
 	ck_assert_msg(e->exec != NULL, "%s has no exec", e->name);
-	ck_assert_msg((e->flags & ~(CMD_MUTATES | CMD_FLAT)) == 0,
+	ck_assert_msg((e->flags & ~(CMD_MUTATES | CMD_FLAT | CMD_SPEC)) == 0,
 	    "%s: unknown flags %#x", e->name, e->flags);
+	ck_assert_msg(e->keys != NULL, "%s declares no arguments", e->name);
+	for (k = e->keys; *k != NULL; k++)	/* the usage shows each */
+		ck_assert_msg(**k != '\0' && strstr(e->usage, *k) != NULL,
+		    "%s: argument \"%s\" not in its usage \"%s\"", e->name,
+		    *k, e->usage);
+	if (e->flags & CMD_SPEC)
+		ck_assert_msg(strstr(e->usage, "childspec") != NULL,
+		    "%s takes a childspec: its usage says so", e->name);
 }
 END_TEST
 

@@ -21,6 +21,7 @@
 
 #include "gt/child.h"
 #include "gt/config.h"
+#include "gt/cmd.h"
 #include "gt/conn.h"
 #include "gt/event.h"
 #include "gt/gtd.h"
@@ -874,7 +875,7 @@ START_TEST(test_conn_first_reply_capped)
 	assert_limit_reply(ask(&cl, "{\"id\":5,\"op\":\"which_children\"}\n"),
 	    "max_output_bytes");
 	ck_assert_int_eq(connset_count(g->conns), 1);
-	ck_assert_uint_le(g->rsize, 16384);	/* stopped early */
+	ck_assert_uint_le(g->cmd->rsize, 16384);	/* stopped early */
 }
 END_TEST
 
