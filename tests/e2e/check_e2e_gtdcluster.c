@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -174,6 +175,28 @@ assert_no_violation(const char *dir)
 	ck_abort_msg("a failover child ran twice: %s", line);
 }
 
+/*
+ * Open a connection to each node and send each a find_or_open of names
+ * PREFIX0..PREFIX(n-1) (id i for name i), all before any reply.
+ */
+static void
+race_send(struct e2e_conn **c, const char *prefix, int n)
+{
+	char	line[256];
+	int	i, k;
+
+	for (k = 0; k < NNODES; k++)
+		c[k] = e2e_client(nodes[k]);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < NNODES; k++) {
+			snprintf(line, sizeof line, "{\"id\":%d,\"op\":"
+			    "\"find_or_open\",\"name\":\"%s%d\",\"cmd\":"
+			    "[\"sleep\",\"600\"],\"scope\":\"cluster\"}", i,
+			    prefix, i);
+			e2e_send_line(c[(k + i) % NNODES], line);
+		}
+}
+
 /* 100 names raced by all nodes at once: exactly one owner each. */
 START_TEST(gtdcluster_race)
 {
@@ -181,21 +204,11 @@ START_TEST(gtdcluster_race)
 	json_t		*r, *rows;
 	const char	*node[RACE_NAMES];
 	json_int_t	 pid[RACE_NAMES];
-	char		 line[256];
 	int		 i, k, nrun, total = 0;
 	size_t		 j;
 
 	start_nodes(NNODES);
-	for (k = 0; k < NNODES; k++)
-		c[k] = e2e_client(nodes[k]);
-	for (i = 0; i < RACE_NAMES; i++)
-		for (k = 0; k < NNODES; k++) {
-			snprintf(line, sizeof line, "{\"id\":%d,\"op\":"
-			    "\"find_or_open\",\"name\":\"r%d\",\"cmd\":"
-			    "[\"sleep\",\"600\"],\"scope\":\"cluster\"}", i,
-			    i);
-			e2e_send_line(c[(k + i) % NNODES], line);
-		}
+	race_send(c, "r", RACE_NAMES);
 	memset(node, 0, sizeof node);
 	for (k = 0; k < NNODES; k++)
 		for (i = 0; i < RACE_NAMES; i++) {
@@ -439,16 +452,7 @@ START_TEST(gtdcluster_leader_killed)
 
 	ttl_ms = 6000;
 	start_nodes(NNODES);
-	for (k = 0; k < NNODES; k++)
-		c[k] = e2e_client(nodes[k]);
-	for (i = 0; i < LEADER_NAMES; i++)
-		for (k = 0; k < NNODES; k++) {
-			snprintf(line, sizeof line, "{\"id\":%d,\"op\":"
-			    "\"find_or_open\",\"name\":\"L%d\",\"cmd\":"
-			    "[\"sleep\",\"600\"],\"scope\":\"cluster\"}", i,
-			    i);
-			e2e_send_line(c[k], line);
-		}
+	race_send(c, "L", LEADER_NAMES);
 	ck_assert_int_ge(leader = etcdrun_leader(run), 0);
 	etcdrun_kill(run, leader);
 	/* Each answer agrees with the others; unavailable may happen. */
@@ -553,6 +557,27 @@ START_TEST(gtdcluster_etcd_down)
 }
 END_TEST
 
+/* A second gtd with a live node's name refuses to run: exit 1. */
+START_TEST(gtdcluster_node_conflict)
+{
+	struct e2e	*dup;
+	const char	*log;
+	int		 st;
+
+	start_nodes(1);
+	dup = e2e_start_json(node_conf(0));
+	ck_assert_msg(e2e_wait_exit(dup, W_MS, &st), "the second n0 runs on");
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	e2e_expect_exit(dup, 1);
+	log = e2e_read_file(dup, e2e_path(dup, "gtd.log"), W_MS);
+	ck_assert_ptr_nonnull(strstr(log, "another live gtd is node n0"));
+	e2e_stop(dup);
+	/* The first one is untouched. */
+	ck_assert(json_is_true(e2e_get(e2e_ok(nodes[0], "cluster_status",
+	    NULL), "connected")));
+}
+END_TEST
+
 /* Config and spec errors name the field; no cluster: a clear error. */
 START_TEST(gtdcluster_config)
 {
@@ -604,6 +629,7 @@ e2e_gtdcluster_suite(void)
 	tcase_add_test(tc, gtdcluster_etcd_down);
 	tcase_add_test(tc, gtdcluster_remote_starting);
 	tcase_add_test(tc, gtdcluster_leader_killed);
+	tcase_add_test(tc, gtdcluster_node_conflict);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tc2, E2E_TIMEOUT);
 	tcase_add_test(tc2, gtdcluster_config);
