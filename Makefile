@@ -55,13 +55,13 @@ LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
-	src/procstat.c src/spec.c src/policy.c \
+	src/procstat.c src/acl.c src/spec.c src/policy.c \
 	src/config.c src/config-check.c src/spawn.c src/registry.c \
 	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/dispatch.c src/conn.c src/server.c src/loop.c src/shutdown.c \
 	src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
-	src/reload.c src/cmd-reload.c \
+	src/reload.c src/cmd-reload.c src/cmd-reload-child.c \
 	src/sd.c src/gtd-sd.c \
 	src/snapshot.c src/cmd-query.c \
 	src/cmd-add-existing-child.c src/cmd-release.c src/cmd-signal.c \
@@ -69,7 +69,8 @@ LIB_SRCS = \
 	src/cmd-delattr.c src/cmd-delete-child.c src/cmd-find.c \
 	src/cmd-find-or-open.c src/cmd-get-childspec.c src/cmd-getattr.c \
 	src/cmd-hello.c src/cmd-increment.c src/cmd-info.c src/cmd-list.c \
-	src/cmd-ping.c src/cmd-restart-child.c src/cmd-setattr.c \
+	src/cmd-ping.c src/cmd-restart-child.c src/cmd-restart-children.c \
+	src/cmd-setattr.c \
 	src/cmd-shutdown.c src/cmd-start-child.c src/cmd-stats.c src/cmd-subscribe.c \
 	src/cmd-terminate-and-delete.c src/cmd-terminate-child.c \
 	src/cmd-which-children.c src/cmd-why.c src/gtctl-text.c \
@@ -78,7 +79,8 @@ LIB_SRCS = \
 	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
-	src/gtctl-conn.c src/gtctl-cluster.c
+	src/gtctl-conn.c src/gtctl-roll.c src/gtctl-tree.c \
+	src/gtctl-cluster.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
@@ -90,7 +92,7 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_shmirror.c tests/unit/check_gtctl_text.c \
 	tests/unit/check_libgtd.c tests/unit/check_childlog.c \
 	tests/unit/check_deps.c tests/unit/check_group.c \
-	tests/unit/check_envfile.c tests/unit/check_procstat.c \
+	tests/unit/check_envfile.c tests/unit/check_procstat.c tests/unit/check_acl.c \
 	tests/unit/check_healthspec.c tests/unit/check_cglimits.c \
 	tests/unit/check_cgroup.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
@@ -107,7 +109,7 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_hostile_conn.c tests/e2e/check_e2e_hostile.c \
 	tests/e2e/check_e2e_tour.c tests/e2e/check_e2e_chaos.c tests/e2e/chaos.c \
 	tests/e2e/check_e2e_deps.c tests/e2e/check_e2e_envfile.c \
-	tests/e2e/check_e2e_health.c
+	tests/e2e/check_e2e_health.c tests/e2e/check_e2e_roll.c
 
 # Cluster (etcd): built when configure found libcurl; the e2e tests start
 # a three-member etcd of their own (etcd-server, a check dependency).
@@ -371,7 +373,7 @@ distclean: clean
 # redis HINCRBY comparison (needs redis-server, redis-tools).
 BENCH_SRCS = tests/bench/gtbench.c tests/bench/util.c tests/bench/line.c tests/bench/load.c \
 	tests/bench/server.c tests/bench/sess.c tests/bench/wl-rr.c tests/bench/wl-proc.c \
-	tests/bench/wl-scale.c tests/bench/wl-mirror.c
+	tests/bench/wl-scale.c tests/bench/wl-mirror.c tests/bench/wl-deps.c
 BENCH_HELPER_SRCS = tests/bench/echo.c tests/bench/spawnloop.c tests/bench/idle.c
 BENCH_BINS = $(B)/bench/gtbench $(B)/bench/bench-echo \
 	$(B)/bench/bench-spawnloop $(B)/bench/bench-idle

@@ -184,12 +184,12 @@ child_hash_del(struct gtd *g, struct child *c, int which)
 	struct child	**pp;
 
 	if (which == CHILD_BY_NAME) {
-		pp = &g->by_name[child_hash_name(c->name) & (g->nbuckets - 1)];
+		pp = &g->tab->by_name[child_hash_name(c->name) & (g->tab->nbuckets - 1)];
 		while (*pp != c)
 			pp = &(*pp)->next_name;
 		*pp = c->next_name;
 	} else {
-		pp = &g->by_pid[(size_t)c->pid & (g->nbuckets - 1)];
+		pp = &g->tab->by_pid[(size_t)c->pid & (g->tab->nbuckets - 1)];
 		while (*pp != c)
 			pp = &(*pp)->next_pid;
 		*pp = c->next_pid;
@@ -201,17 +201,17 @@ static void
 child_rehash(struct gtd *g)
 {
 	struct child	*c;
-	size_t		 n = g->nbuckets == 0 ? 64 : g->nbuckets * 2;
+	size_t		 n = g->tab->nbuckets == 0 ? 64 : g->tab->nbuckets * 2;
 
-	free(g->by_name);
-	free(g->by_pid);
-	g->by_name = xcalloc(n, sizeof *g->by_name);
-	g->by_pid = xcalloc(n, sizeof *g->by_pid);
-	g->nbuckets = n;
-	TAILQ_FOREACH(c, &g->children, entry) {
-		child_hash_add(g->by_name, n, c, CHILD_BY_NAME);
+	free(g->tab->by_name);
+	free(g->tab->by_pid);
+	g->tab->by_name = xcalloc(n, sizeof *g->tab->by_name);
+	g->tab->by_pid = xcalloc(n, sizeof *g->tab->by_pid);
+	g->tab->nbuckets = n;
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
+		child_hash_add(g->tab->by_name, n, c, CHILD_BY_NAME);
 		if (c->pid > 0)
-			child_hash_add(g->by_pid, n, c, CHILD_BY_PID);
+			child_hash_add(g->tab->by_pid, n, c, CHILD_BY_PID);
 	}
 }
 
@@ -220,9 +220,9 @@ child_find(struct gtd *g, const char *name)
 {
 	struct child	*c;
 
-	if (g->nbuckets == 0)
+	if (g->tab->nbuckets == 0)
 		return (NULL);
-	c = g->by_name[child_hash_name(name) & (g->nbuckets - 1)];
+	c = g->tab->by_name[child_hash_name(name) & (g->tab->nbuckets - 1)];
 	for (; c != NULL; c = c->next_name)
 		if (strcmp(c->name, name) == 0)
 			return (c);
@@ -234,9 +234,9 @@ child_find_pid(struct gtd *g, pid_t pid)
 {
 	struct child	*c;
 
-	if (g->nbuckets == 0 || pid <= 0)
+	if (g->tab->nbuckets == 0 || pid <= 0)
 		return (NULL);
-	c = g->by_pid[(size_t)pid & (g->nbuckets - 1)];
+	c = g->tab->by_pid[(size_t)pid & (g->tab->nbuckets - 1)];
 	for (; c != NULL; c = c->next_pid)
 		if (c->pid == pid)
 			return (c);
@@ -264,9 +264,9 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 {
 	struct child	*c;
 
-	if (child_find(g, spec->name) != NULL || g->nchildren >=
+	if (child_find(g, spec->name) != NULL || g->tab->nchildren >=
 	    g->lim.max_children) {
-		errno = g->nchildren >= g->lim.max_children ? ENOSPC : EEXIST;
+		errno = g->tab->nchildren >= g->lim.max_children ? ENOSPC : EEXIST;
 		spec_free(spec);
 		free(spec_json);
 		return (NULL);
@@ -287,12 +287,12 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 	c->timer.data = c;
 	ev_init(&c->statusw, child_status_cb);
 	c->statusw.data = c;
-	TAILQ_INSERT_TAIL(&g->children, c, entry);
-	g->nchildren++;
-	if ((size_t)g->nchildren > g->nbuckets)
+	TAILQ_INSERT_TAIL(&g->tab->children, c, entry);
+	g->tab->nchildren++;
+	if ((size_t)g->tab->nchildren > g->tab->nbuckets)
 		child_rehash(g);
 	else
-		child_hash_add(g->by_name, g->nbuckets, c, CHILD_BY_NAME);
+		child_hash_add(g->tab->by_name, g->tab->nbuckets, c, CHILD_BY_NAME);
 	child_mirror(c, spec_json);	/* SQLite keeps the only copy */
 	free(spec_json);
 	CHILD_OBS(g, added, c);	/* depends_on */
@@ -307,7 +307,7 @@ child_set_state(struct child *c, enum child_state st)
 
 	if (c->counted && st != CHILD_STARTING) {
 		c->counted = false;
-		c->gtd->nstarting--;
+		c->gtd->tab->nstarting--;
 		child_queue_kick(c->gtd);
 	}
 	log_debug("child %s: %s -> %s", c->name, child_state_name(old),
@@ -785,10 +785,10 @@ child_start_as(struct child *c, bool manual)
 	c->manual = manual;
 	if (manual)			/* a new window, a new backoff */
 		policy_hist_free(&c->hist);
-	if (g->lim.max_starting > 0 && g->nstarting >= g->lim.max_starting) {
+	if (g->lim.max_starting > 0 && g->tab->nstarting >= g->lim.max_starting) {
 		/* Over the zone's cap: wait in line, in the starting state. */
 		c->queued = true;
-		TAILQ_INSERT_TAIL(&g->start_queue, c, qentry);
+		TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
 		child_set_state(c, CHILD_STARTING);
 		return (0);
 	}
@@ -906,10 +906,10 @@ child_spawn(struct child *c)
 		return (-1);
 	}
 	c->pid = pid;
-	g->nprocs++;
-	g->nstarting++;			/* until it leaves "starting" */
+	g->tab->nprocs++;
+	g->tab->nstarting++;			/* until it leaves "starting" */
 	c->counted = true;
-	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
+	child_hash_add(g->tab->by_pid, g->tab->nbuckets, c, CHILD_BY_PID);
 	/* Watch the reap now: ev(3) allows it only before the loop runs. */
 	ev_child_init(&c->cw, child_exit_cb, pid, 0);
 	c->cw.data = c;
@@ -937,8 +937,8 @@ child_spawn(struct child *c)
 static void
 child_queue_kick(struct gtd *g)
 {
-	if (!TAILQ_EMPTY(&g->start_queue))
-		ev_idle_start(g->loop, &g->start_idle);
+	if (!TAILQ_EMPTY(&g->tab->start_queue))
+		ev_idle_start(g->loop, &g->tab->start_idle);
 }
 
 static void
@@ -948,28 +948,45 @@ child_queue_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	struct child	*c;
 
 	ev_idle_stop(loop, w);
-	while ((g->lim.max_starting <= 0 || g->nstarting <
-	    g->lim.max_starting) && (c = TAILQ_FIRST(&g->start_queue)) !=
+	while ((g->lim.max_starting <= 0 || g->tab->nstarting <
+	    g->lim.max_starting) && (c = TAILQ_FIRST(&g->tab->start_queue)) !=
 	    NULL) {
-		TAILQ_REMOVE(&g->start_queue, c, qentry);
+		TAILQ_REMOVE(&g->tab->start_queue, c, qentry);
 		c->queued = false;
 		(void)child_spawn(c);	/* a failure is logged and decided */
 	}
 }
 
 void
-child_queue_init(struct gtd *g)
+child_tab_new(struct gtd *g)
 {
-	TAILQ_INIT(&g->start_queue);
-	ev_idle_init(&g->start_idle, child_queue_cb);
-	g->start_idle.data = g;
+	struct childtab	*t = xcalloc(1, sizeof *t);
+
+	TAILQ_INIT(&t->children);
+	TAILQ_INIT(&t->dead_children);
+	TAILQ_INIT(&t->start_queue);
+	ev_idle_init(&t->start_idle, child_queue_cb);
+	t->start_idle.data = g;
+	g->tab = t;
+}
+
+void
+child_tab_free(struct gtd *g)
+{
+	if (g->tab == NULL)
+		return;
+	ev_idle_stop(g->loop, &g->tab->start_idle);
+	free(g->tab->by_name);
+	free(g->tab->by_pid);
+	free(g->tab);
+	g->tab = NULL;
 }
 
 /* Leave the start queue without having run: stopped, or removed. */
 static void
 child_unqueue(struct child *c)
 {
-	TAILQ_REMOVE(&c->gtd->start_queue, c, qentry);
+	TAILQ_REMOVE(&c->gtd->tab->start_queue, c, qentry);
 	c->queued = false;
 	c->fail = CHILD_FAIL_EXITED;
 }
@@ -1237,7 +1254,7 @@ child_handle_exit(struct child *c, int status)
 	child_hash_del(g, c, CHILD_BY_PID);
 	c->last_pid = c->pid;
 	c->pid = -1;
-	g->nprocs--;
+	g->tab->nprocs--;
 	if (c->state == CHILD_STARTING && c->fail == CHILD_FAIL_NONE)
 		c->fail = CHILD_FAIL_EXITED;
 	child_record_exit(c, status);
@@ -1387,7 +1404,7 @@ child_hook_start(struct child *c)
 		return (-1);
 	c->hook_pid = pid;
 	c->hook_statusfd = statusfd;
-	g->nprocs++;
+	g->tab->nprocs++;
 	ev_child_init(&c->hookw, child_hook_cb, pid, 0);
 	c->hookw.data = c;
 	ev_child_start(g->loop, &c->hookw);
@@ -1427,7 +1444,7 @@ child_handle_hook_exit(struct child *c, int status)
 	(void)c->gtd->ops->kill(-c->hook_pid, SIGKILL);	/* its leftovers */
 	CHILD_OBS(c->gtd, hook_done, c, status);
 	c->hook_pid = -1;
-	c->gtd->nprocs--;
+	c->gtd->tab->nprocs--;
 	child_disarm(c);
 	child_terminated(c, c->last_status);
 }
@@ -1615,7 +1632,7 @@ child_release(struct child *c)
 	struct gtd	*g = c->gtd;
 	bool		 drain = c->pid > 0 && child_output_open(c);
 
-	if (drain && g->nreleased >= g->lim.max_children) {
+	if (drain && g->tab->nreleased >= g->lim.max_children) {
 		errno = ENOSPC;
 		return (-1);
 	}
@@ -1629,7 +1646,7 @@ child_release(struct child *c)
 		CHILD_OBS(g, notify_close, c);
 		child_hash_del(g, c, CHILD_BY_PID);
 		c->pid = -1;
-		g->nprocs--;
+		g->tab->nprocs--;
 	}
 	log_info("child %s: released", c->name);
 	if (drain) {
@@ -1639,7 +1656,7 @@ child_release(struct child *c)
 		 * the file) until it closes them; the row goes now.
 		 */
 		c->released = true;
-		g->nreleased++;
+		g->tab->nreleased++;
 		child_ref(c);		/* child_output_closed drops it */
 	}
 	child_remove(c);
@@ -1652,7 +1669,7 @@ child_output_closed(struct child *c)
 	if (!c->released || child_output_open(c))
 		return;
 	c->released = false;
-	c->gtd->nreleased--;
+	c->gtd->tab->nreleased--;
 	child_unref(c);			/* the reaper frees it */
 }
 
@@ -1671,8 +1688,8 @@ child_adopt(struct gtd *g, struct childspec *spec, char *spec_json,
 	c->incarnation++;
 	c->pid = pid;
 	c->pidfd = pidfd;
-	g->nprocs++;
-	child_hash_add(g->by_pid, g->nbuckets, c, CHILD_BY_PID);
+	g->tab->nprocs++;
+	child_hash_add(g->tab->by_pid, g->tab->nbuckets, c, CHILD_BY_PID);
 	ev_io_init(&c->pidw, child_pidfd_cb, pidfd, EV_READ);	/* at exit */
 	c->pidw.data = c;
 	ev_io_start(g->loop, &c->pidw);
@@ -1699,7 +1716,7 @@ child_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	child_hash_del(g, c, CHILD_BY_PID);
 	c->last_pid = c->pid;
 	c->pid = -1;
-	g->nprocs--;
+	g->tab->nprocs--;
 	c->adopted = false;
 	child_record_exit(c, -1);	/* not our child: no status */
 	log_info("child %s: adopted process is gone", c->name);
@@ -1803,15 +1820,15 @@ child_remove(struct child *c)
 		child_unqueue(c);
 	if (c->counted) {		/* cannot happen: it has no process */
 		c->counted = false;
-		g->nstarting--;
+		g->tab->nstarting--;
 	}
 	child_disarm(c);
 	child_status_close(c);
 	child_fd_close(c, &c->readyfd, &c->readyw);
 	child_fd_close(c, &c->pidfd, &c->pidw);
 	child_hash_del(g, c, CHILD_BY_NAME);
-	TAILQ_REMOVE(&g->children, c, entry);
-	g->nchildren--;
+	TAILQ_REMOVE(&g->tab->children, c, entry);
+	g->tab->nchildren--;
 	if (registry_child_del(g->reg, c->name) == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("child %s: mirror: %s", c->name,
@@ -1820,7 +1837,7 @@ child_remove(struct child *c)
 	log_debug("child %s: removed", c->name);
 	CHILD_OBS(g, removed, c);
 	c->flags |= CHILD_DEAD;
-	TAILQ_INSERT_TAIL(&g->dead_children, c, entry);
+	TAILQ_INSERT_TAIL(&g->tab->dead_children, c, entry);
 	child_wake(c);
 	child_attrs_changed(c);
 }
@@ -1846,11 +1863,11 @@ child_reap_dead(struct gtd *g)
 {
 	struct child	*c, *next;
 
-	for (c = TAILQ_FIRST(&g->dead_children); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&g->tab->dead_children); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->refs > 0)
 			continue;
-		TAILQ_REMOVE(&g->dead_children, c, entry);
+		TAILQ_REMOVE(&g->tab->dead_children, c, entry);
 		child_free(c);
 	}
 }
@@ -1860,8 +1877,8 @@ child_free_all(struct gtd *g)
 {
 	struct child	*c;
 
-	while ((c = TAILQ_FIRST(&g->children)) != NULL) {
-		TAILQ_REMOVE(&g->children, c, entry);
+	while ((c = TAILQ_FIRST(&g->tab->children)) != NULL) {
+		TAILQ_REMOVE(&g->tab->children, c, entry);
 		if (c->pid > 0 && !c->adopted)
 			ev_child_stop(g->loop, &c->cw);
 		if (c->hook_pid > 0)
@@ -1874,11 +1891,11 @@ child_free_all(struct gtd *g)
 		child_fd_close(c, &c->pidfd, &c->pidw);
 		child_free(c);
 	}
-	while ((c = TAILQ_FIRST(&g->dead_children)) != NULL) {
-		TAILQ_REMOVE(&g->dead_children, c, entry);
+	while ((c = TAILQ_FIRST(&g->tab->dead_children)) != NULL) {
+		TAILQ_REMOVE(&g->tab->dead_children, c, entry);
 		child_free(c);
 	}
-	g->nchildren = 0;
+	g->tab->nchildren = 0;
 }
 
 static int

@@ -489,7 +489,7 @@ childcg_refresh(struct gtd *g)
 	    now - g->cgb->refreshed < CHILDCG_REFRESH_MS))
 		return;
 	g->cgb->refreshed = now;
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (childcg_usage(c, &mem, &cpu) == -1)
 			continue;
 		if (registry_child_usage(g->reg, c->name, mem, cpu) == -1) {

@@ -60,7 +60,7 @@ childdeps_get(struct gtd *g)
 		return (g->deps);
 	g->deps = xcalloc(1, sizeof *g->deps);
 	g->deps->graph = deps_graph_new(CHILDDEPS_MAX_COMPLETED);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		deps_set(g->deps->graph, c->name, c->spec->deps,
 		    c->spec->ndeps, NULL);
 		childdeps_obs(c, &o);

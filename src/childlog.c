@@ -595,7 +595,7 @@ childlog_clash(struct gtd *g, const struct childspec *spec, int *stream)
 	if (spec->out[0].mode != SPEC_OUT_FILE &&
 	    spec->out[1].mode != SPEC_OUT_FILE)
 		return (NULL);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (strcmp(c->name, spec->name) == 0)
 			continue;
 		if ((i = spec_output_clash(c->spec, spec, g->zone)) != -1) {

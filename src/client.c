@@ -105,6 +105,9 @@ client_user_path(const char *sflag, const char *zflag)
 	if (zflag == NULL && (env = getenv("GTD_SOCKET")) != NULL &&
 	    *env != '\0')
 		return (xstrdup(env));
+	if (zflag == NULL && (env = getenv("GTD_ZONE")) != NULL &&
+	    *env != '\0')
+		zflag = env;		/* as libgtd's gtd_path */
 	path = client_default_path(zflag);
 	if (geteuid() == 0 || client_is_socket(path))
 		return (path);

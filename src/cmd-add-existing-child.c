@@ -95,7 +95,7 @@ cmd_add_existing_never(struct gtd *g, pid_t pid, const char **hook)
 		return ("gtd itself");
 	if (pid == getppid())
 		return ("gtd's parent");
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (c->hook_pid == pid) {
 			*hook = c->name;
 			return ("the after_terminate hook of");

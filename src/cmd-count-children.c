@@ -28,12 +28,12 @@ cmd_count_children_exec(struct cmd_ctx *ctx, json_t *args)
 	struct child			*c;
 	int				 sup = 0;
 
-	TAILQ_FOREACH(c, &ctx->gtd->children, entry)
+	TAILQ_FOREACH(c, &ctx->gtd->tab->children, entry)
 		if (c->spec->type == SPEC_SUPERVISOR)
 			sup++;
-	cmd_set(ctx, "specs", json_integer(ctx->gtd->nchildren));
-	cmd_set(ctx, "active", json_integer(ctx->gtd->nprocs));
-	cmd_set(ctx, "workers", json_integer(ctx->gtd->nchildren - sup));
+	cmd_set(ctx, "specs", json_integer(ctx->gtd->tab->nchildren));
+	cmd_set(ctx, "active", json_integer(ctx->gtd->tab->nprocs));
+	cmd_set(ctx, "workers", json_integer(ctx->gtd->tab->nchildren - sup));
 	cmd_set(ctx, "supervisors", json_integer(sup));
 	return (CMD_OK);
 }

@@ -141,7 +141,7 @@ cmd_list_exec(struct cmd_ctx *ctx, json_t *args)
 	    cmd_list_keys(ctx, kj, &keys) == -1)
 		return (CMD_ERROR);
 	cmd_raw_text(ctx, ",\"children\":[", 13);
-	TAILQ_FOREACH(c, &ctx->gtd->children, entry) {
+	TAILQ_FOREACH(c, &ctx->gtd->tab->children, entry) {
 		if (c->state != CHILD_RUNNING)
 			continue;
 		if (!first)

@@ -53,7 +53,7 @@ cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 	int				 n[CHILD_NSTATES] = { 0 }, i;
 	int64_t				 rss = 0, cpu = 0;
 
-	TAILQ_FOREACH(c, &g->children, entry)
+	TAILQ_FOREACH(c, &g->tab->children, entry)
 		n[c->state]++;
 	by = json_object();
 	for (i = 0; i < CHILD_NSTATES; i++)
@@ -62,7 +62,7 @@ cmd_stats_exec(struct cmd_ctx *ctx, json_t *args)
 	(void)cmd_proc_usage(getpid(), &rss, &cpu);	/* 0s if unreadable */
 	cmd_set(ctx, "uptime_ms",
 	    json_integer(clock_now_ms(g->loop) - g->started_at));
-	cmd_set(ctx, "children", json_integer(g->nchildren));
+	cmd_set(ctx, "children", json_integer(g->tab->nchildren));
 	cmd_set(ctx, "by_state", by);
 	cmd_set(ctx, "requests", json_integer((json_int_t)g->stats.requests));
 	cmd_set(ctx, "connections", json_integer(connset_count(g->conns)));

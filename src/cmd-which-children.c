@@ -115,7 +115,7 @@ cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 		return (cmd_cluster_which(ctx, st));	/* every node's */
 	/* Row by row, stopping once the reply could not be sent anyway. */
 	cmd_raw_text(ctx, ",\"children\":[", 13);
-	TAILQ_FOREACH(c, &ctx->gtd->children, entry) {
+	TAILQ_FOREACH(c, &ctx->gtd->tab->children, entry) {
 		if (st != NULL && c->state != want)
 			continue;
 		if (!first)

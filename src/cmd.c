@@ -70,6 +70,9 @@ cmd_free(struct cmd_ctx *ctx)
 	if (ctx->xfree != NULL)
 		ctx->xfree(ctx);
 	ev_timer_stop(g->loop, &ctx->timer);
+	if (ctx->op != NULL && ctx->op_free != NULL)
+		ctx->op_free(ctx->op);		/* its refs and timers first */
+	free(ctx->op);
 	if (ctx->child != NULL) {
 		child_unwait(ctx->child, &ctx->w);
 		child_unref(ctx->child);
@@ -79,9 +82,6 @@ cmd_free(struct cmd_ctx *ctx)
 	free(ctx->idraw);
 	json_decref(ctx->res);
 	json_decref(ctx->res_ok);
-	if (ctx->op != NULL && ctx->op_free != NULL)
-		ctx->op_free(ctx->op);
-	free(ctx->op);
 	free(ctx->msg);
 	if (ctx->raw != ctx->rawbuf)
 		free(ctx->raw);
@@ -866,43 +866,49 @@ cmd_await_ready(struct cmd_ctx *ctx, struct child *c)
 	return (CMD_WAIT);
 }
 
+enum cmd_ready
+cmd_ready_check(struct child *c, unsigned *incarnation)
+{
+	/*
+	 * Only restart_child force makes a new incarnation while a start
+	 * waiter still waits (any other end replies first): follow it.
+	 */
+	if (!(c->flags & CHILD_DEAD) && c->incarnation != *incarnation &&
+	    (c->state == CHILD_STARTING || c->state == CHILD_RUNNING))
+		*incarnation = c->incarnation;
+	if ((c->flags & CHILD_DEAD) || c->incarnation != *incarnation)
+		return (CMD_READY_FAILED);
+	if (c->bounce && (c->state == CHILD_STOPPING ||
+	    c->state == CHILD_TERMINATING))
+		return (CMD_READY_WAIT);
+	/*
+	 * Stopped while starting: reply with its exit, once reaped (a
+	 * timeout, or shutting_down, needs no exit status).
+	 */
+	if (c->state == CHILD_STARTING || c->state == CHILD_WAITING ||
+	    (c->state == CHILD_STOPPING && c->fail != CHILD_FAIL_TIMEOUT &&
+	    !c->gtd->shutting_down))
+		return (CMD_READY_WAIT);
+	return (c->state == CHILD_RUNNING ? CMD_READY_OK : CMD_READY_FAILED);
+}
+
 /* A state change of the child whose start ctx waits for. */
 static void
 cmd_ready_wake(struct child *c, void *arg)
 {
 	struct cmd_ctx	*ctx = arg;
 
-	/*
-	 * Only restart_child force makes a new incarnation while a start
-	 * waiter still waits (any other end replies first): follow it.
-	 */
-	if (!(c->flags & CHILD_DEAD) && c->incarnation != ctx->incarnation &&
-	    (c->state == CHILD_STARTING || c->state == CHILD_RUNNING))
-		ctx->incarnation = c->incarnation;
-	if (!(c->flags & CHILD_DEAD) && c->incarnation == ctx->incarnation) {
-		if (c->bounce && (c->state == CHILD_STOPPING ||
-		    c->state == CHILD_TERMINATING)) {
-			child_wait(c, &ctx->w);
-			return;
-		}
-		/*
-		 * Stopped while starting: reply with its exit, once reaped
-		 * (a timeout, or shutting_down, needs no exit status).
-		 */
-		if (c->state == CHILD_STARTING || c->state == CHILD_WAITING ||
-		    (c->state == CHILD_STOPPING &&
-		    c->fail != CHILD_FAIL_TIMEOUT &&
-		    !c->gtd->shutting_down)) {
-			child_wait(c, &ctx->w);
-			return;
-		}
-		if (c->state == CHILD_RUNNING) {
-			cmd_ready_reply(ctx, c);
-			cmd_finish(ctx);
-			return;
-		}
+	switch (cmd_ready_check(c, &ctx->incarnation)) {
+	case CMD_READY_WAIT:
+		child_wait(c, &ctx->w);
+		return;
+	case CMD_READY_OK:
+		cmd_ready_reply(ctx, c);
+		break;
+	case CMD_READY_FAILED:
+		cmd_start_failed(ctx, c);
+		break;
 	}
-	cmd_start_failed(ctx, c);
 	cmd_finish(ctx);
 }
 

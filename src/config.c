@@ -376,6 +376,12 @@ cs_shutdown(struct childspec *s, const json_t *j, struct config_err *e)
 }
 
 static int
+cs_reload_signal(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_signal(j, "reload_signal", &s->reload_signal, e));
+}
+
+static int
 cs_kill_group(struct childspec *s, const json_t *j, struct config_err *e)
 {
 	return (config_bool(j, "kill_group", &s->kill_group, e));
@@ -899,6 +905,7 @@ static const struct {
 	{ "on_give_up", cs_give_up },
 	{ "ready", cs_ready },
 	{ "ready_timeout_ms", cs_ready_timeout },
+	{ "reload_signal", cs_reload_signal },
 	{ "restart", cs_restart },
 	{ "restart_delay_ms", cs_restart_delay },
 	{ "rlimits", cs_rlimits },
@@ -1118,31 +1125,6 @@ config_tpl_changed(const struct config_tpl *a, const struct config_tpl *b,
 	return (x == NULL || y == NULL || !json_equal(x, y));
 }
 
-static const char *acl_names[] = {
-	[ACL_NONE] = "none", [ACL_READ] = "read", [ACL_WRITE] = "write",
-	[ACL_CONTROL] = "control", [ACL_ADMIN] = "admin"
-};
-
-const char *
-acl_class_name(enum acl_class c)
-{
-	return (acl_names[c]);
-}
-
-int
-acl_class_parse(const char *s, enum acl_class *c)
-{
-	int	i;
-
-	for (i = 0; i <= ACL_ADMIN; i++) {
-		if (strcmp(s, acl_names[i]) == 0) {
-			*c = i;
-			return (0);
-		}
-	}
-	return (-1);
-}
-
 static json_t *
 config_strv_json(char **v)
 {
@@ -1300,6 +1282,8 @@ config_spec_json(const struct childspec *s)
 	    "on_give_up", spec_give_up_name(s->on_give_up),
 	    "shutdown", sd, "kill_group", s->kill_group, "attrs", attrs);
 	config_spec_json_more(s, j);
+	json_object_set_new(j, "reload_signal",
+	    json_string(spec_signal_name(s->reload_signal)));
 	if (s->template != NULL)
 		json_object_set_new(j, "template", json_string(s->template));
 	config_spec_json_proc(s, j);

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "gt/acl.h"
 #include "gt/child.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
@@ -42,7 +43,9 @@ extern const struct cmd_entry cmd_ping_entry;
 extern const struct cmd_entry cmd_query_entry;
 extern const struct cmd_entry cmd_release_entry;
 extern const struct cmd_entry cmd_reload_entry;
+extern const struct cmd_entry cmd_reload_child_entry;
 extern const struct cmd_entry cmd_restart_child_entry;
+extern const struct cmd_entry cmd_restart_children_entry;
 extern const struct cmd_entry cmd_setattr_entry;
 extern const struct cmd_entry cmd_shutdown_entry;
 extern const struct cmd_entry cmd_signal_entry;
@@ -74,7 +77,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_query_entry,
 	&cmd_release_entry,
 	&cmd_reload_entry,
+	&cmd_reload_child_entry,
 	&cmd_restart_child_entry,
+	&cmd_restart_children_entry,
 	&cmd_setattr_entry,
 	&cmd_shutdown_entry,
 	&cmd_signal_entry,
@@ -230,28 +235,11 @@ reply:
 static enum acl_class
 cmd_peer_class(struct gtd *g, struct conn *cn)
 {
-	const struct acl	*a;
-	enum acl_class		 best;
-	size_t			 i;
-	int			 k;
-
-	/* root and gtd's own user always; everyone when there is no acl. */
-	if (conn_privileged(cn) || g->conf == NULL || !g->conf->acl.set)
+	/* root and gtd's own user always. */
+	if (conn_privileged(cn) || g->conf == NULL)
 		return (ACL_ADMIN);
-	a = &g->conf->acl;
-	best = a->dflt;
-	for (i = 0; i < a->n; i++) {
-		if (a->e[i].class <= best)
-			continue;
-		if (!a->e[i].is_group && a->e[i].id == cn->uid)
-			best = a->e[i].class;
-		else if (a->e[i].is_group && a->e[i].id == cn->gid)
-			best = a->e[i].class;
-		for (k = 0; a->e[i].is_group && k < cn->ngroups; k++)
-			if (a->e[i].id == cn->groups[k])
-				best = a->e[i].class;
-	}
-	return (best);
+	return (acl_class_of(&g->conf->acl, cn->uid, cn->gid, cn->groups,
+	    cn->ngroups));
 }
 
 /*

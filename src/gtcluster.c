@@ -273,7 +273,7 @@ gtcluster_kill_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gtcluster	*gc = w->data;
 	struct child		*c;
 
-	TAILQ_FOREACH(c, &gc->g->children, entry)
+	TAILQ_FOREACH(c, &gc->g->tab->children, entry)
 		if (c->spec->cluster && c->pid > 0)
 			(void)child_kill(c, SIGKILL);
 }
@@ -289,7 +289,7 @@ gtcluster_fence(int64_t kill_by, const char *why, void *arg)
 	left = kill_by - cluster_clock_ms() - GTCLUSTER_KILL_SLACK_MS;
 	if (left < 0)
 		left = 0;
-	for (c = TAILQ_FIRST(&gc->g->children); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&gc->g->tab->children); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (!c->spec->cluster || c->state == CHILD_STOPPED)
 			continue;

@@ -401,15 +401,50 @@ gtctl_logs_names(struct gtctl_logs *L, struct gtctl_args *a)
 	return (ret);
 }
 
+/*
+ * logs -f without targets: subscribe to `started` on the first lane and
+ * take the reply before the children are listed, so that a child that
+ * starts meanwhile comes as an event (a name listed too is followed
+ * once: L->followed).  0, or an exit status.
+ */
+static int
+gtctl_logs_watch(struct gtctl_logs *L)
+{
+	struct gtctl_lane	*l;
+	const char		*line;
+	size_t			 len;
+	json_t			*j;
+
+	if ((l = gtctl_logs_lane(L)) == NULL)
+		return (EX_UNAVAILABLE);
+	if (gtctl_conn_send(l->c,
+	    "{\"op\":\"subscribe\",\"events\":[\"started\"]}") == -1)
+		return (gtctl_lost(L->g, false, 0));
+	json_array_append_new(l->owed, json_string(""));
+	/* Nothing comes before its reply: it registers after replying. */
+	if ((line = gtctl_conn_recv(l->c, gtctl_timeout(L->g), &len)) ==
+	    NULL)
+		return (gtctl_lost(L->g, true, gtctl_timeout(L->g)));
+	if ((j = json_loadb(line, len, 0, NULL)) == NULL ||
+	    !json_is_object(j)) {
+		json_decref(j);
+		return (gtctl_malformed("not a JSON object"));
+	}
+	if (L->g->json)
+		gtctl_print_json_line(line, len);
+	gtctl_logs_reply(L, l, j);
+	json_decref(j);
+	return (L->ret);
+}
+
 int
 gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 {
 	static char		 allword[] = "all";
 	struct gtctl_logs	 L = { .g = g, .lines = -1 };
-	struct gtctl_lane	*l;
 	const char		*v;
 	char			*all[] = { allword, NULL };
-	char			*line, **words;
+	char			**words;
 	size_t			 i;
 	int			 ret;
 
@@ -425,7 +460,10 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 		words = a->pos;		/* "all", for gtctl_expand */
 		a->pos = all;
 		a->npos = 1;
-		ret = gtctl_logs_names(&L, a);
+		L.all = true;
+		ret = L.follow ? gtctl_logs_watch(&L) : 0;
+		if (ret == 0)
+			ret = gtctl_logs_names(&L, a);
 		a->npos = 0;
 		a->pos = words;
 		L.all = L.names = true;
@@ -433,18 +471,6 @@ gtctl_exec_logs(struct gtctl *g, struct gtctl_args *a)
 		ret = gtctl_logs_names(&L, a);
 	gtctl_conn_free(g->client);		/* the lanes carry the rest */
 	g->client = NULL;
-	if (ret == 0 && L.all && L.follow) {
-		/* On the first lane (made now if there was no child). */
-		l = L.nlanes > 0 ? &L.lanes[0] : gtctl_logs_lane(&L);
-		line = xstrdup("{\"op\":\"subscribe\",\"events\":[\"started\"]}");
-		if (l == NULL)
-			ret = EX_UNAVAILABLE;
-		else if (gtctl_conn_send(l->c, line) == -1)
-			ret = gtctl_lost(g, false, 0);
-		else
-			json_array_append_new(l->owed, json_string(""));
-		free(line);
-	}
 	if (ret == 0)
 		ret = gtctl_logs_read(&L);
 	for (i = 0; i < L.nlanes; i++) {

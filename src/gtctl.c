@@ -80,6 +80,7 @@ static const struct gtctl_opt gtctl_opts_events[] = {
 static const struct gtctl_opt gtctl_opts_ls[] = {
 	{ .name = "all", .letter = 'a' },
 	{ .name = "state", .has_arg = true },
+	{ .name = "tree" },
 	{ .name = NULL }
 };
 static const struct gtctl_opt gtctl_opts_open[] = {
@@ -107,6 +108,12 @@ static const struct gtctl_opt gtctl_opts_incr[] = {
 	{ .name = "default", .has_arg = true },
 	{ .name = NULL }
 };
+static const struct gtctl_opt gtctl_opts_restart[] = {
+	{ .name = "rolling" },
+	{ .name = "max-unavailable", .has_arg = true },
+	{ .name = "timeout-ms", .has_arg = true },
+	{ .name = NULL }
+};
 static const struct gtctl_opt gtctl_opts_reload[] = {
 	{ .name = "dry-run", .letter = 'n' },
 	{ .name = NULL }
@@ -131,7 +138,8 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .help = "show the version, protocol, zone, pid and ops of gtd",
 	  .print = gtctl_print_fields },
 	{ .name = "ls", .alias = "status", .op = "which_children",
-	  .usage = "[-a] [--state state] [target ...]",
+	  .usage = "[-a] [--state state] [target ...]\n"
+	  "       gtctl ls --tree",
 	  .help = "list children: NAME STATE PID UPTIME RESTARTS",
 	  .maxpos = -1, .opts = gtctl_opts_ls, .exec = gtctl_exec_ls,
 	  .print = gtctl_print_ls },
@@ -160,10 +168,13 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .maxpos = -1,
 	  .opts = gtctl_opts_stop, .exec = gtctl_exec_stop,
 	  .print = gtctl_print_reason },
-	{ .name = "restart", .op = "restart_child", .usage = "target ...",
+	{ .name = "restart", .op = "restart_child", .usage = "target ...\n"
+	  "       gtctl restart --rolling [--max-unavailable N] "
+	  "[--timeout-ms MS] template | target ...",
 	  .help = "stop children if they run and start them again",
 	  .flags = GTCTL_WAITS | GTCTL_NAME, .minpos = 1, .maxpos = -1,
-	  .exec = gtctl_exec_restart, .print = gtctl_print_pid },
+	  .opts = gtctl_opts_restart, .exec = gtctl_exec_restart_cmd,
+	  .print = gtctl_print_pid },
 	{ .name = "rm", .op = "delete_child",
 	  .usage = "[-f] {name | --pid pid}",
 	  .help = "delete a child that is not running (-f: stop it first)",
@@ -244,9 +255,11 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "cluster", .op = "cluster_status", .usage = "",
 	  .help = "show the cluster: this node, its lease, the live nodes",
 	  .print = gtctl_print_cluster },
-	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]",
-	  .help = "re-read the config file, apply it and say what changed",
-	  .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
+	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]\n"
+	  "       gtctl reload name",
+	  .help = "apply the config file again, or (name) ask a child to "
+	  "reload",
+	  .maxpos = 1, .opts = gtctl_opts_reload, .exec = gtctl_exec_reload,
 	  .print = gtctl_print_reload },
 	{ .name = "shutdown", .op = "shutdown", .usage = "[timeout_ms=N]",
 	  .help = "stop every child and make gtd exit",
@@ -266,7 +279,8 @@ static const char *const gtctl_ops[] = {
 	"count_children", "delattr",
 	"delete_child", "find", "find_or_open", "get_childspec", "getattr",
 	"hello", "increment", "info", "list", "logs", "ping", "query",
-	"release", "reload", "restart_child", "setattr", "shutdown", "signal",
+	"release", "reload", "reload_child", "restart_child",
+	"restart_children", "setattr", "shutdown", "signal",
 	"start_child", "stats", "subscribe", "terminate_and_delete",
 	"terminate_child", "which_children", "why", NULL
 };
@@ -673,6 +687,8 @@ gtctl_exec_ls(struct gtctl *g, struct gtctl_args *a)
 	char		*line;
 
 	g->wide = gtctl_optval(g, a, "all") != NULL;
+	if (gtctl_optval(g, a, "tree") != NULL)
+		return (gtctl_exec_ls_tree(g, a));
 	if (a->npos == 0)
 		return (gtctl_exec_generic(g, a));
 	if ((ret = gtctl_expand(g, a->pos, a->npos, &rows)) != 0)
@@ -838,11 +854,28 @@ gtctl_exec_query(struct gtctl *g, struct gtctl_args *a)
 	return (gtctl_run(g, req));
 }
 
-/* reload [--dry-run]: the reply says what was (or would be) done. */
+/*
+ * reload [--dry-run]: the reply says what was (or would be) done.
+ * reload NAME: reload_child, that child's reload_signal; prints nothing.
+ */
 static int
 gtctl_exec_reload(struct gtctl *g, struct gtctl_args *a)
 {
-	json_t	*req = gtctl_request(g, g->cmd->op);
+	json_t	*req, *reply;
+	int	 ret;
+
+	if (a->npos == 1) {
+		if (gtctl_optval(g, a, "dry-run") != NULL)
+			return (gtctl_bad_usage(g->cmd, "--dry-run is for the "
+			    "config, not for a child"));
+		g->name = a->pos[0];
+		req = gtctl_request(g, "reload_child");
+		gtctl_set(g, req, "name", json_string(a->pos[0]));
+		if ((ret = gtctl_call(g, req, &reply)) == 0)
+			json_decref(reply);
+		return (ret);
+	}
+	req = gtctl_request(g, g->cmd->op);
 
 	if (gtctl_optval(g, a, "dry-run") != NULL) {
 		gtctl_set(g, req, "dry_run", json_true());

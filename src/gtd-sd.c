@@ -176,7 +176,7 @@ gtd_sd_status(struct gtd *g)
 	int		 count[CHILD_NSTATES] = { 0 }, n = 0, i;
 	char		*s, *t;
 
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (c->flags & CHILD_DEAD)
 			continue;
 		count[c->state]++;

@@ -355,7 +355,7 @@ main(int argc, char **argv)
 		fatalx("%s", cause);
 	reload_boot(g, gtd_boot_done);
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
-	if (!(g->shutting_down && g->nprocs == 0))
+	if (!(g->shutting_down && g->tab->nprocs == 0))
 		ev_run(g->loop, 0);
 	gtcluster_leave(g);		/* every child is down: revoke */
 	code = g->exit_code;

@@ -272,9 +272,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->obs_arg = g;
 	g->socket_path = xstrdup("");
 	config_default_limits(&g->lim);
-	TAILQ_INIT(&g->children);
-	child_queue_init(g);
-	TAILQ_INIT(&g->dead_children);
+	child_tab_new(g);
 	g->cmd = cmd_state_new();
 	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
 	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
@@ -293,7 +291,6 @@ gtd_free(struct gtd *g)
 	ev_signal_stop(g->loop, &g->sighup);
 	ev_prepare_stop(g->loop, &g->reaper);
 	ev_timer_stop(g->loop, &g->shutdown_timer);
-	ev_idle_stop(g->loop, &g->start_idle);
 	server_free(g->server);
 	notify_free(g->notify);
 	gtd_sd_free(g->sd);
@@ -313,8 +310,7 @@ gtd_free(struct gtd *g)
 		close(g->readyfd);
 	registry_free(g->reg);
 	close(g->devnull);
-	free(g->by_name);
-	free(g->by_pid);
+	child_tab_free(g);
 	free(g->zone);
 	free(g->socket_path);
 	cmd_state_free(g->cmd);

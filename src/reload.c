@@ -369,8 +369,8 @@ reload_others(struct reload_ctx *r)
 	struct child	**all, *c;
 	int		  n = 0, i;
 
-	all = xcalloc(g->nchildren + 1, sizeof *all);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	all = xcalloc(g->tab->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		child_ref(c);
 		all[n++] = c;
 	}

@@ -37,8 +37,8 @@ gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 	g->exit_code = exit_code;
 	gtd_sd_stopping(g);		/* STOPPING=1 to systemd */
 	/* Stopping one child may wake waiters that touch others: snapshot. */
-	all = xcalloc(g->nchildren + 1, sizeof *all);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	all = xcalloc(g->tab->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		child_ref(c);
 		all[n++] = c;
 	}
@@ -69,7 +69,7 @@ gtd_kill_all(struct gtd *g, bool infinity_too)
 {
 	struct child	*c;
 
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (infinity_too && c->hook_pid > 0) {
 			/* A hook in its own session, and its group. */
 			(void)g->ops->kill(-c->hook_pid, SIGKILL);
@@ -88,16 +88,16 @@ gtd_shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct gtd	*g = w->data;
 
-	if (g->nprocs == 0)
+	if (g->tab->nprocs == 0)
 		return;
-	log_warnx("shutdown: %d children still alive, SIGKILL", g->nprocs);
+	log_warnx("shutdown: %d children still alive, SIGKILL", g->tab->nprocs);
 	gtd_kill_all(g, false);
 }
 
 void
 gtd_check_done(struct gtd *g)
 {
-	if (g->shutting_down && g->nprocs == 0) {
+	if (g->shutting_down && g->tab->nprocs == 0) {
 		ev_timer_stop(g->loop, &g->shutdown_timer);
 		ev_break(g->loop, EVBREAK_ALL);
 	}

@@ -89,6 +89,7 @@ spec_new(void)
 	s->umask = -1;
 	s->shutdown = SPEC_SHUT_SIGNAL;
 	s->shutdown_signal = SIGTERM;
+	s->reload_signal = SIGHUP;
 	s->shutdown_timeout_ms = 5000;
 	s->kill_group = true;
 	cglimits_init(&s->limits);

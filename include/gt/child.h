@@ -236,6 +236,24 @@ struct child {
 TAILQ_HEAD(child_list, child);
 
 /*
+ * The rows, child.c's alone (gtd->tab): other modules read them (walk
+ * children, read the counts) and change them only through child.c.
+ */
+struct childtab {
+	struct child_list	 children;	/* every row, in start order */
+	struct child_list	 dead_children;	/* gone, still referenced */
+	struct child		**by_name;	/* hash buckets */
+	struct child		**by_pid;
+	size_t			 nbuckets;
+	int			 nchildren;
+	int			 nprocs;	/* rows with a live process */
+	int			 nstarting;	/* forked, not yet ready */
+	int			 nreleased;	/* released, output read */
+	struct child_list	 start_queue;	/* over max_starting, FIFO */
+	ev_idle			 start_idle;
+};
+
+/*
  * Create a stopped row for spec and mirror it with spec_json, its
  * normalised text (both taken, even on failure: the child keeps spec,
  * the mirror's children.spec is the only copy of the text).  NULL with
@@ -383,8 +401,12 @@ bool		 child_is_alive(const struct child *);	/* has a process */
 const char	*child_state_name(enum child_state);
 int		 child_state_parse(const char *, enum child_state *);
 
-/* Set up gtd's start queue (max_starting); gtd_new calls it. */
-void		 child_queue_init(struct gtd *);
+/*
+ * gtd's rows (gtd->tab), empty, and its start queue (max_starting);
+ * gtd_new calls it.  child_tab_free after child_free_all.
+ */
+void		 child_tab_new(struct gtd *);
+void		 child_tab_free(struct gtd *);
 
 /* Free every removed child whose refs dropped to 0 (the reaper). */
 void		 child_reap_dead(struct gtd *);

@@ -230,6 +230,14 @@ void	cmd_wait_timeout(struct cmd_ctx *, int64_t ms,
  * (spawn_failed, exited).  With !ctx->wait reply at once.
  */
 enum cmd_ret	cmd_await_ready(struct cmd_ctx *, struct child *);
+/*
+ * The verdict on a start waited for (cmd_await_ready's, and any other
+ * waiter's such as restart_children): wait on, ready, or failed (then
+ * cmd_start_failed says why).  *incarnation is the one waited for at
+ * first; it follows a restart_child force that makes a new one.
+ */
+enum cmd_ready { CMD_READY_WAIT, CMD_READY_OK, CMD_READY_FAILED };
+enum cmd_ready	cmd_ready_check(struct child *, unsigned *incarnation);
 /* Put c's start-failure error (spawn_failed/exited) into the reply. */
 void		cmd_start_failed(struct cmd_ctx *, struct child *);
 

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "gt/acl.h"
 #include "gt/limits.h"
 #include "gt/log.h"
 #include "gt/spec.h"
@@ -27,21 +28,6 @@ struct config_tpl {
 	json_t	*templates;	/* name -> partial childspec */
 };
 
-/* The access classes of protocol §7, each including the ones before. */
-enum acl_class { ACL_NONE, ACL_READ, ACL_WRITE, ACL_CONTROL, ACL_ADMIN };
-
-struct acl_entry {
-	int		 is_group;
-	unsigned	 id;		/* uid or gid */
-	enum acl_class	 class;
-};
-
-struct acl {
-	enum acl_class		 dflt;	/* peers not listed */
-	struct acl_entry	*e;
-	size_t			 n;
-	int			 set;	/* an "acl" was configured */
-};
 
 struct config {
 	char			*zone;		/* NULL: not set */
@@ -98,8 +84,6 @@ void			 config_tpl_clear(struct config_tpl *);
 /* Is the template named by spec (or NULL) different in a and b? */
 int			 config_tpl_changed(const struct config_tpl *,
 			    const struct config_tpl *, const char *name);
-const char		*acl_class_name(enum acl_class);
-int			 acl_class_parse(const char *, enum acl_class *);
 /* The normalised spec: every field, defaults filled in. New reference. */
 json_t			*config_spec_json(const struct childspec *);
 /* config_spec_json dumped compactly (xmalloc'd). */

@@ -255,6 +255,10 @@ gtctl_print_fn	gtctl_print_cluster;
 
 /* gtctl-many.c: start, stop and restart of one child or several. */
 gtctl_exec_fn	gtctl_exec_start, gtctl_exec_stop, gtctl_exec_restart;
+/* gtctl-tree.c: ls --tree, the depends_on graph. */
+gtctl_exec_fn	gtctl_exec_ls_tree;
+/* gtctl-roll.c: restart, and restart --rolling (restart_children). */
+gtctl_exec_fn	gtctl_exec_restart_cmd;
 /*
  * The rows of which_children whose names match the words (a name,
  * "all", a glob or a template name; see gtctl(1)), in the order of

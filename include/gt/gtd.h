@@ -71,18 +71,8 @@ struct gtd {
 	struct gtd_stats	 stats;
 	int64_t			 started_at;	/* epoch ms */
 
-	struct child_list	 children;	/* every row, in start order */
-	struct child_list	 dead_children;
-	struct child		**by_name;	/* hash buckets */
-	struct child		**by_pid;
-	size_t			 nbuckets;
-	int			 nchildren;
-	int			 nprocs;	/* rows with a live process */
-	int			 nstarting;	/* forked, not yet ready */
-	int			 nreleased;	/* released, output read */
+	struct childtab		*tab;		/* owned: the rows (child.c) */
 	struct childdeps	*deps;		/* owned: depends_on, or NULL */
-	struct child_list	 start_queue;	/* over max_starting, FIFO */
-	ev_idle			 start_idle;
 
 	struct connset		*conns;		/* owned: the transport */
 	struct cmd_state	*cmd;		/* owned: the command layer's */

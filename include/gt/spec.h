@@ -137,6 +137,7 @@ struct childspec {
 	struct cglimits		 limits;	/* cgroup v2 (protocol 9.2) */
 	enum spec_shutdown	 shutdown;
 	int			 shutdown_signal;
+	int			 reload_signal;	/* reload_child's */
 	int64_t			 shutdown_timeout_ms;
 	bool			 kill_group;
 	struct spec_attr	*attrs;

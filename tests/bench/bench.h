@@ -278,5 +278,6 @@ void		 wl_ready(struct bctx *);
 void		 wl_memory(struct bctx *);
 void		 wl_scale(struct bctx *);	/* wl-scale.c */
 void		 wl_mirror(struct bctx *);	/* wl-mirror.c */
+void		 wl_deps(struct bctx *);	/* wl-deps.c */
 
 #endif

@@ -11,7 +11,8 @@
  *	  (the load generator alone, e.g. to profile gtd under perf; "5"
  *	  runs 5 seconds, "50000n" stops after 50000 replies)
  * environment: BENCH_QUICK=1 (a smoke run), BENCH_REPS=N, GTD=path,
- * BENCH_ONLY=rr,proc,ready,memory,scale,mirror (a subset of the sections)
+ * BENCH_ONLY=rr,proc,ready,memory,scale,mirror,deps (a subset of the
+ * sections)
  */
 #include "config.h"
 
@@ -335,6 +336,8 @@ main(int argc, char *argv[])
 		wl_scale(&b);
 	if (!b.redis_only && bench_want("mirror"))
 		wl_mirror(&b);
+	if (!b.redis_only && bench_want("deps"))
+		wl_deps(&b);
 	printf("\ntargets: %d met, %d missed; gtbench took %.0f s; other load "
 	    "after the run: %.0f%% of the cpus busy\n", b.met, b.missed,
 	    bench_now() - t0, bench_busy(1.0));

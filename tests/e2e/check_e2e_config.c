@@ -1136,8 +1136,11 @@ START_TEST(e2e_reload_absent)
 	    "started= stopped= changed= unchanged= absent=keep,once failed= "
 	    "warnings=0");
 	ck_assert_ptr_null(e2e_row(e, "keep"));
-	/* once's entry changed: it runs again (and goes again). */
-	write_conf(e, e2e_fmt(e, ONCE_CONF, 20));
+	/*
+	 * once's entry changed: it runs again (long enough to be seen: the
+	 * row goes when it ends).
+	 */
+	write_conf(e, e2e_fmt(e, ONCE_CONF, 60000));
 	ck_assert_str_eq(report(e, e2e_ok(e, "reload", NULL)),
 	    "started=once stopped= changed= unchanged= absent=keep failed= "
 	    "warnings=0");

@@ -676,9 +676,10 @@ END_TEST
 START_TEST(e2e_gtctl_socket_options)
 {
 	struct e2e	*e = e2e_start(NULL);
-	const char	*out;
+	const char	*out, *err, *run;
 	char		 zone[64];
 
+	run = getenv("GTCTL") != NULL ? getenv("GTCTL") : "build/gtctl";
 	snprintf(zone, sizeof zone, "e2e-nozone-%d", (int)getpid());
 	ck_assert_int_eq(e2e_gtctl(e, &out, "ping", NULL), 0);
 	ck_assert_int_eq(e2e_gtctl(e, &out, "-z", zone, "ls", NULL), 69);
@@ -686,6 +687,16 @@ START_TEST(e2e_gtctl_socket_options)
 	    "/run/gtd/%s.sock", zone)) != NULL, "%s", e2e_gtctl_stderr(e));
 	ck_assert_int_eq(e2e_gtctl(e, &out, "-s", e2e_path(e, "x.sock"), "ls",
 	    NULL), 69);
+	/* without -s, -z and $GTD_SOCKET: $GTD_ZONE names the zone */
+	ck_assert_int_eq(e2e_exec(e, false, &out, &err, "/usr/bin/env",
+	    "-u", "GTD_SOCKET", e2e_fmt(e, "GTD_ZONE=%s", zone), run, "ls",
+	    NULL), 69);
+	ck_assert_msg(strstr(err, e2e_fmt(e, "/run/gtd/%s.sock", zone)) !=
+	    NULL, "%s", err);
+	/* $GTD_SOCKET beats it */
+	ck_assert_int_eq(e2e_exec(e, false, &out, &err, "/usr/bin/env",
+	    e2e_fmt(e, "GTD_SOCKET=%s", e2e_sock(e)), e2e_fmt(e,
+	    "GTD_ZONE=%s", zone), run, "ping", NULL), 0);
 	e2e_stop(e);
 }
 END_TEST

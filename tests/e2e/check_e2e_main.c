@@ -59,6 +59,7 @@ main(void)
 	srunner_add_suite(sr, e2e_deps_suite());
 	srunner_add_suite(sr, e2e_envfile_suite());
 	srunner_add_suite(sr, e2e_health_suite());
+	srunner_add_suite(sr, e2e_roll_suite());
 	srunner_run_all(sr, CK_SILENT);
 	nfail = srunner_ntests_failed(sr);
 	tr = srunner_failures(sr);

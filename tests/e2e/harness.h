@@ -360,6 +360,7 @@ Suite		*e2e_chaos_suite(void);
 Suite		*e2e_deps_suite(void);
 Suite		*e2e_envfile_suite(void);
 Suite		*e2e_health_suite(void);
+Suite		*e2e_roll_suite(void);
 
 /*
  * The one condition wait: true as soon as pred(arg) holds, false if it

@@ -296,7 +296,7 @@ fuzz_check_gtd(struct gtd *g)
 	struct conn	*cn;
 	int		 n = 0, procs = 0;
 
-	TAILQ_FOREACH(c, &g->children, entry) {
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		n++;
 		assert(!(c->flags & CHILD_DEAD));
 		assert(c->state >= 0 && c->state < CHILD_NSTATES);
@@ -312,8 +312,8 @@ fuzz_check_gtd(struct gtd *g)
 		if (c->state == CHILD_STARTING || c->state == CHILD_RUNNING)
 			assert(c->pid > 0);
 	}
-	assert(n == g->nchildren);
-	assert(procs == g->nprocs);
+	assert(n == g->tab->nchildren);
+	assert(procs == g->tab->nprocs);
 	n = 0;
 	for (cn = connset_first(g->conns, false); cn != NULL;
 	    cn = TAILQ_NEXT(cn, entry)) {
@@ -356,8 +356,8 @@ fuzz_exit_all(struct gtd *g, unsigned s)
 	struct child		*c, **all;
 	int			 n = 0, i;
 
-	all = xcalloc(g->nchildren + 1, sizeof *all);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	all = xcalloc(g->tab->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		child_ref(c);
 		all[n++] = c;
 	}
@@ -386,8 +386,8 @@ fuzz_timers(struct gtd *g)
 	struct cmd_ctx	*ctx;
 	int		 n = 0, i;
 
-	all = xcalloc(g->nchildren + 1, sizeof *all);
-	TAILQ_FOREACH(c, &g->children, entry) {
+	all = xcalloc(g->tab->nchildren + 1, sizeof *all);
+	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		child_ref(c);
 		all[n++] = c;
 	}
@@ -478,7 +478,7 @@ fuzz_quiet(struct gtd *g)
 	struct conn	*cn;
 	int		 unread;
 
-	if (g->nprocs > 0)
+	if (g->tab->nprocs > 0)
 		return (false);
 	for (cn = connset_first(g->conns, false); cn != NULL;
 	    cn = TAILQ_NEXT(cn, entry)) {
@@ -510,7 +510,7 @@ fuzz_teardown(struct gtd *g, struct fuzz_client *cl, int ncl,
 	fuzz_pump(g, cl, 2, ncl);
 	if (!fuzz_quiet(g)) {
 		fprintf(stderr, "shutdown did not finish: %d processes, or a "
-		    "connection still holds requests\n", g->nprocs);
+		    "connection still holds requests\n", g->tab->nprocs);
 		abort();
 	}
 	/* Exactly one reply per request (house style 3.4.4). */

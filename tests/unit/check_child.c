@@ -158,8 +158,8 @@ START_TEST(test_child_add_find)
 	ck_assert_ptr_null(child_find(g, "web2"));
 	ck_assert_ptr_null(child_find_pid(g, 0));
 	ck_assert_ptr_null(child_find_pid(g, -1));
-	ck_assert_int_eq(g->nchildren, 1);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nchildren, 1);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert_int_eq(fake_nspawn, 0);
 	ck_assert(!ev_is_active(&c->timer));
 }
@@ -172,14 +172,14 @@ START_TEST(test_child_add_duplicate_and_limit)
 	ck_assert_ptr_null(child_add(g, test_spec("a", SPEC_TEMPORARY),
 	    xstrdup("{}")));			/* spec and json are taken */
 	ck_assert_int_eq(errno, EEXIST);
-	ck_assert_int_eq(g->nchildren, 1);
+	ck_assert_int_eq(g->tab->nchildren, 1);
 	g->lim.max_children = 2;
 	add("b", SPEC_PERMANENT);
 	errno = 0;
 	ck_assert_ptr_null(child_add(g, test_spec("c", SPEC_PERMANENT),
 	    xstrdup("{}")));
 	ck_assert_int_eq(errno, ENOSPC);
-	ck_assert_int_eq(g->nchildren, 2);
+	ck_assert_int_eq(g->tab->nchildren, 2);
 	ck_assert_ptr_null(child_find(g, "c"));
 }
 END_TEST
@@ -197,8 +197,8 @@ START_TEST(test_child_many_rows)
 		if (i % 3 == 0)
 			start(c);
 	}
-	ck_assert_int_eq(g->nchildren, 300);
-	ck_assert_int_eq(g->nprocs, 100);
+	ck_assert_int_eq(g->tab->nchildren, 300);
+	ck_assert_int_eq(g->tab->nprocs, 100);
 	for (i = 0; i < 300; i++) {
 		snprintf(name, sizeof name, "c%d", i);
 		c = child_find(g, name);
@@ -212,12 +212,12 @@ START_TEST(test_child_many_rows)
 		snprintf(name, sizeof name, "c%d", i);
 		child_remove(child_find(g, name));
 	}
-	ck_assert_int_eq(g->nchildren, 200);
+	ck_assert_int_eq(g->tab->nchildren, 200);
 	ck_assert_ptr_null(child_find(g, "c1"));
 	ck_assert_ptr_nonnull(child_find(g, "c2"));
 	ck_assert_ptr_nonnull(child_find(g, "c299"));
 	child_reap_dead(g);
-	ck_assert(TAILQ_EMPTY(&g->dead_children));
+	ck_assert(TAILQ_EMPTY(&g->tab->dead_children));
 }
 END_TEST
 
@@ -252,8 +252,8 @@ START_TEST(test_child_pid_hash_collisions)
 		    (i + 1) * 1024), i % 2 ? NULL : c[i]);
 	for (i = 78; i >= 0; i -= 2)
 		child_handle_exit(c[i], W_EXITCODE(0, 0));
-	ck_assert_int_eq(g->nchildren, 0);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nchildren, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert_ptr_null(child_find_pid(g, FAKE_PID_BASE + 1024));
 }
 END_TEST
@@ -265,7 +265,7 @@ START_TEST(test_child_start_running)
 	start(c);
 	ck_assert(child_is_alive(c));
 	ck_assert_ptr_eq(child_find_pid(g, c->pid), c);
-	ck_assert_int_eq(g->nprocs, 1);
+	ck_assert_int_eq(g->tab->nprocs, 1);
 	ck_assert_int_eq(c->incarnation, 1);
 	ck_assert_int_eq(c->restart_count, 0);
 	ck_assert_int_eq(c->fail, CHILD_FAIL_NONE);
@@ -359,7 +359,7 @@ START_TEST(test_child_permanent_crash_restarts)
 	ck_assert_int_eq(c->restart_count, 1);
 	ck_assert_int_eq(c->pid, -1);
 	ck_assert_ptr_null(child_find_pid(g, pid));
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert(c->has_exit);
 	ck_assert_int_eq(c->last_status, W_EXITCODE(1, 0));
 	ck_assert(!c->last_requested);
@@ -432,10 +432,10 @@ START_TEST(test_child_exit_table)
 	} else {
 		ck_assert(removed(c, "x"));
 		ck_assert(!ev_is_active(&c->timer));
-		ck_assert_int_eq(g->nchildren, 0);
+		ck_assert_int_eq(g->tab->nchildren, 0);
 	}
 	ck_assert_int_eq(attr_count("x"), 0);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 }
 END_TEST
 
@@ -787,7 +787,7 @@ START_TEST(test_child_give_up_exit_stops_others)
 	ck_assert_int_eq(fake_kills[fake_nkills - 1].sig, SIGTERM);
 	child_handle_exit(b, W_EXITCODE(0, SIGTERM));
 	ck_assert_int_eq(b->state, CHILD_STOPPED);	/* no restart */
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 }
 END_TEST
 
@@ -814,7 +814,7 @@ START_TEST(test_child_shutdown_stops_all)
 	ck_assert_int_eq(a->state, CHILD_STOPPED);
 	child_handle_exit(b, W_EXITCODE(0, SIGTERM));
 	ck_assert(removed(b, "b"));
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert_int_eq(fake_nspawn, 3);
 }
 END_TEST
@@ -859,7 +859,7 @@ START_TEST(test_child_spawn_fails_new_row)
 	ck_assert_int_eq(c->fail, CHILD_FAIL_SPAWN);
 	ck_assert_int_eq(c->fail_errno, EAGAIN);
 	ck_assert_int_eq(c->pid, -1);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert_int_eq(g->stats.spawn_failures, 1);
 	ck_assert(!ev_is_active(&c->timer));
 	ck_assert(!ev_is_active(&c->cw));
@@ -1091,11 +1091,11 @@ START_TEST(test_child_refs_defer_free)
 	child_handle_exit(c, W_EXITCODE(0, 0));
 	ck_assert(removed(c, "web"));
 	child_reap_dead(g);
-	ck_assert_ptr_eq(TAILQ_FIRST(&g->dead_children), c);	/* held */
+	ck_assert_ptr_eq(TAILQ_FIRST(&g->tab->dead_children), c);	/* held */
 	ck_assert_str_eq(c->name, "web");
 	child_unref(c);
 	child_reap_dead(g);
-	ck_assert(TAILQ_EMPTY(&g->dead_children));
+	ck_assert(TAILQ_EMPTY(&g->tab->dead_children));
 }
 END_TEST
 
@@ -1378,7 +1378,7 @@ START_TEST(test_child_release)
 	ck_assert(removed(c, "web"));
 	ck_assert_ptr_null(child_find_pid(g, pid));
 	ck_assert_int_eq(fake_nkills, 0);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert(!ev_is_active(&c->cw));
 	ck_assert_int_eq(attr_count("web"), 0);
 }
@@ -1414,13 +1414,13 @@ START_TEST(test_child_adopt_without_cmd)
 	ck_assert_int_eq(c->state, CHILD_RUNNING);
 	ck_assert_int_eq(c->pid, 4242);
 	ck_assert_ptr_eq(child_find_pid(g, 4242), c);
-	ck_assert_int_eq(g->nprocs, 1);
+	ck_assert_int_eq(g->tab->nprocs, 1);
 	ck_assert_int_eq(fake_nspawn, 0);
 	set_attr("stranger", "k");
 	close(p[1]);				/* it dies */
 	run_until(is_dead, c);
 	ck_assert(removed(c, "stranger"));
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert_int_eq(attr_count("stranger"), 0);
 }
 END_TEST
@@ -1478,7 +1478,7 @@ START_TEST(test_child_hook_runs)
 	ck_assert_int_eq(c->state, CHILD_TERMINATING);
 	ck_assert_int_eq(fake_nspawn, 2);		/* the hook */
 	ck_assert_int_eq(c->hook_pid, FAKE_PID_BASE + 2);
-	ck_assert_int_eq(g->nprocs, 1);
+	ck_assert_int_eq(g->tab->nprocs, 1);
 	ck_assert_int_eq(attr_count("web"), 1);		/* still readable */
 	assert_timer(c, 0.4);
 	ck_assert_str_eq(fake_last_plan.path, "/usr/local/bin/gtd-hook");
@@ -1503,7 +1503,7 @@ START_TEST(test_child_hook_runs)
 	/* The hook is done: attrs go, then the policy. */
 	child_handle_hook_exit(c, W_EXITCODE(0, 0));
 	ck_assert_int_eq(c->hook_pid, -1);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 	ck_assert_int_eq(attr_count("web"), 0);
 	ck_assert_int_eq(c->state, CHILD_RESTARTING);
 	ck_assert_int_eq(c->restart_count, 1);
@@ -1561,7 +1561,7 @@ START_TEST(test_child_hook_spawn_fails)
 	ck_assert_int_eq(c->hook_pid, -1);
 	ck_assert_int_eq(c->state, CHILD_RESTARTING);
 	ck_assert_int_eq(attr_count("web"), 0);
-	ck_assert_int_eq(g->nprocs, 0);
+	ck_assert_int_eq(g->tab->nprocs, 0);
 }
 END_TEST
 
@@ -1933,14 +1933,14 @@ START_TEST(test_child_release_drains_output)
 	ck_assert(removed(c, "web"));
 	ck_assert(c->released);
 	ck_assert_int_eq(c->refs, 1);
-	ck_assert_int_eq(g->nreleased, 1);
+	ck_assert_int_eq(g->tab->nreleased, 1);
 	errno = 0;
 	ck_assert_int_eq(child_release(d), -1);	/* one is draining */
 	ck_assert_int_eq(errno, ENOSPC);
 	ck_assert_ptr_eq(child_find(g, "db"), d);
 	run_until(not_released, c);
 	ck_assert_int_eq(c->refs, 0);
-	ck_assert_int_eq(g->nreleased, 0);
+	ck_assert_int_eq(g->tab->nreleased, 0);
 	ck_assert_int_eq(child_release(d), 0);
 }
 END_TEST

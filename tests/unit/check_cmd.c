@@ -271,7 +271,7 @@ START_TEST(test_cmd_unknown_argument)
 	ck_assert_msg(field != NULL, "%s: bad_request without a field",
 	    e->name);
 	json_decref(j);
-	ck_assert_int_eq(g->nchildren, 0);	/* nothing happened */
+	ck_assert_int_eq(g->tab->nchildren, 0);	/* nothing happened */
 	ck_assert(!g->shutting_down);
 }
 END_TEST

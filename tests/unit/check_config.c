@@ -117,6 +117,11 @@ static const struct {
 	{ SPEC(",\"shutdown\":{\"signal\":-9}"), "shutdown.signal" },
 	{ SPEC(",\"shutdown\":{\"signal\":9.0}"), "shutdown.signal" },
 	{ SPEC(",\"shutdown\":{\"signal\":null}"), "shutdown.signal" },
+	{ SPEC(",\"reload_signal\":\"NOPE\""), "reload_signal" },
+	{ SPEC(",\"reload_signal\":0"), "reload_signal" },
+	{ SPEC(",\"reload_signal\":65"), "reload_signal" },
+	{ SPEC(",\"reload_signal\":true"), "reload_signal" },
+	{ SPEC(",\"reload_signal\":{}"), "reload_signal" },
 	{ SPEC(",\"kill_group\":\"yes\""), "kill_group" },
 	{ SPEC(",\"backoff\":[]"), "backoff" },
 	{ SPEC(",\"backoff\":{\"factor\":0.5}"), "backoff.factor" },
@@ -277,7 +282,7 @@ END_TEST
 
 /* Accepted specs and one field each must come out as given. */
 enum acc_check { AC_SIGNAL, AC_TIMEOUT, AC_SHUTDOWN, AC_DELAY, AC_NCODES,
-    AC_MAXR, AC_KILL_GROUP, AC_TYPE_SHUT };
+    AC_MAXR, AC_KILL_GROUP, AC_TYPE_SHUT, AC_RELOAD };
 
 static const struct {
 	const char	*json;
@@ -291,6 +296,10 @@ static const struct {
 	{ SPEC(",\"shutdown\":{\"signal\":\"1\"}"), AC_SIGNAL, SIGHUP },
 	{ SPEC(",\"shutdown\":{\"signal\":\"USR2\"}"), AC_SIGNAL, SIGUSR2 },
 	{ SPEC(""), AC_SIGNAL, SIGTERM },
+	{ SPEC(""), AC_RELOAD, SIGHUP },
+	{ SPEC(",\"reload_signal\":\"USR1\""), AC_RELOAD, SIGUSR1 },
+	{ SPEC(",\"reload_signal\":\"SIGWINCH\""), AC_RELOAD, SIGWINCH },
+	{ SPEC(",\"reload_signal\":10"), AC_RELOAD, 10 },
 	{ SPEC(""), AC_TIMEOUT, 5000 },
 	{ SPEC(",\"shutdown\":{\"timeout_ms\":0}"), AC_TIMEOUT, 0 },
 	{ SPEC(",\"shutdown\":{\"timeout_ms\":1099511627776}"), AC_TIMEOUT,
@@ -329,6 +338,9 @@ START_TEST(test_config_spec_accept_table)
 	switch (accept_rows[_i].what) {
 	case AC_SIGNAL:
 		got = s->shutdown_signal;
+		break;
+	case AC_RELOAD:
+		got = s->reload_signal;
 		break;
 	case AC_TIMEOUT:
 		got = s->shutdown_timeout_ms;
@@ -416,7 +428,7 @@ START_TEST(test_config_spec_json_defaults)
 	    "\"reset_after_ms\":10000,\"jitter\":0.1},\"ready\":\"exec\","
 	    "\"ready_timeout_ms\":30000,\"watchdog_ms\":0,"
 	    "\"hook_timeout_ms\":5000,\"stdout\":\"log\","
-	    "\"stderr\":\"log\"}");
+	    "\"stderr\":\"log\",\"reload_signal\":\"SIGHUP\"}");
 	text = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
 	ck_assert_msg(json_equal(got, want), "got %s", text);
 	free(text);
@@ -486,6 +498,7 @@ spec_diff(const struct childspec *a, const struct childspec *b)
 	DIFF(a->hook_timeout_ms != b->hook_timeout_ms, "hook_timeout_ms");
 	DIFF(a->shutdown != b->shutdown, "shutdown");
 	DIFF(a->shutdown_signal != b->shutdown_signal, "shutdown.signal");
+	DIFF(a->reload_signal != b->reload_signal, "reload_signal");
 	DIFF(a->shutdown != SPEC_SHUT_INFINITY && a->shutdown_timeout_ms !=
 	    b->shutdown_timeout_ms, "shutdown.timeout_ms");
 	DIFF(a->kill_group != b->kill_group, "kill_group");

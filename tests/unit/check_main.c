@@ -316,6 +316,7 @@ main(void)
 	srunner_add_suite(sr, group_suite());
 	srunner_add_suite(sr, envfile_suite());
 	srunner_add_suite(sr, procstat_suite());
+	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, healthspec_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, etcd_suite());

@@ -47,6 +47,7 @@ Suite	*envfile_suite(void);
 Suite	*cglimits_suite(void);
 Suite	*cgroup_suite(void);
 Suite	*procstat_suite(void);
+Suite	*acl_suite(void);
 Suite	*healthspec_suite(void);
 
 /*

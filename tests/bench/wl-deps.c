@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wl-deps: W-deps, a dependency graph of N children (1000; 298 with
+ * BENCH_QUICK) in 10 levels: d0, the root, is ready only when the bench
+ * sends it SIGUSR1; level 1 is a fan-out of w = (N - 1) / 9 children
+ * that depend on d0, and each of levels 2..9 has w children, each
+ * depending on the one at its place in the level above (w chains).  All
+ * are started (start_child, "wait":false, pipelined) while d0 holds, so
+ * N - 1 children wait on one dependency; then the gate opens and every
+ * level starts as the one above becomes ready; then terminate_child d0
+ * stops the whole graph, dependents first.
+ *
+ * Figures: for each level, the longest time from a child's readiness to
+ * the start of a child that depends on it (both stamped by the children,
+ * bench-idle --stamp, on CLOCK_MONOTONIC: the readiness right before it
+ * is written to gtd, the start at the top of main(), so gtd's read of the
+ * readiness, its decision, the fork and the exec are all in it), and
+ * the same from gtd's registry (started_at - the dependency's ready_at,
+ * loop time in whole ms: where gtd is slow, not the system); ping's
+ * p99 while the N - 1 wait, and while the graph starts; the time from
+ * the gate to the last ready event; the time of the stop; gtd's own cpu
+ * time in the start and in the stop (what they cost gtd, whatever else
+ * the machine runs).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/bench/bench.h"
+
+#define DEPS_LEVELS	10
+#define DEPS_WAIT_SECS	120.0
+#define DEPS_TARGET_MS	2.0	/* each level, from its dependency ready */
+#define DEPS_PING_US	1000.0	/* ping p99 while they wait */
+
+struct deps_figs {
+	double	lvl[DEPS_LEVELS][BENCH_MAXREPS];	/* ms, longest */
+	double	wait99[BENCH_MAXREPS];			/* us */
+	double	wave99[BENCH_MAXREPS];			/* us */
+	double	gtd[BENCH_MAXREPS];			/* ms, longest */
+	double	start[BENCH_MAXREPS];			/* ms */
+	double	stop[BENCH_MAXREPS];			/* ms */
+	double	cpu_start[BENCH_MAXREPS];		/* gtd's cpu ms */
+	double	cpu_stop[BENCH_MAXREPS];
+};
+
+/* The child that child i (1..n-1) depends on; w children a level. */
+static int
+deps_parent(int i, int w)
+{
+	return (i <= w ? 0 : i - w);
+}
+
+static int
+deps_level(int i, int w)
+{
+	return (i == 0 ? 0 : 1 + (i - 1) / w);
+}
+
+/* Has path a line starting with what? */
+static bool
+deps_has_line(const char *path, const char *what)
+{
+	char	 line[256];
+	FILE	*f;
+	bool	 found = false;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return (false);
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		found = strncmp(line, what, strlen(what)) == 0;
+	fclose(f);
+	return (found);
+}
+
+/* Read the stamps into s[] (start) and r[] (ready), ns; -1: none. */
+static void
+deps_stamps(const char *path, int n, int64_t *s, int64_t *r)
+{
+	char		 line[256], what;
+	long long	 ns;
+	int		 i;
+	FILE		*f;
+
+	for (i = 0; i < n; i++)
+		s[i] = r[i] = -1;
+	if ((f = fopen(path, "re")) == NULL)
+		bench_die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "d%d %c %lld", &i, &what, &ns) != 3 || i < 0 ||
+		    i >= n)
+			continue;
+		if (what == 's')
+			s[i] = ns;
+		else if (what == 'r')
+			r[i] = ns;
+	}
+	fclose(f);
+}
+
+/* The longest readiness-to-dependent-start of each level, in ms. */
+static void
+deps_levels(struct bctx *b, const char *path, int n, int w,
+    struct deps_figs *f, int run)
+{
+	int64_t	*s, *r, d;
+	int	 i, l;
+
+	if ((s = calloc(n, sizeof *s)) == NULL ||
+	    (r = calloc(n, sizeof *r)) == NULL)
+		bench_die("out of memory");
+	deps_stamps(path, n, s, r);
+	for (l = 0; l < DEPS_LEVELS; l++)
+		f->lvl[l][run] = 0;
+	for (i = 1; i < n; i++) {
+		if (s[i] < 0 || r[deps_parent(i, w)] < 0)
+			bench_die("W-deps: no stamp of d%d or d%d (see %s)", i,
+			    deps_parent(i, w), b->dir);
+		d = s[i] - r[deps_parent(i, w)];
+		l = deps_level(i, w);
+		if (d / 1e6 > f->lvl[l][run])
+			f->lvl[l][run] = d / 1e6;
+	}
+	free(s);
+	free(r);
+}
+
+/*
+ * gtd's own view, from its registry: the longest started_at of a child
+ * minus ready_at of its dependency (loop times, whole milliseconds: 0
+ * means in the same loop iteration).
+ */
+static double
+deps_gtd_view(struct sess *s)
+{
+	const char	*p;
+	char		*l;
+	long long	 d, worst = -1;
+	int		 i;
+
+	l = bconn_req(s->ctl, 30.0, "{\"op\":\"query\",\"max_rows\":100000,"
+	    "\"sql\":\"SELECT c.name, c.started_at - p.ready_at FROM depends d "
+	    "JOIN children c ON c.name = d.name JOIN children p ON p.name = "
+	    "d.dependency\"}");
+	if (l == NULL || strncmp(l, "{\"ok\":true", 10) != 0)
+		bench_die("W-deps: query: %s", l != NULL ? l : "no reply");
+	for (p = l; (p = strstr(p, "[\"d")) != NULL; p++)
+		if (sscanf(p, "[\"d%d\",%lld]", &i, &d) == 2 && d > worst)
+			worst = d;
+	if (worst < 0)
+		bench_die("W-deps: query: no rows: %.200s", l);
+	return ((double)worst);
+}
+
+/*
+ * The cpu time gtd itself has used (user + system, /proc/PID/stat), in
+ * ms: what a phase costs gtd, whatever else the machine runs.
+ */
+static double
+deps_cpu_ms(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	FILE			*f;
+	size_t			 n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name: state is field 3, utime 14, stime 15. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return (-1);
+	return ((ut + st) * 1000.0 / sysconf(_SC_CLK_TCK));
+}
+
+/* Pump the session for secs (the probe keeps pinging). */
+static void
+deps_pump_for(struct sess *s, double secs)
+{
+	double	end = bench_now() + secs;
+
+	while (bench_now() < end)
+		sess_pump(s, 10);
+}
+
+static void
+deps_run(struct bctx *b, int n, int w, struct deps_figs *f, int run)
+{
+	struct sess	 s;
+	char		 stamps[128], fields[8192], *l;
+	long		 pid;
+	double		 t0;
+	int		 i;
+
+	snprintf(stamps, sizeof stamps, "%s/stamps", b->dir);
+	(void)remove(stamps);
+	sess_gtd(&s, b, "gtd", NULL, "[\"ready\"]", 'd', n);
+	sess_queue(&s, "{\"op\":\"start_child\",\"name\":\"d0\",\"cmd\":["
+	    "\"%s\",\"--ready-fd=3\",\"--ready-on-usr1\",\"--stamp=%s\"],"
+	    "\"ready\":{\"fd\":3},\"wait\":false}", b->idle, stamps);
+	for (i = 1; i < n; i++) {
+		snprintf(fields, sizeof fields, "\"cmd\":[\"%s\","
+		    "\"--ready-fd=3\",\"--stamp=%s\"],\"ready\":{\"fd\":3},"
+		    "\"depends_on\":[\"d%d\"]", b->idle, stamps,
+		    deps_parent(i, w));
+		sess_start(&s, i, 1, fields);
+	}
+	sess_until(&s, sess_all_replied, 0, DEPS_WAIT_SECS, "W-deps start");
+	/* n - 1 wait on d0: ping meanwhile. */
+	sess_ping_start(&s, s.srv.sock);
+	deps_pump_for(&s, b->quick ? 0.2 : 0.5);
+	f->wait99[run] = bench_quantile(s.lat, s.nlat, 0.99);
+	/* Open the gate once d0 blocks SIGUSR1 (its start stamp). */
+	if ((l = bconn_req(s.ctl, 10.0, "{\"op\":\"info\",\"name\":\"d0\"}")) ==
+	    NULL || (pid = bench_json_int(l, "pid", 0)) <= 0)
+		bench_die("W-deps: no pid of d0: %s", l != NULL ? l : "-");
+	t0 = bench_now();
+	while (!deps_has_line(stamps, "d0 s ")) {
+		if (bench_now() - t0 > 10.0)
+			bench_die("W-deps: d0 did not start (see %s)", b->dir);
+		sess_pump(&s, 5);
+	}
+	s.nlat = 0;
+	f->cpu_start[run] = -deps_cpu_ms(s.srv.pid);
+	t0 = bench_now();
+	if (kill((pid_t)pid, SIGUSR1) == -1)
+		bench_die("kill d0: %s", strerror(errno));
+	sess_until(&s, sess_all_ready, n, DEPS_WAIT_SECS, "W-deps ready");
+	f->start[run] = (s.tready - t0) * 1e3;
+	f->cpu_start[run] += deps_cpu_ms(s.srv.pid);
+	f->wave99[run] = bench_quantile(s.lat, s.nlat, 0.99);
+	sess_ping_stop(&s);
+	f->gtd[run] = deps_gtd_view(&s);
+	/* The whole graph down, dependents first, in one request. */
+	f->cpu_stop[run] = -deps_cpu_ms(s.srv.pid);
+	t0 = bench_now();
+	sess_queue(&s, "{\"op\":\"terminate_child\",\"name\":\"d0\"}");
+	sess_until(&s, sess_all_replied, 0, DEPS_WAIT_SECS, "W-deps stop");
+	f->stop[run] = (bench_now() - t0) * 1e3;
+	f->cpu_stop[run] += deps_cpu_ms(s.srv.pid);
+	sess_close(&s);
+	deps_levels(b, stamps, n, w, f, run);
+}
+
+static void
+deps_fig(struct bctx *b, const char *name, const char *unit,
+    const double *v, enum target t, double limit)
+{
+	static double	 lim;
+	struct figure	 f = { .name = name, .unit = unit, .v = v,
+	    .n = b->reps, .target = t, .limit = limit };
+
+	if (t != TARGET_NONE) {
+		lim = limit;
+		f.bname = "target";
+		f.b = &lim;
+		f.nb = 1;
+	}
+	report(b, &f);
+}
+
+void
+wl_deps(struct bctx *b)
+{
+	struct deps_figs	*f;
+	char			 name[64];
+	int			 w = (b->nchild - 1) / (DEPS_LEVELS - 1);
+	int			 n = 1 + w * (DEPS_LEVELS - 1), run, l;
+
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		bench_die("out of memory");
+	for (run = 0; run < b->reps; run++) {
+		bench_note("W-deps run %d/%d", run + 1, b->reps);
+		deps_run(b, n, w, f, run);
+	}
+	report_section("W-deps: %d children in %d levels (a root, a fan-out "
+	    "of %d below it, then %d chains of %d), all waiting on the root "
+	    "until it is ready; start latency = a child's start (top of main) "
+	    "- its dependency's readiness, both stamped on CLOCK_MONOTONIC",
+	    n, DEPS_LEVELS, w, w, DEPS_LEVELS - 1);
+	for (l = 1; l < DEPS_LEVELS; l++) {
+		snprintf(name, sizeof name, "W-deps level %d start max", l);
+		deps_fig(b, name, "ms", f->lvl[l], TARGET_VALUE_LE,
+		    DEPS_TARGET_MS);
+	}
+	deps_fig(b, "W-deps gtd's own view, max", "ms", f->gtd, TARGET_NONE,
+	    0);
+	snprintf(name, sizeof name, "W-deps ping p99, %d waiting", n - 1);
+	deps_fig(b, name, "us", f->wait99, TARGET_VALUE_LT, DEPS_PING_US);
+	deps_fig(b, "W-deps ping p99, while starting", "us", f->wave99,
+	    TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps gate to %d ready", n);
+	deps_fig(b, name, "ms", f->start, TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps gtd cpu, gate to %d ready", n);
+	deps_fig(b, name, "ms", f->cpu_start, TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps stop %d (dependents first)", n);
+	deps_fig(b, name, "ms", f->stop, TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps gtd cpu, stop %d", n);
+	deps_fig(b, name, "ms", f->cpu_stop, TARGET_NONE, 0);
+	free(f);
+}
