@@ -79,7 +79,8 @@ LIB_SRCS = \
 	src/cglimits.c src/cgroup.c src/childcg.c
 GTD_SRCS = src/gtd.c
 GTCTL_SRCS = src/gtctl.c src/gtctl-core.c src/gtctl-out.c src/gtctl-many.c src/gtctl-logs.c \
-	src/gtctl-conn.c src/gtctl-roll.c src/gtctl-tree.c
+	src/gtctl-conn.c src/gtctl-roll.c src/gtctl-tree.c \
+	src/gtctl-cluster.c
 TESTCHILD_SRCS = tests/helpers/gt-testchild.c
 UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_policy.c tests/unit/check_registry.c \
@@ -115,13 +116,13 @@ E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 # a three-member etcd of their own (etcd-server, a check dependency).
 RUN_PKGS += libcurl4-openssl-dev
 CHECK_PKGS += etcd-server etcd-client
-LIB_SRCS += src/fence.c
+LIB_SRCS += src/fence.c src/gtcluster.c src/cmd-cluster.c
 UNIT_SRCS += tests/unit/check_fence.c
 ifeq ($(HAVE_LIBCURL),1)
 LIB_SRCS += src/etcd.c src/cluster.c
 UNIT_SRCS += tests/unit/check_etcd.c
 E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
-	tests/e2e/check_e2e_cluster.c
+	tests/e2e/check_e2e_cluster.c tests/e2e/check_e2e_gtdcluster.c
 ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)
 else
 LIB_SRCS += src/cluster-none.c
@@ -137,7 +138,7 @@ LIB_OBJS = $(call obj,$(LIB_SRCS))
 ALL_OBJS = $(LIB_OBJS) $(call obj,$(GTD_SRCS) $(GTCTL_SRCS) \
 	$(TESTCHILD_SRCS) $(UNIT_SRCS) $(E2E_SRCS))
 
-.PHONY: all check check-layers check-unit check-e2e check-asan check-install hostile run \
+.PHONY: all check check-layers check-unit check-e2e check-asan check-install hostile run run-cluster \
 	install uninstall clean \
 	distclean deps deps-check lint-man bench bench-redis fuzz fuzz-build fuzz-bins check-fuzz \
 	check-valgrind chaos
@@ -299,6 +300,10 @@ run: all
 	@echo "stop the demo with Ctrl-C"
 	PATH=$(CURDIR)/$(B):$$PATH exec $(B)/gtd -c contrib/demo.json \
 	    -s $(RUN_DIR)/gtd.sock
+
+# A local cluster demo: one etcd member and three gtd nodes (README.md).
+run-cluster: all
+	sh contrib/cluster-demo.sh $(B)
 
 # PREFIX defaults to configure's --prefix; DESTDIR stages an install.
 PREFIX ?= $(prefix)

@@ -465,7 +465,7 @@ child_env_user_var(const char *kv)
  * environment and the spec) except the few made for this start, kept in
  * own[]: a start costs a handful of allocations, not one per variable.
  */
-#define CHILD_VEC_OWN	10
+#define CHILD_VEC_OWN	11
 struct child_vec {
 	char	**v;			/* owned array, NULL-terminated */
 	size_t	  n;
@@ -533,7 +533,8 @@ child_env(struct child *c, struct child_vec *cv, size_t extra,
 {
 	static const char	*drop[] = { "GTD_SOCKET=", "GTD_ZONE=",
 	    "GTD_NAME=", "NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=",
-	    "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID=", NULL };
+	    "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
+	    "GTD_FENCE=", NULL };
 	struct gtd	*g = c->gtd;
 	char		**base, **e, *s;
 	const char	 *np;
@@ -545,7 +546,7 @@ child_env(struct child *c, struct child_vec *cv, size_t extra,
 	memset(cv, 0, sizeof *cv);
 	cv->cap = (base != NULL ? spec_strv_len(base) : 0) + c->spec->nenv +
 	    CHILD_VEC_OWN;
-	assert(extra <= CHILD_VEC_OWN - 9);	/* 4 user + 5 GTD_* at most */
+	assert(extra <= CHILD_VEC_OWN - 10);	/* 4 user + 6 GTD_* at most */
 	cv->v = xcalloc(cv->cap + 1, sizeof *cv->v);
 	for (e = base; e != NULL && *e != NULL; e++) {
 		for (d = drop; *d != NULL; d++)
@@ -584,6 +585,10 @@ child_env(struct child *c, struct child_vec *cv, size_t extra,
 	if (c->spec->watchdog_ms > 0) {
 		xasprintf(&s, "WATCHDOG_USEC=%lld",
 		    (long long)c->spec->watchdog_ms * 1000);
+		child_vec_own(cv, s);
+	}
+	if (c->fence > 0) {		/* its cluster claim (protocol §9.3) */
+		xasprintf(&s, "GTD_FENCE=%lld", (long long)c->fence);
 		child_vec_own(cv, s);
 	}
 }

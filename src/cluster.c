@@ -182,6 +182,7 @@ static void	cluster_op_deliver(struct cluster_op *,
 static void	cluster_op_unavailable(struct cluster_op *, const char *);
 static void	cluster_op_free(struct cluster_op *);
 static void	cluster_held_flush(struct cluster_held *);
+static struct cluster_held *cluster_held_new(struct cluster *, const char *);
 static void	cluster_held_drop(struct cluster_held *);
 static void	cluster_fo_cb(struct ev_loop *, ev_timer *, int);
 static void	cluster_fo_free(struct cluster_fo *);
@@ -1152,6 +1153,31 @@ cluster_row_parse(const struct etcd_kv *kv, char **node, json_int_t *pid,
 	return (0);
 }
 
+/*
+ * A row under this node's lease that no claim of it knows: a claim whose
+ * answer was lost (a timeout, a member that died) succeeded after all,
+ * and the watch may have shown it before the claim gave up.  Nobody runs
+ * it here: give it up, or the name would stay taken while this node
+ * lives.
+ */
+static void
+cluster_orphan_check(struct cluster *cl, struct cluster_row *row)
+{
+	struct cluster_held	*h;
+
+	if (cl->lease == 0 || row->e.lease != cl->lease ||
+	    chash_find(&cl->held, row->name) != NULL)
+		return;
+	log_info("cluster: %s: a claim whose answer was lost took it; "
+	    "releasing it", row->name);
+	h = cluster_held_new(cl, row->name);
+	h->st = HELD_RELEASING;
+	h->fence = row->e.revision;
+	h->lease = row->e.lease;
+	h->dirty = true;
+	cluster_held_flush(h);
+}
+
 static void
 cluster_apply_put(struct cluster *cl, const struct etcd_kv *kv)
 {
@@ -1210,6 +1236,8 @@ cluster_apply_put(struct cluster *cl, const struct etcd_kv *kv)
 		if (cl->obs->lost != NULL)
 			cl->obs->lost(row->name, cl->obs_arg);
 	}
+	if (h == NULL)
+		cluster_orphan_check(cl, row);
 	if (!cl->dying && cl->obs->changed != NULL)
 		cl->obs->changed(row->name, &row->e, cl->obs_arg);
 }
@@ -1564,6 +1592,7 @@ cluster_claimed_cb(const struct etcd_result *r, void *arg)
 	struct cluster_held		*h;
 	struct cluster_claim_result	 res;
 	struct cluster_entry		 holder;
+	struct cluster_row		*row;
 	char				*node = NULL, *state = NULL,
 					*spec = NULL;
 	json_int_t			 pid;
@@ -1609,8 +1638,12 @@ cluster_claimed_cb(const struct etcd_result *r, void *arg)
 		res.message = r->status != ETCD_OK ? r->message :
 		    "the lease changed while claiming";
 	}
-	if (h != NULL && res.status != CLUSTER_CLAIMED)
+	if (h != NULL && res.status != CLUSTER_CLAIMED) {
 		cluster_held_drop(h);
+		row = (struct cluster_row *)chash_find(&cl->rows, op->name);
+		if (row != NULL)
+			cluster_orphan_check(cl, row);
+	}
 	else if (h != NULL)
 		cluster_held_unpark(h);
 	if (!cl->dying)

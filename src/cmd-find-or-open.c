@@ -63,10 +63,16 @@ cmd_find_or_open_exec(struct cmd_ctx *ctx, json_t *args)
 		return (CMD_ERROR);
 	}
 	c = child_find(ctx->gtd, s->name);
-	spec_free(s);
 	op = cmd_opdata(ctx, sizeof *op, cmd_fo_op_free);
 	op->created = c == NULL || c->state != CHILD_RUNNING;
 	op->spec = json_incref(args);
+	if (c == NULL && s->cluster) {	/* claimed first: cmd-cluster.c */
+		r = cmd_cluster_start(ctx, s->name, args, s->failover, true,
+		    timeout, cmd_find_or_open_decide);
+		spec_free(s);
+		return (r);
+	}
+	spec_free(s);
 	r = cmd_find_or_open_decide(ctx);
 	if (r == CMD_WAIT && timeout >= 0)
 		cmd_wait_timeout(ctx, timeout, cmd_find_or_open_timeout);

@@ -26,9 +26,17 @@ static enum cmd_ret
 cmd_find_exec(struct cmd_ctx *ctx, json_t *args)
 {
 	struct child			*c;
+	const char			*name;
+	enum cmd_ret			 r;
 
+	/* Another node's cluster child: from the mirror (cmd-cluster.c). */
+	if ((name = cmd_arg_peek(ctx, args, "name")) != NULL &&
+	    child_find(ctx->gtd, name) == NULL &&
+	    cmd_cluster_find(ctx, name, &r))
+		return (r);
 	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
+	cmd_cluster_node(ctx, c);
 	if (c->state != CHILD_RUNNING) {
 		cmd_state_error(ctx, GT_E_NOT_FOUND, c);
 		return (CMD_ERROR);

@@ -54,9 +54,19 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	struct policy_reason		 r;
 	json_t				*last = json_null();
 	int64_t				 rss, cpu, mem;
+	const char			*name;
+	enum cmd_ret			 ret;
 
+	/* Another node's cluster child: from the mirror (cmd-cluster.c). */
+	if ((name = cmd_arg_peek(ctx, args, "name")) != NULL &&
+	    child_find(ctx->gtd, name) == NULL &&
+	    cmd_cluster_info(ctx, name, &ret))
+		return (ret);
 	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
+	cmd_cluster_node(ctx, c);
+	if (c->spec->cluster && c->fence > 0)	/* GTD_FENCE */
+		cmd_set(ctx, "revision", json_integer(c->fence));
 	cmd_set(ctx, "name", json_string(c->name));
 	cmd_set(ctx, "spec", config_spec_json(c->spec));
 	cmd_pid(ctx, c);

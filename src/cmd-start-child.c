@@ -5,11 +5,14 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/protocol.h"
 
 static enum cmd_ret	cmd_start_child_exec(struct cmd_ctx *, json_t *);
+static enum cmd_ret	cmd_start_child_new(struct cmd_ctx *);
 
 static const char *const cmd_start_child_args[] = { "wait", NULL };
 
@@ -35,6 +38,7 @@ cmd_start_child_exec(struct cmd_ctx *ctx, json_t *args)
 	name = json_object_get(args, "name");
 	if (json_is_string(name) &&
 	    (c = child_find(ctx->gtd, json_string_value(name))) != NULL) {
+		cmd_cluster_node(ctx, c);
 		if (child_is_alive(c)) {
 			cmd_error(ctx, GT_E_ALREADY_STARTED, "%s is running",
 			    c->name);
@@ -47,7 +51,35 @@ cmd_start_child_exec(struct cmd_ctx *ctx, json_t *args)
 		}
 		return (CMD_ERROR);
 	}
+	/* Scope cluster: the name is claimed first (cmd-cluster.c). */
+	if (json_is_string(name) && json_is_string(json_object_get(args,
+	    "scope")) && strcmp(json_string_value(json_object_get(args,
+	    "scope")), "cluster") == 0) {
+		return (cmd_cluster_start(ctx, json_string_value(name), args,
+		    json_is_true(json_object_get(args, "failover")), false, -1,
+		    cmd_start_child_new));
+	}
 	if ((c = cmd_child_new(ctx, args)) == NULL)
+		return (CMD_ERROR);
+	return (cmd_await_ready(ctx, c));
+}
+
+/* The claim is this node's: make the row and start it. */
+static enum cmd_ret
+cmd_start_child_new(struct cmd_ctx *ctx)
+{
+	struct child	*c;
+	json_t		*spec = cmd_cluster_spec(ctx);
+
+	if ((c = child_find(ctx->gtd, json_string_value(json_object_get(
+	    spec, "name")))) != NULL) {
+		cmd_error(ctx, GT_E_ALREADY_STARTED, "%s is %s", c->name,
+		    child_state_name(c->state));
+		cmd_pid(ctx, c);
+		cmd_cluster_node(ctx, c);
+		return (CMD_ERROR);
+	}
+	if ((c = cmd_child_new(ctx, spec)) == NULL)
 		return (CMD_ERROR);
 	return (cmd_await_ready(ctx, c));
 }

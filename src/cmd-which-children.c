@@ -5,21 +5,25 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "gt/childdeps.h"
 #include "gt/childgroup.h"
 #include "gt/cmd.h"
 #include "gt/config.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd.h"
 #include "gt/spec.h"
 
 static enum cmd_ret	cmd_which_children_exec(struct cmd_ctx *, json_t *);
 
-static const char *const cmd_which_children_args[] = { "state", NULL };
+static const char *const cmd_which_children_args[] = { "state", "scope",
+    NULL };
 
 const struct cmd_entry cmd_which_children_entry = {
 	.name = "which_children",
 	.access = ACL_READ,
-	.usage = "[state=S]",
+	.usage = "[state=S] [scope=local|cluster]",
 	.flags = CMD_FLAT,
 	.keys = cmd_which_children_args,
 	.exec = cmd_which_children_exec
@@ -54,6 +58,10 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 
 	cmd_raw_text(ctx, "{\"name\":", 8);
 	cmd_raw_string(ctx, c->name);
+	if (c->spec->cluster && gtcluster_node(ctx->gtd) != NULL) {
+		cmd_raw_text(ctx, ",\"node\":", 8);
+		cmd_raw_string(ctx, gtcluster_node(ctx->gtd));
+	}
 	cmd_raw_text(ctx, ",\"pid\":", 7);
 	if (c->pid > 0)
 		cmd_raw_int(ctx, c->pid);
@@ -94,17 +102,25 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 static enum cmd_ret
 cmd_which_children_exec(struct cmd_ctx *ctx, json_t *args)
 {
-	const char			*st = NULL;
+	const char			*st = NULL, *scope = NULL;
 	enum child_state		 want = CHILD_RUNNING;
 	struct child			*c;
 	bool				 first = true;
 
-	if (cmd_arg_string(ctx, args, "state", false, &st) == -1)
+	if (cmd_arg_string(ctx, args, "state", false, &st) == -1 ||
+	    cmd_arg_string(ctx, args, "scope", false, &scope) == -1)
 		return (CMD_ERROR);
+	if (scope != NULL && strcmp(scope, "local") != 0 &&
+	    strcmp(scope, "cluster") != 0) {
+		cmd_bad(ctx, "scope", "scope must be \"local\" or \"cluster\"");
+		return (CMD_ERROR);
+	}
 	if (st != NULL && child_state_parse(st, &want) == -1) {
 		cmd_bad(ctx, "state", "unknown state %.32s", st);
 		return (CMD_ERROR);
 	}
+	if (scope != NULL && strcmp(scope, "cluster") == 0)
+		return (cmd_cluster_which(ctx, st));	/* every node's */
 	/* Row by row, stopping once the reply could not be sent anyway. */
 	cmd_raw_text(ctx, ",\"children\":[", 13);
 	TAILQ_FOREACH(c, &ctx->gtd->tab->children, entry) {

@@ -23,6 +23,7 @@
 #include "gt/cmd.h"
 #include "gt/config.h"
 #include "gt/conn.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
 #include "gt/proto.h"
@@ -67,6 +68,8 @@ cmd_free(struct cmd_ctx *ctx)
 {
 	struct gtd	*g = ctx->gtd;
 
+	if (ctx->xfree != NULL)
+		ctx->xfree(ctx);
 	ev_timer_stop(g->loop, &ctx->timer);
 	if (ctx->op != NULL && ctx->op_free != NULL)
 		ctx->op_free(ctx->op);		/* its refs and timers first */
@@ -840,6 +843,8 @@ cmd_ready_reply(struct cmd_ctx *ctx, struct child *c)
 {
 	cmd_pid(ctx, c);
 	cmd_set_str(ctx, "state", child_state_name(c->state));
+	if (c->spec->cluster && gtcluster_node(ctx->gtd) != NULL)
+		cmd_set_str(ctx, "node", gtcluster_node(ctx->gtd));
 	if (c->queued)		/* wait:false behind max_starting: pid null */
 		cmd_set(ctx, "queued", json_true());
 }

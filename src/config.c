@@ -388,6 +388,26 @@ cs_kill_group(struct childspec *s, const json_t *j, struct config_err *e)
 	return (config_bool(j, "kill_group", &s->kill_group, e));
 }
 
+/* scope: "local" (the default) or "cluster" (protocol §9.3). */
+static int
+cs_scope(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	const char	*v = json_string_value(j);
+
+	if (v == NULL || (strcmp(v, "local") != 0 &&
+	    strcmp(v, "cluster") != 0))
+		return (config_fail(e, "scope", "scope must be \"local\" or "
+		    "\"cluster\""));
+	s->cluster = strcmp(v, "cluster") == 0;
+	return (0);
+}
+
+static int
+cs_failover(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	return (config_bool(j, "failover", &s->failover, e));
+}
+
 static int
 cs_attrs(struct childspec *s, const json_t *j, struct config_err *e)
 {
@@ -616,7 +636,7 @@ cs_output(struct childspec *s, int i, const json_t *j, struct config_err *e)
 	struct spec_output		*o = &s->out[i];
 	json_t				*v;
 	int64_t				 n;
-	char				 sub[32];
+	char				 sub[48];
 	const char			*m = json_string_value(j);
 
 	if (m != NULL && strcmp(m, "log") == 0)
@@ -909,6 +929,7 @@ static const struct {
 	{ "depends_on", cs_depends_on },
 	{ "env", cs_env },
 	{ "env_files", cs_env_files },
+	{ "failover", cs_failover },
 	{ "group", cs_group },
 	{ "health", cs_health },
 	{ "hook_timeout_ms", cs_hook_timeout },
@@ -926,6 +947,7 @@ static const struct {
 	{ "restart", cs_restart },
 	{ "restart_delay_ms", cs_restart_delay },
 	{ "rlimits", cs_rlimits },
+	{ "scope", cs_scope },
 	{ "limits", cs_limits },
 	{ "shutdown", cs_shutdown },
 	{ "significant", cs_significant },
@@ -972,6 +994,10 @@ config_spec_parse(const json_t *obj, char **field, char **cause)
 	if (s->ready == SPEC_READY_HEALTHY && s->health == NULL) {
 		config_fail(&e, "ready", "ready \"healthy\" needs a health "
 		    "probe");
+		goto fail;
+	}
+	if (s->failover && !s->cluster) {
+		config_fail(&e, "failover", "failover needs scope \"cluster\"");
 		goto fail;
 	}
 	if (s->set_uid && s->login != NULL)
@@ -1221,6 +1247,10 @@ config_spec_json_more(const struct childspec *s, json_t *j)
 		    json_string(s->member_of));
 	if (s->significant)
 		json_object_set_new(j, "significant", json_true());
+	if (s->cluster) {
+		json_object_set_new(j, "scope", json_string("cluster"));
+		json_object_set_new(j, "failover", json_boolean(s->failover));
+	}
 }
 
 /* user, group, umask, nice, rlimits: only when set. */
@@ -1430,6 +1460,63 @@ config_cgroup(struct config *c, const json_t *j, struct config_err *e)
 	if (*c->cgroup != '/')
 		return (config_fail(e, "cgroup", "cgroup must be an absolute "
 		    "path"));
+	return (0);
+}
+
+/*
+ * "cluster": {"etcd": [URL, ...], "node": NAME, "lease_ttl_ms": N}
+ * (protocol §9.3).  lease_ttl_ms is rounded up to whole seconds.
+ */
+static int
+config_cluster(struct config *c, const json_t *j, struct config_err *e)
+{
+	static const char *const	 keys[] = { "etcd", "node",
+	    "lease_ttl_ms", NULL };
+	struct config_cluster		*cc;
+	const char			*p;
+	json_t				*v;
+	int64_t				 n = CONFIG_CLUSTER_TTL_MS;
+	size_t				 i;
+	char				 sub[48];
+
+	if (!json_is_object(j))
+		return (config_fail(e, "cluster", "cluster must be an object"));
+	if (config_keys(j, "cluster", keys, e) == -1)
+		return (-1);
+	cc = c->cluster = xcalloc(1, sizeof *cc);
+	if ((v = json_object_get(j, "etcd")) == NULL)
+		return (config_fail(e, "cluster.etcd", "cluster.etcd is "
+		    "missing (the etcd endpoints, \"http://HOST:PORT\")"));
+	if (config_strv(v, "cluster.etcd", &cc->etcd, &cc->netcd, e) == -1)
+		return (-1);
+	if (cc->netcd == 0 || cc->netcd > CONFIG_CLUSTER_MAX_ETCD)
+		return (config_fail(e, "cluster.etcd", "cluster.etcd must "
+		    "list 1 to %d endpoints", CONFIG_CLUSTER_MAX_ETCD));
+	for (i = 0; i < cc->netcd; i++) {
+		snprintf(sub, sizeof sub, "cluster.etcd.%zu", i);
+		if ((strncmp(cc->etcd[i], "http://", 7) != 0 &&
+		    strncmp(cc->etcd[i], "https://", 8) != 0) ||
+		    strlen(cc->etcd[i]) > 1024)
+			return (config_fail(e, sub, "%s must be an http:// or "
+			    "https:// URL of at most 1024 bytes", sub));
+	}
+	if ((v = json_object_get(j, "node")) != NULL) {
+		if (config_string(v, "cluster.node", 255, &cc->node, e) == -1)
+			return (-1);
+		for (p = cc->node; *p != '\0'; p++)
+			if (*p == '/' || (unsigned char)*p < 0x20 ||
+			    *p == 0x7f)
+				break;
+		if (*cc->node == '\0' || *p != '\0')
+			return (config_fail(e, "cluster.node", "cluster.node "
+			    "must be 1 to 255 bytes without '/' or control "
+			    "characters"));
+	}
+	if ((v = json_object_get(j, "lease_ttl_ms")) != NULL &&
+	    config_int(v, "cluster.lease_ttl_ms", CONFIG_CLUSTER_TTL_MIN_MS,
+	    CONFIG_CLUSTER_TTL_MAX_MS, &n, e) == -1)
+		return (-1);
+	cc->lease_ttl_ms = (int)((n + 999) / 1000 * 1000);
 	return (0);
 }
 
@@ -1903,6 +1990,25 @@ config_groups_check(struct config *c, struct config_err *e)
 	return (0);
 }
 
+/* A boot child of scope cluster needs a "cluster" section. */
+static int
+config_cluster_scopes(struct config *c, struct config_err *e)
+{
+	size_t	i;
+	char	*f;
+
+	for (i = 0; i < c->nchildren && c->cluster == NULL; i++) {
+		if (!c->children[i]->cluster)
+			continue;
+		xasprintf(&f, "%s.scope", c->child_src[i]);
+		config_fail(e, f, "scope \"cluster\" needs a \"cluster\" "
+		    "section in the config");
+		free(f);
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 config_parse(struct config *c, const json_t *j, struct config_err *e)
 {
@@ -1913,7 +2019,7 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 	    "max_mirror_bytes", "max_output_bytes", "max_attr_value_bytes",
 	    "max_attr_bytes", "max_connections_per_uid",
 	    "reserved_connections", "cgroup", "adopt_on_restart", "groups",
-	    NULL };
+	    "cluster", NULL };
 	const char		*k, **kp;
 	json_t			*v;
 	int64_t			 n;
@@ -2005,7 +2111,10 @@ config_parse(struct config *c, const json_t *j, struct config_err *e)
 			    "adopt_on_restart must be true or false"));
 		c->adopt_on_restart = json_is_true(v);
 	}
-	return (0);
+	if ((v = json_object_get(j, "cluster")) != NULL &&
+	    config_cluster(c, v, e) == -1)
+		return (-1);
+	return (config_cluster_scopes(c, e));
 }
 
 struct config *
@@ -2086,6 +2195,11 @@ config_free(struct config *c)
 	free(c->socket);
 	free(c->snapshot_path);
 	free(c->cgroup);
+	if (c->cluster != NULL) {
+		spec_strv_free(c->cluster->etcd);
+		free(c->cluster->node);
+		free(c->cluster);
+	}
 	for (i = 0; i < c->nchildren; i++) {
 		spec_free(c->children[i]);
 		free(c->child_src[i]);

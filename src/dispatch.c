@@ -26,6 +26,7 @@
 
 extern const struct cmd_entry cmd_add_existing_child_entry;
 extern const struct cmd_entry cmd_check_childspec_entry;
+extern const struct cmd_entry cmd_cluster_status_entry;
 extern const struct cmd_entry cmd_count_children_entry;
 extern const struct cmd_entry cmd_delattr_entry;
 extern const struct cmd_entry cmd_delete_child_entry;
@@ -60,6 +61,7 @@ extern const struct cmd_entry cmd_why_entry;
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_add_existing_child_entry,
 	&cmd_check_childspec_entry,
+	&cmd_cluster_status_entry,
 	&cmd_count_children_entry,
 	&cmd_delattr_entry,
 	&cmd_delete_child_entry,

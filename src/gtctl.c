@@ -257,6 +257,9 @@ static const struct gtctl_cmd gtctl_cmds[] = {
 	{ .name = "stats", .op = "stats", .usage = "",
 	  .help = "show the counters of gtd",
 	  .print = gtctl_print_fields },
+	{ .name = "cluster", .op = "cluster_status", .usage = "",
+	  .help = "show the cluster: this node, its lease, the live nodes",
+	  .print = gtctl_print_cluster },
 	{ .name = "reload", .op = "reload", .usage = "[-n | --dry-run]\n"
 	  "       gtctl reload name",
 	  .help = "apply the config file again, or (name) ask a child to "
@@ -281,7 +284,8 @@ static const struct gtctl_cmd gtctl_cmds[] = {
  * commands; the e2e suite checks that this list equals hello's "ops".
  */
 static const char *const gtctl_ops[] = {
-	"add_existing_child", "check_childspec", "count_children", "delattr",
+	"add_existing_child", "check_childspec", "cluster_status",
+	"count_children", "delattr",
 	"delete_child", "find", "find_or_open", "get_childspec", "getattr",
 	"hello", "increment", "info", "list", "logs", "ping", "query",
 	"reexec", "release", "reload", "reload_child", "restart_child",

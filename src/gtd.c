@@ -32,6 +32,7 @@
 #include "gt/childgroup.h"
 #include "gt/config.h"
 #include "gt/event.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd-sd.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
@@ -462,11 +463,16 @@ main(int argc, char **argv)
 			reexec_adopt_load(g);	/* before the boot */
 		g->restoring = false;
 		reexec_adopt_start(g);
+		/* Before the boot: a boot child of scope cluster claims it. */
+		if (cf != NULL && cf->cluster != NULL &&
+		    gtcluster_open(g, cf->cluster, &cause) == -1)
+			fatalx("%s", cause);
 		reload_boot(g, gtd_boot_done);
 	}
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
 	if (!(g->shutting_down && g->tab->nprocs == 0))
 		ev_run(g->loop, 0);
+	gtcluster_leave(g);		/* every child is down: revoke */
 	code = g->exit_code;
 	log_info("exiting with status %d", code);
 	gtd_free(g);

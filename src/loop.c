@@ -24,6 +24,7 @@
 #include "gt/event.h"
 #include "gt/config.h"
 #include "gt/gtd-sd.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd.h"
 #include "gt/health.h"
 #include "gt/hook.h"
@@ -89,6 +90,7 @@ gtd_obs_state(struct child *c, enum child_state old, void *arg)
 	childdeps_changed(c, old);	/* dependents may start or stop */
 	reexec_adopt_dirty(arg);	/* adopt_on_restart's file */
 	childgroup_changed(c, old);	/* a group's sequence may go on */
+	gtcluster_state(c, old);	/* its claim, if of scope cluster */
 }
 
 static void
@@ -108,6 +110,7 @@ gtd_obs_removed(struct child *c, void *arg)
 {
 	childdeps_removed(c);
 	childgroup_removed(c);
+	gtcluster_removed(c);
 	event_emit(((struct gtd *)arg)->events, EVENT_DELETED, c->name, NULL);
 	reexec_adopt_dirty(arg);
 }
@@ -123,7 +126,8 @@ gtd_obs_added(struct child *c, void *arg)
 static bool
 gtd_obs_hold_start(struct child *c, void *arg)
 {
-	return (childdeps_hold_start(c));
+	/* The cluster claim first: its answer starts c again. */
+	return (gtcluster_hold_start(c) || childdeps_hold_start(c));
 }
 
 static void
@@ -143,12 +147,14 @@ static void
 gtd_obs_spawned(struct child *c, void *arg)
 {
 	health_start(c);
+	gtcluster_spawned(c);
 }
 
 static void
 gtd_obs_reaped(struct child *c, void *arg)
 {
 	health_stop(c);
+	gtcluster_reaped(c);
 }
 
 static enum policy_action
@@ -319,6 +325,7 @@ gtd_free(struct gtd *g)
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
 	reexec_abandon(g);	/* its request is abandoned next */
 	reexec_adopt_free(g);	/* before the rows go */
+	gtcluster_free(g);		/* no claim answers after this */
 	cmd_abandon_all(g);	/* their refs, timers and waits */
 	connset_free(g->conns);
 	childgroup_free(g);	/* its refs, before the rows go */

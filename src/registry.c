@@ -51,6 +51,8 @@ enum registry_stmt {
 	ST_DEP_ADD,
 	ST_DEP_CLEAR,
 	ST_CHILD_USAGE,
+	ST_CL_PUT,
+	ST_CL_DEL,
 	ST_COUNT
 };
 
@@ -77,7 +79,10 @@ static const char *registry_sql[ST_COUNT] = {
 	    "(?1, ?2, ?3, ?4, ?5)",
 	[ST_DEP_CLEAR] = "DELETE FROM depends WHERE name = ?1",
 	[ST_CHILD_USAGE] = "UPDATE child_rows SET memory_bytes = ?2, "
-	    "cpu_ms = ?3 WHERE name = ?1"
+	    "cpu_ms = ?3 WHERE name = ?1",
+	[ST_CL_PUT] = "INSERT OR REPLACE INTO cluster_children VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_CL_DEL] = "DELETE FROM cluster_children WHERE name = ?1"
 };
 
 /* The tables, in the SQL of a CREATE TABLE after the table's name. */
@@ -123,7 +128,12 @@ static const char registry_schema[] =
 	"CREATE TRIGGER children_delete INSTEAD OF DELETE ON children"
 	" BEGIN SELECT RAISE(ABORT, 'read-only'); END;"
 	"CREATE TABLE attrs " REGISTRY_ATTRS_DEF ";"
-	"CREATE TABLE depends " REGISTRY_DEPENDS_DEF ";";
+	"CREATE TABLE depends " REGISTRY_DEPENDS_DEF ";"
+	/* The cluster's claimed names, any node (protocol §9.3). */
+	"CREATE TABLE cluster_children ("
+	" name TEXT PRIMARY KEY, node TEXT NOT NULL, pid INTEGER,"
+	" state TEXT, revision INTEGER NOT NULL, mod_revision INTEGER,"
+	" failover INTEGER NOT NULL, spec TEXT) WITHOUT ROWID;";
 
 /*
  * A snapshot is a database of its own with the tables of the protocol
@@ -448,6 +458,36 @@ registry_depends_add(struct registry *r, const char *name,
 	registry_bind_text(st, 3, condition);
 	registry_bind_text(st, 4, on_stop);
 	registry_bind_text(st, 5, on_restart);
+	return (registry_write(r, st));
+}
+
+int
+registry_cluster_put(struct registry *r, const char *name, const char *node,
+    pid_t pid, const char *state, int64_t revision, int64_t mod_revision,
+    bool failover, const char *spec)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CL_PUT);
+
+	registry_bind_text(st, 1, name);
+	registry_bind_text(st, 2, node);
+	if (pid > 0)
+		sqlite3_bind_int64(st, 3, pid);
+	else
+		sqlite3_bind_null(st, 3);
+	registry_bind_text(st, 4, state);
+	sqlite3_bind_int64(st, 5, revision);
+	sqlite3_bind_int64(st, 6, mod_revision);
+	sqlite3_bind_int(st, 7, failover);
+	registry_bind_text(st, 8, spec);
+	return (registry_write(r, st));
+}
+
+int
+registry_cluster_del(struct registry *r, const char *name)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CL_DEL);
+
+	registry_bind_text(st, 1, name);
 	return (registry_write(r, st));
 }
 

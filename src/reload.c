@@ -409,6 +409,24 @@ reload_str_differs(const char *a, const char *b)
 	return ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0));
 }
 
+/* Does the "cluster" object differ (applied only at gtd's start)? */
+static bool
+reload_cluster_differs(const struct config_cluster *a,
+    const struct config_cluster *b)
+{
+	size_t	i;
+
+	if (a == NULL || b == NULL)
+		return (a != b);
+	if (reload_str_differs(a->node, b->node) || a->netcd != b->netcd ||
+	    a->lease_ttl_ms != b->lease_ttl_ms)
+		return (true);
+	for (i = 0; i < a->netcd; i++)
+		if (strcmp(a->etcd[i], b->etcd[i]) != 0)
+			return (true);
+	return (false);
+}
+
 int
 reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
     char **field, char **cause)
@@ -458,6 +476,8 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 	/* The groups before any row joins one (new rows, new specs). */
 	if (!dry_run)
 		childgroup_configure(g, r.cf->groups, r.cf->ngroups);
+	if (reload_cluster_differs(r.old->cluster, r.cf->cluster))
+		reload_warn(&r, "cluster changes need a restart");
 	/* Others first: reload_children takes cf's specs. */
 	reload_others(&r);
 	reload_children(&r);

@@ -34,7 +34,7 @@ LAYERS = [
     ("core", ["child", "childtab", "childcg"]),
     ("wire", ["cmd", "cmd-*", "dispatch", "event", "hook", "notify",
               "reload", "snapshot", "gtd-sd", "shutdown", "childdeps",
-              "health", "reexec", "childgroup"]),
+              "health", "reexec", "childgroup", "gtcluster"]),
     ("main", ["loop"]),
     ("root", ["gtd"]),
 ]

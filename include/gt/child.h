@@ -185,6 +185,7 @@ struct child {
 	int64_t			 stop_timeout_ms;	/* of the stop */
 	int64_t			 last_timeout_ms;
 	int64_t			 restart_at;	/* epoch ms; 0: none due */
+	int64_t			 fence;		/* GTD_FENCE, or 0: none */
 
 	int64_t			 started_at;	/* epoch ms */
 	int64_t			 ready_at;

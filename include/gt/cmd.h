@@ -101,6 +101,9 @@ struct cmd_ctx {
 	/* Every op, sorted, NULL-terminated (dispatch.c's; for hello). */
 	const struct cmd_entry *const *table;
 	TAILQ_ENTRY(cmd_ctx)	 wentry;	/* in waiting */
+	/* A wait of cmd-cluster.c, and what cmd_free calls to end it. */
+	void			*xwait;
+	void			(*xfree)(struct cmd_ctx *);
 };
 
 TAILQ_HEAD(cmd_list, cmd_ctx);
@@ -270,6 +273,30 @@ json_t		*cmd_attrs_json(struct cmd_ctx *, const char *name);
 bool		 cmd_attrs_live(struct cmd_ctx *, struct child *);
 /* Set "pid" to c's pid, or null. */
 void		 cmd_pid(struct cmd_ctx *, struct child *);
+
+/*
+ * The cluster (cmd-cluster.c, protocol §9.3).  cmd_cluster_node: "node"
+ * on a reply about c when c is of scope cluster.  cmd_cluster_find and
+ * cmd_cluster_info: the answer from the mirror for a name with no local
+ * row, true when it is a cluster name (*r set), false: not one (the
+ * caller goes on).  cmd_cluster_start: start_child or find_or_open
+ * (open) of a cluster-scope spec (the request's) with no local row: the
+ * name is claimed first, then local(ctx) goes on as for a
+ * local row; held by another node: that node's child (find_or_open
+ * waits while it is starting), or already_started.
+ */
+void		 cmd_cluster_node(struct cmd_ctx *, const struct child *);
+bool		 cmd_cluster_find(struct cmd_ctx *, const char *name,
+		    enum cmd_ret *r);
+bool		 cmd_cluster_info(struct cmd_ctx *, const char *name,
+		    enum cmd_ret *r);
+/* which_children "scope": "cluster": every mirror row (of state st). */
+enum cmd_ret	 cmd_cluster_which(struct cmd_ctx *, const char *st);
+enum cmd_ret	 cmd_cluster_start(struct cmd_ctx *, const char *name,
+		    json_t *spec, bool failover, bool open, int64_t timeout_ms,
+		    enum cmd_ret (*local)(struct cmd_ctx *));
+/* The request's childspec of cmd_cluster_start (borrowed). */
+json_t		*cmd_cluster_spec(struct cmd_ctx *);
 
 /* terminate_child and terminate_and_delete (delete = remove the row). */
 enum cmd_ret	 cmd_terminate(struct cmd_ctx *, json_t *args, bool delete);

@@ -55,7 +55,20 @@ struct config {
 	/* "groups" (protocol §9.1): sorted by name (group.h). */
 	struct group_conf	*groups;
 	size_t			 ngroups;
+	struct config_cluster	*cluster;	/* NULL: no "cluster" */
 };
+
+/* "cluster" (protocol §9.3). */
+struct config_cluster {
+	char			**etcd;		/* endpoints, NULL-terminated */
+	size_t			  netcd;
+	char			 *node;		/* NULL: the host name */
+	int			  lease_ttl_ms;	/* whole seconds, >= 2000 */
+};
+#define CONFIG_CLUSTER_TTL_MS		5000	/* default lease_ttl_ms */
+#define CONFIG_CLUSTER_TTL_MIN_MS	2000
+#define CONFIG_CLUSTER_TTL_MAX_MS	3600000
+#define CONFIG_CLUSTER_MAX_ETCD		16
 
 /* A config file or an included file is a regular file of at most this. */
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)

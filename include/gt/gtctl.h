@@ -250,6 +250,8 @@ gtctl_print_fn	gtctl_print_none, gtctl_print_pong, gtctl_print_pid,
 		gtctl_print_value, gtctl_print_attrs, gtctl_print_ls,
 		gtctl_print_list, gtctl_print_query, gtctl_print_reload,
 		gtctl_print_why;
+/* gtctl-cluster.c: gtctl cluster. */
+gtctl_print_fn	gtctl_print_cluster;
 
 /* gtctl-many.c: start, stop and restart of one child or several. */
 gtctl_exec_fn	gtctl_exec_start, gtctl_exec_stop, gtctl_exec_restart;

@@ -31,6 +31,7 @@ struct cmd_ctx;
 struct connset;
 struct events;
 struct gtd_sd;
+struct gtcluster;
 struct notify;
 struct registry;
 struct reexec;
@@ -81,6 +82,7 @@ struct gtd {
 	struct cmd_state	*cmd;		/* owned: the command layer's */
 	struct server		*server;	/* owned */
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
+	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
 
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */

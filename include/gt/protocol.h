@@ -51,5 +51,6 @@
 #define GT_E_SQL_ERROR		"sql_error"
 #define GT_E_READ_ONLY		"read_only"
 #define GT_E_BUSY		"busy"		/* restart_children */
+#define GT_E_UNAVAILABLE	"unavailable"	/* cluster: no etcd */
 
 #endif /* GT_PROTOCOL_H */

@@ -87,6 +87,14 @@ int	registry_child_update(struct registry *,
  */
 int	registry_child_usage(struct registry *, const char *name,
 	    int64_t memory_bytes, int64_t cpu_ms);
+/*
+ * The cluster_children table (protocol §9.3): one row per claimed name
+ * of any node, from the cluster's mirror.  0, or -1: registry_errmsg().
+ */
+int	registry_cluster_put(struct registry *, const char *name,
+	    const char *node, pid_t pid, const char *state, int64_t revision,
+	    int64_t mod_revision, bool failover, const char *spec);
+int	registry_cluster_del(struct registry *, const char *name);
 /* Delete the row of name and all its attrs. */
 int	registry_child_del(struct registry *, const char *name);
 /*

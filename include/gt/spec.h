@@ -152,6 +152,9 @@ struct childspec {
 	/* OTP group (protocol §9.1 "groups"; "group" is the Unix group). */
 	char			*member_of;	/* a config group, or NULL */
 	bool			 significant;
+	/* Cluster (protocol §9.3): scope "cluster", and its failover. */
+	bool			 cluster;
+	bool			 failover;
 };
 
 /* A new spec with every default filled in (name and cmd empty). */

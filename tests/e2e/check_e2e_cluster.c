@@ -994,6 +994,46 @@ START_TEST(cluster_sigstop_self_fencing)
 }
 END_TEST
 
+static bool
+orphan_gone(void *arg)
+{
+	struct tnode	*a = arg;
+	json_t		*d = etcdrun_dump(run, "/gtd/test/children/");
+	bool		 gone = json_object_size(d) == 0 &&
+			    cluster_lookup(a->cl, "orphan") == NULL;
+
+	json_decref(d);
+	return (gone);
+}
+
+/*
+ * A key under a node's own lease that no claim of it knows (a claim
+ * whose answer was lost succeeded after all) is released by the node,
+ * or the name would stay taken while the node lives.
+ */
+START_TEST(cluster_orphan_claim_released)
+{
+	struct tnode		*a;
+	struct cluster_status	 st;
+	char			*key, *val, body[1024];
+
+	a = node_start(0, "a", TTL_MS);
+	wait_up(a);
+	cluster_status(a->cl, &st);
+	ck_assert_int_ne(st.lease, 0);
+	key = etcd_b64_encode("/gtd/test/children/orphan", 25);
+	val = etcd_b64_encode("{\"node\":\"a\",\"pid\":null,\"state\":"
+	    "\"starting\",\"failover\":false,\"spec\":\"{}\"}", 71);
+	snprintf(body, sizeof body, "{\"key\":\"%s\",\"value\":\"%s\","
+	    "\"lease\":\"%lld\"}", key, val, (long long)st.lease);
+	json_decref(etcdrun_post(run, "/v3/kv/put", body));
+	free(key);
+	free(val);
+	ck_assert_msg(etcdrun_loop_until(loop, orphan_gone, a, W_MS),
+	    "the orphan claim stays");
+}
+END_TEST
+
 Suite *
 e2e_cluster_suite(void)
 {
@@ -1012,6 +1052,7 @@ e2e_cluster_suite(void)
 	tcase_add_test(tc, cluster_compaction_resync);
 	tcase_add_test(tc, cluster_sigstop_self_fencing);
 	tcase_add_test(tc, cluster_member_stopped);
+	tcase_add_test(tc, cluster_orphan_claim_released);
 	suite_add_tcase(s, tc);
 	return (s);
 }

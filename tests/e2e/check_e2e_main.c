@@ -51,6 +51,7 @@ main(void)
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, e2e_etcd_suite());
 	srunner_add_suite(sr, e2e_cluster_suite());
+	srunner_add_suite(sr, e2e_gtdcluster_suite());
 #endif
 	srunner_add_suite(sr, e2e_hostile_conn_suite());
 	srunner_add_suite(sr, e2e_hostile_suite());

@@ -353,6 +353,7 @@ Suite		*e2e_mirror_suite(void);
 /* Cluster (etcd), built with libcurl. */
 Suite		*e2e_etcd_suite(void);
 Suite		*e2e_cluster_suite(void);
+Suite		*e2e_gtdcluster_suite(void);
 Suite		*e2e_hostile_conn_suite(void);
 Suite		*e2e_hostile_suite(void);
 Suite		*e2e_chaos_suite(void);

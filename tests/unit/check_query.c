@@ -486,7 +486,8 @@ START_TEST(test_query_allowed)
 	rows = query_ok(&j, "SELECT type, name FROM sqlite_schema "
 	    "WHERE type IN ('table', 'view') ORDER BY name");
 	ck_json(rows, "[[\"table\",\"attrs\"],[\"table\",\"child_rows\"],"
-	    "[\"view\",\"children\"],[\"table\",\"depends\"]]");
+	    "[\"view\",\"children\"],[\"table\",\"cluster_children\"],"
+	    "[\"table\",\"depends\"]]");
 	json_decref(j);
 	rows = query_ok(&j, "SELECT count(*) FROM pragma_table_info('children')");
 	ck_json(rows, "[[16]]");
