@@ -2019,6 +2019,8 @@ child_save_busy(const struct child *c)
 	if (c->next_spec != NULL)
 		return ("a reload changed its spec (it applies at the next "
 		    "start)");
+	if (c->held)
+		return ("its group is restarting it");
 	return (NULL);
 }
 

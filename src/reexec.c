@@ -32,6 +32,7 @@
 #include "gt/config.h"
 #include "gt/conn.h"
 #include "gt/event.h"
+#include "gt/gtcluster.h"
 #include "gt/gtd.h"
 #include "gt/gtd-sd.h"
 #include "gt/health.h"
@@ -246,6 +247,9 @@ reexec_busy(struct gtd *g, char *buf, size_t size)
 		return ("the boot is in progress");
 	if (g->tab->nreleased > 0)
 		return ("released children are still writing their output");
+	if (gtcluster_get(g) != NULL)
+		return ("a cluster is configured: its lease and claims are not "
+		    "handed over (restart gtd instead)");
 	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if ((why = child_save_busy(c)) == NULL && childcg_draining(c))
 			why = "its cgroup is draining";

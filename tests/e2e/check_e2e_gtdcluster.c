@@ -559,11 +559,15 @@ START_TEST(gtdcluster_etcd_down)
 }
 END_TEST
 
-/* A second gtd with a live node's name refuses to run: exit 1. */
+/*
+ * A second gtd with a live node's name refuses to run: exit 1.  A node
+ * refuses reexec.
+ */
 START_TEST(gtdcluster_node_conflict)
 {
 	struct e2e	*dup;
 	const char	*log;
+	json_t		*r;
 	int		 st;
 
 	start_nodes(1);
@@ -575,6 +579,11 @@ START_TEST(gtdcluster_node_conflict)
 	ck_assert_ptr_nonnull(strstr(log, "another live gtd is node n0"));
 	e2e_stop(dup);
 	/* The first one is untouched. */
+	ck_assert(json_is_true(e2e_get(e2e_ok(nodes[0], "cluster_status",
+	    NULL), "connected")));
+	/* A node refuses a re-exec: its lease and claims stay its own. */
+	r = e2e_err(nodes[0], "reexec_failed", "reexec", NULL);
+	ck_assert_ptr_nonnull(strstr(e2e_str(r, "message"), "cluster"));
 	ck_assert(json_is_true(e2e_get(e2e_ok(nodes[0], "cluster_status",
 	    NULL), "connected")));
 }
