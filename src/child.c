@@ -70,6 +70,8 @@ static void	child_fd_close(struct child *, int *, ev_io *);
 static void	child_wake_list(struct child *, struct child_waiters *);
 static int	child_outputs(struct child *, int [2], int [2]);
 static int	child_spawn(struct child *);
+static void	child_envinfo_free(struct child *);
+static void	child_envinfo_keep(struct child *, const struct envfile_set *);
 static int	child_env_files(struct child *, struct envfile_set *,
 		    char **);
 static void	child_queue_kick(struct gtd *);
@@ -879,6 +881,48 @@ child_env_files(struct child *c, struct envfile_set *ef, char **path)
 	return (0);
 }
 
+static void
+child_envinfo_free(struct child *c)
+{
+	struct child_envinfo	*ei = c->envinfo;
+	size_t			 i, k;
+
+	if (ei == NULL)
+		return;
+	for (i = 0; i < ei->n; i++) {
+		free(ei->f[i].path);
+		for (k = 0; ei->f[i].keys[k] != NULL; k++)
+			free(ei->f[i].keys[k]);
+		free(ei->f[i].keys);
+	}
+	free(ei->f);
+	free(ei);
+	c->envinfo = NULL;
+}
+
+/* Keep which files this start read and their keys (not their values). */
+static void
+child_envinfo_keep(struct child *c, const struct envfile_set *ef)
+{
+	struct child_envinfo	*ei;
+	const struct envfile	*f;
+	size_t			 i, k;
+
+	child_envinfo_free(c);
+	ei = xcalloc(1, sizeof *ei);
+	ei->f = xcalloc(ef->n, sizeof *ei->f);
+	for (i = 0; i < ef->n && i < c->spec->nenv_files; i++, ei->n++) {
+		f = &ef->files[i];
+		ei->f[i].path = xstrdup(c->spec->env_files[i]);
+		ei->f[i].missing = f->missing;
+		ei->f[i].keys = xcalloc(f->nvars + 1, sizeof (char *));
+		for (k = 0; k < f->nvars; k++)
+			ei->f[i].keys[k] = xstrndup(f->vars[k],
+			    strcspn(f->vars[k], "="));
+	}
+	c->envinfo = ei;
+}
+
 /* Fork and exec the current incarnation (see child_start). */
 static int
 child_spawn(struct child *c)
@@ -905,7 +949,8 @@ child_spawn(struct child *c)
 		nok = false;
 		nerr = errno;
 		efail = true;
-	}
+	} else if (nok && c->spec->nenv_files > 0)
+		child_envinfo_keep(c, &ef);
 	child_argv(c->spec, &argv);
 	child_env(c, &envp, 0, ef.merged);
 	if (!nok)	/* its notify socket, or an env file */
@@ -1927,6 +1972,7 @@ child_free(struct child *c)
 	free(c->inst_json);
 	free(c->fail_path);
 	free(c->last_spawn_path);
+	child_envinfo_free(c);
 	policy_hist_free(&c->hist);
 	free(c);
 }

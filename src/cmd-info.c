@@ -47,6 +47,32 @@ cmd_info_ms(int64_t ms)
 	return (ms != 0 ? json_integer(ms) : json_null());
 }
 
+/*
+ * What the env_files gave at the last start: each entry, whether it was
+ * missing, and its keys.  Never the values: info is of class read, and
+ * env files hold secrets.
+ */
+static json_t *
+cmd_info_envfiles(const struct child *c)
+{
+	const struct child_envinfo	*ei = c->envinfo;
+	json_t				*a, *o, *k;
+	size_t				 i, j;
+
+	if (ei == NULL)
+		return (json_null());
+	a = json_array();
+	for (i = 0; i < ei->n; i++) {
+		k = json_array();
+		for (j = 0; ei->f[i].keys[j] != NULL; j++)
+			json_array_append_new(k, json_string(ei->f[i].keys[j]));
+		o = json_pack("{s:s, s:b, s:o}", "path", ei->f[i].path,
+		    "missing", ei->f[i].missing, "keys", k);
+		json_array_append_new(a, o);
+	}
+	return (a);
+}
+
 static enum cmd_ret
 cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 {
@@ -85,6 +111,7 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	cmd_set(ctx, "member_of", childgroup_name(c) != NULL ?
 	    json_string(childgroup_name(c)) : json_null());
 	cmd_set(ctx, "attrs", cmd_attrs_json(ctx, c->name));
+	cmd_set(ctx, "env_files", cmd_info_envfiles(c));
 	if (c->pid > 0 && cmd_proc_usage(c->pid, &rss, &cpu) == 0) {
 		cmd_set(ctx, "rss_bytes", json_integer(rss));
 		cmd_set(ctx, "cpu_ms", json_integer(cpu));

@@ -131,10 +131,48 @@ gtctl_str(json_t *v)
 	return (safe);
 }
 
+/* info's env_files: "PATH: KEY KEY; -PATH: missing" (never values). */
+static char *
+gtctl_envfiles(json_t *v)
+{
+	json_t		*f, *k;
+	size_t		 i, j;
+	char		*s = xstrdup(""), *t, *e;
+	const char	*p;
+
+	json_array_foreach(v, i, f) {
+		p = json_string_value(json_object_get(f, "path"));
+		e = gtctl_esc(p != NULL ? p : "?", p != NULL ? strlen(p) : 1);
+		xasprintf(&t, "%s%s%s:", s, i > 0 ? "; " : "", e);
+		free(e);
+		free(s);
+		s = t;
+		if (json_is_true(json_object_get(f, "missing"))) {
+			xasprintf(&t, "%s missing", s);
+			free(s);
+			s = t;
+		}
+		json_array_foreach(json_object_get(f, "keys"), j, k) {
+			p = json_string_value(k);
+			e = gtctl_esc(p != NULL ? p : "?", p != NULL ?
+			    strlen(p) : 1);
+			xasprintf(&t, "%s %s", s, e);
+			free(e);
+			free(s);
+			s = t;
+		}
+	}
+	return (s);
+}
+
 char *
 gtctl_str_key(const char *key, json_t *v)
 {
 	size_t	n = strlen(key);
+
+	if (strcmp(key, "env_files") == 0 &&	/* info's, not the spec's */
+	    json_is_object(json_array_get(v, 0)))
+		return (gtctl_envfiles(v));
 
 	if (n > 3 && strcmp(key + n - 3, "_at") == 0 && json_is_integer(v))
 		return (gtctl_time(json_integer_value(v)));

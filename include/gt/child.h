@@ -154,6 +154,17 @@ struct child_waiter {
 	TAILQ_ENTRY(child_waiter)	 entry;
 };
 
+/* One env_files entry as read at a start: the keys, never the values. */
+struct child_envfile {
+	char		*path;		/* the entry as in the spec */
+	bool		 missing;	/* "-PATH" that did not exist */
+	char		**keys;		/* NULL-terminated */
+};
+struct child_envinfo {
+	struct child_envfile	*f;
+	size_t			 n;
+};
+
 /*
  * Fields are ordered so that the struct has no holes: with thousands of
  * rows its size is most of gtd's memory per child besides the mirror.
@@ -242,6 +253,8 @@ struct child {
 	bool			 unhealthy;	/* killed by its probe */
 	bool			 last_unhealthy;
 	struct childcg		*cg;		/* owned, or NULL: childcg.c */
+	/* What its env_files gave at the last start, or NULL (info). */
+	struct child_envinfo	*envinfo;
 
 	struct child		*next_name;	/* hash chains */
 	struct child		*next_pid;

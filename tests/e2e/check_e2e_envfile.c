@@ -62,6 +62,36 @@ refused(struct e2e *e, const char *entry, const char *errname,
 }
 
 /* gtd's env < env_files (in order) < env < GTD_*; re-read at a start. */
+/*
+ * info says which files the last start read and their keys, never a
+ * value (info is of class read; env files hold secrets): so does gtctl.
+ */
+static void
+info_envfiles(struct e2e *e, const char *f1, const char *f2)
+{
+	json_t		*r, *ef, *k;
+	const char	*out, *dump;
+
+	r = e2e_ok(e, "info", "{s:s}", "name", "w");
+	ef = e2e_get(r, "env_files");
+	ck_assert_int_eq(json_array_size(ef), 3);
+	ck_assert_str_eq(e2e_str(json_array_get(ef, 0), "path"), f1);
+	ck_assert_str_eq(e2e_str(json_array_get(ef, 1), "path"), f2);
+	ck_assert(json_is_false(e2e_get(json_array_get(ef, 0), "missing")));
+	ck_assert(json_is_true(e2e_get(json_array_get(ef, 2), "missing")));
+	k = e2e_get(json_array_get(ef, 0), "keys");
+	ck_assert_int_eq(json_array_size(k), 5);   /* not "export C" */
+	ck_assert_str_eq(json_string_value(json_array_get(k, 0)),
+	    "GT_EF_BASE");
+	dump = e2e_dump(e, r);
+	ck_assert_msg(strstr(dump, "file1") == NULL && strstr(dump,
+	    "two words") == NULL, "a value in info: %s", dump);
+	ck_assert_int_eq(e2e_gtctl(e, &out, "info", "w", NULL), 0);
+	ck_assert_msg(strstr(out, e2e_fmt(e, "env_files: %s: GT_EF_BASE A B Q "
+	    "GTD_NAME; %s: A", f1, f2)) != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "missing") != NULL, "%s", out);
+}
+
 START_TEST(e2e_envfile_precedence)
 {
 	struct e2e	*e;
@@ -95,6 +125,7 @@ START_TEST(e2e_envfile_precedence)
 	e2e_ok(e, "restart_child", "{s:s, s:b}", "name", "w", "force", 1);
 	env = e2e_read_file(e, out, 5000);
 	ck_assert_msg(has(env, "A=3"), "%s", env);
+	info_envfiles(e, f1, f2);
 	unsetenv("GT_EF_BASE");
 	e2e_stop(e);
 }
