@@ -56,8 +56,8 @@ LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
 	src/procstat.c src/acl.c src/spec.c src/policy.c \
-	src/config.c src/config-check.c src/spawn.c src/registry.c \
-	src/attrtab.c src/shmirror.c src/child.c src/proto.c \
+	src/config.c src/config-spec.c src/config-check.c src/spawn.c \
+	src/registry.c src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/dispatch.c src/conn.c src/server.c src/loop.c src/shutdown.c \
 	src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \

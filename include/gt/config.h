@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * config: JSON -> childspec and config file -> struct config (pure
- * parsing; the only place childspecs meet jansson).  Never logs: errors
- * come back as NULL with *field (the dotted path of the offending key,
- * xasprintf'd) and *cause (a message); the caller frees both.
+ * config: config file -> struct config (pure parsing; config.c).  Each
+ * childspec in it goes through config-spec.h, which this header
+ * includes for its callers.  Never logs: errors come back as NULL with
+ * *field (the dotted path of the offending key, xasprintf'd) and *cause
+ * (a message); the caller frees both.
  */
 #ifndef GT_CONFIG_H_
 #define GT_CONFIG_H_
@@ -15,20 +16,12 @@
 #include <jansson.h>
 
 #include "gt/acl.h"
+#include "gt/config-spec.h"
 #include "gt/limits.h"
 #include "gt/log.h"
 #include "gt/spec.h"
 
 struct group_conf;
-
-/*
- * Defaults and templates (JSON objects, validated; either may be NULL):
- * an instance spec is resolved against them before it is parsed.
- */
-struct config_tpl {
-	json_t	*defaults;
-	json_t	*templates;	/* name -> partial childspec */
-};
 
 
 struct config {
@@ -76,24 +69,6 @@ struct config_cluster {
 #define CONFIG_SNAPSHOT_MS	1000		/* default interval_ms */
 #define CONFIG_SNAPSHOT_MIN_MS	100
 #define CONFIG_SNAPSHOT_MAX_MS	86400000	/* a day */
-
-/* Parse and validate a childspec object (unknown keys are errors). */
-struct childspec	*config_spec_parse(const json_t *obj, char **field,
-			    char **cause);
-/*
- * Resolve obj against tpl (defaults, then its template; cmd = template
- * cmd, args = template args + instance args), then parse it.
- */
-struct childspec	*config_spec_build(const struct config_tpl *,
-			    const json_t *obj, char **field, char **cause);
-void			 config_tpl_clear(struct config_tpl *);
-/* Is the template named by spec (or NULL) different in a and b? */
-int			 config_tpl_changed(const struct config_tpl *,
-			    const struct config_tpl *, const char *name);
-/* The normalised spec: every field, defaults filled in. New reference. */
-json_t			*config_spec_json(const struct childspec *);
-/* config_spec_json dumped compactly (xmalloc'd). */
-char			*config_spec_text(const struct childspec *);
 
 /*
  * One finding of config_check: field is the dotted path in the config
