@@ -56,8 +56,8 @@ LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
 	src/procstat.c src/acl.c src/spec.c src/policy.c \
-	src/config.c src/config-spec.c src/config-check.c src/spawn.c \
-	src/registry.c src/attrtab.c src/shmirror.c src/child.c src/proto.c \
+	src/config.c src/config-spec.c src/config-check.c src/plan.c \
+	src/spawn.c src/registry.c src/attrtab.c src/shmirror.c src/child.c src/proto.c \
 	src/cmd.c src/dispatch.c src/conn.c src/server.c src/loop.c src/shutdown.c \
 	src/client.c \
 	src/hook.c src/notify.c src/event.c src/childlog.c src/cmd-logs.c \
@@ -94,7 +94,7 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_deps.c tests/unit/check_group.c \
 	tests/unit/check_envfile.c tests/unit/check_procstat.c tests/unit/check_acl.c \
 	tests/unit/check_healthspec.c tests/unit/check_cglimits.c \
-	tests/unit/check_cgroup.c
+	tests/unit/check_cgroup.c tests/unit/check_plan.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \

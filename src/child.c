@@ -29,6 +29,7 @@
 #include "gt/clock.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/plan.h"
 #include "gt/procstat.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
@@ -84,8 +85,6 @@ static void	child_record_exit(struct child *, int);
 static int	child_start_as(struct child *, bool);
 static void	child_stop_as(struct child *, int64_t, bool, bool);
 static void	child_hook_output(struct child *, int [2], bool);
-static enum policy_action child_decide_action(struct child *, int,
-		    int64_t *);
 struct child_vec;
 static void	child_env(struct child *, struct child_vec *, size_t,
 		    char **);
@@ -1546,70 +1545,53 @@ child_handle_hook_exit(struct child *c, int status)
 	child_terminated(c, c->last_status);
 }
 
-/*
- * What an exit (or a failed start) leads to: the rules of protocol §4
- * before the restart policy, then the policy.  *delay_ms for a restart.
- */
-static enum policy_action
-child_decide_action(struct child *c, int status, int64_t *delay_ms)
+/* After an exit (or a failed spawn): carry out plan_exit's decision. */
+static void
+child_decide(struct child *c, int status)
 {
 	struct gtd		*g = c->gtd;
+	struct plan_in		 in = { .bounce = c->bounce, .held = c->held,
+	    .delete_after = c->delete_after, .stopping = g->shutting_down,
+	    .failed = c->fail != CHILD_FAIL_NONE,
+	    .ever_ready = c->ever_ready, .manual = c->manual };
 	struct policy_exit	 e = { .status = status,
 	    .requested = c->want_down || g->shutting_down,
 	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
 	    .oom = childcg_oom(c),
 	    .ran_ms = c->exited_at - c->started_at,
 	    .rand01 = (double)random() / ((double)RAND_MAX + 1.0) };
-	enum policy_action	 a;
-	bool			 gave_up;
-
-	*delay_ms = 0;
-	if (c->delete_after)
-		return (POLICY_DELETE);
-	if (c->fail != CHILD_FAIL_NONE && !c->ever_ready)
-		return (POLICY_DELETE);	/* never ready: leave no row behind */
-	if (c->fail != CHILD_FAIL_NONE && c->manual)
-		return (POLICY_STOP);	/* a start on request failed */
-	a = policy_on_exit(c->spec, &c->hist, &e, delay_ms, &gave_up);
-	if (gave_up) {
-		log_warnx("child %s: %s, %s", c->name, c->spec->on_exit != NULL ?
-		    "past its on_exit ladder" : "restart intensity reached",
-		    policy_action_name(a));
-		c->gave_up = true;
-		CHILD_OBS(g, gave_up, c, policy_action_name(a));
-	}
-	return (a);
-}
-
-/* After an exit (or a failed spawn): restart, stop, delete or give up. */
-static void
-child_decide(struct child *c, int status)
-{
-	struct gtd		*g = c->gtd;
+	struct plan_out		 p;
 	enum policy_action	 a;
 	int64_t			 delay;
 	bool			 held = false;
 
-	if (c->bounce && !c->delete_after && !g->shutting_down) {
+	plan_exit(c->spec, &c->hist, &in, &e, &p);
+	c->bounce = false;
+	if (p.step == PLAN_BOUNCE) {
 		/* restart_child force: down on request, now up again. */
-		c->bounce = false;
 		c->want_down = false;
 		(void)child_start_as(c, true);	/* a failure is decided */
 		CHILD_OBS0(g, proc_gone);
 		return;
 	}
-	c->bounce = false;
-	if (c->held && !c->delete_after && !g->shutting_down) {
+	c->held = false;
+	if (p.step == PLAN_HOLD) {
 		/* child_hold: down on request, its group starts it. */
-		c->held = false;
 		c->want_down = false;
 		c->restart_at = 0;
 		child_set_state(c, CHILD_RESTARTING);
 		CHILD_OBS0(g, proc_gone);
 		return;
 	}
-	c->held = false;
-	a = child_decide_action(c, status, &delay);
+	a = p.action;
+	delay = p.delay_ms;
+	if (p.gave_up) {
+		log_warnx("child %s: %s, %s", c->name, c->spec->on_exit != NULL ?
+		    "past its on_exit ladder" : "restart intensity reached",
+		    policy_action_name(a));
+		c->gave_up = true;
+		CHILD_OBS(g, gave_up, c, policy_action_name(a));
+	}
 	if (g->obs != NULL && g->obs->decided != NULL)
 		a = g->obs->decided(c, a, status, delay, c->gave_up, &held,
 		    g->obs_arg);
