@@ -29,7 +29,7 @@
 #include "gt/protocol.h"
 #include "gt/xmalloc.h"
 
-#include "config-int.h"
+#include "gt/config-int.h"
 
 typedef int	config_field_fn(struct childspec *, const json_t *,
 		    struct config_err *);

@@ -31,7 +31,7 @@
 #include "gt/shmlayout.h"
 #include "gt/xmalloc.h"
 
-#include "config-int.h"
+#include "gt/config-int.h"
 
 void
 config_default_limits(struct gtd_limits *l)
