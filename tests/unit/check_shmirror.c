@@ -900,6 +900,82 @@ START_TEST(test_shm_libgtd)
 }
 END_TEST
 
+/*
+ * Another node's row: pid, state and node, no attrs (attr changes leave
+ * it be), replaced by a local row of the name; not a degraded record.
+ */
+START_TEST(test_shm_remote)
+{
+	struct fix		 f;
+	struct shmirror		*m;
+	struct shmirror_info	 i;
+	struct rd		 r;
+	struct mget		 g;
+	struct mbuf		 b = { NULL, 0, 0 };
+	struct shm_record	*rec;
+	struct value		 v = ival(7);
+	char			 big[SHM_NODE_MAX + 2];
+
+	fix_init(&f, 0660);
+	m = mk(&f, SHM_MIN_BYTES, false);
+	rd_open(&r, f.path);
+	ck_assert_int_eq(shmirror_remote_put(m, "web", "n2", 77, "running"),
+	    0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 77);
+	ck_assert_str_eq(g.state, "running");
+	ck_assert_uint_eq(g.nattrs, 0);
+	ck_assert_uint_eq(g.rflags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	ck_assert_int_eq(mview_copy(&r.v, "web", 3, &b), MV_OK);
+	rec = (struct shm_record *)(void *)b.p;
+	ck_assert_uint_eq(rec->node_len, 2);
+	ck_assert_uint_ge(b.len, SHM_INDEX_OFF(3) + 3);
+	ck_assert_str_eq((char *)b.p + SHM_INDEX_OFF(3), "n2");
+	shmirror_info(m, &i);
+	ck_assert_uint_eq(i.nrecords, 1);
+	ck_assert_uint_eq(i.npartial, 0);
+	/* Attrs do not stick to it. */
+	ck_assert_int_eq(shmirror_attr_set(m, "web", "k", &v), 0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert(!g.has_attr);
+	ck_assert_uint_eq(g.rflags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	/* A new state there, then a local row of the name. */
+	ck_assert_int_eq(shmirror_remote_put(m, "web", "node-three", 78,
+	    "stopping"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 78);
+	ck_assert_str_eq(g.state, "stopping");
+	ck_assert_int_eq(shmirror_child_put(m, "web", 5, "running", 0), 0);
+	ck_assert_int_eq(shmirror_attr_set(m, "web", "k", &v), 0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 5);
+	ck_assert_uint_eq(g.rflags, 0);
+	ck_assert(g.has_attr);
+	ck_assert_int_eq(g.i, 7);
+	/* Back to a remote row: the local attrs go with the local row. */
+	ck_assert_int_eq(shmirror_remote_put(m, "web", "n1", 9, "running"),
+	    0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert_uint_eq(g.rflags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	ck_assert(!g.has_attr);
+	ck_assert_int_eq(shmirror_child_del(m, "web"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_NOTFOUND);
+	/* No node, or one longer than the layout's: nothing. */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(shmirror_remote_put(m, "a", big, 1, "running"), 0);
+	ck_assert_int_eq(shmirror_remote_put(m, "b", "", 1, "running"), 0);
+	ck_assert_int_eq(get(&r, "a", NULL, &g, NULL, 0), MV_NOTFOUND);
+	ck_assert_int_eq(get(&r, "b", NULL, &g, NULL, 0), MV_NOTFOUND);
+	shmirror_info(m, &i);
+	ck_assert_uint_eq(i.nrecords, 0);
+	free(b.p);
+	rd_close(&r);
+	shmirror_free(m);
+	fix_done(&f);
+}
+END_TEST
+
 Suite *
 shmirror_suite(void)
 {
@@ -918,6 +994,7 @@ shmirror_suite(void)
 	tcase_add_test(tc, test_shm_reader_broken);
 	tcase_add_test(tc, test_shm_collide);
 	tcase_add_test(tc, test_shm_libgtd);
+	tcase_add_test(tc, test_shm_remote);
 	suite_add_tcase(s, tc);
 	return (s);
 }
