@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tests/bench/bench.h"
+#include "gtd.h"
 
 #define CL_NODES	3
 #define CL_TTL_MS	2000
@@ -42,6 +43,9 @@ struct cl_figs {
 	double	fo[BENCH_MAXREPS];
 	double	rem50[BENCH_MAXREPS], rem99[BENCH_MAXREPS];
 	double	loc50[BENCH_MAXREPS], loc99[BENCH_MAXREPS];
+	double	mrem50[BENCH_MAXREPS], mrem99[BENCH_MAXREPS];
+	double	mloc50[BENCH_MAXREPS], mloc99[BENCH_MAXREPS];
+	double	fallbacks;
 };
 
 struct cl_run {
@@ -353,6 +357,63 @@ cl_lookup(struct cl_run *r, struct cl_figs *f, int run)
 	f->loc99[run] = res[1].p99_us;
 }
 
+/*
+ * The same lookups through libgtd's shared-memory mirror of n0: every
+ * gtd_find timed with two clock_gettime calls (in the figure), remote
+ * and local names taken in turns of CL_MCHUNK lookups.
+ */
+#define CL_MCHUNK	1000
+static void
+cl_mirror(struct cl_run *r, struct cl_figs *f, int run)
+{
+	struct gtd_handle	*h;
+	struct gtd_child	 c;
+	struct gtd_mirror_stat	 st;
+	char			 names[2][CL_NAMES][16];
+	double			*lat[2];
+	size_t			 n[2] = { 0, 0 }, total;
+	int64_t			 t0;
+	int			 t, k, i;
+
+	total = (size_t)r->b->pp_count * 10;
+	for (t = 0; t < 2; t++) {
+		for (k = 0; k < CL_NAMES; k++)
+			snprintf(names[t][k], sizeof names[t][k], "%s%d",
+			    t == 0 ? "rem" : "loc", k);
+		if ((lat[t] = calloc(total, sizeof *lat[t])) == NULL)
+			bench_die("out of memory");
+	}
+	if ((h = gtd_open(r->node[0].sock)) == NULL)
+		bench_die("gtd_open %s", r->node[0].sock);
+	bench_pin(0, 0);
+	for (k = 0; k < CL_NAMES; k++)		/* map it; warm up */
+		for (t = 0; t < 2; t++)
+			if (gtd_find(h, names[t][k], &c) != GTD_OK)
+				bench_die("mirror find %s: %s", names[t][k],
+				    gtd_errmsg(h));
+	while (n[1] < total)
+		for (t = 0; t < 2; t++)
+			for (i = 0; i < CL_MCHUNK && n[t] < total; i++) {
+				t0 = bench_now_ns();
+				if (gtd_find(h, names[t][n[t] % CL_NAMES],
+				    &c) != GTD_OK)
+					bench_die("mirror find: %s",
+					    gtd_errmsg(h));
+				lat[t][n[t]++] = (double)(bench_now_ns() -
+				    t0) / 1e3;
+			}
+	bench_pin(0, -1);
+	gtd_mirror_stat(h, &st);
+	f->fallbacks += (double)st.fallbacks;
+	gtd_close(h);
+	f->mrem50[run] = bench_quantile(lat[0], total, 0.5);
+	f->mrem99[run] = bench_quantile(lat[0], total, 0.99);
+	f->mloc50[run] = bench_quantile(lat[1], total, 0.5);
+	f->mloc99[run] = bench_quantile(lat[1], total, 0.99);
+	free(lat[0]);
+	free(lat[1]);
+}
+
 /* Is etcd there (as a path, or in PATH)? */
 static bool
 cl_have_etcd(void)
@@ -385,6 +446,7 @@ wl_cluster(struct bctx *b)
 		cl_start(&r, run);
 		cl_claims(&r, nclaim, f, run);
 		cl_lookup(&r, f, run);
+		cl_mirror(&r, f, run);
 		f->fo[run] = cl_failover(&r);
 		cl_stop(&r);
 	}
@@ -404,5 +466,12 @@ wl_cluster(struct bctx *b)
 	    "local find", f->loc50, TARGET_RATIO_LE, 1.2);
 	cl_fig(b, "W-cluster remote find 1c p99", "us", f->rem99,
 	    "local find", f->loc99, TARGET_RATIO_LE, 1.2);
+	cl_fig(b, "W-cluster remote mirror find p50", "us", f->mrem50,
+	    "local mirror find", f->mloc50, TARGET_RATIO_LE, 1.2);
+	cl_fig(b, "W-cluster remote mirror find p99", "us", f->mrem99,
+	    "local mirror find", f->mloc99, TARGET_RATIO_LE, 1.2);
+	if (f->fallbacks > 0)
+		printf("W-cluster: %.0f mirror reads went to the socket: the "
+		    "mirror figures are not all the mirror's\n", f->fallbacks);
 	free(f);
 }
