@@ -105,7 +105,7 @@
 #define SHM_NAME_MAX		1024		/* as GT_NAME_MAX */
 #define SHM_KEY_MAX		1024		/* as GT_KEY_MAX */
 #define SHM_STATE_MAX		16		/* bytes of state, NUL-padded */
-#define SHM_NODE_MAX		255		/* bytes of a remote row's node */
+#define SHM_NODE_MAX		255		/* bytes of a remote node */
 
 /* shm_header.flags */
 #define SHM_F_REPLACED		0x1	/* re-open the path */
@@ -149,7 +149,7 @@ struct shm_record {
 	_Atomic uint32_t	restart_count;
 	_Atomic uint32_t	nattrs;
 	_Atomic uint16_t	name_len;	/* 1..SHM_NAME_MAX */
-	_Atomic uint16_t	node_len;	/* SHM_R_REMOTE: 1..SHM_NODE_MAX */
+	_Atomic uint16_t	node_len;	/* SHM_R_REMOTE: its node's */
 	char			state[SHM_STATE_MAX];	/* NUL-padded */
 };
 

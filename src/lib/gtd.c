@@ -1167,7 +1167,7 @@ gtd_foreach(struct gtd_handle *h, gtd_child_cb *cb, void *arg)
 		    *row + row->len + 1, 8)) {
 			row = (struct mrow *)(b.p + at);
 			if (row->rflags & SHM_R_REMOTE)
-				continue;	/* another node's, as the socket */
+				continue;	/* as which_children */
 			memset(&g, 0, sizeof g);
 			g.pid = row->pid;
 			g.restart_count = row->restart_count;
