@@ -30,7 +30,7 @@
 #include "gtd.h"
 
 #define CL_NODES	3
-#define CL_TTL_MS	2000
+#define CL_TTL_MS	3000		/* 2000 fenced a loaded machine */
 #define CL_NAMES	10		/* remote and local names for find */
 #define CL_NFO		10		/* failover children */
 #define CL_UP_SECS	30.0
