@@ -380,7 +380,7 @@ distclean: clean
 BENCH_SRCS = tests/bench/gtbench.c tests/bench/util.c tests/bench/line.c tests/bench/load.c \
 	tests/bench/server.c tests/bench/sess.c tests/bench/wl-rr.c tests/bench/wl-proc.c \
 	tests/bench/wl-scale.c tests/bench/wl-mirror.c tests/bench/wl-deps.c \
-	tests/bench/wl-reexec.c
+	tests/bench/wl-reexec.c tests/bench/wl-cluster.c
 BENCH_HELPER_SRCS = tests/bench/echo.c tests/bench/spawnloop.c tests/bench/idle.c
 BENCH_BINS = $(B)/bench/gtbench $(B)/bench/bench-echo \
 	$(B)/bench/bench-spawnloop $(B)/bench/bench-idle

@@ -545,6 +545,7 @@ gtcluster_open(struct gtd *g, const struct config_cluster *cc, char **cause)
 		return (-1);
 	}
 	g->cluster = gc;
+	registry_cluster_self(g->reg, gc->node);
 	log_info("cluster: node %s of zone %s, lease %d ms, %zu etcd "
 	    "endpoint%s", gc->node, g->zone, cc->lease_ttl_ms, cc->netcd,
 	    cc->netcd == 1 ? "" : "s");

@@ -53,6 +53,9 @@ enum registry_stmt {
 	ST_CHILD_USAGE,
 	ST_CL_PUT,
 	ST_CL_DEL,
+	ST_CHILD_HAS,
+	ST_CL_REMOTE,
+	ST_CL_REMOTE_ALL,
 	ST_COUNT
 };
 
@@ -82,7 +85,14 @@ static const char *registry_sql[ST_COUNT] = {
 	    "cpu_ms = ?3 WHERE name = ?1",
 	[ST_CL_PUT] = "INSERT OR REPLACE INTO cluster_children VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_CL_DEL] = "DELETE FROM cluster_children WHERE name = ?1"
+	[ST_CL_DEL] = "DELETE FROM cluster_children WHERE name = ?1",
+	[ST_CHILD_HAS] = "SELECT 1 FROM child_rows WHERE name = ?1",
+	/* Another node's row of a name (the shared-memory mirror's). */
+	[ST_CL_REMOTE] = "SELECT node, pid, state FROM cluster_children "
+	    "WHERE name = ?1 AND node != ?2",
+	[ST_CL_REMOTE_ALL] = "SELECT name, node, pid, state FROM "
+	    "cluster_children WHERE node != ?1 AND name NOT IN "
+	    "(SELECT name FROM child_rows)"
 };
 
 /* The tables, in the SQL of a CREATE TABLE after the table's name. */
@@ -185,6 +195,7 @@ struct registry {
 	bool		 shm_failed;	/* degraded since the last check */
 	int64_t		 shm_retry_at;	/* mono ms: next rebuild */
 	int64_t		 shm_backoff;	/* ms */
+	char		*self;		/* owned: this cluster node, or NULL */
 	/*
 	 * The guarded functions run SQLite's own on a second, empty
 	 * connection, once their arguments passed the guard.
@@ -263,6 +274,7 @@ registry_free(struct registry *r)
 	if (r == NULL)
 		return;
 	shmirror_free(r->shm);
+	free(r->self);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(r->st[i]);		/* NULL is fine */
 	for (i = 0; i < FN_COUNT; i++)
@@ -423,16 +435,67 @@ registry_child_usage(struct registry *r, const char *name,
 	return (registry_write(r, st));
 }
 
+/* Has name a row in child_rows (a local row)? */
+static bool
+registry_has_local(struct registry *r, const char *name)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_HAS);
+	bool		 has;
+
+	registry_bind_text(st, 1, name);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return (has);
+}
+
+/* Publish a cluster_children row of another node (a statement's row). */
+static void
+registry_shm_remote(struct registry *r, const char *name, sqlite3_stmt *st,
+    int col)
+{
+	const char	*node = (const char *)sqlite3_column_text(st, col);
+	const char	*state = (const char *)sqlite3_column_text(st,
+	    col + 2);
+
+	if (name != NULL && node != NULL)
+		registry_shm(r, shmirror_remote_put(r->shm, name, node,
+		    sqlite3_column_int(st, col + 1), state != NULL ? state :
+		    ""));
+}
+
+/*
+ * The shared-memory mirror's record of name once it has no local row:
+ * another node's row of it (from cluster_children), or none.
+ */
+static void
+registry_shm_unlocal(struct registry *r, const char *name)
+{
+	sqlite3_stmt	*st = registry_stmt(r, ST_CL_REMOTE);
+
+	registry_shm(r, shmirror_child_del(r->shm, name));
+	if (r->self == NULL)
+		return;
+	registry_bind_text(st, 1, name);
+	registry_bind_text(st, 2, r->self);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		registry_shm_remote(r, name, st, 0);
+	sqlite3_reset(st);
+}
+
 int
 registry_child_del(struct registry *r, const char *name)
 {
 	sqlite3_stmt	*st = registry_stmt(r, ST_CHILD_DEL);
 
-	if (r->shm != NULL)
-		registry_shm(r, shmirror_child_del(r->shm, name));
 	registry_bind_text(st, 1, name);
-	if (registry_write(r, st) == -1 || registry_depends_clear(r,
-	    name) == -1)
+	if (registry_write(r, st) == -1) {
+		if (r->shm != NULL)
+			registry_shm(r, shmirror_child_del(r->shm, name));
+		return (-1);
+	}
+	if (r->shm != NULL)
+		registry_shm_unlocal(r, name);
+	if (registry_depends_clear(r, name) == -1)
 		return (-1);
 	return (registry_attr_clear(r, name));
 }
@@ -479,6 +542,15 @@ registry_cluster_put(struct registry *r, const char *name, const char *node,
 	sqlite3_bind_int64(st, 6, mod_revision);
 	sqlite3_bind_int(st, 7, failover);
 	registry_bind_text(st, 8, spec);
+	/* A local row wins; this node's claim shows through its own row. */
+	if (r->shm != NULL && r->self != NULL && !registry_has_local(r,
+	    name)) {
+		if (strcmp(node, r->self) != 0)
+			registry_shm(r, shmirror_remote_put(r->shm, name, node,
+			    pid, state != NULL ? state : ""));
+		else
+			registry_shm(r, shmirror_child_del(r->shm, name));
+	}
 	return (registry_write(r, st));
 }
 
@@ -487,8 +559,17 @@ registry_cluster_del(struct registry *r, const char *name)
 {
 	sqlite3_stmt	*st = registry_stmt(r, ST_CL_DEL);
 
+	if (r->shm != NULL && !registry_has_local(r, name))
+		registry_shm(r, shmirror_child_del(r->shm, name));
 	registry_bind_text(st, 1, name);
 	return (registry_write(r, st));
+}
+
+void
+registry_cluster_self(struct registry *r, const char *node)
+{
+	free(r->self);
+	r->self = node != NULL ? xstrdup(node) : NULL;
 }
 
 static void
@@ -724,6 +805,14 @@ registry_shm_rebuild(struct registry *r)
 		attrtab_foreach(r->attrs, name, registry_shm_attr_cb, arg);
 	}
 	sqlite3_reset(st);
+	if (rc == SQLITE_DONE && r->self != NULL) {
+		st = registry_stmt(r, ST_CL_REMOTE_ALL);
+		registry_bind_text(st, 1, r->self);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			registry_shm_remote(r, (const char *)
+			    sqlite3_column_text(st, 0), st, 1);
+		sqlite3_reset(st);
+	}
 	if (rc != SQLITE_DONE) {
 		shmirror_rebuild_abort(r->shm);
 		return (-1);

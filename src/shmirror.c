@@ -75,7 +75,10 @@ struct shm_ent {
 	size_t		 vlen;
 };
 
-enum shm_op { SHM_PUT, SHM_DEL, SHM_ASET, SHM_ADEL, SHM_ACLEAR, SHM_RECORD };
+enum shm_op {
+	SHM_PUT, SHM_DEL, SHM_ASET, SHM_ADEL, SHM_ACLEAR, SHM_RECORD,
+	SHM_RPUT			/* another node's row */
+};
 
 /* An attr change of a batch, with copies of its key and value. */
 struct shm_pend {
@@ -99,6 +102,8 @@ struct shm_change {
 	struct shm_ent		 attr;		/* SHM_ASET, SHM_ADEL (key) */
 	const uint8_t		*rec;		/* SHM_RECORD: a whole record */
 	size_t			 reclen;
+	const char		*node;		/* SHM_RPUT */
+	size_t			 nodelen;
 };
 
 struct shmirror {
@@ -847,6 +852,38 @@ shm_put_fixed(struct shm_file *f, uint32_t h, struct shm_record *r,
 	shm_wend(b);
 }
 
+/* A record whose attrs were dropped (a remote one never had any). */
+static bool
+shm_rec_partial(struct shm_record *r)
+{
+	return ((LD(r->flags) & (SHM_R_PARTIAL | SHM_R_REMOTE)) ==
+	    SHM_R_PARTIAL);
+}
+
+/* Compose c's remote record (SHM_RPUT) into m->scratch; its size. */
+static size_t
+shm_compose_remote(struct shmirror *m, const struct shm_change *c,
+    uint32_t h)
+{
+	struct shm_record	*r;
+	size_t			 size;
+
+	size = SHM_ALIGN(SHM_INDEX_OFF(c->len) + c->nodelen + 1, 8);
+	shm_scratch_room(m, size);
+	memset(m->scratch, 0, size);
+	r = (struct shm_record *)m->scratch;
+	ST(r->hash, h);
+	ST(r->size, (uint32_t)size);
+	ST(r->flags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	ST(r->pid, c->pid);
+	ST(r->name_len, (uint16_t)c->len);
+	ST(r->node_len, (uint16_t)c->nodelen);
+	shm_state_copy(r->state, c->state);
+	memcpy(m->scratch + sizeof *r, c->name, c->len);
+	memcpy(m->scratch + SHM_INDEX_OFF(c->len), c->node, c->nodelen);
+	return (size);
+}
+
 static void
 shm_unlink_rec(struct shm_file *f, uint32_t h, _Atomic uint32_t *link,
     uint32_t off)
@@ -857,7 +894,7 @@ shm_unlink_rec(struct shm_file *f, uint32_t h, _Atomic uint32_t *link,
 	shm_wbegin(b);
 	ST(*link, LD(r->next));
 	shm_wend(b);
-	if (LD(r->flags) & SHM_R_PARTIAL)
+	if (shm_rec_partial(r))
 		f->npartial--;
 	shm_release(f, off);
 	f->nrecords--;
@@ -893,14 +930,26 @@ shm_apply(struct shmirror *m, struct shm_file *f, const struct shm_change *c)
 	_Atomic uint32_t	*link;
 	uint32_t		 h = shm_hash(m->seed, c->name, c->len), off;
 	size_t			 n, size;
-	bool			 found = false, partial;
+	bool			 found = false, partial, remote;
 
 	if ((off = shm_lookup(f, h, c->name, c->len, &link)) != 0)
 		r = shm_rec(f, off);
-	partial = r != NULL && (LD(r->flags) & SHM_R_PARTIAL);
+	partial = r != NULL && shm_rec_partial(r);
+	remote = r != NULL && (LD(r->flags) & SHM_R_REMOTE);
+	/* A remote record takes no attrs; a local put replaces it whole. */
+	if (remote && c->op != SHM_PUT && c->op != SHM_DEL &&
+	    c->op != SHM_RPUT)
+		return (0);
 	switch (c->op) {
+	case SHM_RPUT:
+		size = shm_compose_remote(m, c, h);
+		if (shm_store(m, f, h, link, off, size) == -1)
+			return (-1);
+		if (partial)
+			f->npartial--;
+		return (0);
 	case SHM_PUT:
-		if (r != NULL) {
+		if (r != NULL && !remote) {
 			shm_put_fixed(f, h, r, c);
 			return (0);
 		}
@@ -929,8 +978,7 @@ shm_apply(struct shmirror *m, struct shm_file *f, const struct shm_change *c)
 			return (-1);
 		if (partial)
 			f->npartial--;
-		if (LD(((const struct shm_record *)c->rec)->flags) &
-		    SHM_R_PARTIAL)
+		if (shm_rec_partial((struct shm_record *)(uintptr_t)c->rec))
 			f->npartial++;
 		return (0);
 	}
@@ -978,7 +1026,7 @@ shm_copy(struct shmirror *m, struct shm_file *f, size_t size)
 			ST(nr->next, LD(nb->head));
 			ST(nb->head, noff);
 			nf->nrecords++;
-			if (LD(nr->flags) & SHM_R_PARTIAL)
+			if (shm_rec_partial(nr))
 				nf->npartial++;
 		}
 	}
@@ -1039,8 +1087,19 @@ shm_degrade(struct shmirror *m, const struct shm_change *c)
 
 	if ((off = shm_lookup(f, h, c->name, c->len, &link)) != 0) {
 		r = shm_rec(f, off);
-		was = LD(r->flags) & SHM_R_PARTIAL;
+		was = shm_rec_partial(r);
 	}
+	if (c->op == SHM_RPUT) {	/* as small as it gets already */
+		size = shm_compose_remote(m, c, h);
+		if (shm_store(m, f, h, link, off, size) == 0) {
+			if (was)
+				f->npartial--;
+			return (-1);
+		}
+		goto full;
+	}
+	if (r != NULL && (LD(r->flags) & SHM_R_REMOTE))
+		r = NULL;		/* not this row's fixed fields */
 	shm_fixed(&fix, r, c);
 	size = shm_compose(m, c, h, &fix, 0, SHM_R_PARTIAL);
 	if (shm_store(m, f, h, link, off, size) == 0) {
@@ -1048,6 +1107,7 @@ shm_degrade(struct shmirror *m, const struct shm_change *c)
 			f->npartial++;
 		return (-1);
 	}
+full:
 	shm_flag(f->h, SHM_F_FULL);
 	m->full = true;
 	return (-1);
@@ -1070,7 +1130,8 @@ shm_change(struct shmirror *m, const struct shm_change *c)
 		return (shm_change_now(m, c));
 	same = strlen(m->bname) == c->len &&
 	    memcmp(m->bname, c->name, c->len) == 0;
-	if (same && c->op != SHM_PUT && c->op != SHM_DEL)
+	if (same && c->op != SHM_PUT && c->op != SHM_DEL &&
+	    c->op != SHM_RPUT)
 		return (shm_batch_add(m, c));
 	/* First the batch, then this; a change of its row's own ends it. */
 	flushed = same ? shmirror_batch_end(m) : shm_batch_flush(m);
@@ -1158,6 +1219,19 @@ shmirror_child_put(struct shmirror *m, const char *name, pid_t pid,
 	    .state = state, .restart_count = restart_count < 0 ? 0 :
 	    (uint32_t)restart_count };
 
+	return (shm_change(m, &c));
+}
+
+int
+shmirror_remote_put(struct shmirror *m, const char *name, const char *node,
+    pid_t pid, const char *state)
+{
+	struct shm_change	c = { .op = SHM_RPUT, .name = name,
+	    .len = strlen(name), .pid = pid > 0 ? (int32_t)pid : 0,
+	    .state = state, .node = node, .nodelen = strlen(node) };
+
+	if (c.nodelen == 0 || c.nodelen > SHM_NODE_MAX)
+		return (0);		/* no such node can exist */
 	return (shm_change(m, &c));
 }
 

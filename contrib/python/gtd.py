@@ -45,6 +45,7 @@ _KEY_MAX = 1024
 _SUFFIX = ".mirror"
 _F_REPLACED, _F_CLOSED, _F_FULL = 0x1, 0x2, 0x4
 _R_PARTIAL = 0x1
+_R_REMOTE = 0x2  # another cluster node's row: not listed
 _T_INT, _T_REAL, _T_TEXT, _T_JSON = 1, 2, 3, 4
 
 _HDR = struct.Struct("=8sIIQIIIIIIQ")
@@ -290,7 +291,8 @@ class _View(object):
                 bad = True
                 break
             name = bytes(self.buf[off + _REC.size:off + _REC.size + r[7]])
-            out.append((name, r[4], r[8], r[5]))
+            if not r[3] & _R_REMOTE:
+                out.append((name, r[4], r[8], r[5]))
             off, n = r[0], n + 1
         return self._end(seq, s1, bad, _OK), out
 

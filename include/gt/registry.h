@@ -95,6 +95,13 @@ int	registry_cluster_put(struct registry *, const char *name,
 	    const char *node, pid_t pid, const char *state, int64_t revision,
 	    int64_t mod_revision, bool failover, const char *spec);
 int	registry_cluster_del(struct registry *, const char *name);
+/*
+ * This gtd is cluster node `node` (copied): the rows of cluster_children
+ * of other nodes whose name has no local row are published in the
+ * shared-memory mirror too (remote records, gt/shmlayout.h); a local row
+ * of a name always wins over another node's row of it.
+ */
+void	registry_cluster_self(struct registry *, const char *node);
 /* Delete the row of name and all its attrs. */
 int	registry_child_del(struct registry *, const char *name);
 /*

@@ -74,6 +74,15 @@ bool		 shmirror_degraded(struct shmirror *);
  */
 int		 shmirror_child_put(struct shmirror *, const char *name,
 		    pid_t pid, const char *state, int restart_count);
+/*
+ * The row of name as another node of the cluster holds it (node, its pid
+ * there, state): a SHM_R_REMOTE record with no attrs, in place of any
+ * record of name (a local row's too: the caller keeps local rows first).
+ * shmirror_child_put() of name replaces it with a local record, and
+ * shmirror_child_del() removes it; attr changes of name leave it be.
+ */
+int		 shmirror_remote_put(struct shmirror *, const char *name,
+		    const char *node, pid_t pid, const char *state);
 /* The row of name and its attrs are gone. */
 int		 shmirror_child_del(struct shmirror *, const char *name);
 /* Set (name, key) to v; a row without a record gets one (state ""). */

@@ -72,6 +72,17 @@
  * (its attrs are not in the mirror: ask the socket for them) or the whole
  * file SHM_F_FULL (ask the socket for everything), before it replies.
  * Either way a reader never gets a stale answer from the mirror.
+ *
+ * Remote rows.  On a gtd with a cluster (protocol §9.3) the mirror also
+ * holds the names other nodes hold, from gtd's mirror of the cluster
+ * registry, each as a record with SHM_R_REMOTE: its pid (on that node)
+ * and state, no attrs (nattrs 0, and SHM_R_PARTIAL: ask the socket for
+ * them), and the node's name (node_len bytes and a NUL) at
+ * SHM_INDEX_OFF(name_len), where a local record's attr index starts;
+ * size counts it.  A local row of the same name wins: its record
+ * replaces the remote one.  This came without a version bump: a reader
+ * that does not know the flag reads a row with no attrs that sends it to
+ * the socket for them, which is right, and never looks at node_len.
  */
 #ifndef GT_SHMLAYOUT_H
 #define GT_SHMLAYOUT_H
@@ -94,6 +105,7 @@
 #define SHM_NAME_MAX		1024		/* as GT_NAME_MAX */
 #define SHM_KEY_MAX		1024		/* as GT_KEY_MAX */
 #define SHM_STATE_MAX		16		/* bytes of state, NUL-padded */
+#define SHM_NODE_MAX		255		/* bytes of a remote node */
 
 /* shm_header.flags */
 #define SHM_F_REPLACED		0x1	/* re-open the path */
@@ -137,12 +149,13 @@ struct shm_record {
 	_Atomic uint32_t	restart_count;
 	_Atomic uint32_t	nattrs;
 	_Atomic uint16_t	name_len;	/* 1..SHM_NAME_MAX */
-	uint16_t		reserved;
+	_Atomic uint16_t	node_len;	/* SHM_R_REMOTE: its node's */
 	char			state[SHM_STATE_MAX];	/* NUL-padded */
 };
 
 /* shm_record.flags */
 #define SHM_R_PARTIAL		0x1	/* attrs missing: ask the socket */
+#define SHM_R_REMOTE		0x2	/* another node's row (see above) */
 
 /*
  * An attr entry: struct shm_attr, the key (klen bytes) and a NUL,

@@ -1166,6 +1166,8 @@ gtd_foreach(struct gtd_handle *h, gtd_child_cb *cb, void *arg)
 		for (at = 0; at < b.len && rc == 0; at += SHM_ALIGN(sizeof
 		    *row + row->len + 1, 8)) {
 			row = (struct mrow *)(b.p + at);
+			if (row->rflags & SHM_R_REMOTE)
+				continue;	/* as which_children */
 			memset(&g, 0, sizeof g);
 			g.pid = row->pid;
 			g.restart_count = row->restart_count;

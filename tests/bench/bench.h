@@ -162,6 +162,8 @@ void		 server_echo(struct server *, const char *echo,
 		     const char *dir);
 /* Start redis-server on DIR/redis.sock; false if it is not installed. */
 bool		 server_redis(struct server *, const char *dir);
+/* Is prog an executable somewhere in PATH? */
+bool		 server_have(const char *prog);
 /* Ask gtd to shut down (stops its children), wait, else kill. */
 void		 server_gtd_stop(struct server *);
 void		 server_kill(struct server *);
@@ -282,5 +284,6 @@ void		 wl_scale(struct bctx *);	/* wl-scale.c */
 void		 wl_mirror(struct bctx *);	/* wl-mirror.c */
 void		 wl_deps(struct bctx *);	/* wl-deps.c */
 void		 wl_reexec(struct bctx *);	/* wl-reexec.c */
+void		 wl_cluster(struct bctx *);	/* wl-cluster.c */
 
 #endif

@@ -11,8 +11,8 @@
  *	  (the load generator alone, e.g. to profile gtd under perf; "5"
  *	  runs 5 seconds, "50000n" stops after 50000 replies)
  * environment: BENCH_QUICK=1 (a smoke run), BENCH_REPS=N, GTD=path,
- * BENCH_ONLY=rr,proc,ready,memory,scale,mirror,deps,reexec (a subset of
- * the sections)
+ * BENCH_ONLY=rr,proc,ready,memory,scale,mirror,deps,reexec,cluster (a
+ * subset of the sections)
  */
 #include "config.h"
 
@@ -340,6 +340,8 @@ main(int argc, char *argv[])
 		wl_deps(&b);
 	if (!b.redis_only && bench_want("reexec"))
 		wl_reexec(&b);
+	if (!b.redis_only && bench_want("cluster"))
+		wl_cluster(&b);
 	printf("\ntargets: %d met, %d missed; gtbench took %.0f s; other load "
 	    "after the run: %.0f%% of the cpus busy\n", b.met, b.missed,
 	    bench_now() - t0, bench_busy(1.0));

@@ -58,8 +58,7 @@ server_echo(struct server *s, const char *echo, const char *dir)
 	s->pid = bench_start(argv, s->log, 3, SERVER_START_SECS);
 }
 
-/* redis-server somewhere in PATH? */
-static bool
+bool
 server_have(const char *prog)
 {
 	char	*path, *p, *dir, buf[4096];

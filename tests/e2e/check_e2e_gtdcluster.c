@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "etcdrun.h"
+#include "gtd.h"
 #include "harness.h"
 
 #define NNODES		3
@@ -625,6 +626,81 @@ START_TEST(gtdcluster_config)
 }
 END_TEST
 
+/* libgtd on node 1 finds (or no longer finds) a name of node 0. */
+struct shm_arg {
+	struct gtd_handle	*h;
+	const char		*name;
+	int			 want;		/* GTD_OK, GTD_ENOTFOUND */
+	struct gtd_child	 c;
+};
+
+static bool
+shm_found(void *arg)
+{
+	struct shm_arg	*a = arg;
+
+	return (gtd_find(a->h, a->name, &a->c) == a->want);
+}
+
+static int
+shm_count_cb(const char *name, const struct gtd_child *c, void *arg)
+{
+	(void)c;
+	if (strcmp(name, "shm1") == 0)
+		(*(int *)arg)++;
+	return (0);
+}
+
+/*
+ * Another node's cluster name is in the shared-memory mirror: libgtd's
+ * gtd_find on node 1 finds node 0's child with its pid, from the mirror
+ * (no socket read), and no longer once node 0 released it; gtd_foreach
+ * lists local rows only, as which_children does.
+ */
+START_TEST(gtdcluster_shm_mirror)
+{
+	struct gtd_mirror_stat	 st;
+	struct shm_arg		 a;
+	long long		 pid;
+	int			 n = 0;
+
+	start_nodes(2);
+	pid = e2e_int(e2e_ok(nodes[0], "start_child", "{s:s, s:[s,s], s:s}",
+	    "name", "shm1", "cmd", "sleep", "600", "scope", "cluster"),
+	    "pid");
+	e2e_ok(nodes[1], "start_child", "{s:s, s:[s,s]}", "name", "loc1",
+	    "cmd", "sleep", "600");
+	memset(&a, 0, sizeof a);
+	a.h = gtd_open(e2e_sock(nodes[1]));
+	a.name = "shm1";
+	a.want = GTD_OK;
+	ck_assert_ptr_nonnull(a.h);
+	ck_assert_msg(e2e_wait_until(W_MS, shm_found, &a),
+	    "node 1's mirror does not have node 0's shm1: %s",
+	    gtd_errmsg(a.h));
+	ck_assert_int_eq(a.c.pid, pid);
+	ck_assert_str_eq(a.c.state_name, "running");
+	ck_assert_int_eq(a.c.nattrs, 0);
+	ck_assert_int_eq(gtd_find(a.h, "loc1", &a.c), GTD_OK);
+	ck_assert_int_eq(gtd_foreach(a.h, shm_count_cb, &n), GTD_OK);
+	ck_assert_int_eq(n, 0);
+	gtd_mirror_stat(a.h, &st);
+	ck_assert_int_eq(st.mapped, 1);
+	ck_assert_msg(st.fallbacks == 0, "%llu reads went to the socket",
+	    (unsigned long long)st.fallbacks);
+	/* Released on node 0: gone from node 1's mirror. */
+	e2e_ok(nodes[0], "terminate_child", "{s:s}", "name", "shm1");
+	e2e_ok(nodes[0], "delete_child", "{s:s}", "name", "shm1");
+	a.want = GTD_ENOTFOUND;
+	ck_assert_msg(e2e_wait_until(W_MS, shm_found, &a),
+	    "shm1 stays in node 1's mirror after node 0 released it");
+	gtd_mirror_stat(a.h, &st);
+	ck_assert_msg(st.fallbacks == 0, "%llu reads went to the socket",
+	    (unsigned long long)st.fallbacks);
+	gtd_close(a.h);
+}
+END_TEST
+
 Suite *
 e2e_gtdcluster_suite(void)
 {
@@ -641,6 +717,7 @@ e2e_gtdcluster_suite(void)
 	tcase_add_test(tc, gtdcluster_remote_starting);
 	tcase_add_test(tc, gtdcluster_leader_killed);
 	tcase_add_test(tc, gtdcluster_node_conflict);
+	tcase_add_test(tc, gtdcluster_shm_mirror);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tc2, E2E_TIMEOUT);
 	tcase_add_test(tc2, gtdcluster_config);

@@ -24,6 +24,7 @@
 
 #include <check.h>
 
+#include "gt/registry.h"
 #include "gt/shmirror.h"
 #include "gt/shmlayout.h"
 #include "gt/spec.h"
@@ -900,6 +901,180 @@ START_TEST(test_shm_libgtd)
 }
 END_TEST
 
+/*
+ * Another node's row: pid, state and node, no attrs (attr changes leave
+ * it be), replaced by a local row of the name; not a degraded record.
+ */
+START_TEST(test_shm_remote)
+{
+	struct fix		 f;
+	struct shmirror		*m;
+	struct shmirror_info	 i;
+	struct rd		 r;
+	struct mget		 g;
+	struct mbuf		 b = { NULL, 0, 0 };
+	struct shm_record	*rec;
+	struct value		 v = ival(7);
+	char			 big[SHM_NODE_MAX + 2];
+
+	fix_init(&f, 0660);
+	m = mk(&f, SHM_MIN_BYTES, false);
+	rd_open(&r, f.path);
+	ck_assert_int_eq(shmirror_remote_put(m, "web", "n2", 77, "running"),
+	    0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 77);
+	ck_assert_str_eq(g.state, "running");
+	ck_assert_uint_eq(g.nattrs, 0);
+	ck_assert_uint_eq(g.rflags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	ck_assert_int_eq(mview_copy(&r.v, "web", 3, &b), MV_OK);
+	rec = (struct shm_record *)(void *)b.p;
+	ck_assert_uint_eq(rec->node_len, 2);
+	ck_assert_uint_ge(b.len, SHM_INDEX_OFF(3) + 3);
+	ck_assert_str_eq((char *)b.p + SHM_INDEX_OFF(3), "n2");
+	shmirror_info(m, &i);
+	ck_assert_uint_eq(i.nrecords, 1);
+	ck_assert_uint_eq(i.npartial, 0);
+	/* Attrs do not stick to it. */
+	ck_assert_int_eq(shmirror_attr_set(m, "web", "k", &v), 0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert(!g.has_attr);
+	ck_assert_uint_eq(g.rflags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	/* A new state there, then a local row of the name. */
+	ck_assert_int_eq(shmirror_remote_put(m, "web", "node-three", 78,
+	    "stopping"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 78);
+	ck_assert_str_eq(g.state, "stopping");
+	ck_assert_int_eq(shmirror_child_put(m, "web", 5, "running", 0), 0);
+	ck_assert_int_eq(shmirror_attr_set(m, "web", "k", &v), 0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 5);
+	ck_assert_uint_eq(g.rflags, 0);
+	ck_assert(g.has_attr);
+	ck_assert_int_eq(g.i, 7);
+	/* Back to a remote row: the local attrs go with the local row. */
+	ck_assert_int_eq(shmirror_remote_put(m, "web", "n1", 9, "running"),
+	    0);
+	ck_assert_int_eq(get(&r, "web", "k", &g, NULL, 0), MV_OK);
+	ck_assert_uint_eq(g.rflags, SHM_R_REMOTE | SHM_R_PARTIAL);
+	ck_assert(!g.has_attr);
+	ck_assert_int_eq(shmirror_child_del(m, "web"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_NOTFOUND);
+	/* No node, or one longer than the layout's: nothing. */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(shmirror_remote_put(m, "a", big, 1, "running"), 0);
+	ck_assert_int_eq(shmirror_remote_put(m, "b", "", 1, "running"), 0);
+	ck_assert_int_eq(get(&r, "a", NULL, &g, NULL, 0), MV_NOTFOUND);
+	ck_assert_int_eq(get(&r, "b", NULL, &g, NULL, 0), MV_NOTFOUND);
+	shmirror_info(m, &i);
+	ck_assert_uint_eq(i.nrecords, 0);
+	free(b.p);
+	rd_close(&r);
+	shmirror_free(m);
+	fix_done(&f);
+}
+END_TEST
+
+/*
+ * The registry publishes other nodes' cluster rows (those it has at
+ * publication, and later ones), never this node's claims, and a local row
+ * of a name wins over another node's row of it, which shows again when
+ * the local row goes.
+ */
+START_TEST(test_shm_registry_remote)
+{
+	struct fix		 f;
+	struct shmirror_opts	 o;
+	struct registry		*reg;
+	struct registry_row	 row = { .name = "web", .pid = 9,
+	    .state = "running", .type = "worker", .restart = "permanent",
+	    .exit_status = -1, .spec = "{}" };
+	struct rd		 r;
+	struct mget		 g;
+	char			*cause = NULL;
+
+	fix_init(&f, 0660);
+	reg = registry_new(&cause);
+	ck_assert_msg(reg != NULL, "registry_new: %s", cause);
+	registry_cluster_self(reg, "n0");
+	ck_assert_int_eq(registry_cluster_put(reg, "early", "n2", 40,
+	    "running", 3, 3, true, "{}"), 0);
+	memset(&o, 0, sizeof o);
+	o.path = f.path;
+	o.socket = f.sock;
+	o.max_bytes = SHM_MIN_BYTES;
+	ck_assert_msg(registry_publish(reg, &o, &cause) == 0,
+	    "registry_publish: %s", cause);
+	rd_open(&r, f.path);
+	ck_assert_int_eq(get(&r, "early", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 40);
+	ck_assert_uint_eq(g.rflags & SHM_R_REMOTE, SHM_R_REMOTE);
+	ck_assert_int_eq(registry_cluster_put(reg, "web", "n1", 42,
+	    "running", 5, 5, false, "{}"), 0);
+	ck_assert_int_eq(registry_cluster_put(reg, "mine", "n0", 7,
+	    "running", 6, 6, false, "{}"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 42);
+	ck_assert_int_eq(get(&r, "mine", NULL, &g, NULL, 0), MV_NOTFOUND);
+	/* A local row of the name wins, whatever the cluster says later. */
+	ck_assert_int_eq(registry_child_put(reg, &row), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 9);
+	ck_assert_uint_eq(g.rflags, 0);
+	ck_assert_int_eq(registry_cluster_put(reg, "web", "n1", 43,
+	    "running", 5, 7, false, "{}"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 9);
+	/* The local row goes: node n1's shows again; then that goes. */
+	ck_assert_int_eq(registry_child_del(reg, "web"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_OK);
+	ck_assert_int_eq(g.pid, 43);
+	ck_assert_uint_eq(g.rflags & SHM_R_REMOTE, SHM_R_REMOTE);
+	ck_assert_int_eq(registry_cluster_del(reg, "web"), 0);
+	ck_assert_int_eq(get(&r, "web", NULL, &g, NULL, 0), MV_NOTFOUND);
+	/* Failed over to this node: the remote record goes. */
+	ck_assert_int_eq(registry_cluster_put(reg, "early", "n0", 0,
+	    "starting", 8, 8, true, "{}"), 0);
+	ck_assert_int_eq(get(&r, "early", NULL, &g, NULL, 0), MV_NOTFOUND);
+	rd_close(&r);
+	registry_free(reg);
+	fix_done(&f);
+}
+END_TEST
+
+/*
+ * Remote rows are bounded by the cap like local ones: past it they
+ * degrade the file (readers ask the socket), never grow it further.
+ */
+START_TEST(test_shm_remote_cap)
+{
+	struct fix		 f;
+	struct shmirror		*m;
+	struct shmirror_info	 i;
+	char			 name[SHM_NAME_MAX + 1];
+	int			 k, rc = 0;
+
+	fix_init(&f, 0660);
+	m = mk(&f, SHM_MIN_BYTES, false);
+	memset(name, 'n', SHM_NAME_MAX);
+	name[SHM_NAME_MAX] = '\0';
+	for (k = 0; k < 1000 && rc == 0; k++) {
+		snprintf(name, 16, "%06d", k);
+		name[6] = 'n';
+		rc = shmirror_remote_put(m, name, "n1", k + 1, "running");
+	}
+	ck_assert_int_eq(rc, -1);
+	ck_assert(shmirror_degraded(m));
+	shmirror_info(m, &i);
+	ck_assert_uint_le(i.file_size, SHM_MIN_BYTES);
+	ck_assert(i.full);
+	shmirror_free(m);
+	fix_done(&f);
+}
+END_TEST
+
 Suite *
 shmirror_suite(void)
 {
@@ -918,6 +1093,9 @@ shmirror_suite(void)
 	tcase_add_test(tc, test_shm_reader_broken);
 	tcase_add_test(tc, test_shm_collide);
 	tcase_add_test(tc, test_shm_libgtd);
+	tcase_add_test(tc, test_shm_remote);
+	tcase_add_test(tc, test_shm_registry_remote);
+	tcase_add_test(tc, test_shm_remote_cap);
 	suite_add_tcase(s, tc);
 	return (s);
 }
