@@ -678,14 +678,25 @@ static void
 cluster_granted_cb(const struct etcd_result *r, void *arg)
 {
 	struct cluster	*cl = arg;
+	int64_t		 first;
 
 	cl->join_req = NULL;
 	cluster_enter(cl);
 	if (r->status == ETCD_OK && r->ttl > 0 && r->id != 0) {
 		cl->lease = r->id;
 		cluster_extended(cl, cl->ka_sent, r->ttl);
+		/*
+		 * The deadline runs from the request: a grant that took long
+		 * (etcd electing a leader) leaves less than a period before
+		 * it, so the first renewal goes at half of what is left.
+		 */
+		first = (cl->fence_at - cluster_clock_ms()) / 2;
+		if (first > cl->ka_ms)
+			first = cl->ka_ms;
+		if (first < 0)
+			first = 0;
 		ev_timer_stop(cl->loop, &cl->ka);
-		ev_timer_set(&cl->ka, cl->ka_ms / 1000., cl->ka_ms / 1000.);
+		ev_timer_set(&cl->ka, first / 1000., cl->ka_ms / 1000.);
 		ev_timer_start(cl->loop, &cl->ka);
 		if (!cl->dying)
 			cluster_join_step(cl);

@@ -590,6 +590,53 @@ START_TEST(gtdcluster_node_conflict)
 }
 END_TEST
 
+struct since_arg {
+	struct e2e	*e;
+	long		 t0;		/* e2e_now_ms() at its start */
+};
+
+/* The cluster child "sg" is running two TTLs after its start. */
+static bool
+ran_two_ttls(void *arg)
+{
+	struct since_arg	*a = arg;
+	json_t			*r;
+
+	r = e2e_req(a->e, "find", "{s:s}", "name", "sg");
+	return (json_is_true(json_object_get(r, "ok")) &&
+	    e2e_now_ms() - a->t0 > 2 * ttl_ms);
+}
+
+/*
+ * A lease granted late: etcd is stopped while the node asks for it and
+ * answers 1.2 s (of a 2 s TTL) later.  The fencing deadline runs from
+ * the request, so the first renewal must come before it, not a whole
+ * period after the grant: the node must not fence itself (it did, some
+ * 300 ms after joining, when the first renewal waited for its period).
+ */
+START_TEST(gtdcluster_slow_grant)
+{
+	struct up_arg	 a;
+	struct since_arg s;
+	int		 k;
+
+	for (k = 0; k < etcdrun_size(run); k++)
+		etcdrun_signal(run, k, SIGSTOP);
+	nodes[0] = e2e_start_json(node_conf(0));
+	usleep(1200 * 1000);	/* the stall injected, not a wait */
+	for (k = 0; k < etcdrun_size(run); k++)
+		etcdrun_signal(run, k, SIGCONT);
+	a = (struct up_arg){ nodes[0], 1 };
+	ck_assert(e2e_wait_until(W_MS, node_up, &a));
+	e2e_ok(nodes[0], "find_or_open", "{s:s, s:[s,s], s:s}", "name", "sg",
+	    "cmd", "sleep", "600", "scope", "cluster");
+	s = (struct since_arg){ nodes[0], e2e_now_ms() };
+	ck_assert(e2e_wait_until(W_MS, ran_two_ttls, &s));
+	ck_assert_int_eq(e2e_int(e2e_ok(nodes[0], "cluster_status", NULL),
+	    "fences"), 0);
+}
+END_TEST
+
 /* Config and spec errors name the field; no cluster: a clear error. */
 START_TEST(gtdcluster_config)
 {
@@ -717,6 +764,7 @@ e2e_gtdcluster_suite(void)
 	tcase_add_test(tc, gtdcluster_remote_starting);
 	tcase_add_test(tc, gtdcluster_leader_killed);
 	tcase_add_test(tc, gtdcluster_node_conflict);
+	tcase_add_test(tc, gtdcluster_slow_grant);
 	tcase_add_test(tc, gtdcluster_shm_mirror);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tc2, E2E_TIMEOUT);
