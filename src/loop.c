@@ -41,6 +41,15 @@
 
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
 
+/* The loop's own watchers and the commit throttle (gtd->w). */
+struct gtd_watchers {
+	ev_signal	 sigterm;
+	ev_signal	 sigint;
+	ev_signal	 sighup;
+	ev_prepare	 reaper;	/* frees dead objects, commits */
+	int64_t		 committed_at;	/* mono ms of the last commit */
+};
+
 static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
 static void	gtd_reload(struct gtd *);
@@ -276,13 +285,16 @@ gtd_new(const struct child_ops *ops, char **cause)
 	struct gtd	*g;
 
 	g = xcalloc(1, sizeof *g);
+	g->w = xcalloc(1, sizeof *g->w);
 	if ((g->reg = registry_new(cause)) == NULL) {
+		free(g->w);
 		free(g);
 		return (NULL);
 	}
 	if ((g->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
 		xasprintf(cause, "/dev/null: %s", strerror(errno));
 		registry_free(g->reg);
+		free(g->w);
 		free(g);
 		return (NULL);
 	}
@@ -313,10 +325,10 @@ gtd_free(struct gtd *g)
 {
 	if (g == NULL)
 		return;
-	ev_signal_stop(g->loop, &g->sigterm);
-	ev_signal_stop(g->loop, &g->sigint);
-	ev_signal_stop(g->loop, &g->sighup);
-	ev_prepare_stop(g->loop, &g->reaper);
+	ev_signal_stop(g->loop, &g->w->sigterm);
+	ev_signal_stop(g->loop, &g->w->sigint);
+	ev_signal_stop(g->loop, &g->w->sighup);
+	ev_prepare_stop(g->loop, &g->w->reaper);
 	ev_timer_stop(g->loop, &g->shutdown_timer);
 	server_free(g->server);
 	notify_free(g->notify);
@@ -346,23 +358,24 @@ gtd_free(struct gtd *g)
 	free(g->zone);
 	free(g->socket_path);
 	cmd_state_free(g->cmd);
+	free(g->w);
 	free(g);
 }
 
 void
 gtd_loop_init(struct gtd *g)
 {
-	ev_signal_init(&g->sigterm, gtd_signal_cb, SIGTERM);
-	ev_signal_init(&g->sigint, gtd_signal_cb, SIGINT);
-	ev_signal_init(&g->sighup, gtd_signal_cb, SIGHUP);
-	g->sigterm.data = g->sigint.data = g->sighup.data = g;
-	ev_signal_start(g->loop, &g->sigterm);
-	ev_signal_start(g->loop, &g->sigint);
-	ev_signal_start(g->loop, &g->sighup);
+	ev_signal_init(&g->w->sigterm, gtd_signal_cb, SIGTERM);
+	ev_signal_init(&g->w->sigint, gtd_signal_cb, SIGINT);
+	ev_signal_init(&g->w->sighup, gtd_signal_cb, SIGHUP);
+	g->w->sigterm.data = g->w->sigint.data = g->w->sighup.data = g;
+	ev_signal_start(g->loop, &g->w->sigterm);
+	ev_signal_start(g->loop, &g->w->sigint);
+	ev_signal_start(g->loop, &g->w->sighup);
 	spawn_init();			/* its low descriptors, now */
-	ev_prepare_init(&g->reaper, gtd_reaper_cb);
-	g->reaper.data = g;
-	ev_prepare_start(g->loop, &g->reaper);
+	ev_prepare_init(&g->w->reaper, gtd_reaper_cb);
+	g->w->reaper.data = g;
+	ev_prepare_start(g->loop, &g->w->reaper);
 }
 
 static void
@@ -417,9 +430,9 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	 * and see every write at once, and the snapshot commits first, so a
 	 * commit per request would only cost time.
 	 */
-	if ((now = clock_mono_ms()) - g->committed_at < GTD_COMMIT_MS)
+	if ((now = clock_mono_ms()) - g->w->committed_at < GTD_COMMIT_MS)
 		return;
-	g->committed_at = now;
+	g->w->committed_at = now;
 	if (registry_commit(g->reg) == -1) {
 		g->stats.mirror_errors++;
 		log_warnx("mirror: commit: %s", registry_errmsg(g->reg));

@@ -38,6 +38,7 @@ struct reexec;
 struct reexec_adopt;
 struct snapshot;
 struct cmd_state;
+struct gtd_watchers;
 
 struct gtd_stats {
 	uint64_t	requests;
@@ -94,12 +95,8 @@ struct gtd {
 	char			*exe;		/* owned: reexec's binary */
 	struct reexec		*reexec;	/* owned: in progress */
 	char			*reexec_failed;	/* owned: a fallback's why */
-	int64_t			 committed_at;	/* mono ms of the last commit */
 	int			 exit_code;
-	ev_signal		 sigterm;
-	ev_signal		 sigint;
-	ev_signal		 sighup;
-	ev_prepare		 reaper;
+	struct gtd_watchers	*w;		/* owned: loop.c's watchers */
 	ev_timer		 shutdown_timer;
 };
 
