@@ -65,6 +65,7 @@ struct health {
 	size_t			 len;
 };
 
+static struct health	*health_new(struct child *);
 static void	health_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	health_io_cb(struct ev_loop *, ev_io *, int);
 static void	health_exec_cb(struct ev_loop *, ev_child *, int);
@@ -102,13 +103,12 @@ health_set(struct health *h, enum health_st st)
 	childdeps_health(c);	/* condition "healthy" */
 }
 
-void
-health_start(struct child *c)
+/* c's probe state, new (any old one stopped), with no probe armed. */
+static struct health *
+health_new(struct child *c)
 {
 	struct health	*h;
 
-	if (c->spec->health == NULL)
-		return;			/* no probe: nothing at all */
 	health_stop(c);
 	h = xcalloc(1, sizeof *h);
 	h->c = c;
@@ -120,6 +120,17 @@ health_start(struct child *c)
 	ev_init(&h->io, health_io_cb);
 	h->io.data = h;
 	c->health = h;
+	return (h);
+}
+
+void
+health_start(struct child *c)
+{
+	struct health	*h;
+
+	if (c->spec->health == NULL)
+		return;			/* no probe: nothing at all */
+	h = health_new(c);
 	health_set(h, HEALTH_UNKNOWN);
 	health_arm(h, h->hs->initial_delay_ms);
 }
@@ -383,17 +394,7 @@ health_resume(struct child *c, const char *state)
 
 	if (c->spec->health == NULL || c->pid <= 0)
 		return;
-	health_stop(c);
-	h = xcalloc(1, sizeof *h);
-	h->c = c;
-	h->hs = c->spec->health;
-	h->fd = -1;
-	h->pid = -1;
-	ev_init(&h->timer, health_timer_cb);
-	h->timer.data = h;
-	ev_init(&h->io, health_io_cb);
-	h->io.data = h;
-	c->health = h;
+	h = health_new(c);
 	h->st = HEALTH_UNKNOWN;
 	for (i = 0; state != NULL && i < 3; i++)
 		if (strcmp(state, health_names[i]) == 0)

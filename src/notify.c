@@ -75,6 +75,8 @@ union notify_cmsg {
 static void	notify_read_cb(struct ev_loop *, ev_io *, int);
 static void	notify_utf8(char *);
 static void	notify_sock_free(struct notify_sock *);
+static void	notify_sock_add(struct notify *, struct notify_sock *,
+		    struct child *, int);
 
 struct notify *
 notify_new(struct gtd *g, char **cause)
@@ -171,6 +173,21 @@ fail:
 	return (-1);
 }
 
+/* s (its path set) is c's socket now, fd bound there: read it. */
+static void
+notify_sock_add(struct notify *n, struct notify_sock *s, struct child *c,
+    int fd)
+{
+	s->n = n;
+	s->fd = fd;
+	s->name = xstrdup(c->name);
+	s->incarnation = c->incarnation;
+	ev_io_init(&s->rd, notify_read_cb, fd, EV_READ);
+	s->rd.data = s;
+	ev_io_start(n->gtd->loop, &s->rd);
+	LIST_INSERT_HEAD(&n->socks, s, entry);
+}
+
 int
 notify_child_open(struct notify *n, struct child *c)
 {
@@ -185,14 +202,7 @@ notify_child_open(struct notify *n, struct child *c)
 		free(s);
 		return (-1);
 	}
-	s->n = n;
-	s->fd = fd;
-	s->name = xstrdup(c->name);
-	s->incarnation = c->incarnation;
-	ev_io_init(&s->rd, notify_read_cb, fd, EV_READ);
-	s->rd.data = s;
-	ev_io_start(n->gtd->loop, &s->rd);
-	LIST_INSERT_HEAD(&n->socks, s, entry);
+	notify_sock_add(n, s, c, fd);
 	return (0);
 }
 
@@ -408,13 +418,6 @@ notify_child_take(struct notify *n, struct child *c, int fd,
 	notify_child_close(n, c);
 	s = xcalloc(1, sizeof *s);
 	strlcpy(s->path, path, sizeof s->path);
-	s->n = n;
-	s->fd = fd;
-	s->name = xstrdup(c->name);
-	s->incarnation = c->incarnation;
-	ev_io_init(&s->rd, notify_read_cb, fd, EV_READ);
-	s->rd.data = s;
-	ev_io_start(n->gtd->loop, &s->rd);
-	LIST_INSERT_HEAD(&n->socks, s, entry);
+	notify_sock_add(n, s, c, fd);
 	return (0);
 }

@@ -1015,6 +1015,31 @@ e2e_next_event(struct e2e_conn *cn, const char *name, const char *kind,
 	}
 }
 
+const char *
+e2e_drain_events(struct e2e_conn *cn, int ms)
+{
+	const char	*s = "";
+	json_t		*ev;
+	int		 i;
+
+	e2e_send_line(cn, "{\"id\":\"barrier\",\"op\":\"ping\"}");
+	for (i = 0; i < 100000; i++) {
+		ev = e2e_recv(cn, ms);
+		if (json_object_get(ev, "event") == NULL) {
+			if (!json_is_string(json_object_get(ev, "id")) ||
+			    strcmp(json_string_value(json_object_get(ev, "id")),
+			    "barrier") != 0)
+				e2e_fail("not the barrier's reply: %s",
+				    e2e_dump(cn->e, ev));
+			return (s);
+		}
+		s = e2e_fmt(cn->e, "%s%s%s:%s", s, *s == '\0' ? "" : " ",
+		    e2e_str(ev, "event"), e2e_str(ev, "name"));
+	}
+	e2e_fail("no barrier reply after 100000 events");
+	return (NULL);
+}
+
 void
 e2e_start_give_up(struct e2e *e, const char *name, const char *action)
 {

@@ -148,6 +148,12 @@ bool		 e2e_closed(struct e2e_conn *, int ms);
 json_t		*e2e_next_event(struct e2e_conn *, const char *name,
 		    const char *kind, int ms);
 /*
+ * Everything a subscribed connection received before a ping sent now is
+ * answered (the barrier: gtd queued those events before the reply), as
+ * "event:name event:name ...", each within ms.
+ */
+const char	*e2e_drain_events(struct e2e_conn *, int ms);
+/*
  * Start name as a child that exits 1 after 30 ms, appending its pid to
  * e2e_path(e, name) at each start, and restarts twice within the period
  * before its on_give_up action (stop, delete, exit_daemon).
