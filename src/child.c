@@ -76,6 +76,7 @@ static void	child_envinfo_keep(struct child *, const struct envfile_set *);
 static int	child_env_files(struct child *, struct envfile_set *,
 		    char **);
 static void	child_queue_kick(struct gtd *);
+static bool	child_slice_over(struct gtd *);
 static void	child_unqueue(struct child *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
@@ -161,6 +162,7 @@ child_hash_name(const char *s)
 	return (h);
 }
 
+#define CHILD_SLICE_S	0.002	/* of spawning per loop iteration, in a wave */
 #define CHILD_BY_NAME	0
 #define CHILD_BY_PID	1
 
@@ -800,6 +802,8 @@ static int
 child_start_as(struct child *c, bool manual)
 {
 	struct gtd		*g = c->gtd;
+	/* Released by its dependencies: no reply waits for its pid. */
+	bool			 paced = c->state == CHILD_WAITING;
 
 	assert(c->pid == -1 && !c->adopted && (c->state == CHILD_STOPPED ||
 	    c->state == CHILD_RESTARTING || c->state == CHILD_TERMINATING ||
@@ -837,11 +841,14 @@ child_start_as(struct child *c, bool manual)
 	c->manual = manual;
 	if (manual)			/* a new window, a new backoff */
 		policy_hist_free(&c->hist);
-	if (g->lim.max_starting > 0 && g->tab->nstarting >= g->lim.max_starting) {
+	if ((g->lim.max_starting > 0 && g->tab->nstarting >=
+	    g->lim.max_starting) || (paced && child_slice_over(g))) {
 		/* Over the zone's cap: wait in line, in the starting state. */
 		c->queued = true;
 		TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
 		child_set_state(c, CHILD_STARTING);
+		if (paced)
+			child_queue_kick(g);
 		return (0);
 	}
 	return (child_spawn(c));
@@ -1029,28 +1036,71 @@ child_spawn(struct child *c)
 	return (0);
 }
 
+/*
+ * Has this loop iteration spawned for long enough?  A wave of starts
+ * (the dependents of one child that became ready: hundreds) is spread
+ * over iterations, CHILD_SLICE_S of spawning each, so that the loop reads
+ * its clients and children in between: one iteration that spawned 111
+ * dependents held gtd for half a second on a busy machine.
+ */
+static bool
+child_slice_over(struct gtd *g)
+{
+	struct childtab	*t = g->tab;
+	ev_tstamp	 now = ev_time();
+
+	if (t->slice_iter != ev_iteration(g->loop)) {
+		t->slice_iter = ev_iteration(g->loop);
+		t->slice_at = now;
+	}
+	return (now - t->slice_at > CHILD_SLICE_S);
+}
+
 /* A start slot may be free: spawn the next queued child from the loop. */
 static void
 child_queue_kick(struct gtd *g)
 {
-	if (!TAILQ_EMPTY(&g->tab->start_queue))
+	if (!TAILQ_EMPTY(&g->tab->start_queue)) {
 		ev_idle_start(g->loop, &g->tab->start_idle);
+		ev_check_start(g->loop, &g->tab->start_check);
+	}
+}
+
+/*
+ * Spawn queued children while max_starting allows and this iteration's
+ * slice lasts.  Past the slice, the watchers stay: the next poll does
+ * not sleep and the next iteration goes on.  At the cap they stop, until
+ * a start slot frees (child_queue_kick).
+ */
+static void
+child_queue_run(struct gtd *g)
+{
+	struct childtab	*t = g->tab;
+	struct child	*c;
+
+	while ((g->lim.max_starting <= 0 || t->nstarting <
+	    g->lim.max_starting) && (c = TAILQ_FIRST(&t->start_queue)) !=
+	    NULL) {
+		if (child_slice_over(g))
+			return;
+		TAILQ_REMOVE(&t->start_queue, c, qentry);
+		c->queued = false;
+		(void)child_spawn(c);	/* a failure is logged and decided */
+	}
+	ev_idle_stop(g->loop, &t->start_idle);
+	ev_check_stop(g->loop, &t->start_check);
 }
 
 static void
 child_queue_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	struct gtd	*g = w->data;
-	struct child	*c;
+	child_queue_run(w->data);
+}
 
-	ev_idle_stop(loop, w);
-	while ((g->lim.max_starting <= 0 || g->tab->nstarting <
-	    g->lim.max_starting) && (c = TAILQ_FIRST(&g->tab->start_queue)) !=
-	    NULL) {
-		TAILQ_REMOVE(&g->tab->start_queue, c, qentry);
-		c->queued = false;
-		(void)child_spawn(c);	/* a failure is logged and decided */
-	}
+static void
+child_queue_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	child_queue_run(w->data);
 }
 
 void
@@ -1063,6 +1113,8 @@ child_tab_new(struct gtd *g)
 	TAILQ_INIT(&t->start_queue);
 	ev_idle_init(&t->start_idle, child_queue_cb);
 	t->start_idle.data = g;
+	ev_check_init(&t->start_check, child_queue_check_cb);
+	t->start_check.data = g;
 	g->tab = t;
 }
 
@@ -1072,6 +1124,7 @@ child_tab_free(struct gtd *g)
 	if (g->tab == NULL)
 		return;
 	ev_idle_stop(g->loop, &g->tab->start_idle);
+	ev_check_stop(g->loop, &g->tab->start_check);
 	free(g->tab->by_name);
 	free(g->tab->by_pid);
 	free(g->tab);

@@ -40,6 +40,7 @@
 #include "gt/xmalloc.h"
 
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
+#define GTD_SETTLE_S		0.001	/* a new child yet to run: look again */
 
 /* The loop's own watchers and the commit throttle (gtd->w). */
 struct gtd_watchers {
@@ -47,11 +48,13 @@ struct gtd_watchers {
 	ev_signal	 sigint;
 	ev_signal	 sighup;
 	ev_prepare	 reaper;	/* frees dead objects, commits */
+	ev_timer	 settle;	/* a new child is yet to unshare */
 	int64_t		 committed_at;	/* mono ms of the last commit */
 };
 
 static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
+static void	gtd_settle_cb(struct ev_loop *, ev_timer *, int);
 static void	gtd_reload(struct gtd *);
 
 extern char	**environ;
@@ -329,6 +332,7 @@ gtd_free(struct gtd *g)
 	ev_signal_stop(g->loop, &g->w->sigint);
 	ev_signal_stop(g->loop, &g->w->sighup);
 	ev_prepare_stop(g->loop, &g->w->reaper);
+	ev_timer_stop(g->loop, &g->w->settle);
 	ev_timer_stop(g->loop, &g->shutdown_timer);
 	server_free(g->server);
 	notify_free(g->notify);
@@ -376,6 +380,8 @@ gtd_loop_init(struct gtd *g)
 	ev_prepare_init(&g->w->reaper, gtd_reaper_cb);
 	g->w->reaper.data = g;
 	ev_prepare_start(g->loop, &g->w->reaper);
+	ev_timer_init(&g->w->settle, gtd_settle_cb, GTD_SETTLE_S, 0.);
+	g->w->settle.data = g;
 }
 
 static void
@@ -414,6 +420,12 @@ gtd_reload(struct gtd *g)
 	free(cause);
 }
 
+/* Only wakes the loop: its ev_prepare (the reaper) looks again. */
+static void
+gtd_settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+}
+
 static void
 gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -421,8 +433,13 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	int64_t		 now;
 	char		*cause;
 
-	/* Before gtd waits: no pipe end of a new child is held back. */
-	spawn_settle();
+	/*
+	 * Before gtd waits: no pipe end of a new child is held back.  One
+	 * not yet scheduled (the CPUs are busy) is looked at again shortly,
+	 * without waiting for it here.
+	 */
+	if (spawn_settle() && !ev_is_active(&g->w->settle))
+		ev_timer_start(loop, &g->w->settle);
 	connset_reap(g->conns);
 	child_reap_dead(g);
 	/*

@@ -97,21 +97,23 @@ static uintptr_t	spawn_heap_lo, spawn_heap_hi;
  * gtd never changes a set's slots while its child may still share the table:
  * the set stays busy until that byte (or the child's end, through a pidfd) is
  * seen, and only then gets /dev/null back, which drops gtd's copies of the
- * child's descriptors.  gtd does not wait for the child at each spawn (waiting
- * for a new process to be scheduled cost more than the copy on a busy machine):
- * the sets are used in turn, a busy one is waited for only when its turn comes
- * again, and spawn_settle() frees them all before gtd waits for events (its
- * loop calls it), so no pipe's end is held back.  One set: each is 6
- * descriptors gtd holds for good, and a gtd run with a tight RLIMIT_NOFILE
- * (tens) needs them for its clients; the child of the previous spawn has had
- * the time of a spawn to make its first system call.  Where clone3 or
- * CLOSE_RANGE_UNSHARE is missing (or the slots could not be had low enough),
- * spawns fork as before.
+ * child's descriptors.  gtd never waits for a child to be scheduled: on a
+ * machine whose CPUs are busy that wait can be long, and gtd once blocked in
+ * it for the whole of a start wave (hundreds of ms while 111 dependents
+ * started, W-deps).  A spawn takes an idle set; a busy set is freed by
+ * spawn_settle(), which looks without waiting (at each spawn, at each status
+ * read, and before gtd's loop sleeps; the loop looks again a moment later
+ * while a set is busy); when every set is busy, that one spawn forks as
+ * before.  SPAWN_NSETS sets where RLIMIT_NOFILE allows (each is 6
+ * descriptors gtd holds for good), one where it is tight (tens): gtd needs
+ * those for its clients.  Where clone3 or CLOSE_RANGE_UNSHARE is missing (or
+ * the slots could not be had low enough), spawns fork as before.
  */
 enum spawn_slot {
 	SLOT_IN, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, SLOT_STATUS, SLOT_COUNT
 };
-#define SPAWN_NSETS		1
+#define SPAWN_NSETS		8
+#define SPAWN_NSETS_NOFILE	1024	/* below this soft limit: one set */
 #define SPAWN_SLOT_MAXFD	128	/* slots above this: fork instead */
 #define SPAWN_SYNC		'+'	/* the child's byte: it unshared */
 
@@ -123,7 +125,7 @@ struct spawn_set {
 };
 
 /*
- * The sets, /dev/null (spawn_null), the next set's index, and whether
+ * The sets (spawn_nsets of them), /dev/null (spawn_null), and whether
  * the sets are in use: 0 not yet tried, 1 in use, -1 off (fork).
  * Mutable globals, as the heap marks above: the descriptor table is
  * the process's.
@@ -131,7 +133,7 @@ struct spawn_set {
 static struct spawn_set	spawn_sets[SPAWN_NSETS];
 static int		spawn_null = -1;
 static int		spawn_slot_end;		/* highest slot + 1 */
-static int		spawn_next;
+static int		spawn_nsets;
 static int		spawn_slots_on;
 
 /* Mark fds >= lowfd close-on-exec without closing them (signal-safe). */
@@ -464,6 +466,7 @@ static bool
 spawn_slots_init(void)
 {
 	struct spawn_set	*set;
+	struct rlimit		 rl;
 	int			 i, j, fd;
 
 	if (spawn_slots_on != 0)
@@ -474,7 +477,9 @@ spawn_slots_init(void)
 		return (false);
 	if ((spawn_null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		return (false);
-	for (i = 0; i < SPAWN_NSETS; i++) {
+	spawn_nsets = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur >= SPAWN_NSETS_NOFILE ? SPAWN_NSETS : 1;
+	for (i = 0; i < spawn_nsets; i++) {
 		set = &spawn_sets[i];
 		set->syncfd = set->pidfd = -1;
 		for (j = 0; j < SLOT_COUNT; j++) {
@@ -508,29 +513,26 @@ spawn_set_release(struct spawn_set *set)
 
 /*
  * Free set once its child no longer shares gtd's table: its byte on the
- * status pipe (O_NONBLOCK), or its end (pidfd).  wait: block until then;
- * else only if it is so now.
+ * status pipe (O_NONBLOCK), or its end (pidfd).  Never waits.  Whether
+ * set is still busy.
  */
-static void
-spawn_set_settle(struct spawn_set *set, bool wait)
+static bool
+spawn_set_settle(struct spawn_set *set)
 {
-	struct pollfd	pfd[2] = { { .fd = set->syncfd, .events = POLLIN },
-	    { .fd = set->pidfd, .events = POLLIN } };
+	struct pollfd	pfd = { .fd = set->pidfd, .events = POLLIN };
 	char		c;
 
 	if (set->syncfd == -1)
-		return;
-	for (;;) {
-		if (read(set->syncfd, &c, 1) == 1)
-			break;
-		if (pfd[1].revents != 0)
-			break;		/* gone without a byte */
-		if (poll(pfd, 2, wait ? -1 : 0) == -1 && errno != EINTR)
-			break;		/* cannot be: the fds are ours */
-		if (!wait && pfd[0].revents == 0 && pfd[1].revents == 0)
-			return;		/* not yet */
-	}
+		return (false);
+	/*
+	 * The byte first: a child that wrote it and then ended has its byte
+	 * in the pipe before its pidfd turns readable.
+	 */
+	if (read(set->syncfd, &c, 1) != 1 &&
+	    (set->pidfd == -1 || poll(&pfd, 1, 0) != 1))
+		return (true);		/* not yet */
 	spawn_set_release(set);
+	return (false);
 }
 
 void
@@ -539,22 +541,25 @@ spawn_init(void)
 	(void)spawn_slots_init();	/* false: spawns fork */
 }
 
-void
+bool
 spawn_settle(void)
 {
+	bool	busy = false;
 	int	i;
 
 	if (spawn_slots_on != 1)
-		return;
-	for (i = 0; i < SPAWN_NSETS; i++)
-		spawn_set_settle(&spawn_sets[i], true);
+		return (false);
+	for (i = 0; i < spawn_nsets; i++)
+		if (spawn_set_settle(&spawn_sets[i]))
+			busy = true;
+	return (busy);
 }
 
 /*
  * clone3 with CLONE_FILES (see spawn_set): packed is the plan, whose
- * descriptors go onto the next set's slots; p the status pipe.  The
- * pid, or -1 with errno (ENOSYS, E2BIG: no such clone, the caller
- * forks).
+ * descriptors go onto an idle set's slots; p the status pipe.  The
+ * pid, or -1 with errno (ENOSYS, E2BIG: no such clone; EBUSY: no set
+ * is idle; the caller forks).
  */
 static pid_t
 spawn_shared(const struct spawn_plan *packed, int *p)
@@ -565,11 +570,13 @@ spawn_shared(const struct spawn_plan *packed, int *p)
 	int			want[SLOT_COUNT], i, saved;
 	pid_t			pid;
 
-	for (i = 0; i < SPAWN_NSETS; i++)
-		spawn_set_settle(&spawn_sets[i], false);
-	set = &spawn_sets[spawn_next];
-	spawn_next = (spawn_next + 1) % SPAWN_NSETS;
-	spawn_set_settle(set, true);	/* its turn again: wait if busy */
+	for (i = 0, set = NULL; i < spawn_nsets; i++)
+		if (!spawn_set_settle(&spawn_sets[i]) && set == NULL)
+			set = &spawn_sets[i];
+	if (set == NULL) {
+		errno = EBUSY;		/* every set's child is yet to run */
+		return (-1);
+	}
 	want[SLOT_IN] = pl->fd_in;
 	want[SLOT_OUT] = pl->fd_out;
 	want[SLOT_ERR] = pl->fd_err;
@@ -647,7 +654,7 @@ spawn_start(const struct spawn_plan *pl, int *statusfd)
 	if (spawn_slots_init() && (pid = spawn_shared(&packed, p)) == -1 &&
 	    cgroup_clone_unsupported(errno))
 		spawn_slots_on = -1;	/* no such clone here: fork */
-	if (spawn_slots_on != 1)
+	if (spawn_slots_on != 1 || (pid == -1 && errno == EBUSY))
 		pid = packed.in_cgroup ? spawn_clone(&packed) : spawn_fork();
 	if (pid == 0)
 		spawn_exec(&packed, p[1]);	/* p[0] is CLOEXEC */
@@ -671,6 +678,8 @@ spawn_status_read(int fd, struct spawn_fail *f)
 	struct spawn_fail	got = { 0, SPAWN_STEP_EXEC };
 	ssize_t			n;
 
+	/* A shared spawn's byte is not a status: the set reads it first. */
+	(void)spawn_settle();
 	do {
 		n = read(fd, &got, sizeof got);
 	} while (n == -1 && errno == EINTR);

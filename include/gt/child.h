@@ -276,8 +276,12 @@ struct childtab {
 	int			 nprocs;	/* rows with a live process */
 	int			 nstarting;	/* forked, not yet ready */
 	int			 nreleased;	/* released, output read */
-	struct child_list	 start_queue;	/* over max_starting, FIFO */
-	ev_idle			 start_idle;
+	/* Over max_starting, or past the iteration's spawn slice; FIFO. */
+	struct child_list	 start_queue;
+	ev_idle			 start_idle;	/* poll without sleeping */
+	ev_check		 start_check;	/* a slice after each poll */
+	unsigned int		 slice_iter;	/* the loop iteration ... */
+	ev_tstamp		 slice_at;	/* ... and its first spawn */
 };
 
 /*

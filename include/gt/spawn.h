@@ -67,16 +67,18 @@ pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
  * keeping only a few low descriptors (see spawn.c): no spawn copies the
  * table.  gtd keeps its own copies of the child's stdio, extra and
  * status descriptors on those low numbers until spawn_settle() (or a
- * later spawn_start) sees the child unshare, so the status pipe's EOF
- * and the output pipes' EOF come only after that: call spawn_settle()
- * before waiting for events (gtd's loop does, in its ev_prepare).
+ * later spawn_start, or a spawn_status_read) sees the child unshare, so
+ * the status pipe's EOF and the output pipes' EOF come only after that:
+ * call spawn_settle() before waiting for events, and again soon while it
+ * says a child is pending (gtd's loop does, in its ev_prepare).  A spawn
+ * never waits for an earlier child to be scheduled.
  */
 /*
- * Wait until no child shares gtd's table any more (at most a few, each
- * about to make its first system call), and drop gtd's copies of their
- * descriptors.  Never fails; cheap when nothing is pending.
+ * Drop gtd's copies of the descriptors of every child that no longer
+ * shares gtd's table (it unshared, or it ended).  Never waits, never
+ * fails.  Whether some child still shares it (look again soon).
  */
-void	spawn_settle(void);
+bool	spawn_settle(void);
 /*
  * Reserve the low descriptors the spawns use (SPAWN_NSETS x 5 on
  * /dev/null, for the life of the process), now rather than at the first

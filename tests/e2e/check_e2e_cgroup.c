@@ -325,6 +325,70 @@ START_TEST(cgroup_config_path)
 }
 END_TEST
 
+/* Write text to base's file (a cgroup knob); false if that failed. */
+static bool
+cg_write(const char *base, const char *file, const char *text)
+{
+	char	 path[PATH_MAX];
+	FILE	*f;
+	bool	 ok;
+
+	snprintf(path, sizeof path, "%s/%s", base, file);
+	if ((f = fopen(path, "we")) == NULL)
+		return (false);
+	ok = fputs(text, f) >= 0;
+	return (fclose(f) == 0 && ok);
+}
+
+#define CG_UNSCHEDULED	12	/* more than gtd's descriptor slot sets */
+
+/*
+ * A new child that is not scheduled never holds gtd: its children are
+ * born frozen here (the base cgroup is frozen), so none makes its first
+ * system call, and still every start_child and a ping are answered;
+ * thawed, every child runs.  (gtd once waited, without a bound, for the
+ * previous child's first system call at each spawn.)
+ */
+START_TEST(cgroup_unscheduled_child_never_holds_gtd)
+{
+	struct e2e	*e = e2e_start(NULL);
+	struct e2e_conn	*cn;
+	const char	*base, *line = "";
+	char		 name[16];
+	int		 i, answered = 0;
+
+	if ((base = cg_base(e, "cgroup_unscheduled_child")) == NULL) {
+		e2e_stop(e);
+		return;
+	}
+	ck_assert(cg_write(base, "cgroup.freeze", "1"));
+	cn = e2e_client(e);
+	for (i = 0; i < CG_UNSCHEDULED; i++)
+		e2e_send_line(cn, e2e_fmt(e, "{\"op\":\"start_child\","
+		    "\"name\":\"f%d\",\"cmd\":[\"/bin/sleep\",\"100\"],"
+		    "\"wait\":false}", i));
+	e2e_send_line(cn, "{\"op\":\"ping\"}");
+	for (i = 0; i < CG_UNSCHEDULED + 1; i++) {
+		if ((line = e2e_recv_line(cn, e2e_slow(3000))) == NULL ||
+		    strncmp(line, "{\"ok\":true", 10) != 0)
+			break;
+		answered++;
+	}
+	/* Thaw first: a frozen child would outlive a failed test. */
+	ck_assert(cg_write(base, "cgroup.freeze", "0"));
+	ck_assert_msg(answered == CG_UNSCHEDULED + 1, "%d of %d replies while "
+	    "the children were frozen (last: %s)", answered, CG_UNSCHEDULED +
+	    1, line != NULL ? line : "none");
+	for (i = 0; i < CG_UNSCHEDULED; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		ck_assert_msg(e2e_wait_state(e, name, "running",
+		    e2e_slow(3000)), "%s is not running once thawed", name);
+	}
+	e2e_conn_close(cn);
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_cgroup_suite(void)
 {
@@ -339,6 +403,7 @@ e2e_cgroup_suite(void)
 	tcase_add_test(tc, cgroup_limits_unknown_key);
 	tcase_add_test(tc, cgroup_config_off);
 	tcase_add_test(tc, cgroup_config_path);
+	tcase_add_test(tc, cgroup_unscheduled_child_never_holds_gtd);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -453,6 +453,45 @@ START_TEST(e2e_deps_many_waiting)
 }
 END_TEST
 
+#define DP_WAVE		200
+
+/*
+ * A wave of dependents (all released by one readiness) is spread over
+ * loop iterations: gtd answers its clients while the wave starts, so a
+ * query sees some dependents with a process and others still without.
+ * (gtd once started a whole wave in one iteration: no reply came
+ * between none and all; 111 such spawns held it for half a second.)
+ */
+START_TEST(e2e_deps_wave_answers_meanwhile)
+{
+	struct e2e	*e = e2e_start(NULL);
+	const char	*gate = e2e_path(e, "go");
+	json_int_t	 n = 0, between = -1;
+	long		 t0;
+	int		 k;
+
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "db",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--ready-after=%s", gate),
+	    "--ready-fd=3", NULL), "ready", "fd", 3, "wait", 0);
+	for (k = 0; k < DP_WAVE; k++)
+		e2e_ok(e, "start_child", "{s:s, s:[s, s], s:[s], s:b}",
+		    "name", e2e_fmt(e, "w%d", k), "cmd", "/bin/sleep", "1000",
+		    "depends_on", "db", "wait", 0);
+	touch(gate);
+	t0 = e2e_now_ms();
+	while (n < DP_WAVE && e2e_now_ms() - t0 < e2e_slow(10000)) {
+		n = query_int(e, "SELECT count(*) FROM children WHERE "
+		    "name LIKE 'w%' AND pid IS NOT NULL");
+		if (n > 0 && n < DP_WAVE && between < 0)
+			between = n;
+	}
+	ck_assert_msg(n == DP_WAVE, "%lld of %d dependents started",
+	    (long long)n, DP_WAVE);
+	ck_assert_msg(between > 0, "no reply came while the wave started");
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_deps_suite(void)
 {
@@ -471,6 +510,7 @@ e2e_deps_suite(void)
 	tcase_add_test(tc, e2e_deps_boot_and_reload);
 	tcase_add_test(tc, e2e_deps_shutdown_order);
 	tcase_add_test(tc, e2e_deps_many_waiting);
+	tcase_add_test(tc, e2e_deps_wave_answers_meanwhile);
 	suite_add_tcase(s, tc);
 	return (s);
 }
