@@ -842,7 +842,8 @@ child_start_as(struct child *c, bool manual)
 	if (manual)			/* a new window, a new backoff */
 		policy_hist_free(&c->hist);
 	if ((g->lim.max_starting > 0 && g->tab->nstarting >=
-	    g->lim.max_starting) || (paced && child_slice_over(g))) {
+	    g->lim.max_starting) || (paced &&
+	    (!TAILQ_EMPTY(&g->tab->start_queue) || child_slice_over(g)))) {
 		/* Over the zone's cap: wait in line, in the starting state. */
 		c->queued = true;
 		TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
