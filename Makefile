@@ -51,7 +51,9 @@ endif
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -Iinclude -I. \
 	$(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(ALL_CFLAGS_CLUSTER) -MMD -MP
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBCURL_LIBS) $(LIBS)
+# libcurl is not linked: etcd.c loads it when a cluster is configured
+# (the e2e harness, which calls it itself, links it).
+LIBDEPS = $(JANSSON_LIBS) $(SQLITE_LIBS) $(LIBEV_LIBS) $(LIBS)
 
 LIB_SRCS = \
 	src/log.c src/xmalloc.c src/compat.c src/clock.c src/utf8.c \
@@ -167,7 +169,7 @@ $(B)/check_unit: $(call obj,$(UNIT_SRCS)) $(B)/libgtdcore.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
 
 $(B)/check_e2e: $(call obj,$(E2E_SRCS)) $(B)/libgtdcore.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBDEPS) $(LIBCURL_LIBS)
 
 # The full suite: unit and e2e tests, then the same again built with
 # AddressSanitizer and UBSan in $(B)/asan, the fuzz targets, the manual

@@ -11,6 +11,13 @@
  * parsed and delivered after curl_multi_socket_action has returned, so a
  * user callback may start, cancel and free anything (freed objects go
  * to a dead list that is emptied once the outermost dispatch returns).
+ *
+ * libcurl is loaded when the first client is made (dlopen), not linked
+ * into gtd: with its TLS, Kerberos and LDAP libraries it added some 30
+ * libraries and 140 mappings to gtd, and every spawn copies gtd's
+ * mappings (W-deps: 13% more of gtd's CPU per start).  A gtd without a
+ * cluster never loads it; one whose libcurl is missing gets the reason
+ * from etcd_new.
  */
 #include "config.h"
 
@@ -20,12 +27,16 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define CURL_DISABLE_TYPECHECK	/* its macros would hide the table below */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <ev.h>
 #include <jansson.h>
 
@@ -36,6 +47,56 @@
 #define ETCD_WATCH_MIN_MS	50	/* first watch reconnect delay */
 #define ETCD_WATCH_MAX_MS	1000	/* longest watch reconnect delay */
 #define ETCD_MAX_CONNS		16	/* sockets libcurl may keep open */
+#define ETCD_LIBCURL		"libcurl.so.4"	/* its soname since 7.16 */
+
+/*
+ * The libcurl functions gtd calls, from dlsym: the process's library
+ * (loaded once, never unloaded: its TLS libraries register handlers), so
+ * a mutable global as spawn.c's heap marks are.
+ */
+static struct etcd_curl {
+	CURLcode	 (*global_init)(long);
+	void		 (*global_cleanup)(void);
+	CURL		*(*easy_init)(void);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		 (*easy_cleanup)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	CURLM		*(*multi_init)(void);
+	CURLMcode	 (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode	 (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_assign)(CURLM *, curl_socket_t, void *);
+	CURLMcode	 (*multi_socket_action)(CURLM *, curl_socket_t, int,
+			    int *);
+	CURLMsg		*(*multi_info_read)(CURLM *, int *);
+	CURLMcode	 (*multi_cleanup)(CURLM *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+} etcd_curl;
+static bool	etcd_curl_loaded;
+
+/* The calls below go through the table (after curl.h declared them). */
+#undef curl_easy_setopt		/* curl.h's own macros */
+#undef curl_easy_getinfo
+#undef curl_multi_setopt
+#define curl_global_init	etcd_curl.global_init
+#define curl_global_cleanup	etcd_curl.global_cleanup
+#define curl_easy_init		etcd_curl.easy_init
+#define curl_easy_setopt	etcd_curl.easy_setopt
+#define curl_easy_getinfo	etcd_curl.easy_getinfo
+#define curl_easy_cleanup	etcd_curl.easy_cleanup
+#define curl_easy_strerror	etcd_curl.easy_strerror
+#define curl_multi_init		etcd_curl.multi_init
+#define curl_multi_setopt	etcd_curl.multi_setopt
+#define curl_multi_add_handle	etcd_curl.multi_add_handle
+#define curl_multi_remove_handle etcd_curl.multi_remove_handle
+#define curl_multi_assign	etcd_curl.multi_assign
+#define curl_multi_socket_action etcd_curl.multi_socket_action
+#define curl_multi_info_read	etcd_curl.multi_info_read
+#define curl_multi_cleanup	etcd_curl.multi_cleanup
+#define curl_slist_append	etcd_curl.slist_append
+#define curl_slist_free_all	etcd_curl.slist_free_all
 
 /* gRPC status codes etcd puts in "code" (google.golang.org/grpc/codes). */
 #define GRPC_DEADLINE_EXCEEDED	4
@@ -293,6 +354,55 @@ etcd_now_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* Load libcurl and fill etcd_curl: 0, or -1 and *cause. */
+static int
+etcd_curl_load(char **cause)
+{
+#define ETCD_SYM(f)	{ "curl_" #f, offsetof(struct etcd_curl, f) }
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} syms[] = {
+		ETCD_SYM(global_init), ETCD_SYM(global_cleanup),
+		ETCD_SYM(easy_init), ETCD_SYM(easy_setopt),
+		ETCD_SYM(easy_getinfo), ETCD_SYM(easy_cleanup),
+		ETCD_SYM(easy_strerror), ETCD_SYM(multi_init),
+		ETCD_SYM(multi_setopt), ETCD_SYM(multi_add_handle),
+		ETCD_SYM(multi_remove_handle), ETCD_SYM(multi_assign),
+		ETCD_SYM(multi_socket_action), ETCD_SYM(multi_info_read),
+		ETCD_SYM(multi_cleanup), ETCD_SYM(slist_append),
+		ETCD_SYM(slist_free_all)
+	};
+#undef ETCD_SYM
+	struct etcd_curl	 t;
+	const char		*err;
+	void			*lib, *f;
+	size_t			 i;
+
+	if (etcd_curl_loaded)
+		return (0);
+	if ((lib = dlopen(ETCD_LIBCURL, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		err = dlerror();
+		xasprintf(cause, "etcd: cannot load libcurl: %s (the cluster "
+		    "needs it: install libcurl4)", err != NULL ? err :
+		    ETCD_LIBCURL);
+		return (-1);
+	}
+	for (i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		if ((f = dlsym(lib, syms[i].name)) == NULL) {
+			xasprintf(cause, "etcd: %s has no %s: libcurl is too "
+			    "old", ETCD_LIBCURL, syms[i].name);
+			dlclose(lib);
+			return (-1);
+		}
+		/* POSIX: a function's address fits a void *. */
+		memcpy((char *)&t + syms[i].off, &f, sizeof f);
+	}
+	etcd_curl = t;
+	etcd_curl_loaded = true;
+	return (0);
+}
+
 struct etcd *
 etcd_new(const struct etcd_opts *o, char **cause)
 {
@@ -312,6 +422,8 @@ etcd_new(const struct etcd_opts *o, char **cause)
 			return (NULL);
 		}
 	}
+	if (etcd_curl_load(cause) == -1)
+		return (NULL);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		xasprintf(cause, "etcd: libcurl cannot be initialised");
 		return (NULL);

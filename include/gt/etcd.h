@@ -167,7 +167,7 @@ struct etcd_watch_ops {
 /*
  * A client on opts->loop.  Copies the endpoints (each must start with
  * "http://" or "https://").  NULL and *cause (xmalloc'd) on bad options
- * or when libcurl cannot be set up.
+ * or when libcurl cannot be loaded (dlopen of libcurl.so.4) or set up.
  */
 struct etcd	*etcd_new(const struct etcd_opts *, char **cause);
 /*
