@@ -40,7 +40,8 @@
 #include "gt/xmalloc.h"
 
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
-#define GTD_SETTLE_S		0.001	/* a new child yet to run: look again */
+#define GTD_SETTLE_S		0.001	/* a new child yet to run: look again, */
+#define GTD_SETTLE_MAX_S	0.1	/* ... less often while it waits */
 
 /* The loop's own watchers and the commit throttle (gtd->w). */
 struct gtd_watchers {
@@ -49,6 +50,7 @@ struct gtd_watchers {
 	ev_signal	 sighup;
 	ev_prepare	 reaper;	/* frees dead objects, commits */
 	ev_timer	 settle;	/* a new child is yet to unshare */
+	ev_tstamp	 settle_s;	/* its next delay: doubles */
 	int64_t		 committed_at;	/* mono ms of the last commit */
 };
 
@@ -382,6 +384,7 @@ gtd_loop_init(struct gtd *g)
 	ev_prepare_start(g->loop, &g->w->reaper);
 	ev_timer_init(&g->w->settle, gtd_settle_cb, GTD_SETTLE_S, 0.);
 	g->w->settle.data = g;
+	g->w->settle_s = GTD_SETTLE_S;
 }
 
 static void
@@ -438,8 +441,15 @@ gtd_reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	 * not yet scheduled (the CPUs are busy) is looked at again shortly,
 	 * without waiting for it here.
 	 */
-	if (spawn_settle() && !ev_is_active(&g->w->settle))
+	if (!spawn_settle())
+		g->w->settle_s = GTD_SETTLE_S;
+	else if (!ev_is_active(&g->w->settle)) {
+		/* A frozen child may wait long: no busy loop meanwhile. */
+		ev_timer_set(&g->w->settle, g->w->settle_s, 0.);
 		ev_timer_start(loop, &g->w->settle);
+		if ((g->w->settle_s *= 2) > GTD_SETTLE_MAX_S)
+			g->w->settle_s = GTD_SETTLE_MAX_S;
+	}
 	connset_reap(g->conns);
 	child_reap_dead(g);
 	/*

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,13 +342,37 @@ cg_write(const char *base, const char *file, const char *text)
 }
 
 #define CG_UNSCHEDULED	12	/* more than gtd's descriptor slot sets */
+#define CG_IDLE_MS	500	/* gtd watched while they stay frozen ... */
+#define CG_IDLE_TICKS	10	/* ... may use this much cpu (100 ms) */
+
+/* utime + stime of pid, in clock ticks; -1 if unreadable. */
+static long
+cg_cpu_ticks(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	size_t		 n;
+	FILE		*f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return (-1);
+	return ((long)(ut + st));
+}
 
 /*
  * A new child that is not scheduled never holds gtd: its children are
  * born frozen here (the base cgroup is frozen), so none makes its first
  * system call, and still every start_child and a ping are answered;
- * thawed, every child runs.  (gtd once waited, without a bound, for the
- * previous child's first system call at each spawn.)
+ * meanwhile gtd does not spin (it looks at them again less and less
+ * often); thawed, every child runs.  (gtd once waited, without a bound,
+ * for the previous child's first system call at each spawn.)
  */
 START_TEST(cgroup_unscheduled_child_never_holds_gtd)
 {
@@ -355,6 +380,7 @@ START_TEST(cgroup_unscheduled_child_never_holds_gtd)
 	struct e2e_conn	*cn;
 	const char	*base, *line = "";
 	char		 name[16];
+	long		 ticks = -1, t0;
 	int		 i, answered = 0;
 
 	if ((base = cg_base(e, "cgroup_unscheduled_child")) == NULL) {
@@ -374,11 +400,19 @@ START_TEST(cgroup_unscheduled_child_never_holds_gtd)
 			break;
 		answered++;
 	}
+	/* An observation window, not a wait: gtd's cpu while they wait. */
+	if ((t0 = cg_cpu_ticks(e2e_pid(e))) != -1) {
+		(void)poll(NULL, 0, CG_IDLE_MS);
+		ticks = cg_cpu_ticks(e2e_pid(e)) - t0;
+	}
 	/* Thaw first: a frozen child would outlive a failed test. */
 	ck_assert(cg_write(base, "cgroup.freeze", "0"));
 	ck_assert_msg(answered == CG_UNSCHEDULED + 1, "%d of %d replies while "
 	    "the children were frozen (last: %s)", answered, CG_UNSCHEDULED +
 	    1, line != NULL ? line : "none");
+	ck_assert_msg(ticks >= 0 && ticks < CG_IDLE_TICKS, "gtd used %ld "
+	    "ticks of cpu in %d ms while its new children were frozen", ticks,
+	    CG_IDLE_MS);
 	for (i = 0; i < CG_UNSCHEDULED; i++) {
 		snprintf(name, sizeof name, "f%d", i);
 		ck_assert_msg(e2e_wait_state(e, name, "running",
