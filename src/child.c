@@ -31,6 +31,7 @@
 #include "gt/log.h"
 #include "gt/plan.h"
 #include "gt/procstat.h"
+#include "gt/reexec.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -964,7 +965,7 @@ child_spawn(struct child *c)
 		    .new_session = c->spec->kill_group, .parent = g->pid,
 		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
-		    .no_deathsig = g->adopt_on_restart,
+		    .no_deathsig = g->rx->adopt_on_restart,
 		    .set_nofile = true, .nofile = g->nofile };
 		child_plan_attrs(c->spec, &pl);
 		if (childcg_prepare(c, &pl) == 0)

@@ -263,12 +263,12 @@ gtd_exe(struct gtd *g)
 	char	buf[PATH_MAX];
 	ssize_t	n;
 
-	if (g->exe != NULL)
+	if (g->rx->exe != NULL)
 		return;
 	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
 		return;
 	buf[n] = '\0';
-	g->exe = xstrdup(buf);
+	g->rx->exe = xstrdup(buf);
 }
 
 int
@@ -416,10 +416,10 @@ main(int argc, char **argv)
 	gtd_rlimits(g);
 	if ((g->notify = notify_new(g, &cause)) == NULL)
 		fatalx("%s", cause);
-	g->argv = argv;
-	g->adopt_on_restart = cf != NULL && cf->adopt_on_restart;
+	g->rx->argv = argv;
+	g->rx->adopt_on_restart = cf != NULL && cf->adopt_on_restart;
 	/* Leftover cgroups are ours to adopt, or a re-exec's children. */
-	g->restoring = state != NULL || g->adopt_on_restart;
+	g->rx->restoring = state != NULL || g->rx->adopt_on_restart;
 	if (state == NULL && (fd = lfd) == -1 && (fd = server_bind(path,
 	    cf != NULL && cf->socket_mode >= 0 ? (mode_t)cf->socket_mode :
 	    GTD_SOCKET_MODE, gtd_socket_gid(cf), &cause)) == -1)
@@ -455,13 +455,13 @@ main(int argc, char **argv)
 		}
 		free(state);
 		free(fallback);
-		g->restoring = false;
+		g->rx->restoring = false;
 		reexec_adopt_start(g);
 		gtd_sd_ready(g);
 	} else {
-		if (g->adopt_on_restart)
+		if (g->rx->adopt_on_restart)
 			reexec_adopt_load(g);	/* before the boot */
-		g->restoring = false;
+		g->rx->restoring = false;
 		reexec_adopt_start(g);
 		/* Before the boot: a boot child of scope cluster claims it. */
 		if (cf != NULL && cf->cluster != NULL &&

@@ -313,6 +313,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	config_default_limits(&g->lim);
 	child_tab_new(g);
 	g->cmd = cmd_state_new();
+	g->rx = reexec_state_new();
 	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
 	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
 	    .pidfd_open = ops->pidfd_open });
@@ -347,8 +348,7 @@ gtd_free(struct gtd *g)
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);
-	free(g->exe);
-	free(g->reexec_failed);
+	reexec_state_free(g->rx);
 	free(g->boot);		/* a boot cut short by shutdown */
 	if (g->readyfd >= 0)
 		close(g->readyfd);

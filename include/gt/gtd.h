@@ -34,8 +34,7 @@ struct gtd_sd;
 struct gtcluster;
 struct notify;
 struct registry;
-struct reexec;
-struct reexec_adopt;
+struct reexec_state;
 struct snapshot;
 struct cmd_state;
 struct gtd_watchers;
@@ -88,15 +87,9 @@ struct gtd {
 	bool			 shutting_down;
 	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
-	bool			 restoring;	/* a re-exec's restore */
-	bool			 adopt_on_restart;	/* the config's, at start */
-	struct reexec_adopt	*adopt;		/* owned: its state file */
-	char			**argv;		/* main's: for reexec */
-	char			*exe;		/* owned: reexec's binary */
-	struct reexec		*reexec;	/* owned: in progress */
-	char			*reexec_failed;	/* owned: a fallback's why */
 	int			 exit_code;
 	struct gtd_watchers	*w;		/* owned: loop.c's watchers */
+	struct reexec_state	*rx;		/* owned: reexec.c's */
 	ev_timer		 shutdown_timer;
 };
 
