@@ -1464,7 +1464,7 @@ child_hook_start(struct child *c)
 	int			 out[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
-	if (g->shutdown_forced)		/* a second signal: no more hooks */
+	if (g->shut->forced)		/* a second signal: no more hooks */
 		return (-1);
 	child_env(c, &envp, 1, NULL);
 	if (WIFEXITED(st))
@@ -1552,11 +1552,11 @@ child_decide(struct child *c, int status)
 {
 	struct gtd		*g = c->gtd;
 	struct plan_in		 in = { .bounce = c->bounce, .held = c->held,
-	    .delete_after = c->delete_after, .stopping = g->shutting_down,
+	    .delete_after = c->delete_after, .stopping = g->shut->active,
 	    .failed = c->fail != CHILD_FAIL_NONE,
 	    .ever_ready = c->ever_ready, .manual = c->manual };
 	struct policy_exit	 e = { .status = status,
-	    .requested = c->want_down || g->shutting_down,
+	    .requested = c->want_down || g->shut->active,
 	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
 	    .oom = childcg_oom(c),
 	    .ran_ms = c->exited_at - c->started_at,

@@ -262,7 +262,7 @@ cmd_cluster_decide(struct cmd_ctx *ctx)
 	struct childspec		*s;
 	char				*field = NULL, *cause = NULL, *text;
 
-	if (ctx->gtd->shutting_down) {
+	if (ctx->gtd->shut->active) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return (CMD_ERROR);
 	}

@@ -771,7 +771,7 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 	json_t			*j;
 	char			 buf[512];
 
-	if (ctx->gtd->shutting_down) {
+	if (ctx->gtd->shut->active) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return;
 	}
@@ -889,7 +889,7 @@ cmd_ready_check(struct child *c, unsigned *incarnation)
 	 */
 	if (c->state == CHILD_STARTING || c->state == CHILD_WAITING ||
 	    (c->state == CHILD_STOPPING && c->fail != CHILD_FAIL_TIMEOUT &&
-	    !c->gtd->shutting_down))
+	    !c->gtd->shut->active))
 		return (CMD_READY_WAIT);
 	return (c->state == CHILD_RUNNING ? CMD_READY_OK : CMD_READY_FAILED);
 }

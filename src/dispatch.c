@@ -175,7 +175,7 @@ cmd_run(struct cmd_ctx *ctx, json_t *args)
 
 	if (cmd_access(ctx, args) == 0 && (e->flags & CMD_SPEC ||
 	    cmd_args_known(ctx, args, e->keys) == 0)) {
-		if (ctx->gtd->shutting_down && (e->flags & CMD_MUTATES))
+		if (ctx->gtd->shut->active && (e->flags & CMD_MUTATES))
 			cmd_error(ctx, GT_E_SHUTTING_DOWN,
 			    "gtd is shutting down");
 		else if (e->exec(ctx, args) == CMD_WAIT) {

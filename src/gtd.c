@@ -470,10 +470,10 @@ main(int argc, char **argv)
 		reload_boot(g, gtd_boot_done);
 	}
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
-	if (!(g->shutting_down && g->tab->nprocs == 0))
+	if (!(g->shut->active && g->tab->nprocs == 0))
 		ev_run(g->loop, 0);
 	gtcluster_leave(g);		/* every child is down: revoke */
-	code = g->exit_code;
+	code = g->shut->exit_code;
 	log_info("exiting with status %d", code);
 	gtd_free(g);
 	return (code);

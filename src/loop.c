@@ -314,6 +314,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	child_tab_new(g);
 	g->cmd = cmd_state_new();
 	g->rx = reexec_state_new();
+	g->shut = shutdown_state_new();
 	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
 	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
 	    .pidfd_open = ops->pidfd_open });
@@ -330,7 +331,6 @@ gtd_free(struct gtd *g)
 	ev_signal_stop(g->loop, &g->w->sigint);
 	ev_signal_stop(g->loop, &g->w->sighup);
 	ev_prepare_stop(g->loop, &g->w->reaper);
-	ev_timer_stop(g->loop, &g->shutdown_timer);
 	server_free(g->server);
 	notify_free(g->notify);
 	gtd_sd_free(g->sd);
@@ -348,7 +348,6 @@ gtd_free(struct gtd *g)
 	events_free(g->events);
 	config_free(g->conf);
 	free(g->conf_path);
-	reexec_state_free(g->rx);
 	free(g->boot);		/* a boot cut short by shutdown */
 	if (g->readyfd >= 0)
 		close(g->readyfd);
@@ -358,6 +357,8 @@ gtd_free(struct gtd *g)
 	free(g->zone);
 	free(g->socket_path);
 	cmd_state_free(g->cmd);
+	reexec_state_free(g->rx);
+	shutdown_state_free(g);		/* and its timer */
 	free(g->w);
 	free(g);
 }
@@ -387,10 +388,10 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		gtd_reload(g);
 		return;
 	}
-	if (g->shutting_down) {
+	if (g->shut->active) {
 		log_warnx("%s again: killing every child and hook now",
 		    strsignal(w->signum));
-		g->shutdown_forced = true;	/* and no hook starts */
+		g->shut->forced = true;	/* and no hook starts */
 		gtd_kill_all(g, true);
 		gtd_check_done(g);
 		return;
@@ -405,7 +406,7 @@ gtd_reload(struct gtd *g)
 {
 	char	*field = NULL, *cause = NULL;
 
-	if (g->shutting_down || reload_apply(g, &field, &cause) == 0)
+	if (g->shut->active || reload_apply(g, &field, &cause) == 0)
 		return;
 	log_warnx("SIGHUP: reload failed, nothing changed: %s%s%s",
 	    field != NULL && *field != '\0' ? field : "",

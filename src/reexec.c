@@ -241,7 +241,7 @@ reexec_busy(struct gtd *g, char *buf, size_t size)
 	struct child	*c;
 	const char	*why;
 
-	if (g->shutting_down)
+	if (g->shut->active)
 		return ("gtd is shutting down");
 	if (g->boot != NULL)
 		return ("the boot is in progress");

@@ -52,7 +52,7 @@ reload_boot_end(struct reload_boot *b, bool ok)
 	b->done(g, ok);
 	free(b);
 	/* A reload asked for during the boot: the file as it is now. */
-	if (ok && reload && !g->shutting_down &&
+	if (ok && reload && !g->shut->active &&
 	    reload_apply(g, &field, &cause) == -1) {
 		log_warnx("reload queued during the boot failed, nothing "
 		    "changed: %s%s%s", field != NULL ? field : "",

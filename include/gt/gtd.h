@@ -35,6 +35,7 @@ struct gtcluster;
 struct notify;
 struct registry;
 struct reexec_state;
+struct shutdown_state;
 struct snapshot;
 struct cmd_state;
 struct gtd_watchers;
@@ -84,13 +85,10 @@ struct gtd {
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
 
-	bool			 shutting_down;
-	bool			 shutdown_forced;	/* a second signal */
 	bool			 debug;		/* -d */
-	int			 exit_code;
 	struct gtd_watchers	*w;		/* owned: loop.c's watchers */
 	struct reexec_state	*rx;		/* owned: reexec.c's */
-	ev_timer		 shutdown_timer;
+	struct shutdown_state	*shut;		/* owned: shutdown.c's */
 };
 
 /* Create a context on EV_DEFAULT with an empty registry. */
@@ -101,8 +99,26 @@ void		 gtd_loop_init(struct gtd *);
 
 /*
  * shutdown.c (below loop.c, so ops and the observer may call these).
- * Begin shutdown: stop every child; the loop ends when all are gone.
+ *
+ * What it owns, one per gtd (gtd->shut): whether gtd is on its way out,
+ * with which exit status, and the backstop timer.  Anyone may read
+ * active, forced and exit_code; gtd_shutdown alone sets active and
+ * exit_code, and loop.c's signal handler sets forced (a second signal).
+ * Never: stops a child other than through child.c, or ends the loop
+ * while a process is left.
  */
+struct shutdown_state {
+	bool		 active;	/* gtd_shutdown was called */
+	bool		 forced;	/* a second signal: no more hooks */
+	int		 exit_code;	/* gtd's, once the loop ends */
+	ev_timer	 timer;		/* the backstop: kills what is left */
+};
+
+struct shutdown_state	*shutdown_state_new(void);
+/* Stop the timer, free g->shut (if any) and set it to NULL. */
+void			 shutdown_state_free(struct gtd *);
+
+/* Begin shutdown: stop every child; the loop ends when all are gone. */
 void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
 /*
  * SIGKILL every live child (and its group); with infinity_too also those
