@@ -20,6 +20,7 @@
 #include "gt/group.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/reload.h"
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
 
@@ -241,8 +242,8 @@ childgroup_check(struct gtd *g, const struct childspec *s, char **field,
 	}
 	if (s->member_of == NULL)
 		return (0);
-	if (g->conf != NULL)
-		gc = group_conf_find(g->conf->groups, g->conf->ngroups,
+	if (g->rl->conf != NULL)
+		gc = group_conf_find(g->rl->conf->groups, g->rl->conf->ngroups,
 		    s->member_of);
 	if (gc == NULL) {
 		*field = xstrdup("member_of");

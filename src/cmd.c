@@ -29,6 +29,7 @@
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/registry.h"
+#include "gt/reload.h"
 #include "gt/spawn.h"
 #include "gt/utf8.h"
 #include "gt/xmalloc.h"
@@ -648,7 +649,7 @@ cmd_arg_bool(struct cmd_ctx *ctx, json_t *args, const char *key, bool *out)
 const struct config_tpl *
 cmd_tpl(struct cmd_ctx *ctx)
 {
-	return (ctx->gtd->conf == NULL ? NULL : &ctx->gtd->conf->tpl);
+	return (ctx->gtd->rl->conf == NULL ? NULL : &ctx->gtd->rl->conf->tpl);
 }
 
 struct cmd_state *

@@ -138,12 +138,12 @@ gtd_announce(struct gtd *g)
 	log_info("zone %s ready on %s (pid %d)", g->zone, g->socket_path,
 	    (int)g->pid);
 	gtd_sd_ready(g);		/* READY=1, STATUS= */
-	if (g->readyfd < 0)
+	if (g->rl->readyfd < 0)
 		return;
-	if (write(g->readyfd, "\n", 1) != 1)
-		log_warn("readiness fd %d", g->readyfd);
-	close(g->readyfd);
-	g->readyfd = -1;
+	if (write(g->rl->readyfd, "\n", 1) != 1)
+		log_warn("readiness fd %d", g->rl->readyfd);
+	close(g->rl->readyfd);
+	g->rl->readyfd = -1;
 }
 
 /* The boot ended: all boot children run, or one failed (exit 1). */
@@ -438,12 +438,12 @@ main(int argc, char **argv)
 	    snapshot_new(g, cf->snapshot_path, cf->snapshot_interval_ms,
 	    &cause)) == NULL)
 		fatalx("snapshot: %s", cause);
-	g->conf = cf;
-	g->debug = debug;
-	if (conffile != NULL && (g->conf_path = realpath(conffile, NULL)) ==
+	g->rl->conf = cf;
+	g->rl->debug = debug;
+	if (conffile != NULL && (g->rl->path = realpath(conffile, NULL)) ==
 	    NULL)
-		g->conf_path = xstrdup(conffile);	/* reload says why */
-	g->readyfd = readyfd;
+		g->rl->path = xstrdup(conffile);	/* reload says why */
+	g->rl->readyfd = readyfd;
 	if (state != NULL) {
 		reexec_set_failed(g, fallback);
 		if (reexec_restore(g, state, statelen, &cause) == -1) {

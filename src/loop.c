@@ -305,7 +305,6 @@ gtd_new(const struct child_ops *ops, char **cause)
 	(void)getrlimit(RLIMIT_NOFILE, &g->nofile);	/* cannot fail */
 	g->env = environ;
 	g->zone = xstrdup("default");
-	g->readyfd = -1;
 	g->events = events_new(g->loop);
 	g->obs = &gtd_child_obs;
 	g->obs_arg = g;
@@ -315,6 +314,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->cmd = cmd_state_new();
 	g->rx = reexec_state_new();
 	g->shut = shutdown_state_new();
+	g->rl = reload_state_new();
 	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
 	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
 	    .pidfd_open = ops->pidfd_open });
@@ -346,11 +346,7 @@ gtd_free(struct gtd *g)
 	childdeps_free(g);
 	childcg_close(g);		/* after the children's cgroups */
 	events_free(g->events);
-	config_free(g->conf);
-	free(g->conf_path);
-	free(g->boot);		/* a boot cut short by shutdown */
-	if (g->readyfd >= 0)
-		close(g->readyfd);
+	reload_state_free(g->rl);	/* the config, a boot cut short */
 	registry_free(g->reg);
 	close(g->devnull);
 	child_tab_free(g);

@@ -43,6 +43,7 @@
 #include "gt/protocol.h"
 #include "gt/reexec.h"
 #include "gt/registry.h"
+#include "gt/reload.h"
 #include "gt/server.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -243,7 +244,7 @@ reexec_busy(struct gtd *g, char *buf, size_t size)
 
 	if (g->shut->active)
 		return ("gtd is shutting down");
-	if (g->boot != NULL)
+	if (g->rl->boot != NULL)
 		return ("the boot is in progress");
 	if (g->tab->nreleased > 0)
 		return ("released children are still writing their output");
@@ -433,15 +434,15 @@ reexec_argv(struct gtd *g, const char *exe, const char *mode, int fd)
 	v[n++] = xstrdup(exe);
 	v[n++] = xstrdup(mode);
 	xasprintf(&v[n++], "%d", fd);
-	if (g->conf_path != NULL) {
+	if (g->rl->path != NULL) {
 		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup(g->conf_path);
+		v[n++] = xstrdup(g->rl->path);
 	}
 	v[n++] = xstrdup("-s");
 	v[n++] = xstrdup(g->socket_path);
 	v[n++] = xstrdup("-z");
 	v[n++] = xstrdup(g->zone);
-	if (g->debug)
+	if (g->rl->debug)
 		v[n++] = xstrdup("-d");
 	return (v);
 }

@@ -34,6 +34,7 @@ struct gtd_sd;
 struct gtcluster;
 struct notify;
 struct registry;
+struct reload_state;
 struct reexec_state;
 struct shutdown_state;
 struct snapshot;
@@ -67,10 +68,6 @@ struct gtd {
 	/* How the core reports up (loop.c's; tests may swap it). */
 	const struct child_observer *obs;
 	void			*obs_arg;
-	struct config		*conf;		/* owned: the active config */
-	struct reload_boot	*boot;		/* owned: boot in progress */
-	int			 readyfd;	/* -r: written once ready */
-	char			*conf_path;	/* owned, or NULL */
 	struct gtd_limits	 lim;
 	struct gtd_stats	 stats;
 	int64_t			 started_at;	/* epoch ms */
@@ -85,10 +82,10 @@ struct gtd {
 	struct childcg_base	*cgb;		/* owned: containment, or NULL */
 	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
 
-	bool			 debug;		/* -d */
 	struct gtd_watchers	*w;		/* owned: loop.c's watchers */
 	struct reexec_state	*rx;		/* owned: reexec.c's */
 	struct shutdown_state	*shut;		/* owned: shutdown.c's */
+	struct reload_state	*rl;		/* owned: reload.c's */
 };
 
 /* Create a context on EV_DEFAULT with an empty registry. */
