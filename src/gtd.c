@@ -46,6 +46,7 @@
 #include "gt/shmirror.h"
 #include "gt/shmlayout.h"
 #include "gt/snapshot.h"
+#include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
 #define GTD_SOCKET_MODE	0660
@@ -165,9 +166,9 @@ gtd_rlimits(struct gtd *g)
 {
 	struct rlimit	rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &g->nofile) == -1)
+	if (getrlimit(RLIMIT_NOFILE, &g->spawn->nofile) == -1)
 		fatal("getrlimit");
-	rl = g->nofile;
+	rl = g->spawn->nofile;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("setrlimit RLIMIT_NOFILE %llu",

@@ -8,11 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gt/childdeps.h"
@@ -53,8 +51,6 @@ struct gtd_watchers {
 static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
 static void	gtd_reload(struct gtd *);
-
-extern char	**environ;
 
 /*
  * The transport hands up through this table: lines go to the
@@ -291,8 +287,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 		free(g);
 		return (NULL);
 	}
-	if ((g->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "/dev/null: %s", strerror(errno));
+	if ((g->spawn = spawn_inherit_new(cause)) == NULL) {
 		registry_free(g->reg);
 		free(g->w);
 		free(g);
@@ -302,8 +297,6 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->loop = EV_DEFAULT;
 	g->ops = ops;
 	g->pid = getpid();
-	(void)getrlimit(RLIMIT_NOFILE, &g->nofile);	/* cannot fail */
-	g->env = environ;
 	g->zone = xstrdup("default");
 	g->events = events_new(g->loop);
 	g->obs = &gtd_child_obs;
@@ -334,7 +327,6 @@ gtd_free(struct gtd *g)
 	server_free(g->server);
 	notify_free(g->notify);
 	gtd_sd_free(g->sd);
-	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
 	reexec_abandon(g);	/* its request is abandoned next */
 	reexec_adopt_free(g);	/* before the rows go */
@@ -348,7 +340,7 @@ gtd_free(struct gtd *g)
 	events_free(g->events);
 	reload_state_free(g->rl);	/* the config, a boot cut short */
 	registry_free(g->reg);
-	close(g->devnull);
+	spawn_inherit_free(g->spawn);
 	child_tab_free(g);
 	free(g->zone);
 	free(g->socket_path);

@@ -546,9 +546,10 @@ reexec_check_start(struct reexec *rx, char **cause)
 	}
 	argv = reexec_argv(g, rx->exe, "-C", 3);
 	pl = (struct spawn_plan){ .path = rx->exe, .argv = argv,
-	    .envp = environ, .cwd = "/", .parent = g->pid, .fd_in =
-	    g->devnull, .fd_out = g->devnull, .fd_err = ep[1], .extra_fd =
-	    rx->statefd, .extra_target = 3, .umask = -1, .cgroup_fd = -1 };
+	    .envp = environ, .cwd = "/", .parent = g->pid,
+	    .fd_in = g->spawn->devnull, .fd_out = g->spawn->devnull,
+	    .fd_err = ep[1], .extra_fd = rx->statefd, .extra_target = 3,
+	    .umask = -1, .cgroup_fd = -1 };
 	pid = g->ops->spawn(&pl, &statusfd);
 	reexec_argv_free(argv);
 	close(ep[1]);

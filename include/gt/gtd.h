@@ -38,6 +38,7 @@ struct reload_state;
 struct reexec_state;
 struct shutdown_state;
 struct snapshot;
+struct spawn_inherit;
 struct cmd_state;
 struct gtd_watchers;
 
@@ -57,10 +58,7 @@ struct gtd {
 	char			*zone;		/* owned */
 	char			*socket_path;	/* owned */
 	pid_t			 pid;
-	char			**env;		/* gtd's env for children */
-	int			 devnull;	/* children's stdin */
-	struct rlimit		 nofile;	/* soft limit children get */
-	char			*notify_path;	/* NOTIFY_SOCKET, or NULL */
+	struct spawn_inherit	*spawn;		/* owned: spawn.c's */
 	struct notify		*notify;	/* owned */
 	/* Owned; NULL: no NOTIFY_SOCKET. */
 	struct gtd_sd		*sd;

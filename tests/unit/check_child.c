@@ -288,7 +288,7 @@ START_TEST(test_child_start_plan)
 	struct childspec	*s = test_spec("web", SPEC_PERMANENT);
 	struct child		*c;
 
-	g->env = env;
+	g->spawn->env = env;
 	spec_strv_add(&s->args, &s->nargs, "--port");
 	spec_strv_add(&s->args, &s->nargs, "80");
 	spec_strv_add(&s->env, &s->nenv, "FOO=spec");
@@ -304,7 +304,7 @@ START_TEST(test_child_start_plan)
 	ck_assert_str_eq(fake_last_plan.cwd, "/tmp");
 	ck_assert(fake_last_plan.new_session);	/* kill_group */
 	ck_assert_int_eq(fake_last_plan.parent, getpid());
-	ck_assert_int_eq(fake_last_plan.fd_in, g->devnull);
+	ck_assert_int_eq(fake_last_plan.fd_in, g->spawn->devnull);
 	ck_assert(fake_plan_has_env("PATH=/usr/bin"));
 	ck_assert(fake_plan_has_env("KEEP=1"));
 	ck_assert(fake_plan_has_env("FOO=spec"));	/* the spec wins */
@@ -326,7 +326,7 @@ START_TEST(test_child_start_clear_env)
 	struct child		*c;
 	int			 n;
 
-	g->env = env;
+	g->spawn->env = env;
 	s->clear_env = true;
 	s->kill_group = false;
 	spec_strv_add(&s->env, &s->nenv, "ONLY=me");
@@ -1222,7 +1222,7 @@ START_TEST(test_child_ready_notify)
 	const char		*path;
 	char			*kv;
 
-	g->env = env;
+	g->spawn->env = env;
 	g->notify = notify_new(g, NULL);
 	c->spec->ready = SPEC_READY_NOTIFY;
 	ck_assert_int_eq(child_start(c), 0);
