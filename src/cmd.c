@@ -397,6 +397,31 @@ cmd_raw_string(struct cmd_ctx *ctx, const char *s)
 }
 
 void
+cmd_raw_int_or_null(struct cmd_ctx *ctx, bool set, int64_t v)
+{
+	if (set)
+		cmd_raw_int(ctx, v);
+	else
+		cmd_raw(ctx, "null", 4);
+}
+
+void
+cmd_raw_row_head(struct cmd_ctx *ctx, const char *name, const char *node,
+    pid_t pid, const char *state)
+{
+	cmd_raw(ctx, "{\"name\":", 8);
+	cmd_raw_str(ctx, name);
+	if (node != NULL) {
+		cmd_raw(ctx, ",\"node\":", 8);
+		cmd_raw_str(ctx, node);
+	}
+	cmd_raw(ctx, ",\"pid\":", 7);
+	cmd_raw_int_or_null(ctx, pid > 0, pid);
+	cmd_raw(ctx, ",\"state\":", 9);
+	cmd_raw_str(ctx, state);
+}
+
+void
 cmd_raw_value(struct cmd_ctx *ctx, const struct value *v)
 {
 	json_t	*j;
