@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gtd: the daemon's single context.  Every piece of state hangs off one
- * struct gtd, so a test can build a fresh one.  Lifecycle and the loop
- * glue (signals, the reaper of dead objects, shutdown order) are in
- * loop.c; gtd.c's main is the one place that wires modules together.
+ * gtd: the daemon's single context, so a test can build a fresh one.  It
+ * holds the process's identity (the loop, the system calls' table, pid,
+ * zone, socket path, start time) and one pointer per module's state,
+ * little else.  gtd_new and gtd_free (loop.c) call each owner's
+ * constructor and destructor, in an order that frees users first; gtd.c's
+ * main is the one place that wires modules together.
  *
- * A pointer here is owned by the module it names (conns: conn.c, cmd:
- * cmd.c, events: event.c, reg: registry.c, ...), which alone changes what
- * it points to; the rows and their indexes are child.c's.  Other modules
- * read through the owner's functions.
+ * Each pointer is owned by the module named beside it, which alone
+ * allocates, frees and changes what it points to.  Most of these structs
+ * are opaque: others use the owner's functions.  The few declared in a
+ * header (childtab, spawn_inherit, cmd_state, reload_state, reexec_state,
+ * shutdown_state) say there what they own, what they must never do, and
+ * which fields others may read or, rarely, set.  Shared rather than
+ * owned: lim (the limits in effect: gtd.c sets them at start, reload.c
+ * on a reload, all read them), stats (counters, each incremented where
+ * its event happens; a re-exec carries them over) and the observer
+ * (loop.c's table; a unit test puts its own).
  */
 #ifndef GT_GTD_H
 #define GT_GTD_H
@@ -17,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 
 #include <ev.h>
 
@@ -51,39 +58,42 @@ struct gtd_stats {
 };
 
 struct gtd {
+	/* The process: set by gtd_new and main, then read-only. */
 	struct ev_loop		*loop;		/* EV_DEFAULT */
-	const struct child_ops	*ops;
-	struct registry		*reg;		/* owned */
-	struct snapshot		*snapshot;	/* owned; NULL: none */
+	const struct child_ops	*ops;		/* system calls; tests fake */
+	pid_t			 pid;
 	char			*zone;		/* owned */
 	char			*socket_path;	/* owned */
-	pid_t			 pid;
-	struct spawn_inherit	*spawn;		/* owned: spawn.c's */
-	struct notify		*notify;	/* owned */
-	/* Owned; NULL: no NOTIFY_SOCKET. */
-	struct gtd_sd		*sd;
-	struct events		*events;	/* owned */
+	int64_t			 started_at;	/* epoch ms */
+
+	/* Shared (see above). */
+	struct gtd_limits	 lim;
+	struct gtd_stats	 stats;
 	/* How the core reports up (loop.c's; tests may swap it). */
 	const struct child_observer *obs;
 	void			*obs_arg;
-	struct gtd_limits	 lim;
-	struct gtd_stats	 stats;
-	int64_t			 started_at;	/* epoch ms */
 
-	struct childtab		*tab;		/* owned: the rows (child.c) */
-	struct childdeps	*deps;		/* owned: depends_on, or NULL */
-	struct childgroups	*groups;	/* owned: OTP groups, or NULL */
+	/* The core and what it stands on. */
+	struct childtab		*tab;		/* child.c: the rows */
+	struct spawn_inherit	*spawn;		/* spawn.c: what they get */
+	struct registry		*reg;		/* registry.c: the mirror */
+	struct childcg_base	*cgb;		/* childcg.c, or NULL */
 
-	struct connset		*conns;		/* owned: the transport */
-	struct cmd_state	*cmd;		/* owned: the command layer's */
-	struct server		*server;	/* owned */
-	struct childcg_base	*cgb;		/* owned: containment, or NULL */
-	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
-
-	struct gtd_watchers	*w;		/* owned: loop.c's watchers */
-	struct reexec_state	*rx;		/* owned: reexec.c's */
-	struct shutdown_state	*shut;		/* owned: shutdown.c's */
-	struct reload_state	*rl;		/* owned: reload.c's */
+	/* The wire layer's modules. */
+	struct connset		*conns;		/* conn.c: the transport */
+	struct server		*server;	/* server.c: the listener */
+	struct cmd_state	*cmd;		/* cmd.c: requests */
+	struct events		*events;	/* event.c: subscriptions */
+	struct notify		*notify;	/* notify.c: children's */
+	struct gtd_sd		*sd;		/* gtd-sd.c, or NULL */
+	struct snapshot		*snapshot;	/* snapshot.c, or NULL */
+	struct childdeps	*deps;		/* childdeps.c, or NULL */
+	struct childgroups	*groups;	/* childgroup.c, or NULL */
+	struct gtcluster	*cluster;	/* gtcluster.c, or NULL */
+	struct reload_state	*rl;		/* reload.c: config, boot */
+	struct reexec_state	*rx;		/* reexec.c: re-exec, adopt */
+	struct shutdown_state	*shut;		/* shutdown.c: the way out */
+	struct gtd_watchers	*w;		/* loop.c: signals, reaper */
 };
 
 /* Create a context on EV_DEFAULT with an empty registry. */
