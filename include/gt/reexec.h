@@ -28,8 +28,8 @@ struct reexec_adopt;
  * program.  gtd.c fills in argv, exe, restoring and adopt_on_restart at
  * start, before the loop runs; after that only reexec.c changes them.
  * The core may read restoring and adopt_on_restart, never anything else.
- * Never: keeps a row or a connection of its own past a re-exec's end
- * (the request waits through cmd.c, the rows stay child.c's).
+ * Never: makes or changes a row other than through child.c (child_save,
+ * child_restore...), or blocks the loop (the pre-flight is a process).
  */
 struct reexec_state {
 	bool			 restoring;	/* a re-exec's restore */
