@@ -31,6 +31,7 @@
 #include "gt/log.h"
 #include "gt/plan.h"
 #include "gt/procstat.h"
+#include "gt/reexec.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -545,7 +546,8 @@ child_env(struct child *c, struct child_vec *cv, size_t extra,
 	const char	**d;
 
 	/* files: the env_files merged over this base (envfile_load). */
-	base = files != NULL ? files : c->spec->clear_env ? NULL : g->env;
+	base = files != NULL ? files : c->spec->clear_env ? NULL :
+	    g->spawn->env;
 	memset(cv, 0, sizeof *cv);
 	cv->cap = (base != NULL ? spec_strv_len(base) : 0) + c->spec->nenv +
 	    CHILD_VEC_OWN;
@@ -627,7 +629,7 @@ child_outputs(struct child *c, int out[2], int rd[2])
 		if (o[i].mode == SPEC_OUT_INHERIT)
 			out[i] = i + 1;
 		else if (o[i].mode == SPEC_OUT_NULL)
-			out[i] = c->gtd->devnull;
+			out[i] = c->gtd->spawn->devnull;
 		else if (i == 1 && rd[0] != -1 && child_outputs_shared(o)) {
 			out[1] = out[0];
 		} else {
@@ -871,7 +873,7 @@ child_env_files(struct child *c, struct envfile_set *ef, char **path)
 	fscred_init(&cr, s->set_uid, s->uid, s->set_gid, s->gid, s->groups,
 	    s->ngroups);
 	rc = envfile_load(s->env_files, s->nenv_files, &cr, s->clear_env ?
-	    NULL : c->gtd->env, ef, path, &cause);
+	    NULL : c->gtd->spawn->env, ef, path, &cause);
 	saved = errno;
 	fscred_clear(&cr);
 	if (rc == -1) {
@@ -970,10 +972,11 @@ child_spawn(struct child *c)
 		pl = (struct spawn_plan){ .path = path, .argv = argv.v,
 		    .envp = envp.v, .cwd = c->spec->cwd,
 		    .new_session = c->spec->kill_group, .parent = g->pid,
-		    .fd_in = g->devnull, .fd_out = out[0], .fd_err = out[1],
+		    .fd_in = g->spawn->devnull, .fd_out = out[0],
+		    .fd_err = out[1],
 		    .extra_fd = rp[1], .extra_target = c->spec->ready_fd,
-		    .no_deathsig = g->adopt_on_restart,
-		    .set_nofile = true, .nofile = g->nofile };
+		    .no_deathsig = g->rx->adopt_on_restart,
+		    .set_nofile = true, .nofile = g->spawn->nofile };
 		child_plan_attrs(c->spec, &pl);
 		if (childcg_prepare(c, &pl) == 0)
 			pid = g->ops->spawn(&pl, &statusfd);
@@ -1517,7 +1520,7 @@ child_hook_start(struct child *c)
 	int			 out[2] = { -1, -1 };
 	pid_t			 pid = -1;
 
-	if (g->shutdown_forced)		/* a second signal: no more hooks */
+	if (g->shut->forced)		/* a second signal: no more hooks */
 		return (-1);
 	child_env(c, &envp, 1, NULL);
 	if (WIFEXITED(st))
@@ -1538,7 +1541,8 @@ child_hook_start(struct child *c)
 		    .argv = c->spec->after_terminate, .envp = envp.v,
 		    .cwd = c->spec->cwd, .new_session = true, .parent = g->pid,
 		    .fd_in = fd, .fd_out = out[1], .fd_err = out[1],
-		    .extra_fd = -1, .set_nofile = true, .nofile = g->nofile };
+		    .extra_fd = -1, .set_nofile = true,
+		    .nofile = g->spawn->nofile };
 		child_plan_attrs(c->spec, &pl);	/* the child's credentials */
 		pid = g->ops->spawn(&pl, &statusfd);
 	}
@@ -1605,11 +1609,11 @@ child_decide(struct child *c, int status)
 {
 	struct gtd		*g = c->gtd;
 	struct plan_in		 in = { .bounce = c->bounce, .held = c->held,
-	    .delete_after = c->delete_after, .stopping = g->shutting_down,
+	    .delete_after = c->delete_after, .stopping = g->shut->active,
 	    .failed = c->fail != CHILD_FAIL_NONE,
 	    .ever_ready = c->ever_ready, .manual = c->manual };
 	struct policy_exit	 e = { .status = status,
-	    .requested = c->want_down || g->shutting_down,
+	    .requested = c->want_down || g->shut->active,
 	    .now_ms = clock_mono_ms(), .restart_count = c->restart_count,
 	    .oom = childcg_oom(c),
 	    .ran_ms = c->exited_at - c->started_at,

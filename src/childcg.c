@@ -23,6 +23,7 @@
 #include "gt/config.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/reexec.h"
 #include "gt/registry.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -106,7 +107,7 @@ childcg_open(struct gtd *g, const struct config *cf)
 	}
 	log_info("containment on: children's cgroups in %s",
 	    cgroup_path(b->cg));
-	if (!g->restoring)	/* a re-exec: those are our children */
+	if (!g->rx->restoring)	/* a re-exec: those are our children */
 		childcg_sweep(b);
 }
 

@@ -220,7 +220,7 @@ childdeps_start_met(struct gtd *g, struct deps_names *met)
 		if ((d = child_find(g, met->v[i])) == NULL ||
 		    d->state != CHILD_WAITING)
 			continue;
-		if (g->shutting_down) {
+		if (g->shut->active) {
 			child_stop(d, -1, false);
 			continue;
 		}
@@ -241,7 +241,7 @@ childdeps_bounce(struct gtd *g, const char *name, enum deps_closure kind,
 	struct child		*d;
 	size_t			 i;
 
-	if (g->shutting_down)
+	if (g->shut->active)
 		return;
 	deps_closure(g->deps->graph, name, kind, &cl);
 	for (i = 0; i < cl.n; i++) {
@@ -351,7 +351,7 @@ childdeps_hold_stop(struct child *c, int64_t timeout_ms, bool delete_after)
 			return (true);	/* held already */
 		}
 	}
-	kind = g->shutting_down ? DEPS_CL_ALL : DEPS_CL_STOP;
+	kind = g->shut->active ? DEPS_CL_ALL : DEPS_CL_STOP;
 	deps_closure(cd->graph, c->name, kind, &cl);
 	if (cl.n == 0) {
 		deps_names_free(&cl);
@@ -389,7 +389,7 @@ childdeps_release(struct gtd *g)
 	cd->releasing = true;
 	for (i = 0; i < cd->nholds;) {
 		c = child_find(g, cd->holds[i].name);
-		if (c != NULL && childdeps_up(g, c->name, g->shutting_down ?
+		if (c != NULL && childdeps_up(g, c->name, g->shut->active ?
 		    DEPS_CL_ALL : DEPS_CL_STOP)) {
 			i++;
 			continue;

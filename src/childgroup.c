@@ -20,6 +20,7 @@
 #include "gt/group.h"
 #include "gt/gtd.h"
 #include "gt/log.h"
+#include "gt/reload.h"
 #include "gt/spec.h"
 #include "gt/xmalloc.h"
 
@@ -241,8 +242,8 @@ childgroup_check(struct gtd *g, const struct childspec *s, char **field,
 	}
 	if (s->member_of == NULL)
 		return (0);
-	if (g->conf != NULL)
-		gc = group_conf_find(g->conf->groups, g->conf->ngroups,
+	if (g->rl->conf != NULL)
+		gc = group_conf_find(g->rl->conf->groups, g->rl->conf->ngroups,
 		    s->member_of);
 	if (gc == NULL) {
 		*field = xstrdup("member_of");
@@ -363,12 +364,12 @@ childgroup_decided(struct child *c, enum policy_action a, int status,
 		return (a);
 	gname = group_conf_of(gr->gs)->name;
 	e = (struct group_exit){ .name = c->name, .action = a,
-	    .gave_up = gave_up, .requested = c->want_down || g->shutting_down,
+	    .gave_up = gave_up, .requested = c->want_down || g->shut->active,
 	    .success = spec_exit_is_success(c->spec, status),
 	    .status = status, .delay_ms = delay_ms,
 	    .now_ms = clock_mono_ms() };
 	v = group_decide(gr->gs, &e);
-	if (v == GROUP_ALONE || g->shutting_down)
+	if (v == GROUP_ALONE || g->shut->active)
 		return (a);
 	if (v == GROUP_ENDING) {	/* the sequence goes on without it */
 		log_info("group %s: ending, %s stays down", gname, c->name);
@@ -509,7 +510,7 @@ childgroup_step(struct childgroup *gr)
 	struct child		*c;
 	const char		*gname = group_conf_of(gr->gs)->name;
 
-	if (g->shutting_down)
+	if (g->shut->active)
 		return (false);
 	group_seq_next(gr->gs, &st);
 	if (st.kind == GROUP_STEP_NONE)

@@ -121,19 +121,10 @@ cmd_cluster_list_row(const struct cluster_entry *e, void *arg)
 
 	if (l->full || (l->st != NULL && strcmp(l->st, e->state) != 0))
 		return;
-	cmd_raw_text(ctx, l->first ? "{\"name\":" : ",{\"name\":",
-	    l->first ? 8 : 9);
+	if (!l->first)
+		cmd_raw_text(ctx, ",", 1);
 	l->first = false;
-	cmd_raw_string(ctx, e->name);
-	cmd_raw_text(ctx, ",\"node\":", 8);
-	cmd_raw_string(ctx, e->node);
-	cmd_raw_text(ctx, ",\"pid\":", 7);
-	if (e->pid > 0)
-		cmd_raw_int(ctx, e->pid);
-	else
-		cmd_raw_text(ctx, "null", 4);
-	cmd_raw_text(ctx, ",\"state\":", 9);
-	cmd_raw_string(ctx, e->state);
+	cmd_raw_row_head(ctx, e->name, e->node, e->pid, e->state);
 	cmd_raw_text(ctx, ",\"revision\":", 12);
 	cmd_raw_int(ctx, e->revision);
 	cmd_raw_text(ctx, ",\"failover\":", 12);
@@ -262,7 +253,7 @@ cmd_cluster_decide(struct cmd_ctx *ctx)
 	struct childspec		*s;
 	char				*field = NULL, *cause = NULL, *text;
 
-	if (ctx->gtd->shutting_down) {
+	if (ctx->gtd->shut->active) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return (CMD_ERROR);
 	}

@@ -88,7 +88,7 @@ cmd_find_or_open_decide(struct cmd_ctx *ctx)
 
 	name = json_string_value(json_object_get(op->spec, "name"));
 	cmd_set_ok(ctx, "created", json_boolean(op->created));
-	if (ctx->gtd->shutting_down) {
+	if (ctx->gtd->shut->active) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return (CMD_ERROR);
 	}

@@ -280,7 +280,7 @@ roll_step(struct roll *r)
 	/* A restart may wake another instance in flight, here within. */
 	r->in_step = true;
 	while (!r->failed && r->next < r->n && r->inflight < r->nslots) {
-		if (ctx->gtd->shutting_down) {
+		if (ctx->gtd->shut->active) {
 			cmd_error(ctx, GT_E_SHUTTING_DOWN,
 			    "gtd is shutting down");
 			r->failed = true;

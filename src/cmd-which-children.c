@@ -56,19 +56,9 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 {
 	const char	*g;
 
-	cmd_raw_text(ctx, "{\"name\":", 8);
-	cmd_raw_string(ctx, c->name);
-	if (c->spec->cluster && gtcluster_node(ctx->gtd) != NULL) {
-		cmd_raw_text(ctx, ",\"node\":", 8);
-		cmd_raw_string(ctx, gtcluster_node(ctx->gtd));
-	}
-	cmd_raw_text(ctx, ",\"pid\":", 7);
-	if (c->pid > 0)
-		cmd_raw_int(ctx, c->pid);
-	else
-		cmd_raw_text(ctx, "null", 4);
-	cmd_raw_text(ctx, ",\"state\":", 9);
-	cmd_raw_string(ctx, child_state_name(c->state));
+	cmd_raw_row_head(ctx, c->name, c->spec->cluster ?
+	    gtcluster_node(ctx->gtd) : NULL, c->pid,
+	    child_state_name(c->state));
 	cmd_raw_text(ctx, ",\"type\":", 8);
 	cmd_raw_string(ctx, spec_type_name(c->spec->type));
 	cmd_raw_text(ctx, ",\"restart\":", 11);
@@ -76,20 +66,14 @@ cmd_which_children_row(struct cmd_ctx *ctx, struct child *c)
 	cmd_raw_text(ctx, ",\"restart_count\":", 17);
 	cmd_raw_int(ctx, c->restart_count);
 	cmd_raw_text(ctx, ",\"started_at\":", 14);
-	if (c->pid > 0)
-		cmd_raw_int(ctx, c->started_at);
-	else
-		cmd_raw_text(ctx, "null", 4);
+	cmd_raw_int_or_null(ctx, c->pid > 0, c->started_at);
 	cmd_raw_text(ctx, ",\"gave_up\":", 11);
 	if (c->gave_up)
 		cmd_raw_text(ctx, "true", 4);
 	else
 		cmd_raw_text(ctx, "false", 5);
 	cmd_raw_text(ctx, ",\"restart_at\":", 14);
-	if (c->restart_at != 0)
-		cmd_raw_int(ctx, c->restart_at);
-	else
-		cmd_raw_text(ctx, "null", 4);
+	cmd_raw_int_or_null(ctx, c->restart_at != 0, c->restart_at);
 	if (c->state == CHILD_WAITING)
 		cmd_which_children_waiting(ctx, c);
 	if ((g = childgroup_name(c)) != NULL) {	/* only for a member */

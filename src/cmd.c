@@ -29,6 +29,7 @@
 #include "gt/proto.h"
 #include "gt/protocol.h"
 #include "gt/registry.h"
+#include "gt/reload.h"
 #include "gt/spawn.h"
 #include "gt/utf8.h"
 #include "gt/xmalloc.h"
@@ -396,6 +397,31 @@ cmd_raw_string(struct cmd_ctx *ctx, const char *s)
 }
 
 void
+cmd_raw_int_or_null(struct cmd_ctx *ctx, bool set, int64_t v)
+{
+	if (set)
+		cmd_raw_int(ctx, v);
+	else
+		cmd_raw(ctx, "null", 4);
+}
+
+void
+cmd_raw_row_head(struct cmd_ctx *ctx, const char *name, const char *node,
+    pid_t pid, const char *state)
+{
+	cmd_raw(ctx, "{\"name\":", 8);
+	cmd_raw_str(ctx, name);
+	if (node != NULL) {
+		cmd_raw(ctx, ",\"node\":", 8);
+		cmd_raw_str(ctx, node);
+	}
+	cmd_raw(ctx, ",\"pid\":", 7);
+	cmd_raw_int_or_null(ctx, pid > 0, pid);
+	cmd_raw(ctx, ",\"state\":", 9);
+	cmd_raw_str(ctx, state);
+}
+
+void
 cmd_raw_value(struct cmd_ctx *ctx, const struct value *v)
 {
 	json_t	*j;
@@ -648,7 +674,7 @@ cmd_arg_bool(struct cmd_ctx *ctx, json_t *args, const char *key, bool *out)
 const struct config_tpl *
 cmd_tpl(struct cmd_ctx *ctx)
 {
-	return (ctx->gtd->conf == NULL ? NULL : &ctx->gtd->conf->tpl);
+	return (ctx->gtd->rl->conf == NULL ? NULL : &ctx->gtd->rl->conf->tpl);
 }
 
 struct cmd_state *
@@ -771,7 +797,7 @@ cmd_start_failed(struct cmd_ctx *ctx, struct child *c)
 	json_t			*j;
 	char			 buf[512];
 
-	if (ctx->gtd->shutting_down) {
+	if (ctx->gtd->shut->active) {
 		cmd_error(ctx, GT_E_SHUTTING_DOWN, "gtd is shutting down");
 		return;
 	}
@@ -889,7 +915,7 @@ cmd_ready_check(struct child *c, unsigned *incarnation)
 	 */
 	if (c->state == CHILD_STARTING || c->state == CHILD_WAITING ||
 	    (c->state == CHILD_STOPPING && c->fail != CHILD_FAIL_TIMEOUT &&
-	    !c->gtd->shutting_down))
+	    !c->gtd->shut->active))
 		return (CMD_READY_WAIT);
 	return (c->state == CHILD_RUNNING ? CMD_READY_OK : CMD_READY_FAILED);
 }

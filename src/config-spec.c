@@ -678,28 +678,44 @@ cs_stderr(struct childspec *s, const json_t *j, struct config_err *e)
 	return (cs_output(s, 1, j, e));
 }
 
-/* user: a name or a uid; the primary group and home come with it. */
+/*
+ * user and group: a name, or a number (an integer, or a string of digits)
+ * kept as its decimal string.  Sets *out (xmalloc'd, replacing what it
+ * held) and returns 1 with *id when it is a number, 0 when it is a name,
+ * or -1 (e set) when it is neither a string nor such an integer.
+ */
 static int
-cs_user(struct childspec *s, const json_t *j, struct config_err *e)
+cs_id_or_name(const json_t *j, const char *key, char **out,
+    unsigned long *id, struct config_err *e)
 {
-	struct passwd	*pw;
-	char		 buf[32], *end;
-	unsigned long	 id;
+	char	buf[32], *end;
 
 	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
 	    json_integer_value(j) < UINT32_MAX) {
 		snprintf(buf, sizeof buf, "%lld",
 		    (long long)json_integer_value(j));
-		free(s->user);
-		s->user = xstrdup(buf);
-	} else if (config_string(j, "user", 256, &s->user, e) == -1)
+		free(*out);
+		*out = xstrdup(buf);
+	} else if (config_string(j, key, 256, out, e) == -1)
 		return (-1);
 	errno = 0;
-	id = strtoul(s->user, &end, 10);
+	*id = strtoul(*out, &end, 10);
+	return (*end == '\0' && errno == 0);
+}
+
+/* user: a name or a uid; the primary group and home come with it. */
+static int
+cs_user(struct childspec *s, const json_t *j, struct config_err *e)
+{
+	struct passwd	*pw;
+	unsigned long	 id;
+	int		 num;
+
+	if ((num = cs_id_or_name(j, "user", &s->user, &id, e)) == -1)
+		return (-1);
 	/* Resolved here, once; a name service may be slow, not the spawn. */
-	pw = *end == '\0' && errno == 0 ? getpwuid((uid_t)id) :
-	    getpwnam(s->user);
-	if (pw == NULL && !(*end == '\0' && errno == 0))
+	pw = num ? getpwuid((uid_t)id) : getpwnam(s->user);
+	if (pw == NULL && !num)
 		return (config_fail(e, "user", "no user named %s", s->user));
 	s->set_uid = true;
 	s->uid = pw != NULL ? pw->pw_uid : (unsigned)id;
@@ -719,20 +735,12 @@ static int
 cs_group(struct childspec *s, const json_t *j, struct config_err *e)
 {
 	struct group	*gr;
-	char		 buf[32], *end;
 	unsigned long	 id;
+	int		 num;
 
-	if (json_is_integer(j) && json_integer_value(j) >= 0 &&
-	    json_integer_value(j) < UINT32_MAX) {
-		snprintf(buf, sizeof buf, "%lld",
-		    (long long)json_integer_value(j));
-		free(s->group);
-		s->group = xstrdup(buf);
-	} else if (config_string(j, "group", 256, &s->group, e) == -1)
+	if ((num = cs_id_or_name(j, "group", &s->group, &id, e)) == -1)
 		return (-1);
-	errno = 0;
-	id = strtoul(s->group, &end, 10);
-	if (*end == '\0' && errno == 0)
+	if (num)
 		s->gid = (unsigned)id;
 	else if ((gr = getgrnam(s->group)) != NULL)
 		s->gid = gr->gr_gid;

@@ -22,6 +22,7 @@
 #include "gt/log.h"
 #include "gt/proto.h"
 #include "gt/protocol.h"
+#include "gt/reload.h"
 #include "gt/xmalloc.h"
 
 extern const struct cmd_entry cmd_add_existing_child_entry;
@@ -175,7 +176,7 @@ cmd_run(struct cmd_ctx *ctx, json_t *args)
 
 	if (cmd_access(ctx, args) == 0 && (e->flags & CMD_SPEC ||
 	    cmd_args_known(ctx, args, e->keys) == 0)) {
-		if (ctx->gtd->shutting_down && (e->flags & CMD_MUTATES))
+		if (ctx->gtd->shut->active && (e->flags & CMD_MUTATES))
 			cmd_error(ctx, GT_E_SHUTTING_DOWN,
 			    "gtd is shutting down");
 		else if (e->exec(ctx, args) == CMD_WAIT) {
@@ -238,9 +239,9 @@ static enum acl_class
 cmd_peer_class(struct gtd *g, struct conn *cn)
 {
 	/* root and gtd's own user always. */
-	if (conn_privileged(cn) || g->conf == NULL)
+	if (conn_privileged(cn) || g->rl->conf == NULL)
 		return (ACL_ADMIN);
-	return (acl_class_of(&g->conf->acl, cn->uid, cn->gid, cn->groups,
+	return (acl_class_of(&g->rl->conf->acl, cn->uid, cn->gid, cn->groups,
 	    cn->ngroups));
 }
 

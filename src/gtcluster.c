@@ -135,7 +135,7 @@ gtcluster_again_run(struct gtcluster *gc)
 	while ((a = LIST_FIRST(&gc->again)) != NULL) {
 		c = child_find(gc->g, a->name);
 		if (c != NULL && c->spec->cluster && c->state ==
-		    CHILD_STOPPED && !gc->g->shutting_down) {
+		    CHILD_STOPPED && !gc->g->shut->active) {
 			log_info("child %s: claiming it again", c->name);
 			(void)child_start(c);	/* logged and decided */
 		}
@@ -229,7 +229,7 @@ gtcluster_failover(const struct cluster_failover *f, void *arg)
 	json_t			*j;
 	char			*field = NULL, *cause = NULL;
 
-	if (g->shutting_down) {		/* the others take it */
+	if (g->shut->active) {		/* the others take it */
 		(void)cluster_release(gc->cl, f->name);
 		return;
 	}
@@ -339,7 +339,7 @@ gtcluster_cl_state(enum cluster_state st, const char *why, void *arg)
 		gtcluster_again_run(gc);
 		break;
 	case CLUSTER_CONFLICT:
-		if (!gc->was_up && !gc->g->shutting_down) {
+		if (!gc->was_up && !gc->g->shut->active) {
 			log_warnx("cluster: another live gtd is node %s (%s): "
 			    "refusing to start", gc->node, why != NULL ? why :
 			    "its node key is held");
@@ -450,7 +450,7 @@ gtcluster_state(struct child *c, enum child_state old)
 		 * Released, unless gtd shuts down: then the lease's revoke
 		 * deletes every claim at once, and failover follows.
 		 */
-		if (!c->gtd->shutting_down)
+		if (!c->gtd->shut->active)
 			(void)cluster_release(gc->cl, c->name);
 		break;
 	case CHILD_WAITING:
@@ -464,7 +464,7 @@ gtcluster_removed(struct child *c)
 	struct gtcluster	*gc = gtcluster_of(c->gtd);
 
 	if (gc == NULL || !c->spec->cluster || gc->leaving ||
-	    c->gtd->shutting_down)
+	    c->gtd->shut->active)
 		return;
 	(void)cluster_release(gc->cl, c->name);
 }

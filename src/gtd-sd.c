@@ -157,7 +157,7 @@ gtd_sd_status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gtd_sd	*sd = w->data;
 
 	/* A dropped READY=1 would leave systemd waiting: send it again. */
-	if (!sd->ready && !sd->gtd->shutting_down)
+	if (!sd->ready && !sd->gtd->shut->active)
 		sd->ready = gtd_sd_update(sd, "READY=1") == 0;
 	else
 		(void)gtd_sd_update(sd, NULL);	/* (void): retried next tick */
@@ -185,7 +185,7 @@ gtd_sd_status(struct gtd *g)
 		count[c->state]++;
 		n++;
 	}
-	xasprintf(&s, "%s%d %s", g->shutting_down ? "shutting down, " : "",
+	xasprintf(&s, "%s%d %s", g->shut->active ? "shutting down, " : "",
 	    n, n == 1 ? "child" : "children");
 	for (i = 0; i < CHILD_NSTATES; i++) {
 		if (count[i] == 0)

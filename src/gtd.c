@@ -46,6 +46,7 @@
 #include "gt/shmirror.h"
 #include "gt/shmlayout.h"
 #include "gt/snapshot.h"
+#include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
 #define GTD_SOCKET_MODE	0660
@@ -138,12 +139,12 @@ gtd_announce(struct gtd *g)
 	log_info("zone %s ready on %s (pid %d)", g->zone, g->socket_path,
 	    (int)g->pid);
 	gtd_sd_ready(g);		/* READY=1, STATUS= */
-	if (g->readyfd < 0)
+	if (g->rl->readyfd < 0)
 		return;
-	if (write(g->readyfd, "\n", 1) != 1)
-		log_warn("readiness fd %d", g->readyfd);
-	close(g->readyfd);
-	g->readyfd = -1;
+	if (write(g->rl->readyfd, "\n", 1) != 1)
+		log_warn("readiness fd %d", g->rl->readyfd);
+	close(g->rl->readyfd);
+	g->rl->readyfd = -1;
 }
 
 /* The boot ended: all boot children run, or one failed (exit 1). */
@@ -165,9 +166,9 @@ gtd_rlimits(struct gtd *g)
 {
 	struct rlimit	rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &g->nofile) == -1)
+	if (getrlimit(RLIMIT_NOFILE, &g->spawn->nofile) == -1)
 		fatal("getrlimit");
-	rl = g->nofile;
+	rl = g->spawn->nofile;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("setrlimit RLIMIT_NOFILE %llu",
@@ -263,12 +264,12 @@ gtd_exe(struct gtd *g)
 	char	buf[PATH_MAX];
 	ssize_t	n;
 
-	if (g->exe != NULL)
+	if (g->rx->exe != NULL)
 		return;
 	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
 		return;
 	buf[n] = '\0';
-	g->exe = xstrdup(buf);
+	g->rx->exe = xstrdup(buf);
 }
 
 int
@@ -416,10 +417,10 @@ main(int argc, char **argv)
 	gtd_rlimits(g);
 	if ((g->notify = notify_new(g, &cause)) == NULL)
 		fatalx("%s", cause);
-	g->argv = argv;
-	g->adopt_on_restart = cf != NULL && cf->adopt_on_restart;
+	g->rx->argv = argv;
+	g->rx->adopt_on_restart = cf != NULL && cf->adopt_on_restart;
 	/* Leftover cgroups are ours to adopt, or a re-exec's children. */
-	g->restoring = state != NULL || g->adopt_on_restart;
+	g->rx->restoring = state != NULL || g->rx->adopt_on_restart;
 	if (state == NULL && (fd = lfd) == -1 && (fd = server_bind(path,
 	    cf != NULL && cf->socket_mode >= 0 ? (mode_t)cf->socket_mode :
 	    GTD_SOCKET_MODE, gtd_socket_gid(cf), &cause)) == -1)
@@ -438,12 +439,12 @@ main(int argc, char **argv)
 	    snapshot_new(g, cf->snapshot_path, cf->snapshot_interval_ms,
 	    &cause)) == NULL)
 		fatalx("snapshot: %s", cause);
-	g->conf = cf;
-	g->debug = debug;
-	if (conffile != NULL && (g->conf_path = realpath(conffile, NULL)) ==
+	g->rl->conf = cf;
+	g->rl->debug = debug;
+	if (conffile != NULL && (g->rl->path = realpath(conffile, NULL)) ==
 	    NULL)
-		g->conf_path = xstrdup(conffile);	/* reload says why */
-	g->readyfd = readyfd;
+		g->rl->path = xstrdup(conffile);	/* reload says why */
+	g->rl->readyfd = readyfd;
 	if (state != NULL) {
 		reexec_set_failed(g, fallback);
 		if (reexec_restore(g, state, statelen, &cause) == -1) {
@@ -455,13 +456,13 @@ main(int argc, char **argv)
 		}
 		free(state);
 		free(fallback);
-		g->restoring = false;
+		g->rx->restoring = false;
 		reexec_adopt_start(g);
 		gtd_sd_ready(g);
 	} else {
-		if (g->adopt_on_restart)
+		if (g->rx->adopt_on_restart)
 			reexec_adopt_load(g);	/* before the boot */
-		g->restoring = false;
+		g->rx->restoring = false;
 		reexec_adopt_start(g);
 		/* Before the boot: a boot child of scope cluster claims it. */
 		if (cf != NULL && cf->cluster != NULL &&
@@ -470,10 +471,10 @@ main(int argc, char **argv)
 		reload_boot(g, gtd_boot_done);
 	}
 	/* A boot that failed with nothing left to stop: ev_break was lost. */
-	if (!(g->shutting_down && g->tab->nprocs == 0))
+	if (!(g->shut->active && g->tab->nprocs == 0))
 		ev_run(g->loop, 0);
 	gtcluster_leave(g);		/* every child is down: revoke */
-	code = g->exit_code;
+	code = g->shut->exit_code;
 	log_info("exiting with status %d", code);
 	gtd_free(g);
 	return (code);

@@ -199,13 +199,14 @@ health_exec(struct health *h)
 	int			 statusfd = -1;
 	pid_t			 pid;
 
-	if (spawn_resolve(h->hs->argv[0], health_path(g->env), &path) == -1)
+	if (spawn_resolve(h->hs->argv[0], health_path(g->spawn->env),
+	    &path) == -1)
 		return (-1);
 	pl = (struct spawn_plan){ .path = path, .argv = h->hs->argv,
-	    .envp = g->env, .cwd = c->spec->cwd, .new_session = true,
-	    .parent = g->pid, .fd_in = g->devnull, .fd_out = g->devnull,
-	    .fd_err = g->devnull, .extra_fd = -1, .set_nofile = true,
-	    .nofile = g->nofile };
+	    .envp = g->spawn->env, .cwd = c->spec->cwd, .new_session = true,
+	    .parent = g->pid, .fd_in = g->spawn->devnull,
+	    .fd_out = g->spawn->devnull, .fd_err = g->spawn->devnull,
+	    .extra_fd = -1, .set_nofile = true, .nofile = g->spawn->nofile };
 	child_plan_attrs(c->spec, &pl);
 	pid = g->ops->spawn(&pl, &statusfd);
 	free(path);

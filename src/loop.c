@@ -8,11 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gt/childdeps.h"
@@ -58,8 +56,6 @@ static void	gtd_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	gtd_reaper_cb(struct ev_loop *, ev_prepare *, int);
 static void	gtd_settle_cb(struct ev_loop *, ev_timer *, int);
 static void	gtd_reload(struct gtd *);
-
-extern char	**environ;
 
 /*
  * The transport hands up through this table: lines go to the
@@ -296,8 +292,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 		free(g);
 		return (NULL);
 	}
-	if ((g->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "/dev/null: %s", strerror(errno));
+	if ((g->spawn = spawn_inherit_new(cause)) == NULL) {
 		registry_free(g->reg);
 		free(g->w);
 		free(g);
@@ -307,10 +302,7 @@ gtd_new(const struct child_ops *ops, char **cause)
 	g->loop = EV_DEFAULT;
 	g->ops = ops;
 	g->pid = getpid();
-	(void)getrlimit(RLIMIT_NOFILE, &g->nofile);	/* cannot fail */
-	g->env = environ;
 	g->zone = xstrdup("default");
-	g->readyfd = -1;
 	g->events = events_new(g->loop);
 	g->obs = &gtd_child_obs;
 	g->obs_arg = g;
@@ -318,6 +310,9 @@ gtd_new(const struct child_ops *ops, char **cause)
 	config_default_limits(&g->lim);
 	child_tab_new(g);
 	g->cmd = cmd_state_new();
+	g->rx = reexec_state_new();
+	g->shut = shutdown_state_new();
+	g->rl = reload_state_new();
 	g->conns = connset_new(&(struct connset_opts){ .loop = g->loop,
 	    .lim = &g->lim, .handler = &gtd_conn_handler, .arg = g,
 	    .pidfd_open = ops->pidfd_open });
@@ -335,11 +330,9 @@ gtd_free(struct gtd *g)
 	ev_signal_stop(g->loop, &g->w->sighup);
 	ev_prepare_stop(g->loop, &g->w->reaper);
 	ev_timer_stop(g->loop, &g->w->settle);
-	ev_timer_stop(g->loop, &g->shutdown_timer);
 	server_free(g->server);
 	notify_free(g->notify);
 	gtd_sd_free(g->sd);
-	free(g->notify_path);
 	snapshot_free(g->snapshot);	/* the final state, then no timer */
 	reexec_abandon(g);	/* its request is abandoned next */
 	reexec_adopt_free(g);	/* before the rows go */
@@ -351,19 +344,15 @@ gtd_free(struct gtd *g)
 	childdeps_free(g);
 	childcg_close(g);		/* after the children's cgroups */
 	events_free(g->events);
-	config_free(g->conf);
-	free(g->conf_path);
-	free(g->exe);
-	free(g->reexec_failed);
-	free(g->boot);		/* a boot cut short by shutdown */
-	if (g->readyfd >= 0)
-		close(g->readyfd);
+	reload_state_free(g->rl);	/* the config, a boot cut short */
 	registry_free(g->reg);
-	close(g->devnull);
+	spawn_inherit_free(g->spawn);
 	child_tab_free(g);
 	free(g->zone);
 	free(g->socket_path);
 	cmd_state_free(g->cmd);
+	reexec_state_free(g->rx);
+	shutdown_state_free(g);		/* and its timer */
 	free(g->w);
 	free(g);
 }
@@ -396,10 +385,10 @@ gtd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		gtd_reload(g);
 		return;
 	}
-	if (g->shutting_down) {
+	if (g->shut->active) {
 		log_warnx("%s again: killing every child and hook now",
 		    strsignal(w->signum));
-		g->shutdown_forced = true;	/* and no hook starts */
+		g->shut->forced = true;	/* and no hook starts */
 		gtd_kill_all(g, true);
 		gtd_check_done(g);
 		return;
@@ -414,7 +403,7 @@ gtd_reload(struct gtd *g)
 {
 	char	*field = NULL, *cause = NULL;
 
-	if (g->shutting_down || reload_apply(g, &field, &cause) == 0)
+	if (g->shut->active || reload_apply(g, &field, &cause) == 0)
 		return;
 	log_warnx("SIGHUP: reload failed, nothing changed: %s%s%s",
 	    field != NULL && *field != '\0' ? field : "",

@@ -43,6 +43,7 @@
 #include "gt/protocol.h"
 #include "gt/reexec.h"
 #include "gt/registry.h"
+#include "gt/reload.h"
 #include "gt/server.h"
 #include "gt/spawn.h"
 #include "gt/xmalloc.h"
@@ -241,9 +242,9 @@ reexec_busy(struct gtd *g, char *buf, size_t size)
 	struct child	*c;
 	const char	*why;
 
-	if (g->shutting_down)
+	if (g->shut->active)
 		return ("gtd is shutting down");
-	if (g->boot != NULL)
+	if (g->rl->boot != NULL)
 		return ("the boot is in progress");
 	if (g->tab->nreleased > 0)
 		return ("released children are still writing their output");
@@ -383,7 +384,7 @@ reexec_save(struct gtd *g, struct cmd_ctx *ctx, const char *exe,
 	reexec_fd_add(f, exefd);
 	if (exefd != -1) {
 		json_object_set_new(st, "prev_argv", reexec_argv_json(g));
-		json_object_set_new(st, "prev_exe", json_string(g->exe));
+		json_object_set_new(st, "prev_exe", json_string(g->rx->exe));
 	}
 	text = json_dumps(st, JSON_COMPACT);
 	json_decref(st);
@@ -433,15 +434,15 @@ reexec_argv(struct gtd *g, const char *exe, const char *mode, int fd)
 	v[n++] = xstrdup(exe);
 	v[n++] = xstrdup(mode);
 	xasprintf(&v[n++], "%d", fd);
-	if (g->conf_path != NULL) {
+	if (g->rl->path != NULL) {
 		v[n++] = xstrdup("-c");
-		v[n++] = xstrdup(g->conf_path);
+		v[n++] = xstrdup(g->rl->path);
 	}
 	v[n++] = xstrdup("-s");
 	v[n++] = xstrdup(g->socket_path);
 	v[n++] = xstrdup("-z");
 	v[n++] = xstrdup(g->zone);
-	if (g->debug)
+	if (g->rl->debug)
 		v[n++] = xstrdup("-d");
 	return (v);
 }
@@ -474,20 +475,38 @@ reexec_free(struct reexec *rx)
 		close(rx->statefd);
 	free(rx->exe);
 	free(rx);
-	g->reexec = NULL;
+	g->rx->cur = NULL;
+}
+
+struct reexec_state *
+reexec_state_new(void)
+{
+	struct reexec_state	*rs = xcalloc(1, sizeof *rs);
+
+	return (rs);
+}
+
+void
+reexec_state_free(struct reexec_state *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->exe);
+	free(rs->failed);
+	free(rs);
 }
 
 void
 reexec_set_failed(struct gtd *g, const char *why)
 {
-	free(g->reexec_failed);
-	g->reexec_failed = why != NULL ? xstrdup(why) : NULL;
+	free(g->rx->failed);
+	g->rx->failed = why != NULL ? xstrdup(why) : NULL;
 }
 
 void
 reexec_abandon(struct gtd *g)
 {
-	struct reexec	*rx = g->reexec;
+	struct reexec	*rx = g->rx->cur;
 
 	if (rx == NULL)
 		return;
@@ -527,9 +546,10 @@ reexec_check_start(struct reexec *rx, char **cause)
 	}
 	argv = reexec_argv(g, rx->exe, "-C", 3);
 	pl = (struct spawn_plan){ .path = rx->exe, .argv = argv,
-	    .envp = environ, .cwd = "/", .parent = g->pid, .fd_in =
-	    g->devnull, .fd_out = g->devnull, .fd_err = ep[1], .extra_fd =
-	    rx->statefd, .extra_target = 3, .umask = -1, .cgroup_fd = -1 };
+	    .envp = environ, .cwd = "/", .parent = g->pid,
+	    .fd_in = g->spawn->devnull, .fd_out = g->spawn->devnull,
+	    .fd_err = ep[1], .extra_fd = rx->statefd, .extra_target = 3,
+	    .umask = -1, .cgroup_fd = -1 };
 	pid = g->ops->spawn(&pl, &statusfd);
 	reexec_argv_free(argv);
 	close(ep[1]);
@@ -700,7 +720,7 @@ reexec_begin(struct cmd_ctx *ctx, const char *path)
 	char			*text, *cause = NULL, buf[512];
 	const char		*why;
 
-	if (g->reexec != NULL) {
+	if (g->rx->cur != NULL) {
 		cmd_error(ctx, REEXEC_E, "a re-exec is in progress already");
 		return (-1);
 	}
@@ -709,7 +729,7 @@ reexec_begin(struct cmd_ctx *ctx, const char *path)
 		return (-1);
 	}
 	if (path == NULL)
-		path = g->exe;
+		path = g->rx->exe;
 	if (path == NULL || *path != '/' || access(path, X_OK) == -1) {
 		cmd_error(ctx, REEXEC_E, "%s: %s", path != NULL ? path :
 		    "(own binary unknown)", path == NULL || *path != '/' ?
@@ -732,7 +752,7 @@ reexec_begin(struct cmd_ctx *ctx, const char *path)
 	rx->errfd = -1;
 	rx->statefd = reexec_memfd(text, &cause);
 	free(text);
-	g->reexec = rx;
+	g->rx->cur = rx;
 	if (rx->statefd == -1 || reexec_check_start(rx, &cause) == -1) {
 		cmd_error(ctx, REEXEC_E, "%s", cause);
 		free(cause);
@@ -1110,13 +1130,13 @@ reexec_load_requester(struct gtd *g, const json_t *o)
 	reexec_requeue(cn, json_string_value(json_object_get(o, "out")),
 	    true);
 	id = json_string_value(json_object_get(o, "id"));
-	if (g->reexec_failed != NULL) {
+	if (g->rx->failed != NULL) {
 		/* The new program handed back: this is the old one. */
 		json_t	*err;
 		char	*t, *body, *msg;
 
 		xasprintf(&msg, "the new program failed after execve, the "
-		    "previous one goes on: %s", g->reexec_failed);
+		    "previous one goes on: %s", g->rx->failed);
 		err = json_pack("{s:b, s:s, s:s}", "ok", false, "error",
 		    REEXEC_E, "message", msg);
 		free(msg);
@@ -1188,10 +1208,10 @@ reexec_restore(struct gtd *g, const char *text, size_t len, char **cause)
 	g->server = server_new(g->loop, g->conns, fd, reexec_bool(ls,
 	    "owned") ? g->socket_path : NULL);
 	/* The program that runs now: the new one, or (fallback) the old. */
-	if ((exe = json_string_value(json_object_get(st, g->reexec_failed !=
+	if ((exe = json_string_value(json_object_get(st, g->rx->failed !=
 	    NULL ? "prev_exe" : "exe"))) != NULL) {
-		free(g->exe);
-		g->exe = xstrdup(exe);
+		free(g->rx->exe);
+		g->rx->exe = xstrdup(exe);
 	}
 	g->started_at = reexec_int(st, "started_at", g->started_at);
 	g->stats.requests = (uint64_t)reexec_int(json_object_get(st, "stats"),
@@ -1346,7 +1366,7 @@ reexec_adopt_start(struct gtd *g)
 {
 	struct reexec_adopt	*a;
 
-	if (!g->adopt_on_restart || g->adopt != NULL)
+	if (!g->rx->adopt_on_restart || g->rx->adopt != NULL)
 		return;
 	a = xcalloc(1, sizeof *a);
 	a->g = g;
@@ -1355,14 +1375,14 @@ reexec_adopt_start(struct gtd *g)
 	    0.);
 	a->delay = REEXEC_ADOPT_MS / 1000.;
 	a->timer.data = a;
-	g->adopt = a;
+	g->rx->adopt = a;
 	reexec_adopt_write(a);
 }
 
 void
 reexec_adopt_dirty(struct gtd *g)
 {
-	struct reexec_adopt	*a = g->adopt;
+	struct reexec_adopt	*a = g->rx->adopt;
 
 	if (a == NULL || ev_is_active(&a->timer))
 		return;
@@ -1373,7 +1393,7 @@ reexec_adopt_dirty(struct gtd *g)
 void
 reexec_adopt_free(struct gtd *g)
 {
-	struct reexec_adopt	*a = g->adopt;
+	struct reexec_adopt	*a = g->rx->adopt;
 
 	if (a == NULL)
 		return;
@@ -1384,7 +1404,7 @@ reexec_adopt_free(struct gtd *g)
 		reexec_adopt_write(a);
 	free(a->path);
 	free(a);
-	g->adopt = NULL;
+	g->rx->adopt = NULL;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gt/child.h"
 #include "gt/childgroup.h"
@@ -37,6 +38,28 @@ struct reload_ctx;
 static void	reload_warn(struct reload_ctx *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
+struct reload_state *
+reload_state_new(void)
+{
+	struct reload_state	*rl = xcalloc(1, sizeof *rl);
+
+	rl->readyfd = -1;
+	return (rl);
+}
+
+void
+reload_state_free(struct reload_state *rl)
+{
+	if (rl == NULL)
+		return;
+	config_free(rl->conf);
+	free(rl->path);
+	free(rl->boot);		/* a boot cut short by shutdown */
+	if (rl->readyfd >= 0)
+		close(rl->readyfd);
+	free(rl);
+}
+
 static void
 reload_boot_end(struct reload_boot *b, bool ok)
 {
@@ -46,13 +69,13 @@ reload_boot_end(struct reload_boot *b, bool ok)
 
 	if (b->cur != NULL)
 		child_unref(b->cur);
-	g->boot = NULL;
+	g->rl->boot = NULL;
 	if (!ok)
 		log_warnx("boot child %zu did not start", b->next - 1);
 	b->done(g, ok);
 	free(b);
 	/* A reload asked for during the boot: the file as it is now. */
-	if (ok && reload && !g->shutting_down &&
+	if (ok && reload && !g->shut->active &&
 	    reload_apply(g, &field, &cause) == -1) {
 		log_warnx("reload queued during the boot failed, nothing "
 		    "changed: %s%s%s", field != NULL ? field : "",
@@ -65,7 +88,7 @@ reload_boot_end(struct reload_boot *b, bool ok)
 bool
 reload_queued(const struct gtd *g)
 {
-	return (g->boot != NULL && g->boot->reload);
+	return (g->rl->boot != NULL && g->rl->boot->reload);
 }
 
 void
@@ -78,7 +101,7 @@ reload_boot(struct gtd *g, void (*done)(struct gtd *, bool ok))
 	b->done = done;
 	b->w.cb = reload_boot_wake;
 	b->w.arg = b;
-	g->boot = b;
+	g->rl->boot = b;
 	reload_boot_next(b);
 }
 
@@ -87,7 +110,7 @@ static void
 reload_boot_next(struct reload_boot *b)
 {
 	struct gtd		*g = b->gtd;
-	struct config		*cf = g->conf;
+	struct config		*cf = g->rl->conf;
 	struct childspec	*s;
 	struct child		*c;
 
@@ -392,7 +415,7 @@ reload_settings(struct reload_ctx *r)
 	char		*cause = NULL;
 
 	g->lim = cf->lim;
-	if (!g->debug)			/* -d wins over the config */
+	if (!g->rl->debug)		/* -d wins over the config */
 		log_set_level(cf->log_level);
 	snapshot_free(g->snapshot);
 	g->snapshot = NULL;
@@ -433,22 +456,22 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 {
 	struct reload_report	 mine;
 	struct config		 none = { 0 };
-	struct reload_ctx	 r = { g, g->conf, NULL, dry_run, rep };
+	struct reload_ctx	 r = { g, g->rl->conf, NULL, dry_run, rep };
 	size_t			 i;
 
 	if (r.rep == NULL)
 		r.rep = &mine;
 	memset(r.rep, 0, sizeof *r.rep);
-	if (g->conf_path == NULL) {
+	if (g->rl->path == NULL) {
 		*field = xstrdup("");
 		*cause = xstrdup("gtd was started without a config file (-c)");
 		return (-1);
 	}
-	if ((r.cf = config_load(g->conf_path, field, cause)) == NULL)
+	if ((r.cf = config_load(g->rl->path, field, cause)) == NULL)
 		return (-1);
-	if (g->boot != NULL) {
+	if (g->rl->boot != NULL) {
 		/*
-		 * The boot walks g->conf's children and waits on one of
+		 * The boot walks g->rl->conf's children and waits on one of
 		 * them: a new config now would pull both from under it.
 		 * The file is valid; it is read again once the boot ends.
 		 * A dry run has nothing stable to compare with yet.
@@ -458,9 +481,9 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 			reload_warn(&r, "the boot is in progress: try again "
 			    "once it has ended");
 		else {
-			g->boot->reload = true;
+			g->rl->boot->reload = true;
 			log_info("reload: boot in progress, %s applies when "
-			    "it ends", g->conf_path);
+			    "it ends", g->rl->path);
 		}
 		goto out;
 	}
@@ -485,12 +508,12 @@ reload_run(struct gtd *g, bool dry_run, struct reload_report *rep,
 		config_free(r.cf);
 	else {
 		reload_settings(&r);
-		config_free(g->conf);
-		g->conf = r.cf;
+		config_free(g->rl->conf);
+		g->rl->conf = r.cf;
 		/* Memberships as the new specs say (from now on). */
 		childgroup_configure(g, r.cf->groups, r.cf->ngroups);
 		log_info("reloaded %s: %zu started, %zu stopped, %zu changed, "
-		    "%zu unchanged, %zu absent, %zu failed", g->conf_path,
+		    "%zu unchanged, %zu absent, %zu failed", g->rl->path,
 		    r.rep->n[RELOAD_STARTED], r.rep->n[RELOAD_STOPPED],
 		    r.rep->n[RELOAD_CHANGED], r.rep->n[RELOAD_UNCHANGED],
 		    r.rep->n[RELOAD_ABSENT], r.rep->n[RELOAD_FAILED]);

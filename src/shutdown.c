@@ -24,6 +24,24 @@
 
 static void	gtd_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
 
+struct shutdown_state *
+shutdown_state_new(void)
+{
+	struct shutdown_state	*sh = xcalloc(1, sizeof *sh);
+
+	return (sh);
+}
+
+void
+shutdown_state_free(struct gtd *g)
+{
+	if (g->shut == NULL)
+		return;
+	ev_timer_stop(g->loop, &g->shut->timer);
+	free(g->shut);
+	g->shut = NULL;
+}
+
 void
 gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 {
@@ -31,10 +49,10 @@ gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 	int		  n = 0, i;
 	int64_t		  longest = 0, t;
 
-	if (g->shutting_down)
+	if (g->shut->active)
 		return;
-	g->shutting_down = true;
-	g->exit_code = exit_code;
+	g->shut->active = true;
+	g->shut->exit_code = exit_code;
 	gtd_sd_stopping(g);		/* STOPPING=1 to systemd */
 	/* Stopping one child may wake waiters that touch others: snapshot. */
 	all = xcalloc(g->tab->nchildren + 1, sizeof *all);
@@ -56,11 +74,11 @@ gtd_shutdown(struct gtd *g, int exit_code, int64_t timeout_ms)
 	}
 	free(all);
 	/* A backstop only: each child escalates on its own timer first. */
-	ev_init(&g->shutdown_timer, gtd_shutdown_timer_cb);
-	g->shutdown_timer.data = g;
-	ev_timer_set(&g->shutdown_timer,
+	ev_init(&g->shut->timer, gtd_shutdown_timer_cb);
+	g->shut->timer.data = g;
+	ev_timer_set(&g->shut->timer,
 	    (longest + GTD_SHUTDOWN_MARGIN_MS) / 1000.0, 0.);
-	ev_timer_start(g->loop, &g->shutdown_timer);
+	ev_timer_start(g->loop, &g->shut->timer);
 	gtd_check_done(g);
 }
 
@@ -97,8 +115,8 @@ gtd_shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 gtd_check_done(struct gtd *g)
 {
-	if (g->shutting_down && g->tab->nprocs == 0) {
-		ev_timer_stop(g->loop, &g->shutdown_timer);
+	if (g->shut->active && g->tab->nprocs == 0) {
+		ev_timer_stop(g->loop, &g->shut->timer);
 		ev_break(g->loop, EVBREAK_ALL);
 	}
 }

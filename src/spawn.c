@@ -770,3 +770,29 @@ spawn_errno_name(int e)
 	snprintf(buf, sizeof buf, "E%d", e);
 	return (buf);
 }
+
+extern char	**environ;
+
+struct spawn_inherit *
+spawn_inherit_new(char **cause)
+{
+	struct spawn_inherit	*si = xcalloc(1, sizeof *si);
+
+	if ((si->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "/dev/null: %s", strerror(errno));
+		free(si);
+		return (NULL);
+	}
+	(void)getrlimit(RLIMIT_NOFILE, &si->nofile);	/* cannot fail */
+	si->env = environ;
+	return (si);
+}
+
+void
+spawn_inherit_free(struct spawn_inherit *si)
+{
+	if (si == NULL)
+		return;
+	close(si->devnull);
+	free(si);
+}

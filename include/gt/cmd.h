@@ -165,6 +165,15 @@ void	cmd_raw_text(struct cmd_ctx *, const char *json, size_t len);
 void	cmd_raw_string(struct cmd_ctx *, const char *);
 void	cmd_raw_int(struct cmd_ctx *, int64_t);
 void	cmd_raw_value(struct cmd_ctx *, const struct value *);
+/* v, or null when !set. */
+void	cmd_raw_int_or_null(struct cmd_ctx *, bool set, int64_t v);
+/*
+ * The keys every row of which_children starts with, of either scope:
+ * {"name":name, "node":node (none when NULL), "pid":pid (null when not
+ * > 0), "state":state; the row stays open for the caller's keys and "}".
+ */
+void	cmd_raw_row_head(struct cmd_ctx *, const char *name,
+	    const char *node, pid_t pid, const char *state);
 /*
  * Has the result outgrown what the reply may take (conn_reply_max)?  Then
  * it is dropped, the reply becomes a limit error (max_output_bytes or

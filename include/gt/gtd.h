@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gtd: the daemon's single context.  Every piece of state hangs off one
- * struct gtd, so a test can build a fresh one.  Lifecycle and the loop
- * glue (signals, the reaper of dead objects, shutdown order) are in
- * loop.c; gtd.c's main is the one place that wires modules together.
+ * gtd: the daemon's single context, so a test can build a fresh one.  It
+ * holds the process's identity (the loop, the system calls' table, pid,
+ * zone, socket path, start time) and one pointer per module's state,
+ * little else.  gtd_new and gtd_free (loop.c) call each owner's
+ * constructor and destructor, in an order that frees users first; gtd.c's
+ * main is the one place that wires modules together.
  *
- * A pointer here is owned by the module it names (conns: conn.c, cmd:
- * cmd.c, events: event.c, reg: registry.c, ...), which alone changes what
- * it points to; the rows and their indexes are child.c's.  Other modules
- * read through the owner's functions.
+ * Each pointer is owned by the module named beside it, which alone
+ * allocates, frees and changes what it points to.  Most of these structs
+ * are opaque: others use the owner's functions.  The few declared in a
+ * header (childtab, spawn_inherit, cmd_state, reload_state, reexec_state,
+ * shutdown_state) say there what they own, what they must never do, and
+ * which fields others may read or, rarely, set.  Shared rather than
+ * owned: lim (the limits in effect: gtd.c sets them at start, reload.c
+ * on a reload, all read them), stats (counters, each incremented where
+ * its event happens; a re-exec carries them over) and the observer
+ * (loop.c's table; a unit test puts its own).
  */
 #ifndef GT_GTD_H
 #define GT_GTD_H
@@ -17,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 
 #include <ev.h>
 
@@ -34,9 +41,11 @@ struct gtd_sd;
 struct gtcluster;
 struct notify;
 struct registry;
-struct reexec;
-struct reexec_adopt;
+struct reload_state;
+struct reexec_state;
+struct shutdown_state;
 struct snapshot;
+struct spawn_inherit;
 struct cmd_state;
 struct gtd_watchers;
 
@@ -49,55 +58,42 @@ struct gtd_stats {
 };
 
 struct gtd {
+	/* The process: set by gtd_new and main, then read-only. */
 	struct ev_loop		*loop;		/* EV_DEFAULT */
-	const struct child_ops	*ops;
-	struct registry		*reg;		/* owned */
-	struct snapshot		*snapshot;	/* owned; NULL: none */
+	const struct child_ops	*ops;		/* system calls; tests fake */
+	pid_t			 pid;
 	char			*zone;		/* owned */
 	char			*socket_path;	/* owned */
-	pid_t			 pid;
-	char			**env;		/* gtd's env for children */
-	int			 devnull;	/* children's stdin */
-	struct rlimit		 nofile;	/* soft limit children get */
-	char			*notify_path;	/* NOTIFY_SOCKET, or NULL */
-	struct notify		*notify;	/* owned */
-	/* Owned; NULL: no NOTIFY_SOCKET. */
-	struct gtd_sd		*sd;
-	struct events		*events;	/* owned */
+	int64_t			 started_at;	/* epoch ms */
+
+	/* Shared (see above). */
+	struct gtd_limits	 lim;
+	struct gtd_stats	 stats;
 	/* How the core reports up (loop.c's; tests may swap it). */
 	const struct child_observer *obs;
 	void			*obs_arg;
-	struct config		*conf;		/* owned: the active config */
-	struct reload_boot	*boot;		/* owned: boot in progress */
-	int			 readyfd;	/* -r: written once ready */
-	char			*conf_path;	/* owned, or NULL */
-	struct gtd_limits	 lim;
-	struct gtd_stats	 stats;
-	int64_t			 started_at;	/* epoch ms */
 
-	struct childtab		*tab;		/* owned: the rows (child.c) */
-	struct childdeps	*deps;		/* owned: depends_on, or NULL */
-	struct childgroups	*groups;	/* owned: OTP groups, or NULL */
+	/* The core and what it stands on. */
+	struct childtab		*tab;		/* child.c: the rows */
+	struct spawn_inherit	*spawn;		/* spawn.c: what they get */
+	struct registry		*reg;		/* registry.c: the mirror */
+	struct childcg_base	*cgb;		/* childcg.c, or NULL */
 
-	struct connset		*conns;		/* owned: the transport */
-	struct cmd_state	*cmd;		/* owned: the command layer's */
-	struct server		*server;	/* owned */
-	struct childcg_base	*cgb;		/* owned: containment, or NULL */
-	struct gtcluster	*cluster;	/* owned (gtcluster.c), or NULL */
-
-	bool			 shutting_down;
-	bool			 shutdown_forced;	/* a second signal */
-	bool			 debug;		/* -d */
-	bool			 restoring;	/* a re-exec's restore */
-	bool			 adopt_on_restart;	/* the config's, at start */
-	struct reexec_adopt	*adopt;		/* owned: its state file */
-	char			**argv;		/* main's: for reexec */
-	char			*exe;		/* owned: reexec's binary */
-	struct reexec		*reexec;	/* owned: in progress */
-	char			*reexec_failed;	/* owned: a fallback's why */
-	int			 exit_code;
-	struct gtd_watchers	*w;		/* owned: loop.c's watchers */
-	ev_timer		 shutdown_timer;
+	/* The wire layer's modules. */
+	struct connset		*conns;		/* conn.c: the transport */
+	struct server		*server;	/* server.c: the listener */
+	struct cmd_state	*cmd;		/* cmd.c: requests */
+	struct events		*events;	/* event.c: subscriptions */
+	struct notify		*notify;	/* notify.c: children's */
+	struct gtd_sd		*sd;		/* gtd-sd.c, or NULL */
+	struct snapshot		*snapshot;	/* snapshot.c, or NULL */
+	struct childdeps	*deps;		/* childdeps.c, or NULL */
+	struct childgroups	*groups;	/* childgroup.c, or NULL */
+	struct gtcluster	*cluster;	/* gtcluster.c, or NULL */
+	struct reload_state	*rl;		/* reload.c: config, boot */
+	struct reexec_state	*rx;		/* reexec.c: re-exec, adopt */
+	struct shutdown_state	*shut;		/* shutdown.c: the way out */
+	struct gtd_watchers	*w;		/* loop.c: signals, reaper */
 };
 
 /* Create a context on EV_DEFAULT with an empty registry. */
@@ -108,8 +104,26 @@ void		 gtd_loop_init(struct gtd *);
 
 /*
  * shutdown.c (below loop.c, so ops and the observer may call these).
- * Begin shutdown: stop every child; the loop ends when all are gone.
+ *
+ * What it owns, one per gtd (gtd->shut): whether gtd is on its way out,
+ * with which exit status, and the backstop timer.  Anyone may read
+ * active, forced and exit_code; gtd_shutdown alone sets active and
+ * exit_code, and loop.c's signal handler sets forced (a second signal).
+ * Never: stops a child other than through child.c, or ends the loop
+ * while a process is left.
  */
+struct shutdown_state {
+	bool		 active;	/* gtd_shutdown was called */
+	bool		 forced;	/* a second signal: no more hooks */
+	int		 exit_code;	/* gtd's, once the loop ends */
+	ev_timer	 timer;		/* the backstop: kills what is left */
+};
+
+struct shutdown_state	*shutdown_state_new(void);
+/* Stop the timer, free g->shut (if any) and set it to NULL. */
+void			 shutdown_state_free(struct gtd *);
+
+/* Begin shutdown: stop every child; the loop ends when all are gone. */
 void		 gtd_shutdown(struct gtd *, int exit_code, int64_t timeout_ms);
 /*
  * SIGKILL every live child (and its group); with infinity_too also those

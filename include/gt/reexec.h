@@ -14,10 +14,36 @@
 #ifndef GT_REEXEC_H
 #define GT_REEXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cmd_ctx;
 struct gtd;
+struct reexec;
+struct reexec_adopt;
+
+/*
+ * What reexec.c owns, one per gtd (gtd->rx): the re-exec in progress,
+ * adopt_on_restart's state file and what both need to know about the
+ * program.  gtd.c fills in argv, exe, restoring and adopt_on_restart at
+ * start, before the loop runs; after that only reexec.c changes them.
+ * The core may read restoring and adopt_on_restart, never anything else.
+ * Never: makes or changes a row other than through child.c (child_save,
+ * child_restore...), or blocks the loop (the pre-flight is a process).
+ */
+struct reexec_state {
+	bool			 restoring;	/* a re-exec's restore */
+	bool			 adopt_on_restart; /* the config's, at start */
+	struct reexec_adopt	*adopt;		/* its state file, or NULL */
+	char			**argv;		/* main's (not owned) */
+	char			*exe;		/* owned: a reexec's binary */
+	struct reexec		*cur;		/* owned: in progress, or NULL */
+	char			*failed;	/* owned: a fallback's why */
+};
+
+struct reexec_state	*reexec_state_new(void);
+/* After reexec_abandon and reexec_adopt_free.  NULL is fine. */
+void			 reexec_state_free(struct reexec_state *);
 
 #define REEXEC_FORMAT		1	/* bump me: the state's "version" */
 #define REEXEC_CHECK_MS		5000	/* the pre-flight's bound */
@@ -25,7 +51,7 @@ struct gtd;
 
 /*
  * The op: check that g may re-exec now, run the pre-flight of path (NULL:
- * g->exe) and, once it passed, execve.  ctx waits (CMD_WAIT): on any
+ * g->rx->exe) and, once it passed, execve.  ctx waits (CMD_WAIT): on any
  * failure it gets the error (reexec_failed, naming the reason) and the
  * old program goes on; on success the new program replies.  CMD_ERROR
  * when refused at once (the error is set).

@@ -13,7 +13,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct config;
 struct gtd;
+struct reload_boot;
+
+/*
+ * What reload.c owns, one per gtd (gtd->rl): the active config and the
+ * file it came from, the boot in progress, and how the boot's end is
+ * announced.  gtd.c fills them in at start, before the loop; after that
+ * reload.c alone replaces conf (a reload) and boot, and gtd.c's
+ * announcement writes and closes readyfd once.  Others read conf (its
+ * templates, groups, access rules) and never keep a pointer into it: a
+ * reload frees it.  Never: starts or stops a child other than through
+ * child.c, or applies a config that did not validate.
+ */
+struct reload_state {
+	struct config		*conf;		/* owned: active, or NULL */
+	char			*path;		/* owned: its file, or NULL */
+	struct reload_boot	*boot;		/* owned: running, or NULL */
+	int			 readyfd;	/* -r: written once ready */
+	bool			 debug;		/* -d: wins over the config */
+};
+
+struct reload_state	*reload_state_new(void);
+/* After the rows are gone.  NULL is fine. */
+void			 reload_state_free(struct reload_state *);
 
 /*
  * What a reload did, or in a dry run would do, by child name:
@@ -44,7 +68,7 @@ const char	*reload_what_name(enum reload_what);
 void		 reload_report_free(struct reload_report *);
 
 /*
- * Start g->conf's boot children (taking their specs), one after the
+ * Start g->rl->conf's boot children (taking their specs), one after the
  * other, then call done(g, true) once all are running, or done(g, false)
  * as soon as one fails (its start, or an exit before it was ready).  The
  * caller decides what follows (gtd.c: announce readiness, or shut down
@@ -54,7 +78,7 @@ void		 reload_report_free(struct reload_report *);
 void	reload_boot(struct gtd *, void (*done)(struct gtd *, bool ok));
 
 /*
- * Re-read g->conf_path and apply it.  0, or -1 with *field and *cause
+ * Re-read g->rl->path and apply it.  0, or -1 with *field and *cause
  * (the caller frees both) when it does not validate: nothing changed.
  * During the boot a valid file is not applied but queued: the boot ends
  * first (every boot child of the old config running), then the file is

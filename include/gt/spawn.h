@@ -134,4 +134,22 @@ int	spawn_resolve(const char *file, const char *pathlist, char **out);
 /* The errno's symbolic name ("ENOENT"), or "E<number>". */
 const char	*spawn_errno_name(int);
 
+/*
+ * What every process gtd starts (a child, a hook, a probe) inherits from
+ * gtd, one per gtd (gtd->spawn): its environment, /dev/null for the
+ * descriptors it does not get, and the soft RLIMIT_NOFILE gtd had before
+ * it raised its own.  Set once at start (gtd.c reads nofile again before
+ * the raise; a test may swap env); read-only afterwards.  Never: holds
+ * anything of a child's, or a descriptor other than devnull.
+ */
+struct spawn_inherit {
+	char		**env;		/* not owned: environ */
+	int		  devnull;	/* owned: /dev/null, O_RDWR */
+	struct rlimit	  nofile;	/* the soft limit children get */
+};
+
+/* NULL and *cause if /dev/null does not open. */
+struct spawn_inherit	*spawn_inherit_new(char **cause);
+void			 spawn_inherit_free(struct spawn_inherit *);
+
 #endif /* GT_SPAWN_H */

@@ -288,7 +288,7 @@ START_TEST(test_child_start_plan)
 	struct childspec	*s = test_spec("web", SPEC_PERMANENT);
 	struct child		*c;
 
-	g->env = env;
+	g->spawn->env = env;
 	spec_strv_add(&s->args, &s->nargs, "--port");
 	spec_strv_add(&s->args, &s->nargs, "80");
 	spec_strv_add(&s->env, &s->nenv, "FOO=spec");
@@ -304,7 +304,7 @@ START_TEST(test_child_start_plan)
 	ck_assert_str_eq(fake_last_plan.cwd, "/tmp");
 	ck_assert(fake_last_plan.new_session);	/* kill_group */
 	ck_assert_int_eq(fake_last_plan.parent, getpid());
-	ck_assert_int_eq(fake_last_plan.fd_in, g->devnull);
+	ck_assert_int_eq(fake_last_plan.fd_in, g->spawn->devnull);
 	ck_assert(fake_plan_has_env("PATH=/usr/bin"));
 	ck_assert(fake_plan_has_env("KEEP=1"));
 	ck_assert(fake_plan_has_env("FOO=spec"));	/* the spec wins */
@@ -326,7 +326,7 @@ START_TEST(test_child_start_clear_env)
 	struct child		*c;
 	int			 n;
 
-	g->env = env;
+	g->spawn->env = env;
 	s->clear_env = true;
 	s->kill_group = false;
 	spec_strv_add(&s->env, &s->nenv, "ONLY=me");
@@ -752,16 +752,16 @@ START_TEST(test_child_intensity_gives_up)
 	switch (give_up_rows[_i].give_up) {
 	case SPEC_GIVE_UP_STOP:
 		ck_assert_int_eq(c->state, CHILD_STOPPED);
-		ck_assert(!g->shutting_down);
+		ck_assert(!g->shut->active);
 		break;
 	case SPEC_GIVE_UP_DELETE:
 		ck_assert(removed(c, "web"));
-		ck_assert(!g->shutting_down);
+		ck_assert(!g->shut->active);
 		break;
 	case SPEC_GIVE_UP_EXIT:
 		ck_assert_int_eq(c->state, CHILD_STOPPED);
-		ck_assert(g->shutting_down);
-		ck_assert_int_eq(g->exit_code, 1);
+		ck_assert(g->shut->active);
+		ck_assert_int_eq(g->shut->exit_code, 1);
 		break;
 	}
 }
@@ -781,7 +781,7 @@ START_TEST(test_child_give_up_exit_stops_others)
 	fire(a);
 	fake_nkills = 0;
 	child_handle_exit(a, W_EXITCODE(1, 0));
-	ck_assert(g->shutting_down);
+	ck_assert(g->shut->active);
 	ck_assert_int_eq(b->state, CHILD_STOPPING);
 	ck_assert_int_eq(fake_kills[fake_nkills - 1].pid, -b->pid);
 	ck_assert_int_eq(fake_kills[fake_nkills - 1].sig, SIGTERM);
@@ -802,8 +802,8 @@ START_TEST(test_child_shutdown_stops_all)
 	start(r);
 	child_handle_exit(r, W_EXITCODE(1, 0));		/* r: restart pending */
 	gtd_shutdown(g, 0, 300);
-	ck_assert(g->shutting_down);
-	ck_assert_int_eq(g->exit_code, 0);
+	ck_assert(g->shut->active);
+	ck_assert_int_eq(g->shut->exit_code, 0);
 	ck_assert_int_eq(a->state, CHILD_STOPPING);
 	ck_assert_int_eq(b->state, CHILD_STOPPING);
 	assert_timer(a, 0.3);
@@ -1222,7 +1222,7 @@ START_TEST(test_child_ready_notify)
 	const char		*path;
 	char			*kv;
 
-	g->env = env;
+	g->spawn->env = env;
 	g->notify = notify_new(g, NULL);
 	c->spec->ready = SPEC_READY_NOTIFY;
 	ck_assert_int_eq(child_start(c), 0);
@@ -1984,7 +1984,7 @@ START_TEST(test_child_kill_all_hooks)
 	ck_assert_int_eq(fake_nkills, 1);
 	ck_assert_int_eq(fake_kills[0].pid, -d->pid);
 	fake_nkills = 0;
-	g->shutdown_forced = true;
+	g->shut->forced = true;
 	gtd_kill_all(g, true);			/* a second signal */
 	ck_assert_int_eq(fake_kills[0].pid, -hook);
 	ck_assert_int_eq(fake_kills[0].sig, SIGKILL);

@@ -239,7 +239,7 @@ START_TEST(test_cmd_shutting_down_refuses_mutations)
 	const char		*err;
 	json_t			*j;
 
-	g->shutting_down = true;
+	g->shut->active = true;
 	j = request("{\"id\":%d,\"op\":\"%s\"}", _i, e->name);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "id")), _i);
 	err = error_of(j);
@@ -272,7 +272,7 @@ START_TEST(test_cmd_unknown_argument)
 	    e->name);
 	json_decref(j);
 	ck_assert_int_eq(g->tab->nchildren, 0);	/* nothing happened */
-	ck_assert(!g->shutting_down);
+	ck_assert(!g->shut->active);
 }
 END_TEST
 
@@ -301,7 +301,7 @@ END_TEST
 static bool
 shutting_down(void *arg)
 {
-	return (g->shutting_down);
+	return (g->shut->active);
 }
 
 static void

@@ -1288,6 +1288,66 @@ START_TEST(test_config_cgroup_and_limits)
 }
 END_TEST
 
+/*
+ * user and group: a name, an integer or a string of digits; a number
+ * needs no entry, a name must resolve; the names resolve once, here.
+ */
+START_TEST(test_config_spec_user_group)
+{
+	struct childspec	*s;
+	char			*field, *cause;
+
+	s = parse(SPEC(",\"user\":0"), &field, &cause);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->user, "0");
+	ck_assert(s->set_uid && s->uid == 0 && s->set_gid && s->gid == 0);
+	ck_assert_str_eq(s->login, "root");
+	ck_assert_ptr_nonnull(s->home);
+	spec_free(s);
+	s = parse(SPEC(",\"user\":\"root\",\"group\":\"54321\""), &field,
+	    &cause);
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s->set_uid && s->uid == 0 && s->set_gid && s->gid == 54321);
+	ck_assert_str_eq(s->group, "54321");
+	spec_free(s);
+	/* A uid with no entry: no home, the group stays unset. */
+	s = parse(SPEC(",\"user\":\"54321\""), &field, &cause);
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s->set_uid && s->uid == 54321 && !s->set_gid);
+	ck_assert_ptr_null(s->home);
+	spec_free(s);
+	s = parse(SPEC(",\"group\":54322"), &field, &cause);
+	ck_assert_ptr_nonnull(s);
+	ck_assert(!s->set_uid && s->set_gid && s->gid == 54322);
+	ck_assert_str_eq(s->group, "54322");
+	spec_free(s);
+	s = parse(SPEC(",\"group\":\"root\""), &field, &cause);
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s->set_gid && s->gid == 0);
+	spec_free(s);
+	ck_assert_ptr_null(parse(SPEC(",\"user\":\"no-such-user-x\""), &field,
+	    &cause));
+	ck_assert_str_eq(field, "user");
+	ck_assert_ptr_nonnull(strstr(cause, "no user named no-such-user-x"));
+	free(field);
+	free(cause);
+	ck_assert_ptr_null(parse(SPEC(",\"group\":\"no-such-group-x\""),
+	    &field, &cause));
+	ck_assert_str_eq(field, "group");
+	ck_assert_ptr_nonnull(strstr(cause, "no group named no-such-group-x"));
+	free(field);
+	free(cause);
+	ck_assert_ptr_null(parse(SPEC(",\"user\":-1"), &field, &cause));
+	ck_assert_str_eq(field, "user");
+	free(field);
+	free(cause);
+	ck_assert_ptr_null(parse(SPEC(",\"group\":true"), &field, &cause));
+	ck_assert_str_eq(field, "group");
+	free(field);
+	free(cause);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1331,6 +1391,10 @@ config_suite(void)
 	tcase_add_test(tc, test_config_include_dir_entry);
 	tcase_add_test(tc, test_config_include_symlinks);
 	tcase_add_test(tc, test_config_file_not_regular_or_big);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("user_group");
+	tcase_add_test(tc, test_config_spec_user_group);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -496,12 +496,12 @@ START_TEST(test_status_text)
 	s = gtd_sd_status(g);
 	ck_assert_str_eq(s, "2 children: 1 running, 1 stopped");
 	free(s);
-	g->shutting_down = true;
+	g->shut->active = true;
 	s = gtd_sd_status(g);
 	ck_assert_str_eq(s, "shutting down, 2 children: 1 running, "
 	    "1 stopped");
 	free(s);
-	g->shutting_down = false;
+	g->shut->active = false;
 	gtd_free(g);
 }
 END_TEST
