@@ -29,6 +29,7 @@
 #include "gt/log.h"
 #include "gt/protocol.h"
 #include "gt/server.h"
+#include "gt/spawn.h"
 #include "gt/xmalloc.h"
 
 #define SERVER_ACCEPT_BURST	64
@@ -502,6 +503,7 @@ server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE) {
 				log_warn("%s: accept, pausing", __func__);
+				spawn_shrink();	/* its spare descriptors */
 				ev_io_stop(loop, &s->acc);
 				ev_timer_set(&s->pause, SERVER_PAUSE_S, 0.);
 				ev_timer_start(loop, &s->pause);

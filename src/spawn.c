@@ -105,14 +105,15 @@ static uintptr_t	spawn_heap_lo, spawn_heap_hi;
  * read, and before gtd's loop sleeps; the loop looks again a moment later
  * while a set is busy); when every set is busy, that one spawn forks as
  * before.  SPAWN_NSETS sets where RLIMIT_NOFILE allows (each is 6
- * descriptors gtd holds for good), one where it is tight (tens): gtd needs
- * those for its clients.  Where clone3 or CLOSE_RANGE_UNSHARE is missing (or
+ * descriptors gtd holds), one where it is tight (tens): gtd needs those
+ * for its clients; and when gtd runs out of descriptors all the same (an
+ * accept's EMFILE), spawn_shrink() gives back all but one.  Where clone3 or CLOSE_RANGE_UNSHARE is missing (or
  * the slots could not be had low enough), spawns fork as before.
  */
 enum spawn_slot {
 	SLOT_IN, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, SLOT_STATUS, SLOT_COUNT
 };
-#define SPAWN_NSETS		8
+#define SPAWN_NSETS		4
 #define SPAWN_NSETS_NOFILE	1024	/* below this soft limit: one set */
 #define SPAWN_SLOT_MAXFD	128	/* slots above this: fork instead */
 #define SPAWN_SYNC		'+'	/* the child's byte: it unshared */
@@ -539,6 +540,22 @@ void
 spawn_init(void)
 {
 	(void)spawn_slots_init();	/* false: spawns fork */
+}
+
+void
+spawn_shrink(void)
+{
+	struct spawn_set	*set;
+	int			 j;
+
+	if (spawn_slots_on != 1)
+		return;
+	while (spawn_nsets > 1 &&
+	    !spawn_set_settle(set = &spawn_sets[spawn_nsets - 1])) {
+		for (j = 0; j < SLOT_COUNT; j++)
+			close(set->slot[j]);
+		spawn_nsets--;
+	}
 }
 
 bool

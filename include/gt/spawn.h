@@ -80,6 +80,11 @@ pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
  */
 bool	spawn_settle(void);
 /*
+ * gtd is out of descriptors: close the slot sets kept for speed, all but
+ * one (those whose child is yet to unshare stay until a later call).
+ */
+void	spawn_shrink(void);
+/*
  * Reserve the low descriptors the spawns use (SPAWN_NSETS x 5 on
  * /dev/null, for the life of the process), now rather than at the first
  * spawn: while gtd's lowest numbers are free, and so that gtd's count of
