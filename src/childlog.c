@@ -598,7 +598,8 @@ childlog_clash(struct gtd *g, const struct childspec *spec, int *stream)
 	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (strcmp(c->name, spec->name) == 0)
 			continue;
-		if ((i = spec_output_clash(c->spec, spec, g->zone)) != -1) {
+		if ((i = spec_output_clash_as(c->spec, c->name, spec,
+		    g->zone)) != -1) {
 			*stream = i;
 			return (c);
 		}

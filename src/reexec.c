@@ -208,7 +208,7 @@ reexec_save_child(struct gtd *g, struct child *c, struct reexec_fds *f)
 
 	child_save(c, &sv);
 	o = json_pack("{s:s, s:o}", "name", c->name, "spec",
-	    config_spec_json(c->spec));
+	    config_spec_json_as(c->spec, c->name));
 	reexec_save_fields(o, &sv);
 	reexec_fd_add(f, sv.statusfd);
 	reexec_fd_add(f, sv.readyfd);

@@ -171,12 +171,13 @@ struct child_envinfo {
  */
 struct child {
 	struct gtd		*gtd;		/* weak */
-	struct childspec	*spec;		/* owned */
+	/* Held (spec_hold), maybe shared with other rows: read-only. */
+	struct childspec	*spec;
 	struct childspec	*next_spec;	/* owned: at the next start */
 	char			*next_json;	/* owned: its normalised text */
 	char			*inst_json;	/* owned: as asked (template) */
 	TAILQ_ENTRY(child)	 qentry;	/* gtd->start_queue */
-	const char		*name;		/* = spec->name */
+	const char		*name;		/* after the struct */
 	enum child_state	 state;
 	pid_t			 pid;		/* -1 when no process */
 	pid_t			 last_pid;	/* of the last incarnation */
@@ -278,6 +279,10 @@ struct childtab {
 	int			 nreleased;	/* released, output read */
 	struct child_list	 start_queue;	/* over max_starting, FIFO */
 	ev_idle			 start_idle;
+	/* The rows' specs, one of each, chained by share_next (child.c). */
+	struct childspec	**specs;
+	size_t			 nspecbuckets;
+	size_t			 nspecs;
 };
 
 /*
