@@ -41,25 +41,45 @@ struct childlog_line {
 	char		*text;		/* owned, valid UTF-8 */
 };
 
+/* "file" mode of one pipe (allocated for a pipe with a file). */
+struct childlog_file {
+	char			*path;		/* owned (expanded), or NULL:
+						   failed for this run */
+	int64_t			 max_bytes;
+	int64_t			 size;		/* of the open file */
+	int			 keep;
+	int			 filefd;	/* or -1 */
+	struct fscred		 cred;		/* it is opened as */
+};
+
 /* One pipe being read (stdout, stderr, or both as "output"). */
 struct childlog_in {
 	struct childlog		*log;		/* weak: the owner */
-	int			 fd;		/* pipe read end, or -1 */
 	ev_io			 rd;
 	const char		*stream;
 	char			*partial;	/* owned, lazily: a line's
 						   start, up to LINE_MAX */
-	size_t			 plen;
-	size_t			 psize;		/* of partial */
+	struct childlog_file	*file;		/* owned, or NULL: no file */
+	int			 fd;		/* pipe read end, or -1 */
+	uint16_t		 plen;		/* <= CHILDLOG_LINE_MAX */
+	uint16_t		 psize;		/* of partial */
 	bool			 relay;		/* copy to gtd's log */
-	/* "file" mode. */
-	char			*path;		/* owned (expanded), or NULL */
-	int64_t			 max_bytes;
-	int			 keep;
-	int			 filefd;
-	int64_t			 size;		/* of the open file */
 };
 
+/* The relay's rate limit (allocated at the first line relayed). */
+struct childlog_relay {
+	struct childlog		*log;		/* weak: the owner */
+	int64_t			 window;	/* second of the count */
+	int			 count;
+	int			 dropped;
+	ev_timer		 dropw;		/* reports `dropped` */
+};
+
+/*
+ * What a child's output costs gtd before it writes a line: this struct
+ * (its pipes' watchers).  The ring, the relay's count and a file's state
+ * come with the first line, or the file.
+ */
 struct childlog {
 	struct child		*child;		/* weak: the owner */
 	/* Every pipe reached EOF: the owner's callback (a released one). */
@@ -68,16 +88,11 @@ struct childlog {
 	/* The ring of recent lines, of both pipes. */
 	struct childlog_line	*ring;		/* owned, lazily, grown by
 						   doubling to RING_LINES */
-	size_t			 rsize;		/* slots of ring */
-	size_t			 head;		/* next slot */
-	size_t			 n;
-	size_t			 bytes;
-	/* Relay rate limit. */
-	int64_t			 window;	/* second of the count */
-	int			 count;
-	int			 dropped;
-	ev_timer		 dropw;		/* reports `dropped` */
-	struct fscred		 cred;		/* its files are opened as */
+	uint32_t		 rsize;		/* slots of ring */
+	uint32_t		 head;		/* next slot */
+	uint32_t		 n;
+	uint32_t		 bytes;
+	struct childlog_relay	*relay;		/* owned, or NULL */
 };
 
 /*
