@@ -214,22 +214,25 @@ struct child {
 	int			 flags;
 #define CHILD_DEAD	0x1			/* removed, freed at refs==0 */
 
-	bool			 boot;		/* a child of the config */
-	bool			 queued;	/* waits for a start slot */
-	bool			 counted;	/* in gtd->nstarting */
-	bool			 want_down;	/* gtd asked it to stop */
-	bool			 delete_after;	/* remove once reaped */
-	bool			 escalated;	/* SIGKILL sent */
-	bool			 has_exit;
-	bool			 last_requested;
-	bool			 last_escalated;
-	bool			 adopted;	/* not our child: pidfd */
-	bool			 ever_ready;	/* some incarnation was ready */
-	bool			 manual;	/* started on request */
-	bool			 gave_up;	/* by intensity or ladder */
-	bool			 bounce;	/* start again once down */
-	bool			 held;		/* down: its group starts it */
-	bool			 released;	/* output still read (dead) */
+	/* Flags: bits, as there is one struct per row. */
+	bool			 boot:1;	/* a child of the config */
+	bool			 queued:1;	/* waits for a start slot */
+	bool			 counted:1;	/* in gtd->nstarting */
+	bool			 want_down:1;	/* gtd asked it to stop */
+	bool			 delete_after:1;	/* remove once reaped */
+	bool			 escalated:1;	/* SIGKILL sent */
+	bool			 has_exit:1;
+	bool			 last_requested:1;
+	bool			 last_escalated:1;
+	bool			 adopted:1;	/* not our child: pidfd */
+	bool			 ever_ready:1;	/* some incarnation was ready */
+	bool			 manual:1;	/* started on request */
+	bool			 gave_up:1;	/* by intensity or ladder */
+	bool			 bounce:1;	/* start again once down */
+	bool			 held:1;	/* down: its group starts it */
+	bool			 released:1;	/* output still read (dead) */
+	bool			 unhealthy:1;	/* killed by its probe */
+	bool			 last_unhealthy:1;
 
 	ev_io			 statusw;
 	ev_io			 readyw;
@@ -251,8 +254,6 @@ struct child {
 	struct health		*health;	/* owned (health.c), or NULL */
 	/* Static: the health attr's value, or NULL: no probe (health.c). */
 	const char		*health_name;
-	bool			 unhealthy;	/* killed by its probe */
-	bool			 last_unhealthy;
 	struct childcg		*cg;		/* owned, or NULL: childcg.c */
 	/* What its env_files gave at the last start, or NULL (info). */
 	struct child_envinfo	*envinfo;
