@@ -1810,8 +1810,7 @@ child_kill(struct child *c, int sig)
 static bool
 child_output_open(const struct child *c)
 {
-	return (c->log != NULL && (c->log->in[0].fd != -1 ||
-	    c->log->in[1].fd != -1));
+	return (c->log != NULL && childlog_reading(c->log));
 }
 
 int

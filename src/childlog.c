@@ -67,36 +67,49 @@ struct childlog *
 childlog_new(struct child *c, void (*closed)(struct child *))
 {
 	struct childlog	*l;
-	int		 i;
 
 	l = xcalloc(1, sizeof *l);
 	l->child = c;
 	l->closed = closed;
-	for (i = 0; i < 2; i++) {
-		l->in[i].log = l;
-		l->in[i].fd = -1;
-		ev_init(&l->in[i].rd, childlog_read_cb);
-		l->in[i].rd.data = &l->in[i];
-	}
 	return (l);
+}
+
+/* Input i of l, made at its first use. */
+static struct childlog_in *
+childlog_in_get(struct childlog *l, int i)
+{
+	struct childlog_in	*in = l->in[i];
+
+	if (in != NULL)
+		return (in);
+	in = l->in[i] = xcalloc(1, sizeof *in);
+	in->log = l;
+	in->fd = -1;
+	ev_init(&in->rd, childlog_read_cb);
+	in->rd.data = in;
+	return (in);
 }
 
 void
 childlog_free(struct childlog *l)
 {
-	size_t	i;
+	struct childlog_in	*in;
+	size_t			 i;
 
 	if (l == NULL)
 		return;
 	childlog_dropped(l);
 	free(l->relay);
 	for (i = 0; i < 2; i++) {
-		if (l->in[i].fd != -1) {
-			ev_io_stop(l->child->gtd->loop, &l->in[i].rd);
-			close(l->in[i].fd);
+		if ((in = l->in[i]) == NULL)
+			continue;
+		if (in->fd != -1) {
+			ev_io_stop(l->child->gtd->loop, &in->rd);
+			close(in->fd);
 		}
-		childlog_file_free(l->in[i].file);
-		free(l->in[i].partial);
+		childlog_file_free(in->file);
+		free(in->partial);
+		free(in);
 	}
 	for (i = 0; i < l->rsize; i++)
 		free(l->ring[i].text);
@@ -148,7 +161,7 @@ void
 childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
     const char *path, int64_t max_bytes, int keep, bool relay)
 {
-	struct childlog_in	*l = &lg->in[i];
+	struct childlog_in	*l = childlog_in_get(lg, i);
 	struct gtd		*g = lg->child->gtd;
 
 	childlog_in_detach(l);
@@ -166,8 +179,11 @@ childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
 void
 childlog_detach(struct childlog *l)
 {
-	childlog_in_detach(&l->in[0]);
-	childlog_in_detach(&l->in[1]);
+	int	i;
+
+	for (i = 0; i < 2; i++)
+		if (l->in[i] != NULL)
+			childlog_in_detach(l->in[i]);
 	childlog_dropped(l);
 }
 
@@ -232,7 +248,18 @@ childlog_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 void
 childlog_feed(struct childlog *l, int i, const char *buf, size_t len)
 {
-	childlog_in_feed(&l->in[i], buf, len);
+	childlog_in_feed(childlog_in_get(l, i), buf, len);
+}
+
+bool
+childlog_reading(const struct childlog *l)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++)
+		if (l->in[i] != NULL && l->in[i]->fd != -1)
+			return (true);
+	return (false);
 }
 
 /*

@@ -77,14 +77,15 @@ struct childlog_relay {
 
 /*
  * What a child's output costs gtd before it writes a line: this struct
- * (its pipes' watchers).  The ring, the relay's count and a file's state
+ * and its pipes' (one for both streams in log mode).  The ring, the relay's count and a file's state
  * come with the first line, or the file.
  */
 struct childlog {
 	struct child		*child;		/* weak: the owner */
 	/* Every pipe reached EOF: the owner's callback (a released one). */
 	void			(*closed)(struct child *);
-	struct childlog_in	 in[2];
+	/* Its pipes: stdout's (or both's), stderr's; NULL until used. */
+	struct childlog_in	*in[2];
 	/* The ring of recent lines, of both pipes. */
 	struct childlog_line	*ring;		/* owned, lazily, grown by
 						   doubling to RING_LINES */
@@ -113,6 +114,8 @@ void		 childlog_attach(struct childlog *, int i, int fd,
 		    int keep, bool relay);
 /* Read what is left in both pipes now, then close them. */
 void		 childlog_detach(struct childlog *);
+/* Is a pipe of l still read (not at EOF)? */
+bool		 childlog_reading(const struct childlog *);
 /* Feed bytes as if read from input i's pipe (the read callback; tests). */
 void		 childlog_feed(struct childlog *, int i, const char *, size_t);
 /*

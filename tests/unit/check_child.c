@@ -1936,7 +1936,7 @@ START_TEST(test_child_release_drains_output)
 	start(c);
 	start(d);
 	ck_assert_ptr_nonnull(c->log);
-	ck_assert_int_ne(c->log->in[0].fd, -1);
+	ck_assert_int_ne(c->log->in[0]->fd, -1);
 	g->lim.max_children = 1;
 	ck_assert_int_eq(child_release(c), 0);
 	ck_assert(removed(c, "web"));
@@ -1967,10 +1967,10 @@ START_TEST(test_child_hook_output_captured)
 	ck_assert_int_gt(fake_last_plan.fd_out, 2);
 	ck_assert_int_eq(fake_last_plan.fd_err, fake_last_plan.fd_out);
 	ck_assert_ptr_nonnull(c->log);
-	ck_assert_int_ne(c->log->in[0].fd, -1);
-	ck_assert_str_eq(c->log->in[0].stream, "hook");
+	ck_assert_int_ne(c->log->in[0]->fd, -1);
+	ck_assert_str_eq(c->log->in[0]->stream, "hook");
 	child_handle_hook_exit(c, W_EXITCODE(0, 0));
-	ck_assert_int_eq(c->log->in[0].fd, -1);
+	ck_assert_int_eq(c->log->in[0]->fd, -1);
 }
 END_TEST
 
