@@ -587,23 +587,55 @@ static void
 spec_equal_change(struct childspec *s, int which)
 {
 	switch (which) {
-	case 0: spec_strv_add(&s->args, &s->nargs, "-v"); break;
-	case 1: spec_strv_add(&s->env, &s->nenv, "A=1"); break;
-	case 2: free(s->cwd); s->cwd = xstrdup("/tmp"); break;
-	case 3: s->restart_delay_ms++; break;
-	case 4: s->backoff_jitter = 0.5; break;
-	case 5: s->out[1].mode = SPEC_OUT_NULL; break;
-	case 6: s->set_uid = true; s->uid = 1; break;
-	case 7: s->groups = xcalloc(1, sizeof *s->groups); s->ngroups = 1;
+	case 0:
+		spec_strv_add(&s->args, &s->nargs, "-v");
 		break;
-	case 8: s->limits.pids_max = 10; break;
-	case 9: s->template = xstrdup("t"); break;
-	case 10: s->after_terminate = xcalloc(1, sizeof *s->after_terminate);
+	case 1:
+		spec_strv_add(&s->env, &s->nenv, "A=1");
 		break;
-	case 11: s->member_of = xstrdup("g"); break;
-	case 12: s->kill_group = false; break;
-	case 13: s->success_codes[0] = 3; break;
-	default: s->failover = true; break;
+	case 2:
+		free(s->cwd);
+		s->cwd = xstrdup("/tmp");
+		break;
+	case 3:
+		s->restart_delay_ms++;
+		break;
+	case 4:
+		s->backoff_jitter = 0.5;
+		break;
+	case 5:
+		s->out[1].mode = SPEC_OUT_NULL;
+		break;
+	case 6:
+		s->set_uid = true;
+		s->uid = 1;
+		break;
+	case 7:
+		free(s->groups);
+		s->groups = xcalloc(1, sizeof *s->groups);
+		s->ngroups = 1;
+		break;
+	case 8:
+		s->limits.pids_max = 10;
+		break;
+	case 9:
+		s->template = xstrdup("t");
+		break;
+	case 10:
+		s->after_terminate = xcalloc(1, sizeof *s->after_terminate);
+		break;
+	case 11:
+		s->member_of = xstrdup("g");
+		break;
+	case 12:
+		s->kill_group = false;
+		break;
+	case 13:
+		s->success_codes[0] = 3;
+		break;
+	default:
+		s->failover = true;
+		break;
 	}
 }
 
