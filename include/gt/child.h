@@ -291,7 +291,10 @@ struct childtab {
  * failure).  spec_json, the spec's normalised text, is only freed: the
  * mirror makes the text of c->spec when a query reads it (registry
  * spec source), so no copy of it is kept per child.  NULL with errno
- * EEXIST if the name exists, ENOSPC past max_children.
+ * EEXIST if the name exists, ENOSPC past max_children.  The row keeps
+ * the name and holds an equal spec another row holds, if any (spec is
+ * freed then): the caller uses c->spec and c->name, never spec, after
+ * the call.  child_adopt and child_restore take spec so too.
  */
 struct child	*child_add(struct gtd *, struct childspec *spec,
 		    char *spec_json);
