@@ -263,10 +263,96 @@ child_find_owner(struct gtd *g, pid_t pid)
 	return (c);
 }
 
+/*
+ * The specs of the rows, one of each (spec_equal): children started with
+ * the same spec (a template's instances, or a client starting many alike)
+ * hold one.  A chain is walked CHILD_SPEC_CHAIN deep at most, and a spec
+ * that finds no place there is not shared: specs made to collide cost
+ * their memory, never a long walk.
+ */
+#define CHILD_SPEC_CHAIN	8
+
+static void
+child_spec_grow(struct childtab *t)
+{
+	struct childspec	**v, *s, *next;
+	size_t			  n = t->nspecbuckets == 0 ? 64 :
+	    t->nspecbuckets * 2, i, k;
+
+	v = xcalloc(n, sizeof *v);
+	for (i = 0; i < t->nspecbuckets; i++) {
+		for (s = t->specs[i]; s != NULL; s = next) {
+			next = s->share_next;
+			k = s->share_hash & (n - 1);
+			s->share_next = v[k];
+			v[k] = s;
+		}
+	}
+	free(t->specs);
+	t->specs = v;
+	t->nspecbuckets = n;
+}
+
+/*
+ * The spec a row holds for spec (taken): an equal one it shares, or spec
+ * itself, kept for the next.  Either way without a name (the row's).
+ */
+static struct childspec *
+child_spec_share(struct gtd *g, struct childspec *spec)
+{
+	struct childtab		*t = g->tab;
+	struct childspec	*s;
+	size_t			 depth = 0, k;
+
+	free(spec->name);
+	spec->name = NULL;
+	if (spec->health != NULL)	/* never equal: not kept */
+		return (spec);
+	if (t->nspecs >= t->nspecbuckets)
+		child_spec_grow(t);
+	spec->share_hash = spec_hash(spec);
+	k = spec->share_hash & (t->nspecbuckets - 1);
+	for (s = t->specs[k]; s != NULL; s = s->share_next) {
+		if (s->share_hash == spec->share_hash &&
+		    spec_equal(s, spec)) {
+			spec_free(spec);
+			return (spec_hold(s));
+		}
+		if (++depth == CHILD_SPEC_CHAIN)
+			return (spec);		/* not kept */
+	}
+	spec->share_next = t->specs[k];
+	t->specs[k] = spec;
+	t->nspecs++;
+	return (spec);
+}
+
+/* A row lets go of its spec (child_spec_share's); the last one frees it. */
+static void
+child_spec_drop(struct gtd *g, struct childspec *spec)
+{
+	struct childtab		*t = g->tab;
+	struct childspec	**pp;
+
+	if (spec == NULL)
+		return;
+	if (spec->refs == 1 && t->nspecbuckets > 0) {
+		pp = &t->specs[spec->share_hash & (t->nspecbuckets - 1)];
+		while (*pp != NULL && *pp != spec)
+			pp = &(*pp)->share_next;
+		if (*pp != NULL) {	/* else not kept (a long chain) */
+			*pp = spec->share_next;
+			t->nspecs--;
+		}
+	}
+	spec_free(spec);
+}
+
 struct child *
 child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 {
 	struct child	*c;
+	size_t		 len;
 
 	if (child_find(g, spec->name) != NULL || g->tab->nchildren >=
 	    g->lim.max_children) {
@@ -275,10 +361,13 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 		free(spec_json);
 		return (NULL);
 	}
-	c = xcalloc(1, sizeof *c);
+	/* The name lives after the struct: one allocation. */
+	len = strlen(spec->name);
+	c = xcalloc(1, sizeof *c + len + 1);
+	memcpy(c + 1, spec->name, len + 1);
+	c->name = (const char *)(c + 1);
 	c->gtd = g;
-	c->spec = spec;
-	c->name = spec->name;
+	c->spec = child_spec_share(g, spec);
 	c->state = CHILD_STOPPED;
 	c->pid = -1;
 	c->statusfd = c->readyfd = c->hook_statusfd = c->pidfd = -1;
@@ -812,9 +901,8 @@ child_start_as(struct child *c, bool manual)
 	    c->state == CHILD_WAITING));
 	child_disarm(c);
 	if (c->next_spec != NULL) {	/* a reload changed the spec */
-		spec_free(c->spec);
-		c->spec = c->next_spec;
-		c->name = c->spec->name;	/* same text, new owner */
+		child_spec_drop(g, c->spec);
+		c->spec = child_spec_share(g, c->next_spec);
 		c->next_spec = NULL;
 		child_mirror(c, true);
 		free(c->next_json);
@@ -1129,6 +1217,7 @@ child_tab_free(struct gtd *g)
 		return;
 	ev_idle_stop(g->loop, &g->tab->start_idle);
 	ev_check_stop(g->loop, &g->tab->start_check);
+	free(g->tab->specs);		/* the rows dropped their specs */
 	free(g->tab->by_name);
 	free(g->tab->by_pid);
 	free(g->tab);
@@ -1779,8 +1868,7 @@ child_kill(struct child *c, int sig)
 static bool
 child_output_open(const struct child *c)
 {
-	return (c->log != NULL && (c->log->in[0].fd != -1 ||
-	    c->log->in[1].fd != -1));
+	return (c->log != NULL && childlog_reading(c->log));
 }
 
 int
@@ -2006,7 +2094,7 @@ child_free(struct child *c)
 	CHILD_OBS(c->gtd, reaped, c);	/* health probe */
 	childcg_free(c);
 	childlog_free(c->log);
-	spec_free(c->spec);
+	child_spec_drop(c->gtd, c->spec);
 	spec_free(c->next_spec);
 	free(c->next_json);
 	free(c->inst_json);

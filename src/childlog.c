@@ -57,6 +57,9 @@ static void	childlog_in_detach(struct childlog_in *);
 static void	childlog_in_feed(struct childlog_in *, const char *, size_t);
 static void	childlog_partial_add(struct childlog_in *, const char *,
 		    size_t);
+static void	childlog_ring_add(struct childlog *, int64_t, const char *,
+		    char *);
+static void	childlog_file_free(struct childlog_file *);
 static void	childlog_ring_grow(struct childlog *);
 static void	childlog_dropped(struct childlog *);
 
@@ -64,62 +67,101 @@ struct childlog *
 childlog_new(struct child *c, void (*closed)(struct child *))
 {
 	struct childlog	*l;
-	int		 i;
 
 	l = xcalloc(1, sizeof *l);
 	l->child = c;
 	l->closed = closed;
-	for (i = 0; i < 2; i++) {
-		l->in[i].log = l;
-		l->in[i].fd = l->in[i].filefd = -1;
-		ev_init(&l->in[i].rd, childlog_read_cb);
-		l->in[i].rd.data = &l->in[i];
-	}
-	ev_init(&l->dropw, childlog_drop_cb);
-	l->dropw.data = l;
 	return (l);
+}
+
+/* Input i of l, made at its first use. */
+static struct childlog_in *
+childlog_in_get(struct childlog *l, int i)
+{
+	struct childlog_in	*in = l->in[i];
+
+	if (in != NULL)
+		return (in);
+	in = l->in[i] = xcalloc(1, sizeof *in);
+	in->log = l;
+	in->fd = -1;
+	ev_init(&in->rd, childlog_read_cb);
+	in->rd.data = in;
+	return (in);
 }
 
 void
 childlog_free(struct childlog *l)
 {
-	size_t	i;
+	struct childlog_in	*in;
+	size_t			 i;
 
 	if (l == NULL)
 		return;
 	childlog_dropped(l);
-	ev_timer_stop(l->child->gtd->loop, &l->dropw);
+	free(l->relay);
 	for (i = 0; i < 2; i++) {
-		if (l->in[i].fd != -1) {
-			ev_io_stop(l->child->gtd->loop, &l->in[i].rd);
-			close(l->in[i].fd);
+		if ((in = l->in[i]) == NULL)
+			continue;
+		if (in->fd != -1) {
+			ev_io_stop(l->child->gtd->loop, &in->rd);
+			close(in->fd);
 		}
-		if (l->in[i].filefd != -1)
-			close(l->in[i].filefd);
-		free(l->in[i].path);
-		free(l->in[i].partial);
+		childlog_file_free(in->file);
+		free(in->partial);
+		free(in);
 	}
-	fscred_clear(&l->cred);
 	for (i = 0; i < l->rsize; i++)
 		free(l->ring[i].text);
 	free(l->ring);
 	free(l);
 }
 
-/* The credentials the spec's process runs with, for its files. */
 static void
-childlog_cred_set(struct childlog *lg, const struct childspec *s)
+childlog_file_free(struct childlog_file *f)
 {
-	fscred_clear(&lg->cred);
-	fscred_init(&lg->cred, s->set_uid, s->uid, s->set_gid, s->gid,
+	if (f == NULL)
+		return;
+	if (f->filefd != -1)
+		close(f->filefd);
+	free(f->path);
+	fscred_clear(&f->cred);
+	free(f);
+}
+
+/*
+ * A file for pipe l: path (a template, expanded for the child) written
+ * with the credentials the spec's process runs with.
+ */
+static struct childlog_file *
+childlog_file_new(struct childlog_in *l, const char *path, int64_t max_bytes,
+    int keep)
+{
+	struct child		*c = l->log->child;
+	const struct childspec	*s = c->spec;
+	struct childlog_file	*f = xcalloc(1, sizeof *f);
+
+	f->path = spec_path_expand(path, c->name, c->gtd->zone);
+	f->max_bytes = max_bytes;
+	f->keep = keep;
+	f->filefd = -1;
+	fscred_init(&f->cred, s->set_uid, s->uid, s->set_gid, s->gid,
 	    s->groups, s->ngroups);
+	return (f);
+}
+
+/* The file l writes now, or NULL: none (or it failed for this run). */
+static const char *
+childlog_path(const struct childlog_in *l)
+{
+	return (l->file != NULL ? l->file->path : NULL);
 }
 
 void
 childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
     const char *path, int64_t max_bytes, int keep, bool relay)
 {
-	struct childlog_in	*l = &lg->in[i];
+	struct childlog_in	*l = childlog_in_get(lg, i);
 	struct gtd		*g = lg->child->gtd;
 
 	childlog_in_detach(l);
@@ -127,16 +169,9 @@ childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
 	l->stream = stream;
 	l->relay = relay;
 	l->plen = 0;
-	free(l->path);
-	l->path = path == NULL ? NULL : spec_path_expand(path,
-	    lg->child->name, g->zone);
-	l->max_bytes = max_bytes;
-	l->keep = keep;
-	if (l->filefd != -1) {
-		close(l->filefd);
-		l->filefd = -1;
-	}
-	childlog_cred_set(lg, lg->child->spec);
+	childlog_file_free(l->file);
+	l->file = path == NULL ? NULL : childlog_file_new(l, path, max_bytes,
+	    keep);
 	ev_io_set(&l->rd, fd, EV_READ);
 	ev_io_start(g->loop, &l->rd);
 }
@@ -144,8 +179,11 @@ childlog_attach(struct childlog *lg, int i, int fd, const char *stream,
 void
 childlog_detach(struct childlog *l)
 {
-	childlog_in_detach(&l->in[0]);
-	childlog_in_detach(&l->in[1]);
+	int	i;
+
+	for (i = 0; i < 2; i++)
+		if (l->in[i] != NULL)
+			childlog_in_detach(l->in[i]);
 	childlog_dropped(l);
 }
 
@@ -210,7 +248,18 @@ childlog_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 void
 childlog_feed(struct childlog *l, int i, const char *buf, size_t len)
 {
-	childlog_in_feed(&l->in[i], buf, len);
+	childlog_in_feed(childlog_in_get(l, i), buf, len);
+}
+
+bool
+childlog_reading(const struct childlog *l)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++)
+		if (l->in[i] != NULL && l->in[i]->fd != -1)
+			return (true);
+	return (false);
 }
 
 /*
@@ -231,10 +280,10 @@ childlog_partial_add(struct childlog_in *l, const char *p, size_t len)
 		if (size > CHILDLOG_LINE_MAX)
 			size = CHILDLOG_LINE_MAX;
 		l->partial = xreallocarray(l->partial, 1, size);
-		l->psize = size;
+		l->psize = (uint16_t)size;
 	}
 	memcpy(l->partial + l->plen, p, len);
-	l->plen += len;
+	l->plen = (uint16_t)(l->plen + len);
 }
 
 /*
@@ -249,7 +298,7 @@ childlog_in_feed(struct childlog_in *l, const char *buf, size_t len)
 	const char		*p = buf, *nl, *end = buf + len;
 	size_t			 take;
 
-	if (l->path != NULL) {
+	if (childlog_path(l) != NULL) {
 		b = xmalloc(sizeof *b);
 		b->len = 0;
 	}
@@ -319,39 +368,53 @@ childlog_utf8(const char *s, size_t len)
 static void
 childlog_dropped(struct childlog *l)
 {
-	if (l->dropped > 0)
+	struct childlog_relay	*r = l->relay;
+
+	if (r == NULL)
+		return;
+	if (r->dropped > 0)
 		log_info("child %s: %d lines not shown", l->child->name,
-		    l->dropped);
-	l->dropped = 0;
-	ev_timer_stop(l->child->gtd->loop, &l->dropw);
+		    r->dropped);
+	r->dropped = 0;
+	ev_timer_stop(l->child->gtd->loop, &r->dropw);
 }
 
 /* The second of the count is over: report, even if no line follows. */
 static void
 childlog_drop_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	childlog_dropped(w->data);
+	struct childlog_relay	*r = w->data;
+
+	childlog_dropped(r->log);
 }
 
 static void
 childlog_relay(struct childlog *l, int64_t at, const char *text)
 {
-	struct child	*c = l->child;
+	struct child		*c = l->child;
+	struct childlog_relay	*r = l->relay;
 
-	if (at / 1000 != l->window) {
-		childlog_dropped(l);
-		l->window = at / 1000;
-		l->count = 0;
+	if (r == NULL) {
+		r = l->relay = xcalloc(1, sizeof *r);
+		r->log = l;
+		r->window = -1;
+		ev_init(&r->dropw, childlog_drop_cb);
+		r->dropw.data = r;
 	}
-	if (++l->count <= CHILDLOG_RELAY_PER_S) {
+	if (at / 1000 != r->window) {
+		childlog_dropped(l);
+		r->window = at / 1000;
+		r->count = 0;
+	}
+	if (++r->count <= CHILDLOG_RELAY_PER_S) {
 		log_info("child %s: %s", c->name, text);
 		return;
 	}
-	if (l->dropped++ == 0) {
+	if (r->dropped++ == 0) {
 		/* At the end of this second (and a little): the count. */
-		ev_timer_set(&l->dropw, (double)(1000 - at % 1000) / 1000 +
+		ev_timer_set(&r->dropw, (double)(1000 - at % 1000) / 1000 +
 		    0.01, 0.);
-		ev_timer_start(c->gtd->loop, &l->dropw);
+		ev_timer_start(c->gtd->loop, &r->dropw);
 	}
 }
 
@@ -360,7 +423,6 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 {
 	struct childlog		*l = in->log;
 	struct gtd		*g = l->child->gtd;
-	struct childlog_line	*ln;
 	int64_t			 at = clock_now_ms(g->loop);
 	char			*text = childlog_utf8(s, len);
 
@@ -369,11 +431,24 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	if (g->obs != NULL && g->obs->output != NULL)
 		g->obs->output(l->child, in->stream, at, text, strlen(text),
 		    g->obs_arg);
+	childlog_ring_add(l, at, in->stream, text);
+}
+
+/*
+ * Put a line (text taken, at most CHILDLOG_RING_BYTES) into the ring,
+ * dropping the oldest lines until it fits the slots and the bytes.
+ */
+static void
+childlog_ring_add(struct childlog *l, int64_t at, const char *stream,
+    char *text)
+{
+	struct childlog_line	*ln;
+	size_t			 len = strlen(text);
+
 	if (l->n == l->rsize && l->rsize < CHILDLOG_RING_LINES)
 		childlog_ring_grow(l);
-	/* Drop the oldest lines until this one fits in the byte budget. */
 	while (l->n > 0 && (l->n == l->rsize ||
-	    l->bytes + strlen(text) > CHILDLOG_RING_BYTES)) {
+	    l->bytes + len > CHILDLOG_RING_BYTES)) {
 		ln = &l->ring[(l->head + l->rsize - l->n) % l->rsize];
 		l->bytes -= strlen(ln->text);
 		free(ln->text);
@@ -383,9 +458,9 @@ childlog_line(struct childlog_in *in, const char *s, size_t len)
 	ln = &l->ring[l->head];
 	free(ln->text);
 	ln->at = at;
-	ln->stream = in->stream;
+	ln->stream = stream;
 	ln->text = text;
-	l->bytes += strlen(text);
+	l->bytes += len;
 	l->head = (l->head + 1) % l->rsize;
 	l->n++;
 }
@@ -398,7 +473,7 @@ static void
 childlog_ring_grow(struct childlog *l)
 {
 	struct childlog_line	*r;
-	size_t			 size, i;
+	uint32_t		 size, i;
 
 	size = l->rsize == 0 ? CHILDLOG_RING_MIN : l->rsize * 2;
 	if (size > CHILDLOG_RING_LINES)
@@ -420,16 +495,16 @@ childlog_ring_grow(struct childlog *l)
 static int
 childlog_file_open(struct childlog_in *l)
 {
-	struct childlog		*lg = l->log;
+	struct childlog_file	*f = l->file;
 	struct fscred_saved	 sv;
 	struct stat		 st;
 	int			 fd, saved;
 
-	if (fscred_become(&lg->cred, &sv) == -1)
+	if (fscred_become(&f->cred, &sv) == -1)
 		return (-1);
-	fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0640);
-	fscred_unbecome(&lg->cred, &sv);
+	fscred_unbecome(&f->cred, &sv);
 	if (fd == -1)
 		return (-1);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -438,8 +513,8 @@ childlog_file_open(struct childlog_in *l)
 		errno = saved;
 		return (-1);
 	}
-	l->filefd = fd;
-	l->size = st.st_size;
+	f->filefd = fd;
+	f->size = st.st_size;
 	return (0);
 }
 
@@ -452,30 +527,31 @@ childlog_file_open(struct childlog_in *l)
 static int
 childlog_rotate(struct childlog_in *l)
 {
+	struct childlog_file	*f = l->file;
 	struct fscred_saved	 sv;
 	char			*from, *to;
 	int			 i, rc = 0;
 
-	if (l->filefd != -1)
-		close(l->filefd);
-	l->filefd = -1;
-	if (fscred_become(&l->log->cred, &sv) == -1)
+	if (f->filefd != -1)
+		close(f->filefd);
+	f->filefd = -1;
+	if (fscred_become(&f->cred, &sv) == -1)
 		return (-1);
-	for (i = l->keep; i >= 1; i--) {
+	for (i = f->keep; i >= 1; i--) {
 		if (i == 1)
-			from = xstrdup(l->path);
+			from = xstrdup(f->path);
 		else
-			xasprintf(&from, "%s.%d", l->path, i - 1);
-		xasprintf(&to, "%s.%d", l->path, i);
+			xasprintf(&from, "%s.%d", f->path, i - 1);
+		xasprintf(&to, "%s.%d", f->path, i);
 		/* rename(2) never follows a symlink: it moves the link. */
 		if (rename(from, to) == -1 && errno != ENOENT && i == 1)
 			rc = -1;
 		free(from);
 		free(to);
 	}
-	if (l->keep == 0 && unlink(l->path) == -1 && errno != ENOENT)
+	if (f->keep == 0 && unlink(f->path) == -1 && errno != ENOENT)
 		rc = -1;
-	fscred_unbecome(&l->log->cred, &sv);
+	fscred_unbecome(&f->cred, &sv);
 	return (rc);
 }
 
@@ -483,12 +559,14 @@ childlog_rotate(struct childlog_in *l)
 static void
 childlog_file_fail(struct childlog_in *l, const char *what)
 {
-	log_warn("child %s: %s %s", l->log->child->name, what, l->path);
-	free(l->path);
-	l->path = NULL;
-	if (l->filefd != -1) {
-		close(l->filefd);
-		l->filefd = -1;
+	struct childlog_file	*f = l->file;
+
+	log_warn("child %s: %s %s", l->log->child->name, what, f->path);
+	free(f->path);
+	f->path = NULL;
+	if (f->filefd != -1) {
+		close(f->filefd);
+		f->filefd = -1;
 	}
 }
 
@@ -496,14 +574,15 @@ childlog_file_fail(struct childlog_in *l, const char *what)
 static int
 childlog_file_write(struct childlog_in *l, const char *buf, size_t len)
 {
-	ssize_t	n;
+	struct childlog_file	*f = l->file;
+	ssize_t			 n;
 
-	if (l->filefd == -1 && childlog_file_open(l) == -1) {
+	if (f->filefd == -1 && childlog_file_open(l) == -1) {
 		childlog_file_fail(l, "open");
 		return (-1);
 	}
 	while (len > 0) {
-		if ((n = write(l->filefd, buf, len)) == -1) {
+		if ((n = write(f->filefd, buf, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			childlog_file_fail(l, "write");
@@ -511,7 +590,7 @@ childlog_file_write(struct childlog_in *l, const char *buf, size_t len)
 		}
 		buf += n;
 		len -= n;
-		l->size += n;
+		f->size += n;
 	}
 	return (0);
 }
@@ -519,7 +598,7 @@ childlog_file_write(struct childlog_in *l, const char *buf, size_t len)
 static void
 childlog_file_flush(struct childlog_in *l, struct childlog_batch *b)
 {
-	if (b->len > 0 && l->path != NULL)
+	if (b->len > 0 && childlog_path(l) != NULL)
 		(void)childlog_file_write(l, b->data, b->len);	/* logged */
 	b->len = 0;
 }
@@ -529,13 +608,13 @@ static int
 childlog_file_next(struct childlog_in *l, struct childlog_batch *b)
 {
 	childlog_file_flush(l, b);
-	if (l->path == NULL)
+	if (childlog_path(l) == NULL)
 		return (-1);
 	if (childlog_rotate(l) == -1) {
 		childlog_file_fail(l, "rotate");
 		return (-1);
 	}
-	l->size = 0;
+	l->file->size = 0;
 	return (0);
 }
 
@@ -548,15 +627,16 @@ static void
 childlog_file_add(struct childlog_in *l, struct childlog_batch *b,
     const char *s, size_t len, bool nl)
 {
-	size_t	n = len + nl, piece;
+	struct childlog_file	*f = l->file;
+	size_t			 n = len + nl, piece;
 
-	if (l->max_bytes > 0 && l->size + (int64_t)(b->len + n) >
-	    l->max_bytes) {
-		if ((l->size > 0 || b->len > 0) &&
+	if (f->max_bytes > 0 && f->size + (int64_t)(b->len + n) >
+	    f->max_bytes) {
+		if ((f->size > 0 || b->len > 0) &&
 		    childlog_file_next(l, b) == -1)
 			return;
-		while ((int64_t)n > l->max_bytes) {
-			piece = (size_t)l->max_bytes;
+		while ((int64_t)n > f->max_bytes) {
+			piece = (size_t)f->max_bytes;
 			if (piece > len)	/* the newline is the rest */
 				piece = len;
 			if (childlog_file_write(l, s, piece) == -1)
@@ -580,7 +660,7 @@ static void
 childlog_record(struct childlog_in *l, struct childlog_batch *b,
     const char *s, size_t len, bool nl)
 {
-	if (l->path != NULL && b != NULL)
+	if (childlog_path(l) != NULL && b != NULL)
 		childlog_file_add(l, b, s, len, nl);
 	childlog_line(l, s, len);
 }
@@ -598,7 +678,8 @@ childlog_clash(struct gtd *g, const struct childspec *spec, int *stream)
 	TAILQ_FOREACH(c, &g->tab->children, entry) {
 		if (strcmp(c->name, spec->name) == 0)
 			continue;
-		if ((i = spec_output_clash(c->spec, spec, g->zone)) != -1) {
+		if ((i = spec_output_clash_as(c->spec, c->name, spec,
+		    g->zone)) != -1) {
 			*stream = i;
 			return (c);
 		}
@@ -622,7 +703,6 @@ childlog_restore_line(struct childlog *l, int64_t at, const char *stream,
 {
 	static const char *const	 names[] = { "stdout", "stderr",
 	    "hook" };
-	struct childlog_line		*ln;
 	size_t				 i, len = strlen(text);
 
 	if (len > CHILDLOG_LINE_MAX || len > CHILDLOG_RING_BYTES)
@@ -630,22 +710,6 @@ childlog_restore_line(struct childlog *l, int64_t at, const char *stream,
 	for (i = 0; i < 3; i++)
 		if (strcmp(stream, names[i]) == 0)
 			break;
-	if (l->n == l->rsize && l->rsize < CHILDLOG_RING_LINES)
-		childlog_ring_grow(l);
-	while (l->n > 0 && (l->n == l->rsize ||
-	    l->bytes + len > CHILDLOG_RING_BYTES)) {
-		ln = &l->ring[(l->head + l->rsize - l->n) % l->rsize];
-		l->bytes -= strlen(ln->text);
-		free(ln->text);
-		ln->text = NULL;
-		l->n--;
-	}
-	ln = &l->ring[l->head];
-	free(ln->text);
-	ln->at = at;
-	ln->stream = i < 3 ? names[i] : "output";
-	ln->text = childlog_utf8(text, len);
-	l->bytes += strlen(ln->text);
-	l->head = (l->head + 1) % l->rsize;
-	l->n++;
+	childlog_ring_add(l, at, i < 3 ? names[i] : "output",
+	    childlog_utf8(text, len));
 }

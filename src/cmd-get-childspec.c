@@ -25,6 +25,6 @@ cmd_get_childspec_exec(struct cmd_ctx *ctx, json_t *args)
 
 	if ((c = cmd_named(ctx, args)) == NULL)
 		return (CMD_ERROR);
-	cmd_set(ctx, "spec", config_spec_json(c->spec));
+	cmd_set(ctx, "spec", config_spec_json_as(c->spec, c->name));
 	return (CMD_OK);
 }

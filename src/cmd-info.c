@@ -94,7 +94,7 @@ cmd_info_exec(struct cmd_ctx *ctx, json_t *args)
 	if (c->spec->cluster && c->fence > 0)	/* GTD_FENCE */
 		cmd_set(ctx, "revision", json_integer(c->fence));
 	cmd_set(ctx, "name", json_string(c->name));
-	cmd_set(ctx, "spec", config_spec_json(c->spec));
+	cmd_set(ctx, "spec", config_spec_json_as(c->spec, c->name));
 	cmd_pid(ctx, c);
 	cmd_set(ctx, "state", json_string(child_state_name(c->state)));
 	cmd_set(ctx, "restart_count", json_integer(c->restart_count));

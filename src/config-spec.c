@@ -1284,6 +1284,12 @@ config_spec_json_proc(const struct childspec *s, json_t *j)
 json_t *
 config_spec_json(const struct childspec *s)
 {
+	return (config_spec_json_as(s, s->name));
+}
+
+json_t *
+config_spec_json_as(const struct childspec *s, const char *name)
+{
 	json_t	*j, *env, *codes, *attrs, *sd;
 	size_t	 i;
 	char	*eq;
@@ -1314,7 +1320,7 @@ config_spec_json(const struct childspec *s)
 		    (json_int_t)s->shutdown_timeout_ms);
 	j = json_pack("{s:s, s:o, s:o, s:o, s:b, s:s, s:s, s:s, s:I, s:o, "
 	    "s:i, s:I, s:s, s:o, s:b, s:o}",
-	    "name", s->name, "cmd", config_strv_json(s->cmd),
+	    "name", name, "cmd", config_strv_json(s->cmd),
 	    "args", config_strv_json(s->args), "env", env,
 	    "clear_env", s->clear_env, "cwd", s->cwd,
 	    "type", spec_type_name(s->type),
@@ -1336,7 +1342,13 @@ config_spec_json(const struct childspec *s)
 char *
 config_spec_text(const struct childspec *s)
 {
-	json_t	*j = config_spec_json(s);
+	return (config_spec_text_as(s, s->name));
+}
+
+char *
+config_spec_text_as(const struct childspec *s, const char *name)
+{
+	json_t	*j = config_spec_json_as(s, name);
 	char	*t;
 
 	t = proto_dumps(j, JSON_COMPACT);

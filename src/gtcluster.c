@@ -421,7 +421,7 @@ gtcluster_hold_start(struct child *c)
 	cm->gc = gc;
 	cm->name = xstrdup(c->name);
 	LIST_INSERT_HEAD(&gc->claims, cm, entry);
-	spec = config_spec_text(c->spec);
+	spec = config_spec_text_as(c->spec, c->name);
 	cm->op = cluster_claim(gc->cl, c->name, spec, c->spec->failover,
 	    gtcluster_claimed, cm);
 	free(spec);

@@ -277,7 +277,7 @@ gtd_spec_text(const char *name, void *arg)
 {
 	struct child	*c = child_find(arg, name);
 
-	return (c != NULL ? config_spec_text(c->spec) : NULL);
+	return (c != NULL ? config_spec_text_as(c->spec, c->name) : NULL);
 }
 
 struct gtd *

@@ -132,14 +132,14 @@ reexec_save_log(const struct child *c, json_t *o, struct reexec_fds *f)
 		return;
 	out = json_array();
 	for (i = 0; i < 2; i++) {
-		if (l->in[i].fd == -1) {
+		if (l->in[i] == NULL || l->in[i]->fd == -1) {
 			json_array_append_new(out, json_null());
 			continue;
 		}
-		reexec_fd_add(f, l->in[i].fd);
+		reexec_fd_add(f, l->in[i]->fd);
 		json_array_append_new(out, json_pack("{s:i, s:b, s:o}", "fd",
-		    l->in[i].fd, "shared", strcmp(l->in[i].stream, "output") ==
-		    0, "partial", reexec_hex(l->in[i].partial, l->in[i].plen)));
+		    l->in[i]->fd, "shared", strcmp(l->in[i]->stream, "output") ==
+		    0, "partial", reexec_hex(l->in[i]->partial, l->in[i]->plen)));
 	}
 	json_object_set_new(o, "out", out);
 	ring = json_array();
@@ -209,7 +209,7 @@ reexec_save_child(struct gtd *g, struct child *c, struct reexec_fds *f)
 
 	child_save(c, &sv);
 	o = json_pack("{s:s, s:o}", "name", c->name, "spec",
-	    config_spec_json(c->spec));
+	    config_spec_json_as(c->spec, c->name));
 	reexec_save_fields(o, &sv);
 	reexec_fd_add(f, sv.statusfd);
 	reexec_fd_add(f, sv.readyfd);

@@ -243,7 +243,7 @@ reload_respec(struct reload_ctx *r, struct child *c, struct childspec *s)
 	int	 same_cur, same_next;
 
 	/* The current text is made again: the mirror holds the only copy. */
-	cur = config_spec_text(c->spec);
+	cur = config_spec_text_as(c->spec, c->name);
 	same_cur = strcmp(text, cur) == 0;
 	same_next = c->next_json != NULL ? strcmp(text, c->next_json) == 0 :
 	    same_cur;

@@ -66,6 +66,7 @@ spec_new(void)
 	struct childspec	*s;
 
 	s = xcalloc(1, sizeof *s);
+	s->refs = 1;
 	s->cmd = xcalloc(1, sizeof *s->cmd);
 	s->args = xcalloc(1, sizeof *s->args);
 	s->env = xcalloc(1, sizeof *s->env);
@@ -103,6 +104,10 @@ spec_free(struct childspec *s)
 
 	if (s == NULL)
 		return;
+	if (s->refs > 1) {		/* another holder has it still */
+		s->refs--;
+		return;
+	}
 	free(s->name);
 	free(s->template);
 	spec_strv_free(s->cmd);
@@ -133,6 +138,13 @@ spec_free(struct childspec *s)
 	free(s);
 }
 
+struct childspec *
+spec_hold(struct childspec *s)
+{
+	s->refs++;
+	return (s);
+}
+
 static char **
 spec_strv_dup(char **v, size_t n)
 {
@@ -153,6 +165,9 @@ spec_dup(const struct childspec *s)
 
 	d = xmalloc(sizeof *d);
 	*d = *s;
+	d->refs = 1;
+	d->share_next = NULL;
+	d->share_hash = 0;
 	d->name = s->name == NULL ? NULL : xstrdup(s->name);
 	d->template = s->template == NULL ? NULL : xstrdup(s->template);
 	d->cmd = spec_strv_dup(s->cmd, s->ncmd);
@@ -575,6 +590,13 @@ int
 spec_output_clash(const struct childspec *a, const struct childspec *b,
     const char *zone)
 {
+	return (spec_output_clash_as(a, a->name, b, zone));
+}
+
+int
+spec_output_clash_as(const struct childspec *a, const char *aname,
+    const struct childspec *b, const char *zone)
+{
 	char	*pa, *pb;
 	int	 i, j, hit = -1;
 
@@ -587,7 +609,7 @@ spec_output_clash(const struct childspec *a, const struct childspec *b,
 			    (a->out[i].max_bytes == 0 &&
 			    b->out[j].max_bytes == 0))
 				continue;
-			pa = spec_path_expand(a->out[i].path, a->name, zone);
+			pa = spec_path_expand(a->out[i].path, aname, zone);
 			if (strcmp(pa, pb) == 0)
 				hit = j;
 			free(pa);
@@ -595,4 +617,206 @@ spec_output_clash(const struct childspec *a, const struct childspec *b,
 		free(pb);
 	}
 	return (hit);
+}
+
+/*
+ * Equality and hash of specs (child.c shares equal ones).  A new field of
+ * struct childspec must be compared here (and copied in spec_dup, freed
+ * in spec_free): this stops the build until it is.
+ */
+#if defined(__LP64__)
+_Static_assert(sizeof (struct childspec) == 552,
+    "struct childspec changed: update spec_equal, spec_hash, spec_dup");
+#endif
+
+static bool
+spec_str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/* Two vectors of n strings (NULL and an empty one differ). */
+static bool
+spec_strv_eq(char **a, size_t na, char **b, size_t nb)
+{
+	size_t	i;
+
+	if (a == NULL || b == NULL)
+		return (a == b);
+	if (na != nb)
+		return (false);
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return (false);
+	return (true);
+}
+
+static bool
+spec_value_eq(const struct value *a, const struct value *b)
+{
+	if (a->type != b->type)
+		return (false);
+	switch (a->type) {
+	case VALUE_INT:
+		return (a->i == b->i);
+	case VALUE_REAL:	/* the same bits: -0.0 is not 0.0 here */
+		return (memcmp(&a->r, &b->r, sizeof a->r) == 0);
+	default:
+		return (spec_str_eq(a->s, b->s));
+	}
+}
+
+/* The fields of the lists (arrays of structs) of a and b. */
+static bool
+spec_lists_eq(const struct childspec *a, const struct childspec *b)
+{
+	size_t	i;
+
+	if (a->nsuccess != b->nsuccess || a->non_exit != b->non_exit ||
+	    a->ngroups != b->ngroups || a->nrlimits != b->nrlimits ||
+	    a->nattrs != b->nattrs || a->ndeps != b->ndeps ||
+	    (a->on_exit == NULL) != (b->on_exit == NULL))
+		return (false);
+	for (i = 0; i < a->nsuccess; i++)
+		if (a->success_codes[i] != b->success_codes[i])
+			return (false);
+	for (i = 0; i < a->non_exit; i++)
+		if (a->on_exit[i].upto != b->on_exit[i].upto ||
+		    a->on_exit[i].action != b->on_exit[i].action ||
+		    a->on_exit[i].delay_ms != b->on_exit[i].delay_ms ||
+		    a->on_exit[i].oom != b->on_exit[i].oom)
+			return (false);
+	for (i = 0; i < (size_t)a->ngroups; i++)
+		if (a->groups[i] != b->groups[i])
+			return (false);
+	for (i = 0; i < a->nrlimits; i++)
+		if (a->rlimits[i].resource != b->rlimits[i].resource ||
+		    a->rlimits[i].value != b->rlimits[i].value)
+			return (false);
+	for (i = 0; i < a->nattrs; i++)
+		if (strcmp(a->attrs[i].key, b->attrs[i].key) != 0 ||
+		    !spec_value_eq(&a->attrs[i].v, &b->attrs[i].v))
+			return (false);
+	for (i = 0; i < a->ndeps; i++)
+		if (strcmp(a->deps[i].name, b->deps[i].name) != 0 ||
+		    a->deps[i].cond != b->deps[i].cond ||
+		    a->deps[i].on_stop != b->deps[i].on_stop ||
+		    a->deps[i].on_restart != b->deps[i].on_restart)
+			return (false);
+	return (true);
+}
+
+static bool
+spec_output_eq(const struct spec_output *a, const struct spec_output *b)
+{
+	return (a->mode == b->mode && spec_str_eq(a->path, b->path) &&
+	    a->max_bytes == b->max_bytes && a->keep == b->keep);
+}
+
+/* The scalar fields. */
+static bool
+spec_scalars_eq(const struct childspec *a, const struct childspec *b)
+{
+	return (a->clear_env == b->clear_env && a->type == b->type &&
+	    a->restart == b->restart &&
+	    a->restart_delay_ms == b->restart_delay_ms &&
+	    a->max_restarts == b->max_restarts &&
+	    a->max_period_ms == b->max_period_ms &&
+	    a->on_give_up == b->on_give_up &&
+	    memcmp(&a->backoff_factor, &b->backoff_factor,
+	    sizeof a->backoff_factor) == 0 &&
+	    a->backoff_max_ms == b->backoff_max_ms &&
+	    a->backoff_reset_ms == b->backoff_reset_ms &&
+	    memcmp(&a->backoff_jitter, &b->backoff_jitter,
+	    sizeof a->backoff_jitter) == 0 &&
+	    a->ready == b->ready && a->ready_fd == b->ready_fd &&
+	    a->ready_timeout_ms == b->ready_timeout_ms &&
+	    a->watchdog_ms == b->watchdog_ms &&
+	    a->hook_timeout_ms == b->hook_timeout_ms &&
+	    a->set_uid == b->set_uid && a->uid == b->uid &&
+	    a->set_gid == b->set_gid && a->gid == b->gid &&
+	    a->umask == b->umask && a->set_nice == b->set_nice &&
+	    a->nice == b->nice &&
+	    a->limits.memory_max == b->limits.memory_max &&
+	    a->limits.memory_high == b->limits.memory_high &&
+	    a->limits.pids_max == b->limits.pids_max &&
+	    a->limits.cpu_max == b->limits.cpu_max &&
+	    a->limits.cpu_weight == b->limits.cpu_weight &&
+	    a->shutdown == b->shutdown &&
+	    a->shutdown_signal == b->shutdown_signal &&
+	    a->reload_signal == b->reload_signal &&
+	    a->shutdown_timeout_ms == b->shutdown_timeout_ms &&
+	    a->kill_group == b->kill_group &&
+	    a->significant == b->significant && a->cluster == b->cluster &&
+	    a->failover == b->failover);
+}
+
+bool
+spec_equal(const struct childspec *a, const struct childspec *b)
+{
+	if (a->health != NULL || b->health != NULL)
+		return (false);
+	return (spec_scalars_eq(a, b) && spec_lists_eq(a, b) &&
+	    spec_output_eq(&a->out[0], &b->out[0]) &&
+	    spec_output_eq(&a->out[1], &b->out[1]) &&
+	    spec_str_eq(a->template, b->template) &&
+	    spec_strv_eq(a->cmd, a->ncmd, b->cmd, b->ncmd) &&
+	    spec_strv_eq(a->args, a->nargs, b->args, b->nargs) &&
+	    spec_strv_eq(a->env, a->nenv, b->env, b->nenv) &&
+	    spec_str_eq(a->cwd, b->cwd) &&
+	    spec_strv_eq(a->after_terminate, a->nhook, b->after_terminate,
+	    b->nhook) &&
+	    spec_str_eq(a->user, b->user) && spec_str_eq(a->group, b->group) &&
+	    spec_str_eq(a->home, b->home) && spec_str_eq(a->shell, b->shell) &&
+	    spec_str_eq(a->login, b->login) &&
+	    spec_strv_eq(a->env_files, a->nenv_files, b->env_files,
+	    b->nenv_files) &&
+	    spec_str_eq(a->member_of, b->member_of));
+}
+
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t
+spec_hash_bytes(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return (h);
+}
+
+static uint64_t
+spec_hash_strv(uint64_t h, char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		h = spec_hash_bytes(h, v[i], strlen(v[i]) + 1);
+	return (h);
+}
+
+/*
+ * What tells specs apart most often: the program, its arguments and
+ * environment, where and as whom it runs, and the policy's numbers.
+ */
+uint64_t
+spec_hash(const struct childspec *s)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+	int64_t		n[] = { s->type, s->restart, s->restart_delay_ms,
+	    s->max_restarts, s->max_period_ms, s->ready, s->ready_timeout_ms,
+	    s->shutdown, s->shutdown_timeout_ms, s->uid, s->gid,
+	    (int64_t)s->nattrs, s->out[0].mode, s->out[1].mode };
+
+	h = spec_hash_strv(h, s->cmd, s->ncmd);
+	h = spec_hash_strv(h, s->args, s->nargs);
+	h = spec_hash_strv(h, s->env, s->nenv);
+	if (s->cwd != NULL)
+		h = spec_hash_bytes(h, s->cwd, strlen(s->cwd));
+	return (spec_hash_bytes(h, n, sizeof n));
 }

@@ -171,12 +171,13 @@ struct child_envinfo {
  */
 struct child {
 	struct gtd		*gtd;		/* weak */
-	struct childspec	*spec;		/* owned */
+	/* Held (spec_hold), maybe shared with other rows: read-only. */
+	struct childspec	*spec;
 	struct childspec	*next_spec;	/* owned: at the next start */
 	char			*next_json;	/* owned: its normalised text */
 	char			*inst_json;	/* owned: as asked (template) */
 	TAILQ_ENTRY(child)	 qentry;	/* gtd->start_queue */
-	const char		*name;		/* = spec->name */
+	const char		*name;		/* after the struct */
 	enum child_state	 state;
 	pid_t			 pid;		/* -1 when no process */
 	pid_t			 last_pid;	/* of the last incarnation */
@@ -213,22 +214,25 @@ struct child {
 	int			 flags;
 #define CHILD_DEAD	0x1			/* removed, freed at refs==0 */
 
-	bool			 boot;		/* a child of the config */
-	bool			 queued;	/* waits for a start slot */
-	bool			 counted;	/* in gtd->nstarting */
-	bool			 want_down;	/* gtd asked it to stop */
-	bool			 delete_after;	/* remove once reaped */
-	bool			 escalated;	/* SIGKILL sent */
-	bool			 has_exit;
-	bool			 last_requested;
-	bool			 last_escalated;
-	bool			 adopted;	/* not our child: pidfd */
-	bool			 ever_ready;	/* some incarnation was ready */
-	bool			 manual;	/* started on request */
-	bool			 gave_up;	/* by intensity or ladder */
-	bool			 bounce;	/* start again once down */
-	bool			 held;		/* down: its group starts it */
-	bool			 released;	/* output still read (dead) */
+	/* Flags: bits, as there is one struct per row. */
+	bool			 boot:1;	/* a child of the config */
+	bool			 queued:1;	/* waits for a start slot */
+	bool			 counted:1;	/* in gtd->nstarting */
+	bool			 want_down:1;	/* gtd asked it to stop */
+	bool			 delete_after:1;	/* remove once reaped */
+	bool			 escalated:1;	/* SIGKILL sent */
+	bool			 has_exit:1;
+	bool			 last_requested:1;
+	bool			 last_escalated:1;
+	bool			 adopted:1;	/* not our child: pidfd */
+	bool			 ever_ready:1;	/* some incarnation was ready */
+	bool			 manual:1;	/* started on request */
+	bool			 gave_up:1;	/* by intensity or ladder */
+	bool			 bounce:1;	/* start again once down */
+	bool			 held:1;	/* down: its group starts it */
+	bool			 released:1;	/* output still read (dead) */
+	bool			 unhealthy:1;	/* killed by its probe */
+	bool			 last_unhealthy:1;
 
 	ev_io			 statusw;
 	ev_io			 readyw;
@@ -250,8 +254,6 @@ struct child {
 	struct health		*health;	/* owned (health.c), or NULL */
 	/* Static: the health attr's value, or NULL: no probe (health.c). */
 	const char		*health_name;
-	bool			 unhealthy;	/* killed by its probe */
-	bool			 last_unhealthy;
 	struct childcg		*cg;		/* owned, or NULL: childcg.c */
 	/* What its env_files gave at the last start, or NULL (info). */
 	struct child_envinfo	*envinfo;
@@ -282,6 +284,10 @@ struct childtab {
 	ev_check		 start_check;	/* a slice after each poll */
 	unsigned int		 slice_iter;	/* the loop iteration ... */
 	ev_tstamp		 slice_at;	/* ... and its first spawn */
+	/* The rows' specs, one of each, chained by share_next (child.c). */
+	struct childspec	**specs;
+	size_t			 nspecbuckets;
+	size_t			 nspecs;
 };
 
 /*
@@ -289,7 +295,10 @@ struct childtab {
  * failure).  spec_json, the spec's normalised text, is only freed: the
  * mirror makes the text of c->spec when a query reads it (registry
  * spec source), so no copy of it is kept per child.  NULL with errno
- * EEXIST if the name exists, ENOSPC past max_children.
+ * EEXIST if the name exists, ENOSPC past max_children.  The row keeps
+ * the name and holds an equal spec another row holds, if any (spec is
+ * freed then): the caller uses c->spec and c->name, never spec, after
+ * the call.  child_adopt and child_restore take spec so too.
  */
 struct child	*child_add(struct gtd *, struct childspec *spec,
 		    char *spec_json);

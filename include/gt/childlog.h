@@ -41,43 +41,59 @@ struct childlog_line {
 	char		*text;		/* owned, valid UTF-8 */
 };
 
+/* "file" mode of one pipe (allocated for a pipe with a file). */
+struct childlog_file {
+	char			*path;		/* owned (expanded), or NULL:
+						   failed for this run */
+	int64_t			 max_bytes;
+	int64_t			 size;		/* of the open file */
+	int			 keep;
+	int			 filefd;	/* or -1 */
+	struct fscred		 cred;		/* it is opened as */
+};
+
 /* One pipe being read (stdout, stderr, or both as "output"). */
 struct childlog_in {
 	struct childlog		*log;		/* weak: the owner */
-	int			 fd;		/* pipe read end, or -1 */
 	ev_io			 rd;
 	const char		*stream;
 	char			*partial;	/* owned, lazily: a line's
 						   start, up to LINE_MAX */
-	size_t			 plen;
-	size_t			 psize;		/* of partial */
+	struct childlog_file	*file;		/* owned, or NULL: no file */
+	int			 fd;		/* pipe read end, or -1 */
+	uint16_t		 plen;		/* <= CHILDLOG_LINE_MAX */
+	uint16_t		 psize;		/* of partial */
 	bool			 relay;		/* copy to gtd's log */
-	/* "file" mode. */
-	char			*path;		/* owned (expanded), or NULL */
-	int64_t			 max_bytes;
-	int			 keep;
-	int			 filefd;
-	int64_t			 size;		/* of the open file */
 };
 
-struct childlog {
-	struct child		*child;		/* weak: the owner */
-	/* Every pipe reached EOF: the owner's callback (a released one). */
-	void			(*closed)(struct child *);
-	struct childlog_in	 in[2];
-	/* The ring of recent lines, of both pipes. */
-	struct childlog_line	*ring;		/* owned, lazily, grown by
-						   doubling to RING_LINES */
-	size_t			 rsize;		/* slots of ring */
-	size_t			 head;		/* next slot */
-	size_t			 n;
-	size_t			 bytes;
-	/* Relay rate limit. */
+/* The relay's rate limit (allocated at the first line relayed). */
+struct childlog_relay {
+	struct childlog		*log;		/* weak: the owner */
 	int64_t			 window;	/* second of the count */
 	int			 count;
 	int			 dropped;
 	ev_timer		 dropw;		/* reports `dropped` */
-	struct fscred		 cred;		/* its files are opened as */
+};
+
+/*
+ * What a child's output costs gtd before it writes a line: this struct
+ * and its pipes' (one for both streams in log mode).  The ring, the relay's count and a file's state
+ * come with the first line, or the file.
+ */
+struct childlog {
+	struct child		*child;		/* weak: the owner */
+	/* Every pipe reached EOF: the owner's callback (a released one). */
+	void			(*closed)(struct child *);
+	/* Its pipes: stdout's (or both's), stderr's; NULL until used. */
+	struct childlog_in	*in[2];
+	/* The ring of recent lines, of both pipes. */
+	struct childlog_line	*ring;		/* owned, lazily, grown by
+						   doubling to RING_LINES */
+	uint32_t		 rsize;		/* slots of ring */
+	uint32_t		 head;		/* next slot */
+	uint32_t		 n;
+	uint32_t		 bytes;
+	struct childlog_relay	*relay;		/* owned, or NULL */
 };
 
 /*
@@ -98,6 +114,8 @@ void		 childlog_attach(struct childlog *, int i, int fd,
 		    int keep, bool relay);
 /* Read what is left in both pipes now, then close them. */
 void		 childlog_detach(struct childlog *);
+/* Is a pipe of l still read (not at EOF)? */
+bool		 childlog_reading(const struct childlog *);
 /* Feed bytes as if read from input i's pipe (the read callback; tests). */
 void		 childlog_feed(struct childlog *, int i, const char *, size_t);
 /*

@@ -38,5 +38,13 @@ int			 config_tpl_changed(const struct config_tpl *,
 json_t			*config_spec_json(const struct childspec *);
 /* config_spec_json dumped compactly (xmalloc'd). */
 char			*config_spec_text(const struct childspec *);
+/*
+ * The same for a child's spec, which has no name of its own (it may be
+ * shared): name is the child's.
+ */
+json_t			*config_spec_json_as(const struct childspec *,
+			    const char *name);
+char			*config_spec_text_as(const struct childspec *,
+			    const char *name);
 
 #endif /* GT_CONFIG_SPEC_H_ */

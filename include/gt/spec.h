@@ -84,9 +84,14 @@ struct spec_attr {
 struct deps_edge;
 struct healthspec;
 
-/* A childspec owns every string and array it points to. */
+/*
+ * A childspec owns every string and array it points to.  A child's spec
+ * may be shared by several children (child.c keeps one of each spec it
+ * holds, see spec_equal): it is then read-only, and its name is NULL (the
+ * name is the child's).
+ */
 struct childspec {
-	char			*name;
+	char			*name;		/* NULL: a child's (shared) */
 	char			*template;	/* informational, or NULL */
 	char			**cmd;		/* NULL-terminated */
 	size_t			 ncmd;
@@ -155,12 +160,32 @@ struct childspec {
 	/* Cluster (protocol §9.3): scope "cluster", and its failover. */
 	bool			 cluster;
 	bool			 failover;
+	/* Sharing: not part of the spec (spec_equal ignores them). */
+	int			 refs;		/* holders (spec_hold) */
+	struct childspec	*share_next;	/* child.c's table of specs */
+	uint64_t		 share_hash;	/* its spec_hash there */
 };
 
 /* A new spec with every default filled in (name and cmd empty). */
 struct childspec	*spec_new(void);
-void			 spec_free(struct childspec *);	/* NULL is fine */
+/*
+ * Drop one holder of s: the last one frees it.  A spec has one holder
+ * when made (spec_new, spec_dup); spec_hold adds one and returns s.
+ * NULL is fine.
+ */
+void			 spec_free(struct childspec *);
+struct childspec	*spec_hold(struct childspec *);
+/* A copy with one holder, the name included. */
 struct childspec	*spec_dup(const struct childspec *);
+/*
+ * Do a and b run the same way: every field equal but the name (and the
+ * sharing fields)?  Then one of them can stand for both.  false when
+ * either has a health probe (its spec is not compared here).
+ * spec_hash: the same value for specs spec_equal calls equal.
+ */
+bool			 spec_equal(const struct childspec *a,
+			    const struct childspec *b);
+uint64_t		 spec_hash(const struct childspec *);
 
 /*
  * Check the cross-field rules (name length, cmd present, the totals of
@@ -195,6 +220,9 @@ char	*spec_path_expand(const char *tmpl, const char *name,
  * does, or -1.  Both in zone.
  */
 int	 spec_output_clash(const struct childspec *a,
+	    const struct childspec *b, const char *zone);
+/* The same, a being the spec of the child named aname (a->name unused). */
+int	 spec_output_clash_as(const struct childspec *a, const char *aname,
 	    const struct childspec *b, const char *zone);
 
 /* Is a wait(2) status a normal exit for this spec (success_exit_codes)? */

@@ -352,8 +352,9 @@ mem_run(struct bctx *b, int n, bool null, double *per, double *ms,
 
 /*
  * The children that fit gtd's descriptor limit (the bench's own, which
- * gtd inherits): three each with outputs "log" (two pipes and a pidfd),
- * some left for gtd itself; in thousands.  n if they all fit.
+ * gtd inherits): two each with outputs "log" (the pipe both streams
+ * share and the child's cgroup directory), some left for gtd itself; in
+ * thousands.  n if they all fit.
  */
 static int
 mem_fit(int n, long *lim)
@@ -365,7 +366,7 @@ mem_fit(int n, long *lim)
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return (n);
 	*lim = (long)rl.rlim_cur;
-	fit = ((long)rl.rlim_cur - 256) / 3 / 1000 * 1000;
+	fit = ((long)rl.rlim_cur - 256) / 2 / 1000 * 1000;
 	if (fit >= n)
 		return (n);
 	return (fit < 1000 ? 1000 : (int)fit);
@@ -385,7 +386,7 @@ wl_memory(struct bctx *b)
 	why[0] = '\0';
 	if (n < b->nmem)
 		snprintf(why, sizeof why, "; %d do not fit RLIMIT_NOFILE %ld "
-		    "(3 descriptors a child with outputs \"log\"): %d instead",
+		    "(2 descriptors a child with outputs \"log\"): %d instead",
 		    b->nmem, lim, n);
 	bench_note("W-memory: %d children, outputs \"log\"", n);
 	mem_run(b, n, false, &per, ms, rss, cpu);

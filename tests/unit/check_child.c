@@ -48,12 +48,21 @@ teardown(void)
 	g = NULL;
 }
 
+/*
+ * Each row gets a spec of its own (an env entry tells them apart): the
+ * tests change c->spec in place, which rows sharing one must never do.
+ */
 static struct child *
 add(const char *name, enum spec_restart restart)
 {
-	struct child	*c;
+	struct childspec	*s = test_spec(name, restart);
+	struct child		*c;
+	char			*e;
 
-	c = child_add(g, test_spec(name, restart), xstrdup("{}"));
+	xasprintf(&e, "CHECK_ROW=%s", name);
+	spec_strv_add(&s->env, &s->nenv, e);
+	free(e);
+	c = child_add(g, s, xstrdup("{}"));
 	ck_assert_ptr_nonnull(c);
 	return (c);
 }
@@ -1927,7 +1936,7 @@ START_TEST(test_child_release_drains_output)
 	start(c);
 	start(d);
 	ck_assert_ptr_nonnull(c->log);
-	ck_assert_int_ne(c->log->in[0].fd, -1);
+	ck_assert_int_ne(c->log->in[0]->fd, -1);
 	g->lim.max_children = 1;
 	ck_assert_int_eq(child_release(c), 0);
 	ck_assert(removed(c, "web"));
@@ -1958,10 +1967,10 @@ START_TEST(test_child_hook_output_captured)
 	ck_assert_int_gt(fake_last_plan.fd_out, 2);
 	ck_assert_int_eq(fake_last_plan.fd_err, fake_last_plan.fd_out);
 	ck_assert_ptr_nonnull(c->log);
-	ck_assert_int_ne(c->log->in[0].fd, -1);
-	ck_assert_str_eq(c->log->in[0].stream, "hook");
+	ck_assert_int_ne(c->log->in[0]->fd, -1);
+	ck_assert_str_eq(c->log->in[0]->stream, "hook");
 	child_handle_hook_exit(c, W_EXITCODE(0, 0));
-	ck_assert_int_eq(c->log->in[0].fd, -1);
+	ck_assert_int_eq(c->log->in[0]->fd, -1);
 }
 END_TEST
 
@@ -2167,6 +2176,82 @@ START_TEST(test_child_hold)
 }
 END_TEST
 
+/*
+ * Rows added with equal specs hold one, without a name (each row has its
+ * own); a different spec is not shared; a reload's spec replaces one
+ * row's only (copy on write); the last row to go frees it.
+ */
+START_TEST(test_child_spec_shared)
+{
+	struct child	*x, *y, *z;
+	struct childspec *s;
+
+	x = child_add(g, test_spec("x", SPEC_PERMANENT), xstrdup("{}"));
+	y = child_add(g, test_spec("y", SPEC_PERMANENT), xstrdup("{}"));
+	s = test_spec("z", SPEC_PERMANENT);
+	spec_strv_add(&s->env, &s->nenv, "A=1");
+	z = child_add(g, s, xstrdup("{}"));
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_nonnull(y);
+	ck_assert_ptr_nonnull(z);
+	ck_assert_ptr_eq(x->spec, y->spec);
+	ck_assert_int_eq(x->spec->refs, 2);
+	ck_assert_ptr_null(x->spec->name);
+	ck_assert_str_eq(x->name, "x");
+	ck_assert_str_eq(y->name, "y");
+	ck_assert_ptr_eq(child_find(g, "y"), y);
+	ck_assert_ptr_ne(z->spec, x->spec);
+	ck_assert_int_eq(z->spec->refs, 1);
+	ck_assert_uint_eq(g->tab->nspecs, 2);
+	/* A reload gave y a new spec: x keeps the old one as it was. */
+	y->next_spec = test_spec("y", SPEC_TRANSIENT);
+	ck_assert_int_eq(child_start(y), 0);
+	ck_assert_ptr_ne(y->spec, x->spec);
+	ck_assert_int_eq(y->spec->restart, SPEC_TRANSIENT);
+	ck_assert_int_eq(x->spec->restart, SPEC_PERMANENT);
+	ck_assert_int_eq(x->spec->refs, 1);
+	ck_assert_ptr_null(y->spec->name);
+	ck_assert_str_eq(y->name, "y");
+	ck_assert_uint_eq(g->tab->nspecs, 3);
+	/* x goes: its spec with it; y and z are untouched. */
+	child_remove(x);
+	child_reap_dead(g);
+	ck_assert_uint_eq(g->tab->nspecs, 2);
+	ck_assert_int_eq(y->spec->restart, SPEC_TRANSIENT);
+	ck_assert_ptr_eq(child_find(g, "z"), z);
+}
+END_TEST
+
+/* Specs made to share one hash chain: past its bound, none is shared. */
+START_TEST(test_child_spec_chain_bounded)
+{
+	struct childspec	*s;
+	struct child		*c[40];
+	char			 name[16], attr[16];
+	size_t			 i, kept;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "c%zu", i);
+		s = test_spec(name, SPEC_PERMANENT);
+		/* The hash reads how many attrs, not their keys. */
+		s->attrs = xcalloc(1, sizeof *s->attrs);
+		s->nattrs = 1;
+		snprintf(attr, sizeof attr, "k%zu", i);
+		s->attrs[0].key = xstrdup(attr);
+		s->attrs[0].v.type = VALUE_INT;
+		ck_assert_ptr_nonnull(c[i] = child_add(g, s, xstrdup("{}")));
+	}
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(c[i]->spec->refs, 1);
+	kept = g->tab->nspecs;
+	ck_assert_uint_eq(kept, 8);	/* CHILD_SPEC_CHAIN */
+	for (i = 0; i < 40; i++)
+		child_remove(c[i]);
+	child_reap_dead(g);
+	ck_assert_uint_eq(g->tab->nspecs, 0);
+}
+END_TEST
+
 Suite *
 child_suite(void)
 {
@@ -2284,6 +2369,12 @@ child_suite(void)
 	tc = tcase_create("waiters");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_child_wake_unwaits_another);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("spec_shared");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_child_spec_shared);
+	tcase_add_test(tc, test_child_spec_chain_bounded);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gt/child.h"
 #include "gt/childlog.h"
@@ -91,14 +92,15 @@ START_TEST(test_childlog_lazy)
 	struct tail	 t;
 
 	ck_assert_ptr_null(l->ring);
-	ck_assert_ptr_null(l->in[0].partial);
+	ck_assert_ptr_null(l->in[0]);
+	ck_assert_ptr_null(l->in[1]);
 	feed_str(l, "one\n");
-	ck_assert_ptr_null(l->in[0].partial);	/* a whole line: no copy */
+	ck_assert_ptr_null(l->in[0]->partial);	/* a whole line: no copy */
 	ck_assert_uint_gt(l->rsize, 0);
 	ck_assert_uint_lt(l->rsize, 64);
 	feed_str(l, "tw");
-	ck_assert_ptr_nonnull(l->in[0].partial);
-	ck_assert_uint_le(l->in[0].psize, 256);
+	ck_assert_ptr_nonnull(l->in[0]->partial);
+	ck_assert_uint_le(l->in[0]->psize, 256);
 	feed_str(l, "o\nthree\n");
 	t = tail_of(l, 10);
 	ck_assert_uint_eq(t.n, 3);
@@ -151,7 +153,7 @@ START_TEST(test_childlog_caps)
 	big[n + 1] = '\0';
 	childlog_feed(l, 0, big, 100);		/* starts as a partial */
 	childlog_feed(l, 0, big + 100, n + 1 - 100);
-	ck_assert_uint_le(l->in[0].psize, CHILDLOG_LINE_MAX);
+	ck_assert_uint_le(l->in[0]->psize, CHILDLOG_LINE_MAX);
 	t = tail_of(l, 10);
 	ck_assert_uint_eq(t.n, 4);
 	for (i = 0; i < 3; i++)
@@ -172,6 +174,63 @@ START_TEST(test_childlog_caps)
 }
 END_TEST
 
+/*
+ * A pipe attached in log mode costs the struct only: no relay count, no
+ * file, no ring until the first line; then the relay count comes too.
+ */
+START_TEST(test_childlog_lazy_relay)
+{
+	struct childlog	*l = childlog_new(c, test_closed);
+	int		 p[2];
+
+	ck_assert_uint_le(sizeof *l, 64);
+	ck_assert_int_eq(pipe(p), 0);
+	childlog_attach(l, 0, p[0], "output", NULL, 0, 0, true);
+	ck_assert_ptr_null(l->relay);
+	ck_assert_ptr_null(l->in[0]->file);
+	ck_assert_ptr_null(l->in[1]);		/* one pipe, one input */
+	ck_assert_ptr_null(l->ring);
+	feed_str(l, "hello\n");
+	ck_assert_ptr_nonnull(l->relay);
+	ck_assert_int_eq(l->relay->count, 1);
+	ck_assert_uint_eq(l->n, 1);
+	close(p[1]);
+	childlog_free(l);
+}
+END_TEST
+
+/* A re-exec's lines go into the ring as the read ones do, with the caps. */
+START_TEST(test_childlog_restore_line)
+{
+	struct childlog	*l = childlog_new(c, test_closed);
+	struct tail	 t;
+	char		*big = xmalloc(CHILDLOG_LINE_MAX + 2);
+	size_t		 i;
+
+	memset(big, 'b', CHILDLOG_LINE_MAX + 1);
+	big[CHILDLOG_LINE_MAX + 1] = '\0';
+	childlog_restore_line(l, 5, "stderr", "e");
+	childlog_restore_line(l, 6, "whatever", "o");
+	childlog_restore_line(l, 7, "stdout", big);	/* not one of ours */
+	for (i = 0; i < CHILDLOG_RING_LINES + 3; i++)
+		childlog_restore_line(l, 8, "stdout", "x");
+	ck_assert_uint_eq(l->n, CHILDLOG_RING_LINES);
+	t = tail_of(l, 1);
+	ck_assert_str_eq(t.text[0], "x");
+	tail_free(&t);
+	childlog_free(l);
+	l = childlog_new(c, test_closed);
+	childlog_restore_line(l, 5, "stderr", "e");
+	childlog_restore_line(l, 6, "whatever", "o");
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_str_eq(l->ring[0].stream, "stderr");
+	ck_assert_str_eq(l->ring[1].stream, "output");
+	ck_assert_uint_eq(l->bytes, 2);
+	childlog_free(l);
+	free(big);
+}
+END_TEST
+
 Suite *
 childlog_suite(void)
 {
@@ -182,6 +241,8 @@ childlog_suite(void)
 	tcase_add_test(tc, test_childlog_lazy);
 	tcase_add_test(tc, test_childlog_ring_grows);
 	tcase_add_test(tc, test_childlog_caps);
+	tcase_add_test(tc, test_childlog_lazy_relay);
+	tcase_add_test(tc, test_childlog_restore_line);
 	suite_add_tcase(s, tc);
 	return (s);
 }

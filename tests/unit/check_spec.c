@@ -582,6 +582,101 @@ START_TEST(test_spec_output_clash)
 }
 END_TEST
 
+/* One change each that spec_equal must see; the name it must not. */
+static void
+spec_equal_change(struct childspec *s, int which)
+{
+	switch (which) {
+	case 0:
+		spec_strv_add(&s->args, &s->nargs, "-v");
+		break;
+	case 1:
+		spec_strv_add(&s->env, &s->nenv, "A=1");
+		break;
+	case 2:
+		free(s->cwd);
+		s->cwd = xstrdup("/tmp");
+		break;
+	case 3:
+		s->restart_delay_ms++;
+		break;
+	case 4:
+		s->backoff_jitter = 0.5;
+		break;
+	case 5:
+		s->out[1].mode = SPEC_OUT_NULL;
+		break;
+	case 6:
+		s->set_uid = true;
+		s->uid = 1;
+		break;
+	case 7:
+		free(s->groups);
+		s->groups = xcalloc(1, sizeof *s->groups);
+		s->ngroups = 1;
+		break;
+	case 8:
+		s->limits.pids_max = 10;
+		break;
+	case 9:
+		s->template = xstrdup("t");
+		break;
+	case 10:
+		s->after_terminate = xcalloc(1, sizeof *s->after_terminate);
+		break;
+	case 11:
+		s->member_of = xstrdup("g");
+		break;
+	case 12:
+		s->kill_group = false;
+		break;
+	case 13:
+		s->success_codes[0] = 3;
+		break;
+	default:
+		s->failover = true;
+		break;
+	}
+}
+
+START_TEST(test_spec_equal)
+{
+	struct childspec	*a = spec_new(), *b = spec_new();
+	int			 i;
+
+	a->name = xstrdup("a");
+	b->name = xstrdup("b");
+	spec_strv_add(&a->cmd, &a->ncmd, "/bin/true");
+	spec_strv_add(&b->cmd, &b->ncmd, "/bin/true");
+	ck_assert(spec_equal(a, b));
+	ck_assert_uint_eq(spec_hash(a), spec_hash(b));
+	spec_free(b);
+	for (i = 0; i <= 14; i++) {
+		b = spec_dup(a);
+		ck_assert(spec_equal(a, b));
+		spec_equal_change(b, i);
+		ck_assert_msg(!spec_equal(a, b), "change %d not seen", i);
+		ck_assert_msg(!spec_equal(b, a), "change %d not seen", i);
+		spec_free(b);
+	}
+	spec_free(a);
+}
+END_TEST
+
+/* spec_hold adds a holder: spec_free frees at the last one only. */
+START_TEST(test_spec_hold)
+{
+	struct childspec	*s = spec_new();
+
+	ck_assert_int_eq(s->refs, 1);
+	ck_assert_ptr_eq(spec_hold(s), s);
+	ck_assert_int_eq(s->refs, 2);
+	spec_free(s);
+	ck_assert_int_eq(s->refs, 1);	/* still there: ASan would say */
+	spec_free(s);
+}
+END_TEST
+
 Suite *
 spec_suite(void)
 {
@@ -622,6 +717,11 @@ spec_suite(void)
 	tcase_add_loop_test(tc, test_spec_path_expand_table, 0,
 	    NROWS(path_rows));
 	tcase_add_test(tc, test_spec_output_clash);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("equal");
+	tcase_add_test(tc, test_spec_equal);
+	tcase_add_test(tc, test_spec_hold);
 	suite_add_tcase(s, tc);
 	return (s);
 }
