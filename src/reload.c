@@ -304,16 +304,17 @@ reload_add(struct reload_ctx *r, struct childspec *s, const char *text)
 		spec_free(s);
 		return;
 	}
+	/* A copy: child_add frees s on failure, a failed start the row. */
+	name = xstrdup(s->name);
 	if ((c = child_add(r->gtd, s, config_spec_text(s))) == NULL) {
-		reload_warn(r, "child %s: %s", s->name, strerror(errno));
-		reload_note(r, RELOAD_FAILED, s->name);
+		reload_warn(r, "child %s: %s", name, strerror(errno));
+		reload_note(r, RELOAD_FAILED, name);
+		free(name);
 		return;
 	}
 	c->boot = true;
 	log_info("child %s: %s the config, starting", c->name,
 	    was == NULL ? "new in" : "changed in");
-	/* A copy: a failed start may remove the row and its spec. */
-	name = xstrdup(c->name);
 	reload_note(r, child_start(c) == 0 ? RELOAD_STARTED : RELOAD_FAILED,
 	    name);
 	free(name);

@@ -1171,6 +1171,29 @@ START_TEST(e2e_reload_failed_and_warnings)
 }
 END_TEST
 
+/*
+ * A reload that adds a child past max_children reports it failed, by
+ * its name, and changes nothing else (the name was read from the spec
+ * child_add had already freed).
+ */
+START_TEST(e2e_reload_past_max_children)
+{
+	struct e2e	*e = e2e_start("{\"max_children\":1}");
+	json_t		*r;
+
+	e2e_ok(e, "start_child", "{s:s, s:[s, s]}", "name", "x", "cmd",
+	    "/bin/sleep", "100");
+	write_conf(e, "{\"max_children\":1,\"children\":[{\"name\":"
+	    "\"late-child\",\"cmd\":[\"/bin/sleep\",\"100\"]}]}");
+	r = e2e_ok(e, "reload", NULL);
+	ck_assert_str_eq(report(e, r), "started= stopped= changed= "
+	    "unchanged= absent= failed=late-child warnings=1");
+	ck_assert(e2e_row(e, "late-child") == NULL);
+	ck_assert(e2e_row(e, "x") != NULL);
+	e2e_stop(e);
+}
+END_TEST
+
 /* SIGHUP does the same as the op. */
 START_TEST(e2e_reload_sighup_diff)
 {
@@ -1632,6 +1655,7 @@ e2e_config_suite(void)
 	tcase_add_test(tc, e2e_reload_dry_run);
 	tcase_add_test(tc, e2e_reload_absent);
 	tcase_add_test(tc, e2e_reload_failed_and_warnings);
+	tcase_add_test(tc, e2e_reload_past_max_children);
 	tcase_add_test(tc, e2e_reload_template);
 	tcase_add_test(tc, e2e_reload_bad_config);
 	tcase_add_test(tc, e2e_reload_sighup_bad_config);
