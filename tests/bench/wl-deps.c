@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/bench/bench.h"
@@ -44,6 +45,7 @@ struct deps_figs {
 	double	first[DEPS_LEVELS][BENCH_MAXREPS];	/* ms, shortest */
 	double	mid[DEPS_LEVELS][BENCH_MAXREPS];	/* ms, median */
 	double	chain[BENCH_MAXREPS];		/* ms, longest of a chain */
+	double	floor[BENCH_MAXREPS];		/* ms, the same without gtd */
 	double	wait99[BENCH_MAXREPS];			/* us */
 	double	wave99[BENCH_MAXREPS];			/* us */
 	double	gtd[BENCH_MAXREPS];			/* ms, longest */
@@ -262,6 +264,59 @@ deps_run(struct bctx *b, int n, int w, struct deps_figs *f, int run)
 	deps_levels(b, stamps, n, w, f, run);
 }
 
+/*
+ * The machine's floor for the chain: the bench itself starts the same
+ * chain of DEPS_LEVELS children, each forked and exec'd as soon as the
+ * readiness line of the one before reached it on a pipe (nothing else:
+ * no supervisor).  The longest readiness-to-start, in ms, into *ms.
+ */
+static void
+deps_floor(struct bctx *b, double *ms)
+{
+	char		 stamps[128], arg[160], name[16], c;
+	char		 fd3[] = "--ready-fd=3";
+	char		*argv[] = { b->idle, fd3, arg, NULL };
+	pid_t		 pids[DEPS_LEVELS];
+	struct pollfd	 pfd;
+	int64_t		 s[DEPS_LEVELS], r[DEPS_LEVELS];
+	int		 i, p[2];
+
+	snprintf(stamps, sizeof stamps, "%s/floor", b->dir);
+	snprintf(arg, sizeof arg, "--stamp=%s", stamps);
+	(void)remove(stamps);
+	for (i = 0; i < DEPS_LEVELS; i++) {
+		snprintf(name, sizeof name, "d%d", i);
+		if (pipe(p) == -1 || (pids[i] = fork()) == -1)
+			bench_die("W-deps floor: %s", strerror(errno));
+		if (pids[i] == 0) {
+			if (dup2(p[1], 3) == -1 || setenv("GTD_NAME", name,
+			    1) == -1)
+				_exit(127);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		close(p[1]);
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 10000) != 1 || read(p[0], &c, 1) != 1)
+			bench_die("W-deps floor: d%d never ready", i);
+		close(p[0]);
+	}
+	for (i = 0; i < DEPS_LEVELS; i++) {
+		(void)kill(pids[i], SIGKILL);
+		(void)waitpid(pids[i], NULL, 0);
+	}
+	deps_stamps(stamps, DEPS_LEVELS, s, r);
+	*ms = 0;
+	for (i = 1; i < DEPS_LEVELS; i++) {
+		if (s[i] < 0 || r[i - 1] < 0)
+			bench_die("W-deps floor: no stamp of d%d (see %s)", i,
+			    b->dir);
+		if ((s[i] - r[i - 1]) / 1e6 > *ms)
+			*ms = (s[i] - r[i - 1]) / 1e6;
+	}
+}
+
 static void
 deps_fig(struct bctx *b, const char *name, const char *unit,
     const double *v, enum target t, double limit)
@@ -298,6 +353,7 @@ wl_deps(struct bctx *b)
 		for (l = 1; l < DEPS_LEVELS; l++)
 			if (c->lvl[l][run] > f->chain[run])
 				f->chain[run] = c->lvl[l][run];
+		deps_floor(b, &f->floor[run]);
 	}
 	report_section("W-deps: %d children in %d levels (a root, a fan-out "
 	    "of %d below it, then %d chains of %d), all waiting on the root "
@@ -320,6 +376,9 @@ wl_deps(struct bctx *b)
 	snprintf(name, sizeof name, "W-deps chain of %d alone, max",
 	    DEPS_LEVELS);
 	deps_fig(b, name, "ms", f->chain, TARGET_VALUE_LE, DEPS_TARGET_MS);
+	snprintf(name, sizeof name, "W-deps chain of %d, no gtd, max",
+	    DEPS_LEVELS);
+	deps_fig(b, name, "ms", f->floor, TARGET_NONE, 0);
 	deps_fig(b, "W-deps gtd's own view, max", "ms", f->gtd, TARGET_NONE,
 	    0);
 	snprintf(name, sizeof name, "W-deps ping p99, %d waiting", n - 1);
