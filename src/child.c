@@ -188,7 +188,8 @@ child_hash_del(struct gtd *g, struct child *c, int which)
 	struct child	**pp;
 
 	if (which == CHILD_BY_NAME) {
-		pp = &g->tab->by_name[child_hash_name(c->name) & (g->tab->nbuckets - 1)];
+		pp = &g->tab->by_name[child_hash_name(c->name) &
+		    (g->tab->nbuckets - 1)];
 		while (*pp != c)
 			pp = &(*pp)->next_name;
 		*pp = c->next_name;
@@ -356,7 +357,8 @@ child_add(struct gtd *g, struct childspec *spec, char *spec_json)
 
 	if (child_find(g, spec->name) != NULL || g->tab->nchildren >=
 	    g->lim.max_children) {
-		errno = g->tab->nchildren >= g->lim.max_children ? ENOSPC : EEXIST;
+		errno = g->tab->nchildren >= g->lim.max_children ? ENOSPC :
+		    EEXIST;
 		spec_free(spec);
 		free(spec_json);
 		return (NULL);
@@ -826,7 +828,7 @@ child_hold(struct child *c)
 	switch (c->state) {
 	case CHILD_STARTING:
 	case CHILD_RUNNING:
-		/* As restart_child's stop: its dependents are not waited for. */
+		/* As restart_child's stop: no wait for its dependents. */
 		child_stop_as(c, -1, false, true);
 		if (c->flags & CHILD_DEAD)
 			return;
@@ -1733,8 +1735,9 @@ child_decide(struct child *c, int status)
 	a = p.action;
 	delay = p.delay_ms;
 	if (p.gave_up) {
-		log_warnx("child %s: %s, %s", c->name, c->spec->on_exit != NULL ?
-		    "past its on_exit ladder" : "restart intensity reached",
+		log_warnx("child %s: %s, %s", c->name,
+		    c->spec->on_exit != NULL ? "past its on_exit ladder" :
+		    "restart intensity reached",
 		    policy_action_name(a));
 		c->gave_up = true;
 		CHILD_OBS(g, gave_up, c, policy_action_name(a));

@@ -38,7 +38,7 @@
 #include "gt/xmalloc.h"
 
 #define GTD_COMMIT_MS		100	/* the mirror's transactions, at most */
-#define GTD_SETTLE_S		0.001	/* a new child yet to run: look again, */
+#define GTD_SETTLE_S		0.001	/* a new child yet to run: again, */
 #define GTD_SETTLE_MAX_S	0.1	/* ... less often while it waits */
 
 /* The loop's own watchers and the commit throttle (gtd->w). */

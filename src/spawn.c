@@ -107,8 +107,9 @@ static uintptr_t	spawn_heap_lo, spawn_heap_hi;
  * before.  SPAWN_NSETS sets where RLIMIT_NOFILE allows (each is 6
  * descriptors gtd holds), one where it is tight (tens): gtd needs those
  * for its clients; and when gtd runs out of descriptors all the same (an
- * accept's EMFILE), spawn_shrink() gives back all but one.  Where clone3 or CLOSE_RANGE_UNSHARE is missing (or
- * the slots could not be had low enough), spawns fork as before.
+ * accept's EMFILE), spawn_shrink() gives back all but one.  Where clone3
+ * or CLOSE_RANGE_UNSHARE is missing (or the slots could not be had low
+ * enough), spawns fork as before.
  */
 enum spawn_slot {
 	SLOT_IN, SLOT_OUT, SLOT_ERR, SLOT_EXTRA, SLOT_STATUS, SLOT_COUNT

@@ -77,8 +77,9 @@ struct childlog_relay {
 
 /*
  * What a child's output costs gtd before it writes a line: this struct
- * and its pipes' (one for both streams in log mode).  The ring, the relay's count and a file's state
- * come with the first line, or the file.
+ * and its pipes' (one for both streams in log mode).  The ring, the
+ * relay's count and a file's state come with the first line, or the
+ * file.
  */
 struct childlog {
 	struct child		*child;		/* weak: the owner */
