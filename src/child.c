@@ -78,6 +78,8 @@ static int	child_env_files(struct child *, struct envfile_set *,
 		    char **);
 static void	child_queue_kick(struct gtd *);
 static bool	child_slice_over(struct gtd *);
+static void	child_queue_released(struct childtab *, struct child *);
+static void	child_queue_remove(struct childtab *, struct child *);
 static void	child_unqueue(struct child *);
 static bool	child_outputs_shared(const struct spec_output *);
 static void	child_outputs_done(struct child *, int [2], int [2], bool);
@@ -934,17 +936,62 @@ child_start_as(struct child *c, bool manual)
 	if (manual)			/* a new window, a new backoff */
 		policy_hist_free(&c->hist);
 	if ((g->lim.max_starting > 0 && g->tab->nstarting >=
-	    g->lim.max_starting) || (paced &&
-	    (!TAILQ_EMPTY(&g->tab->start_queue) || child_slice_over(g)))) {
+	    g->lim.max_starting) || (paced && child_slice_over(g))) {
 		/* Over the zone's cap: wait in line, in the starting state. */
 		c->queued = true;
-		TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
+		if (paced)
+			child_queue_released(g->tab, c);
+		else
+			TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
 		child_set_state(c, CHILD_STARTING);
 		if (paced)
 			child_queue_kick(g);
 		return (0);
 	}
 	return (child_spawn(c));
+}
+
+/*
+ * A row its dependencies released goes in line before the rows queued
+ * earlier, after those of the same release (child_release_begin): the
+ * newest readiness first, so that a chain is never held behind a wide
+ * level that started before it.
+ */
+static void
+child_queue_released(struct childtab *t, struct child *c)
+{
+	if (t->qmark != NULL)
+		TAILQ_INSERT_AFTER(&t->start_queue, t->qmark, c, qentry);
+	else
+		TAILQ_INSERT_HEAD(&t->start_queue, c, qentry);
+	if (t->releasing > 0)
+		t->qmark = c;
+}
+
+/* A release inside another (a start that releases more) joins it. */
+void
+child_release_begin(struct gtd *g)
+{
+	if (g->tab->releasing++ == 0)
+		g->tab->qmark = NULL;
+}
+
+void
+child_release_end(struct gtd *g)
+{
+	assert(g->tab->releasing > 0);
+	if (--g->tab->releasing == 0)
+		g->tab->qmark = NULL;
+}
+
+/* c leaves the start queue: the release's mark moves back past it. */
+static void
+child_queue_remove(struct childtab *t, struct child *c)
+{
+	if (t->qmark == c)
+		t->qmark = TAILQ_PREV(c, child_list, qentry);
+	TAILQ_REMOVE(&t->start_queue, c, qentry);
+	c->queued = false;
 }
 
 /*
@@ -1177,8 +1224,7 @@ child_queue_run(struct gtd *g)
 	    NULL) {
 		if (child_slice_over(g))
 			return;
-		TAILQ_REMOVE(&t->start_queue, c, qentry);
-		c->queued = false;
+		child_queue_remove(t, c);
 		(void)child_spawn(c);	/* a failure is logged and decided */
 	}
 	ev_idle_stop(g->loop, &t->start_idle);
@@ -1230,8 +1276,7 @@ child_tab_free(struct gtd *g)
 static void
 child_unqueue(struct child *c)
 {
-	TAILQ_REMOVE(&c->gtd->tab->start_queue, c, qentry);
-	c->queued = false;
+	child_queue_remove(c->gtd->tab, c);
 	c->fail = CHILD_FAIL_EXITED;
 }
 

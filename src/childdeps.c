@@ -216,6 +216,7 @@ childdeps_start_met(struct gtd *g, struct deps_names *met)
 	struct child	*d;
 	size_t		 i;
 
+	child_release_begin(g);
 	for (i = 0; i < met->n; i++) {
 		if ((d = child_find(g, met->v[i])) == NULL ||
 		    d->state != CHILD_WAITING)
@@ -227,6 +228,7 @@ childdeps_start_met(struct gtd *g, struct deps_names *met)
 		log_info("child %s: dependencies met, starting", d->name);
 		(void)child_start(d);	/* a failure is logged and decided */
 	}
+	child_release_end(g);
 }
 
 /*

@@ -278,8 +278,14 @@ struct childtab {
 	int			 nprocs;	/* rows with a live process */
 	int			 nstarting;	/* forked, not yet ready */
 	int			 nreleased;	/* released, output read */
-	/* Over max_starting, or past the iteration's spawn slice; FIFO. */
+	/*
+	 * Over max_starting, or past the iteration's spawn slice: first in,
+	 * first out, but the rows a dependency's transition releases go
+	 * first (child_queue_released), in their order after qmark.
+	 */
 	struct child_list	 start_queue;
+	struct child		*qmark;		/* this release's last, or NULL */
+	int			 releasing;	/* child_release_begin..end */
 	ev_idle			 start_idle;	/* poll without sleeping */
 	ev_check		 start_check;	/* a slice after each poll */
 	unsigned int		 slice_iter;	/* the loop iteration ... */
@@ -322,6 +328,12 @@ struct child	*child_find_owner(struct gtd *, pid_t);
  * restart intensity window and the backoff.
  */
 int		 child_start(struct child *);
+/*
+ * Bracket the starts of the waiting rows one transition releases: they
+ * keep their order among themselves, before every row queued earlier.
+ */
+void		 child_release_begin(struct gtd *);
+void		 child_release_end(struct gtd *);
 /*
  * (child_start, continued.)  A row whose depends_on are not all met does
  * not fork: it becomes waiting (no process), and starts, as the start it

@@ -492,6 +492,45 @@ START_TEST(e2e_deps_wave_answers_meanwhile)
 }
 END_TEST
 
+/*
+ * The rows a transition releases go before the starts queued earlier:
+ * with max_starting 1 and q0..q2 queued behind db, db's readiness
+ * starts app (its dependent) first; the old queue, first in first out,
+ * started app last.
+ */
+START_TEST(e2e_deps_release_goes_first)
+{
+	struct e2e	*e = e2e_start("{\"max_starting\":1}");
+	struct e2e_conn	*sub = e2e_client(e);
+	const char	*gate = e2e_path(e, "go");
+	json_t		*ev, *r;
+	int		 k;
+
+	e2e_cok(sub, "subscribe", "{s:[s]}", "events", "started");
+	e2e_ok(e, "start_child", "{s:s, s:o, s:{s:i}, s:b}", "name", "db",
+	    "cmd", e2e_cmd(e2e_fmt(e, "--ready-after=%s", gate),
+	    "--ready-fd=3", NULL), "ready", "fd", 3, "wait", 0);
+	ck_assert_ptr_nonnull(e2e_next_event(sub, "db", "started", 5000));
+	for (k = 0; k < 3; k++) {
+		r = e2e_ok(e, "start_child", "{s:s, s:o, s:b}", "name",
+		    e2e_fmt(e, "q%d", k), "cmd", e2e_cmd(NULL), "wait", 0);
+		ck_assert(json_is_true(e2e_get(r, "queued")));
+	}
+	e2e_ok(e, "start_child", "{s:s, s:o, s:[s], s:b}", "name", "app",
+	    "cmd", e2e_cmd(NULL), "depends_on", "db", "wait", 0);
+	touch(gate);
+	ev = e2e_next_event(sub, NULL, "started", e2e_slow(10000));
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_str_eq(e2e_str(ev, "name"), "app");
+	for (k = 0; k < 3; k++) {
+		ev = e2e_next_event(sub, NULL, "started", e2e_slow(10000));
+		ck_assert_ptr_nonnull(ev);
+		ck_assert_str_eq(e2e_str(ev, "name"), e2e_fmt(e, "q%d", k));
+	}
+	e2e_stop(e);
+}
+END_TEST
+
 Suite *
 e2e_deps_suite(void)
 {
@@ -511,6 +550,7 @@ e2e_deps_suite(void)
 	tcase_add_test(tc, e2e_deps_shutdown_order);
 	tcase_add_test(tc, e2e_deps_many_waiting);
 	tcase_add_test(tc, e2e_deps_wave_answers_meanwhile);
+	tcase_add_test(tc, e2e_deps_release_goes_first);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -526,6 +526,98 @@ END_TEST
  * that was ready once is kept stopped (a fresh one goes: see
  * test_child_never_ready_removed).
  */
+/* The start queue's names, in order, space-separated. */
+static const char *
+queue_names(void)
+{
+	static char	 buf[256];
+	struct child	*c;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(c, &g->tab->start_queue, qentry) {
+		ck_assert(c->queued);
+		ck_assert_int_eq(c->state, CHILD_STARTING);
+		if (buf[0] != '\0')
+			strcat(buf, " ");
+		strcat(buf, c->name);
+	}
+	return (buf);
+}
+
+/* Start a row its dependencies release (state waiting until now). */
+static void
+release(const char *name)
+{
+	struct child	*c = add(name, SPEC_PERMANENT);
+
+	c->state = CHILD_WAITING;
+	ck_assert_int_eq(child_start(c), 0);
+	ck_assert(c->queued);
+}
+
+/*
+ * Released rows go before the starts queued earlier, each release's in
+ * its own order; a release inside another joins it; a release's last
+ * row leaving the queue moves the mark back, never leaves it dangling.
+ */
+START_TEST(test_child_release_order)
+{
+	static const char *const order[] = { "y2", "y1", "x4", "n1", "n2",
+	    "n3", "w1", "w2", "w3", "q1", "q2" };
+	struct child	*a = add("a", SPEC_PERMANENT), *c;
+	int		 wfd = status_pipe();
+	pid_t		 last = 0;
+	size_t		 i;
+
+	g->lim.max_starting = 1;
+	ck_assert_int_eq(child_start(a), 0);	/* holds the one slot */
+	ck_assert_int_eq(a->state, CHILD_STARTING);
+	ck_assert_int_eq(child_start(add("q1", SPEC_PERMANENT)), 0);
+	ck_assert_int_eq(child_start(add("q2", SPEC_PERMANENT)), 0);
+	ck_assert_str_eq(queue_names(), "q1 q2");
+	child_release_begin(g);
+	release("w1");
+	release("w2");
+	release("w3");
+	child_release_end(g);
+	ck_assert_str_eq(queue_names(), "w1 w2 w3 q1 q2");
+	child_release_begin(g);
+	release("n1");
+	child_release_begin(g);			/* a start released more */
+	release("n2");
+	child_release_end(g);
+	release("n3");
+	child_release_end(g);
+	ck_assert_str_eq(queue_names(), "n1 n2 n3 w1 w2 w3 q1 q2");
+	child_release_begin(g);
+	release("x1");
+	release("x2");
+	child_stop(child_find(g, "x2"), -1, false);	/* the mark */
+	release("x3");
+	child_stop(child_find(g, "x1"), -1, false);	/* the mark's back */
+	child_stop(child_find(g, "x3"), -1, false);
+	release("x4");
+	child_release_end(g);
+	ck_assert_str_eq(queue_names(), "x4 n1 n2 n3 w1 w2 w3 q1 q2");
+	release("y1");				/* alone: first in line */
+	release("y2");
+	ck_assert_str_eq(queue_names(),
+	    "y2 y1 x4 n1 n2 n3 w1 w2 w3 q1 q2");
+	/* The slot frees: the queue runs, in that order. */
+	child_stop(a, -1, false);
+	child_handle_exit(a, W_EXITCODE(0, SIGTERM));
+	settle();
+	ck_assert_str_eq(queue_names(), "");
+	for (i = 0; i < sizeof order / sizeof order[0]; i++) {
+		c = child_find(g, order[i]);
+		ck_assert_msg(c != NULL && c->pid > last, "%s forked out of "
+		    "order", order[i]);
+		last = c->pid;
+	}
+	close(wfd);
+}
+END_TEST
+
 START_TEST(test_child_stop_while_starting)
 {
 	struct child	*c = add("web", SPEC_PERMANENT);
@@ -2375,6 +2467,7 @@ child_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_child_spec_shared);
 	tcase_add_test(tc, test_child_spec_chain_bounded);
+	tcase_add_test(tc, test_child_release_order);
 	suite_add_tcase(s, tc);
 	return (s);
 }
