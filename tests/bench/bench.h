@@ -228,6 +228,8 @@ struct sess {
 	struct bconn	*sub;		/* event stream */
 	char		 prefix;	/* children are named PREFIX<index> */
 	pid_t		*pids;		/* by index, from ready events */
+	int64_t		*tstart;	/* by index, ns: its started event
+					   came (the first; -1: none yet) */
 	int		 n;
 	long		 nready, nstopped;
 	double		 tready;	/* when the last ready event came */

@@ -50,12 +50,16 @@ sess_gtd(struct sess *s, struct bctx *b, const char *name,
     const char *config, const char *events, char prefix, int n)
 {
 	char	*l;
+	int	 i;
 
 	sess_bare(s, b);
 	s->prefix = prefix;
 	s->n = n;
-	if ((s->pids = calloc(n > 0 ? n : 1, sizeof *s->pids)) == NULL)
+	if ((s->pids = calloc(n > 0 ? n : 1, sizeof *s->pids)) == NULL ||
+	    (s->tstart = malloc((n > 0 ? n : 1) * sizeof *s->tstart)) == NULL)
 		bench_die("out of memory");
+	for (i = 0; i < n; i++)
+		s->tstart[i] = -1;
 	server_gtd(&s->srv, b->gtd, b->dir, name, config);
 	s->ctl = sess_connect(s->srv.sock);
 	s->sub = sess_connect(s->srv.sock);
@@ -77,6 +81,7 @@ sess_close(struct sess *s)
 	if (s->xfd != -1)
 		close(s->xfd);
 	free(s->pids);
+	free(s->tstart);
 	free(s->lat);
 	free(s->xout);
 	memset(s, 0, sizeof *s);
@@ -121,7 +126,10 @@ sess_ctl_lines(struct sess *s)
 	}
 }
 
-/* {"event":"ready","seq":N,"at":T,"name":"w12","pid":345} */
+/*
+ * {"event":"ready","seq":N,"at":T,"name":"w12","pid":345}; a started
+ * event (when subscribed) is stamped when it is read.
+ */
 static void
 sess_sub_lines(struct sess *s)
 {
@@ -131,6 +139,13 @@ sess_sub_lines(struct sess *s)
 	while ((l = bconn_line(s->sub)) != NULL) {
 		if (strncmp(l, "{\"event\":\"stopped\"", 18) == 0) {
 			s->nstopped++;
+			continue;
+		}
+		if (strncmp(l, "{\"event\":\"started\"", 18) == 0) {
+			if (bench_json_str(l, "name", name, sizeof name) &&
+			    name[0] == s->prefix && (i = strtol(name + 1,
+			    NULL, 10)) >= 0 && i < s->n && s->tstart[i] < 0)
+				s->tstart[i] = bench_now_ns();
 			continue;
 		}
 		if (strncmp(l, "{\"event\":\"ready\"", 16) != 0)
