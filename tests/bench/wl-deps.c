@@ -54,6 +54,7 @@ struct deps_figs {
 	double	chain[BENCH_MAXREPS];		/* ms, longest of a chain */
 	double	chain_ev[BENCH_MAXREPS];	/* the same, started events */
 	double	floor[BENCH_MAXREPS];		/* ms, the same without gtd */
+	double	floor_ev[BENCH_MAXREPS];	/* the same, to the fork */
 	double	chain_gtd[BENCH_MAXREPS];	/* ms, the chain, gtd's view */
 	double	wait99[BENCH_MAXREPS];			/* us */
 	double	wave99[BENCH_MAXREPS];			/* us */
@@ -287,17 +288,18 @@ deps_run(struct bctx *b, int n, int w, struct deps_figs *f, int run)
  * The machine's floor for the chain: the bench itself starts the same
  * chain of DEPS_LEVELS children, each forked and exec'd as soon as the
  * readiness line of the one before reached it on a pipe (nothing else:
- * no supervisor).  The longest readiness-to-start, in ms, into *ms.
+ * no supervisor).  The longest readiness-to-start, in ms, into *ms (to
+ * the top of main) and *forked (to fork's return in the bench).
  */
 static void
-deps_floor(struct bctx *b, double *ms)
+deps_floor(struct bctx *b, double *ms, double *forked)
 {
 	char		 stamps[128], arg[160], name[16], c;
 	char		 fd3[] = "--ready-fd=3";
 	char		*argv[] = { b->idle, fd3, arg, NULL };
 	pid_t		 pids[DEPS_LEVELS];
 	struct pollfd	 pfd;
-	int64_t		 s[DEPS_LEVELS], r[DEPS_LEVELS];
+	int64_t		 s[DEPS_LEVELS], r[DEPS_LEVELS], fk[DEPS_LEVELS];
 	int		 i, p[2];
 
 	snprintf(stamps, sizeof stamps, "%s/floor", b->dir);
@@ -314,6 +316,7 @@ deps_floor(struct bctx *b, double *ms)
 			execv(argv[0], argv);
 			_exit(127);
 		}
+		fk[i] = bench_now_ns();
 		close(p[1]);
 		pfd.fd = p[0];
 		pfd.events = POLLIN;
@@ -326,13 +329,15 @@ deps_floor(struct bctx *b, double *ms)
 		(void)waitpid(pids[i], NULL, 0);
 	}
 	deps_stamps(stamps, DEPS_LEVELS, s, r);
-	*ms = 0;
+	*ms = *forked = 0;
 	for (i = 1; i < DEPS_LEVELS; i++) {
 		if (s[i] < 0 || r[i - 1] < 0)
 			bench_die("W-deps floor: no stamp of d%d (see %s)", i,
 			    b->dir);
 		if ((s[i] - r[i - 1]) / 1e6 > *ms)
 			*ms = (s[i] - r[i - 1]) / 1e6;
+		if ((fk[i] - r[i - 1]) / 1e6 > *forked)
+			*forked = (fk[i] - r[i - 1]) / 1e6;
 	}
 }
 
@@ -376,7 +381,7 @@ wl_deps(struct bctx *b)
 				f->chain_ev[run] = c->gstart[l][run];
 		}
 		f->chain_gtd[run] = c->gtd[run];
-		deps_floor(b, &f->floor[run]);
+		deps_floor(b, &f->floor[run], &f->floor_ev[run]);
 	}
 	report_section("W-deps: %d children in %d levels (a root, a fan-out "
 	    "of %d below it, then %d chains of %d), all waiting on the root "
@@ -409,6 +414,9 @@ wl_deps(struct bctx *b)
 	snprintf(name, sizeof name, "W-deps chain of %d alone, runs, max",
 	    DEPS_LEVELS);
 	deps_fig(b, name, "ms", f->chain, TARGET_NONE, 0);
+	snprintf(name, sizeof name, "W-deps chain of %d, no gtd, forked, max",
+	    DEPS_LEVELS);
+	deps_fig(b, name, "ms", f->floor_ev, TARGET_NONE, 0);
 	snprintf(name, sizeof name, "W-deps chain of %d, no gtd, runs, max",
 	    DEPS_LEVELS);
 	deps_fig(b, name, "ms", f->floor, TARGET_NONE, 0);
