@@ -50,53 +50,43 @@
 #define ETCD_LIBCURL		"libcurl.so.4"	/* its soname since 7.16 */
 
 /*
- * The libcurl functions gtd calls, from dlsym: the process's library
- * (loaded once, never unloaded: its TLS libraries register handlers), so
- * a mutable global as spawn.c's heap marks are.
+ * The libcurl functions gtd calls (return type, name after "curl_",
+ * parameters), each named here once: the table's fields and the dlsym
+ * list are made from it, and the calls go through the table
+ * (curl.easy_setopt(...)).
  */
-static struct etcd_curl {
-	CURLcode	 (*global_init)(long);
-	void		 (*global_cleanup)(void);
-	CURL		*(*easy_init)(void);
-	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void		 (*easy_cleanup)(CURL *);
-	const char	*(*easy_strerror)(CURLcode);
-	CURLM		*(*multi_init)(void);
-	CURLMcode	 (*multi_setopt)(CURLM *, CURLMoption, ...);
-	CURLMcode	 (*multi_add_handle)(CURLM *, CURL *);
-	CURLMcode	 (*multi_remove_handle)(CURLM *, CURL *);
-	CURLMcode	 (*multi_assign)(CURLM *, curl_socket_t, void *);
-	CURLMcode	 (*multi_socket_action)(CURLM *, curl_socket_t, int,
-			    int *);
-	CURLMsg		*(*multi_info_read)(CURLM *, int *);
-	CURLMcode	 (*multi_cleanup)(CURLM *);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void		 (*slist_free_all)(struct curl_slist *);
-} etcd_curl;
-static bool	etcd_curl_loaded;
+#define ETCD_CURL_FUNCS(X)						\
+	X(CURLcode, global_init, (long))				\
+	X(void, global_cleanup, (void))					\
+	X(CURL *, easy_init, (void))					\
+	X(CURLcode, easy_setopt, (CURL *, CURLoption, ...))		\
+	X(CURLcode, easy_getinfo, (CURL *, CURLINFO, ...))		\
+	X(void, easy_cleanup, (CURL *))					\
+	X(const char *, easy_strerror, (CURLcode))			\
+	X(CURLM *, multi_init, (void))					\
+	X(CURLMcode, multi_setopt, (CURLM *, CURLMoption, ...))		\
+	X(CURLMcode, multi_add_handle, (CURLM *, CURL *))		\
+	X(CURLMcode, multi_remove_handle, (CURLM *, CURL *))		\
+	X(CURLMcode, multi_assign, (CURLM *, curl_socket_t, void *))	\
+	X(CURLMcode, multi_socket_action, (CURLM *, curl_socket_t, int,	\
+	    int *))							\
+	X(CURLMsg *, multi_info_read, (CURLM *, int *))			\
+	X(CURLMcode, multi_cleanup, (CURLM *))				\
+	X(struct curl_slist *, slist_append, (struct curl_slist *,	\
+	    const char *))						\
+	X(void, slist_free_all, (struct curl_slist *))
 
-/* The calls below go through the table (after curl.h declared them). */
-#undef curl_easy_setopt		/* curl.h's own macros */
-#undef curl_easy_getinfo
-#undef curl_multi_setopt
-#define curl_global_init	etcd_curl.global_init
-#define curl_global_cleanup	etcd_curl.global_cleanup
-#define curl_easy_init		etcd_curl.easy_init
-#define curl_easy_setopt	etcd_curl.easy_setopt
-#define curl_easy_getinfo	etcd_curl.easy_getinfo
-#define curl_easy_cleanup	etcd_curl.easy_cleanup
-#define curl_easy_strerror	etcd_curl.easy_strerror
-#define curl_multi_init		etcd_curl.multi_init
-#define curl_multi_setopt	etcd_curl.multi_setopt
-#define curl_multi_add_handle	etcd_curl.multi_add_handle
-#define curl_multi_remove_handle etcd_curl.multi_remove_handle
-#define curl_multi_assign	etcd_curl.multi_assign
-#define curl_multi_socket_action etcd_curl.multi_socket_action
-#define curl_multi_info_read	etcd_curl.multi_info_read
-#define curl_multi_cleanup	etcd_curl.multi_cleanup
-#define curl_slist_append	etcd_curl.slist_append
-#define curl_slist_free_all	etcd_curl.slist_free_all
+/*
+ * The table, from dlsym: the process's library (loaded once, never
+ * unloaded: its TLS libraries register handlers), so a mutable global
+ * as spawn.c's heap marks are.
+ */
+#define ETCD_CURL_FIELD(ret, f, params)	ret (*f) params;
+static struct etcd_curl {
+	ETCD_CURL_FUNCS(ETCD_CURL_FIELD)
+} curl;
+#undef ETCD_CURL_FIELD
+static bool	etcd_curl_loaded;
 
 /* gRPC status codes etcd puts in "code" (google.golang.org/grpc/codes). */
 #define GRPC_DEADLINE_EXCEEDED	4
@@ -354,26 +344,19 @@ etcd_now_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* Load libcurl and fill etcd_curl: 0, or -1 and *cause. */
+/* Load libcurl and fill the table (curl): 0, or -1 and *cause. */
 static int
 etcd_curl_load(char **cause)
 {
-#define ETCD_SYM(f)	{ "curl_" #f, offsetof(struct etcd_curl, f) }
+#define ETCD_CURL_SYM(ret, f, params) \
+	{ "curl_" #f, offsetof(struct etcd_curl, f) },
 	static const struct {
 		const char	*name;
 		size_t		 off;
 	} syms[] = {
-		ETCD_SYM(global_init), ETCD_SYM(global_cleanup),
-		ETCD_SYM(easy_init), ETCD_SYM(easy_setopt),
-		ETCD_SYM(easy_getinfo), ETCD_SYM(easy_cleanup),
-		ETCD_SYM(easy_strerror), ETCD_SYM(multi_init),
-		ETCD_SYM(multi_setopt), ETCD_SYM(multi_add_handle),
-		ETCD_SYM(multi_remove_handle), ETCD_SYM(multi_assign),
-		ETCD_SYM(multi_socket_action), ETCD_SYM(multi_info_read),
-		ETCD_SYM(multi_cleanup), ETCD_SYM(slist_append),
-		ETCD_SYM(slist_free_all)
+		ETCD_CURL_FUNCS(ETCD_CURL_SYM)
 	};
-#undef ETCD_SYM
+#undef ETCD_CURL_SYM
 	struct etcd_curl	 t;
 	const char		*err;
 	void			*lib, *f;
@@ -398,7 +381,7 @@ etcd_curl_load(char **cause)
 		/* POSIX: a function's address fits a void *. */
 		memcpy((char *)&t + syms[i].off, &f, sizeof f);
 	}
-	etcd_curl = t;
+	curl = t;
 	etcd_curl_loaded = true;
 	return (0);
 }
@@ -424,7 +407,7 @@ etcd_new(const struct etcd_opts *o, char **cause)
 	}
 	if (etcd_curl_load(cause) == -1)
 		return (NULL);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		xasprintf(cause, "etcd: libcurl cannot be initialised");
 		return (NULL);
 	}
@@ -450,19 +433,19 @@ etcd_new(const struct etcd_opts *o, char **cause)
 	LIST_INIT(&e->socks);
 	ev_init(&e->timer, etcd_timer_cb);
 	e->timer.data = e;
-	e->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	e->headers = curl.slist_append(NULL, "Content-Type: application/json");
 	/* No "Expect: 100-continue" wait before a large body. */
-	e->headers = curl_slist_append(e->headers, "Expect:");
-	if (e->headers == NULL || (e->multi = curl_multi_init()) == NULL) {
+	e->headers = curl.slist_append(e->headers, "Expect:");
+	if (e->headers == NULL || (e->multi = curl.multi_init()) == NULL) {
 		xasprintf(cause, "etcd: libcurl: out of memory");
 		etcd_destroy(e);
 		return (NULL);
 	}
-	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_sock_cb);
-	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_curl_timer_cb);
-	curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
-	curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	curl.multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_sock_cb);
+	curl.multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+	curl.multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_curl_timer_cb);
+	curl.multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+	curl.multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 	    (long)ETCD_MAX_CONNS);
 	return (e);
 }
@@ -501,19 +484,19 @@ etcd_destroy(struct etcd *e)
 		etcd_watch_destroy(w);
 	}
 	if (e->multi != NULL)
-		curl_multi_cleanup(e->multi);	/* may call etcd_sock_cb */
+		curl.multi_cleanup(e->multi);	/* may call etcd_sock_cb */
 	while ((s = LIST_FIRST(&e->socks)) != NULL) {
 		ev_io_stop(e->loop, &s->io);
 		LIST_REMOVE(s, entry);
 		free(s);
 	}
 	ev_timer_stop(e->loop, &e->timer);
-	curl_slist_free_all(e->headers);
+	curl.slist_free_all(e->headers);
 	for (i = 0; i < e->neps; i++)
 		free(e->eps[i]);
 	free(e->eps);
 	free(e);
-	curl_global_cleanup();
+	curl.global_cleanup();
 }
 
 void
@@ -620,7 +603,7 @@ etcd_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 			ev_io_stop(e->loop, &s->io);
 			LIST_REMOVE(s, entry);
 			free(s);
-			curl_multi_assign(e->multi, fd, NULL);
+			curl.multi_assign(e->multi, fd, NULL);
 		}
 		return (0);
 	}
@@ -631,7 +614,7 @@ etcd_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 		ev_init(&s->io, etcd_io_cb);
 		s->io.data = s;
 		LIST_INSERT_HEAD(&e->socks, s, entry);
-		curl_multi_assign(e->multi, fd, s);
+		curl.multi_assign(e->multi, fd, s);
 	}
 	if (what & CURL_POLL_IN)
 		ev |= EV_READ;
@@ -670,7 +653,7 @@ etcd_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (revents & EV_WRITE)
 		flags |= CURL_CSELECT_OUT;
 	etcd_enter(e);			/* s may be freed from here on */
-	curl_multi_socket_action(e->multi, fd, flags, &running);
+	curl.multi_socket_action(e->multi, fd, flags, &running);
 	etcd_drain(e);
 	etcd_leave(e);
 }
@@ -682,7 +665,7 @@ etcd_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	int		 running;
 
 	etcd_enter(e);
-	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl.multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	etcd_drain(e);
 	etcd_leave(e);
 }
@@ -712,13 +695,13 @@ etcd_drain(struct etcd *e)
 		etcd_watch_parse(w);
 	}
 	while (!e->dying &&
-	    (m = curl_multi_info_read(e->multi, &left)) != NULL) {
+	    (m = curl.multi_info_read(e->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		easy = m->easy_handle;	/* m is invalid after the next call */
 		code = m->data.result;
 		x = NULL;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+		curl.easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
 		assert(x != NULL && x->easy == easy);
 		if (x->kind == ETCD_KIND_REQ)
 			etcd_req_done((struct etcd_req *)x, code);
@@ -758,19 +741,19 @@ etcd_xfer_init(struct etcd *e, struct etcd_xfer *x, enum etcd_kind kind)
 {
 	x->kind = kind;
 	x->e = e;
-	if ((x->easy = curl_easy_init()) == NULL)
+	if ((x->easy = curl.easy_init()) == NULL)
 		return (-1);
-	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_write_cb);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->err);
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, e->headers);
-	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
+	curl.easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl.easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, etcd_write_cb);
+	curl.easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl.easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->err);
+	curl.easy_setopt(x->easy, CURLOPT_HTTPHEADER, e->headers);
+	curl.easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(x->easy, CURLOPT_TCP_NODELAY, 1L);
 	/* etcd is reached directly, never through $http_proxy. */
-	curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	curl.easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
+	curl.easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)e->attempt_ms);
 	return (0);
 }
@@ -780,7 +763,7 @@ static void
 etcd_xfer_stop(struct etcd_xfer *x)
 {
 	if (x->active) {
-		curl_multi_remove_handle(x->e->multi, x->easy);
+		curl.multi_remove_handle(x->e->multi, x->easy);
 		x->active = false;
 	}
 }
@@ -800,12 +783,12 @@ etcd_xfer_start(struct etcd_xfer *x, const char *path, const char *body,
 	x->toobig = false;
 	x->err[0] = '\0';
 	xasprintf(&url, "%s%s", e->eps[x->ep], path);
-	curl_easy_setopt(x->easy, CURLOPT_URL, url);	/* libcurl copies */
+	curl.easy_setopt(x->easy, CURLOPT_URL, url);	/* libcurl copies */
 	free(url);
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-	rc = curl_multi_add_handle(e->multi, x->easy) == CURLM_OK ? 0 : -1;
+	curl.easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
+	curl.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl.easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	rc = curl.multi_add_handle(e->multi, x->easy) == CURLM_OK ? 0 : -1;
 	x->active = rc == 0;
 	return (rc);
 }
@@ -913,10 +896,10 @@ etcd_req_done(struct etcd_req *r, CURLcode code)
 	}
 	if (code != CURLE_OK) {
 		etcd_req_failed(r, r->x.err[0] != '\0' ? r->x.err :
-		    curl_easy_strerror(code), true);
+		    curl.easy_strerror(code), true);
 		return;
 	}
-	curl_easy_getinfo(r->x.easy, CURLINFO_RESPONSE_CODE, &http);
+	curl.easy_getinfo(r->x.easy, CURLINFO_RESPONSE_CODE, &http);
 	body = json_loadb(r->x.body.p != NULL ? r->x.body.p : "",
 	    r->x.body.len, 0, NULL);
 	if (body == NULL || !json_is_object(body)) {
@@ -1048,7 +1031,7 @@ static void
 etcd_req_destroy(struct etcd_req *r)
 {
 	if (r->x.easy != NULL)
-		curl_easy_cleanup(r->x.easy);
+		curl.easy_cleanup(r->x.easy);
 	free(r->x.body.p);
 	free(r->post);
 	free(r->why);
@@ -1312,9 +1295,9 @@ etcd_watch_new(struct etcd *e, const char *key, size_t keylen, bool prefix,
 		w->x.easy = NULL;		/* retried from the timer */
 	else {
 		/* A dead peer must break the stream, not silence it. */
-		curl_easy_setopt(w->x.easy, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(w->x.easy, CURLOPT_TCP_KEEPIDLE, 5L);
-		curl_easy_setopt(w->x.easy, CURLOPT_TCP_KEEPINTVL, 2L);
+		curl.easy_setopt(w->x.easy, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl.easy_setopt(w->x.easy, CURLOPT_TCP_KEEPIDLE, 5L);
+		curl.easy_setopt(w->x.easy, CURLOPT_TCP_KEEPINTVL, 2L);
 	}
 	w->x.ep = e->cur;
 	/* Connect from the loop, like every other effect. */
@@ -1565,7 +1548,7 @@ static void
 etcd_watch_destroy(struct etcd_watch *w)
 {
 	if (w->x.easy != NULL)
-		curl_easy_cleanup(w->x.easy);
+		curl.easy_cleanup(w->x.easy);
 	free(w->x.body.p);
 	free(w->key);
 	free(w->end);
