@@ -1232,9 +1232,11 @@ reexec_restore(struct gtd *g, const char *text, size_t len, char **cause)
 		if ((c = reexec_load_child(g, row, &again)) != NULL && again)
 			restart[nr++] = c;
 	}
+	child_release_begin(g);		/* in line in their order */
 	for (i = 0; i < nr; i++)
 		if (restart[i]->state == CHILD_WAITING)
 			(void)child_start(restart[i]);	/* decided inside */
+	child_release_end(g);
 	free(restart);
 	if ((fd = reexec_fd_of(st, "prev_exe_fd")) != -1)
 		close(fd);
@@ -1475,6 +1477,7 @@ reexec_adopt_load(struct gtd *g)
 		return;
 	}
 	rows = json_object_get(st, "children");
+	child_release_begin(g);		/* the waiting in line in order */
 	json_array_foreach(rows, i, o) {
 		if (!json_is_object(o))
 			continue;
@@ -1503,6 +1506,7 @@ reexec_adopt_load(struct gtd *g)
 		} else if (again && c->state == CHILD_WAITING)
 			(void)child_start(c);	/* a failure is decided */
 	}
+	child_release_end(g);
 	log_info("adopt_on_restart: %zu process%s adopted, %zu gone", n,
 	    n == 1 ? "" : "es", gone);
 	json_decref(st);
