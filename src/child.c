@@ -939,13 +939,12 @@ child_start_as(struct child *c, bool manual)
 	    g->lim.max_starting) || (paced && child_slice_over(g))) {
 		/* Over the zone's cap: wait in line, in the starting state. */
 		c->queued = true;
-		if (paced)
+		if (paced) {
 			child_queue_released(g->tab, c);
-		else
+			child_queue_kick(g);
+		} else
 			TAILQ_INSERT_TAIL(&g->tab->start_queue, c, qentry);
 		child_set_state(c, CHILD_STARTING);
-		if (paced)
-			child_queue_kick(g);
 		return (0);
 	}
 	return (child_spawn(c));

@@ -135,25 +135,25 @@ sess_sub_lines(struct sess *s)
 {
 	char	*l, name[64];
 	long	 i;
+	bool	 started;
 
 	while ((l = bconn_line(s->sub)) != NULL) {
 		if (strncmp(l, "{\"event\":\"stopped\"", 18) == 0) {
 			s->nstopped++;
 			continue;
 		}
-		if (strncmp(l, "{\"event\":\"started\"", 18) == 0) {
-			if (bench_json_str(l, "name", name, sizeof name) &&
-			    name[0] == s->prefix && (i = strtol(name + 1,
-			    NULL, 10)) >= 0 && i < s->n && s->tstart[i] < 0)
-				s->tstart[i] = bench_now_ns();
-			continue;
-		}
-		if (strncmp(l, "{\"event\":\"ready\"", 16) != 0)
+		started = strncmp(l, "{\"event\":\"started\"", 18) == 0;
+		if (!started && strncmp(l, "{\"event\":\"ready\"", 16) != 0)
 			continue;
 		if (!bench_json_str(l, "name", name, sizeof name) ||
 		    name[0] != s->prefix)
 			continue;
 		i = strtol(name + 1, NULL, 10);
+		if (started) {
+			if (i >= 0 && i < s->n && s->tstart[i] < 0)
+				s->tstart[i] = bench_now_ns();
+			continue;
+		}
 		if (i >= 0 && i < s->n)
 			s->pids[i] = (pid_t)bench_json_int(l, "pid", 0);
 		s->nready++;

@@ -120,6 +120,22 @@ deps_stamps(const char *path, int n, int64_t *s, int64_t *r)
 }
 
 /*
+ * Level l's edges into d, in ms: from each dependency's readiness (r[])
+ * to its dependent's at[] (ns); their count.
+ */
+static int
+deps_edges(const int64_t *at, const int64_t *r, int n, int w, int l,
+    double *d)
+{
+	int	i, k;
+
+	for (i = 1, k = 0; i < n; i++)
+		if (deps_level(i, w) == l)
+			d[k++] = (at[i] - r[deps_parent(i, w)]) / 1e6;
+	return (k);
+}
+
+/*
  * Each level's readiness-to-dependent-start times, in ms: the shortest
  * (when the level starts), the median and the longest, to the top of
  * the dependent's main(); and the shortest to the bench's read of its
@@ -147,15 +163,11 @@ deps_levels(struct bctx *b, const char *path, const int64_t *ev, int n,
 			bench_die("W-deps: no started event of d%d", i);
 	}
 	for (l = 1; l < DEPS_LEVELS; l++) {
-		for (i = 1, k = 0; i < n; i++)
-			if (deps_level(i, w) == l)
-				d[k++] = (s[i] - r[deps_parent(i, w)]) / 1e6;
+		k = deps_edges(s, r, n, w, l, d);
 		f->first[l][run] = bench_quantile(d, k, 0.0);
 		f->mid[l][run] = bench_quantile(d, k, 0.5);
 		f->lvl[l][run] = bench_quantile(d, k, 1.0);
-		for (i = 1, k = 0; i < n; i++)
-			if (deps_level(i, w) == l)
-				d[k++] = (ev[i] - r[deps_parent(i, w)]) / 1e6;
+		k = deps_edges(ev, r, n, w, l, d);
 		f->gstart[l][run] = bench_quantile(d, k, 0.0);
 	}
 	free(s);
