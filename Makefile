@@ -96,7 +96,8 @@ UNIT_SRCS = tests/unit/check_main.c tests/unit/check_spec.c \
 	tests/unit/check_deps.c tests/unit/check_group.c \
 	tests/unit/check_envfile.c tests/unit/check_procstat.c tests/unit/check_acl.c \
 	tests/unit/check_healthspec.c tests/unit/check_cglimits.c \
-	tests/unit/check_cgroup.c tests/unit/check_plan.c
+	tests/unit/check_cgroup.c tests/unit/check_plan.c \
+	tests/unit/check_spawn.c
 E2E_SRCS = tests/e2e/harness.c tests/e2e/check_e2e_main.c \
 	tests/e2e/check_e2e_basic.c tests/e2e/check_e2e_framing.c \
 	tests/e2e/check_e2e_lifecycle.c tests/e2e/check_e2e_attrs.c \

@@ -56,7 +56,9 @@ struct cgroup_clone_args {
 	uint64_t	set_tid_size;
 	uint64_t	cgroup;
 };
+#define CGROUP_CLONE_VM		0x100ULL
 #define CGROUP_CLONE_FILES	0x400ULL
+#define CGROUP_CLONE_CLEARTID	0x200000ULL
 #define CGROUP_CLONE_PIDFD	0x1000ULL
 #define CGROUP_CLONE_PARENT	0x8000ULL
 #define CGROUP_CLONE_INTO	0x200000000ULL
@@ -1745,10 +1747,47 @@ cgroup_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * Starting a child inside its cgroup.
  */
 
+/*
+ * clone3 with CLONE_VM: the child starts on a's stack and calls fn(arg)
+ * at once, in assembly, since no C code of the caller's may run there
+ * (its frame is on the caller's stack).  fn never returns.  The result
+ * or -errno.
+ */
+static long
+cgroup_clone_vm(struct cgroup_clone_args *a, void (*fn)(void *), void *arg)
+{
+#if defined(__x86_64__)
+	register void	*r8 __asm__("r8") = arg;
+	long		 ret;
+
+	/* The child has every register of the caller's but rax and rsp. */
+	__asm__ volatile (
+	    "syscall\n\t"
+	    "testq %%rax, %%rax\n\t"
+	    "jnz 1f\n\t"
+	    "xorl %%ebp, %%ebp\n\t"
+	    "movq %%r8, %%rdi\n\t"
+	    "callq *%%rdx\n\t"
+	    "ud2\n"
+	    "1:"
+	    : "=a" (ret)
+	    : "0" ((long)SYS_clone3), "D" (a), "S" (sizeof *a), "d" (fn),
+	      "r" (r8)
+	    : "rcx", "r11", "memory");
+	return (ret);
+#else
+	(void)a;
+	(void)fn;
+	(void)arg;
+	return (-ENOSYS);
+#endif
+}
+
 pid_t
 cgroup_clone(const struct cgroup_clone *c)
 {
 	struct cgroup_clone_args	a;
+	long				ret;
 
 	memset(&a, 0, sizeof a);
 	/* CLONE_PARENT takes the caller's own exit signal; 0 is required. */
@@ -1765,7 +1804,17 @@ cgroup_clone(const struct cgroup_clone *c)
 		a.flags |= CGROUP_CLONE_PIDFD;
 		a.pidfd = (uint64_t)(uintptr_t)c->pidfd;
 	}
-	return ((pid_t)syscall(SYS_clone3, &a, sizeof a));
+	if (c->stack == NULL)
+		return ((pid_t)syscall(SYS_clone3, &a, sizeof a));
+	a.flags |= CGROUP_CLONE_VM | CGROUP_CLONE_CLEARTID;
+	a.stack = (uint64_t)(uintptr_t)c->stack;
+	a.stack_size = c->stack_size;
+	a.child_tid = (uint64_t)(uintptr_t)c->left;
+	if ((ret = cgroup_clone_vm(&a, c->fn, c->arg)) < 0) {
+		errno = (int)-ret;
+		return (-1);
+	}
+	return ((pid_t)ret);
 }
 
 bool

@@ -38,6 +38,8 @@
 #define CLOSE_RANGE_CLOEXEC	(1U << 2)
 #endif
 
+struct spawn_stack;
+
 /* The kernel's struct sigaction (rt_sigaction), not glibc's. */
 struct spawn_ksigaction {
 	void		(*handler)(int);
@@ -46,10 +48,6 @@ struct spawn_ksigaction {
 	uint64_t	  mask;
 };
 
-static void	spawn_exec(const struct spawn_plan *, int)
-		    __attribute__((noreturn));
-static int	spawn_cloexec_from(int);
-static int	spawn_attrs(const struct spawn_plan *, int *);
 static size_t	spawn_pack_size(const struct spawn_plan *);
 static void	spawn_pack(const struct spawn_plan *, struct spawn_plan *,
 		    char *);
@@ -57,7 +55,9 @@ static void	spawn_heap_dontfork(void);
 static pid_t	spawn_fork(void);
 static pid_t	spawn_clone(struct spawn_plan *);
 static bool	spawn_slots_init(void);
-static pid_t	spawn_shared(const struct spawn_plan *, int *);
+static void	spawn_stack_settle(void);
+static pid_t	spawn_shared(const struct spawn_plan *, int *,
+		    struct spawn_stack *);
 
 /*
  * The child sees only a packed copy of its plan (on the stack, or in a
@@ -138,105 +138,261 @@ static int		spawn_slot_end;		/* highest slot + 1 */
 static int		spawn_nsets;
 static int		spawn_slots_on;
 
-/* Mark fds >= lowfd close-on-exec without closing them (signal-safe). */
-static int
-spawn_cloexec_from(int lowfd)
+/*
+ * Spawns that share gtd's memory.  Even with the heap left out, a fork
+ * copies page tables (0.5 to 0.9 ms a spawn on a paravirtualised machine,
+ * measured) and gtd then takes a copy-on-write fault on each page it
+ * still shares with the child (its stack, the libraries' data: 0.5 ms
+ * more), all on the loop's time.  A child cloned with CLONE_VM copies
+ * nothing: it runs on a stack of its own in gtd's memory until its exec
+ * gives it memory of its own, as posix_spawn's child does, but without
+ * CLONE_VFORK, which would hold gtd until the child has been scheduled
+ * and has exec'd (see spawn_start), and for ever on a frozen cgroup.  So
+ * gtd must not reuse the child's stack, nor the packed plan beside it,
+ * before the child is out of its memory: the kernel zeroes the stack's
+ * `left' word then (CLONE_CHILD_CLEARTID: at the exec, or at the end),
+ * which gtd reads, without a system call, at the next spawn or settle.
+ * At most SPAWN_VM_MAX stacks are in use (more children yet to exec: the
+ * next spawns clone as before); the first SPAWN_VM_KEEP stay mapped when
+ * idle, so that their pages are not faulted in again.  A stack's lowest
+ * page is a guard.  x86-64 only (spawn_sys, cgroup_clone), and only with
+ * the slot sets: the child shares gtd's table as spawn_shared's does.
+ *
+ * Never for a child that takes other credentials (user, group): a
+ * process of another user must not hold gtd's memory, not even until its
+ * exec.  The kernel does guard it (a change of credentials makes the
+ * memory non-dumpable, so that user cannot ptrace it nor read it through
+ * /proc), but with fs.suid_dumpable at 1 it does not, and otherwise gtd
+ * itself would become non-dumpable (no core dump) at the first such
+ * child.  Those children fork, their copy without gtd's heap.
+ */
+#define SPAWN_VM_MAX		64
+#define SPAWN_VM_KEEP		4
+#define SPAWN_VM_STACK		(32 << 10)
+#define SPAWN_VM_SIZE		(64 << 10)	/* guard, stack, the plan */
+
+struct spawn_stack {
+	char	*base;		/* mmap'd, size bytes; NULL: not mapped */
+	size_t	 size;
+	bool	 used;		/* a child runs on it */
+	int	 left;		/* nonzero until that child left (kernel) */
+};
+
+/* The child's argument, at the top of its stack; the packed plan follows. */
+struct spawn_vmarg {
+	struct spawn_plan	plan;
+	int			statusfd;
+	int			slot_end;
+};
+
+/*
+ * The stacks (spawn_stacks_hi of them ever mapped) and whether spawns
+ * may share gtd's memory: 0 yes, -1 off.  Mutable globals, as the heap
+ * marks above: the memory is the process's.
+ */
+static struct spawn_stack	spawn_stacks[SPAWN_VM_MAX];
+static int			spawn_stacks_hi;
+static enum spawn_via		spawn_via;	/* the last child's */
+#if defined(__x86_64__)
+static int			spawn_vm_on;
+#else
+static int			spawn_vm_on = -1;
+#endif
+
+/*
+ * The child's system calls, raw: -errno on failure, never errno.  A child
+ * that shares gtd's memory (spawn_vm) shares its thread-local errno too,
+ * and gtd may be reading errno at that instant; nor may it run any C
+ * library function (locks, lazy binding, TLS).  Elsewhere than x86-64
+ * the C library's syscall() stands in, with its errno: only forked
+ * children run there (no spawn_vm).  No sanitizer instruments the child's
+ * functions (SPAWN_CHILD): their run-time state is gtd's.
+ */
+#define SPAWN_CHILD	__attribute__((no_sanitize("address", "undefined")))
+
+SPAWN_CHILD static inline long
+spawn_sys(long n, long a, long b, long c, long d)
 {
-	return ((int)syscall(SYS_close_range, (unsigned)lowfd, ~0U,
-	    CLOSE_RANGE_CLOEXEC));
+#if defined(__x86_64__)
+	register long	r10 __asm__("r10") = d;
+	long		ret;
+
+	__asm__ volatile ("syscall"
+	    : "=a" (ret)
+	    : "0" (n), "D" (a), "S" (b), "d" (c), "r" (r10)
+	    : "rcx", "r11", "memory");
+	return (ret);
+#else
+	long	ret = syscall(n, a, b, c, d);
+
+	return (ret == -1 ? -errno : ret);
+#endif
+}
+
+#define SPAWN_SYS(n, a, b, c, d)	spawn_sys((n), (long)(a), (long)(b), \
+					    (long)(c), (long)(d))
+
+/* dup2(2) that also clears close-on-exec where old is new. */
+SPAWN_CHILD static long
+spawn_dup2(int old, int new)
+{
+	if (old == new)
+		return (SPAWN_SYS(SYS_fcntl, new, F_SETFD, 0, 0));
+	return (SPAWN_SYS(SYS_dup3, old, new, 0, 0));
+}
+
+/* setrlimit(2) through prlimit64, whose limits are 64 bits everywhere. */
+SPAWN_CHILD static long
+spawn_setrlimit(int resource, uint64_t cur, uint64_t max)
+{
+	uint64_t	rl[2] = { cur, max };
+
+	return (SPAWN_SYS(SYS_prlimit64, 0, resource, rl, 0));
+}
+
+/* cgroup_join's work, raw: "0" into the cgroup's cgroup.procs. */
+SPAWN_CHILD static long
+spawn_join(int cgroup_fd)
+{
+	long	fd, n;
+
+	if ((fd = SPAWN_SYS(SYS_openat, cgroup_fd, "cgroup.procs", O_WRONLY |
+	    O_CLOEXEC | O_NOFOLLOW, 0)) < 0)
+		return (fd);
+	n = SPAWN_SYS(SYS_write, fd, "0", 1, 0);
+	(void)SPAWN_SYS(SYS_close, fd, 0, 0, 0);
+	return (n < 0 ? n : n == 1 ? 0 : -EIO);
 }
 
 /*
- * rlimits, nice, umask, then groups, gid, uid (dropping root last).  On
- * failure *step says which.
+ * rlimits, nice, umask, then groups, gid, uid (dropping root last).  0,
+ * or -errno with *step saying which.
  */
-static int
+SPAWN_CHILD static long
 spawn_attrs(const struct spawn_plan *pl, int *step)
 {
-	struct rlimit	rl;
+	uint64_t	v;
+	long		r;
 	size_t		i;
 
 	*step = SPAWN_STEP_RLIMIT;
 	for (i = 0; i < pl->nrlimits; i++) {
-		rl.rlim_cur = rl.rlim_max = pl->rlimits[i].value == UINT64_MAX ?
-		    RLIM_INFINITY : (rlim_t)pl->rlimits[i].value;
-		if (setrlimit(pl->rlimits[i].resource, &rl) == -1)
-			return (-1);
+		v = pl->rlimits[i].value;	/* UINT64_MAX: infinity */
+		if ((r = spawn_setrlimit(pl->rlimits[i].resource, v, v)) < 0)
+			return (r);
 	}
 	*step = SPAWN_STEP_NICE;
-	errno = 0;
-	if (pl->set_nice && setpriority(PRIO_PROCESS, 0, pl->nice) == -1)
-		return (-1);
+	if (pl->set_nice && (r = SPAWN_SYS(SYS_setpriority, PRIO_PROCESS, 0,
+	    pl->nice, 0)) < 0)
+		return (r);
 	if (pl->umask >= 0)
-		umask((mode_t)pl->umask);
-	/* Raw system calls: glibc may signal other threads for set*id. */
+		(void)SPAWN_SYS(SYS_umask, pl->umask, 0, 0, 0);
+	/* Raw in any case: glibc signals other threads for set*id. */
 	*step = SPAWN_STEP_SETGROUPS;
-	if (pl->set_uid && syscall(SYS_setgroups, (size_t)pl->ngroups,
-	    pl->groups) == -1)
-		return (-1);
+	if (pl->set_uid && (r = SPAWN_SYS(SYS_setgroups, pl->ngroups,
+	    pl->groups, 0, 0)) < 0)
+		return (r);
 	*step = SPAWN_STEP_SETGID;
-	if (pl->set_gid && syscall(SYS_setresgid, pl->gid, pl->gid,
-	    pl->gid) == -1)
-		return (-1);
+	if (pl->set_gid && (r = SPAWN_SYS(SYS_setresgid, pl->gid, pl->gid,
+	    pl->gid, 0)) < 0)
+		return (r);
 	*step = SPAWN_STEP_SETUID;
-	if (pl->set_uid && syscall(SYS_setresuid, pl->uid, pl->uid,
-	    pl->uid) == -1)
-		return (-1);
+	if (pl->set_uid && (r = SPAWN_SYS(SYS_setresuid, pl->uid, pl->uid,
+	    pl->uid, 0)) < 0)
+		return (r);
 	return (0);
 }
 
-static void
+/* Die with gtd: the signal, then whether gtd is already gone. */
+SPAWN_CHILD static long
+spawn_deathsig(const struct spawn_plan *pl)
+{
+	long	r;
+
+	if ((r = SPAWN_SYS(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0)) < 0)
+		return (r);
+	return (SPAWN_SYS(SYS_getppid, 0, 0, 0, 0) == pl->parent ? 0 : -ESRCH);
+}
+
+/* Report f on the status pipe and end (127). */
+SPAWN_CHILD static void __attribute__((noreturn))
+spawn_fail(int statusfd, long err, int step)
+{
+	struct spawn_fail	f;
+
+	f.err = (int)-err;
+	f.step = step;
+	/* One write, under PIPE_BUF: whole or (child gone) nothing. */
+	(void)SPAWN_SYS(SYS_write, statusfd, &f, sizeof f, 0);
+	for (;;)
+		(void)SPAWN_SYS(SYS_exit_group, 127, 0, 0, 0);
+}
+
+SPAWN_CHILD static void __attribute__((noreturn))
 spawn_exec(const struct spawn_plan *pl, int statusfd)
 {
 	struct spawn_ksigaction	ka;
-	struct spawn_fail	f;
-	sigset_t		none;
+	uint64_t		none = 0;
+	uint64_t		cur, max;
+	long			r = 0;
 	int			sig, step = SPAWN_STEP_SETUP;
 
 	/*
 	 * (1) Default dispositions, then a clean mask: every signal is
 	 * blocked until then, so none of gtd's (libev's) handlers runs here.
+	 * Raw, as everything here; glibc's sigaction would refuse the two
+	 * signals it keeps for itself.
 	 */
-	memset(&ka, 0, sizeof ka);
 	ka.handler = SIG_DFL;
-	/*
-	 * Raw: glibc's sigaction refuses the two signals it keeps for itself.
-	 */
+	ka.flags = 0;
+	ka.restorer = NULL;
+	ka.mask = 0;
 	for (sig = 1; sig < NSIG; sig++)
-		(void)syscall(SYS_rt_sigaction, sig, &ka, NULL,
+		(void)SPAWN_SYS(SYS_rt_sigaction, sig, &ka, NULL,
 		    sizeof ka.mask);		/* EINVAL for KILL/STOP: fine */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)SPAWN_SYS(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,
+	    sizeof none);
 	/* (2) In its cgroup before anything runs as the child's user. */
 	step = SPAWN_STEP_CGROUP;
-	if (pl->join_cgroup && cgroup_join(pl->cgroup_fd) == -1)
+	if (pl->join_cgroup && (r = spawn_join(pl->cgroup_fd)) < 0)
 		goto fail;
 	step = SPAWN_STEP_SETUP;
 	/* Die with gtd, in a session of our own. */
-	if (!pl->no_deathsig && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-	    getppid() != pl->parent))
+	if (!pl->no_deathsig && (r = spawn_deathsig(pl)) < 0)
 		goto fail;
-	if (pl->new_session && setsid() == -1)
+	if (pl->new_session && (r = SPAWN_SYS(SYS_setsid, 0, 0, 0, 0)) < 0)
 		goto fail;
 	/* (3) stdio, then close-on-exec for all else (statusfd lives on). */
-	if (dup2(pl->fd_in, 0) == -1 || dup2(pl->fd_out, 1) == -1 ||
-	    dup2(pl->fd_err, 2) == -1)
+	if ((r = spawn_dup2(pl->fd_in, 0)) < 0 ||
+	    (r = spawn_dup2(pl->fd_out, 1)) < 0 ||
+	    (r = spawn_dup2(pl->fd_err, 2)) < 0)
 		goto fail;
 	if (pl->extra_fd != -1) {
-		if (statusfd == pl->extra_target &&
-		    (statusfd = fcntl(statusfd, F_DUPFD_CLOEXEC, 3)) == -1)
-			goto fail;
-		if (dup2(pl->extra_fd, pl->extra_target) == -1)
+		if (statusfd == pl->extra_target) {
+			if ((r = SPAWN_SYS(SYS_fcntl, statusfd,
+			    F_DUPFD_CLOEXEC, 3, 0)) < 0)
+				goto fail;
+			statusfd = (int)r;
+		}
+		if ((r = spawn_dup2(pl->extra_fd, pl->extra_target)) < 0)
 			goto fail;
 	}
-	if (spawn_cloexec_from(3) == -1)
+	if ((r = SPAWN_SYS(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC,
+	    0)) < 0)
 		goto fail;
-	if (pl->extra_fd != -1 && fcntl(pl->extra_target, F_SETFD, 0) == -1)
+	if (pl->extra_fd != -1 && (r = SPAWN_SYS(SYS_fcntl, pl->extra_target,
+	    F_SETFD, 0, 0)) < 0)
 		goto fail;
 	step = SPAWN_STEP_RLIMIT;
-	if (pl->set_nofile && setrlimit(RLIMIT_NOFILE, &pl->nofile) == -1)
-		goto fail;
-	if (spawn_attrs(pl, &step) == -1)
+	if (pl->set_nofile) {
+		cur = pl->nofile.rlim_cur == RLIM_INFINITY ? UINT64_MAX :
+		    (uint64_t)pl->nofile.rlim_cur;
+		max = pl->nofile.rlim_max == RLIM_INFINITY ? UINT64_MAX :
+		    (uint64_t)pl->nofile.rlim_max;
+		if ((r = spawn_setrlimit(RLIMIT_NOFILE, cur, max)) < 0)
+			goto fail;
+	}
+	if ((r = spawn_attrs(pl, &step)) < 0)
 		goto fail;
 	/*
 	 * A change of credentials clears the parent-death signal (prctl(2)):
@@ -245,43 +401,38 @@ spawn_exec(const struct spawn_plan *pl, int statusfd)
 	 */
 	step = SPAWN_STEP_SETUP;
 	if ((pl->set_uid || pl->set_gid) && !pl->no_deathsig &&
-	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() !=
-	    pl->parent))
+	    (r = spawn_deathsig(pl)) < 0)
 		goto fail;
 	step = SPAWN_STEP_CHDIR;
-	if (chdir(pl->cwd) == -1)
+	if ((r = SPAWN_SYS(SYS_chdir, pl->cwd, 0, 0, 0)) < 0)
 		goto fail;
 	/* (4) exec. */
 	step = SPAWN_STEP_EXEC;
-	execve(pl->path, pl->argv, pl->envp);
+	r = SPAWN_SYS(SYS_execve, pl->path, pl->argv, pl->envp, 0);
 fail:
-	f.err = errno;
-	f.step = step;
-	/* One write, under PIPE_BUF: whole or (child gone) nothing. */
-	(void)!write(statusfd, &f, sizeof f);
-	_exit(127);
+	spawn_fail(statusfd, r, step);
 }
 
 /*
  * The child of spawn_shared: a table of its own first (nothing of gtd's
  * may change before), then the byte that lets gtd go on, then as any.
+ * slot_end: spawn_slot_end, passed (a child of spawn_vm reads no global).
  */
-static void
-spawn_exec_shared(const struct spawn_plan *pl, int statusfd)
+SPAWN_CHILD static void __attribute__((noreturn))
+spawn_exec_shared(const struct spawn_plan *pl, int statusfd, int slot_end)
 {
-	struct spawn_fail	f = { 0, SPAWN_STEP_SETUP };
-	char			sync = SPAWN_SYNC;
+	char	sync = SPAWN_SYNC;
+	long	r;
 
-	if (syscall(SYS_close_range, (unsigned)spawn_slot_end, ~0U,
-	    CLOSE_RANGE_UNSHARE) == -1) {
-		f.err = errno;
+	if ((r = SPAWN_SYS(SYS_close_range, slot_end, ~0U,
+	    CLOSE_RANGE_UNSHARE, 0)) < 0) {
 		/* Still gtd's table: the pipe is there; gtd waits on it. */
-		(void)!write(statusfd, &sync, 1);
-		(void)!write(statusfd, &f, sizeof f);
-		_exit(127);
+		(void)SPAWN_SYS(SYS_write, statusfd, &sync, 1, 0);
+		spawn_fail(statusfd, r, SPAWN_STEP_SETUP);
 	}
-	if (write(statusfd, &sync, 1) != 1)
-		_exit(127);	/* gtd is gone or broke the pipe */
+	if (SPAWN_SYS(SYS_write, statusfd, &sync, 1, 0) != 1)
+		spawn_fail(-1, -EPIPE, SPAWN_STEP_SETUP);
+				/* gtd is gone or broke the pipe: end */
 	spawn_exec(pl, statusfd);
 }
 
@@ -567,23 +718,107 @@ spawn_settle(void)
 
 	if (spawn_slots_on != 1)
 		return (false);
+	spawn_stack_settle();
 	for (i = 0; i < spawn_nsets; i++)
 		if (spawn_set_settle(&spawn_sets[i]))
 			busy = true;
 	return (busy);
 }
 
+/* The child of spawn_vm: on its own stack, in gtd's memory. */
+SPAWN_CHILD static void __attribute__((noreturn))
+spawn_vm_main(void *arg)
+{
+	const struct spawn_vmarg	*va = arg;
+
+	spawn_exec_shared(&va->plan, va->statusfd, va->slot_end);
+}
+
+/*
+ * Take back the stacks whose child left gtd's memory; unmap the idle
+ * ones not kept.  Never waits.
+ */
+static void
+spawn_stack_settle(void)
+{
+	struct spawn_stack	*st;
+	int			 i;
+
+	for (i = 0; i < spawn_stacks_hi; i++) {
+		st = &spawn_stacks[i];
+		if (st->used && __atomic_load_n(&st->left, __ATOMIC_ACQUIRE) ==
+		    0)
+			st->used = false;
+		if (!st->used && st->base != NULL && (i >= SPAWN_VM_KEEP ||
+		    st->size != SPAWN_VM_SIZE)) {
+			(void)munmap(st->base, st->size);
+			st->base = NULL;
+		}
+	}
+}
+
+/* Where st's stack ends and its spawn_vmarg begins. */
+static struct spawn_vmarg *
+spawn_stack_top(const struct spawn_stack *st)
+{
+	return ((struct spawn_vmarg *)(void *)(st->base +
+	    sysconf(_SC_PAGESIZE) + SPAWN_VM_STACK));
+}
+
+/*
+ * An idle stack with room for a plan of size bytes, mapped if need be;
+ * NULL if every stack is in use or the mapping failed (the spawn clones
+ * as before).  Its child marks it used.
+ */
+static struct spawn_stack *
+spawn_stack_get(size_t size)
+{
+	struct spawn_stack	*st, *none = NULL;
+	size_t			 page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t			 need;
+	int			 i;
+
+	spawn_stack_settle();
+	need = page + SPAWN_VM_STACK + sizeof(struct spawn_vmarg) + size;
+	for (i = 0; i < SPAWN_VM_MAX; i++) {
+		st = &spawn_stacks[i];
+		if (st->base != NULL && !st->used && st->size >= need)
+			return (st);
+		if (st->base == NULL && none == NULL)
+			none = st;
+	}
+	if ((st = none) == NULL)
+		return (NULL);
+	st->size = need <= SPAWN_VM_SIZE ? SPAWN_VM_SIZE :
+	    (need + page - 1) / page * page;
+	if ((st->base = mmap(NULL, st->size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) == MAP_FAILED) {
+		st->base = NULL;
+		return (NULL);
+	}
+	if (mprotect(st->base, page, PROT_NONE) == -1) {
+		(void)munmap(st->base, st->size);	/* no guard: not used */
+		st->base = NULL;
+		return (NULL);
+	}
+	if (st - spawn_stacks >= spawn_stacks_hi)
+		spawn_stacks_hi = (int)(st - spawn_stacks) + 1;
+	return (st);
+}
+
 /*
  * clone3 with CLONE_FILES (see spawn_set): packed is the plan, whose
- * descriptors go onto an idle set's slots; p the status pipe.  The
- * pid, or -1 with errno (ENOSYS, E2BIG: no such clone; EBUSY: no set
- * is idle; the caller forks).
+ * descriptors go onto an idle set's slots; p the status pipe; st NULL,
+ * or the stack of a child that shares gtd's memory (spawn_stack_get;
+ * packed's strings are beside it).  The pid, or -1 with errno (ENOSYS,
+ * E2BIG: no such clone; EBUSY: no set is idle; the caller forks).
  */
 static pid_t
-spawn_shared(const struct spawn_plan *packed, int *p)
+spawn_shared(const struct spawn_plan *packed, int *p, struct spawn_stack *st)
 {
 	struct cgroup_clone	cl = { .cgroup_fd = -1, .files = true };
-	struct spawn_plan	slotted = *packed, *pl = &slotted;
+	struct spawn_plan	slotted, *pl = &slotted;
+	struct spawn_vmarg	*va = NULL;
 	struct spawn_set	*set;
 	int			want[SLOT_COUNT], i, saved;
 	pid_t			pid;
@@ -595,6 +830,9 @@ spawn_shared(const struct spawn_plan *packed, int *p)
 		errno = EBUSY;		/* every set's child is yet to run */
 		return (-1);
 	}
+	if (st != NULL)
+		pl = &(va = spawn_stack_top(st))->plan;
+	*pl = *packed;
 	want[SLOT_IN] = pl->fd_in;
 	want[SLOT_OUT] = pl->fd_out;
 	want[SLOT_ERR] = pl->fd_err;
@@ -616,13 +854,25 @@ spawn_shared(const struct spawn_plan *packed, int *p)
 	if (pl->extra_fd != -1)
 		pl->extra_fd = set->slot[SLOT_EXTRA];
 	cl.pidfd = &set->pidfd;
+	if (va != NULL) {
+		va->statusfd = set->slot[SLOT_STATUS];
+		va->slot_end = spawn_slot_end;
+		cl.stack = st->base + sysconf(_SC_PAGESIZE);
+		cl.stack_size = SPAWN_VM_STACK;
+		cl.fn = spawn_vm_main;
+		cl.arg = va;
+		cl.left = &st->left;
+		st->left = 1;		/* the kernel zeroes it */
+	}
 #if SPAWN_DONTFORK
 	spawn_heap_dontfork();
 #endif
-	if ((pid = cgroup_clone(&cl)) == 0)
-		spawn_exec_shared(pl, set->slot[SLOT_STATUS]);
+	if ((pid = cgroup_clone(&cl)) == 0)	/* never, with a stack */
+		spawn_exec_shared(pl, set->slot[SLOT_STATUS], spawn_slot_end);
 	if (pid == -1)
 		goto fail;
+	if (st != NULL)
+		st->used = true;
 	return (pid);
 fail:
 	saved = errno;
@@ -639,16 +889,23 @@ spawn_start(const struct spawn_plan *pl, int *statusfd)
 		max_align_t	a;
 	}			 stack;
 	struct spawn_plan	 packed;
+	struct spawn_stack	*st = NULL;
 	sigset_t		 all, old;
-	char			*buf = stack.c;
+	char			*buf = stack.c, *mapped = NULL;
 	size_t			 size;
 	int			 p[2];
+	enum spawn_via		 via;
 	pid_t			 pid;
-	int			 saved;
+	int			 saved, vmerr;
 
-	if ((size = spawn_pack_size(pl)) > sizeof stack.c &&
-	    (buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+	size = spawn_pack_size(pl);
+	if (spawn_vm_on == 0 && !pl->set_uid && !pl->set_gid &&
+	    spawn_slots_init() &&
+	    (st = spawn_stack_get(size)) != NULL)
+		buf = (char *)(spawn_stack_top(st) + 1);
+	else if (size > sizeof stack.c && (buf = mapped = mmap(NULL, size,
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) ==
+	    MAP_FAILED)
 		return (-1);
 	spawn_pack(pl, &packed, buf);
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
@@ -657,26 +914,42 @@ spawn_start(const struct spawn_plan *pl, int *statusfd)
 		goto out;
 	}
 	/*
-	 * fork, not vfork: vfork would spare the page-table copy too, but it
-	 * holds gtd until the child is scheduled and has exec'd, and with
-	 * many children starting at once that wait is far longer (measured:
-	 * 1000 spawns took 4.3 s with vfork, 2.3 s with fork).  The heap
-	 * left out of the fork (see SPAWN_DONTFORK) gives most of what vfork
-	 * would, without the wait.  Signals stay blocked across fork, so no
+	 * Neither vfork nor CLONE_VFORK: vfork would spare the page-table
+	 * copy too, but it holds gtd until the child is scheduled and has
+	 * exec'd, and with many children starting at once that wait is far
+	 * longer (measured: 1000 spawns took 4.3 s with vfork, 2.3 s with
+	 * fork).  A child that shares gtd's memory (spawn_vm) spares the
+	 * copy without the wait; a fork leaves the heap out (see
+	 * SPAWN_DONTFORK).  Signals stay blocked across the clone, so no
 	 * handler of gtd's runs in the child before it has reset them.
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = -1;
 	errno = ENOSYS;
-	if (spawn_slots_init() && (pid = spawn_shared(&packed, p)) == -1 &&
-	    cgroup_clone_unsupported(errno))
-		spawn_slots_on = -1;	/* no such clone here: fork */
-	if (spawn_slots_on != 1 || (pid == -1 && errno == EBUSY))
+	via = SPAWN_VIA_FILES;
+	if (spawn_slots_init()) {
+		if (st != NULL && (pid = spawn_shared(&packed, p, st)) != -1)
+			via = SPAWN_VIA_VM;
+		else if (st != NULL && (vmerr = errno) != EBUSY) {
+			/* Without the VM, once; if that works, for good. */
+			if ((pid = spawn_shared(&packed, p, NULL)) != -1 &&
+			    vmerr != EAGAIN && vmerr != ENOMEM)
+				spawn_vm_on = -1;
+		} else if (st == NULL)
+			pid = spawn_shared(&packed, p, NULL);
+		if (pid == -1 && cgroup_clone_unsupported(errno))
+			spawn_slots_on = -1;	/* no such clone here: fork */
+	}
+	if (spawn_slots_on != 1 || (pid == -1 && errno == EBUSY)) {
+		via = SPAWN_VIA_FORK;
 		pid = packed.in_cgroup ? spawn_clone(&packed) : spawn_fork();
+	}
 	if (pid == 0)
 		spawn_exec(&packed, p[1]);	/* p[0] is CLOEXEC */
 	saved = errno;
+	if (pid != -1)
+		spawn_via = via;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid == -1)
@@ -684,10 +957,16 @@ spawn_start(const struct spawn_plan *pl, int *statusfd)
 	else
 		*statusfd = p[0];	/* O_NONBLOCK: the child's end too */
 out:
-	if (buf != stack.c)
-		munmap(buf, size);
+	if (mapped != NULL)
+		munmap(mapped, size);
 	errno = saved;
 	return (pid);
+}
+
+enum spawn_via
+spawn_last_via(void)
+{
+	return (spawn_via);
 }
 
 int

@@ -278,6 +278,19 @@ struct cgroup_clone {
 	 * (spawn.c unshares it at once, copying only its low fds).
 	 */
 	bool	 files;
+	/*
+	 * stack non-NULL: CLONE_VM.  The child shares the caller's memory
+	 * and runs fn(arg) on [stack, stack + stack_size) (16-byte aligned),
+	 * and fn never returns; cgroup_clone returns only in the caller.
+	 * The kernel zeroes *left (CLONE_CHILD_CLEARTID) once the child no
+	 * longer uses that memory: it exec'd or ended.  x86-64 only;
+	 * elsewhere -1 with ENOSYS.
+	 */
+	void	 *stack;
+	size_t	  stack_size;
+	void	(*fn)(void *);
+	void	 *arg;
+	int	 *left;
 };
 
 /*
@@ -292,7 +305,11 @@ struct cgroup_clone {
  * The child of a raw clone3 is not known to the C library (no atfork
  * handlers ran, the thread's cached tid is the parent's): until execve
  * it may make async-signal-safe system calls only, as after _Fork, and
- * never raise(3), abort(3) or stdio.  Exit with _exit(2).
+ * never raise(3), abort(3) or stdio.  Exit with _exit(2).  A CLONE_VM
+ * child (stack) also shares the caller's thread-local storage, errno
+ * included: it may make only raw system calls (no C library function at
+ * all) until execve, and must not write any memory but its stack and
+ * what the caller gave it.
  */
 pid_t	cgroup_clone(const struct cgroup_clone *);
 bool	cgroup_clone_unsupported(int err);

@@ -74,6 +74,23 @@ pid_t	spawn_start(const struct spawn_plan *, int *statusfd);
  * never waits for an earlier child to be scheduled.
  */
 /*
+ * (spawn_start, continued.)  Where it can (x86-64, clone3), the child
+ * also shares gtd's memory until its exec, on a stack of its own (see
+ * spawn.c): the spawn copies no page tables then, and gtd takes no
+ * copy-on-write faults afterwards.  Such a stack is reused once its
+ * child has exec'd or ended, which the next spawn_start or spawn_settle
+ * sees without a system call.
+ */
+/* How spawn_start made a child. */
+enum spawn_via {
+	SPAWN_VIA_NONE,		/* no child yet */
+	SPAWN_VIA_VM,		/* shared gtd's memory and table until exec */
+	SPAWN_VIA_FILES,	/* shared gtd's table until its first call */
+	SPAWN_VIA_FORK		/* a fork (or a clone3 into its cgroup) */
+};
+/* How the last child spawn_start made was made (for tests, logs). */
+enum spawn_via	spawn_last_via(void);
+/*
  * Drop gtd's copies of the descriptors of every child that no longer
  * shares gtd's table (it unshared, or it ended).  Never waits, never
  * fails.  Whether some child still shares it (look again soon).

@@ -325,6 +325,7 @@ main(void)
 	srunner_add_suite(sr, cgroup_suite());
 	srunner_add_suite(sr, reexec_suite());
 	srunner_add_suite(sr, plan_suite());
+	srunner_add_suite(sr, spawn_suite());
 	srunner_run_all(sr, CK_ENV);		/* CK_VERBOSITY, else normal */
 	nfail = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -50,6 +50,7 @@ Suite	*procstat_suite(void);
 Suite	*acl_suite(void);
 Suite	*healthspec_suite(void);
 Suite	*plan_suite(void);
+Suite	*spawn_suite(void);
 
 /*
  * The fake child_ops.  spawn never forks: it returns FAKE_PID_BASE +
