@@ -165,7 +165,7 @@ child_hash_name(const char *s)
 	return (h);
 }
 
-#define CHILD_SLICE_S	0.001	/* of spawning per loop iteration, in a wave */
+#define CHILD_SLICE_S	0.0005	/* of spawning per loop iteration, in a wave */
 #define CHILD_BY_NAME	0
 #define CHILD_BY_PID	1
 

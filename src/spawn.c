@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spawn: fork/exec mechanics only (house style 3.6).  The parent prepares
- * every string before fork and packs them where the child can see them
- * (gtd's heap is not forked); the child runs only async-signal-safe
- * calls, then execs or reports its errno through the CLOEXEC status pipe.
- * Never logs, never waits: libev reaps.
+ * every string before the clone and packs them where the child can see
+ * them (gtd's heap is not forked; a child that shares gtd's memory gets
+ * them beside its stack); the child makes raw system calls only
+ * (spawn_sys), then execs or reports its errno through the CLOEXEC status
+ * pipe.  Never logs, never waits: libev reaps.
  */
 #include "config.h"
 
