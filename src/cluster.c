@@ -1749,10 +1749,11 @@ cluster_op_run(struct cluster_op *op)
 /*
  * The node fenced while op was in flight: the answer is for a lease
  * that is gone, and so is any key it wrote (the rejoin revokes that
- * lease before it grants another).  Unless op was cancelled or has been
- * sent CLUSTER_CLAIM_TRIES times, it runs again from the loop:
- * cluster_op_run waits for the new lease and sends it under that one,
- * all within op's own deadline.  False: answer it now.
+ * lease before it grants another).  Unless op was cancelled, has been
+ * sent CLUSTER_CLAIM_TRIES times or is past its deadline, it runs again
+ * from the loop: cluster_op_run waits for the new lease and sends it
+ * under that one, all within op's own deadline.  False: answer it now
+ * (op->tries > 0 makes the answer name the lease change).
  */
 static bool
 cluster_op_retry(struct cluster_op *op)
@@ -1760,7 +1761,8 @@ cluster_op_retry(struct cluster_op *op)
 	struct cluster	*cl = op->cl;
 
 	assert(op->req == NULL && !op->parked);
-	if (op->canceled || cl->dying || ++op->tries >= CLUSTER_CLAIM_TRIES)
+	if (op->canceled || cl->dying || ++op->tries >= CLUSTER_CLAIM_TRIES ||
+	    op->deadline <= cluster_clock_ms())
 		return (false);
 	log_info("cluster: %s: the lease changed while claiming it (%s): "
 	    "claiming it again under the new lease", op->name,
