@@ -123,7 +123,7 @@ LIB_SRCS += src/fence.c src/gtcluster.c src/cmd-cluster.c
 UNIT_SRCS += tests/unit/check_fence.c
 ifeq ($(HAVE_LIBCURL),1)
 LIB_SRCS += src/etcd.c src/cluster.c
-UNIT_SRCS += tests/unit/check_etcd.c
+UNIT_SRCS += tests/unit/check_etcd.c tests/unit/check_cluster.c
 E2E_SRCS += tests/e2e/etcdrun.c tests/e2e/check_e2e_etcd.c \
 	tests/e2e/check_e2e_cluster.c tests/e2e/check_e2e_gtdcluster.c
 ALL_CFLAGS_CLUSTER = $(LIBCURL_CFLAGS)

@@ -35,6 +35,7 @@
 #define CLUSTER_JOIN_MAX_MS	2000	/* longest pause between joins */
 #define CLUSTER_CHECK_MS	250	/* the fence timer re-reads the clock */
 #define CLUSTER_SYNC_PAGE	1000	/* keys per range page */
+#define CLUSTER_CLAIM_TRIES	3	/* sends of one claim (lease changes) */
 
 /* An intrusive string-keyed hash table (the item is the first member). */
 struct chash_item {
@@ -97,6 +98,7 @@ struct cluster_op {
 	int64_t			 lease;	/* the lease it was sent under */
 	int64_t			 sent_at;
 	int64_t			 deadline; /* cluster_clock_ms */
+	int			 tries;	/* answers the lease changed under */
 	bool			 canceled, incb, parked;
 	TAILQ_ENTRY(cluster_op)	 entry;	/* cl->ops or a held's parked */
 };
@@ -180,6 +182,7 @@ static void	cluster_op_later(struct cluster_op *);
 static void	cluster_op_deliver(struct cluster_op *,
 		    const struct cluster_claim_result *);
 static void	cluster_op_unavailable(struct cluster_op *, const char *);
+static bool	cluster_op_retry(struct cluster_op *);
 static void	cluster_op_free(struct cluster_op *);
 static void	cluster_held_flush(struct cluster_held *);
 static struct cluster_held *cluster_held_new(struct cluster *, const char *);
@@ -1607,7 +1610,7 @@ cluster_claimed_cb(const struct etcd_result *r, void *arg)
 	char				*node = NULL, *state = NULL,
 					*spec = NULL;
 	json_int_t			 pid;
-	bool				 fo;
+	bool				 fo, retry = false;
 	int64_t				 fence = 0;
 
 	op->req = NULL;
@@ -1644,10 +1647,15 @@ cluster_claimed_cb(const struct etcd_result *r, void *arg)
 		    .lease = r->kvs[0].lease };
 		res.status = CLUSTER_HELD;
 		res.holder = &holder;
+	} else if (op->lease != cl->lease && cluster_op_retry(op)) {
+		res.status = CLUSTER_UNAVAILABLE;
+		retry = true;		/* sent again, from the loop */
 	} else {
 		res.status = CLUSTER_UNAVAILABLE;
 		res.message = r->status != ETCD_OK ? r->message :
-		    "the lease changed while claiming";
+		    op->lease != cl->lease ?
+		    "the lease changed while claiming" :
+		    "its key in etcd holds no gtd claim";
 	}
 	if (h != NULL && res.status != CLUSTER_CLAIMED) {
 		cluster_held_drop(h);
@@ -1657,8 +1665,12 @@ cluster_claimed_cb(const struct etcd_result *r, void *arg)
 	}
 	else if (h != NULL)
 		cluster_held_unpark(h);
-	if (!cl->dying)
-		cluster_op_deliver(op, &res);
+	if (!cl->dying && !retry) {
+		if (res.status == CLUSTER_UNAVAILABLE && op->tries > 0)
+			cluster_op_unavailable(op, res.message);
+		else
+			cluster_op_deliver(op, &res);
+	}
 	free(node);
 	free(state);
 	free(spec);
@@ -1734,6 +1746,31 @@ cluster_op_run(struct cluster_op *op)
 	free(val);
 }
 
+/*
+ * The node fenced while op was in flight: the answer is for a lease
+ * that is gone, and so is any key it wrote (the rejoin revokes that
+ * lease before it grants another).  Unless op was cancelled, has been
+ * sent CLUSTER_CLAIM_TRIES times or is past its deadline, it runs again
+ * from the loop: cluster_op_run waits for the new lease and sends it
+ * under that one, all within op's own deadline.  False: answer it now
+ * (op->tries > 0 makes the answer name the lease change).
+ */
+static bool
+cluster_op_retry(struct cluster_op *op)
+{
+	struct cluster	*cl = op->cl;
+
+	assert(op->req == NULL && !op->parked);
+	if (op->canceled || cl->dying || ++op->tries >= CLUSTER_CLAIM_TRIES ||
+	    op->deadline <= cluster_clock_ms())
+		return (false);
+	log_info("cluster: %s: the lease changed while claiming it (%s): "
+	    "claiming it again under the new lease", op->name,
+	    cl->message != NULL ? cl->message : "the node fenced");
+	cluster_op_later(op);
+	return (true);
+}
+
 static void
 cluster_op_unavailable(struct cluster_op *op, const char *why)
 {
@@ -1741,9 +1778,20 @@ cluster_op_unavailable(struct cluster_op *op, const char *why)
 	struct cluster_claim_result	 res;
 	char				*m;
 
-	xasprintf(&m, "cluster unavailable: %s (node %s is %s)",
-	    why != NULL ? why : cl->message != NULL ? cl->message :
-	    "not joined yet", cl->node, cluster_state_name(cl->state));
+	if (why == NULL)
+		why = cl->message != NULL ? cl->message : "not joined yet";
+	if (op->tries >= CLUSTER_CLAIM_TRIES)
+		xasprintf(&m, "cluster unavailable: the lease changed %d "
+		    "times while claiming (node %s is %s)", op->tries,
+		    cl->node, cluster_state_name(cl->state));
+	else if (op->tries > 0)
+		xasprintf(&m, "cluster unavailable: the lease changed while "
+		    "claiming, and no claim under a new lease finished in %d "
+		    "ms: %s (node %s is %s)", cl->op_ms, why, cl->node,
+		    cluster_state_name(cl->state));
+	else
+		xasprintf(&m, "cluster unavailable: %s (node %s is %s)", why,
+		    cl->node, cluster_state_name(cl->state));
 	memset(&res, 0, sizeof res);
 	res.status = CLUSTER_UNAVAILABLE;
 	res.message = m;

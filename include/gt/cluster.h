@@ -164,8 +164,10 @@ void		 cluster_shutdown(struct cluster *, void (*done)(void *),
  * Claim name for this node (spec: the childspec as JSON text; failover:
  * its `failover` field).  cb gets exactly one result, from the loop,
  * within op_timeout_ms, unless cancelled.  A second claim of a name this
- * node is claiming or releasing waits for that to finish.  The pointer
- * is borrowed: valid until cb returns.
+ * node is claiming or releasing waits for that to finish.  A claim the
+ * node fenced under is sent again under the new lease (up to 3 sends,
+ * within the same op_timeout_ms).  The pointer is borrowed: valid until
+ * cb returns.
  */
 struct cluster_op *cluster_claim(struct cluster *, const char *name,
 		    const char *spec, bool failover, cluster_claim_cb *,

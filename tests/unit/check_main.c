@@ -320,6 +320,7 @@ main(void)
 	srunner_add_suite(sr, healthspec_suite());
 #ifdef HAVE_LIBCURL
 	srunner_add_suite(sr, etcd_suite());
+	srunner_add_suite(sr, cluster_suite());
 #endif
 	srunner_add_suite(sr, cglimits_suite());
 	srunner_add_suite(sr, cgroup_suite());

@@ -39,6 +39,7 @@ Suite	*log_suite(void);
 Suite	*shmirror_suite(void);
 Suite	*fence_suite(void);
 Suite	*etcd_suite(void);
+Suite	*cluster_suite(void);
 Suite	*libgtd_suite(void);
 Suite	*childlog_suite(void);
 Suite	*deps_suite(void);
