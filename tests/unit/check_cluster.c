@@ -264,22 +264,10 @@ fk_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 fk_start(struct fk *f)
 {
-	struct sockaddr_in	sin;
-	socklen_t		slen = sizeof sin;
-
 	memset(f, 0, sizeof *f);
 	f->next_lease = 0x100;
 	f->rev = 1;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(f->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
-	    0), 0);
-	ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	ck_assert_int_eq(listen(f->fd, 64), 0);
-	ck_assert_int_eq(getsockname(f->fd, (struct sockaddr *)&sin, &slen), 0);
-	snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	f->fd = test_listen_loopback(64, f->url, sizeof f->url);
 	ev_io_init(&f->io, fk_accept_cb, f->fd, EV_READ);
 	f->io.data = f;
 	ev_io_start(EV_DEFAULT, &f->io);

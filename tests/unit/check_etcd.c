@@ -121,19 +121,7 @@ fake_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 fake_start(struct fake *f, const char *answer)
 {
-	struct sockaddr_in	sin;
-	socklen_t		slen = sizeof sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(f->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
-	    0), 0);
-	ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	ck_assert_int_eq(listen(f->fd, 8), 0);
-	ck_assert_int_eq(getsockname(f->fd, (struct sockaddr *)&sin, &slen), 0);
-	snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	f->fd = test_listen_loopback(8, f->url, sizeof f->url);
 	f->answer = answer;
 	ev_io_init(&f->io, fake_accept_cb, f->fd, EV_READ);
 	f->io.data = f;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -331,4 +333,23 @@ main(void)
 	nfail = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return (nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+int
+test_listen_loopback(int backlog, char *url, size_t urlsize)
+{
+	struct sockaddr_in	sin;
+	socklen_t		slen = sizeof sin;
+	int			fd;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+	    0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(fd, backlog), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	snprintf(url, urlsize, "http://127.0.0.1:%d", ntohs(sin.sin_port));
+	return (fd);
 }

@@ -141,6 +141,12 @@ bool	 test_client_until(struct test_client *, bool (*cond)(void *),
 	    void *arg);
 /* Milliseconds on the monotonic clock. */
 long long	test_now_ms(void);
+/*
+ * A listening TCP socket on 127.0.0.1, any port (a fake HTTP server's):
+ * its descriptor, and its "http://127.0.0.1:PORT" in url.  Fails the
+ * test on error.
+ */
+int	test_listen_loopback(int backlog, char *url, size_t urlsize);
 
 Suite	*reexec_suite(void);
 
