@@ -102,7 +102,7 @@ bool	spawn_settle(void);
  */
 void	spawn_shrink(void);
 /*
- * Reserve the low descriptors the spawns use (SPAWN_NSETS x 5 on
+ * Reserve the low descriptors the spawns use (up to 16 sets of 5 on
  * /dev/null, for the life of the process), now rather than at the first
  * spawn: while gtd's lowest numbers are free, and so that gtd's count of
  * open descriptors does not change later.  Optional and idempotent.

@@ -341,7 +341,7 @@ cg_write(const char *base, const char *file, const char *text)
 	return (fclose(f) == 0 && ok);
 }
 
-#define CG_UNSCHEDULED	12	/* more than gtd's descriptor slot sets */
+#define CG_UNSCHEDULED	20	/* more than gtd's descriptor slot sets */
 #define CG_IDLE_MS	500	/* gtd watched while they stay frozen ... */
 #define CG_IDLE_TICKS	10	/* ... may use this much cpu (100 ms) */
 
